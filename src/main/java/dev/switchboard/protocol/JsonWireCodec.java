@@ -1,0 +1,171 @@
+package dev.switchboard.protocol;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Wire protocol version 1: one JSON object per text frame (docs/PROTOCOL.md).
+ *
+ * <pre>{@code
+ * Codec codec = new JsonWireCodec();
+ * String frame = codec.encode(Packet.event("/", "hello", List.of(JsonMapper.toRaw("world")), 0));
+ * Packet back = codec.decode(frame);
+ * }</pre>
+ */
+public final class JsonWireCodec implements Codec {
+    /** The protocol version this codec speaks, sent in {@code hello.v}. */
+    public static final int VERSION = 1;
+    /** The longest event name accepted. */
+    public static final int MAX_EVENT_NAME_LENGTH = 128;
+    /** The most arguments one event or ack may carry. */
+    public static final int MAX_ARGS = 256;
+
+    @Override
+    public String encode(Packet packet) {
+        StringBuilder out = new StringBuilder(64);
+        out.append("{\"type\":\"").append(packet.type().wireName()).append('"');
+        if (!Packet.ROOT_NAMESPACE.equals(packet.namespace())) {
+            out.append(",\"nsp\":");
+            JsonMapper.quote(packet.namespace(), out);
+        }
+        if (packet.event() != null) {
+            out.append(",\"event\":");
+            JsonMapper.quote(packet.event(), out);
+        }
+        if (packet.args() != null) {
+            out.append(",\"args\":[");
+            List<RawJson> args = packet.args();
+            for (int i = 0; i < args.size(); i++) {
+                if (i > 0) {
+                    out.append(',');
+                }
+                out.append(args.get(i).text());
+            }
+            out.append(']');
+        }
+        if (packet.ackId() > 0) {
+            out.append(",\"ack\":").append(packet.ackId());
+        }
+        if (packet.offset() != null) {
+            out.append(",\"offset\":");
+            JsonMapper.quote(packet.offset(), out);
+        }
+        for (Map.Entry<String, RawJson> field : packet.fields().entrySet()) {
+            out.append(',');
+            JsonMapper.quote(field.getKey(), out);
+            out.append(':').append(field.getValue().text());
+        }
+        return out.append('}').toString();
+    }
+
+    @Override
+    public Packet decode(String frame) throws ProtocolException {
+        JsonScanner in = new JsonScanner(frame);
+        String typeName = null;
+        String namespace = null;
+        String event = null;
+        List<RawJson> args = null;
+        long ackId = 0;
+        String offset = null;
+        Map<String, RawJson> fields = new LinkedHashMap<>();
+
+        in.expect('{');
+        if (!in.consume('}')) {
+            do {
+                String key = in.readString();
+                in.expect(':');
+                switch (key) {
+                    case "type" -> typeName = readStringField(in, "type");
+                    case "nsp" -> namespace = readStringField(in, "nsp");
+                    case "event" -> event = readEventName(in);
+                    case "args" -> args = readArgs(in);
+                    case "ack" -> ackId = readAckId(in);
+                    case "offset" -> offset = readStringField(in, "offset");
+                    default -> fields.put(key, readRaw(in));
+                }
+            } while (in.consume(','));
+            in.expect('}');
+        }
+        in.expectEnd();
+
+        if (typeName == null) {
+            throw ProtocolException.badPacket("missing field 'type'");
+        }
+        PacketType type = PacketType.fromWireName(typeName);
+        if (type == null) {
+            throw ProtocolException.badPacket("unknown packet type '" + typeName + "'");
+        }
+        if (namespace != null && (namespace.isEmpty() || namespace.charAt(0) != '/')) {
+            throw ProtocolException.badPacket("'nsp' must start with '/'");
+        }
+        if (type == PacketType.EVENT && event == null) {
+            throw new ProtocolException(ProtocolException.BAD_EVENT, "missing field 'event'");
+        }
+        if (type == PacketType.ACK && ackId == 0) {
+            throw ProtocolException.badPacket("missing field 'ack'");
+        }
+        if ((type == PacketType.EVENT || type == PacketType.ACK) && args == null && !fields.containsKey("error")) {
+            args = List.of();
+        }
+        return new Packet(type, namespace, event, args, ackId, offset, fields);
+    }
+
+    private static String readStringField(JsonScanner in, String name) throws ProtocolException {
+        if (in.peek() != '"') {
+            throw ProtocolException.badPacket("'" + name + "' must be a string");
+        }
+        return in.readString();
+    }
+
+    private static String readEventName(JsonScanner in) throws ProtocolException {
+        if (in.peek() != '"') {
+            throw new ProtocolException(ProtocolException.BAD_EVENT, "'event' must be a string");
+        }
+        String name = in.readString();
+        if (name.isEmpty() || name.length() > MAX_EVENT_NAME_LENGTH) {
+            throw new ProtocolException(ProtocolException.BAD_EVENT,
+                    "event names are 1 to " + MAX_EVENT_NAME_LENGTH + " characters");
+        }
+        return name;
+    }
+
+    private static long readAckId(JsonScanner in) throws ProtocolException {
+        char first = in.peek();
+        if (first < '0' || first > '9') {
+            throw ProtocolException.badPacket("'ack' must be a positive whole number");
+        }
+        long id = in.readLong();
+        if (id < 1 || id > JsonMapper.MAX_SAFE_INTEGER) {
+            throw ProtocolException.badPacket("'ack' must be between 1 and 2^53-1");
+        }
+        return id;
+    }
+
+    private static List<RawJson> readArgs(JsonScanner in) throws ProtocolException {
+        if (in.peek() != '[') {
+            throw ProtocolException.badPacket("'args' must be an array");
+        }
+        in.expect('[');
+        List<RawJson> args = new ArrayList<>();
+        if (in.consume(']')) {
+            return args;
+        }
+        do {
+            if (args.size() == MAX_ARGS) {
+                throw ProtocolException.badPacket("more than " + MAX_ARGS + " arguments");
+            }
+            args.add(readRaw(in));
+        } while (in.consume(','));
+        in.expect(']');
+        return args;
+    }
+
+    private static RawJson readRaw(JsonScanner in) throws ProtocolException {
+        in.skipWhitespace();
+        int start = in.position();
+        in.skipValue(1);
+        return RawJson.trusted(in.slice(start, in.position()));
+    }
+}
