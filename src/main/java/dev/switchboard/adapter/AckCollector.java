@@ -1,0 +1,15 @@
+package dev.switchboard.adapter;
+
+import dev.switchboard.protocol.Arguments;
+
+/**
+ * Gathers the answers to one broadcast that asked for acknowledgements. The adapter tells it how
+ * many recipients the frame reached; each recipient's answer arrives through {@link #accept}.
+ */
+public interface AckCollector {
+    /** Adds {@code recipients} to the number of answers to wait for; may be called once per node. */
+    void expect(int recipients);
+
+    /** One recipient's answer. */
+    void accept(Arguments reply);
+}

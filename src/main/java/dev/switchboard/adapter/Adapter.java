@@ -1,0 +1,55 @@
+package dev.switchboard.adapter;
+
+import dev.switchboard.protocol.Frame;
+import dev.switchboard.server.RemoteSocket;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The one owner of room membership and fan-out for a namespace. Nothing else keeps a room or
+ * user index, so a clustered implementation (Redis) replaces this without touching the rest.
+ * A socket is always in the room named by its id, and in {@code "user:<id>"} when it has a user.
+ *
+ * <p>Implementations are thread-safe: joins, leaves and broadcasts come from any thread.
+ */
+public interface Adapter {
+    /** Puts a socket in rooms. */
+    void addAll(String socketId, Set<String> rooms);
+
+    /** Takes a socket out of one room; an emptied room vanishes. */
+    void del(String socketId, String room);
+
+    /** Takes a socket out of every room. */
+    void delAll(String socketId);
+
+    /** The rooms of a socket (empty when unknown). */
+    Set<String> socketRooms(String socketId);
+
+    /** The ids of the sockets in any of {@code rooms}, or of every socket when empty. */
+    Set<String> sockets(Set<String> rooms);
+
+    /** Every room that has members. */
+    Set<String> rooms();
+
+    /** Delivers a frame to every matching socket. */
+    void broadcast(Frame frame, BroadcastOptions options);
+
+    /** Delivers a frame that asks for acks; tells {@code collector} how many recipients it reached. */
+    void broadcastWithAck(Frame frame, BroadcastOptions options, AckCollector collector);
+
+    /** The matching sockets. */
+    List<RemoteSocket> fetchSockets(BroadcastOptions options);
+
+    /** Puts the matching sockets in rooms. */
+    void addSockets(BroadcastOptions options, Set<String> rooms);
+
+    /** Takes the matching sockets out of rooms. */
+    void delSockets(BroadcastOptions options, Set<String> rooms);
+
+    /** Disconnects the matching sockets; {@code close} closes their connections. */
+    void disconnectSockets(BroadcastOptions options, boolean close);
+
+    /** Releases what the adapter holds. */
+    default void close() {
+    }
+}

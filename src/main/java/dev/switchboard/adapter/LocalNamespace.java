@@ -1,0 +1,30 @@
+package dev.switchboard.adapter;
+
+import dev.switchboard.protocol.Frame;
+import dev.switchboard.server.RemoteSocket;
+
+/**
+ * What a namespace lets its adapter do with the sockets connected to this node. The adapter
+ * decides who receives a frame; the namespace delivers it.
+ */
+public interface LocalNamespace {
+    /** The namespace name, e.g. {@code "/chat"}. */
+    String name();
+
+    /** Queues {@code frame} for one local socket; unknown ids are ignored. */
+    void deliver(String socketId, Frame frame, boolean droppable);
+
+    /**
+     * Queues {@code frame} (which carries an ack id) for one local socket and routes its answer
+     * to {@code collector}.
+     *
+     * @return whether the socket was there to receive it
+     */
+    boolean deliverWithAck(String socketId, Frame frame, AckCollector collector);
+
+    /** A local socket, or {@code null}. */
+    RemoteSocket socket(String socketId);
+
+    /** Disconnects a local socket; {@code close} closes its whole connection. */
+    void disconnect(String socketId, boolean close);
+}

@@ -1,0 +1,82 @@
+package dev.switchboard.server;
+
+import dev.switchboard.adapter.AckCollector;
+import dev.switchboard.protocol.Arguments;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Collects one answer per recipient of a broadcast with acks. Completes when every recipient
+ * answered, fails with {@link AckTimeoutException} (carrying the answers so far) at the timeout.
+ *
+ * <p>All state is guarded by {@code this}: answers arrive on reading threads, the timeout on the
+ * scheduler, the recipient count on the broadcasting thread.
+ */
+final class BroadcastAcks implements AckCollector {
+    private final Namespace namespace;
+    private final long ackId;
+    private final String event;
+    private final CompletableFuture<List<Arguments>> result = new CompletableFuture<>();
+    private final List<Arguments> replies = new ArrayList<>();
+    private final List<Socket> recipients = new ArrayList<>();
+    private int expected;
+    private boolean counted;
+    private ScheduledFuture<?> timer;
+
+    BroadcastAcks(Namespace namespace, long ackId, String event) {
+        this.namespace = namespace;
+        this.ackId = ackId;
+        this.event = event;
+    }
+
+    CompletableFuture<List<Arguments>> result() {
+        return result;
+    }
+
+    synchronized void recipient(Socket socket) {
+        recipients.add(socket);
+    }
+
+    @Override
+    public synchronized void expect(int count) {
+        expected += count;
+        counted = true;
+        completeIfDone();
+    }
+
+    @Override
+    public synchronized void accept(Arguments reply) {
+        replies.add(reply);
+        completeIfDone();
+    }
+
+    synchronized void startTimer(Duration timeout) {
+        if (!result.isDone()) {
+            timer = namespace.switchboard().scheduler().schedule(this::expire, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private synchronized void expire() {
+        if (result.isDone()) {
+            return;
+        }
+        for (Socket socket : recipients) {
+            socket.forgetAck(ackId);
+        }
+        result.completeExceptionally(new AckTimeoutException("broadcast '" + event + "': " + replies.size() + " of "
+                + expected + " recipients answered in time", replies));
+    }
+
+    private void completeIfDone() {
+        if (counted && replies.size() >= expected && !result.isDone()) {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            result.complete(List.copyOf(replies));
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.switchboard.server;
+
+import dev.switchboard.adapter.BroadcastOptions;
+import dev.switchboard.protocol.Arguments;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * An immutable description of who receives an emit: rooms, exclusions, flags. Each call returns
+ * a new operator, so operators can be kept and reused. The frame is encoded once whatever the
+ * number of recipients.
+ *
+ * <pre>{@code
+ * chat.to("room-1", "room-2").except("muted").emit("message", from, text);
+ * socket.broadcast().emit("joined", name);                 // everyone but the sender
+ * chat.toUser("maciel").emit("private", from, text);       // all of Maciel's tabs
+ * chat.asVolatile().emit("cursor", x, y);                  // dropped for clients that lag
+ * chat.timeout(Duration.ofSeconds(2)).emitWithAck("poll")  // one answer per recipient
+ *     .thenAccept(answers -> tally(answers));
+ * }</pre>
+ */
+public final class BroadcastOperator {
+    private final Namespace namespace;
+    private final Set<String> rooms;
+    private final Set<String> except;
+    private final boolean droppable;
+    private final Duration ackTimeout;
+
+    BroadcastOperator(Namespace namespace, Set<String> rooms, Set<String> except, boolean droppable,
+                      Duration ackTimeout) {
+        this.namespace = namespace;
+        this.rooms = rooms;
+        this.except = except;
+        this.droppable = droppable;
+        this.ackTimeout = ackTimeout;
+    }
+
+    /** Also targets these rooms. */
+    public BroadcastOperator to(String... moreRooms) {
+        return new BroadcastOperator(namespace, plus(rooms, moreRooms), except, droppable, ackTimeout);
+    }
+
+    /** Same as {@link #to}. */
+    public BroadcastOperator in(String... moreRooms) {
+        return to(moreRooms);
+    }
+
+    /** Leaves out the sockets in these rooms (a socket id works as a room). */
+    public BroadcastOperator except(String... excludedRooms) {
+        return new BroadcastOperator(namespace, rooms, plus(except, excludedRooms), droppable, ackTimeout);
+    }
+
+    /** Also targets every socket of a user: each tab and device the user has open. */
+    public BroadcastOperator toUser(String userId) {
+        return to(Namespace.userRoom(userId));
+    }
+
+    /** Drops the emit, rather than queueing it, for recipients that are behind. */
+    public BroadcastOperator asVolatile() {
+        return new BroadcastOperator(namespace, rooms, except, true, ackTimeout);
+    }
+
+    /** Sets how long {@link #emitWithAck} waits for the answers. */
+    public BroadcastOperator timeout(Duration timeout) {
+        return new BroadcastOperator(namespace, rooms, except, droppable, timeout);
+    }
+
+    /** Emits to every target. */
+    public void emit(String event, Object... args) {
+        namespace.broadcast(namespace.encodeEvent(event, args, 0), options());
+    }
+
+    /**
+     * Emits to every target and completes with one answer per recipient; fails with
+     * {@link AckTimeoutException}, which carries the answers that came, when some are late.
+     */
+    public CompletableFuture<List<Arguments>> emitWithAck(String event, Object... args) {
+        Duration timeout = ackTimeout != null ? ackTimeout : namespace.switchboard().options().ackTimeout();
+        return namespace.broadcastWithAck(event, args, options(), timeout);
+    }
+
+    /** The targeted sockets. */
+    public List<RemoteSocket> fetchSockets() {
+        return namespace.adapter().fetchSockets(options());
+    }
+
+    /** Puts the targeted sockets in rooms. */
+    public void socketsJoin(String... newRooms) {
+        namespace.adapter().addSockets(options(), Set.of(newRooms));
+    }
+
+    /** Takes the targeted sockets out of rooms. */
+    public void socketsLeave(String... oldRooms) {
+        namespace.adapter().delSockets(options(), Set.of(oldRooms));
+    }
+
+    /** Disconnects the targeted sockets; {@code close} closes their connections too. */
+    public void disconnectSockets(boolean close) {
+        namespace.adapter().disconnectSockets(options(), close);
+    }
+
+    private BroadcastOptions options() {
+        return new BroadcastOptions(rooms, except, droppable);
+    }
+
+    private static Set<String> plus(Set<String> set, String[] more) {
+        Set<String> union = new HashSet<>(set);
+        union.addAll(List.of(more));
+        return union;
+    }
+}

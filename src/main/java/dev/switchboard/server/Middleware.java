@@ -1,0 +1,21 @@
+package dev.switchboard.server;
+
+/**
+ * Decides whether a socket may connect to a namespace. It sees the handshake, may set the
+ * socket's user and data, and rejects by throwing {@link ConnectionRejectedException}; the client
+ * then gets a {@code connect_error} and the application never sees the socket as connected.
+ * Middleware runs on the connection's reading thread and must not emit on the socket.
+ *
+ * <pre>{@code
+ * chat.use(socket -> {
+ *     String user = tokens.verify(socket.handshake().auth(Login.class).token());
+ *     if (user == null) throw new ConnectionRejectedException("invalid token");
+ *     socket.userId(user);
+ * });
+ * }</pre>
+ */
+@FunctionalInterface
+public interface Middleware {
+    /** Accepts by returning, rejects by throwing. */
+    void check(Socket socket) throws ConnectionRejectedException;
+}

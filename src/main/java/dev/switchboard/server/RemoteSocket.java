@@ -1,0 +1,30 @@
+package dev.switchboard.server;
+
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A socket found by {@link BroadcastOperator#fetchSockets()}: what can be read about it. In the
+ * embedded default these are the live {@link Socket}s themselves; with a cluster adapter they may
+ * be snapshots of sockets on other nodes.
+ *
+ * <pre>{@code
+ * for (RemoteSocket s : chat.in("lobby").fetchSockets()) names.add((String) s.data().get("name"));
+ * }</pre>
+ */
+public interface RemoteSocket {
+    /** The socket id. */
+    String id();
+
+    /** The user the middleware assigned, or {@code null}. */
+    String userId();
+
+    /** The handshake. */
+    Handshake handshake();
+
+    /** The rooms the socket is in, its own id room included. */
+    Set<String> rooms();
+
+    /** The application's data for this socket. */
+    Map<String, Object> data();
+}

@@ -1,0 +1,436 @@
+package dev.switchboard.server;
+
+import dev.switchboard.adapter.AckCollector;
+import dev.switchboard.protocol.Arguments;
+import dev.switchboard.protocol.Frame;
+import dev.switchboard.protocol.Packet;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * One client's presence in one namespace: it receives the client's events, emits to it, joins
+ * rooms and reports how it ended.
+ *
+ * <pre>{@code
+ * chat.onConnection(socket -> {
+ *     String name = socket.handshake().auth(Login.class).name();
+ *     socket.emit("welcome", "Welcome, " + name);
+ *     socket.broadcast().emit("joined", name);
+ *     socket.on("message", String.class, (text, event) -> socket.to("lobby").emit("message", name, text));
+ *     socket.onDisconnect(reason -> chat.emit("left", name, reason.text()));
+ * });
+ * }</pre>
+ *
+ * <p>Threads: events are dispatched on the connection's reading thread, one at a time; emits,
+ * joins and queries may come from any thread. Listener lists are copy-on-write.
+ */
+public final class Socket implements RemoteSocket {
+    private static final System.Logger LOG = System.getLogger(Socket.class.getName());
+
+    private enum State { CONNECTING, CONNECTED, DISCONNECTING, DISCONNECTED }
+
+    private record PendingAck(Consumer<Arguments> onReply, Consumer<RuntimeException> onFailure,
+                              ScheduledFuture<?> timer) {
+    }
+
+    private final String id;
+    private final Namespace namespace;
+    private final Connection connection;
+    private final Handshake handshake;
+    private final Map<String, Object> data = new ConcurrentHashMap<>();
+    private final AtomicReference<State> state = new AtomicReference<>(State.CONNECTING);
+    /** Written by middleware before the socket connects, or by the application later. */
+    private volatile String userId;
+    private final Map<String, List<EventListener>> listeners = new ConcurrentHashMap<>();
+    private final List<AnyListener> anyListeners = new CopyOnWriteArrayList<>();
+    private final List<AnyListener> anyOutgoingListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<DisconnectReason>> disconnectingListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<DisconnectReason>> disconnectListeners = new CopyOnWriteArrayList<>();
+    private final Map<Long, PendingAck> pendingAcks = new ConcurrentHashMap<>();
+
+    Socket(String id, Namespace namespace, Connection connection, Handshake handshake) {
+        this.id = id;
+        this.namespace = namespace;
+        this.connection = connection;
+        this.handshake = handshake;
+    }
+
+    /** The socket id, public and stable; also the name of a room holding only this socket. */
+    @Override
+    public String id() {
+        return id;
+    }
+
+    /** The namespace it belongs to. */
+    public Namespace namespace() {
+        return namespace;
+    }
+
+    @Override
+    public Handshake handshake() {
+        return handshake;
+    }
+
+    /** Free-form data the application keeps with the socket (thread-safe map). */
+    @Override
+    public Map<String, Object> data() {
+        return data;
+    }
+
+    @Override
+    public String userId() {
+        return userId;
+    }
+
+    /**
+     * Sets the user this socket belongs to, usually in middleware. Every socket of a user is in
+     * the room {@code "user:" + userId}, which {@link BroadcastOperator#toUser} targets.
+     */
+    public Socket userId(String newUserId) {
+        String previous = userId;
+        userId = newUserId;
+        if (state.get() == State.CONNECTED) {
+            if (previous != null) {
+                namespace.adapter().del(id, Namespace.userRoom(previous));
+            }
+            if (newUserId != null) {
+                namespace.adapter().addAll(id, Set.of(Namespace.userRoom(newUserId)));
+            }
+        }
+        return this;
+    }
+
+    /** Whether the socket is connected. */
+    public boolean connected() {
+        return state.get() == State.CONNECTED;
+    }
+
+    @Override
+    public Set<String> rooms() {
+        return namespace.adapter().socketRooms(id);
+    }
+
+    /** Joins rooms. */
+    public Socket join(String... rooms) {
+        namespace.adapter().addAll(id, Set.of(rooms));
+        return this;
+    }
+
+    /** Leaves a room; the room vanishes when its last member leaves. */
+    public Socket leave(String room) {
+        namespace.adapter().del(id, room);
+        return this;
+    }
+
+    /** Listens to an event; several listeners run in the order they were added. */
+    public Socket on(String event, EventListener listener) {
+        listeners.computeIfAbsent(event, name -> new CopyOnWriteArrayList<>()).add(listener);
+        return this;
+    }
+
+    /** Listens to an event, mapping its first argument to {@code type}. */
+    public <T> Socket on(String event, Class<T> type, PayloadListener<T> listener) {
+        return on(event, e -> listener.onEvent(e.arg(0, type), e));
+    }
+
+    /** Listens to the next occurrence of an event only. */
+    public Socket once(String event, EventListener listener) {
+        EventListener[] self = new EventListener[1];
+        self[0] = e -> {
+            off(event, self[0]);
+            listener.onEvent(e);
+        };
+        return on(event, self[0]);
+    }
+
+    /** Removes one listener. */
+    public Socket off(String event, EventListener listener) {
+        List<EventListener> list = listeners.get(event);
+        if (list != null) {
+            list.remove(listener);
+        }
+        return this;
+    }
+
+    /** Removes every listener of an event. */
+    public Socket off(String event) {
+        listeners.remove(event);
+        return this;
+    }
+
+    /** Sees every incoming event before its listeners do. */
+    public Socket onAny(AnyListener listener) {
+        anyListeners.add(listener);
+        return this;
+    }
+
+    /** Sees every event sent to this socket, broadcasts included. */
+    public Socket onAnyOutgoing(AnyListener listener) {
+        anyOutgoingListeners.add(listener);
+        return this;
+    }
+
+    /** Runs when the socket is about to disconnect, while {@link #rooms()} still answers. */
+    public Socket onDisconnecting(Consumer<DisconnectReason> listener) {
+        disconnectingListeners.add(listener);
+        return this;
+    }
+
+    /** Runs once the socket has disconnected, with the reason. */
+    public Socket onDisconnect(Consumer<DisconnectReason> listener) {
+        disconnectListeners.add(listener);
+        return this;
+    }
+
+    /** Emits an event to this socket. */
+    public Socket emit(String event, Object... args) {
+        namespace.emitTo(this, event, args);
+        return this;
+    }
+
+    /** Emits with acknowledgements, waiting {@code timeout} for the answer. */
+    public Acknowledged timeout(Duration timeout) {
+        return new Acknowledged(this, timeout);
+    }
+
+    /** Emits an event and waits for the client's answer for the default ack timeout. */
+    public CompletableFuture<Arguments> emitWithAck(String event, Object... args) {
+        return timeout(namespace.switchboard().options().ackTimeout()).emitWithAck(event, args);
+    }
+
+    /** Everyone in the namespace but this socket. */
+    public BroadcastOperator broadcast() {
+        return namespace.operator().except(id);
+    }
+
+    /** Sockets in these rooms, this one excluded. */
+    public BroadcastOperator to(String... rooms) {
+        return broadcast().to(rooms);
+    }
+
+    /** Same as {@link #to}. */
+    public BroadcastOperator in(String... rooms) {
+        return to(rooms);
+    }
+
+    /** Everyone but this socket and these rooms. */
+    public BroadcastOperator except(String... rooms) {
+        return broadcast().except(rooms);
+    }
+
+    /** Every socket of a user, this one excluded. */
+    public BroadcastOperator toUser(String user) {
+        return broadcast().toUser(user);
+    }
+
+    /** Emits to this socket only if it is not behind: dropped rather than queued (Socket.IO's {@code volatile}). */
+    public BroadcastOperator asVolatile() {
+        return namespace.operator().to(id).asVolatile();
+    }
+
+    /** Disconnects this socket from its namespace; the connection stays open for others. */
+    public void disconnect() {
+        disconnect(false);
+    }
+
+    /** Disconnects this socket; with {@code close}, closes the client's whole connection. */
+    public void disconnect(boolean close) {
+        if (close) {
+            connection.terminate(DisconnectReason.SERVER_DISCONNECT);
+        } else if (connected()) {
+            sendDirect(Packet.of(dev.switchboard.protocol.PacketType.DISCONNECT, namespace.name(),
+                    Map.of("reason", dev.switchboard.protocol.JsonMapper.toRaw(DisconnectReason.SERVER_DISCONNECT.text()))));
+            end(DisconnectReason.SERVER_DISCONNECT);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Socket[" + namespace.name() + " " + id + "]";
+    }
+
+    // ---- inside the server ----
+
+    Connection connection() {
+        return connection;
+    }
+
+    void markConnected() {
+        state.set(State.CONNECTED);
+    }
+
+    /** Queues a packet meant for this socket alone (acks, connect answers); never buffered for recovery. */
+    void sendDirect(Packet packet) {
+        connection.send(Frame.encode(namespace.switchboard().codec(), packet), false);
+    }
+
+    /** Queues an event frame; returns whether it was queued. */
+    boolean deliver(Frame frame, boolean droppable) {
+        if (!connected()) {
+            return false;
+        }
+        if (!anyOutgoingListeners.isEmpty()) {
+            Arguments args = Arguments.of(frame.packet().args());
+            for (AnyListener listener : anyOutgoingListeners) {
+                listener.onEvent(frame.packet().event(), args);
+            }
+        }
+        return connection.send(frame, droppable);
+    }
+
+    boolean deliverWithAck(Frame frame, AckCollector collector) {
+        PendingAck pending = new PendingAck(collector::accept, failure -> { }, null);
+        if (!connected() || pendingAcks.size() >= namespace.switchboard().options().maxPendingAcks()) {
+            return false;
+        }
+        pendingAcks.put(frame.packet().ackId(), pending);
+        if (!deliver(frame, false)) {
+            pendingAcks.remove(frame.packet().ackId());
+            return false;
+        }
+        return true;
+    }
+
+    /** Drops a broadcast's pending ack once its collector has given up. */
+    void forgetAck(long ackId) {
+        pendingAcks.remove(ackId);
+    }
+
+    CompletableFuture<Arguments> emitWithAck(Duration timeout, String event, Object... args) {
+        CompletableFuture<Arguments> reply = new CompletableFuture<>();
+        if (!connected()) {
+            reply.completeExceptionally(new AckFailedException("socket " + id + " is not connected"));
+            return reply;
+        }
+        if (pendingAcks.size() >= namespace.switchboard().options().maxPendingAcks()) {
+            reply.completeExceptionally(new AckFailedException("too many pending acks on socket " + id));
+            return reply;
+        }
+        long ackId = namespace.switchboard().nextAckId();
+        ScheduledFuture<?> timer = namespace.switchboard().scheduler().schedule(() -> {
+            if (pendingAcks.remove(ackId) != null) {
+                reply.completeExceptionally(new AckTimeoutException(
+                        "no ack for '" + event + "' from socket " + id + " within " + timeout.toMillis() + " ms", List.of()));
+            }
+        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        pendingAcks.put(ackId, new PendingAck(reply::complete, reply::completeExceptionally, timer));
+        Frame frame = namespace.encodeEvent(event, args, ackId);
+        if (!deliver(frame, false)) {
+            pendingAcks.remove(ackId);
+            timer.cancel(false);
+            reply.completeExceptionally(new AckFailedException("socket " + id + " could not be sent '" + event + "'"));
+        }
+        return reply;
+    }
+
+    /** An {@code ack} packet from the client. */
+    void onAck(Packet packet) {
+        PendingAck pending = pendingAcks.remove(packet.ackId());
+        if (pending == null) {
+            namespace.switchboard().metrics().unknownAcks.increment();
+            return;
+        }
+        if (pending.timer != null) {
+            pending.timer.cancel(false);
+        }
+        if (packet.field("error") != null) {
+            pending.onFailure.accept(new AckFailedException("client answered with an error: " + packet.field("error")));
+        } else {
+            pending.onReply.accept(Arguments.of(packet.args()));
+        }
+    }
+
+    /** An {@code event} packet from the client, already checked and rate-limited. */
+    void dispatch(Packet packet) {
+        Event event = new Event(this, packet.event(), Arguments.of(packet.args()), packet.ackId());
+        for (AnyListener listener : anyListeners) {
+            listener.onEvent(event.name(), event.args());
+        }
+        List<EventListener> list = listeners.get(packet.event());
+        if (list == null || list.isEmpty()) {
+            namespace.switchboard().metrics().unhandledEvents.increment();
+            LOG.log(System.Logger.Level.DEBUG, "no listener for event ''{0}'' on {1}", packet.event(), this);
+            event.ack();
+            return;
+        }
+        for (EventListener listener : list) {
+            try {
+                listener.onEvent(event);
+            } catch (Exception | LinkageError e) {
+                LOG.log(System.Logger.Level.WARNING, "listener of '" + packet.event() + "' on " + this + " failed", e);
+                event.fail("listener failed: " + e);
+                return;
+            }
+        }
+    }
+
+    /**
+     * Ends the socket once, whatever asked first: the client, the application or the connection.
+     * Runs the disconnecting listeners while the rooms are intact, then leaves every room.
+     */
+    void end(DisconnectReason reason) {
+        if (!state.compareAndSet(State.CONNECTED, State.DISCONNECTING)) {
+            state.compareAndSet(State.CONNECTING, State.DISCONNECTED);
+            return;
+        }
+        notifyAll(disconnectingListeners, reason);
+        for (Long ackId : pendingAcks.keySet()) {
+            PendingAck pending = pendingAcks.remove(ackId);
+            if (pending != null) {
+                if (pending.timer != null) {
+                    pending.timer.cancel(false);
+                }
+                pending.onFailure.accept(new AckFailedException("socket " + id + " disconnected: " + reason.text()));
+            }
+        }
+        namespace.removeSocket(this);
+        connection.forget(this);
+        state.set(State.DISCONNECTED);
+        notifyAll(disconnectListeners, reason);
+    }
+
+    private void notifyAll(List<Consumer<DisconnectReason>> list, DisconnectReason reason) {
+        for (Consumer<DisconnectReason> listener : list) {
+            try {
+                listener.accept(reason);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "disconnect listener on " + this + " failed", e);
+            }
+        }
+    }
+
+    /**
+     * Emits with acknowledgement and a timeout; made by {@link Socket#timeout(Duration)}.
+     *
+     * <pre>{@code
+     * socket.timeout(Duration.ofSeconds(5)).emitWithAck("confirm", order)
+     *       .thenAccept(reply -> log(reply.get(0, String.class)));
+     * }</pre>
+     */
+    public static final class Acknowledged {
+        private final Socket socket;
+        private final Duration timeout;
+
+        private Acknowledged(Socket socket, Duration timeout) {
+            this.socket = socket;
+            this.timeout = timeout;
+        }
+
+        /**
+         * Emits and completes with the client's answer; fails with {@link AckTimeoutException}
+         * after the timeout, or {@link AckFailedException} when the socket disconnects first.
+         */
+        public CompletableFuture<Arguments> emitWithAck(String event, Object... args) {
+            return socket.emitWithAck(timeout, event, args);
+        }
+    }
+}

@@ -1,0 +1,235 @@
+package dev.switchboard.server;
+
+import dev.switchboard.protocol.Codec;
+import dev.switchboard.protocol.Frame;
+import dev.switchboard.protocol.Packet;
+import dev.switchboard.protocol.PacketType;
+import dev.switchboard.transport.OriginPolicy;
+import dev.switchboard.transport.Transport;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * A real-time event server: namespaces of sockets that emit and listen to events, rooms, users,
+ * acknowledgements. It is container-neutral; a transport (the JSR 356 endpoint, the standalone
+ * Grizzly server, a WAR) feeds it connections.
+ *
+ * <pre>{@code
+ * Switchboard server = Switchboard.create();
+ * server.onConnection(socket -> {
+ *     socket.on("chat", String.class, (text, event) -> socket.broadcast().emit("chat", text));
+ * });
+ * try (StandaloneServer http = StandaloneServer.start(server, 8080, Path.of("webapp"))) { ... }
+ * }</pre>
+ *
+ * <p>The methods without a namespace act on the default namespace {@code "/"}.
+ */
+public final class Switchboard implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Switchboard.class.getName());
+
+    private final SwitchboardOptions options;
+    private final ScheduledExecutorService scheduler;
+    private final boolean ownsScheduler;
+    private final OriginPolicy originPolicy;
+    private final Metrics metrics = new Metrics();
+    private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
+    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicLong ackIds = new AtomicLong();
+    private final AtomicLong offsets = new AtomicLong();
+    private final Frame pingFrame;
+    private volatile boolean accepting = true;
+
+    private Switchboard(SwitchboardOptions options) {
+        this.options = options;
+        this.ownsScheduler = options.scheduler() == null;
+        this.scheduler = ownsScheduler ? newScheduler() : options.scheduler();
+        this.originPolicy = new OriginPolicy(options.allowedOrigins());
+        this.pingFrame = Frame.encode(options.codec(), Packet.of(PacketType.PING, Packet.ROOT_NAMESPACE, null));
+        of(Packet.ROOT_NAMESPACE);
+    }
+
+    /** A server with the default options. */
+    public static Switchboard create() {
+        return new Switchboard(SwitchboardOptions.defaults());
+    }
+
+    /** A server with these options. */
+    public static Switchboard create(SwitchboardOptions options) {
+        return new Switchboard(options);
+    }
+
+    private static ScheduledExecutorService newScheduler() {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = new Thread(runnable, "switchboard-timers");
+            thread.setDaemon(true);
+            return thread;
+        });
+        // Cancelled heartbeats and ack timers must not pile up until their due time.
+        executor.setRemoveOnCancelPolicy(true);
+        return executor;
+    }
+
+    /** The namespace of that name, created on first use. Names start with {@code "/"}. */
+    public Namespace of(String name) {
+        if (name == null || !name.startsWith("/")) {
+            throw new IllegalArgumentException("namespace names start with '/': " + name);
+        }
+        return namespaces.computeIfAbsent(name, n -> new Namespace(n, this));
+    }
+
+    /** The default namespace {@code "/"}. */
+    public Namespace sockets() {
+        return namespaces.get(Packet.ROOT_NAMESPACE);
+    }
+
+    /** Every namespace, by name. */
+    public Map<String, Namespace> namespaces() {
+        return Map.copyOf(namespaces);
+    }
+
+    /** Adds middleware to the default namespace. */
+    public Switchboard use(Middleware middleware) {
+        sockets().use(middleware);
+        return this;
+    }
+
+    /** Listens to connections on the default namespace. */
+    public Switchboard onConnection(Consumer<Socket> listener) {
+        sockets().onConnection(listener);
+        return this;
+    }
+
+    /** Emits to every socket of the default namespace. */
+    public void emit(String event, Object... args) {
+        sockets().emit(event, args);
+    }
+
+    /** Sockets of the default namespace in these rooms. */
+    public BroadcastOperator to(String... rooms) {
+        return sockets().to(rooms);
+    }
+
+    /** Every socket of a user in the default namespace. */
+    public BroadcastOperator toUser(String userId) {
+        return sockets().toUser(userId);
+    }
+
+    /** The options. */
+    public SwitchboardOptions options() {
+        return options;
+    }
+
+    /** The counters. */
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    /** Which origins may connect; transports check it before the upgrade. */
+    public OriginPolicy originPolicy() {
+        return originPolicy;
+    }
+
+    /** Open connections. */
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    /** The open connections, for monitoring. */
+    public List<Connection> connections() {
+        return List.copyOf(connections);
+    }
+
+    /** Whether new connections are accepted (false once shutdown began). */
+    public boolean accepting() {
+        return accepting;
+    }
+
+    /**
+     * Starts serving one connection; called by transports once the WebSocket is open.
+     *
+     * @throws IllegalStateException when the server is shutting down
+     */
+    public Connection open(Transport transport, Handshake handshake) {
+        if (!accepting) {
+            throw new IllegalStateException("server is shutting down");
+        }
+        Connection connection = new Connection(this, transport, handshake);
+        connections.add(connection);
+        connection.start();
+        return connection;
+    }
+
+    /** Shuts down within the configured grace period; see {@link #shutdown(Duration)}. */
+    @Override
+    public void close() {
+        shutdown(options.shutdownGrace());
+    }
+
+    /**
+     * Stops accepting connections, tells every client the server is going away (1001) after
+     * flushing its queue, and waits up to {@code grace} for all connections to close.
+     *
+     * @return whether every connection closed in time
+     */
+    public boolean shutdown(Duration grace) {
+        accepting = false;
+        for (Connection connection : List.copyOf(connections)) {
+            connection.terminate(DisconnectReason.SERVER_SHUTTING_DOWN);
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        try {
+            while (!connections.isEmpty() && System.nanoTime() < deadline) {
+                TimeUnit.MILLISECONDS.sleep(10);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        boolean drained = connections.isEmpty();
+        namespaces.values().forEach(namespace -> namespace.adapter().close());
+        if (ownsScheduler) {
+            scheduler.shutdownNow();
+        }
+        if (!drained) {
+            LOG.log(System.Logger.Level.WARNING, "{0} connections still open after shutdown grace", connections.size());
+        }
+        return drained;
+    }
+
+    // ---- inside the server ----
+
+    Namespace existingNamespace(String name) {
+        return namespaces.get(name);
+    }
+
+    void forget(Connection connection) {
+        connections.remove(connection);
+    }
+
+    Codec codec() {
+        return options.codec();
+    }
+
+    ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+
+    Frame pingFrame() {
+        return pingFrame;
+    }
+
+    long nextAckId() {
+        return ackIds.incrementAndGet();
+    }
+
+    String nextOffset() {
+        return Long.toString(offsets.incrementAndGet());
+    }
+}

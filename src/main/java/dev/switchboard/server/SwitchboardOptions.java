@@ -1,0 +1,198 @@
+package dev.switchboard.server;
+
+import dev.switchboard.adapter.AdapterFactory;
+import dev.switchboard.adapter.InMemoryAdapter;
+import dev.switchboard.protocol.Codec;
+import dev.switchboard.protocol.JsonWireCodec;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * The settings of a {@link Switchboard}, with safe defaults. Build with {@link #builder()}.
+ *
+ * <pre>{@code
+ * Switchboard server = Switchboard.create(SwitchboardOptions.builder()
+ *         .pingInterval(Duration.ofSeconds(25))
+ *         .allowedOrigins(List.of("https://app.example.com"))
+ *         .build());
+ * }</pre>
+ *
+ * @param pingInterval           how often the server pings each connection (25 s)
+ * @param pingTimeout            how long it waits for the pong (20 s)
+ * @param maxPayloadBytes        the largest incoming message; larger ones close with 1009 (1 MiB)
+ * @param sendQueueBytes         per-connection send queue; a client behind by more is evicted as a slow consumer (4 MiB)
+ * @param allowedOrigins         browser origins allowed besides the server's own; {@code "*"} allows any
+ * @param eventsPerSecond        the sustained incoming event rate allowed per connection (100)
+ * @param eventBurst             the burst of events allowed above that rate (200)
+ * @param maxNamespaces          namespaces one connection may open (16)
+ * @param maxProtocolErrors      bad frames tolerated before the connection is closed with 1008 (10)
+ * @param maxPendingAcks         server-to-client acks one socket may have outstanding (1000)
+ * @param ackTimeout             the timeout of {@code emitWithAck} unless {@code timeout()} sets one (10 s)
+ * @param shutdownGrace          how long shutdown waits for queues to flush (5 s)
+ * @param codec                  the wire format
+ * @param adapter                makes each namespace's adapter (in memory by default)
+ * @param clock                  time source, injectable for tests
+ * @param scheduler              timers (heartbeats, ack timeouts); {@code null} makes a private one
+ */
+public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, int maxPayloadBytes, long sendQueueBytes,
+                                 List<String> allowedOrigins, double eventsPerSecond, int eventBurst, int maxNamespaces,
+                                 int maxProtocolErrors, int maxPendingAcks, Duration ackTimeout, Duration shutdownGrace,
+                                 Codec codec, AdapterFactory adapter, Clock clock, ScheduledExecutorService scheduler) {
+
+    public SwitchboardOptions {
+        Objects.requireNonNull(pingInterval, "pingInterval");
+        Objects.requireNonNull(pingTimeout, "pingTimeout");
+        allowedOrigins = List.copyOf(allowedOrigins);
+        Objects.requireNonNull(codec, "codec");
+        Objects.requireNonNull(adapter, "adapter");
+        Objects.requireNonNull(clock, "clock");
+        if (maxPayloadBytes < 1 || sendQueueBytes < 1 || eventsPerSecond <= 0 || eventBurst < 1 || maxNamespaces < 1
+                || maxProtocolErrors < 1 || maxPendingAcks < 1) {
+            throw new IllegalArgumentException("limits must be positive");
+        }
+    }
+
+    /** The defaults. */
+    public static SwitchboardOptions defaults() {
+        return builder().build();
+    }
+
+    /** A builder starting from the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder starting from these options. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Builds {@link SwitchboardOptions}; every setter returns the builder. */
+    public static final class Builder {
+        private Duration pingInterval = Duration.ofSeconds(25);
+        private Duration pingTimeout = Duration.ofSeconds(20);
+        private int maxPayloadBytes = 1 << 20;
+        private long sendQueueBytes = 4L << 20;
+        private List<String> allowedOrigins = List.of();
+        private double eventsPerSecond = 100;
+        private int eventBurst = 200;
+        private int maxNamespaces = 16;
+        private int maxProtocolErrors = 10;
+        private int maxPendingAcks = 1000;
+        private Duration ackTimeout = Duration.ofSeconds(10);
+        private Duration shutdownGrace = Duration.ofSeconds(5);
+        private Codec codec = new JsonWireCodec();
+        private AdapterFactory adapter = InMemoryAdapter::new;
+        private Clock clock = Clock.systemUTC();
+        private ScheduledExecutorService scheduler;
+
+        private Builder() {
+        }
+
+        private Builder(SwitchboardOptions o) {
+            pingInterval = o.pingInterval;
+            pingTimeout = o.pingTimeout;
+            maxPayloadBytes = o.maxPayloadBytes;
+            sendQueueBytes = o.sendQueueBytes;
+            allowedOrigins = o.allowedOrigins;
+            eventsPerSecond = o.eventsPerSecond;
+            eventBurst = o.eventBurst;
+            maxNamespaces = o.maxNamespaces;
+            maxProtocolErrors = o.maxProtocolErrors;
+            maxPendingAcks = o.maxPendingAcks;
+            ackTimeout = o.ackTimeout;
+            shutdownGrace = o.shutdownGrace;
+            codec = o.codec;
+            adapter = o.adapter;
+            clock = o.clock;
+            scheduler = o.scheduler;
+        }
+
+        public Builder pingInterval(Duration value) {
+            pingInterval = value;
+            return this;
+        }
+
+        public Builder pingTimeout(Duration value) {
+            pingTimeout = value;
+            return this;
+        }
+
+        public Builder maxPayloadBytes(int value) {
+            maxPayloadBytes = value;
+            return this;
+        }
+
+        public Builder sendQueueBytes(long value) {
+            sendQueueBytes = value;
+            return this;
+        }
+
+        public Builder allowedOrigins(List<String> value) {
+            allowedOrigins = value;
+            return this;
+        }
+
+        /** The sustained rate and the burst of incoming events per connection. */
+        public Builder eventRate(double perSecond, int burst) {
+            eventsPerSecond = perSecond;
+            eventBurst = burst;
+            return this;
+        }
+
+        public Builder maxNamespaces(int value) {
+            maxNamespaces = value;
+            return this;
+        }
+
+        public Builder maxProtocolErrors(int value) {
+            maxProtocolErrors = value;
+            return this;
+        }
+
+        public Builder maxPendingAcks(int value) {
+            maxPendingAcks = value;
+            return this;
+        }
+
+        public Builder ackTimeout(Duration value) {
+            ackTimeout = value;
+            return this;
+        }
+
+        public Builder shutdownGrace(Duration value) {
+            shutdownGrace = value;
+            return this;
+        }
+
+        public Builder codec(Codec value) {
+            codec = value;
+            return this;
+        }
+
+        public Builder adapter(AdapterFactory value) {
+            adapter = value;
+            return this;
+        }
+
+        public Builder clock(Clock value) {
+            clock = value;
+            return this;
+        }
+
+        /** Timers run here; the caller owns (and shuts down) a scheduler it passes in. */
+        public Builder scheduler(ScheduledExecutorService value) {
+            scheduler = value;
+            return this;
+        }
+
+        public SwitchboardOptions build() {
+            return new SwitchboardOptions(pingInterval, pingTimeout, maxPayloadBytes, sendQueueBytes, allowedOrigins,
+                    eventsPerSecond, eventBurst, maxNamespaces, maxProtocolErrors, maxPendingAcks, ackTimeout,
+                    shutdownGrace, codec, adapter, clock, scheduler);
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package dev.switchboard.transport;
+
+/**
+ * Joins the parts of one text message as a container delivers them and enforces the size limit
+ * itself, so containers can keep small read buffers (Tomcat's 8 KiB) while messages up to
+ * {@code maxBytes} are accepted.
+ *
+ * <p>Used by the one thread that reads a connection; not thread-safe.
+ */
+public final class MessageAssembler {
+    private final int maxBytes;
+    private StringBuilder parts;
+    private int bytes;
+
+    public MessageAssembler(int maxBytes) {
+        this.maxBytes = maxBytes;
+    }
+
+    /**
+     * Adds one part.
+     *
+     * @return the whole message when {@code last}, else {@code null}
+     * @throws MessageTooBigException when the message grows past the limit; the parts are dropped
+     */
+    public String append(String part, boolean last) throws MessageTooBigException {
+        bytes += dev.switchboard.protocol.Frame.utf8Length(part);
+        if (bytes > maxBytes) {
+            parts = null;
+            bytes = 0;
+            throw new MessageTooBigException(maxBytes);
+        }
+        if (last && parts == null) {
+            bytes = 0;
+            return part;
+        }
+        if (parts == null) {
+            parts = new StringBuilder(Math.min(maxBytes, part.length() * 2));
+        }
+        parts.append(part);
+        if (!last) {
+            return null;
+        }
+        String message = parts.toString();
+        parts = null;
+        bytes = 0;
+        return message;
+    }
+
+    /** A message over the configured limit; the connection is closed with 1009. */
+    public static final class MessageTooBigException extends Exception {
+        public MessageTooBigException(int maxBytes) {
+            super("message larger than " + maxBytes + " bytes", null, false, false);
+        }
+    }
+}

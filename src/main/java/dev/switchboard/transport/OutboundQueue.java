@@ -1,0 +1,195 @@
+package dev.switchboard.transport;
+
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * The send side of one connection: any thread may offer frames; exactly one send is in flight at a
+ * time; the queue is bounded in bytes, so a peer that stops reading costs at most
+ * {@code maxBytes} and never slows down the threads that broadcast to it.
+ *
+ * <p>Ownership: {@code frames}, {@code pendingBytes} and {@code waiting} are lock-free and shared
+ * by all offering threads; whoever wins {@code writing} (false to true) is the only writer until
+ * it hands the flag back, so sends are never concurrent.
+ */
+public final class OutboundQueue {
+
+    /** What became of an offered frame. */
+    public enum Offer {
+        /** Queued (or already sent). */
+        QUEUED,
+        /** A droppable frame that found the peer behind, dropped. */
+        DROPPED,
+        /** The queue is full: the peer is a slow consumer. Nothing was queued. */
+        OVERFLOW,
+        /** The queue was closed. */
+        CLOSED
+    }
+
+    private record Item(String text, int bytes) {
+    }
+
+    private final Transport transport;
+    private final long maxBytes;
+    private final Consumer<Throwable> onSendFailure;
+    private final ConcurrentLinkedQueue<Item> frames = new ConcurrentLinkedQueue<>();
+    /** Bytes queued plus the frame in flight. */
+    private final AtomicLong pendingBytes = new AtomicLong();
+    /** Frames queued behind the one in flight. */
+    private final AtomicInteger waiting = new AtomicInteger();
+    private final AtomicBoolean writing = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /** Set once by {@link #closeWhenDrained}; read by the writer when it runs dry. */
+    private volatile CloseRequest closeWhenDrained;
+
+    private record CloseRequest(int code, String reason) {
+    }
+
+    /**
+     * @param onSendFailure called once if the transport fails a send; the queue stops writing
+     */
+    public OutboundQueue(Transport transport, long maxBytes, Consumer<Throwable> onSendFailure) {
+        this.transport = transport;
+        this.maxBytes = maxBytes;
+        this.onSendFailure = onSendFailure;
+    }
+
+    /**
+     * Queues one frame.
+     *
+     * @param droppable drop it instead when frames are already waiting (a volatile emit)
+     */
+    public Offer offer(String text, int bytes, boolean droppable) {
+        if (closed.get() || closeWhenDrained != null) {
+            return Offer.CLOSED;
+        }
+        if (droppable && waiting.get() > 0) {
+            return Offer.DROPPED;
+        }
+        if (pendingBytes.addAndGet(bytes) > maxBytes) {
+            pendingBytes.addAndGet(-bytes);
+            return Offer.OVERFLOW;
+        }
+        waiting.incrementAndGet();
+        frames.add(new Item(text, bytes));
+        if (writing.compareAndSet(false, true)) {
+            Item next = nextOrRelease();
+            if (next != null) {
+                writeFrom(next);
+            }
+        }
+        return Offer.QUEUED;
+    }
+
+    /** Bytes queued or in flight. */
+    public long pendingBytes() {
+        return pendingBytes.get();
+    }
+
+    /** Frames waiting behind the one in flight. */
+    public int waitingFrames() {
+        return waiting.get();
+    }
+
+    /** Stops queueing and drops what is queued (the connection is gone). */
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            Item item;
+            while ((item = frames.poll()) != null) {
+                waiting.decrementAndGet();
+                pendingBytes.addAndGet(-item.bytes);
+            }
+        }
+    }
+
+    /**
+     * Refuses new frames, sends what is queued, then closes the transport with {@code code}.
+     * The caller enforces a deadline with {@link Transport#close} if the peer does not drain.
+     */
+    public void closeWhenDrained(int code, String reason) {
+        closeWhenDrained = new CloseRequest(code, reason);
+        if (writing.compareAndSet(false, true)) {
+            Item next = nextOrRelease();
+            if (next != null) {
+                writeFrom(next);
+            }
+        }
+    }
+
+    /** Runs on the writer: sends until the queue is dry or a send completes later. */
+    private void writeFrom(Item first) {
+        Item item = first;
+        while (item != null) {
+            Handoff handoff = new Handoff(item.bytes);
+            try {
+                transport.send(item.text, handoff);
+            } catch (RuntimeException e) {
+                handoff.accept(e);
+                return;
+            }
+            if (handoff.continuedByCallback()) {
+                return;
+            }
+            item = nextOrRelease();
+        }
+    }
+
+    /** Called by the writer only: the next frame, or null after giving up the writer role. */
+    private Item nextOrRelease() {
+        while (true) {
+            Item next = closed.get() ? null : frames.poll();
+            if (next != null) {
+                waiting.decrementAndGet();
+                return next;
+            }
+            CloseRequest close = closeWhenDrained;
+            if (close != null && !closed.get()) {
+                closed.set(true);
+                transport.close(close.code, close.reason);
+                return null;
+            }
+            writing.set(false);
+            if (frames.isEmpty() || closed.get() || !writing.compareAndSet(false, true)) {
+                return null;
+            }
+        }
+    }
+
+    /**
+     * The completion of one send. Whichever of "send returned" and "send completed" comes second
+     * continues the loop: inline completions loop instead of recursing, so a long queue that a
+     * container completes synchronously cannot overflow the stack.
+     */
+    private final class Handoff implements Consumer<Throwable> {
+        private final int bytes;
+        private final AtomicBoolean firstArrived = new AtomicBoolean();
+
+        Handoff(int bytes) {
+            this.bytes = bytes;
+        }
+
+        @Override
+        public void accept(Throwable error) {
+            pendingBytes.addAndGet(-bytes);
+            if (error != null) {
+                close();
+                onSendFailure.accept(error);
+                return;
+            }
+            if (!firstArrived.compareAndSet(false, true)) {
+                Item next = nextOrRelease();
+                if (next != null) {
+                    writeFrom(next);
+                }
+            }
+        }
+
+        /** True when the completion has not run yet and will continue the loop itself. */
+        boolean continuedByCallback() {
+            return firstArrived.compareAndSet(false, true);
+        }
+    }
+}

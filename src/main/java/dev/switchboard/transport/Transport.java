@@ -1,0 +1,22 @@
+package dev.switchboard.transport;
+
+import java.util.function.Consumer;
+
+/**
+ * One client connection as the server core sees it: a way to send a text frame and to close.
+ * The JSR 356 glue implements it over a {@code jakarta.websocket.Session}; the core never
+ * imports {@code jakarta.websocket}.
+ */
+public interface Transport {
+    /**
+     * Starts sending one text frame without blocking. The caller guarantees that at most one send
+     * is outstanding ({@link OutboundQueue} does), because some containers throw otherwise.
+     *
+     * @param done called once when the frame is written ({@code null}) or failed (the error);
+     *             possibly on the calling thread before this method returns
+     */
+    void send(String text, Consumer<Throwable> done);
+
+    /** Closes the connection with a WebSocket close code; never blocks the caller; idempotent. */
+    void close(int code, String reason);
+}

@@ -1,0 +1,156 @@
+package dev.switchboard.transport.grizzly;
+
+import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
+import dev.switchboard.transport.jsr356.SwitchboardRegistry;
+import jakarta.websocket.DeploymentException;
+import jakarta.websocket.server.ServerEndpointConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Set;
+import java.lang.reflect.Constructor;
+import org.glassfish.grizzly.http.server.AddOn;
+import org.glassfish.grizzly.http.server.HttpServer;
+import org.glassfish.grizzly.http.server.NetworkListener;
+import org.glassfish.grizzly.http.server.StaticHttpHandler;
+import org.glassfish.grizzly.strategies.WorkerThreadIOStrategy;
+import org.glassfish.tyrus.container.grizzly.server.WebSocketAddOn;
+import org.glassfish.tyrus.core.TyrusWebSocketEngine;
+import org.glassfish.tyrus.server.TyrusServerContainer;
+import org.glassfish.tyrus.spi.ServerContainer;
+import org.glassfish.tyrus.spi.WebSocketEngine;
+
+/**
+ * Serves a {@link Switchboard} without a servlet container: Grizzly for HTTP and static files,
+ * Tyrus for the WebSocket endpoint at {@code /switchboard}.
+ *
+ * <pre>{@code
+ * Switchboard server = Switchboard.create();
+ * try (StandaloneServer http = StandaloneServer.start(server, "0.0.0.0", 8080, Path.of("webapp"))) {
+ *     System.out.println("open " + http.httpUri());
+ *     Thread.currentThread().join();
+ * }
+ * }</pre>
+ */
+public final class StandaloneServer implements AutoCloseable {
+    private final Switchboard switchboard;
+    private final HttpServer http;
+    private final Container container;
+    private final NetworkListener listener;
+
+    private StandaloneServer(Switchboard switchboard, HttpServer http, Container container, NetworkListener listener) {
+        this.switchboard = switchboard;
+        this.http = http;
+        this.container = container;
+        this.listener = listener;
+    }
+
+    /**
+     * Registers {@code switchboard} and starts serving it.
+     *
+     * @param host    the address to bind, e.g. {@code "127.0.0.1"} or {@code "0.0.0.0"}
+     * @param port    the port, 0 for any free one
+     * @param webRoot a folder of static files served at {@code /}, or {@code null} for none
+     */
+    public static StandaloneServer start(Switchboard switchboard, String host, int port, Path webRoot) {
+        SwitchboardRegistry.register(switchboard);
+        HttpServer http = new HttpServer();
+        NetworkListener listener = new NetworkListener("switchboard", host, port);
+        listener.getTransport().setIOStrategy(WorkerThreadIOStrategy.getInstance());
+        // WebSockets stay open for hours; the heartbeat, not an HTTP idle timer, decides when one is dead.
+        listener.getKeepAlive().setIdleTimeoutInSeconds(-1);
+        http.addListener(listener);
+        Container container = new Container(switchboard.options().maxPayloadBytes());
+        listener.registerAddOn(new OriginGuard(switchboard));
+        listener.registerAddOn(tyrusAddOn(container));
+        if (webRoot != null) {
+            StaticHttpHandler files = new StaticHttpHandler(webRoot.toAbsolutePath().toString());
+            files.setFileCacheEnabled(false);
+            http.getServerConfiguration().addHttpHandler(files, "/");
+        }
+        try {
+            http.start();
+            container.start("", listener.getPort());
+        } catch (IOException e) {
+            http.shutdownNow();
+            throw new UncheckedIOException(e);
+        } catch (DeploymentException e) {
+            http.shutdownNow();
+            throw new IllegalStateException(e);
+        }
+        return new StandaloneServer(switchboard, http, container, listener);
+    }
+
+    /**
+     * Tyrus's add-on that mounts a server container on a Grizzly listener. Its constructor is not
+     * public in Tyrus 2.2, yet it is the only way to put Tyrus on a Grizzly server we configure
+     * ourselves (bind address, static files, the origin guard).
+     */
+    private static AddOn tyrusAddOn(ServerContainer container) {
+        try {
+            Constructor<WebSocketAddOn> constructor =
+                    WebSocketAddOn.class.getDeclaredConstructor(ServerContainer.class, String.class);
+            constructor.setAccessible(true);
+            return constructor.newInstance(container, "");
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("unsupported Tyrus version", e);
+        }
+    }
+
+    /** The port it listens on. */
+    public int port() {
+        return listener.getPort();
+    }
+
+    /** The page URL, e.g. {@code http://localhost:8080/}. */
+    public URI httpUri() {
+        return URI.create("http://" + displayHost() + ":" + port() + "/");
+    }
+
+    /** The WebSocket URL, e.g. {@code ws://localhost:8080/switchboard}. */
+    public URI webSocketUri() {
+        return URI.create("ws://" + displayHost() + ":" + port() + SwitchboardEndpoint.PATH);
+    }
+
+    private String displayHost() {
+        String host = listener.getHost();
+        return "0.0.0.0".equals(host) ? "localhost" : host;
+    }
+
+    /** Shuts the server down gracefully (clients get 1001), then stops HTTP. */
+    @Override
+    public void close() {
+        switchboard.close();
+        container.stop();
+        http.shutdownNow();
+        SwitchboardRegistry.unregister(switchboard);
+    }
+
+    /** Tyrus's server container with our endpoint, mounted on our own Grizzly server. */
+    private static final class Container extends TyrusServerContainer {
+        private final TyrusWebSocketEngine engine;
+
+        Container(int maxPayloadBytes) {
+            super(Set.<Class<?>>of(SwitchboardEndpoint.class));
+            // Tyrus buffers a whole frame before our assembler sees it: room for one maximal message.
+            engine = TyrusWebSocketEngine.builder(this).incomingBufferSize(maxPayloadBytes + 1024).build();
+        }
+
+        @Override
+        public void register(Class<?> endpointClass) throws DeploymentException {
+            engine.register(endpointClass, "");
+        }
+
+        @Override
+        public void register(ServerEndpointConfig config) throws DeploymentException {
+            engine.register(config, "");
+        }
+
+        @Override
+        public WebSocketEngine getWebSocketEngine() {
+            return engine;
+        }
+    }
+}

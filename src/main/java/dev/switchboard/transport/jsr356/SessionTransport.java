@@ -1,0 +1,56 @@
+package dev.switchboard.transport.jsr356;
+
+import dev.switchboard.transport.Transport;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.Session;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/** A {@link Transport} over a JSR 356 session, sending with the async remote. */
+final class SessionTransport implements Transport {
+    private static final System.Logger LOG = System.getLogger(SessionTransport.class.getName());
+    /** Closing may block on a peer that does not read (Tomcat waits for the close frame to be written). */
+    private static final ExecutorService CLOSER = Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "switchboard-closer");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private static final int MAX_REASON_BYTES = 123;
+
+    private final Session session;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    SessionTransport(Session session) {
+        this.session = session;
+    }
+
+    @Override
+    public void send(String text, Consumer<Throwable> done) {
+        session.getAsyncRemote().sendText(text, result -> done.accept(result.isOK() ? null : result.getException()));
+    }
+
+    @Override
+    public void close(int code, String reason) {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        CLOSER.execute(() -> {
+            try {
+                if (session.isOpen()) {
+                    session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(code), truncate(reason)));
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, "close failed", e);
+            }
+        });
+    }
+
+    private static String truncate(String reason) {
+        byte[] bytes = reason.getBytes(StandardCharsets.UTF_8);
+        return bytes.length <= MAX_REASON_BYTES ? reason : new String(bytes, 0, MAX_REASON_BYTES, StandardCharsets.UTF_8);
+    }
+}
