@@ -124,9 +124,16 @@ public final class Connection {
         terminate(DisconnectReason.POLICY_VIOLATION, 1009);
     }
 
-    /** The container reports the connection closed, with the close code it saw. */
+    /**
+     * The container reports the connection closed, with the close code it saw: 1000 is the client
+     * leaving, 1001/1005/1006 a connection that went away, anything else a failure.
+     */
     public void onTransportClosed(int code) {
-        terminate(code == 1000 ? DisconnectReason.CLIENT_DISCONNECT : DisconnectReason.TRANSPORT_CLOSE);
+        terminate(switch (code) {
+            case 1000 -> DisconnectReason.CLIENT_DISCONNECT;
+            case 1001, 1005, 1006 -> DisconnectReason.TRANSPORT_CLOSE;
+            default -> DisconnectReason.TRANSPORT_ERROR;
+        });
         switchboard.forget(this);
     }
 
