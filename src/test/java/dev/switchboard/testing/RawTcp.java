@@ -25,14 +25,19 @@ public final class RawTcp implements AutoCloseable {
     /** Opens a connection and completes a WebSocket upgrade; returns once the 101 is read. */
     public static RawTcp upgrade(int port, String path) throws IOException {
         RawTcp tcp = open(port);
-        tcp.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\n"
-                + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
-        String head = tcp.readHead();
+        String head = tcp.requestUpgrade(port, path, "");
         if (!head.startsWith("HTTP/1.1 101")) {
             throw new IOException("upgrade refused: " + head);
         }
         return tcp;
+    }
+
+    /** Sends an upgrade request with extra header lines (each ending in CRLF); returns the response head. */
+    public String requestUpgrade(int port, String path, String extraHeaders) throws IOException {
+        write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\n"
+                + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                + extraHeaders + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        return readHead();
     }
 
     public void write(byte[] bytes) throws IOException {

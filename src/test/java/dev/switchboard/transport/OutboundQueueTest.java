@@ -1,0 +1,90 @@
+package dev.switchboard.transport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The queue's own contract, on a transport that completes sends on the calling thread, as some
+ * containers do for small frames: no recursion, byte accounting, volatile drops, overflow.
+ */
+class OutboundQueueTest {
+
+    /** Completes every send at once, or holds them until released. */
+    private static final class ImmediateTransport implements Transport {
+        final List<String> sent = new ArrayList<>();
+        final List<Consumer<Throwable>> held = new ArrayList<>();
+        boolean hold;
+        int closeCode;
+
+        @Override
+        public void send(String text, Consumer<Throwable> done) {
+            sent.add(text);
+            if (hold) {
+                held.add(done);
+            } else {
+                done.accept(null);
+            }
+        }
+
+        @Override
+        public void close(int code, String reason) {
+            closeCode = code;
+        }
+    }
+
+    @Test
+    void inlineCompletionsDoNotRecurse() {
+        ImmediateTransport transport = new ImmediateTransport();
+        transport.hold = true;
+        OutboundQueue queue = new OutboundQueue(transport, Long.MAX_VALUE, error -> { });
+        queue.offer("first", 5, false);
+        for (int i = 0; i < 200_000; i++) {
+            queue.offer("f" + i, 1, false);
+        }
+        transport.hold = false;
+        transport.held.get(0).accept(null);
+        assertEquals(200_001, transport.sent.size());
+        assertEquals(0, queue.pendingBytes());
+    }
+
+    @Test
+    void volatileFramesAreDroppedOnlyWhenFramesWait() {
+        ImmediateTransport transport = new ImmediateTransport();
+        transport.hold = true;
+        OutboundQueue queue = new OutboundQueue(transport, 1000, error -> { });
+        assertEquals(OutboundQueue.Offer.QUEUED, queue.offer("in flight", 9, true));
+        assertEquals(OutboundQueue.Offer.QUEUED, queue.offer("waits", 5, false));
+        assertEquals(OutboundQueue.Offer.DROPPED, queue.offer("volatile", 8, true));
+        assertEquals(14, queue.pendingBytes());
+    }
+
+    @Test
+    void overflowRefusesWithoutQueueing() {
+        ImmediateTransport transport = new ImmediateTransport();
+        transport.hold = true;
+        OutboundQueue queue = new OutboundQueue(transport, 10, error -> { });
+        assertEquals(OutboundQueue.Offer.QUEUED, queue.offer("123456", 6, false));
+        assertEquals(OutboundQueue.Offer.OVERFLOW, queue.offer("12345", 5, false));
+        assertEquals(6, queue.pendingBytes());
+    }
+
+    @Test
+    void closeWhenDrainedFlushesThenCloses() {
+        ImmediateTransport transport = new ImmediateTransport();
+        transport.hold = true;
+        OutboundQueue queue = new OutboundQueue(transport, 100, error -> { });
+        queue.offer("a", 1, false);
+        queue.offer("b", 1, false);
+        queue.closeWhenDrained(1001, "bye");
+        assertEquals(OutboundQueue.Offer.CLOSED, queue.offer("late", 4, false));
+        assertEquals(0, transport.closeCode);
+        transport.hold = false;
+        transport.held.get(0).accept(null);
+        assertEquals(List.of("a", "b"), transport.sent);
+        assertEquals(1001, transport.closeCode);
+    }
+}

@@ -1,0 +1,118 @@
+package dev.switchboard.transport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.server.DisconnectReason;
+import dev.switchboard.server.Socket;
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.TestServer;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One writer per connection: concurrent emits never overlap on the wire, and a client that stops
+ * reading is cut off without slowing anyone else down.
+ */
+class SendQueueTest {
+
+    @Test
+    void concurrentEmitsToOneSocketAllArriveInEachSendersOrder() throws Exception {
+        int threads = 8;
+        int perThread = 500;
+        BlockingQueue<Socket> sockets = new LinkedBlockingQueue<>();
+        try (TestServer server = TestServer.start(sb -> sb.onConnection(sockets::add));
+             RawClient client = server.raw()) {
+            client.connectNamespace("/", null);
+            Socket socket = sockets.poll(10, TimeUnit.SECONDS);
+            assertNotNull(socket);
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            CountDownLatch go = new CountDownLatch(1);
+            for (int t = 0; t < threads; t++) {
+                int sender = t;
+                pool.execute(() -> {
+                    awaitQuietly(go);
+                    for (int i = 0; i < perThread; i++) {
+                        socket.emit("tick", sender, i);
+                    }
+                });
+            }
+            go.countDown();
+            int[] next = new int[threads];
+            for (int received = 0; received < threads * perThread; received++) {
+                JsonArray args = client.next("event").getJsonArray("args");
+                int sender = args.getInt(0);
+                assertEquals(next[sender], args.getInt(1), "sender " + sender + " out of order");
+                next[sender]++;
+            }
+            pool.shutdown();
+            assertTrue(socket.connected());
+            assertEquals(0, server.switchboard().metrics().slowConsumers());
+        }
+    }
+
+    @Test
+    void clientThatNeverReadsIsCutOffWhileOthersKeepReceiving() throws Exception {
+        int frames = 2000;
+        BlockingQueue<DisconnectReason> reasons = new LinkedBlockingQueue<>();
+        Consumer<Socket> joinFeed = socket -> {
+            socket.join("feed");
+            socket.onDisconnect(reasons::add);
+        };
+        try (TestServer server = TestServer.start(TestServer.options().sendQueueBytes(256 * 1024).build(),
+                sb -> sb.onConnection(joinFeed))) {
+            List<RawClient> readers = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                readers.add(server.raw());
+                readers.get(i).connectNamespace("/", null);
+            }
+            RawClient stalled = server.raw();
+            stalled.connectNamespace("/", null);
+            stalled.stopReading();
+            while (server.switchboard().sockets().sockets().size() < 3) {
+                Thread.sleep(10);
+            }
+
+            String payload = "p".repeat(16 * 1024);
+            Thread broadcaster = new Thread(() -> {
+                for (int i = 0; i < frames; i++) {
+                    server.switchboard().to("feed").emit("chunk", i, payload);
+                }
+            });
+            broadcaster.start();
+
+            for (RawClient reader : readers) {
+                for (int i = 0; i < frames; i++) {
+                    JsonObject packet = reader.next("event");
+                    assertEquals(i, packet.getJsonArray("args").getInt(0));
+                }
+            }
+            broadcaster.join(30_000);
+            assertEquals(DisconnectReason.SLOW_CONSUMER, reasons.poll(10, TimeUnit.SECONDS));
+            assertEquals(2, server.switchboard().sockets().sockets().size());
+            for (RawClient reader : readers) {
+                reader.close();
+            }
+            stalled.abort();
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
