@@ -151,7 +151,7 @@ public final class Connection {
             case DISCONNECT -> socketFor(packet).end(DisconnectReason.CLIENT_DISCONNECT);
             case EVENT -> onEvent(packet);
             case ACK -> socketFor(packet).onAck(packet);
-            case PONG -> onPong();
+            case PONG -> onPong(packet.offset());
             default -> throw new ProtocolException(ProtocolException.BAD_PACKET,
                     "a client may not send '" + packet.type().wireName() + "' packets");
         }
@@ -198,15 +198,23 @@ public final class Connection {
             sendConnectError(name, "too many namespaces on one connection", null);
             return;
         }
+        DetachedSession session = switchboard.options().sessionStore().take(packet.stringField("pid"));
+        if (session != null && session.namespace() != namespace) {
+            switchboard.options().sessionStore().put(session);
+            session = null;
+        }
         Socket socket;
         try {
-            socket = namespace.admit(this, handshake.withAuth(packet.field("auth")));
+            socket = namespace.admit(this, handshake.withAuth(packet.field("auth")), session);
         } catch (Refusal refusal) {
+            if (session != null) {
+                namespace.expire(session);
+            }
             sendConnectError(name, refusal.getMessage(), refusal.data);
             return;
         }
         sockets.put(name, socket);
-        namespace.open(socket);
+        namespace.open(socket, session, packet.offset());
         if (ended.get() != null) {
             socket.end(ended.get());
         }
@@ -236,8 +244,8 @@ public final class Connection {
         String namespace = packet == null ? Packet.ROOT_NAMESPACE : packet.namespace();
         send(Frame.encode(switchboard.codec(), Packet.of(PacketType.ERROR, namespace, fields)), false);
         if (packet != null && packet.type() == PacketType.EVENT && packet.ackId() > 0 && sockets.containsKey(namespace)) {
-            new Event(sockets.get(namespace), packet.event(), dev.switchboard.protocol.Arguments.of(null), packet.ackId())
-                    .fail(error.getMessage());
+            new Event(sockets.get(namespace), packet.event(), dev.switchboard.protocol.Arguments.of(null), packet.ackId(),
+                    null).fail(error.getMessage());
         }
         boolean countsAsError = !ProtocolException.RATE_LIMITED.equals(error.code());
         if (countsAsError && ++protocolErrors >= switchboard.options().maxProtocolErrors()) {
@@ -294,7 +302,12 @@ public final class Connection {
         send(switchboard.pingFrame(), false);
     }
 
-    private void onPong() {
+    private void onPong(String offset) {
+        if (offset != null) {
+            for (Socket socket : sockets.values()) {
+                socket.confirm(offset);
+            }
+        }
         synchronized (this) {
             if (pongDeadline == null) {
                 return;

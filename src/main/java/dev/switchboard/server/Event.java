@@ -20,13 +20,16 @@ public final class Event {
     private final String name;
     private final Arguments args;
     private final long ackId;
+    /** The client's id for a message it retries until acked, or null. */
+    private final String msgId;
     private final AtomicBoolean answered = new AtomicBoolean();
 
-    Event(Socket socket, String name, Arguments args, long ackId) {
+    Event(Socket socket, String name, Arguments args, long ackId, String msgId) {
         this.socket = socket;
         this.name = name;
         this.args = args;
         this.ackId = ackId;
+        this.msgId = msgId;
     }
 
     /** The socket it came from. */
@@ -65,7 +68,11 @@ public final class Event {
      */
     public void ack(Object... values) {
         if (hasAck() && answered.compareAndSet(false, true)) {
-            socket.sendDirect(Packet.ack(socket.namespace().name(), ackId, JsonMapper.toRawList(values)));
+            java.util.List<dev.switchboard.protocol.RawJson> answer = JsonMapper.toRawList(values);
+            if (msgId != null) {
+                socket.seenMessages().answered(msgId, answer);
+            }
+            socket.sendDirect(Packet.ack(socket.namespace().name(), ackId, answer));
         }
     }
 

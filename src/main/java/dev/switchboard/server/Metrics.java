@@ -20,6 +20,7 @@ public final class Metrics {
     final LongAdder unknownAcks = new LongAdder();
     final LongAdder oversizedMessages = new LongAdder();
     final LongAdder rejectedOrigins = new LongAdder();
+    final LongAdder recoveries = new LongAdder();
 
     /** Events received from clients and handed to the application (or found no listener). */
     public long eventsIn() {
@@ -69,6 +70,11 @@ public final class Metrics {
     /** Upgrades refused for their Origin. */
     public long rejectedOrigins() {
         return rejectedOrigins.sum();
+    }
+
+    /** Sessions recovered by a returning client. */
+    public long recoveries() {
+        return recoveries.sum();
     }
 
     /** Counts a message refused for size (called by transports). */

@@ -41,8 +41,11 @@ public final class Namespace {
     private final Adapter adapter;
     /** The sockets connected to this node; rooms live in the adapter. */
     private final Map<String, Socket> sockets = new ConcurrentHashMap<>();
+    /** Sessions whose client dropped, by socket id; they keep their rooms and log what they miss. */
+    private final Map<String, DetachedSession> detached = new ConcurrentHashMap<>();
     private final List<Middleware> middlewares = new CopyOnWriteArrayList<>();
     private final List<Consumer<Socket>> connectionListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<DetachedSession>> expiryListeners = new CopyOnWriteArrayList<>();
 
     Namespace(String name, Switchboard switchboard) {
         this.name = name;
@@ -80,6 +83,20 @@ public final class Namespace {
     public Namespace onConnection(Consumer<Socket> listener) {
         connectionListeners.add(listener);
         return this;
+    }
+
+    /**
+     * Runs when a dropped client's recovery window ends without it coming back: the moment to
+     * tell the others that it really left.
+     */
+    public Namespace onSessionExpired(Consumer<DetachedSession> listener) {
+        expiryListeners.add(listener);
+        return this;
+    }
+
+    /** Sessions waiting for their client to come back, by socket id (a read-only view). */
+    public Map<String, DetachedSession> detachedSessions() {
+        return Collections.unmodifiableMap(detached);
     }
 
     /** The sockets connected to this node, by id (a read-only view). */
@@ -156,12 +173,39 @@ public final class Namespace {
     }
 
     void emitTo(Socket socket, String event, Object[] args) {
-        socket.deliver(encodeEvent(event, args, 0), false);
+        route(socket.id(), encodeEvent(event, args, 0), false);
     }
 
-    /** Runs middleware on a new socket; a refusal becomes the client's connect_error. */
-    Socket admit(Connection connection, Handshake handshake) throws Refusal {
-        Socket socket = new Socket(Ids.next(), this, connection, handshake);
+    /**
+     * Delivers to whatever holds a socket id now: the connected socket, or its session while the
+     * client is away. A socket or session that changes state meanwhile refuses, and the next
+     * lookup finds its successor.
+     */
+    void route(String socketId, Frame frame, boolean droppable) {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Socket socket = sockets.get(socketId);
+            if (socket != null && socket.deliver(frame, droppable)) {
+                return;
+            }
+            DetachedSession session = detached.get(socketId);
+            if (session != null && !droppable && frame.packet().offset() != null && session.append(frame)) {
+                return;
+            }
+            if (socket == null && session == null) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Makes the socket for a namespace connect and runs middleware on it. With a session the
+     * client may recover, the socket takes over its id, user and data.
+     */
+    Socket admit(Connection connection, Handshake handshake, DetachedSession session) throws Refusal {
+        Socket socket = new Socket(this, connection, handshake, session);
+        if (session != null && !switchboard.options().recoveryRunsMiddleware()) {
+            return socket;
+        }
         for (Middleware middleware : middlewares) {
             try {
                 middleware.check(socket);
@@ -175,17 +219,23 @@ public final class Namespace {
         return socket;
     }
 
-    /** Connects an admitted socket: rooms, the connect answer, then the application's listeners. */
-    void open(Socket socket) {
-        sockets.put(socket.id(), socket);
-        adapter.addAll(socket.id(), socket.userId() == null ? Set.of(socket.id())
-                : Set.of(socket.id(), userRoom(socket.userId())));
-        socket.markConnected();
-        Map<String, RawJson> fields = new LinkedHashMap<>();
-        fields.put("id", JsonMapper.toRaw(socket.id()));
-        fields.put("pid", JsonMapper.toRaw(Ids.next()));
-        fields.put("recovered", JsonMapper.toRaw(false));
-        socket.sendDirect(Packet.of(PacketType.CONNECT, name, fields));
+    /**
+     * Connects an admitted socket: its rooms, the connect answer, the replay of what it missed
+     * when it recovers a session, then the application's listeners.
+     */
+    void open(Socket socket, DetachedSession session, String offset) {
+        boolean recovered = session != null && resume(socket, session, offset);
+        if (!recovered) {
+            if (session != null) {
+                // Same id, but nothing of the old session survives: start clean.
+                adapter.delAll(socket.id());
+            }
+            sockets.put(socket.id(), socket);
+            adapter.addAll(socket.id(), socket.userId() == null ? Set.of(socket.id())
+                    : Set.of(socket.id(), userRoom(socket.userId())));
+            socket.markConnected(false);
+            sendConnect(socket, false);
+        }
         for (Consumer<Socket> listener : connectionListeners) {
             try {
                 listener.accept(socket);
@@ -195,9 +245,81 @@ public final class Namespace {
         }
     }
 
-    void removeSocket(Socket socket) {
-        adapter.delAll(socket.id());
-        sockets.remove(socket.id());
+    /** Hands a session to its returning client and replays what it missed, before anything new. */
+    private boolean resume(Socket socket, DetachedSession session, String offset) {
+        List<Frame> missed;
+        synchronized (session.log()) {
+            if (!session.claimForRecovery()) {
+                return false;
+            }
+            missed = session.log().after(offset);
+            if (missed != null) {
+                session.log().confirm(offset);
+                detached.remove(socket.id(), session);
+                sockets.put(socket.id(), socket);
+                socket.markConnected(true);
+                sendConnect(socket, true);
+                for (Frame frame : missed) {
+                    socket.connection().send(frame, false);
+                }
+            }
+        }
+        if (missed == null) {
+            ended(session);
+            return false;
+        }
+        switchboard.metrics().recoveries.increment();
+        return true;
+    }
+
+    private void sendConnect(Socket socket, boolean recovered) {
+        Map<String, RawJson> fields = new LinkedHashMap<>();
+        fields.put("id", JsonMapper.toRaw(socket.id()));
+        fields.put("pid", JsonMapper.toRaw(socket.pid()));
+        fields.put("recovered", JsonMapper.toRaw(recovered));
+        socket.sendDirect(Packet.of(PacketType.CONNECT, name, fields));
+    }
+
+    /** Keeps a dropped socket's session for the window. Called under the socket's log lock. */
+    void detach(Socket socket) {
+        SwitchboardOptions options = switchboard.options();
+        DetachedSession session = new DetachedSession(socket, socket.log(),
+                options.clock().instant().plus(options.recoveryWindow()));
+        detached.put(socket.id(), session);
+        options.sessionStore().put(session);
+        session.expiry(switchboard.scheduler().schedule(() -> expire(session),
+                options.recoveryWindow().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+    }
+
+    /** Ends a session's wait: its window ran out, or it overflowed, or its client came back too late. */
+    void expire(DetachedSession session) {
+        if (session.claimForExpiry()) {
+            ended(session);
+        }
+    }
+
+    /** Frees a session that will not be recovered and tells the application. */
+    private void ended(DetachedSession session) {
+        detached.remove(session.id(), session);
+        switchboard.options().sessionStore().remove(session);
+        if (!sockets.containsKey(session.id())) {
+            adapter.delAll(session.id());
+        }
+        for (Consumer<DetachedSession> listener : expiryListeners) {
+            try {
+                listener.accept(session);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "session expiry listener of " + name + " failed", e);
+            }
+        }
+    }
+
+    /** Forgets a disconnected socket; {@code leaveRooms} is false while its session waits. */
+    void removeSocket(Socket socket, boolean leaveRooms) {
+        if (leaveRooms) {
+            adapter.delAll(socket.id());
+        }
+        sockets.remove(socket.id(), socket);
     }
 
     void broadcast(Frame frame, dev.switchboard.adapter.BroadcastOptions options) {
@@ -223,10 +345,7 @@ public final class Namespace {
 
         @Override
         public void deliver(String socketId, Frame frame, boolean droppable) {
-            Socket socket = sockets.get(socketId);
-            if (socket != null) {
-                socket.deliver(frame, droppable);
-            }
+            route(socketId, frame, droppable);
         }
 
         @Override

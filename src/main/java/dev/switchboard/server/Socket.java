@@ -43,10 +43,17 @@ public final class Socket implements RemoteSocket {
     }
 
     private final String id;
+    /** The private id a client presents to recover this session; changes with each connect answer. */
+    private final String pid = Ids.next();
     private final Namespace namespace;
     private final Connection connection;
     private final Handshake handshake;
-    private final Map<String, Object> data = new ConcurrentHashMap<>();
+    private final Map<String, Object> data;
+    /** Event frames the client may still need; its lock also orders logging with queueing. */
+    private final ReplayLog log;
+    private final SeenMessages seenMessages;
+    /** Written before the socket connects, read after. */
+    private volatile boolean recovered;
     private final AtomicReference<State> state = new AtomicReference<>(State.CONNECTING);
     /** Written by middleware before the socket connects, or by the application later. */
     private volatile String userId;
@@ -57,11 +64,24 @@ public final class Socket implements RemoteSocket {
     private final List<Consumer<DisconnectReason>> disconnectListeners = new CopyOnWriteArrayList<>();
     private final Map<Long, PendingAck> pendingAcks = new ConcurrentHashMap<>();
 
-    Socket(String id, Namespace namespace, Connection connection, Handshake handshake) {
-        this.id = id;
+    /** A new socket; with {@code session}, one that takes over a dropped session's id, user, data and log. */
+    Socket(Namespace namespace, Connection connection, Handshake handshake, DetachedSession session) {
         this.namespace = namespace;
         this.connection = connection;
         this.handshake = handshake;
+        if (session == null) {
+            SwitchboardOptions options = namespace.switchboard().options();
+            this.id = Ids.next();
+            this.data = new ConcurrentHashMap<>();
+            this.log = new ReplayLog(options.recoveryMaxEvents(), options.recoveryMaxBytes());
+            this.seenMessages = new SeenMessages(options.recoveryMaxEvents());
+        } else {
+            this.id = session.id();
+            this.data = session.data();
+            this.log = session.log();
+            this.seenMessages = session.seenMessages();
+            this.userId = session.userId();
+        }
     }
 
     /** The socket id, public and stable; also the name of a room holding only this socket. */
@@ -112,6 +132,14 @@ public final class Socket implements RemoteSocket {
     /** Whether the socket is connected. */
     public boolean connected() {
         return state.get() == State.CONNECTED;
+    }
+
+    /**
+     * Whether this socket took over a session its client dropped: same id, rooms, data and user,
+     * and the events missed meanwhile were replayed before anything new.
+     */
+    public boolean recovered() {
+        return recovered;
     }
 
     @Override
@@ -264,7 +292,20 @@ public final class Socket implements RemoteSocket {
         return connection;
     }
 
-    void markConnected() {
+    String pid() {
+        return pid;
+    }
+
+    ReplayLog log() {
+        return log;
+    }
+
+    SeenMessages seenMessages() {
+        return seenMessages;
+    }
+
+    void markConnected(boolean wasRecovered) {
+        recovered = wasRecovered;
         state.set(State.CONNECTED);
     }
 
@@ -273,7 +314,12 @@ public final class Socket implements RemoteSocket {
         connection.send(Frame.encode(namespace.switchboard().codec(), packet), false);
     }
 
-    /** Queues an event frame; returns whether it was queued. */
+    /**
+     * Queues an event frame. Frames with an offset are logged for replay first, in the order they
+     * are queued, under the log's lock.
+     *
+     * @return false when the socket is not connected (the namespace then routes to its session)
+     */
     boolean deliver(Frame frame, boolean droppable) {
         if (!connected()) {
             return false;
@@ -284,7 +330,25 @@ public final class Socket implements RemoteSocket {
                 listener.onEvent(frame.packet().event(), args);
             }
         }
-        return connection.send(frame, droppable);
+        if (droppable || frame.packet().offset() == null || !namespace.switchboard().options().recoveryEnabled()) {
+            connection.send(frame, droppable);
+            return true;
+        }
+        synchronized (log) {
+            if (!connected()) {
+                return false;
+            }
+            log.append(frame);
+            connection.send(frame, false);
+            return true;
+        }
+    }
+
+    /** The client has every event up to {@code offset}. */
+    void confirm(String offset) {
+        synchronized (log) {
+            log.confirm(offset);
+        }
     }
 
     boolean deliverWithAck(Frame frame, AckCollector collector) {
@@ -351,7 +415,17 @@ public final class Socket implements RemoteSocket {
 
     /** An {@code event} packet from the client, already checked and rate-limited. */
     void dispatch(Packet packet) {
-        Event event = new Event(this, packet.event(), Arguments.of(packet.args()), packet.ackId());
+        String msgId = packet.stringField("msgId");
+        if (msgId != null) {
+            List<dev.switchboard.protocol.RawJson> earlier = seenMessages.firstSeen(msgId);
+            if (earlier != null) {
+                if (packet.ackId() > 0) {
+                    sendDirect(Packet.ack(namespace.name(), packet.ackId(), earlier));
+                }
+                return;
+            }
+        }
+        Event event = new Event(this, packet.event(), Arguments.of(packet.args()), packet.ackId(), msgId);
         for (AnyListener listener : anyListeners) {
             listener.onEvent(event.name(), event.args());
         }
@@ -378,9 +452,16 @@ public final class Socket implements RemoteSocket {
      * Runs the disconnecting listeners while the rooms are intact, then leaves every room.
      */
     void end(DisconnectReason reason) {
-        if (!state.compareAndSet(State.CONNECTED, State.DISCONNECTING)) {
-            state.compareAndSet(State.CONNECTING, State.DISCONNECTED);
-            return;
+        boolean keepSession = reason.unexpected() && namespace.switchboard().options().recoveryEnabled();
+        synchronized (log) {
+            if (!state.compareAndSet(State.CONNECTED, State.DISCONNECTING)) {
+                state.compareAndSet(State.CONNECTING, State.DISCONNECTED);
+                return;
+            }
+            if (keepSession) {
+                // Under the log's lock, so no delivery falls between this socket and its session.
+                namespace.detach(this);
+            }
         }
         notifyAll(disconnectingListeners, reason);
         for (Long ackId : pendingAcks.keySet()) {
@@ -392,7 +473,7 @@ public final class Socket implements RemoteSocket {
                 pending.onFailure.accept(new AckFailedException("socket " + id + " disconnected: " + reason.text()));
             }
         }
-        namespace.removeSocket(this);
+        namespace.removeSocket(this, !keepSession);
         connection.forget(this);
         state.set(State.DISCONNECTED);
         notifyAll(disconnectListeners, reason);

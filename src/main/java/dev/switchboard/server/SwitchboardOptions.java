@@ -32,6 +32,11 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param maxPendingAcks         server-to-client acks one socket may have outstanding (1000)
  * @param ackTimeout             the timeout of {@code emitWithAck} unless {@code timeout()} sets one (10 s)
  * @param shutdownGrace          how long shutdown waits for queues to flush (5 s)
+ * @param recoveryWindow         how long a dropped client's session waits for it (2 min); zero turns recovery off
+ * @param recoveryMaxEvents      events kept per session for replay (1000)
+ * @param recoveryMaxBytes       bytes of events kept per session for replay (1 MiB)
+ * @param recoveryRunsMiddleware whether middleware checks a recovering client again (true)
+ * @param sessionStore           where sessions wait during the window
  * @param codec                  the wire format
  * @param adapter                makes each namespace's adapter (in memory by default)
  * @param clock                  time source, injectable for tests
@@ -40,19 +45,27 @@ import java.util.concurrent.ScheduledExecutorService;
 public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, int maxPayloadBytes, long sendQueueBytes,
                                  List<String> allowedOrigins, double eventsPerSecond, int eventBurst, int maxNamespaces,
                                  int maxProtocolErrors, int maxPendingAcks, Duration ackTimeout, Duration shutdownGrace,
-                                 Codec codec, AdapterFactory adapter, Clock clock, ScheduledExecutorService scheduler) {
+                                 Duration recoveryWindow, int recoveryMaxEvents, long recoveryMaxBytes,
+                                 boolean recoveryRunsMiddleware, SessionStore sessionStore, Codec codec, AdapterFactory adapter, Clock clock, ScheduledExecutorService scheduler) {
 
     public SwitchboardOptions {
         Objects.requireNonNull(pingInterval, "pingInterval");
         Objects.requireNonNull(pingTimeout, "pingTimeout");
         allowedOrigins = List.copyOf(allowedOrigins);
+        Objects.requireNonNull(recoveryWindow, "recoveryWindow");
+        Objects.requireNonNull(sessionStore, "sessionStore");
         Objects.requireNonNull(codec, "codec");
         Objects.requireNonNull(adapter, "adapter");
         Objects.requireNonNull(clock, "clock");
         if (maxPayloadBytes < 1 || sendQueueBytes < 1 || eventsPerSecond <= 0 || eventBurst < 1 || maxNamespaces < 1
-                || maxProtocolErrors < 1 || maxPendingAcks < 1) {
+                || maxProtocolErrors < 1 || maxPendingAcks < 1 || recoveryMaxEvents < 1 || recoveryMaxBytes < 1) {
             throw new IllegalArgumentException("limits must be positive");
         }
+    }
+
+    /** Whether dropped clients can come back to their session. */
+    public boolean recoveryEnabled() {
+        return !recoveryWindow.isZero() && !recoveryWindow.isNegative();
     }
 
     /** The defaults. */
@@ -84,6 +97,11 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         private int maxPendingAcks = 1000;
         private Duration ackTimeout = Duration.ofSeconds(10);
         private Duration shutdownGrace = Duration.ofSeconds(5);
+        private Duration recoveryWindow = Duration.ofMinutes(2);
+        private int recoveryMaxEvents = 1000;
+        private long recoveryMaxBytes = 1L << 20;
+        private boolean recoveryRunsMiddleware = true;
+        private SessionStore sessionStore = new InMemorySessionStore();
         private Codec codec = new JsonWireCodec();
         private AdapterFactory adapter = InMemoryAdapter::new;
         private Clock clock = Clock.systemUTC();
@@ -105,6 +123,11 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             maxPendingAcks = o.maxPendingAcks;
             ackTimeout = o.ackTimeout;
             shutdownGrace = o.shutdownGrace;
+            recoveryWindow = o.recoveryWindow;
+            recoveryMaxEvents = o.recoveryMaxEvents;
+            recoveryMaxBytes = o.recoveryMaxBytes;
+            recoveryRunsMiddleware = o.recoveryRunsMiddleware;
+            sessionStore = o.sessionStore;
             codec = o.codec;
             adapter = o.adapter;
             clock = o.clock;
@@ -168,6 +191,29 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             return this;
         }
 
+        /** Zero turns connection-state recovery off. */
+        public Builder recoveryWindow(Duration value) {
+            recoveryWindow = value;
+            return this;
+        }
+
+        /** The bounds of what one session keeps for replay. */
+        public Builder recoveryLimits(int maxEvents, long maxBytes) {
+            recoveryMaxEvents = maxEvents;
+            recoveryMaxBytes = maxBytes;
+            return this;
+        }
+
+        public Builder recoveryRunsMiddleware(boolean value) {
+            recoveryRunsMiddleware = value;
+            return this;
+        }
+
+        public Builder sessionStore(SessionStore value) {
+            sessionStore = value;
+            return this;
+        }
+
         public Builder codec(Codec value) {
             codec = value;
             return this;
@@ -192,7 +238,8 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         public SwitchboardOptions build() {
             return new SwitchboardOptions(pingInterval, pingTimeout, maxPayloadBytes, sendQueueBytes, allowedOrigins,
                     eventsPerSecond, eventBurst, maxNamespaces, maxProtocolErrors, maxPendingAcks, ackTimeout,
-                    shutdownGrace, codec, adapter, clock, scheduler);
+                    shutdownGrace, recoveryWindow, recoveryMaxEvents, recoveryMaxBytes, recoveryRunsMiddleware,
+                    sessionStore, codec, adapter, clock, scheduler);
         }
     }
 }

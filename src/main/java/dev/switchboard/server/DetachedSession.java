@@ -1,0 +1,147 @@
+package dev.switchboard.server;
+
+import dev.switchboard.protocol.Frame;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+
+/**
+ * A socket whose connection dropped unexpectedly, kept for the recovery window: its id, user,
+ * data and rooms stay, and the events addressed to it are logged for its return.
+ *
+ * <pre>{@code
+ * chat.onSessionExpired(session -> chat.emit("left", session.data().get("name")));
+ * }</pre>
+ *
+ * <p>Its state changes under the lock of its {@link ReplayLog}, the same lock deliveries take.
+ */
+public final class DetachedSession implements RemoteSocket {
+    private enum State { WAITING, RECOVERED, EXPIRED }
+
+    private final Namespace namespace;
+    private final String id;
+    private final String pid;
+    private final String userId;
+    private final Handshake handshake;
+    private final Map<String, Object> data;
+    private final ReplayLog log;
+    private final SeenMessages seenMessages;
+    private final Instant expiresAt;
+    private State state = State.WAITING;
+    private ScheduledFuture<?> expiry;
+
+    DetachedSession(Socket socket, ReplayLog log, Instant expiresAt) {
+        this.namespace = socket.namespace();
+        this.id = socket.id();
+        this.pid = socket.pid();
+        this.userId = socket.userId();
+        this.handshake = socket.handshake();
+        this.data = socket.data();
+        this.log = log;
+        this.seenMessages = socket.seenMessages();
+        this.expiresAt = expiresAt;
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    /** The private id a client presents to recover. */
+    public String pid() {
+        return pid;
+    }
+
+    @Override
+    public String userId() {
+        return userId;
+    }
+
+    @Override
+    public Handshake handshake() {
+        return handshake;
+    }
+
+    @Override
+    public Set<String> rooms() {
+        return namespace.adapter().socketRooms(id);
+    }
+
+    @Override
+    public Map<String, Object> data() {
+        return data;
+    }
+
+    /** The namespace it belongs to. */
+    public Namespace namespace() {
+        return namespace;
+    }
+
+    /** When the window ends. */
+    public Instant expiresAt() {
+        return expiresAt;
+    }
+
+    ReplayLog log() {
+        return log;
+    }
+
+    SeenMessages seenMessages() {
+        return seenMessages;
+    }
+
+    void expiry(ScheduledFuture<?> timer) {
+        synchronized (log) {
+            expiry = timer;
+        }
+    }
+
+    /**
+     * Logs a frame the client missed.
+     *
+     * @return false when the session no longer waits (recovered or expired): route elsewhere
+     */
+    boolean append(Frame frame) {
+        boolean overflowed;
+        synchronized (log) {
+            if (state != State.WAITING) {
+                return false;
+            }
+            overflowed = log.append(frame);
+        }
+        if (overflowed) {
+            // The client can no longer get everything: free the memory now, not at the window's end.
+            namespace.expire(this);
+        }
+        return true;
+    }
+
+    /** Marks the session recovered; false if it already expired. Caller holds the log lock. */
+    boolean claimForRecovery() {
+        if (state != State.WAITING) {
+            return false;
+        }
+        state = State.RECOVERED;
+        cancelExpiry();
+        return true;
+    }
+
+    /** Marks the session expired; false if it was recovered or expired before. */
+    boolean claimForExpiry() {
+        synchronized (log) {
+            if (state != State.WAITING) {
+                return false;
+            }
+            state = State.EXPIRED;
+            cancelExpiry();
+            return true;
+        }
+    }
+
+    private void cancelExpiry() {
+        if (expiry != null) {
+            expiry.cancel(false);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package dev.switchboard.server;
+
+import dev.switchboard.protocol.Frame;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * The event frames a socket may still need, in the order they were queued to it: those its
+ * client has not confirmed (pong offsets) while connected, and those it missed while away.
+ * Bounded in count and bytes; what falls out of the bounds makes recovery from before it
+ * impossible, never silently partial.
+ *
+ * <p>Guarded by the owning socket's lock ({@code synchronized (log)}), which also orders queueing.
+ */
+final class ReplayLog {
+    private record Entry(String offset, Frame frame) {
+    }
+
+    private final int maxEvents;
+    private final long maxBytes;
+    private final ArrayDeque<Entry> entries = new ArrayDeque<>();
+    private long bytes;
+    /** The last offset the client confirmed, or null. */
+    private String confirmed;
+    /** Whether entries were ever dropped for the bounds. */
+    private boolean truncated;
+
+    ReplayLog(int maxEvents, long maxBytes) {
+        this.maxEvents = maxEvents;
+        this.maxBytes = maxBytes;
+    }
+
+    /**
+     * Appends an event frame; drops the oldest entries past the bounds.
+     *
+     * @return whether something was dropped
+     */
+    boolean append(Frame frame) {
+        entries.addLast(new Entry(frame.packet().offset(), frame));
+        bytes += frame.bytes();
+        boolean dropped = false;
+        while (entries.size() > maxEvents || bytes > maxBytes) {
+            bytes -= entries.removeFirst().frame.bytes();
+            truncated = true;
+            dropped = true;
+        }
+        return dropped;
+    }
+
+    /** The client has everything up to and including {@code offset}, if that offset is ours. */
+    void confirm(String offset) {
+        if (offset == null || !contains(offset)) {
+            return;
+        }
+        while (!entries.isEmpty()) {
+            Entry first = entries.removeFirst();
+            bytes -= first.frame.bytes();
+            if (first.offset.equals(offset)) {
+                break;
+            }
+        }
+        confirmed = offset;
+    }
+
+    /**
+     * The frames after {@code offset}, or {@code null} when this log cannot tell what the client
+     * missed (the offset fell out of the bounds, or is unknown).
+     */
+    List<Frame> after(String offset) {
+        if (offset == null) {
+            return truncated || confirmed != null ? null : frames(entries.iterator());
+        }
+        if (offset.equals(confirmed)) {
+            return frames(entries.iterator());
+        }
+        Iterator<Entry> it = entries.iterator();
+        while (it.hasNext()) {
+            if (it.next().offset.equals(offset)) {
+                return frames(it);
+            }
+        }
+        return null;
+    }
+
+    int size() {
+        return entries.size();
+    }
+
+    long bytes() {
+        return bytes;
+    }
+
+    private boolean contains(String offset) {
+        for (Entry entry : entries) {
+            if (entry.offset.equals(offset)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static List<Frame> frames(Iterator<Entry> from) {
+        List<Frame> list = new java.util.ArrayList<>();
+        from.forEachRemaining(entry -> list.add(entry.frame));
+        return list;
+    }
+}

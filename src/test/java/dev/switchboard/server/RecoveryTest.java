@@ -1,0 +1,229 @@
+package dev.switchboard.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.TestServer;
+import jakarta.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A client whose connection drops comes back to the same session and gets every event it
+ * missed, exactly once and in order; when that is impossible it is told so.
+ */
+class RecoveryTest {
+    private final Map<String, Socket> byUser = new ConcurrentHashMap<>();
+    private final BlockingQueue<String> disconnects = new LinkedBlockingQueue<>();
+    private final BlockingQueue<String> expired = new LinkedBlockingQueue<>();
+    private final AtomicBoolean refuseEveryone = new AtomicBoolean();
+    private TestServer server;
+
+    private void start(SwitchboardOptions.Builder options) {
+        server = TestServer.start(options.build(), sb -> {
+            sb.use(socket -> {
+                if (refuseEveryone.get()) {
+                    throw new ConnectionRejectedException("credentials expired");
+                }
+                socket.userId(socket.handshake().auth(Map.class).get("user").toString());
+            });
+            sb.onConnection(socket -> {
+                byUser.put(socket.userId(), socket);
+                socket.join("room");
+                if (socket.recovered()) {
+                    socket.broadcast().emit("presence", socket.userId() + " reconnected");
+                } else {
+                    socket.broadcast().emit("presence", socket.userId() + " joined");
+                }
+                socket.onDisconnect(reason -> disconnects.add(socket.userId() + ":" + reason.text()));
+            });
+            sb.sockets().onSessionExpired(session -> {
+                expired.add(session.userId());
+                sb.emit("presence", session.userId() + " left");
+            });
+        });
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private static JsonObject join(RawClient client, String user, String pid, String offset) {
+        StringBuilder connect = new StringBuilder("{\"type\":\"connect\",\"auth\":{\"user\":\"" + user + "\"}");
+        if (pid != null) {
+            connect.append(",\"pid\":\"").append(pid).append('"');
+        }
+        if (offset != null) {
+            connect.append(",\"offset\":\"").append(offset).append('"');
+        }
+        client.send(connect.append('}').toString());
+        return client.next(p -> p.getString("type").startsWith("connect"));
+    }
+
+    private Socket socketOf(String user) throws InterruptedException {
+        for (int i = 0; i < 500 && (byUser.get(user) == null || !byUser.get(user).connected()); i++) {
+            Thread.sleep(10);
+        }
+        return byUser.get(user);
+    }
+
+    @Test
+    void droppedClientGetsEverythingItMissedExactlyOnceInOrder() throws Exception {
+        start(TestServer.options());
+        RawClient other = server.raw();
+        join(other, "bob", null, null);
+        RawClient maciel = server.raw();
+        JsonObject first = join(maciel, "maciel", null, null);
+        String id = first.getString("id");
+        Socket socket = socketOf("maciel");
+
+        // The server keeps emitting through four routes while the connection drops under it.
+        int total = 400;
+        Thread emitter = new Thread(() -> {
+            for (int i = 0; i < total; i++) {
+                switch (i % 4) {
+                    case 0 -> socket.emit("seq", i);
+                    case 1 -> server.switchboard().toUser("maciel").emit("seq", i);
+                    case 2 -> server.switchboard().to("room").emit("seq", i);
+                    default -> server.switchboard().emit("seq", i);
+                }
+                if (i == total / 4) {
+                    maciel.abort();
+                }
+            }
+        });
+        List<Integer> received = new ArrayList<>();
+        String lastOffset = null;
+        emitter.start();
+        while (true) {
+            String frame = maciel.poll(Duration.ofMillis(500));
+            if (frame == null) {
+                break;
+            }
+            JsonObject packet = RawClient.parse(frame);
+            if ("seq".equals(packet.getString("event", ""))) {
+                received.add(packet.getJsonArray("args").getInt(0));
+                lastOffset = packet.getString("offset");
+            }
+        }
+        emitter.join();
+        String dropped = disconnects.poll(10, TimeUnit.SECONDS);
+        assertTrue(List.of("maciel:transport close", "maciel:transport error").contains(dropped), dropped);
+
+        RawClient back = server.raw();
+        JsonObject again = join(back, "maciel", first.getString("pid"), lastOffset);
+        assertEquals("connect", again.getString("type"));
+        assertTrue(again.getBoolean("recovered"), again.toString());
+        assertEquals(id, again.getString("id"));
+        assertNotEquals(first.getString("pid"), again.getString("pid"));
+        while (received.size() < total) {
+            JsonObject packet = back.next("event");
+            received.add(packet.getJsonArray("args").getInt(0));
+        }
+        for (int i = 0; i < total; i++) {
+            assertEquals(i, received.get(i), "event " + i);
+        }
+        server.switchboard().emit("seq", total);
+        assertEquals(total, back.next("event").getJsonArray("args").getInt(0), "new events come after the replay");
+
+        Socket recovered = socketOf("maciel");
+        assertTrue(recovered.recovered());
+        assertTrue(recovered.rooms().containsAll(List.of(id, "room", "user:maciel")), recovered.rooms().toString());
+        assertEquals("maciel reconnected", other.next(p -> "presence".equals(p.getString("event", ""))
+                && p.getJsonArray("args").getString(0).startsWith("maciel re")).getJsonArray("args").getString(0));
+        assertTrue(expired.isEmpty());
+        back.close();
+        other.close();
+    }
+
+    @Test
+    void expiredWindowGivesAFreshSessionAndFiresTheHook() throws Exception {
+        start(TestServer.options().recoveryWindow(Duration.ofMillis(200)));
+        RawClient maciel = server.raw();
+        JsonObject first = join(maciel, "maciel", null, null);
+        maciel.abort();
+        assertEquals("maciel", expired.poll(10, TimeUnit.SECONDS));
+        assertTrue(server.switchboard().sockets().detachedSessions().isEmpty());
+
+        try (RawClient back = server.raw()) {
+            JsonObject again = join(back, "maciel", first.getString("pid"), null);
+            assertFalse(again.getBoolean("recovered"));
+            assertNotEquals(first.getString("id"), again.getString("id"));
+        }
+    }
+
+    @Test
+    void overflowDuringALongOutageGivesAFreshSessionAndFreesTheLog() throws Exception {
+        start(TestServer.options().recoveryLimits(50, 1 << 20));
+        RawClient maciel = server.raw();
+        JsonObject first = join(maciel, "maciel", null, null);
+        maciel.abort();
+        assertNotNull(disconnects.poll(10, TimeUnit.SECONDS));
+        for (int i = 0; i < 60; i++) {
+            server.switchboard().toUser("maciel").emit("seq", i);
+        }
+        assertEquals("maciel", expired.poll(10, TimeUnit.SECONDS), "overflow ends the session at once");
+        assertTrue(server.switchboard().sockets().detachedSessions().isEmpty());
+        assertEquals(0, server.switchboard().options().sessionStore().size());
+
+        try (RawClient back = server.raw()) {
+            assertFalse(join(back, "maciel", first.getString("pid"), null).getBoolean("recovered"));
+        }
+    }
+
+    @Test
+    void unknownOffsetOrSessionIsNeverASilentGap() throws Exception {
+        start(TestServer.options());
+        RawClient maciel = server.raw();
+        JsonObject first = join(maciel, "maciel", null, null);
+        maciel.abort();
+        assertNotNull(disconnects.poll(10, TimeUnit.SECONDS));
+        try (RawClient stranger = server.raw(); RawClient back = server.raw()) {
+            assertFalse(join(stranger, "eve", "made-up-pid", null).getBoolean("recovered"));
+            JsonObject again = join(back, "maciel", first.getString("pid"), "999999999");
+            assertFalse(again.getBoolean("recovered"));
+        }
+        assertEquals("maciel", expired.poll(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void middlewareChecksARecoveringClientAgain() throws Exception {
+        start(TestServer.options());
+        RawClient maciel = server.raw();
+        JsonObject first = join(maciel, "maciel", null, null);
+        maciel.abort();
+        assertNotNull(disconnects.poll(10, TimeUnit.SECONDS));
+        refuseEveryone.set(true);
+        try (RawClient back = server.raw()) {
+            JsonObject answer = join(back, "maciel", first.getString("pid"), null);
+            assertEquals("connect_error", answer.getString("type"));
+            assertEquals("credentials expired", answer.getString("message"));
+        }
+        assertEquals("maciel", expired.poll(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void deliberateDisconnectKeepsNoSession() throws Exception {
+        start(TestServer.options());
+        try (RawClient maciel = server.raw()) {
+            join(maciel, "maciel", null, null);
+            maciel.sendJson("{'type':'disconnect'}");
+            assertEquals("maciel:client disconnect", disconnects.poll(10, TimeUnit.SECONDS));
+            assertTrue(server.switchboard().sockets().detachedSessions().isEmpty());
+        }
+    }
+}
