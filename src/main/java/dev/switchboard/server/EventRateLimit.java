@@ -12,7 +12,8 @@ final class EventRateLimit {
     private final int burst;
     private double tokens;
     private long lastRefill;
-    private int refusedInARow;
+    private long windowStart;
+    private int refusedInWindow;
 
     EventRateLimit(Clock clock, double perSecond, int burst) {
         this.clock = clock;
@@ -20,6 +21,7 @@ final class EventRateLimit {
         this.burst = burst;
         this.tokens = burst;
         this.lastRefill = clock.millis();
+        this.windowStart = lastRefill;
     }
 
     /** Takes a token if there is one. */
@@ -27,17 +29,24 @@ final class EventRateLimit {
         long now = clock.millis();
         tokens = Math.min(burst, tokens + (now - lastRefill) * perMilli);
         lastRefill = now;
+        if (now - windowStart >= 1000) {
+            windowStart = now;
+            refusedInWindow = 0;
+        }
         if (tokens >= 1) {
             tokens -= 1;
-            refusedInARow = 0;
             return true;
         }
-        refusedInARow++;
+        refusedInWindow++;
         return false;
     }
 
-    /** A flood: more refusals in a row than the burst allows. */
+    /**
+     * A flood: more events refused within one second than the burst allows. Counting per second,
+     * not in a row, so a client that ignores the refusals cannot stay connected by pacing itself
+     * just above the refill rate.
+     */
     boolean flooding() {
-        return refusedInARow > burst;
+        return refusedInWindow > burst;
     }
 }
