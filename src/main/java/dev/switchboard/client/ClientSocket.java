@@ -1,0 +1,911 @@
+package dev.switchboard.client;
+
+import dev.switchboard.protocol.Arguments;
+import dev.switchboard.protocol.Frame;
+import dev.switchboard.protocol.JsonMapper;
+import dev.switchboard.protocol.JsonWireCodec;
+import dev.switchboard.protocol.Packet;
+import dev.switchboard.protocol.PacketType;
+import dev.switchboard.protocol.RawJson;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
+/**
+ * One namespace socket of a {@link SwitchboardClient}: listens to the server's events and emits
+ * events, with or without acknowledgement. Get one with {@link SwitchboardClient#socket(String)};
+ * it connects by itself (unless {@link ClientOptions#autoConnect()} is off) and reconnects with
+ * the client, recovering its session when it can.
+ *
+ * <pre>{@code
+ * ClientSocket chat = client.socket("/chat", Map.of("token", "s3cret"));
+ * chat.onConnect(() -> System.out.println("connected as " + chat.id()));
+ * chat.on("message", event -> System.out.println(event.arg(0, String.class)));
+ * chat.emit("join", "lobby");
+ * chat.timeout(Duration.ofSeconds(2)).emitWithAck("history", 50)
+ *     .thenAccept(reply -> render(reply.get(0, Message[].class)));
+ * }</pre>
+ *
+ * <p>Emits made while the socket is not connected are buffered, in order, and sent once it
+ * connects (the buffer is not bounded); {@link #asVolatile()} emits are dropped instead. All
+ * methods are thread-safe; listeners run as described in {@link SwitchboardClient} and must not
+ * block.
+ */
+public final class ClientSocket {
+    private static final System.Logger LOG = System.getLogger(SwitchboardClient.class.getName());
+
+    /** Names a client may not emit (docs/PROTOCOL.md, "Events and acknowledgements"). */
+    private static final Set<String> RESERVED_EVENTS = Set.of("connect", "connect_error", "disconnect",
+            "disconnecting", "error", "ping", "pong", "hello", "newListener", "removeListener");
+    /** Names that socket.io users might pass to on(); here they have their own methods. */
+    private static final Set<String> LIFECYCLE_EVENTS = Set.of("connect", "connect_error", "disconnect");
+    /**
+     * Server disconnect reasons after which the server holds the session for recovery: the
+     * socket stays active and reconnects with the WebSocket, instead of waiting for connect().
+     */
+    private static final Set<String> RECOVERABLE_REASONS = Set.of("transport close", "transport error",
+            "ping timeout", "slow consumer", "server shutting down");
+
+    private final SwitchboardClient client;
+    private final String namespace;
+    private final RawJson auth;
+    private final String msgIdPrefix;
+    private final AtomicLong msgIds = new AtomicLong();
+
+    // Thread-safe collections: registering needs no lock, delivery iterates a snapshot.
+    private final Map<String, List<Registration>> listeners = new ConcurrentHashMap<>();
+    private final List<BiConsumer<String, Arguments>> anyListeners = new CopyOnWriteArrayList<>();
+    private final List<Runnable> connectListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<ConnectError>> connectErrorListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<String>> disconnectListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<Packet>> errorListeners = new CopyOnWriteArrayList<>();
+
+    // All guarded by client.lock.
+    private boolean active;               // the application wants it connected
+    private boolean connected;
+    private boolean connectPending;       // a connect was sent on the current WebSocket, no answer yet
+    private String id;
+    private String pid;                   // recovery token, kept across transport losses
+    private String offset;                // of the last event received, for recovery
+    private boolean recovered;
+    private long epoch;                   // changes at every connect and disconnect; acks of an older one are dropped
+    private final ArrayDeque<Frame> sendBuffer = new ArrayDeque<>();
+    private final Map<Long, PendingAck> pendingAcks = new HashMap<>();
+    private final ArrayDeque<ReliableEmit> reliableQueue = new ArrayDeque<>();  // head is in flight
+    private final List<CompletableFuture<ClientSocket>> connectWaiters = new ArrayList<>();
+    private ConnectError refusal;         // why it stopped trying (refused, gave up); null while it tries
+
+    ClientSocket(SwitchboardClient client, String namespace, RawJson auth, boolean active) {
+        this.client = client;
+        this.namespace = namespace;
+        this.auth = auth;
+        this.active = active;
+        this.msgIdPrefix = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36) + "-";
+    }
+
+    /** The namespace, such as {@code "/"} or {@code "/chat"}. */
+    public String namespace() {
+        return namespace;
+    }
+
+    /** The client this socket belongs to. */
+    public SwitchboardClient client() {
+        return client;
+    }
+
+    /** The socket's public id from the server, or {@code null} when not connected. */
+    public String id() {
+        synchronized (client.lock) {
+            return id;
+        }
+    }
+
+    /** Whether the socket is connected to its namespace. */
+    public boolean connected() {
+        synchronized (client.lock) {
+            return connected;
+        }
+    }
+
+    /**
+     * Whether the last connect recovered the previous session (same id, rooms and data, and the
+     * missed events are replayed); {@code false} after a fresh connect, when events may have been
+     * missed.
+     */
+    public boolean recovered() {
+        synchronized (client.lock) {
+            return recovered;
+        }
+    }
+
+    // ---- listening ----
+
+    /**
+     * Calls {@code listener} for every event named {@code event}. An event that asks for an
+     * acknowledgement and has no listener is answered with no arguments, so the server does not
+     * wait for a timeout.
+     *
+     * @throws IllegalArgumentException for {@code connect}, {@code connect_error} and
+     *                                  {@code disconnect}: use {@link #onConnect},
+     *                                  {@link #onConnectError} and {@link #onDisconnect}
+     */
+    public ClientSocket on(String event, ClientListener listener) {
+        return register(event, listener, false);
+    }
+
+    /**
+     * Calls {@code listener} with the first argument of every event named {@code event}, mapped to
+     * {@code type}. It cannot be removed with {@link #off(String, ClientListener)}; use
+     * {@link #off(String)}.
+     */
+    public <T> ClientSocket on(String event, Class<T> type, Consumer<T> listener) {
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(listener, "listener");
+        return register(event, e -> listener.accept(e.arg(0, type)), false);
+    }
+
+    /** Calls {@code listener} for the next event named {@code event} only. */
+    public ClientSocket once(String event, ClientListener listener) {
+        return register(event, listener, true);
+    }
+
+    /** Removes every listener of {@code event}. */
+    public ClientSocket off(String event) {
+        listeners.remove(Objects.requireNonNull(event, "event"));
+        return this;
+    }
+
+    /** Removes {@code listener} from {@code event} (also when added with {@link #once}). */
+    public ClientSocket off(String event, ClientListener listener) {
+        List<Registration> registrations = listeners.get(Objects.requireNonNull(event, "event"));
+        if (registrations != null) {
+            registrations.removeIf(registration -> registration.listener == listener);
+        }
+        return this;
+    }
+
+    /** Calls {@code listener} with the name and arguments of every event, before the named listeners. */
+    public ClientSocket onAny(BiConsumer<String, Arguments> listener) {
+        anyListeners.add(Objects.requireNonNull(listener, "listener"));
+        return this;
+    }
+
+    /** Removes a listener added with {@link #onAny}. */
+    public ClientSocket offAny(BiConsumer<String, Arguments> listener) {
+        anyListeners.remove(listener);
+        return this;
+    }
+
+    /** Calls {@code listener} every time the socket connects, including after a reconnection. */
+    public ClientSocket onConnect(Runnable listener) {
+        connectListeners.add(Objects.requireNonNull(listener, "listener"));
+        return this;
+    }
+
+    /**
+     * Calls {@code listener} when the server refuses the socket ({@code connect_error}; the socket
+     * then stays disconnected until {@link #connect()}), and when an attempt to reach the server
+     * fails (the client keeps trying, as its options say).
+     */
+    public ClientSocket onConnectError(Consumer<ConnectError> listener) {
+        connectErrorListeners.add(Objects.requireNonNull(listener, "listener"));
+        return this;
+    }
+
+    /**
+     * Calls {@code listener} with the reason when a connected socket disconnects:
+     * {@code "io client disconnect"} ({@link #disconnect()} or {@link SwitchboardClient#close()}),
+     * {@code "io server disconnect"} or the reason the server gave (such as
+     * {@code "server disconnect"}), {@code "transport close"}, {@code "transport error"} or
+     * {@code "ping timeout"}. After the last two groups the socket reconnects by itself.
+     */
+    public ClientSocket onDisconnect(Consumer<String> listener) {
+        disconnectListeners.add(Objects.requireNonNull(listener, "listener"));
+        return this;
+    }
+
+    /**
+     * Calls {@code listener} with every {@code error} packet the server sends about this
+     * namespace (a refused frame; see {@code code} and {@code message} with
+     * {@link Packet#stringField(String)}). Errors without a namespace go to the socket of
+     * {@code "/"}.
+     */
+    public ClientSocket onError(Consumer<Packet> listener) {
+        errorListeners.add(Objects.requireNonNull(listener, "listener"));
+        return this;
+    }
+
+    // ---- emitting ----
+
+    /**
+     * Sends an event; buffered while the socket is not connected. With
+     * {@link ClientOptions#retries()} above 0 the event is sent at-least-once.
+     *
+     * @throws IllegalArgumentException if the name is reserved or empty or longer than 128
+     *                                  characters, an argument cannot be mapped to JSON, or the
+     *                                  frame exceeds the server's {@code maxPayload}
+     */
+    public void emit(String event, Object... args) {
+        checkEventName(event);
+        List<RawJson> raw = toRaw(args);
+        if (client.options().retries() > 0) {
+            enqueueReliable(event, raw, client.options().ackTimeout(), null);
+            return;
+        }
+        Frame frame = encode(Packet.event(namespace, event, raw, 0));
+        client.locked(() -> {
+            if (client.closedLocked()) {
+                LOG.log(Level.DEBUG, "dropping event {0}: the client is closed", event);
+                return;
+            }
+            checkFits(frame);
+            sendOrBuffer(frame);
+        });
+    }
+
+    /**
+     * Sends an event and completes with the server's answer. Fails with
+     * {@link AckTimeoutException} after {@link ClientOptions#ackTimeout()} (counted from this
+     * call, also while the event waits in the buffer), with {@link AckErrorException} when the
+     * server answers with an error, and is cancelled when the client closes. An event sent on a
+     * connection that then dropped gets no answer (the server does not replay acks), so it fails
+     * at its timeout. With retries on, the timeout counts per send instead, and not while
+     * offline (see {@link ClientOptions.Builder#retries(int)}).
+     *
+     * @throws IllegalArgumentException as {@link #emit}
+     */
+    public CompletableFuture<Arguments> emitWithAck(String event, Object... args) {
+        return emitWithAck(event, client.options().ackTimeout(), args);
+    }
+
+    /**
+     * An emitter whose {@code emitWithAck} waits {@code timeout} instead of the client's
+     * {@link ClientOptions#ackTimeout()}.
+     */
+    public TimedEmitter timeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive: " + timeout);
+        }
+        return new TimedEmitter(this, timeout);
+    }
+
+    /** An emitter that drops events while the socket is not connected, instead of buffering them. */
+    public VolatileEmitter asVolatile() {
+        return new VolatileEmitter(this);
+    }
+
+    // ---- lifecycle ----
+
+    /**
+     * Leaves the namespace ("io client disconnect") and stops reconnecting it; the client and
+     * its other sockets stay connected. Buffered emits stay buffered for {@link #connect()}.
+     */
+    public ClientSocket disconnect() {
+        client.locked(() -> {
+            if (connected || connectPending) {
+                client.send(encode(Packet.of(PacketType.DISCONNECT, namespace, null)));
+            }
+            active = false;
+            connectPending = false;
+            // A socket left on purpose has no session to recover.
+            pid = null;
+            offset = null;
+            markDisconnected("io client disconnect");
+        });
+        return this;
+    }
+
+    /**
+     * Connects again after {@link #disconnect()}, a server disconnect or a
+     * {@code connect_error}; reopens the WebSocket when the client had stopped trying. Does
+     * nothing when connected or connecting.
+     *
+     * @throws IllegalStateException if the client is closed
+     */
+    public ClientSocket connect() {
+        client.locked(() -> {
+            if (client.closedLocked()) {
+                throw new IllegalStateException("the client is closed");
+            }
+            if (connected || (active && connectPending)) {
+                return;
+            }
+            active = true;
+            refusal = null;
+            client.socketWantsConnection(this);
+        });
+        return this;
+    }
+
+    /**
+     * Completes with this socket when it is connected: at once if it is now, else at the next
+     * connect. Fails with {@link ConnectErrorException} when the server refuses the socket, when
+     * the client gives up (reconnection off or exhausted, unsupported protocol version) or is
+     * closed; also at once when that already happened and nothing (such as {@link #connect()})
+     * has made the socket try again since. Failures to reach the server while the client keeps
+     * trying do not fail it.
+     *
+     * <pre>{@code
+     * socket.whenConnected().get(5, TimeUnit.SECONDS);
+     * }</pre>
+     */
+    public CompletableFuture<ClientSocket> whenConnected() {
+        return client.locked(() -> {
+            if (connected) {
+                return CompletableFuture.completedFuture(this);
+            }
+            CompletableFuture<ClientSocket> waiter = new CompletableFuture<>();
+            if (client.closedLocked()) {
+                waiter.completeExceptionally(new ConnectErrorException(ConnectError.of("the client is closed")));
+            } else if (refusal != null) {
+                // Refused before the caller got here: waiting would hang until connect().
+                waiter.completeExceptionally(new ConnectErrorException(refusal));
+            } else {
+                connectWaiters.add(waiter);
+            }
+            return waiter;
+        });
+    }
+
+    @Override
+    public String toString() {
+        synchronized (client.lock) {
+            return "ClientSocket[" + namespace + ", id=" + id + (connected ? ", connected" : "")
+                    + (active ? "" : ", inactive") + "]";
+        }
+    }
+
+    // ---- called by SwitchboardClient, lock held ----
+
+    boolean activeLocked() {
+        return active;
+    }
+
+    /** The client opens a new WebSocket: an active socket tries again. */
+    void retrying() {
+        if (active) {
+            refusal = null;
+        }
+    }
+
+    /** Sends connect, with the recovery token and last offset when there was a session. */
+    void sendConnect() {
+        Map<String, RawJson> fields = new LinkedHashMap<>();
+        if (auth != null) {
+            fields.put("auth", auth);
+        }
+        if (pid != null) {
+            fields.put("pid", JsonMapper.toRaw(pid));
+        }
+        Packet packet = Packet.of(PacketType.CONNECT, namespace, fields).withOffset(pid != null ? offset : null);
+        connectPending = client.send(encode(packet));
+    }
+
+    void packetReceived(Packet packet) {
+        switch (packet.type()) {
+            case CONNECT -> connectReceived(packet);
+            case CONNECT_ERROR -> connectErrorReceived(packet);
+            case DISCONNECT -> disconnectReceived(packet);
+            case EVENT -> eventReceived(packet);
+            case ACK -> ackReceived(packet.ackId(), ackResult(packet));
+            case ERROR -> errorReceived(packet);
+            default -> LOG.log(Level.DEBUG, "ignoring {0} on {1}", packet.type().wireName(), namespace);
+        }
+    }
+
+    /** The WebSocket is gone; the socket reconnects with the next one if it is still active. */
+    void transportLost(String reason) {
+        connectPending = false;
+        markDisconnected(reason);
+    }
+
+    /** Tells the connect-error listeners; with {@code giveUp}, also fails the whenConnected() futures. Lock held. */
+    void connectFailed(ConnectError error, boolean giveUp) {
+        connectErrorListeners.forEach(listener -> client.callbacks.add(() -> listener.accept(error)));
+        if (giveUp) {
+            failWaiters(error);
+        }
+    }
+
+    /** Fails the whenConnected() futures, now and until the socket tries again. */
+    void failWaiters(ConnectError error) {
+        refusal = error;
+        for (CompletableFuture<ClientSocket> waiter : connectWaiters) {
+            ConnectErrorException failure = new ConnectErrorException(error);
+            client.callbacks.add(() -> waiter.completeExceptionally(failure));
+        }
+        connectWaiters.clear();
+    }
+
+    /** The client is closing: leave the namespace and settle every future. */
+    void clientClosed() {
+        if (connected || connectPending) {
+            client.send(encode(Packet.of(PacketType.DISCONNECT, namespace, null)));
+        }
+        active = false;
+        connectPending = false;
+        markDisconnected("io client disconnect");
+        CancellationException closed = new CancellationException("the client is closed");
+        for (PendingAck pending : pendingAcks.values()) {
+            SwitchboardClient.cancel(pending.timer);
+            settle(pending.future, closed);
+        }
+        pendingAcks.clear();
+        for (ReliableEmit emit : reliableQueue) {
+            SwitchboardClient.cancel(emit.timer);
+            if (emit.future != null) {
+                settle(emit.future, closed);
+            }
+        }
+        reliableQueue.clear();
+        sendBuffer.clear();
+        failWaiters(ConnectError.of("the client is closed"));
+    }
+
+    // ---- called by TimedEmitter, VolatileEmitter and ClientEvent ----
+
+    CompletableFuture<Arguments> emitWithAck(String event, Duration timeout, Object[] args) {
+        checkEventName(event);
+        List<RawJson> raw = toRaw(args);
+        CompletableFuture<Arguments> future = new CompletableFuture<>();
+        if (client.options().retries() > 0) {
+            enqueueReliable(event, raw, timeout, future);
+            return future;
+        }
+        long ackId = client.nextAckId();
+        Frame frame = encode(Packet.event(namespace, event, raw, ackId));
+        client.locked(() -> {
+            if (client.closedLocked()) {
+                // Nobody holds the future yet, so completing it under the lock runs no callback.
+                future.completeExceptionally(new CancellationException("the client is closed"));
+                return;
+            }
+            checkFits(frame);
+            PendingAck pending = new PendingAck(event, timeout, future);
+            pendingAcks.put(ackId, pending);
+            pending.timer = client.schedule(timeout.toMillis(), () -> client.locked(() -> ackTimedOut(ackId)));
+            sendOrBuffer(frame);
+        });
+        return future;
+    }
+
+    void emitVolatile(String event, Object[] args) {
+        checkEventName(event);
+        Frame frame = encode(Packet.event(namespace, event, toRaw(args), 0));
+        client.locked(() -> {
+            if (connected) {
+                checkFits(frame);
+                client.send(frame);
+            }
+        });
+    }
+
+    /** Answers a server event, unless the socket reconnected since it arrived (that ack is void). */
+    void sendAck(long ackEpoch, long ackId, List<RawJson> values) {
+        Frame frame = encode(Packet.ack(namespace, ackId, values));
+        client.locked(() -> {
+            if (connected && ackEpoch == epoch) {
+                client.send(frame);
+            } else {
+                LOG.log(Level.DEBUG, "dropping ack {0} on {1}: the socket disconnected since the event", ackId, namespace);
+            }
+        });
+    }
+
+    // ---- internals ----
+
+    private ClientSocket register(String event, ClientListener listener, boolean once) {
+        Objects.requireNonNull(event, "event");
+        Objects.requireNonNull(listener, "listener");
+        if (LIFECYCLE_EVENTS.contains(event)) {
+            throw new IllegalArgumentException("'" + event + "' is not an event here; use on"
+                    + (event.equals("connect") ? "Connect" : event.equals("disconnect") ? "Disconnect" : "ConnectError"));
+        }
+        listeners.computeIfAbsent(event, name -> new CopyOnWriteArrayList<>()).add(new Registration(listener, once));
+        return this;
+    }
+
+    /** Lock held. */
+    private void sendOrBuffer(Frame frame) {
+        if (connected) {
+            client.send(frame);
+        } else {
+            sendBuffer.add(frame);
+        }
+    }
+
+    /** Lock held. */
+    private void checkFits(Frame frame) {
+        if (!client.fits(frame)) {
+            throw new IllegalArgumentException("the event is " + frame.bytes() + " bytes; the server accepts at most "
+                    + client.maxPayload());
+        }
+    }
+
+    /** Lock held. */
+    private void markDisconnected(String reason) {
+        if (!connected) {
+            return;
+        }
+        connected = false;
+        id = null;
+        epoch++;
+        ReliableEmit head = reliableQueue.peek();
+        if (head != null && head.inFlight) {
+            // Resent after the next connect (if retries are left); no timeout runs while offline.
+            head.inFlight = false;
+            SwitchboardClient.cancel(head.timer);
+        }
+        disconnectListeners.forEach(listener -> client.callbacks.add(() -> listener.accept(reason)));
+    }
+
+    /** Lock held. */
+    private void connectReceived(Packet packet) {
+        connectPending = false;
+        if (!active) {
+            // disconnect() was called meanwhile; its disconnect packet follows our connect.
+            return;
+        }
+        boolean wasConnected = connected;
+        id = packet.stringField("id");
+        pid = packet.stringField("pid");
+        RawJson recoveredField = packet.field("recovered");
+        recovered = recoveredField != null && "true".equals(recoveredField.text());
+        connected = true;
+        refusal = null;
+        if (!wasConnected) {
+            epoch++;
+            connectListeners.forEach(listener -> client.callbacks.add(listener));
+            for (CompletableFuture<ClientSocket> waiter : connectWaiters) {
+                client.callbacks.add(() -> waiter.complete(this));
+            }
+            connectWaiters.clear();
+        }
+        while (!sendBuffer.isEmpty()) {
+            Frame frame = sendBuffer.poll();
+            if (client.fits(frame)) {
+                client.send(frame);
+            } else {
+                // Buffered before hello told us the limit; sending it would get us disconnected.
+                LOG.log(Level.WARNING, "dropping a buffered {0}-byte event: the server accepts at most {1} bytes",
+                        frame.bytes(), client.maxPayload());
+                PendingAck pending = pendingAcks.remove(frame.packet().ackId());
+                if (pending != null) {
+                    SwitchboardClient.cancel(pending.timer);
+                    settle(pending.future, new IllegalArgumentException("the event is " + frame.bytes()
+                            + " bytes; the server accepts at most " + client.maxPayload()));
+                }
+            }
+        }
+        sendReliableHead();
+    }
+
+    /** Lock held. */
+    private void connectErrorReceived(Packet packet) {
+        connectPending = false;
+        if (!active) {
+            return;
+        }
+        // Like socket.io: a refused socket waits for the application to call connect().
+        active = false;
+        pid = null;
+        offset = null;
+        markDisconnected("io server disconnect");
+        connectFailed(new ConnectError(packet.stringField("message"), packet.field("data")), true);
+    }
+
+    /** Lock held. */
+    private void disconnectReceived(Packet packet) {
+        String reason = packet.stringField("reason");
+        connectPending = false;
+        if (reason == null || !RECOVERABLE_REASONS.contains(reason)) {
+            active = false;
+            pid = null;
+            offset = null;
+        }
+        markDisconnected(reason == null ? "io server disconnect" : reason);
+    }
+
+    /** Lock held. */
+    private void eventReceived(Packet packet) {
+        if (!connected) {
+            LOG.log(Level.DEBUG, "ignoring event {0} on {1}: not connected", packet.event(), namespace);
+            return;
+        }
+        if (packet.offset() != null) {
+            offset = packet.offset();
+            client.offsetReceived(offset);
+        }
+        ClientEvent event = new ClientEvent(this, packet.event(), Arguments.of(packet.args()), packet.ackId(), epoch);
+        client.callbacks.add(() -> dispatch(event));
+    }
+
+    /** Lock held. */
+    private void errorReceived(Packet packet) {
+        if (packet.ackId() > 0) {
+            // The server refused an event of ours that asked for an ack; no ack will follow.
+            String code = packet.stringField("code");
+            String message = packet.stringField("message");
+            ackReceived(packet.ackId(), new AckErrorException(message != null ? message : "refused: " + code, code, null));
+        }
+        errorListeners.forEach(listener -> client.callbacks.add(() -> listener.accept(packet)));
+        if (errorListeners.isEmpty()) {
+            LOG.log(Level.WARNING, "server error on {0}: {1} {2}", namespace,
+                    packet.stringField("code"), packet.stringField("message"));
+        }
+    }
+
+    /** Lock held. {@code result} is the {@link Arguments} or the {@link AckErrorException}. */
+    private void ackReceived(long ackId, Object result) {
+        PendingAck pending = pendingAcks.remove(ackId);
+        if (pending != null) {
+            SwitchboardClient.cancel(pending.timer);
+            settle(pending.future, result);
+            return;
+        }
+        ReliableEmit head = reliableQueue.peek();
+        if (head != null && head.ackId == ackId) {
+            SwitchboardClient.cancel(head.timer);
+            reliableQueue.poll();
+            settleReliable(head, result);
+            sendReliableHead();
+            return;
+        }
+        LOG.log(Level.DEBUG, "ignoring ack {0} on {1}: nothing waits for it (timed out?)", ackId, namespace);
+    }
+
+    private static Object ackResult(Packet packet) {
+        RawJson error = packet.field("error");
+        return error != null ? AckErrorException.fromAckError(error) : Arguments.of(packet.args());
+    }
+
+    /** Lock held. */
+    private void ackTimedOut(long ackId) {
+        PendingAck pending = pendingAcks.remove(ackId);
+        if (pending == null) {
+            return;
+        }
+        // Not sent yet: a late event would surprise the server's handler more than a lost one.
+        sendBuffer.removeIf(frame -> frame.packet().ackId() == ackId);
+        settle(pending.future, new AckTimeoutException(pending.event, pending.timeout));
+    }
+
+    private void enqueueReliable(String event, List<RawJson> raw, Duration timeout, CompletableFuture<Arguments> future) {
+        long ackId = client.nextAckId();
+        String msgId = msgIdPrefix + msgIds.incrementAndGet();
+        Frame frame = encode(new Packet(PacketType.EVENT, namespace, event, raw, ackId, null,
+                Map.of("msgId", JsonMapper.toRaw(msgId))));
+        ReliableEmit emit = new ReliableEmit(event, frame, ackId, timeout, future);
+        client.locked(() -> {
+            if (client.closedLocked()) {
+                if (future != null) {
+                    future.completeExceptionally(new CancellationException("the client is closed"));
+                }
+                return;
+            }
+            checkFits(frame);
+            reliableQueue.add(emit);
+            sendReliableHead();
+        });
+    }
+
+    /**
+     * Sends the head of the at-least-once queue when it is not in flight, or fails it when it has
+     * been sent 1 + retries times. Sends after a reconnection count too: an event that makes the
+     * server drop the connection must not be resent forever. Lock held.
+     */
+    private void sendReliableHead() {
+        while (connected) {
+            ReliableEmit head = reliableQueue.peek();
+            if (head == null || head.inFlight) {
+                return;
+            }
+            if (head.sends > client.options().retries()) {
+                reliableQueue.poll();
+                settleReliable(head, new AckTimeoutException(head.event, head.timeout, "no acknowledgement for event '"
+                        + head.event + "' after " + head.sends + " sends (" + head.timeout.toMillis() + " ms each)"));
+                continue;
+            }
+            if (!client.fits(head.frame)) {
+                reliableQueue.poll();
+                settleReliable(head, new IllegalArgumentException("the event is " + head.frame.bytes()
+                        + " bytes; the server accepts at most " + client.maxPayload()));
+                continue;
+            }
+            head.inFlight = true;
+            int send = ++head.sends;
+            client.send(head.frame);
+            head.timer = client.schedule(head.timeout.toMillis(), () -> client.locked(() -> reliableTimedOut(head, send)));
+            return;
+        }
+    }
+
+    /** Lock held. */
+    private void reliableTimedOut(ReliableEmit emit, int send) {
+        if (reliableQueue.peek() != emit || !emit.inFlight || emit.sends != send) {
+            return;
+        }
+        emit.inFlight = false;
+        sendReliableHead();
+    }
+
+    /** Lock held. */
+    private void settleReliable(ReliableEmit emit, Object result) {
+        if (emit.future != null) {
+            settle(emit.future, result);
+        } else if (result instanceof Throwable error) {
+            LOG.log(Level.WARNING, "event {0} on {1} was not delivered: {2}", emit.event, namespace, error.getMessage());
+        }
+    }
+
+    /** Completes a future from the callback queue, so its dependents run like any callback. Lock held. */
+    @SuppressWarnings("unchecked")
+    private <T> void settle(CompletableFuture<T> future, Object result) {
+        if (result instanceof Throwable error) {
+            client.callbacks.add(() -> future.completeExceptionally(error));
+        } else {
+            client.callbacks.add(() -> future.complete((T) result));
+        }
+    }
+
+    /** Runs on the callback queue, without the lock. */
+    private void dispatch(ClientEvent event) {
+        for (BiConsumer<String, Arguments> listener : anyListeners) {
+            invoke(() -> listener.accept(event.name(), event.args()));
+        }
+        boolean handled = false;
+        List<Registration> registrations = listeners.get(event.name());
+        if (registrations != null) {
+            for (Registration registration : registrations) {
+                if (registration.once) {
+                    if (!registration.used.compareAndSet(false, true)) {
+                        continue;
+                    }
+                    registrations.remove(registration);
+                }
+                handled = true;
+                invoke(() -> registration.listener.onEvent(event));
+            }
+        }
+        if (!handled && event.hasAck()) {
+            event.ack();
+        }
+    }
+
+    /** Runs one listener; its exception is logged so the others still run. */
+    private static void invoke(Runnable listener) {
+        try {
+            listener.run();
+        } catch (Throwable e) {
+            LOG.log(Level.WARNING, "a Switchboard client listener threw", e);
+        }
+    }
+
+    private static void checkEventName(String event) {
+        Objects.requireNonNull(event, "event");
+        if (event.isEmpty() || event.length() > JsonWireCodec.MAX_EVENT_NAME_LENGTH) {
+            throw new IllegalArgumentException("event names are 1 to " + JsonWireCodec.MAX_EVENT_NAME_LENGTH
+                    + " characters: '" + event + "'");
+        }
+        if (RESERVED_EVENTS.contains(event)) {
+            throw new IllegalArgumentException("'" + event + "' is a reserved event name");
+        }
+    }
+
+    static List<RawJson> toRaw(Object[] args) {
+        // emit("x", null) passes a null array; socket.io sends that as one null argument.
+        return JsonMapper.toRawList(args == null ? new Object[] {null} : args);
+    }
+
+    private static Frame encode(Packet packet) {
+        return Frame.encode(SwitchboardClient.CODEC, packet);
+    }
+
+    /** A listener and whether it is for one event only. */
+    private static final class Registration {
+        final ClientListener listener;
+        final boolean once;
+        final AtomicBoolean used = new AtomicBoolean();
+
+        Registration(ClientListener listener, boolean once) {
+            this.listener = listener;
+            this.once = once;
+        }
+    }
+
+    /** An emitWithAck waiting for its answer. Fields guarded by client.lock. */
+    private static final class PendingAck {
+        final String event;
+        final Duration timeout;
+        final CompletableFuture<Arguments> future;
+        ScheduledFuture<?> timer;
+
+        PendingAck(String event, Duration timeout, CompletableFuture<Arguments> future) {
+            this.event = event;
+            this.timeout = timeout;
+            this.future = future;
+        }
+    }
+
+    /** An at-least-once emit (retries above 0). Mutable fields guarded by client.lock. */
+    private static final class ReliableEmit {
+        final String event;
+        final Frame frame;           // the same ack id and msgId on every send
+        final long ackId;
+        final Duration timeout;
+        final CompletableFuture<Arguments> future;  // null for emit()
+        boolean inFlight;
+        int sends;                   // counts against retries; also tells a stale timer from the current one
+        ScheduledFuture<?> timer;
+
+        ReliableEmit(String event, Frame frame, long ackId, Duration timeout, CompletableFuture<Arguments> future) {
+            this.event = event;
+            this.frame = frame;
+            this.ackId = ackId;
+            this.timeout = timeout;
+            this.future = future;
+        }
+    }
+
+    /**
+     * Emits with acknowledgement and a timeout of its own; from {@link ClientSocket#timeout}.
+     *
+     * <pre>{@code
+     * Arguments reply = socket.timeout(Duration.ofMillis(500)).emitWithAck("ping").get();
+     * }</pre>
+     */
+    public static final class TimedEmitter {
+        private final ClientSocket socket;
+        private final Duration timeout;
+
+        TimedEmitter(ClientSocket socket, Duration timeout) {
+            this.socket = socket;
+            this.timeout = timeout;
+        }
+
+        /** Like {@link ClientSocket#emitWithAck(String, Object...)}, with this emitter's timeout. */
+        public CompletableFuture<Arguments> emitWithAck(String event, Object... args) {
+            return socket.emitWithAck(event, timeout, args);
+        }
+    }
+
+    /**
+     * Emits that are dropped, not buffered, while the socket is not connected (positions,
+     * typing indicators); from {@link ClientSocket#asVolatile()}. They bypass the at-least-once
+     * queue, so they may overtake emits waiting there.
+     *
+     * <pre>{@code
+     * socket.asVolatile().emit("cursor", x, y);
+     * }</pre>
+     */
+    public static final class VolatileEmitter {
+        private final ClientSocket socket;
+
+        VolatileEmitter(ClientSocket socket) {
+            this.socket = socket;
+        }
+
+        /** Sends an event if the socket is connected, else drops it. */
+        public void emit(String event, Object... args) {
+            socket.emitVolatile(event, args);
+        }
+    }
+}
