@@ -1,0 +1,65 @@
+package dev.switchboard.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.testing.Inbox;
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.TestServer;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** once, off, onAny, onAnyOutgoing, and volatile emits that skip clients who are behind. */
+class ListenerTest {
+
+    @Test
+    void onceOffAndCatchAllListeners() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        BlockingQueue<Socket> sockets = new LinkedBlockingQueue<>();
+        try (TestServer server = TestServer.start(sb -> sb.onConnection(socket -> {
+            socket.once("greet", event -> seen.add("once:" + event.arg(0, String.class)));
+            EventListener removed = event -> seen.add("removed");
+            socket.on("greet", removed);
+            socket.off("greet", removed);
+            socket.onAny((event, args) -> seen.add("any:" + event));
+            socket.onAnyOutgoing((event, args) -> seen.add("out:" + event));
+            socket.on("done", event -> event.ack());
+            sockets.add(socket);
+        }));
+             Inbox client = Inbox.open(server.webSocketUri(), "/", null)) {
+            client.socket().emit("greet", "first");
+            client.socket().emit("greet", "second");
+            client.socket().emitWithAck("done").get(10, TimeUnit.SECONDS);
+            sockets.take().emit("reply", 1);
+            assertEquals("reply:1", client.next());
+            assertEquals(List.of("any:greet", "once:first", "any:greet", "any:done", "out:reply"), seen);
+        }
+    }
+
+    @Test
+    void volatileEmitsAreDroppedForAClientThatIsBehind() throws Exception {
+        BlockingQueue<Socket> sockets = new LinkedBlockingQueue<>();
+        try (TestServer server = TestServer.start(sb -> sb.onConnection(sockets::add));
+             RawClient behind = server.raw();
+             RawClient keepingUp = server.raw()) {
+            behind.connectNamespace("/", null);
+            keepingUp.connectNamespace("/", null);
+            Socket slow = sockets.poll(10, TimeUnit.SECONDS);
+            sockets.poll(10, TimeUnit.SECONDS);
+            behind.stopReading();
+            String big = "b".repeat(64 * 1024);
+            long dropsBefore = server.switchboard().metrics().droppedVolatile();
+            for (int i = 0; i < 100 && server.switchboard().connections().stream().allMatch(c -> c.queuedBytes() < 256 * 1024); i++) {
+                slow.emit("backlog", big);
+            }
+            server.switchboard().sockets().asVolatile().emit("cursor", 1);
+            assertTrue(server.switchboard().metrics().droppedVolatile() > dropsBefore, "the lagging client's copy was dropped");
+            assertEquals("cursor", keepingUp.next("event").getString("event"), "the others still get it");
+            behind.abort();
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package dev.switchboard.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.testing.Inbox;
+import dev.switchboard.testing.TestServer;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Every emit reaches exactly the sockets it targets: one socket, a user's tabs, rooms, everyone, everyone but one. */
+class RoutingTest {
+    private TestServer server;
+    private Inbox alice1;
+    private Inbox alice2;
+    private Inbox bob;
+    private Inbox carol;
+
+    @BeforeEach
+    void start() {
+        server = TestServer.start(sb -> {
+            sb.use(socket -> socket.userId(socket.handshake().auth(Map.class).get("user").toString()));
+            sb.of("/chat").use(socket -> socket.userId(socket.handshake().auth(Map.class).get("user").toString()));
+        });
+        alice1 = Inbox.open(server.webSocketUri(), "/", "alice");
+        alice2 = Inbox.open(server.webSocketUri(), "/", "alice");
+        bob = Inbox.open(server.webSocketUri(), "/", "bob");
+        carol = Inbox.open(server.webSocketUri(), "/", "carol");
+    }
+
+    @AfterEach
+    void stop() {
+        for (Inbox inbox : List.of(alice1, alice2, bob, carol)) {
+            inbox.close();
+        }
+        server.close();
+    }
+
+    private Socket serverSide(Inbox inbox) {
+        return server.switchboard().sockets().sockets().get(inbox.socket().id());
+    }
+
+    private void fence() {
+        server.switchboard().emit(Inbox.FENCE);
+    }
+
+    @Test
+    void privateMessageReachesEveryTabOfItsUserAndNobodyElse() throws Exception {
+        serverSide(bob).toUser("alice").emit("pm", "hi alice");
+        fence();
+        alice1.assertReceived("pm:hi alice");
+        alice2.assertReceived("pm:hi alice");
+        bob.assertReceived();
+        carol.assertReceived();
+    }
+
+    @Test
+    void oneSocketGetsWhatIsEmittedToIt() throws Exception {
+        serverSide(carol).emit("direct", "only carol");
+        fence();
+        carol.assertReceived("direct:only carol");
+        alice1.assertReceived();
+        alice2.assertReceived();
+        bob.assertReceived();
+    }
+
+    @Test
+    void roomsExceptAndBroadcastReachExactlyTheRightSockets() throws Exception {
+        serverSide(bob).join("r", "r2");
+        serverSide(alice1).join("r");
+        Switchboard sb = server.switchboard();
+
+        sb.to("r").emit("room", 1);
+        sb.to("r", "r2").emit("rooms", 2);
+        sb.sockets().except("r").emit("except", 3);
+        serverSide(bob).to("r").emit("from-bob", 4);
+        serverSide(bob).broadcast().emit("all-but-bob", 5);
+        sb.emit("everyone", 6);
+        sb.to("r").except(bob.socket().id()).emit("room-minus-bob", 7);
+        fence();
+
+        bob.assertReceived("room:1", "rooms:2", "everyone:6");
+        alice1.assertReceived("room:1", "rooms:2", "from-bob:4", "all-but-bob:5", "everyone:6", "room-minus-bob:7");
+        alice2.assertReceived("except:3", "all-but-bob:5", "everyone:6");
+        carol.assertReceived("except:3", "all-but-bob:5", "everyone:6");
+    }
+
+    @Test
+    void namespacesAreIsolated() throws Exception {
+        try (Inbox chatBob = Inbox.open(server.webSocketUri(), "/chat", "bob")) {
+            Socket chatSide = server.switchboard().of("/chat").sockets().get(chatBob.socket().id());
+            chatSide.join("r");
+            serverSide(alice1).join("r");
+            server.switchboard().emit("root-only", 1);
+            server.switchboard().to("r").emit("root-room", 2);
+            server.switchboard().of("/chat").toUser("alice").emit("chat-pm", 3);
+            server.switchboard().of("/chat").to("r").emit("chat-room", 4);
+            server.switchboard().of("/chat").emit(Inbox.FENCE);
+            fence();
+            chatBob.assertReceived("chat-room:4");
+            alice1.assertReceived("root-only:1", "root-room:2");
+            assertEquals(Set.of("r", chatBob.socket().id(), "user:bob"), new TreeSet<>(chatSide.rooms()));
+        }
+    }
+
+    @Test
+    void roomQueriesAndBulkOperations() throws Exception {
+        Namespace root = server.switchboard().sockets();
+        serverSide(bob).join("r");
+        serverSide(carol).join("r");
+        assertEquals(Set.of(bob.socket().id(), carol.socket().id()),
+                root.in("r").fetchSockets().stream().map(RemoteSocket::id).collect(Collectors.toSet()));
+        assertEquals(Set.of("alice"), root.toUser("alice").fetchSockets().stream().map(RemoteSocket::userId)
+                .collect(Collectors.toSet()));
+
+        root.toUser("alice").socketsJoin("admins");
+        assertEquals(2, root.in("admins").fetchSockets().size());
+        root.in("r").socketsLeave("r");
+        assertTrue(!root.adapter().rooms().contains("r"), "an emptied room vanishes");
+
+        root.in("admins").disconnectSockets(false);
+        fence();
+        bob.assertReceived();
+        assertEquals(2, root.sockets().size());
+        assertTrue(root.adapter().rooms().stream().noneMatch(room -> room.equals("admins")));
+    }
+}
