@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Collects one answer per recipient of a broadcast with acks. Completes when every recipient
@@ -56,7 +55,7 @@ final class BroadcastAcks implements AckCollector {
 
     synchronized void startTimer(Duration timeout) {
         if (!result.isDone()) {
-            timer = namespace.switchboard().scheduler().schedule(this::expire, timeout.toMillis(), TimeUnit.MILLISECONDS);
+            timer = namespace.switchboard().later(this::expire, timeout);
         }
     }
 

@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -268,7 +267,7 @@ public final class Connection {
                 switchboard.metrics().slowConsumers.increment();
                 queue.close();
                 // Not on the broadcasting thread: disconnect listeners must not run inside someone's emit.
-                switchboard.scheduler().execute(() -> terminate(DisconnectReason.SLOW_CONSUMER));
+                switchboard.later(() -> terminate(DisconnectReason.SLOW_CONSUMER), java.time.Duration.ZERO);
                 return false;
             }
             default -> {
@@ -285,8 +284,7 @@ public final class Connection {
 
     private synchronized void schedulePing() {
         if (ended.get() == null) {
-            nextPing = switchboard.scheduler().schedule(this::ping,
-                    switchboard.options().pingInterval().toMillis(), TimeUnit.MILLISECONDS);
+            nextPing = switchboard.later(this::ping, switchboard.options().pingInterval());
         }
     }
 
@@ -296,8 +294,8 @@ public final class Connection {
                 return;
             }
             // Armed before the ping leaves, so a fast pong always finds it.
-            pongDeadline = switchboard.scheduler().schedule(() -> terminate(DisconnectReason.PING_TIMEOUT),
-                    switchboard.options().pingTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            pongDeadline = switchboard.later(() -> terminate(DisconnectReason.PING_TIMEOUT),
+                    switchboard.options().pingTimeout());
         }
         send(switchboard.pingFrame(), false);
     }
@@ -355,10 +353,10 @@ public final class Connection {
             case SERVER_SHUTTING_DOWN, POLICY_VIOLATION, SERVER_DISCONNECT -> {
                 // Flush what the client should still see (errors, goodbyes), but not forever.
                 queue.closeWhenDrained(closeCode, reason.text());
-                switchboard.scheduler().schedule(() -> {
+                switchboard.later(() -> {
                     transport.close(closeCode, reason.text());
                     switchboard.forget(this);
-                }, switchboard.options().shutdownGrace().toMillis(), TimeUnit.MILLISECONDS);
+                }, switchboard.options().shutdownGrace());
             }
             default -> {
                 queue.close();

@@ -287,8 +287,7 @@ public final class Namespace {
                 options.clock().instant().plus(options.recoveryWindow()));
         detached.put(socket.id(), session);
         options.sessionStore().put(session);
-        session.expiry(switchboard.scheduler().schedule(() -> expire(session),
-                options.recoveryWindow().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+        session.expiry(switchboard.later(() -> expire(session), options.recoveryWindow()));
     }
 
     /** Ends a session's wait: its window ran out, or it overflowed, or its client came back too late. */

@@ -12,7 +12,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
@@ -38,8 +37,23 @@ public final class Socket implements RemoteSocket {
 
     private enum State { CONNECTING, CONNECTED, DISCONNECTING, DISCONNECTED }
 
-    private record PendingAck(Consumer<Arguments> onReply, Consumer<RuntimeException> onFailure,
-                              ScheduledFuture<?> timer) {
+    /** An ack this socket's client owes; its timer is set once scheduled (absent for broadcasts). */
+    private static final class PendingAck {
+        final Consumer<Arguments> onReply;
+        final Consumer<RuntimeException> onFailure;
+        volatile ScheduledFuture<?> timer;
+
+        PendingAck(Consumer<Arguments> onReply, Consumer<RuntimeException> onFailure) {
+            this.onReply = onReply;
+            this.onFailure = onFailure;
+        }
+
+        void cancelTimer() {
+            ScheduledFuture<?> t = timer;
+            if (t != null) {
+                t.cancel(false);
+            }
+        }
     }
 
     private final String id;
@@ -352,7 +366,7 @@ public final class Socket implements RemoteSocket {
     }
 
     boolean deliverWithAck(Frame frame, AckCollector collector) {
-        PendingAck pending = new PendingAck(collector::accept, failure -> { }, null);
+        PendingAck pending = new PendingAck(collector::accept, failure -> { });
         if (!connected() || pendingAcks.size() >= namespace.switchboard().options().maxPendingAcks()) {
             return false;
         }
@@ -380,17 +394,17 @@ public final class Socket implements RemoteSocket {
             return reply;
         }
         long ackId = namespace.switchboard().nextAckId();
-        ScheduledFuture<?> timer = namespace.switchboard().scheduler().schedule(() -> {
+        PendingAck pending = new PendingAck(reply::complete, reply::completeExceptionally);
+        pendingAcks.put(ackId, pending);
+        pending.timer = namespace.switchboard().later(() -> {
             if (pendingAcks.remove(ackId) != null) {
                 reply.completeExceptionally(new AckTimeoutException(
                         "no ack for '" + event + "' from socket " + id + " within " + timeout.toMillis() + " ms", List.of()));
             }
-        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
-        pendingAcks.put(ackId, new PendingAck(reply::complete, reply::completeExceptionally, timer));
+        }, timeout);
         Frame frame = namespace.encodeEvent(event, args, ackId);
-        if (!deliver(frame, false)) {
-            pendingAcks.remove(ackId);
-            timer.cancel(false);
+        if (!deliver(frame, false) && pendingAcks.remove(ackId) != null) {
+            pending.cancelTimer();
             reply.completeExceptionally(new AckFailedException("socket " + id + " could not be sent '" + event + "'"));
         }
         return reply;
@@ -403,9 +417,7 @@ public final class Socket implements RemoteSocket {
             namespace.switchboard().metrics().unknownAcks.increment();
             return;
         }
-        if (pending.timer != null) {
-            pending.timer.cancel(false);
-        }
+        pending.cancelTimer();
         if (packet.field("error") != null) {
             pending.onFailure.accept(new AckFailedException("client answered with an error: " + packet.field("error")));
         } else {
@@ -467,9 +479,7 @@ public final class Socket implements RemoteSocket {
         for (Long ackId : pendingAcks.keySet()) {
             PendingAck pending = pendingAcks.remove(ackId);
             if (pending != null) {
-                if (pending.timer != null) {
-                    pending.timer.cancel(false);
-                }
+                pending.cancelTimer();
                 pending.onFailure.accept(new AckFailedException("socket " + id + " disconnected: " + reason.text()));
             }
         }

@@ -11,7 +11,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -217,8 +219,20 @@ public final class Switchboard implements AutoCloseable {
         return options.codec();
     }
 
-    ScheduledExecutorService scheduler() {
-        return scheduler;
+    /**
+     * Runs {@code task} after {@code delay} on the scheduler, or runs it now when the scheduler no
+     * longer takes tasks (an application-owned scheduler stopped first): the failure paths that
+     * use timers must still end connections and free sessions.
+     *
+     * @return the timer, or {@code null} when the task already ran
+     */
+    ScheduledFuture<?> later(Runnable task, Duration delay) {
+        try {
+            return scheduler.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            task.run();
+            return null;
+        }
     }
 
     Frame pingFrame() {

@@ -1,0 +1,125 @@
+package dev.switchboard.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.server.Socket;
+import dev.switchboard.server.SwitchboardOptions;
+import dev.switchboard.testing.CuttableProxy;
+import dev.switchboard.testing.TestServer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Java client survives the network: it reconnects by itself, recovers its session with
+ * everything it missed, sends what was emitted offline, and retried emits are handled once.
+ */
+class ReconnectionTest {
+    private static ClientOptions fastReconnect() {
+        return ClientOptions.builder().reconnectionDelay(Duration.ofMillis(50))
+                .reconnectionDelayMax(Duration.ofMillis(200)).build();
+    }
+
+    @Test
+    void droppedClientReconnectsRecoversAndSendsWhatItEmittedOffline() throws Exception {
+        List<Integer> notes = new CopyOnWriteArrayList<>();
+        BlockingQueue<Socket> sockets = new LinkedBlockingQueue<>();
+        try (TestServer server = TestServer.start(sb -> sb.onConnection(socket -> {
+            socket.join("feed");
+            socket.on("note", event -> notes.add(event.arg(0, int.class)));
+            sockets.add(socket);
+        }));
+             CuttableProxy network = new CuttableProxy(server.port());
+             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(),
+                     fastReconnect().toBuilder().autoConnect(false).build())) {
+            BlockingQueue<Integer> received = new LinkedBlockingQueue<>();
+            BlockingQueue<String> lifecycle = new LinkedBlockingQueue<>();
+            ClientSocket socket = client.socket();
+            socket.on("seq", event -> received.add(event.arg(0, int.class)));
+            socket.onDisconnect(reason -> lifecycle.add("disconnect:" + reason));
+            client.onReconnect(attempt -> lifecycle.add("reconnect"));
+            socket.connect();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            String id = socket.id();
+            sockets.take();
+
+            for (int i = 0; i < 50; i++) {
+                server.switchboard().to("feed").emit("seq", i);
+            }
+            network.refuse(true);
+            network.cut();
+            assertTrue(lifecycle.poll(10, TimeUnit.SECONDS).startsWith("disconnect:transport"));
+            for (int i = 50; i < 100; i++) {
+                server.switchboard().to("feed").emit("seq", i);
+            }
+            for (int i = 0; i < 5; i++) {
+                socket.emit("note", i);
+            }
+            network.refuse(false);
+
+            assertEquals("reconnect", lifecycle.poll(10, TimeUnit.SECONDS));
+            List<Integer> all = new ArrayList<>();
+            while (all.size() < 100) {
+                Integer next = received.poll(10, TimeUnit.SECONDS);
+                assertTrue(next != null, "missing events after " + all);
+                all.add(next);
+            }
+            for (int i = 0; i < 100; i++) {
+                assertEquals(i, all.get(i));
+            }
+            assertTrue(socket.recovered());
+            assertEquals(id, socket.id());
+            for (int i = 0; i < 200 && notes.size() < 5; i++) {
+                Thread.sleep(10);
+            }
+            assertEquals(List.of(0, 1, 2, 3, 4), notes);
+        }
+    }
+
+    @Test
+    void retriedEmitReachesTheHandlerOnce() throws Exception {
+        AtomicInteger handled = new AtomicInteger();
+        try (TestServer server = TestServer.start(sb -> sb.onConnection(socket -> socket.on("pay", event -> {
+            if (handled.incrementAndGet() == 1) {
+                Thread.sleep(600);
+            }
+            event.ack("paid " + event.arg(0, int.class));
+        })));
+             SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(),
+                     ClientOptions.builder().retries(3).ackTimeout(Duration.ofMillis(200)).build())) {
+            ClientSocket socket = client.socket();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            socket.emitWithAck("pay", 10).get(10, TimeUnit.SECONDS);
+            assertEquals("paid 11", socket.emitWithAck("pay", 11).get(10, TimeUnit.SECONDS).get(0, String.class));
+            assertEquals(2, handled.get(), "each message handled once, however often it was sent");
+        }
+    }
+
+    @Test
+    void clientNoticesASilentServerByItsMissingPings() throws Exception {
+        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1);
+        SwitchboardOptions options = TestServer.options().scheduler(timers)
+                .pingInterval(Duration.ofMillis(100)).pingTimeout(Duration.ofMillis(100)).build();
+        try (TestServer server = TestServer.start(options, sb -> { });
+             SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(),
+                     ClientOptions.builder().reconnection(false).build())) {
+            BlockingQueue<String> reasons = new LinkedBlockingQueue<>();
+            ClientSocket socket = client.socket();
+            socket.onDisconnect(reasons::add);
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            Thread.sleep(300);
+            assertTrue(socket.connected(), "pings keep a healthy connection open");
+            timers.shutdownNow();
+            assertEquals("ping timeout", reasons.poll(10, TimeUnit.SECONDS));
+        }
+    }
+
+}

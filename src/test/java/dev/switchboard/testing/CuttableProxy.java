@@ -1,0 +1,109 @@
+package dev.switchboard.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A loopback TCP forwarder standing in for the network: {@link #cut()} resets every connection
+ * through it at once, as a dropped Wi-Fi or a dead NAT would, while new connections still pass.
+ */
+public final class CuttableProxy implements AutoCloseable {
+    private final ServerSocket listener;
+    private final int targetPort;
+    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private volatile boolean refusing;
+
+    public CuttableProxy(int targetPort) throws IOException {
+        this.targetPort = targetPort;
+        this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread acceptor = new Thread(this::acceptLoop, "proxy-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    public int port() {
+        return listener.getLocalPort();
+    }
+
+    /** The WebSocket URI of the server behind this proxy. */
+    public java.net.URI webSocketUri() {
+        return java.net.URI.create("ws://127.0.0.1:" + port() + "/switchboard");
+    }
+
+    /** Resets every connection through the proxy (RST, no close handshake). */
+    public void cut() {
+        for (Socket socket : open) {
+            reset(socket);
+        }
+    }
+
+    /** While refusing, new connections are reset at once: the server looks unreachable. */
+    public void refuse(boolean value) {
+        refusing = value;
+    }
+
+    private void acceptLoop() {
+        while (!listener.isClosed()) {
+            try {
+                Socket client = listener.accept();
+                if (refusing) {
+                    reset(client);
+                    continue;
+                }
+                Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                open.add(client);
+                open.add(server);
+                pump(client, server);
+                pump(server, client);
+            } catch (IOException e) {
+                if (listener.isClosed()) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void pump(Socket from, Socket to) {
+        Thread thread = new Thread(() -> {
+            byte[] buffer = new byte[16 * 1024];
+            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+                for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                    out.write(buffer, 0, n);
+                }
+            } catch (IOException ignored) {
+                // one side went away: the other is reset below
+            } finally {
+                reset(from);
+                reset(to);
+            }
+        }, "proxy-pump");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private void reset(Socket socket) {
+        open.remove(socket);
+        try {
+            socket.setSoLinger(true, 0);
+            socket.close();
+        } catch (SocketException ignored) {
+            // already closed
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        listener.close();
+        cut();
+    }
+
+}
