@@ -811,8 +811,7 @@ public final class ClientSocket {
     }
 
     static List<RawJson> toRaw(Object[] args) {
-        // emit("x", null) passes a null array; socket.io sends that as one null argument.
-        return JsonMapper.toRawList(args == null ? new Object[] {null} : args);
+        return JsonMapper.toRawList(args);
     }
 
     private static Frame encode(Packet packet) {

@@ -59,8 +59,11 @@ public final class JsonMapper {
         }
     }
 
-    /** Encodes each value with {@link #toRaw(Object)}. */
+    /** Encodes each value with {@link #toRaw(Object)}; a null array ({@code emit("e", null)}) is one null. */
     public static List<RawJson> toRawList(Object... values) {
+        if (values == null) {
+            return List.of(RawJson.NULL);
+        }
         List<RawJson> list = new ArrayList<>(values.length);
         for (Object value : values) {
             list.add(toRaw(value));
