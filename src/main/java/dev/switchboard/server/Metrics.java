@@ -21,6 +21,7 @@ public final class Metrics {
     final LongAdder oversizedMessages = new LongAdder();
     final LongAdder rejectedOrigins = new LongAdder();
     final LongAdder recoveries = new LongAdder();
+    final LongAdder refusedConnections = new LongAdder();
 
     /** Events received from clients and handed to the application (or found no listener). */
     public long eventsIn() {
@@ -70,6 +71,11 @@ public final class Metrics {
     /** Upgrades refused for their Origin. */
     public long rejectedOrigins() {
         return rejectedOrigins.sum();
+    }
+
+    /** Connections refused by a connection cap. */
+    public long refusedConnections() {
+        return refusedConnections.sum();
     }
 
     /** Sessions recovered by a returning client. */

@@ -44,6 +44,8 @@ public final class Switchboard implements AutoCloseable {
     private final Metrics metrics = new Metrics();
     private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    /** Open connections per client address, for the per-address cap; entries vanish at zero. */
+    private final Map<String, Integer> perAddress = new ConcurrentHashMap<>();
     private final AtomicLong ackIds = new AtomicLong();
     private final AtomicLong offsets = new AtomicLong();
     private final Frame pingFrame;
@@ -157,16 +159,37 @@ public final class Switchboard implements AutoCloseable {
     /**
      * Starts serving one connection; called by transports once the WebSocket is open.
      *
-     * @throws IllegalStateException when the server is shutting down
+     * @return the connection, or {@code null} when the server refuses it: shutting down, or a
+     *         connection cap reached; the transport then closes with 1001 or 1013
      */
     public Connection open(Transport transport, Handshake handshake) {
-        if (!accepting) {
-            throw new IllegalStateException("server is shutting down");
+        if (!accepting || !admit(handshake.remoteAddress())) {
+            return null;
         }
         Connection connection = new Connection(this, transport, handshake);
         connections.add(connection);
         connection.start();
         return connection;
+    }
+
+    private boolean admit(String address) {
+        if (connections.size() >= options.maxConnections()) {
+            metrics.refusedConnections.increment();
+            return false;
+        }
+        boolean[] admitted = {true};
+        perAddress.compute(address == null ? "" : address, (key, count) -> {
+            int open = count == null ? 0 : count;
+            if (open >= options.maxConnectionsPerAddress()) {
+                admitted[0] = false;
+                return count;
+            }
+            return open + 1;
+        });
+        if (!admitted[0]) {
+            metrics.refusedConnections.increment();
+        }
+        return admitted[0];
     }
 
     /** Shuts down within the configured grace period; see {@link #shutdown(Duration)}. */
@@ -212,7 +235,10 @@ public final class Switchboard implements AutoCloseable {
     }
 
     void forget(Connection connection) {
-        connections.remove(connection);
+        if (connections.remove(connection)) {
+            String address = connection.handshake().remoteAddress();
+            perAddress.computeIfPresent(address == null ? "" : address, (key, count) -> count > 1 ? count - 1 : null);
+        }
     }
 
     Codec codec() {

@@ -27,6 +27,8 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param allowedOrigins         browser origins allowed besides the server's own; {@code "*"} allows any
  * @param eventsPerSecond        the sustained incoming event rate allowed per connection (100)
  * @param eventBurst             the burst of events allowed above that rate (200)
+ * @param maxConnections         open connections the server accepts; more are refused with 1013 (50 000)
+ * @param maxConnectionsPerAddress open connections from one client address; more are refused with 1013 (10 000)
  * @param maxNamespaces          namespaces one connection may open (16)
  * @param maxProtocolErrors      bad frames tolerated before the connection is closed with 1008 (10)
  * @param maxPendingAcks         server-to-client acks one socket may have outstanding (1000)
@@ -43,7 +45,8 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param scheduler              timers (heartbeats, ack timeouts); {@code null} makes a private one
  */
 public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, int maxPayloadBytes, long sendQueueBytes,
-                                 List<String> allowedOrigins, double eventsPerSecond, int eventBurst, int maxNamespaces,
+                                 List<String> allowedOrigins, double eventsPerSecond, int eventBurst,
+                                 int maxConnections, int maxConnectionsPerAddress, int maxNamespaces,
                                  int maxProtocolErrors, int maxPendingAcks, Duration ackTimeout, Duration shutdownGrace,
                                  Duration recoveryWindow, int recoveryMaxEvents, long recoveryMaxBytes,
                                  boolean recoveryRunsMiddleware, SessionStore sessionStore, Codec codec, AdapterFactory adapter, Clock clock, ScheduledExecutorService scheduler) {
@@ -58,6 +61,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         Objects.requireNonNull(adapter, "adapter");
         Objects.requireNonNull(clock, "clock");
         if (maxPayloadBytes < 1 || sendQueueBytes < 1 || eventsPerSecond <= 0 || eventBurst < 1 || maxNamespaces < 1
+                || maxConnections < 1 || maxConnectionsPerAddress < 1
                 || maxProtocolErrors < 1 || maxPendingAcks < 1 || recoveryMaxEvents < 1 || recoveryMaxBytes < 1) {
             throw new IllegalArgumentException("limits must be positive");
         }
@@ -92,6 +96,8 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         private List<String> allowedOrigins = List.of();
         private double eventsPerSecond = 100;
         private int eventBurst = 200;
+        private int maxConnections = 50_000;
+        private int maxConnectionsPerAddress = 10_000;
         private int maxNamespaces = 16;
         private int maxProtocolErrors = 10;
         private int maxPendingAcks = 1000;
@@ -118,6 +124,8 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             allowedOrigins = o.allowedOrigins;
             eventsPerSecond = o.eventsPerSecond;
             eventBurst = o.eventBurst;
+            maxConnections = o.maxConnections;
+            maxConnectionsPerAddress = o.maxConnectionsPerAddress;
             maxNamespaces = o.maxNamespaces;
             maxProtocolErrors = o.maxProtocolErrors;
             maxPendingAcks = o.maxPendingAcks;
@@ -163,6 +171,13 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         public Builder eventRate(double perSecond, int burst) {
             eventsPerSecond = perSecond;
             eventBurst = burst;
+            return this;
+        }
+
+        /** Caps on open connections, in all and from one client address. */
+        public Builder maxConnections(int total, int perAddress) {
+            maxConnections = total;
+            maxConnectionsPerAddress = perAddress;
             return this;
         }
 
@@ -237,7 +252,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
 
         public SwitchboardOptions build() {
             return new SwitchboardOptions(pingInterval, pingTimeout, maxPayloadBytes, sendQueueBytes, allowedOrigins,
-                    eventsPerSecond, eventBurst, maxNamespaces, maxProtocolErrors, maxPendingAcks, ackTimeout,
+                    eventsPerSecond, eventBurst, maxConnections, maxConnectionsPerAddress, maxNamespaces, maxProtocolErrors, maxPendingAcks, ackTimeout,
                     shutdownGrace, recoveryWindow, recoveryMaxEvents, recoveryMaxBytes, recoveryRunsMiddleware,
                     sessionStore, codec, adapter, clock, scheduler);
         }

@@ -13,6 +13,7 @@ import jakarta.websocket.OnOpen;
 import jakarta.websocket.Session;
 import jakarta.websocket.server.ServerEndpoint;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -62,12 +63,13 @@ public class SwitchboardEndpoint {
             session.close(new CloseReason(CloseReason.CloseCodes.VIOLATED_POLICY, "origin not allowed"));
             return;
         }
-        if (!switchboard.accepting()) {
-            session.close(new CloseReason(CloseReason.CloseCodes.GOING_AWAY, "server shutting down"));
-            return;
-        }
         session.setMaxIdleTimeout(0);
         connection = switchboard.open(new SessionTransport(session), handshake);
+        if (connection == null) {
+            session.close(switchboard.accepting()
+                    ? new CloseReason(CloseReason.CloseCodes.TRY_AGAIN_LATER, "too many connections")
+                    : new CloseReason(CloseReason.CloseCodes.GOING_AWAY, "server shutting down"));
+        }
     }
 
     @OnMessage
@@ -106,7 +108,10 @@ public class SwitchboardEndpoint {
         }
     }
 
-    /** JSR 356 has no API for it: Tomcat and Jetty put it in the user properties, Tyrus on its session. */
+    /**
+     * The client's IP address. JSR 356 has no API for it: Tomcat and Jetty put it in the user
+     * properties, Tyrus on its session.
+     */
     private static String remoteAddress(Session session) {
         Object address = session.getUserProperties().get(REMOTE_ADDRESS_PROPERTY);
         if (address == null) {
@@ -115,6 +120,9 @@ public class SwitchboardEndpoint {
             } catch (ReflectiveOperationException | RuntimeException e) {
                 return null;
             }
+        }
+        if (address instanceof InetSocketAddress socketAddress && socketAddress.getAddress() != null) {
+            return socketAddress.getAddress().getHostAddress();
         }
         return address == null ? null : address.toString();
     }
