@@ -8,9 +8,16 @@ package dev.switchboard.transport;
  * <p>Used by the one thread that reads a connection; not thread-safe.
  */
 public final class MessageAssembler {
+    /**
+     * Parts one message may arrive in. Containers split a message at their buffer size (Tomcat:
+     * 8 KiB, so 128 parts for 1 MiB); far more parts means a peer streaming empty fragments.
+     */
+    static final int MAX_PARTS = 4096;
+
     private final int maxBytes;
     private StringBuilder parts;
     private int bytes;
+    private int count;
 
     public MessageAssembler(int maxBytes) {
         this.maxBytes = maxBytes;
@@ -24,13 +31,15 @@ public final class MessageAssembler {
      */
     public String append(String part, boolean last) throws MessageTooBigException {
         bytes += dev.switchboard.protocol.Frame.utf8Length(part);
-        if (bytes > maxBytes) {
+        if (bytes > maxBytes || ++count > MAX_PARTS) {
             parts = null;
             bytes = 0;
+            count = 0;
             throw new MessageTooBigException(maxBytes);
         }
         if (last && parts == null) {
             bytes = 0;
+            count = 0;
             return part;
         }
         if (parts == null) {
@@ -43,13 +52,14 @@ public final class MessageAssembler {
         String message = parts.toString();
         parts = null;
         bytes = 0;
+        count = 0;
         return message;
     }
 
-    /** A message over the configured limit; the connection is closed with 1009. */
+    /** A message over the size limit or in too many parts; the connection is closed with 1009. */
     public static final class MessageTooBigException extends Exception {
         public MessageTooBigException(int maxBytes) {
-            super("message larger than " + maxBytes + " bytes", null, false, false);
+            super("message larger than " + maxBytes + " bytes or in more than " + MAX_PARTS + " parts", null, false, false);
         }
     }
 }

@@ -67,6 +67,60 @@ public final class RawTcp implements AutoCloseable {
         return socket.getInputStream().readAllBytes();
     }
 
+    /** A client frame: first byte (FIN, RSV, opcode), payload, masked or not, with a declared length. */
+    public static byte[] frame(int firstByte, byte[] payload, boolean masked, long declaredLength) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(firstByte);
+        int maskBit = masked ? 0x80 : 0;
+        if (declaredLength < 126) {
+            out.write(maskBit | (int) declaredLength);
+        } else if (declaredLength < 65536) {
+            out.write(maskBit | 126);
+            out.write((int) (declaredLength >> 8));
+            out.write((int) declaredLength);
+        } else {
+            out.write(maskBit | 127);
+            for (int shift = 56; shift >= 0; shift -= 8) {
+                out.write((int) (declaredLength >> shift));
+            }
+        }
+        byte[] mask = {0x11, 0x22, 0x33, 0x44};
+        if (masked) {
+            out.writeBytes(mask);
+        }
+        for (int i = 0; i < payload.length; i++) {
+            out.write(masked ? payload[i] ^ mask[i % 4] : payload[i]);
+        }
+        return out.toByteArray();
+    }
+
+    /** A well-formed masked frame. */
+    public static byte[] frame(int firstByte, byte[] payload) {
+        return frame(firstByte, payload, true, payload.length);
+    }
+
+    /** Reads what the server sends until it closes; returns the code of its close frame, or -1. */
+    public int readCloseCode() throws IOException {
+        byte[] all = readToEnd();
+        int i = 0;
+        while (i + 1 < all.length) {
+            int opcode = all[i] & 0x0f;
+            int length = all[i + 1] & 0x7f;
+            int header = 2;
+            if (length == 126) {
+                length = ((all[i + 2] & 0xff) << 8) | (all[i + 3] & 0xff);
+                header = 4;
+            } else if (length == 127) {
+                return -1;
+            }
+            if (opcode == 0x8) {
+                return length >= 2 ? ((all[i + header] & 0xff) << 8) | (all[i + header + 1] & 0xff) : 1005;
+            }
+            i += header + length;
+        }
+        return -1;
+    }
+
     @Override
     public void close() throws IOException {
         socket.close();

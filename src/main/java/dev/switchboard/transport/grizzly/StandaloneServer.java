@@ -63,7 +63,7 @@ public final class StandaloneServer implements AutoCloseable {
         listener.getKeepAlive().setIdleTimeoutInSeconds(-1);
         http.addListener(listener);
         Container container = new Container(switchboard.options().maxPayloadBytes());
-        listener.registerAddOn(new OriginGuard(switchboard));
+        listener.registerAddOn(new UpgradeGuard(switchboard));
         listener.registerAddOn(tyrusAddOn(container));
         if (webRoot != null) {
             StaticHttpHandler files = new StaticHttpHandler(webRoot.toAbsolutePath().toString());
@@ -86,7 +86,7 @@ public final class StandaloneServer implements AutoCloseable {
     /**
      * Tyrus's add-on that mounts a server container on a Grizzly listener. Its constructor is not
      * public in Tyrus 2.2, yet it is the only way to put Tyrus on a Grizzly server we configure
-     * ourselves (bind address, static files, the origin guard).
+     * ourselves (bind address, static files, the upgrade guard).
      */
     private static AddOn tyrusAddOn(ServerContainer container) {
         try {
