@@ -28,9 +28,14 @@ public final class TestServer implements AutoCloseable {
     }
 
     public static TestServer start(SwitchboardOptions options, Consumer<Switchboard> app) {
+        return start(options, app, 0);
+    }
+
+    /** On a given port, e.g. to restart a server where its clients expect it. */
+    public static TestServer start(SwitchboardOptions options, Consumer<Switchboard> app, int port) {
         Switchboard switchboard = Switchboard.create(options);
         app.accept(switchboard);
-        return new TestServer(switchboard, StandaloneServer.start(switchboard, "127.0.0.1", 0, Path.of("webapp")));
+        return new TestServer(switchboard, StandaloneServer.start(switchboard, "127.0.0.1", port, Path.of("webapp")));
     }
 
     public Switchboard switchboard() {
