@@ -5,6 +5,11 @@ import dev.switchboard.protocol.Arguments;
 /**
  * Gathers the answers to one broadcast that asked for acknowledgements. The adapter tells it how
  * many recipients the frame reached; each recipient's answer arrives through {@link #accept}.
+ *
+ * <pre>{@code
+ * int reached = deliverToLocalSockets(frame, collector);
+ * collector.expect(reached);
+ * }</pre>
  */
 public interface AckCollector {
     /** Adds {@code recipients} to the number of answers to wait for; may be called once per node. */

@@ -11,6 +11,12 @@ import java.util.Set;
  * A socket is always in the room named by its id, and in {@code "user:<id>"} when it has a user.
  *
  * <p>Implementations are thread-safe: joins, leaves and broadcasts come from any thread.
+ *
+ * <pre>{@code
+ * SwitchboardOptions.builder().adapter(namespace -> new InMemoryAdapter(namespace)).build();
+ * adapter.addAll(socketId, Set.of("lobby"));
+ * adapter.broadcast(frame, new BroadcastOptions(Set.of("lobby"), Set.of(), false));
+ * }</pre>
  */
 public interface Adapter {
     /** Puts a socket in rooms. */

@@ -6,6 +6,10 @@ import dev.switchboard.server.RemoteSocket;
 /**
  * What a namespace lets its adapter do with the sockets connected to this node. The adapter
  * decides who receives a frame; the namespace delivers it.
+ *
+ * <pre>{@code
+ * for (String id : membersOf(room)) namespace.deliver(id, frame, false);
+ * }</pre>
  */
 public interface LocalNamespace {
     /** The namespace name, e.g. {@code "/chat"}. */

@@ -5,6 +5,12 @@ package dev.switchboard.protocol;
  * another wire format (a Socket.IO-compatible one) is another implementation of this interface.
  *
  * <p>Implementations are stateless and thread-safe.
+ *
+ * <pre>{@code
+ * Codec codec = new JsonWireCodec();
+ * Packet packet = codec.decode("{\"type\":\"event\",\"event\":\"hi\",\"args\":[1]}");
+ * String frame = codec.encode(packet);
+ * }</pre>
  */
 public interface Codec {
     /** Encodes one packet as one text frame. */

@@ -6,6 +6,11 @@ import java.util.Objects;
  * A packet encoded once, ready to hand to any number of recipients: a broadcast to a thousand
  * sockets is encoded once and queues the same string a thousand times.
  *
+ * <pre>{@code
+ * Frame frame = Frame.encode(codec, packet);
+ * for (Connection c : recipients) c.queue(frame.text(), frame.bytes());
+ * }</pre>
+ *
  * @param packet the packet, for listeners that inspect outgoing events
  * @param text   the encoded frame
  * @param bytes  its size in UTF-8, what it costs a send queue

@@ -10,6 +10,11 @@ import java.util.Map;
  * event name, arguments and an ack id. Type-specific fields (a hello's heartbeat, a connect's
  * auth, an error's code) travel in {@link #fields()} as raw JSON.
  *
+ * <pre>{@code
+ * Packet chat = Packet.event("/chat", "message", JsonMapper.toRawList("Maciel", "hi"), 0);
+ * String token = packet.stringField("pid");
+ * }</pre>
+ *
  * @param type      what the packet means
  * @param namespace the namespace, {@code "/"} by default
  * @param event     the event name ({@link PacketType#EVENT} only), else {@code null}

@@ -3,7 +3,13 @@ package dev.switchboard.protocol;
 import java.util.HashMap;
 import java.util.Map;
 
-/** The packet types of wire protocol version 1; see docs/PROTOCOL.md. */
+/**
+ * The packet types of wire protocol version 1; see docs/PROTOCOL.md.
+ *
+ * <pre>{@code
+ * PacketType type = PacketType.fromWireName("event");   // EVENT
+ * }</pre>
+ */
 public enum PacketType {
     HELLO("hello"),
     CONNECT("connect"),

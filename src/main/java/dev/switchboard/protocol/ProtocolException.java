@@ -1,6 +1,12 @@
 package dev.switchboard.protocol;
 
-/** A frame that breaks the wire protocol; {@link #code()} is the {@code error.code} sent back. */
+/**
+ * A frame that breaks the wire protocol; {@link #code()} is the {@code error.code} sent back.
+ *
+ * <pre>{@code
+ * try { codec.decode(frame); } catch (ProtocolException e) { reply(e.code(), e.getMessage()); }
+ * }</pre>
+ */
 public final class ProtocolException extends Exception {
     /** Codes of the {@code error} packet, see docs/PROTOCOL.md. */
     public static final String BAD_PACKET = "bad_packet";

@@ -4,7 +4,11 @@ import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
 
 /**
- * Captures a generic type for JSON-B, e.g. {@code new TypeRef<List<Point>>() {}.type()}.
+ * Captures a generic type for JSON-B.
+ *
+ * <pre>{@code
+ * List<Point> points = event.arg(0, new TypeRef<List<Point>>() { }.type());
+ * }</pre>
  *
  * @param <T> the type to capture
  */

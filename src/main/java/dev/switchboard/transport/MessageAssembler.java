@@ -6,6 +6,11 @@ package dev.switchboard.transport;
  * {@code maxBytes} are accepted.
  *
  * <p>Used by the one thread that reads a connection; not thread-safe.
+ *
+ * <pre>{@code
+ * String message = assembler.append(part, last);   // null until the last part
+ * if (message != null) connection.onText(message);
+ * }</pre>
  */
 public final class MessageAssembler {
     /**

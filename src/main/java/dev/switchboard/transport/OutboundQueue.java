@@ -14,6 +14,11 @@ import java.util.function.Consumer;
  * <p>Ownership: {@code frames}, {@code pendingBytes} and {@code waiting} are lock-free and shared
  * by all offering threads; whoever wins {@code writing} (false to true) is the only writer until
  * it hands the flag back, so sends are never concurrent.
+ *
+ * <pre>{@code
+ * OutboundQueue queue = new OutboundQueue(transport, 4 << 20, error -> connection.fail(error));
+ * if (queue.offer(frame.text(), frame.bytes(), false) == Offer.OVERFLOW) evictSlowConsumer();
+ * }</pre>
  */
 public final class OutboundQueue {
 

@@ -6,6 +6,13 @@ import java.util.function.Consumer;
  * One client connection as the server core sees it: a way to send a text frame and to close.
  * The JSR 356 glue implements it over a {@code jakarta.websocket.Session}; the core never
  * imports {@code jakarta.websocket}.
+ *
+ * <pre>{@code
+ * Transport transport = new Transport() {
+ *     public void send(String text, Consumer<Throwable> done) { session.getAsyncRemote().sendText(text, r -> done.accept(r.getException())); }
+ *     public void close(int code, String reason) { closeQuietly(session, code, reason); }
+ * };
+ * }</pre>
  */
 public interface Transport {
     /**
