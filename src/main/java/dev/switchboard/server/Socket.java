@@ -378,6 +378,11 @@ public final class Socket implements RemoteSocket {
         return true;
     }
 
+    /** Acks this socket's client still owes. */
+    int pendingAckCount() {
+        return pendingAcks.size();
+    }
+
     /** Drops a broadcast's pending ack once its collector has given up. */
     void forgetAck(long ackId) {
         pendingAcks.remove(ackId);

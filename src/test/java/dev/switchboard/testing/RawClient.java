@@ -30,6 +30,7 @@ public final class RawClient implements AutoCloseable {
     private final StringBuilder partial = new StringBuilder();
     private volatile boolean reading = true;
     private volatile boolean answerPings = true;
+    private volatile boolean keepFrames = true;
     private WebSocket webSocket;
 
     private RawClient() {
@@ -116,6 +117,12 @@ public final class RawClient implements AutoCloseable {
         reading = false;
     }
 
+    /** Reads and drops every frame from now on (for floods a test does not inspect). */
+    public void discardFrames() {
+        keepFrames = false;
+        frames.clear();
+    }
+
     /** Stops answering pings, as a client whose network went silent. */
     public void stopAnsweringPings() {
         answerPings = false;
@@ -164,7 +171,7 @@ public final class RawClient implements AutoCloseable {
                             ws.sendText("{\"type\":\"pong\"}", true).join();
                         }
                     }
-                } else {
+                } else if (keepFrames) {
                     frames.add(frame);
                 }
             }

@@ -1,0 +1,98 @@
+package dev.switchboard.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.protocol.Arguments;
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.TestServer;
+import jakarta.json.JsonObject;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Acks a client makes up, repeats or floods are ignored and counted; acks the server waits for stay bounded. */
+class AckAbuseTest {
+    private static final int MAX_PENDING = 100;
+    private static final BlockingQueue<Socket> SOCKETS = new LinkedBlockingQueue<>();
+    private static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(TestServer.options().maxPendingAcks(MAX_PENDING).build(), sb -> sb.onConnection(socket -> {
+            socket.on("echo", event -> event.ack(event.args().list().toArray()));
+            SOCKETS.add(socket);
+        }));
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static Socket connect(RawClient client) throws InterruptedException {
+        client.connectNamespace("/", null);
+        return SOCKETS.poll(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void madeUpRepeatedAndFloodedAcksAreIgnoredAndCounted() throws Exception {
+        try (RawClient client = server.raw()) {
+            Socket socket = connect(client);
+            CompletableFuture<Arguments> asked = socket.timeout(Duration.ofSeconds(10)).emitWithAck("question");
+            JsonObject question = client.next("event");
+            long id = question.getJsonNumber("ack").longValue();
+            long before = server.switchboard().metrics().unknownAcks();
+
+            client.send("{\"type\":\"ack\",\"ack\":" + id + ",\"args\":[\"first\"]}");
+            client.send("{\"type\":\"ack\",\"ack\":" + id + ",\"args\":[\"again\"]}");
+            for (int i = 0; i < 10_000; i++) {
+                client.send("{\"type\":\"ack\",\"ack\":" + (1_000_000 + i) + ",\"args\":[]}");
+            }
+            client.sendJson("{'type':'event','event':'echo','args':['after'],'ack':1}");
+            assertEquals("after", client.next("ack").getJsonArray("args").getString(0));
+
+            assertEquals("first", asked.get(10, TimeUnit.SECONDS).get(0, String.class));
+            assertEquals(before + 10_001, server.switchboard().metrics().unknownAcks());
+            assertEquals(0, socket.pendingAckCount());
+        }
+    }
+
+    @Test
+    void pendingAcksAreBoundedAndPurgedOverAMillionEmits() throws Exception {
+        try (RawClient client = server.raw()) {
+            Socket socket = connect(client);
+            client.discardFrames();
+            int refusedAtOnce = 0;
+            int maxPending = 0;
+            CompletableFuture<Arguments> last = null;
+            for (int i = 0; i < 1_000_000; i++) {
+                CompletableFuture<Arguments> reply = socket.timeout(Duration.ofMillis(20)).emitWithAck("never-answered", i);
+                if (reply.isCompletedExceptionally()) {
+                    refusedAtOnce++;
+                } else {
+                    last = reply;
+                }
+                maxPending = Math.max(maxPending, socket.pendingAckCount());
+            }
+            assertTrue(maxPending <= MAX_PENDING, "pending acks peaked at " + maxPending);
+            assertTrue(refusedAtOnce > 0, "past the bound, emits with ack fail at once");
+            CompletableFuture<Arguments> lastAccepted = last;
+            ExecutionException timedOut = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> lastAccepted.get(10, TimeUnit.SECONDS));
+            assertInstanceOf(AckTimeoutException.class, timedOut.getCause());
+            for (int i = 0; i < 500 && socket.pendingAckCount() > 0; i++) {
+                Thread.sleep(10);
+            }
+            assertEquals(0, socket.pendingAckCount(), "every timed-out ack was purged");
+            assertTrue(socket.connected());
+        }
+    }
+}
