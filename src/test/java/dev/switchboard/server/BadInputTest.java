@@ -29,6 +29,9 @@ class BadInputTest {
                 socket.onDisconnect(REASONS::add);
             });
             sb.of("/chat");
+            for (int i = 0; i < 20; i++) {
+                sb.of("/n" + i);
+            }
         });
     }
 
@@ -121,6 +124,24 @@ class BadInputTest {
                     .getString("code"));
             assertEquals("connect", client.connectNamespace("/chat", null).getString("type"));
             assertEquals("connect_error", client.connectNamespace("/chat", null).getString("type"));
+        }
+    }
+
+    @Test
+    void namespacesPerConnectionAreBoundedAndReconnectsDoNotAccumulate() {
+        try (RawClient client = connected()) {
+            for (int i = 0; i < 2000; i++) {
+                assertEquals("connect", client.connectNamespace("/n0", null).getString("type"));
+                client.sendJson("{'type':'disconnect','nsp':'/n0'}");
+            }
+            int limit = server.switchboard().options().maxNamespaces();
+            for (int i = 1; i < limit; i++) {
+                assertEquals("connect", client.connectNamespace("/n" + i, null).getString("type"));
+            }
+            JsonObject refused = client.connectNamespace("/n" + limit, null);
+            assertEquals("connect_error", refused.getString("type"));
+            assertEquals("too many namespaces on one connection", refused.getString("message"));
+            assertStillServed(client);
         }
     }
 
