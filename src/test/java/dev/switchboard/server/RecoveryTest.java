@@ -151,6 +151,46 @@ class RecoveryTest {
     }
 
     @Test
+    void evictedSlowConsumerRecoversWhatItDidNotRead() throws Exception {
+        start(TestServer.options().sendQueueBytes(64 * 1024).recoveryLimits(1000, 16 << 20));
+        RawClient slow = server.raw();
+        JsonObject first = join(slow, "maciel", null, null);
+        Socket socket = socketOf("maciel");
+        slow.stopReading();
+        String payload = "s".repeat(16 * 1024);
+        int total = 600;
+        for (int i = 0; i < total; i++) {
+            server.switchboard().toUser("maciel").emit("seq", i, payload);
+        }
+        assertEquals("maciel:slow consumer", disconnects.poll(10, TimeUnit.SECONDS));
+        assertFalse(socket.connected());
+
+        slow.resumeReading();
+        List<Integer> received = new ArrayList<>();
+        String lastOffset = null;
+        for (String frame = slow.poll(Duration.ofSeconds(2)); frame != null; frame = slow.poll(Duration.ofMillis(500))) {
+            JsonObject packet = RawClient.parse(frame);
+            if ("seq".equals(packet.getString("event", ""))) {
+                received.add(packet.getJsonArray("args").getInt(0));
+                lastOffset = packet.getString("offset");
+            }
+        }
+        assertTrue(received.size() < total, "the stalled client had not read everything");
+
+        try (RawClient back = server.raw()) {
+            JsonObject again = join(back, "maciel", first.getString("pid"), lastOffset);
+            assertTrue(again.getBoolean("recovered"), again.toString());
+            while (received.size() < total) {
+                received.add(back.next("event").getJsonArray("args").getInt(0));
+            }
+        }
+        for (int i = 0; i < total; i++) {
+            assertEquals(i, received.get(i));
+        }
+        slow.abort();
+    }
+
+    @Test
     void expiredWindowGivesAFreshSessionAndFiresTheHook() throws Exception {
         start(TestServer.options().recoveryWindow(Duration.ofMillis(200)));
         RawClient maciel = server.raw();

@@ -117,6 +117,12 @@ public final class RawClient implements AutoCloseable {
         reading = false;
     }
 
+    /** Asks for frames again after {@link #stopReading()}. */
+    public void resumeReading() {
+        reading = true;
+        webSocket.request(1);
+    }
+
     /** Reads and drops every frame from now on (for floods a test does not inspect). */
     public void discardFrames() {
         keepFrames = false;
