@@ -276,6 +276,13 @@ public final class Connection {
         }
     }
 
+    /** Queues a frame of a recovery replay, which the replay log already bounds. */
+    void replay(Frame frame) {
+        if (queue.offerBeyondBound(frame.text(), frame.bytes()) == OutboundQueue.Offer.QUEUED) {
+            switchboard.metrics().framesOut.increment();
+        }
+    }
+
     void forget(Socket socket) {
         sockets.remove(socket.namespace().name(), socket);
     }

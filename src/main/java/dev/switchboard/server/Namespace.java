@@ -178,11 +178,11 @@ public final class Namespace {
 
     /**
      * Delivers to whatever holds a socket id now: the connected socket, or its session while the
-     * client is away. A socket or session that changes state meanwhile refuses, and the next
-     * lookup finds its successor.
+     * client is away. Both decide under the log lock that hands one over to the other, so a holder
+     * that refuses has already registered its successor, and the next lookup finds it.
      */
     void route(String socketId, Frame frame, boolean droppable) {
-        for (int attempt = 0; attempt < 3; attempt++) {
+        for (int attempt = 0; attempt < 4; attempt++) {
             Socket socket = sockets.get(socketId);
             if (socket != null && socket.deliver(frame, droppable)) {
                 return;
@@ -260,7 +260,7 @@ public final class Namespace {
                 socket.markConnected(true);
                 sendConnect(socket, true);
                 for (Frame frame : missed) {
-                    socket.connection().send(frame, false);
+                    socket.connection().replay(frame);
                 }
             }
         }

@@ -335,26 +335,36 @@ public final class Socket implements RemoteSocket {
      * @return false when the socket is not connected (the namespace then routes to its session)
      */
     boolean deliver(Frame frame, boolean droppable) {
-        if (!connected()) {
-            return false;
-        }
-        if (!anyOutgoingListeners.isEmpty()) {
-            Arguments args = Arguments.of(frame.packet().args());
-            for (AnyListener listener : anyOutgoingListeners) {
-                listener.onEvent(frame.packet().event(), args);
+        boolean logged = !droppable && frame.packet().offset() != null
+                && namespace.switchboard().options().recoveryEnabled();
+        if (!logged) {
+            if (!connected()) {
+                return false;
             }
-        }
-        if (droppable || frame.packet().offset() == null || !namespace.switchboard().options().recoveryEnabled()) {
+            notifyOutgoing(frame);
             connection.send(frame, droppable);
             return true;
         }
+        // Checked under the lock that detach and resume hold, so a frame never falls between the
+        // socket and the session that replaces it.
         synchronized (log) {
             if (!connected()) {
                 return false;
             }
             log.append(frame);
             connection.send(frame, false);
-            return true;
+        }
+        notifyOutgoing(frame);
+        return true;
+    }
+
+    private void notifyOutgoing(Frame frame) {
+        if (anyOutgoingListeners.isEmpty()) {
+            return;
+        }
+        Arguments args = Arguments.of(frame.packet().args());
+        for (AnyListener listener : anyOutgoingListeners) {
+            listener.onEvent(frame.packet().event(), args);
         }
     }
 

@@ -78,6 +78,23 @@ public final class OutboundQueue {
             pendingBytes.addAndGet(-bytes);
             return Offer.OVERFLOW;
         }
+        return enqueue(text, bytes);
+    }
+
+    /**
+     * Queues a frame whatever the bound: for a recovery replay, whose frames the replay log
+     * already holds (and bounds), so queueing them costs references, not a second copy. The bytes
+     * still count, so live frames behind a long replay wait for it to drain.
+     */
+    public Offer offerBeyondBound(String text, int bytes) {
+        if (closed.get() || closeWhenDrained != null) {
+            return Offer.CLOSED;
+        }
+        pendingBytes.addAndGet(bytes);
+        return enqueue(text, bytes);
+    }
+
+    private Offer enqueue(String text, int bytes) {
         waiting.incrementAndGet();
         frames.add(new Item(text, bytes));
         if (writing.compareAndSet(false, true)) {
