@@ -82,6 +82,7 @@ class FaultTest {
             assertTrue(Set.of(DisconnectReason.TRANSPORT_CLOSE, DisconnectReason.TRANSPORT_ERROR).contains(reason),
                     String.valueOf(reason));
             assertTrue(seenAfterMillis < 1000, "disconnect seen after " + seenAfterMillis + " ms");
+            System.out.println("figure: kill -9 seen by the server after " + seenAfterMillis + " ms");
             assertEquals("maciel", expired.poll(10, TimeUnit.SECONDS));
             assertNothingLeft(server.switchboard());
         }
@@ -98,8 +99,11 @@ class FaultTest {
                 server.switchboard().toUser("maciel").emit("seq", i);
             }
             client.await("seq 9");
+            long stoppedAt = System.nanoTime();
             client.signal("STOP");
             assertEquals(DisconnectReason.PING_TIMEOUT, reasons.poll(10, TimeUnit.SECONDS));
+            System.out.println("figure: SIGSTOP to ping timeout " + (System.nanoTime() - stoppedAt) / 1_000_000
+                    + " ms (interval 200 + timeout 200)");
             for (int i = 10; i < 20; i++) {
                 server.switchboard().toUser("maciel").emit("seq", i);
             }
@@ -119,6 +123,7 @@ class FaultTest {
     void connectionWavesLeaveNoSessionsRoomsOrAcksBehind() throws Exception {
         try (TestServer server = start(TestServer.options().recoveryWindow(Duration.ofMillis(100)))) {
             Switchboard sb = server.switchboard();
+            long baseline = usedHeapAfterGc();
             for (int wave = 0; wave < 3; wave++) {
                 List<RawClient> clients = new ArrayList<>();
                 for (int i = 0; i < 150; i++) {
@@ -144,8 +149,17 @@ class FaultTest {
                 for (CompletableFuture<Arguments> ack : owed) {
                     assertTrue(ack.isCompletedExceptionally(), "acks owed by gone clients are failed, not kept");
                 }
+                System.out.println("figure: after wave " + (wave + 1) + " of 150 connections, heap "
+                        + (usedHeapAfterGc() - baseline) / 1024 + " KiB above the baseline (clients share this JVM)");
             }
         }
+    }
+
+    private static long usedHeapAfterGc() throws InterruptedException {
+        System.gc();
+        Thread.sleep(100);
+        Runtime runtime = Runtime.getRuntime();
+        return runtime.totalMemory() - runtime.freeMemory();
     }
 
     @Test
