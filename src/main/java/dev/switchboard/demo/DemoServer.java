@@ -34,6 +34,7 @@ public final class DemoServer {
         }
         Switchboard server = Switchboard.create();
         DemoApp.install(server);
+        EchoApp.install(server);
         StandaloneServer http = StandaloneServer.start(server, host, port, webRoot);
         Runtime.getRuntime().addShutdownHook(new Thread(http::close, "switchboard-shutdown"));
         System.out.println("Switchboard demo running at " + http.httpUri() + " (WebSocket " + http.webSocketUri() + ")");

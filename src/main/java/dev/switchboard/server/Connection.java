@@ -9,6 +9,7 @@ import dev.switchboard.protocol.ProtocolException;
 import dev.switchboard.protocol.RawJson;
 import dev.switchboard.transport.OutboundQueue;
 import dev.switchboard.transport.Transport;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -364,6 +365,13 @@ public final class Connection {
                     transport.close(closeCode, reason.text());
                     switchboard.forget(this);
                 }, switchboard.options().shutdownGrace());
+            }
+            case TRANSPORT_ERROR -> {
+                // The container is closing with the code the error calls for (1002, 1007); ours is
+                // only the backstop for a connection it leaves open.
+                queue.close();
+                switchboard.forget(this);
+                switchboard.later(() -> transport.close(closeCode, reason.text()), Duration.ofSeconds(1));
             }
             default -> {
                 queue.close();

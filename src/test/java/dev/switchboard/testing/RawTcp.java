@@ -99,9 +99,35 @@ public final class RawTcp implements AutoCloseable {
         return frame(firstByte, payload, true, payload.length);
     }
 
+    /** What {@link #readCloseCode(Duration)} answers when the server kept the connection open. */
+    public static final int STILL_OPEN = -2;
+
+    /**
+     * Reads what the server sends until it closes; returns the code of its close frame, -1 when
+     * it closed without one, or {@link #STILL_OPEN} when it had not closed within {@code wait}.
+     */
+    public int readCloseCode(java.time.Duration wait) throws IOException {
+        socket.setSoTimeout((int) wait.toMillis());
+        ByteArrayOutputStream received = new ByteArrayOutputStream();
+        byte[] buffer = new byte[8192];
+        try {
+            for (int n = socket.getInputStream().read(buffer); n >= 0; n = socket.getInputStream().read(buffer)) {
+                received.write(buffer, 0, n);
+            }
+        } catch (java.net.SocketTimeoutException e) {
+            return STILL_OPEN;
+        } catch (java.net.SocketException e) {
+            // reset after the close frame: what arrived still counts
+        }
+        return closeCodeIn(received.toByteArray());
+    }
+
     /** Reads what the server sends until it closes; returns the code of its close frame, or -1. */
     public int readCloseCode() throws IOException {
-        byte[] all = readToEnd();
+        return closeCodeIn(readToEnd());
+    }
+
+    private static int closeCodeIn(byte[] all) {
         int i = 0;
         while (i + 1 < all.length) {
             int opcode = all[i] & 0x0f;

@@ -5,20 +5,27 @@ import jakarta.websocket.CloseReason;
 import jakarta.websocket.Session;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.time.Duration;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /** A {@link Transport} over a JSR 356 session, sending with the async remote. */
 final class SessionTransport implements Transport {
     private static final System.Logger LOG = System.getLogger(SessionTransport.class.getName());
-    /** Closing may block on a peer that does not read (Tomcat waits for the close frame to be written). */
-    private static final ExecutorService CLOSER = Executors.newCachedThreadPool(runnable -> {
-        Thread thread = new Thread(runnable, "switchboard-closer");
-        thread.setDaemon(true);
-        return thread;
-    });
+    /**
+     * Closing may block on a peer that does not read (Tomcat waits for the close frame to be
+     * written), so it runs on threads of its own. They end a second after their last close, so that
+     * a web application stopping can wait for them ({@link #awaitClosers}) instead of leaking them.
+     */
+    private static final ThreadPoolExecutor CLOSER = new ThreadPoolExecutor(0, Integer.MAX_VALUE,
+            1, TimeUnit.SECONDS, new SynchronousQueue<>(), runnable -> {
+                Thread thread = new Thread(runnable, "switchboard-closer");
+                thread.setDaemon(true);
+                return thread;
+            });
     private static final int MAX_REASON_BYTES = 123;
 
     private final Session session;
@@ -26,6 +33,19 @@ final class SessionTransport implements Transport {
 
     SessionTransport(Session session) {
         this.session = session;
+    }
+
+    /** Waits up to {@code timeout} for every close to finish and its thread to end; true if none is left. */
+    static boolean awaitClosers(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            while (CLOSER.getPoolSize() > 0 && System.nanoTime() < deadline) {
+                TimeUnit.MILLISECONDS.sleep(20);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return CLOSER.getPoolSize() == 0;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.switchboard.transport.jsr356;
 
+import jakarta.websocket.Extension;
 import jakarta.websocket.HandshakeResponse;
 import jakarta.websocket.server.HandshakeRequest;
 import jakarta.websocket.server.ServerEndpointConfig;
@@ -9,19 +10,49 @@ import java.util.Map;
 /**
  * Captures each upgrade request for the endpoint and hands the container endpoints bound to the
  * registered server. The per-connection copy of the user properties that the container passes
- * here (Jakarta WebSocket 2.1 and later) is what {@code @OnOpen} receives.
+ * here (Jakarta WebSocket 2.1 and later) is what the endpoint's {@code onOpen} receives.
+ *
+ * <p>It turns down permessage-deflate, which every browser offers and Tomcat and Jetty accept by
+ * default: events are small JSON, and the compressor keeps about 300 KB of memory per connection
+ * (zlib's window and state) for the life of the connection.
  */
 public class SwitchboardConfigurator extends ServerEndpointConfig.Configurator {
     static final String UPGRADE_REQUEST = "dev.switchboard.upgradeRequest";
+    /** Set by an HTTP layer in front of the container for the handshake it passes on; see {@link #clientAddress}. */
+    private static final ThreadLocal<String> CLIENT_ADDRESS = new ThreadLocal<>();
 
-    /** What the endpoint needs from the upgrade request. */
-    record UpgradeRequest(java.net.URI uri, Map<String, List<String>> headers, Map<String, List<String>> query) {
+    /**
+     * What the endpoint needs from the upgrade request.
+     *
+     * @param clientAddress the client's address from the HTTP layer, {@code null} if it did not say
+     */
+    record UpgradeRequest(java.net.URI uri, Map<String, List<String>> headers, Map<String, List<String>> query,
+                          String clientAddress) {
+    }
+
+    /**
+     * Tells the handshake that this thread is about to run the client's address; {@code null}
+     * clears it. For an HTTP layer that sees the request before the container upgrades it on the
+     * same thread (a servlet filter): JSR 356 has no API for the address, and Tomcat, unlike Jetty
+     * and Tyrus, offers it no other way.
+     */
+    public static void clientAddress(String address) {
+        if (address == null) {
+            CLIENT_ADDRESS.remove();
+        } else {
+            CLIENT_ADDRESS.set(address);
+        }
     }
 
     @Override
     public void modifyHandshake(ServerEndpointConfig config, HandshakeRequest request, HandshakeResponse response) {
-        config.getUserProperties().put(UPGRADE_REQUEST,
-                new UpgradeRequest(request.getRequestURI(), request.getHeaders(), request.getParameterMap()));
+        config.getUserProperties().put(UPGRADE_REQUEST, new UpgradeRequest(request.getRequestURI(),
+                request.getHeaders(), request.getParameterMap(), CLIENT_ADDRESS.get()));
+    }
+
+    @Override
+    public List<Extension> getNegotiatedExtensions(List<Extension> installed, List<Extension> requested) {
+        return List.of();
     }
 
     @Override

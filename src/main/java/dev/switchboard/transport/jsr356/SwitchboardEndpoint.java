@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 
@@ -23,6 +24,16 @@ import java.util.Map;
  * The WebSocket endpoint at {@code /switchboard}. The container makes one instance per
  * connection; each feeds its connection's messages to the {@link Switchboard} found in
  * {@link SwitchboardRegistry}.
+ *
+ * <p>Servlet containers deploy it by themselves: Tomcat and Jetty (whose WebSocket module brings
+ * annotation scanning) find the annotated class in the WAR. Nothing should add it again: Tomcat
+ * fails the whole WebSocket deployment of an application when a path is added twice. Only where
+ * scanning is off does the application add it, once; the standalone server registers it with Tyrus.
+ *
+ * <pre>{@code
+ * SwitchboardRegistry.register(server);                       // always, at startup
+ * serverContainer.addEndpoint(SwitchboardEndpoint.class);     // only where scanning is off
+ * }</pre>
  *
  * <p>Messages are taken in parts and joined by a {@link MessageAssembler}, so the container's
  * read buffers stay small while the server's own size limit applies.
@@ -35,6 +46,9 @@ public class SwitchboardEndpoint {
     public static final String PATH = "/switchboard";
 
     private static final String REMOTE_ADDRESS_PROPERTY = "jakarta.websocket.endpoint.remoteAddress";
+    /** Tomcat's limit on blocking sends, which we use only for the close frame (its default is 20 s). */
+    private static final String TOMCAT_BLOCKING_SEND_TIMEOUT = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT";
+    private static final long CLOSE_FRAME_TIMEOUT_MILLIS = 5_000;
 
     private final Switchboard switchboard;
     private final MessageAssembler assembler;
@@ -50,28 +64,55 @@ public class SwitchboardEndpoint {
         this.assembler = new MessageAssembler(switchboard.options().maxPayloadBytes());
     }
 
+    /**
+     * Waits for connections still being closed in the background, and for the threads that close
+     * them to end. For a web application stopping, after {@link Switchboard#close()}: servlet
+     * containers report threads that outlive the application as leaks.
+     *
+     * @return whether all ended within {@code timeout}
+     */
+    public static boolean awaitClosing(Duration timeout) {
+        return SessionTransport.awaitClosers(timeout);
+    }
+
     @OnOpen
-    public void onOpen(Session session, EndpointConfig config) throws IOException {
+    public void onOpen(Session session, EndpointConfig config) {
         Object captured = config.getUserProperties().get(SwitchboardConfigurator.UPGRADE_REQUEST);
         SwitchboardConfigurator.UpgradeRequest request = captured instanceof SwitchboardConfigurator.UpgradeRequest r
-                ? r : new SwitchboardConfigurator.UpgradeRequest(session.getRequestURI(), Map.of(), session.getRequestParameterMap());
+                ? r : new SwitchboardConfigurator.UpgradeRequest(session.getRequestURI(), Map.of(),
+                        session.getRequestParameterMap(), null);
+        String address = request.clientAddress() != null ? request.clientAddress() : remoteAddress(session);
         Handshake handshake = new Handshake(request.uri() == null ? URI.create(PATH) : request.uri(), request.headers(),
-                request.query(), remoteAddress(session), Instant.now(switchboard.options().clock()), null);
+                request.query(), address, Instant.now(switchboard.options().clock()), null);
         // The HTTP layer answers a foreign Origin with 403 before the upgrade; this is the last line.
         if (!switchboard.originPolicy().allows(handshake.header("Origin"), handshake.header("Host"))) {
             switchboard.metrics().countRejectedOrigin();
-            session.close(new CloseReason(CloseReason.CloseCodes.VIOLATED_POLICY, "origin not allowed"));
+            refuse(session, new CloseReason(CloseReason.CloseCodes.VIOLATED_POLICY, "origin not allowed"));
             return;
         }
         session.setMaxIdleTimeout(0);
+        // A backstop for the container's resources: the heartbeat ends a connection whose peer
+        // stopped reading within pingInterval + pingTimeout; a send stuck longer fails the connection.
+        session.getAsyncRemote().setSendTimeout(switchboard.options().pingInterval()
+                .plus(switchboard.options().pingTimeout()).toMillis());
+        session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, CLOSE_FRAME_TIMEOUT_MILLIS);
         connection = switchboard.open(new SessionTransport(session), handshake);
         if (connection == null) {
-            session.close(switchboard.accepting()
+            refuse(session, switchboard.accepting()
                     ? new CloseReason(CloseReason.CloseCodes.TRY_AGAIN_LATER, "too many connections")
                     : new CloseReason(CloseReason.CloseCodes.GOING_AWAY, "server shutting down"));
         }
     }
 
+    private static void refuse(Session session, CloseReason reason) {
+        try {
+            session.close(reason);
+        } catch (IOException e) {
+            // The connection is gone already, which is all refusing it wanted.
+        }
+    }
+
+    /** Messages arrive in parts, joined here: see the class comment. */
     @OnMessage
     public void onText(String part, boolean last) {
         if (connection == null) {
@@ -109,8 +150,9 @@ public class SwitchboardEndpoint {
     }
 
     /**
-     * The client's IP address. JSR 356 has no API for it: Tomcat and Jetty put it in the user
-     * properties, Tyrus on its session.
+     * The client's IP address as the container reports it. JSR 356 has no API for it: Jetty puts
+     * it in the user properties, Tyrus on its session; Tomcat has none (the servlet filter passes
+     * it, see {@link SwitchboardConfigurator#clientAddress}).
      */
     private static String remoteAddress(Session session) {
         Object address = session.getUserProperties().get(REMOTE_ADDRESS_PROPERTY);

@@ -1,0 +1,20 @@
+package dev.switchboard.demo;
+
+import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.servlet.SwitchboardServletListener;
+import jakarta.servlet.ServletContext;
+
+/**
+ * Starts the demo in a servlet container: the WAR's {@code web.xml} declares it (an annotation
+ * would start the demo in every WAR that carries this library). The page and its script come from
+ * {@code webapp/}, the same files {@link DemoServer} serves standalone.
+ */
+public final class DemoListener extends SwitchboardServletListener {
+    @Override
+    protected Switchboard createSwitchboard(ServletContext context) {
+        Switchboard server = Switchboard.create();
+        DemoApp.install(server);
+        EchoApp.install(server);
+        return server;
+    }
+}

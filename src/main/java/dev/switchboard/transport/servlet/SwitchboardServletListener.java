@@ -1,0 +1,95 @@
+package dev.switchboard.transport.servlet;
+
+import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
+import dev.switchboard.transport.jsr356.SwitchboardRegistry;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.FilterRegistration;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletContextEvent;
+import jakarta.servlet.ServletContextListener;
+import jakarta.websocket.server.ServerContainer;
+import java.util.EnumSet;
+
+/**
+ * Serves a {@link Switchboard} from a web application in any Jakarta EE 11 servlet container
+ * (Tomcat 11, Jetty 12 ee11): it starts with the application and shuts down gracefully with it.
+ * The WebSocket endpoint is at {@code <context path>/switchboard}.
+ *
+ * <pre>{@code
+ * @WebListener
+ * public class ChatStartup extends SwitchboardServletListener {
+ *     @Override
+ *     protected Switchboard createSwitchboard(ServletContext context) {
+ *         Switchboard server = Switchboard.create();
+ *         server.onConnection(socket -> socket.on("chat", event -> server.emit("chat", event.args().raw(0))));
+ *         return server;
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>Where a subclass does not fit, call {@link #install} at startup and {@link #uninstall} at
+ * shutdown yourself.
+ */
+public abstract class SwitchboardServletListener implements ServletContextListener {
+    private Switchboard server;
+
+    /** Builds the application's server, with its namespaces and handlers, before it is installed. */
+    protected abstract Switchboard createSwitchboard(ServletContext context);
+
+    @Override
+    public void contextInitialized(ServletContextEvent event) {
+        server = createSwitchboard(event.getServletContext());
+        install(event.getServletContext(), server);
+    }
+
+    @Override
+    public void contextDestroyed(ServletContextEvent event) {
+        if (server != null) {
+            uninstall(server);
+            server = null;
+        }
+    }
+
+    /**
+     * Serves {@code server} in this web application: registers it for the endpoint, which the
+     * container deploys by itself from its {@code @ServerEndpoint} annotation, and puts a filter in
+     * front of it that answers upgrades from a foreign Origin with 403 (and malformed ones with 400
+     * or 426) and passes the client's address on. Call it while the application starts (from a
+     * {@code ServletContextListener} or {@code ServletContainerInitializer}), once. Where the
+     * container's annotation scanning is off, also add {@code SwitchboardEndpoint.class} to its
+     * {@link ServerContainer}, once.
+     *
+     * @throws IllegalStateException when the container has no Jakarta WebSocket support enabled
+     */
+    public static void install(ServletContext context, Switchboard server) {
+        ServerContainer container = (ServerContainer) context.getAttribute(ServerContainer.class.getName());
+        if (container == null) {
+            throw new IllegalStateException("no Jakarta WebSocket server in this web application"
+                    + " (on Jetty, enable the ee11-websocket-jakarta module)");
+        }
+        FilterRegistration.Dynamic filter = context.addFilter(UpgradeGuard.class.getName(), new UpgradeGuard(server));
+        if (filter == null) {
+            throw new IllegalStateException("Switchboard is installed in this web application already");
+        }
+        filter.setAsyncSupported(true);
+        // isMatchAfter=false: ahead of the container's upgrade filter (Tomcat's WsFilter, Jetty's
+        // WebSocketUpgradeFilter), which would otherwise upgrade the request before we see it.
+        filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, SwitchboardEndpoint.PATH);
+        SwitchboardRegistry.register(server);
+    }
+
+    /**
+     * Shuts {@code server} down gracefully (clients get 1001 and reconnect elsewhere or later;
+     * it waits up to the server's shutdown grace) and unregisters it. It returns once the threads
+     * that close connections have ended, which the container would otherwise report as leaked.
+     */
+    public static void uninstall(Switchboard server) {
+        try {
+            server.close();
+            SwitchboardEndpoint.awaitClosing(server.options().shutdownGrace());
+        } finally {
+            SwitchboardRegistry.unregister(server);
+        }
+    }
+}

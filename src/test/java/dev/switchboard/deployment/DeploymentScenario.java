@@ -1,0 +1,345 @@
+package dev.switchboard.deployment;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.client.ClientOptions;
+import dev.switchboard.client.ClientSocket;
+import dev.switchboard.client.SwitchboardClient;
+import dev.switchboard.demo.EchoApp;
+import dev.switchboard.protocol.Arguments;
+import dev.switchboard.server.SwitchboardOptions;
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.RawTcp;
+import jakarta.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import dev.switchboard.transport.WebSocketLayerContract;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The core client scenario against one deployment of the demo (its {@link EchoApp} namespace and
+ * its page): events and acks both ways, rooms, private messages to a user, a concurrent burst to
+ * one socket, the size limit, the origin check and the static files. Each deployment's test
+ * extends this and says where the deployment is; the cases stay one list.
+ */
+abstract class DeploymentScenario {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    /**
+     * HTTP/1.1 as browsers speak it to a plain-http server: the JDK's default offers an h2c
+     * upgrade, which makes Grizzly leave out Content-Type.
+     */
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    /** Where a deployment answers: its port and context path ({@code ""} at the root). */
+    record Site(int port, String contextPath) {
+        URI http(String path) {
+            return URI.create("http://127.0.0.1:" + port + contextPath + path);
+        }
+
+        String endpointPath() {
+            return contextPath + "/switchboard";
+        }
+
+        URI webSocket() {
+            return URI.create("ws://127.0.0.1:" + port + endpointPath());
+        }
+    }
+
+    /** Local links of a page: src and href values without a scheme. */
+    private static final Pattern LINK = Pattern.compile("(?:src|href)=\"(?![a-z]+:)([^\"#?]+)");
+
+    private final List<SwitchboardClient> clients = new CopyOnWriteArrayList<>();
+
+    /**
+     * Stops a deployment's process as an operator would (SIGTERM) and checks that the server
+     * went away gracefully: a connected client is told 1001, going away.
+     */
+    static void stopGracefully(ServerProcess server, Site site) {
+        if (server == null) {
+            return;
+        }
+        try (RawClient client = RawClient.connect(site.webSocket())) {
+            server.close();
+            assertEquals(1001, client.awaitClose(), server.logTail());
+        } finally {
+            server.close();
+        }
+    }
+
+    /** The deployment under test, running. */
+    protected abstract Site site();
+
+    /** See {@link WebSocketLayerContract#hugeDeclaredLengthCodes()}; Tyrus and Tomcat wait for the bytes. */
+    protected Set<Integer> hugeDeclaredLengthCodes() {
+        return Set.of(1009, RawTcp.STILL_OPEN);
+    }
+
+    /** See {@link WebSocketLayerContract#emptyFragmentFloodCodes()}. */
+    protected Set<Integer> emptyFragmentFloodCodes() {
+        return Set.of(1009);
+    }
+
+    /** The frame- and handshake-level cases, on this deployment. */
+    @Nested
+    class WebSocketLayer extends WebSocketLayerContract {
+        @Override
+        protected int port() {
+            return site().port();
+        }
+
+        @Override
+        protected String path() {
+            return site().endpointPath();
+        }
+
+        @Override
+        protected Set<Integer> hugeDeclaredLengthCodes() {
+            return DeploymentScenario.this.hugeDeclaredLengthCodes();
+        }
+
+        @Override
+        protected Set<Integer> emptyFragmentFloodCodes() {
+            return DeploymentScenario.this.emptyFragmentFloodCodes();
+        }
+    }
+
+    @AfterEach
+    void closeClients() {
+        clients.forEach(SwitchboardClient::close);
+    }
+
+    /** A connected socket on the echo namespace, as {@code user} (or anonymous). */
+    private ClientSocket connect(String user) throws Exception {
+        SwitchboardClient client = SwitchboardClient.connect(site().webSocket(),
+                ClientOptions.builder().reconnection(false).build());
+        clients.add(client);
+        return client.socket(EchoApp.NAMESPACE, user == null ? null : new EchoApp.Auth(user))
+                .whenConnected().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    private static BlockingQueue<List<String>> inbox(ClientSocket socket, String event) {
+        BlockingQueue<List<String>> inbox = new LinkedBlockingQueue<>();
+        socket.on(event, received -> inbox.add(strings(received.args())));
+        return inbox;
+    }
+
+    private static List<String> strings(Arguments args) {
+        List<String> strings = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            strings.add(args.get(i, String.class));
+        }
+        return strings;
+    }
+
+    private static List<String> next(BlockingQueue<List<String>> inbox) throws InterruptedException {
+        List<String> args = inbox.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertNotNull(args, "nothing received within " + WAIT);
+        return args;
+    }
+
+    private static Arguments ack(CompletableFuture<Arguments> answer) throws Exception {
+        return answer.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    @Test
+    void demoPageLoadsWithEverythingItLinks() throws Exception {
+        URI pageUri = site().http("/");
+        HttpResponse<String> page = get(pageUri);
+        assertEquals(200, page.statusCode());
+        List<String> links = new ArrayList<>();
+        Matcher matcher = LINK.matcher(page.body());
+        while (matcher.find()) {
+            links.add(matcher.group(1));
+        }
+        assertTrue(links.stream().anyMatch(link -> link.endsWith("switchboard.js")), links.toString());
+        if (!site().contextPath().isEmpty()) {
+            // Relative links need the trailing slash: the container adds it.
+            HttpResponse<String> bare = get(site().http(""));
+            assertTrue(bare.statusCode() == 301 || bare.statusCode() == 302, "status " + bare.statusCode());
+            assertEquals(pageUri.getPath(), URI.create(bare.headers().firstValue("Location").orElseThrow()).getPath());
+        }
+        for (String link : links) {
+            // Relative, so that the page works under any context path (/myapp/ as well as /).
+            assertFalse(link.startsWith("/"), link);
+            HttpResponse<String> linked = get(pageUri.resolve(link));
+            assertEquals(200, linked.statusCode(), link);
+            if (link.endsWith(".js")) {
+                assertTrue(linked.headers().firstValue("Content-Type").orElse("").contains("javascript"), link);
+            }
+        }
+    }
+
+    private static HttpResponse<String> get(URI uri) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void eventsAndAcksBothWays() throws Exception {
+        ClientSocket socket = connect(null);
+        Arguments echoed = ack(socket.emitWithAck("echo", "hi", 42, Map.of("list", List.of(1, 2))));
+        assertEquals("hi", echoed.get(0, String.class));
+        assertEquals(42, echoed.get(1, Integer.class));
+        assertEquals("{\"list\":[1,2]}", echoed.raw(2).text());
+
+        socket.on("question", event -> event.ack("answer to " + event.arg(0, String.class)));
+        assertEquals("answer to life", ack(socket.emitWithAck("ask", "life")).get(0, String.class));
+    }
+
+    @Test
+    void theServerSeesTheClientAddress() throws Exception {
+        ClientSocket socket = connect("ann");
+        EchoApp.Identity identity = ack(socket.emitWithAck("whoami")).get(0, EchoApp.Identity.class);
+        assertEquals(new EchoApp.Identity(socket.id(), "ann", "127.0.0.1"), identity);
+    }
+
+    @Test
+    void roomsReachTheirMembersOnly() throws Exception {
+        ClientSocket ann = connect(null);
+        ClientSocket bob = connect(null);
+        ClientSocket cat = connect(null);
+        BlockingQueue<List<String>> annInbox = inbox(ann, "room-message");
+        BlockingQueue<List<String>> bobInbox = inbox(bob, "room-message");
+        assertEquals("red", ack(ann.emitWithAck("join", "red")).get(0, String.class));
+        assertEquals("blue", ack(bob.emitWithAck("join", "blue")).get(0, String.class));
+
+        ack(cat.emitWithAck("to-room", "red", "first"));
+        ack(cat.emitWithAck("to-room", "blue", "second"));
+        ack(cat.emitWithAck("to-room", "red", "third"));
+        // One sender, so each member gets its messages in order: a stray one would come between.
+        assertEquals(List.of("red", "first"), next(annInbox));
+        assertEquals(List.of("red", "third"), next(annInbox));
+        assertEquals(List.of("blue", "second"), next(bobInbox));
+    }
+
+    @Test
+    void privateMessagesReachEverySocketOfTheUser() throws Exception {
+        ClientSocket annPhone = connect("ann");
+        ClientSocket annLaptop = connect("ann");
+        ClientSocket bob = connect("bob");
+        BlockingQueue<List<String>> phone = inbox(annPhone, "private");
+        BlockingQueue<List<String>> laptop = inbox(annLaptop, "private");
+        BlockingQueue<List<String>> bobs = inbox(bob, "private");
+
+        ack(bob.emitWithAck("to-user", "ann", "psst"));
+        ack(bob.emitWithAck("to-user", "bob", "note to self"));
+        assertEquals(List.of("bob", "psst"), next(phone));
+        assertEquals(List.of("bob", "psst"), next(laptop));
+        assertEquals(List.of("bob", "note to self"), next(bobs));
+    }
+
+    @Test
+    void concurrentBurstToOneSocketArrivesWholeAndInOrderPerThread() throws Exception {
+        int count = 2000;
+        int threads = 8;
+        ClientSocket socket = connect(null);
+        List<Integer> received = new CopyOnWriteArrayList<>();
+        socket.on("burst", event -> received.add(event.arg(0, Integer.class)));
+
+        // The ack is sent after every burst event was queued, and frames keep their order.
+        assertEquals(count, ack(socket.timeout(Duration.ofSeconds(30)).emitWithAck("burst", count, threads))
+                .get(0, Integer.class));
+        assertEquals(count, received.size());
+        assertEquals(count, new HashSet<>(received).size());
+        for (int thread = 0; thread < threads; thread++) {
+            int t = thread;
+            List<Integer> sent = received.stream().filter(i -> i % threads == t).toList();
+            assertEquals(sent.stream().sorted().toList(), sent, "thread " + t);
+        }
+    }
+
+    @Test
+    void aMessageOfExactlyMaxPayloadPassesOneByteMoreClosesWith1009() throws Exception {
+        int max = SwitchboardOptions.defaults().maxPayloadBytes();
+        String head = "{\"type\":\"event\",\"nsp\":\"" + EchoApp.NAMESPACE + "\",\"event\":\"echo\",\"args\":[\"";
+        String tail = "\"],\"ack\":1}";
+        String fill = "x".repeat(max - head.length() - tail.length());
+        try (RawClient raw = RawClient.connect(site().webSocket())) {
+            raw.connectNamespace(EchoApp.NAMESPACE, null);
+            raw.send(head + fill + tail);
+            JsonObject ack = raw.next("ack");
+            assertEquals(fill.length(), ack.getJsonArray("args").getString(0).length());
+        }
+        // Our limit, not the container's: the reason is the server's own.
+        assertEquals("1009 policy violation", closeAfterSending(head + fill + "x" + tail));
+    }
+
+    /** Sends one message and returns the close code and reason the server answers with. */
+    private String closeAfterSending(String message) throws Exception {
+        CompletableFuture<String> closed = new CompletableFuture<>();
+        WebSocket webSocket = HTTP.newWebSocketBuilder().buildAsync(site().webSocket(), new WebSocket.Listener() {
+            @Override
+            public CompletableFuture<?> onClose(WebSocket ws, int code, String reason) {
+                closed.complete(code + " " + reason);
+                return null;
+            }
+
+            @Override
+            public void onError(WebSocket ws, Throwable error) {
+                closed.completeExceptionally(error);
+            }
+        }).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        try {
+            webSocket.sendText(message, true);
+            return closed.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        } finally {
+            webSocket.abort();
+        }
+    }
+
+    @Test
+    void foreignOriginGets403OwnOriginIsUpgradedWithoutCompression() throws IOException {
+        assertEquals("HTTP/1.1 403", upgradeHead("Origin: http://evil.example\r\n").substring(0, 12));
+        String head = upgradeHead("Origin: http://127.0.0.1:" + site().port() + "\r\n"
+                + "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n");
+        assertTrue(head.startsWith("HTTP/1.1 101"), head);
+        assertFalse(head.toLowerCase(Locale.ROOT).contains("permessage-deflate"), head);
+    }
+
+    @Test
+    void malformedUpgradesAreRefused() throws IOException {
+        assertEquals("HTTP/1.1 400", rawUpgradeHead("Sec-WebSocket-Version: 13\r\n").substring(0, 12));
+        String head = rawUpgradeHead("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n");
+        assertTrue(head.startsWith("HTTP/1.1 426"), head);
+        assertTrue(head.contains("Sec-WebSocket-Version: 13"), head);
+    }
+
+    /** The head of the answer to an upgrade request with only these WebSocket headers. */
+    private String rawUpgradeHead(String webSocketHeaders) throws IOException {
+        try (RawTcp tcp = RawTcp.open(site().port())) {
+            tcp.write(("GET " + site().endpointPath() + " HTTP/1.1\r\nHost: 127.0.0.1:" + site().port()
+                    + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + webSocketHeaders + "\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            return tcp.readHead();
+        }
+    }
+
+    private String upgradeHead(String extraHeaders) throws IOException {
+        try (RawTcp tcp = RawTcp.open(site().port())) {
+            return tcp.requestUpgrade(site().port(), site().endpointPath(), extraHeaders);
+        }
+    }
+}

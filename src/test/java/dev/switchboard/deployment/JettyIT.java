@@ -1,0 +1,43 @@
+package dev.switchboard.deployment;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * The deployment scenario on the built WAR in a Jetty 12 distribution (ee11): a jetty.base of its
+ * own under target/it with the http, ee11-deploy and ee11-websocket-jakarta modules, the WAR
+ * dropped into its webapps as {@code myapp.war}, started with {@code java -jar start.jar}.
+ */
+class JettyIT extends DeploymentScenario {
+    private static ServerProcess jetty;
+    private static Site site;
+
+    @BeforeAll
+    static void deploy() throws Exception {
+        Path home = ServerProcess.buildPath("jetty.home");
+        Path base = ServerProcess.freshDirectory("jetty");
+        String startJar = home.resolve("start.jar").toString();
+        ServerProcess.run(List.of(ServerProcess.java(), "-jar", startJar, "jetty.home=" + home, "jetty.base=" + base,
+                "--add-modules=http,ee11-deploy,ee11-websocket-jakarta,graceful"), base, base.resolve("add-modules.log"));
+        Files.createDirectories(base.resolve("webapps"));
+        Files.copy(ServerProcess.buildPath("switchboard.war"), base.resolve("webapps/myapp.war"));
+        site = new Site(ServerProcess.freePort(), "/myapp");
+        jetty = ServerProcess.start(List.of(ServerProcess.java(), "-jar", startJar, "jetty.home=" + home,
+                        "jetty.base=" + base, "jetty.http.host=127.0.0.1", "jetty.http.port=" + site.port()),
+                base, Map.of(), base.resolve("console.log"), site.http("/"));
+    }
+
+    @AfterAll
+    static void stop() {
+        stopGracefully(jetty, site);
+    }
+
+    @Override
+    protected Site site() {
+        return site;
+    }
+}

@@ -1,0 +1,68 @@
+package dev.switchboard.deployment;
+
+import dev.switchboard.testing.RawTcp;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * The deployment scenario on the built WAR in a Tomcat 11 distribution: a CATALINA_BASE of its
+ * own under target/it, the WAR dropped into its webapps as {@code myapp.war}, started with
+ * {@code catalina.sh run}.
+ */
+class TomcatIT extends DeploymentScenario {
+    /** One connector on loopback; no shutdown port (the process is stopped with a signal). */
+    private static final String SERVER_XML = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <Server port="-1" shutdown="SHUTDOWN">
+              <Service name="Catalina">
+                <Connector address="127.0.0.1" port="%d" protocol="HTTP/1.1" connectionTimeout="20000"/>
+                <Engine name="Catalina" defaultHost="localhost">
+                  <Host name="localhost" appBase="webapps" unpackWARs="true" autoDeploy="false"/>
+                </Engine>
+              </Service>
+            </Server>
+            """;
+
+    private static ServerProcess tomcat;
+    private static Site site;
+
+    @BeforeAll
+    static void deploy() throws Exception {
+        Path home = ServerProcess.buildPath("tomcat.home");
+        Path base = ServerProcess.freshDirectory("tomcat");
+        for (String dir : List.of("conf", "logs", "temp", "webapps", "work")) {
+            Files.createDirectories(base.resolve(dir));
+        }
+        for (String file : List.of("web.xml", "context.xml", "catalina.properties", "logging.properties")) {
+            Files.copy(home.resolve("conf").resolve(file), base.resolve("conf").resolve(file));
+        }
+        site = new Site(ServerProcess.freePort(), "/myapp");
+        Files.writeString(base.resolve("conf/server.xml"), SERVER_XML.formatted(site.port()));
+        Files.copy(ServerProcess.buildPath("switchboard.war"), base.resolve("webapps/myapp.war"));
+        tomcat = ServerProcess.start(List.of("sh", home.resolve("bin/catalina.sh").toString(), "run"), base,
+                Map.of("CATALINA_HOME", home.toString(), "CATALINA_BASE", base.toString(),
+                        "JAVA_HOME", System.getProperty("java.home")),
+                base.resolve("logs/console.log"), site.http("/"));
+    }
+
+    @AfterAll
+    static void stop() {
+        stopGracefully(tomcat, site);
+    }
+
+    @Override
+    protected Site site() {
+        return site;
+    }
+
+    /** Tomcat drops empty fragments before they reach the endpoint: they cost nothing and close nothing. */
+    @Override
+    protected Set<Integer> emptyFragmentFloodCodes() {
+        return Set.of(1009, RawTcp.STILL_OPEN);
+    }
+}
