@@ -107,7 +107,7 @@ class ReconnectionTest {
     void clientNoticesASilentServerByItsMissingPings() throws Exception {
         ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1);
         SwitchboardOptions options = TestServer.options().scheduler(timers)
-                .pingInterval(Duration.ofMillis(100)).pingTimeout(Duration.ofMillis(100)).build();
+                .pingInterval(Duration.ofMillis(200)).pingTimeout(Duration.ofMillis(1000)).build();
         try (TestServer server = TestServer.start(options, sb -> { });
              SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(),
                      ClientOptions.builder().reconnection(false).build())) {
@@ -115,8 +115,8 @@ class ReconnectionTest {
             ClientSocket socket = client.socket();
             socket.onDisconnect(reasons::add);
             socket.whenConnected().get(10, TimeUnit.SECONDS);
-            Thread.sleep(300);
-            assertTrue(socket.connected(), "pings keep a healthy connection open");
+            Thread.sleep(1500);
+            assertTrue(socket.connected(), "pings keep a healthy connection open past the watchdog's 1.2 s");
             timers.shutdownNow();
             assertEquals("ping timeout", reasons.poll(10, TimeUnit.SECONDS));
         }

@@ -90,8 +90,8 @@ class FaultTest {
 
     @Test
     void frozenClientTimesOutThenRecoversWithExactReplay() throws Exception {
-        try (TestServer server = start(TestServer.options().pingInterval(Duration.ofMillis(200))
-                .pingTimeout(Duration.ofMillis(200)));
+        try (TestServer server = start(TestServer.options().pingInterval(Duration.ofMillis(500))
+                .pingTimeout(Duration.ofMillis(500)));
              ClientProcess client = ClientProcess.start(server.webSocketUri(), "maciel")) {
             String firstConnect = client.await("connected");
             waitUntil("socket registered", () -> server.switchboard().sockets().sockets().size() == 1);
@@ -99,11 +99,12 @@ class FaultTest {
                 server.switchboard().toUser("maciel").emit("seq", i);
             }
             client.await("seq 9");
+            reasons.clear();
             long stoppedAt = System.nanoTime();
             client.signal("STOP");
             assertEquals(DisconnectReason.PING_TIMEOUT, reasons.poll(10, TimeUnit.SECONDS));
             System.out.println("figure: SIGSTOP to ping timeout " + (System.nanoTime() - stoppedAt) / 1_000_000
-                    + " ms (interval 200 + timeout 200)");
+                    + " ms (interval 500 + timeout 500)");
             for (int i = 10; i < 20; i++) {
                 server.switchboard().toUser("maciel").emit("seq", i);
             }
