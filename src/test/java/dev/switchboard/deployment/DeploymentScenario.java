@@ -103,6 +103,11 @@ abstract class DeploymentScenario {
         return Set.of(1009);
     }
 
+    /** See {@link WebSocketLayerContract#unmaskedFrameCodes()}. */
+    protected Set<Integer> unmaskedFrameCodes() {
+        return Set.of(1002);
+    }
+
     /** The frame- and handshake-level cases, on this deployment. */
     @Nested
     class WebSocketLayer extends WebSocketLayerContract {
@@ -124,6 +129,16 @@ abstract class DeploymentScenario {
         @Override
         protected Set<Integer> emptyFragmentFloodCodes() {
             return DeploymentScenario.this.emptyFragmentFloodCodes();
+        }
+
+        @Override
+        protected Set<Integer> unmaskedFrameCodes() {
+            return DeploymentScenario.this.unmaskedFrameCodes();
+        }
+
+        @Override
+        protected String deployment() {
+            return DeploymentScenario.this.getClass().getSimpleName();
         }
     }
 

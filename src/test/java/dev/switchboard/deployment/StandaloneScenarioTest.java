@@ -1,7 +1,9 @@
 package dev.switchboard.deployment;
 
 import dev.switchboard.demo.EchoApp;
+import dev.switchboard.testing.RawTcp;
 import dev.switchboard.testing.TestServer;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -22,5 +24,11 @@ class StandaloneScenarioTest extends DeploymentScenario {
     @Override
     protected Site site() {
         return new Site(server.port(), "");
+    }
+
+    /** Tyrus accepts unmasked client frames (RFC 6455 says 1002); recorded in docs/RELIABILITY.md. */
+    @Override
+    protected Set<Integer> unmaskedFrameCodes() {
+        return Set.of(1002, RawTcp.STILL_OPEN);
     }
 }

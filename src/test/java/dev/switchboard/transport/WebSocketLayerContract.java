@@ -40,6 +40,25 @@ public abstract class WebSocketLayerContract {
         return Set.of(1009);
     }
 
+    /**
+     * Answers to a client frame without a mask, which RFC 6455 says to close with 1002. Tyrus
+     * accepts it ({@link RawTcp#STILL_OPEN}: the connection goes on), a deviation we record.
+     */
+    protected Set<Integer> unmaskedFrameCodes() {
+        return Set.of(1002);
+    }
+
+    /** The deployment's name in the figures these tests print. */
+    protected String deployment() {
+        return getClass().getSimpleName();
+    }
+
+    private int observed(String what, int code) {
+        System.out.println("figure: " + deployment() + ": " + what + " -> "
+                + (code == RawTcp.STILL_OPEN ? "still open after 3 s" : "close " + code));
+        return code;
+    }
+
     private int closeCodeAfter(byte[]... frames) throws IOException {
         try (RawTcp tcp = RawTcp.upgrade(port(), path())) {
             for (byte[] frame : frames) {
@@ -96,7 +115,7 @@ public abstract class WebSocketLayerContract {
 
     @Test
     void hugeDeclaredLengthIsRefusedWithoutWaitingForIt() throws IOException {
-        int code = closeCodeAfter(RawTcp.frame(0x81, new byte[0], true, 1L << 62));
+        int code = observed("declared length 2^62", closeCodeAfter(RawTcp.frame(0x81, new byte[0], true, 1L << 62)));
         assertTrue(hugeDeclaredLengthCodes().contains(code), "answered " + code);
         wellFormedConnectStillWorks();
     }
@@ -108,8 +127,14 @@ public abstract class WebSocketLayerContract {
         for (int i = 1; i < frames.length; i++) {
             frames[i] = RawTcp.frame(0x00, new byte[0]);
         }
-        int code = closeCodeAfter(frames);
+        int code = observed("5000 empty fragments", closeCodeAfter(frames));
         assertTrue(emptyFragmentFloodCodes().contains(code), "answered " + code);
+    }
+
+    @Test
+    void unmaskedClientFramesAreAProtocolError() throws IOException {
+        int code = observed("unmasked client frame", closeCodeAfter(RawTcp.frame(0x81, CONNECT, false, CONNECT.length)));
+        assertTrue(unmaskedFrameCodes().contains(code), "answered " + code);
     }
 
     @Test
