@@ -68,6 +68,8 @@ public final class Socket implements RemoteSocket {
     private final SeenMessages seenMessages;
     /** Written before the socket connects, read after. */
     private volatile boolean recovered;
+    /** Set once when the socket ends, before its disconnect listeners run. */
+    private volatile DisconnectReason endReason;
     private final AtomicReference<State> state = new AtomicReference<>(State.CONNECTING);
     /** Written by middleware before the socket connects, or by the application later. */
     private volatile String userId;
@@ -227,9 +229,16 @@ public final class Socket implements RemoteSocket {
         return this;
     }
 
-    /** Runs once the socket has disconnected, with the reason. */
+    /**
+     * Runs once the socket has disconnected, with the reason; at once if it already has (a
+     * connection can drop while the connection listener that adds this is still running).
+     */
     public Socket onDisconnect(Consumer<DisconnectReason> listener) {
         disconnectListeners.add(listener);
+        DisconnectReason reason = endReason;
+        if (reason != null) {
+            notifyOnce(disconnectListeners, listener, reason);
+        }
         return this;
     }
 
@@ -501,7 +510,18 @@ public final class Socket implements RemoteSocket {
         namespace.removeSocket(this, !keepSession);
         connection.forget(this);
         state.set(State.DISCONNECTED);
-        notifyAll(disconnectListeners, reason);
+        endReason = reason;
+        for (Consumer<DisconnectReason> listener : disconnectListeners) {
+            notifyOnce(disconnectListeners, listener, reason);
+        }
+    }
+
+    /** Removing the listener claims it, so a listener added while the socket ends runs exactly once. */
+    private void notifyOnce(List<Consumer<DisconnectReason>> list, Consumer<DisconnectReason> listener,
+                            DisconnectReason reason) {
+        if (list.remove(listener)) {
+            notifyAll(List.of(listener), reason);
+        }
     }
 
     private void notifyAll(List<Consumer<DisconnectReason>> list, DisconnectReason reason) {

@@ -156,6 +156,18 @@ class DisconnectReasonTest {
     }
 
     @Test
+    void disconnectListenerAddedAfterTheSocketEndedStillRuns() throws Exception {
+        try (RawClient client = connected()) {
+            Socket socket = server.switchboard().sockets().sockets().values().iterator().next();
+            client.sendJson("{'type':'disconnect'}");
+            assertEquals(DisconnectReason.CLIENT_DISCONNECT, nextReason());
+            java.util.concurrent.BlockingQueue<DisconnectReason> late = new LinkedBlockingQueue<>();
+            socket.onDisconnect(late::add);
+            assertEquals(DisconnectReason.CLIENT_DISCONNECT, late.poll(1, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
     void shutdownTellsEveryClient() throws Exception {
         RawClient client = connected();
         server.close();
