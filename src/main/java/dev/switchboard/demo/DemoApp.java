@@ -1,28 +1,59 @@
 package dev.switchboard.demo;
 
 import dev.switchboard.server.Switchboard;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The demo's event handlers: the minimal page at {@code /} relays {@code message} events to
- * everyone and says who joined and left.
+ * The demo pages' server side: the chat of {@code index.html} ({@link ChatApp}, namespace
+ * {@code /chat}), the live graph of {@code graph.html} ({@link GraphFeed}, {@code /graph}) and the
+ * server dashboard of {@code dashboard.html} ({@link DashboardFeed}, {@code /dashboard}).
  *
  * <pre>{@code
- * DemoApp.install(Switchboard.create());
+ * Switchboard server = Switchboard.create();
+ * DemoApp.install(server);
+ * StandaloneServer.start(server, "0.0.0.0", 8080, Path.of("webapp"));
  * }</pre>
+ *
+ * <p>The feeds run on a timer thread of the demo's own, which stops once the server shuts down.
  */
 public final class DemoApp {
+    private static final System.Logger LOG = System.getLogger(DemoApp.class.getName());
+
     private DemoApp() {
     }
 
-    /** Installs the demo's handlers on {@code server}. */
+    /** Installs the demo's handlers and starts its feeds on {@code server}. */
     public static void install(Switchboard server) {
-        server.onConnection(socket -> {
-            socket.broadcast().emit("presence", socket.id(), "joined");
-            socket.on("message", event -> {
-                server.emit("message", event.args().raw(0));
-                event.ack("delivered");
-            });
-            socket.onDisconnect(reason -> server.emit("presence", socket.id(), "left: " + reason.text()));
+        ChatApp.install(server);
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, "demo-feeds");
+            // A demo timer must never keep a JVM alive whose server is gone.
+            thread.setDaemon(true);
+            return thread;
         });
+        GraphFeed.install(server, timer);
+        DashboardFeed.install(server, timer);
+        // Switchboard has no shutdown hook of its own, so the timer watches for the shutdown; often,
+        // so that it has ended before a servlet container looks for threads a stopped web application left.
+        timer.scheduleWithFixedDelay(() -> {
+            if (!server.accepting()) {
+                timer.shutdownNow();
+            }
+        }, 100, 100, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The task, logging what it throws: a periodic task that throws is silently never run again.
+     */
+    static Runnable logFailures(String name, Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, name + " failed", e);
+            }
+        };
     }
 }

@@ -1,0 +1,334 @@
+package dev.switchboard.demo;
+
+import dev.switchboard.protocol.RawJson;
+import dev.switchboard.server.BroadcastOperator;
+import dev.switchboard.server.ConnectionRejectedException;
+import dev.switchboard.server.Event;
+import dev.switchboard.server.Namespace;
+import dev.switchboard.server.RemoteSocket;
+import dev.switchboard.server.Socket;
+import dev.switchboard.server.Switchboard;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The chat of the demo page {@code webapp/index.html}, on the namespace {@code /chat}: rooms with
+ * live member lists, presence notices, private messages to every tab of a user, a typing
+ * indicator.
+ *
+ * <p>A user is a name. The page sends {@code auth: {name, key, room}}, where {@code key} is a
+ * random id its browser keeps in {@code localStorage}: the tabs of one browser that use the same
+ * name are one user; anyone else asking for a name in use (connected, or dropped and still within
+ * its recovery window) is refused with {@code "name taken"}. The key tells tabs apart from
+ * impostors in a demo; it is not authentication.
+ *
+ * <p>Events from the page: {@code message(text)} and {@code private(to, text)}, acknowledged
+ * with {@code {}} or {@code {error}}, {@code join(room)}, acknowledged with {@code {room}} or
+ * {@code {error}}, and the volatile {@code typing(boolean)}.
+ * Events to the page: {@code welcome({name, room, maxLength})}, {@code notice(text)},
+ * {@code message({room, from, text, time})}, {@code private({from, to, text, time})},
+ * {@code typing({room, name, typing})}, {@code members({room, members: [{name, away}]})},
+ * {@code rooms([{name, members}])}.
+ *
+ * <pre>{@code
+ * Switchboard server = Switchboard.create();
+ * ChatApp.install(server);
+ * }</pre>
+ */
+public final class ChatApp {
+    /** The namespace of the chat. */
+    public static final String NAMESPACE = "/chat";
+    /** The room everybody starts in; it is listed even when empty. */
+    public static final String DEFAULT_ROOM = "general";
+    /** The longest message, in characters (code points), checked here and in the page. */
+    public static final int MAX_MESSAGE_LENGTH = 500;
+
+    private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N} ._-]{0,23}");
+    private static final Pattern ROOM = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N}_-]{0,23}");
+    /** Chat rooms among the adapter's rooms, which also hold socket ids and users. */
+    private static final String ROOM_PREFIX = "room:";
+    private static final String KEY = "key";
+    private static final String CURRENT_ROOM = "room";
+
+    /** What the page sends when it connects. */
+    public record Auth(String name, String key, String room) {
+    }
+
+    /** Sent to a socket that joined (not to one that recovered its session). */
+    public record Welcome(String name, String room, int maxLength) {
+    }
+
+    /** A message to a room. */
+    public record Message(String room, String from, String text, long time) {
+    }
+
+    /** A private message, sent to every socket of {@code to}. */
+    public record PrivateMessage(String from, String to, String text, long time) {
+    }
+
+    /** Someone started or stopped typing in a room. */
+    public record Typing(String room, String name, boolean typing) {
+    }
+
+    /** A member of a room; {@code away} while the user's connection is down but may come back. */
+    public record Member(String name, boolean away) {
+    }
+
+    /** The member list of a room. */
+    public record Members(String room, List<Member> members) {
+    }
+
+    /** A room of the room list. */
+    public record RoomInfo(String name, int members) {
+    }
+
+    /** The answer to {@code join}: the room's name as the server spells it. */
+    public record Joined(String room) {
+    }
+
+    /** The answer to the page's requests: {@code {}} when done, else {@code {error}}. */
+    public record Reply(String error) {
+        static final Reply OK = new Reply(null);
+    }
+
+    private final Namespace chat;
+
+    private ChatApp(Namespace chat) {
+        this.chat = chat;
+    }
+
+    /** Installs the chat on {@code server}'s {@code /chat} namespace. */
+    public static void install(Switchboard server) {
+        ChatApp app = new ChatApp(server.of(NAMESPACE));
+        app.chat.use(app::admit);
+        app.chat.onConnection(app::connected);
+        app.chat.onSessionExpired(session -> app.left(session, currentRoom(session)));
+    }
+
+    // ---- joining ----
+
+    private void admit(Socket socket) throws ConnectionRejectedException {
+        Auth auth;
+        try {
+            auth = socket.handshake().auth(Auth.class);
+        } catch (IllegalArgumentException e) {
+            auth = null;
+        }
+        String name = auth == null || auth.name() == null ? "" : auth.name().strip();
+        if (name.isEmpty()) {
+            throw new ConnectionRejectedException("choose a name");
+        }
+        if (!NAME.matcher(name).matches()) {
+            throw new ConnectionRejectedException(
+                    "a name is 1 to 24 letters, digits, spaces, '.', '_' or '-', starting with a letter or digit");
+        }
+        String key = auth.key() == null ? "" : auth.key();
+        if (takenByOther(name, key, socket.id())) {
+            throw new ConnectionRejectedException("name taken", Map.of("name", name));
+        }
+        socket.userId(name);
+        socket.data().put(KEY, key);
+        // A recovering socket brings its session's data, and with it the room it was in.
+        socket.data().putIfAbsent(CURRENT_ROOM, Objects.requireNonNullElse(roomName(auth.room()), DEFAULT_ROOM));
+    }
+
+    /**
+     * Whether someone else holds {@code name}: a connected socket or a session waiting for its
+     * client, from another browser. Two browsers that claim a free name at the same instant may
+     * both get it; a demo can live with that.
+     */
+    private boolean takenByOther(String name, String key, String socketId) {
+        return Stream.concat(chat.sockets().values().stream(), chat.detachedSessions().values().stream())
+                .anyMatch(other -> !other.id().equals(socketId) && name.equals(other.userId())
+                        && (key.isEmpty() || !key.equals(other.data().get(KEY))));
+    }
+
+    private void connected(Socket socket) {
+        String name = socket.userId();
+        // Listeners first: the connection may drop while this method still announces the arrival.
+        socket.on("message", event -> onMessage(socket, event));
+        socket.on("private", event -> onPrivate(socket, event));
+        socket.on("join", event -> onJoin(socket, event));
+        socket.on("typing", event -> othersIn(socket, currentRoom(socket)).asVolatile()
+                .emit("typing", new Typing(currentRoom(socket), name, "true".equals(event.args().raw(0).text()))));
+        socket.onDisconnect(reason -> {
+            if (reason.unexpected() && chat.switchboard().options().recoveryEnabled()) {
+                // The client may come back within the window: show it away and say nothing yet;
+                // onSessionExpired speaks if it does not.
+                publishMembers(currentRoom(socket));
+            } else {
+                left(socket, currentRoom(socket));
+            }
+        });
+
+        String room = currentRoom(socket);
+        if (socket.recovered()) {
+            othersIn(socket, room).emit("notice", name + " reconnected");
+        } else {
+            boolean arriving = !present(name, room, socket.id());
+            socket.join(ROOM_PREFIX + room);
+            socket.emit("welcome", new Welcome(name, room, MAX_MESSAGE_LENGTH));
+            if (arriving) {
+                othersIn(socket, room).emit("notice", name + " joined");
+            }
+        }
+        publishMembers(room);
+        publishRooms();
+    }
+
+    /** A user's socket is gone for good: tell the room, unless another tab of the user is still in it. */
+    private void left(RemoteSocket socket, String room) {
+        if (!present(socket.userId(), room, socket.id())) {
+            chat.to(ROOM_PREFIX + room).emit("notice", socket.userId() + " disconnected");
+        }
+        publishMembers(room);
+        publishRooms();
+    }
+
+    // ---- what the page asks ----
+
+    private void onMessage(Socket socket, Event event) {
+        String text = text(event, 0);
+        String problem = checkMessage(text);
+        if (problem != null) {
+            event.ack(new Reply(problem));
+            return;
+        }
+        String room = currentRoom(socket);
+        chat.to(ROOM_PREFIX + room).emit("message", new Message(room, socket.userId(), text.strip(), now()));
+        event.ack(Reply.OK);
+    }
+
+    private void onPrivate(Socket socket, Event event) {
+        String to = text(event, 0);
+        String text = text(event, 1);
+        String problem = to == null ? "choose someone to write to" : checkMessage(text);
+        if (problem == null && chat.adapter().sockets(Set.of(Namespace.userRoom(to))).isEmpty()) {
+            problem = "nobody called " + to + " is here";
+        }
+        if (problem != null) {
+            event.ack(new Reply(problem));
+            return;
+        }
+        // Only the addressee's tabs; the sender's page shows its own copy once acknowledged.
+        chat.toUser(to).emit("private", new PrivateMessage(socket.userId(), to, text.strip(), now()));
+        event.ack(Reply.OK);
+    }
+
+    private void onJoin(Socket socket, Event event) {
+        String room = roomName(text(event, 0));
+        if (room == null) {
+            event.ack(new Reply("a room name is 1 to 24 letters, digits, '_' or '-'"));
+            return;
+        }
+        String name = socket.userId();
+        String previous = currentRoom(socket);
+        if (room.equals(previous)) {
+            event.ack(new Joined(room));
+            return;
+        }
+        socket.leave(ROOM_PREFIX + previous);
+        socket.data().put(CURRENT_ROOM, room);
+        boolean arriving = !present(name, room, socket.id());
+        socket.join(ROOM_PREFIX + room);
+        event.ack(new Joined(room));
+        if (!present(name, previous, socket.id())) {
+            chat.to(ROOM_PREFIX + previous).emit("notice", name + " left for #" + room);
+        }
+        if (arriving) {
+            othersIn(socket, room).emit("notice", name + " joined");
+        }
+        publishMembers(previous);
+        publishMembers(room);
+        publishRooms();
+    }
+
+    /** Why a message cannot be sent, or {@code null}. */
+    private static String checkMessage(String text) {
+        if (text == null || text.isBlank()) {
+            return "empty message";
+        }
+        String stripped = text.strip();
+        int length = stripped.codePointCount(0, stripped.length());
+        if (length > MAX_MESSAGE_LENGTH) {
+            return "message too long: " + length + " characters, at most " + MAX_MESSAGE_LENGTH;
+        }
+        return null;
+    }
+
+    // ---- rooms and members ----
+
+    /** The user's other sockets don't need to hear about the user. */
+    private static BroadcastOperator othersIn(Socket socket, String room) {
+        return socket.to(ROOM_PREFIX + room).except(Namespace.userRoom(socket.userId()));
+    }
+
+    private void publishMembers(String room) {
+        chat.to(ROOM_PREFIX + room).emit("members", new Members(room, members(room)));
+    }
+
+    private void publishRooms() {
+        Map<String, Integer> counts = new TreeMap<>(Map.of(DEFAULT_ROOM, 0));
+        for (String room : chat.adapter().rooms()) {
+            if (room.startsWith(ROOM_PREFIX)) {
+                String name = room.substring(ROOM_PREFIX.length());
+                counts.put(name, members(name).size());
+            }
+        }
+        chat.emit("rooms", counts.entrySet().stream().map(e -> new RoomInfo(e.getKey(), e.getValue())).toList());
+    }
+
+    /** The users in a room, each once, away when none of their sockets there is connected. */
+    private List<Member> members(String room) {
+        Map<String, Boolean> away = new TreeMap<>();
+        for (String id : chat.adapter().sockets(Set.of(ROOM_PREFIX + room))) {
+            RemoteSocket socket = find(id);
+            if (socket != null && socket.userId() != null) {
+                away.merge(socket.userId(), !(socket instanceof Socket), Boolean::logicalAnd);
+            }
+        }
+        return away.entrySet().stream().map(e -> new Member(e.getKey(), e.getValue()))
+                .sorted(Comparator.comparing(Member::name, String.CASE_INSENSITIVE_ORDER)).toList();
+    }
+
+    /** Whether a user has a socket in a room, other than {@code exceptId}. */
+    private boolean present(String name, String room, String exceptId) {
+        return chat.adapter().sockets(Set.of(ROOM_PREFIX + room)).stream()
+                .filter(id -> !id.equals(exceptId))
+                .map(this::find)
+                .anyMatch(socket -> socket != null && Objects.equals(name, socket.userId()));
+    }
+
+    /** A connected socket, or the session of a dropped one. */
+    private RemoteSocket find(String id) {
+        RemoteSocket socket = chat.sockets().get(id);
+        return socket != null ? socket : chat.detachedSessions().get(id);
+    }
+
+    private static String currentRoom(RemoteSocket socket) {
+        return (String) socket.data().getOrDefault(CURRENT_ROOM, DEFAULT_ROOM);
+    }
+
+    /** A valid room name, lower-cased, or {@code null}. */
+    private static String roomName(String requested) {
+        String room = requested == null ? "" : requested.strip().toLowerCase(Locale.ROOT);
+        return ROOM.matcher(room).matches() ? room : null;
+    }
+
+    /** A string argument, or {@code null} when it is missing or not a string. */
+    private static String text(Event event, int index) {
+        RawJson raw = event.args().raw(index);
+        return raw.text().startsWith("\"") ? raw.as(String.class) : null;
+    }
+
+    private static long now() {
+        return System.currentTimeMillis();
+    }
+}

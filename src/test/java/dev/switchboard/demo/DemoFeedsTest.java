@@ -1,0 +1,68 @@
+package dev.switchboard.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.TestServer;
+import jakarta.json.JsonObject;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The graph and dashboard feeds at the protocol level, and their timer's end with the server. */
+class DemoFeedsTest {
+
+    @Test
+    void theGraphPushesPointsToSubscribersOnly() throws InterruptedException {
+        try (TestServer server = TestServer.start(DemoApp::install); RawClient client = server.raw()) {
+            client.connectNamespace(GraphFeed.NAMESPACE, null);
+            client.send("{\"type\":\"event\",\"nsp\":\"/graph\",\"event\":\"subscribe\",\"args\":[],\"ack\":1}");
+            JsonObject subscription = client.next("ack").getJsonArray("args").getJsonObject(0);
+            assertEquals(GraphFeed.SERIES.size(), subscription.getJsonArray("series").size());
+            JsonObject point = event(client, "point").getJsonArray("args").getJsonObject(0);
+            assertEquals(GraphFeed.SERIES.size(), point.getJsonArray("values").size());
+
+            client.send("{\"type\":\"event\",\"nsp\":\"/graph\",\"event\":\"unsubscribe\",\"args\":[],\"ack\":2}");
+            client.next(packet -> "ack".equals(packet.getString("type")) && packet.getInt("ack") == 2);
+            String frame;
+            while ((frame = client.poll(Duration.ofMillis(5 * GraphFeed.PERIOD_MILLIS))) != null) {
+                assertTrue(frame.contains("\"ping\""), "nothing but pings once unsubscribed: " + frame);
+            }
+        }
+    }
+
+    @Test
+    void theDashboardCountsSocketsEverySecond() {
+        try (TestServer server = TestServer.start(DemoApp::install);
+             RawClient viewer = server.raw(); RawClient other = server.raw()) {
+            viewer.connectNamespace(DashboardFeed.NAMESPACE, null);
+            other.connectNamespace(GraphFeed.NAMESPACE, null);
+            event(viewer, "history");
+            JsonObject stats = event(viewer, "stats").getJsonArray("args").getJsonObject(0);
+            assertEquals(2, stats.getInt("connections"));
+            assertEquals(2, stats.getInt("totalSockets"));
+            assertEquals(1, stats.getJsonObject("sockets").getInt("/graph"));
+        }
+    }
+
+    @Test
+    void theFeedsStopWithTheServer() throws InterruptedException {
+        TestServer.start(DemoApp::install).close();
+        // Other tests' servers are closed too by now; their timers end within the same second.
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (feedThreadAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertFalse(feedThreadAlive(), "the demo-feeds thread ended");
+    }
+
+    private static boolean feedThreadAlive() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .anyMatch(thread -> thread.isAlive() && thread.getName().equals("demo-feeds"));
+    }
+
+    private static JsonObject event(RawClient client, String name) {
+        return client.next(packet -> "event".equals(packet.getString("type")) && name.equals(packet.getString("event")));
+    }
+}

@@ -1,0 +1,62 @@
+package dev.switchboard.demo;
+
+import dev.switchboard.testing.TestServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.openqa.selenium.Dimension;
+
+/**
+ * Refreshes docs/screenshots/ with the three demo pages after half a minute of made-up activity,
+ * so that the pictures show full charts and a lived-in chat. It takes about a minute, so it runs
+ * only when asked:
+ *
+ * <pre>
+ * mvn test -Dtest=DocsScreenshotsTest -Ddocs.screenshots=true
+ * </pre>
+ */
+@EnabledIfSystemProperty(named = "docs.screenshots", matches = "true")
+@BrowserTest
+class DocsScreenshotsTest {
+    private static final Path DOCS = Path.of("docs", "screenshots");
+
+    @Test
+    void refresh() throws InterruptedException, IOException {
+        try (Chromium browser = Chromium.start(); TestServer server = TestServer.start(DemoApp::install)) {
+            String dashboard = browser.open(server.httpUri().resolve("dashboard.html"));
+            String graph = browser.open(server.httpUri().resolve("graph.html"));
+            ChatPage dan = ChatPage.open(browser, server.httpUri()).joinAs("Dan").goTo("random");
+            ChatPage ann = ChatPage.open(browser, server.httpUri()).joinAs("Ann");
+            ChatPage bob = ChatPage.open(browser, server.httpUri()).joinAs("Bob");
+            ChatPage cleo = ChatPage.open(browser, server.httpUri()).joinAs("Cleo");
+            ann.send("Morning all! Is the deploy still on for 11:00?");
+            bob.send("Yes, the build is green. I'll start the rollout at 11 sharp.");
+            cleo.send("I'll keep an eye on the dashboard while it goes out.");
+            for (int second = 0; second < 24; second++) {
+                Thread.sleep(1000); // the graph's window and the sparklines fill up meanwhile
+                dan.send("heartbeat " + second);
+            }
+            bob.whisper("Ann", "Can you review my PR before lunch?");
+            browser.offline(cleo.tab(), true);
+            browser.script(cleo.tab(), "socket.io._ws.close(4999, 'network gone')");
+            Thread.sleep(6000);
+            ann.send("Sure, comments in ten minutes.");
+            bob.type("Thanks! One more th");
+            Thread.sleep(1500);
+
+            Files.createDirectories(DOCS);
+            copy(browser.screenshot(ann.tab(), "docs-chat"), "chat.png");
+            copy(browser.screenshot(graph, "docs-graph"), "graph.png");
+            browser.in(dashboard).manage().window().setSize(new Dimension(1280, 1150));
+            Thread.sleep(1200); // a fresh second of figures at the new size
+            copy(browser.screenshot(dashboard, "docs-dashboard"), "dashboard.png");
+        }
+    }
+
+    private static void copy(Path screenshot, String name) throws IOException {
+        Files.copy(screenshot, DOCS.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+    }
+}
