@@ -3,6 +3,7 @@ package dev.switchboard.demo;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.lang.annotation.ElementType;
+import java.lang.annotation.Inherited;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
+@Inherited
 @Tag("browser")
 @ExtendWith(BrowserTest.ChromiumInstalled.class)
 @interface BrowserTest {

@@ -4,13 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.switchboard.testing.TestServer;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 
@@ -19,32 +15,7 @@ import org.openqa.selenium.By;
  * and go, whisper to every tab of one person, lose their connection and get back what they
  * missed, and are told clearly when something is refused.
  */
-@BrowserTest
-class ChatBrowserTest {
-    private static TestServer server;
-    private static Chromium browser;
-
-    @BeforeAll
-    static void start() {
-        browser = Chromium.start();
-        server = TestServer.start(DemoApp::install);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (browser != null) {
-            browser.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    @AfterEach
-    void closeTabs() {
-        browser.closeTabs();
-    }
-
+class ChatBrowserTest extends DemoInBrowser {
     @Test
     void twoPeopleChatAndSeeEachOtherComeAndGo() {
         ChatPage ann = ChatPage.open(browser, server.httpUri()).joinAs("ann");

@@ -3,11 +3,7 @@ package dev.switchboard.demo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.switchboard.testing.TestServer;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
@@ -16,8 +12,7 @@ import org.openqa.selenium.WebDriver;
  * The pages the server feeds on its own, in a real browser: the live graph draws what it is
  * pushed and stops when paused; the dashboard counts what is connected.
  */
-@BrowserTest
-class LivePagesBrowserTest {
+class LivePagesBrowserTest extends DemoInBrowser {
     /**
      * How many pixels of the chart have the colour of each series (graph.js COLORS), counted by
      * the page itself: a chart that drew its lines has hundreds.
@@ -36,30 +31,6 @@ class LivePagesBrowserTest {
               return count;
             });
             """;
-
-    private static TestServer server;
-    private static Chromium browser;
-
-    @BeforeAll
-    static void start() {
-        browser = Chromium.start();
-        server = TestServer.start(DemoApp::install);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (browser != null) {
-            browser.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    @AfterEach
-    void closeTabs() {
-        browser.closeTabs();
-    }
 
     @Test
     void theGraphDrawsThePointsItIsPushedAndPauses() throws InterruptedException {
