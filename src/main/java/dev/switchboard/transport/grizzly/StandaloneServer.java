@@ -4,23 +4,15 @@ import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardRegistry;
 import jakarta.websocket.DeploymentException;
-import jakarta.websocket.server.ServerEndpointConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Set;
-import java.lang.reflect.Constructor;
-import org.glassfish.grizzly.http.server.AddOn;
 import org.glassfish.grizzly.http.server.HttpServer;
 import org.glassfish.grizzly.http.server.NetworkListener;
 import org.glassfish.grizzly.http.server.StaticHttpHandler;
 import org.glassfish.grizzly.strategies.WorkerThreadIOStrategy;
-import org.glassfish.tyrus.container.grizzly.server.WebSocketAddOn;
-import org.glassfish.tyrus.core.TyrusWebSocketEngine;
-import org.glassfish.tyrus.server.TyrusServerContainer;
-import org.glassfish.tyrus.spi.ServerContainer;
-import org.glassfish.tyrus.spi.WebSocketEngine;
 
 /**
  * Serves a {@link Switchboard} without a servlet container: Grizzly for HTTP and static files,
@@ -37,10 +29,10 @@ import org.glassfish.tyrus.spi.WebSocketEngine;
 public final class StandaloneServer implements AutoCloseable {
     private final Switchboard switchboard;
     private final HttpServer http;
-    private final Container container;
+    private final TyrusContainer container;
     private final NetworkListener listener;
 
-    private StandaloneServer(Switchboard switchboard, HttpServer http, Container container, NetworkListener listener) {
+    private StandaloneServer(Switchboard switchboard, HttpServer http, TyrusContainer container, NetworkListener listener) {
         this.switchboard = switchboard;
         this.http = http;
         this.container = container;
@@ -62,9 +54,11 @@ public final class StandaloneServer implements AutoCloseable {
         // WebSockets stay open for hours; the heartbeat, not an HTTP idle timer, decides when one is dead.
         listener.getKeepAlive().setIdleTimeoutInSeconds(-1);
         http.addListener(listener);
-        Container container = new Container(switchboard.options().maxPayloadBytes());
+        // Tyrus buffers a whole frame before our assembler sees it: room for one maximal message.
+        TyrusContainer container = new TyrusContainer(
+                Set.of(SwitchboardEndpoint.class), switchboard.options().maxPayloadBytes() + 1024);
         listener.registerAddOn(new UpgradeGuard(switchboard));
-        listener.registerAddOn(tyrusAddOn(container));
+        listener.registerAddOn(container.addOn());
         if (webRoot != null) {
             StaticHttpHandler files = new StaticHttpHandler(webRoot.toAbsolutePath().toString());
             files.setFileCacheEnabled(false);
@@ -81,22 +75,6 @@ public final class StandaloneServer implements AutoCloseable {
             throw new IllegalStateException(e);
         }
         return new StandaloneServer(switchboard, http, container, listener);
-    }
-
-    /**
-     * Tyrus's add-on that mounts a server container on a Grizzly listener. Its constructor is not
-     * public in Tyrus 2.2, yet it is the only way to put Tyrus on a Grizzly server we configure
-     * ourselves (bind address, static files, the upgrade guard).
-     */
-    private static AddOn tyrusAddOn(ServerContainer container) {
-        try {
-            Constructor<WebSocketAddOn> constructor =
-                    WebSocketAddOn.class.getDeclaredConstructor(ServerContainer.class, String.class);
-            constructor.setAccessible(true);
-            return constructor.newInstance(container, "");
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("unsupported Tyrus version", e);
-        }
     }
 
     /** The port it listens on. */
@@ -126,31 +104,5 @@ public final class StandaloneServer implements AutoCloseable {
         container.stop();
         http.shutdownNow();
         SwitchboardRegistry.unregister(switchboard);
-    }
-
-    /** Tyrus's server container with our endpoint, mounted on our own Grizzly server. */
-    private static final class Container extends TyrusServerContainer {
-        private final TyrusWebSocketEngine engine;
-
-        Container(int maxPayloadBytes) {
-            super(Set.<Class<?>>of(SwitchboardEndpoint.class));
-            // Tyrus buffers a whole frame before our assembler sees it: room for one maximal message.
-            engine = TyrusWebSocketEngine.builder(this).incomingBufferSize(maxPayloadBytes + 1024).build();
-        }
-
-        @Override
-        public void register(Class<?> endpointClass) throws DeploymentException {
-            engine.register(endpointClass, "");
-        }
-
-        @Override
-        public void register(ServerEndpointConfig config) throws DeploymentException {
-            engine.register(config, "");
-        }
-
-        @Override
-        public WebSocketEngine getWebSocketEngine() {
-            return engine;
-        }
     }
 }

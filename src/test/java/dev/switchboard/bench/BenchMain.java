@@ -1,0 +1,180 @@
+package dev.switchboard.bench;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The benchmark harness: starts each target server in its own process, runs the scenarios
+ * against it with the load generator in this process, and prints the raw figures and the ratios
+ * (docs/BENCHMARKS.md). Run it with {@code bench/run.sh}.
+ *
+ * <pre>
+ * bench/run.sh [--targets switchboard,raw,socketio,switchboard-norecovery] [--scenarios S1,S2,S3,S4,S5] [--size full|smoke]
+ *              [--out target/bench] [--no-pin] [--jfr]
+ * </pre>
+ */
+public final class BenchMain {
+
+    /** What to run; {@link #parse} reads it from the command line. */
+    record Options(List<Target> targets, Set<String> scenarios, Scenarios.Sizes sizes, String sizeName,
+                   Path out, boolean pin, boolean jfr) {
+
+        static Options parse(String[] args) {
+            List<Target> targets = Target.DEFAULTS;
+            Set<String> scenarios = new LinkedHashSet<>(List.of("S1", "S2", "S3", "S4", "S5"));
+            String size = "full";
+            Path out = Path.of("target", "bench");
+            boolean pin = true;
+            boolean jfr = false;
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--targets" -> targets = Arrays.stream(args[++i].split(",")).map(Target::byId).toList();
+                    case "--scenarios" -> scenarios = new LinkedHashSet<>(Arrays.asList(args[++i].toUpperCase().split(",")));
+                    case "--size" -> size = args[++i];
+                    case "--out" -> out = Path.of(args[++i]);
+                    case "--no-pin" -> pin = false;
+                    case "--jfr" -> jfr = true;
+                    default -> throw new IllegalArgumentException("unknown option " + args[i]
+                            + "; usage: [--targets switchboard,raw,socketio,switchboard-norecovery] [--scenarios S1,...,S5] [--size full|smoke]"
+                            + " [--out DIR] [--no-pin] [--jfr]");
+                }
+            }
+            Scenarios.Sizes sizes = switch (size) {
+                case "full" -> Scenarios.Sizes.full();
+                case "smoke" -> Scenarios.Sizes.smoke();
+                default -> throw new IllegalArgumentException("--size is full or smoke");
+            };
+            return new Options(targets, scenarios, sizes, size, out, pin && LaunchedServer.canPin(), jfr);
+        }
+    }
+
+    private BenchMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options options = Options.parse(args);
+        long start = System.nanoTime();
+        String startLoad = loadAverage();
+        String machine = machine();
+        System.out.println(machine);
+        List<Results> results = run(options, System.out);
+        String table = Report.table(results);
+        String load = "Load average (1, 5, 15 min) at the start: " + startLoad + "; at the end: " + loadAverage();
+        String report = "# Switchboard benchmark, " + OffsetDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)
+                + "\n\n" + machine + "\n\n" + load + "\n\nSizes: " + describe(options.sizes()) + "\n\n" + table
+                + String.format("%nTotal run time: %.0f s%n", (System.nanoTime() - start) / 1e9);
+        System.out.println();
+        System.out.println(report);
+        Files.createDirectories(options.out());
+        Files.writeString(options.out().resolve("report.md"), report);
+        System.out.println("written to " + options.out().resolve("report.md"));
+        System.exit(0);
+    }
+
+    /**
+     * Runs every selected scenario against every selected target. All servers run side by side
+     * (idle but for the one under load), and each scenario runs on every target before the next
+     * scenario starts, in a rotating order: on a noisy machine, what disturbs one target's run
+     * is then as likely to disturb the others', which the ratios need.
+     */
+    static List<Results> run(Options options, PrintStream log) throws IOException, InterruptedException {
+        log.println("sizes: " + describe(options.sizes()) + (options.pin() ? "; servers pinned to CPU 0" : "; not pinned"));
+        List<Results> all = new ArrayList<>();
+        List<LaunchedServer> servers = new ArrayList<>();
+        List<Scenarios> runs = new ArrayList<>();
+        try {
+            for (Target target : options.targets()) {
+                Results results = new Results(target);
+                all.add(results);
+                Path jfr = options.jfr() && target != Target.SOCKETIO ? options.out().toAbsolutePath().resolve(target.id + ".jfr") : null;
+                try {
+                    LaunchedServer server = target.start(Path.of("").toAbsolutePath(), options.out(), options.pin(), jfr);
+                    servers.add(server);
+                    results.banner = server.banner();
+                    log.println(target.title + ": " + results.banner + " (pid " + server.pid() + ")");
+                    runs.add(new Scenarios(options.sizes(), server, target, results, log, options.out()));
+                } catch (IOException e) {
+                    results.note("could not start: " + e.getMessage());
+                    log.println(target.title + " could not start: " + e.getMessage());
+                }
+            }
+            int turn = 0;
+            for (String scenario : Scenarios.ORDER) {
+                boolean wanted = scenario.equals("W")
+                        ? options.scenarios().stream().anyMatch(s -> !s.equals("S1"))
+                        : options.scenarios().contains(scenario) || scenario.equals("S3") && options.scenarios().contains("S4");
+                if (!wanted) {
+                    continue;
+                }
+                for (int i = 0; i < runs.size(); i++) {
+                    Scenarios run = runs.get((i + turn) % runs.size());
+                    log.println("== " + scenario + " on " + run.target().title);
+                    run.run(scenario, options.scenarios());
+                }
+                turn++;
+            }
+        } finally {
+            servers.forEach(LaunchedServer::close);
+        }
+        return all;
+    }
+
+    static String describe(Scenarios.Sizes s) {
+        return String.format("S1 %d idle clients in %d rooms, %d waves; warm-up %.0f s; S2 %d clients, rates %s acks/s, %.1f s each,"
+                        + " reference %.0f/s; S3/S4 %d clients in 1 room and in %d rooms, %.0f deliveries/s, %.1f s warm-up"
+                        + " + %.1f s measured; S5 %d clients in %d rooms, %.0f publishes/s, %.0f ms outage; payload %d chars",
+                s.idleClients(), s.idleRooms(), s.waves(), s.warmUpSeconds(), s.ackClients(), Arrays.toString(s.ackRates()), s.ackStepSeconds(),
+                s.ackReferenceRate(), s.fanoutClients(), s.manyRooms(), s.deliveriesPerSecond(), s.warmSeconds(),
+                s.measureSeconds(), s.stormClients(), s.stormRooms(), s.stormRate(), s.outageSeconds() * 1000, s.payloadChars());
+    }
+
+    /** The machine, for the report: cores, CPU model, memory, JDK, Node. */
+    static String machine() {
+        String model = "?";
+        long cores = 0;
+        String memory = "?";
+        try {
+            List<String> cpu = Files.readAllLines(Path.of("/proc/cpuinfo"));
+            cores = cpu.stream().filter(l -> l.startsWith("processor")).count();
+            model = cpu.stream().filter(l -> l.startsWith("model name")).findFirst().map(l -> l.split(":", 2)[1].trim()).orElse("?");
+            memory = Files.readAllLines(Path.of("/proc/meminfo")).get(0).replaceAll("\\s+", " ");
+        } catch (IOException e) {
+            // not Linux: leave the question marks
+        }
+        return String.format("Machine: %d cores (%s), %s; JDK %s (%s); Node %s; generator on %d core(s)",
+                cores, model, memory, System.getProperty("java.version"), System.getProperty("java.vm.name"),
+                command("node", "--version"), Runtime.getRuntime().availableProcessors());
+    }
+
+    /** The system's load average: other work on the machine shows here. */
+    private static String loadAverage() {
+        try {
+            String[] fields = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return fields[0] + " " + fields[1] + " " + fields[2];
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
+    private static String command(String... command) {
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(process.getInputStream().readAllBytes()).trim();
+            return process.waitFor() == 0 ? out : "not available";
+        } catch (IOException e) {
+            return "not available";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "?";
+        }
+    }
+}

@@ -1,0 +1,232 @@
+package dev.switchboard.bench;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntUnaryOperator;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * The simulated clients of one run against one server, all on one selector thread, and what they
+ * measured: latencies in an HdrHistogram (microseconds), deliveries, losses and duplicates.
+ * A control client, in no room, asks the server for its {@code stats}.
+ */
+final class Fleet implements AutoCloseable {
+    /** Upgrades in flight at once: more would overflow the servers' accept backlogs into SYN retries. */
+    private static final int CONNECTS_IN_FLIGHT = 256;
+
+    /** What a server reports about itself. */
+    record Stats(long heapBytes, long maxQueuedBytes, long connections) {
+    }
+
+    private final WsLoop loop = new WsLoop("generator-io");
+    private final Wire wire;
+    private final InetSocketAddress address;
+    private final Recorder latency = new Recorder(3_600_000_000L, 3);
+    private final LongAdder received = new LongAdder();
+    private final LongAdder inWindow = new LongAdder();
+    private final LongAdder duplicates = new LongAdder();
+    private final LongAdder echoAcks = new LongAdder();
+    private final LongAdder errors = new LongAdder();
+    private final AtomicLong seqs = new AtomicLong();
+    private volatile boolean measuring;
+    private volatile long windowFrom = Long.MAX_VALUE;
+    private volatile long windowTo = Long.MAX_VALUE;
+    private volatile String lastError;
+    private final Client control;
+
+    Fleet(Wire wire, InetSocketAddress address) {
+        this.wire = wire;
+        this.address = address;
+        this.control = connect(1, i -> -1).get(0);
+    }
+
+    WsLoop loop() {
+        return loop;
+    }
+
+    Wire wire() {
+        return wire;
+    }
+
+    InetSocketAddress address() {
+        return address;
+    }
+
+    /** Connects {@code count} clients, each joining room {@code roomOf(i)} (-1 for none). */
+    List<Client> connect(int count, IntUnaryOperator roomOf) {
+        return connect(count, roomOf, 0);
+    }
+
+    /** Same, with a socket receive buffer of {@code receiveBuffer} bytes (0 for the system's). */
+    List<Client> connect(int count, IntUnaryOperator roomOf, int receiveBuffer) {
+        List<Client> clients = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            clients.add(new Client(this, roomOf.applyAsInt(i), receiveBuffer));
+        }
+        open(clients, false);
+        return clients;
+    }
+
+    /**
+     * Opens the clients, {@link #CONNECTS_IN_FLIGHT} at a time; with {@code resume}, each asks to
+     * recover its previous session. Returns when all are connected and in their rooms.
+     */
+    void open(List<Client> clients, boolean resume) {
+        Semaphore inFlight = new Semaphore(CONNECTS_IN_FLIGHT);
+        List<CompletableFuture<Client>> all = new ArrayList<>(clients.size());
+        try {
+            for (Client client : clients) {
+                if (!inFlight.tryAcquire(30, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("connections stalled: the server accepts none");
+                }
+                all.add(client.open(resume).whenComplete((c, error) -> inFlight.release()));
+            }
+            CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            long failed = all.stream().filter(f -> !f.isDone() || f.isCompletedExceptionally()).count();
+            throw new IllegalStateException(failed + " of " + clients.size() + " clients could not connect", e);
+        }
+    }
+
+    /** Disconnects the clients on purpose and waits until the server counts only {@code remaining} connections. */
+    void leave(List<Client> clients, long remaining) {
+        clients.forEach(Client::leave);
+        awaitConnections(remaining);
+    }
+
+    /** Waits (10 s at most) until the server counts {@code count} connections or fewer. */
+    boolean awaitConnections(long count) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            if (stats(false).connections() <= count) {
+                return true;
+            }
+            sleep(100);
+        }
+        return false;
+    }
+
+    /** Asks the server for its figures; with {@code gc}, after full collections. */
+    Stats stats(boolean gc) {
+        try {
+            String ack = control.call("stats", Boolean.toString(gc)).get(60, TimeUnit.SECONDS);
+            return new Stats(field(ack, "heap"), field(ack, "queue"), field(ack, "conns"));
+        } catch (Exception e) {
+            throw new IllegalStateException("no stats from the server", e);
+        }
+    }
+
+    private static long field(String frame, String name) {
+        String key = "\"" + name + "\":";
+        return Wire.number(frame, frame.indexOf(key) + key.length());
+    }
+
+    // ---- what the clients measure ----
+
+    /** The next sequence number for a payload. */
+    long nextSeq() {
+        return seqs.incrementAndGet();
+    }
+
+    long lastSeq() {
+        return seqs.get();
+    }
+
+    /** Latencies are recorded only while on. */
+    void measuring(boolean on) {
+        measuring = on;
+    }
+
+    /** Counts deliveries of payloads whose sequence number is in {@code [from, to)}. */
+    void window(long from, long to) {
+        inWindow.reset();
+        windowFrom = from;
+        windowTo = to;
+    }
+
+    long inWindow() {
+        return inWindow.sum();
+    }
+
+    long received() {
+        return received.sum();
+    }
+
+    long duplicates() {
+        return duplicates.sum();
+    }
+
+    long echoAcks() {
+        return echoAcks.sum();
+    }
+
+    long errors() {
+        return errors.sum();
+    }
+
+    String lastError() {
+        return lastError;
+    }
+
+    /** The latencies recorded since the last call. */
+    Histogram takeLatencies() {
+        return latency.getIntervalHistogram();
+    }
+
+    void onMessage(Client client, long seq, long sentAt) {
+        long now = System.nanoTime();
+        if (seq <= client.lastSeq) {
+            client.duplicates++;
+            duplicates.increment();
+            return;
+        }
+        client.lastSeq = seq;
+        received.increment();
+        // Socket.IO replays before its connect answer, Switchboard after: the new upgrade is what both
+        // follow. Only on the new connection: the old one may still read a little before the drop lands.
+        if (client.reopenedAt > client.droppedAt && client.droppedAt != 0
+                && sentAt >= client.droppedAt && sentAt < client.reopenedAt) {
+            client.recoveredEvents++;
+        }
+        if (seq >= windowFrom && seq < windowTo) {
+            inWindow.increment();
+        }
+        if (measuring) {
+            latency.recordValue(Math.max(0, (now - sentAt) / 1000));
+        }
+    }
+
+    void onEchoAck(long sentAt) {
+        long now = System.nanoTime();
+        echoAcks.increment();
+        if (measuring) {
+            latency.recordValue(Math.max(0, (now - sentAt) / 1000));
+        }
+    }
+
+    void onError(String frame) {
+        errors.increment();
+        lastError = frame;
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        loop.close();
+    }
+}

@@ -1,0 +1,47 @@
+package dev.switchboard.bench;
+
+/** A figure the harness reports, how to print it, and whether it is one of the ratios. */
+enum Metric {
+    S1_HEAP_PER_CONN("S1 heap per idle connection", "KiB", Better.LOWER, true),
+    S1_RSS_PER_CONN("S1 RSS per idle connection", "KiB", Better.LOWER, false),
+    S1_THREADS("S1 server threads with all connected", "", Better.LOWER, false),
+    S1_CONNECTS_PER_SECOND("S1 connections opened and joined per second", "/s", Better.HIGHER, false),
+    S1_HEAP_AFTER_WAVES("S1 heap after the waves, minus baseline", "KiB", Better.LOWER, false),
+    S2_P50("S2 ack round trip p50 at the reference rate", "ms", Better.LOWER, false),
+    S2_P99("S2 ack round trip p99 at the reference rate", "ms", Better.LOWER, true),
+    S2_P999("S2 ack round trip p99.9 at the reference rate", "ms", Better.LOWER, false),
+    S2_KNEE("S2 knee: highest rate with p99 < 50 ms, server CPU < 95 %", "acks/s", Better.HIGHER, true),
+    S3_ONE_DELIVERIES_PER_CPU("S3 one room: deliveries per server CPU-second", "", Better.HIGHER, true),
+    S3_ONE_DELIVERIES_PER_CPU_NO_JIT("S3 one room: the same, JIT compiler threads' CPU left out (JVMs)", "", Better.HIGHER, true),
+    S3_ONE_P99("S3 one room: p99", "ms", Better.LOWER, true),
+    S3_ONE_LOSS("S3 one room: lost deliveries", "", Better.LOWER, false),
+    S3_MANY_DELIVERIES_PER_CPU("S3 many rooms: deliveries per server CPU-second", "", Better.HIGHER, true),
+    S3_MANY_DELIVERIES_PER_CPU_NO_JIT("S3 many rooms: the same, JIT compiler threads' CPU left out (JVMs)", "", Better.HIGHER, true),
+    S3_MANY_P99("S3 many rooms: p99", "ms", Better.LOWER, true),
+    S3_MANY_LOSS("S3 many rooms: lost deliveries", "", Better.LOWER, false),
+    S3_HEAP_PER_CONN("S3 heap per connection after the one-room run", "KiB", Better.LOWER, false),
+    S4_P99("S4 one room + a reader that never reads: others' p99", "ms", Better.LOWER, false),
+    S4_P99_VS_S3("S4 others' p99 / S3 one-room p99", "x", Better.LOWER, false),
+    S4_SLOW_QUEUE("S4 largest server-side queue (the stalled reader, fed 2 MiB/s)", "KiB", Better.LOWER, false),
+    S4_LOSS("S4 lost deliveries to the readers", "", Better.LOWER, false),
+    S5_BACK_MS("S5 storm: time until all are back", "ms", Better.LOWER, false),
+    S5_RECOVERED("S5 sessions recovered", "", Better.HIGHER, false),
+    S5_EVENTS_RECOVERED("S5 events sent during the outage, delivered after", "", Better.HIGHER, false),
+    S5_MISSED("S5 events never delivered", "", Better.LOWER, false),
+    S5_DUPLICATES("S5 duplicate deliveries", "", Better.LOWER, false);
+
+    enum Better { HIGHER, LOWER }
+
+    final String label;
+    final String unit;
+    final Better better;
+    /** One of the ratios the issue asks for: Switchboard / socket.io and Switchboard / raw floor. */
+    final boolean ratio;
+
+    Metric(String label, String unit, Better better, boolean ratio) {
+        this.label = label;
+        this.unit = unit;
+        this.better = better;
+        this.ratio = ratio;
+    }
+}

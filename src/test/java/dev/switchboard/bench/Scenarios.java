@@ -1,0 +1,491 @@
+package dev.switchboard.bench;
+
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The five scenarios, run against one server process. Each builds its own {@link Fleet} and
+ * writes its figures into a {@link Results}; every phase that counts checks that the generator
+ * kept its schedule and had CPU to spare, and marks its figures invalid otherwise.
+ */
+final class Scenarios {
+    /** A generator busier than this share of its cores is itself the bottleneck. */
+    private static final double GENERATOR_SATURATED = 0.9;
+    private static final double P99_LIMIT_MS = 50;
+    /** A server using more CPU than this share of its core in an S2 step is saturated. */
+    private static final double SATURATED = 0.95;
+    /** S4's stream into the stalled reader: enough to fill a 4 MiB queue within the run. */
+    private static final double FIREHOSE_BYTES_PER_SECOND = 2 << 20;
+    private static final int FIREHOSE_EVENT_CHARS = 64 * 1024;
+
+    /** The scenarios in the order they run; S4 runs inside S3's one-room fleet; W warms the server up. */
+    static final List<String> ORDER = List.of("S1", "W", "S2", "S3", "S5");
+
+    /** The size of everything; {@link #full()} is what docs/BENCHMARKS.md reports. */
+    record Sizes(int idleClients, int idleRooms, int waves,
+                 int ackClients, double[] ackRates, double ackStepSeconds, double ackReferenceRate,
+                 int fanoutClients, int manyRooms, double deliveriesPerSecond,
+                 int stormClients, int stormRooms, double stormRate, double outageSeconds,
+                 double warmUpSeconds, double warmSeconds, double measureSeconds, int payloadChars) {
+
+        static Sizes full() {
+            return new Sizes(5000, 50, 2,
+                    500, new double[] {1000, 2000, 4000, 8000, 12000, 16000, 24000, 32000}, 3, 2000,
+                    2000, 100, 10_000,
+                    2000, 20, 100, 0.25,
+                    10, 2, 6, 100);
+        }
+
+        /** A second or two per scenario, a few clients: for the smoke test. */
+        static Sizes smoke() {
+            return new Sizes(30, 3, 1,
+                    10, new double[] {200}, 0.4, 200,
+                    30, 3, 1500,
+                    30, 3, 100, 0.2,
+                    0, 0.1, 0.3, 100);
+        }
+    }
+
+    private final Sizes sizes;
+    private final LaunchedServer server;
+    private final Target target;
+    private final Results results;
+    private final PrintStream log;
+    private final Path histogramFile;
+
+    Scenarios(Sizes sizes, LaunchedServer server, Target target, Results results, PrintStream log, Path out) {
+        this.histogramFile = out.resolve(target.id + "-s1-histogram.txt");
+        this.sizes = sizes;
+        this.server = server;
+        this.target = target;
+        this.results = results;
+        this.log = log;
+    }
+
+    Target target() {
+        return target;
+    }
+
+    private Fleet fleet() {
+        return new Fleet(target.wire, new InetSocketAddress("127.0.0.1", server.port()));
+    }
+
+    /** Runs one of {@link #ORDER}, with S4 inside S3 when selected; a failure is noted, not thrown. */
+    void run(String scenario, Set<String> selected) {
+        switch (scenario) {
+            case "S1" -> runIf(selected, "S1", this::idle);
+            case "S2" -> runIf(selected, "S2", this::ackRoundTrip);
+            case "S3" -> {
+                if (selected.contains("S4") && !selected.contains("S3")) {
+                    runIf(selected, "S4", () -> roomFanOut(true));
+                } else {
+                    runIf(selected, "S3", () -> roomFanOut(selected.contains("S4")));
+                }
+            }
+            case "S5" -> runIf(selected, "S5", this::reconnectStorm);
+            case "W" -> runIf(Set.of("W"), "W", this::warmUp);
+            default -> throw new IllegalArgumentException(scenario);
+        }
+    }
+
+    private void runIf(Set<String> selected, String name, Runnable scenario) {
+        if (!selected.contains(name)) {
+            return;
+        }
+        long start = System.nanoTime();
+        try {
+            scenario.run();
+        } catch (RuntimeException e) {
+            results.note(name + " failed: " + e + (e.getCause() != null ? " (" + e.getCause() + ")" : ""));
+            e.printStackTrace(log);
+        }
+        log.printf("  %s done in %.1f s%n", name, (System.nanoTime() - start) / 1e9);
+    }
+
+    // ---- S1: idle footprint ----
+
+    private void idle() {
+        try (Fleet fleet = fleet()) {
+            Fleet.Stats base = fleet.stats(true);
+            long baseRss = server.rssBytes();
+            int n = sizes.idleClients();
+            long start = System.nanoTime();
+            List<Client> clients = fleet.connect(n, i -> i % sizes.idleRooms());
+            double connectSeconds = (System.nanoTime() - start) / 1e9;
+            Fleet.sleep((long) (sizes.warmSeconds() * 250));
+            Fleet.Stats loaded = fleet.stats(true);
+            results.put(Metric.S1_HEAP_PER_CONN, (loaded.heapBytes() - base.heapBytes()) / 1024.0 / n);
+            results.put(Metric.S1_RSS_PER_CONN, (server.rssBytes() - baseRss) / 1024.0 / n);
+            results.put(Metric.S1_THREADS, server.threads());
+            results.put(Metric.S1_CONNECTS_PER_SECOND, n / connectSeconds);
+            log.printf("  S1 %d connected in %.1f s; heap %d -> %d KiB%n", n, connectSeconds,
+                    base.heapBytes() >> 10, loaded.heapBytes() >> 10);
+            if (target != Target.SOCKETIO) {
+                // What the heap holds per connection, class by class: the profile of S1.
+                server.classHistogram(histogramFile);
+            }
+            fleet.leave(clients, 1);
+            for (int wave = 1; wave < sizes.waves(); wave++) {
+                fleet.leave(fleet.connect(n, i -> i % sizes.idleRooms()), 1);
+            }
+            Fleet.sleep((long) (sizes.warmSeconds() * 250));
+            Fleet.Stats after = fleet.stats(true);
+            results.put(Metric.S1_HEAP_AFTER_WAVES, (after.heapBytes() - base.heapBytes()) / 1024.0);
+            log.printf("  S1 after %d waves: heap %d KiB (baseline %d KiB), %d connections%n", sizes.waves(),
+                    after.heapBytes() >> 10, base.heapBytes() >> 10, after.connections());
+        }
+    }
+
+    // ---- W: warm-up ----
+
+    /**
+     * Traffic of every kind the later scenarios send, for {@link Sizes#warmUpSeconds()}, measured by
+     * nothing: on one pinned core a JVM's JIT compilers would otherwise take CPU from the first
+     * measured phases (and Switchboard, with more code to compile, would pay more of it).
+     */
+    private void warmUp() {
+        if (sizes.warmUpSeconds() <= 0) {
+            return;
+        }
+        try (Fleet fleet = fleet()) {
+            int rooms = 10;
+            List<Client> clients = fleet.connect(200, i -> i % rooms);
+            Client publisher = fleet.connect(1, i -> -1).get(0);
+            double jit = server.jitCpuSeconds();
+            Thread echoes = new Thread(() -> OpenLoop.run(2000, sizes.warmUpSeconds(), (i, due) ->
+                    clients.get((int) (i % clients.size())).echo(Payload.of(fleet.nextSeq(), due, sizes.payloadChars()))),
+                    "warm-up-echoes");
+            echoes.start();
+            OpenLoop.run(250, sizes.warmUpSeconds(), (i, due) -> publisher.send("publish",
+                    "\"r" + (i % rooms) + "\"," + Payload.of(fleet.nextSeq(), due, sizes.payloadChars())));
+            join(echoes);
+            fleet.leave(clients, 2);
+            log.printf("  W %.0f s of echoes and publishes; JIT compilers used %.2f s of CPU meanwhile%n",
+                    sizes.warmUpSeconds(), server.jitCpuSeconds() - jit);
+        }
+    }
+
+    // ---- S2: ack round trip at rising rates ----
+
+    private void ackRoundTrip() {
+        try (Fleet fleet = fleet()) {
+            int n = sizes.ackClients();
+            List<Client> clients = fleet.connect(n, i -> -1);
+            OpenLoop.Action echo = (i, due) ->
+                    clients.get((int) (i % n)).echo(Payload.of(fleet.nextSeq(), due, sizes.payloadChars()));
+            // Warm-up: every target's JIT (or V8) sees the same traffic before anything counts.
+            long acked = fleet.echoAcks();
+            OpenLoop.Result warm = OpenLoop.run(sizes.ackRates()[0], sizes.warmSeconds() * 1.5, echo);
+            await(() -> fleet.echoAcks() - acked, warm.sent(), 2);
+            fleet.takeLatencies();
+            double knee = 0;
+            int failures = 0;
+            for (double rate : sizes.ackRates()) {
+                long before = fleet.echoAcks();
+                Meter meter = new Meter();
+                fleet.measuring(true);
+                OpenLoop.Result run = OpenLoop.run(rate, sizes.ackStepSeconds(), echo);
+                long answered = await(() -> fleet.echoAcks() - before, run.sent(), 2);
+                fleet.measuring(false);
+                Meter.Phase phase = meter.finish();
+                Histogram latency = fleet.takeLatencies();
+                double p99 = ms(latency, 99);
+                long lost = run.sent() - answered;
+                log.printf("  S2 %6.0f acks/s: p50 %7.2f  p99 %7.2f  p99.9 %7.2f ms  unanswered %d  server CPU %3.0f%% (waited %2.0f%%)  generator CPU %3.0f%%%n",
+                        rate, ms(latency, 50), p99, ms(latency, 99.9), lost, phase.serverShare() * 100,
+                        phase.serverWaitShare() * 100, phase.generatorShare() * 100);
+                String invalid = phase.invalidBecause(run);
+                if (rate == sizes.ackReferenceRate()) {
+                    results.put(Metric.S2_P50, ms(latency, 50));
+                    results.put(Metric.S2_P99, p99);
+                    results.put(Metric.S2_P999, ms(latency, 99.9));
+                    if (invalid != null) {
+                        results.invalid("S2 at " + rate + "/s: " + invalid, Metric.S2_P50, Metric.S2_P99, Metric.S2_P999);
+                    }
+                }
+                if (phase.generatorSaturated()) {
+                    results.invalid("S2 knee search stopped at " + rate + "/s: " + invalid, Metric.S2_KNEE);
+                    break;
+                }
+                // A server at full CPU can pass a 3-second step before its backlog grows: not sustainable.
+                boolean sustainable = phase.serverShare() < SATURATED;
+                if (p99 < P99_LIMIT_MS && lost == 0 && invalid == null && sustainable) {
+                    knee = rate;
+                    failures = 0;
+                } else if (++failures == 2) {
+                    // Two rates in a row over the limit: past the knee, not a passing hiccup (a GC, a noisy neighbour).
+                    break;
+                }
+            }
+            results.put(Metric.S2_KNEE, knee);
+            if (knee == sizes.ackRates()[sizes.ackRates().length - 1]) {
+                results.note("S2 knee is at least " + knee + "/s, the highest rate tried");
+            }
+        }
+    }
+
+    // ---- S3: room fan-out (and S4, a stalled reader in the same room) ----
+
+    private void roomFanOut(boolean withStalledReader) {
+        int n = sizes.fanoutClients();
+        try (Fleet fleet = fleet()) {
+            Fleet.Stats base = fleet.stats(true);
+            List<Client> members = fleet.connect(n, i -> 0);
+            Client publisher = fleet.connect(1, i -> -1).get(0);
+            double rate = sizes.deliveriesPerSecond() / n;
+            Fanout one = fanOut("S3", fleet, publisher, rate, 1, n);
+            record(one, "S3 one room", Metric.S3_ONE_DELIVERIES_PER_CPU, Metric.S3_ONE_DELIVERIES_PER_CPU_NO_JIT,
+                    Metric.S3_ONE_P99, Metric.S3_ONE_LOSS);
+            Fleet.Stats loaded = fleet.stats(true);
+            results.put(Metric.S3_HEAP_PER_CONN, (loaded.heapBytes() - base.heapBytes()) / 1024.0 / n);
+            if (withStalledReader) {
+                stalledReader(fleet, publisher, rate, n, one.p99);
+            }
+        }
+        try (Fleet fleet = fleet()) {
+            int rooms = sizes.manyRooms();
+            fleet.connect(n, i -> i % rooms);
+            Client publisher = fleet.connect(1, i -> -1).get(0);
+            int roomSize = n / rooms;
+            Fanout many = fanOut("S3", fleet, publisher, sizes.deliveriesPerSecond() / roomSize, rooms, roomSize);
+            record(many, "S3 many rooms", Metric.S3_MANY_DELIVERIES_PER_CPU, Metric.S3_MANY_DELIVERIES_PER_CPU_NO_JIT,
+                    Metric.S3_MANY_P99, Metric.S3_MANY_LOSS);
+        }
+    }
+
+    private void record(Fanout run, String layout, Metric perCpu, Metric perAppCpu, Metric p99, Metric loss) {
+        results.put(perCpu, run.deliveriesPerCpuSecond);
+        results.put(perAppCpu, run.deliveriesPerAppCpuSecond);
+        results.put(p99, run.p99);
+        results.put(loss, run.lost);
+        if (run.invalid != null) {
+            results.invalid(layout + ": " + run.invalid, perCpu, p99);
+        }
+    }
+
+    /**
+     * S4: S3's one-room run again, with one more member that never reads. It is also the only
+     * member of a second room, into which a second publisher pours {@link #FIREHOSE_BYTES_PER_SECOND}
+     * of large events, so that its queue must grow past what the kernel's socket buffers absorb:
+     * bounded, the server's queue for it plateaus (or the server cuts it off); the others' p99 should
+     * not move.
+     */
+    private void stalledReader(Fleet fleet, Client publisher, double rate, int readers, double s3p99) {
+        // A small receive buffer: the kernel holds only a few KiB for it, as for a stalled phone.
+        Client stalled = fleet.connect(1, i -> 0, 4096).get(0);
+        try {
+            stalled.call("join", "\"stall\"").get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("the stalled reader could not join its second room", e);
+        }
+        stalled.stopReading();
+        Client hose = fleet.connect(1, i -> -1).get(0);
+        long connectionsBefore = fleet.stats(false).connections();
+        AtomicLong maxQueued = new AtomicLong();
+        Thread sampler = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    maxQueued.accumulateAndGet(fleet.stats(false).maxQueuedBytes(), Math::max);
+                    Thread.sleep(250);
+                } catch (InterruptedException | RuntimeException e) {
+                    return;
+                }
+            }
+        }, "queue-sampler");
+        int size = FIREHOSE_EVENT_CHARS;
+        double hoseRate = FIREHOSE_BYTES_PER_SECOND / size;
+        Thread firehose = new Thread(() -> OpenLoop.run(hoseRate, sizes.warmSeconds() + sizes.measureSeconds(),
+                (i, due) -> hose.send("publish", "\"stall\"," + Payload.of(fleet.nextSeq(), due, size))), "firehose");
+        sampler.setDaemon(true);
+        sampler.start();
+        firehose.start();
+        Fanout slow = fanOut("S4", fleet, publisher, rate, 1, readers);
+        join(firehose);
+        sampler.interrupt();
+        long connectionsAfter = fleet.stats(false).connections();
+        results.put(Metric.S4_P99, slow.p99);
+        results.put(Metric.S4_P99_VS_S3, slow.p99 / s3p99);
+        results.put(Metric.S4_SLOW_QUEUE, maxQueued.get() / 1024.0);
+        results.put(Metric.S4_LOSS, slow.lost);
+        if (slow.invalid != null) {
+            results.invalid("S4: " + slow.invalid, Metric.S4_P99, Metric.S4_P99_VS_S3);
+        }
+        boolean cutOff = connectionsAfter < connectionsBefore;
+        results.note("S4: the stalled reader was " + (cutOff ? "cut off by the server" : "still connected at the end")
+                + String.format(" (largest queue %.0f KiB)", maxQueued.get() / 1024.0));
+        log.printf("  S4 stalled reader: largest server queue %d KiB, %s%n", maxQueued.get() >> 10,
+                cutOff ? "cut off" : "still connected");
+    }
+
+    /** @param deliveriesPerAppCpuSecond the same with the JIT compiler threads' CPU left out (NaN where not known) */
+    private record Fanout(double deliveriesPerCpuSecond, double deliveriesPerAppCpuSecond, double p99, long lost, String invalid) {
+    }
+
+    /**
+     * Publishes at {@code rate} round-robin to rooms r0..r{rooms-1}, warm-up first; counts the
+     * deliveries of the measured publishes (each reaches {@code roomSize} readers) and the server
+     * CPU they took, until they have all arrived or 3 s after the last.
+     */
+    private Fanout fanOut(String name, Fleet fleet, Client publisher, double rate, int rooms, int roomSize) {
+        OpenLoop.Action publish = (i, due) -> publisher.send("publish",
+                "\"r" + (i % rooms) + "\"," + Payload.of(fleet.nextSeq(), due, sizes.payloadChars()));
+        OpenLoop.run(rate, sizes.warmSeconds(), publish);
+        Fleet.sleep((long) (sizes.warmSeconds() * 150));
+        fleet.takeLatencies();
+        long from = fleet.lastSeq() + 1;
+        fleet.window(from, Long.MAX_VALUE);
+        Meter meter = new Meter();
+        fleet.measuring(true);
+        OpenLoop.Result run = OpenLoop.run(rate, sizes.measureSeconds(), publish);
+        long expected = run.sent() * roomSize;
+        long delivered = await(fleet::inWindow, expected, 3);
+        fleet.measuring(false);
+        Meter.Phase phase = meter.finish();
+        Histogram latency = fleet.takeLatencies();
+        log.printf("  %s %d room(s) x %d, %.0f publishes/s: %d of %d delivered, p50 %.2f p99 %.2f ms, server CPU %.2f s"
+                        + " (%.0f%%, of which JIT %.2f s; waited %.0f%%), generator CPU %.0f%%%n",
+                name, rooms, roomSize, rate, delivered, expected, ms(latency, 50), ms(latency, 99), phase.serverCpu,
+                phase.serverShare() * 100, phase.serverJit, phase.serverWaitShare() * 100, phase.generatorShare() * 100);
+        double withoutJit = target == Target.SOCKETIO ? Double.NaN
+                : delivered / Math.max(phase.serverCpu - phase.serverJit, 0.01);
+        return new Fanout(delivered / Math.max(phase.serverCpu, 0.01), withoutJit, ms(latency, 99), expected - delivered,
+                phase.invalidBecause(run));
+    }
+
+    // ---- S5: reconnect storm ----
+
+    private void reconnectStorm() {
+        int n = sizes.stormClients();
+        int rooms = sizes.stormRooms();
+        try (Fleet fleet = fleet()) {
+            List<Client> members = fleet.connect(n, i -> i % rooms);
+            Client publisher = fleet.connect(1, i -> -1).get(0);
+            OpenLoop.Action publish = (i, due) -> publisher.send("publish",
+                    "\"r" + (i % rooms) + "\"," + Payload.of(fleet.nextSeq(), due, sizes.payloadChars()));
+            fleet.window(fleet.lastSeq() + 1, Long.MAX_VALUE);
+            // The publisher keeps going through the outage: that is what the clients must recover.
+            double seconds = sizes.warmSeconds() + sizes.outageSeconds() + sizes.measureSeconds() / 2;
+            AtomicReference<OpenLoop.Result> published = new AtomicReference<>();
+            Thread publisherThread = new Thread(() -> published.set(OpenLoop.run(sizes.stormRate(), seconds, publish)), "storm-publisher");
+            publisherThread.start();
+            Fleet.sleep((long) (sizes.warmSeconds() * 1000));
+            members.forEach(Client::drop);
+            Fleet.sleep((long) (sizes.outageSeconds() * 1000));
+            long reconnectStart = System.nanoTime();
+            fleet.open(members, true);
+            long allBack = members.stream().mapToLong(c -> c.backAt).max().orElse(reconnectStart);
+            double backMs = (allBack - reconnectStart) / 1e6;
+            join(publisherThread);
+            if (publisherThread.isAlive() || published.get() == null) {
+                throw new IllegalStateException("the publisher did not finish");
+            }
+            long expected = published.get().sent() * (n / rooms);
+            long delivered = await(fleet::inWindow, expected, 3);
+            long recovered = members.stream().filter(Client::recovered).count();
+            long eventsRecovered = members.stream().mapToLong(c -> c.recoveredEvents).sum();
+            results.put(Metric.S5_BACK_MS, backMs);
+            results.put(Metric.S5_RECOVERED, recovered);
+            results.put(Metric.S5_EVENTS_RECOVERED, eventsRecovered);
+            results.put(Metric.S5_MISSED, expected - delivered);
+            results.put(Metric.S5_DUPLICATES, fleet.duplicates());
+            if (published.get().behind()) {
+                results.invalid("S5: the publisher fell behind its schedule", Metric.S5_MISSED);
+            }
+            log.printf("  S5 %d dropped, back in %.0f ms after a %.0f ms outage; %d recovered, %d events recovered, %d of %d missed, %d duplicates%n",
+                    n, backMs, sizes.outageSeconds() * 1000, recovered, eventsRecovered, expected - delivered, expected, fleet.duplicates());
+        }
+    }
+
+    // ---- helpers ----
+
+    /** Waits until {@code count} reaches {@code expected}, at most {@code seconds}; returns the count. */
+    private static long await(LongSupplier count, long expected, double seconds) {
+        long deadline = System.nanoTime() + (long) (seconds * 1e9);
+        long now = count.getAsLong();
+        long last = now;
+        long quietSince = System.nanoTime();
+        while (now < expected && System.nanoTime() < deadline) {
+            Fleet.sleep(20);
+            now = count.getAsLong();
+            if (now != last) {
+                last = now;
+                quietSince = System.nanoTime();
+            } else if (System.nanoTime() - quietSince > TimeUnit.SECONDS.toNanos(1) && now > 0) {
+                break;   // nothing arrived for a second: the rest is lost, not late
+            }
+        }
+        return now;
+    }
+
+    private static void join(Thread thread) {
+        try {
+            thread.join(60_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static double ms(Histogram histogram, double percentile) {
+        return histogram.getTotalCount() == 0 ? Double.NaN : histogram.getValueAtPercentile(percentile) / 1000.0;
+    }
+
+    /** CPU of the server and of the generator over one phase. */
+    private final class Meter {
+        private final long startNanos = System.nanoTime();
+        private final double serverStart = server.cpuSeconds();
+        private final double generatorStart = ProcStats.ownCpuSeconds();
+        private final double waitStart = server.runQueueWaitSeconds();
+        private final double jitStart = server.jitCpuSeconds();
+
+        /**
+         * @param serverWait seconds the server's threads waited for a CPU (other work, or its own threads)
+         * @param serverJit  seconds of the server's CPU spent by its JIT compiler threads (JVMs only)
+         */
+        record Phase(double seconds, double serverCpu, double generatorCpu, double serverWait, double serverJit) {
+            double serverShare() {
+                return serverCpu / seconds;
+            }
+
+            /** The server's wait for a CPU, per second of the phase. */
+            double serverWaitShare() {
+                return serverWait / seconds;
+            }
+
+            /** The generator's share of the cores it may run on. */
+            double generatorShare() {
+                return generatorCpu / seconds / Runtime.getRuntime().availableProcessors();
+            }
+
+            boolean generatorSaturated() {
+                return generatorShare() > GENERATOR_SATURATED;
+            }
+
+            /** Why figures of this phase say nothing about the server, or null when they do. */
+            String invalidBecause(OpenLoop.Result schedule) {
+                List<String> why = new ArrayList<>();
+                if (schedule.behind()) {
+                    why.add(String.format("the generator ended %.0f ms behind its schedule", schedule.endLagNanos() / 1e6));
+                }
+                if (generatorSaturated()) {
+                    why.add(String.format("the generator used %.0f%% of its CPU", generatorShare() * 100));
+                }
+                return why.isEmpty() ? null : String.join("; ", why);
+            }
+        }
+
+        Phase finish() {
+            return new Phase((System.nanoTime() - startNanos) / 1e9, server.cpuSeconds() - serverStart,
+                    ProcStats.ownCpuSeconds() - generatorStart, server.runQueueWaitSeconds() - waitStart,
+                    server.jitCpuSeconds() - jitStart);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package dev.switchboard.bench;
+
+/**
+ * The two wire formats the load generator speaks: Switchboard's (one JSON object per frame,
+ * docs/PROTOCOL.md; the raw floor speaks a minimal subset of it) and Socket.IO v5 over Engine.IO
+ * v4 WebSocket frames ({@code 0} open, {@code 2}/{@code 3} ping and pong, {@code 40} connect,
+ * {@code 42[...]} events, {@code 43<id>[...]} acks).
+ *
+ * <p>Reading is by position, not by a JSON parser: the generator's core must stay cheaper than
+ * the servers it measures, and each server writes these frames in one known shape.
+ */
+enum Wire {
+    SWITCHBOARD("/switchboard") {
+        @Override
+        String connect(String pid, String offset) {
+            return pid == null ? "{\"type\":\"connect\"}"
+                    : "{\"type\":\"connect\",\"pid\":\"" + pid + "\"" + (offset == null ? "" : ",\"offset\":\"" + offset + "\"") + "}";
+        }
+
+        @Override
+        String emit(String event, long ackId, String args) {
+            return "{\"type\":\"event\",\"event\":\"" + event + "\",\"args\":[" + args + "]"
+                    + (ackId > 0 ? ",\"ack\":" + ackId : "") + "}";
+        }
+
+        @Override
+        String pong(String offset) {
+            return offset == null ? "{\"type\":\"pong\"}" : "{\"type\":\"pong\",\"offset\":\"" + offset + "\"}";
+        }
+
+        @Override
+        String disconnect() {
+            return "{\"type\":\"disconnect\"}";
+        }
+
+        @Override
+        void dispatch(String frame, Client client) {
+            if (frame.startsWith("{\"type\":\"event\"")) {
+                client.onEvent(frame, string(frame, "\"offset\":\""));
+            } else if (frame.startsWith("{\"type\":\"ack\"")) {
+                client.onAck(number(frame, frame.indexOf("\"ack\":") + 6), frame);
+            } else if (frame.equals("{\"type\":\"ping\"}")) {
+                client.onPing();
+            } else if (frame.startsWith("{\"type\":\"hello\"")) {
+                client.onHello();
+            } else if (frame.startsWith("{\"type\":\"connect\"")) {
+                client.onConnected(string(frame, "\"id\":\""), string(frame, "\"pid\":\""),
+                        frame.contains("\"recovered\":true"));
+            } else if (!frame.startsWith("{\"type\":\"disconnect\"")) {
+                client.onRefused(frame);
+            }
+        }
+    },
+
+    SOCKET_IO("/socket.io/?EIO=4&transport=websocket") {
+        @Override
+        String connect(String pid, String offset) {
+            return pid == null ? "40" : "40{\"pid\":\"" + pid + "\"" + (offset == null ? "" : ",\"offset\":\"" + offset + "\"") + "}";
+        }
+
+        @Override
+        String emit(String event, long ackId, String args) {
+            return "42" + (ackId > 0 ? Long.toString(ackId) : "") + "[\"" + event + "\"" + (args.isEmpty() ? "" : "," + args) + "]";
+        }
+
+        @Override
+        String pong(String offset) {
+            return "3";
+        }
+
+        @Override
+        String disconnect() {
+            return "41";
+        }
+
+        @Override
+        void dispatch(String frame, Client client) {
+            if (frame.startsWith("42")) {
+                // With connection-state recovery on, the server appends the event's offset as a last string argument.
+                String offset = null;
+                if (frame.endsWith("\"]")) {
+                    int start = frame.lastIndexOf(",\"");
+                    offset = start < 0 ? null : frame.substring(start + 2, frame.length() - 2);
+                }
+                client.onEvent(frame, offset);
+            } else if (frame.startsWith("43")) {
+                client.onAck(number(frame, 2), frame);
+            } else if (frame.equals("2")) {
+                client.onPing();
+            } else if (frame.startsWith("0{")) {
+                client.onHello();
+            } else if (frame.startsWith("40")) {
+                // Socket.IO says "recovered" by answering with the same sid as before.
+                client.onConnected(string(frame, "\"sid\":\""), string(frame, "\"pid\":\""), null);
+            } else if (!frame.startsWith("41")) {
+                client.onRefused(frame);
+            }
+        }
+    };
+
+    private final String path;
+
+    Wire(String path) {
+        this.path = path;
+    }
+
+    /** The request path (and query) of the WebSocket upgrade. */
+    String path() {
+        return path;
+    }
+
+    /** Opens the default namespace; with {@code pid}, asks to recover that session from {@code offset}. */
+    abstract String connect(String pid, String offset);
+
+    /** An event with arguments given as JSON text separated by commas; {@code ackId} 0 asks for no ack. */
+    abstract String emit(String event, long ackId, String args);
+
+    /** The answer to a ping, confirming events up to {@code offset} where the protocol does. */
+    abstract String pong(String offset);
+
+    /** Leaves the namespace on purpose, so that the server keeps no session for recovery. */
+    abstract String disconnect();
+
+    /** Hands one frame from the server to the client's callback that fits it. */
+    abstract void dispatch(String frame, Client client);
+
+    /** The JSON string value that follows {@code key} (which ends with the opening quote), or null. */
+    static String string(String frame, String key) {
+        int start = frame.indexOf(key);
+        if (start < 0) {
+            return null;
+        }
+        start += key.length();
+        return frame.substring(start, frame.indexOf('"', start));
+    }
+
+    /** The non-negative whole number written at {@code from}. */
+    static long number(String text, int from) {
+        long value = 0;
+        for (int i = from; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < '0' || c > '9') {
+                break;
+            }
+            value = value * 10 + (c - '0');
+        }
+        return value;
+    }
+}
