@@ -18,9 +18,16 @@ import java.util.function.Consumer;
  * }</pre>
  *
  * <p>Ownership: both maps are concurrent and change one key at a time with {@code compute}, so a
- * room is created by its first member and removed atomically with its last.
+ * room is created by its first member and removed atomically with its last. Their values are
+ * small immutable sets, replaced whole inside {@code compute}, while they are small (a socket's
+ * own room, a socket's few rooms: one each per connection, so their size is the server's
+ * footprint); a room's members become a concurrent set once they are many, so that joining a
+ * large room does not copy it.
  */
 public final class InMemoryAdapter implements Adapter {
+    /** Up to this many members a room's set is copied on change; past it, it is a concurrent set. */
+    private static final int SMALL_ROOM = 8;
+
     private final LocalNamespace namespace;
     /** room to socket ids */
     private final Map<String, Set<String>> rooms = new ConcurrentHashMap<>();
@@ -33,26 +40,49 @@ public final class InMemoryAdapter implements Adapter {
 
     @Override
     public void addAll(String socketId, Set<String> newRooms) {
-        socketRooms.compute(socketId, (id, current) -> {
-            Set<String> set = current != null ? current : ConcurrentHashMap.newKeySet();
-            set.addAll(newRooms);
-            return set;
-        });
+        socketRooms.compute(socketId, (id, current) -> with(current, newRooms));
         for (String room : newRooms) {
-            rooms.compute(room, (name, members) -> {
-                Set<String> set = members != null ? members : ConcurrentHashMap.newKeySet();
-                set.add(socketId);
-                return set;
-            });
+            rooms.compute(room, (name, members) -> withMember(members, socketId));
         }
+    }
+
+    private static Set<String> with(Set<String> current, Set<String> added) {
+        if (current == null) {
+            return Set.copyOf(added);
+        }
+        if (current.containsAll(added)) {
+            return current;
+        }
+        Set<String> next = new HashSet<>(current);
+        next.addAll(added);
+        return Set.copyOf(next);
+    }
+
+    private static Set<String> without(Set<String> current, String removed) {
+        if (!current.contains(removed)) {
+            return current;
+        }
+        Set<String> next = new HashSet<>(current);
+        next.remove(removed);
+        return Set.copyOf(next);
+    }
+
+    private static Set<String> withMember(Set<String> members, String socketId) {
+        if (members == null || members.size() < SMALL_ROOM) {
+            return with(members, Set.of(socketId));
+        }
+        if (!(members instanceof ConcurrentHashMap.KeySetView<?, ?>)) {
+            Set<String> concurrent = ConcurrentHashMap.newKeySet();
+            concurrent.addAll(members);
+            members = concurrent;
+        }
+        members.add(socketId);
+        return members;
     }
 
     @Override
     public void del(String socketId, String room) {
-        socketRooms.computeIfPresent(socketId, (id, set) -> {
-            set.remove(room);
-            return set;
-        });
+        socketRooms.computeIfPresent(socketId, (id, set) -> without(set, room));
         removeMember(room, socketId);
     }
 
@@ -68,15 +98,20 @@ public final class InMemoryAdapter implements Adapter {
 
     private void removeMember(String room, String socketId) {
         rooms.computeIfPresent(room, (name, members) -> {
-            members.remove(socketId);
-            return members.isEmpty() ? null : members;
+            Set<String> left = members;
+            if (members instanceof ConcurrentHashMap.KeySetView<?, ?>) {
+                members.remove(socketId);
+            } else {
+                left = without(members, socketId);
+            }
+            return left.isEmpty() ? null : left;
         });
     }
 
     @Override
     public Set<String> socketRooms(String socketId) {
         Set<String> set = socketRooms.get(socketId);
-        return set == null ? Set.of() : Set.copyOf(set);
+        return set == null ? Set.of() : set;
     }
 
     @Override

@@ -3,9 +3,11 @@ package dev.switchboard.server;
 import dev.switchboard.protocol.RawJson;
 import java.net.URI;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -29,12 +31,26 @@ import java.util.TreeMap;
 public record Handshake(URI uri, Map<String, List<String>> headers, Map<String, List<String>> query,
                         String remoteAddress, Instant time, RawJson auth) {
 
+    private static final Class<?> UNMODIFIABLE_SORTED_MAP = Collections.unmodifiableSortedMap(new TreeMap<>()).getClass();
+
     public Handshake {
-        Map<String, List<String>> caseless = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-        headers.forEach((name, values) -> caseless.put(name, List.copyOf(values)));
-        headers = java.util.Collections.unmodifiableMap(caseless);
+        headers = caseless(headers);
         query = Map.copyOf(query);
         auth = auth == null ? RawJson.NULL : auth;
+    }
+
+    /**
+     * The headers as an unmodifiable case-insensitive map; one made here already is kept as it is,
+     * so that every socket of a connection shares its connection's copy.
+     */
+    private static Map<String, List<String>> caseless(Map<String, List<String>> headers) {
+        if (headers instanceof SortedMap<String, List<String>> sorted
+                && sorted.getClass() == UNMODIFIABLE_SORTED_MAP && sorted.comparator() == String.CASE_INSENSITIVE_ORDER) {
+            return headers;
+        }
+        SortedMap<String, List<String>> copy = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        headers.forEach((name, values) -> copy.put(name, List.copyOf(values)));
+        return Collections.unmodifiableSortedMap(copy);
     }
 
     /** The first value of a header, or {@code null}. */

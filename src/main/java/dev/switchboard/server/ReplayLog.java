@@ -19,7 +19,8 @@ final class ReplayLog {
 
     private final int maxEvents;
     private final long maxBytes;
-    private final ArrayDeque<Entry> entries = new ArrayDeque<>();
+    /** Small at first: an idle socket's log stays empty, and there is one per socket. */
+    private final ArrayDeque<Entry> entries = new ArrayDeque<>(2);
     private long bytes;
     /** The last offset the client confirmed, or null. */
     private String confirmed;

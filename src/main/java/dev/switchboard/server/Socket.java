@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -73,11 +72,11 @@ public final class Socket implements RemoteSocket {
     private final AtomicReference<State> state = new AtomicReference<>(State.CONNECTING);
     /** Written by middleware before the socket connects, or by the application later. */
     private volatile String userId;
-    private final Map<String, List<EventListener>> listeners = new ConcurrentHashMap<>();
-    private final List<AnyListener> anyListeners = new CopyOnWriteArrayList<>();
-    private final List<AnyListener> anyOutgoingListeners = new CopyOnWriteArrayList<>();
-    private final List<Consumer<DisconnectReason>> disconnectingListeners = new CopyOnWriteArrayList<>();
-    private final List<Consumer<DisconnectReason>> disconnectListeners = new CopyOnWriteArrayList<>();
+    private final Map<String, ListenerList<EventListener>> listeners = new ConcurrentHashMap<>();
+    private final ListenerList<AnyListener> anyListeners = new ListenerList<>();
+    private final ListenerList<AnyListener> anyOutgoingListeners = new ListenerList<>();
+    private final ListenerList<Consumer<DisconnectReason>> disconnectingListeners = new ListenerList<>();
+    private final ListenerList<Consumer<DisconnectReason>> disconnectListeners = new ListenerList<>();
     private final Map<Long, PendingAck> pendingAcks = new ConcurrentHashMap<>();
 
     /** A new socket; with {@code session}, one that takes over a dropped session's id, user, data and log. */
@@ -177,7 +176,7 @@ public final class Socket implements RemoteSocket {
 
     /** Listens to an event; several listeners run in the order they were added. */
     public Socket on(String event, EventListener listener) {
-        listeners.computeIfAbsent(event, name -> new CopyOnWriteArrayList<>()).add(listener);
+        listeners.computeIfAbsent(event, name -> new ListenerList<>()).add(listener);
         return this;
     }
 
@@ -198,7 +197,7 @@ public final class Socket implements RemoteSocket {
 
     /** Removes one listener. */
     public Socket off(String event, EventListener listener) {
-        List<EventListener> list = listeners.get(event);
+        ListenerList<EventListener> list = listeners.get(event);
         if (list != null) {
             list.remove(listener);
         }
@@ -465,7 +464,7 @@ public final class Socket implements RemoteSocket {
         for (AnyListener listener : anyListeners) {
             listener.onEvent(event.name(), event.args());
         }
-        List<EventListener> list = listeners.get(packet.event());
+        ListenerList<EventListener> list = listeners.get(packet.event());
         if (list == null || list.isEmpty()) {
             namespace.switchboard().metrics().unhandledEvents.increment();
             LOG.log(System.Logger.Level.DEBUG, "no listener for event ''{0}'' on {1}", packet.event(), this);
@@ -517,14 +516,14 @@ public final class Socket implements RemoteSocket {
     }
 
     /** Removing the listener claims it, so a listener added while the socket ends runs exactly once. */
-    private void notifyOnce(List<Consumer<DisconnectReason>> list, Consumer<DisconnectReason> listener,
+    private void notifyOnce(ListenerList<Consumer<DisconnectReason>> list, Consumer<DisconnectReason> listener,
                             DisconnectReason reason) {
         if (list.remove(listener)) {
             notifyAll(List.of(listener), reason);
         }
     }
 
-    private void notifyAll(List<Consumer<DisconnectReason>> list, DisconnectReason reason) {
+    private void notifyAll(Iterable<Consumer<DisconnectReason>> list, DisconnectReason reason) {
         for (Consumer<DisconnectReason> listener : list) {
             try {
                 listener.accept(reason);

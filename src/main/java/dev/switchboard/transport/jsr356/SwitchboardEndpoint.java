@@ -77,7 +77,9 @@ public class SwitchboardEndpoint {
 
     @OnOpen
     public void onOpen(Session session, EndpointConfig config) {
-        Object captured = config.getUserProperties().get(SwitchboardConfigurator.UPGRADE_REQUEST);
+        // Removed, not read: the request would otherwise live as long as the connection, next to
+        // the Handshake that keeps what the application may ask for.
+        Object captured = config.getUserProperties().remove(SwitchboardConfigurator.UPGRADE_REQUEST);
         SwitchboardConfigurator.UpgradeRequest request = captured instanceof SwitchboardConfigurator.UpgradeRequest r
                 ? r : new SwitchboardConfigurator.UpgradeRequest(session.getRequestURI(), Map.of(),
                         session.getRequestParameterMap(), null);
