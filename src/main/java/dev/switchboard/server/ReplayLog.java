@@ -14,13 +14,10 @@ import java.util.List;
  * <p>Guarded by the owning socket's lock ({@code synchronized (log)}), which also orders queueing.
  */
 final class ReplayLog {
-    private record Entry(String offset, Frame frame) {
-    }
-
     private final int maxEvents;
     private final long maxBytes;
     /** Small at first: an idle socket's log stays empty, and there is one per socket. */
-    private final ArrayDeque<Entry> entries = new ArrayDeque<>(2);
+    private final ArrayDeque<Frame> entries = new ArrayDeque<>(2);
     private long bytes;
     /** The last offset the client confirmed, or null. */
     private String confirmed;
@@ -38,11 +35,11 @@ final class ReplayLog {
      * @return whether something was dropped
      */
     boolean append(Frame frame) {
-        entries.addLast(new Entry(frame.packet().offset(), frame));
+        entries.addLast(frame);
         bytes += frame.bytes();
         boolean dropped = false;
         while (entries.size() > maxEvents || bytes > maxBytes) {
-            bytes -= entries.removeFirst().frame.bytes();
+            bytes -= entries.removeFirst().bytes();
             truncated = true;
             dropped = true;
         }
@@ -55,9 +52,9 @@ final class ReplayLog {
             return;
         }
         while (!entries.isEmpty()) {
-            Entry first = entries.removeFirst();
-            bytes -= first.frame.bytes();
-            if (first.offset.equals(offset)) {
+            Frame first = entries.removeFirst();
+            bytes -= first.bytes();
+            if (offset.equals(first.packet().offset())) {
                 break;
             }
         }
@@ -75,9 +72,9 @@ final class ReplayLog {
         if (offset.equals(confirmed)) {
             return frames(entries.iterator());
         }
-        Iterator<Entry> it = entries.iterator();
+        Iterator<Frame> it = entries.iterator();
         while (it.hasNext()) {
-            if (it.next().offset.equals(offset)) {
+            if (offset.equals(it.next().packet().offset())) {
                 return frames(it);
             }
         }
@@ -93,17 +90,17 @@ final class ReplayLog {
     }
 
     private boolean contains(String offset) {
-        for (Entry entry : entries) {
-            if (entry.offset.equals(offset)) {
+        for (Frame frame : entries) {
+            if (offset.equals(frame.packet().offset())) {
                 return true;
             }
         }
         return false;
     }
 
-    private static List<Frame> frames(Iterator<Entry> from) {
+    private static List<Frame> frames(Iterator<Frame> from) {
         List<Frame> list = new java.util.ArrayList<>();
-        from.forEachRemaining(entry -> list.add(entry.frame));
+        from.forEachRemaining(list::add);
         return list;
     }
 }
