@@ -87,6 +87,11 @@ public final class BroadcastOperator {
         return namespace.adapter().fetchSockets(options());
     }
 
+    /** How many sockets are targeted: {@code chat.in("lobby").count()} is the size of the lobby. */
+    public int count() {
+        return fetchSockets().size();
+    }
+
     /** Puts the targeted sockets in rooms. */
     public void socketsJoin(String... newRooms) {
         namespace.adapter().addSockets(options(), Set.of(newRooms));

@@ -203,20 +203,39 @@ public final class Connection {
             switchboard.options().sessionStore().put(session);
             session = null;
         }
-        Socket socket;
+        session = namespace.recoverable(session, packet.offset());
+        Handshake socketHandshake = handshake.withAuth(packet.field("auth"));
+        Socket socket = admit(namespace, socketHandshake, session);
+        if (socket == null) {
+            return;
+        }
+        sockets.put(name, socket);
+        if (!namespace.open(socket, session, packet.offset())) {
+            // The session ran out between the check above and now (it overflowed or expired): the
+            // client starts afresh, as a new client would, with a new id and middleware run again.
+            socket = admit(namespace, socketHandshake, null);
+            if (socket == null) {
+                sockets.remove(name);
+                return;
+            }
+            sockets.put(name, socket);
+            namespace.open(socket, null, null);
+        }
+        if (ended.get() != null) {
+            socket.end(ended.get());
+        }
+    }
+
+    /** Runs the namespace's middleware; a refused socket gets its {@code connect_error} and null. */
+    private Socket admit(Namespace namespace, Handshake socketHandshake, DetachedSession session) {
         try {
-            socket = namespace.admit(this, handshake.withAuth(packet.field("auth")), session);
+            return namespace.admit(this, socketHandshake, session);
         } catch (Refusal refusal) {
             if (session != null) {
                 namespace.expire(session);
             }
-            sendConnectError(name, refusal.getMessage(), refusal.data);
-            return;
-        }
-        sockets.put(name, socket);
-        namespace.open(socket, session, packet.offset());
-        if (ended.get() != null) {
-            socket.end(ended.get());
+            sendConnectError(namespace.name(), refusal.getMessage(), refusal.data);
+            return null;
         }
     }
 

@@ -117,6 +117,13 @@ public final class DetachedSession implements RemoteSocket {
         return true;
     }
 
+    /** Whether a client that last saw {@code offset} could get everything it missed now. */
+    boolean recoverableFrom(String offset) {
+        synchronized (log) {
+            return state == State.WAITING && log.covers(offset);
+        }
+    }
+
     /** Marks the session recovered; false if it already expired. Caller holds the log lock. */
     boolean claimForRecovery() {
         if (state != State.WAITING) {

@@ -38,7 +38,7 @@ public final class Event extends ReceivedEvent {
         if (msgId != null) {
             socket.seenMessages().answered(msgId, values);
         }
-        socket.sendDirect(Packet.ack(socket.namespace().name(), ackId(), values));
+        socket.sendAck(ackId(), values);
     }
 
     /** Answers the acknowledgement with an error, as when a listener throws. */

@@ -14,6 +14,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -102,6 +103,11 @@ public final class Namespace {
     /** The sockets connected to this node, by id (a read-only view). */
     public Map<String, Socket> sockets() {
         return Collections.unmodifiableMap(sockets);
+    }
+
+    /** The rooms that have members, sockets' own rooms and users' rooms included. */
+    public Set<String> rooms() {
+        return adapter.rooms();
     }
 
     /** Every socket of the namespace. */
@@ -198,6 +204,22 @@ public final class Namespace {
     }
 
     /**
+     * The session a returning client may take over, or null. A session that cannot give the
+     * client everything it missed since {@code offset} ends here, so that the client starts
+     * afresh with a new id rather than inherit part of the old session.
+     */
+    DetachedSession recoverable(DetachedSession session, String offset) {
+        if (session == null) {
+            return null;
+        }
+        if (!session.recoverableFrom(offset)) {
+            expire(session);
+            return null;
+        }
+        return session;
+    }
+
+    /**
      * Makes the socket for a namespace connect and runs middleware on it. With a session the
      * client may recover, the socket takes over its id, user and data.
      */
@@ -210,26 +232,36 @@ public final class Namespace {
             try {
                 middleware.check(socket);
             } catch (ConnectionRejectedException e) {
+                refused(socket, session);
                 throw new Refusal(e.getMessage(), e.data());
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "middleware of " + name + " failed", e);
+                refused(socket, session);
                 throw new Refusal("server error", null);
             }
         }
         return socket;
     }
 
+    /** Rooms a refused new socket joined in middleware go with it; a session's rooms go when it ends. */
+    private void refused(Socket socket, DetachedSession session) {
+        if (session == null) {
+            adapter.delAll(socket.id());
+        }
+    }
+
     /**
      * Connects an admitted socket: its rooms, the connect answer, the replay of what it missed
      * when it recovers a session, then the application's listeners.
+     *
+     * @return false, with nothing connected, when the session could no longer be recovered
      */
-    void open(Socket socket, DetachedSession session, String offset) {
-        boolean recovered = session != null && resume(socket, session, offset);
-        if (!recovered) {
-            if (session != null) {
-                // Same id, but nothing of the old session survives: start clean.
-                adapter.delAll(socket.id());
+    boolean open(Socket socket, DetachedSession session, String offset) {
+        if (session != null) {
+            if (!resume(socket, session, offset)) {
+                return false;
             }
+        } else {
             sockets.put(socket.id(), socket);
             adapter.addAll(socket.id(), socket.userId() == null ? Set.of(socket.id())
                     : Set.of(socket.id(), userRoom(socket.userId())));
@@ -243,6 +275,7 @@ public final class Namespace {
                 LOG.log(System.Logger.Level.WARNING, "connection listener of " + name + " failed", e);
             }
         }
+        return true;
     }
 
     /** Hands a session to its returning client and replays what it missed, before anything new. */
@@ -256,6 +289,7 @@ public final class Namespace {
             if (missed != null) {
                 session.log().confirm(offset);
                 detached.remove(socket.id(), session);
+                moveUserRoom(socket.id(), session.userId(), socket.userId());
                 sockets.put(socket.id(), socket);
                 socket.markConnected(true);
                 sendConnect(socket, true);
@@ -270,6 +304,19 @@ public final class Namespace {
         }
         switchboard.metrics().recoveries.increment();
         return true;
+    }
+
+    /** Middleware run again on recovery may have named another user (credentials change). */
+    void moveUserRoom(String socketId, String before, String after) {
+        if (Objects.equals(before, after)) {
+            return;
+        }
+        if (before != null) {
+            adapter.del(socketId, userRoom(before));
+        }
+        if (after != null) {
+            adapter.addAll(socketId, Set.of(userRoom(after)));
+        }
     }
 
     private void sendConnect(Socket socket, boolean recovered) {

@@ -66,16 +66,26 @@ final class ReplayLog {
      * missed (the offset fell out of the bounds, or is unknown).
      */
     List<Frame> after(String offset) {
+        Iterator<Frame> from = positionAfter(offset);
+        return from == null ? null : frames(from);
+    }
+
+    /** Whether {@link #after} can tell what a client that last saw {@code offset} missed. */
+    boolean covers(String offset) {
+        return positionAfter(offset) != null;
+    }
+
+    private Iterator<Frame> positionAfter(String offset) {
         if (offset == null) {
-            return truncated || confirmed != null ? null : frames(entries.iterator());
+            return truncated || confirmed != null ? null : entries.iterator();
         }
         if (offset.equals(confirmed)) {
-            return frames(entries.iterator());
+            return entries.iterator();
         }
         Iterator<Frame> it = entries.iterator();
         while (it.hasNext()) {
             if (offset.equals(it.next().packet().offset())) {
-                return frames(it);
+                return it;
             }
         }
         return null;

@@ -4,6 +4,7 @@ import dev.switchboard.adapter.AckCollector;
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.Packet;
+import dev.switchboard.protocol.RawJson;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -70,6 +71,8 @@ public final class Socket implements RemoteSocket {
     /** Set once when the socket ends, before its disconnect listeners run. */
     private volatile DisconnectReason endReason;
     private final AtomicReference<State> state = new AtomicReference<>(State.CONNECTING);
+    /** Set once by end() just before it leaves every room for good (no session keeps them). */
+    private volatile boolean roomsReleased;
     /** Written by middleware before the socket connects, or by the application later. */
     private volatile String userId;
     private final Map<String, ListenerList<EventListener>> listeners = new ConcurrentHashMap<>();
@@ -134,12 +137,7 @@ public final class Socket implements RemoteSocket {
         String previous = userId;
         userId = newUserId;
         if (state.get() == State.CONNECTED) {
-            if (previous != null) {
-                namespace.adapter().del(id, Namespace.userRoom(previous));
-            }
-            if (newUserId != null) {
-                namespace.adapter().addAll(id, Set.of(Namespace.userRoom(newUserId)));
-            }
+            namespace.moveUserRoom(id, previous, newUserId);
         }
         return this;
     }
@@ -162,9 +160,16 @@ public final class Socket implements RemoteSocket {
         return namespace.adapter().socketRooms(id);
     }
 
-    /** Joins rooms. */
+    /** Joins rooms; a socket that has disconnected joins nothing. */
     public Socket join(String... rooms) {
+        if (state.get() == State.DISCONNECTED) {
+            return this;
+        }
         namespace.adapter().addAll(id, Set.of(rooms));
+        if (roomsReleased) {
+            // Raced with end(), which had already left every room: leave nothing behind.
+            namespace.adapter().delAll(id);
+        }
         return this;
     }
 
@@ -336,6 +341,11 @@ public final class Socket implements RemoteSocket {
         connection.send(Frame.encode(namespace.switchboard().codec(), packet), false);
     }
 
+    /** Answers an event the client sent with an ack id. */
+    void sendAck(long ackId, List<RawJson> values) {
+        sendDirect(Packet.ack(namespace.name(), ackId, values));
+    }
+
     /**
      * Queues an event frame. Frames with an offset are logged for replay first, in the order they
      * are queued, under the log's lock.
@@ -451,14 +461,8 @@ public final class Socket implements RemoteSocket {
     /** An {@code event} packet from the client, already checked and rate-limited. */
     void dispatch(Packet packet) {
         String msgId = packet.stringField("msgId");
-        if (msgId != null) {
-            List<dev.switchboard.protocol.RawJson> earlier = seenMessages.firstSeen(msgId);
-            if (earlier != null) {
-                if (packet.ackId() > 0) {
-                    sendDirect(Packet.ack(namespace.name(), packet.ackId(), earlier));
-                }
-                return;
-            }
+        if (msgId != null && !seenMessages.firstSeen(msgId, this, packet.ackId())) {
+            return;
         }
         Event event = new Event(this, packet.event(), Arguments.of(packet.args()), packet.ackId(), msgId);
         for (AnyListener listener : anyListeners) {
@@ -506,6 +510,7 @@ public final class Socket implements RemoteSocket {
                 pending.onFailure.accept(new AckFailedException("socket " + id + " disconnected: " + reason.text()));
             }
         }
+        roomsReleased = !keepSession;
         namespace.removeSocket(this, !keepSession);
         connection.forget(this);
         state.set(State.DISCONNECTED);

@@ -230,14 +230,51 @@ class RecoveryTest {
         start(TestServer.options());
         RawClient maciel = server.raw();
         JsonObject first = join(maciel, "maciel", null, null);
+        Socket before = socketOf("maciel");
+        before.data().put("cart", "3 items");
+        before.join("vip");
         maciel.abort();
         assertNotNull(disconnects.poll(10, TimeUnit.SECONDS));
         try (RawClient stranger = server.raw(); RawClient back = server.raw()) {
             assertFalse(join(stranger, "eve", "made-up-pid", null).getBoolean("recovered"));
             JsonObject again = join(back, "maciel", first.getString("pid"), "999999999");
             assertFalse(again.getBoolean("recovered"));
+            // A fresh session in full: nothing of the old one carries over, not even its id.
+            assertNotEquals(first.getString("id"), again.getString("id"));
+            Socket fresh = socketOf("maciel");
+            assertEquals(again.getString("id"), fresh.id());
+            assertFalse(fresh.recovered());
+            assertFalse(fresh.data().containsKey("cart"));
+            assertFalse(fresh.rooms().contains("vip"), fresh.rooms().toString());
+            assertTrue(server.switchboard().sockets().adapter().socketRooms(first.getString("id")).isEmpty());
+            assertEquals(0, server.switchboard().to("vip").count());
         }
         assertEquals("maciel", expired.poll(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void recoveredSessionKeepsItsDataAndFollowsAUserChangedByMiddleware() throws Exception {
+        start(TestServer.options());
+        RawClient maciel = server.raw();
+        JsonObject first = join(maciel, "maciel", null, null);
+        socketOf("maciel").data().put("cart", "3 items");
+        maciel.abort();
+        assertNotNull(disconnects.poll(10, TimeUnit.SECONDS));
+
+        // Middleware runs again on recovery and may name another user (a renamed account).
+        try (RawClient back = server.raw()) {
+            JsonObject again = join(back, "maciel.k", first.getString("pid"), null);
+            assertTrue(again.getBoolean("recovered"), again.toString());
+            assertEquals(first.getString("id"), again.getString("id"));
+            Socket recovered = socketOf("maciel.k");
+            assertEquals("3 items", recovered.data().get("cart"));
+            assertEquals(1, server.switchboard().toUser("maciel.k").count());
+            assertEquals(0, server.switchboard().toUser("maciel").count());
+            assertFalse(server.switchboard().sockets().rooms().contains(Namespace.userRoom("maciel")));
+            server.switchboard().toUser("maciel.k").emit("private", "for the renamed user");
+            assertEquals("for the renamed user", back.next(p -> "private".equals(p.getString("event", "")))
+                    .getJsonArray("args").getString(0));
+        }
     }
 
     @Test

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.testing.Inbox;
+import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
+import jakarta.json.JsonObject;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -119,8 +121,11 @@ class RoutingTest {
         assertEquals(Set.of("alice"), root.toUser("alice").fetchSockets().stream().map(RemoteSocket::userId)
                 .collect(Collectors.toSet()));
 
+        assertEquals(2, root.in("r").count());
+        assertTrue(root.rooms().containsAll(Set.of("r", "user:alice", bob.socket().id())), root.rooms().toString());
+
         root.toUser("alice").socketsJoin("admins");
-        assertEquals(2, root.in("admins").fetchSockets().size());
+        assertEquals(2, root.in("admins").count());
         root.in("r").socketsLeave("r");
         assertTrue(!root.adapter().rooms().contains("r"), "an emptied room vanishes");
 
@@ -129,5 +134,35 @@ class RoutingTest {
         bob.assertReceived();
         assertEquals(2, root.sockets().size());
         assertTrue(root.adapter().rooms().stream().noneMatch(room -> room.equals("admins")));
+    }
+
+    @Test
+    void aSocketThatHasLeftJoinsNothing() throws Exception {
+        Socket carolSide = serverSide(carol);
+        carolSide.join("r");
+        carol.close();
+        Namespace root = server.switchboard().sockets();
+        for (int i = 0; i < 500 && carolSide.connected(); i++) {
+            Thread.sleep(10);
+        }
+        // An application that still holds the socket (a late callback) must not leave a ghost member.
+        carolSide.join("late");
+        assertTrue(carolSide.rooms().isEmpty(), carolSide.rooms().toString());
+        assertEquals(0, root.in("late").count());
+        assertTrue(!root.rooms().contains("late") && !root.rooms().contains("r"), root.rooms().toString());
+    }
+
+    @Test
+    void roomsJoinedByRefusingMiddlewareGoWithTheSocket() throws Exception {
+        Namespace vault = server.switchboard().of("/vault").use(socket -> {
+            socket.join("pending");
+            throw new ConnectionRejectedException("no entry");
+        });
+        try (RawClient eve = server.raw()) {
+            JsonObject answer = eve.connectNamespace("/vault", "{\"user\":\"eve\"}");
+            assertEquals("connect_error", answer.getString("type"));
+            assertEquals("no entry", answer.getString("message"));
+        }
+        assertTrue(vault.rooms().isEmpty(), vault.rooms().toString());
     }
 }
