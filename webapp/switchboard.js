@@ -1208,6 +1208,11 @@
       if (typeof packet.pid === 'string') {
         this._pid = packet.pid;
       }
+      if (!this.recovered) {
+        // A fresh session: offsets of the old one mean nothing to it, and would make the next
+        // recovery fail.
+        this._offset = undefined;
+      }
       this._flushBuffer();
       this._drainQueue();
       if (this.connected) {

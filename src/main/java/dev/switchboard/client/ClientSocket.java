@@ -309,6 +309,7 @@ public final class ClientSocket {
             pid = null;
             offset = null;
             markDisconnected("io client disconnect");
+            client.socketDone();
         });
         return this;
     }
@@ -569,6 +570,11 @@ public final class ClientSocket {
         pid = packet.stringField("pid");
         RawJson recoveredField = packet.field("recovered");
         recovered = recoveredField != null && "true".equals(recoveredField.text());
+        if (!recovered) {
+            // A fresh session: offsets of the old one mean nothing to it, and would make the next
+            // recovery fail.
+            offset = null;
+        }
         connected = true;
         refusal = null;
         if (!wasConnected) {
@@ -616,12 +622,16 @@ public final class ClientSocket {
     private void disconnectReceived(Packet packet) {
         String reason = packet.stringField("reason");
         connectPending = false;
-        if (reason == null || !RECOVERABLE_REASONS.contains(reason)) {
+        boolean recoverable = reason != null && RECOVERABLE_REASONS.contains(reason);
+        if (!recoverable) {
             active = false;
             pid = null;
             offset = null;
         }
         markDisconnected(reason == null ? "io server disconnect" : reason);
+        if (!recoverable) {
+            client.socketDone();
+        }
     }
 
     /** Lock held. */

@@ -394,6 +394,30 @@ public final class SwitchboardClient implements AutoCloseable {
     }
 
     /**
+     * A socket no longer wants the connection: when no socket does, closes the WebSocket and
+     * stops reconnecting, as socket.io's manager does. A socket's connect() opens it again.
+     * Lock held.
+     */
+    void socketDone() {
+        if (state == State.CLOSED || sockets.values().stream().anyMatch(ClientSocket::activeLocked)) {
+            return;
+        }
+        state = State.IDLE;
+        attempts = 0;
+        cancel(reconnectTimer);
+        reconnectTimer = null;
+        stopWatchdog();
+        ClientConnection connection = current;
+        current = null;
+        toStart = null;
+        if (connection != null) {
+            // The disconnect packet queued by the socket goes out first, then the Close frame.
+            connection.close(1000, "");
+            schedule(CLOSE_GRACE_MILLIS, connection::abort);
+        }
+    }
+
+    /**
      * Schedules a task on the timer executor; the task should take the lock with
      * {@link #locked(Runnable)}. Returns {@code null} when the executor is shut down.
      */

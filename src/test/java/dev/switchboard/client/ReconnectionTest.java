@@ -1,6 +1,7 @@
 package dev.switchboard.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.server.Socket;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -122,4 +124,141 @@ class ReconnectionTest {
         }
     }
 
+    @Test
+    void retryWhileTheHandlerIsStillWorkingGetsTheHandlersAnswer() throws Exception {
+        AtomicInteger handled = new AtomicInteger();
+        ScheduledThreadPoolExecutor worker = new ScheduledThreadPoolExecutor(1);
+        try (TestServer server = TestServer.start(sb -> sb.onConnection(socket -> socket.on("pay", event -> {
+            handled.incrementAndGet();
+            // Answers later, from another thread, while the client keeps retrying.
+            worker.schedule(() -> event.ack("paid " + event.arg(0, int.class)), 300, TimeUnit.MILLISECONDS);
+        })));
+             SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(),
+                     ClientOptions.builder().retries(20).ackTimeout(Duration.ofMillis(100)).build())) {
+            ClientSocket socket = client.socket();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            assertEquals("paid 10", socket.emitWithAck("pay", 10).get(10, TimeUnit.SECONDS).get(0, String.class));
+            assertEquals(1, handled.get());
+        } finally {
+            worker.shutdownNow();
+        }
+    }
+
+    @Test
+    void aFreshSessionAfterAFailedRecoveryCanItselfBeRecovered() throws Exception {
+        BlockingQueue<String> expired = new LinkedBlockingQueue<>();
+        SwitchboardOptions options = TestServer.options().recoveryLimits(5, 1 << 20).build();
+        try (TestServer server = TestServer.start(options, sb -> sb.sockets().onSessionExpired(s -> expired.add(s.id())));
+             CuttableProxy network = new CuttableProxy(server.port());
+             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(), fastReconnect())) {
+            BlockingQueue<String> connects = new LinkedBlockingQueue<>();
+            BlockingQueue<Integer> received = new LinkedBlockingQueue<>();
+            ClientSocket socket = client.socket();
+            socket.onConnect(() -> connects.add(socket.id() + (socket.recovered() ? " recovered" : " fresh")));
+            socket.on("seq", event -> received.add(event.arg(0, int.class)));
+            String first = connects.poll(10, TimeUnit.SECONDS);
+            String firstId = first.split(" ")[0];
+            server.switchboard().to(firstId).emit("seq", 0);
+            assertEquals(0, received.poll(10, TimeUnit.SECONDS));
+
+            // Away for longer than the session can log: it ends, and the client is told so.
+            network.refuse(true);
+            network.cut();
+            awaitNoConnections(server);
+            for (int i = 1; i <= 10; i++) {
+                server.switchboard().to(firstId).emit("seq", i);
+            }
+            assertEquals(firstId, expired.poll(10, TimeUnit.SECONDS));
+            network.refuse(false);
+            String second = connects.poll(10, TimeUnit.SECONDS);
+            assertTrue(second.endsWith(" fresh"), second);
+            String secondId = second.split(" ")[0];
+            assertTrue(!secondId.equals(firstId), "a fresh session has a new id");
+
+            // The fresh session recovers after the next drop, though no event reached it yet.
+            network.cut();
+            assertEquals(secondId + " recovered", connects.poll(10, TimeUnit.SECONDS));
+            assertTrue(received.isEmpty(), "nothing of the ended session is replayed: " + received);
+        }
+    }
+
+    @Test
+    void disconnectingTheLastSocketClosesTheConnectionAndStopsReconnecting() throws Exception {
+        try (TestServer server = TestServer.start(sb -> { });
+             SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(), fastReconnect())) {
+            AtomicInteger attempts = new AtomicInteger();
+            client.onReconnectAttempt(attempt -> attempts.incrementAndGet());
+            ClientSocket socket = client.socket();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            assertEquals(1, server.switchboard().connectionCount());
+
+            socket.disconnect();
+            awaitNoConnections(server);
+            Thread.sleep(500); // several reconnection delays
+            assertEquals(0, server.switchboard().connectionCount(), "nothing reopened the connection");
+            assertEquals(0, attempts.get());
+
+            socket.connect();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            assertEquals(1, server.switchboard().connectionCount());
+        }
+    }
+
+    @Test
+    void reconnectionAttemptsAreReportedUntilTheClientGivesUp() throws Exception {
+        try (TestServer server = TestServer.start(sb -> { });
+             CuttableProxy network = new CuttableProxy(server.port());
+             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(),
+                     fastReconnect().toBuilder().reconnectionAttempts(3).build())) {
+            List<Integer> attempts = new CopyOnWriteArrayList<>();
+            BlockingQueue<String> failed = new LinkedBlockingQueue<>();
+            client.onReconnectAttempt(attempts::add);
+            client.onReconnectFailed(() -> failed.add("reconnect_failed"));
+            ClientSocket socket = client.socket();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+
+            network.refuse(true);
+            network.cut();
+            assertEquals("reconnect_failed", failed.poll(10, TimeUnit.SECONDS));
+            assertEquals(List.of(1, 2, 3), attempts);
+            assertTrue(!socket.connected());
+            ExecutionException refused = assertThrows(ExecutionException.class,
+                    () -> socket.whenConnected().get(10, TimeUnit.SECONDS));
+            assertTrue(refused.getCause() instanceof ConnectErrorException, refused.toString());
+        }
+    }
+
+    @Test
+    void volatileEmitsMadeOfflineAreDroppedOthersAreSent() throws Exception {
+        List<String> notes = new CopyOnWriteArrayList<>();
+        BlockingQueue<String> arrived = new LinkedBlockingQueue<>();
+        try (TestServer server = TestServer.start(sb -> sb.onConnection(socket -> socket.on("note", event -> {
+            notes.add(event.arg(0, String.class));
+            arrived.add(event.arg(0, String.class));
+        })));
+             CuttableProxy network = new CuttableProxy(server.port());
+             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(), fastReconnect())) {
+            BlockingQueue<String> lifecycle = new LinkedBlockingQueue<>();
+            ClientSocket socket = client.socket();
+            socket.onDisconnect(reason -> lifecycle.add("disconnect"));
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+
+            network.refuse(true);
+            network.cut();
+            assertEquals("disconnect", lifecycle.poll(10, TimeUnit.SECONDS));
+            socket.asVolatile().emit("note", "cursor moved");
+            socket.emit("note", "saved");
+            network.refuse(false);
+
+            assertEquals("saved", arrived.poll(10, TimeUnit.SECONDS));
+            assertEquals(List.of("saved"), notes, "the volatile emit, made before, was dropped");
+        }
+    }
+
+    private static void awaitNoConnections(TestServer server) throws InterruptedException {
+        for (int i = 0; i < 1000 && server.switchboard().connectionCount() > 0; i++) {
+            Thread.sleep(10);
+        }
+        assertEquals(0, server.switchboard().connectionCount());
+    }
 }
