@@ -1,0 +1,58 @@
+package dev.switchboard.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.switchboard.protocol.Codec;
+import dev.switchboard.protocol.JsonWireCodec;
+import dev.switchboard.protocol.Packet;
+import dev.switchboard.protocol.ProtocolException;
+import dev.switchboard.testing.Inbox;
+import dev.switchboard.testing.TestServer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** A broadcast costs one encoding whatever the number of recipients. */
+class BroadcastEncodingTest {
+    /** The real codec, counting how often it encodes the event under test. */
+    private static final class CountingCodec implements Codec {
+        private final Codec wire = new JsonWireCodec();
+        final AtomicInteger newsEncoded = new AtomicInteger();
+
+        @Override
+        public String encode(Packet packet) {
+            if ("news".equals(packet.event())) {
+                newsEncoded.incrementAndGet();
+            }
+            return wire.encode(packet);
+        }
+
+        @Override
+        public Packet decode(String frame) throws ProtocolException {
+            return wire.decode(frame);
+        }
+    }
+
+    @Test
+    void aRoomBroadcastIsEncodedOnceAndReachesEveryMember() throws Exception {
+        CountingCodec codec = new CountingCodec();
+        try (TestServer server = TestServer.start(TestServer.options().codec(codec).build(),
+                sb -> sb.onConnection(socket -> socket.join("newsroom")))) {
+            List<Inbox> members = new ArrayList<>();
+            try {
+                for (int i = 0; i < 5; i++) {
+                    members.add(Inbox.open(server.webSocketUri(), "/", "reader" + i));
+                }
+                server.switchboard().to("newsroom").emit("news", "extra!");
+                server.switchboard().emit(Inbox.FENCE);
+                for (Inbox member : members) {
+                    member.assertReceived("news:extra!");
+                }
+                assertEquals(1, codec.newsEncoded.get());
+            } finally {
+                members.forEach(Inbox::close);
+            }
+        }
+    }
+}

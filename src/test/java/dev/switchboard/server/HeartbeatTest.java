@@ -1,0 +1,87 @@
+package dev.switchboard.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.TestServer;
+import dev.switchboard.testing.VirtualTime;
+import jakarta.json.JsonObject;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The default heartbeat (25 s + 20 s) and recovery window (2 min), on virtual time: what a
+ * vanished client costs is decided to the millisecond, and the test takes milliseconds.
+ */
+class HeartbeatTest {
+    private static final Duration MILLI = Duration.ofMillis(1);
+
+    private final VirtualTime time = new VirtualTime();
+    private final BlockingQueue<DisconnectReason> reasons = new LinkedBlockingQueue<>();
+    private final BlockingQueue<String> expired = new LinkedBlockingQueue<>();
+    private TestServer server;
+    private SwitchboardOptions options;
+
+    @BeforeEach
+    void start() {
+        options = TestServer.options().clock(time.clock()).scheduler(time).build();
+        server = TestServer.start(options, sb -> {
+            sb.onConnection(socket -> socket.onDisconnect(reasons::add));
+            sb.sockets().onSessionExpired(session -> expired.add(session.id()));
+        });
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    @Test
+    void aSilentClientIsDroppedExactlyAfterPingIntervalPlusPingTimeout() throws Exception {
+        try (RawClient client = server.raw()) {
+            assertEquals("connect", client.connectNamespace("/", null).getString("type"));
+            client.stopAnsweringPings();
+
+            time.advance(options.pingInterval());
+            time.advance(options.pingTimeout().minus(MILLI));
+            assertNull(reasons.poll(200, TimeUnit.MILLISECONDS), "not a millisecond early");
+            assertEquals(1, server.switchboard().connectionCount());
+
+            time.advance(MILLI);
+            assertEquals(DisconnectReason.PING_TIMEOUT, reasons.poll(10, TimeUnit.SECONDS));
+            assertEquals(4000, client.awaitClose());
+        }
+    }
+
+    @Test
+    void aDroppedSessionWaitsExactlyTheRecoveryWindowThenIsFreed() throws Exception {
+        RawClient client = server.raw();
+        JsonObject first = client.connectNamespace("/", null);
+        client.abort();
+        assertEquals(DisconnectReason.TRANSPORT_CLOSE, reasons.poll(10, TimeUnit.SECONDS));
+        Namespace root = server.switchboard().sockets();
+        assertEquals(1, root.detachedSessions().size());
+
+        time.advance(options.recoveryWindow().minus(MILLI));
+        assertTrue(expired.isEmpty());
+        assertEquals(1, root.detachedSessions().size());
+
+        time.advance(MILLI);
+        assertEquals(first.getString("id"), expired.poll(10, TimeUnit.SECONDS));
+        assertTrue(root.detachedSessions().isEmpty());
+        assertEquals(0, options.sessionStore().size());
+        assertTrue(root.rooms().isEmpty(), root.rooms().toString());
+        try (RawClient late = server.raw()) {
+            late.send("{\"type\":\"connect\",\"pid\":\"" + first.getString("pid") + "\"}");
+            assertFalse(late.next("connect").getBoolean("recovered"));
+        }
+    }
+}
