@@ -13,6 +13,9 @@ package dev.switchboard.protocol;
  * }</pre>
  */
 public interface Codec {
+    /** The protocol version this codec speaks, announced to clients in {@code hello.v}. */
+    int version();
+
     /** Encodes one packet as one text frame. */
     String encode(Packet packet);
 

@@ -23,6 +23,11 @@ public final class JsonWireCodec implements Codec {
     public static final int MAX_ARGS = 256;
 
     @Override
+    public int version() {
+        return VERSION;
+    }
+
+    @Override
     public String encode(Packet packet) {
         StringBuilder out = new StringBuilder(64);
         out.append("{\"type\":\"").append(packet.type().wireName()).append('"');

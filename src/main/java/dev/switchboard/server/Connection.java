@@ -1,7 +1,6 @@
 package dev.switchboard.server;
 
 import dev.switchboard.protocol.JsonMapper;
-import dev.switchboard.protocol.JsonWireCodec;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.Packet;
 import dev.switchboard.protocol.PacketType;
@@ -83,7 +82,7 @@ public final class Connection {
     void start() {
         SwitchboardOptions options = switchboard.options();
         Map<String, RawJson> hello = new LinkedHashMap<>();
-        hello.put("v", JsonMapper.toRaw(JsonWireCodec.VERSION));
+        hello.put("v", JsonMapper.toRaw(switchboard.codec().version()));
         hello.put("sid", JsonMapper.toRaw(id));
         hello.put("pingInterval", JsonMapper.toRaw(options.pingInterval().toMillis()));
         hello.put("pingTimeout", JsonMapper.toRaw(options.pingTimeout().toMillis()));

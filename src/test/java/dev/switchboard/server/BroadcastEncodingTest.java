@@ -21,6 +21,11 @@ class BroadcastEncodingTest {
         final AtomicInteger newsEncoded = new AtomicInteger();
 
         @Override
+        public int version() {
+            return wire.version();
+        }
+
+        @Override
         public String encode(Packet packet) {
             if ("news".equals(packet.event())) {
                 newsEncoded.incrementAndGet();
