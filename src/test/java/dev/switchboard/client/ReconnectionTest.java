@@ -255,6 +255,67 @@ class ReconnectionTest {
         }
     }
 
+    @Test
+    void aSilentNetworkIsNoticedByItsMissingPingsAndTheClientComesBackRecovered() throws Exception {
+        SwitchboardOptions options = TestServer.options()
+                .pingInterval(Duration.ofMillis(200)).pingTimeout(Duration.ofMillis(300)).build();
+        try (TestServer server = TestServer.start(options, sb -> { });
+             CuttableProxy network = new CuttableProxy(server.port());
+             // Reconnects after the server too has given the link up, so that its session waits.
+             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(), ClientOptions.builder()
+                     .reconnectionDelay(Duration.ofMillis(400)).randomizationFactor(0).build())) {
+            BlockingQueue<String> lifecycle = new LinkedBlockingQueue<>();
+            BlockingQueue<Integer> received = new LinkedBlockingQueue<>();
+            ClientSocket socket = client.socket();
+            socket.onDisconnect(reason -> lifecycle.add("disconnect:" + reason));
+            socket.onConnect(() -> lifecycle.add(socket.recovered() ? "recovered" : "connected"));
+            socket.on("seq", event -> received.add(event.arg(0, int.class)));
+            assertEquals("connected", lifecycle.poll(10, TimeUnit.SECONDS));
+            String id = socket.id();
+
+            network.silence();
+            for (int i = 0; i < 5; i++) {
+                server.switchboard().to(id).emit("seq", i);
+            }
+            assertEquals("disconnect:ping timeout", lifecycle.poll(10, TimeUnit.SECONDS));
+            assertEquals("recovered", lifecycle.poll(10, TimeUnit.SECONDS));
+            assertEquals(id, socket.id());
+            for (int i = 0; i < 5; i++) {
+                assertEquals(i, received.poll(10, TimeUnit.SECONDS));
+            }
+            server.switchboard().to(id).emit("seq", 5);
+            assertEquals(5, received.poll(10, TimeUnit.SECONDS), "each missed event once, then new ones");
+        }
+    }
+
+    @Test
+    void anEmitWhoseAckWasLostInTheDropIsHandledOnceAndAnsweredAfterReconnecting() throws Exception {
+        AtomicInteger handled = new AtomicInteger();
+        BlockingQueue<String> handling = new LinkedBlockingQueue<>();
+        ScheduledThreadPoolExecutor worker = new ScheduledThreadPoolExecutor(1);
+        try (TestServer server = TestServer.start(sb -> sb.onConnection(socket -> socket.on("pay", event -> {
+            handled.incrementAndGet();
+            handling.add("pay");
+            // The answer leaves after the network broke: it is lost with the old connection.
+            worker.schedule(() -> event.ack("paid " + event.arg(0, int.class)), 200, TimeUnit.MILLISECONDS);
+        })));
+             CuttableProxy network = new CuttableProxy(server.port());
+             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(),
+                     fastReconnect().toBuilder().retries(5).ackTimeout(Duration.ofSeconds(2)).build())) {
+            ClientSocket socket = client.socket();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            var reply = socket.emitWithAck("pay", 7);
+            assertEquals("pay", handling.poll(10, TimeUnit.SECONDS));
+            network.cut();
+
+            assertEquals("paid 7", reply.get(10, TimeUnit.SECONDS).get(0, String.class));
+            assertTrue(socket.recovered());
+            assertEquals(1, handled.get(), "resent after reconnecting, handled once");
+        } finally {
+            worker.shutdownNow();
+        }
+    }
+
     private static void awaitNoConnections(TestServer server) throws InterruptedException {
         for (int i = 0; i < 1000 && server.switchboard().connectionCount() > 0; i++) {
             Thread.sleep(10);

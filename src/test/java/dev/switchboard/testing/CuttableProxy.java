@@ -18,6 +18,7 @@ public final class CuttableProxy implements AutoCloseable {
     private final ServerSocket listener;
     private final int targetPort;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final Set<Socket> silenced = ConcurrentHashMap.newKeySet();
     private volatile boolean refusing;
 
     public CuttableProxy(int targetPort) throws IOException {
@@ -42,6 +43,14 @@ public final class CuttableProxy implements AutoCloseable {
         for (Socket socket : open) {
             reset(socket);
         }
+    }
+
+    /**
+     * The connections open now stop carrying bytes either way, with no reset: a network gone
+     * dark (a half-open link), which only heartbeats notice. New connections pass.
+     */
+    public void silence() {
+        silenced.addAll(open);
     }
 
     /** While refusing, new connections are reset at once: the server looks unreachable. */
@@ -75,7 +84,9 @@ public final class CuttableProxy implements AutoCloseable {
             byte[] buffer = new byte[16 * 1024];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-                    out.write(buffer, 0, n);
+                    if (!silenced.contains(from)) {
+                        out.write(buffer, 0, n);
+                    }
                 }
             } catch (IOException ignored) {
                 // one side went away: the other is reset below
@@ -90,6 +101,7 @@ public final class CuttableProxy implements AutoCloseable {
 
     private void reset(Socket socket) {
         open.remove(socket);
+        silenced.remove(socket);
         try {
             socket.setSoLinger(true, 0);
             socket.close();
