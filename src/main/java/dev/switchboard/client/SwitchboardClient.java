@@ -260,18 +260,7 @@ public final class SwitchboardClient implements AutoCloseable {
             for (ClientSocket socket : sockets.values()) {
                 socket.clientClosed();
             }
-            state = State.CLOSED;
-            cancel(reconnectTimer);
-            reconnectTimer = null;
-            stopWatchdog();
-            ClientConnection connection = current;
-            current = null;
-            toStart = null;
-            if (connection != null) {
-                // The disconnect packets queued above go out first, then the Close frame.
-                connection.close(1000, "");
-                schedule(CLOSE_GRACE_MILLIS, connection::abort);
-            }
+            stopConnecting(State.CLOSED);
             if (ownsScheduler) {
                 // Delayed tasks already queued (the grace abort) still run after shutdown().
                 scheduler.shutdown();
@@ -402,8 +391,16 @@ public final class SwitchboardClient implements AutoCloseable {
         if (state == State.CLOSED || sockets.values().stream().anyMatch(ClientSocket::activeLocked)) {
             return;
         }
-        state = State.IDLE;
         attempts = 0;
+        stopConnecting(State.IDLE);
+    }
+
+    /**
+     * Stops the reconnection timer and the watchdog and closes the WebSocket, after the
+     * disconnect packets already queued. Lock held.
+     */
+    private void stopConnecting(State next) {
+        state = next;
         cancel(reconnectTimer);
         reconnectTimer = null;
         stopWatchdog();
@@ -411,7 +408,6 @@ public final class SwitchboardClient implements AutoCloseable {
         current = null;
         toStart = null;
         if (connection != null) {
-            // The disconnect packet queued by the socket goes out first, then the Close frame.
             connection.close(1000, "");
             schedule(CLOSE_GRACE_MILLIS, connection::abort);
         }
