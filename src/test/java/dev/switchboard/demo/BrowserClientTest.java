@@ -1,0 +1,131 @@
+package dev.switchboard.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.switchboard.testing.CuttableProxy;
+import dev.switchboard.testing.TestServer;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code webapp/switchboard.js} in a real browser across a real network drop: the page's
+ * WebSocket goes through a proxy that the test resets, as a dropped Wi-Fi would.
+ */
+@BrowserTest
+class BrowserClientTest {
+    /** Loads switchboard.js into a page of the server's own origin and records what a socket sees in {@code window.seen}. */
+    private static final String CONNECT = """
+            const [options] = arguments;
+            await new Promise((loaded) => {
+              const script = document.createElement('script');
+              script.src = '/switchboard.js';
+              script.onload = loaded;
+              document.head.appendChild(script);
+            });
+            window.seen = [];
+            const socket = switchboard.connect(Object.assign({ forceNew: true, reconnectionDelay: 100,
+                reconnectionDelayMax: 200, randomizationFactor: 0 }, options));
+            socket.on('connect', () => seen.push('connect ' + socket.id + (socket.recovered ? ' recovered' : '')));
+            socket.on('disconnect', (reason) => seen.push('disconnect ' + reason));
+            socket.on('reconnect_attempt', (n) => seen.push('attempt ' + n));
+            socket.on('reconnect_failed', () => seen.push('reconnect_failed'));
+            socket.on('seq', (n) => seen.push('seq ' + n));
+            window.socket = socket;
+            """;
+
+    private static Chromium browser;
+    private final List<String> notes = new CopyOnWriteArrayList<>();
+    private TestServer server;
+    private CuttableProxy network;
+    private String tab;
+
+    @BeforeAll
+    static void startBrowser() {
+        browser = Chromium.start();
+    }
+
+    @AfterAll
+    static void stopBrowser() {
+        if (browser != null) {
+            browser.close();
+        }
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        server = TestServer.start(sb -> sb.onConnection(socket ->
+                socket.on("note", event -> notes.add(event.arg(0, String.class)))));
+        network = new CuttableProxy(server.port());
+        tab = browser.open(URI.create("http://127.0.0.1:" + network.port() + "/switchboard.js"));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        browser.closeTabs();
+        network.close();
+        server.close();
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<String> seen() {
+        return new ArrayList<>((List<String>) browser.script(tab, "return window.seen;"));
+    }
+
+    private String awaitSeen(String prefix) {
+        return browser.waitUntil(tab, "'" + prefix + "' in what the socket saw", this::seen,
+                driver -> seen().stream().filter(line -> line.startsWith(prefix)).reduce((a, b) -> b).orElse(null));
+    }
+
+    @Test
+    void aDroppedPageReconnectsRecoversWhatItMissedAndSendsWhatItEmittedOffline() {
+        browser.script(tab, CONNECT, Map.of());
+        String id = awaitSeen("connect ").substring("connect ".length());
+        for (int i = 0; i < 10; i++) {
+            server.switchboard().to(id).emit("seq", i);
+        }
+        awaitSeen("seq 9");
+
+        network.refuse(true);
+        network.cut();
+        awaitSeen("disconnect transport close");
+        for (int i = 10; i < 20; i++) {
+            server.switchboard().to(id).emit("seq", i);
+        }
+        browser.script(tab, "socket.emit('note', 'offline 1'); socket.volatile.emit('note', 'volatile');"
+                + " socket.emit('note', 'offline 2');");
+        awaitSeen("attempt ");
+        network.refuse(false);
+
+        assertEquals("connect " + id + " recovered", awaitSeen("connect " + id + " recovered"));
+        awaitSeen("seq 19");
+        List<String> events = seen().stream().filter(line -> line.startsWith("seq ")).toList();
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            expected.add("seq " + i);
+        }
+        assertEquals(expected, events, "every event once, in order, across the drop");
+        browser.waitUntil(tab, "the offline emits at the server", () -> notes, driver -> notes.size() >= 2);
+        assertEquals(List.of("offline 1", "offline 2"), notes, "buffered emits sent in order; the volatile one dropped");
+    }
+
+    @Test
+    void aPageThatCannotReconnectReportsEveryAttemptThenGivesUp() {
+        browser.script(tab, CONNECT, Map.of("reconnectionAttempts", 3));
+        awaitSeen("connect ");
+        network.refuse(true);
+        network.cut();
+        awaitSeen("reconnect_failed");
+        List<String> lifecycle = seen().stream().filter(line -> !line.startsWith("connect ")).toList();
+        assertEquals(List.of("disconnect transport close", "attempt 1", "attempt 2", "attempt 3", "reconnect_failed"),
+                lifecycle);
+        assertEquals(false, browser.script(tab, "return socket.connected;"));
+    }
+}
