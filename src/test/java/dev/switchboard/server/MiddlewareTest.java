@@ -38,7 +38,7 @@ class MiddlewareTest {
                         throw new ConnectionRejectedException("invalid token", Map.of("retry", false));
                     }
                     socket.userId(login.user());
-                    socket.data().put("via", socket.handshake().query("via"));
+                    socket.data().put("via", socket.handshake().query("via") + "/" + socket.handshake().header("X-Client"));
                 })
                 .onConnection(socket -> CONNECTED.add(socket.userId() + " via " + socket.data().get("via"))));
     }
@@ -65,9 +65,10 @@ class MiddlewareTest {
 
     @Test
     void acceptedSocketCarriesUserDataAndHandshake() throws Exception {
-        try (SwitchboardClient client = SwitchboardClient.connect(URI.create(server.webSocketUri() + "?via=test"))) {
+        try (SwitchboardClient client = SwitchboardClient.connect(URI.create(server.webSocketUri() + "?via=test"),
+                ClientOptions.builder().header("X-Client", "kiosk-7").build())) {
             client.socket("/secure", new Login("maciel", "s3cret")).whenConnected().get(10, TimeUnit.SECONDS);
-            assertEquals("maciel via test", CONNECTED.poll(10, TimeUnit.SECONDS));
+            assertEquals("maciel via test/kiosk-7", CONNECTED.poll(10, TimeUnit.SECONDS));
             Socket socket = server.switchboard().of("/secure").sockets().values().iterator().next();
             assertTrue(socket.rooms().containsAll(List.of(socket.id(), "user:maciel")));
             assertTrue(String.valueOf(socket.handshake().remoteAddress()).contains("127.0.0.1"),
