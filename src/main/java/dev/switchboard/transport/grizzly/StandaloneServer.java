@@ -40,14 +40,13 @@ public final class StandaloneServer implements AutoCloseable {
     }
 
     /**
-     * Registers {@code switchboard} and starts serving it.
+     * Starts serving {@code switchboard}; other standalone servers in the same JVM serve their own.
      *
      * @param host    the address to bind, e.g. {@code "127.0.0.1"} or {@code "0.0.0.0"}
      * @param port    the port, 0 for any free one
      * @param webRoot a folder of static files served at {@code /}, or {@code null} for none
      */
     public static StandaloneServer start(Switchboard switchboard, String host, int port, Path webRoot) {
-        SwitchboardRegistry.register(switchboard);
         HttpServer http = new HttpServer();
         NetworkListener listener = new NetworkListener("switchboard", host, port);
         listener.getTransport().setIOStrategy(WorkerThreadIOStrategy.getInstance());
@@ -64,6 +63,8 @@ public final class StandaloneServer implements AutoCloseable {
             files.setFileCacheEnabled(false);
             http.getServerConfiguration().addHttpHandler(files, "/");
         }
+        // The endpoint deployed here serves this server, even with others in the same JVM.
+        SwitchboardRegistry.deployOnThisThread(switchboard);
         try {
             http.start();
             container.start("", listener.getPort());
@@ -73,6 +74,8 @@ public final class StandaloneServer implements AutoCloseable {
         } catch (DeploymentException e) {
             http.shutdownNow();
             throw new IllegalStateException(e);
+        } finally {
+            SwitchboardRegistry.deployOnThisThread(null);
         }
         return new StandaloneServer(switchboard, http, container, listener);
     }
@@ -103,6 +106,5 @@ public final class StandaloneServer implements AutoCloseable {
         switchboard.close();
         container.stop();
         http.shutdownNow();
-        SwitchboardRegistry.unregister(switchboard);
     }
 }

@@ -1,5 +1,6 @@
 package dev.switchboard.transport.jsr356;
 
+import dev.switchboard.server.Switchboard;
 import jakarta.websocket.Extension;
 import jakarta.websocket.HandshakeResponse;
 import jakarta.websocket.server.HandshakeRequest;
@@ -20,6 +21,13 @@ public class SwitchboardConfigurator extends ServerEndpointConfig.Configurator {
     static final String UPGRADE_REQUEST = "dev.switchboard.upgradeRequest";
     /** Set by an HTTP layer in front of the container for the handshake it passes on; see {@link #clientAddress}. */
     private static final ThreadLocal<String> CLIENT_ADDRESS = new ThreadLocal<>();
+
+    /**
+     * The server of the deployment that made this configurator (containers make one per deployed
+     * endpoint), or {@code null} to use the registered one: a servlet container deploys the
+     * endpoint before the application's listener has built its server.
+     */
+    private final Switchboard deployedFor = SwitchboardRegistry.deploying();
 
     /**
      * What the endpoint needs from the upgrade request.
@@ -61,7 +69,7 @@ public class SwitchboardConfigurator extends ServerEndpointConfig.Configurator {
             return super.getEndpointInstance(endpointClass);
         }
         try {
-            return endpointClass.cast(new SwitchboardEndpoint(SwitchboardRegistry.require()));
+            return endpointClass.cast(new SwitchboardEndpoint(deployedFor != null ? deployedFor : SwitchboardRegistry.require()));
         } catch (IllegalStateException e) {
             throw (InstantiationException) new InstantiationException(e.getMessage()).initCause(e);
         }

@@ -6,14 +6,16 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Where startup code leaves the application's {@link Switchboard} for the endpoint: the container
  * creates {@link SwitchboardEndpoint} instances itself, one per connection, and they find their
- * server here. One server per class loader, so one per web application.
+ * server here. One server per class loader, so one per web application, unless a deployment
+ * binds its own (see {@link #deployOnThisThread}).
  *
  * <pre>{@code
- * SwitchboardRegistry.register(server);   // in main() or a ServletContextListener
+ * SwitchboardRegistry.register(server);   // in a ServletContextListener
  * }</pre>
  */
 public final class SwitchboardRegistry {
     private static final AtomicReference<Switchboard> CURRENT = new AtomicReference<>();
+    private static final ThreadLocal<Switchboard> DEPLOYING = new ThreadLocal<>();
 
     private SwitchboardRegistry() {
     }
@@ -26,6 +28,24 @@ public final class SwitchboardRegistry {
     /** Removes {@code server} if it is the registered one. */
     public static void unregister(Switchboard server) {
         CURRENT.compareAndSet(server, null);
+    }
+
+    /**
+     * Binds the endpoints that a container deploys on this thread from now on to {@code server},
+     * whatever is registered; {@code null} ends that. For a server that starts its own container
+     * (the standalone server), so that several in one JVM each serve their own Switchboard.
+     */
+    public static void deployOnThisThread(Switchboard server) {
+        if (server == null) {
+            DEPLOYING.remove();
+        } else {
+            DEPLOYING.set(server);
+        }
+    }
+
+    /** The server a deployment under way on this thread binds its endpoints to, or {@code null}. */
+    static Switchboard deploying() {
+        return DEPLOYING.get();
     }
 
     /**
