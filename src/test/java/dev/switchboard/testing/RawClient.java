@@ -31,6 +31,7 @@ public final class RawClient implements AutoCloseable {
     private volatile boolean reading = true;
     private volatile boolean answerPings = true;
     private volatile boolean keepFrames = true;
+    private final java.util.concurrent.atomic.AtomicInteger framesReceived = new java.util.concurrent.atomic.AtomicInteger();
     private WebSocket webSocket;
 
     private RawClient() {
@@ -134,6 +135,11 @@ public final class RawClient implements AutoCloseable {
         answerPings = false;
     }
 
+    /** How many frames (pings aside) have arrived so far, read by the test or not. */
+    public int framesReceived() {
+        return framesReceived.get();
+    }
+
     /** Waits for the server to close; returns the close code. */
     public int awaitClose() {
         try {
@@ -179,6 +185,7 @@ public final class RawClient implements AutoCloseable {
                     }
                 } else if (keepFrames) {
                     frames.add(frame);
+                    framesReceived.incrementAndGet();
                 }
             }
             if (reading) {

@@ -85,11 +85,18 @@ class SendQueueTest {
             }
 
             String payload = "p".repeat(16 * 1024);
+            // Paced by the readers, so that only the one that never reads can fall behind: the
+            // readers are at most 8 frames (128 KiB) behind, well inside their 256 KiB queues.
+            int before = readers.get(0).framesReceived();
             Thread broadcaster = new Thread(() -> {
                 for (int i = 0; i < frames; i++) {
+                    while (slowest(readers) - before < i - 8) {
+                        Thread.onSpinWait();
+                    }
                     server.switchboard().to("feed").emit("chunk", i, payload);
                 }
             });
+            broadcaster.setDaemon(true);
             broadcaster.start();
 
             for (RawClient reader : readers) {
@@ -114,5 +121,9 @@ class SendQueueTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    private static int slowest(List<RawClient> readers) {
+        return readers.stream().mapToInt(RawClient::framesReceived).min().orElse(0);
     }
 }
