@@ -46,7 +46,10 @@ final class ChatPage {
     /** Joins under {@code name} and waits for the welcome. */
     ChatPage joinAs(String name) {
         tryToJoinAs(name);
-        return waitForLine("Welcome, " + name);
+        String welcome = "Welcome, " + name;
+        browser.waitUntil(tab, welcome, () -> "status “" + text("status") + "”, join error “" + text("join-error") + "”",
+                driver -> lines().contains(welcome));
+        return this;
     }
 
     /** Sends a message to everyone in the room. */
@@ -73,9 +76,29 @@ final class ChatPage {
         return this;
     }
 
+    /** Empties the message field, as a person would with Ctrl+A and Backspace. */
+    ChatPage eraseDraft() {
+        find(By.id("text")).sendKeys(Keys.chord(Keys.CONTROL, "a"), Keys.BACK_SPACE);
+        return this;
+    }
+
     /** Goes to a room, creating it if needed, and waits until the page shows it. */
     ChatPage goTo(String room) {
         find(By.id("new-room")).sendKeys(room, Keys.ENTER);
+        return waitForRoom(room);
+    }
+
+    /** Goes to a room by clicking it in the room list. */
+    ChatPage clickRoom(String room) {
+        // The list is redrawn whenever a room's count changes: find the button and click it in one go.
+        browser.waitUntil(tab, driver -> {
+            find(By.cssSelector("#rooms li[data-room='" + room + "'] button")).click();
+            return true;
+        });
+        return waitForRoom(room);
+    }
+
+    private ChatPage waitForRoom(String room) {
         browser.waitUntil(tab, driver -> find(By.id("room-title")).getText().equals("#" + room));
         return this;
     }

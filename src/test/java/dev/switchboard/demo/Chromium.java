@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Comparator;
-import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.logging.Level;
@@ -120,14 +119,6 @@ final class Chromium implements AutoCloseable {
     Object script(String tab, String script, Object... args) {
         in(tab);
         return driver.executeScript(script, args);
-    }
-
-    /** Takes a tab off the network, or puts it back: new connections fail, open ones stay. */
-    void offline(String tab, boolean offline) {
-        in(tab);
-        driver.executeCdpCommand("Network.enable", Map.of());
-        driver.executeCdpCommand("Network.emulateNetworkConditions", Map.of("offline", offline, "latency", 0,
-                "downloadThroughput", -1, "uploadThroughput", -1));
     }
 
     /** Saves a PNG of a tab as {@code target/screenshots/<name>.png}. */

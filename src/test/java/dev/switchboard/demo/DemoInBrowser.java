@@ -1,6 +1,9 @@
 package dev.switchboard.demo;
 
+import dev.switchboard.server.SwitchboardOptions;
+import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.TestServer;
+import java.net.URI;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -10,6 +13,7 @@ import org.junit.jupiter.api.BeforeAll;
 abstract class DemoInBrowser {
     static TestServer server;
     static Chromium browser;
+    private static boolean otherOptions;
 
     @BeforeAll
     static void start() {
@@ -27,8 +31,33 @@ abstract class DemoInBrowser {
         }
     }
 
+    /**
+     * Replaces the shared server by one with other options until the test ends. The two cannot
+     * run side by side: the WebSocket endpoint finds its Switchboard in a registry that holds one
+     * per class loader, so new connections would all reach the newer server.
+     */
+    static TestServer restartServer(SwitchboardOptions options) {
+        server.close();
+        server = TestServer.start(options, DemoApp::install);
+        otherOptions = true;
+        return server;
+    }
+
+    /**
+     * The demo's address through a proxy standing in for one tab's network; another origin than
+     * {@code server.httpUri()}, so the tab is another browser to the chat.
+     */
+    static URI through(CuttableProxy network) {
+        return URI.create("http://127.0.0.1:" + network.port() + "/");
+    }
+
     @AfterEach
     void closeTabs() {
         browser.closeTabs();
+        if (otherOptions) {
+            otherOptions = false;
+            server.close();
+            server = TestServer.start(DemoApp::install);
+        }
     }
 }

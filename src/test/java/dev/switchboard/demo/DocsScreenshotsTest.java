@@ -1,5 +1,6 @@
 package dev.switchboard.demo;
 
+import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,13 +26,14 @@ class DocsScreenshotsTest {
 
     @Test
     void refresh() throws InterruptedException, IOException {
-        try (Chromium browser = Chromium.start(); TestServer server = TestServer.start(DemoApp::install)) {
+        try (Chromium browser = Chromium.start(); TestServer server = TestServer.start(DemoApp::install);
+             CuttableProxy cleosNetwork = new CuttableProxy(server.port())) {
             String dashboard = browser.open(server.httpUri().resolve("dashboard.html"));
             String graph = browser.open(server.httpUri().resolve("graph.html"));
             ChatPage dan = ChatPage.open(browser, server.httpUri()).joinAs("Dan").goTo("random");
             ChatPage ann = ChatPage.open(browser, server.httpUri()).joinAs("Ann");
             ChatPage bob = ChatPage.open(browser, server.httpUri()).joinAs("Bob");
-            ChatPage cleo = ChatPage.open(browser, server.httpUri()).joinAs("Cleo");
+            ChatPage cleo = ChatPage.open(browser, DemoInBrowser.through(cleosNetwork)).joinAs("Cleo");
             ann.send("Morning all! Is the deploy still on for 11:00?");
             bob.send("Yes, the build is green. I'll start the rollout at 11 sharp.");
             cleo.send("I'll keep an eye on the dashboard while it goes out.");
@@ -40,8 +42,8 @@ class DocsScreenshotsTest {
                 dan.send("heartbeat " + second);
             }
             bob.whisper("Ann", "Can you review my PR before lunch?");
-            browser.offline(cleo.tab(), true);
-            browser.script(cleo.tab(), "socket.io._ws.close(4999, 'network gone')");
+            cleosNetwork.refuse(true); // Cleo's connection drops and stays down: "reconnecting…"
+            cleosNetwork.cut();
             Thread.sleep(6000);
             ann.send("Sure, comments in ten minutes.");
             bob.type("Thanks! One more th");
