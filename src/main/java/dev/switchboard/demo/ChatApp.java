@@ -52,8 +52,11 @@ public final class ChatApp {
 
     private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N} ._-]{0,23}");
     private static final Pattern ROOM = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N}_-]{0,23}");
-    /** Chat rooms among the adapter's rooms, which also hold socket ids and users. */
-    private static final String ROOM_PREFIX = "room:";
+    /**
+     * Chat rooms among the adapter's rooms, which also hold socket ids and users: "#general", as
+     * the page titles it, so that the dashboard lists the rooms by the names people know.
+     */
+    private static final String ROOM_PREFIX = "#";
     private static final String KEY = "key";
     private static final String CURRENT_ROOM = "room";
 
