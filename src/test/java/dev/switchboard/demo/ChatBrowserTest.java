@@ -16,7 +16,8 @@ import org.openqa.selenium.Keys;
 /**
  * The chat page in a real browser against the demo server: people chat and see each other come
  * and go, whisper to every tab of one person, lose their connection and get back what they
- * missed, and are told clearly when something is refused.
+ * missed (or are announced gone when they do not come back in time), and are told clearly when
+ * the server refuses them or cannot be reached.
  */
 class ChatBrowserTest extends DemoInBrowser {
     @Test
