@@ -1,8 +1,10 @@
 package dev.switchboard.demo;
 
+import dev.switchboard.server.BroadcastOperator;
 import dev.switchboard.server.Namespace;
 import dev.switchboard.server.Socket;
 import dev.switchboard.server.Switchboard;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 
@@ -19,9 +21,15 @@ import java.util.concurrent.CountDownLatch;
  * <li>{@code to-room(room, text)}: {@code room-message(room, text)} to the room's other sockets; acks</li>
  * <li>{@code to-user(user, text)}: {@code private(fromUser, text)} to every socket of that user; acks</li>
  * <li>{@code ask(text)}: asks this client {@code question(text)} with an ack, acks with its answer</li>
- * <li>{@code burst(count, threads)}: {@code burst(i)} for i = 0..count-1 to this socket, emitted
- *     concurrently from several threads (thread t sends t, t + threads, ...); acks with count
- *     afterwards, so the ack follows every burst event</li>
+ * <li>{@code burst(room, count, threads)}: {@code burst(i)} for i = 0..count-1 to every socket in the
+ *     room, broadcast concurrently from several threads (thread t sends t, t + threads, ...); acks
+ *     with count afterwards, so the caller gets the ack after every burst event</li>
+ * <li>{@code flood(room, count, size)}: {@code flood(i, text)} with a text of {@code size} characters,
+ *     for i = 0..count-1, to every socket in the room, in rounds of 64; before
+ *     each round it asks the caller {@code flood-sync()} with an ack and waits for the answer. So
+ *     the caller is never far behind, while a member that stops reading falls behind by the whole
+ *     flood and is cut off as a slow consumer. Acks with count</li>
+ * <li>when a socket disconnects: {@code gone(user, reason)} to the whole namespace</li>
  * </ul>
  *
  * <pre>{@code
@@ -35,6 +43,10 @@ public final class EchoApp {
     /** Bounds of {@code burst}, so that a client cannot make the server do much work. */
     static final int MAX_BURST = 2000;
     static final int MAX_BURST_THREADS = 8;
+    /** Bound of {@code flood}: count times size, in characters. */
+    static final long MAX_FLOOD_CHARS = 32L << 20;
+    static final int FLOOD_ROUND = 64;
+    private static final Duration FLOOD_SYNC_TIMEOUT = Duration.ofSeconds(30);
 
     private EchoApp() {
     }
@@ -75,13 +87,37 @@ public final class EchoApp {
             });
             socket.on("ask", event -> socket.emitWithAck("question", event.arg(0, String.class))
                     .thenAccept(answer -> event.ack(answer.raw(0))));
-            socket.on("burst", event -> burst(socket, event.arg(0, Integer.class), event.arg(1, Integer.class))
-                    .thenRun(() -> event.ack(event.arg(0, Integer.class))));
+            socket.on("burst", event -> burst(echo.to(event.arg(0, String.class)), event.arg(1, Integer.class),
+                    event.arg(2, Integer.class)).thenRun(() -> event.ack(event.arg(1, Integer.class))));
+            socket.on("flood", event -> flood(echo.to(event.arg(0, String.class)), socket, event.arg(1, Integer.class),
+                    event.arg(2, Integer.class)).thenRun(() -> event.ack(event.arg(1, Integer.class))));
+            socket.onDisconnect(reason -> echo.emit("gone", socket.userId(), reason.text()));
         });
     }
 
-    /** Emits concurrently from {@code threads} threads, released together; completes once all are queued. */
-    private static CompletableFuture<Void> burst(Socket socket, int count, int threads) {
+    private static CompletableFuture<Void> flood(BroadcastOperator room, Socket caller, int count, int size) {
+        if (count < 0 || size < 0 || (long) count * size > MAX_FLOOD_CHARS) {
+            throw new IllegalArgumentException("flood takes at most " + MAX_FLOOD_CHARS + " characters in all");
+        }
+        return floodFrom(0, room, caller, count, "f".repeat(size));
+    }
+
+    /** One round, then the next once the caller has answered: it has read everything before. */
+    private static CompletableFuture<Void> floodFrom(int first, BroadcastOperator room, Socket caller, int count,
+            String text) {
+        int end = Math.min(count, first + FLOOD_ROUND);
+        for (int i = first; i < end; i++) {
+            room.emit("flood", i, text);
+        }
+        if (end == count) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return caller.timeout(FLOOD_SYNC_TIMEOUT).emitWithAck("flood-sync")
+                .thenCompose(answer -> floodFrom(end, room, caller, count, text));
+    }
+
+    /** Broadcasts concurrently from {@code threads} threads, released together; completes once all are queued. */
+    private static CompletableFuture<Void> burst(BroadcastOperator room, int count, int threads) {
         if (count < 0 || count > MAX_BURST || threads < 1 || threads > MAX_BURST_THREADS) {
             throw new IllegalArgumentException("burst takes 0.." + MAX_BURST + " events from 1.."
                     + MAX_BURST_THREADS + " threads");
@@ -98,7 +134,7 @@ public final class EchoApp {
                     return;
                 }
                 for (int i = first; i < count; i += threads) {
-                    socket.emit("burst", i);
+                    room.emit("burst", i);
                 }
             }, task -> new Thread(task, "echo-burst").start());
         }

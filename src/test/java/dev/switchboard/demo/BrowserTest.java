@@ -14,8 +14,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Marks a test class that drives {@link Chromium}. Without Chromium its tests are skipped with a
- * message saying how to install it, except in CI ({@code CI=true}), where that is a failure. The
+ * Marks a test class or method that drives {@link Chromium}. Without Chromium its tests are skipped
+ * with a message saying how to install it, except in CI ({@code CI=true}), where that is a failure. The
  * tag lets a run leave them out: {@code mvn verify -DexcludedGroups=browser}.
  *
  * <pre>{@code
@@ -23,12 +23,12 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * class GraphPageTest { ... }
  * }</pre>
  */
-@Target(ElementType.TYPE)
+@Target({ElementType.TYPE, ElementType.METHOD})
 @Retention(RetentionPolicy.RUNTIME)
 @Inherited
 @Tag("browser")
 @ExtendWith(BrowserTest.ChromiumInstalled.class)
-@interface BrowserTest {
+public @interface BrowserTest {
 
     /** Enables the tests when Chromium and its driver are installed. */
     final class ChromiumInstalled implements ExecutionCondition {

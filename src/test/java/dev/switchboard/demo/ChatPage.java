@@ -17,7 +17,7 @@ import org.openqa.selenium.support.ui.Select;
  * bob.waitForLine("ann", "hello");
  * }</pre>
  */
-final class ChatPage {
+public final class ChatPage {
     private final Chromium browser;
     private final String tab;
 
@@ -27,7 +27,7 @@ final class ChatPage {
     }
 
     /** Opens the chat in a new tab; {@code base} is the folder the demo is served from. */
-    static ChatPage open(Chromium browser, URI base) {
+    public static ChatPage open(Chromium browser, URI base) {
         return new ChatPage(browser, browser.open(base.resolve("./")));
     }
 
@@ -44,7 +44,7 @@ final class ChatPage {
     }
 
     /** Joins under {@code name} and waits for the welcome. */
-    ChatPage joinAs(String name) {
+    public ChatPage joinAs(String name) {
         tryToJoinAs(name);
         String welcome = "Welcome, " + name;
         browser.waitUntil(tab, welcome, () -> "status “" + text("status") + "”, join error “" + text("join-error") + "”",
@@ -53,7 +53,7 @@ final class ChatPage {
     }
 
     /** Sends a message to everyone in the room. */
-    ChatPage send(String text) {
+    public ChatPage send(String text) {
         return sendTo("", text);
     }
 
@@ -109,7 +109,7 @@ final class ChatPage {
     }
 
     /** Waits until a line of the conversation contains every fragment. */
-    ChatPage waitForLine(String... fragments) {
+    public ChatPage waitForLine(String... fragments) {
         browser.waitUntil(tab, "a line with " + List.of(fragments), this::lines,
                 driver -> lines().stream().anyMatch(line -> containsAll(line, fragments)));
         return this;

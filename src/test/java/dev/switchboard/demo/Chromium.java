@@ -35,7 +35,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * }
  * }</pre>
  */
-final class Chromium implements AutoCloseable {
+public final class Chromium implements AutoCloseable {
     static final Path BINARY = Path.of("/usr/bin/chromium");
     static final Path DRIVER = Path.of("/usr/bin/chromedriver");
     static final Duration TIMEOUT = Duration.ofSeconds(15);
@@ -58,7 +58,7 @@ final class Chromium implements AutoCloseable {
     }
 
     /** A fresh headless browser with an empty profile. */
-    static Chromium start() {
+    public static Chromium start() {
         // Selenium warns that it has no DevTools bindings for this Chromium; the tests do not use them.
         Logger.getLogger("org.openqa.selenium.devtools").setLevel(Level.OFF);
         System.setProperty("webdriver.chrome.driver", DRIVER.toString());

@@ -2,17 +2,22 @@ package dev.switchboard.deployment;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.client.ClientOptions;
 import dev.switchboard.client.ClientSocket;
 import dev.switchboard.client.SwitchboardClient;
+import dev.switchboard.demo.BrowserTest;
+import dev.switchboard.demo.ChatPage;
+import dev.switchboard.demo.Chromium;
 import dev.switchboard.demo.EchoApp;
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.RawTcp;
+import dev.switchboard.transport.WebSocketLayerContract;
 import jakarta.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
@@ -21,12 +26,16 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -34,19 +43,20 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import dev.switchboard.transport.WebSocketLayerContract;
-import java.util.Set;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /**
  * The core client scenario against one deployment of the demo (its {@link EchoApp} namespace and
- * its page): events and acks both ways, rooms, private messages to a user, a concurrent burst to
- * one socket, the size limit, the origin check and the static files. Each deployment's test
- * extends this and says where the deployment is; the cases stay one list.
+ * its pages): events and acks both ways, rooms, private messages to a user, a concurrent broadcast
+ * to one socket, a client that stops reading, the size limit, the origin check, the static files
+ * and the chat page in a browser; and, inherited, the frame- and handshake-level cases of
+ * {@link WebSocketLayerContract}. Each deployment's test extends this and says where the
+ * deployment is; the cases stay one list. (One class rather than nested ones: Surefire files the
+ * tests of an inherited nested class under that class, for every deployment at once.)
  */
-abstract class DeploymentScenario {
+abstract class DeploymentScenario extends WebSocketLayerContract {
     private static final Duration WAIT = Duration.ofSeconds(10);
     /**
      * HTTP/1.1 as browsers speak it to a plain-http server: the JDK's default offers an h2c
@@ -93,53 +103,47 @@ abstract class DeploymentScenario {
     /** The deployment under test, running. */
     protected abstract Site site();
 
-    /** See {@link WebSocketLayerContract#hugeDeclaredLengthCodes()}; Tyrus and Tomcat wait for the bytes. */
+    /** The log file of the deployment's process; none for a server in this JVM. */
+    protected Optional<Path> log() {
+        return Optional.empty();
+    }
+
+    /** Where the log ends now. */
+    private long logLength() throws IOException {
+        return log().isPresent() ? Files.size(log().get()) : 0;
+    }
+
+    /** What the deployment logged since {@code mark} (nothing without a log). */
+    protected String loggedSince(long mark) throws IOException {
+        if (log().isEmpty()) {
+            return "";
+        }
+        byte[] all = Files.readAllBytes(log().get());
+        return new String(all, (int) mark, all.length - (int) mark, StandardCharsets.UTF_8);
+    }
+
+    /** Fails if the deployment logged a warning, an error or an exception since {@code mark}. */
+    private void assertNothingLoggedSince(long mark) throws IOException {
+        String logged = loggedSince(mark);
+        for (String alarm : List.of("Exception", "SEVERE", "WARN", "ERROR")) {
+            assertFalse(logged.contains(alarm), logged);
+        }
+    }
+
+    @Override
+    protected int port() {
+        return site().port();
+    }
+
+    @Override
+    protected String path() {
+        return site().endpointPath();
+    }
+
+    /** Tyrus and Tomcat wait for the bytes; Jetty answers 1009. */
+    @Override
     protected Set<Integer> hugeDeclaredLengthCodes() {
         return Set.of(1009, RawTcp.STILL_OPEN);
-    }
-
-    /** See {@link WebSocketLayerContract#emptyFragmentFloodCodes()}. */
-    protected Set<Integer> emptyFragmentFloodCodes() {
-        return Set.of(1009);
-    }
-
-    /** See {@link WebSocketLayerContract#unmaskedFrameCodes()}. */
-    protected Set<Integer> unmaskedFrameCodes() {
-        return Set.of(1002);
-    }
-
-    /** The frame- and handshake-level cases, on this deployment. */
-    @Nested
-    class WebSocketLayer extends WebSocketLayerContract {
-        @Override
-        protected int port() {
-            return site().port();
-        }
-
-        @Override
-        protected String path() {
-            return site().endpointPath();
-        }
-
-        @Override
-        protected Set<Integer> hugeDeclaredLengthCodes() {
-            return DeploymentScenario.this.hugeDeclaredLengthCodes();
-        }
-
-        @Override
-        protected Set<Integer> emptyFragmentFloodCodes() {
-            return DeploymentScenario.this.emptyFragmentFloodCodes();
-        }
-
-        @Override
-        protected Set<Integer> unmaskedFrameCodes() {
-            return DeploymentScenario.this.unmaskedFrameCodes();
-        }
-
-        @Override
-        protected String deployment() {
-            return DeploymentScenario.this.getClass().getSimpleName();
-        }
     }
 
     @AfterEach
@@ -212,6 +216,18 @@ abstract class DeploymentScenario {
         return HTTP.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** The chat page's own script finds the endpoint beside the page, under the context path. */
+    @Test
+    @BrowserTest
+    void twoBrowserTabsChatThroughTheDeployedPage() {
+        try (Chromium browser = Chromium.start()) {
+            ChatPage ann = ChatPage.open(browser, site().http("/")).joinAs("ann");
+            ChatPage bob = ChatPage.open(browser, site().http("/")).joinAs("bob");
+            bob.send("hello from bob");
+            ann.waitForLine("bob", "hello from bob");
+        }
+    }
+
     @Test
     void eventsAndAcksBothWays() throws Exception {
         ClientSocket socket = connect(null);
@@ -267,22 +283,63 @@ abstract class DeploymentScenario {
     }
 
     @Test
-    void concurrentBurstToOneSocketArrivesWholeAndInOrderPerThread() throws Exception {
+    void concurrentBroadcastToOneSocketArrivesWholeAndInOrderPerThread() throws Exception {
         int count = 2000;
         int threads = 8;
         ClientSocket socket = connect(null);
         List<Integer> received = new CopyOnWriteArrayList<>();
         socket.on("burst", event -> received.add(event.arg(0, Integer.class)));
+        ack(socket.emitWithAck("join", "burst"));
+        long logMark = logLength();
 
         // The ack is sent after every burst event was queued, and frames keep their order.
-        assertEquals(count, ack(socket.timeout(Duration.ofSeconds(30)).emitWithAck("burst", count, threads))
+        assertEquals(count, ack(socket.timeout(Duration.ofSeconds(30)).emitWithAck("burst", "burst", count, threads))
                 .get(0, Integer.class));
+        // Concurrent sends on one session make containers throw (Tomcat: TEXT_PARTIAL_WRITING).
+        assertNothingLoggedSince(logMark);
         assertEquals(count, received.size());
         assertEquals(count, new HashSet<>(received).size());
         for (int thread = 0; thread < threads; thread++) {
             int t = thread;
             List<Integer> sent = received.stream().filter(i -> i % threads == t).toList();
             assertEquals(sent.stream().sorted().toList(), sent, "thread " + t);
+        }
+    }
+
+    @Test
+    void aClientThatStopsReadingIsCutOffWhileAnotherKeepsReceiving() throws Exception {
+        // 16 MiB: the 4 MiB send queue plus what the kernel buffers (the server's send buffer grows
+        // to 4 MiB on Linux; the stalled receiver's stays at its initial 128 KiB), twice over.
+        int count = 1024;
+        int size = 16 * 1024;
+        ClientSocket reader = connect("reader");
+        List<Integer> flood = new CopyOnWriteArrayList<>();
+        reader.on("flood", event -> flood.add(event.arg(0, Integer.class)));
+        reader.on("flood-sync", event -> event.ack());
+        BlockingQueue<List<String>> gone = inbox(reader, "gone");
+        BlockingQueue<List<String>> roomMessages = inbox(reader, "room-message");
+        ack(reader.emitWithAck("join", "flood"));
+
+        try (RawTcp stalled = RawTcp.upgrade(site().port(), site().endpointPath())) {
+            // It sends, but never reads a byte of what the server answers.
+            for (String packet : List.of("{'type':'connect','nsp':'/echo','auth':{'user':'stalled'}}",
+                    "{'type':'event','nsp':'/echo','event':'join','args':['flood']}",
+                    "{'type':'event','nsp':'/echo','event':'to-room','args':['flood','joined']}")) {
+                stalled.write(RawTcp.frame(0x81, packet.replace('\'', '"').getBytes(StandardCharsets.UTF_8)));
+            }
+            assertEquals(List.of("flood", "joined"), next(roomMessages));
+            long logMark = logLength();
+
+            assertEquals(count, ack(reader.timeout(Duration.ofSeconds(60)).emitWithAck("flood", "flood", count, size))
+                    .get(0, Integer.class));
+            assertEquals(List.of("stalled", "slow consumer"), next(gone));
+            assertEquals(IntStream.range(0, count).boxed().toList(), flood);
+            // The container lets the connection go too: read now, it ends instead of staying open.
+            int code = stalled.readCloseCode(Duration.ofSeconds(60));
+            System.out.println("figure: " + deployment() + ": stalled reader, read after its eviction -> "
+                    + (code == -1 ? "closed without a close frame" : "close " + code));
+            assertNotEquals(RawTcp.STILL_OPEN, code);
+            assertNothingLoggedSince(logMark);
         }
     }
 

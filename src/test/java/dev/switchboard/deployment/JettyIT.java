@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -39,5 +40,10 @@ class JettyIT extends DeploymentScenario {
     @Override
     protected Site site() {
         return site;
+    }
+
+    @Override
+    protected Optional<Path> log() {
+        return Optional.of(jetty.log());
     }
 }

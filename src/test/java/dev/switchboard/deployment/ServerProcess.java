@@ -77,6 +77,11 @@ final class ServerProcess implements AutoCloseable {
         throw new IOException(ready + " not ready within " + STARTUP + ":\n" + logTail());
     }
 
+    /** The file the process's output goes to. */
+    Path log() {
+        return log;
+    }
+
     /** The last lines of the process's output, for failure messages. */
     String logTail() {
         try {

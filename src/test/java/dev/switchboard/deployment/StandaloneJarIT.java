@@ -4,6 +4,7 @@ import dev.switchboard.testing.RawTcp;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,6 +32,11 @@ class StandaloneJarIT extends DeploymentScenario {
     @Override
     protected Site site() {
         return site;
+    }
+
+    @Override
+    protected Optional<Path> log() {
+        return Optional.of(server.log());
     }
 
     /** Tyrus accepts unmasked client frames (RFC 6455 says 1002); recorded in docs/RELIABILITY.md. */

@@ -1,5 +1,6 @@
 package dev.switchboard.deployment;
 
+import dev.switchboard.demo.DemoApp;
 import dev.switchboard.demo.EchoApp;
 import dev.switchboard.testing.RawTcp;
 import dev.switchboard.testing.TestServer;
@@ -7,13 +8,16 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
-/** The deployment scenario on the standalone Grizzly/Tyrus server, in this JVM. */
+/** The deployment scenario on the standalone Grizzly/Tyrus server with the demo, in this JVM. */
 class StandaloneScenarioTest extends DeploymentScenario {
     private static TestServer server;
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(EchoApp::install);
+        server = TestServer.start(switchboard -> {
+            DemoApp.install(switchboard);
+            EchoApp.install(switchboard);
+        });
     }
 
     @AfterAll

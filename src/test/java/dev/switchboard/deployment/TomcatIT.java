@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -58,6 +59,11 @@ class TomcatIT extends DeploymentScenario {
     @Override
     protected Site site() {
         return site;
+    }
+
+    @Override
+    protected Optional<Path> log() {
+        return Optional.of(tomcat.log());
     }
 
     /** Tomcat drops empty fragments before they reach the endpoint: they cost nothing and close nothing. */
