@@ -11,9 +11,10 @@ import org.junit.jupiter.api.BeforeAll;
 /**
  * The deployment scenario on the built WAR in a Jetty 12 distribution (ee11): a jetty.base of its
  * own under target/it with the http, ee11-deploy and ee11-websocket-jakarta modules, the WAR
- * dropped into its webapps as {@code myapp.war}, started with {@code java -jar start.jar}.
+ * dropped into its webapps as {@code myapp.war} beside {@link OwnWar}, started with
+ * {@code java -jar start.jar}.
  */
-class JettyIT extends DeploymentScenario {
+class JettyIT extends WarScenario {
     private static ServerProcess jetty;
     private static Site site;
 
@@ -26,6 +27,7 @@ class JettyIT extends DeploymentScenario {
                 "--add-modules=http,ee11-deploy,ee11-websocket-jakarta,graceful"), base, base.resolve("add-modules.log"));
         Files.createDirectories(base.resolve("webapps"));
         Files.copy(ServerProcess.buildPath("switchboard.war"), base.resolve("webapps/myapp.war"));
+        OwnWar.writeInto(base.resolve("webapps"));
         site = new Site(ServerProcess.freePort(), "/myapp");
         jetty = ServerProcess.start(List.of(ServerProcess.java(), "-jar", startJar, "jetty.home=" + home,
                         "jetty.base=" + base, "jetty.http.host=127.0.0.1", "jetty.http.port=" + site.port()),

@@ -12,10 +12,10 @@ import org.junit.jupiter.api.BeforeAll;
 
 /**
  * The deployment scenario on the built WAR in a Tomcat 11 distribution: a CATALINA_BASE of its
- * own under target/it, the WAR dropped into its webapps as {@code myapp.war}, started with
- * {@code catalina.sh run}.
+ * own under target/it, the WAR dropped into its webapps as {@code myapp.war} beside {@link OwnWar},
+ * started with {@code catalina.sh run}.
  */
-class TomcatIT extends DeploymentScenario {
+class TomcatIT extends WarScenario {
     /** One connector on loopback; no shutdown port (the process is stopped with a signal). */
     private static final String SERVER_XML = """
             <?xml version="1.0" encoding="UTF-8"?>
@@ -45,6 +45,7 @@ class TomcatIT extends DeploymentScenario {
         site = new Site(ServerProcess.freePort(), "/myapp");
         Files.writeString(base.resolve("conf/server.xml"), SERVER_XML.formatted(site.port()));
         Files.copy(ServerProcess.buildPath("switchboard.war"), base.resolve("webapps/myapp.war"));
+        OwnWar.writeInto(base.resolve("webapps"));
         tomcat = ServerProcess.start(List.of("sh", home.resolve("bin/catalina.sh").toString(), "run"), base,
                 Map.of("CATALINA_HOME", home.toString(), "CATALINA_BASE", base.toString(),
                         "JAVA_HOME", System.getProperty("java.home")),
