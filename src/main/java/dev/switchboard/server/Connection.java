@@ -197,7 +197,9 @@ public final class Connection {
             sendConnectError(name, "too many namespaces on one connection", null);
             return;
         }
-        DetachedSession session = switchboard.options().sessionStore().take(packet.stringField("pid"));
+        String pid = packet.stringField("pid");
+        namespace.releaseStale(pid, this);
+        DetachedSession session = switchboard.options().sessionStore().take(pid);
         if (session != null && session.namespace() != namespace) {
             switchboard.options().sessionStore().put(session);
             session = null;

@@ -42,6 +42,11 @@ public final class Namespace {
     private final Adapter adapter;
     /** The sockets connected to this node; rooms live in the adapter. */
     private final Map<String, Socket> sockets = new ConcurrentHashMap<>();
+    /**
+     * The same sockets by private id, so that a client back over a new connection before the
+     * heartbeat has noticed its old one die (a phone that switched networks) takes its session over.
+     */
+    private final Map<String, Socket> byPid = new ConcurrentHashMap<>();
     /** Sessions whose client dropped, by socket id; they keep their rooms and log what they miss. */
     private final Map<String, DetachedSession> detached = new ConcurrentHashMap<>();
     private final List<Middleware> middlewares = new CopyOnWriteArrayList<>();
@@ -263,6 +268,7 @@ public final class Namespace {
             }
         } else {
             sockets.put(socket.id(), socket);
+            byPid.put(socket.pid(), socket);
             adapter.addAll(socket.id(), socket.userId() == null ? Set.of(socket.id())
                     : Set.of(socket.id(), userRoom(socket.userId())));
             socket.markConnected(false);
@@ -291,6 +297,7 @@ public final class Namespace {
                 detached.remove(socket.id(), session);
                 moveUserRoom(socket.id(), session.userId(), socket.userId());
                 sockets.put(socket.id(), socket);
+                byPid.put(socket.pid(), socket);
                 socket.markConnected(true);
                 sendConnect(socket, true);
                 for (Frame frame : missed) {
@@ -366,6 +373,19 @@ public final class Namespace {
             adapter.delAll(socket.id());
         }
         sockets.remove(socket.id(), socket);
+        byPid.remove(socket.pid(), socket);
+    }
+
+    /**
+     * A client presents the private id of a socket still connected here over another connection:
+     * that connection is dead, though the heartbeat has not said so yet. Ending it now puts the
+     * session where the returning client recovers it.
+     */
+    void releaseStale(String pid, Connection claimant) {
+        Socket stale = pid == null ? null : byPid.get(pid);
+        if (stale != null && stale.connection() != claimant) {
+            stale.connection().terminate(DisconnectReason.TRANSPORT_CLOSE);
+        }
     }
 
     void broadcast(Frame frame, dev.switchboard.adapter.BroadcastOptions options) {

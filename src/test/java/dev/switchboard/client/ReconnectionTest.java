@@ -261,9 +261,7 @@ class ReconnectionTest {
                 .pingInterval(Duration.ofMillis(200)).pingTimeout(Duration.ofMillis(300)).build();
         try (TestServer server = TestServer.start(options, sb -> { });
              CuttableProxy network = new CuttableProxy(server.port());
-             // Reconnects after the server too has given the link up, so that its session waits.
-             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(), ClientOptions.builder()
-                     .reconnectionDelay(Duration.ofMillis(400)).randomizationFactor(0).build())) {
+             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(), fastReconnect())) {
             BlockingQueue<String> lifecycle = new LinkedBlockingQueue<>();
             BlockingQueue<Integer> received = new LinkedBlockingQueue<>();
             ClientSocket socket = client.socket();
@@ -285,6 +283,40 @@ class ReconnectionTest {
             }
             server.switchboard().to(id).emit("seq", 5);
             assertEquals(5, received.poll(10, TimeUnit.SECONDS), "each missed event once, then new ones");
+        }
+    }
+
+    @Test
+    void aClientBackOverANewNetworkBeforeTheServerNoticedTakesItsSessionOver() throws Exception {
+        BlockingQueue<String> serverSide = new LinkedBlockingQueue<>();
+        // The default heartbeat: the server would not notice the old connection die for 45 s.
+        try (TestServer server = TestServer.start(sb -> sb.onConnection(socket -> {
+            serverSide.add(socket.recovered() ? "recovered" : "connected");
+            socket.onDisconnect(reason -> serverSide.add("disconnect:" + reason.text()));
+        }));
+             CuttableProxy network = new CuttableProxy(server.port());
+             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(), fastReconnect())) {
+            BlockingQueue<Integer> received = new LinkedBlockingQueue<>();
+            ClientSocket socket = client.socket();
+            socket.on("seq", event -> received.add(event.arg(0, int.class)));
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            assertEquals("connected", serverSide.poll(10, TimeUnit.SECONDS));
+            String id = socket.id();
+            server.switchboard().to(id).emit("seq", 0);
+            assertEquals(0, received.poll(10, TimeUnit.SECONDS));
+
+            network.dropClientSide();
+            for (int i = 1; i <= 3; i++) {
+                server.switchboard().to(id).emit("seq", i);
+            }
+            assertEquals("disconnect:transport close", serverSide.poll(10, TimeUnit.SECONDS));
+            assertEquals("recovered", serverSide.poll(10, TimeUnit.SECONDS));
+            for (int i = 1; i <= 3; i++) {
+                assertEquals(i, received.poll(10, TimeUnit.SECONDS));
+            }
+            assertTrue(socket.recovered());
+            assertEquals(id, socket.id());
+            assertEquals(1, server.switchboard().connectionCount(), "the dead connection was let go");
         }
     }
 

@@ -19,6 +19,8 @@ public final class CuttableProxy implements AutoCloseable {
     private final int targetPort;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Set<Socket> silenced = ConcurrentHashMap.newKeySet();
+    /** The client-facing ends of the connections. */
+    private final Set<Socket> clientEnds = ConcurrentHashMap.newKeySet();
     private volatile boolean refusing;
 
     public CuttableProxy(int targetPort) throws IOException {
@@ -53,6 +55,23 @@ public final class CuttableProxy implements AutoCloseable {
         silenced.addAll(open);
     }
 
+    /**
+     * The client loses its connections at once (reset) while the server's ends go dark: a phone
+     * that switched networks comes back before the server could notice that it left.
+     */
+    public void dropClientSide() {
+        for (Socket socket : open) {
+            if (!clientEnds.contains(socket)) {
+                silenced.add(socket);
+            }
+        }
+        for (Socket socket : open) {
+            if (clientEnds.contains(socket)) {
+                reset(socket);
+            }
+        }
+    }
+
     /** While refusing, new connections are reset at once: the server looks unreachable. */
     public void refuse(boolean value) {
         refusing = value;
@@ -68,6 +87,7 @@ public final class CuttableProxy implements AutoCloseable {
                 }
                 Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPort);
                 open.add(client);
+                clientEnds.add(client);
                 open.add(server);
                 pump(client, server);
                 pump(server, client);
@@ -82,7 +102,11 @@ public final class CuttableProxy implements AutoCloseable {
     private void pump(Socket from, Socket to) {
         Thread thread = new Thread(() -> {
             byte[] buffer = new byte[16 * 1024];
-            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+            // Streams are not closed here: closing one would close its socket, and a dark link
+            // must not pass on even the end of the connection.
+            try {
+                InputStream in = from.getInputStream();
+                OutputStream out = to.getOutputStream();
                 for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
                     if (!silenced.contains(from)) {
                         out.write(buffer, 0, n);
@@ -91,8 +115,11 @@ public final class CuttableProxy implements AutoCloseable {
             } catch (IOException ignored) {
                 // one side went away: the other is reset below
             } finally {
+                boolean dark = silenced.contains(from) || silenced.contains(to);
                 reset(from);
-                reset(to);
+                if (!dark) {
+                    reset(to);
+                }
             }
         }, "proxy-pump");
         thread.setDaemon(true);
@@ -102,6 +129,7 @@ public final class CuttableProxy implements AutoCloseable {
     private void reset(Socket socket) {
         open.remove(socket);
         silenced.remove(socket);
+        clientEnds.remove(socket);
         try {
             socket.setSoLinger(true, 0);
             socket.close();
