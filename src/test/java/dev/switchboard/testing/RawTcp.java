@@ -147,6 +147,12 @@ public final class RawTcp implements AutoCloseable {
         return -1;
     }
 
+    /** Drops the connection with a TCP reset, as a client that crashed. */
+    public void abort() throws IOException {
+        socket.setSoLinger(true, 0);
+        socket.close();
+    }
+
     @Override
     public void close() throws IOException {
         socket.close();
