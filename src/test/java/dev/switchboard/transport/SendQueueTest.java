@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.server.Connection;
 import dev.switchboard.server.DisconnectReason;
 import dev.switchboard.server.Socket;
 import dev.switchboard.testing.RawClient;
@@ -18,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
@@ -65,12 +67,13 @@ class SendQueueTest {
     @Test
     void clientThatNeverReadsIsCutOffWhileOthersKeepReceiving() throws Exception {
         int frames = 2000;
+        long queueBound = 256 * 1024;
         BlockingQueue<DisconnectReason> reasons = new LinkedBlockingQueue<>();
         Consumer<Socket> joinFeed = socket -> {
             socket.join("feed");
             socket.onDisconnect(reasons::add);
         };
-        try (TestServer server = TestServer.start(TestServer.options().sendQueueBytes(256 * 1024).build(),
+        try (TestServer server = TestServer.start(TestServer.options().sendQueueBytes(queueBound).build(),
                 sb -> sb.onConnection(joinFeed))) {
             List<RawClient> readers = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
@@ -90,7 +93,17 @@ class SendQueueTest {
                     server.switchboard().to("feed").emit("chunk", i, payload);
                 }
             });
+            AtomicLong largestQueue = new AtomicLong();
+            Thread sampler = new Thread(() -> {
+                while (broadcaster.isAlive()) {
+                    for (Connection connection : server.switchboard().connections()) {
+                        largestQueue.accumulateAndGet(connection.queuedBytes(), Math::max);
+                    }
+                    Thread.onSpinWait();
+                }
+            });
             broadcaster.start();
+            sampler.start();
 
             for (RawClient reader : readers) {
                 for (int i = 0; i < frames; i++) {
@@ -99,7 +112,11 @@ class SendQueueTest {
                 }
             }
             broadcaster.join(30_000);
+            sampler.join(30_000);
             assertEquals(DisconnectReason.SLOW_CONSUMER, reasons.poll(10, TimeUnit.SECONDS));
+            System.out.println("figure: slow consumer: largest send queue seen " + largestQueue.get() / 1024
+                    + " KiB (bound " + queueBound / 1024 + " KiB) while 2 readers got all " + frames + " frames of 16 KiB");
+            assertTrue(largestQueue.get() <= queueBound, "queued " + largestQueue.get() + " bytes");
             assertEquals(2, server.switchboard().sockets().sockets().size());
             for (RawClient reader : readers) {
                 reader.close();
