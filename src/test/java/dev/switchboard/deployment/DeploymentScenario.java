@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.switchboard.client.ClientOptions;
 import dev.switchboard.client.ClientSocket;
 import dev.switchboard.client.SwitchboardClient;
+import dev.switchboard.demo.DashboardFeed;
 import dev.switchboard.demo.EchoApp;
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.server.SwitchboardOptions;
@@ -27,15 +28,16 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import dev.switchboard.transport.WebSocketLayerContract;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -47,6 +49,14 @@ import org.junit.jupiter.api.Test;
  * extends this and says where the deployment is; the cases stay one list.
  */
 abstract class DeploymentScenario {
+    /**
+     * The heartbeat and the per-address connection cap every deployment under test runs with:
+     * short, so that a connection a container holds open ends within the tests' waits; low, so
+     * that the cap can be reached ({@link #testFlags()}, {@code DemoApp.options()}).
+     */
+    static final Duration PING_INTERVAL = Duration.ofSeconds(1);
+    static final Duration PING_TIMEOUT = Duration.ofSeconds(2);
+    static final int MAX_CONNECTIONS_PER_ADDRESS = 20;
     private static final Duration WAIT = Duration.ofSeconds(10);
     /**
      * HTTP/1.1 as browsers speak it to a plain-http server: the JDK's default offers an h2c
@@ -73,6 +83,8 @@ abstract class DeploymentScenario {
     private static final Pattern LINK = Pattern.compile("(?:src|href)=\"(?![a-z]+:)([^\"#?]+)");
 
     private final List<SwitchboardClient> clients = new CopyOnWriteArrayList<>();
+    /** The connection counts of the server's dashboard, once {@link #awaitConnections} subscribed. */
+    private BlockingQueue<Integer> dashboard;
 
     /**
      * Stops a deployment's process as an operator would (SIGTERM) and checks that the server
@@ -90,22 +102,34 @@ abstract class DeploymentScenario {
         }
     }
 
+    /** The JVM flags that give a deployment's process the test heartbeat and cap (read by {@code DemoApp.options()}). */
+    static List<String> testFlags() {
+        return List.of("-Dswitchboard.pingInterval=" + PING_INTERVAL.toMillis(),
+                "-Dswitchboard.pingTimeout=" + PING_TIMEOUT.toMillis(),
+                "-Dswitchboard.maxConnectionsPerAddress=" + MAX_CONNECTIONS_PER_ADDRESS);
+    }
+
     /** The deployment under test, running. */
     protected abstract Site site();
 
-    /** See {@link WebSocketLayerContract#hugeDeclaredLengthCodes()}; Tyrus and Tomcat wait for the bytes. */
-    protected Set<Integer> hugeDeclaredLengthCodes() {
-        return Set.of(1009, RawTcp.STILL_OPEN);
+    /** The CPU time the server's process has used so far, where it runs in a process of its own. */
+    protected Optional<Duration> serverCpuTime() {
+        return Optional.empty();
     }
 
-    /** See {@link WebSocketLayerContract#emptyFragmentFloodCodes()}. */
-    protected Set<Integer> emptyFragmentFloodCodes() {
-        return Set.of(1009);
+    /** See {@link WebSocketLayerContract#hugeDeclaredLengthAnswer()}. */
+    protected String hugeDeclaredLengthAnswer() {
+        return "close 1009";
     }
 
-    /** See {@link WebSocketLayerContract#unmaskedFrameCodes()}. */
-    protected Set<Integer> unmaskedFrameCodes() {
-        return Set.of(1002);
+    /** See {@link WebSocketLayerContract#unmaskedFrameAnswer()}. */
+    protected String unmaskedFrameAnswer() {
+        return "close 1002";
+    }
+
+    /** See {@link WebSocketLayerContract#oversizedHandshakeStatus()}. */
+    protected String oversizedHandshakeStatus() {
+        return "400";
     }
 
     /** The frame- and handshake-level cases, on this deployment. */
@@ -122,18 +146,18 @@ abstract class DeploymentScenario {
         }
 
         @Override
-        protected Set<Integer> hugeDeclaredLengthCodes() {
-            return DeploymentScenario.this.hugeDeclaredLengthCodes();
+        protected String hugeDeclaredLengthAnswer() {
+            return DeploymentScenario.this.hugeDeclaredLengthAnswer();
         }
 
         @Override
-        protected Set<Integer> emptyFragmentFloodCodes() {
-            return DeploymentScenario.this.emptyFragmentFloodCodes();
+        protected String unmaskedFrameAnswer() {
+            return DeploymentScenario.this.unmaskedFrameAnswer();
         }
 
         @Override
-        protected Set<Integer> unmaskedFrameCodes() {
-            return DeploymentScenario.this.unmaskedFrameCodes();
+        protected String oversizedHandshakeStatus() {
+            return DeploymentScenario.this.oversizedHandshakeStatus();
         }
 
         @Override
@@ -355,6 +379,89 @@ abstract class DeploymentScenario {
     private String upgradeHead(String extraHeaders) throws IOException {
         try (RawTcp tcp = RawTcp.open(site().port())) {
             return tcp.requestUpgrade(site().port(), site().endpointPath(), extraHeaders);
+        }
+    }
+
+    // ---- a peer that never answers our close; the connection cap (docs/RELIABILITY.md, cases 10 and 11) ----
+
+    /**
+     * Waits until the server's dashboard reports a count of open connections that {@code wanted}
+     * accepts; the dashboard client counts itself. Its figures come once a second.
+     */
+    private int awaitConnections(IntPredicate wanted) throws Exception {
+        if (dashboard == null) {
+            dashboard = new LinkedBlockingQueue<>();
+            SwitchboardClient client = SwitchboardClient.connect(site().webSocket(),
+                    ClientOptions.builder().reconnection(false).build());
+            clients.add(client);
+            BlockingQueue<Integer> counts = dashboard;
+            client.socket(DashboardFeed.NAMESPACE).on("stats", event -> counts.add(RawClient.parse(event.args().raw(0).text())
+                    .getInt("connections")));
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        Integer count = null;
+        while (System.nanoTime() < deadline && (count == null || !wanted.test(count))) {
+            count = dashboard.poll(1, TimeUnit.SECONDS);
+        }
+        assertTrue(count != null && wanted.test(count), "the dashboard reported " + count + " connections");
+        return count;
+    }
+
+    private RawTcp upgraded() throws IOException {
+        return RawTcp.upgrade(site().port(), site().endpointPath());
+    }
+
+    @Test
+    void peerThatNeverAnswersOurCloseIsDroppedAndFreed() throws Exception {
+        awaitConnections(n -> n == 1);
+        try (RawTcp peer = upgraded()) {
+            awaitConnections(n -> n == 2);
+            Optional<Duration> cpuBefore = serverCpuTime();
+            long start = System.nanoTime();
+            // Ten bad frames: the server closes with 1008 and waits for a close frame that never comes;
+            // the peer reads nothing meanwhile.
+            for (int i = 0; i < 10; i++) {
+                peer.write(RawTcp.frame(0x81, ("not json " + i).getBytes(StandardCharsets.UTF_8)));
+            }
+            awaitConnections(n -> n == 1);
+            long freed = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(1008, peer.readCloseCode(Duration.ofSeconds(30)), "the close frame, then the server dropped the connection");
+            long dropped = (System.nanoTime() - start) / 1_000_000;
+            String cpu = cpuBefore.flatMap(before -> serverCpuTime().map(after -> after.minus(before).toMillis() + " ms"))
+                    .orElse("(in this JVM)");
+            System.out.println("figure: " + getClass().getSimpleName() + ": a peer that never answers our close: session freed"
+                    + " within " + freed + " ms, TCP connection dropped within " + dropped + " ms, server CPU meanwhile " + cpu);
+        }
+    }
+
+    @Test
+    void connectionsPastThePerAddressCapAreRefusedWith1013() throws Exception {
+        awaitConnections(n -> n == 1);
+        List<RawTcp> admitted = new ArrayList<>();
+        try {
+            // The dashboard's connection and these fill the cap: every test connection comes from 127.0.0.1.
+            for (int i = 1; i < MAX_CONNECTIONS_PER_ADDRESS; i++) {
+                RawTcp tcp = upgraded();
+                admitted.add(tcp);
+                assertTrue(tcp.nextFrame(WAIT).text().startsWith("{\"type\":\"hello\""), "connection " + i + " admitted");
+            }
+            try (RawTcp refused = upgraded()) {
+                assertEquals("close 1013", refused.answer(WAIT));
+            }
+            for (RawTcp tcp : admitted) {
+                tcp.write(RawTcp.frame(0x81, "{\"type\":\"connect\"}".getBytes(StandardCharsets.UTF_8)));
+                assertEquals("connect", tcp.answer(WAIT), "an open connection carries on");
+            }
+            admitted.remove(0).close();
+            awaitConnections(n -> n < MAX_CONNECTIONS_PER_ADDRESS);
+            try (RawTcp again = upgraded()) {
+                again.write(RawTcp.frame(0x81, "{\"type\":\"connect\"}".getBytes(StandardCharsets.UTF_8)));
+                assertEquals("connect", again.answer(WAIT), "a freed place is taken again");
+            }
+        } finally {
+            for (RawTcp tcp : admitted) {
+                tcp.close();
+            }
         }
     }
 }

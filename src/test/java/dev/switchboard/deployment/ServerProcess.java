@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -75,6 +76,11 @@ final class ServerProcess implements AutoCloseable {
             TimeUnit.MILLISECONDS.sleep(200);
         }
         throw new IOException(ready + " not ready within " + STARTUP + ":\n" + logTail());
+    }
+
+    /** The CPU time the process has used so far, where the system reports it. */
+    Optional<Duration> cpuTime() {
+        return process.info().totalCpuDuration();
     }
 
     /** The last lines of the process's output, for failure messages. */
