@@ -117,20 +117,8 @@ abstract class DeploymentScenario {
         return Optional.empty();
     }
 
-    /** See {@link WebSocketLayerContract#hugeDeclaredLengthAnswer()}. */
-    protected String hugeDeclaredLengthAnswer() {
-        return "close 1009";
-    }
-
-    /** See {@link WebSocketLayerContract#unmaskedFrameAnswer()}. */
-    protected String unmaskedFrameAnswer() {
-        return "close 1002";
-    }
-
-    /** See {@link WebSocketLayerContract#oversizedHandshakeStatus()}. */
-    protected String oversizedHandshakeStatus() {
-        return "400";
-    }
+    /** What this deployment's container answers where containers differ. */
+    protected abstract WebSocketLayerContract.Answers webSocketLayerAnswers();
 
     /** The frame- and handshake-level cases, on this deployment. */
     @Nested
@@ -146,18 +134,8 @@ abstract class DeploymentScenario {
         }
 
         @Override
-        protected String hugeDeclaredLengthAnswer() {
-            return DeploymentScenario.this.hugeDeclaredLengthAnswer();
-        }
-
-        @Override
-        protected String unmaskedFrameAnswer() {
-            return DeploymentScenario.this.unmaskedFrameAnswer();
-        }
-
-        @Override
-        protected String oversizedHandshakeStatus() {
-            return DeploymentScenario.this.oversizedHandshakeStatus();
+        protected Answers answers() {
+            return webSocketLayerAnswers();
         }
 
         @Override

@@ -66,9 +66,9 @@ class TomcatIT extends DeploymentScenario {
         return tomcat.cpuTime();
     }
 
-    /** Tomcat streams the frame to us in 8 KiB parts: it waits for the bytes until the heartbeat ends it. */
+    /** Tomcat streams a frame to us in 8 KiB parts: it waits for the declared bytes until the heartbeat ends the connection. */
     @Override
-    protected String hugeDeclaredLengthAnswer() {
-        return WebSocketLayerContract.CLOSED_BY_HEARTBEAT;
+    protected WebSocketLayerContract.Answers webSocketLayerAnswers() {
+        return new WebSocketLayerContract.Answers(WebSocketLayerContract.CLOSED_BY_HEARTBEAT, "close 1002", "400");
     }
 }

@@ -33,25 +33,22 @@ public abstract class WebSocketLayerContract {
     protected abstract String path();
 
     /**
-     * The answer to a frame that declares 2^62 bytes and sends none: 1009 at once, or, from a
-     * container that waits for the bytes without allocating them, {@link #CLOSED_BY_HEARTBEAT}.
+     * What a container answers where containers differ, each as {@link RawTcp#answer} reports it.
+     *
+     * @param hugeDeclaredLength a frame that declares 2^62 bytes and sends none: 1009 at once, or,
+     *                           from a container that waits for the bytes without allocating them,
+     *                           {@link #CLOSED_BY_HEARTBEAT}
+     * @param unmaskedFrame      a client frame without a mask, which RFC 6455 says to close with
+     *                           1002; a container that processes it anyway answers the connect it
+     *                           carries ({@code "connect"})
+     * @param oversizedHandshake the HTTP status for 5000 headers, a 100 KB header line or 20 000
+     *                           subprotocols
      */
-    protected String hugeDeclaredLengthAnswer() {
-        return "close 1009";
+    public record Answers(String hugeDeclaredLength, String unmaskedFrame, String oversizedHandshake) {
     }
 
-    /**
-     * The answer to a client frame without a mask, which RFC 6455 says to close with 1002; a
-     * container that processes it anyway answers the connect it carries ({@code "connect"}).
-     */
-    protected String unmaskedFrameAnswer() {
-        return "close 1002";
-    }
-
-    /** The status of a handshake with 5000 headers, a 100 KB header line or 20 000 subprotocols. */
-    protected String oversizedHandshakeStatus() {
-        return "400";
-    }
+    /** What this deployment's container answers. */
+    protected abstract Answers answers();
 
     /** The deployment's name in the figures these tests print. */
     protected String deployment() {
@@ -121,7 +118,7 @@ public abstract class WebSocketLayerContract {
 
     @Test
     void hugeDeclaredLengthIsRefusedWithoutWaitingForIt() throws IOException {
-        assertEquals(hugeDeclaredLengthAnswer(),
+        assertEquals(answers().hugeDeclaredLength(),
                 observed("declared length 2^62", answerTo(RawTcp.frame(0x81, new byte[0], true, 1L << 62))));
         wellFormedConnectStillWorks();
     }
@@ -139,7 +136,7 @@ public abstract class WebSocketLayerContract {
 
     @Test
     void unmaskedClientFramesAreAProtocolError() throws IOException {
-        assertEquals(unmaskedFrameAnswer(),
+        assertEquals(answers().unmaskedFrame(),
                 observed("unmasked client frame", answerTo(RawTcp.frame(0x81, CONNECT, false, CONNECT.length))));
     }
 
@@ -172,7 +169,7 @@ public abstract class WebSocketLayerContract {
                 "a 100 KB header line", UPGRADE + KEY + version("13") + "X-Big: " + "a".repeat(100_000) + "\r\n",
                 "20 000 subprotocols", UPGRADE + KEY + version("13") + "Sec-WebSocket-Protocol: " + "p,".repeat(20_000) + "p\r\n");
         for (Map.Entry<String, String> c : cases.entrySet()) {
-            assertEquals(oversizedHandshakeStatus(), observed(c.getKey(), statusOf(c.getValue())), c.getKey());
+            assertEquals(answers().oversizedHandshake(), observed(c.getKey(), statusOf(c.getValue())), c.getKey());
         }
     }
 
