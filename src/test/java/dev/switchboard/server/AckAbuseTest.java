@@ -109,8 +109,8 @@ class AckAbuseTest {
             assertEquals(idleTimers, TIMERS.getQueue().size(), "no ack timer left waiting");
             long left = Heap.retained() - heapBefore;
             System.out.println("figure: 1 000 000 emitWithAck to a client that never answers: pending acks peaked at "
-                    + maxPending + ", " + refusedAtOnce + " refused at once, heap " + Heap.kib(left)
-                    + " KiB above the level before (client and server share this JVM)");
+                    + maxPending + ", " + refusedAtOnce + " refused at once, heap " + Heap.change(left)
+                    + " from the level before (client and server share this JVM)");
             assertTrue(left < RETAINED_BOUND, left + " bytes retained");
             assertTrue(socket.connected());
         }

@@ -190,8 +190,8 @@ class FaultTest {
                 long heap = Heap.retained();
                 afterFirstWave = wave == 1 ? heap : afterFirstWave;
                 System.out.println("figure: wave " + wave + " of " + perWave + " connections (half reset, half closed) in "
-                        + waveMillis + " ms; then heap " + Heap.kib(heap - baseline) + " KiB above the baseline, "
-                        + Heap.kib(heap - afterFirstWave) + " KiB above wave 1 (clients share this JVM)");
+                        + waveMillis + " ms; then heap " + Heap.change(heap - baseline) + " from the baseline, "
+                        + Heap.change(heap - afterFirstWave) + " from wave 1 (clients share this JVM)");
             }
             long grown = Heap.retained() - afterFirstWave;
             assertTrue(grown < WAVE_HEAP_BOUND, "heap grew by " + grown + " bytes over " + (waves - 1) + " more waves");

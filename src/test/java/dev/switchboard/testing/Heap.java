@@ -31,4 +31,9 @@ public final class Heap {
     public static long kib(long bytes) {
         return bytes / 1024;
     }
+
+    /** A change in bytes as signed KiB, e.g. {@code "+12 KiB"}, for the figures tests print. */
+    public static String change(long bytes) {
+        return String.format("%+d KiB", bytes / 1024);
+    }
 }
