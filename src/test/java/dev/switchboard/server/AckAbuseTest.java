@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
 /** Acks a client makes up, repeats or floods are ignored and counted; acks the server waits for stay bounded. */
 class AckAbuseTest {
     private static final int MAX_PENDING = 100;
-    /** Heap a million emits may leave behind; a leaked pending ack each would take over 100 MiB. */
-    private static final long RETAINED_BOUND = 8L << 20;
+    /** Heap a million emits may leave behind; 17 bytes kept per emit would exceed it. */
+    private static final long RETAINED_BOUND = 16L << 20;
     private static final BlockingQueue<Socket> SOCKETS = new LinkedBlockingQueue<>();
     /** The server's timers, ours so that the test can count the ack timeouts still waiting. */
     private static final ScheduledThreadPoolExecutor TIMERS = new ScheduledThreadPoolExecutor(1);

@@ -16,9 +16,8 @@ public final class Heap {
 
     /** Bytes of heap in use after full collections: what is still reachable. */
     public static long retained() {
-        for (int i = 0; i < 3; i++) {
-            System.gc();
-        }
+        System.gc();
+        System.gc();
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
