@@ -20,6 +20,8 @@ public final class UpgradeCheck {
     /**
      * An answer instead of the upgrade.
      *
+     * @param status the HTTP status
+     * @param phrase its reason phrase, where the server sets one
      * @param header a header the answer must carry, or {@code null}
      * @param value  its value
      */

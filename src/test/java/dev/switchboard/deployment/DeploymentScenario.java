@@ -84,7 +84,7 @@ abstract class DeploymentScenario {
 
     private final List<SwitchboardClient> clients = new CopyOnWriteArrayList<>();
     /** The connection counts of the server's dashboard, once {@link #awaitConnections} subscribed. */
-    private BlockingQueue<Integer> dashboard;
+    private BlockingQueue<Count> dashboard;
 
     /**
      * Stops a deployment's process as an operator would (SIGTERM) and checks that the server
@@ -362,49 +362,54 @@ abstract class DeploymentScenario {
 
     // ---- a peer that never answers our close; the connection cap (docs/RELIABILITY.md, cases 10 and 11) ----
 
+    /** One figure of the server's dashboard: when it was measured (the server's clock, this machine's) and the open connections. */
+    private record Count(long time, int connections) {
+    }
+
     /**
-     * Waits until the server's dashboard reports a count of open connections that {@code wanted}
-     * accepts; the dashboard client counts itself. Its figures come once a second.
+     * Waits for the server's dashboard to report, in a figure measured from {@code sinceMillis} on,
+     * a count of open connections that {@code wanted} accepts; the dashboard's own client counts.
+     * Its figures come once a second.
      */
-    private int awaitConnections(IntPredicate wanted) throws Exception {
+    private int awaitConnections(long sinceMillis, IntPredicate wanted) throws Exception {
         if (dashboard == null) {
             dashboard = new LinkedBlockingQueue<>();
             SwitchboardClient client = SwitchboardClient.connect(site().webSocket(),
                     ClientOptions.builder().reconnection(false).build());
             clients.add(client);
-            BlockingQueue<Integer> counts = dashboard;
-            client.socket(DashboardFeed.NAMESPACE).on("stats", event -> counts.add(RawClient.parse(event.args().raw(0).text())
-                    .getInt("connections")));
+            BlockingQueue<Count> counts = dashboard;
+            client.socket(DashboardFeed.NAMESPACE).on("stats", event -> {
+                JsonObject stats = RawClient.parse(event.args().raw(0).text());
+                counts.add(new Count(stats.getJsonNumber("time").longValue(), stats.getInt("connections")));
+            });
         }
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        Integer count = null;
-        while (System.nanoTime() < deadline && (count == null || !wanted.test(count))) {
+        Count count = null;
+        while (System.nanoTime() < deadline
+                && (count == null || count.time() < sinceMillis || !wanted.test(count.connections()))) {
             count = dashboard.poll(1, TimeUnit.SECONDS);
         }
-        assertTrue(count != null && wanted.test(count), "the dashboard reported " + count + " connections");
-        return count;
-    }
-
-    private RawTcp upgraded() throws IOException {
-        return RawTcp.upgrade(site().port(), site().endpointPath());
+        assertTrue(count != null && count.time() >= sinceMillis && wanted.test(count.connections()),
+                "the dashboard reported " + count);
+        return count.connections();
     }
 
     @Test
     void peerThatNeverAnswersOurCloseIsDroppedAndFreed() throws Exception {
-        awaitConnections(n -> n == 1);
-        try (RawTcp peer = upgraded()) {
-            awaitConnections(n -> n == 2);
+        awaitConnections(System.currentTimeMillis(), n -> n == 1);
+        try (RawTcp peer = RawTcp.upgrade(site().port(), site().endpointPath())) {
+            assertTrue(peer.nextFrame(WAIT).text().startsWith("{\"type\":\"hello\""), "the server has the connection");
             Optional<Duration> cpuBefore = serverCpuTime();
-            long start = System.nanoTime();
+            long start = System.currentTimeMillis();
             // Ten bad frames: the server closes with 1008 and waits for a close frame that never comes;
-            // the peer reads nothing meanwhile.
+            // the peer reads nothing meanwhile (and so answers no ping either).
             for (int i = 0; i < 10; i++) {
                 peer.write(RawTcp.frame(0x81, ("not json " + i).getBytes(StandardCharsets.UTF_8)));
             }
-            awaitConnections(n -> n == 1);
-            long freed = (System.nanoTime() - start) / 1_000_000;
+            awaitConnections(start, n -> n == 1);
+            long freed = System.currentTimeMillis() - start;
             assertEquals(1008, peer.readCloseCode(Duration.ofSeconds(30)), "the close frame, then the server dropped the connection");
-            long dropped = (System.nanoTime() - start) / 1_000_000;
+            long dropped = System.currentTimeMillis() - start;
             String cpu = cpuBefore.flatMap(before -> serverCpuTime().map(after -> after.minus(before).toMillis() + " ms"))
                     .orElse("(in this JVM)");
             System.out.println("figure: " + getClass().getSimpleName() + ": a peer that never answers our close: session freed"
@@ -414,32 +419,35 @@ abstract class DeploymentScenario {
 
     @Test
     void connectionsPastThePerAddressCapAreRefusedWith1013() throws Exception {
-        awaitConnections(n -> n == 1);
-        List<RawTcp> admitted = new ArrayList<>();
+        awaitConnections(System.currentTimeMillis(), n -> n == 1);
+        List<RawClient> admitted = new ArrayList<>();
         try {
             // The dashboard's connection and these fill the cap: every test connection comes from 127.0.0.1.
             for (int i = 1; i < MAX_CONNECTIONS_PER_ADDRESS; i++) {
-                RawTcp tcp = upgraded();
-                admitted.add(tcp);
-                assertTrue(tcp.nextFrame(WAIT).text().startsWith("{\"type\":\"hello\""), "connection " + i + " admitted");
+                RawClient client = RawClient.connect(site().webSocket());
+                admitted.add(client);
+                assertEquals("connect", client.connectNamespace(EchoApp.NAMESPACE, null).getString("type"));
             }
-            try (RawTcp refused = upgraded()) {
-                assertEquals("close 1013", refused.answer(WAIT));
+            try (RawClient refused = RawClient.connect(site().webSocket())) {
+                assertEquals(1013, refused.awaitClose());
             }
-            for (RawTcp tcp : admitted) {
-                tcp.write(RawTcp.frame(0x81, "{\"type\":\"connect\"}".getBytes(StandardCharsets.UTF_8)));
-                assertEquals("connect", tcp.answer(WAIT), "an open connection carries on");
+            for (RawClient client : admitted) {
+                assertEcho(client, "still served");
             }
             admitted.remove(0).close();
-            awaitConnections(n -> n < MAX_CONNECTIONS_PER_ADDRESS);
-            try (RawTcp again = upgraded()) {
-                again.write(RawTcp.frame(0x81, "{\"type\":\"connect\"}".getBytes(StandardCharsets.UTF_8)));
-                assertEquals("connect", again.answer(WAIT), "a freed place is taken again");
+            awaitConnections(System.currentTimeMillis(), n -> n < MAX_CONNECTIONS_PER_ADDRESS);
+            try (RawClient again = RawClient.connect(site().webSocket())) {
+                assertEquals("connect", again.connectNamespace(EchoApp.NAMESPACE, null).getString("type"),
+                        "a freed place is taken again");
             }
         } finally {
-            for (RawTcp tcp : admitted) {
-                tcp.close();
-            }
+            admitted.forEach(RawClient::close);
         }
+    }
+
+    private static void assertEcho(RawClient client, String text) {
+        client.send("{\"type\":\"event\",\"nsp\":\"" + EchoApp.NAMESPACE + "\",\"event\":\"echo\",\"args\":[\""
+                + text + "\"],\"ack\":1}");
+        assertEquals(text, client.next("ack").getJsonArray("args").getString(0));
     }
 }

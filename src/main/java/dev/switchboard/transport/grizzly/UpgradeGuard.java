@@ -39,8 +39,8 @@ final class UpgradeGuard implements AddOn {
         public NextAction handleRead(FilterChainContext ctx) throws IOException {
             if (!(ctx.getMessage() instanceof HttpContent content)
                     || !(content.getHttpHeader() instanceof HttpRequestPacket request)
-                    || !"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))
-                    && !SwitchboardEndpoint.PATH.equals(request.getRequestURI())) {
+                    || (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))
+                            && !SwitchboardEndpoint.PATH.equals(request.getRequestURI()))) {
                 return ctx.getInvokeAction();
             }
             UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, switchboard.originPolicy());
