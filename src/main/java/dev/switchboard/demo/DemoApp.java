@@ -1,6 +1,8 @@
 package dev.switchboard.demo;
 
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.server.SwitchboardOptions;
+import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +24,26 @@ public final class DemoApp {
     private static final System.Logger LOG = System.getLogger(DemoApp.class.getName());
 
     private DemoApp() {
+    }
+
+    /**
+     * The demo server's options: the defaults, but for what these system properties set, so that
+     * a deployment can be tried (and is tested) with a short heartbeat and a low connection cap:
+     * {@code switchboard.pingInterval} and {@code switchboard.pingTimeout} in milliseconds,
+     * {@code switchboard.maxConnectionsPerAddress}.
+     *
+     * <pre>
+     * java -Dswitchboard.pingInterval=1000 -Dswitchboard.pingTimeout=2000 -jar switchboard-standalone.jar
+     * </pre>
+     */
+    public static SwitchboardOptions options() {
+        SwitchboardOptions defaults = SwitchboardOptions.defaults();
+        return defaults.toBuilder()
+                .pingInterval(Duration.ofMillis(Long.getLong("switchboard.pingInterval", defaults.pingInterval().toMillis())))
+                .pingTimeout(Duration.ofMillis(Long.getLong("switchboard.pingTimeout", defaults.pingTimeout().toMillis())))
+                .maxConnections(defaults.maxConnections(),
+                        Integer.getInteger("switchboard.maxConnectionsPerAddress", defaults.maxConnectionsPerAddress()))
+                .build();
     }
 
     /** Installs the demo's handlers and starts its feeds on {@code server}. */

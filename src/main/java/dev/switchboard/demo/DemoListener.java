@@ -12,7 +12,7 @@ import jakarta.servlet.ServletContext;
 public final class DemoListener extends SwitchboardServletListener {
     @Override
     protected Switchboard createSwitchboard(ServletContext context) {
-        Switchboard server = Switchboard.create();
+        Switchboard server = Switchboard.create(DemoApp.options());
         DemoApp.install(server);
         EchoApp.install(server);
         return server;

@@ -32,7 +32,7 @@ public final class DemoServer {
         if (!Files.isDirectory(webRoot)) {
             throw new IllegalArgumentException("no folder " + webRoot.toAbsolutePath() + ": run from the repository root");
         }
-        Switchboard server = Switchboard.create();
+        Switchboard server = Switchboard.create(DemoApp.options());
         DemoApp.install(server);
         EchoApp.install(server);
         StandaloneServer http = StandaloneServer.start(server, host, port, webRoot);

@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Threads: the container's reading thread calls the {@code on...} methods one at a time and
  * alone touches {@code rateLimit} and {@code protocolErrors}; any thread may send; the scheduler
- * runs the heartbeat, whose two timers are guarded by {@code this}.
+ * runs the heartbeat, whose two timers are guarded by {@code this}, and the handler timeout check,
+ * which takes {@code handling} from the reading thread with a compare-and-set.
  */
 public final class Connection {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
@@ -47,6 +48,8 @@ public final class Connection {
     private final Map<String, Socket> sockets = new ConcurrentHashMap<>();
     private final AtomicReference<DisconnectReason> ended = new AtomicReference<>();
     private int protocolErrors;
+    /** The event whose listeners run now, on the reading thread; watched for the handler timeout. */
+    private final AtomicReference<Handling> handling = new AtomicReference<>();
     private ScheduledFuture<?> nextPing;
     private ScheduledFuture<?> pongDeadline;
 
@@ -306,6 +309,37 @@ public final class Connection {
 
     void forget(Socket socket) {
         sockets.remove(socket.namespace().name(), socket);
+    }
+
+    // ---- the handler timeout ----
+
+    private record Handling(Event event, long sinceMillis) {
+    }
+
+    /** The listeners of {@code event} start running. */
+    void handling(Event event) {
+        handling.set(new Handling(event, switchboard.options().clock().millis()));
+    }
+
+    /** They returned. */
+    void handled() {
+        handling.set(null);
+    }
+
+    /**
+     * Fails the event whose listeners have run past the handler timeout, once: they go on (the
+     * reading thread cannot be interrupted safely), but the client learns now that its event failed.
+     */
+    void checkHandler(long nowMillis) {
+        Handling current = handling.get();
+        Duration timeout = switchboard.options().handlerTimeout();
+        if (current != null && nowMillis - current.sinceMillis() >= timeout.toMillis()
+                && handling.compareAndSet(current, null)) {
+            Event event = current.event();
+            LOG.log(System.Logger.Level.WARNING, "listener of ''{0}'' on {1} still running after {2} ms: the event failed",
+                    event.name(), event.socket(), timeout.toMillis());
+            event.fail("handler timed out");
+        }
     }
 
     // ---- heartbeat ----

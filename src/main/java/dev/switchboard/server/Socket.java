@@ -465,13 +465,22 @@ public final class Socket implements RemoteSocket {
             return;
         }
         Event event = new Event(this, packet.event(), Arguments.of(packet.args()), packet.ackId(), msgId);
+        connection.handling(event);
+        try {
+            runListeners(event);
+        } finally {
+            connection.handled();
+        }
+    }
+
+    private void runListeners(Event event) {
         for (AnyListener listener : anyListeners) {
             listener.onEvent(event.name(), event.args());
         }
-        ListenerList<EventListener> list = listeners.get(packet.event());
+        ListenerList<EventListener> list = listeners.get(event.name());
         if (list == null || list.isEmpty()) {
             namespace.switchboard().metrics().unhandledEvents.increment();
-            LOG.log(System.Logger.Level.DEBUG, "no listener for event ''{0}'' on {1}", packet.event(), this);
+            LOG.log(System.Logger.Level.DEBUG, "no listener for event ''{0}'' on {1}", event.name(), this);
             event.ack();
             return;
         }
@@ -479,7 +488,7 @@ public final class Socket implements RemoteSocket {
             try {
                 listener.onEvent(event);
             } catch (Exception | LinkageError e) {
-                LOG.log(System.Logger.Level.WARNING, "listener of '" + packet.event() + "' on " + this + " failed", e);
+                LOG.log(System.Logger.Level.WARNING, "listener of '" + event.name() + "' on " + this + " failed", e);
                 event.fail("listener failed: " + e);
                 return;
             }

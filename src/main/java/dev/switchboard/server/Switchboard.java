@@ -49,6 +49,8 @@ public final class Switchboard implements AutoCloseable {
     private final AtomicLong ackIds = new AtomicLong();
     private final AtomicLong offsets = new AtomicLong();
     private final Frame pingFrame;
+    /** Fails events whose listeners overrun the handler timeout; one timer for all, not one per event. */
+    private final ScheduledFuture<?> handlerWatch;
     private volatile boolean accepting = true;
 
     private Switchboard(SwitchboardOptions options) {
@@ -57,6 +59,9 @@ public final class Switchboard implements AutoCloseable {
         this.scheduler = ownsScheduler ? newScheduler() : options.scheduler();
         this.originPolicy = new OriginPolicy(options.allowedOrigins());
         this.pingFrame = Frame.encode(options.codec(), Packet.of(PacketType.PING, Packet.ROOT_NAMESPACE, null));
+        long checkEvery = Math.max(10, options.handlerTimeout().toMillis() / 10);
+        this.handlerWatch = scheduler.scheduleWithFixedDelay(this::checkHandlers, checkEvery, checkEvery,
+                TimeUnit.MILLISECONDS);
         of(Packet.ROOT_NAMESPACE);
     }
 
@@ -218,6 +223,7 @@ public final class Switchboard implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         boolean drained = connections.isEmpty();
+        handlerWatch.cancel(false);
         namespaces.values().forEach(namespace -> namespace.adapter().close());
         if (ownsScheduler) {
             scheduler.shutdownNow();
@@ -243,6 +249,18 @@ public final class Switchboard implements AutoCloseable {
 
     Codec codec() {
         return options.codec();
+    }
+
+    private void checkHandlers() {
+        long now = options.clock().millis();
+        for (Connection connection : connections) {
+            try {
+                connection.checkHandler(now);
+            } catch (RuntimeException e) {
+                // A periodic task that throws is never run again: the other connections stay watched.
+                LOG.log(System.Logger.Level.WARNING, "handler check of connection " + connection.id() + " failed", e);
+            }
+        }
     }
 
     /**

@@ -33,6 +33,8 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param maxProtocolErrors      bad frames tolerated before the connection is closed with 1008 (10)
  * @param maxPendingAcks         server-to-client acks one socket may have outstanding (1000)
  * @param ackTimeout             the timeout of {@code emitWithAck} unless {@code timeout()} sets one (10 s)
+ * @param handlerTimeout         how long the listeners of one incoming event may run; past it the event fails:
+ *                               its ack is answered with an error and a warning is logged (30 s)
  * @param shutdownGrace          how long shutdown waits for queues to flush (5 s)
  * @param recoveryWindow         how long a dropped client's session waits for it (2 min); zero turns recovery off
  * @param recoveryMaxEvents      events kept per session for replay (1000)
@@ -47,8 +49,8 @@ import java.util.concurrent.ScheduledExecutorService;
 public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, int maxPayloadBytes, long sendQueueBytes,
                                  List<String> allowedOrigins, double eventsPerSecond, int eventBurst,
                                  int maxConnections, int maxConnectionsPerAddress, int maxNamespaces,
-                                 int maxProtocolErrors, int maxPendingAcks, Duration ackTimeout, Duration shutdownGrace,
-                                 Duration recoveryWindow, int recoveryMaxEvents, long recoveryMaxBytes,
+                                 int maxProtocolErrors, int maxPendingAcks, Duration ackTimeout, Duration handlerTimeout,
+                                 Duration shutdownGrace, Duration recoveryWindow, int recoveryMaxEvents, long recoveryMaxBytes,
                                  boolean recoveryRunsMiddleware, SessionStore sessionStore, Codec codec, AdapterFactory adapter, Clock clock, ScheduledExecutorService scheduler) {
 
     public SwitchboardOptions {
@@ -56,6 +58,9 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         Objects.requireNonNull(pingTimeout, "pingTimeout");
         allowedOrigins = List.copyOf(allowedOrigins);
         Objects.requireNonNull(recoveryWindow, "recoveryWindow");
+        if (Objects.requireNonNull(handlerTimeout, "handlerTimeout").isZero() || handlerTimeout.isNegative()) {
+            throw new IllegalArgumentException("handlerTimeout must be positive");
+        }
         Objects.requireNonNull(sessionStore, "sessionStore");
         Objects.requireNonNull(codec, "codec");
         Objects.requireNonNull(adapter, "adapter");
@@ -102,6 +107,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         private int maxProtocolErrors = 10;
         private int maxPendingAcks = 1000;
         private Duration ackTimeout = Duration.ofSeconds(10);
+        private Duration handlerTimeout = Duration.ofSeconds(30);
         private Duration shutdownGrace = Duration.ofSeconds(5);
         private Duration recoveryWindow = Duration.ofMinutes(2);
         private int recoveryMaxEvents = 1000;
@@ -130,6 +136,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             maxProtocolErrors = o.maxProtocolErrors;
             maxPendingAcks = o.maxPendingAcks;
             ackTimeout = o.ackTimeout;
+            handlerTimeout = o.handlerTimeout;
             shutdownGrace = o.shutdownGrace;
             recoveryWindow = o.recoveryWindow;
             recoveryMaxEvents = o.recoveryMaxEvents;
@@ -201,6 +208,17 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             return this;
         }
 
+        /**
+         * How long the listeners of one incoming event may run. Listeners run on the connection's
+         * reading thread, which cannot be interrupted safely, so one that overruns keeps running;
+         * but its event fails at once (the client's ack gets {@code {"message":"handler timed out"}},
+         * a later answer is dropped) and a warning names it. Checked every tenth of the timeout.
+         */
+        public Builder handlerTimeout(Duration value) {
+            handlerTimeout = value;
+            return this;
+        }
+
         public Builder shutdownGrace(Duration value) {
             shutdownGrace = value;
             return this;
@@ -253,7 +271,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         public SwitchboardOptions build() {
             return new SwitchboardOptions(pingInterval, pingTimeout, maxPayloadBytes, sendQueueBytes, allowedOrigins,
                     eventsPerSecond, eventBurst, maxConnections, maxConnectionsPerAddress, maxNamespaces, maxProtocolErrors, maxPendingAcks, ackTimeout,
-                    shutdownGrace, recoveryWindow, recoveryMaxEvents, recoveryMaxBytes, recoveryRunsMiddleware,
+                    handlerTimeout, shutdownGrace, recoveryWindow, recoveryMaxEvents, recoveryMaxBytes, recoveryRunsMiddleware,
                     sessionStore, codec, adapter, clock, scheduler);
         }
     }

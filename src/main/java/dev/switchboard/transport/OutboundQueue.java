@@ -74,10 +74,15 @@ public final class OutboundQueue {
         if (droppable && waiting.get() > 0) {
             return Offer.DROPPED;
         }
-        if (pendingBytes.addAndGet(bytes) > maxBytes) {
-            pendingBytes.addAndGet(-bytes);
-            return Offer.OVERFLOW;
-        }
+        // Reserved with a compare-and-set rather than added and taken back, so that the count
+        // never shows more than the bound, not even for a moment.
+        long pending;
+        do {
+            pending = pendingBytes.get();
+            if (pending + bytes > maxBytes) {
+                return Offer.OVERFLOW;
+            }
+        } while (!pendingBytes.compareAndSet(pending, pending + bytes));
         return enqueue(text, bytes);
     }
 

@@ -12,6 +12,7 @@ import dev.switchboard.client.SwitchboardClient;
 import dev.switchboard.demo.BrowserTest;
 import dev.switchboard.demo.ChatPage;
 import dev.switchboard.demo.Chromium;
+import dev.switchboard.demo.DashboardFeed;
 import dev.switchboard.demo.EchoApp;
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.server.SwitchboardOptions;
@@ -35,12 +36,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
@@ -57,6 +58,14 @@ import org.junit.jupiter.api.Test;
  * tests of an inherited nested class under that class, for every deployment at once.)
  */
 abstract class DeploymentScenario extends WebSocketLayerContract {
+    /**
+     * The heartbeat and the per-address connection cap every deployment under test runs with:
+     * short, so that a connection a container holds open ends within the tests' waits; low, so
+     * that the cap can be reached ({@link #testFlags()}, {@code DemoApp.options()}).
+     */
+    static final Duration PING_INTERVAL = Duration.ofSeconds(1);
+    static final Duration PING_TIMEOUT = Duration.ofSeconds(2);
+    static final int MAX_CONNECTIONS_PER_ADDRESS = 20;
     private static final Duration WAIT = Duration.ofSeconds(10);
     /**
      * HTTP/1.1 as browsers speak it to a plain-http server: the JDK's default offers an h2c
@@ -83,6 +92,8 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
     private static final Pattern LINK = Pattern.compile("(?:src|href)=\"(?![a-z]+:)([^\"#?]+)");
 
     private final List<SwitchboardClient> clients = new CopyOnWriteArrayList<>();
+    /** The connection counts of the server's dashboard, once {@link #awaitConnections} subscribed. */
+    private BlockingQueue<Count> dashboard;
 
     /**
      * Stops a deployment's process as an operator would (SIGTERM) and checks that the server
@@ -98,6 +109,13 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
         } finally {
             server.close();
         }
+    }
+
+    /** The JVM flags that give a deployment's process the test heartbeat and cap (read by {@code DemoApp.options()}). */
+    static List<String> testFlags() {
+        return List.of("-Dswitchboard.pingInterval=" + PING_INTERVAL.toMillis(),
+                "-Dswitchboard.pingTimeout=" + PING_TIMEOUT.toMillis(),
+                "-Dswitchboard.maxConnectionsPerAddress=" + MAX_CONNECTIONS_PER_ADDRESS);
     }
 
     /** The deployment under test, running. */
@@ -140,10 +158,17 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
         return site().endpointPath();
     }
 
-    /** Tyrus and Tomcat wait for the bytes; Jetty answers 1009. */
+    /** The CPU time the server's process has used so far, where it runs in a process of its own. */
+    protected Optional<Duration> serverCpuTime() {
+        return Optional.empty();
+    }
+
+    /** What this deployment's container answers where containers differ. */
+    protected abstract WebSocketLayerContract.Answers webSocketLayerAnswers();
+
     @Override
-    protected Set<Integer> hugeDeclaredLengthCodes() {
-        return Set.of(1009, RawTcp.STILL_OPEN);
+    protected Answers answers() {
+        return webSocketLayerAnswers();
     }
 
     @AfterEach
@@ -413,5 +438,96 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
         try (RawTcp tcp = RawTcp.open(site().port())) {
             return tcp.requestUpgrade(site().port(), site().endpointPath(), extraHeaders);
         }
+    }
+
+    // ---- a peer that never answers our close; the connection cap (docs/RELIABILITY.md, cases 10 and 11) ----
+
+    /** One figure of the server's dashboard: when it was measured (the server's clock, this machine's) and the open connections. */
+    private record Count(long time, int connections) {
+    }
+
+    /**
+     * Waits for the server's dashboard to report, in a figure measured from {@code sinceMillis} on,
+     * a count of open connections that {@code wanted} accepts; the dashboard's own client counts.
+     * Its figures come once a second.
+     */
+    private int awaitConnections(long sinceMillis, IntPredicate wanted) throws Exception {
+        if (dashboard == null) {
+            dashboard = new LinkedBlockingQueue<>();
+            SwitchboardClient client = SwitchboardClient.connect(site().webSocket(),
+                    ClientOptions.builder().reconnection(false).build());
+            clients.add(client);
+            BlockingQueue<Count> counts = dashboard;
+            client.socket(DashboardFeed.NAMESPACE).on("stats", event -> {
+                JsonObject stats = RawClient.parse(event.args().raw(0).text());
+                counts.add(new Count(stats.getJsonNumber("time").longValue(), stats.getInt("connections")));
+            });
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        Count count = null;
+        while (System.nanoTime() < deadline
+                && (count == null || count.time() < sinceMillis || !wanted.test(count.connections()))) {
+            count = dashboard.poll(1, TimeUnit.SECONDS);
+        }
+        assertTrue(count != null && count.time() >= sinceMillis && wanted.test(count.connections()),
+                "the dashboard reported " + count);
+        return count.connections();
+    }
+
+    @Test
+    void peerThatNeverAnswersOurCloseIsDroppedAndFreed() throws Exception {
+        awaitConnections(System.currentTimeMillis(), n -> n == 1);
+        try (RawTcp peer = RawTcp.upgrade(site().port(), site().endpointPath())) {
+            assertTrue(peer.nextFrame(WAIT).text().startsWith("{\"type\":\"hello\""), "the server has the connection");
+            Optional<Duration> cpuBefore = serverCpuTime();
+            long start = System.currentTimeMillis();
+            // Ten bad frames: the server closes with 1008 and waits for a close frame that never comes;
+            // the peer reads nothing meanwhile (and so answers no ping either).
+            for (int i = 0; i < 10; i++) {
+                peer.write(RawTcp.frame(0x81, ("not json " + i).getBytes(StandardCharsets.UTF_8)));
+            }
+            awaitConnections(start, n -> n == 1);
+            long freed = System.currentTimeMillis() - start;
+            assertEquals(1008, peer.readCloseCode(Duration.ofSeconds(30)), "the close frame, then the server dropped the connection");
+            long dropped = System.currentTimeMillis() - start;
+            String cpu = cpuBefore.flatMap(before -> serverCpuTime().map(after -> after.minus(before).toMillis() + " ms"))
+                    .orElse("(in this JVM)");
+            System.out.println("figure: " + getClass().getSimpleName() + ": a peer that never answers our close: session freed"
+                    + " within " + freed + " ms, TCP connection dropped within " + dropped + " ms, server CPU meanwhile " + cpu);
+        }
+    }
+
+    @Test
+    void connectionsPastThePerAddressCapAreRefusedWith1013() throws Exception {
+        awaitConnections(System.currentTimeMillis(), n -> n == 1);
+        List<RawClient> admitted = new ArrayList<>();
+        try {
+            // The dashboard's connection and these fill the cap: every test connection comes from 127.0.0.1.
+            for (int i = 1; i < MAX_CONNECTIONS_PER_ADDRESS; i++) {
+                RawClient client = RawClient.connect(site().webSocket());
+                admitted.add(client);
+                assertEquals("connect", client.connectNamespace(EchoApp.NAMESPACE, null).getString("type"));
+            }
+            try (RawClient refused = RawClient.connect(site().webSocket())) {
+                assertEquals(1013, refused.awaitClose());
+            }
+            for (RawClient client : admitted) {
+                assertEcho(client, "still served");
+            }
+            admitted.remove(0).close();
+            awaitConnections(System.currentTimeMillis(), n -> n < MAX_CONNECTIONS_PER_ADDRESS);
+            try (RawClient again = RawClient.connect(site().webSocket())) {
+                assertEquals("connect", again.connectNamespace(EchoApp.NAMESPACE, null).getString("type"),
+                        "a freed place is taken again");
+            }
+        } finally {
+            admitted.forEach(RawClient::close);
+        }
+    }
+
+    private static void assertEcho(RawClient client, String text) {
+        client.send("{\"type\":\"event\",\"nsp\":\"" + EchoApp.NAMESPACE + "\",\"event\":\"echo\",\"args\":[\""
+                + text + "\"],\"ack\":1}");
+        assertEquals(text, client.next("ack").getJsonArray("args").getString(0));
     }
 }

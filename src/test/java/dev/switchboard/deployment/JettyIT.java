@@ -1,7 +1,10 @@
 package dev.switchboard.deployment;
 
+import dev.switchboard.transport.WebSocketLayerContract;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,9 +32,12 @@ class JettyIT extends WarScenario {
         Files.copy(ServerProcess.buildPath("switchboard.war"), base.resolve("webapps/myapp.war"));
         OwnWar.writeInto(base.resolve("webapps"));
         site = new Site(ServerProcess.freePort(), "/myapp");
-        jetty = ServerProcess.start(List.of(ServerProcess.java(), "-jar", startJar, "jetty.home=" + home,
-                        "jetty.base=" + base, "jetty.http.host=127.0.0.1", "jetty.http.port=" + site.port()),
-                base, Map.of(), base.resolve("console.log"), site.http("/"));
+        // Without --exec, start.jar runs Jetty in its own JVM, which has the test flags.
+        List<String> command = new ArrayList<>(List.of(ServerProcess.java()));
+        command.addAll(testFlags());
+        command.addAll(List.of("-jar", startJar, "jetty.home=" + home, "jetty.base=" + base,
+                "jetty.http.host=127.0.0.1", "jetty.http.port=" + site.port()));
+        jetty = ServerProcess.start(command, base, Map.of(), base.resolve("console.log"), site.http("/"));
     }
 
     @AfterAll
@@ -47,5 +53,16 @@ class JettyIT extends WarScenario {
     @Override
     protected Optional<Path> log() {
         return Optional.of(jetty.log());
+    }
+
+    @Override
+    protected Optional<Duration> serverCpuTime() {
+        return jetty.cpuTime();
+    }
+
+    /** Jetty refuses a frame over its limit at once and answers header blocks over 8 KiB with 431. */
+    @Override
+    protected WebSocketLayerContract.Answers webSocketLayerAnswers() {
+        return new WebSocketLayerContract.Answers("close 1009", "close 1002", "431");
     }
 }

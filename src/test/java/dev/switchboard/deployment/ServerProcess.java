@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -80,6 +81,11 @@ final class ServerProcess implements AutoCloseable {
     /** The file the process's output goes to. */
     Path log() {
         return log;
+    }
+
+    /** The CPU time the process has used so far, where the system reports it. */
+    Optional<Duration> cpuTime() {
+        return process.info().totalCpuDuration();
     }
 
     /** The last lines of the process's output, for failure messages. */

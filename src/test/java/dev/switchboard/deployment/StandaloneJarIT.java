@@ -1,16 +1,16 @@
 package dev.switchboard.deployment;
 
-import dev.switchboard.testing.RawTcp;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /** The deployment scenario on the built {@code switchboard-standalone.jar}, run with {@code java -jar}. */
-class StandaloneJarIT extends DeploymentScenario {
+class StandaloneJarIT extends TyrusScenario {
     private static ServerProcess server;
     private static Site site;
 
@@ -19,9 +19,11 @@ class StandaloneJarIT extends DeploymentScenario {
         Path jar = ServerProcess.buildPath("switchboard.standaloneJar");
         Path dir = ServerProcess.freshDirectory("standalone");
         site = new Site(ServerProcess.freePort(), "");
-        server = ServerProcess.start(List.of(ServerProcess.java(), "-jar", jar.toString(), "--host", "127.0.0.1",
-                        "--port", Integer.toString(site.port()), "--webapp", Path.of("webapp").toAbsolutePath().toString()),
-                dir, Map.of(), dir.resolve("console.log"), site.http("/"));
+        List<String> command = new ArrayList<>(List.of(ServerProcess.java()));
+        command.addAll(testFlags());
+        command.addAll(List.of("-jar", jar.toString(), "--host", "127.0.0.1", "--port", Integer.toString(site.port()),
+                "--webapp", Path.of("webapp").toAbsolutePath().toString()));
+        server = ServerProcess.start(command, dir, Map.of(), dir.resolve("console.log"), site.http("/"));
     }
 
     @AfterAll
@@ -39,9 +41,8 @@ class StandaloneJarIT extends DeploymentScenario {
         return Optional.of(server.log());
     }
 
-    /** Tyrus accepts unmasked client frames (RFC 6455 says 1002); recorded in docs/RELIABILITY.md. */
     @Override
-    protected Set<Integer> unmaskedFrameCodes() {
-        return Set.of(1002, RawTcp.STILL_OPEN);
+    protected Optional<Duration> serverCpuTime() {
+        return server.cpuTime();
     }
 }

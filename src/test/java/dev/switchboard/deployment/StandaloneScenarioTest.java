@@ -2,22 +2,22 @@ package dev.switchboard.deployment;
 
 import dev.switchboard.demo.DemoApp;
 import dev.switchboard.demo.EchoApp;
-import dev.switchboard.testing.RawTcp;
+import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.TestServer;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /** The deployment scenario on the standalone Grizzly/Tyrus server with the demo, in this JVM. */
-class StandaloneScenarioTest extends DeploymentScenario {
+class StandaloneScenarioTest extends TyrusScenario {
     private static TestServer server;
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(switchboard -> {
-            DemoApp.install(switchboard);
-            EchoApp.install(switchboard);
-        });
+        server = TestServer.start(TestServer.options().pingInterval(PING_INTERVAL).pingTimeout(PING_TIMEOUT)
+                .maxConnections(SwitchboardOptions.defaults().maxConnections(), MAX_CONNECTIONS_PER_ADDRESS).build(), sb -> {
+                    DemoApp.install(sb);
+                    EchoApp.install(sb);
+                });
     }
 
     @AfterAll
@@ -28,11 +28,5 @@ class StandaloneScenarioTest extends DeploymentScenario {
     @Override
     protected Site site() {
         return new Site(server.port(), "");
-    }
-
-    /** Tyrus accepts unmasked client frames (RFC 6455 says 1002); recorded in docs/RELIABILITY.md. */
-    @Override
-    protected Set<Integer> unmaskedFrameCodes() {
-        return Set.of(1002, RawTcp.STILL_OPEN);
     }
 }

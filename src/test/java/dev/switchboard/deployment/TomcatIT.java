@@ -1,12 +1,12 @@
 package dev.switchboard.deployment;
 
-import dev.switchboard.testing.RawTcp;
+import dev.switchboard.transport.WebSocketLayerContract;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -48,7 +48,7 @@ class TomcatIT extends WarScenario {
         OwnWar.writeInto(base.resolve("webapps"));
         tomcat = ServerProcess.start(List.of("sh", home.resolve("bin/catalina.sh").toString(), "run"), base,
                 Map.of("CATALINA_HOME", home.toString(), "CATALINA_BASE", base.toString(),
-                        "JAVA_HOME", System.getProperty("java.home")),
+                        "JAVA_HOME", System.getProperty("java.home"), "CATALINA_OPTS", String.join(" ", testFlags())),
                 base.resolve("logs/console.log"), site.http("/"));
     }
 
@@ -67,9 +67,14 @@ class TomcatIT extends WarScenario {
         return Optional.of(tomcat.log());
     }
 
-    /** Tomcat drops empty fragments before they reach the endpoint: they cost nothing and close nothing. */
     @Override
-    protected Set<Integer> emptyFragmentFloodCodes() {
-        return Set.of(1009, RawTcp.STILL_OPEN);
+    protected Optional<Duration> serverCpuTime() {
+        return tomcat.cpuTime();
+    }
+
+    /** Tomcat streams a frame to us in 8 KiB parts: it waits for the declared bytes until the heartbeat ends the connection. */
+    @Override
+    protected WebSocketLayerContract.Answers webSocketLayerAnswers() {
+        return new WebSocketLayerContract.Answers(WebSocketLayerContract.CLOSED_BY_HEARTBEAT, "close 1002", "400");
     }
 }

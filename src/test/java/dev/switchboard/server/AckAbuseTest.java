@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.protocol.Arguments;
+import dev.switchboard.testing.Heap;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import jakarta.json.JsonObject;
@@ -13,6 +14,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,20 +23,27 @@ import org.junit.jupiter.api.Test;
 /** Acks a client makes up, repeats or floods are ignored and counted; acks the server waits for stay bounded. */
 class AckAbuseTest {
     private static final int MAX_PENDING = 100;
+    /** Heap a million emits may leave behind; 17 bytes kept per emit would exceed it. */
+    private static final long RETAINED_BOUND = 16L << 20;
     private static final BlockingQueue<Socket> SOCKETS = new LinkedBlockingQueue<>();
+    /** The server's timers, ours so that the test can count the ack timeouts still waiting. */
+    private static final ScheduledThreadPoolExecutor TIMERS = new ScheduledThreadPoolExecutor(1);
     private static TestServer server;
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(TestServer.options().maxPendingAcks(MAX_PENDING).build(), sb -> sb.onConnection(socket -> {
-            socket.on("echo", event -> event.ack(event.args().list().toArray()));
-            SOCKETS.add(socket);
-        }));
+        TIMERS.setRemoveOnCancelPolicy(true);
+        server = TestServer.start(TestServer.options().maxPendingAcks(MAX_PENDING).scheduler(TIMERS).build(),
+                sb -> sb.onConnection(socket -> {
+                    socket.on("echo", event -> event.ack(event.args().list().toArray()));
+                    SOCKETS.add(socket);
+                }));
     }
 
     @AfterAll
     static void stop() {
         server.close();
+        TIMERS.shutdownNow();
     }
 
     private static Socket connect(RawClient client) throws InterruptedException {
@@ -70,6 +79,8 @@ class AckAbuseTest {
         try (RawClient client = server.raw()) {
             Socket socket = connect(client);
             client.discardFrames();
+            int idleTimers = TIMERS.getQueue().size();
+            long heapBefore = Heap.retained();
             int refusedAtOnce = 0;
             int maxPending = 0;
             CompletableFuture<Arguments> last = null;
@@ -92,6 +103,15 @@ class AckAbuseTest {
                 Thread.sleep(10);
             }
             assertEquals(0, socket.pendingAckCount(), "every timed-out ack was purged");
+            for (int i = 0; i < 500 && TIMERS.getQueue().size() > idleTimers; i++) {
+                Thread.sleep(10);
+            }
+            assertEquals(idleTimers, TIMERS.getQueue().size(), "no ack timer left waiting");
+            long left = Heap.retained() - heapBefore;
+            System.out.println("figure: 1 000 000 emitWithAck to a client that never answers: pending acks peaked at "
+                    + maxPending + ", " + refusedAtOnce + " refused at once, heap " + Heap.change(left)
+                    + " from the level before (client and server share this JVM)");
+            assertTrue(left < RETAINED_BOUND, left + " bytes retained");
             assertTrue(socket.connected());
         }
     }

@@ -4,34 +4,65 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.testing.Heap;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import jakarta.json.JsonObject;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Bad input gets a clear error and costs the sender, never the other clients: malformed frames,
- * unknown and reserved events, unknown namespaces, floods and oversized messages.
+ * unknown and reserved events, unknown namespaces, floods and oversized messages. The server runs
+ * with the default limits (100 events/s, burst 200; 1 MiB messages; 16 namespaces).
  */
 class BadInputTest {
-    private static final java.util.concurrent.BlockingQueue<DisconnectReason> REASONS =
-            new java.util.concurrent.LinkedBlockingQueue<>();
+    /** Every event name a client may not send: they belong to the lifecycle. */
+    private static final List<String> RESERVED = List.of("connect", "connect_error", "disconnect", "disconnecting",
+            "error", "ping", "pong", "hello", "newListener", "removeListener");
+    /**
+     * What this JVM may allocate, client and server together, for one message of up to 1 MiB:
+     * about twice what they do (11 MiB, see the figures), less than building half a million
+     * values would take.
+     */
+    private static final long ALLOCATION_BOUND = 24L << 20;
+    /** Heap 3000 namespace cycles may leave behind in all, far above the noise (up to 2 MiB); 2.8 KiB per cycle exceed it. */
+    private static final long RETAINED_BOUND = 8L << 20;
+    private static final BlockingQueue<DisconnectReason> REASONS = new LinkedBlockingQueue<>();
+    /** What the lifecycle probes of namespace /lifecycle saw. */
+    private static final BlockingQueue<String> LIFECYCLE = new LinkedBlockingQueue<>();
     private static TestServer server;
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(TestServer.options().eventRate(50, 20).build(), sb -> {
+        server = TestServer.start(TestServer.options().build(), sb -> {
             sb.onConnection(socket -> {
                 socket.on("echo", event -> event.ack(event.args().list().toArray()));
+                socket.on("measure", event -> event.ack(event.args().size(), event.args().raw(0).text().length()));
                 socket.onDisconnect(REASONS::add);
             });
             sb.of("/chat");
             for (int i = 0; i < 20; i++) {
                 sb.of("/n" + i);
             }
+            sb.of("/lifecycle").onConnection(socket -> {
+                LIFECYCLE.add("connection");
+                socket.onAny((event, args) -> LIFECYCLE.add("any " + event));
+                socket.onDisconnecting(reason -> LIFECYCLE.add("disconnecting"));
+                socket.onDisconnect(reason -> LIFECYCLE.add("disconnect"));
+                for (String name : RESERVED) {
+                    socket.on(name, event -> LIFECYCLE.add("on " + name));
+                }
+                socket.on("echo", event -> event.ack(event.args().list().toArray()));
+            });
         });
     }
 
@@ -80,25 +111,101 @@ class BadInputTest {
         // nine errors stay under the limit of ten: the bad client was warned, not cut off
     }
 
+    /**
+     * Sends one frame and returns the bytes this JVM (client and server both) allocated until
+     * the answer arrived; asserts they stay under {@link #ALLOCATION_BOUND} and prints them.
+     */
+    private static JsonObject answerWithinAllocationBound(String what, RawClient client, String frame, String answerType) {
+        long before = Heap.allocated();
+        client.send(frame);
+        JsonObject answer = client.next(answerType);
+        long allocated = Heap.allocated() - before;
+        System.out.println("figure: " + what + " (" + Heap.kib(frame.length()) + " KiB frame): " + Heap.kib(allocated)
+                + " KiB allocated in this JVM, client and server, until the answer");
+        assertTrue(allocated < ALLOCATION_BOUND, what + ": " + allocated + " bytes allocated");
+        return answer;
+    }
+
+    private static String event(String name, String argsJson, int ack) {
+        return "{\"type\":\"event\",\"event\":\"" + name + "\",\"ack\":" + ack + ",\"args\":" + argsJson + "}";
+    }
+
+    /** A JSON array of {@code count} zeros. */
+    private static String zeros(int count) {
+        return "[" + "0,".repeat(count - 1) + "0]";
+    }
+
     @Test
-    void deepNestingIsRefusedWithoutStackOverflow() {
-        try (RawClient client = connected()) {
+    void deepNestingIsRefusedWithoutStackOverflowOrLargeAllocation() {
+        try (RawClient client = connected(); RawClient bystander = connected()) {
             String deep = "[".repeat(100_000) + "]".repeat(100_000);
-            JsonObject error = errorFor(client, "{\"type\":\"event\",\"event\":\"echo\",\"args\":" + deep + "}");
+            JsonObject error = answerWithinAllocationBound("100 000 nested arrays", client,
+                    event("echo", deep, 1), "error");
             assertEquals("bad_packet", error.getString("code"));
             assertTrue(error.getString("message").contains("nested deeper"), error.getString("message"));
             assertStillServed(client);
+            assertStillServed(bystander);
         }
     }
 
     @Test
-    void reservedEventNamesNeverReachTheServer() {
-        try (RawClient client = connected()) {
-            for (String name : new String[] {"connect", "disconnect", "disconnecting", "error", "ping"}) {
-                JsonObject error = errorFor(client, "{\"type\":\"event\",\"event\":\"" + name + "\",\"args\":[]}");
-                assertEquals("bad_event", error.getString("code"), name);
+    void moreArgumentsThanAllowedAreRefusedWithoutBuildingThem() {
+        try (RawClient client = connected(); RawClient bystander = connected()) {
+            String allowed = zeros(dev.switchboard.protocol.JsonWireCodec.MAX_ARGS);
+            assertEquals(dev.switchboard.protocol.JsonWireCodec.MAX_ARGS,
+                    answerWithinAllocationBound("256 arguments", client, event("measure", allowed, 1), "ack")
+                            .getJsonArray("args").getInt(0));
+            // Half a million arguments, just under the 1 MiB message limit.
+            JsonObject error = answerWithinAllocationBound("500 000 arguments", client,
+                    event("measure", zeros(500_000), 2), "error");
+            assertEquals("bad_packet", error.getString("code"));
+            assertEquals("more than 256 arguments", error.getString("message"));
+            assertStillServed(client);
+            assertStillServed(bystander);
+        }
+    }
+
+    @Test
+    void oneHugeArrayArgumentStaysOneSliceOfTheFrame() {
+        try (RawClient client = connected(); RawClient bystander = connected()) {
+            String huge = zeros(500_000);
+            JsonObject ack = answerWithinAllocationBound("one argument, an array of 500 000 numbers", client,
+                    event("measure", "[" + huge + "]", 1), "ack");
+            assertEquals(1, ack.getJsonArray("args").getInt(0), "one argument");
+            assertEquals(huge.length(), ack.getJsonArray("args").getInt(1), "kept whole, as received");
+            assertStillServed(client);
+            assertStillServed(bystander);
+        }
+    }
+
+    @Test
+    void reservedEventNamesNeverReachLifecycleHandlers() throws InterruptedException {
+        try (RawClient bystander = connected()) {
+            // A connection each: ten refusals would be ten protocol errors, enough to be cut off.
+            for (String name : RESERVED) {
+                try (RawClient client = server.raw()) {
+                    assertEquals("connect", client.connectNamespace("/lifecycle", null).getString("type"));
+                    JsonObject error = errorFor(client,
+                            "{\"type\":\"event\",\"nsp\":\"/lifecycle\",\"event\":\"" + name + "\",\"args\":[]}");
+                    assertEquals("bad_event", error.getString("code"), name);
+                    // Frames are handled in order: the fence's answer comes after the refused event.
+                    client.sendJson("{'type':'event','nsp':'/lifecycle','event':'echo','args':['fence'],'ack':7}");
+                    assertEquals(7, client.next("ack").getInt("ack"));
+                    assertEquals(List.of("connection", "any echo"), drain(LIFECYCLE),
+                            "'" + name + "' ran no connection, disconnect or listener of that name");
+                }
+                // The probes work: a real disconnect reaches them, once each.
+                assertEquals("disconnecting", LIFECYCLE.poll(10, TimeUnit.SECONDS));
+                assertEquals("disconnect", LIFECYCLE.poll(10, TimeUnit.SECONDS));
+                assertStillServed(bystander);
             }
         }
+    }
+
+    private static List<String> drain(BlockingQueue<String> queue) {
+        List<String> all = new ArrayList<>();
+        queue.drainTo(all);
+        return all;
     }
 
     @Test
@@ -116,6 +223,14 @@ class BadInputTest {
 
     @Test
     void namespacesMustBeKnownAndConnected() {
+        try (RawClient fresh = server.raw()) {
+            // Straight after the hello, before any connect.
+            assertEquals("no_namespace", errorFor(fresh, "{\"type\":\"event\",\"event\":\"echo\",\"args\":[],\"ack\":1}")
+                    .getString("code"));
+            assertEquals("no_namespace", errorFor(fresh, "{\"type\":\"ack\",\"ack\":1,\"args\":[]}").getString("code"));
+            assertEquals("connect", fresh.connectNamespace("/", null).getString("type"));
+            assertStillServed(fresh);
+        }
         try (RawClient client = connected()) {
             JsonObject refused = client.connectNamespace("/nowhere", null);
             assertEquals("connect_error", refused.getString("type"));
@@ -128,12 +243,25 @@ class BadInputTest {
     }
 
     @Test
-    void namespacesPerConnectionAreBoundedAndReconnectsDoNotAccumulate() {
+    void namespacesPerConnectionAreBoundedAndReconnectsDoNotAccumulate() throws InterruptedException {
+        Switchboard sb = server.switchboard();
+        Namespace n0 = sb.of("/n0");
+        int cycles = 3000;
         try (RawClient client = connected()) {
-            for (int i = 0; i < 2000; i++) {
+            int storedBefore = sb.options().sessionStore().size();
+            long heapBefore = Heap.retained();
+            for (int i = 0; i < cycles; i++) {
                 assertEquals("connect", client.connectNamespace("/n0", null).getString("type"));
                 client.sendJson("{'type':'disconnect','nsp':'/n0'}");
             }
+            assertStillServed(client);
+            long left = Heap.retained() - heapBefore;
+            System.out.println("figure: " + cycles + " namespace connect/disconnect cycles on one connection: heap "
+                    + Heap.change(left) + " from the level before them (client and server share this JVM)");
+            assertTrue(n0.sockets().isEmpty() && n0.adapter().rooms().isEmpty() && n0.detachedSessions().isEmpty(),
+                    "no socket, room or session of /n0 left");
+            assertEquals(storedBefore, sb.options().sessionStore().size(), "no session stored");
+            assertTrue(left < RETAINED_BOUND, left + " bytes retained after " + cycles + " cycles");
             int limit = server.switchboard().options().maxNamespaces();
             for (int i = 1; i < limit; i++) {
                 assertEquals("connect", client.connectNamespace("/n" + i, null).getString("type"));
@@ -158,14 +286,36 @@ class BadInputTest {
 
     @Test
     void floodIsThrottledThenCutOff() throws InterruptedException {
+        SwitchboardOptions options = server.switchboard().options();
+        assertEquals(100.0, options.eventsPerSecond(), "the default rate, as documented");
+        assertEquals(200, options.eventBurst(), "the default burst, as documented");
+        REASONS.clear();
         try (RawClient flooder = connected(); RawClient bystander = connected()) {
-            for (int i = 0; i < 60; i++) {
-                flooder.send("{\"type\":\"event\",\"event\":\"echo\",\"args\":[" + i + "]}");
+            // The burst at once, then twice the sustained rate: refused events, but fewer per second
+            // than the burst, so the flooder is throttled, not yet cut off.
+            AtomicBoolean throttling = new AtomicBoolean(true);
+            Thread paced = new Thread(() -> {
+                for (int i = 0; i < options.eventBurst(); i++) {
+                    flooder.send("{\"type\":\"event\",\"event\":\"echo\",\"args\":[]}");
+                }
+                while (throttling.get()) {
+                    flooder.send("{\"type\":\"event\",\"event\":\"echo\",\"args\":[]}");
+                    sleep(Math.round(1000 / (2 * options.eventsPerSecond())));
+                }
+            });
+            paced.start();
+            assertEquals("rate_limited", flooder.next("error").getString("code"));
+            for (int i = 0; i < 3; i++) {
+                long asked = System.nanoTime();
+                assertStillServed(bystander);
+                System.out.println("figure: bystander's echo answered in " + (System.nanoTime() - asked) / 1000
+                        + " us while the flooder is throttled");
             }
-            JsonObject limited = flooder.next("error");
-            assertEquals("rate_limited", limited.getString("code"));
-            assertStillServed(bystander);
-            for (int i = 0; i < 200 && !flooder.isClosed(); i++) {
+            assertEquals("rate_limited", flooder.next("error").getString("code"), "still throttled meanwhile");
+            throttling.set(false);
+            paced.join();
+            assertFalse(flooder.isClosed(), "throttled, not cut off");
+            for (int i = 0; i < 2000 && !flooder.isClosed(); i++) {
                 try {
                     flooder.send("{\"type\":\"event\",\"event\":\"echo\",\"args\":[]}");
                 } catch (RuntimeException closedMeanwhile) {
@@ -175,11 +325,19 @@ class BadInputTest {
             // The server closes with 1008; a client still writing may see the reset before the close frame.
             DisconnectReason reason;
             do {
-                reason = REASONS.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+                reason = REASONS.poll(10, TimeUnit.SECONDS);
             } while (reason != null && reason != DisconnectReason.POLICY_VIOLATION);
             assertEquals(DisconnectReason.POLICY_VIOLATION, reason);
             flooder.awaitClose();
             assertStillServed(bystander);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

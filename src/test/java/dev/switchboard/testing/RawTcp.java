@@ -1,11 +1,16 @@
 package dev.switchboard.testing;
 
 import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 
 /** A WebSocket peer at the byte level, for frames no well-behaved client would send. */
 public final class RawTcp implements AutoCloseable {
@@ -102,49 +107,99 @@ public final class RawTcp implements AutoCloseable {
     /** What {@link #readCloseCode(Duration)} answers when the server kept the connection open. */
     public static final int STILL_OPEN = -2;
 
-    /**
-     * Reads what the server sends until it closes; returns the code of its close frame, -1 when
-     * it closed without one, or {@link #STILL_OPEN} when it had not closed within {@code wait}.
-     */
-    public int readCloseCode(java.time.Duration wait) throws IOException {
-        socket.setSoTimeout((int) wait.toMillis());
-        ByteArrayOutputStream received = new ByteArrayOutputStream();
-        byte[] buffer = new byte[8192];
-        try {
-            for (int n = socket.getInputStream().read(buffer); n >= 0; n = socket.getInputStream().read(buffer)) {
-                received.write(buffer, 0, n);
-            }
-        } catch (java.net.SocketTimeoutException e) {
-            return STILL_OPEN;
-        } catch (java.net.SocketException e) {
-            // reset after the close frame: what arrived still counts
+    /** A frame from the server, which never masks. */
+    public record Frame(int opcode, byte[] payload) {
+        public static final int TEXT = 0x1;
+        public static final int CLOSE = 0x8;
+
+        public String text() {
+            return new String(payload, StandardCharsets.UTF_8);
         }
-        return closeCodeIn(received.toByteArray());
+
+        /** The code of a close frame; 1005 when it carries none. */
+        public int closeCode() {
+            return payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005;
+        }
+    }
+
+    /**
+     * The next frame, waiting at most {@code wait}.
+     *
+     * @throws java.net.SocketTimeoutException when none came in time
+     * @throws java.io.EOFException when the server closed the connection
+     */
+    public Frame nextFrame(Duration wait) throws IOException {
+        socket.setSoTimeout((int) Math.max(1, wait.toMillis()));
+        DataInputStream in = new DataInputStream(socket.getInputStream());
+        int first = in.readUnsignedByte();
+        int second = in.readUnsignedByte();
+        long length = second & 0x7f;
+        if (length == 126) {
+            length = in.readUnsignedShort();
+        } else if (length == 127) {
+            length = in.readLong();
+        }
+        byte[] payload = new byte[Math.toIntExact(length)];
+        in.readFully(payload);
+        return new Frame(first & 0x0f, payload);
+    }
+
+    /**
+     * How the server answers within {@code wait}, hello and pings aside: {@code "connect"} when it
+     * accepts a namespace connect, {@code "close <code>"} when it closes, {@code "dropped"} when the
+     * connection ends without a close frame, {@code "still open"} when nothing came.
+     */
+    public String answer(Duration wait) throws IOException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        try {
+            while (true) {
+                Frame frame = nextFrame(Duration.ofNanos(deadline - System.nanoTime()));
+                if (frame.opcode() == Frame.CLOSE) {
+                    return "close " + frame.closeCode();
+                }
+                if (frame.opcode() == Frame.TEXT && frame.text().startsWith("{\"type\":\"connect\"")) {
+                    return "connect";
+                }
+            }
+        } catch (SocketTimeoutException e) {
+            return "still open";
+        } catch (EOFException | SocketException e) {
+            return "dropped";
+        }
+    }
+
+    /**
+     * Reads what the server sends until it closes the TCP connection; returns the code of its
+     * close frame, -1 when it closed without one, or {@link #STILL_OPEN} when it had not closed
+     * within {@code wait}.
+     */
+    public int readCloseCode(Duration wait) throws IOException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        int code = -1;
+        try {
+            while (true) {
+                Frame frame = nextFrame(Duration.ofNanos(deadline - System.nanoTime()));
+                if (frame.opcode() == Frame.CLOSE) {
+                    code = frame.closeCode();
+                }
+            }
+        } catch (SocketTimeoutException e) {
+            return STILL_OPEN;
+        } catch (EOFException | SocketException e) {
+            // closed, or reset after the close frame: what arrived still counts
+            return code;
+        }
     }
 
     /** Reads what the server sends until it closes; returns the code of its close frame, or -1. */
     public int readCloseCode() throws IOException {
-        return closeCodeIn(readToEnd());
+        return readCloseCode(Duration.ofSeconds(10));
     }
 
-    private static int closeCodeIn(byte[] all) {
-        int i = 0;
-        while (i + 1 < all.length) {
-            int opcode = all[i] & 0x0f;
-            int length = all[i + 1] & 0x7f;
-            int header = 2;
-            if (length == 126) {
-                length = ((all[i + 2] & 0xff) << 8) | (all[i + 3] & 0xff);
-                header = 4;
-            } else if (length == 127) {
-                return -1;
-            }
-            if (opcode == 0x8) {
-                return length >= 2 ? ((all[i + header] & 0xff) << 8) | (all[i + header + 1] & 0xff) : 1005;
-            }
-            i += header + length;
-        }
-        return -1;
+    /** Drops the connection with a TCP reset, as a client that crashed. */
+    public void abort() throws IOException {
+        socket.setSoLinger(true, 0);
+        socket.close();
     }
 
     @Override

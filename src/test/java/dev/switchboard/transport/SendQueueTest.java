@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.server.Connection;
 import dev.switchboard.server.DisconnectReason;
 import dev.switchboard.server.Socket;
 import dev.switchboard.testing.RawClient;
@@ -18,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
@@ -65,12 +67,13 @@ class SendQueueTest {
     @Test
     void clientThatNeverReadsIsCutOffWhileOthersKeepReceiving() throws Exception {
         int frames = 2000;
+        long queueBound = 256 * 1024;
         BlockingQueue<DisconnectReason> reasons = new LinkedBlockingQueue<>();
         Consumer<Socket> joinFeed = socket -> {
             socket.join("feed");
             socket.onDisconnect(reasons::add);
         };
-        try (TestServer server = TestServer.start(TestServer.options().sendQueueBytes(256 * 1024).build(),
+        try (TestServer server = TestServer.start(TestServer.options().sendQueueBytes(queueBound).build(),
                 sb -> sb.onConnection(joinFeed))) {
             List<RawClient> readers = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
@@ -88,12 +91,17 @@ class SendQueueTest {
             // Paced by the readers, so that only the one that never reads can fall behind: the
             // readers are at most 8 frames (128 KiB) behind, well inside their 256 KiB queues.
             int before = readers.get(0).framesReceived();
+            AtomicLong largestQueue = new AtomicLong();
             Thread broadcaster = new Thread(() -> {
                 for (int i = 0; i < frames; i++) {
                     while (slowest(readers) - before < i - 8) {
                         Thread.onSpinWait();
                     }
                     server.switchboard().to("feed").emit("chunk", i, payload);
+                    // Measured after every emit, so the fullest the queue gets before it overflows is seen.
+                    for (Connection connection : server.switchboard().connections()) {
+                        largestQueue.accumulateAndGet(connection.queuedBytes(), Math::max);
+                    }
                 }
             });
             broadcaster.setDaemon(true);
@@ -107,6 +115,10 @@ class SendQueueTest {
             }
             broadcaster.join(30_000);
             assertEquals(DisconnectReason.SLOW_CONSUMER, reasons.poll(10, TimeUnit.SECONDS));
+            System.out.println("figure: slow consumer: largest send queue after any emit " + largestQueue.get() / 1024
+                    + " KiB (bound " + queueBound / 1024 + " KiB) while 2 readers got all " + frames + " frames of 16 KiB");
+            assertTrue(largestQueue.get() <= queueBound, "queued " + largestQueue.get() + " bytes");
+            assertTrue(largestQueue.get() > queueBound / 2, "the queue filled up before the eviction");
             assertEquals(2, server.switchboard().sockets().sockets().size());
             for (RawClient reader : readers) {
                 reader.close();

@@ -1,6 +1,8 @@
 package dev.switchboard.transport.grizzly;
 
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.UpgradeCheck;
+import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import java.io.IOException;
 import org.glassfish.grizzly.filterchain.BaseFilter;
 import org.glassfish.grizzly.filterchain.FilterChainBuilder;
@@ -14,10 +16,11 @@ import org.glassfish.grizzly.http.server.HttpServerFilter;
 import org.glassfish.grizzly.http.server.NetworkListener;
 
 /**
- * Checks WebSocket upgrade requests before Tyrus sees them: a foreign Origin gets 403 (JSR 356's
- * {@code checkOrigin} is not shown the Host the request went to), a request without a key 400
- * (Tyrus would answer 500), an unsupported version 426 naming version 13. Registered before
- * Tyrus's add-on, so its filter runs first.
+ * Checks requests to the WebSocket endpoint, and upgrades anywhere, before Tyrus sees them, as
+ * {@link UpgradeCheck} says: a plain request to the endpoint gets 426 (Grizzly would answer 404),
+ * an upgrade without {@code Connection: Upgrade} or a key 400 (Tyrus would answer 500), another
+ * version 426, a foreign Origin 403 (JSR 356's {@code checkOrigin} is not shown the Host the
+ * request went to). Registered before Tyrus's add-on, so its filter runs first.
  */
 final class UpgradeGuard implements AddOn {
     private final Switchboard switchboard;
@@ -36,31 +39,28 @@ final class UpgradeGuard implements AddOn {
         public NextAction handleRead(FilterChainContext ctx) throws IOException {
             if (!(ctx.getMessage() instanceof HttpContent content)
                     || !(content.getHttpHeader() instanceof HttpRequestPacket request)
-                    || !"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
+                    || (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))
+                            && !SwitchboardEndpoint.PATH.equals(request.getRequestURI()))) {
                 return ctx.getInvokeAction();
             }
-            if (request.getHeader("Sec-WebSocket-Key") == null) {
-                return refuse(ctx, request, 400, "Bad Request", null);
+            UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, switchboard.originPolicy());
+            if (refusal == null) {
+                return ctx.getInvokeAction();
             }
-            if (!"13".equals(request.getHeader("Sec-WebSocket-Version"))) {
-                return refuse(ctx, request, 426, "Upgrade Required", "13");
-            }
-            if (!switchboard.originPolicy().allows(request.getHeader("Origin"), request.getHeader("Host"))) {
+            if (refusal.status() == 403) {
                 switchboard.metrics().countRejectedOrigin();
-                return refuse(ctx, request, 403, "Forbidden", null);
             }
-            return ctx.getInvokeAction();
+            return refuse(ctx, request, refusal);
         }
 
-        private NextAction refuse(FilterChainContext ctx, HttpRequestPacket request, int status, String phrase,
-                                  String supportedVersion) {
+        private NextAction refuse(FilterChainContext ctx, HttpRequestPacket request, UpgradeCheck.Refusal refusal) {
             HttpResponsePacket response = request.getResponse();
-            response.setStatus(status);
-            response.setReasonPhrase(phrase);
+            response.setStatus(refusal.status());
+            response.setReasonPhrase(refusal.phrase());
             response.setContentLength(0);
             response.getHeaders().setValue("Connection").setString("close");
-            if (supportedVersion != null) {
-                response.getHeaders().setValue("Sec-WebSocket-Version").setString(supportedVersion);
+            if (refusal.header() != null) {
+                response.getHeaders().setValue(refusal.header()).setString(refusal.value());
             }
             ctx.write(HttpContent.builder(response).last(true).build());
             ctx.flush(null);

@@ -48,6 +48,11 @@ public class SwitchboardEndpoint {
     private static final String REMOTE_ADDRESS_PROPERTY = "jakarta.websocket.endpoint.remoteAddress";
     /** Tomcat's limit on blocking sends, which we use only for the close frame (its default is 20 s). */
     private static final String TOMCAT_BLOCKING_SEND_TIMEOUT = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT";
+    /**
+     * How long Tomcat waits for the peer's close frame after sending ours before it drops the
+     * connection (its default is 30 s); Tyrus and Jetty drop it at once.
+     */
+    private static final String TOMCAT_SESSION_CLOSE_TIMEOUT = "org.apache.tomcat.websocket.SESSION_CLOSE_TIMEOUT";
     private static final long CLOSE_FRAME_TIMEOUT_MILLIS = 5_000;
 
     private final Switchboard switchboard;
@@ -98,6 +103,7 @@ public class SwitchboardEndpoint {
         session.getAsyncRemote().setSendTimeout(switchboard.options().pingInterval()
                 .plus(switchboard.options().pingTimeout()).toMillis());
         session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, CLOSE_FRAME_TIMEOUT_MILLIS);
+        session.getUserProperties().put(TOMCAT_SESSION_CLOSE_TIMEOUT, CLOSE_FRAME_TIMEOUT_MILLIS);
         connection = switchboard.open(new SessionTransport(session), handshake);
         if (connection == null) {
             refuse(session, switchboard.accepting()

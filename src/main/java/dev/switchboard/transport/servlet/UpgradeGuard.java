@@ -1,6 +1,7 @@
 package dev.switchboard.transport.servlet;
 
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.UpgradeCheck;
 import dev.switchboard.transport.jsr356.SwitchboardConfigurator;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
@@ -12,10 +13,11 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 
 /**
- * Checks WebSocket upgrade requests before the container upgrades them, as the standalone
- * server's guard does: a foreign Origin gets 403 (JSR 356's {@code checkOrigin} is not shown the
- * Host the request went to), a request without a key 400, an unsupported version 426 naming
- * version 13 (Jetty would answer 404). It also hands the handshake the client's address, which
+ * Checks requests to the WebSocket endpoint before the container upgrades them, as the standalone
+ * server's guard does ({@link UpgradeCheck}): a plain request gets 426 (the containers would answer
+ * 404), an upgrade without {@code Connection: Upgrade} or a key 400, another version 426 naming
+ * version 13 (Jetty would answer 404), a foreign Origin 403 (JSR 356's {@code checkOrigin} is not
+ * shown the Host the request went to). It also hands the handshake the client's address, which
  * Tomcat does not give WebSocket endpoints.
  */
 final class UpgradeGuard implements Filter {
@@ -28,20 +30,17 @@ final class UpgradeGuard implements Filter {
     @Override
     public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
             throws IOException, ServletException {
-        if (request instanceof HttpServletRequest http && response instanceof HttpServletResponse answer
-                && "websocket".equalsIgnoreCase(http.getHeader("Upgrade"))) {
-            if (http.getHeader("Sec-WebSocket-Key") == null) {
-                refuse(answer, HttpServletResponse.SC_BAD_REQUEST);
-                return;
-            }
-            if (!"13".equals(http.getHeader("Sec-WebSocket-Version"))) {
-                answer.setHeader("Sec-WebSocket-Version", "13");
-                refuse(answer, HttpServletResponse.SC_UPGRADE_REQUIRED);
-                return;
-            }
-            if (!server.originPolicy().allows(http.getHeader("Origin"), http.getHeader("Host"))) {
-                server.metrics().countRejectedOrigin();
-                refuse(answer, HttpServletResponse.SC_FORBIDDEN);
+        if (request instanceof HttpServletRequest http && response instanceof HttpServletResponse answer) {
+            UpgradeCheck.Refusal refusal = UpgradeCheck.check(http::getHeader, server.originPolicy());
+            if (refusal != null) {
+                if (refusal.status() == HttpServletResponse.SC_FORBIDDEN) {
+                    server.metrics().countRejectedOrigin();
+                }
+                if (refusal.header() != null) {
+                    answer.setHeader(refusal.header(), refusal.value());
+                }
+                answer.setStatus(refusal.status());
+                answer.setContentLength(0);
                 return;
             }
         }
@@ -52,10 +51,5 @@ final class UpgradeGuard implements Filter {
         } finally {
             SwitchboardConfigurator.clientAddress(null);
         }
-    }
-
-    private static void refuse(HttpServletResponse response, int status) {
-        response.setStatus(status);
-        response.setContentLength(0);
     }
 }

@@ -1,0 +1,70 @@
+package dev.switchboard.transport;
+
+import java.util.Locale;
+import java.util.function.UnaryOperator;
+
+/**
+ * What a request to the WebSocket endpoint is answered before a container upgrades it, so that
+ * every deployment refuses the same requests the same way: the standalone server's and the WAR's
+ * upgrade guards both ask here.
+ *
+ * <pre>{@code
+ * UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, server.originPolicy());
+ * if (refusal != null) answer(refusal.status(), refusal.header(), refusal.value());
+ * }</pre>
+ */
+public final class UpgradeCheck {
+    /** The WebSocket protocol version served (RFC 6455). */
+    public static final String VERSION = "13";
+
+    /**
+     * An answer instead of the upgrade.
+     *
+     * @param status the HTTP status
+     * @param phrase its reason phrase, where the server sets one
+     * @param header a header the answer must carry, or {@code null}
+     * @param value  its value
+     */
+    public record Refusal(int status, String phrase, String header, String value) {
+    }
+
+    private UpgradeCheck() {
+    }
+
+    /**
+     * Checks, in this order: not a WebSocket upgrade at all (426, naming {@code websocket}), an
+     * upgrade without {@code Connection: Upgrade} or without a key (400), another version (426,
+     * naming 13), a foreign {@code Origin} (403).
+     *
+     * @param header the request's header of that name, {@code null} when absent
+     * @return {@code null} when the container may upgrade the request
+     */
+    public static Refusal check(UnaryOperator<String> header, OriginPolicy origins) {
+        if (!"websocket".equalsIgnoreCase(header.apply("Upgrade"))) {
+            return new Refusal(426, "Upgrade Required", "Upgrade", "websocket");
+        }
+        if (!hasToken(header.apply("Connection"), "upgrade") || header.apply("Sec-WebSocket-Key") == null) {
+            return new Refusal(400, "Bad Request", null, null);
+        }
+        if (!VERSION.equals(header.apply("Sec-WebSocket-Version"))) {
+            return new Refusal(426, "Upgrade Required", "Sec-WebSocket-Version", VERSION);
+        }
+        if (!origins.allows(header.apply("Origin"), header.apply("Host"))) {
+            return new Refusal(403, "Forbidden", null, null);
+        }
+        return null;
+    }
+
+    /** Whether a comma-separated header such as {@code Connection: keep-alive, Upgrade} holds the token. */
+    private static boolean hasToken(String header, String token) {
+        if (header == null) {
+            return false;
+        }
+        for (String part : header.split(",")) {
+            if (part.trim().toLowerCase(Locale.ROOT).equals(token)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
