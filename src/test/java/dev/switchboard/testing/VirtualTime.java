@@ -79,19 +79,26 @@ public final class VirtualTime extends AbstractExecutorService implements Schedu
                 nowNanos = Math.max(nowNanos, next.dueNanos);
             }
             next.run();
+            synchronized (this) {
+                if (next.periodNanos > 0 && !next.cancelled && !shutdown) {
+                    next.dueNanos += next.periodNanos;
+                    tasks.add(next);
+                }
+            }
         }
     }
 
     @Override
     public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
-        Task task;
-        synchronized (this) {
-            if (shutdown) {
-                throw new java.util.concurrent.RejectedExecutionException("shut down");
-            }
-            task = new Task(command, nowNanos + Math.max(0, unit.toNanos(delay)), sequence++);
-            tasks.add(task);
+        return add(command, delay, 0, unit);
+    }
+
+    private synchronized Task add(Runnable command, long delay, long period, TimeUnit unit) {
+        if (shutdown) {
+            throw new java.util.concurrent.RejectedExecutionException("shut down");
         }
+        Task task = new Task(command, nowNanos + Math.max(0, unit.toNanos(delay)), unit.toNanos(period), sequence++);
+        tasks.add(task);
         return task;
     }
 
@@ -105,14 +112,15 @@ public final class VirtualTime extends AbstractExecutorService implements Schedu
         throw new UnsupportedOperationException("the server schedules Runnables only");
     }
 
+    /** Runs every {@code period} of virtual time; a task takes no time, so rate and delay are one. */
     @Override
     public ScheduledFuture<?> scheduleAtFixedRate(Runnable command, long initialDelay, long period, TimeUnit unit) {
-        throw new UnsupportedOperationException("the server schedules one-shot timers only");
+        return add(command, initialDelay, Math.max(1, period), unit);
     }
 
     @Override
     public ScheduledFuture<?> scheduleWithFixedDelay(Runnable command, long initialDelay, long delay, TimeUnit unit) {
-        throw new UnsupportedOperationException("the server schedules one-shot timers only");
+        return add(command, initialDelay, Math.max(1, delay), unit);
     }
 
     @Override
@@ -143,31 +151,36 @@ public final class VirtualTime extends AbstractExecutorService implements Schedu
         return isTerminated();
     }
 
-    /** One timer; cancelling it takes it out of the queue. */
+    /** One timer, periodic when its period is above 0; cancelling it takes it out of the queue. */
     private final class Task implements ScheduledFuture<Object>, Runnable {
         private final Runnable command;
-        private final long dueNanos;
+        private final long periodNanos;
         private final long order;
+        /** Guarded by the enclosing VirtualTime; moves on after each run of a periodic task. */
+        private long dueNanos;
         private volatile boolean cancelled;
         private volatile boolean done;
 
-        Task(Runnable command, long dueNanos, long order) {
+        Task(Runnable command, long dueNanos, long periodNanos, long order) {
             this.command = command;
             this.dueNanos = dueNanos;
+            this.periodNanos = periodNanos;
             this.order = order;
         }
 
         @Override
         public void run() {
             if (!cancelled) {
-                done = true;
+                done = periodNanos == 0;
                 command.run();
             }
         }
 
         @Override
         public long getDelay(TimeUnit unit) {
-            return unit.convert(dueNanos - now(), TimeUnit.NANOSECONDS);
+            synchronized (VirtualTime.this) {
+                return unit.convert(dueNanos - nowNanos, TimeUnit.NANOSECONDS);
+            }
         }
 
         @Override
