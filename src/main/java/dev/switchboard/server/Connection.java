@@ -131,18 +131,35 @@ public final class Connection {
      * leaving, 1001/1005/1006 a connection that went away, anything else a failure.
      */
     public void onTransportClosed(int code) {
-        terminate(switch (code) {
+        DisconnectReason reason = switch (code) {
             case 1000 -> DisconnectReason.CLIENT_DISCONNECT;
             case 1001, 1005, 1006 -> DisconnectReason.TRANSPORT_CLOSE;
             default -> DisconnectReason.TRANSPORT_ERROR;
+        };
+        endOutsideSends(() -> {
+            terminate(reason);
+            switchboard.forget(this);
         });
-        switchboard.forget(this);
+    }
+
+    /**
+     * Runs {@code ending} now, or soon on the scheduler when the container reports from inside
+     * one of our own sends (Tyrus reports a failed send's close that way): the sending thread
+     * may be in the middle of someone's emit, holding a socket's log lock, and disconnect
+     * listeners, which may emit themselves, must not run there.
+     */
+    private void endOutsideSends(Runnable ending) {
+        if (queue.sendingOnThisThread()) {
+            switchboard.later(ending, Duration.ZERO);
+        } else {
+            ending.run();
+        }
     }
 
     /** The container reports an I/O error. */
     public void onTransportError(Throwable error) {
         LOG.log(System.Logger.Level.DEBUG, "transport error on connection " + id, error);
-        terminate(DisconnectReason.TRANSPORT_ERROR);
+        endOutsideSends(() -> terminate(DisconnectReason.TRANSPORT_ERROR));
     }
 
     // ---- inside the server ----
@@ -391,7 +408,7 @@ public final class Connection {
 
     private void onSendFailure(Throwable error) {
         LOG.log(System.Logger.Level.DEBUG, "send failed on connection " + id, error);
-        terminate(DisconnectReason.TRANSPORT_ERROR);
+        endOutsideSends(() -> terminate(DisconnectReason.TRANSPORT_ERROR));
     }
 
     /**

@@ -47,6 +47,8 @@ public final class OutboundQueue {
     private final AtomicInteger waiting = new AtomicInteger();
     private final AtomicBoolean writing = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The thread inside {@code transport.send} right now, if any; written by the writer only. */
+    private volatile Thread sender;
     /** Set once by {@link #closeWhenDrained}; read by the writer when it runs dry. */
     private volatile CloseRequest closeWhenDrained;
 
@@ -111,6 +113,15 @@ public final class OutboundQueue {
         return Offer.QUEUED;
     }
 
+    /**
+     * Whether this thread is inside a send of this queue: a container may report a failure or
+     * the connection's close from within the send itself, on a thread that offered the frame and
+     * may hold the offerer's locks.
+     */
+    public boolean sendingOnThisThread() {
+        return sender == Thread.currentThread();
+    }
+
     /** Bytes queued or in flight. */
     public long pendingBytes() {
         return pendingBytes.get();
@@ -151,11 +162,14 @@ public final class OutboundQueue {
         Item item = first;
         while (item != null) {
             Handoff handoff = new Handoff(item.bytes);
+            sender = Thread.currentThread();
             try {
                 transport.send(item.text, handoff);
             } catch (RuntimeException e) {
                 handoff.accept(e);
                 return;
+            } finally {
+                sender = null;
             }
             if (handoff.continuedByCallback()) {
                 return;

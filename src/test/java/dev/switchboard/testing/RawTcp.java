@@ -197,6 +197,30 @@ public final class RawTcp implements AutoCloseable {
     }
 
     /** Drops the connection with a TCP reset, as a client that crashed. */
+    /**
+     * Whether the server still holds this connection established, as {@code ss} would tell:
+     * read from the kernel's table of TCP connections ({@code /proc/net/tcp}), not from the
+     * socket, so the answer costs the client no read. Linux only.
+     */
+    public boolean serverStillHolds() throws IOException {
+        // Columns: sl local_address rem_address st ...; addresses are hex IP:PORT, state 01 is ESTABLISHED.
+        String local = String.format(":%04X", socket.getPort());
+        String remote = String.format(":%04X", socket.getLocalPort());
+        for (String table : java.util.List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            java.nio.file.Path path = java.nio.file.Path.of(table);
+            if (!java.nio.file.Files.exists(path)) {
+                continue;
+            }
+            for (String line : java.nio.file.Files.readAllLines(path)) {
+                String[] columns = line.trim().split("\\s+");
+                if (columns.length > 3 && columns[1].endsWith(local) && columns[2].endsWith(remote) && columns[3].equals("01")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     public void abort() throws IOException {
         socket.setSoLinger(true, 0);
         socket.close();

@@ -2,8 +2,10 @@ package dev.switchboard.transport.grizzly;
 
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.UpgradeCheck;
+import dev.switchboard.transport.jsr356.SwitchboardConfigurator;
 import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import java.io.IOException;
+import org.glassfish.grizzly.Connection;
 import org.glassfish.grizzly.filterchain.BaseFilter;
 import org.glassfish.grizzly.filterchain.FilterChainBuilder;
 import org.glassfish.grizzly.filterchain.FilterChainContext;
@@ -37,6 +39,7 @@ final class UpgradeGuard implements AddOn {
     private final class Filter extends BaseFilter {
         @Override
         public NextAction handleRead(FilterChainContext ctx) throws IOException {
+            SwitchboardConfigurator.connectionAbort(null);
             if (!(ctx.getMessage() instanceof HttpContent content)
                     || !(content.getHttpHeader() instanceof HttpRequestPacket request)
                     || (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))
@@ -45,6 +48,14 @@ final class UpgradeGuard implements AddOn {
             }
             UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, switchboard.originPolicy());
             if (refusal == null) {
+                // Tyrus upgrades on this thread, right after this filter: its handshake learns how
+                // to drop this connection should a close never complete.
+                Connection<?> connection = ctx.getConnection();
+                SwitchboardConfigurator.connectionAbort(() -> {
+                    if (connection.isOpen()) {
+                        connection.terminateSilently();
+                    }
+                });
                 return ctx.getInvokeAction();
             }
             if (refusal.status() == 403) {

@@ -6,6 +6,8 @@ import jakarta.websocket.Session;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -27,12 +29,26 @@ final class SessionTransport implements Transport {
                 return thread;
             });
     private static final int MAX_REASON_BYTES = 123;
+    /** How long a close may take before an abortable connection is dropped outright. */
+    private static final Duration CLOSE_DEADLINE = Duration.ofSeconds(5);
 
     private final Session session;
+    /** Drops the connection outright; null where the HTTP layer cannot (servlet containers). */
+    private final Runnable abort;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    SessionTransport(Session session) {
+    SessionTransport(Session session, Runnable abort) {
         this.session = session;
+        this.abort = abort;
+    }
+
+    /** One timer thread for the close deadlines, made only where some connection can be aborted. */
+    private static final class Deadlines {
+        static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "switchboard-close-deadline");
+            thread.setDaemon(true);
+            return thread;
+        });
     }
 
     /** Waits up to {@code timeout} for every close to finish and its thread to end; true if none is left. */
@@ -57,6 +73,11 @@ final class SessionTransport implements Transport {
     public void close(int code, String reason) {
         if (!closed.compareAndSet(false, true)) {
             return;
+        }
+        if (abort != null) {
+            // A peer that stopped reading never takes the close frame queued behind what it left
+            // unread; without this, its connection and buffers would stay for as long as it does.
+            Deadlines.TIMER.schedule(abort, CLOSE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
         }
         CLOSER.execute(() -> {
             try {

@@ -21,6 +21,8 @@ public class SwitchboardConfigurator extends ServerEndpointConfig.Configurator {
     static final String UPGRADE_REQUEST = "dev.switchboard.upgradeRequest";
     /** Set by an HTTP layer in front of the container for the handshake it passes on; see {@link #clientAddress}. */
     private static final ThreadLocal<String> CLIENT_ADDRESS = new ThreadLocal<>();
+    /** Likewise; see {@link #connectionAbort}. */
+    private static final ThreadLocal<Runnable> CONNECTION_ABORT = new ThreadLocal<>();
 
     /**
      * The server of the deployment that made this configurator (containers make one per deployed
@@ -32,10 +34,11 @@ public class SwitchboardConfigurator extends ServerEndpointConfig.Configurator {
     /**
      * What the endpoint needs from the upgrade request.
      *
-     * @param clientAddress the client's address from the HTTP layer, {@code null} if it did not say
+     * @param clientAddress   the client's address from the HTTP layer, {@code null} if it did not say
+     * @param connectionAbort drops the connection at once, from the HTTP layer, {@code null} if it cannot
      */
     record UpgradeRequest(java.net.URI uri, Map<String, List<String>> headers, Map<String, List<String>> query,
-                          String clientAddress) {
+                          String clientAddress, Runnable connectionAbort) {
     }
 
     /**
@@ -52,10 +55,25 @@ public class SwitchboardConfigurator extends ServerEndpointConfig.Configurator {
         }
     }
 
+    /**
+     * Tells the handshake that this thread is about to run how to drop its connection at once,
+     * without a close handshake; {@code null} clears it. For an HTTP layer in front of the
+     * container that can (the standalone server's Grizzly): a close waits until the peer has
+     * taken what was sent before the close frame, which a peer that stopped reading never does,
+     * and Tyrus then keeps the connection and its buffers for as long as the peer stays.
+     */
+    public static void connectionAbort(Runnable abort) {
+        if (abort == null) {
+            CONNECTION_ABORT.remove();
+        } else {
+            CONNECTION_ABORT.set(abort);
+        }
+    }
+
     @Override
     public void modifyHandshake(ServerEndpointConfig config, HandshakeRequest request, HandshakeResponse response) {
         config.getUserProperties().put(UPGRADE_REQUEST, new UpgradeRequest(request.getRequestURI(),
-                request.getHeaders(), request.getParameterMap(), CLIENT_ADDRESS.get()));
+                request.getHeaders(), request.getParameterMap(), CLIENT_ADDRESS.get(), CONNECTION_ABORT.get()));
     }
 
     @Override

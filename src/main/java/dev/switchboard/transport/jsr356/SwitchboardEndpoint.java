@@ -87,7 +87,7 @@ public class SwitchboardEndpoint {
         Object captured = config.getUserProperties().remove(SwitchboardConfigurator.UPGRADE_REQUEST);
         SwitchboardConfigurator.UpgradeRequest request = captured instanceof SwitchboardConfigurator.UpgradeRequest r
                 ? r : new SwitchboardConfigurator.UpgradeRequest(session.getRequestURI(), Map.of(),
-                        session.getRequestParameterMap(), null);
+                        session.getRequestParameterMap(), null, null);
         String address = request.clientAddress() != null ? request.clientAddress() : remoteAddress(session);
         Handshake handshake = new Handshake(request.uri() == null ? URI.create(PATH) : request.uri(), request.headers(),
                 request.query(), address, Instant.now(switchboard.options().clock()), null);
@@ -104,7 +104,7 @@ public class SwitchboardEndpoint {
                 .plus(switchboard.options().pingTimeout()).toMillis());
         session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, CLOSE_FRAME_TIMEOUT_MILLIS);
         session.getUserProperties().put(TOMCAT_SESSION_CLOSE_TIMEOUT, CLOSE_FRAME_TIMEOUT_MILLIS);
-        connection = switchboard.open(new SessionTransport(session), handshake);
+        connection = switchboard.open(new SessionTransport(session, request.connectionAbort()), handshake);
         if (connection == null) {
             refuse(session, switchboard.accepting()
                     ? new CloseReason(CloseReason.CloseCodes.TRY_AGAIN_LATER, "too many connections")
