@@ -1,11 +1,16 @@
 package dev.switchboard.demo;
 
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.TestServer;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.openqa.selenium.Dimension;
@@ -58,7 +63,12 @@ class DocsScreenshotsTest {
         }
     }
 
+    /** Copies a screenshot into docs/, after checking it is a PNG of the whole window. */
     private static void copy(Path screenshot, String name) throws IOException {
+        BufferedImage image = ImageIO.read(screenshot.toFile());
+        assertNotNull(image, screenshot + " is not a PNG");
+        assertTrue(image.getWidth() >= 1200 && image.getHeight() >= 800,
+                name + " is " + image.getWidth() + "x" + image.getHeight());
         Files.copy(screenshot, DOCS.resolve(name), StandardCopyOption.REPLACE_EXISTING);
     }
 }
