@@ -121,9 +121,14 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
     /** The deployment under test, running. */
     protected abstract Site site();
 
-    /** The log file of the deployment's process; none for a server in this JVM. */
-    protected Optional<Path> log() {
+    /** The deployment's own process; none for a server in this JVM. */
+    protected Optional<ServerProcess> process() {
         return Optional.empty();
+    }
+
+    /** The log file of the deployment's process. */
+    private Optional<Path> log() {
+        return process().map(ServerProcess::log);
     }
 
     /** Where the log ends now. */
@@ -159,8 +164,8 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
     }
 
     /** The CPU time the server's process has used so far, where it runs in a process of its own. */
-    protected Optional<Duration> serverCpuTime() {
-        return Optional.empty();
+    private Optional<Duration> serverCpuTime() {
+        return process().flatMap(ServerProcess::cpuTime);
     }
 
     /** What this deployment's container answers where containers differ. */

@@ -3,7 +3,6 @@ package dev.switchboard.deployment;
 import dev.switchboard.transport.WebSocketLayerContract;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -51,13 +50,8 @@ class JettyIT extends WarScenario {
     }
 
     @Override
-    protected Optional<Path> log() {
-        return Optional.of(jetty.log());
-    }
-
-    @Override
-    protected Optional<Duration> serverCpuTime() {
-        return jetty.cpuTime();
+    protected Optional<ServerProcess> process() {
+        return Optional.of(jetty);
     }
 
     /** Jetty refuses a frame over its limit at once and answers header blocks over 8 KiB with 431. */

@@ -1,7 +1,6 @@
 package dev.switchboard.deployment;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -37,12 +36,7 @@ class StandaloneJarIT extends TyrusScenario {
     }
 
     @Override
-    protected Optional<Path> log() {
-        return Optional.of(server.log());
-    }
-
-    @Override
-    protected Optional<Duration> serverCpuTime() {
-        return server.cpuTime();
+    protected Optional<ServerProcess> process() {
+        return Optional.of(server);
     }
 }

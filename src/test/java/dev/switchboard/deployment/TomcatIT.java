@@ -3,7 +3,6 @@ package dev.switchboard.deployment;
 import dev.switchboard.transport.WebSocketLayerContract;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -63,13 +62,8 @@ class TomcatIT extends WarScenario {
     }
 
     @Override
-    protected Optional<Path> log() {
-        return Optional.of(tomcat.log());
-    }
-
-    @Override
-    protected Optional<Duration> serverCpuTime() {
-        return tomcat.cpuTime();
+    protected Optional<ServerProcess> process() {
+        return Optional.of(tomcat);
     }
 
     /** Tomcat streams a frame to us in 8 KiB parts: it waits for the declared bytes until the heartbeat ends the connection. */
