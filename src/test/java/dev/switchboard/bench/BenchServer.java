@@ -1,24 +1,19 @@
 package dev.switchboard.bench;
 
-import dev.switchboard.server.Connection;
-import dev.switchboard.server.Switchboard;
-import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.transport.grizzly.StandaloneServer;
-import java.lang.management.ManagementFactory;
-import java.time.Duration;
-import java.util.Map;
+import dev.switchboard.transport.grizzly.TyrusContainer;
+import java.util.Set;
+import org.glassfish.grizzly.http.server.HttpServer;
+import org.glassfish.grizzly.http.server.NetworkListener;
+import org.glassfish.grizzly.strategies.WorkerThreadIOStrategy;
 
 /**
- * A server under test, started by the harness as its own JVM so that its CPU time, RSS and
- * threads are its own: {@code switchboard} (Switchboard on the standalone Grizzly server),
- * {@code switchboard-norecovery} (the same with connection-state recovery off) or {@code raw}
- * (the floor: {@link RawFloorEndpoint} on the same Grizzly/Tyrus container). It prints
- * {@code READY <port>} and stops when its standard input closes.
- *
- * <p>Every target implements the same four events, as {@code bench/socketio/server.js} does:
- * {@code join(room)} with an ack, {@code echo(payload)} acked with the payload,
- * {@code publish(room, payload)} emitting {@code msg(payload)} to everyone in the room, and
- * {@code stats(gc)} acked with {@code {heap, queue, conns}}.
+ * A server under test on Grizzly/Tyrus, started by the harness as its own JVM so that its CPU
+ * time, RSS and threads are its own: {@code switchboard} ({@link BenchApp} on the standalone
+ * server), {@code switchboard-norecovery} (the same with connection-state recovery off) or
+ * {@code raw} (the floor: {@link RawFloorEndpoint} on the same Grizzly/Tyrus container). It prints
+ * {@code READY <port>} and stops when its standard input closes. On Tomcat and Jetty the same
+ * application runs as a web application instead ({@link BenchWebapp}).
  */
 public final class BenchServer {
     private BenchServer() {
@@ -30,12 +25,12 @@ public final class BenchServer {
         AutoCloseable server;
         int boundPort;
         if (mode.equals("raw")) {
-            RawFloorEndpoint.Host host = RawFloorEndpoint.start("127.0.0.1", port);
+            RawFloorHost host = RawFloorHost.start("127.0.0.1", port);
             server = host;
             boundPort = host.port();
         } else {
-            Switchboard switchboard = create(!mode.equals("switchboard-norecovery"));
-            StandaloneServer http = StandaloneServer.start(switchboard, "127.0.0.1", port, null);
+            StandaloneServer http = StandaloneServer.start(BenchApp.create(!mode.equals("switchboard-norecovery")),
+                    "127.0.0.1", port, null);
             server = http;
             boundPort = http.port();
         }
@@ -50,43 +45,28 @@ public final class BenchServer {
     }
 
     /**
-     * Switchboard with the benchmark's application. Options differ from the defaults only where
-     * the defaults would refuse the load itself: the per-connection event rate limit (100/s,
-     * burst 200), which the generator's single publisher connection exceeds by design, and the
-     * connection caps. Everything else, recovery included, is as shipped.
-     *
-     * @param recovery false turns connection-state recovery off (an experiment, not a default)
+     * The floor on a Grizzly listener set up as {@code StandaloneServer} sets up its own
+     * (worker-thread I/O strategy, no HTTP idle timeout, Tyrus mounted as an add-on), so that the
+     * floor and Switchboard differ by the framework only.
      */
-    static Switchboard create(boolean recovery) {
-        SwitchboardOptions.Builder options = SwitchboardOptions.builder()
-                .eventRate(10_000_000, 10_000_000)
-                .maxConnections(1_000_000, 1_000_000);
-        if (!recovery) {
-            options.recoveryWindow(Duration.ZERO);
+    record RawFloorHost(HttpServer http, TyrusContainer container, int port) implements AutoCloseable {
+        static RawFloorHost start(String hostName, int port) throws Exception {
+            HttpServer http = new HttpServer();
+            NetworkListener listener = new NetworkListener("raw-floor", hostName, port);
+            listener.getTransport().setIOStrategy(WorkerThreadIOStrategy.getInstance());
+            listener.getKeepAlive().setIdleTimeoutInSeconds(-1);
+            http.addListener(listener);
+            TyrusContainer container = new TyrusContainer(Set.of(RawFloorEndpoint.class), (1 << 20) + 1024);
+            listener.registerAddOn(container.addOn());
+            http.start();
+            container.start("", listener.getPort());
+            return new RawFloorHost(http, container, listener.getPort());
         }
-        Switchboard server = Switchboard.create(options.build());
-        server.onConnection(socket -> {
-            socket.on("join", event -> {
-                socket.join(event.arg(0, String.class));
-                event.ack();
-            });
-            socket.on("echo", event -> event.ack(event.args().raw(0)));
-            socket.on("publish", event -> server.to(event.arg(0, String.class)).emit("msg", event.args().raw(1)));
-            socket.on("stats", event -> event.ack(Map.of(
-                    "heap", heapUsed(event.arg(0, boolean.class)),
-                    "queue", server.connections().stream().mapToLong(Connection::queuedBytes).max().orElse(0),
-                    "conns", server.connectionCount())));
-        });
-        return server;
-    }
 
-    /** Heap in use, after full collections when {@code gc} (what is left is what is live). */
-    static long heapUsed(boolean gc) {
-        if (gc) {
-            for (int i = 0; i < 3; i++) {
-                System.gc();
-            }
+        @Override
+        public void close() {
+            container.stop();
+            http.shutdownNow();
         }
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 }

@@ -125,7 +125,7 @@ final class Fleet implements AutoCloseable {
 
     private static long field(String frame, String name) {
         String key = "\"" + name + "\":";
-        return Wire.number(frame, frame.indexOf(key) + key.length());
+        return Frames.number(frame, frame.indexOf(key) + key.length());
     }
 
     // ---- what the clients measure ----

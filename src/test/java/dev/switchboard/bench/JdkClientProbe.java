@@ -48,7 +48,7 @@ public final class JdkClientProbe {
         LongAdder received = new LongAdder();
         List<WebSocket> sockets = new ArrayList<>();
         long threadsBefore = Thread.activeCount();
-        long heapBefore = BenchServer.heapUsed(true);
+        long heapBefore = Heap.used(true);
         for (int i = 0; i < n; i++) {
             CompletableFuture<Void> joined = new CompletableFuture<>();
             WebSocket ws = http.newWebSocketBuilder().buildAsync(uri, new WebSocket.Listener() {
@@ -88,7 +88,7 @@ public final class JdkClientProbe {
     }
 
     private static String wsLoop(InetSocketAddress address, int n) {
-        long heapBefore = BenchServer.heapUsed(true);
+        long heapBefore = Heap.used(true);
         try (Fleet fleet = new Fleet(Wire.SWITCHBOARD, address)) {
             fleet.connect(n, i -> 0);
             String heap = heapPerClient(n, heapBefore);
@@ -105,7 +105,7 @@ public final class JdkClientProbe {
     }
 
     private static String heapPerClient(int n, long heapBefore) {
-        return String.format("%.1f KiB of heap per connection", (BenchServer.heapUsed(true) - heapBefore) / 1024.0 / n);
+        return String.format("%.1f KiB of heap per connection", (Heap.used(true) - heapBefore) / 1024.0 / n);
     }
 
     private static String measure(LongAdder received, int n, OpenLoop.Action publish) {

@@ -25,11 +25,11 @@ final class Payload {
 
     /** The sequence number of the payload starting at {@code at}. */
     static long seq(String frame, int at) {
-        return Wire.number(frame, at + START.length());
+        return Frames.number(frame, at + START.length());
     }
 
     /** The intended send time of the payload starting at {@code at}. */
     static long sentAt(String frame, int at) {
-        return EPOCH + Wire.number(frame, frame.indexOf("\"t\":", at) + 4);
+        return EPOCH + Frames.number(frame, frame.indexOf("\"t\":", at) + 4);
     }
 }

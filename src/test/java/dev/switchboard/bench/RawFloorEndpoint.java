@@ -1,31 +1,31 @@
 package dev.switchboard.bench;
 
-import dev.switchboard.transport.grizzly.TyrusContainer;
 import jakarta.websocket.CloseReason;
-import jakarta.websocket.DeploymentException;
 import jakarta.websocket.OnClose;
 import jakarta.websocket.OnError;
 import jakarta.websocket.OnMessage;
 import jakarta.websocket.OnOpen;
 import jakarta.websocket.Session;
 import jakarta.websocket.server.ServerEndpoint;
-import java.io.IOException;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.glassfish.grizzly.http.server.HttpServer;
-import org.glassfish.grizzly.http.server.NetworkListener;
-import org.glassfish.grizzly.strategies.WorkerThreadIOStrategy;
-import org.glassfish.tyrus.server.TyrusServerContainer;
 
 /**
- * The floor: a bare JSR 356 endpoint doing the benchmark's work with no framework. It speaks just
- * enough of Switchboard's wire format for the same load generator (hello, connect, events with
- * acks), reads frames by position, keeps rooms as sets of endpoints and fans out by sending the
- * same string to each member with {@code getAsyncRemote().sendText}. No heartbeat, no recovery, no
- * send queue of its own, no limits: what is left is the container's own cost.
+ * The floor: a bare JSR 356 endpoint doing the benchmark's work with no framework, the same class
+ * on every container (Grizzly/Tyrus, Tomcat, Jetty). It speaks just enough of Switchboard's wire
+ * format for the same load generator (hello, connect, events with acks), reads frames by position,
+ * keeps rooms as sets of endpoints and fans out by sending the same string to each member with
+ * {@code getAsyncRemote().sendText}. No heartbeat, no recovery, no limits, and no more than JSR
+ * 356 itself demands: one send in flight per session, the others waiting in a queue, because
+ * Tomcat refuses a second {@code sendText} while one is in flight; and messages taken in parts,
+ * because Tomcat hands whole messages only up to its 8 KiB text buffer. What is left is the
+ * container's own cost.
  */
 @ServerEndpoint("/switchboard")
 public class RawFloorEndpoint {
@@ -33,10 +33,13 @@ public class RawFloorEndpoint {
     private static final Set<RawFloorEndpoint> OPEN = ConcurrentHashMap.newKeySet();
 
     private Session session;
-    /** Bytes handed to the container and not yet reported sent: what a stalled peer costs. */
+    /** Bytes waiting or handed to the container and not yet reported sent: what a stalled peer costs. */
     private final AtomicLong queued = new AtomicLong();
+    private final Queue<String> waiting = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean sending = new AtomicBoolean();
     /** The container calls one connection's methods one at a time. */
     private final Set<String> joined = new HashSet<>();
+    private StringBuilder parts;
 
     @OnOpen
     public void open(Session session) {
@@ -47,11 +50,23 @@ public class RawFloorEndpoint {
     }
 
     @OnMessage
-    public void text(String frame) {
+    public void text(String part, boolean last) {
+        if (!last) {
+            if (parts == null) {
+                parts = new StringBuilder();
+            }
+            parts.append(part);
+            return;
+        }
+        String frame = part;
+        if (parts != null) {
+            frame = parts.append(part).toString();
+            parts = null;
+        }
         if (frame.startsWith("{\"type\":\"event\"")) {
-            String event = Wire.string(frame, "\"event\":\"");
+            String event = Frames.string(frame, "\"event\":\"");
             int ackAt = frame.lastIndexOf(",\"ack\":");
-            long ack = ackAt < 0 ? 0 : Wire.number(frame, ackAt + 7);
+            long ack = ackAt < 0 ? 0 : Frames.number(frame, ackAt + 7);
             String args = frame.substring(frame.indexOf("\"args\":[") + 8, (ackAt < 0 ? frame.length() - 1 : ackAt) - 1);
             onEvent(event, args, ack);
         } else if (frame.startsWith("{\"type\":\"connect\"")) {
@@ -80,7 +95,7 @@ public class RawFloorEndpoint {
             }
             case "stats" -> {
                 long maxQueued = OPEN.stream().mapToLong(e -> e.queued.get()).max().orElse(0);
-                ack(ack, "{\"heap\":" + BenchServer.heapUsed(args.equals("true")) + ",\"queue\":" + maxQueued
+                ack(ack, "{\"heap\":" + Heap.used(args.equals("true")) + ",\"queue\":" + maxQueued
                         + ",\"conns\":" + OPEN.size() + "}");
             }
             default -> ack(ack, "");
@@ -94,9 +109,30 @@ public class RawFloorEndpoint {
     }
 
     private void send(String text) {
-        int bytes = text.length();
-        queued.addAndGet(bytes);
-        session.getAsyncRemote().sendText(text, result -> queued.addAndGet(-bytes));
+        queued.addAndGet(text.length());
+        waiting.add(text);
+        sendNext();
+    }
+
+    /** Whoever sets {@code sending} sends one frame; its completion sends the next. */
+    private void sendNext() {
+        while (!waiting.isEmpty() && sending.compareAndSet(false, true)) {
+            String text = waiting.poll();
+            if (text != null) {
+                session.getAsyncRemote().sendText(text, result -> {
+                    queued.addAndGet(-text.length());
+                    if (result.isOK()) {
+                        sending.set(false);
+                        sendNext();
+                    } else {
+                        // The session is failing: nothing more goes out (sending stays set).
+                        waiting.clear();
+                    }
+                });
+                return;
+            }
+            sending.set(false);
+        }
     }
 
     @OnClose
@@ -113,32 +149,5 @@ public class RawFloorEndpoint {
     @OnError
     public void error(Throwable error) {
         // the container closes the session; close() cleans up
-    }
-
-    /**
-     * Serves the endpoint on a Grizzly listener set up as {@code StandaloneServer} sets up its own
-     * (worker-thread I/O strategy, no HTTP idle timeout, Tyrus mounted as an add-on), so that the
-     * floor and Switchboard differ by the framework only.
-     */
-    static Host start(String hostName, int port) throws IOException, DeploymentException {
-        HttpServer http = new HttpServer();
-        NetworkListener listener = new NetworkListener("raw-floor", hostName, port);
-        listener.getTransport().setIOStrategy(WorkerThreadIOStrategy.getInstance());
-        listener.getKeepAlive().setIdleTimeoutInSeconds(-1);
-        http.addListener(listener);
-        TyrusContainer container = new TyrusContainer(Set.of(RawFloorEndpoint.class), (1 << 20) + 1024);
-        listener.registerAddOn(container.addOn());
-        http.start();
-        container.start("", listener.getPort());
-        return new Host(http, container, listener.getPort());
-    }
-
-    /** The running floor server. */
-    record Host(HttpServer http, TyrusServerContainer container, int port) implements AutoCloseable {
-        @Override
-        public void close() {
-            container.stop();
-            http.shutdownNow();
-        }
     }
 }

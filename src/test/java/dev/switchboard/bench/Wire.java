@@ -6,8 +6,7 @@ package dev.switchboard.bench;
  * v4 WebSocket frames ({@code 0} open, {@code 2}/{@code 3} ping and pong, {@code 40} connect,
  * {@code 42[...]} events, {@code 43<id>[...]} acks).
  *
- * <p>Reading is by position, not by a JSON parser: the generator's core must stay cheaper than
- * the servers it measures, and each server writes these frames in one known shape.
+ * <p>Frames are read by position ({@link Frames}).
  */
 enum Wire {
     SWITCHBOARD("/switchboard") {
@@ -36,15 +35,15 @@ enum Wire {
         @Override
         void dispatch(String frame, Client client) {
             if (frame.startsWith("{\"type\":\"event\"")) {
-                client.onEvent(frame, string(frame, "\"offset\":\""));
+                client.onEvent(frame, Frames.string(frame, "\"offset\":\""));
             } else if (frame.startsWith("{\"type\":\"ack\"")) {
-                client.onAck(number(frame, frame.indexOf("\"ack\":") + 6), frame);
+                client.onAck(Frames.number(frame, frame.indexOf("\"ack\":") + 6), frame);
             } else if (frame.equals("{\"type\":\"ping\"}")) {
                 client.onPing();
             } else if (frame.startsWith("{\"type\":\"hello\"")) {
                 client.onHello();
             } else if (frame.startsWith("{\"type\":\"connect\"")) {
-                client.onConnected(string(frame, "\"id\":\""), string(frame, "\"pid\":\""),
+                client.onConnected(Frames.string(frame, "\"id\":\""), Frames.string(frame, "\"pid\":\""),
                         frame.contains("\"recovered\":true"));
             } else if (!frame.startsWith("{\"type\":\"disconnect\"")) {
                 client.onRefused(frame);
@@ -84,14 +83,14 @@ enum Wire {
                 }
                 client.onEvent(frame, offset);
             } else if (frame.startsWith("43")) {
-                client.onAck(number(frame, 2), frame);
+                client.onAck(Frames.number(frame, 2), frame);
             } else if (frame.equals("2")) {
                 client.onPing();
             } else if (frame.startsWith("0{")) {
                 client.onHello();
             } else if (frame.startsWith("40")) {
                 // Socket.IO says "recovered" by answering with the same sid as before.
-                client.onConnected(string(frame, "\"sid\":\""), string(frame, "\"pid\":\""), null);
+                client.onConnected(Frames.string(frame, "\"sid\":\""), Frames.string(frame, "\"pid\":\""), null);
             } else if (!frame.startsWith("41")) {
                 client.onRefused(frame);
             }
@@ -123,27 +122,4 @@ enum Wire {
 
     /** Hands one frame from the server to the client's callback that fits it. */
     abstract void dispatch(String frame, Client client);
-
-    /** The JSON string value that follows {@code key} (which ends with the opening quote), or null. */
-    static String string(String frame, String key) {
-        int start = frame.indexOf(key);
-        if (start < 0) {
-            return null;
-        }
-        start += key.length();
-        return frame.substring(start, frame.indexOf('"', start));
-    }
-
-    /** The non-negative whole number written at {@code from}. */
-    static long number(String text, int from) {
-        long value = 0;
-        for (int i = from; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c < '0' || c > '9') {
-                break;
-            }
-            value = value * 10 + (c - '0');
-        }
-        return value;
-    }
 }
