@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Runs the benchmark harness (docs/BENCHMARKS.md): compiles the project's test classes, then runs
-# the load generator (dev.switchboard.bench.BenchMain) on the test classpath, pinned to CPU 1; it
-# starts each server under test pinned to CPU 0. Options go to BenchMain, e.g.
-#   bench/run.sh --targets switchboard,socketio --scenarios S2,S3 --size smoke
+# Runs the benchmark harness (docs/BENCHMARKS.md): compiles the project's test classes, unpacks the
+# Tomcat and Jetty distributions into target/containers and lists the library's runtime jars for
+# the web applications deployed there, then runs the load generator (dev.switchboard.bench.BenchMain)
+# on the test classpath, pinned to CPU 1; it starts each server under test pinned to CPU 0.
+# Options go to BenchMain, e.g.
+#   bench/run.sh --targets switchboard,raw-tomcat,socketio --scenarios S2,S3 --size smoke
 #   bench/run.sh --jmh            # the codec microbenchmarks instead (JMH)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mkdir -p target/bench
-mvn -B -q test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench/classpath.txt
+mvn -B -q test-compile dependency:unpack@unpack-containers dependency:build-classpath@bench-webapp-libs \
+  dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench/classpath.txt
 # A private copy of the compiled classes: a build started meanwhile (mvn clean, another test-compile)
 # must not pull them from under a run that takes minutes.
 SNAPSHOT="$(mktemp -d)"

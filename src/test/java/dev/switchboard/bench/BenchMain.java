@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The benchmark harness: starts each target server in its own process, runs the scenarios
@@ -18,19 +19,28 @@ import java.util.Set;
  * (docs/BENCHMARKS.md). Run it with {@code bench/run.sh}.
  *
  * <pre>
- * bench/run.sh [--targets switchboard,raw,socketio,switchboard-norecovery] [--scenarios S1,S2,S3,S4,S5] [--size full|smoke]
+ * bench/run.sh [--targets switchboard,raw,switchboard-tomcat,raw-tomcat,switchboard-jetty,raw-jetty,socketio,switchboard-norecovery]
+ *              [--scenarios S1,S2,S3,S4,S5] [--container-scenarios S1,S3] [--size full|smoke]
  *              [--out target/bench] [--no-pin] [--jfr]
  * </pre>
  */
 public final class BenchMain {
 
-    /** What to run; {@link #parse} reads it from the command line. */
-    record Options(List<Target> targets, Set<String> scenarios, Scenarios.Sizes sizes, String sizeName,
-                   Path out, boolean pin, boolean jfr) {
+    /**
+     * What to run; {@link #parse} reads it from the command line.
+     *
+     * @param scenarios          what runs on the Grizzly and Node targets
+     * @param containerScenarios what runs on the Tomcat and Jetty targets
+     */
+    record Options(List<Target> targets, Set<String> scenarios, Set<String> containerScenarios, Scenarios.Sizes sizes,
+                   String sizeName, Path out, boolean pin, boolean jfr) {
+        static final String USAGE = "usage: [--targets " + Target.ids() + "] [--scenarios S1,...,S5]"
+                + " [--container-scenarios S1,...,S5] [--size full|smoke] [--out DIR] [--no-pin] [--jfr]";
 
         static Options parse(String[] args) {
             List<Target> targets = Target.DEFAULTS;
-            Set<String> scenarios = new LinkedHashSet<>(List.of("S1", "S2", "S3", "S4", "S5"));
+            Set<String> scenarios = ALL_SCENARIOS;
+            Set<String> containerScenarios = null;
             String size = "full";
             Path out = Path.of("target", "bench");
             boolean pin = true;
@@ -38,14 +48,16 @@ public final class BenchMain {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--targets" -> targets = Arrays.stream(args[++i].split(",")).map(Target::byId).toList();
-                    case "--scenarios" -> scenarios = new LinkedHashSet<>(Arrays.asList(args[++i].toUpperCase().split(",")));
+                    case "--scenarios" -> {
+                        scenarios = scenarios(args[++i]);
+                        containerScenarios = containerScenarios == null ? scenarios : containerScenarios;
+                    }
+                    case "--container-scenarios" -> containerScenarios = scenarios(args[++i]);
                     case "--size" -> size = args[++i];
                     case "--out" -> out = Path.of(args[++i]);
                     case "--no-pin" -> pin = false;
                     case "--jfr" -> jfr = true;
-                    default -> throw new IllegalArgumentException("unknown option " + args[i]
-                            + "; usage: [--targets switchboard,raw,socketio,switchboard-norecovery] [--scenarios S1,...,S5] [--size full|smoke]"
-                            + " [--out DIR] [--no-pin] [--jfr]");
+                    default -> throw new IllegalArgumentException("unknown option " + args[i] + "; " + USAGE);
                 }
             }
             Scenarios.Sizes sizes = switch (size) {
@@ -53,9 +65,28 @@ public final class BenchMain {
                 case "smoke" -> Scenarios.Sizes.smoke();
                 default -> throw new IllegalArgumentException("--size is full or smoke");
             };
-            return new Options(targets, scenarios, sizes, size, out, pin && LaunchedServer.canPin(), jfr);
+            return new Options(targets, scenarios, containerScenarios == null ? CONTAINER_DEFAULT : containerScenarios,
+                    sizes, size, out, pin && LaunchedServer.canPin(), jfr);
+        }
+
+        private static Set<String> scenarios(String list) {
+            return new LinkedHashSet<>(Arrays.asList(list.toUpperCase().split(",")));
+        }
+
+        /** The scenarios selected for a target. */
+        Set<String> scenariosFor(Target target) {
+            return target.container == null ? scenarios : containerScenarios;
         }
     }
+
+    static final Set<String> ALL_SCENARIOS = Set.of("S1", "S2", "S3", "S4", "S5");
+    /**
+     * What the Tomcat and Jetty targets run unless told otherwise, to keep the default run within
+     * about 8 minutes (every scenario on all seven targets takes about 12): the idle footprint and
+     * the fan-out, where the container's own cost shows most. S2, S4 and S5 run on the Grizzly
+     * targets and socket.io; {@code --container-scenarios S1,S2,S3,S4,S5} runs them everywhere.
+     */
+    static final Set<String> CONTAINER_DEFAULT = Set.of("S1", "S3");
 
     private BenchMain() {
     }
@@ -70,7 +101,9 @@ public final class BenchMain {
         String table = Report.table(results);
         String load = "Load average (1, 5, 15 min) at the start: " + startLoad + "; at the end: " + loadAverage();
         String report = "# Switchboard benchmark, " + OffsetDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)
-                + "\n\n" + machine + "\n\n" + load + "\n\nSizes: " + describe(options.sizes()) + "\n\n" + table
+                + "\n\n" + machine + "\n\n" + load + "\n\nSizes: " + describe(options.sizes())
+                + "\n\nScenarios: " + sorted(options.scenarios()) + " on the Grizzly and Node targets, "
+                + sorted(options.containerScenarios()) + " on the Tomcat and Jetty targets\n\n" + table
                 + String.format("%nTotal run time: %.0f s%n", (System.nanoTime() - start) / 1e9);
         System.out.println();
         System.out.println(report);
@@ -109,23 +142,28 @@ public final class BenchMain {
             }
             int turn = 0;
             for (String scenario : Scenarios.ORDER) {
-                boolean wanted = scenario.equals("W")
-                        ? options.scenarios().stream().anyMatch(s -> !s.equals("S1"))
-                        : options.scenarios().contains(scenario) || scenario.equals("S3") && options.scenarios().contains("S4");
-                if (!wanted) {
-                    continue;
-                }
-                for (int i = 0; i < runs.size(); i++) {
-                    Scenarios run = runs.get((i + turn) % runs.size());
+                List<Scenarios> due = runs.stream().filter(r -> wanted(scenario, options.scenariosFor(r.target()))).toList();
+                for (int i = 0; i < due.size(); i++) {
+                    Scenarios run = due.get((i + turn) % due.size());
                     log.println("== " + scenario + " on " + run.target().title);
-                    run.run(scenario, options.scenarios());
+                    run.run(scenario, options.scenariosFor(run.target()));
                 }
-                turn++;
+                turn += due.isEmpty() ? 0 : 1;
             }
         } finally {
             servers.forEach(LaunchedServer::close);
         }
         return all;
+    }
+
+    private static String sorted(Set<String> scenarios) {
+        return String.join(",", new TreeSet<>(scenarios));
+    }
+
+    /** Whether a step of {@link Scenarios#ORDER} runs for a selection: W before anything but S1, S3 for S4. */
+    private static boolean wanted(String step, Set<String> selected) {
+        return step.equals("W") ? selected.stream().anyMatch(s -> !s.equals("S1"))
+                : selected.contains(step) || step.equals("S3") && selected.contains("S4");
     }
 
     static String describe(Scenarios.Sizes s) {

@@ -7,7 +7,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.LinkedHashSet;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -15,31 +14,49 @@ import org.junit.jupiter.api.Test;
  * Keeps the benchmark harness from rotting: every scenario, a few clients, a fraction of a second
  * each, against Switchboard on the standalone server in its own process (no npm, no pinning).
  * It checks that the harness measures something sane, not how fast anything is.
+ * {@code BenchmarkSmokeIT} does the same on Tomcat and Jetty.
  */
 class BenchmarkSmokeTest {
 
     @Test
     void everyScenarioProducesFigures() throws Exception {
-        BenchMain.Options options = new BenchMain.Options(List.of(Target.SWITCHBOARD),
-                new LinkedHashSet<>(List.of("S1", "S2", "S3", "S4", "S5")), Scenarios.Sizes.smoke(), "smoke",
-                Path.of("target", "bench-smoke"), false, false);
-        ByteArrayOutputStream log = new ByteArrayOutputStream();
-        List<Results> all = BenchMain.run(options, new PrintStream(log, true, StandardCharsets.UTF_8));
-        Results r = all.get(0);
-        String context = log.toString(StandardCharsets.UTF_8) + "\n" + Report.table(all);
+        Smoke smoke = Smoke.run(List.of(Target.SWITCHBOARD), "bench-smoke");
+        smoke.assertSwitchboard(smoke.results().get(0));
+    }
 
-        assertTrue(r.notes().stream().noneMatch(note -> note.contains("failed") || note.contains("could not start")), context);
-        assertTrue(r.get(Metric.S1_HEAP_PER_CONN) > 0, context);
-        assertTrue(r.get(Metric.S1_THREADS) > 0, context);
-        assertTrue(Double.isFinite(r.get(Metric.S2_P99)), "acks came back: " + context);
-        assertTrue(r.get(Metric.S3_ONE_DELIVERIES_PER_CPU) > 0, context);
-        assertTrue(r.get(Metric.S3_MANY_DELIVERIES_PER_CPU) > 0, context);
-        assertEquals(0, r.get(Metric.S3_ONE_LOSS), context);
-        assertTrue(Double.isFinite(r.get(Metric.S4_P99)), context);
-        int clients = Scenarios.Sizes.smoke().stormClients();
-        assertEquals(clients, r.get(Metric.S5_RECOVERED), "every client recovers its session: " + context);
-        assertEquals(0, r.get(Metric.S5_DUPLICATES), context);
-        assertEquals(0, r.get(Metric.S5_MISSED), context);
-        assertTrue(Report.table(all).contains("S5 duplicate deliveries"), context);
+    /** Every scenario at the smoke size on some targets, and what their figures must say. */
+    record Smoke(List<Results> results, String context) {
+
+        static Smoke run(List<Target> targets, String out) throws Exception {
+            BenchMain.Options options = new BenchMain.Options(targets, BenchMain.ALL_SCENARIOS, BenchMain.ALL_SCENARIOS,
+                    Scenarios.Sizes.smoke(), "smoke", Path.of("target", out), false, false);
+            ByteArrayOutputStream log = new ByteArrayOutputStream();
+            List<Results> all = BenchMain.run(options, new PrintStream(log, true, StandardCharsets.UTF_8));
+            return new Smoke(all, log.toString(StandardCharsets.UTF_8) + "\n" + Report.table(all));
+        }
+
+        /** What any target must show: it ran everything, answered acks, delivered every fan-out. */
+        void assertCommon(Results r) {
+            assertTrue(r.notes().stream().noneMatch(note -> note.contains("failed") || note.contains("could not start")),
+                    r.target.title + ": " + context);
+            assertTrue(r.get(Metric.S1_HEAP_PER_CONN) > 0, "the heap report works: " + context);
+            assertTrue(r.get(Metric.S1_THREADS) > 0, context);
+            assertTrue(Double.isFinite(r.get(Metric.S2_P99)), "acks came back: " + context);
+            assertTrue(r.get(Metric.S3_ONE_DELIVERIES_PER_CPU) > 0, "the server's CPU time is counted: " + context);
+            assertTrue(r.get(Metric.S3_MANY_DELIVERIES_PER_CPU) > 0, context);
+            assertEquals(0, r.get(Metric.S3_ONE_LOSS), context);
+            assertEquals(0, r.get(Metric.S3_MANY_LOSS), context);
+            assertTrue(Double.isFinite(r.get(Metric.S4_P99)), context);
+            assertTrue(Report.table(results).contains("S5 duplicate deliveries"), context);
+        }
+
+        /** Switchboard also recovers every session of the storm, with nothing missed or repeated. */
+        void assertSwitchboard(Results r) {
+            assertCommon(r);
+            int clients = Scenarios.Sizes.smoke().stormClients();
+            assertEquals(clients, r.get(Metric.S5_RECOVERED), "every client recovers its session: " + context);
+            assertEquals(0, r.get(Metric.S5_DUPLICATES), context);
+            assertEquals(0, r.get(Metric.S5_MISSED), context);
+        }
     }
 }

@@ -1,51 +1,121 @@
 package dev.switchboard.bench;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * A server under test in its own process, pinned to CPU 0 with taskset where the machine has the
- * cores for it (the generator takes CPU 1), its output in a log file. It says
- * {@code READY <port>} when it listens, and ends when its standard input closes.
+ * cores for it (the generator takes CPU 1), its output in a log file. The harness's own servers
+ * say {@code READY <port>} when they listen and end when their standard input closes; a
+ * container is told its port, probed until it upgrades, and stopped with SIGTERM.
  */
 final class LaunchedServer implements AutoCloseable {
     private final Process process;
-    private final Path log;
     private final int port;
+    private final String banner;
 
-    private LaunchedServer(Process process, Path log, int port) {
+    private LaunchedServer(Process process, int port, String banner) {
         this.process = process;
-        this.log = log;
         this.port = port;
+        this.banner = banner;
     }
 
+    /** Starts a server that says {@code READY <port> [banner]} when it listens. */
     static LaunchedServer start(List<String> command, Path log, boolean pin) throws IOException, InterruptedException {
+        Process process = launch(command, null, Map.of(), log, pin);
+        String ready = await(process, command, log, () -> readyLine(log));
+        return new LaunchedServer(process, Integer.parseInt(ready.split(" ")[1]), ready);
+    }
+
+    /**
+     * Starts a server (a container's launcher) told to listen on {@code port}; it is ready once a
+     * WebSocket upgrade to {@code /switchboard} there is answered with 101, which is when the
+     * connector listens and the web application is deployed.
+     */
+    static LaunchedServer startListening(List<String> command, Path dir, Map<String, String> env, Path log, boolean pin,
+                                         int port, String banner) throws IOException, InterruptedException {
+        Process process = launch(command, dir, env, log, pin);
+        await(process, command, log, () -> upgrades(port) ? "ready" : null);
+        return new LaunchedServer(process, port, banner + ", port " + port);
+    }
+
+    private static Process launch(List<String> command, Path dir, Map<String, String> env, Path log, boolean pin)
+            throws IOException {
         List<String> full = new ArrayList<>();
         if (pin) {
             full.addAll(List.of("taskset", "-c", "0"));
         }
         full.addAll(command);
         Files.createDirectories(log.getParent());
-        Process process = new ProcessBuilder(full).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            for (String line : Files.readAllLines(log)) {
-                if (line.startsWith("READY ")) {
-                    return new LaunchedServer(process, log, Integer.parseInt(line.split(" ")[1]));
-                }
-            }
-            if (!process.isAlive()) {
-                throw new IOException(String.join(" ", full) + " exited with " + process.exitValue() + ":\n" + Files.readString(log));
-            }
-            TimeUnit.MILLISECONDS.sleep(50);
+        ProcessBuilder builder = new ProcessBuilder(full).redirectErrorStream(true).redirectOutput(log.toFile());
+        if (dir != null) {
+            builder.directory(dir.toFile());
         }
+        builder.environment().putAll(env);
+        Process process = builder.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> kill(process)));
+        return process;
+    }
+
+    /** What a starting server has said once it is ready, or null until then. */
+    private interface Readiness {
+        String check() throws IOException;
+    }
+
+    /** Waits up to a minute for the server to be ready; kills it when it is not. */
+    private static String await(Process process, List<String> command, Path log, Readiness ready)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        try {
+            while (System.nanoTime() < deadline) {
+                String answer = ready.check();
+                if (answer != null) {
+                    return answer;
+                }
+                if (!process.isAlive()) {
+                    throw new IOException(String.join(" ", command) + " exited with " + process.exitValue() + ":\n"
+                            + Files.readString(log));
+                }
+                TimeUnit.MILLISECONDS.sleep(50);
+            }
+            throw new IOException(String.join(" ", command) + " was not ready within 60 s; see " + log);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            kill(process);
+            throw e;
+        }
+    }
+
+    private static String readyLine(Path log) throws IOException {
+        return Files.readAllLines(log).stream().filter(l -> l.startsWith("READY ")).findFirst().orElse(null);
+    }
+
+    /** Whether an upgrade to {@code /switchboard} on the port is answered with 101 (then dropped). */
+    private static boolean upgrades(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+            socket.setSoTimeout(5000);
+            socket.getOutputStream().write(("GET " + Wire.SWITCHBOARD.path() + " HTTP/1.1\r\nHost: 127.0.0.1:" + port
+                    + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII).equals("HTTP/1.1 101");
+        } catch (IOException notYet) {
+            return false;
+        }
+    }
+
+    private static void kill(Process process) {
+        List<ProcessHandle> descendants = process.descendants().toList();
         process.destroyForcibly();
-        throw new IOException(String.join(" ", full) + " did not say READY within 60 s; see " + log);
+        descendants.forEach(ProcessHandle::destroyForcibly);
     }
 
     /** Whether {@code taskset} is there and the machine has two cores or more (the generator may be pinned already). */
@@ -69,13 +139,9 @@ final class LaunchedServer implements AutoCloseable {
         return process.pid();
     }
 
-    /** The READY line, which may name versions. */
+    /** The READY line, which may name versions, or the container's distribution and port. */
     String banner() {
-        try {
-            return Files.readAllLines(log).stream().filter(l -> l.startsWith("READY ")).findFirst().orElse("");
-        } catch (IOException e) {
-            return "";
-        }
+        return banner;
     }
 
     double cpuSeconds() {
@@ -86,7 +152,7 @@ final class LaunchedServer implements AutoCloseable {
     void classHistogram(Path file) {
         Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
         try {
-            Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid()), "GC.class_histogram")
+            Process p = new ProcessBuilder(jcmd.toString(), Long.toString(jvmPid()), "GC.class_histogram")
                     .redirectErrorStream(true).redirectOutput(file.toFile()).start();
             p.waitFor(30, TimeUnit.SECONDS);
         } catch (IOException e) {
@@ -94,6 +160,13 @@ final class LaunchedServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The JVM among the process and its descendants: a launcher may have started it. */
+    private long jvmPid() {
+        return Stream.concat(Stream.of(process.toHandle()), process.descendants())
+                .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                .findFirst().map(ProcessHandle::pid).orElse(pid());
     }
 
     double jitCpuSeconds() {
@@ -112,11 +185,14 @@ final class LaunchedServer implements AutoCloseable {
         return ProcStats.threads(pid());
     }
 
+    /** Closes its standard input (the harness's own servers end then) and sends SIGTERM (containers stop then). */
     @Override
     public void close() {
+        List<ProcessHandle> descendants = process.descendants().toList();
         try {
             process.getOutputStream().close();
-            if (!process.waitFor(15, TimeUnit.SECONDS)) {
+            process.destroy();
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             }
         } catch (IOException e) {
@@ -125,5 +201,6 @@ final class LaunchedServer implements AutoCloseable {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
         }
+        descendants.forEach(ProcessHandle::destroyForcibly);
     }
 }

@@ -51,6 +51,10 @@ final class ProcStats {
 
     /** CPU seconds of a JVM's JIT compiler threads (named "C1/C2 CompilerThreadN"): warm-up, not work. */
     static double jitCpuSeconds(long pid) {
+        return tree(pid).mapToDouble(ProcStats::ownJitCpuSeconds).sum();
+    }
+
+    private static double ownJitCpuSeconds(long pid) {
         try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
             return tasks.filter(task -> {
                 try {

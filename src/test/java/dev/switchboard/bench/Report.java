@@ -1,34 +1,22 @@
 package dev.switchboard.bench;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * The table of raw figures, one column per target, and the ratios Switchboard / socket.io and
- * Switchboard / raw floor, as Markdown.
+ * The table of raw figures, one column per target, and the table of ratios: Switchboard / socket.io
+ * and Switchboard / raw floor on the same container, for each container measured; as Markdown.
  */
 final class Report {
     private Report() {
     }
 
     static String table(List<Results> all) {
-        Results switchboard = find(all, Target.SWITCHBOARD);
-        Results raw = find(all, Target.RAW);
-        Results socketio = find(all, Target.SOCKETIO);
         StringBuilder out = new StringBuilder();
         out.append("| figure | unit |");
         all.forEach(r -> out.append(' ').append(r.target.title).append(" |"));
-        boolean vsSocketio = switchboard != null && socketio != null;
-        boolean vsRaw = switchboard != null && raw != null;
-        if (vsSocketio) {
-            out.append(" Switchboard / socket.io |");
-        }
-        if (vsRaw) {
-            out.append(" Switchboard / raw |");
-        }
-        out.append("\n|---|---|");
-        out.append("---:|".repeat(all.size() + (vsSocketio ? 1 : 0) + (vsRaw ? 1 : 0)));
-        out.append('\n');
+        out.append("\n|---|---|").append("---:|".repeat(all.size())).append('\n');
         for (Metric metric : Metric.values()) {
             if (all.stream().allMatch(r -> r.get(metric) == null)) {
                 continue;
@@ -38,16 +26,10 @@ final class Report {
             for (Results r : all) {
                 out.append(' ').append(value(r, metric)).append(" |");
             }
-            if (vsSocketio) {
-                out.append(' ').append(metric.ratio ? ratio(switchboard, socketio, metric) : "").append(" |");
-            }
-            if (vsRaw) {
-                out.append(' ').append(metric.ratio ? ratio(switchboard, raw, metric) : "").append(" |");
-            }
             out.append('\n');
         }
-        out.append("\nRatios are Switchboard's figure divided by the other's: above 1 is better for throughput, knee");
-        out.append("\nrate and below 1 is better for p99 and heap. `!` marks a figure from an invalid run (see notes).\n");
+        out.append("\n`-`: not run on that target; `!` marks a figure from an invalid run (see notes).\n");
+        out.append(ratios(all));
         for (Results r : all) {
             if (!r.notes().isEmpty()) {
                 out.append("\nNotes, ").append(r.target.title).append(":\n");
@@ -57,13 +39,55 @@ final class Report {
         return out.toString();
     }
 
-    private static Results find(List<Results> all, Target target) {
-        return all.stream().filter(r -> r.target == target).findFirst().orElse(null);
+    /** Switchboard's figure over socket.io's and over the floor's on the same container, for each container measured. */
+    private static String ratios(List<Results> all) {
+        Results peer = find(all, Target.Role.PEER, "Node");
+        List<String> headers = new ArrayList<>();
+        List<Results[]> pairs = new ArrayList<>();
+        for (Results switchboard : all) {
+            if (switchboard.target.role != Target.Role.SWITCHBOARD) {
+                continue;
+            }
+            String host = switchboard.target.host;
+            if (peer != null) {
+                headers.add("Switchboard / socket.io, " + host);
+                pairs.add(new Results[] {switchboard, peer});
+            }
+            Results floor = find(all, Target.Role.FLOOR, host);
+            if (floor != null) {
+                headers.add("Switchboard / raw, " + host);
+                pairs.add(new Results[] {switchboard, floor});
+            }
+        }
+        if (pairs.isEmpty()) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder("\n| ratio |");
+        headers.forEach(h -> out.append(' ').append(h).append(" |"));
+        out.append("\n|---|").append("---:|".repeat(headers.size())).append('\n');
+        for (Metric metric : Metric.values()) {
+            if (!metric.ratio || pairs.stream().allMatch(p -> p[0].get(metric) == null)) {
+                continue;
+            }
+            out.append("| ").append(metric.label).append(" |");
+            pairs.forEach(p -> out.append(' ').append(ratio(p[0], p[1], metric)).append(" |"));
+            out.append('\n');
+        }
+        out.append("\nRatios are Switchboard's figure divided by the other's: above 1 is better for throughput and knee");
+        out.append("\nrate, below 1 is better for p99 and heap.\n");
+        return out.toString();
+    }
+
+    private static Results find(List<Results> all, Target.Role role, String host) {
+        return all.stream().filter(r -> r.target.role == role && r.target.host.equals(host)).findFirst().orElse(null);
     }
 
     private static String value(Results r, Metric metric) {
         Double v = r.get(metric);
-        if (v == null || v.isNaN()) {
+        if (v == null) {
+            return "-";
+        }
+        if (v.isNaN()) {
             return "n/a";
         }
         return format(v) + (r.isInvalid(metric) ? " !" : "");
@@ -72,7 +96,10 @@ final class Report {
     private static String ratio(Results a, Results b, Metric metric) {
         Double x = a.get(metric);
         Double y = b.get(metric);
-        if (x == null || y == null || x.isNaN() || y.isNaN() || y == 0) {
+        if (x == null || y == null) {
+            return "-";
+        }
+        if (x.isNaN() || y.isNaN() || y == 0) {
             return "n/a";
         }
         boolean invalid = a.isInvalid(metric) || b.isInvalid(metric);

@@ -1,33 +1,61 @@
 package dev.switchboard.bench;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Stream;
 
-/** A server the harness measures: how to start it and which wire format it speaks. */
+/** A server the harness measures: what it is, where it runs, how to start it and which wire format it speaks. */
 enum Target {
-    SWITCHBOARD("switchboard", "Switchboard (Grizzly)", Wire.SWITCHBOARD),
-    RAW("raw", "raw JSR 356 (Grizzly)", Wire.SWITCHBOARD),
-    SOCKETIO("socketio", "socket.io 4.8 (Node)", Wire.SOCKET_IO),
+    SWITCHBOARD("switchboard", Role.SWITCHBOARD, "Grizzly", null),
+    RAW("raw", Role.FLOOR, "Grizzly", null),
+    SWITCHBOARD_TOMCAT("switchboard-tomcat", Role.SWITCHBOARD, "Tomcat 11", ServletContainer.TOMCAT),
+    RAW_TOMCAT("raw-tomcat", Role.FLOOR, "Tomcat 11", ServletContainer.TOMCAT),
+    SWITCHBOARD_JETTY("switchboard-jetty", Role.SWITCHBOARD, "Jetty 12", ServletContainer.JETTY),
+    RAW_JETTY("raw-jetty", Role.FLOOR, "Jetty 12", ServletContainer.JETTY),
+    SOCKETIO("socketio", Role.PEER, "Node", null),
     /** Not run by default: Switchboard with connection-state recovery off, to price the replay logs. */
-    SWITCHBOARD_NO_RECOVERY("switchboard-norecovery", "Switchboard, recovery off", Wire.SWITCHBOARD);
+    SWITCHBOARD_NO_RECOVERY("switchboard-norecovery", Role.EXPERIMENT, "Grizzly", null);
+
+    /** What a target is to the comparison: the ratios are Switchboard's figure over the floor's on its container, and over the peer's. */
+    enum Role {
+        SWITCHBOARD("Switchboard"), FLOOR("raw JSR 356"), PEER("socket.io 4.8"), EXPERIMENT("Switchboard, recovery off");
+
+        final String title;
+
+        Role(String title) {
+            this.title = title;
+        }
+    }
 
     /** What a run measures unless told otherwise. */
-    static final List<Target> DEFAULTS = List.of(SWITCHBOARD, RAW, SOCKETIO);
+    static final List<Target> DEFAULTS = List.of(SWITCHBOARD, RAW, SWITCHBOARD_TOMCAT, RAW_TOMCAT,
+            SWITCHBOARD_JETTY, RAW_JETTY, SOCKETIO);
 
     /** Fixed heap and an explicit collector: a pinned JVM sees one CPU and would otherwise pick Serial GC. */
     static final List<String> SERVER_JVM = List.of("-XX:+UseG1GC", "-Xms1g", "-Xmx1g");
 
     final String id;
+    final Role role;
+    /** The server it runs on: Grizzly (the standalone server), Tomcat 11, Jetty 12, Node. */
+    final String host;
+    /** The servlet container it is deployed to as a web application, or null. */
+    final ServletContainer container;
     final String title;
     final Wire wire;
 
-    Target(String id, String title, Wire wire) {
+    Target(String id, Role role, String host, ServletContainer container) {
         this.id = id;
-        this.title = title;
-        this.wire = wire;
+        this.role = role;
+        this.host = host;
+        this.container = container;
+        this.title = role.title + " (" + host + ")";
+        this.wire = role == Role.PEER ? Wire.SOCKET_IO : Wire.SWITCHBOARD;
     }
 
     static Target byId(String id) {
@@ -36,29 +64,62 @@ enum Target {
                 return target;
             }
         }
-        throw new IllegalArgumentException("unknown target " + id + "; known: switchboard, raw, socketio, switchboard-norecovery");
+        throw new IllegalArgumentException("unknown target " + id + "; known: " + ids());
+    }
+
+    static String ids() {
+        return String.join(",", Stream.of(values()).map(t -> t.id).toList());
     }
 
     /**
-     * Starts the server.
+     * Starts the server: the harness's own JVM ({@link BenchServer}) on Grizzly, the container's
+     * launcher with a web application laid out under {@code out/containers/<id>}, or Node.
      *
      * @param jfr a flight recording to write, or null
      */
-    LaunchedServer start(Path root, Path logDir, boolean pin, Path jfr) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        if (this == SOCKETIO) {
+    LaunchedServer start(Path root, Path out, boolean pin, Path jfr) throws IOException, InterruptedException {
+        Path log = out.resolve(id + ".log");
+        if (role == Role.PEER) {
             Path dir = root.resolve("bench/socketio");
             installNodeModules(dir);
-            command.addAll(List.of("node", "--expose-gc", dir.resolve("server.js").toString(), "0"));
-        } else {
-            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            command.addAll(SERVER_JVM);
-            if (jfr != null) {
-                command.add("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile");
-            }
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchServer.class.getName(), id, "0"));
+            return LaunchedServer.start(List.of("node", "--expose-gc", dir.resolve("server.js").toString(), "0"), log, pin);
         }
-        return LaunchedServer.start(command, logDir.resolve(id + ".log"), pin);
+        List<String> jvm = new ArrayList<>(SERVER_JVM);
+        if (jfr != null) {
+            jvm.add("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile");
+        }
+        if (container == null) {
+            List<String> command = new ArrayList<>();
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(jvm);
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchServer.class.getName(), id, "0"));
+            return LaunchedServer.start(command, log, pin);
+        }
+        Path base = emptyDirectory(out.toAbsolutePath().resolve("containers").resolve(id));
+        Path webapp = base.resolve("webapps/ROOT");
+        if (role == Role.FLOOR) {
+            BenchWebapp.rawFloor(webapp);
+        } else {
+            BenchWebapp.switchboard(webapp, root);
+        }
+        return container.start(container.home(root), base, freePort(), jvm, log, pin);
+    }
+
+    private static Path emptyDirectory(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(file);
+                }
+            }
+        }
+        return Files.createDirectories(dir);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
     }
 
     /** socket.io, ws and bufferutil from npm into bench/socketio/node_modules, once. */
