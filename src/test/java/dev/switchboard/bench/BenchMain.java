@@ -175,7 +175,7 @@ public final class BenchMain {
                 s.measureSeconds(), s.stormClients(), s.stormRooms(), s.stormRate(), s.outageSeconds() * 1000, s.payloadChars());
     }
 
-    /** The machine, for the report: cores, CPU model, memory, JDK, Node. */
+    /** The machine, for the report: cores, CPU model, memory, kernel, JDK, Node. */
     static String machine() {
         String model = "?";
         long cores = 0;
@@ -188,8 +188,9 @@ public final class BenchMain {
         } catch (IOException e) {
             // not Linux: leave the question marks
         }
-        return String.format("Machine: %d cores (%s), %s; JDK %s (%s); Node %s; generator on %d core(s)",
-                cores, model, memory, System.getProperty("java.version"), System.getProperty("java.vm.name"),
+        return String.format("Machine: %d cores (%s), %s; %s %s; JDK %s (%s, %s); Node %s; generator on %d core(s)",
+                cores, model, memory, System.getProperty("os.name"), System.getProperty("os.version"),
+                System.getProperty("java.version"), System.getProperty("java.vm.name"), System.getProperty("java.vendor"),
                 command("node", "--version"), Runtime.getRuntime().availableProcessors());
     }
 
