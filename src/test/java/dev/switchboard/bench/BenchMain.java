@@ -82,7 +82,7 @@ public final class BenchMain {
     static final Set<String> ALL_SCENARIOS = Set.of("S1", "S2", "S3", "S4", "S5");
     /**
      * What the Tomcat and Jetty targets run unless told otherwise, to keep the default run within
-     * about 8 minutes (every scenario on all seven targets takes about 12): the idle footprint and
+     * about 8 minutes (every scenario on all seven targets takes about 10): the idle footprint and
      * the fan-out, where the container's own cost shows most. S2, S4 and S5 run on the Grizzly
      * targets and socket.io; {@code --container-scenarios S1,S2,S3,S4,S5} runs them everywhere.
      */
