@@ -74,6 +74,8 @@ public class SwitchboardConfigurator extends ServerEndpointConfig.Configurator {
     public void modifyHandshake(ServerEndpointConfig config, HandshakeRequest request, HandshakeResponse response) {
         config.getUserProperties().put(UPGRADE_REQUEST, new UpgradeRequest(request.getRequestURI(),
                 request.getHeaders(), request.getParameterMap(), CLIENT_ADDRESS.get(), CONNECTION_ABORT.get()));
+        // Taken by this handshake: the thread must not keep the connection until its next request.
+        CONNECTION_ABORT.remove();
     }
 
     @Override
