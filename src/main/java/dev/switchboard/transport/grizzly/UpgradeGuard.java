@@ -6,6 +6,7 @@ import dev.switchboard.transport.jsr356.SwitchboardConfigurator;
 import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import java.io.IOException;
 import org.glassfish.grizzly.Connection;
+import org.glassfish.grizzly.GenericCloseListener;
 import org.glassfish.grizzly.filterchain.BaseFilter;
 import org.glassfish.grizzly.filterchain.FilterChainBuilder;
 import org.glassfish.grizzly.filterchain.FilterChainContext;
@@ -50,12 +51,7 @@ final class UpgradeGuard implements AddOn {
             if (refusal == null) {
                 // Tyrus upgrades on this thread, right after this filter: its handshake learns how
                 // to drop this connection should a close never complete.
-                Connection<?> connection = ctx.getConnection();
-                SwitchboardConfigurator.connectionAbort(() -> {
-                    if (connection.isOpen()) {
-                        connection.terminateSilently();
-                    }
-                });
+                SwitchboardConfigurator.connectionAbort(new Abort(ctx.getConnection()));
                 return ctx.getInvokeAction();
             }
             if (refusal.status() == 403) {
@@ -77,6 +73,27 @@ final class UpgradeGuard implements AddOn {
             ctx.flush(null);
             ctx.getConnection().closeSilently();
             return ctx.getStopAction();
+        }
+    }
+
+    /**
+     * Drops a connection at once, if it is still open. It lets go of the connection when that
+     * closes, so that a deadline waiting to run it holds no closed connection.
+     */
+    private static final class Abort implements Runnable {
+        private volatile Connection<?> connection;
+
+        Abort(Connection<?> connection) {
+            this.connection = connection;
+            connection.addCloseListener((GenericCloseListener) (closed, type) -> this.connection = null);
+        }
+
+        @Override
+        public void run() {
+            Connection<?> open = connection;
+            if (open != null && open.isOpen()) {
+                open.terminateSilently();
+            }
         }
     }
 }

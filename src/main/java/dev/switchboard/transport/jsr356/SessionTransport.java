@@ -6,8 +6,8 @@ import jakarta.websocket.Session;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -36,10 +36,6 @@ final class SessionTransport implements Transport {
     /** Drops the connection outright; null where the HTTP layer cannot (servlet containers). */
     private final Runnable abort;
     private final AtomicBoolean closed = new AtomicBoolean();
-    /** Set once the container reported the connection closed: nothing is left to abort. */
-    private volatile boolean closedByContainer;
-    /** The pending abort of a close that has not finished, if any. */
-    private volatile ScheduledFuture<?> closeDeadline;
 
     SessionTransport(Session session, Runnable abort) {
         this.session = session;
@@ -48,25 +44,11 @@ final class SessionTransport implements Transport {
 
     /** One timer thread for the close deadlines, made only where some connection can be aborted. */
     private static final class Deadlines {
-        static final ScheduledThreadPoolExecutor TIMER = new ScheduledThreadPoolExecutor(1, runnable -> {
+        static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "switchboard-close-deadline");
             thread.setDaemon(true);
             return thread;
         });
-
-        static {
-            // A close that finishes cancels its deadline, which must then not hold the connection.
-            TIMER.setRemoveOnCancelPolicy(true);
-        }
-    }
-
-    /** The container reports the connection closed: a close under way finished, or none is needed. */
-    void closedByContainer() {
-        closedByContainer = true;
-        ScheduledFuture<?> deadline = closeDeadline;
-        if (deadline != null) {
-            deadline.cancel(false);
-        }
     }
 
     /** Waits up to {@code timeout} for every close to finish and its thread to end; true if none is left. */
@@ -92,10 +74,12 @@ final class SessionTransport implements Transport {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        if (abort != null && !closedByContainer) {
+        if (abort != null) {
             // A peer that stopped reading never takes the close frame queued behind what it left
             // unread; without this, its connection and buffers would stay for as long as it does.
-            closeDeadline = Deadlines.TIMER.schedule(abort, CLOSE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+            // (Containers report the close to the endpoint before the connection is gone, so the
+            // deadline cannot be called off then; the abort lets go of a connection once it closes.)
+            Deadlines.TIMER.schedule(abort, CLOSE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
         }
         CLOSER.execute(() -> {
             try {

@@ -58,7 +58,6 @@ public class SwitchboardEndpoint {
     private final Switchboard switchboard;
     private final MessageAssembler assembler;
     private Connection connection;
-    private SessionTransport transport;
 
     /** For containers that create endpoints without the configurator. */
     public SwitchboardEndpoint() {
@@ -105,8 +104,7 @@ public class SwitchboardEndpoint {
                 .plus(switchboard.options().pingTimeout()).toMillis());
         session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, CLOSE_FRAME_TIMEOUT_MILLIS);
         session.getUserProperties().put(TOMCAT_SESSION_CLOSE_TIMEOUT, CLOSE_FRAME_TIMEOUT_MILLIS);
-        transport = new SessionTransport(session, request.connectionAbort());
-        connection = switchboard.open(transport, handshake);
+        connection = switchboard.open(new SessionTransport(session, request.connectionAbort()), handshake);
         if (connection == null) {
             refuse(session, switchboard.accepting()
                     ? new CloseReason(CloseReason.CloseCodes.TRY_AGAIN_LATER, "too many connections")
@@ -147,9 +145,6 @@ public class SwitchboardEndpoint {
 
     @OnClose
     public void onClose(Session session, CloseReason reason) {
-        if (transport != null) {
-            transport.closedByContainer();
-        }
         if (connection != null) {
             connection.onTransportClosed(reason.getCloseCode().getCode());
         }
