@@ -1,13 +1,9 @@
 package dev.switchboard.server;
 
 import dev.switchboard.protocol.Arguments;
-import dev.switchboard.protocol.JsonMapper;
-import dev.switchboard.protocol.Packet;
-import dev.switchboard.protocol.PacketType;
 import dev.switchboard.protocol.RawJson;
 import dev.switchboard.protocol.ReceivedEvent;
 import java.util.List;
-import java.util.Map;
 
 /**
  * One event received from a client: its name, its arguments (mapped to Java types on demand),
@@ -35,17 +31,21 @@ public final class Event extends ReceivedEvent {
 
     @Override
     protected void sendAck(List<RawJson> values) {
-        if (msgId != null) {
-            socket.seenMessages().answered(msgId, values);
-        }
-        socket.sendAck(ackId(), values);
+        answer((to, ackId) -> to.sendAck(ackId, values));
     }
 
     /** Answers the acknowledgement with an error, as when a listener throws. */
     void fail(String message) {
         if (claimAnswer()) {
-            socket.sendDirect(new Packet(PacketType.ACK, socket.namespace().name(), null, null, ackId(), null,
-                    Map.of("error", JsonMapper.toRaw(Map.of("message", message)))));
+            answer((to, ackId) -> to.sendAckError(ackId, message));
         }
+    }
+
+    /** Sends the one answer, and keeps it for a client that retries the message. */
+    private void answer(SeenMessages.Answer answer) {
+        if (msgId != null) {
+            socket.seenMessages().answered(msgId, answer);
+        }
+        answer.sendTo(socket, ackId());
     }
 }

@@ -264,6 +264,10 @@ public final class Namespace {
     boolean open(Socket socket, DetachedSession session, String offset) {
         if (session != null) {
             if (!resume(socket, session, offset)) {
+                // Rooms that middleware joined under the session's id after it ended go with it.
+                if (!sockets.containsKey(session.id())) {
+                    adapter.delAll(session.id());
+                }
                 return false;
             }
         } else {

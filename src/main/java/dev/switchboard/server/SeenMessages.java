@@ -1,8 +1,6 @@
 package dev.switchboard.server;
 
-import dev.switchboard.protocol.RawJson;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -18,10 +16,18 @@ final class SeenMessages {
     private record Asker(Socket socket, long ackId) {
     }
 
-    /** One message id: who sent it first, its answer once given, and the latest retry waiting for it. */
+    /** How a message was answered: with values, or with an error. Sent again to each retry. */
+    interface Answer {
+        void sendTo(Socket socket, long ackId);
+    }
+
+    /**
+     * One message id: who sent it first and the latest retry waiting, until its answer comes;
+     * then only the answer, so that dead sockets are not kept for the retries to come.
+     */
     private static final class Seen {
-        final Asker first;
-        List<RawJson> answer;
+        Asker first;
+        Answer answer;
         Asker waiting;
 
         Seen(Asker first) {
@@ -47,7 +53,7 @@ final class SeenMessages {
      */
     boolean firstSeen(String msgId, Socket from, long ackId) {
         Asker asker = new Asker(from, ackId);
-        List<RawJson> answer;
+        Answer answer;
         synchronized (this) {
             Seen entry = seen.get(msgId);
             if (entry == null) {
@@ -64,13 +70,16 @@ final class SeenMessages {
             answer = entry.answer;
         }
         if (ackId > 0) {
-            from.sendAck(ackId, answer);
+            answer.sendTo(from, ackId);
         }
         return false;
     }
 
-    /** The handler answered: keeps the answer for later retries and gives it to the waiting one. */
-    void answered(String msgId, List<RawJson> answer) {
+    /**
+     * The handler answered, or failed (it threw, or ran past its timeout): keeps the answer for
+     * later retries and gives it to the waiting one.
+     */
+    void answered(String msgId, Answer answer) {
         Asker waiting;
         synchronized (this) {
             Seen entry = seen.get(msgId);
@@ -80,9 +89,10 @@ final class SeenMessages {
             entry.answer = answer;
             waiting = entry.waiting;
             entry.waiting = null;
+            entry.first = null;
         }
         if (waiting != null) {
-            waiting.socket().sendAck(waiting.ackId(), answer);
+            answer.sendTo(waiting.socket(), waiting.ackId());
         }
     }
 }

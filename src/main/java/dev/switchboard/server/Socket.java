@@ -3,7 +3,9 @@ package dev.switchboard.server;
 import dev.switchboard.adapter.AckCollector;
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.protocol.Frame;
+import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.Packet;
+import dev.switchboard.protocol.PacketType;
 import dev.switchboard.protocol.RawJson;
 import java.time.Duration;
 import java.util.List;
@@ -302,8 +304,8 @@ public final class Socket implements RemoteSocket {
         if (close) {
             connection.terminate(DisconnectReason.SERVER_DISCONNECT);
         } else if (connected()) {
-            sendDirect(Packet.of(dev.switchboard.protocol.PacketType.DISCONNECT, namespace.name(),
-                    Map.of("reason", dev.switchboard.protocol.JsonMapper.toRaw(DisconnectReason.SERVER_DISCONNECT.text()))));
+            sendDirect(Packet.of(PacketType.DISCONNECT, namespace.name(),
+                    Map.of("reason", JsonMapper.toRaw(DisconnectReason.SERVER_DISCONNECT.text()))));
             end(DisconnectReason.SERVER_DISCONNECT);
         }
     }
@@ -344,6 +346,12 @@ public final class Socket implements RemoteSocket {
     /** Answers an event the client sent with an ack id. */
     void sendAck(long ackId, List<RawJson> values) {
         sendDirect(Packet.ack(namespace.name(), ackId, values));
+    }
+
+    /** Answers an event the client sent with an ack id with an error: its listener failed. */
+    void sendAckError(long ackId, String message) {
+        sendDirect(new Packet(PacketType.ACK, namespace.name(), null, null, ackId, null,
+                Map.of("error", JsonMapper.toRaw(Map.of("message", message)))));
     }
 
     /**

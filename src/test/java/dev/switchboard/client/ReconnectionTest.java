@@ -348,6 +348,36 @@ class ReconnectionTest {
         }
     }
 
+    @Test
+    void aRetryOverANewConnectionGetsTheFailureOfAHandlerThatTimedOut() throws Exception {
+        BlockingQueue<String> handling = new LinkedBlockingQueue<>();
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        SwitchboardOptions options = TestServer.options().handlerTimeout(Duration.ofMillis(300)).build();
+        try (TestServer server = TestServer.start(options, sb -> sb.onConnection(socket -> socket.on("export", event -> {
+            handling.add("export");
+            release.await(10, TimeUnit.SECONDS); // a handler that blocks past its timeout
+        })));
+             CuttableProxy network = new CuttableProxy(server.port());
+             // Back after the handler has timed out, so that the retry finds its failure kept.
+             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(), ClientOptions.builder()
+                     .reconnectionDelay(Duration.ofSeconds(1)).randomizationFactor(0)
+                     .retries(5).ackTimeout(Duration.ofSeconds(3)).build())) {
+            ClientSocket socket = client.socket();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            var reply = socket.emitWithAck("export", "report.csv");
+            assertEquals("export", handling.poll(10, TimeUnit.SECONDS));
+            network.cut(); // the failure the server sends goes down with this connection
+
+            ExecutionException failed = assertThrows(ExecutionException.class, () -> reply.get(10, TimeUnit.SECONDS));
+            assertTrue(failed.getCause() instanceof AckErrorException, failed.toString());
+            assertTrue(((AckErrorException) failed.getCause()).error().text().contains("handler timed out"),
+                    ((AckErrorException) failed.getCause()).error().text());
+            assertTrue(handling.isEmpty(), "the retry was not handled again");
+        } finally {
+            release.countDown();
+        }
+    }
+
     private static void awaitNoConnections(TestServer server) throws InterruptedException {
         for (int i = 0; i < 1000 && server.switchboard().connectionCount() > 0; i++) {
             Thread.sleep(10);

@@ -7,6 +7,8 @@ import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import java.io.IOException;
 import org.glassfish.grizzly.Connection;
 import org.glassfish.grizzly.GenericCloseListener;
+import org.glassfish.grizzly.Grizzly;
+import org.glassfish.grizzly.attributes.Attribute;
 import org.glassfish.grizzly.filterchain.BaseFilter;
 import org.glassfish.grizzly.filterchain.FilterChainBuilder;
 import org.glassfish.grizzly.filterchain.FilterChainContext;
@@ -26,6 +28,10 @@ import org.glassfish.grizzly.http.server.NetworkListener;
  * request went to). Registered before Tyrus's add-on, so its filter runs first.
  */
 final class UpgradeGuard implements AddOn {
+    /** Set on a connection whose upgrade passed: its frames need no more checking. */
+    private static final Attribute<Boolean> UPGRADED =
+            Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute(UpgradeGuard.class.getName() + ".upgraded");
+
     private final Switchboard switchboard;
 
     UpgradeGuard(Switchboard switchboard) {
@@ -40,6 +46,11 @@ final class UpgradeGuard implements AddOn {
     private final class Filter extends BaseFilter {
         @Override
         public NextAction handleRead(FilterChainContext ctx) throws IOException {
+            if (UPGRADED.isSet(ctx.getConnection())) {
+                // Grizzly hands an upgraded connection's frames up as content of its upgrade request.
+                return ctx.getInvokeAction();
+            }
+            // Whatever an earlier request on this thread left for a handshake that never ran.
             SwitchboardConfigurator.connectionAbort(null);
             if (!(ctx.getMessage() instanceof HttpContent content)
                     || !(content.getHttpHeader() instanceof HttpRequestPacket request)
@@ -51,7 +62,10 @@ final class UpgradeGuard implements AddOn {
             if (refusal == null) {
                 // Tyrus upgrades on this thread, right after this filter: its handshake learns how
                 // to drop this connection should a close never complete.
-                SwitchboardConfigurator.connectionAbort(new Abort(ctx.getConnection()));
+                if (SwitchboardEndpoint.PATH.equals(request.getRequestURI())) {
+                    SwitchboardConfigurator.connectionAbort(new Abort(ctx.getConnection()));
+                    UPGRADED.set(ctx.getConnection(), Boolean.TRUE);
+                }
                 return ctx.getInvokeAction();
             }
             if (refusal.status() == 403) {
