@@ -389,6 +389,9 @@ public final class Namespace {
         Socket stale = pid == null ? null : byPid.get(pid);
         if (stale != null && stale.connection() != claimant) {
             stale.connection().terminate(DisconnectReason.TRANSPORT_CLOSE);
+            // Another thread may be ending that connection and not have reached this socket yet:
+            // its session must be stored before the claimant looks for it.
+            stale.end(DisconnectReason.TRANSPORT_CLOSE);
         }
     }
 
