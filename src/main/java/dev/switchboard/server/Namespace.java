@@ -177,10 +177,19 @@ public final class Namespace {
 
     // ---- inside the server ----
 
+    /** An event frame with the next offset: the name under which recovery logs and replays it. */
     Frame encodeEvent(String event, Object[] args, long ackId) {
         Packet packet = Packet.event(name, event, JsonMapper.toRawList(args), ackId)
                 .withOffset(switchboard.nextOffset());
         return Frame.encode(switchboard.codec(), packet);
+    }
+
+    /**
+     * A volatile event frame, without an offset: it is never logged, so an offset of its own
+     * would name nothing a returning client could recover from.
+     */
+    Frame encodeVolatileEvent(String event, Object[] args) {
+        return Frame.encode(switchboard.codec(), Packet.event(name, event, JsonMapper.toRawList(args), 0));
     }
 
     void emitTo(Socket socket, String event, Object[] args) {
@@ -305,7 +314,7 @@ public final class Namespace {
                 socket.markConnected(true);
                 sendConnect(socket, true);
                 for (Frame frame : missed) {
-                    socket.connection().replay(frame);
+                    socket.connection().replay(withoutAckRequest(frame));
                 }
             }
         }
@@ -315,6 +324,19 @@ public final class Namespace {
         }
         switchboard.metrics().recoveries.increment();
         return true;
+    }
+
+    /**
+     * The server failed every ack it was waiting for when the connection dropped, so a replayed
+     * event must not ask for one: the client's answer would be dropped as unknown.
+     */
+    private Frame withoutAckRequest(Frame frame) {
+        Packet packet = frame.packet();
+        if (packet.ackId() == 0) {
+            return frame;
+        }
+        return Frame.encode(switchboard.codec(), new Packet(packet.type(), packet.namespace(), packet.event(),
+                packet.args(), 0, packet.offset(), packet.fields()));
     }
 
     /** Middleware run again on recovery may have named another user (credentials change). */

@@ -19,10 +19,15 @@ final class ReplayLog {
     /** Small at first: an idle socket's log stays empty, and there is one per socket. */
     private final ArrayDeque<Frame> entries = new ArrayDeque<>(2);
     private long bytes;
-    /** The last offset the client confirmed, or null. */
-    private String confirmed;
-    /** Whether entries were ever dropped for the bounds. */
-    private boolean truncated;
+    /**
+     * The offset of the newest event known to come before the first entry: the last one the
+     * client confirmed or the last one dropped for the bounds, whichever came later; null while
+     * the log still holds every event since the socket started. Recovery from any other offset
+     * outside the entries would skip what lies between, so it is refused.
+     */
+    private String precedingOffset;
+    /** Whether the entries start with the socket's first event (nothing confirmed or dropped yet). */
+    private boolean fromStart = true;
 
     ReplayLog(int maxEvents, long maxBytes) {
         this.maxEvents = maxEvents;
@@ -39,8 +44,9 @@ final class ReplayLog {
         bytes += frame.bytes();
         boolean dropped = false;
         while (entries.size() > maxEvents || bytes > maxBytes) {
-            bytes -= entries.removeFirst().bytes();
-            truncated = true;
+            Frame oldest = entries.removeFirst();
+            bytes -= oldest.bytes();
+            precede(oldest.packet().offset());
             dropped = true;
         }
         return dropped;
@@ -58,7 +64,12 @@ final class ReplayLog {
                 break;
             }
         }
-        confirmed = offset;
+        precede(offset);
+    }
+
+    private void precede(String offset) {
+        precedingOffset = offset;
+        fromStart = false;
     }
 
     /**
@@ -77,9 +88,9 @@ final class ReplayLog {
 
     private Iterator<Frame> positionAfter(String offset) {
         if (offset == null) {
-            return truncated || confirmed != null ? null : entries.iterator();
+            return fromStart ? entries.iterator() : null;
         }
-        if (offset.equals(confirmed)) {
+        if (offset.equals(precedingOffset)) {
             return entries.iterator();
         }
         Iterator<Frame> it = entries.iterator();

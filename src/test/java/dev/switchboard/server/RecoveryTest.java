@@ -2,10 +2,13 @@ package dev.switchboard.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.protocol.Arguments;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import jakarta.json.JsonObject;
@@ -14,10 +17,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -291,6 +297,151 @@ class RecoveryTest {
             assertEquals("credentials expired", answer.getString("message"));
         }
         assertEquals("maciel", expired.poll(10, TimeUnit.SECONDS));
+    }
+
+    /**
+     * Has the server send the client one event, confirms its offset with a {@code pong} as a
+     * client does, and waits until the server has read that pong (an ack on the same connection
+     * comes after it). Returns the confirmed offset.
+     */
+    private String confirmAnEvent(RawClient client) {
+        server.switchboard().to("room").emit("mark");
+        String offset = client.next(p -> "mark".equals(p.getString("event", ""))).getString("offset");
+        client.send("{\"type\":\"pong\",\"offset\":\"" + offset + "\"}");
+        client.send("{\"type\":\"event\",\"event\":\"fence\",\"args\":[],\"ack\":1}");
+        client.next("ack");
+        return offset;
+    }
+
+    private static String eventName(JsonObject packet) {
+        return packet.getString("event", "");
+    }
+
+    /**
+     * A client confirms an offset, stops reading, misses {@code emits} while stalled, drops, and
+     * comes back from the confirmed offset. Returns the server's answer and what it replayed.
+     */
+    private List<JsonObject> stallDropAndComeBack(Consumer<Switchboard> emits) throws Exception {
+        RawClient maciel = server.raw();
+        JsonObject first = join(maciel, "maciel", null, null);
+        String confirmed = confirmAnEvent(maciel);
+        maciel.stopReading();
+        emits.accept(server.switchboard());
+        maciel.abort();
+        assertNotNull(disconnects.poll(10, TimeUnit.SECONDS));
+        List<JsonObject> answers = new ArrayList<>();
+        try (RawClient back = server.raw()) {
+            JsonObject again = join(back, "maciel", first.getString("pid"), confirmed);
+            answers.add(again);
+            if (again.getBoolean("recovered")) {
+                assertEquals(first.getString("id"), again.getString("id"));
+                server.switchboard().to("room").emit("end");
+                for (JsonObject packet = back.next("event"); !"end".equals(eventName(packet)); packet = back.next("event")) {
+                    answers.add(packet);
+                }
+            } else {
+                assertNotEquals(first.getString("id"), again.getString("id"));
+            }
+        }
+        return answers;
+    }
+
+    private static Consumer<Switchboard> floods(int count) {
+        String big = "x".repeat(600_000);
+        return sb -> {
+            for (int i = 1; i <= count; i++) {
+                sb.to("room").emit("flood", i, big);
+            }
+        };
+    }
+
+    @Test
+    void aStalledClientWhoseLogLostAnEventWhileConnectedIsNotRecovered() throws Exception {
+        // The default 1 MiB of replay keeps one event of 600 000 characters, not two.
+        start(TestServer.options().recoveryLimits(1000, 1 << 20));
+        List<JsonObject> one = stallDropAndComeBack(floods(1));
+        assertTrue(one.get(0).getBoolean("recovered"), "within the bound: " + one.get(0));
+        assertEquals(List.of("flood"), one.stream().skip(1).map(RecoveryTest::eventName).toList());
+
+        List<JsonObject> two = stallDropAndComeBack(floods(2));
+        assertFalse(two.get(0).getBoolean("recovered"), "the first flood event fell out of the log: " + two.get(0));
+    }
+
+    @Test
+    void aStalledClientPastTheEventCountBoundIsNotRecovered() throws Exception {
+        start(TestServer.options().recoveryLimits(5, 16 << 20));
+        Consumer<Switchboard> six = sb -> {
+            for (int i = 0; i < 6; i++) {
+                sb.to("room").emit("seq", i);
+            }
+        };
+        assertFalse(stallDropAndComeBack(six).get(0).getBoolean("recovered"));
+    }
+
+    @Test
+    void aVolatileEventCarriesNoOffsetSoAClientThatSawOneLastStillRecovers() throws Exception {
+        start(TestServer.options());
+        RawClient maciel = server.raw();
+        JsonObject first = join(maciel, "maciel", null, null);
+        server.switchboard().to("room").emit("message", "kept");
+        String lastOffset = maciel.next(p -> "message".equals(eventName(p))).getString("offset");
+        server.switchboard().to("room").asVolatile().emit("typing", "bob");
+        JsonObject typing = maciel.next(p -> "typing".equals(eventName(p)));
+        assertFalse(typing.containsKey("offset"), typing.toString());
+        maciel.abort();
+        assertNotNull(disconnects.poll(10, TimeUnit.SECONDS));
+        server.switchboard().to("room").emit("message", "missed");
+        server.switchboard().to("room").asVolatile().emit("typing", "bob");
+
+        try (RawClient back = server.raw()) {
+            JsonObject again = join(back, "maciel", first.getString("pid"), lastOffset);
+            assertTrue(again.getBoolean("recovered"), again.toString());
+            assertEquals(first.getString("id"), again.getString("id"));
+            assertEquals("missed", back.next("event").getJsonArray("args").getString(0));
+            server.switchboard().to("room").emit("message", "after");
+            assertEquals("after", back.next("event").getJsonArray("args").getString(0), "no volatile event is replayed");
+        }
+    }
+
+    @Test
+    void aStalledReaderThatDropsGetsEveryLoggedEventOnceAndNoVolatileOne() throws Exception {
+        start(TestServer.options());
+        Consumer<Switchboard> mixed = sb -> {
+            for (int i = 0; i < 50; i++) {
+                sb.to("room").emit("seq", i);
+                sb.to("room").asVolatile().emit("typing", i);
+            }
+        };
+        List<JsonObject> answers = stallDropAndComeBack(mixed);
+        assertTrue(answers.get(0).getBoolean("recovered"), answers.get(0).toString());
+        List<Integer> replayed = answers.stream().skip(1)
+                .peek(p -> assertEquals("seq", eventName(p), p.toString()))
+                .map(p -> p.getJsonArray("args").getInt(0)).toList();
+        assertEquals(50, replayed.size(), replayed.toString());
+        for (int i = 0; i < 50; i++) {
+            assertEquals(i, replayed.get(i));
+        }
+    }
+
+    @Test
+    void aReplayedEventDoesNotAskForTheAckTheServerFailedAtTheDrop() throws Exception {
+        start(TestServer.options());
+        RawClient maciel = server.raw();
+        JsonObject first = join(maciel, "maciel", null, null);
+        CompletableFuture<Arguments> answer = socketOf("maciel").timeout(Duration.ofSeconds(30)).emitWithAck("ask", "ready?");
+        JsonObject ask = maciel.next(p -> "ask".equals(eventName(p)));
+        assertTrue(ask.containsKey("ack"), ask.toString());
+        maciel.abort();
+        ExecutionException failure = assertThrows(ExecutionException.class, () -> answer.get(10, TimeUnit.SECONDS));
+        assertInstanceOf(AckFailedException.class, failure.getCause());
+
+        try (RawClient back = server.raw()) {
+            assertTrue(join(back, "maciel", first.getString("pid"), null).getBoolean("recovered"));
+            JsonObject replayed = back.next("event");
+            assertEquals("ask", eventName(replayed));
+            assertEquals(ask.getString("offset"), replayed.getString("offset"));
+            assertFalse(replayed.containsKey("ack"), "replayed without the failed ack request: " + replayed);
+        }
     }
 
     @Test
