@@ -305,7 +305,8 @@ class RecoveryTest {
      * comes after it). Returns the confirmed offset.
      */
     private String confirmAnEvent(RawClient client) {
-        server.switchboard().to("room").emit("mark");
+        // To the user: the connect answer may come before onConnection has joined the room.
+        server.switchboard().toUser("maciel").emit("mark");
         String offset = client.next(p -> "mark".equals(p.getString("event", ""))).getString("offset");
         client.send("{\"type\":\"pong\",\"offset\":\"" + offset + "\"}");
         client.send("{\"type\":\"event\",\"event\":\"fence\",\"args\":[],\"ack\":1}");
@@ -383,22 +384,22 @@ class RecoveryTest {
         start(TestServer.options());
         RawClient maciel = server.raw();
         JsonObject first = join(maciel, "maciel", null, null);
-        server.switchboard().to("room").emit("message", "kept");
+        server.switchboard().toUser("maciel").emit("message", "kept");
         String lastOffset = maciel.next(p -> "message".equals(eventName(p))).getString("offset");
-        server.switchboard().to("room").asVolatile().emit("typing", "bob");
+        server.switchboard().toUser("maciel").asVolatile().emit("typing", "bob");
         JsonObject typing = maciel.next(p -> "typing".equals(eventName(p)));
         assertFalse(typing.containsKey("offset"), typing.toString());
         maciel.abort();
         assertNotNull(disconnects.poll(10, TimeUnit.SECONDS));
-        server.switchboard().to("room").emit("message", "missed");
-        server.switchboard().to("room").asVolatile().emit("typing", "bob");
+        server.switchboard().toUser("maciel").emit("message", "missed");
+        server.switchboard().toUser("maciel").asVolatile().emit("typing", "bob");
 
         try (RawClient back = server.raw()) {
             JsonObject again = join(back, "maciel", first.getString("pid"), lastOffset);
             assertTrue(again.getBoolean("recovered"), again.toString());
             assertEquals(first.getString("id"), again.getString("id"));
             assertEquals("missed", back.next("event").getJsonArray("args").getString(0));
-            server.switchboard().to("room").emit("message", "after");
+            server.switchboard().toUser("maciel").emit("message", "after");
             assertEquals("after", back.next("event").getJsonArray("args").getString(0), "no volatile event is replayed");
         }
     }
