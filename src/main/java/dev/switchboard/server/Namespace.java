@@ -389,9 +389,10 @@ public final class Namespace {
         Socket stale = pid == null ? null : byPid.get(pid);
         if (stale != null && stale.connection() != claimant) {
             stale.connection().terminate(DisconnectReason.TRANSPORT_CLOSE);
-            // Another thread may be ending that connection and not have reached this socket yet:
-            // its session must be stored before the claimant looks for it.
-            stale.end(DisconnectReason.TRANSPORT_CLOSE);
+            // Another thread may be ending that connection and not have reached this socket yet
+            // (a ping timeout leaves its sockets' ends to a callback thread): its session must be
+            // stored before the claimant looks for it. The socket ends as its connection did.
+            stale.end(stale.connection().endReason());
         }
     }
 
