@@ -357,8 +357,8 @@ public final class Connection {
                 && handling.compareAndSet(current, null)) {
             Event event = current.event();
             switchboard.callback(() -> {
-                LOG.log(System.Logger.Level.WARNING, "listener of ''{0}'' on {1} still running after {2} ms: the event failed",
-                        event.name(), event.socket(), timeout.toMillis());
+                switchboard.warnings().warn(LOG, "listener of '" + event.name() + "' on " + event.socket().namespace().name()
+                        + " still running after " + timeout.toMillis() + " ms: the event failed", null);
                 event.fail("handler timed out");
             });
         }

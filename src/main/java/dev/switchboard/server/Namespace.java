@@ -240,7 +240,7 @@ public final class Namespace {
                 refused(socket, session);
                 throw new Refusal(e.getMessage(), e.data());
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "middleware of " + name + " failed", e);
+                switchboard.warnings().warn(LOG, "middleware of " + name + " failed", e);
                 refused(socket, session);
                 throw new Refusal("server error", null);
             }
@@ -282,7 +282,7 @@ public final class Namespace {
             try {
                 listener.accept(socket);
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "connection listener of " + name + " failed", e);
+                switchboard.warnings().warn(LOG, "connection listener of " + name + " failed", e);
             }
         }
         return true;
@@ -366,7 +366,7 @@ public final class Namespace {
             try {
                 listener.accept(session);
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "session expiry listener of " + name + " failed", e);
+                switchboard.warnings().warn(LOG, "session expiry listener of " + name + " failed", e);
             }
         }
     }

@@ -496,7 +496,8 @@ public final class Socket implements RemoteSocket {
             try {
                 listener.onEvent(event);
             } catch (Exception | LinkageError e) {
-                LOG.log(System.Logger.Level.WARNING, "listener of '" + event.name() + "' on " + this + " failed", e);
+                namespace.switchboard().warnings().warn(LOG,
+                        "listener of '" + event.name() + "' on " + namespace.name() + " failed", e);
                 event.fail("listener failed: " + e);
                 return;
             }
@@ -550,7 +551,7 @@ public final class Socket implements RemoteSocket {
             try {
                 listener.accept(reason);
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "disconnect listener on " + this + " failed", e);
+                namespace.switchboard().warnings().warn(LOG, "disconnect listener on " + namespace.name() + " failed", e);
             }
         }
     }

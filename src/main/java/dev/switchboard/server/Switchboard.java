@@ -59,6 +59,7 @@ public final class Switchboard implements AutoCloseable {
     private final ExecutorService ownCallbacks;
     private final OriginPolicy originPolicy;
     private final Metrics metrics = new Metrics();
+    private final Warnings warnings;
     private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     /** Open connections per client address, for the per-address cap; entries vanish at zero. */
@@ -77,6 +78,7 @@ public final class Switchboard implements AutoCloseable {
         this.ownCallbacks = options.callbackExecutor() == null ? newCallbackPool() : null;
         this.callbacks = ownCallbacks != null ? ownCallbacks : options.callbackExecutor();
         this.originPolicy = new OriginPolicy(options.allowedOrigins());
+        this.warnings = new Warnings(options.clock());
         this.pingFrame = Frame.encode(options.codec(), Packet.of(PacketType.PING, Packet.ROOT_NAMESPACE, null));
         long checkEvery = Math.max(10, options.handlerTimeout().toMillis() / 10);
         this.handlerWatch = scheduler.scheduleWithFixedDelay(this::checkHandlers, checkEvery, checkEvery,
@@ -309,7 +311,7 @@ public final class Switchboard implements AutoCloseable {
                 connection.checkHandler(now);
             } catch (RuntimeException e) {
                 // A periodic task that throws is never run again: the other connections stay watched.
-                LOG.log(System.Logger.Level.WARNING, "handler check of connection " + connection.id() + " failed", e);
+                warnings.warn(LOG, "handler check of a connection failed", e);
             }
         }
     }
@@ -349,6 +351,11 @@ public final class Switchboard implements AutoCloseable {
         } catch (RejectedExecutionException e) {
             task.run();
         }
+    }
+
+    /** Where warnings that clients can set off go, rate-limited. */
+    Warnings warnings() {
+        return warnings;
     }
 
     Frame pingFrame() {
