@@ -69,6 +69,7 @@ public final class Switchboard implements AutoCloseable {
     private final Frame pingFrame;
     /** Fails events whose listeners overrun the handler timeout; one timer for all, not one per event. */
     private final ScheduledFuture<?> handlerWatch;
+    private final ScheduledFuture<?> warningSummaries;
     private volatile boolean accepting = true;
 
     private Switchboard(SwitchboardOptions options) {
@@ -78,11 +79,14 @@ public final class Switchboard implements AutoCloseable {
         this.ownCallbacks = options.callbackExecutor() == null ? newCallbackPool() : null;
         this.callbacks = ownCallbacks != null ? ownCallbacks : options.callbackExecutor();
         this.originPolicy = new OriginPolicy(options.allowedOrigins());
-        this.warnings = new Warnings(options.clock());
+        this.warnings = new Warnings();
         this.pingFrame = Frame.encode(options.codec(), Packet.of(PacketType.PING, Packet.ROOT_NAMESPACE, null));
         long checkEvery = Math.max(10, options.handlerTimeout().toMillis() / 10);
         this.handlerWatch = scheduler.scheduleWithFixedDelay(this::checkHandlers, checkEvery, checkEvery,
                 TimeUnit.MILLISECONDS);
+        long summaryEvery = Warnings.SUMMARY_PERIOD.toMillis();
+        this.warningSummaries = scheduler.scheduleWithFixedDelay(() -> callback(warnings::summarise), summaryEvery,
+                summaryEvery, TimeUnit.MILLISECONDS);
         of(Packet.ROOT_NAMESPACE);
     }
 
@@ -264,6 +268,7 @@ public final class Switchboard implements AutoCloseable {
         }
         boolean drained = connections.isEmpty();
         handlerWatch.cancel(false);
+        warningSummaries.cancel(false);
         namespaces.values().forEach(namespace -> namespace.adapter().close());
         if (ownsScheduler) {
             scheduler.shutdownNow();
@@ -273,6 +278,7 @@ public final class Switchboard implements AutoCloseable {
             ownCallbacks.shutdown();
             awaitCallbacks(deadline);
         }
+        warnings.summarise();
         if (!drained) {
             LOG.log(System.Logger.Level.WARNING, "{0} connections still open after shutdown grace", connections.size());
         }

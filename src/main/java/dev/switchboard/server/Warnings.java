@@ -1,14 +1,15 @@
 package dev.switchboard.server;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Warnings a client can set off at will (a listener that throws on its payload, middleware that
  * fails on its auth), logged so that it cannot flood the server's disk: the first of a kind with
- * its stack trace, then only counted, with one summary line a minute at most while they go on.
+ * its stack trace, then only counted; {@link #summarise()}, which the server runs once a minute,
+ * logs one line per kind that came again.
  *
  * <pre>{@code
  * switchboard.warnings().warn(LOG, "listener of 'burst' on /echo failed", error);
@@ -19,66 +20,60 @@ import java.util.concurrent.ConcurrentHashMap;
  * arbitrary event names): they name kinds, and kinds are kept.
  */
 final class Warnings {
-    /** At most one summary line per kind in this time. */
+    /** How often the server summarises. */
     static final Duration SUMMARY_PERIOD = Duration.ofMinutes(1);
     /** Kinds remembered; past this, new kinds share one, so the map stays bounded. */
     private static final int MAX_KINDS = 1000;
     private static final String OTHER_KINDS = "warnings of more kinds than are counted apart";
     private static final int MAX_DETAIL_CHARS = 200;
 
-    private final Clock clock;
     private final Map<String, Kind> kinds = new ConcurrentHashMap<>();
 
-    Warnings(Clock clock) {
-        this.clock = clock;
-    }
-
-    /** Occurrences of one kind since its last line; guarded by itself. */
+    /** One kind: where its summaries go, and what came since the last one. */
     private static final class Kind {
-        private long sinceMillis;
-        private long unlogged;
-        private String latest;
+        private final System.Logger log;
+        private final AtomicLong unlogged = new AtomicLong();
+        private volatile String latest;
 
-        Kind(long sinceMillis) {
-            this.sinceMillis = sinceMillis;
+        Kind(System.Logger log) {
+            this.log = log;
         }
     }
 
     /**
      * Logs {@code message} at WARNING with {@code error}'s stack trace if this kind is new; else
-     * counts it, and logs how many there were once the summary period has passed.
+     * counts it for the next summary.
      *
      * @param error the failure, or {@code null}
      */
     void warn(System.Logger log, String message, Throwable error) {
         String key = error == null ? message : message + " (" + error.getClass().getName() + ")";
-        long now = clock.millis();
         if (kinds.size() >= MAX_KINDS && !kinds.containsKey(key)) {
             key = OTHER_KINDS;
         }
         boolean[] isNew = {false};
         Kind kind = kinds.computeIfAbsent(key, k -> {
             isNew[0] = true;
-            return new Kind(now);
+            return new Kind(log);
         });
         if (isNew[0]) {
-            log.log(System.Logger.Level.WARNING, message + " (more of this kind are counted, and summarised once a "
-                    + "minute at most)", error);
+            log.log(System.Logger.Level.WARNING, message + " (more of this kind are counted and summarised once a minute)",
+                    error);
             return;
         }
-        String summary;
-        synchronized (kind) {
-            kind.unlogged++;
-            kind.latest = error == null ? message : abbreviate(error.toString());
-            if (now - kind.sinceMillis < SUMMARY_PERIOD.toMillis()) {
-                return;
+        kind.latest = error == null ? message : abbreviate(error.toString());
+        kind.unlogged.incrementAndGet();
+    }
+
+    /** Logs one line for each kind that came again since the last summary: how often, and the latest. */
+    void summarise() {
+        kinds.forEach((key, kind) -> {
+            long count = kind.unlogged.getAndSet(0);
+            if (count > 0) {
+                kind.log.log(System.Logger.Level.WARNING, key + ": " + count + " more since the last summary; the latest: "
+                        + kind.latest);
             }
-            summary = key + ": " + kind.unlogged + " more in the last " + (now - kind.sinceMillis) / 1000
-                    + " s; the latest: " + kind.latest;
-            kind.unlogged = 0;
-            kind.sinceMillis = now;
-        }
-        log.log(System.Logger.Level.WARNING, summary);
+        });
     }
 
     private static String abbreviate(String text) {
