@@ -93,7 +93,7 @@ public final class Namespace {
 
     /**
      * Runs when a dropped client's recovery window ends without it coming back: the moment to
-     * tell the others that it really left.
+     * tell the others that it really left. Runs on a callback thread when the window runs out.
      */
     public Namespace onSessionExpired(Consumer<DetachedSession> listener) {
         expiryListeners.add(listener);

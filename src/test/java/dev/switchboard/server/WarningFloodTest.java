@@ -63,9 +63,16 @@ class WarningFloodTest {
         server = TestServer.start(options, sb -> {
             Namespace hostile = sb.of(NAMESPACE);
             hostile.use(socket -> socket.userId(socket.handshake().auth(Login.class).name()));
-            hostile.onConnection(socket -> socket.on("burst", event -> {
-                throw new IllegalArgumentException("burst takes a count, got " + event.arg(0, Integer.class));
-            }));
+            hostile.onConnection(socket -> {
+                socket.on("burst", event -> {
+                    throw new IllegalArgumentException("burst takes a count, got " + event.arg(0, Integer.class));
+                });
+                socket.onAny((event, args) -> {
+                    if (event.startsWith("audit-")) {
+                        throw new IllegalStateException("audit log full");
+                    }
+                });
+            });
         });
     }
 
@@ -110,6 +117,23 @@ class WarningFloodTest {
             assertTrue(summaries.get(1).startsWith("middleware of /hostile failed ("), summaries.get(1));
             assertTrue(summaries.get(1).contains(": " + (FAILURES - 1) + " more since the last summary"), summaries.get(1));
             warnings.subList(2, 4).forEach(record -> assertNull(record.getThrown(), "a summary has no stack trace"));
+        }
+    }
+
+    @Test
+    void anOnAnyListenerThatThrowsFailsEachEventUnderOneKindWhateverItsName() {
+        try (RawClient client = server.raw()) {
+            client.connectNamespace(NAMESPACE, "{\"name\":\"ann\"}");
+            for (int i = 1; i <= FAILURES; i++) {
+                client.sendJson("{'type':'event','nsp':'" + NAMESPACE + "','event':'audit-" + i + "','args':[],'ack':" + i + "}");
+                JsonObject answer = client.next("ack");
+                assertEquals(i, answer.getInt("ack"));
+                assertTrue(answer.getJsonObject("error").getString("message").contains("audit log full"), answer.toString());
+            }
+            failingEvent(client, FAILURES + 1);
+            assertEquals(List.of("onAny listener on /hostile failed", "listener of 'burst' on /hostile failed"),
+                    warnings.stream().map(record -> record.getMessage().substring(0, record.getMessage().indexOf(" failed") + 7))
+                            .toList());
         }
     }
 
