@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Test;
 class TimerThreadTest {
     private static final Duration PING_INTERVAL = Duration.ofMillis(100);
     private static final Duration PING_TIMEOUT = Duration.ofMillis(100);
+    /** Long enough that the test has chained its stage before the timeout completes the future. */
+    private static final Duration ACK_TIMEOUT = Duration.ofMillis(500);
     /** More silent clients than the callback pool has threads, so that all of its threads are held. */
     private static final int SILENT = 2 * Runtime.getRuntime().availableProcessors() + 4;
 
@@ -97,9 +99,9 @@ class TimerThreadTest {
         }); RawClient client = server.raw()) {
             client.connectNamespace("/", null);
             Socket socket = sockets.poll(10, TimeUnit.SECONDS);
-            socket.timeout(Duration.ofMillis(50)).emitWithAck("never-answered").whenComplete(
+            socket.timeout(ACK_TIMEOUT).emitWithAck("never-answered").whenComplete(
                     (answer, failure) -> threadOf.put("ack timeout", Thread.currentThread().getName()));
-            server.switchboard().sockets().timeout(Duration.ofMillis(50)).emitWithAck("never-answered").whenComplete(
+            server.switchboard().sockets().timeout(ACK_TIMEOUT).emitWithAck("never-answered").whenComplete(
                     (answers, failure) -> threadOf.put("broadcast ack timeout", Thread.currentThread().getName()));
             for (int i = 0; i < 1000 && threadOf.size() < 2; i++) {
                 Thread.sleep(10);
