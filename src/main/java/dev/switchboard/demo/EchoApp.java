@@ -1,12 +1,15 @@
 package dev.switchboard.demo;
 
 import dev.switchboard.server.BroadcastOperator;
+import dev.switchboard.server.Event;
 import dev.switchboard.server.Namespace;
 import dev.switchboard.server.Socket;
 import dev.switchboard.server.Switchboard;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
 
 /**
  * The {@code /echo} namespace: small, stable handlers for each server feature, which the
@@ -20,7 +23,9 @@ import java.util.concurrent.CountDownLatch;
  * <li>{@code join(room)}: joins the room, acks with the room</li>
  * <li>{@code to-room(room, text)}: {@code room-message(room, text)} to the room's other sockets; acks</li>
  * <li>{@code to-user(user, text)}: {@code private(fromUser, text)} to every socket of that user; acks</li>
- * <li>{@code ask(text)}: asks this client {@code question(text)} with an ack, acks with its answer</li>
+ * <li>{@code ask(text)}: asks this client {@code question(text)} with an ack, acks with its answer; when the
+ *     question fails (the client answers with an error, or not within the server's ack timeout), acks
+ *     with an error</li>
  * <li>{@code burst(room, count, threads)}: {@code burst(i)} for i = 0..count-1 to every socket in the
  *     room, broadcast concurrently from several threads (thread t sends t, t + threads, ...); acks
  *     with count afterwards, so the caller gets the ack after every burst event</li>
@@ -28,7 +33,8 @@ import java.util.concurrent.CountDownLatch;
  *     for i = 0..count-1, to every socket in the room, in rounds of 64; before
  *     each round it asks the caller {@code flood-sync()} with an ack and waits for the answer. So
  *     the caller is never far behind, while a member that stops reading falls behind by the whole
- *     flood and is cut off as a slow consumer. Acks with count</li>
+ *     flood and is cut off as a slow consumer. Acks with count, or with an error when the caller
+ *     does not answer a {@code flood-sync} in time</li>
  * <li>when a socket disconnects: {@code gone(user, reason)} to the whole namespace</li>
  * </ul>
  *
@@ -85,13 +91,36 @@ public final class EchoApp {
                 echo.toUser(event.arg(0, String.class)).emit("private", socket.userId(), event.arg(1, String.class));
                 event.ack();
             });
-            socket.on("ask", event -> socket.emitWithAck("question", event.arg(0, String.class))
-                    .thenAccept(answer -> event.ack(answer.raw(0))));
-            socket.on("burst", event -> burst(echo.to(event.arg(0, String.class)), event.arg(1, Integer.class),
-                    event.arg(2, Integer.class)).thenRun(() -> event.ack(event.arg(1, Integer.class))));
-            socket.on("flood", event -> flood(echo.to(event.arg(0, String.class)), socket, event.arg(1, Integer.class),
-                    event.arg(2, Integer.class)).thenRun(() -> event.ack(event.arg(1, Integer.class))));
+            socket.on("ask", event -> ackWhenDone(event, socket.emitWithAck("question", event.arg(0, String.class)),
+                    answer -> new Object[] {answer.raw(0)}));
+            socket.on("burst", event -> {
+                int count = event.arg(1, Integer.class);
+                ackWhenDone(event, burst(echo.to(event.arg(0, String.class)), count, event.arg(2, Integer.class)),
+                        done -> new Object[] {count});
+            });
+            socket.on("flood", event -> {
+                int count = event.arg(1, Integer.class);
+                ackWhenDone(event, flood(echo.to(event.arg(0, String.class)), socket, count, event.arg(2, Integer.class)),
+                        done -> new Object[] {count});
+            });
             socket.onDisconnect(reason -> echo.emit("gone", socket.userId(), reason.text()));
+        });
+    }
+
+    /**
+     * Answers the client's ack once {@code work} is done: with {@code answer} of its result, or
+     * with an error when it failed (a question the client answered with an error, late or never),
+     * so that the client is never left waiting for its own timeout.
+     */
+    private static <T> void ackWhenDone(Event event, CompletableFuture<T> work, Function<T, Object[]> answer) {
+        work.whenComplete((result, failure) -> {
+            if (failure == null) {
+                event.ack(answer.apply(result));
+            } else {
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure;
+                event.fail(event.name() + " failed: " + cause.getMessage());
+            }
         });
     }
 

@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -29,9 +30,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * }</pre>
  *
  * <p>Threads: the container's reading thread calls the {@code on...} methods one at a time and
- * alone touches {@code rateLimit} and {@code protocolErrors}; any thread may send; the scheduler
+ * alone touches {@code rateLimit} and {@code protocolErrors}; any thread may send; the timer thread
  * runs the heartbeat, whose two timers are guarded by {@code this}, and the handler timeout check,
- * which takes {@code handling} from the reading thread with a compare-and-set.
+ * which takes {@code handling} from the reading thread with a compare-and-set. The timer thread
+ * never runs application code: a ping timeout closes the connection there, but its sockets end
+ * (and their disconnect listeners run) on a callback thread, as does a handler-timeout failure.
  */
 public final class Connection {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
@@ -123,7 +126,7 @@ public final class Connection {
     /** A message over the size limit; the transport closes with 1009 after this. */
     public void onMessageTooBig() {
         switchboard.metrics().oversizedMessages.increment();
-        terminate(DisconnectReason.POLICY_VIOLATION, 1009);
+        terminate(DisconnectReason.POLICY_VIOLATION, 1009, Runnable::run);
     }
 
     /**
@@ -143,14 +146,14 @@ public final class Connection {
     }
 
     /**
-     * Runs {@code ending} now, or soon on the scheduler when the container reports from inside
+     * Runs {@code ending} now, or soon on a callback thread when the container reports from inside
      * one of our own sends (Tyrus reports a failed send's close that way): the sending thread
      * may be in the middle of someone's emit, holding a socket's log lock, and disconnect
      * listeners, which may emit themselves, must not run there.
      */
     private void endOutsideSends(Runnable ending) {
         if (queue.sendingOnThisThread()) {
-            switchboard.later(ending, Duration.ZERO);
+            switchboard.callback(ending);
         } else {
             ending.run();
         }
@@ -308,7 +311,7 @@ public final class Connection {
                 switchboard.metrics().slowConsumers.increment();
                 queue.close();
                 // Not on the broadcasting thread: disconnect listeners must not run inside someone's emit.
-                switchboard.later(() -> terminate(DisconnectReason.SLOW_CONSUMER), java.time.Duration.ZERO);
+                switchboard.callback(() -> terminate(DisconnectReason.SLOW_CONSUMER));
                 return false;
             }
             default -> {
@@ -353,9 +356,11 @@ public final class Connection {
         if (current != null && nowMillis - current.sinceMillis() >= timeout.toMillis()
                 && handling.compareAndSet(current, null)) {
             Event event = current.event();
-            LOG.log(System.Logger.Level.WARNING, "listener of ''{0}'' on {1} still running after {2} ms: the event failed",
-                    event.name(), event.socket(), timeout.toMillis());
-            event.fail("handler timed out");
+            switchboard.callback(() -> {
+                switchboard.warnings().warn(LOG, "listener of '" + event.name() + "' on " + event.socket().namespace().name()
+                        + " still running after " + timeout.toMillis() + " ms: the event failed", null);
+                event.fail("handler timed out");
+            });
         }
     }
 
@@ -363,7 +368,7 @@ public final class Connection {
 
     private synchronized void schedulePing() {
         if (ended.get() == null) {
-            nextPing = switchboard.later(this::ping, switchboard.options().pingInterval());
+            nextPing = switchboard.timer(this::ping, switchboard.options().pingInterval());
         }
     }
 
@@ -373,10 +378,18 @@ public final class Connection {
                 return;
             }
             // Armed before the ping leaves, so a fast pong always finds it.
-            pongDeadline = switchboard.later(() -> terminate(DisconnectReason.PING_TIMEOUT),
-                    switchboard.options().pingTimeout());
+            pongDeadline = switchboard.timer(this::pingTimedOut, switchboard.options().pingTimeout());
         }
         send(switchboard.pingFrame(), false);
+    }
+
+    /**
+     * On the timer thread: the client hears 4000 on time, and the sockets' ends, which run the
+     * application's disconnect listeners (a broadcast to the namespace, say), wait for a callback
+     * thread rather than hold up every other connection's heartbeat.
+     */
+    private void pingTimedOut() {
+        terminate(DisconnectReason.PING_TIMEOUT, DisconnectReason.PING_TIMEOUT.closeCode(), switchboard::callback);
     }
 
     private void onPong(String offset) {
@@ -416,23 +429,24 @@ public final class Connection {
      * application, heartbeat, queue, container); later calls do nothing.
      */
     void terminate(DisconnectReason reason) {
-        terminate(reason, reason.closeCode());
+        terminate(reason, reason.closeCode(), Runnable::run);
     }
 
-    private void terminate(DisconnectReason reason, int closeCode) {
+    /**
+     * @param socketEnds where the sockets end and their disconnect listeners run: this thread, or
+     *                   a callback thread when this is the timer thread
+     */
+    private void terminate(DisconnectReason reason, int closeCode, Executor socketEnds) {
         if (!ended.compareAndSet(null, reason)) {
             return;
         }
         stopHeartbeat();
-        for (Socket socket : sockets.values()) {
-            socket.end(reason);
-        }
-        sockets.clear();
+        socketEnds.execute(() -> endSockets(reason));
         switch (reason) {
             case SERVER_SHUTTING_DOWN, POLICY_VIOLATION, SERVER_DISCONNECT -> {
                 // Flush what the client should still see (errors, goodbyes), but not forever.
                 queue.closeWhenDrained(closeCode, reason.text());
-                switchboard.later(() -> {
+                switchboard.timer(() -> {
                     transport.close(closeCode, reason.text());
                     switchboard.forget(this);
                 }, switchboard.options().shutdownGrace());
@@ -442,7 +456,7 @@ public final class Connection {
                 // only the backstop for a connection it leaves open.
                 queue.close();
                 switchboard.forget(this);
-                switchboard.later(() -> transport.close(closeCode, reason.text()), Duration.ofSeconds(1));
+                switchboard.timer(() -> transport.close(closeCode, reason.text()), Duration.ofSeconds(1));
             }
             default -> {
                 queue.close();
@@ -450,6 +464,13 @@ public final class Connection {
                 switchboard.forget(this);
             }
         }
+    }
+
+    private void endSockets(DisconnectReason reason) {
+        for (Socket socket : sockets.values()) {
+            socket.end(reason);
+        }
+        sockets.clear();
     }
 
     /** A namespace refused a socket: the message and data of its {@code connect_error}. */

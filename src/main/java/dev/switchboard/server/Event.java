@@ -34,8 +34,12 @@ public final class Event extends ReceivedEvent {
         answer((to, ackId) -> to.sendAck(ackId, values));
     }
 
-    /** Answers the acknowledgement with an error, as when a listener throws. */
-    void fail(String message) {
+    /**
+     * Answers the acknowledgement with an error, {@code {"message": message}}, as when a listener
+     * throws: for a listener that answers later and whose work failed. Only the first answer is
+     * sent, whether {@code ack} or this; without an ack requested it does nothing.
+     */
+    public void fail(String message) {
         if (claimAnswer()) {
             answer((to, ackId) -> to.sendAckError(ackId, message));
         }

@@ -93,7 +93,7 @@ public final class Namespace {
 
     /**
      * Runs when a dropped client's recovery window ends without it coming back: the moment to
-     * tell the others that it really left.
+     * tell the others that it really left. Runs on a callback thread when the window runs out.
      */
     public Namespace onSessionExpired(Consumer<DetachedSession> listener) {
         expiryListeners.add(listener);
@@ -249,7 +249,7 @@ public final class Namespace {
                 refused(socket, session);
                 throw new Refusal(e.getMessage(), e.data());
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "middleware of " + name + " failed", e);
+                switchboard.warnings().warn(LOG, "middleware of " + name + " failed", e);
                 refused(socket, session);
                 throw new Refusal("server error", null);
             }
@@ -291,7 +291,7 @@ public final class Namespace {
             try {
                 listener.accept(socket);
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "connection listener of " + name + " failed", e);
+                switchboard.warnings().warn(LOG, "connection listener of " + name + " failed", e);
             }
         }
         return true;
@@ -388,7 +388,7 @@ public final class Namespace {
             try {
                 listener.accept(session);
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "session expiry listener of " + name + " failed", e);
+                switchboard.warnings().warn(LOG, "session expiry listener of " + name + " failed", e);
             }
         }
     }
@@ -411,9 +411,10 @@ public final class Namespace {
         Socket stale = pid == null ? null : byPid.get(pid);
         if (stale != null && stale.connection() != claimant) {
             stale.connection().terminate(DisconnectReason.TRANSPORT_CLOSE);
-            // Another thread may be ending that connection and not have reached this socket yet:
-            // its session must be stored before the claimant looks for it.
-            stale.end(DisconnectReason.TRANSPORT_CLOSE);
+            // Another thread may be ending that connection and not have reached this socket yet
+            // (a ping timeout leaves its sockets' ends to a callback thread): its session must be
+            // stored before the claimant looks for it. The socket ends as its connection did.
+            stale.end(stale.connection().endReason());
         }
     }
 

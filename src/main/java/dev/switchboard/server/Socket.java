@@ -32,7 +32,9 @@ import java.util.function.Consumer;
  * }</pre>
  *
  * <p>Threads: events are dispatched on the connection's reading thread, one at a time; emits,
- * joins and queries may come from any thread. Listener lists are copy-on-write.
+ * joins and queries may come from any thread. Disconnect listeners run on the thread that ends
+ * the socket (the reading thread, the application's), or on a callback thread when a timer ends
+ * it (a ping timeout, a slow consumer); never on the timer thread. Listener lists are copy-on-write.
  */
 public final class Socket implements RemoteSocket {
     private static final System.Logger LOG = System.getLogger(Socket.class.getName());
@@ -483,7 +485,13 @@ public final class Socket implements RemoteSocket {
 
     private void runListeners(Event event) {
         for (AnyListener listener : anyListeners) {
-            listener.onEvent(event.name(), event.args());
+            try {
+                listener.onEvent(event.name(), event.args());
+            } catch (Exception | LinkageError e) {
+                // One kind for every event name: the client chooses those freely.
+                listenerFailed(event, "onAny listener on " + namespace.name() + " failed", e);
+                return;
+            }
         }
         ListenerList<EventListener> list = listeners.get(event.name());
         if (list == null || list.isEmpty()) {
@@ -496,11 +504,16 @@ public final class Socket implements RemoteSocket {
             try {
                 listener.onEvent(event);
             } catch (Exception | LinkageError e) {
-                LOG.log(System.Logger.Level.WARNING, "listener of '" + event.name() + "' on " + this + " failed", e);
-                event.fail("listener failed: " + e);
+                listenerFailed(event, "listener of '" + event.name() + "' on " + namespace.name() + " failed", e);
                 return;
             }
         }
+    }
+
+    /** The event fails, and its listeners after the one that threw do not run. */
+    private void listenerFailed(Event event, String warning, Throwable failure) {
+        namespace.switchboard().warnings().warn(LOG, warning, failure);
+        event.fail("listener failed: " + failure);
     }
 
     /**
@@ -550,7 +563,7 @@ public final class Socket implements RemoteSocket {
             try {
                 listener.accept(reason);
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "disconnect listener on " + this + " failed", e);
+                namespace.switchboard().warnings().warn(LOG, "disconnect listener on " + namespace.name() + " failed", e);
             }
         }
     }
@@ -574,7 +587,8 @@ public final class Socket implements RemoteSocket {
 
         /**
          * Emits and completes with the client's answer; fails with {@link AckTimeoutException}
-         * after the timeout, or {@link AckFailedException} when the socket disconnects first.
+         * after the timeout (on a callback thread, where the stages chained on it then run), or
+         * {@link AckFailedException} when the socket disconnects first.
          */
         public CompletableFuture<Arguments> emitWithAck(String event, Object... args) {
             return socket.emitWithAck(timeout, event, args);

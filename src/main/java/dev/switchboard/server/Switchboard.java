@@ -11,11 +11,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -33,6 +38,14 @@ import java.util.function.Consumer;
  * }</pre>
  *
  * <p>The methods without a namespace act on the default namespace {@code "/"}.
+ *
+ * <p>Threads: containers' threads read and close connections; the one timer thread
+ * ({@code switchboard-timers}) drives heartbeats, close deadlines and the handler watch, and only
+ * those: it never runs application code, so that no listener can delay another connection's ping.
+ * Every timer whose work can reach application code (a socket's end after a ping timeout and its
+ * disconnect listeners, session expiry, ack timeouts and the futures chained on them, slow-consumer
+ * eviction, handler-timeout failures) hands that work to the callback threads
+ * ({@code switchboard-callbacks-N}, a bounded pool, or {@link SwitchboardOptions#callbackExecutor()}).
  */
 public final class Switchboard implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Switchboard.class.getName());
@@ -40,8 +53,13 @@ public final class Switchboard implements AutoCloseable {
     private final SwitchboardOptions options;
     private final ScheduledExecutorService scheduler;
     private final boolean ownsScheduler;
+    /** Runs what timers set off that can reach application code; see the class comment. */
+    private final Executor callbacks;
+    /** The private pool behind {@code callbacks}, shut down with the server; null when the application gave one. */
+    private final ExecutorService ownCallbacks;
     private final OriginPolicy originPolicy;
     private final Metrics metrics = new Metrics();
+    private final Warnings warnings;
     private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     /** Open connections per client address, for the per-address cap; entries vanish at zero. */
@@ -51,17 +69,24 @@ public final class Switchboard implements AutoCloseable {
     private final Frame pingFrame;
     /** Fails events whose listeners overrun the handler timeout; one timer for all, not one per event. */
     private final ScheduledFuture<?> handlerWatch;
+    private final ScheduledFuture<?> warningSummaries;
     private volatile boolean accepting = true;
 
     private Switchboard(SwitchboardOptions options) {
         this.options = options;
         this.ownsScheduler = options.scheduler() == null;
         this.scheduler = ownsScheduler ? newScheduler() : options.scheduler();
+        this.ownCallbacks = options.callbackExecutor() == null ? newCallbackPool() : null;
+        this.callbacks = ownCallbacks != null ? ownCallbacks : options.callbackExecutor();
         this.originPolicy = new OriginPolicy(options.allowedOrigins());
+        this.warnings = new Warnings();
         this.pingFrame = Frame.encode(options.codec(), Packet.of(PacketType.PING, Packet.ROOT_NAMESPACE, null));
         long checkEvery = Math.max(10, options.handlerTimeout().toMillis() / 10);
         this.handlerWatch = scheduler.scheduleWithFixedDelay(this::checkHandlers, checkEvery, checkEvery,
                 TimeUnit.MILLISECONDS);
+        long summaryEvery = Warnings.SUMMARY_PERIOD.toMillis();
+        this.warningSummaries = scheduler.scheduleWithFixedDelay(() -> callback(warnings::summarise), summaryEvery,
+                summaryEvery, TimeUnit.MILLISECONDS);
         of(Packet.ROOT_NAMESPACE);
     }
 
@@ -84,6 +109,25 @@ public final class Switchboard implements AutoCloseable {
         // Cancelled heartbeats and ack timers must not pile up until their due time.
         executor.setRemoveOnCancelPolicy(true);
         return executor;
+    }
+
+    /**
+     * A pool of as many threads as cores (two at least). Its queue is not bounded, so that no
+     * disconnect or expiry is ever dropped; what it holds is: at most one task per timer that fired,
+     * and timers are bounded by the connections, sessions and pending acks.
+     */
+    private static ExecutorService newCallbackPool() {
+        int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        AtomicInteger count = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), runnable -> {
+                    Thread thread = new Thread(runnable, "switchboard-callbacks-" + count.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        // An idle server keeps no threads, and a stopped web application leaves none behind.
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
     }
 
     /** The namespace of that name, created on first use. Names start with {@code "/"}. */
@@ -224,14 +268,29 @@ public final class Switchboard implements AutoCloseable {
         }
         boolean drained = connections.isEmpty();
         handlerWatch.cancel(false);
+        warningSummaries.cancel(false);
         namespaces.values().forEach(namespace -> namespace.adapter().close());
         if (ownsScheduler) {
             scheduler.shutdownNow();
         }
+        if (ownCallbacks != null) {
+            // What is queued still runs (disconnect listeners of connections that timed out just before).
+            ownCallbacks.shutdown();
+            awaitCallbacks(deadline);
+        }
+        warnings.summarise();
         if (!drained) {
             LOG.log(System.Logger.Level.WARNING, "{0} connections still open after shutdown grace", connections.size());
         }
         return drained;
+    }
+
+    private void awaitCallbacks(long deadlineNanos) {
+        try {
+            ownCallbacks.awaitTermination(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     // ---- inside the server ----
@@ -258,25 +317,51 @@ public final class Switchboard implements AutoCloseable {
                 connection.checkHandler(now);
             } catch (RuntimeException e) {
                 // A periodic task that throws is never run again: the other connections stay watched.
-                LOG.log(System.Logger.Level.WARNING, "handler check of connection " + connection.id() + " failed", e);
+                warnings.warn(LOG, "handler check of a connection failed", e);
             }
         }
     }
 
     /**
-     * Runs {@code task} after {@code delay} on the scheduler, or runs it now when the scheduler no
-     * longer takes tasks (an application-owned scheduler stopped first): the failure paths that
-     * use timers must still end connections and free sessions.
+     * Runs {@code task} on a callback thread after {@code delay}: the timer thread only hands it
+     * over. For anything that can reach application code. When the scheduler no longer takes tasks
+     * (an application-owned scheduler stopped first), the task is handed over now: the failure paths
+     * that use timers must still end connections and free sessions.
+     *
+     * @return the timer, or {@code null} when the task was handed over at once
+     */
+    ScheduledFuture<?> later(Runnable task, Duration delay) {
+        return timer(() -> callback(task), delay);
+    }
+
+    /**
+     * Runs {@code task} on the timer thread itself after {@code delay} (now, on this thread, when
+     * the scheduler no longer takes tasks). Only for the server's own bookkeeping that never
+     * reaches application code (heartbeats, close deadlines): it must stay on time.
      *
      * @return the timer, or {@code null} when the task already ran
      */
-    ScheduledFuture<?> later(Runnable task, Duration delay) {
+    ScheduledFuture<?> timer(Runnable task, Duration delay) {
         try {
             return scheduler.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             task.run();
             return null;
         }
+    }
+
+    /** Runs {@code task} on a callback thread, or on this one once the callback threads are shut down. */
+    void callback(Runnable task) {
+        try {
+            callbacks.execute(task);
+        } catch (RejectedExecutionException e) {
+            task.run();
+        }
+    }
+
+    /** Where warnings that clients can set off go, rate-limited. */
+    Warnings warnings() {
+        return warnings;
     }
 
     Frame pingFrame() {

@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -45,13 +46,17 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param adapter                makes each namespace's adapter (in memory by default)
  * @param clock                  time source, injectable for tests
  * @param scheduler              timers (heartbeats, ack timeouts); {@code null} makes a private one
+ * @param callbackExecutor       runs what timers set off that reaches application code (disconnect listeners
+ *                               after a ping timeout, session expiry, ack timeouts, slow-consumer eviction),
+ *                               so that the timer thread stays on time; {@code null} makes a private pool
  */
 public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, int maxPayloadBytes, long sendQueueBytes,
                                  List<String> allowedOrigins, double eventsPerSecond, int eventBurst,
                                  int maxConnections, int maxConnectionsPerAddress, int maxNamespaces,
                                  int maxProtocolErrors, int maxPendingAcks, Duration ackTimeout, Duration handlerTimeout,
                                  Duration shutdownGrace, Duration recoveryWindow, int recoveryMaxEvents, long recoveryMaxBytes,
-                                 boolean recoveryRunsMiddleware, SessionStore sessionStore, Codec codec, AdapterFactory adapter, Clock clock, ScheduledExecutorService scheduler) {
+                                 boolean recoveryRunsMiddleware, SessionStore sessionStore, Codec codec, AdapterFactory adapter, Clock clock, ScheduledExecutorService scheduler,
+                                 Executor callbackExecutor) {
 
     public SwitchboardOptions {
         Objects.requireNonNull(pingInterval, "pingInterval");
@@ -118,6 +123,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         private AdapterFactory adapter = InMemoryAdapter::new;
         private Clock clock = Clock.systemUTC();
         private ScheduledExecutorService scheduler;
+        private Executor callbackExecutor;
 
         private Builder() {
         }
@@ -147,6 +153,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             adapter = o.adapter;
             clock = o.clock;
             scheduler = o.scheduler;
+            callbackExecutor = o.callbackExecutor;
         }
 
         public Builder pingInterval(Duration value) {
@@ -268,11 +275,22 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             return this;
         }
 
+        /**
+         * Where what timers set off runs when it can reach application code; the caller owns (and
+         * shuts down) an executor it passes in. It must not run tasks on the calling thread in
+         * production: that would be the timer thread, and an application listener would delay every
+         * connection's heartbeat ({@code Runnable::run} suits tests on virtual time).
+         */
+        public Builder callbackExecutor(Executor value) {
+            callbackExecutor = value;
+            return this;
+        }
+
         public SwitchboardOptions build() {
             return new SwitchboardOptions(pingInterval, pingTimeout, maxPayloadBytes, sendQueueBytes, allowedOrigins,
                     eventsPerSecond, eventBurst, maxConnections, maxConnectionsPerAddress, maxNamespaces, maxProtocolErrors, maxPendingAcks, ackTimeout,
                     handlerTimeout, shutdownGrace, recoveryWindow, recoveryMaxEvents, recoveryMaxBytes, recoveryRunsMiddleware,
-                    sessionStore, codec, adapter, clock, scheduler);
+                    sessionStore, codec, adapter, clock, scheduler, callbackExecutor);
         }
     }
 }

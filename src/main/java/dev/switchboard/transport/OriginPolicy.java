@@ -8,13 +8,15 @@ import java.util.stream.Collectors;
 
 /**
  * Which browser origins may open a connection: the server's own origin (the {@code Host} the
- * request was sent to) and a configured list; {@code "*"} allows any. A request without an
+ * request was sent to, with the request's scheme: {@code http} for {@code ws}, {@code https} for
+ * {@code wss}) and a configured list; {@code "*"} allows any. A request without an
  * {@code Origin} header comes from a non-browser client and is allowed, as browsers always send
  * one on WebSocket upgrades.
  *
  * <pre>{@code
  * OriginPolicy policy = new OriginPolicy(List.of("https://app.example.com"));
- * policy.allows("https://evil.example", "localhost:8080"); // false
+ * policy.allows("https://evil.example", "localhost:8080", false);   // false
+ * policy.allows("https://localhost:8080", "localhost:8080", false); // false: the page was not served over TLS
  * }</pre>
  */
 public final class OriginPolicy {
@@ -29,8 +31,9 @@ public final class OriginPolicy {
     /**
      * @param origin the Origin header, or {@code null}
      * @param host   the Host header, or {@code null}
+     * @param secure whether the request came over TLS ({@code wss})
      */
-    public boolean allows(String origin, String host) {
+    public boolean allows(String origin, String host, boolean secure) {
         if (origin == null || any) {
             return true;
         }
@@ -38,7 +41,9 @@ public final class OriginPolicy {
         if (allowed.contains(normalized)) {
             return true;
         }
-        return host != null && authority(normalized).equals(withDefaultPort(host.toLowerCase(Locale.ROOT), normalized));
+        String scheme = secure ? "https" : "http";
+        return host != null && ownOrigin(normalized, scheme)
+                && authority(normalized).equals(withDefaultPort(host.toLowerCase(Locale.ROOT), scheme));
     }
 
     private static String normalize(String origin) {
@@ -46,25 +51,33 @@ public final class OriginPolicy {
         return trimmed.endsWith("/") ? trimmed.substring(0, trimmed.length() - 1) : trimmed;
     }
 
-    /** host:port of an origin, with the scheme's default port made explicit. */
-    private static String authority(String origin) {
+    /**
+     * Whether the origin has the request's scheme and nothing but a host and port besides: user
+     * info ({@code http://evil.example@host}) would let a foreign page look like ours to a reader.
+     */
+    private static boolean ownOrigin(String origin, String scheme) {
         try {
             URI uri = URI.create(origin);
-            if (uri.getHost() == null) {
-                return "";
-            }
-            int port = uri.getPort() != -1 ? uri.getPort() : "https".equals(uri.getScheme()) ? 443 : 80;
-            return uri.getHost() + ":" + port;
+            return scheme.equals(uri.getScheme()) && uri.getRawUserInfo() == null && uri.getHost() != null
+                    && uri.getRawPath().isEmpty() && uri.getRawQuery() == null && uri.getRawFragment() == null;
         } catch (IllegalArgumentException e) {
-            return "";
+            return false;
         }
     }
 
-    private static String withDefaultPort(String host, String origin) {
+    /** host:port of an own-scheme origin, with the scheme's default port made explicit. */
+    private static String authority(String origin) {
+        URI uri = URI.create(origin);
+        int port = uri.getPort() != -1 ? uri.getPort() : defaultPort(uri.getScheme());
+        return uri.getHost() + ":" + port;
+    }
+
+    private static String withDefaultPort(String host, String scheme) {
         boolean hasPort = host.lastIndexOf(':') > host.lastIndexOf(']');
-        if (hasPort) {
-            return host;
-        }
-        return host + (origin.startsWith("https:") ? ":443" : ":80");
+        return hasPort ? host : host + ":" + defaultPort(scheme);
+    }
+
+    private static int defaultPort(String scheme) {
+        return "https".equals(scheme) ? 443 : 80;
     }
 }

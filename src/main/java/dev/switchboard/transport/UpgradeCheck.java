@@ -9,7 +9,7 @@ import java.util.function.UnaryOperator;
  * upgrade guards both ask here.
  *
  * <pre>{@code
- * UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, server.originPolicy());
+ * UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, request.isSecure(), server.originPolicy());
  * if (refusal != null) answer(refusal.status(), refusal.header(), refusal.value());
  * }</pre>
  */
@@ -37,9 +37,10 @@ public final class UpgradeCheck {
      * naming 13), a foreign {@code Origin} (403).
      *
      * @param header the request's header of that name, {@code null} when absent
+     * @param secure whether the request came over TLS, which makes the server's own origin {@code https}
      * @return {@code null} when the container may upgrade the request
      */
-    public static Refusal check(UnaryOperator<String> header, OriginPolicy origins) {
+    public static Refusal check(UnaryOperator<String> header, boolean secure, OriginPolicy origins) {
         if (!"websocket".equalsIgnoreCase(header.apply("Upgrade"))) {
             return new Refusal(426, "Upgrade Required", "Upgrade", "websocket");
         }
@@ -49,7 +50,7 @@ public final class UpgradeCheck {
         if (!VERSION.equals(header.apply("Sec-WebSocket-Version"))) {
             return new Refusal(426, "Upgrade Required", "Sec-WebSocket-Version", VERSION);
         }
-        if (!origins.allows(header.apply("Origin"), header.apply("Host"))) {
+        if (!origins.allows(header.apply("Origin"), header.apply("Host"), secure)) {
             return new Refusal(403, "Forbidden", null, null);
         }
         return null;

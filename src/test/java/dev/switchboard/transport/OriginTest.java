@@ -12,7 +12,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Browsers from a foreign origin are refused before the upgrade; the own origin and the configured list are not. */
+/**
+ * Browsers from a foreign origin are refused before the upgrade; the own origin (the Host with the
+ * request's scheme) and the configured list are not.
+ */
 class OriginTest {
     private static TestServer server;
 
@@ -42,6 +45,15 @@ class OriginTest {
     }
 
     @Test
+    void ownHostWithAnotherSchemeOrWithUserInfoGets403() throws IOException {
+        String own = "127.0.0.1:" + server.port();
+        for (String origin : List.of("https://" + own, "ws://" + own, "wss://" + own, "ftp://" + own,
+                "http://evil.example@" + own, "http://" + own + "/path")) {
+            assertEquals("HTTP/1.1 403 Forbidden", statusLine("Origin: " + origin + "\r\n"), origin);
+        }
+    }
+
+    @Test
     void ownOriginConfiguredOriginsAndNonBrowsersAreUpgraded() throws IOException {
         assertTrue(statusLine("Origin: http://127.0.0.1:" + server.port() + "\r\n").startsWith("HTTP/1.1 101"));
         assertTrue(statusLine("Origin: https://app.example.com\r\n").startsWith("HTTP/1.1 101"));
@@ -51,12 +63,27 @@ class OriginTest {
     @Test
     void policyComparesSchemeDefaultPortsAndCase() {
         OriginPolicy policy = new OriginPolicy(List.of("HTTPS://App.Example.com/"));
-        assertTrue(policy.allows("https://app.example.com", "elsewhere:9"));
-        assertTrue(policy.allows("http://localhost:8080", "localhost:8080"));
-        assertTrue(policy.allows("http://example.org", "example.org"));
-        assertTrue(policy.allows("https://example.org", "example.org:443"));
-        assertFalse(policy.allows("http://example.org:8080", "example.org"));
-        assertFalse(policy.allows("null", "example.org"));
-        assertTrue(new OriginPolicy(List.of("*")).allows("http://anything", null));
+        assertTrue(policy.allows("https://app.example.com", "elsewhere:9", false));
+        assertTrue(policy.allows("http://localhost:8080", "localhost:8080", false));
+        assertTrue(policy.allows("HTTP://LocalHost:8080/", "localhost:8080", false));
+        assertTrue(policy.allows("http://example.org", "example.org", false));
+        assertTrue(policy.allows("https://example.org", "example.org:443", true));
+        assertTrue(policy.allows("https://example.org:443", "example.org", true));
+        assertFalse(policy.allows("http://example.org:8080", "example.org", false));
+        assertFalse(policy.allows("null", "example.org", false));
+        assertTrue(new OriginPolicy(List.of("*")).allows("http://anything", null, false));
+    }
+
+    @Test
+    void ownOriginHasTheRequestsSchemeAndNoUserInfo() {
+        OriginPolicy policy = new OriginPolicy(List.of());
+        assertFalse(policy.allows("https://localhost:9301", "localhost:9301", false));
+        assertFalse(policy.allows("http://localhost:9301", "localhost:9301", true));
+        assertTrue(policy.allows("https://localhost:9301", "localhost:9301", true));
+        assertFalse(policy.allows("ws://localhost:9301", "localhost:9301", false));
+        assertFalse(policy.allows("wss://localhost:9301", "localhost:9301", true));
+        assertFalse(policy.allows("ftp://localhost:9301", "localhost:9301", false));
+        assertFalse(policy.allows("http://evil.example@localhost:9301", "localhost:9301", false));
+        assertFalse(policy.allows("http://localhost:9301?x", "localhost:9301", false));
     }
 }

@@ -58,7 +58,7 @@ final class UpgradeGuard implements AddOn {
                             && !SwitchboardEndpoint.PATH.equals(request.getRequestURI()))) {
                 return ctx.getInvokeAction();
             }
-            UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, switchboard.originPolicy());
+            UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, request.isSecure(), switchboard.originPolicy());
             if (refusal == null) {
                 // Tyrus upgrades on this thread, right after this filter: its handshake learns how
                 // to drop this connection should a close never complete.

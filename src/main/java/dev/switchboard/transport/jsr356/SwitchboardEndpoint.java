@@ -92,7 +92,7 @@ public class SwitchboardEndpoint {
         Handshake handshake = new Handshake(request.uri() == null ? URI.create(PATH) : request.uri(), request.headers(),
                 request.query(), address, Instant.now(switchboard.options().clock()), null);
         // The HTTP layer answers a foreign Origin with 403 before the upgrade; this is the last line.
-        if (!switchboard.originPolicy().allows(handshake.header("Origin"), handshake.header("Host"))) {
+        if (!switchboard.originPolicy().allows(handshake.header("Origin"), handshake.header("Host"), session.isSecure())) {
             switchboard.metrics().countRejectedOrigin();
             refuse(session, new CloseReason(CloseReason.CloseCodes.VIOLATED_POLICY, "origin not allowed"));
             return;

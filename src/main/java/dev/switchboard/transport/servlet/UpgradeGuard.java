@@ -31,7 +31,7 @@ final class UpgradeGuard implements Filter {
     public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
             throws IOException, ServletException {
         if (request instanceof HttpServletRequest http && response instanceof HttpServletResponse answer) {
-            UpgradeCheck.Refusal refusal = UpgradeCheck.check(http::getHeader, server.originPolicy());
+            UpgradeCheck.Refusal refusal = UpgradeCheck.check(http::getHeader, http.isSecure(), server.originPolicy());
             if (refusal != null) {
                 if (refusal.status() == HttpServletResponse.SC_FORBIDDEN) {
                     server.metrics().countRejectedOrigin();
