@@ -211,7 +211,9 @@ final class JsonScanner {
         }
         int value = 0;
         for (int i = 0; i < 4; i++) {
-            int digit = Character.digit(text.charAt(pos++), 16);
+            char c = text.charAt(pos++);
+            // Character.digit also takes non-ASCII digits such as U+FF10 (fullwidth 0); JSON does not.
+            int digit = c < 0x80 ? Character.digit(c, 16) : -1;
             if (digit < 0) {
                 throw error("bad unicode escape");
             }
