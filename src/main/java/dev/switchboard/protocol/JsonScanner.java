@@ -5,6 +5,14 @@ package dev.switchboard.protocol;
  * them, so a hostile frame (deep nesting, a huge array) costs time linear in its length and no
  * memory beyond the frame itself.
  *
+ * <p>Why not a JSON parser: the server relays each argument as the exact text it arrived as
+ * ({@link RawJson}), so an integer past 2^53, a decimal's digits and escapes as written reach the
+ * other clients unchanged, where a parser would hand back values to be written again, differently.
+ * In one pass and without building a tree, the scanner checks that the frame is JSON, enforces the
+ * depth bound and marks where each value starts and ends; JSON-B sees an argument only when the
+ * application asks for it as a Java type. It accepts what RFC 8259 accepts (its test checks it
+ * against Parsson), lone surrogate escapes included, except nesting deeper than {@link #MAX_DEPTH}.
+ *
  * <p>Not thread-safe: one instance scans one frame on one thread.
  */
 final class JsonScanner {
@@ -211,7 +219,9 @@ final class JsonScanner {
         }
         int value = 0;
         for (int i = 0; i < 4; i++) {
-            int digit = Character.digit(text.charAt(pos++), 16);
+            char c = text.charAt(pos++);
+            // Character.digit also takes non-ASCII digits such as U+FF10 (fullwidth 0); JSON does not.
+            int digit = c < 0x80 ? Character.digit(c, 16) : -1;
             if (digit < 0) {
                 throw error("bad unicode escape");
             }

@@ -22,6 +22,10 @@ public final class JsonWireCodec implements Codec {
     /** The most arguments one event or ack may carry. */
     public static final int MAX_ARGS = 256;
 
+    /** Nesting levels of the frame above a field's value (the packet) and an argument (the packet, args). */
+    private static final int FIELD_LEVEL = 1;
+    private static final int ARGUMENT_LEVEL = 2;
+
     @Override
     public int version() {
         return VERSION;
@@ -88,7 +92,7 @@ public final class JsonWireCodec implements Codec {
                     case "args" -> args = readArgs(in);
                     case "ack" -> ackId = readAckId(in);
                     case "offset" -> offset = readStringField(in, "offset");
-                    default -> fields.put(key, readRaw(in));
+                    default -> fields.put(key, readRaw(in, FIELD_LEVEL));
                 }
             } while (in.consume(','));
             in.expect('}');
@@ -161,16 +165,16 @@ public final class JsonWireCodec implements Codec {
             if (args.size() == MAX_ARGS) {
                 throw ProtocolException.badPacket("more than " + MAX_ARGS + " arguments");
             }
-            args.add(readRaw(in));
+            args.add(readRaw(in, ARGUMENT_LEVEL));
         } while (in.consume(','));
         in.expect(']');
         return args;
     }
 
-    private static RawJson readRaw(JsonScanner in) throws ProtocolException {
+    private static RawJson readRaw(JsonScanner in, int level) throws ProtocolException {
         in.skipWhitespace();
         int start = in.position();
-        in.skipValue(1);
+        in.skipValue(level);
         return RawJson.trusted(in.slice(start, in.position()));
     }
 }
