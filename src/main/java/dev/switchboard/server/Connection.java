@@ -8,6 +8,8 @@ import dev.switchboard.protocol.ProtocolException;
 import dev.switchboard.protocol.RawJson;
 import dev.switchboard.transport.OutboundQueue;
 import dev.switchboard.transport.Transport;
+import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -58,7 +60,7 @@ public final class Connection {
         this.transport = transport;
         this.handshake = handshake;
         SwitchboardOptions options = switchboard.options();
-        this.queue = new OutboundQueue(transport, options.sendQueueBytes(), this::onSendFailure);
+        this.queue = new OutboundQueue(transport, options.sendQueueBytes(), this::onTransportError);
         this.rateLimit = new EventRateLimit(options.clock(), options.eventsPerSecond(), options.eventBurst());
     }
 
@@ -136,10 +138,9 @@ public final class Connection {
             case 1001, 1005, 1006 -> DisconnectReason.TRANSPORT_CLOSE;
             default -> DisconnectReason.TRANSPORT_ERROR;
         };
-        endOutsideSends(() -> {
-            terminate(reason);
-            switchboard.forget(this);
-        });
+        // Out of the count and the address's cap now, whichever thread ends the sockets and when.
+        switchboard.forget(this);
+        endOutsideSends(() -> terminate(reason));
     }
 
     /**
@@ -156,10 +157,27 @@ public final class Connection {
         }
     }
 
-    /** The container reports an I/O error. */
+    /**
+     * The container reports an error on the connection, or a send failed. An I/O error that is
+     * no timeout is the connection going away (reset, end of stream, closed channel): {@code
+     * transport close}, as when the container reports the close; anything else is a {@code
+     * transport error}.
+     */
     public void onTransportError(Throwable error) {
         LOG.log(System.Logger.Level.DEBUG, "transport error on connection " + id, error);
-        endOutsideSends(() -> terminate(DisconnectReason.TRANSPORT_ERROR));
+        DisconnectReason reason = wentAway(error) ? DisconnectReason.TRANSPORT_CLOSE : DisconnectReason.TRANSPORT_ERROR;
+        // Out of the count and the address's cap now: the transport is broken, whenever the container says so.
+        switchboard.forget(this);
+        endOutsideSends(() -> terminate(reason));
+    }
+
+    private static boolean wentAway(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof IOException && !(cause instanceof InterruptedIOException)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---- inside the server ----
@@ -405,11 +423,6 @@ public final class Connection {
     }
 
     // ---- the one way a connection ends ----
-
-    private void onSendFailure(Throwable error) {
-        LOG.log(System.Logger.Level.DEBUG, "send failed on connection " + id, error);
-        endOutsideSends(() -> terminate(DisconnectReason.TRANSPORT_ERROR));
-    }
 
     /**
      * Ends the connection and every socket on it. Runs once whatever calls it first (client,

@@ -545,4 +545,33 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
                 + text + "\"],\"ack\":1}");
         assertEquals(text, client.next("ack").getJsonArray("args").getString(0));
     }
+
+    // ---- closes under load, dropped connections, churn ----
+
+    private static byte[] textFrame(String singleQuotedJson) {
+        return RawTcp.frame(0x81, singleQuotedJson.replace('\'', '"').getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Issue 13, item 5: a connection that drops (a reset, or the end of its stream) ends its socket with {@code transport close}. */
+    @Test
+    void aDroppedConnectionEndsWithTransportClose() throws Exception {
+        ClientSocket watcher = connect("watcher");
+        BlockingQueue<List<String>> gone = inbox(watcher, "gone");
+        for (String user : List.of("reset", "end-of-stream")) {
+            try (RawTcp peer = RawTcp.upgrade(site().port(), site().endpointPath())) {
+                peer.write(textFrame("{'type':'connect','nsp':'/echo','auth':{'user':'" + user + "'}}"));
+                assertEquals("connect", peer.answer(WAIT));
+                if (user.equals("reset")) {
+                    peer.abort();
+                } else {
+                    peer.endOutput();
+                }
+                List<String> ended = next(gone);
+                while (!ended.get(0).equals(user)) {
+                    ended = next(gone);
+                }
+                assertEquals(List.of(user, "transport close"), ended);
+            }
+        }
+    }
 }

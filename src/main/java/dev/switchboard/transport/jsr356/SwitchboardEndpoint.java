@@ -150,9 +150,14 @@ public class SwitchboardEndpoint {
         }
     }
 
+    /**
+     * An error while the session is open ends the connection. One while it closes is part of
+     * the close, which the container reports next (Tomcat: its answer to the client's close frame
+     * timed out behind a send of ours): the close, not the error, says why the client left.
+     */
     @OnError
     public void onError(Session session, Throwable error) {
-        if (connection != null) {
+        if (connection != null && session.isOpen()) {
             connection.onTransportError(error);
         }
     }
