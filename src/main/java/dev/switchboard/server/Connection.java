@@ -32,14 +32,17 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Threads: the container's reading thread calls the {@code on...} methods one at a time and
  * alone touches {@code rateLimit} and {@code protocolErrors}; any thread may send; the scheduler
- * runs the heartbeat, whose two timers are guarded by {@code this}, and the handler timeout check,
- * which takes {@code handling} from the reading thread with a compare-and-set.
+ * runs the heartbeat, whose two timers are guarded by {@code this} (as is the close deadline), and
+ * the handler timeout check, which takes {@code handling} from the reading thread with a
+ * compare-and-set.
  */
 public final class Connection {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
     /** Event names a client may not send: they belong to the lifecycle. */
     private static final Set<String> RESERVED_EVENTS = Set.of("connect", "connect_error", "disconnect",
             "disconnecting", "error", "ping", "pong", "hello", "newListener", "removeListener");
+    /** How long a close waits for the send in flight before it closes over it. */
+    private static final Duration CLOSE_DEADLINE = Duration.ofSeconds(1);
 
     private final String id = Ids.next();
     private final Switchboard switchboard;
@@ -54,6 +57,10 @@ public final class Connection {
     private final AtomicReference<Handling> handling = new AtomicReference<>();
     private ScheduledFuture<?> nextPing;
     private ScheduledFuture<?> pongDeadline;
+    /** Closes the transport should our close not get through in time; called off once the container reports the close. */
+    private ScheduledFuture<?> closeDeadline;
+    /** Whether the container reported the close, after which no close deadline is needed. */
+    private boolean transportClosed;
 
     Connection(Switchboard switchboard, Transport transport, Handshake handshake) {
         this.switchboard = switchboard;
@@ -138,6 +145,12 @@ public final class Connection {
             case 1001, 1005, 1006 -> DisconnectReason.TRANSPORT_CLOSE;
             default -> DisconnectReason.TRANSPORT_ERROR;
         };
+        synchronized (this) {
+            transportClosed = true;
+            if (closeDeadline != null) {
+                closeDeadline.cancel(false);
+            }
+        }
         // Out of the count and the address's cap now, whichever thread ends the sockets and when.
         switchboard.forget(this);
         endOutsideSends(() -> terminate(reason));
@@ -441,27 +454,38 @@ public final class Connection {
             socket.end(reason);
         }
         sockets.clear();
+        // The queue's writer closes the transport once no send is in flight (a container sending
+        // a close frame waits for that send, on the thread that asks it to); the deadline closes
+        // over a send that never completes.
         switch (reason) {
             case SERVER_SHUTTING_DOWN, POLICY_VIOLATION, SERVER_DISCONNECT -> {
                 // Flush what the client should still see (errors, goodbyes), but not forever.
                 queue.closeWhenDrained(closeCode, reason.text());
-                switchboard.later(() -> {
-                    transport.close(closeCode, reason.text());
-                    switchboard.forget(this);
-                }, switchboard.options().shutdownGrace());
+                closeBy(switchboard.options().shutdownGrace(), closeCode, reason);
             }
             case TRANSPORT_ERROR -> {
                 // The container is closing with the code the error calls for (1002, 1007); ours is
                 // only the backstop for a connection it leaves open.
                 queue.close();
                 switchboard.forget(this);
-                switchboard.later(() -> transport.close(closeCode, reason.text()), Duration.ofSeconds(1));
+                closeBy(CLOSE_DEADLINE, closeCode, reason);
             }
             default -> {
-                queue.close();
-                transport.close(closeCode == 1006 ? 1000 : closeCode, reason.text());
+                int code = closeCode == 1006 ? 1000 : closeCode;
+                queue.close(code, reason.text());
                 switchboard.forget(this);
+                closeBy(CLOSE_DEADLINE, code, reason);
             }
+        }
+    }
+
+    /** Closes the transport and forgets the connection after {@code deadline}, unless the container reported the close by then. */
+    private synchronized void closeBy(Duration deadline, int closeCode, DisconnectReason reason) {
+        if (!transportClosed) {
+            closeDeadline = switchboard.later(() -> {
+                transport.close(closeCode, reason.text());
+                switchboard.forget(this);
+            }, deadline);
         }
     }
 

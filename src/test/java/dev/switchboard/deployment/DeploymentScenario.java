@@ -21,6 +21,8 @@ import dev.switchboard.testing.RawTcp;
 import dev.switchboard.transport.WebSocketLayerContract;
 import jakarta.json.JsonObject;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,6 +33,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -350,14 +353,8 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
         BlockingQueue<List<String>> roomMessages = inbox(reader, "room-message");
         ack(reader.emitWithAck("join", "flood"));
 
-        try (RawTcp stalled = RawTcp.upgrade(site().port(), site().endpointPath())) {
-            // It sends, but never reads a byte of what the server answers.
-            for (String packet : List.of("{'type':'connect','nsp':'/echo','auth':{'user':'stalled'}}",
-                    "{'type':'event','nsp':'/echo','event':'join','args':['flood']}",
-                    "{'type':'event','nsp':'/echo','event':'to-room','args':['flood','joined']}")) {
-                stalled.write(RawTcp.frame(0x81, packet.replace('\'', '"').getBytes(StandardCharsets.UTF_8)));
-            }
-            assertEquals(List.of("flood", "joined"), next(roomMessages));
+        // It sends, but never reads a byte of what the server answers.
+        try (RawTcp stalled = rawMemberOf("flood", "stalled", roomMessages)) {
             long logMark = logLength();
 
             assertEquals(count, ack(reader.timeout(Duration.ofSeconds(60)).emitWithAck("flood", "flood", count, size))
@@ -381,6 +378,21 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
             assertNotEquals(RawTcp.STILL_OPEN, code);
             assertNothingLoggedSince(logMark);
         }
+    }
+
+    /**
+     * A raw TCP peer on /echo as {@code user}, joined to {@code room}, which it has told "joined";
+     * returns once another member saw that in {@code roomMessages}. It reads nothing.
+     */
+    private RawTcp rawMemberOf(String room, String user, BlockingQueue<List<String>> roomMessages) throws Exception {
+        RawTcp peer = RawTcp.upgrade(site().port(), site().endpointPath());
+        for (String packet : List.of("{'type':'connect','nsp':'/echo','auth':{'user':'" + user + "'}}",
+                "{'type':'event','nsp':'/echo','event':'join','args':['" + room + "']}",
+                "{'type':'event','nsp':'/echo','event':'to-room','args':['" + room + "','joined']}")) {
+            peer.write(textFrame(packet));
+        }
+        assertEquals(List.of(room, "joined"), next(roomMessages));
+        return peer;
     }
 
     @Test
@@ -548,6 +560,54 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
 
     // ---- closes under load, dropped connections, churn ----
 
+    private static final byte[] CLOSE_1000 = RawTcp.frame(0x88, new byte[] {0x03, (byte) 0xE8});
+    /**
+     * A frame of a container's WebSocket code that sends or closes: Tomcat's blocking sends (and
+     * its wait for the send in flight), Jetty's and Tyrus's closes and blocking remotes.
+     */
+    private static final Pattern SEND_OR_CLOSE_FRAME = Pattern.compile("at org\\.(apache\\.tomcat\\.websocket"
+            + "|eclipse\\.jetty\\.[\\w.]*websocket|glassfish\\.tyrus)\\.[\\w.$]+\\.\\w*(?i:send|close|block|acquire)\\w*\\(");
+
+    /** A thread dump of the server's JVM, one thread per paragraph, its name first in quotes (as jcmd prints it). */
+    private String serverThreadDump() throws Exception {
+        if (process().isPresent()) {
+            return process().get().jcmd(List.of("Thread.print"));
+        }
+        StringBuilder dump = new StringBuilder();
+        for (ThreadInfo thread : ManagementFactory.getThreadMXBean().dumpAllThreads(false, false)) {
+            dump.append('"').append(thread.getThreadName()).append("\"\n");
+            for (StackTraceElement frame : thread.getStackTrace()) {
+                dump.append("\tat ").append(frame).append('\n');
+            }
+            dump.append('\n');
+        }
+        return dump.toString();
+    }
+
+    /** The container's threads (not Switchboard's own) inside a send or close in {@code dump}: name to stack. */
+    static Map<String, String> containerThreadsInSends(String dump) {
+        Map<String, String> threads = new HashMap<>();
+        for (String thread : dump.split("\n\\s*\n")) {
+            String stack = thread.strip();
+            if (stack.startsWith("\"") && !stack.startsWith("\"switchboard-") && SEND_OR_CLOSE_FRAME.matcher(stack).find()) {
+                threads.put(stack.substring(1, stack.indexOf('"', 1)), stack);
+            }
+        }
+        return threads;
+    }
+
+    /**
+     * The container's threads held in a send or close: found there in two thread dumps in a row,
+     * taken at least half a second apart (one in passing is a close being answered, not a wait).
+     */
+    private Map<String, String> containerThreadsHeldInSends() throws Exception {
+        Map<String, String> first = containerThreadsInSends(serverThreadDump());
+        Thread.sleep(500);
+        Map<String, String> second = containerThreadsInSends(serverThreadDump());
+        second.keySet().retainAll(first.keySet());
+        return second;
+    }
+
     private static byte[] textFrame(String singleQuotedJson) {
         return RawTcp.frame(0x81, singleQuotedJson.replace('\'', '"').getBytes(StandardCharsets.UTF_8));
     }
@@ -572,6 +632,29 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
                 }
                 assertEquals(List.of(user, "transport close"), ended);
             }
+        }
+    }
+
+    /**
+     * Issue 13, item 1: a client closes while a send to it is stuck (it stopped reading, and the
+     * server has more queued for it). Answering its close frame must not hold the container's
+     * thread until that send completes; Tomcat's thread waited for it, one per such client, until
+     * every request thread was waiting.
+     */
+    @Test
+    void aClientClosingWhileASendToItIsStuckHoldsNoContainerThread() throws Exception {
+        ClientSocket reader = connect("reader");
+        reader.on("flood-sync", event -> event.ack());
+        BlockingQueue<List<String>> roomMessages = inbox(reader, "room-message");
+        ack(reader.emitWithAck("join", "stuck"));
+        try (RawTcp closer = rawMemberOf("stuck", "closer", roomMessages)) {
+            // 5 MiB: more than the kernel buffers for a peer that reads nothing (about 4 MiB), so
+            // that a send to it is stuck, and less than that and the 4 MiB send queue.
+            assertEquals(320, ack(reader.timeout(Duration.ofSeconds(60)).emitWithAck("flood", "stuck", 320, 16 * 1024))
+                    .get(0, Integer.class));
+            closer.write(CLOSE_1000);
+            Map<String, String> held = containerThreadsHeldInSends();
+            assertTrue(held.isEmpty(), "container threads held in a send or close: " + held.values());
         }
     }
 }

@@ -65,6 +65,11 @@ final class SessionTransport implements Transport {
     }
 
     @Override
+    public boolean isOpen() {
+        return session.isOpen();
+    }
+
+    @Override
     public void send(String text, Consumer<Throwable> done) {
         session.getAsyncRemote().sendText(text, result -> done.accept(result.isOK() ? null : result.getException()));
     }
@@ -80,6 +85,9 @@ final class SessionTransport implements Transport {
             // (Containers report the close to the endpoint before the connection is gone, so the
             // deadline cannot be called off then; the abort lets go of a connection once it closes.)
             Deadlines.TIMER.schedule(abort, CLOSE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        if (!session.isOpen()) {
+            return;
         }
         CLOSER.execute(() -> {
             try {

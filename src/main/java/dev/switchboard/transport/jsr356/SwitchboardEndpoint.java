@@ -46,14 +46,20 @@ public class SwitchboardEndpoint {
     public static final String PATH = "/switchboard";
 
     private static final String REMOTE_ADDRESS_PROPERTY = "jakarta.websocket.endpoint.remoteAddress";
-    /** Tomcat's limit on blocking sends, which we use only for the close frame (its default is 20 s). */
+    /**
+     * Tomcat's limit on blocking sends (its default is 20 s). Tomcat answers a client's close frame
+     * (and a ping) with one on its request thread, and that send first waits for the send of ours in
+     * flight, which a client that stopped reading never completes; so it is short. Our own close
+     * frame goes that way too, but only once no send of ours is in flight (see OutboundQueue).
+     */
     private static final String TOMCAT_BLOCKING_SEND_TIMEOUT = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT";
+    private static final long BLOCKING_SEND_TIMEOUT_MILLIS = 100;
     /**
      * How long Tomcat waits for the peer's close frame after sending ours before it drops the
      * connection (its default is 30 s); Tyrus and Jetty drop it at once.
      */
     private static final String TOMCAT_SESSION_CLOSE_TIMEOUT = "org.apache.tomcat.websocket.SESSION_CLOSE_TIMEOUT";
-    private static final long CLOSE_FRAME_TIMEOUT_MILLIS = 5_000;
+    private static final long SESSION_CLOSE_TIMEOUT_MILLIS = 5_000;
 
     private final Switchboard switchboard;
     private final MessageAssembler assembler;
@@ -102,8 +108,8 @@ public class SwitchboardEndpoint {
         // stopped reading within pingInterval + pingTimeout; a send stuck longer fails the connection.
         session.getAsyncRemote().setSendTimeout(switchboard.options().pingInterval()
                 .plus(switchboard.options().pingTimeout()).toMillis());
-        session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, CLOSE_FRAME_TIMEOUT_MILLIS);
-        session.getUserProperties().put(TOMCAT_SESSION_CLOSE_TIMEOUT, CLOSE_FRAME_TIMEOUT_MILLIS);
+        session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, BLOCKING_SEND_TIMEOUT_MILLIS);
+        session.getUserProperties().put(TOMCAT_SESSION_CLOSE_TIMEOUT, SESSION_CLOSE_TIMEOUT_MILLIS);
         connection = switchboard.open(new SessionTransport(session, request.connectionAbort()), handshake);
         if (connection == null) {
             refuse(session, switchboard.accepting()
