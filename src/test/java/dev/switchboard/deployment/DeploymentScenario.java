@@ -20,9 +20,11 @@ import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.RawTcp;
 import dev.switchboard.transport.WebSocketLayerContract;
 import jakarta.json.JsonObject;
+import java.io.EOFException;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -44,6 +46,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntPredicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -610,6 +613,62 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
 
     private static byte[] textFrame(String singleQuotedJson) {
         return RawTcp.frame(0x81, singleQuotedJson.replace('\'', '"').getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Issue 12, item 6: a client floods 5000 events of 1 KB back to back, each asking for an
+     * ack, while it reads what comes back (and answers pings). It is refused with {@code
+     * rate_limited}, then closed with 1008, and learns both: a server that closes the connection
+     * with input unread resets it, and the reset throws away what the server had not sent yet,
+     * its close frame too.
+     */
+    @Test
+    void aHardFloodIsToldItsErrorsAnd1008() throws Exception {
+        try (RawTcp flooder = RawTcp.upgrade(site().port(), site().endpointPath())) {
+            flooder.write(textFrame("{'type':'connect','nsp':'/echo'}"));
+            assertEquals("connect", flooder.answer(WAIT));
+            AtomicBoolean reading = new AtomicBoolean(true);
+            CompletableFuture<Integer> sent = CompletableFuture.supplyAsync(() -> {
+                int events = 0;
+                try {
+                    while (reading.get() && events < 5000) {
+                        byte[] event = textFrame("{'type':'event','nsp':'/echo','event':'echo','args':['"
+                                + "f".repeat(1000) + "'],'ack':" + ++events + "}");
+                        synchronized (flooder) {
+                            flooder.write(event);
+                        }
+                    }
+                } catch (IOException e) {
+                    // the server closed the connection
+                }
+                return events;
+            });
+            int rateLimited = 0;
+            int code = -1;
+            try {
+                while (code == -1) {
+                    RawTcp.Frame frame = flooder.nextFrame(Duration.ofSeconds(30));
+                    if (frame.opcode() == RawTcp.Frame.CLOSE) {
+                        code = frame.closeCode();
+                    } else if (frame.text().equals("{\"type\":\"ping\"}")) {
+                        synchronized (flooder) {
+                            flooder.write(textFrame("{'type':'pong'}"));
+                        }
+                    } else if (frame.text().startsWith("{\"type\":\"error\"") && frame.text().contains("\"rate_limited\"")) {
+                        rateLimited++;
+                    }
+                }
+            } catch (EOFException | SocketException e) {
+                // the connection ended without a close frame: code stays -1
+            } finally {
+                reading.set(false);
+            }
+            System.out.println("figure: " + deployment() + ": a flood of " + sent.get(WAIT.toSeconds(), TimeUnit.SECONDS)
+                    + " events of 1 KB -> " + rateLimited + " rate_limited errors, then "
+                    + (code == -1 ? "no close frame" : "close " + code));
+            assertTrue(rateLimited > 0, "no rate_limited error arrived");
+            assertEquals(1008, code, "the close frame after " + rateLimited + " rate_limited errors");
+        }
     }
 
     /** Issue 13, item 5: a connection that drops (a reset, or the end of its stream) ends its socket with {@code transport close}. */

@@ -64,6 +64,7 @@ public class SwitchboardEndpoint {
     private final Switchboard switchboard;
     private final MessageAssembler assembler;
     private Connection connection;
+    private SessionTransport transport;
 
     /** For containers that create endpoints without the configurator. */
     public SwitchboardEndpoint() {
@@ -110,7 +111,8 @@ public class SwitchboardEndpoint {
                 .plus(switchboard.options().pingTimeout()).toMillis());
         session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, BLOCKING_SEND_TIMEOUT_MILLIS);
         session.getUserProperties().put(TOMCAT_SESSION_CLOSE_TIMEOUT, SESSION_CLOSE_TIMEOUT_MILLIS);
-        connection = switchboard.open(new SessionTransport(session, request.connectionAbort()), handshake);
+        transport = new SessionTransport(session, request.connectionAbort());
+        connection = switchboard.open(transport, handshake);
         if (connection == null) {
             refuse(session, switchboard.accepting()
                     ? new CloseReason(CloseReason.CloseCodes.TRY_AGAIN_LATER, "too many connections")
@@ -132,6 +134,7 @@ public class SwitchboardEndpoint {
         if (connection == null) {
             return;
         }
+        transport.inputArrived();
         try {
             String message = assembler.append(part, last);
             if (message != null) {
@@ -144,7 +147,11 @@ public class SwitchboardEndpoint {
 
     @OnMessage
     public void onBinary(ByteBuffer part, boolean last) {
-        if (connection != null && last) {
+        if (connection == null) {
+            return;
+        }
+        transport.inputArrived();
+        if (last) {
             connection.onBinary();
         }
     }
