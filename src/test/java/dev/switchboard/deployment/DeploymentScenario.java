@@ -16,12 +16,15 @@ import dev.switchboard.demo.DashboardFeed;
 import dev.switchboard.demo.EchoApp;
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.server.SwitchboardOptions;
+import dev.switchboard.testing.Heap;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.RawTcp;
 import dev.switchboard.transport.WebSocketLayerContract;
 import jakarta.json.JsonObject;
+import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.net.SocketException;
@@ -41,9 +44,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -482,6 +489,11 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
      * Its figures come once a second.
      */
     private int awaitConnections(long sinceMillis, IntPredicate wanted) throws Exception {
+        return awaitConnections(sinceMillis, wanted, Duration.ofSeconds(30));
+    }
+
+    /** As {@link #awaitConnections(long, IntPredicate)}, failing unless the dashboard reports it {@code within} that time. */
+    private int awaitConnections(long sinceMillis, IntPredicate wanted, Duration within) throws Exception {
         if (dashboard == null) {
             dashboard = new LinkedBlockingQueue<>();
             SwitchboardClient client = SwitchboardClient.connect(site().webSocket(),
@@ -493,11 +505,11 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
                 counts.add(new Count(stats.getJsonNumber("time").longValue(), stats.getInt("connections")));
             });
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        long deadline = System.nanoTime() + within.toNanos();
         Count count = null;
         while (System.nanoTime() < deadline
                 && (count == null || count.time() < sinceMillis || !wanted.test(count.connections()))) {
-            count = dashboard.poll(1, TimeUnit.SECONDS);
+            count = dashboard.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         }
         assertTrue(count != null && count.time() >= sinceMillis && wanted.test(count.connections()),
                 "the dashboard reported " + count);
@@ -611,6 +623,20 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
         return second;
     }
 
+    /** Heap in use in the server's JVM after full collections, in bytes. */
+    private long serverHeapAfterGc() throws Exception {
+        if (process().isEmpty()) {
+            return Heap.retained();
+        }
+        ServerProcess server = process().get();
+        server.jcmd(List.of("GC.run"));
+        server.jcmd(List.of("GC.run"));
+        String info = server.jcmd(List.of("GC.heap_info"));
+        Matcher used = Pattern.compile("used (\\d+)K").matcher(info);
+        assertTrue(used.find(), info);
+        return Long.parseLong(used.group(1)) * 1024;
+    }
+
     private static byte[] textFrame(String singleQuotedJson) {
         return RawTcp.frame(0x81, singleQuotedJson.replace('\'', '"').getBytes(StandardCharsets.UTF_8));
     }
@@ -714,6 +740,113 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
             closer.write(CLOSE_1000);
             Map<String, String> held = containerThreadsHeldInSends();
             assertTrue(held.isEmpty(), "container threads held in a send or close: " + held.values());
+        }
+    }
+
+    private static final int CHURN_MEMBERS = 12;
+    private static final int CHURN_ROOMS = 3;
+    private static final Duration CHURN = Duration.ofSeconds(5);
+    private static final Duration CHURN_TICK = Duration.ofMillis(250);
+    private static final Duration PUBLISH_EVERY = Duration.ofMillis(20);
+
+    /** A raw client on /echo, in a churn room when {@code room} is not null; it reads and drops what it receives. */
+    private RawClient churnClient(String room) {
+        RawClient client = RawClient.connect(site().webSocket());
+        assertEquals("connect", client.connectNamespace(EchoApp.NAMESPACE, null).getString("type"), "admitted");
+        if (room != null) {
+            client.sendJson("{'type':'event','nsp':'/echo','event':'join','args':['" + room + "'],'ack':1}");
+            assertEquals(room, client.next("ack").getJsonArray("args").getString(0));
+        }
+        client.discardFrames();
+        return client;
+    }
+
+    /**
+     * Issue 13: clients in rooms come and go while publishers send to the rooms; every quarter
+     * second one leaves, by a reset and by a clean close in turn, and a new one joins. Meanwhile
+     * no container thread is held in a send, every newcomer is admitted (under the per-address
+     * cap of 20: a count that lagged would refuse them), and afterwards the server counts the
+     * connections it really has within a second and its heap is back where it was.
+     */
+    @Test
+    void churnKeepsTheCountTrueHoldsNoContainerThreadAndLeavesNoMemoryBehind() throws Exception {
+        awaitConnections(System.currentTimeMillis(), n -> n == 1);
+        Set<Integer> before = RawTcp.peersOf(site().port());
+        long heapBefore = serverHeapAfterGc();
+        List<RawClient> members = new ArrayList<>();
+        for (int i = 0; i < CHURN_MEMBERS; i++) {
+            members.add(churnClient("churn-" + i % CHURN_ROOMS));
+        }
+        List<RawClient> publishers = List.of(churnClient(null), churnClient(null));
+        AtomicBoolean churning = new AtomicBoolean(true);
+        ExecutorService background = Executors.newCachedThreadPool();
+        try {
+            for (RawClient publisher : publishers) {
+                background.submit(() -> {
+                    for (int i = 0; churning.get(); i++) {
+                        publisher.sendJson("{'type':'event','nsp':'/echo','event':'to-room','args':['churn-"
+                                + i % CHURN_ROOMS + "','" + "p".repeat(200) + "']}");
+                        Thread.sleep(PUBLISH_EVERY.toMillis());
+                    }
+                    return null;
+                });
+            }
+            Future<Map<String, String>> held = background.submit(() -> {
+                Map<String, String> seen = new HashMap<>();
+                Map<String, String> previous = Map.of();
+                while (churning.get()) {
+                    Map<String, String> now = containerThreadsInSends(serverThreadDump());
+                    for (Map.Entry<String, String> thread : now.entrySet()) {
+                        if (previous.containsKey(thread.getKey())) {
+                            seen.put(thread.getKey(), thread.getValue());
+                        }
+                    }
+                    previous = now;
+                    Thread.sleep(500);
+                }
+                return seen;
+            });
+            int left = 0;
+            long end = System.nanoTime() + CHURN.toNanos();
+            while (System.nanoTime() < end) {
+                RawClient leaving = members.remove(0);
+                if (left++ % 2 == 0) {
+                    leaving.abort();
+                } else {
+                    leaving.leave();
+                }
+                members.add(churnClient("churn-" + left % CHURN_ROOMS));
+                Thread.sleep(CHURN_TICK.toMillis());
+            }
+            churning.set(false);
+            long stopped = System.currentTimeMillis();
+            Map<String, String> heldThreads = held.get(60, TimeUnit.SECONDS);
+            int counted = awaitConnections(stopped, n -> n - 1 == newPeers(before).size(), Duration.ofMillis(2500));
+            System.out.println("figure: " + deployment() + ": churn, " + left + " left and as many joined in "
+                    + CHURN.toSeconds() + " s: the server counts " + counted + " connections, the kernel holds "
+                    + (newPeers(before).size() + 1) + "; container threads held in sends: " + heldThreads.keySet());
+            assertTrue(heldThreads.isEmpty(), "container threads held in a send or close: " + heldThreads.values());
+        } finally {
+            churning.set(false);
+            background.shutdownNow();
+            members.forEach(RawClient::close);
+            publishers.forEach(RawClient::close);
+        }
+        awaitConnections(System.currentTimeMillis(), n -> n == 1);
+        long heapAfter = serverHeapAfterGc();
+        System.out.println("figure: " + deployment() + ": churn, server heap after the window "
+                + Heap.change(heapAfter - heapBefore) + " from before it");
+        assertTrue(heapAfter - heapBefore < 8 << 20, "heap grew by " + Heap.change(heapAfter - heapBefore));
+    }
+
+    /** The server's established connections that were not there in {@code before}. */
+    private Set<Integer> newPeers(Set<Integer> before) {
+        try {
+            Set<Integer> peers = RawTcp.peersOf(site().port());
+            peers.removeAll(before);
+            return peers;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }

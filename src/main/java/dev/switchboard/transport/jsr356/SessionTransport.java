@@ -118,8 +118,8 @@ final class SessionTransport implements Transport {
     /**
      * Waits until the client has sent nothing for {@link #QUIET_INPUT}, at most {@link #MAX_QUIET_WAIT}.
      * Jetty and Tyrus drop the TCP connection as soon as a close frame of ours is sent; with input
-     * still unread (a client that floods), the kernel answers with a reset, and the client's
-     * kernel discards what it had not read yet: the errors and the close frame that said why.
+     * still unread (a client that floods), the kernel resets it instead and throws away what it
+     * had not sent yet: the errors and the close frame that said why.
      */
     private void awaitQuietInput() {
         long giveUp = System.nanoTime() + MAX_QUIET_WAIT.toNanos();
