@@ -8,6 +8,8 @@ import dev.switchboard.protocol.ProtocolException;
 import dev.switchboard.protocol.RawJson;
 import dev.switchboard.transport.OutboundQueue;
 import dev.switchboard.transport.Transport;
+import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -31,7 +33,7 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Threads: the container's reading thread calls the {@code on...} methods one at a time and
  * alone touches {@code rateLimit} and {@code protocolErrors}; any thread may send; the timer thread
- * runs the heartbeat, whose two timers are guarded by {@code this}, and the handler timeout check,
+ * runs the heartbeat, whose two timers are guarded by {@code this} (as is the close deadline), and the handler timeout check,
  * which takes {@code handling} from the reading thread with a compare-and-set. The timer thread
  * never runs application code: a ping timeout closes the connection there, but its sockets end
  * (and their disconnect listeners run) on a callback thread, as does a handler-timeout failure.
@@ -41,6 +43,8 @@ public final class Connection {
     /** Event names a client may not send: they belong to the lifecycle. */
     private static final Set<String> RESERVED_EVENTS = Set.of("connect", "connect_error", "disconnect",
             "disconnecting", "error", "ping", "pong", "hello", "newListener", "removeListener");
+    /** How long a close waits for the send in flight before it closes over it. */
+    private static final Duration CLOSE_DEADLINE = Duration.ofSeconds(1);
 
     private final String id = Ids.next();
     private final Switchboard switchboard;
@@ -55,13 +59,17 @@ public final class Connection {
     private final AtomicReference<Handling> handling = new AtomicReference<>();
     private ScheduledFuture<?> nextPing;
     private ScheduledFuture<?> pongDeadline;
+    /** Closes the transport should our close not get through in time; called off once the container reports the close. */
+    private ScheduledFuture<?> closeDeadline;
+    /** Whether the container reported the close, after which no close deadline is needed. */
+    private boolean transportClosed;
 
     Connection(Switchboard switchboard, Transport transport, Handshake handshake) {
         this.switchboard = switchboard;
         this.transport = transport;
         this.handshake = handshake;
         SwitchboardOptions options = switchboard.options();
-        this.queue = new OutboundQueue(transport, options.sendQueueBytes(), this::onSendFailure);
+        this.queue = new OutboundQueue(transport, options.sendQueueBytes(), this::onTransportError);
         this.rateLimit = new EventRateLimit(options.clock(), options.eventsPerSecond(), options.eventBurst());
     }
 
@@ -139,10 +147,15 @@ public final class Connection {
             case 1001, 1005, 1006 -> DisconnectReason.TRANSPORT_CLOSE;
             default -> DisconnectReason.TRANSPORT_ERROR;
         };
-        endOutsideSends(() -> {
-            terminate(reason);
-            switchboard.forget(this);
-        });
+        synchronized (this) {
+            transportClosed = true;
+            if (closeDeadline != null) {
+                closeDeadline.cancel(false);
+            }
+        }
+        // Out of the count and the address's cap now, whichever thread ends the sockets and when.
+        switchboard.forget(this);
+        endOutsideSends(() -> terminate(reason));
     }
 
     /**
@@ -159,10 +172,27 @@ public final class Connection {
         }
     }
 
-    /** The container reports an I/O error. */
+    /**
+     * The container reports an error on the connection, or a send failed. An I/O error that is
+     * no timeout is the connection going away (reset, end of stream, closed channel): {@code
+     * transport close}, as when the container reports the close; anything else is a {@code
+     * transport error}.
+     */
     public void onTransportError(Throwable error) {
         LOG.log(System.Logger.Level.DEBUG, "transport error on connection " + id, error);
-        endOutsideSends(() -> terminate(DisconnectReason.TRANSPORT_ERROR));
+        DisconnectReason reason = wentAway(error) ? DisconnectReason.TRANSPORT_CLOSE : DisconnectReason.TRANSPORT_ERROR;
+        // Out of the count and the address's cap now: the transport is broken, whenever the container says so.
+        switchboard.forget(this);
+        endOutsideSends(() -> terminate(reason));
+    }
+
+    private static boolean wentAway(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof IOException && !(cause instanceof InterruptedIOException)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---- inside the server ----
@@ -419,11 +449,6 @@ public final class Connection {
 
     // ---- the one way a connection ends ----
 
-    private void onSendFailure(Throwable error) {
-        LOG.log(System.Logger.Level.DEBUG, "send failed on connection " + id, error);
-        endOutsideSends(() -> terminate(DisconnectReason.TRANSPORT_ERROR));
-    }
-
     /**
      * Ends the connection and every socket on it. Runs once whatever calls it first (client,
      * application, heartbeat, queue, container); later calls do nothing.
@@ -442,26 +467,27 @@ public final class Connection {
         }
         stopHeartbeat();
         socketEnds.execute(() -> endSockets(reason));
+        // The queue's writer closes the transport once no send is in flight (a container sending
+        // a close frame waits for that send, on the thread that asks it to); the deadline closes
+        // over a send that never completes.
         switch (reason) {
             case SERVER_SHUTTING_DOWN, POLICY_VIOLATION, SERVER_DISCONNECT -> {
                 // Flush what the client should still see (errors, goodbyes), but not forever.
                 queue.closeWhenDrained(closeCode, reason.text());
-                switchboard.timer(() -> {
-                    transport.close(closeCode, reason.text());
-                    switchboard.forget(this);
-                }, switchboard.options().shutdownGrace());
+                closeBy(switchboard.options().shutdownGrace(), closeCode, reason);
             }
             case TRANSPORT_ERROR -> {
                 // The container is closing with the code the error calls for (1002, 1007); ours is
                 // only the backstop for a connection it leaves open.
                 queue.close();
                 switchboard.forget(this);
-                switchboard.timer(() -> transport.close(closeCode, reason.text()), Duration.ofSeconds(1));
+                closeBy(CLOSE_DEADLINE, closeCode, reason);
             }
             default -> {
-                queue.close();
-                transport.close(closeCode == 1006 ? 1000 : closeCode, reason.text());
+                int code = closeCode == 1006 ? 1000 : closeCode;
+                queue.close(code, reason.text());
                 switchboard.forget(this);
+                closeBy(CLOSE_DEADLINE, code, reason);
             }
         }
     }
@@ -471,6 +497,16 @@ public final class Connection {
             socket.end(reason);
         }
         sockets.clear();
+    }
+
+    /** Closes the transport and forgets the connection after {@code deadline}, unless the container reported the close by then. */
+    private synchronized void closeBy(Duration deadline, int closeCode, DisconnectReason reason) {
+        if (!transportClosed) {
+            closeDeadline = switchboard.timer(() -> {
+                transport.close(closeCode, reason.text());
+                switchboard.forget(this);
+            }, deadline);
+        }
     }
 
     /** A namespace refused a socket: the message and data of its {@code connect_error}. */

@@ -4,6 +4,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -13,7 +14,9 @@ import java.util.function.Consumer;
  *
  * <p>Ownership: {@code frames}, {@code pendingBytes} and {@code waiting} are lock-free and shared
  * by all offering threads; whoever wins {@code writing} (false to true) is the only writer until
- * it hands the flag back, so sends are never concurrent.
+ * it hands the flag back, so sends are never concurrent. The writer also closes the transport, once
+ * no send is in flight: a container that sends a close frame first waits for the send in flight,
+ * and Tomcat waits on the thread that asks it to.
  *
  * <pre>{@code
  * OutboundQueue queue = new OutboundQueue(transport, 4 << 20, error -> connection.fail(error));
@@ -49,10 +52,13 @@ public final class OutboundQueue {
     private final AtomicBoolean closed = new AtomicBoolean();
     /** The thread inside {@code transport.send} right now, if any; written by the writer only. */
     private volatile Thread sender;
-    /** Set once by {@link #closeWhenDrained}; read by the writer when it runs dry. */
-    private volatile CloseRequest closeWhenDrained;
+    /** The first close asked for; carried out by the writer when no send is in flight. */
+    private final AtomicReference<CloseRequest> closeRequest = new AtomicReference<>();
+    /** Set by the writer that closes the transport; that writer keeps the role, so nothing is sent after. */
+    private final AtomicBoolean transportClosed = new AtomicBoolean();
 
-    private record CloseRequest(int code, String reason) {
+    /** @param drain whether what is queued is sent first */
+    private record CloseRequest(int code, String reason, boolean drain) {
     }
 
     /**
@@ -70,7 +76,7 @@ public final class OutboundQueue {
      * @param droppable drop it instead when frames are already waiting (a volatile emit)
      */
     public Offer offer(String text, int bytes, boolean droppable) {
-        if (closed.get() || closeWhenDrained != null) {
+        if (closed.get() || closeRequest.get() != null) {
             return Offer.CLOSED;
         }
         if (droppable && waiting.get() > 0) {
@@ -94,7 +100,7 @@ public final class OutboundQueue {
      * still count, so live frames behind a long replay wait for it to drain.
      */
     public Offer offerBeyondBound(String text, int bytes) {
-        if (closed.get() || closeWhenDrained != null) {
+        if (closed.get() || closeRequest.get() != null) {
             return Offer.CLOSED;
         }
         pendingBytes.addAndGet(bytes);
@@ -132,7 +138,10 @@ public final class OutboundQueue {
         return waiting.get();
     }
 
-    /** Stops queueing and drops what is queued (the connection is gone). */
+    /**
+     * Stops queueing and drops what is queued; the transport is left to whoever is closing it
+     * (the connection is gone, or the container is closing it).
+     */
     public void close() {
         if (closed.compareAndSet(false, true)) {
             Item item;
@@ -144,11 +153,30 @@ public final class OutboundQueue {
     }
 
     /**
+     * Drops what is queued, then closes the transport with {@code code} once the send in flight,
+     * if any, has completed. The caller enforces a deadline with {@link Transport#close} for a
+     * send that never completes. Only the first close asked for counts.
+     */
+    public void close(int code, String reason) {
+        requestClose(new CloseRequest(code, reason, false));
+    }
+
+    /**
      * Refuses new frames, sends what is queued, then closes the transport with {@code code}.
      * The caller enforces a deadline with {@link Transport#close} if the peer does not drain.
+     * Only the first close asked for counts.
      */
     public void closeWhenDrained(int code, String reason) {
-        closeWhenDrained = new CloseRequest(code, reason);
+        requestClose(new CloseRequest(code, reason, true));
+    }
+
+    private void requestClose(CloseRequest request) {
+        if (!closeRequest.compareAndSet(null, request)) {
+            return;
+        }
+        if (!request.drain()) {
+            close();
+        }
         if (writing.compareAndSet(false, true)) {
             Item next = nextOrRelease();
             if (next != null) {
@@ -161,6 +189,15 @@ public final class OutboundQueue {
     private void writeFrom(Item first) {
         Item item = first;
         while (item != null) {
+            if (!transport.isOpen()) {
+                // Closing (a close frame came in, or ours went out): nothing more can be sent, and
+                // a container answering a client's close frame waits for the send in flight, so
+                // that must be the last one, not the rest of the queue.
+                pendingBytes.addAndGet(-item.bytes);
+                close();
+                item = nextOrRelease();
+                continue;
+            }
             Handoff handoff = new Handoff(item.bytes);
             sender = Thread.currentThread();
             try {
@@ -178,7 +215,10 @@ public final class OutboundQueue {
         }
     }
 
-    /** Called by the writer only: the next frame, or null after giving up the writer role. */
+    /**
+     * Called by the writer only, with no send in flight: the next frame, or null after closing the
+     * transport if that was asked for, or after giving up the writer role.
+     */
     private Item nextOrRelease() {
         while (true) {
             Item next = closed.get() ? null : frames.poll();
@@ -186,14 +226,17 @@ public final class OutboundQueue {
                 waiting.decrementAndGet();
                 return next;
             }
-            CloseRequest close = closeWhenDrained;
-            if (close != null && !closed.get()) {
-                closed.set(true);
-                transport.close(close.code, close.reason);
+            CloseRequest close = closeRequest.get();
+            if (close != null) {
+                close();
+                if (transportClosed.compareAndSet(false, true)) {
+                    transport.close(close.code(), close.reason());
+                }
                 return null;
             }
             writing.set(false);
-            if (frames.isEmpty() || closed.get() || !writing.compareAndSet(false, true)) {
+            boolean work = closeRequest.get() != null || (!closed.get() && !frames.isEmpty());
+            if (!work || !writing.compareAndSet(false, true)) {
                 return null;
             }
         }
@@ -217,6 +260,8 @@ public final class OutboundQueue {
             pendingBytes.addAndGet(-bytes);
             if (error != null) {
                 close();
+                // Gives the writer role back (or closes the transport, if asked meanwhile).
+                nextOrRelease();
                 onSendFailure.accept(error);
                 return;
             }

@@ -26,4 +26,13 @@ public interface Transport {
 
     /** Closes the connection with a WebSocket close code; never blocks the caller; idempotent. */
     void close(int code, String reason);
+
+    /**
+     * Whether the connection still takes frames: false once either side began to close it.
+     * {@link OutboundQueue} checks it before each send, so that a container answering a client's
+     * close frame waits for at most the frame in flight. Transports that cannot tell say true.
+     */
+    default boolean isOpen() {
+        return true;
+    }
 }

@@ -16,11 +16,18 @@ import dev.switchboard.demo.DashboardFeed;
 import dev.switchboard.demo.EchoApp;
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.server.SwitchboardOptions;
+import dev.switchboard.testing.Heap;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.RawTcp;
 import dev.switchboard.transport.WebSocketLayerContract;
 import jakarta.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,16 +38,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntPredicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -350,14 +363,8 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
         BlockingQueue<List<String>> roomMessages = inbox(reader, "room-message");
         ack(reader.emitWithAck("join", "flood"));
 
-        try (RawTcp stalled = RawTcp.upgrade(site().port(), site().endpointPath())) {
-            // It sends, but never reads a byte of what the server answers.
-            for (String packet : List.of("{'type':'connect','nsp':'/echo','auth':{'user':'stalled'}}",
-                    "{'type':'event','nsp':'/echo','event':'join','args':['flood']}",
-                    "{'type':'event','nsp':'/echo','event':'to-room','args':['flood','joined']}")) {
-                stalled.write(RawTcp.frame(0x81, packet.replace('\'', '"').getBytes(StandardCharsets.UTF_8)));
-            }
-            assertEquals(List.of("flood", "joined"), next(roomMessages));
+        // It sends, but never reads a byte of what the server answers.
+        try (RawTcp stalled = rawMemberOf("flood", "stalled", roomMessages)) {
             long logMark = logLength();
 
             assertEquals(count, ack(reader.timeout(Duration.ofSeconds(60)).emitWithAck("flood", "flood", count, size))
@@ -381,6 +388,21 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
             assertNotEquals(RawTcp.STILL_OPEN, code);
             assertNothingLoggedSince(logMark);
         }
+    }
+
+    /**
+     * A raw TCP peer on /echo as {@code user}, joined to {@code room}, which it has told "joined";
+     * returns once another member saw that in {@code roomMessages}. It reads nothing.
+     */
+    private RawTcp rawMemberOf(String room, String user, BlockingQueue<List<String>> roomMessages) throws Exception {
+        RawTcp peer = RawTcp.upgrade(site().port(), site().endpointPath());
+        for (String packet : List.of("{'type':'connect','nsp':'/echo','auth':{'user':'" + user + "'}}",
+                "{'type':'event','nsp':'/echo','event':'join','args':['" + room + "']}",
+                "{'type':'event','nsp':'/echo','event':'to-room','args':['" + room + "','joined']}")) {
+            peer.write(textFrame(packet));
+        }
+        assertEquals(List.of(room, "joined"), next(roomMessages));
+        return peer;
     }
 
     @Test
@@ -467,6 +489,11 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
      * Its figures come once a second.
      */
     private int awaitConnections(long sinceMillis, IntPredicate wanted) throws Exception {
+        return awaitConnections(sinceMillis, wanted, Duration.ofSeconds(30));
+    }
+
+    /** As {@link #awaitConnections(long, IntPredicate)}, failing unless the dashboard reports it {@code within} that time. */
+    private int awaitConnections(long sinceMillis, IntPredicate wanted, Duration within) throws Exception {
         if (dashboard == null) {
             dashboard = new LinkedBlockingQueue<>();
             SwitchboardClient client = SwitchboardClient.connect(site().webSocket(),
@@ -478,11 +505,11 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
                 counts.add(new Count(stats.getJsonNumber("time").longValue(), stats.getInt("connections")));
             });
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        long deadline = System.nanoTime() + within.toNanos();
         Count count = null;
         while (System.nanoTime() < deadline
                 && (count == null || count.time() < sinceMillis || !wanted.test(count.connections()))) {
-            count = dashboard.poll(1, TimeUnit.SECONDS);
+            count = dashboard.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         }
         assertTrue(count != null && count.time() >= sinceMillis && wanted.test(count.connections()),
                 "the dashboard reported " + count);
@@ -544,5 +571,282 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
         client.send("{\"type\":\"event\",\"nsp\":\"" + EchoApp.NAMESPACE + "\",\"event\":\"echo\",\"args\":[\""
                 + text + "\"],\"ack\":1}");
         assertEquals(text, client.next("ack").getJsonArray("args").getString(0));
+    }
+
+    // ---- closes under load, dropped connections, churn ----
+
+    private static final byte[] CLOSE_1000 = RawTcp.frame(0x88, new byte[] {0x03, (byte) 0xE8});
+    /**
+     * A frame of a container's WebSocket code that sends or closes: Tomcat's blocking sends (and
+     * its wait for the send in flight), Jetty's and Tyrus's closes and blocking remotes.
+     */
+    private static final Pattern SEND_OR_CLOSE_FRAME = Pattern.compile("at org\\.(apache\\.tomcat\\.websocket"
+            + "|eclipse\\.jetty\\.[\\w.]*websocket|glassfish\\.tyrus)\\.[\\w.$]+\\.\\w*(?i:send|close|block|acquire)\\w*\\(");
+
+    /** A thread dump of the server's JVM, one thread per paragraph, its name first in quotes (as jcmd prints it). */
+    private String serverThreadDump() throws Exception {
+        if (process().isPresent()) {
+            return process().get().jcmd(List.of("Thread.print"));
+        }
+        StringBuilder dump = new StringBuilder();
+        for (ThreadInfo thread : ManagementFactory.getThreadMXBean().dumpAllThreads(false, false)) {
+            dump.append('"').append(thread.getThreadName()).append("\"\n");
+            for (StackTraceElement frame : thread.getStackTrace()) {
+                dump.append("\tat ").append(frame).append('\n');
+            }
+            dump.append('\n');
+        }
+        return dump.toString();
+    }
+
+    /** The container's threads (not Switchboard's own) inside a send or close in {@code dump}: name to stack. */
+    static Map<String, String> containerThreadsInSends(String dump) {
+        Map<String, String> threads = new HashMap<>();
+        for (String thread : dump.split("\n\\s*\n")) {
+            String stack = thread.strip();
+            if (stack.startsWith("\"") && !stack.startsWith("\"switchboard-") && SEND_OR_CLOSE_FRAME.matcher(stack).find()) {
+                threads.put(stack.substring(1, stack.indexOf('"', 1)), stack);
+            }
+        }
+        return threads;
+    }
+
+    /**
+     * The container's threads held in a send or close: found there in two thread dumps in a row,
+     * taken at least half a second apart (one in passing is a close being answered, not a wait).
+     */
+    private Map<String, String> containerThreadsHeldInSends() throws Exception {
+        Map<String, String> first = containerThreadsInSends(serverThreadDump());
+        Thread.sleep(500);
+        Map<String, String> second = containerThreadsInSends(serverThreadDump());
+        second.keySet().retainAll(first.keySet());
+        return second;
+    }
+
+    /** Heap in use in the server's JVM after full collections, in bytes. */
+    private long serverHeapAfterGc() throws Exception {
+        if (process().isEmpty()) {
+            return Heap.retained();
+        }
+        ServerProcess server = process().get();
+        server.jcmd(List.of("GC.run"));
+        server.jcmd(List.of("GC.run"));
+        String info = server.jcmd(List.of("GC.heap_info"));
+        Matcher used = Pattern.compile("used (\\d+)K").matcher(info);
+        assertTrue(used.find(), info);
+        return Long.parseLong(used.group(1)) * 1024;
+    }
+
+    private static byte[] textFrame(String singleQuotedJson) {
+        return RawTcp.frame(0x81, singleQuotedJson.replace('\'', '"').getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Issue 12, item 6: a client floods 5000 events of 1 KB back to back, each asking for an
+     * ack, while it reads what comes back (and answers pings). It is refused with {@code
+     * rate_limited}, then closed with 1008, and learns both: a server that closes the connection
+     * with input unread resets it, and the reset throws away what the server had not sent yet,
+     * its close frame too.
+     */
+    @Test
+    void aHardFloodIsToldItsErrorsAnd1008() throws Exception {
+        try (RawTcp flooder = RawTcp.upgrade(site().port(), site().endpointPath())) {
+            flooder.write(textFrame("{'type':'connect','nsp':'/echo'}"));
+            assertEquals("connect", flooder.answer(WAIT));
+            AtomicBoolean reading = new AtomicBoolean(true);
+            CompletableFuture<Integer> sent = CompletableFuture.supplyAsync(() -> {
+                int events = 0;
+                try {
+                    while (reading.get() && events < 5000) {
+                        byte[] event = textFrame("{'type':'event','nsp':'/echo','event':'echo','args':['"
+                                + "f".repeat(1000) + "'],'ack':" + ++events + "}");
+                        synchronized (flooder) {
+                            flooder.write(event);
+                        }
+                    }
+                } catch (IOException e) {
+                    // the server closed the connection
+                }
+                return events;
+            });
+            int rateLimited = 0;
+            int code = -1;
+            try {
+                while (code == -1) {
+                    RawTcp.Frame frame = flooder.nextFrame(Duration.ofSeconds(30));
+                    if (frame.opcode() == RawTcp.Frame.CLOSE) {
+                        code = frame.closeCode();
+                    } else if (frame.text().equals("{\"type\":\"ping\"}")) {
+                        synchronized (flooder) {
+                            flooder.write(textFrame("{'type':'pong'}"));
+                        }
+                    } else if (frame.text().startsWith("{\"type\":\"error\"") && frame.text().contains("\"rate_limited\"")) {
+                        rateLimited++;
+                    }
+                }
+            } catch (EOFException | SocketException e) {
+                // the connection ended without a close frame: code stays -1
+            } finally {
+                reading.set(false);
+            }
+            System.out.println("figure: " + deployment() + ": a flood of " + sent.get(WAIT.toSeconds(), TimeUnit.SECONDS)
+                    + " events of 1 KB -> " + rateLimited + " rate_limited errors, then "
+                    + (code == -1 ? "no close frame" : "close " + code));
+            assertTrue(rateLimited > 0, "no rate_limited error arrived");
+            assertEquals(1008, code, "the close frame after " + rateLimited + " rate_limited errors");
+        }
+    }
+
+    /** Issue 13, item 5: a connection that drops (a reset, or the end of its stream) ends its socket with {@code transport close}. */
+    @Test
+    void aDroppedConnectionEndsWithTransportClose() throws Exception {
+        ClientSocket watcher = connect("watcher");
+        BlockingQueue<List<String>> gone = inbox(watcher, "gone");
+        for (String user : List.of("reset", "end-of-stream")) {
+            try (RawTcp peer = RawTcp.upgrade(site().port(), site().endpointPath())) {
+                peer.write(textFrame("{'type':'connect','nsp':'/echo','auth':{'user':'" + user + "'}}"));
+                assertEquals("connect", peer.answer(WAIT));
+                if (user.equals("reset")) {
+                    peer.abort();
+                } else {
+                    peer.endOutput();
+                }
+                List<String> ended = next(gone);
+                while (!ended.get(0).equals(user)) {
+                    ended = next(gone);
+                }
+                assertEquals(List.of(user, "transport close"), ended);
+            }
+        }
+    }
+
+    /**
+     * Issue 13, item 1: a client closes while a send to it is stuck (it stopped reading, and the
+     * server has more queued for it). Answering its close frame must not hold the container's
+     * thread until that send completes; Tomcat's thread waited for it, one per such client, until
+     * every request thread was waiting.
+     */
+    @Test
+    void aClientClosingWhileASendToItIsStuckHoldsNoContainerThread() throws Exception {
+        ClientSocket reader = connect("reader");
+        reader.on("flood-sync", event -> event.ack());
+        BlockingQueue<List<String>> roomMessages = inbox(reader, "room-message");
+        ack(reader.emitWithAck("join", "stuck"));
+        try (RawTcp closer = rawMemberOf("stuck", "closer", roomMessages)) {
+            // 5 MiB: more than the kernel buffers for a peer that reads nothing (about 4 MiB), so
+            // that a send to it is stuck, and less than that and the 4 MiB send queue.
+            assertEquals(320, ack(reader.timeout(Duration.ofSeconds(60)).emitWithAck("flood", "stuck", 320, 16 * 1024))
+                    .get(0, Integer.class));
+            closer.write(CLOSE_1000);
+            Map<String, String> held = containerThreadsHeldInSends();
+            assertTrue(held.isEmpty(), "container threads held in a send or close: " + held.values());
+        }
+    }
+
+    private static final int CHURN_MEMBERS = 12;
+    private static final int CHURN_ROOMS = 3;
+    private static final Duration CHURN = Duration.ofSeconds(5);
+    private static final Duration CHURN_TICK = Duration.ofMillis(250);
+    private static final Duration PUBLISH_EVERY = Duration.ofMillis(20);
+
+    /** A raw client on /echo, in a churn room when {@code room} is not null; it reads and drops what it receives. */
+    private RawClient churnClient(String room) {
+        RawClient client = RawClient.connect(site().webSocket());
+        assertEquals("connect", client.connectNamespace(EchoApp.NAMESPACE, null).getString("type"), "admitted");
+        if (room != null) {
+            client.sendJson("{'type':'event','nsp':'/echo','event':'join','args':['" + room + "'],'ack':1}");
+            assertEquals(room, client.next("ack").getJsonArray("args").getString(0));
+        }
+        client.discardFrames();
+        return client;
+    }
+
+    /**
+     * Issue 13: clients in rooms come and go while publishers send to the rooms; every quarter
+     * second one leaves, by a reset and by a clean close in turn, and a new one joins. Meanwhile
+     * no container thread is held in a send, every newcomer is admitted (under the per-address
+     * cap of 20: a count that lagged would refuse them), and afterwards the server counts the
+     * connections it really has within a second and its heap is back where it was.
+     */
+    @Test
+    void churnKeepsTheCountTrueHoldsNoContainerThreadAndLeavesNoMemoryBehind() throws Exception {
+        awaitConnections(System.currentTimeMillis(), n -> n == 1);
+        Set<Integer> before = RawTcp.peersOf(site().port());
+        long heapBefore = serverHeapAfterGc();
+        List<RawClient> members = new ArrayList<>();
+        for (int i = 0; i < CHURN_MEMBERS; i++) {
+            members.add(churnClient("churn-" + i % CHURN_ROOMS));
+        }
+        List<RawClient> publishers = List.of(churnClient(null), churnClient(null));
+        AtomicBoolean churning = new AtomicBoolean(true);
+        ExecutorService background = Executors.newCachedThreadPool();
+        try {
+            for (RawClient publisher : publishers) {
+                background.submit(() -> {
+                    for (int i = 0; churning.get(); i++) {
+                        publisher.sendJson("{'type':'event','nsp':'/echo','event':'to-room','args':['churn-"
+                                + i % CHURN_ROOMS + "','" + "p".repeat(200) + "']}");
+                        Thread.sleep(PUBLISH_EVERY.toMillis());
+                    }
+                    return null;
+                });
+            }
+            Future<Map<String, String>> held = background.submit(() -> {
+                Map<String, String> seen = new HashMap<>();
+                Map<String, String> previous = Map.of();
+                while (churning.get()) {
+                    Map<String, String> now = containerThreadsInSends(serverThreadDump());
+                    for (Map.Entry<String, String> thread : now.entrySet()) {
+                        if (previous.containsKey(thread.getKey())) {
+                            seen.put(thread.getKey(), thread.getValue());
+                        }
+                    }
+                    previous = now;
+                    Thread.sleep(500);
+                }
+                return seen;
+            });
+            int left = 0;
+            long end = System.nanoTime() + CHURN.toNanos();
+            while (System.nanoTime() < end) {
+                RawClient leaving = members.remove(0);
+                if (left++ % 2 == 0) {
+                    leaving.abort();
+                } else {
+                    leaving.leave();
+                }
+                members.add(churnClient("churn-" + left % CHURN_ROOMS));
+                Thread.sleep(CHURN_TICK.toMillis());
+            }
+            churning.set(false);
+            long stopped = System.currentTimeMillis();
+            Map<String, String> heldThreads = held.get(60, TimeUnit.SECONDS);
+            int counted = awaitConnections(stopped, n -> n - 1 == newPeers(before).size(), Duration.ofMillis(2500));
+            System.out.println("figure: " + deployment() + ": churn, " + left + " left and as many joined in "
+                    + CHURN.toSeconds() + " s: the server counts " + counted + " connections, the kernel holds "
+                    + (newPeers(before).size() + 1) + "; container threads held in sends: " + heldThreads.keySet());
+            assertTrue(heldThreads.isEmpty(), "container threads held in a send or close: " + heldThreads.values());
+        } finally {
+            churning.set(false);
+            background.shutdownNow();
+            members.forEach(RawClient::close);
+            publishers.forEach(RawClient::close);
+        }
+        awaitConnections(System.currentTimeMillis(), n -> n == 1);
+        long heapAfter = serverHeapAfterGc();
+        System.out.println("figure: " + deployment() + ": churn, server heap after the window "
+                + Heap.change(heapAfter - heapBefore) + " from before it");
+        assertTrue(heapAfter - heapBefore < 8 << 20, "heap grew by " + Heap.change(heapAfter - heapBefore));
+    }
+
+    /** The server's established connections that were not there in {@code before}. */
+    private Set<Integer> newPeers(Set<Integer> before) {
+        try {
+            Set<Integer> peers = RawTcp.peersOf(site().port());
+            peers.removeAll(before);
+            return peers;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

@@ -8,9 +8,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -86,6 +88,25 @@ final class ServerProcess implements AutoCloseable {
     /** The CPU time the process has used so far, where the system reports it. */
     Optional<Duration> cpuTime() {
         return process.info().totalCpuDuration();
+    }
+
+    /**
+     * Runs {@code jcmd} on the process's JVM (the process itself, or the {@code java} a launcher
+     * script started) and returns what it printed, e.g. {@code jcmd(List.of("Thread.print"))}.
+     */
+    String jcmd(List<String> command) throws IOException, InterruptedException {
+        ProcessHandle jvm = Stream.concat(Stream.of(process.toHandle()), process.descendants())
+                .filter(handle -> handle.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                .findFirst().orElseThrow(() -> new IOException("no java process under " + process.pid()));
+        List<String> full = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), Long.toString(jvm.pid())));
+        full.addAll(command);
+        Process jcmd = new ProcessBuilder(full).redirectErrorStream(true).start();
+        String output = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!jcmd.waitFor(60, TimeUnit.SECONDS) || jcmd.exitValue() != 0) {
+            throw new IOException(full + " failed:\n" + output);
+        }
+        return output;
     }
 
     /** The last lines of the process's output, for failure messages. */

@@ -1,14 +1,26 @@
 package dev.switchboard.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
+import dev.switchboard.transport.Transport;
+import java.io.IOException;
+import java.net.URI;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
-/** Past a connection cap, new connections are refused with 1013 and the open ones carry on. */
+/**
+ * Past a connection cap, new connections are refused with 1013 and the open ones carry on; a
+ * connection whose transport closed frees its place at once.
+ */
 class ConnectionCapTest {
 
     private static void assertServed(RawClient client) {
@@ -50,6 +62,63 @@ class ConnectionCapTest {
     @Test
     void capOverall() {
         assertCapHolds(4, 100, 4);
+    }
+
+    /**
+     * A container may report the close from inside one of our sends (Tyrus does for a failed send),
+     * when the sockets' ending waits for the timer thread. The connection leaves the count and its
+     * address's cap at once all the same, even with the timer busy: under churn it was counted
+     * long after its TCP connection was gone, and newcomers were refused.
+     */
+    @Test
+    void aClosedTransportLeavesTheCapAtOnceWhileTheTimerIsBusy() throws Exception {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
+        CountDownLatch busy = new CountDownLatch(1);
+        timer.execute(() -> {
+            try {
+                busy.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Switchboard sb = Switchboard.create(SwitchboardOptions.defaults().toBuilder()
+                .maxConnections(100, 1).scheduler(timer).build());
+        try {
+            ClosingInsideSend transport = new ClosingInsideSend();
+            transport.connection = sb.open(transport, handshakeFrom("10.0.0.1"));
+            transport.closeInsideNextSend = true;
+            transport.connection.onText("{\"type\":\"connect\"}");
+            assertEquals(0, sb.connectionCount());
+            assertNotNull(sb.open(new ClosingInsideSend(), handshakeFrom("10.0.0.1")), "a newcomer from that address");
+        } finally {
+            busy.countDown();
+            sb.close();
+            timer.shutdownNow();
+        }
+    }
+
+    private static Handshake handshakeFrom(String address) {
+        return new Handshake(URI.create("/switchboard"), Map.of(), Map.of(), address, Instant.now(), null);
+    }
+
+    /** Sends at once; told to, it reports the connection closed from inside the next send, then fails it. */
+    private static final class ClosingInsideSend implements Transport {
+        volatile Connection connection;
+        volatile boolean closeInsideNextSend;
+
+        @Override
+        public void send(String text, Consumer<Throwable> done) {
+            if (closeInsideNextSend) {
+                connection.onTransportClosed(1006);
+                done.accept(new IOException("closed"));
+            } else {
+                done.accept(null);
+            }
+        }
+
+        @Override
+        public void close(int code, String reason) {
+        }
     }
 
     private static void waitUntil(java.util.function.BooleanSupplier condition) {

@@ -158,6 +158,18 @@ public final class RawClient implements AutoCloseable {
         webSocket.abort();
     }
 
+    /**
+     * Leaves as a well-behaved client does: sends a close frame, reads on until the server's
+     * close frame answers it (at most {@link #WAIT}), then drops the connection.
+     */
+    public void leave() {
+        webSocket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                .exceptionally(e -> null).join();
+        resumeReading();
+        closeCode.completeOnTimeout(-1, WAIT.toMillis(), TimeUnit.MILLISECONDS).join();
+        webSocket.abort();
+    }
+
     @Override
     public void close() {
         if (!webSocket.isOutputClosed()) {

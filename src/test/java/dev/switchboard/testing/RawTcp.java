@@ -10,7 +10,12 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 
 /** A WebSocket peer at the byte level, for frames no well-behaved client would send. */
 public final class RawTcp implements AutoCloseable {
@@ -196,31 +201,45 @@ public final class RawTcp implements AutoCloseable {
         return readCloseCode(Duration.ofSeconds(10));
     }
 
-    /** Drops the connection with a TCP reset, as a client that crashed. */
     /**
      * Whether the server still holds this connection established, as {@code ss} would tell:
      * read from the kernel's table of TCP connections ({@code /proc/net/tcp}), not from the
      * socket, so the answer costs the client no read. Linux only.
      */
     public boolean serverStillHolds() throws IOException {
+        return peersOf(socket.getPort()).contains(socket.getLocalPort());
+    }
+
+    /**
+     * The ports of the peers a server on {@code serverPort} holds established connections with,
+     * from the kernel's table of TCP connections: the connections it really has, whatever it
+     * counts. Loopback only; Linux only.
+     */
+    public static Set<Integer> peersOf(int serverPort) throws IOException {
         // Columns: sl local_address rem_address st ...; addresses are hex IP:PORT, state 01 is ESTABLISHED.
-        String local = String.format(":%04X", socket.getPort());
-        String remote = String.format(":%04X", socket.getLocalPort());
-        for (String table : java.util.List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-            java.nio.file.Path path = java.nio.file.Path.of(table);
-            if (!java.nio.file.Files.exists(path)) {
+        String local = String.format(":%04X", serverPort);
+        Set<Integer> peers = new HashSet<>();
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            Path path = Path.of(table);
+            if (!Files.exists(path)) {
                 continue;
             }
-            for (String line : java.nio.file.Files.readAllLines(path)) {
+            for (String line : Files.readAllLines(path)) {
                 String[] columns = line.trim().split("\\s+");
-                if (columns.length > 3 && columns[1].endsWith(local) && columns[2].endsWith(remote) && columns[3].equals("01")) {
-                    return true;
+                if (columns.length > 3 && columns[1].endsWith(local) && columns[3].equals("01")) {
+                    peers.add(Integer.parseInt(columns[2].substring(columns[2].lastIndexOf(':') + 1), 16));
                 }
             }
         }
-        return false;
+        return peers;
     }
 
+    /** Ends what it sends (a TCP FIN, no close frame) and can still read, as a peer whose network went away politely. */
+    public void endOutput() throws IOException {
+        socket.shutdownOutput();
+    }
+
+    /** Drops the connection with a TCP reset, as a client that crashed. */
     public void abort() throws IOException {
         socket.setSoLinger(true, 0);
         socket.close();

@@ -2,6 +2,7 @@ package dev.switchboard.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -9,7 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The queue's own contract, on a transport that completes sends on the calling thread, as some
- * containers do for small frames: no recursion, byte accounting, volatile drops, overflow.
+ * containers do for small frames: no recursion, byte accounting, volatile drops, overflow, and
+ * closes that wait for the send in flight.
  */
 class OutboundQueueTest {
 
@@ -18,6 +20,7 @@ class OutboundQueueTest {
         final List<String> sent = new ArrayList<>();
         final List<Consumer<Throwable>> held = new ArrayList<>();
         boolean hold;
+        boolean open = true;
         int closeCode;
 
         @Override
@@ -33,6 +36,11 @@ class OutboundQueueTest {
         @Override
         public void close(int code, String reason) {
             closeCode = code;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return open;
         }
     }
 
@@ -75,16 +83,61 @@ class OutboundQueueTest {
     @Test
     void closeWhenDrainedFlushesThenCloses() {
         ImmediateTransport transport = new ImmediateTransport();
-        transport.hold = true;
-        OutboundQueue queue = new OutboundQueue(transport, 100, error -> { });
-        queue.offer("a", 1, false);
-        queue.offer("b", 1, false);
+        OutboundQueue queue = oneInFlightOneQueued(transport);
         queue.closeWhenDrained(1001, "bye");
         assertEquals(OutboundQueue.Offer.CLOSED, queue.offer("late", 4, false));
         assertEquals(0, transport.closeCode);
         transport.hold = false;
         transport.held.get(0).accept(null);
-        assertEquals(List.of("a", "b"), transport.sent);
+        assertEquals(List.of("in flight", "queued"), transport.sent);
         assertEquals(1001, transport.closeCode);
+    }
+
+    /** A queue on {@code transport}, which holds its sends: "in flight" (9 bytes) is sent, "queued" (6) waits. */
+    private static OutboundQueue oneInFlightOneQueued(ImmediateTransport transport) {
+        transport.hold = true;
+        OutboundQueue queue = new OutboundQueue(transport, 100, error -> { });
+        queue.offer("in flight", 9, false);
+        queue.offer("queued", 6, false);
+        return queue;
+    }
+
+    /** A container sending a close frame waits for the send in flight (Tomcat, on the thread that asks it). */
+    @Test
+    void closeWaitsForTheSendInFlightAndDropsTheRest() {
+        ImmediateTransport transport = new ImmediateTransport();
+        OutboundQueue queue = oneInFlightOneQueued(transport);
+        queue.close(4000, "ping timeout");
+        assertEquals(0, transport.closeCode, "closed over the send in flight");
+        assertEquals(9, queue.pendingBytes());
+        transport.held.get(0).accept(null);
+        assertEquals(List.of("in flight"), transport.sent);
+        assertEquals(4000, transport.closeCode);
+        assertEquals(0, queue.pendingBytes());
+    }
+
+    /**
+     * Once the connection is closing (the client's close frame came in), the frame in flight is
+     * the last: Tomcat answers that close frame after it, on its request thread, and would
+     * otherwise wait for the whole queue.
+     */
+    @Test
+    void aClosingTransportGetsNothingAfterTheFrameInFlight() {
+        ImmediateTransport transport = new ImmediateTransport();
+        OutboundQueue queue = oneInFlightOneQueued(transport);
+        transport.open = false;
+        transport.held.get(0).accept(null);
+        assertEquals(List.of("in flight"), transport.sent);
+        assertEquals(0, queue.pendingBytes());
+        assertEquals(OutboundQueue.Offer.CLOSED, queue.offer("late", 4, false));
+    }
+
+    @Test
+    void aFailedSendLetsALaterCloseThrough() {
+        ImmediateTransport transport = new ImmediateTransport();
+        OutboundQueue queue = oneInFlightOneQueued(transport);
+        transport.held.get(0).accept(new IOException("reset"));
+        queue.close(1000, "transport close");
+        assertEquals(1000, transport.closeCode);
     }
 }

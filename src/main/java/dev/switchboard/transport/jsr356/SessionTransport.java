@@ -14,7 +14,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
-/** A {@link Transport} over a JSR 356 session, sending with the async remote. */
+/**
+ * A {@link Transport} over a JSR 356 session, sending with the async remote.
+ *
+ * <p>Threads: the endpoint's reading thread writes {@code lastInputNanos}; the thread that closes reads it.
+ */
 final class SessionTransport implements Transport {
     private static final System.Logger LOG = System.getLogger(SessionTransport.class.getName());
     /**
@@ -31,11 +35,16 @@ final class SessionTransport implements Transport {
     private static final int MAX_REASON_BYTES = 123;
     /** How long a close may take before an abortable connection is dropped outright. */
     private static final Duration CLOSE_DEADLINE = Duration.ofSeconds(5);
+    /** How long the client must have sent nothing before our close frame goes; see {@link #awaitQuietInput}. */
+    private static final Duration QUIET_INPUT = Duration.ofMillis(200);
+    /** The longest a close waits for that, for a client that never stops sending. */
+    private static final Duration MAX_QUIET_WAIT = Duration.ofSeconds(2);
 
     private final Session session;
     /** Drops the connection outright; null where the HTTP layer cannot (servlet containers). */
     private final Runnable abort;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile long lastInputNanos = System.nanoTime();
 
     SessionTransport(Session session, Runnable abort) {
         this.session = session;
@@ -64,6 +73,16 @@ final class SessionTransport implements Transport {
         return CLOSER.getPoolSize() == 0;
     }
 
+    /** The client sent something: a message or a part of one. */
+    void inputArrived() {
+        lastInputNanos = System.nanoTime();
+    }
+
+    @Override
+    public boolean isOpen() {
+        return session.isOpen();
+    }
+
     @Override
     public void send(String text, Consumer<Throwable> done) {
         session.getAsyncRemote().sendText(text, result -> done.accept(result.isOK() ? null : result.getException()));
@@ -81,7 +100,11 @@ final class SessionTransport implements Transport {
             // deadline cannot be called off then; the abort lets go of a connection once it closes.)
             Deadlines.TIMER.schedule(abort, CLOSE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
         }
+        if (!session.isOpen()) {
+            return;
+        }
         CLOSER.execute(() -> {
+            awaitQuietInput();
             try {
                 if (session.isOpen()) {
                     session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(code), truncate(reason)));
@@ -90,6 +113,24 @@ final class SessionTransport implements Transport {
                 LOG.log(System.Logger.Level.DEBUG, "close failed", e);
             }
         });
+    }
+
+    /**
+     * Waits until the client has sent nothing for {@link #QUIET_INPUT}, at most {@link #MAX_QUIET_WAIT}.
+     * Jetty and Tyrus drop the TCP connection as soon as a close frame of ours is sent; with input
+     * still unread (a client that floods), the kernel resets it instead and throws away what it
+     * had not sent yet: the errors and the close frame that said why.
+     */
+    private void awaitQuietInput() {
+        long giveUp = System.nanoTime() + MAX_QUIET_WAIT.toNanos();
+        try {
+            long quietFor;
+            while ((quietFor = System.nanoTime() - lastInputNanos) < QUIET_INPUT.toNanos() && System.nanoTime() < giveUp) {
+                TimeUnit.NANOSECONDS.sleep(QUIET_INPUT.toNanos() - quietFor);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static String truncate(String reason) {

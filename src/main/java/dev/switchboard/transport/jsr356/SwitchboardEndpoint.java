@@ -46,18 +46,25 @@ public class SwitchboardEndpoint {
     public static final String PATH = "/switchboard";
 
     private static final String REMOTE_ADDRESS_PROPERTY = "jakarta.websocket.endpoint.remoteAddress";
-    /** Tomcat's limit on blocking sends, which we use only for the close frame (its default is 20 s). */
+    /**
+     * Tomcat's limit on blocking sends (its default is 20 s). Tomcat answers a client's close frame
+     * (and a ping) with one on its request thread, and that send first waits for the send of ours in
+     * flight, which a client that stopped reading never completes; so it is short. Our own close
+     * frame goes that way too, but only once no send of ours is in flight (see OutboundQueue).
+     */
     private static final String TOMCAT_BLOCKING_SEND_TIMEOUT = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT";
+    private static final long BLOCKING_SEND_TIMEOUT_MILLIS = 100;
     /**
      * How long Tomcat waits for the peer's close frame after sending ours before it drops the
      * connection (its default is 30 s); Tyrus and Jetty drop it at once.
      */
     private static final String TOMCAT_SESSION_CLOSE_TIMEOUT = "org.apache.tomcat.websocket.SESSION_CLOSE_TIMEOUT";
-    private static final long CLOSE_FRAME_TIMEOUT_MILLIS = 5_000;
+    private static final long SESSION_CLOSE_TIMEOUT_MILLIS = 5_000;
 
     private final Switchboard switchboard;
     private final MessageAssembler assembler;
     private Connection connection;
+    private SessionTransport transport;
 
     /** For containers that create endpoints without the configurator. */
     public SwitchboardEndpoint() {
@@ -102,9 +109,10 @@ public class SwitchboardEndpoint {
         // stopped reading within pingInterval + pingTimeout; a send stuck longer fails the connection.
         session.getAsyncRemote().setSendTimeout(switchboard.options().pingInterval()
                 .plus(switchboard.options().pingTimeout()).toMillis());
-        session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, CLOSE_FRAME_TIMEOUT_MILLIS);
-        session.getUserProperties().put(TOMCAT_SESSION_CLOSE_TIMEOUT, CLOSE_FRAME_TIMEOUT_MILLIS);
-        connection = switchboard.open(new SessionTransport(session, request.connectionAbort()), handshake);
+        session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, BLOCKING_SEND_TIMEOUT_MILLIS);
+        session.getUserProperties().put(TOMCAT_SESSION_CLOSE_TIMEOUT, SESSION_CLOSE_TIMEOUT_MILLIS);
+        transport = new SessionTransport(session, request.connectionAbort());
+        connection = switchboard.open(transport, handshake);
         if (connection == null) {
             refuse(session, switchboard.accepting()
                     ? new CloseReason(CloseReason.CloseCodes.TRY_AGAIN_LATER, "too many connections")
@@ -126,6 +134,7 @@ public class SwitchboardEndpoint {
         if (connection == null) {
             return;
         }
+        transport.inputArrived();
         try {
             String message = assembler.append(part, last);
             if (message != null) {
@@ -138,7 +147,11 @@ public class SwitchboardEndpoint {
 
     @OnMessage
     public void onBinary(ByteBuffer part, boolean last) {
-        if (connection != null && last) {
+        if (connection == null) {
+            return;
+        }
+        transport.inputArrived();
+        if (last) {
             connection.onBinary();
         }
     }
@@ -150,9 +163,14 @@ public class SwitchboardEndpoint {
         }
     }
 
+    /**
+     * An error while the session is open ends the connection. One while it closes is part of
+     * the close, which the container reports next (Tomcat: its answer to the client's close frame
+     * timed out behind a send of ours): the close, not the error, says why the client left.
+     */
     @OnError
     public void onError(Session session, Throwable error) {
-        if (connection != null) {
+        if (connection != null && session.isOpen()) {
             connection.onTransportError(error);
         }
     }
