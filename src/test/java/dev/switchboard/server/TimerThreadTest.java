@@ -25,7 +25,8 @@ class TimerThreadTest {
     private static final Duration PING_INTERVAL = Duration.ofMillis(100);
     private static final Duration PING_TIMEOUT = Duration.ofMillis(100);
     /** Long enough that the test has chained its stage before the timeout completes the future. */
-    private static final Duration ACK_TIMEOUT = Duration.ofMillis(500);
+    /** Long enough that the test attaches its callbacks before the timeout fires, even on a loaded machine. */
+    private static final Duration ACK_TIMEOUT = Duration.ofSeconds(2);
     /** More silent clients than the callback pool has threads, so that all of its threads are held. */
     private static final int SILENT = 2 * Runtime.getRuntime().availableProcessors() + 4;
 
