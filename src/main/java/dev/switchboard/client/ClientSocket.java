@@ -201,8 +201,10 @@ public final class ClientSocket {
 
     /**
      * Calls {@code listener} when the server refuses the socket ({@code connect_error}; the socket
-     * then stays disconnected until {@link #connect()}), and when an attempt to reach the server
-     * fails (the client keeps trying, as its options say).
+     * then stays disconnected until {@link #connect()}, and when no other socket of the client
+     * wants the connection, the client closes it and stops reconnecting, as after
+     * {@link #disconnect()}), and when an attempt to reach the server fails (the client keeps
+     * trying, as its options say).
      */
     public ClientSocket onConnectError(Consumer<ConnectError> listener) {
         connectErrorListeners.add(Objects.requireNonNull(listener, "listener"));
@@ -616,6 +618,7 @@ public final class ClientSocket {
         offset = null;
         markDisconnected("io server disconnect");
         connectFailed(new ConnectError(packet.stringField("message"), packet.field("data")), true);
+        client.socketDone();
     }
 
     /** Lock held. */

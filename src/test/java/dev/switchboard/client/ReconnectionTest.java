@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.server.ConnectionRejectedException;
 import dev.switchboard.server.Socket;
 import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.CuttableProxy;
@@ -201,6 +202,29 @@ class ReconnectionTest {
             socket.connect();
             socket.whenConnected().get(10, TimeUnit.SECONDS);
             assertEquals(1, server.switchboard().connectionCount());
+        }
+    }
+
+    @Test
+    void aRefusedOnlySocketClosesTheConnectionAndNoDropBringsItBack() throws Exception {
+        try (TestServer server = TestServer.start(sb -> sb.use(socket -> {
+            throw new ConnectionRejectedException("invalid token");
+        }));
+             CuttableProxy network = new CuttableProxy(server.port());
+             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(), fastReconnect())) {
+            AtomicInteger attempts = new AtomicInteger();
+            client.onReconnectAttempt(attempt -> attempts.incrementAndGet());
+            ClientSocket socket = client.socket();
+            ExecutionException refused = assertThrows(ExecutionException.class,
+                    () -> socket.whenConnected().get(10, TimeUnit.SECONDS));
+            assertEquals("invalid token", ((ConnectErrorException) refused.getCause()).error().message());
+
+            awaitNoConnections(server);
+            assertTrue(!client.isOpen(), "no socket wants the connection");
+            network.cut();
+            Thread.sleep(500); // several reconnection delays
+            assertEquals(0, attempts.get(), "nothing to reconnect for");
+            assertEquals(0, server.switchboard().connectionCount());
         }
     }
 
