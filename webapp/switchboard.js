@@ -1256,6 +1256,7 @@
       if (!this.connected || typeof packet.event !== 'string') {
         return;
       }
+      // Volatile events carry no offset: the last one seen stays the one to recover from.
       if (typeof packet.offset === 'string') {
         this._offset = packet.offset;
         this.io._lastOffset = packet.offset;

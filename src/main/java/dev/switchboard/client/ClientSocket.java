@@ -643,6 +643,7 @@ public final class ClientSocket {
             LOG.log(Level.DEBUG, "ignoring event {0} on {1}: not connected", packet.event(), namespace);
             return;
         }
+        // Volatile events carry no offset: the last one seen stays the one to recover from.
         if (packet.offset() != null) {
             offset = packet.offset();
             client.offsetReceived(offset);

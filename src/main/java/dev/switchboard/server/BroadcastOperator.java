@@ -2,6 +2,7 @@ package dev.switchboard.server;
 
 import dev.switchboard.adapter.BroadcastOptions;
 import dev.switchboard.protocol.Arguments;
+import dev.switchboard.protocol.Frame;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -70,7 +71,8 @@ public final class BroadcastOperator {
 
     /** Emits to every target. */
     public void emit(String event, Object... args) {
-        namespace.broadcast(namespace.encodeEvent(event, args, 0), options());
+        Frame frame = droppable ? namespace.encodeVolatileEvent(event, args) : namespace.encodeEvent(event, args, 0);
+        namespace.broadcast(frame, options());
     }
 
     /**

@@ -183,6 +183,14 @@ public final class Namespace {
         return Frame.encode(switchboard.codec(), packet);
     }
 
+    /**
+     * A volatile event is never logged, so it carries no offset: a client that reported one on
+     * reconnection would name an event the log does not know, and could not be recovered.
+     */
+    Frame encodeVolatileEvent(String event, Object[] args) {
+        return Frame.encode(switchboard.codec(), Packet.event(name, event, JsonMapper.toRawList(args), 0));
+    }
+
     void emitTo(Socket socket, String event, Object[] args) {
         route(socket.id(), encodeEvent(event, args, 0), false);
     }

@@ -280,6 +280,35 @@ class ReconnectionTest {
     }
 
     @Test
+    void aVolatileEventSeenLastBeforeADropDoesNotSpoilTheRecovery() throws Exception {
+        try (TestServer server = TestServer.start(sb -> { });
+             CuttableProxy network = new CuttableProxy(server.port());
+             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(), fastReconnect())) {
+            BlockingQueue<String> seen = new LinkedBlockingQueue<>();
+            ClientSocket socket = client.socket();
+            socket.onConnect(() -> seen.add(socket.recovered() ? "recovered" : "connected"));
+            socket.onDisconnect(reason -> seen.add("disconnect"));
+            socket.onAny((event, args) -> seen.add(event + " " + args.get(0, String.class)));
+            assertEquals("connected", seen.poll(10, TimeUnit.SECONDS));
+            String id = socket.id();
+            server.switchboard().to(id).emit("message", "hi");
+            server.switchboard().to(id).asVolatile().emit("typing", "Maciel");
+            assertEquals("message hi", seen.poll(10, TimeUnit.SECONDS));
+            assertEquals("typing Maciel", seen.poll(10, TimeUnit.SECONDS));
+
+            network.refuse(true);
+            network.cut();
+            assertEquals("disconnect", seen.poll(10, TimeUnit.SECONDS));
+            server.switchboard().to(id).emit("message", "sent while away");
+            network.refuse(false);
+
+            assertEquals("recovered", seen.poll(10, TimeUnit.SECONDS));
+            assertEquals(id, socket.id());
+            assertEquals("message sent while away", seen.poll(10, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
     void aSilentNetworkIsNoticedByItsMissingPingsAndTheClientComesBackRecovered() throws Exception {
         SwitchboardOptions options = TestServer.options()
                 .pingInterval(Duration.ofMillis(200)).pingTimeout(Duration.ofMillis(300)).build();

@@ -38,6 +38,7 @@ class BrowserClientTest {
             socket.on('reconnect_attempt', (n) => seen.push('attempt ' + n));
             socket.on('reconnect_failed', () => seen.push('reconnect_failed'));
             socket.on('seq', (n) => seen.push('seq ' + n));
+            socket.on('typing', (name) => seen.push('typing ' + name));
             window.socket = socket;
             """;
 
@@ -114,6 +115,25 @@ class BrowserClientTest {
         assertEquals(expected, events, "every event once, in order, across the drop");
         browser.waitUntil(tab, "the offline emits at the server", () -> notes, driver -> notes.size() >= 2);
         assertEquals(List.of("offline 1", "offline 2"), notes, "buffered emits sent in order; the volatile one dropped");
+    }
+
+    @Test
+    void aVolatileEventSeenLastBeforeADropDoesNotSpoilTheRecovery() {
+        browser.script(tab, CONNECT, Map.of());
+        String id = awaitSeen("connect ").substring("connect ".length());
+        server.switchboard().to(id).emit("seq", 0);
+        server.switchboard().to(id).asVolatile().emit("typing", "Maciel");
+        awaitSeen("typing Maciel");
+
+        network.refuse(true);
+        network.cut();
+        awaitSeen("disconnect transport close");
+        server.switchboard().to(id).emit("seq", 1);
+        network.refuse(false);
+
+        awaitSeen("seq 1");
+        assertEquals(List.of("connect " + id, "seq 0", "typing Maciel", "disconnect transport close",
+                "connect " + id + " recovered", "seq 1"), seen().stream().filter(line -> !line.startsWith("attempt ")).toList());
     }
 
     @Test
