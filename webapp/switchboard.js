@@ -33,7 +33,9 @@
  *   namespace "/", auth (JSON value, or function(cb) that calls cb(value)), autoConnect true,
  *   forceNew false, reconnection true, reconnectionDelay 1000, reconnectionDelayMax 5000,
  *   randomizationFactor 0.5, reconnectionAttempts Infinity, timeout 20000 (to get "hello"),
- *   ackTimeout 10000, retries 0 (> 0: at-least-once, every ack callback becomes fn(err, ...reply)).
+ *   ackTimeout 10000, retries 0 (> 0: at-least-once, every ack callback becomes fn(err, ...reply);
+ *   an emit already sent when the socket comes back with recovered: false is not resent, its
+ *   callback gets an Error with code "session_lost").
  */
 (function (global) {
   'use strict';
@@ -1082,6 +1084,16 @@
       this._drainQueue();
     }
 
+    // The new session knows none of the old one's msgIds: an emit already sent there may have
+    // been handled, and resending it could run the handler twice.
+    _failItemsSentToTheLostSession() {
+      for (const item of this._queue.filter((queued) => queued.tries > 0)) {
+        const err = makeError('session lost: the server may or may not have handled it');
+        err.code = 'session_lost';
+        this._settleAck(item.id, err);
+      }
+    }
+
     _pauseQueue() {
       const item = this._queue[0];
       if (item) {
@@ -1212,6 +1224,7 @@
         // A fresh session: offsets of the old one mean nothing to it, and would make the next
         // recovery fail.
         this._offset = undefined;
+        this._failItemsSentToTheLostSession();
       }
       this._flushBuffer();
       this._drainQueue();

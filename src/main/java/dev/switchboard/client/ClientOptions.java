@@ -221,7 +221,9 @@ public final class ClientOptions {
          * at-least-once: each carries an ack id and a {@code msgId}, one at a time per socket in
          * order; it is resent when {@link #ackTimeout} passes and after a reconnection if it was
          * in flight, and fails with {@link AckTimeoutException} once sent {@code 1 + retries}
-         * times. While offline it waits without a timeout.
+         * times. While offline it waits without a timeout. When the socket comes back with
+         * {@code recovered: false}, an emit already sent is not resent (the new session would
+         * handle it again) but fails with {@link SessionLostException}.
          */
         public Builder retries(int retries) {
             if (retries < 0) {

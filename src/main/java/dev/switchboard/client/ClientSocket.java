@@ -576,6 +576,7 @@ public final class ClientSocket {
             // A fresh session: offsets of the old one mean nothing to it, and would make the next
             // recovery fail.
             offset = null;
+            failEmitsSentToTheLostSession();
         }
         connected = true;
         refusal = null;
@@ -604,6 +605,21 @@ public final class ClientSocket {
             }
         }
         sendReliableHead();
+    }
+
+    /**
+     * The new session knows none of the old one's message ids: an at-least-once emit already
+     * sent there may have been handled, and resending it could run the handler twice. Lock held.
+     */
+    private void failEmitsSentToTheLostSession() {
+        reliableQueue.removeIf(emit -> {
+            if (emit.sends == 0) {
+                return false;
+            }
+            SwitchboardClient.cancel(emit.timer);
+            settleReliable(emit, new SessionLostException(emit.event));
+            return true;
+        });
     }
 
     /** Lock held. */

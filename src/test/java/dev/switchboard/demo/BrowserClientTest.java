@@ -8,7 +8,11 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,8 +46,15 @@ class BrowserClientTest {
             window.socket = socket;
             """;
 
+    /** Emits pay with the argument given, at least once, and records the outcome in {@code window.seen}. */
+    private static final String PAY = """
+            socket.emitWithAck('pay', arguments[0]).then((reply) => seen.push('reply ' + reply),
+                (err) => seen.push('failed ' + err.code + ': ' + err.message));
+            """;
+
     private static Chromium browser;
     private final List<String> notes = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean answering = new AtomicBoolean(true);
     private TestServer server;
     private CuttableProxy network;
     private String tab;
@@ -62,8 +73,15 @@ class BrowserClientTest {
 
     @BeforeEach
     void start() throws Exception {
-        server = TestServer.start(sb -> sb.onConnection(socket ->
-                socket.on("note", event -> notes.add(event.arg(0, String.class)))));
+        server = TestServer.start(sb -> sb.onConnection(socket -> {
+            socket.on("note", event -> notes.add(event.arg(0, String.class)));
+            socket.on("pay", event -> {
+                notes.add("pay " + event.arg(0, int.class));
+                if (answering.get()) {
+                    event.ack("paid " + event.arg(0, int.class));
+                }
+            });
+        }));
         network = new CuttableProxy(server.port());
         tab = browser.open(URI.create("http://127.0.0.1:" + network.port() + "/switchboard.js"));
     }
@@ -134,6 +152,36 @@ class BrowserClientTest {
         awaitSeen("seq 1");
         assertEquals(List.of("connect " + id, "seq 0", "typing Maciel", "disconnect transport close",
                 "connect " + id + " recovered", "seq 1"), seen().stream().filter(line -> !line.startsWith("attempt ")).toList());
+    }
+
+    @Test
+    void anEmitSentIntoASessionThatCouldNotBeRecoveredFailsRatherThanRunTwice() throws InterruptedException {
+        BlockingQueue<String> expired = new LinkedBlockingQueue<>();
+        server.switchboard().sockets().onSessionExpired(session -> expired.add(session.id()));
+        answering.set(false);
+        browser.script(tab, CONNECT, Map.of("retries", 5, "ackTimeout", 5000));
+        String id = awaitSeen("connect ").substring("connect ".length());
+        browser.script(tab, PAY, 7);
+        browser.waitUntil(tab, "the server handling pay 7", () -> notes, driver -> notes.contains("pay 7"));
+
+        // The answer never came, and the session ends while the page is away.
+        network.refuse(true);
+        network.cut();
+        awaitSeen("disconnect transport close");
+        browser.script(tab, PAY, 8);
+        browser.waitUntil(tab, "the server letting the connection go", () -> notes,
+                driver -> server.switchboard().connectionCount() == 0);
+        for (int i = 0; i <= server.switchboard().options().recoveryMaxEvents(); i++) {
+            server.switchboard().to(id).emit("seq", i);
+        }
+        assertEquals(id, expired.poll(10, TimeUnit.SECONDS));
+        answering.set(true);
+        network.refuse(false);
+
+        awaitSeen("reply ");
+        assertEquals(List.of("failed session_lost: session lost: the server may or may not have handled it",
+                "reply paid 8"), seen().stream().filter(line -> line.matches("(failed|reply) .*")).toList());
+        assertEquals(List.of("pay 7", "pay 8"), notes, "7 was not resent into the new session; 8, never sent, was");
     }
 
     @Test
