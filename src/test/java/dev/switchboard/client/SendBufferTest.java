@@ -60,7 +60,7 @@ class SendBufferTest {
     @Test
     void aThousandEmitsMadeDuringAnOutageArriveInOrderOnceEachAndTheSessionIsKept() throws Exception {
         // A higher rate than the default keeps the test short; pacing is what matters, not the rate.
-        SwitchboardOptions options = TestServer.options().eventRate(2000, 400).build();
+        SwitchboardOptions options = TestServer.options().eventRate(500, 400).build();
         try (TestServer server = noteTaker(options);
              CuttableProxy network = new CuttableProxy(server.port());
              SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(), fastReconnect().build())) {

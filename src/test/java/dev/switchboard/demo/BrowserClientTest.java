@@ -2,8 +2,10 @@ package dev.switchboard.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.TestServer;
+import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +15,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,6 +46,7 @@ class BrowserClientTest {
             socket.on('reconnect_failed', () => seen.push('reconnect_failed'));
             socket.on('seq', (n) => seen.push('seq ' + n));
             socket.on('typing', (name) => seen.push('typing ' + name));
+            socket.on('error', (error) => seen.push('error ' + error.code));
             window.socket = socket;
             """;
 
@@ -73,7 +77,12 @@ class BrowserClientTest {
 
     @BeforeEach
     void start() throws Exception {
-        server = TestServer.start(sb -> sb.onConnection(socket -> {
+        serve(TestServer.options().build());
+    }
+
+    /** A server that takes notes, behind a network the test can cut, and a tab of its origin. */
+    private void serve(SwitchboardOptions options) throws IOException {
+        server = TestServer.start(options, sb -> sb.onConnection(socket -> {
             socket.on("note", event -> notes.add(event.arg(0, String.class)));
             socket.on("pay", event -> {
                 notes.add("pay " + event.arg(0, int.class));
@@ -96,6 +105,14 @@ class BrowserClientTest {
     @SuppressWarnings("unchecked")
     private List<String> seen() {
         return new ArrayList<>((List<String>) browser.script(tab, "return window.seen;"));
+    }
+
+    private void awaitNotes(int count) {
+        browser.waitUntil(tab, count + " notes at the server", () -> notes, driver -> notes.size() >= count);
+    }
+
+    private static List<String> numbers(int count) {
+        return IntStream.range(0, count).mapToObj(String::valueOf).toList();
     }
 
     private String awaitSeen(String prefix) {
@@ -182,6 +199,65 @@ class BrowserClientTest {
         assertEquals(List.of("failed session_lost: session lost: the server may or may not have handled it",
                 "reply paid 8"), seen().stream().filter(line -> line.matches("(failed|reply) .*")).toList());
         assertEquals(List.of("pay 7", "pay 8"), notes, "7 was not resent into the new session; 8, never sent, was");
+    }
+
+    @Test
+    void aThousandEmitsMadeDuringAnOutageArriveInOrderOnceEachAndTheSessionIsKept() throws Exception {
+        // A higher rate than the default keeps the test short; pacing is what matters, not the rate.
+        stop();
+        serve(TestServer.options().eventRate(500, 400).build());
+        browser.script(tab, CONNECT, Map.of());
+        String id = awaitSeen("connect ").substring("connect ".length());
+
+        network.refuse(true);
+        network.cut();
+        awaitSeen("disconnect transport close");
+        browser.script(tab, "for (let i = 0; i < 1000; i++) { socket.emit('note', String(i)); }");
+        for (int i = 0; i < 50; i++) {
+            server.switchboard().to(id).emit("seq", i);
+        }
+        network.refuse(false);
+
+        awaitSeen("connect " + id + " recovered");
+        awaitNotes(1000);
+        assertEquals(numbers(1000), notes, "every offline emit once, in order");
+        awaitSeen("seq 49");
+        assertEquals(List.of("connect " + id, "disconnect transport close", "connect " + id + " recovered"),
+                seen().stream().filter(line -> line.startsWith("connect ") || line.startsWith("disconnect ")
+                        || line.startsWith("error ")).toList(), "no refusal, no second drop");
+    }
+
+    @Test
+    void aBurstOfEmitsKeepsWithinTheDefaultRateLimit() {
+        browser.script(tab, CONNECT, Map.of());
+        awaitSeen("connect ");
+        browser.script(tab, "for (let i = 0; i < 300; i++) { socket.emit('note', String(i)); }");
+        awaitNotes(300);
+        assertEquals(numbers(300), notes, "300 emits at once, past the burst of 200: none refused");
+        assertEquals(List.of(), seen().stream().filter(line -> line.startsWith("error ")).toList());
+    }
+
+    @Test
+    void anEmitBeyondTheBoundIsRefusedAndTheBufferedOnesAreStillSent() {
+        browser.script(tab, CONNECT, Map.of("maxBufferedEmits", 3));
+        String id = awaitSeen("connect ").substring("connect ".length());
+        network.refuse(true);
+        network.cut();
+        awaitSeen("disconnect transport close");
+        browser.script(tab, """
+                for (let i = 0; i < 3; i++) { socket.emit('note', String(i)); }
+                socket.emit('note', 'refused');
+                socket.emitWithAck('note', 'refused too').catch((err) => seen.push('failed ' + err.code));
+                """);
+        awaitSeen("failed ");
+        network.refuse(false);
+        awaitSeen("connect " + id + " recovered");
+        browser.script(tab, "socket.emit('note', 'after');");
+
+        awaitNotes(4);
+        assertEquals(List.of("0", "1", "2", "after"), notes, "the buffered emits kept their place; the refused ones never left");
+        assertEquals(List.of("error buffer_full", "error buffer_full", "failed buffer_full"),
+                seen().stream().filter(line -> line.matches("(error|failed) .*")).toList());
     }
 
     @Test
