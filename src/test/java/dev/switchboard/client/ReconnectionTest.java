@@ -9,6 +9,10 @@ import dev.switchboard.server.Socket;
 import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.TestServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -479,6 +483,58 @@ class ReconnectionTest {
             assertTrue(handling.isEmpty(), "the retry was not handled again");
         } finally {
             release.countDown();
+        }
+    }
+
+    @Test
+    void closingDuringAHangingHandshakeOpensNoFurtherConnection() throws Exception {
+        try (HangingServer server = new HangingServer()) {
+            SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri());
+            assertEquals(1, server.accepted.poll(10, TimeUnit.SECONDS), "the handshake is under way");
+            client.close();
+            // A server gives up on a handshake it never answered; the JDK would then send the
+            // upgrade request again on a new connection, had the client not cancelled it.
+            server.dropAll();
+            Thread.sleep(500);
+            assertTrue(server.accepted.isEmpty(), "no connection after close(): " + server.accepted);
+        }
+    }
+
+    /** Accepts connections, counting them, and never answers the upgrade request. */
+    private static final class HangingServer implements AutoCloseable {
+        final BlockingQueue<Integer> accepted = new LinkedBlockingQueue<>();
+        private final ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        private final List<java.net.Socket> open = new CopyOnWriteArrayList<>();
+
+        HangingServer() throws IOException {
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (true) {
+                        open.add(listener.accept());
+                        accepted.add(open.size());
+                    }
+                } catch (IOException closed) {
+                    // the test is over
+                }
+            }, "hanging-server");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        URI webSocketUri() {
+            return URI.create("ws://127.0.0.1:" + listener.getLocalPort() + "/switchboard");
+        }
+
+        void dropAll() throws IOException {
+            for (java.net.Socket socket : open) {
+                socket.close();
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            listener.close();
+            dropAll();
         }
     }
 
