@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.switchboard.protocol.Packet;
+import dev.switchboard.protocol.Arguments;
 import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.TestServer;
@@ -12,10 +12,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -44,7 +46,11 @@ class SendBufferTest {
     }
 
     private void awaitNotes(int count) throws InterruptedException {
-        for (int i = 0; i < 2000 && notes.size() < count; i++) {
+        awaitCount(notes, count);
+    }
+
+    private static void awaitCount(List<?> list, int count) throws InterruptedException {
+        for (int i = 0; i < 2000 && list.size() < count; i++) {
             Thread.sleep(10);
         }
     }
@@ -93,6 +99,61 @@ class SendBufferTest {
             List<Integer> replayed = new ArrayList<>();
             missed.drainTo(replayed);
             assertEquals(upTo(50), replayed, "and what the server sent meanwhile came too");
+        }
+    }
+
+    @Test
+    void afterAFailedRecoveryTheRetriedEmitInFlightFailsAndTheManyWaitingReachTheNewSessionOnce() throws Exception {
+        List<Integer> paid = new CopyOnWriteArrayList<>();
+        AtomicBoolean answering = new AtomicBoolean();
+        BlockingQueue<String> expired = new LinkedBlockingQueue<>();
+        SwitchboardOptions options = TestServer.options().recoveryLimits(5, 1 << 20).build();
+        try (TestServer server = TestServer.start(options, sb -> {
+            sb.sockets().onSessionExpired(session -> expired.add(session.id()));
+            sb.onConnection(socket -> socket.on("pay", event -> {
+                paid.add(event.arg(0, int.class));
+                if (answering.get()) {
+                    event.ack("paid");
+                }
+            }));
+        });
+             CuttableProxy network = new CuttableProxy(server.port());
+             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(),
+                     fastReconnect().retries(3).ackTimeout(Duration.ofSeconds(5)).build())) {
+            BlockingQueue<String> lifecycle = new LinkedBlockingQueue<>();
+            ClientSocket socket = socket(client);
+            socket.onDisconnect(reason -> lifecycle.add("disconnect"));
+            String id = socket.id();
+            CompletableFuture<Arguments> inFlight = socket.emitWithAck("pay", -1);
+            awaitCount(paid, 1);
+
+            // A long outage: the session ends while 200 retried emits wait to be sent.
+            network.refuse(true);
+            network.cut();
+            assertEquals("disconnect", lifecycle.poll(10, TimeUnit.SECONDS));
+            List<CompletableFuture<Arguments>> waiting = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                waiting.add(socket.emitWithAck("pay", i));
+            }
+            for (int i = 0; i < 1000 && server.switchboard().connectionCount() > 0; i++) {
+                Thread.sleep(10);
+            }
+            for (int i = 0; i < 10; i++) {
+                server.switchboard().to(id).emit("seq", i);
+            }
+            assertEquals(id, expired.poll(10, TimeUnit.SECONDS));
+            answering.set(true);
+            network.refuse(false);
+
+            ExecutionException lost = assertThrows(ExecutionException.class, () -> inFlight.get(10, TimeUnit.SECONDS));
+            assertTrue(lost.getCause() instanceof SessionLostException, lost.toString());
+            for (CompletableFuture<Arguments> reply : waiting) {
+                assertEquals("paid", reply.get(10, TimeUnit.SECONDS).get(0, String.class));
+            }
+            List<Integer> expected = new ArrayList<>(List.of(-1));
+            expected.addAll(upTo(200));
+            assertEquals(expected, paid, "the one sent into the lost session ran once; the others once each, in order");
+            assertTrue(!socket.recovered());
         }
     }
 
