@@ -22,7 +22,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -403,56 +402,6 @@ class ReconnectionTest {
             assertEquals(1, handled.get(), "resent after reconnecting, handled once");
         } finally {
             worker.shutdownNow();
-        }
-    }
-
-    @Test
-    void anEmitSentIntoASessionThatCouldNotBeRecoveredFailsRatherThanRunTwice() throws Exception {
-        List<Integer> handled = new CopyOnWriteArrayList<>();
-        BlockingQueue<Integer> handling = new LinkedBlockingQueue<>();
-        AtomicBoolean answering = new AtomicBoolean();
-        BlockingQueue<String> expired = new LinkedBlockingQueue<>();
-        SwitchboardOptions options = TestServer.options().recoveryLimits(5, 1 << 20).build();
-        try (TestServer server = TestServer.start(options, sb -> {
-            sb.sockets().onSessionExpired(session -> expired.add(session.id()));
-            sb.onConnection(socket -> socket.on("pay", event -> {
-                handled.add(event.arg(0, int.class));
-                handling.add(event.arg(0, int.class));
-                if (answering.get()) {
-                    event.ack("paid " + event.arg(0, int.class));
-                }
-            }));
-        });
-             CuttableProxy network = new CuttableProxy(server.port());
-             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(),
-                     fastReconnect().toBuilder().retries(5).ackTimeout(Duration.ofSeconds(5)).build())) {
-            BlockingQueue<String> lifecycle = new LinkedBlockingQueue<>();
-            ClientSocket socket = client.socket();
-            socket.onDisconnect(reason -> lifecycle.add("disconnect"));
-            socket.whenConnected().get(10, TimeUnit.SECONDS);
-            String id = socket.id();
-            var sent = socket.emitWithAck("pay", 7);
-            assertEquals(7, handling.poll(10, TimeUnit.SECONDS));
-
-            // The answer never came, and the session ends while the client is away.
-            network.refuse(true);
-            network.cut();
-            assertEquals("disconnect", lifecycle.poll(10, TimeUnit.SECONDS));
-            var madeOffline = socket.emitWithAck("pay", 8);
-            awaitNoConnections(server);
-            for (int i = 0; i < 10; i++) {
-                server.switchboard().to(id).emit("seq", i);
-            }
-            assertEquals(id, expired.poll(10, TimeUnit.SECONDS));
-            answering.set(true);
-            network.refuse(false);
-
-            ExecutionException lost = assertThrows(ExecutionException.class, () -> sent.get(10, TimeUnit.SECONDS));
-            assertTrue(lost.getCause() instanceof SessionLostException, lost.toString());
-            assertTrue(lost.getCause().getMessage().contains("may or may not have handled it"), lost.toString());
-            assertEquals("paid 8", madeOffline.get(10, TimeUnit.SECONDS).get(0, String.class));
-            assertTrue(!socket.recovered());
-            assertEquals(List.of(7, 8), handled, "7 was not resent into the new session; 8, never sent, was");
         }
     }
 

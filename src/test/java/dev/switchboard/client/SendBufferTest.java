@@ -147,6 +147,7 @@ class SendBufferTest {
 
             ExecutionException lost = assertThrows(ExecutionException.class, () -> inFlight.get(10, TimeUnit.SECONDS));
             assertTrue(lost.getCause() instanceof SessionLostException, lost.toString());
+            assertTrue(lost.getCause().getMessage().contains("may or may not have handled it"), lost.toString());
             for (CompletableFuture<Arguments> reply : waiting) {
                 assertEquals("paid", reply.get(10, TimeUnit.SECONDS).get(0, String.class));
             }
