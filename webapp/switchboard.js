@@ -755,9 +755,12 @@
     _sendEvents() {
       while (this._open) {
         let oldest;
+        let oldestSince = Infinity;
         for (const socket of this._nsps.values()) {
-          if (socket._readySince() < (oldest ? oldest._readySince() : Infinity)) {
+          const since = socket._readySince();
+          if (since < oldestSince) {
             oldest = socket;
+            oldestSince = since;
           }
         }
         if (!oldest) {

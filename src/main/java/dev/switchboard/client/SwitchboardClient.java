@@ -382,9 +382,12 @@ public final class SwitchboardClient implements AutoCloseable {
     void sendEvents() {
         while (state == State.OPEN) {
             ClientSocket oldest = null;
+            long oldestSince = Long.MAX_VALUE;
             for (ClientSocket socket : sockets.values()) {
-                if (socket.readySince() < (oldest == null ? Long.MAX_VALUE : oldest.readySince())) {
+                long since = socket.readySince();
+                if (since < oldestSince) {
                     oldest = socket;
+                    oldestSince = since;
                 }
             }
             if (oldest == null) {
