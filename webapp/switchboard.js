@@ -33,7 +33,12 @@
  *   namespace "/", auth (JSON value, or function(cb) that calls cb(value)), autoConnect true,
  *   forceNew false, reconnection true, reconnectionDelay 1000, reconnectionDelayMax 5000,
  *   randomizationFactor 0.5, reconnectionAttempts Infinity, timeout 20000 (to get "hello"),
- *   ackTimeout 10000, retries 0 (> 0: at-least-once, every ack callback becomes fn(err, ...reply)).
+ *   maxBufferedEmits 1000 (emits waiting to be sent, offline or paced to the server's rate limit,
+ *   or to be acknowledged; past it an emit is refused: socket "error" with code "buffer_full",
+ *   and its ack callback or promise gets the Error),
+ *   ackTimeout 10000, retries 0 (> 0: at-least-once, every ack callback becomes fn(err, ...reply);
+ *   an emit already sent when the socket comes back with recovered: false is not resent, its
+ *   callback gets an Error with code "session_lost").
  */
 (function (global) {
   'use strict';
@@ -66,7 +71,7 @@
     timeout: 20000,
   };
 
-  const SOCKET_DEFAULTS = { ackTimeout: 10000, retries: 0 };
+  const SOCKET_DEFAULTS = { ackTimeout: 10000, retries: 0, maxBufferedEmits: 1000 };
 
   // ---------------------------------------------------------------------------------------------
   // Helpers
@@ -228,6 +233,40 @@
     }
   }
 
+  function monotonicNow() {
+    return global.performance ? global.performance.now() : Date.now();
+  }
+
+  /**
+   * The server's event rate limit as this client keeps to it: a token bucket refilled at the rate
+   * announced in hello, holding half the announced burst. The other half stays in reserve at the
+   * server for frames that the network delays and then delivers together.
+   */
+  class SendPace {
+    constructor(perSecond, serverBurst) {
+      this._perMs = perSecond / 1000;
+      this._burst = Math.max(1, Math.floor(serverBurst / 2));
+      this._tokens = this._burst;
+      this._lastRefill = monotonicNow();
+    }
+
+    tryTake() {
+      const now = monotonicNow();
+      this._tokens = Math.min(this._burst, this._tokens + (now - this._lastRefill) * this._perMs);
+      this._lastRefill = now;
+      if (this._tokens < 1) {
+        return false;
+      }
+      this._tokens -= 1;
+      return true;
+    }
+
+    // After a tryTake() that found no token.
+    msUntilNext() {
+      return Math.ceil((1 - this._tokens) / this._perMs);
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Emitter
 
@@ -376,6 +415,9 @@
       this._maxPayload = 0;
       this._lastAckId = 0;
       this._lastOffset = undefined;
+      this._pace = null; // the server's event rate limit, once hello announces one
+      this._paceTimer = null;
+      this._emitSequence = 0; // orders the emits waiting on all sockets
     }
 
     /** Whether the connection is open (hello received). */
@@ -534,6 +576,9 @@
       this._pingInterval = nonNegative(packet.pingInterval, 25000);
       this._pingTimeout = nonNegative(packet.pingTimeout, 20000);
       this._maxPayload = nonNegative(packet.maxPayload, 0);
+      const perSecond = nonNegative(packet.eventsPerSecond, 0);
+      const burst = nonNegative(packet.eventBurst, 0);
+      this._pace = perSecond > 0 && burst > 0 ? new SendPace(perSecond, burst) : null;
       this._lastOffset = undefined;
       this._resetHeartbeat();
 
@@ -600,7 +645,9 @@
       const wasOpen = this._open;
       clearTimeout(this._handshakeTimer);
       clearTimeout(this._heartbeatTimer);
-      this._handshakeTimer = this._heartbeatTimer = null;
+      clearTimeout(this._paceTimer);
+      this._handshakeTimer = this._heartbeatTimer = this._paceTimer = null;
+      this._pace = null; // the next connection announces its own
       this._ws = null;
       this._open = false;
       this._lastOffset = undefined;
@@ -692,6 +739,46 @@
       return this._lastAckId;
     }
 
+    _nextEmitSequence() {
+      this._emitSequence++;
+      return this._emitSequence;
+    }
+
+    // Whether the server's rate limit lets one more event go now; takes it if so.
+    _takeEventToken() {
+      return !this._pace || this._pace.tryTake();
+    }
+
+    // Sends the events the sockets have waiting, oldest first, as fast as the server's rate limit
+    // allows, and comes back when it allows more: a flush of what was emitted offline must not
+    // get the connection closed for flooding.
+    _sendEvents() {
+      while (this._open) {
+        let oldest;
+        let oldestSince = Infinity;
+        for (const socket of this._nsps.values()) {
+          const since = socket._readySince();
+          if (since < oldestSince) {
+            oldest = socket;
+            oldestSince = since;
+          }
+        }
+        if (!oldest) {
+          return;
+        }
+        if (!this._takeEventToken()) {
+          if (!this._paceTimer) {
+            this._paceTimer = setTimeout(() => guard(() => {
+              this._paceTimer = null;
+              this._sendEvents();
+            }), this._pace.msUntilNext());
+          }
+          return;
+        }
+        oldest._sendReadyEvent();
+      }
+    }
+
     _fits(frame) {
       const max = this._maxPayload;
       return !max || frame.length * 3 <= max || utf8Length(frame) <= max;
@@ -723,7 +810,7 @@
       this._flags = flags;
     }
 
-    /** Drops the emit instead of buffering it while disconnected. */
+    /** Drops the emit instead of buffering it while disconnected or while the rate limit allows none. */
     get volatile() {
       return new Emission(this._socket, Object.assign({}, this._flags, { volatile: true }));
     }
@@ -786,15 +873,16 @@
       this._opts = {
         ackTimeout: checkTimeout(nonNegative(opts.ackTimeout, SOCKET_DEFAULTS.ackTimeout)),
         retries: Math.floor(nonNegative(opts.retries, SOCKET_DEFAULTS.retries)),
+        maxBufferedEmits: Math.max(1, Math.floor(nonNegative(opts.maxBufferedEmits, SOCKET_DEFAULTS.maxBufferedEmits))),
       };
       this._active = false; // wants to be connected: not disconnected by either side
       this._connectToken = null; // a connect is under way or done on the current transport
       this._pending = false; // the connect packet is out, its answer is not in yet
       this._pid = undefined;
       this._offset = undefined;
-      this._sendBuffer = []; // { frame, ackId } emitted while disconnected
+      this._sendBuffer = []; // { frame, ackId, seq } plain emits not sent yet
       this._acks = new Map(); // ack id -> { cb, errFirst, timer, sent, item }
-      this._queue = []; // at-least-once emits, the first one in flight
+      this._queue = []; // at-least-once emits, the first one in flight once sent
       this._msgPrefix = randomId();
       this._msgCount = 0;
       this._anyListeners = [];
@@ -856,7 +944,7 @@
       return this.disconnect();
     }
 
-    /** Emit modifier: the next emit is dropped instead of buffered while disconnected. */
+    /** Emit modifier: the next emit is dropped instead of buffered while disconnected or rate limited. */
     get volatile() {
       return new Emission(this, { volatile: true });
     }
@@ -874,7 +962,10 @@
     /**
      * Sends `event` with `args` to the server. A function as last argument asks for an ack and
      * receives the server's answer: fn(...reply) (fn(err, ...reply) with timeout() or retries).
-     * Emits made while disconnected are buffered and sent in order after the next connect.
+     * Emits made while disconnected are buffered and sent in order after the next connect, and
+     * every event leaves within the rate limit the server announced (faster emits wait in the
+     * same buffer). Past maxBufferedEmits waiting emits, a new one is refused: the socket emits
+     * `error` with code "buffer_full" and an err-first callback gets that Error.
      * @param {string} event
      * @param {...*} args JSON values, optionally followed by the ack callback
      * @returns {this}
@@ -947,13 +1038,40 @@
       if (callback) {
         this._registerAck(ackId, callback, flags.timeout);
       }
-      if (this.connected) {
-        this._write(frame, ackId);
-      } else if (flags.volatile) {
-        this._forgetPlainAck(ackId);
+      if (flags.volatile) {
+        // Dropped rather than kept waiting, offline or when the rate limit allows nothing now.
+        if (this.connected && this.io._takeEventToken()) {
+          this._write(frame, ackId);
+        } else {
+          this._forgetPlainAck(ackId);
+        }
+      } else if (this._bufferFull()) {
+        this._refuseBufferFull(ackId);
       } else {
-        this._sendBuffer.push({ frame, ackId });
+        this._sendBuffer.push({ frame, ackId, seq: this.io._nextEmitSequence() });
+        this.io._sendEvents();
       }
+    }
+
+    _bufferFull() {
+      return this._sendBuffer.length + this._queue.length >= this._opts.maxBufferedEmits;
+    }
+
+    // The emits already buffered keep their place; the new one is not sent at all.
+    _refuseBufferFull(ackId) {
+      this._refuse(ackId, 'buffer_full', 'the send buffer is full: ' + this._opts.maxBufferedEmits
+        + ' emits are waiting to be sent or acknowledged');
+    }
+
+    // An emit this client will not send: its ack callback hears why (if it takes an error), and
+    // so do the socket's error listeners.
+    _refuse(ackId, code, message) {
+      const err = makeError(message);
+      err.code = code;
+      if (ackId !== undefined) {
+        this._settleAck(ackId, err);
+      }
+      this._emitLocal('error', { type: 'error', code, message });
     }
 
     _emitWithAck(flags, event, args) {
@@ -1006,13 +1124,8 @@
     _write(frame, ackId) {
       if (!this.io._fits(frame)) {
         // The server would close the whole connection with 1009; refuse this one emit instead.
-        const message = 'packet of ' + utf8Length(frame) + ' bytes exceeds maxPayload ' + this.io._maxPayload;
-        const err = makeError(message);
-        err.code = 'payload_too_large';
-        if (ackId !== undefined) {
-          this._settleAck(ackId, err);
-        }
-        this._emitLocal('error', { type: 'error', code: 'payload_too_large', message });
+        this._refuse(ackId, 'payload_too_large',
+          'packet of ' + utf8Length(frame) + ' bytes exceeds maxPayload ' + this.io._maxPayload);
         return false;
       }
       const entry = ackId !== undefined ? this._acks.get(ackId) : undefined;
@@ -1022,15 +1135,26 @@
       return this.io._sendFrame(frame);
     }
 
-    _flushBuffer() {
-      const buffered = this._sendBuffer;
-      this._sendBuffer = [];
-      for (const item of buffered) {
-        if (this.connected) {
-          this._write(item.frame, item.ackId);
-        } else {
-          this._sendBuffer.push(item); // a callback disconnected us; keep the rest for later
-        }
+    // The place in the order of emits of the oldest event this socket could send now, or
+    // Infinity when it has none (or is not connected).
+    _readySince() {
+      if (!this.connected) {
+        return Infinity;
+      }
+      const buffered = this._sendBuffer[0];
+      const item = this._queue[0];
+      const since = buffered ? buffered.seq : Infinity;
+      return item && !item.inFlight ? Math.min(since, item.seq) : since;
+    }
+
+    // Sends the event _readySince() names; the manager took a rate token for it.
+    _sendReadyEvent() {
+      const item = this._queue[0];
+      if (item && !item.inFlight && item.seq === this._readySince()) {
+        this._sendItem(item);
+      } else {
+        const buffered = this._sendBuffer.shift();
+        this._write(buffered.frame, buffered.ackId);
       }
     }
 
@@ -1042,18 +1166,20 @@
       const msgId = this._msgPrefix + '-' + this._msgCount;
       const frame = JSON.stringify(this._packet('event', { event, args, ack: id, msgId }));
       const item = { id, frame, callback, tries: 0, timer: null, inFlight: false,
-        timeout: timeout !== undefined ? timeout : this._opts.ackTimeout };
-      this._queue.push(item);
+        timeout: timeout !== undefined ? timeout : this._opts.ackTimeout, seq: 0 };
       this._acks.set(id, { cb: null, errFirst: true, timer: null, sent: false, item });
-      this._drainQueue();
-    }
-
-    // One packet in flight at a time keeps the server seeing them in emit order, resends included.
-    _drainQueue() {
-      const item = this._queue[0];
-      if (!item || item.inFlight || !this.connected) {
+      if (this._bufferFull()) {
+        this._refuseBufferFull(id);
         return;
       }
+      item.seq = this.io._nextEmitSequence();
+      this._queue.push(item);
+      this.io._sendEvents();
+    }
+
+    // Only the head of the queue is ever sent, one at a time, so that the server sees the emits in
+    // order, resends included.
+    _sendItem(item) {
       item.tries++;
       item.inFlight = true;
       item.timer = setTimeout(() => guard(() => this._onItemTimeout(item)), item.timeout);
@@ -1066,7 +1192,7 @@
       if (item.tries > this._opts.retries) {
         this._settleAck(item.id, makeError('operation has timed out'));
       } else {
-        this._drainQueue();
+        this.io._sendEvents();
       }
     }
 
@@ -1079,7 +1205,17 @@
       if (item.callback) {
         invoke(item.callback, err ? [err] : [null].concat(reply));
       }
-      this._drainQueue();
+      this.io._sendEvents();
+    }
+
+    // The new session knows none of the old one's msgIds: an emit already sent there may have
+    // been handled, and resending it could run the handler twice.
+    _failItemsSentToTheLostSession() {
+      for (const item of this._queue.filter((queued) => queued.tries > 0)) {
+        const err = makeError('session lost: the server may or may not have handled it');
+        err.code = 'session_lost';
+        this._settleAck(item.id, err);
+      }
     }
 
     _pauseQueue() {
@@ -1212,9 +1348,9 @@
         // A fresh session: offsets of the old one mean nothing to it, and would make the next
         // recovery fail.
         this._offset = undefined;
+        this._failItemsSentToTheLostSession();
       }
-      this._flushBuffer();
-      this._drainQueue();
+      this.io._sendEvents();
       if (this.connected) {
         this._emitLocal('connect');
       }
@@ -1256,6 +1392,7 @@
       if (!this.connected || typeof packet.event !== 'string') {
         return;
       }
+      // Volatile events carry no offset: the last one seen stays the one to recover from.
       if (typeof packet.offset === 'string') {
         this._offset = packet.offset;
         this.io._lastOffset = packet.offset;
@@ -1349,6 +1486,7 @@
    * @param {number} [options.timeout=20000] ms to wait for the server's hello
    * @param {number} [options.ackTimeout=10000] for emitWithAck() and each try of retries
    * @param {number} [options.retries=0] resends of an unacknowledged emit (at-least-once)
+   * @param {number} [options.maxBufferedEmits=1000] emits a socket keeps waiting; more are refused
    * @returns {Socket}
    */
   function connect(url, options) {

@@ -27,6 +27,7 @@ final class ClientConnection implements WebSocket.Listener {
     // All guarded by this.
     private final ArrayDeque<String> outbox = new ArrayDeque<>();
     private WebSocket webSocket;   // set by onOpen
+    private CompletableFuture<WebSocket> opening;  // the opening handshake, until onOpen
     private boolean writing;       // a send is outstanding, or the writer loop is running
     private boolean closing;       // accept no more frames; send a Close after the queued ones
     private int closeCode;
@@ -39,13 +40,22 @@ final class ClientConnection implements WebSocket.Listener {
 
     /** Starts the opening handshake; the result arrives at {@link #onOpen} or as a failure. */
     void open(WebSocket.Builder builder, URI uri) {
-        CompletableFuture<WebSocket> opening;
+        CompletableFuture<WebSocket> handshake;
         try {
-            opening = builder.buildAsync(uri, this);
+            handshake = builder.buildAsync(uri, this);
         } catch (RuntimeException e) {
-            opening = CompletableFuture.failedFuture(e);
+            handshake = CompletableFuture.failedFuture(e);
         }
-        opening.whenComplete((ws, error) -> {
+        boolean dead;
+        synchronized (this) {
+            opening = handshake;
+            dead = aborted || closing;
+        }
+        if (dead) {
+            // Closed before the handshake began: see abort().
+            handshake.cancel(true);
+        }
+        handshake.whenComplete((ws, error) -> {
             if (error != null) {
                 client.connectionFailed(this, error);
             }
@@ -67,8 +77,10 @@ final class ClientConnection implements WebSocket.Listener {
         writeLoop();
     }
 
-    /** Sends the queued frames, then a Close frame. */
+    /** Sends the queued frames, then a Close frame; a handshake still under way is cancelled, see {@link #abort()}. */
     void close(int code, String reason) {
+        CompletableFuture<WebSocket> handshake;
+        boolean write;
         synchronized (this) {
             if (closing || aborted) {
                 return;
@@ -76,21 +88,34 @@ final class ClientConnection implements WebSocket.Listener {
             closing = true;
             closeCode = code;
             closeReason = reason;
-            if (writing || webSocket == null) {
-                return;
-            }
-            writing = true;
+            handshake = webSocket == null ? opening : null;
+            write = webSocket != null && !writing;
+            writing |= write;
         }
-        writeLoop();
+        if (handshake != null) {
+            handshake.cancel(true);
+        }
+        if (write) {
+            writeLoop();
+        }
     }
 
-    /** Drops the TCP connection at once; queued frames are lost. */
+    /**
+     * Drops the TCP connection at once; queued frames are lost. A handshake still under way is
+     * cancelled: were the server to drop it, the JDK would otherwise send the upgrade request
+     * again on a new TCP connection (it retries idempotent requests once), which nobody wants.
+     */
     void abort() {
         WebSocket ws;
+        CompletableFuture<WebSocket> handshake;
         synchronized (this) {
             aborted = true;
             outbox.clear();
             ws = webSocket;
+            handshake = opening;
+        }
+        if (handshake != null) {
+            handshake.cancel(true);
         }
         if (ws != null) {
             ws.abort();

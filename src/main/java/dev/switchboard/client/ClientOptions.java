@@ -40,6 +40,7 @@ public final class ClientOptions {
     private final int reconnectionAttempts;
     private final Duration ackTimeout;
     private final int retries;
+    private final int maxBufferedEmits;
     private final Map<String, String> headers;
     private final Duration connectTimeout;
     private final ScheduledExecutorService scheduler;
@@ -53,6 +54,7 @@ public final class ClientOptions {
         this.reconnectionAttempts = builder.reconnectionAttempts;
         this.ackTimeout = builder.ackTimeout;
         this.retries = builder.retries;
+        this.maxBufferedEmits = builder.maxBufferedEmits;
         this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(builder.headers));
         this.connectTimeout = builder.connectTimeout;
         this.scheduler = builder.scheduler;
@@ -79,6 +81,7 @@ public final class ClientOptions {
         builder.reconnectionAttempts = reconnectionAttempts;
         builder.ackTimeout = ackTimeout;
         builder.retries = retries;
+        builder.maxBufferedEmits = maxBufferedEmits;
         builder.headers.putAll(headers);
         builder.connectTimeout = connectTimeout;
         builder.scheduler = scheduler;
@@ -125,6 +128,15 @@ public final class ClientOptions {
         return retries;
     }
 
+    /**
+     * How many emits a socket holds at most while they wait to be sent (offline, or paced to the
+     * server's rate limit) or, with retries, to be acknowledged; see
+     * {@link Builder#maxBufferedEmits(int)}.
+     */
+    public int maxBufferedEmits() {
+        return maxBufferedEmits;
+    }
+
     /** Extra headers of the WebSocket handshake, such as {@code Origin}. */
     public Map<String, String> headers() {
         return headers;
@@ -156,6 +168,7 @@ public final class ClientOptions {
         private int reconnectionAttempts = Integer.MAX_VALUE;
         private Duration ackTimeout = Duration.ofSeconds(10);
         private int retries;
+        private int maxBufferedEmits = 1000;
         private final Map<String, String> headers = new LinkedHashMap<>();
         private Duration connectTimeout = Duration.ofSeconds(20);
         private ScheduledExecutorService scheduler;
@@ -221,13 +234,31 @@ public final class ClientOptions {
          * at-least-once: each carries an ack id and a {@code msgId}, one at a time per socket in
          * order; it is resent when {@link #ackTimeout} passes and after a reconnection if it was
          * in flight, and fails with {@link AckTimeoutException} once sent {@code 1 + retries}
-         * times. While offline it waits without a timeout.
+         * times. While offline it waits without a timeout. When the socket comes back with
+         * {@code recovered: false}, an emit already sent is not resent (the new session would
+         * handle it again) but fails with {@link SessionLostException}.
          */
         public Builder retries(int retries) {
             if (retries < 0) {
                 throw new IllegalArgumentException("retries must not be negative: " + retries);
             }
             this.retries = retries;
+            return this;
+        }
+
+        /**
+         * How many emits a socket holds at most (default 1000): emits made offline, emits waiting
+         * for the server's rate limit (announced in its {@code hello}; the client paces every
+         * event it sends to it), and, with retries, emits waiting for their acknowledgement. When
+         * it is full, a new emit is refused with {@link SendBufferFullException} ({@code emit}
+         * throws it, the future of {@code emitWithAck} fails with it) and the buffered ones are
+         * kept. Volatile emits are never buffered.
+         */
+        public Builder maxBufferedEmits(int emits) {
+            if (emits < 1) {
+                throw new IllegalArgumentException("maxBufferedEmits must be at least 1: " + emits);
+            }
+            this.maxBufferedEmits = emits;
             return this;
         }
 

@@ -44,9 +44,12 @@ import java.util.function.Consumer;
  * }</pre>
  *
  * <p>Emits made while the socket is not connected are buffered, in order, and sent once it
- * connects (the buffer is not bounded); {@link #asVolatile()} emits are dropped instead. All
- * methods are thread-safe; listeners run as described in {@link SwitchboardClient} and must not
- * block.
+ * connects; {@link #asVolatile()} emits are dropped instead. Every event is sent within the rate
+ * limit the server announced, so a burst of emits (or the flush after an outage) waits in the
+ * same buffer rather than being refused by the server. The buffer holds at most
+ * {@link ClientOptions#maxBufferedEmits()} emits; beyond that a new emit is refused with
+ * {@link SendBufferFullException}. All methods are thread-safe; listeners run as described in
+ * {@link SwitchboardClient} and must not block.
  */
 public final class ClientSocket {
     private static final System.Logger LOG = System.getLogger(SwitchboardClient.class.getName());
@@ -86,7 +89,7 @@ public final class ClientSocket {
     private String offset;                // of the last event received, for recovery
     private boolean recovered;
     private long epoch;                   // changes at every connect and disconnect; acks of an older one are dropped
-    private final ArrayDeque<Frame> sendBuffer = new ArrayDeque<>();
+    private final ArrayDeque<Buffered> sendBuffer = new ArrayDeque<>();  // plain emits not sent yet
     private final Map<Long, PendingAck> pendingAcks = new HashMap<>();
     private final ArrayDeque<ReliableEmit> reliableQueue = new ArrayDeque<>();  // head is in flight
     private final List<CompletableFuture<ClientSocket>> connectWaiters = new ArrayList<>();
@@ -201,8 +204,10 @@ public final class ClientSocket {
 
     /**
      * Calls {@code listener} when the server refuses the socket ({@code connect_error}; the socket
-     * then stays disconnected until {@link #connect()}), and when an attempt to reach the server
-     * fails (the client keeps trying, as its options say).
+     * then stays disconnected until {@link #connect()}, and when no other socket of the client
+     * wants the connection, the client closes it and stops reconnecting, as after
+     * {@link #disconnect()}), and when an attempt to reach the server fails (the client keeps
+     * trying, as its options say).
      */
     public ClientSocket onConnectError(Consumer<ConnectError> listener) {
         connectErrorListeners.add(Objects.requireNonNull(listener, "listener"));
@@ -235,12 +240,14 @@ public final class ClientSocket {
     // ---- emitting ----
 
     /**
-     * Sends an event; buffered while the socket is not connected. With
-     * {@link ClientOptions#retries()} above 0 the event is sent at-least-once.
+     * Sends an event; buffered while the socket is not connected or the server's rate limit
+     * makes it wait. With {@link ClientOptions#retries()} above 0 the event is sent at-least-once.
      *
      * @throws IllegalArgumentException if the name is reserved or empty or longer than 128
      *                                  characters, an argument cannot be mapped to JSON, or the
      *                                  frame exceeds the server's {@code maxPayload}
+     * @throws SendBufferFullException  if {@link ClientOptions#maxBufferedEmits()} emits are
+     *                                  waiting already; this one is not sent
      */
     public void emit(String event, Object... args) {
         checkEventName(event);
@@ -256,7 +263,9 @@ public final class ClientSocket {
                 return;
             }
             checkFits(frame);
-            sendOrBuffer(frame);
+            if (!bufferFull(null)) {
+                buffer(frame);
+            }
         });
     }
 
@@ -267,7 +276,9 @@ public final class ClientSocket {
      * server answers with an error, and is cancelled when the client closes. An event sent on a
      * connection that then dropped gets no answer (the server does not replay acks), so it fails
      * at its timeout. With retries on, the timeout counts per send instead, and not while
-     * offline (see {@link ClientOptions.Builder#retries(int)}).
+     * offline (see {@link ClientOptions.Builder#retries(int)}). Fails at once with
+     * {@link SendBufferFullException} when {@link ClientOptions#maxBufferedEmits()} emits are
+     * waiting already.
      *
      * @throws IllegalArgumentException as {@link #emit}
      */
@@ -480,10 +491,13 @@ public final class ClientSocket {
                 return;
             }
             checkFits(frame);
+            if (bufferFull(future)) {
+                return;
+            }
             PendingAck pending = new PendingAck(event, timeout, future);
             pendingAcks.put(ackId, pending);
             pending.timer = client.schedule(timeout.toMillis(), () -> client.locked(() -> ackTimedOut(ackId)));
-            sendOrBuffer(frame);
+            buffer(frame);
         });
         return future;
     }
@@ -494,7 +508,9 @@ public final class ClientSocket {
         client.locked(() -> {
             if (connected) {
                 checkFits(frame);
-                client.send(frame);
+                if (client.takeEventToken()) {
+                    client.send(frame);
+                }
             }
         });
     }
@@ -524,12 +540,64 @@ public final class ClientSocket {
         return this;
     }
 
-    /** Lock held. */
-    private void sendOrBuffer(Frame frame) {
-        if (connected) {
+    /** Queues a plain emit to be sent when connected and the server's rate limit allows. Lock held. */
+    private void buffer(Frame frame) {
+        sendBuffer.add(new Buffered(frame, client.nextEmitSequence()));
+        client.sendEvents();
+    }
+
+    /**
+     * Whether the socket already holds as many emits as it may; if so refuses this one: fails its
+     * future, or throws for an emit that has none. Lock held.
+     */
+    private boolean bufferFull(CompletableFuture<Arguments> future) {
+        int limit = client.options().maxBufferedEmits();
+        if (sendBuffer.size() + reliableQueue.size() < limit) {
+            return false;
+        }
+        SendBufferFullException full = new SendBufferFullException(limit);
+        if (future == null) {
+            throw full;
+        }
+        // Nobody holds the future yet, so completing it under the lock runs no callback.
+        future.completeExceptionally(full);
+        return true;
+    }
+
+    /**
+     * The order number of the oldest event this socket could send now, or
+     * {@link Long#MAX_VALUE} when it has none (or is not connected). Lock held.
+     */
+    long readySince() {
+        if (!connected) {
+            return Long.MAX_VALUE;
+        }
+        Buffered buffered = sendBuffer.peek();
+        ReliableEmit head = reliableQueue.peek();
+        long since = buffered == null ? Long.MAX_VALUE : buffered.sequence;
+        return head == null || head.inFlight ? since : Math.min(since, head.sequence);
+    }
+
+    /** Sends the event {@link #readySince()} names; the client took a rate token for it. Lock held. */
+    void sendReadyEvent() {
+        ReliableEmit head = reliableQueue.peek();
+        if (head != null && !head.inFlight && head.sequence == readySince()) {
+            sendReliable(head);
+            return;
+        }
+        Frame frame = sendBuffer.poll().frame;
+        if (client.fits(frame)) {
             client.send(frame);
-        } else {
-            sendBuffer.add(frame);
+            return;
+        }
+        // Buffered before hello told us the limit; sending it would get us disconnected.
+        LOG.log(Level.WARNING, "dropping a buffered {0}-byte event: the server accepts at most {1} bytes",
+                frame.bytes(), client.maxPayload());
+        PendingAck pending = pendingAcks.remove(frame.packet().ackId());
+        if (pending != null) {
+            SwitchboardClient.cancel(pending.timer);
+            settle(pending.future, new IllegalArgumentException("the event is " + frame.bytes()
+                    + " bytes; the server accepts at most " + client.maxPayload()));
         }
     }
 
@@ -574,6 +642,7 @@ public final class ClientSocket {
             // A fresh session: offsets of the old one mean nothing to it, and would make the next
             // recovery fail.
             offset = null;
+            failEmitsSentToTheLostSession();
         }
         connected = true;
         refusal = null;
@@ -585,23 +654,22 @@ public final class ClientSocket {
             }
             connectWaiters.clear();
         }
-        while (!sendBuffer.isEmpty()) {
-            Frame frame = sendBuffer.poll();
-            if (client.fits(frame)) {
-                client.send(frame);
-            } else {
-                // Buffered before hello told us the limit; sending it would get us disconnected.
-                LOG.log(Level.WARNING, "dropping a buffered {0}-byte event: the server accepts at most {1} bytes",
-                        frame.bytes(), client.maxPayload());
-                PendingAck pending = pendingAcks.remove(frame.packet().ackId());
-                if (pending != null) {
-                    SwitchboardClient.cancel(pending.timer);
-                    settle(pending.future, new IllegalArgumentException("the event is " + frame.bytes()
-                            + " bytes; the server accepts at most " + client.maxPayload()));
-                }
+        client.sendEvents();
+    }
+
+    /**
+     * The new session knows none of the old one's message ids: an at-least-once emit already
+     * sent there may have been handled, and resending it could run the handler twice. Lock held.
+     */
+    private void failEmitsSentToTheLostSession() {
+        reliableQueue.removeIf(emit -> {
+            if (emit.sends == 0) {
+                return false;
             }
-        }
-        sendReliableHead();
+            SwitchboardClient.cancel(emit.timer);
+            settleReliable(emit, new SessionLostException(emit.event));
+            return true;
+        });
     }
 
     /** Lock held. */
@@ -616,6 +684,7 @@ public final class ClientSocket {
         offset = null;
         markDisconnected("io server disconnect");
         connectFailed(new ConnectError(packet.stringField("message"), packet.field("data")), true);
+        client.socketDone();
     }
 
     /** Lock held. */
@@ -640,6 +709,7 @@ public final class ClientSocket {
             LOG.log(Level.DEBUG, "ignoring event {0} on {1}: not connected", packet.event(), namespace);
             return;
         }
+        // Volatile events carry no offset: the last one seen stays the one to recover from.
         if (packet.offset() != null) {
             offset = packet.offset();
             client.offsetReceived(offset);
@@ -676,7 +746,7 @@ public final class ClientSocket {
             SwitchboardClient.cancel(head.timer);
             reliableQueue.poll();
             settleReliable(head, result);
-            sendReliableHead();
+            client.sendEvents();
             return;
         }
         LOG.log(Level.DEBUG, "ignoring ack {0} on {1}: nothing waits for it (timed out?)", ackId, namespace);
@@ -694,7 +764,7 @@ public final class ClientSocket {
             return;
         }
         // Not sent yet: a late event would surprise the server's handler more than a lost one.
-        sendBuffer.removeIf(frame -> frame.packet().ackId() == ackId);
+        sendBuffer.removeIf(buffered -> buffered.frame.packet().ackId() == ackId);
         settle(pending.future, new AckTimeoutException(pending.event, pending.timeout));
     }
 
@@ -703,7 +773,6 @@ public final class ClientSocket {
         String msgId = msgIdPrefix + msgIds.incrementAndGet();
         Frame frame = encode(new Packet(PacketType.EVENT, namespace, event, raw, ackId, null,
                 Map.of("msgId", JsonMapper.toRaw(msgId))));
-        ReliableEmit emit = new ReliableEmit(event, frame, ackId, timeout, future);
         client.locked(() -> {
             if (client.closedLocked()) {
                 if (future != null) {
@@ -712,40 +781,36 @@ public final class ClientSocket {
                 return;
             }
             checkFits(frame);
-            reliableQueue.add(emit);
-            sendReliableHead();
+            if (bufferFull(future)) {
+                return;
+            }
+            reliableQueue.add(new ReliableEmit(event, frame, ackId, timeout, future, client.nextEmitSequence()));
+            client.sendEvents();
         });
     }
 
     /**
-     * Sends the head of the at-least-once queue when it is not in flight, or fails it when it has
-     * been sent 1 + retries times. Sends after a reconnection count too: an event that makes the
-     * server drop the connection must not be resent forever. Lock held.
+     * Sends the head of the at-least-once queue, or fails it when it has been sent 1 + retries
+     * times. Sends after a reconnection count too: an event that makes the server drop the
+     * connection must not be resent forever. Lock held.
      */
-    private void sendReliableHead() {
-        while (connected) {
-            ReliableEmit head = reliableQueue.peek();
-            if (head == null || head.inFlight) {
-                return;
-            }
-            if (head.sends > client.options().retries()) {
-                reliableQueue.poll();
-                settleReliable(head, new AckTimeoutException(head.event, head.timeout, "no acknowledgement for event '"
-                        + head.event + "' after " + head.sends + " sends (" + head.timeout.toMillis() + " ms each)"));
-                continue;
-            }
-            if (!client.fits(head.frame)) {
-                reliableQueue.poll();
-                settleReliable(head, new IllegalArgumentException("the event is " + head.frame.bytes()
-                        + " bytes; the server accepts at most " + client.maxPayload()));
-                continue;
-            }
-            head.inFlight = true;
-            int send = ++head.sends;
-            client.send(head.frame);
-            head.timer = client.schedule(head.timeout.toMillis(), () -> client.locked(() -> reliableTimedOut(head, send)));
+    private void sendReliable(ReliableEmit head) {
+        if (head.sends > client.options().retries()) {
+            reliableQueue.poll();
+            settleReliable(head, new AckTimeoutException(head.event, head.timeout, "no acknowledgement for event '"
+                    + head.event + "' after " + head.sends + " sends (" + head.timeout.toMillis() + " ms each)"));
             return;
         }
+        if (!client.fits(head.frame)) {
+            reliableQueue.poll();
+            settleReliable(head, new IllegalArgumentException("the event is " + head.frame.bytes()
+                    + " bytes; the server accepts at most " + client.maxPayload()));
+            return;
+        }
+        head.inFlight = true;
+        int send = ++head.sends;
+        client.send(head.frame);
+        head.timer = client.schedule(head.timeout.toMillis(), () -> client.locked(() -> reliableTimedOut(head, send)));
     }
 
     /** Lock held. */
@@ -754,7 +819,7 @@ public final class ClientSocket {
             return;
         }
         emit.inFlight = false;
-        sendReliableHead();
+        client.sendEvents();
     }
 
     /** Lock held. */
@@ -840,6 +905,10 @@ public final class ClientSocket {
         }
     }
 
+    /** A plain emit waiting to be sent, with its place in the order of emits. */
+    private record Buffered(Frame frame, long sequence) {
+    }
+
     /** An emitWithAck waiting for its answer. Fields guarded by client.lock. */
     private static final class PendingAck {
         final String event;
@@ -861,16 +930,19 @@ public final class ClientSocket {
         final long ackId;
         final Duration timeout;
         final CompletableFuture<Arguments> future;  // null for emit()
+        final long sequence;         // its place in the order of emits, see SwitchboardClient.sendEvents
         boolean inFlight;
         int sends;                   // counts against retries; also tells a stale timer from the current one
         ScheduledFuture<?> timer;
 
-        ReliableEmit(String event, Frame frame, long ackId, Duration timeout, CompletableFuture<Arguments> future) {
+        ReliableEmit(String event, Frame frame, long ackId, Duration timeout, CompletableFuture<Arguments> future,
+                     long sequence) {
             this.event = event;
             this.frame = frame;
             this.ackId = ackId;
             this.timeout = timeout;
             this.future = future;
+            this.sequence = sequence;
         }
     }
 
@@ -897,9 +969,10 @@ public final class ClientSocket {
     }
 
     /**
-     * Emits that are dropped, not buffered, while the socket is not connected (positions,
-     * typing indicators); from {@link ClientSocket#asVolatile()}. They bypass the at-least-once
-     * queue, so they may overtake emits waiting there.
+     * Emits that are dropped, not buffered, while the socket is not connected or the server's
+     * rate limit allows no event right now (positions, typing indicators); from
+     * {@link ClientSocket#asVolatile()}. They bypass the buffer and the at-least-once queue, so
+     * they may overtake emits waiting there.
      *
      * <pre>{@code
      * socket.asVolatile().emit("cursor", x, y);
@@ -912,7 +985,7 @@ public final class ClientSocket {
             this.socket = socket;
         }
 
-        /** Sends an event if the socket is connected, else drops it. */
+        /** Sends an event if the socket is connected and the server's rate limit allows one now, else drops it. */
         public void emit(String event, Object... args) {
             socket.emitVolatile(event, args);
         }

@@ -25,6 +25,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
@@ -105,6 +106,9 @@ public final class SwitchboardClient implements AutoCloseable {
     private long pingInterval;
     private long pingTimeout;
     private long maxPayload;              // 0 until hello says
+    private SendPace pace;                // the server's event rate limit; null until hello announces one
+    private ScheduledFuture<?> paceTimer; // sends the waiting events when the pace allows
+    private long emitSequence;            // orders the events waiting on all sockets
     private String lastOffset;            // of the last event received on any socket, for pong
     private int attempts;                 // reconnection attempts since the last open WebSocket
     private ScheduledFuture<?> reconnectTimer;
@@ -360,6 +364,48 @@ public final class SwitchboardClient implements AutoCloseable {
         return maxPayload;
     }
 
+    /** The next number in the order of emits across all sockets. Lock held. */
+    long nextEmitSequence() {
+        return ++emitSequence;
+    }
+
+    /** Whether the server's rate limit lets one more event go now; takes it if so. Lock held. */
+    boolean takeEventToken() {
+        return pace == null || pace.tryTake(System.nanoTime());
+    }
+
+    /**
+     * Sends the events the sockets have waiting, oldest first, as fast as the server's rate limit
+     * allows, and comes back when it allows more: a flush of what was emitted offline must not get
+     * the connection closed for flooding. Lock held.
+     */
+    void sendEvents() {
+        while (state == State.OPEN) {
+            ClientSocket oldest = null;
+            long oldestSince = Long.MAX_VALUE;
+            for (ClientSocket socket : sockets.values()) {
+                long since = socket.readySince();
+                if (since < oldestSince) {
+                    oldest = socket;
+                    oldestSince = since;
+                }
+            }
+            if (oldest == null) {
+                return;
+            }
+            if (!takeEventToken()) {
+                if (paceTimer == null) {
+                    paceTimer = schedule(pace.millisUntilNext(), () -> locked(() -> {
+                        paceTimer = null;
+                        sendEvents();
+                    }));
+                }
+                return;
+            }
+            oldest.sendReadyEvent();
+        }
+    }
+
     /** Remembers the offset of an event just received, for pong. Lock held. */
     void offsetReceived(String offset) {
         lastOffset = offset;
@@ -404,6 +450,7 @@ public final class SwitchboardClient implements AutoCloseable {
         cancel(reconnectTimer);
         reconnectTimer = null;
         stopWatchdog();
+        stopPacing();
         ClientConnection connection = current;
         current = null;
         toStart = null;
@@ -551,6 +598,7 @@ public final class SwitchboardClient implements AutoCloseable {
                     version, JsonWireCodec.VERSION);
             current = null;
             stopWatchdog();
+            stopPacing();
             connection.close(UNSUPPORTED_VERSION_CLOSE_CODE, "unsupported protocol version " + version);
             schedule(CLOSE_GRACE_MILLIS, connection::abort);
             // Reconnecting cannot help; stay idle until the application asks again.
@@ -571,6 +619,9 @@ public final class SwitchboardClient implements AutoCloseable {
         pingInterval = Math.max(0, longField(hello, "pingInterval", 25_000));
         pingTimeout = Math.max(0, longField(hello, "pingTimeout", 20_000));
         maxPayload = Math.max(0, longField(hello, "maxPayload", 0));
+        double eventsPerSecond = numberField(hello, "eventsPerSecond", Double::parseDouble, 0.0);
+        long eventBurst = longField(hello, "eventBurst", 0);
+        pace = eventsPerSecond > 0 && eventBurst > 0 ? new SendPace(eventsPerSecond, eventBurst, System.nanoTime()) : null;
         armWatchdog(pingInterval + pingTimeout);
     }
 
@@ -583,6 +634,7 @@ public final class SwitchboardClient implements AutoCloseable {
         current = null;
         sessionId = null;
         stopWatchdog();
+        stopPacing();
         connection.abort();
         ConnectError error = wasOpen ? null : ConnectError.of("cannot reach the server: " + detail);
         for (ClientSocket socket : sockets.values()) {
@@ -644,6 +696,13 @@ public final class SwitchboardClient implements AutoCloseable {
         }));
     }
 
+    /** The next connection has a rate limit of its own, announced by its hello. */
+    private void stopPacing() {
+        cancel(paceTimer);
+        paceTimer = null;
+        pace = null;
+    }
+
     private void stopWatchdog() {
         cancel(watchdog);
         watchdog = null;
@@ -651,12 +710,16 @@ public final class SwitchboardClient implements AutoCloseable {
     }
 
     private static long longField(Packet packet, String name, long fallback) {
+        return numberField(packet, name, Long::parseLong, fallback);
+    }
+
+    private static <T> T numberField(Packet packet, String name, Function<String, T> parse, T fallback) {
         RawJson raw = packet.field(name);
         if (raw == null) {
             return fallback;
         }
         try {
-            return Long.parseLong(raw.text());
+            return parse.apply(raw.text());
         } catch (NumberFormatException e) {
             return fallback;
         }

@@ -101,6 +101,9 @@ public final class Connection {
         hello.put("pingInterval", JsonMapper.toRaw(options.pingInterval().toMillis()));
         hello.put("pingTimeout", JsonMapper.toRaw(options.pingTimeout().toMillis()));
         hello.put("maxPayload", JsonMapper.toRaw(options.maxPayloadBytes()));
+        // Announced so that clients pace their sends, a flush after an outage included, within them.
+        hello.put("eventsPerSecond", JsonMapper.toRaw(options.eventsPerSecond()));
+        hello.put("eventBurst", JsonMapper.toRaw(options.eventBurst()));
         send(Frame.encode(switchboard.codec(), Packet.of(PacketType.HELLO, Packet.ROOT_NAMESPACE, hello)), false);
         schedulePing();
     }

@@ -4,10 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.server.ConnectionRejectedException;
 import dev.switchboard.server.Socket;
 import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.TestServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -205,6 +210,29 @@ class ReconnectionTest {
     }
 
     @Test
+    void aRefusedOnlySocketClosesTheConnectionAndNoDropBringsItBack() throws Exception {
+        try (TestServer server = TestServer.start(sb -> sb.use(socket -> {
+            throw new ConnectionRejectedException("invalid token");
+        }));
+             CuttableProxy network = new CuttableProxy(server.port());
+             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(), fastReconnect())) {
+            AtomicInteger attempts = new AtomicInteger();
+            client.onReconnectAttempt(attempt -> attempts.incrementAndGet());
+            ClientSocket socket = client.socket();
+            ExecutionException refused = assertThrows(ExecutionException.class,
+                    () -> socket.whenConnected().get(10, TimeUnit.SECONDS));
+            assertEquals("invalid token", ((ConnectErrorException) refused.getCause()).error().message());
+
+            awaitNoConnections(server);
+            assertTrue(!client.isOpen(), "no socket wants the connection");
+            network.cut();
+            Thread.sleep(500); // several reconnection delays
+            assertEquals(0, attempts.get(), "nothing to reconnect for");
+            assertEquals(0, server.switchboard().connectionCount());
+        }
+    }
+
+    @Test
     void reconnectionAttemptsAreReportedUntilTheClientGivesUp() throws Exception {
         try (TestServer server = TestServer.start(sb -> { });
              CuttableProxy network = new CuttableProxy(server.port());
@@ -252,6 +280,35 @@ class ReconnectionTest {
 
             assertEquals("saved", arrived.poll(10, TimeUnit.SECONDS));
             assertEquals(List.of("saved"), notes, "the volatile emit, made before, was dropped");
+        }
+    }
+
+    @Test
+    void aVolatileEventSeenLastBeforeADropDoesNotSpoilTheRecovery() throws Exception {
+        try (TestServer server = TestServer.start(sb -> { });
+             CuttableProxy network = new CuttableProxy(server.port());
+             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(), fastReconnect())) {
+            BlockingQueue<String> seen = new LinkedBlockingQueue<>();
+            ClientSocket socket = client.socket();
+            socket.onConnect(() -> seen.add(socket.recovered() ? "recovered" : "connected"));
+            socket.onDisconnect(reason -> seen.add("disconnect"));
+            socket.onAny((event, args) -> seen.add(event + " " + args.get(0, String.class)));
+            assertEquals("connected", seen.poll(10, TimeUnit.SECONDS));
+            String id = socket.id();
+            server.switchboard().to(id).emit("message", "hi");
+            server.switchboard().to(id).asVolatile().emit("typing", "Maciel");
+            assertEquals("message hi", seen.poll(10, TimeUnit.SECONDS));
+            assertEquals("typing Maciel", seen.poll(10, TimeUnit.SECONDS));
+
+            network.refuse(true);
+            network.cut();
+            assertEquals("disconnect", seen.poll(10, TimeUnit.SECONDS));
+            server.switchboard().to(id).emit("message", "sent while away");
+            network.refuse(false);
+
+            assertEquals("recovered", seen.poll(10, TimeUnit.SECONDS));
+            assertEquals(id, socket.id());
+            assertEquals("message sent while away", seen.poll(10, TimeUnit.SECONDS));
         }
     }
 
@@ -375,6 +432,58 @@ class ReconnectionTest {
             assertTrue(handling.isEmpty(), "the retry was not handled again");
         } finally {
             release.countDown();
+        }
+    }
+
+    @Test
+    void closingDuringAHangingHandshakeOpensNoFurtherConnection() throws Exception {
+        try (HangingServer server = new HangingServer()) {
+            SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri());
+            assertEquals(1, server.accepted.poll(10, TimeUnit.SECONDS), "the handshake is under way");
+            client.close();
+            // A server gives up on a handshake it never answered; the JDK would then send the
+            // upgrade request again on a new connection, had the client not cancelled it.
+            server.dropAll();
+            Thread.sleep(500);
+            assertTrue(server.accepted.isEmpty(), "no connection after close(): " + server.accepted);
+        }
+    }
+
+    /** Accepts connections, counting them, and never answers the upgrade request. */
+    private static final class HangingServer implements AutoCloseable {
+        final BlockingQueue<Integer> accepted = new LinkedBlockingQueue<>();
+        private final ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        private final List<java.net.Socket> open = new CopyOnWriteArrayList<>();
+
+        HangingServer() throws IOException {
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (true) {
+                        open.add(listener.accept());
+                        accepted.add(open.size());
+                    }
+                } catch (IOException closed) {
+                    // the test is over
+                }
+            }, "hanging-server");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        URI webSocketUri() {
+            return URI.create("ws://127.0.0.1:" + listener.getLocalPort() + "/switchboard");
+        }
+
+        void dropAll() throws IOException {
+            for (java.net.Socket socket : open) {
+                socket.close();
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            listener.close();
+            dropAll();
         }
     }
 
