@@ -20,14 +20,15 @@ import java.util.function.Consumer;
  * <p><b>The log lock.</b> A socket's {@link ReplayLog} is its lock, and passes to the session that
  * replaces it and to the socket that resumes that session. Three operations take it to hand a
  * socket id over: {@link Socket#deliver} (logs a frame and queues it, only while the socket is
- * connected), {@link #detach} (the socket stops being connected and its session starts waiting)
- * and {@link #resume} (the session stops waiting, the new socket is connected and gets its connect
- * answer and the replay). So a frame for a socket id is logged and queued by the socket, or
- * logged by the session, never lost between them, and a replay comes before anything new. The
- * lock also guards the log itself (appends, pong confirmations) and a session's state. Nothing
- * under it may wait on or call out of this node's memory: no store call, no application callback
- * (listeners, middleware), no timer that could run its task at once; those run after it is
- * released. Queueing a frame never blocks, so it may happen under the lock.
+ * connected), {@link Socket#end} around {@link #detach} (the socket stops being connected and its
+ * session starts waiting) and {@link #resume} (the session stops waiting, the new socket is
+ * connected and gets its connect answer and the replay). So a frame for a socket id is logged
+ * and queued by the socket, or logged by the session, never lost between them, and a replay
+ * comes before anything new. The lock also guards the log itself (appends, pong confirmations)
+ * and a session's state. Nothing under it may wait or leave this node's memory: no store call,
+ * no application callback (listeners, middleware), no timer that could run its task at once;
+ * those come after it is released ({@link #keep}, {@link #expire}). Queueing a frame never
+ * blocks, so it happens under the lock.
  *
  * <p>The store sees a session from the moment its record is saved, which happens after the lock,
  * so a claimant that ends a stale socket waits for that save ({@link #claim}). The replay log
