@@ -253,14 +253,7 @@ public final class Connection {
             sendConnectError(name, "too many namespaces on one connection", null);
             return;
         }
-        String pid = packet.stringField("pid");
-        namespace.releaseStale(pid, this);
-        DetachedSession session = switchboard.options().sessionStore().take(pid);
-        if (session != null && session.namespace() != namespace) {
-            switchboard.options().sessionStore().put(session);
-            session = null;
-        }
-        session = namespace.recoverable(session, packet.offset());
+        DetachedSession session = namespace.recovery().claim(packet.stringField("pid"), packet.offset(), this);
         Handshake socketHandshake = handshake.withAuth(packet.field("auth"));
         Socket socket = admit(namespace, socketHandshake, session);
         if (socket == null) {
@@ -288,9 +281,6 @@ public final class Connection {
         try {
             return namespace.admit(this, socketHandshake, session);
         } catch (Refusal refusal) {
-            if (session != null) {
-                namespace.expire(session);
-            }
             sendConnectError(namespace.name(), refusal.getMessage(), refusal.data);
             return null;
         }

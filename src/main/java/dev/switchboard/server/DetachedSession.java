@@ -4,6 +4,7 @@ import dev.switchboard.protocol.Frame;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 
 /**
@@ -14,7 +15,8 @@ import java.util.concurrent.ScheduledFuture;
  * chat.onSessionExpired(session -> chat.emit("left", session.data().get("name")));
  * }</pre>
  *
- * <p>Its state changes under the lock of its {@link ReplayLog}, the same lock deliveries take.
+ * <p>Its state changes under the lock of its {@link ReplayLog}, the same lock deliveries take
+ * (the protocol is stated on {@link Recovery}).
  */
 public final class DetachedSession implements RemoteSocket {
     private enum State { WAITING, RECOVERED, EXPIRED }
@@ -28,17 +30,21 @@ public final class DetachedSession implements RemoteSocket {
     private final ReplayLog log;
     private final SeenMessages seenMessages;
     private final Instant expiresAt;
+    /** Completed once the store has its record (or failed to take it), whatever thread saved it. */
+    private final CompletableFuture<Void> stored = new CompletableFuture<>();
+    /** Guarded by the log lock. */
     private State state = State.WAITING;
+    /** Guarded by the log lock. */
     private ScheduledFuture<?> expiry;
 
-    DetachedSession(Socket socket, ReplayLog log, Instant expiresAt) {
+    DetachedSession(Socket socket, Instant expiresAt) {
         this.namespace = socket.namespace();
         this.id = socket.id();
         this.pid = socket.pid();
         this.userId = socket.userId();
         this.handshake = socket.handshake();
         this.data = socket.data();
-        this.log = log;
+        this.log = socket.log();
         this.seenMessages = socket.seenMessages();
         this.expiresAt = expiresAt;
     }
@@ -91,9 +97,26 @@ public final class DetachedSession implements RemoteSocket {
         return seenMessages;
     }
 
+    CompletableFuture<Void> stored() {
+        return stored;
+    }
+
+    /** What the store keeps of this session: everything but the live log. */
+    SessionRecord record() {
+        String newestOffset;
+        synchronized (log) {
+            newestOffset = log.newestOffset();
+        }
+        return new SessionRecord(namespace.name(), id, pid, userId, rooms(), data, newestOffset, expiresAt);
+    }
+
+    /** The window's timer, set once it is scheduled; one that comes after the wait ended is called off. */
     void expiry(ScheduledFuture<?> timer) {
         synchronized (log) {
             expiry = timer;
+            if (state != State.WAITING) {
+                cancelExpiry();
+            }
         }
     }
 
@@ -112,7 +135,7 @@ public final class DetachedSession implements RemoteSocket {
         }
         if (overflowed) {
             // The client can no longer get everything: free the memory now, not at the window's end.
-            namespace.expire(this);
+            namespace.recovery().expire(this);
         }
         return true;
     }

@@ -1,31 +1,37 @@
 package dev.switchboard.server;
 
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Sessions in a concurrent map, for one node.
+ * Session records in a concurrent map, for one node; every answer is complete at once.
  *
  * <pre>{@code
  * SessionStore store = new InMemorySessionStore();
  * }</pre>
  */
 public final class InMemorySessionStore implements SessionStore {
-    private final Map<String, DetachedSession> byPid = new ConcurrentHashMap<>();
+    private final Map<String, SessionRecord> byPid = new ConcurrentHashMap<>();
 
     @Override
-    public void put(DetachedSession session) {
-        byPid.put(session.pid(), session);
+    public CompletableFuture<Void> save(SessionRecord record) {
+        byPid.put(record.pid(), record);
+        return CompletableFuture.completedFuture(null);
     }
 
     @Override
-    public DetachedSession take(String pid) {
-        return pid == null ? null : byPid.remove(pid);
+    public CompletableFuture<Optional<SessionRecord>> claim(String namespace, String pid) {
+        SessionRecord record = byPid.get(pid);
+        boolean claimed = record != null && record.namespace().equals(namespace) && byPid.remove(pid, record);
+        return CompletableFuture.completedFuture(claimed ? Optional.of(record) : Optional.empty());
     }
 
     @Override
-    public void remove(DetachedSession session) {
-        byPid.remove(session.pid(), session);
+    public CompletableFuture<Void> remove(String pid) {
+        byPid.remove(pid);
+        return CompletableFuture.completedFuture(null);
     }
 
     @Override

@@ -42,16 +42,10 @@ public final class Namespace {
     private final Adapter adapter;
     /** The sockets connected to this node; rooms live in the adapter. */
     private final Map<String, Socket> sockets = new ConcurrentHashMap<>();
-    /**
-     * The same sockets by private id, so that a client back over a new connection before the
-     * heartbeat has noticed its old one die (a phone that switched networks) takes its session over.
-     */
-    private final Map<String, Socket> byPid = new ConcurrentHashMap<>();
-    /** Sessions whose client dropped, by socket id; they keep their rooms and log what they miss. */
-    private final Map<String, DetachedSession> detached = new ConcurrentHashMap<>();
+    /** The sessions of clients that dropped, and everything else recovery needs. */
+    private final Recovery recovery = new Recovery(this);
     private final List<Middleware> middlewares = new CopyOnWriteArrayList<>();
     private final List<Consumer<Socket>> connectionListeners = new CopyOnWriteArrayList<>();
-    private final List<Consumer<DetachedSession>> expiryListeners = new CopyOnWriteArrayList<>();
 
     Namespace(String name, Switchboard switchboard) {
         this.name = name;
@@ -96,13 +90,13 @@ public final class Namespace {
      * tell the others that it really left. Runs on a callback thread when the window runs out.
      */
     public Namespace onSessionExpired(Consumer<DetachedSession> listener) {
-        expiryListeners.add(listener);
+        recovery.onExpired(listener);
         return this;
     }
 
     /** Sessions waiting for their client to come back, by socket id (a read-only view). */
     public Map<String, DetachedSession> detachedSessions() {
-        return Collections.unmodifiableMap(detached);
+        return recovery.detachedView();
     }
 
     /** The sockets connected to this node, by id (a read-only view). */
@@ -177,6 +171,10 @@ public final class Namespace {
 
     // ---- inside the server ----
 
+    Recovery recovery() {
+        return recovery;
+    }
+
     /** An event frame with the next offset: the name under which recovery logs and replays it. */
     Frame encodeEvent(String event, Object[] args, long ackId) {
         Packet packet = Packet.event(name, event, JsonMapper.toRawList(args), ackId)
@@ -198,8 +196,9 @@ public final class Namespace {
 
     /**
      * Delivers to whatever holds a socket id now: the connected socket, or its session while the
-     * client is away. Both decide under the log lock that hands one over to the other, so a holder
-     * that refuses has already registered its successor, and the next lookup finds it.
+     * client is away. Both decide under the log lock that hands one over to the other (see
+     * {@link Recovery}), so a holder that refuses has already registered its successor, and the
+     * next lookup finds it.
      */
     void route(String socketId, Frame frame, boolean droppable) {
         for (int attempt = 0; attempt < 4; attempt++) {
@@ -207,7 +206,7 @@ public final class Namespace {
             if (socket != null && socket.deliver(frame, droppable)) {
                 return;
             }
-            DetachedSession session = detached.get(socketId);
+            DetachedSession session = recovery.waiting(socketId);
             if (session != null && !droppable && frame.packet().offset() != null && session.append(frame)) {
                 return;
             }
@@ -215,22 +214,6 @@ public final class Namespace {
                 return;
             }
         }
-    }
-
-    /**
-     * The session a returning client may take over, or null. A session that cannot give the
-     * client everything it missed since {@code offset} ends here, so that the client starts
-     * afresh with a new id rather than inherit part of the old session.
-     */
-    DetachedSession recoverable(DetachedSession session, String offset) {
-        if (session == null) {
-            return null;
-        }
-        if (!session.recoverableFrom(offset)) {
-            expire(session);
-            return null;
-        }
-        return session;
     }
 
     /**
@@ -257,10 +240,15 @@ public final class Namespace {
         return socket;
     }
 
-    /** Rooms a refused new socket joined in middleware go with it; a session's rooms go when it ends. */
+    /**
+     * Rooms a refused new socket joined in middleware go with it; a refused client's session ends,
+     * and its rooms with it.
+     */
     private void refused(Socket socket, DetachedSession session) {
         if (session == null) {
             adapter.delAll(socket.id());
+        } else {
+            recovery.expire(session);
         }
     }
 
@@ -272,7 +260,7 @@ public final class Namespace {
      */
     boolean open(Socket socket, DetachedSession session, String offset) {
         if (session != null) {
-            if (!resume(socket, session, offset)) {
+            if (!recovery.resume(socket, session, offset)) {
                 // Rooms that middleware joined under the session's id after it ended go with it.
                 if (!sockets.containsKey(session.id())) {
                     adapter.delAll(session.id());
@@ -280,12 +268,9 @@ public final class Namespace {
                 return false;
             }
         } else {
-            sockets.put(socket.id(), socket);
-            byPid.put(socket.pid(), socket);
             adapter.addAll(socket.id(), socket.userId() == null ? Set.of(socket.id())
                     : Set.of(socket.id(), userRoom(socket.userId())));
-            socket.markConnected(false);
-            sendConnect(socket, false);
+            connect(socket, false);
         }
         for (Consumer<Socket> listener : connectionListeners) {
             try {
@@ -295,48 +280,6 @@ public final class Namespace {
             }
         }
         return true;
-    }
-
-    /** Hands a session to its returning client and replays what it missed, before anything new. */
-    private boolean resume(Socket socket, DetachedSession session, String offset) {
-        List<Frame> missed;
-        synchronized (session.log()) {
-            if (!session.claimForRecovery()) {
-                return false;
-            }
-            missed = session.log().after(offset);
-            if (missed != null) {
-                session.log().confirm(offset);
-                detached.remove(socket.id(), session);
-                moveUserRoom(socket.id(), session.userId(), socket.userId());
-                sockets.put(socket.id(), socket);
-                byPid.put(socket.pid(), socket);
-                socket.markConnected(true);
-                sendConnect(socket, true);
-                for (Frame frame : missed) {
-                    socket.connection().replay(withoutAckRequest(frame));
-                }
-            }
-        }
-        if (missed == null) {
-            ended(session);
-            return false;
-        }
-        switchboard.metrics().recoveries.increment();
-        return true;
-    }
-
-    /**
-     * The server failed every ack it was waiting for when the connection dropped, so a replayed
-     * event must not ask for one: the client's answer would be dropped as unknown.
-     */
-    private Frame withoutAckRequest(Frame frame) {
-        Packet packet = frame.packet();
-        if (packet.ackId() == 0) {
-            return frame;
-        }
-        return Frame.encode(switchboard.codec(), new Packet(packet.type(), packet.namespace(), packet.event(),
-                packet.args(), 0, packet.offset(), packet.fields()));
     }
 
     /** Middleware run again on recovery may have named another user (credentials change). */
@@ -352,6 +295,14 @@ public final class Namespace {
         }
     }
 
+    /** Registers a socket, marks it connected and sends the connect answer. */
+    void connect(Socket socket, boolean recovered) {
+        sockets.put(socket.id(), socket);
+        recovery.connected(socket);
+        socket.markConnected(recovered);
+        sendConnect(socket, recovered);
+    }
+
     private void sendConnect(Socket socket, boolean recovered) {
         Map<String, RawJson> fields = new LinkedHashMap<>();
         fields.put("id", JsonMapper.toRaw(socket.id()));
@@ -360,62 +311,16 @@ public final class Namespace {
         socket.sendDirect(Packet.of(PacketType.CONNECT, name, fields));
     }
 
-    /** Keeps a dropped socket's session for the window. Called under the socket's log lock. */
-    void detach(Socket socket) {
-        SwitchboardOptions options = switchboard.options();
-        DetachedSession session = new DetachedSession(socket, socket.log(),
-                options.clock().instant().plus(options.recoveryWindow()));
-        detached.put(socket.id(), session);
-        options.sessionStore().put(session);
-        session.expiry(switchboard.later(() -> expire(session), options.recoveryWindow()));
-    }
-
-    /** Ends a session's wait: its window ran out, or it overflowed, or its client came back too late. */
-    void expire(DetachedSession session) {
-        if (session.claimForExpiry()) {
-            ended(session);
-        }
-    }
-
-    /** Frees a session that will not be recovered and tells the application. */
-    private void ended(DetachedSession session) {
-        detached.remove(session.id(), session);
-        switchboard.options().sessionStore().remove(session);
-        if (!sockets.containsKey(session.id())) {
-            adapter.delAll(session.id());
-        }
-        for (Consumer<DetachedSession> listener : expiryListeners) {
-            try {
-                listener.accept(session);
-            } catch (RuntimeException e) {
-                switchboard.warnings().warn(LOG, "session expiry listener of " + name + " failed", e);
-            }
-        }
-    }
-
-    /** Forgets a disconnected socket; {@code leaveRooms} is false while its session waits. */
-    void removeSocket(Socket socket, boolean leaveRooms) {
-        if (leaveRooms) {
+    /**
+     * Forgets a disconnected socket. A socket whose session waits keeps its rooms for the session,
+     * and its private id until the session's record is saved (see {@link Recovery#keep}).
+     */
+    void removeSocket(Socket socket, boolean sessionKept) {
+        if (!sessionKept) {
             adapter.delAll(socket.id());
+            recovery.forget(socket);
         }
         sockets.remove(socket.id(), socket);
-        byPid.remove(socket.pid(), socket);
-    }
-
-    /**
-     * A client presents the private id of a socket still connected here over another connection:
-     * that connection is dead, though the heartbeat has not said so yet. Ending it now puts the
-     * session where the returning client recovers it.
-     */
-    void releaseStale(String pid, Connection claimant) {
-        Socket stale = pid == null ? null : byPid.get(pid);
-        if (stale != null && stale.connection() != claimant) {
-            stale.connection().terminate(DisconnectReason.TRANSPORT_CLOSE);
-            // Another thread may be ending that connection and not have reached this socket yet
-            // (a ping timeout leaves its sockets' ends to a callback thread): its session must be
-            // stored before the claimant looks for it. The socket ends as its connection did.
-            stale.end(stale.connection().endReason());
-        }
     }
 
     void broadcast(Frame frame, dev.switchboard.adapter.BroadcastOptions options) {

@@ -102,6 +102,11 @@ final class ReplayLog {
         return null;
     }
 
+    /** The offset of the newest event logged or confirmed, or null when there was none. */
+    String newestOffset() {
+        return entries.isEmpty() ? precedingOffset : entries.getLast().packet().offset();
+    }
+
     int size() {
         return entries.size();
     }

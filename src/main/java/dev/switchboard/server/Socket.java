@@ -373,8 +373,8 @@ public final class Socket implements RemoteSocket {
             connection.send(frame, droppable);
             return true;
         }
-        // Checked under the lock that detach and resume hold, so a frame never falls between the
-        // socket and the session that replaces it.
+        // Checked under the log lock that detach and resume hold (the protocol is on Recovery), so
+        // a frame never falls between the socket and the session that replaces it.
         synchronized (log) {
             if (!connected()) {
                 return false;
@@ -522,6 +522,7 @@ public final class Socket implements RemoteSocket {
      */
     void end(DisconnectReason reason) {
         boolean keepSession = reason.unexpected() && namespace.switchboard().options().recoveryEnabled();
+        DetachedSession session = null;
         synchronized (log) {
             if (!state.compareAndSet(State.CONNECTED, State.DISCONNECTING)) {
                 state.compareAndSet(State.CONNECTING, State.DISCONNECTED);
@@ -529,8 +530,11 @@ public final class Socket implements RemoteSocket {
             }
             if (keepSession) {
                 // Under the log's lock, so no delivery falls between this socket and its session.
-                namespace.detach(this);
+                session = namespace.recovery().detach(this);
             }
+        }
+        if (session != null) {
+            namespace.recovery().keep(session, this);
         }
         notifyAll(disconnectingListeners, reason);
         for (Long ackId : pendingAcks.keySet()) {
@@ -541,7 +545,7 @@ public final class Socket implements RemoteSocket {
             }
         }
         roomsReleased = !keepSession;
-        namespace.removeSocket(this, !keepSession);
+        namespace.removeSocket(this, keepSession);
         connection.forget(this);
         state.set(State.DISCONNECTED);
         endReason = reason;

@@ -41,7 +41,7 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param recoveryMaxEvents      events kept per session for replay (1000)
  * @param recoveryMaxBytes       bytes of events kept per session for replay (1 MiB)
  * @param recoveryRunsMiddleware whether middleware checks a recovering client again (true)
- * @param sessionStore           where sessions wait during the window
+ * @param sessionStore           keeps the records of sessions waiting during the window and hands each to one claimant (in memory by default)
  * @param codec                  the wire format
  * @param adapter                makes each namespace's adapter (in memory by default)
  * @param clock                  time source, injectable for tests

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,6 +24,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -453,6 +455,86 @@ class RecoveryTest {
             maciel.sendJson("{'type':'disconnect'}");
             assertEquals("maciel:client disconnect", disconnects.poll(10, TimeUnit.SECONDS));
             assertTrue(server.switchboard().sockets().detachedSessions().isEmpty());
+        }
+    }
+
+    /** Saves on another thread a moment later, as a store on a network service does. */
+    private static final class LateStore implements SessionStore {
+        private final SessionStore records = new InMemorySessionStore();
+        private final AtomicInteger saves = new AtomicInteger();
+
+        @Override
+        public CompletableFuture<Void> save(SessionRecord record) {
+            return CompletableFuture.runAsync(() -> {
+                records.save(record);
+                saves.incrementAndGet();
+            }, CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS));
+        }
+
+        @Override
+        public CompletableFuture<Optional<SessionRecord>> claim(String namespace, String pid) {
+            return records.claim(namespace, pid);
+        }
+
+        @Override
+        public CompletableFuture<Void> remove(String pid) {
+            return records.remove(pid);
+        }
+
+        @Override
+        public int size() {
+            return records.size();
+        }
+    }
+
+    @Test
+    void aClientBackBeforeTheHeartbeatNoticedRecoversThoughTheStoreSavesLate() throws Exception {
+        start(TestServer.options().sessionStore(new LateStore()));
+        RawClient maciel = server.raw();
+        JsonObject first = join(maciel, "maciel", null, null);
+        try (RawClient back = server.raw()) {
+            // The old connection is still open: taking it over detaches the session, whose record
+            // reaches the store only later. The claim waits for it.
+            JsonObject again = join(back, "maciel", first.getString("pid"), null);
+            assertTrue(again.getBoolean("recovered"), again.toString());
+            assertEquals(first.getString("id"), again.getString("id"));
+            assertEquals("maciel:transport close", disconnects.poll(10, TimeUnit.SECONDS));
+        }
+        maciel.abort();
+    }
+
+    @Test
+    void aSessionThatEndsBeforeALateStoreSavedItLeavesNoRecord() throws Exception {
+        LateStore store = new LateStore();
+        start(TestServer.options().sessionStore(store).recoveryWindow(Duration.ofMillis(50)));
+        RawClient maciel = server.raw();
+        join(maciel, "maciel", null, null);
+        maciel.abort();
+        assertEquals("maciel", expired.poll(10, TimeUnit.SECONDS));
+        for (int i = 0; i < 500 && (store.saves.get() == 0 || store.size() > 0); i++) {
+            Thread.sleep(10);
+        }
+        assertEquals(1, store.saves.get());
+        assertEquals(0, store.size(), "removed after the save, not before it");
+    }
+
+    @Test
+    void aPidPresentedOnAnotherNamespaceLeavesItsSessionWaiting() throws Exception {
+        start(TestServer.options());
+        server.switchboard().of("/other");
+        RawClient maciel = server.raw();
+        JsonObject first = join(maciel, "maciel", null, null);
+        maciel.abort();
+        assertNotNull(disconnects.poll(10, TimeUnit.SECONDS));
+        try (RawClient elsewhere = server.raw(); RawClient back = server.raw()) {
+            elsewhere.send("{\"type\":\"connect\",\"nsp\":\"/other\",\"pid\":\"" + first.getString("pid") + "\"}");
+            JsonObject other = elsewhere.next("connect");
+            assertFalse(other.getBoolean("recovered"), other.toString());
+            assertNotEquals(first.getString("id"), other.getString("id"));
+
+            JsonObject again = join(back, "maciel", first.getString("pid"), null);
+            assertTrue(again.getBoolean("recovered"), again.toString());
+            assertEquals(first.getString("id"), again.getString("id"));
         }
     }
 }

@@ -1,0 +1,221 @@
+package dev.switchboard.server;
+
+import dev.switchboard.protocol.Frame;
+import dev.switchboard.protocol.Packet;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * Session recovery for one namespace: the sessions of clients that dropped, the connected sockets
+ * by private id, and every call to the {@link SessionStore}. A socket that ends unexpectedly is
+ * detached into a session that keeps its id, rooms, user and data and logs what it misses; the
+ * session is resumed by its returning client, with the replay of what it missed, or expires.
+ *
+ * <p><b>The log lock.</b> A socket's {@link ReplayLog} is its lock, and passes to the session that
+ * replaces it and to the socket that resumes that session. Three operations take it to hand a
+ * socket id over: {@link Socket#deliver} (logs a frame and queues it, only while the socket is
+ * connected), {@link Socket#end} around {@link #detach} (the socket stops being connected and its
+ * session starts waiting) and {@link #resume} (the session stops waiting, the new socket is
+ * connected and gets its connect answer and the replay). So a frame for a socket id is logged
+ * and queued by the socket, or logged by the session, never lost between them, and a replay
+ * comes before anything new. The lock also guards the log itself (appends, pong confirmations)
+ * and a session's state. Nothing under it may wait or leave this node's memory: no store call,
+ * no application callback (listeners, middleware), no timer that could run its task at once;
+ * those come after it is released ({@link #keep}, {@link #expire}). Queueing a frame never
+ * blocks, so it happens under the lock.
+ *
+ * <p>The store sees a session from the moment its record is saved, which happens after the lock,
+ * so a claimant that ends a stale socket waits for that save ({@link #claim}). The replay log
+ * itself stays in memory on this node: only this node can resume its sessions.
+ */
+final class Recovery {
+    private static final System.Logger LOG = System.getLogger(Recovery.class.getName());
+
+    private final Namespace namespace;
+    /**
+     * Connected sockets by private id, so that a client back over a new connection before the
+     * heartbeat has noticed its old one die (a phone that switched networks) takes its session
+     * over. A socket whose session is kept stays here until the session's record is saved.
+     */
+    private final Map<String, Socket> byPid = new ConcurrentHashMap<>();
+    /** Waiting sessions by socket id; added and resumed under their log lock, removed by any thread. */
+    private final Map<String, DetachedSession> detached = new ConcurrentHashMap<>();
+    private final List<Consumer<DetachedSession>> expiryListeners = new CopyOnWriteArrayList<>();
+
+    Recovery(Namespace namespace) {
+        this.namespace = namespace;
+    }
+
+    Map<String, DetachedSession> detachedView() {
+        return Collections.unmodifiableMap(detached);
+    }
+
+    void onExpired(Consumer<DetachedSession> listener) {
+        expiryListeners.add(listener);
+    }
+
+    /** The session waiting under a socket id, or null; deliveries log into it. */
+    DetachedSession waiting(String socketId) {
+        return detached.get(socketId);
+    }
+
+    void connected(Socket socket) {
+        byPid.put(socket.pid(), socket);
+    }
+
+    /** A socket ended and no session is kept for it. */
+    void forget(Socket socket) {
+        byPid.remove(socket.pid(), socket);
+    }
+
+    /**
+     * Makes the session that replaces a socket whose connection dropped. Caller holds the socket's
+     * log lock and then calls {@link #keep} once it has released it.
+     */
+    DetachedSession detach(Socket socket) {
+        SwitchboardOptions options = namespace.switchboard().options();
+        DetachedSession session = new DetachedSession(socket, options.clock().instant().plus(options.recoveryWindow()));
+        detached.put(socket.id(), session);
+        return session;
+    }
+
+    /** Starts the window of a session just detached and saves its record; outside the log lock. */
+    void keep(DetachedSession session, Socket socket) {
+        Switchboard switchboard = namespace.switchboard();
+        session.expiry(switchboard.later(() -> expire(session), switchboard.options().recoveryWindow()));
+        switchboard.options().sessionStore().save(session.record()).whenComplete((saved, failure) -> {
+            if (failure != null) {
+                switchboard.warnings().warn(LOG, "saving a session of " + namespace.name() + " failed", failure);
+            }
+            session.stored().complete(null);
+            byPid.remove(socket.pid(), socket);
+        });
+    }
+
+    /**
+     * The session a client that presents {@code pid} and last saw {@code offset} takes over, or
+     * null: the client then starts afresh. A socket still connected here under that pid over
+     * another connection is ended first: that connection is dead, though the heartbeat has not
+     * said so yet. A session that cannot give the client everything it missed ends here, so that
+     * the client starts with a new id rather than inherit part of the old session.
+     *
+     * <p>On the claimant's reading thread, which waits for the store's claim.
+     */
+    DetachedSession claim(String pid, String offset, Connection claimant) {
+        if (pid == null) {
+            return null;
+        }
+        releaseStale(pid, claimant);
+        Optional<SessionRecord> record = namespace.switchboard().options().sessionStore()
+                .claim(namespace.name(), pid)
+                .exceptionally(failure -> {
+                    namespace.switchboard().warnings().warn(LOG, "claiming a session of " + namespace.name() + " failed",
+                            failure);
+                    return Optional.empty();
+                })
+                .join();
+        // A record saved by another node names a session whose log is not here.
+        DetachedSession session = record.map(claimed -> detached.get(claimed.id()))
+                .filter(candidate -> candidate.pid().equals(pid))
+                .orElse(null);
+        if (session != null && !session.recoverableFrom(offset)) {
+            expire(session);
+            return null;
+        }
+        return session;
+    }
+
+    private void releaseStale(String pid, Connection claimant) {
+        Socket stale = byPid.get(pid);
+        if (stale == null || stale.connection() == claimant) {
+            return;
+        }
+        stale.connection().terminate(DisconnectReason.TRANSPORT_CLOSE);
+        // Another thread may be ending that connection and not have reached this socket yet (a
+        // ping timeout leaves its sockets' ends to a callback thread). The socket ends as its
+        // connection did; whichever thread detached its session, its record must be saved
+        // before the store is asked for it.
+        stale.end(stale.connection().endReason());
+        DetachedSession session = detached.get(stale.id());
+        if (session != null) {
+            session.stored().join();
+        }
+    }
+
+    /**
+     * Hands a session to its returning client and replays what it missed, before anything new.
+     *
+     * @return false, with the session ended, when it expired meanwhile or its log no longer covers {@code offset}
+     */
+    boolean resume(Socket socket, DetachedSession session, String offset) {
+        List<Frame> missed;
+        synchronized (session.log()) {
+            if (!session.claimForRecovery()) {
+                return false;
+            }
+            missed = session.log().after(offset);
+            if (missed != null) {
+                session.log().confirm(offset);
+                detached.remove(socket.id(), session);
+                namespace.moveUserRoom(socket.id(), session.userId(), socket.userId());
+                namespace.connect(socket, true);
+                for (Frame frame : missed) {
+                    socket.connection().replay(withoutAckRequest(frame));
+                }
+            }
+        }
+        if (missed == null) {
+            ended(session);
+            return false;
+        }
+        namespace.switchboard().metrics().recoveries.increment();
+        return true;
+    }
+
+    /**
+     * The server failed every ack it was waiting for when the connection dropped, so a replayed
+     * event must not ask for one: the client's answer would be dropped as unknown.
+     */
+    private Frame withoutAckRequest(Frame frame) {
+        Packet packet = frame.packet();
+        if (packet.ackId() == 0) {
+            return frame;
+        }
+        return Frame.encode(namespace.switchboard().codec(), new Packet(packet.type(), packet.namespace(),
+                packet.event(), packet.args(), 0, packet.offset(), packet.fields()));
+    }
+
+    /** Ends a session's wait: its window ran out, or it overflowed, or its client came back too late or was refused. */
+    void expire(DetachedSession session) {
+        if (session.claimForExpiry()) {
+            ended(session);
+        }
+    }
+
+    /** Frees a session that will not be recovered and tells the application. */
+    private void ended(DetachedSession session) {
+        detached.remove(session.id(), session);
+        SessionStore store = namespace.switchboard().options().sessionStore();
+        // After the save, or the record would outlive the session.
+        session.stored().thenCompose(saved -> store.remove(session.pid())).exceptionally(failure -> {
+            namespace.switchboard().warnings().warn(LOG, "removing a session of " + namespace.name() + " failed", failure);
+            return null;
+        });
+        if (!namespace.sockets().containsKey(session.id())) {
+            namespace.adapter().delAll(session.id());
+        }
+        for (Consumer<DetachedSession> listener : expiryListeners) {
+            try {
+                listener.accept(session);
+            } catch (RuntimeException e) {
+                namespace.switchboard().warnings().warn(LOG, "session expiry listener of " + namespace.name() + " failed", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package dev.switchboard.server;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * What a {@link SessionStore} keeps of a session waiting for its client: plain values, so that a
+ * store can write it out (as JSON, say; the values in {@code data} must then be of types it can
+ * map). The events logged for the client are not in it: that log stays in memory on the node
+ * that held the connection.
+ *
+ * <pre>{@code
+ * SessionRecord record = store.claim("/chat", pid).join().orElseThrow();
+ * String cart = (String) record.data().get("cart");
+ * }</pre>
+ *
+ * @param namespace    the namespace's name, e.g. {@code "/chat"}
+ * @param id           the socket id, which a recovered socket keeps
+ * @param pid          the private id its client presents to recover; unique, the store's key
+ * @param userId       the user, or null
+ * @param rooms        the rooms it was in when saved, its own room included
+ * @param data         a copy of the application's data at that moment
+ * @param newestOffset the offset of the newest event logged for it, or null when none was: a
+ *                     client that reports this offset missed nothing
+ * @param expiresAt    when the recovery window ends; a store may forget the record then
+ */
+public record SessionRecord(String namespace, String id, String pid, String userId, Set<String> rooms,
+                            Map<String, Object> data, String newestOffset, Instant expiresAt) {
+    public SessionRecord {
+        Objects.requireNonNull(namespace, "namespace");
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(pid, "pid");
+        rooms = Set.copyOf(rooms);
+        data = Map.copyOf(data);
+        Objects.requireNonNull(expiresAt, "expiresAt");
+    }
+}
