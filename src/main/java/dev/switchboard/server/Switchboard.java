@@ -5,8 +5,10 @@ import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.Packet;
 import dev.switchboard.protocol.PacketType;
 import dev.switchboard.transport.OriginPolicy;
+import dev.switchboard.transport.SendBudget;
 import dev.switchboard.transport.Transport;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -42,6 +44,9 @@ public final class Switchboard implements AutoCloseable {
     private final boolean ownsScheduler;
     private final OriginPolicy originPolicy;
     private final Metrics metrics = new Metrics();
+    private final SendBudget sendBudget;
+    /** Held by the one thread evicting for the send budget; others wait, then find room or evict further. */
+    private final Object budgetRelief = new Object();
     private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     /** Open connections per client address, for the per-address cap; entries vanish at zero. */
@@ -58,6 +63,7 @@ public final class Switchboard implements AutoCloseable {
         this.ownsScheduler = options.scheduler() == null;
         this.scheduler = ownsScheduler ? newScheduler() : options.scheduler();
         this.originPolicy = new OriginPolicy(options.allowedOrigins());
+        this.sendBudget = new SendBudget(options.sendBudgetBytes());
         this.pingFrame = Frame.encode(options.codec(), Packet.of(PacketType.PING, Packet.ROOT_NAMESPACE, null));
         long checkEvery = Math.max(10, options.handlerTimeout().toMillis() / 10);
         this.handlerWatch = scheduler.scheduleWithFixedDelay(this::checkHandlers, checkEvery, checkEvery,
@@ -139,6 +145,11 @@ public final class Switchboard implements AutoCloseable {
     /** The counters. */
     public Metrics metrics() {
         return metrics;
+    }
+
+    /** The bound on bytes queued to all clients together, and what is queued now. */
+    public SendBudget sendBudget() {
+        return sendBudget;
     }
 
     /** Which origins may connect; transports check it before the upgrade. */
@@ -244,6 +255,36 @@ public final class Switchboard implements AutoCloseable {
         if (connections.remove(connection)) {
             String address = connection.handshake().remoteAddress();
             perAddress.computeIfPresent(address == null ? "" : address, (key, count) -> count > 1 ? count - 1 : null);
+        }
+    }
+
+    private record QueueSize(Connection connection, long bytes) {
+    }
+
+    /**
+     * Makes room for {@code bytes} in the send budget by evicting the connections with the largest
+     * send queues as slow consumers, largest first: they are the clients furthest behind, and
+     * each eviction frees the most.
+     *
+     * @return whether the bytes fit now; false when {@code offering} has the largest queue left,
+     *         so that it is the one to evict
+     */
+    boolean relieveSendBudget(Connection offering, long bytes) {
+        synchronized (budgetRelief) {
+            // Sizes taken once: they change under a sort that compared them live.
+            List<QueueSize> largestFirst = connections.stream()
+                    .map(connection -> new QueueSize(connection, connection.queuedBytes()))
+                    .sorted(Comparator.comparingLong(QueueSize::bytes).reversed()).toList();
+            for (QueueSize queue : largestFirst) {
+                if (sendBudget.fits(bytes)) {
+                    return true;
+                }
+                if (queue.connection() == offering) {
+                    return false;
+                }
+                queue.connection().evictSlowConsumer();
+            }
+            return sendBudget.fits(bytes);
         }
     }
 

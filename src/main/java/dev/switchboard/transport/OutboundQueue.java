@@ -30,6 +30,8 @@ public final class OutboundQueue {
         DROPPED,
         /** The queue is full: the peer is a slow consumer. Nothing was queued. */
         OVERFLOW,
+        /** The queue has room but the server-wide {@link SendBudget} has not. Nothing was queued. */
+        OVER_BUDGET,
         /** The queue was closed. */
         CLOSED
     }
@@ -39,6 +41,7 @@ public final class OutboundQueue {
 
     private final Transport transport;
     private final long maxBytes;
+    private final SendBudget budget;
     private final Consumer<Throwable> onSendFailure;
     private final ConcurrentLinkedQueue<Item> frames = new ConcurrentLinkedQueue<>();
     /** Bytes queued plus the frame in flight. */
@@ -56,12 +59,19 @@ public final class OutboundQueue {
     }
 
     /**
+     * @param budget        the server-wide bound this queue's bytes also count against
      * @param onSendFailure called once if the transport fails a send; the queue stops writing
      */
-    public OutboundQueue(Transport transport, long maxBytes, Consumer<Throwable> onSendFailure) {
+    public OutboundQueue(Transport transport, long maxBytes, SendBudget budget, Consumer<Throwable> onSendFailure) {
         this.transport = transport;
         this.maxBytes = maxBytes;
+        this.budget = budget;
         this.onSendFailure = onSendFailure;
+    }
+
+    /** A queue bounded on its own only. */
+    public OutboundQueue(Transport transport, long maxBytes, Consumer<Throwable> onSendFailure) {
+        this(transport, maxBytes, SendBudget.unbounded(), onSendFailure);
     }
 
     /**
@@ -85,6 +95,10 @@ public final class OutboundQueue {
                 return Offer.OVERFLOW;
             }
         } while (!pendingBytes.compareAndSet(pending, pending + bytes));
+        if (!budget.tryReserve(bytes)) {
+            pendingBytes.addAndGet(-bytes);
+            return Offer.OVER_BUDGET;
+        }
         return enqueue(text, bytes);
     }
 
@@ -98,6 +112,7 @@ public final class OutboundQueue {
             return Offer.CLOSED;
         }
         pendingBytes.addAndGet(bytes);
+        budget.reserve(bytes);
         return enqueue(text, bytes);
     }
 
@@ -138,7 +153,7 @@ public final class OutboundQueue {
             Item item;
             while ((item = frames.poll()) != null) {
                 waiting.decrementAndGet();
-                pendingBytes.addAndGet(-item.bytes);
+                release(item.bytes);
             }
         }
     }
@@ -155,6 +170,12 @@ public final class OutboundQueue {
                 writeFrom(next);
             }
         }
+    }
+
+    /** Frees the bytes of a frame sent or dropped, here and in the server-wide budget. */
+    private void release(int bytes) {
+        pendingBytes.addAndGet(-bytes);
+        budget.release(bytes);
     }
 
     /** Runs on the writer: sends until the queue is dry or a send completes later. */
@@ -214,7 +235,7 @@ public final class OutboundQueue {
 
         @Override
         public void accept(Throwable error) {
-            pendingBytes.addAndGet(-bytes);
+            release(bytes);
             if (error != null) {
                 close();
                 onSendFailure.accept(error);
