@@ -64,7 +64,8 @@ public final class Connection {
         SwitchboardOptions options = switchboard.options();
         this.queue = new OutboundQueue(transport, options.sendQueueBytes(), switchboard.sendBudget(),
                 this::onSendFailure);
-        this.rateLimit = new EventRateLimit(options.clock(), options.eventsPerSecond(), options.eventBurst());
+        this.rateLimit = new EventRateLimit(options.clock(), switchboard.stallWatch(), options.eventsPerSecond(),
+                options.eventBurst());
     }
 
     /** The connection id, sent to the client as {@code hello.sid}. */

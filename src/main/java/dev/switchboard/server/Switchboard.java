@@ -56,6 +56,8 @@ public final class Switchboard implements AutoCloseable {
     private final Frame pingFrame;
     /** Fails events whose listeners overrun the handler timeout; one timer for all, not one per event. */
     private final ScheduledFuture<?> handlerWatch;
+    private final StallWatch stallWatch;
+    private final ScheduledFuture<?> stallTicks;
     private volatile boolean accepting = true;
 
     private Switchboard(SwitchboardOptions options) {
@@ -68,6 +70,9 @@ public final class Switchboard implements AutoCloseable {
         long checkEvery = Math.max(10, options.handlerTimeout().toMillis() / 10);
         this.handlerWatch = scheduler.scheduleWithFixedDelay(this::checkHandlers, checkEvery, checkEvery,
                 TimeUnit.MILLISECONDS);
+        this.stallWatch = new StallWatch(options.clock());
+        this.stallTicks = scheduler.scheduleWithFixedDelay(stallWatch::tick, StallWatch.TICK_MILLIS,
+                StallWatch.TICK_MILLIS, TimeUnit.MILLISECONDS);
         of(Packet.ROOT_NAMESPACE);
     }
 
@@ -235,6 +240,7 @@ public final class Switchboard implements AutoCloseable {
         }
         boolean drained = connections.isEmpty();
         handlerWatch.cancel(false);
+        stallTicks.cancel(false);
         namespaces.values().forEach(namespace -> namespace.adapter().close());
         if (ownsScheduler) {
             scheduler.shutdownNow();
@@ -286,6 +292,10 @@ public final class Switchboard implements AutoCloseable {
             }
             return sendBudget.fits(bytes);
         }
+    }
+
+    StallWatch stallWatch() {
+        return stallWatch;
     }
 
     Codec codec() {
