@@ -26,6 +26,10 @@ final class Churn {
     private static final double JOIN_P99_LIMIT_MS = 1000;
     /** A join not answered within this long failed. */
     private static final long JOIN_TIMEOUT_SECONDS = 10;
+    /** How long broadcasts and notices may still come in after a step: a soak's backlog drains slower than a burst's. */
+    private static final double SETTLE_SECONDS = 10;
+    /** A generator busier than this share of its cores is itself the bottleneck. */
+    private static final double GENERATOR_SATURATED = 0.9;
 
     private final Scenarios.Sizes sizes;
     private final LaunchedServer server;
@@ -53,8 +57,15 @@ final class Churn {
     }
 
     /** One step of the churn, as the clients that stayed saw it. */
+    /**
+     * @param lostNoticesOfDrops how many of the lost notices were of churners that dropped rather than left
+     * @param serverCpu          the server's share of a core during the step
+     * @param serverWait         how long its threads waited for a CPU, per second of the step (other work in its way)
+     * @param generatorCpu       the generator's share of its cores
+     */
     private record Step(double rate, double achieved, Histogram joins, long failedJoins, long lostBroadcasts,
-                        long lostNotices, String invalid) {
+                        long lostNotices, long lostNoticesOfDrops, double serverCpu, double serverWait, double generatorCpu,
+                        String invalid) {
         boolean passed() {
             return Scenarios.ms(joins, 99) < JOIN_P99_LIMIT_MS && failedJoins == 0 && lostBroadcasts == 0
                     && lostNotices == 0 && achieved >= rate * 0.99 && invalid == null;
@@ -73,12 +84,13 @@ final class Churn {
         int rooms = sizes.churnRooms();
         int stayers = sizes.churnClients() / 5 / rooms * rooms;
         try (Fleet staying = fleets.get(); Fleet churning = fleets.get()) {
-            staying.connect(stayers, i -> i % rooms);
+            List<Client> stayed = staying.connect(stayers, i -> i % rooms);
             Client publisher = staying.connect(1, i -> -1).get(0);
             for (int i = stayers; i < sizes.churnClients(); i++) {
                 arrive(churning, i % rooms);
             }
             awaitJoins();
+            log.printf("  S6 %d staying, %d churning clients connected%n", stayers, present.size());
             Usage before = usage();
             long heapBefore = staying.stats(true).heapBytes();
             Usage[] peak = {before};
@@ -103,9 +115,10 @@ final class Churn {
             int failures = 0;
             for (double rate : sizes.churnRates()) {
                 Step step = step(rate, staying, churning, publisher, stayers, rooms);
+                long cut = stayed.stream().filter(client -> !client.isOpen()).count();
                 log.printf("  S6 %4.0f/s churn (%4.0f/s achieved): joins p50 %6.1f p99 %7.1f ms, %d failed; lost %d broadcasts,"
-                                + " %d notices%s%n", rate, step.achieved(), Scenarios.ms(step.joins(), 50), Scenarios.ms(step.joins(), 99),
-                        step.failedJoins(), step.lostBroadcasts(), step.lostNotices(),
+                                + " %d notices (%d of drops); %d staying clients disconnected; server CPU %.0f%% (waited %.0f%%), generator CPU %.0f%%%s%n", rate, step.achieved(), Scenarios.ms(step.joins(), 50), Scenarios.ms(step.joins(), 99),
+                        step.failedJoins(), step.lostBroadcasts(), step.lostNotices(), step.lostNoticesOfDrops(), cut, step.serverCpu() * 100, step.serverWait() * 100, step.generatorCpu() * 100,
                         step.invalid() == null ? "" : "; INVALID: " + step.invalid());
                 if (rate == sizes.churnReferenceRate()) {
                     results.put(Metric.S6_JOIN_P99, Scenarios.ms(step.joins(), 99));
@@ -153,6 +166,10 @@ final class Churn {
         joins.getIntervalHistogram();
         long failedBefore = failedJoins.sum();
         List<Long> departed = new ArrayList<>();
+        long start = System.nanoTime();
+        double serverStart = server.cpuSeconds();
+        double waitStart = server.runQueueWaitSeconds();
+        double generatorStart = ProcStats.ownCpuSeconds();
         long firstSeq = staying.lastSeq() + 1;
         staying.window(firstSeq, Long.MAX_VALUE);
         long[] published = {0};
@@ -165,7 +182,7 @@ final class Churn {
             if (oldest == null) {
                 return;   // every churner is still joining: the server is behind, and the achieved rate shows it
             }
-            if (oldest.number() % 2 == 0) {
+            if (dropped(oldest.number())) {
                 oldest.client().drop();
             } else {
                 oldest.client().leave();
@@ -180,14 +197,25 @@ final class Churn {
         }
         awaitJoins();
         long expectedBroadcasts = published[0] * (stayers / rooms);
-        long broadcastsDelivered = Scenarios.await(staying::inWindow, expectedBroadcasts, 3);
+        long broadcastsDelivered = Scenarios.await(staying::inWindow, expectedBroadcasts, SETTLE_SECONDS);
         long expectedNotices = (long) departed.size() * stayers;
-        long noticesDelivered = Scenarios.await(() -> departed.stream().mapToLong(staying::notices).sum(), expectedNotices, 3);
-        String invalid = churn.behind() ? String.format("the churn ended %.0f ms behind its schedule", churn.endLagNanos() / 1e6)
-                : null;
+        long noticesDelivered = Scenarios.await(() -> departed.stream().mapToLong(staying::notices).sum(), expectedNotices,
+                SETTLE_SECONDS);
+        long lostOfDrops = departed.stream().filter(Churn::dropped).mapToLong(n -> stayers - staying.notices(n)).sum();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        double serverCpu = (server.cpuSeconds() - serverStart) / seconds;
+        double serverWait = (server.runQueueWaitSeconds() - waitStart) / seconds;
+        double generatorCpu = (ProcStats.ownCpuSeconds() - generatorStart) / seconds / Runtime.getRuntime().availableProcessors();
+        List<String> invalid = new ArrayList<>();
+        if (churn.behind()) {
+            invalid.add(String.format("the churn ended %.0f ms behind its schedule", churn.endLagNanos() / 1e6));
+        }
+        if (generatorCpu > GENERATOR_SATURATED) {
+            invalid.add(String.format("the generator used %.0f%% of its CPU", generatorCpu * 100));
+        }
         return new Step(rate, departed.size() / sizes.churnStepSeconds(), joins.getIntervalHistogram(),
                 failedJoins.sum() - failedBefore, expectedBroadcasts - broadcastsDelivered, expectedNotices - noticesDelivered,
-                invalid);
+                lostOfDrops, serverCpu, serverWait, generatorCpu, invalid.isEmpty() ? null : String.join("; ", invalid));
     }
 
     /**
@@ -214,6 +242,11 @@ final class Churn {
                     }
                     joinsInFlight.decrement();
                 });
+    }
+
+    /** Every other churner drops its connection as a failing network would; the others leave on purpose. */
+    private static boolean dropped(long churner) {
+        return churner % 2 == 0;
     }
 
     private void awaitJoins() {

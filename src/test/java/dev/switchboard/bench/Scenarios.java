@@ -45,7 +45,7 @@ final class Scenarios {
                     2000, 100, 10_000,
                     2000, 20, 100, 0.25,
                     10, 2, 6, 100,
-                    1000, 10, new double[] {100, 200, 300, 400, 600, 800}, 300, 10, 100);
+                    1000, 10, new double[] {10, 25, 50, 100, 200, 300, 400, 600, 800}, 300, 6, 100);
         }
 
         /** A second or two per scenario, a few clients: for the smoke test. */
