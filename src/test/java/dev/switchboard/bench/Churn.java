@@ -136,7 +136,7 @@ final class Churn {
             }
             results.put(Metric.S6_KNEE, knee);
             // After the churn: the same clients connected, the departed ones' sessions still kept for recovery.
-            Fleet.sleep(5000);
+            Fleet.sleep((long) (sizes.churnStepSeconds() * 1000));
             sampler.interrupt();
             Usage after = usage();
             long heapAfter = staying.stats(true).heapBytes();
