@@ -306,6 +306,7 @@ public final class Connection {
     boolean send(Frame frame, boolean droppable) {
         Offer offer = queue.offer(frame.text(), frame.bytes(), droppable);
         if (offer == Offer.OVER_BUDGET && droppable) {
+            // A volatile frame may be lost anyway: not worth cutting anyone off for.
             offer = Offer.DROPPED;
         }
         while (offer == Offer.OVER_BUDGET && switchboard.relieveSendBudget(this, frame.bytes())) {

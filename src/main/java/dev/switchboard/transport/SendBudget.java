@@ -14,6 +14,7 @@ public final class SendBudget {
     private final long maxBytes;
     private final AtomicLong queuedBytes = new AtomicLong();
 
+    /** A budget of {@code maxBytes} queued across the queues that share it. */
     public SendBudget(long maxBytes) {
         if (maxBytes < 1) {
             throw new IllegalArgumentException("the send budget must be positive");
