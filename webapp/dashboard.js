@@ -13,14 +13,18 @@ const count = (value) => value.toLocaleString();
 const bytes = (value) => (value < 1024 ? `${value} B`
   : value < 1048576 ? `${(value / 1024).toFixed(1)} KiB` : `${(value / 1048576).toFixed(1)} MiB`);
 
-/** The figures, in the order shown; `key` names a field of the server's stats. */
+/**
+ * The figures, in the order shown; `key` names a field of the server's stats, `of` one shown
+ * after it as its bound.
+ */
 const FIGURES = [
   { key: 'connections', label: 'Connections', format: count },
   { key: 'totalSockets', label: 'Connected sockets', format: count },
   { key: 'eventsInPerSecond', label: 'Events in / s', format: count },
   { key: 'framesOutPerSecond', label: 'Frames out / s', format: count },
-  { key: 'queuedBytes', label: 'Queued for sending', format: bytes },
+  { key: 'queuedBytes', label: 'Queued for sending', format: bytes, of: 'queueBound' },
   { key: 'largestQueue', label: 'Deepest send queue', format: bytes },
+  { key: 'slowConsumers', label: 'Slow consumers cut off', format: count },
   { key: 'recovering', label: 'Sessions awaiting recovery', format: count },
   { key: 'recoveries', label: 'Sessions recovered', format: count },
   { key: 'droppedVolatile', label: 'Volatile events dropped', format: count },
@@ -54,9 +58,9 @@ function render() {
     return;
   }
   $('updated').textContent = clock(latest.time);
-  for (const { key, format } of FIGURES) {
+  for (const { key, format, of } of FIGURES) {
     const card = document.querySelector(`[data-figure="${key}"]`);
-    card.querySelector('.value').textContent = format(latest[key]);
+    card.querySelector('.value').textContent = format(latest[key]) + (of ? ` of ${format(latest[of])}` : '');
     card.querySelector('svg').replaceWith(sparkline(history.map((stats) => stats[key])));
   }
   $('namespaces').replaceChildren(...Object.entries(latest.sockets).map(([namespace, sockets]) =>

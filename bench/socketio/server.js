@@ -4,6 +4,7 @@
 //   join(room, ack)        joins the room, acks
 //   echo(payload, ack)     acks with the payload
 //   publish(room, payload) emits msg(payload) to everyone in the room
+//   announce(n, ack)       acks; when this socket disconnects, emits notice(n) to everyone
 //   stats(gc, ack)         acks {heap, queue, conns}, after full collections when gc
 // Settings match Switchboard's defaults where Socket.IO has the same knob: WebSocket only, 25 s /
 // 20 s heartbeat, no compression, connection-state recovery for 2 minutes.
@@ -43,6 +44,10 @@ io.on("connection", (socket) => {
   });
   socket.on("echo", (payload, ack) => ack(payload));
   socket.on("publish", (room, payload) => io.to(room).emit("msg", payload));
+  socket.on("announce", (departure, ack) => {
+    socket.on("disconnect", () => io.emit("notice", departure));
+    ack();
+  });
   socket.on("stats", (gc, ack) => {
     if (gc && global.gc) {
       global.gc();

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * The figures of {@code webapp/dashboard.html}, on the namespace {@code /dashboard}: once a
  * second, every socket there gets a {@code stats} event with the server's connections, sockets
  * per namespace, rooms with their member counts, events in and frames out per second, send-queue
- * depths and recoveries. A socket that connects first gets {@code history}, the last minute of
+ * depths against the server-wide bound, slow consumers cut off and recoveries. A socket that connects first gets {@code history}, the last minute of
  * them, so that its sparklines start full.
  *
  * <pre>{@code
@@ -44,13 +44,15 @@ public final class DashboardFeed {
      * @param sockets         connected sockets by namespace
      * @param rooms           the application's rooms (the largest {@value #MAX_ROOMS}), without the room of each socket and user
      * @param queuedBytes     bytes waiting in all send queues
+     * @param queueBound      the bound on {@code queuedBytes}, past which the fullest queues are cut off
      * @param largestQueue    bytes waiting in the fullest send queue
+     * @param slowConsumers   clients cut off as slow consumers since the server started
      * @param recovering      dropped sessions waiting for their client
      * @param recoveries      sessions recovered since the server started
      */
     public record Stats(long time, int connections, int totalSockets, Map<String, Integer> sockets, List<Room> rooms,
-                       long eventsInPerSecond, long framesOutPerSecond, long queuedBytes, long largestQueue,
-                       int recovering, long recoveries, long droppedVolatile) {
+                       long eventsInPerSecond, long framesOutPerSecond, long queuedBytes, long queueBound, long largestQueue,
+                       long slowConsumers, int recovering, long recoveries, long droppedVolatile) {
     }
 
     private final Switchboard server;
@@ -110,17 +112,15 @@ public final class DashboardFeed {
         rooms.sort(Comparator.comparingInt(Room::members).reversed()
                 .thenComparing(Room::namespace).thenComparing(Room::name));
 
-        long queued = 0;
         long largest = 0;
         for (Connection connection : server.connections()) {
-            long bytes = connection.queuedBytes();
-            queued += bytes;
-            largest = Math.max(largest, bytes);
+            largest = Math.max(largest, connection.queuedBytes());
         }
         Stats stats = new Stats(now, server.connectionCount(),
                 sockets.values().stream().mapToInt(Integer::intValue).sum(), sockets,
                 List.copyOf(rooms.subList(0, Math.min(rooms.size(), MAX_ROOMS))),
-                eventsInRate, framesOutRate, queued, largest, recovering, metrics.recoveries(), metrics.droppedVolatile());
+                eventsInRate, framesOutRate, server.sendBudget().queuedBytes(), server.sendBudget().maxBytes(), largest,
+                metrics.slowConsumers(), recovering, metrics.recoveries(), metrics.droppedVolatile());
         history.add(stats);
         return stats;
     }

@@ -7,6 +7,7 @@ import dev.switchboard.protocol.PacketType;
 import dev.switchboard.protocol.ProtocolException;
 import dev.switchboard.protocol.RawJson;
 import dev.switchboard.transport.OutboundQueue;
+import dev.switchboard.transport.OutboundQueue.Offer;
 import dev.switchboard.transport.Transport;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -17,6 +18,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -54,6 +56,8 @@ public final class Connection {
     private final EventRateLimit rateLimit;
     private final Map<String, Socket> sockets = new ConcurrentHashMap<>();
     private final AtomicReference<DisconnectReason> ended = new AtomicReference<>();
+    /** Set by whichever thread first finds this client a slow consumer, so it is evicted (and counted) once. */
+    private final AtomicBoolean evicted = new AtomicBoolean();
     private int protocolErrors;
     /** The event whose listeners run now, on the reading thread; watched for the handler timeout. */
     private final AtomicReference<Handling> handling = new AtomicReference<>();
@@ -69,8 +73,10 @@ public final class Connection {
         this.transport = transport;
         this.handshake = handshake;
         SwitchboardOptions options = switchboard.options();
-        this.queue = new OutboundQueue(transport, options.sendQueueBytes(), this::onTransportError);
-        this.rateLimit = new EventRateLimit(options.clock(), options.eventsPerSecond(), options.eventBurst());
+        this.queue = new OutboundQueue(transport, options.sendQueueBytes(), switchboard.sendBudget(),
+                this::onTransportError);
+        this.rateLimit = new EventRateLimit(options.clock(), switchboard.stallWatch(), options.eventsPerSecond(),
+                options.eventBurst());
     }
 
     /** The connection id, sent to the client as {@code hello.sid}. */
@@ -319,9 +325,20 @@ public final class Connection {
         }
     }
 
-    /** Queues a frame; a full queue evicts the client as a slow consumer. */
+    /**
+     * Queues a frame. A full queue evicts the client as a slow consumer; so does a full server-wide
+     * budget, once the clients with larger queues than this one have been evicted.
+     */
     boolean send(Frame frame, boolean droppable) {
-        switch (queue.offer(frame.text(), frame.bytes(), droppable)) {
+        Offer offer = queue.offer(frame.text(), frame.bytes(), droppable);
+        if (offer == Offer.OVER_BUDGET && droppable) {
+            // A volatile frame may be lost anyway: not worth cutting anyone off for.
+            offer = Offer.DROPPED;
+        }
+        while (offer == Offer.OVER_BUDGET && switchboard.relieveSendBudget(this, frame.bytes())) {
+            offer = queue.offer(frame.text(), frame.bytes(), false);
+        }
+        switch (offer) {
             case QUEUED -> {
                 switchboard.metrics().framesOut.increment();
                 return true;
@@ -330,11 +347,8 @@ public final class Connection {
                 switchboard.metrics().droppedVolatile.increment();
                 return false;
             }
-            case OVERFLOW -> {
-                switchboard.metrics().slowConsumers.increment();
-                queue.close();
-                // Not on the broadcasting thread: disconnect listeners must not run inside someone's emit.
-                switchboard.callback(() -> terminate(DisconnectReason.SLOW_CONSUMER));
+            case OVERFLOW, OVER_BUDGET -> {
+                evictSlowConsumer();
                 return false;
             }
             default -> {
@@ -343,9 +357,20 @@ public final class Connection {
         }
     }
 
+    /** Drops the queue at once and ends the connection soon, as a slow consumer. */
+    void evictSlowConsumer() {
+        if (!evicted.compareAndSet(false, true)) {
+            return;
+        }
+        switchboard.metrics().slowConsumers.increment();
+        queue.close();
+        // Not on the broadcasting thread: disconnect listeners must not run inside someone's emit.
+        switchboard.callback(() -> terminate(DisconnectReason.SLOW_CONSUMER));
+    }
+
     /** Queues a frame of a recovery replay, which the replay log already bounds. */
     void replay(Frame frame) {
-        if (queue.offerBeyondBound(frame.text(), frame.bytes()) == OutboundQueue.Offer.QUEUED) {
+        if (queue.offerBeyondBound(frame.text(), frame.bytes()) == Offer.QUEUED) {
             switchboard.metrics().framesOut.increment();
         }
     }

@@ -5,8 +5,10 @@ import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.Packet;
 import dev.switchboard.protocol.PacketType;
 import dev.switchboard.transport.OriginPolicy;
+import dev.switchboard.transport.SendBudget;
 import dev.switchboard.transport.Transport;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -60,6 +62,9 @@ public final class Switchboard implements AutoCloseable {
     private final OriginPolicy originPolicy;
     private final Metrics metrics = new Metrics();
     private final Warnings warnings;
+    private final SendBudget sendBudget;
+    /** Held by the one thread evicting for the send budget; others wait, then find room or evict further. */
+    private final Object budgetRelief = new Object();
     private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     /** Open connections per client address, for the per-address cap; entries vanish at zero. */
@@ -70,6 +75,8 @@ public final class Switchboard implements AutoCloseable {
     /** Fails events whose listeners overrun the handler timeout; one timer for all, not one per event. */
     private final ScheduledFuture<?> handlerWatch;
     private final ScheduledFuture<?> warningSummaries;
+    private final StallWatch stallWatch;
+    private final ScheduledFuture<?> stallTicks;
     private volatile boolean accepting = true;
 
     private Switchboard(SwitchboardOptions options) {
@@ -80,6 +87,7 @@ public final class Switchboard implements AutoCloseable {
         this.callbacks = ownCallbacks != null ? ownCallbacks : options.callbackExecutor();
         this.originPolicy = new OriginPolicy(options.allowedOrigins());
         this.warnings = new Warnings();
+        this.sendBudget = new SendBudget(options.sendBudgetBytes());
         this.pingFrame = Frame.encode(options.codec(), Packet.of(PacketType.PING, Packet.ROOT_NAMESPACE, null));
         long checkEvery = Math.max(10, options.handlerTimeout().toMillis() / 10);
         this.handlerWatch = scheduler.scheduleWithFixedDelay(this::checkHandlers, checkEvery, checkEvery,
@@ -87,6 +95,9 @@ public final class Switchboard implements AutoCloseable {
         long summaryEvery = Warnings.SUMMARY_PERIOD.toMillis();
         this.warningSummaries = scheduler.scheduleWithFixedDelay(() -> callback(warnings::summarise), summaryEvery,
                 summaryEvery, TimeUnit.MILLISECONDS);
+        this.stallWatch = new StallWatch(options.clock());
+        this.stallTicks = scheduler.scheduleWithFixedDelay(stallWatch::tick, StallWatch.TICK_MILLIS,
+                StallWatch.TICK_MILLIS, TimeUnit.MILLISECONDS);
         of(Packet.ROOT_NAMESPACE);
     }
 
@@ -185,6 +196,11 @@ public final class Switchboard implements AutoCloseable {
         return metrics;
     }
 
+    /** The bound on bytes queued to all clients together, and what is queued now. */
+    public SendBudget sendBudget() {
+        return sendBudget;
+    }
+
     /** Which origins may connect; transports check it before the upgrade. */
     public OriginPolicy originPolicy() {
         return originPolicy;
@@ -269,6 +285,7 @@ public final class Switchboard implements AutoCloseable {
         boolean drained = connections.isEmpty();
         handlerWatch.cancel(false);
         warningSummaries.cancel(false);
+        stallTicks.cancel(false);
         namespaces.values().forEach(namespace -> namespace.adapter().close());
         if (ownsScheduler) {
             scheduler.shutdownNow();
@@ -304,6 +321,40 @@ public final class Switchboard implements AutoCloseable {
             String address = connection.handshake().remoteAddress();
             perAddress.computeIfPresent(address == null ? "" : address, (key, count) -> count > 1 ? count - 1 : null);
         }
+    }
+
+    private record QueueSize(Connection connection, long bytes) {
+    }
+
+    /**
+     * Makes room for {@code bytes} in the send budget by evicting the connections with the largest
+     * send queues as slow consumers, largest first: they are the clients furthest behind, and
+     * each eviction frees the most.
+     *
+     * @return whether the bytes fit now; false when {@code offering} has the largest queue left,
+     *         so that it is the one to evict
+     */
+    boolean relieveSendBudget(Connection offering, long bytes) {
+        synchronized (budgetRelief) {
+            // Sizes taken once: they change under a sort that compared them live.
+            List<QueueSize> largestFirst = connections.stream()
+                    .map(connection -> new QueueSize(connection, connection.queuedBytes()))
+                    .sorted(Comparator.comparingLong(QueueSize::bytes).reversed()).toList();
+            for (QueueSize queue : largestFirst) {
+                if (sendBudget.fits(bytes)) {
+                    return true;
+                }
+                if (queue.connection() == offering) {
+                    return false;
+                }
+                queue.connection().evictSlowConsumer();
+            }
+            return sendBudget.fits(bytes);
+        }
+    }
+
+    StallWatch stallWatch() {
+        return stallWatch;
     }
 
     Codec codec() {

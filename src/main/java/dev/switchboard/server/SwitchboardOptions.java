@@ -25,6 +25,9 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param pingTimeout            how long it waits for the pong (20 s)
  * @param maxPayloadBytes        the largest incoming message; larger ones close with 1009 (1 MiB)
  * @param sendQueueBytes         per-connection send queue; a client behind by more is evicted as a slow consumer (4 MiB)
+ * @param sendBudgetBytes        bytes queued for sending across all connections; past it the connections with the
+ *                               largest queues are evicted as slow consumers first (a quarter of the maximum heap;
+ *                               see {@link Builder#sendBudgetBytes})
  * @param allowedOrigins         browser origins allowed besides the server's own; {@code "*"} allows any
  * @param eventsPerSecond        the sustained incoming event rate allowed per connection (100)
  * @param eventBurst             the burst of events allowed above that rate (200)
@@ -50,7 +53,7 @@ import java.util.concurrent.ScheduledExecutorService;
  *                               after a ping timeout, session expiry, ack timeouts, slow-consumer eviction),
  *                               so that the timer thread stays on time; {@code null} makes a private pool
  */
-public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, int maxPayloadBytes, long sendQueueBytes,
+public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, int maxPayloadBytes, long sendQueueBytes, long sendBudgetBytes,
                                  List<String> allowedOrigins, double eventsPerSecond, int eventBurst,
                                  int maxConnections, int maxConnectionsPerAddress, int maxNamespaces,
                                  int maxProtocolErrors, int maxPendingAcks, Duration ackTimeout, Duration handlerTimeout,
@@ -70,7 +73,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         Objects.requireNonNull(codec, "codec");
         Objects.requireNonNull(adapter, "adapter");
         Objects.requireNonNull(clock, "clock");
-        if (maxPayloadBytes < 1 || sendQueueBytes < 1 || eventsPerSecond <= 0 || eventBurst < 1 || maxNamespaces < 1
+        if (maxPayloadBytes < 1 || sendQueueBytes < 1 || sendBudgetBytes < 1 || eventsPerSecond <= 0 || eventBurst < 1 || maxNamespaces < 1
                 || maxConnections < 1 || maxConnectionsPerAddress < 1
                 || maxProtocolErrors < 1 || maxPendingAcks < 1 || recoveryMaxEvents < 1 || recoveryMaxBytes < 1) {
             throw new IllegalArgumentException("limits must be positive");
@@ -103,6 +106,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         private Duration pingTimeout = Duration.ofSeconds(20);
         private int maxPayloadBytes = 1 << 20;
         private long sendQueueBytes = 4L << 20;
+        private long sendBudgetBytes = Runtime.getRuntime().maxMemory() / 4;
         private List<String> allowedOrigins = List.of();
         private double eventsPerSecond = 100;
         private int eventBurst = 200;
@@ -133,6 +137,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             pingTimeout = o.pingTimeout;
             maxPayloadBytes = o.maxPayloadBytes;
             sendQueueBytes = o.sendQueueBytes;
+            sendBudgetBytes = o.sendBudgetBytes;
             allowedOrigins = o.allowedOrigins;
             eventsPerSecond = o.eventsPerSecond;
             eventBurst = o.eventBurst;
@@ -173,6 +178,18 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
 
         public Builder sendQueueBytes(long value) {
             sendQueueBytes = value;
+            return this;
+        }
+
+        /**
+         * The bound on bytes queued for sending across all connections. The default, a quarter of
+         * the JVM's maximum heap, leaves the rest to the application and the sessions kept for
+         * recovery while allowing hundreds of full 4 MiB queues on a 2 GiB heap: without it, 10 000
+         * clients that stop reading could queue 40 GiB. A frame counts once per queue it waits in,
+         * so a broadcast held once in memory counts for each recipient; the bound errs on the safe side.
+         */
+        public Builder sendBudgetBytes(long value) {
+            sendBudgetBytes = value;
             return this;
         }
 
@@ -287,7 +304,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         }
 
         public SwitchboardOptions build() {
-            return new SwitchboardOptions(pingInterval, pingTimeout, maxPayloadBytes, sendQueueBytes, allowedOrigins,
+            return new SwitchboardOptions(pingInterval, pingTimeout, maxPayloadBytes, sendQueueBytes, sendBudgetBytes, allowedOrigins,
                     eventsPerSecond, eventBurst, maxConnections, maxConnectionsPerAddress, maxNamespaces, maxProtocolErrors, maxPendingAcks, ackTimeout,
                     handlerTimeout, shutdownGrace, recoveryWindow, recoveryMaxEvents, recoveryMaxBytes, recoveryRunsMiddleware,
                     sessionStore, codec, adapter, clock, scheduler, callbackExecutor);

@@ -33,6 +33,8 @@ public final class OutboundQueue {
         DROPPED,
         /** The queue is full: the peer is a slow consumer. Nothing was queued. */
         OVERFLOW,
+        /** The queue has room but the server-wide {@link SendBudget} has not. Nothing was queued. */
+        OVER_BUDGET,
         /** The queue was closed. */
         CLOSED
     }
@@ -42,6 +44,7 @@ public final class OutboundQueue {
 
     private final Transport transport;
     private final long maxBytes;
+    private final SendBudget budget;
     private final Consumer<Throwable> onSendFailure;
     private final ConcurrentLinkedQueue<Item> frames = new ConcurrentLinkedQueue<>();
     /** Bytes queued plus the frame in flight. */
@@ -62,12 +65,19 @@ public final class OutboundQueue {
     }
 
     /**
+     * @param budget        the server-wide bound this queue's bytes also count against
      * @param onSendFailure called once if the transport fails a send; the queue stops writing
      */
-    public OutboundQueue(Transport transport, long maxBytes, Consumer<Throwable> onSendFailure) {
+    public OutboundQueue(Transport transport, long maxBytes, SendBudget budget, Consumer<Throwable> onSendFailure) {
         this.transport = transport;
         this.maxBytes = maxBytes;
+        this.budget = budget;
         this.onSendFailure = onSendFailure;
+    }
+
+    /** A queue bounded on its own only. */
+    public OutboundQueue(Transport transport, long maxBytes, Consumer<Throwable> onSendFailure) {
+        this(transport, maxBytes, SendBudget.unbounded(), onSendFailure);
     }
 
     /**
@@ -91,6 +101,10 @@ public final class OutboundQueue {
                 return Offer.OVERFLOW;
             }
         } while (!pendingBytes.compareAndSet(pending, pending + bytes));
+        if (!budget.tryReserve(bytes)) {
+            pendingBytes.addAndGet(-bytes);
+            return Offer.OVER_BUDGET;
+        }
         return enqueue(text, bytes);
     }
 
@@ -104,6 +118,7 @@ public final class OutboundQueue {
             return Offer.CLOSED;
         }
         pendingBytes.addAndGet(bytes);
+        budget.reserve(bytes);
         return enqueue(text, bytes);
     }
 
@@ -147,7 +162,7 @@ public final class OutboundQueue {
             Item item;
             while ((item = frames.poll()) != null) {
                 waiting.decrementAndGet();
-                pendingBytes.addAndGet(-item.bytes);
+                release(item.bytes);
             }
         }
     }
@@ -185,6 +200,12 @@ public final class OutboundQueue {
         }
     }
 
+    /** Frees the bytes of a frame sent or dropped, here and in the server-wide budget. */
+    private void release(int bytes) {
+        pendingBytes.addAndGet(-bytes);
+        budget.release(bytes);
+    }
+
     /** Runs on the writer: sends until the queue is dry or a send completes later. */
     private void writeFrom(Item first) {
         Item item = first;
@@ -193,7 +214,7 @@ public final class OutboundQueue {
                 // Closing (a close frame came in, or ours went out): nothing more can be sent, and
                 // a container answering a client's close frame waits for the send in flight, so
                 // that must be the last one, not the rest of the queue.
-                pendingBytes.addAndGet(-item.bytes);
+                release(item.bytes);
                 close();
                 item = nextOrRelease();
                 continue;
@@ -257,7 +278,7 @@ public final class OutboundQueue {
 
         @Override
         public void accept(Throwable error) {
-            pendingBytes.addAndGet(-bytes);
+            release(bytes);
             if (error != null) {
                 close();
                 // Gives the writer role back (or closes the transport, if asked meanwhile).

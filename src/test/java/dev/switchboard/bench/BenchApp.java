@@ -9,7 +9,8 @@ import java.util.Map;
 /**
  * The benchmark's application on Switchboard, the same on every container: {@code join(room)}
  * with an ack, {@code echo(payload)} acked with the payload, {@code publish(room, payload)}
- * emitting {@code msg(payload)} to everyone in the room, and {@code stats(gc)} acked with
+ * emitting {@code msg(payload)} to everyone in the room, {@code announce(n)} acked and answered by
+ * {@code notice(n)} to the whole namespace when that socket disconnects (as a chat says "X left"), and {@code stats(gc)} acked with
  * {@code {heap, queue, conns}}, as {@code bench/socketio/server.js} and {@link RawFloorEndpoint} do.
  */
 final class BenchApp {
@@ -38,6 +39,11 @@ final class BenchApp {
                 event.ack();
             });
             socket.on("echo", event -> event.ack(event.args().raw(0)));
+            socket.on("announce", event -> {
+                Object departure = event.args().raw(0);
+                socket.onDisconnect(reason -> server.emit("notice", departure));
+                event.ack();
+            });
             socket.on("publish", event -> server.to(event.arg(0, String.class)).emit("msg", event.args().raw(1)));
             socket.on("stats", event -> event.ack(Map.of(
                     "heap", Heap.used(event.arg(0, boolean.class)),

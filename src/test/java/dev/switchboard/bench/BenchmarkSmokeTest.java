@@ -57,6 +57,10 @@ class BenchmarkSmokeTest {
             assertEquals(clients, r.get(Metric.S5_RECOVERED), "every client recovers its session: " + context);
             assertEquals(0, r.get(Metric.S5_DUPLICATES), context);
             assertEquals(0, r.get(Metric.S5_MISSED), context);
+            // S6: joins answered and timed, every broadcast and notice delivered; how fast is the benchmark's business.
+            assertTrue(Double.isFinite(r.get(Metric.S6_JOIN_P99)), context);
+            assertEquals(0, r.get(Metric.S6_LOST), "S6: every broadcast and notice delivered: " + context);
+            assertTrue(r.get(Metric.S6_FILES_AFTER) > 0 && r.get(Metric.S6_RSS_AFTER) > 0, context);
         }
     }
 }

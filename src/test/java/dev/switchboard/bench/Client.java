@@ -149,6 +149,12 @@ final class Client implements WsLoop.Handler {
         int at = frame.indexOf(Payload.START);
         if (at >= 0) {
             fleet.onMessage(this, Payload.seq(frame, at), Payload.sentAt(frame, at));
+            return;
+        }
+        // Counted by room members only: a fleet's control client and its publishers get notices too.
+        long departure = room >= 0 ? fleet.wire().notice(frame) : -1;
+        if (departure >= 0) {
+            fleet.onNotice(departure);
         }
     }
 

@@ -3,9 +3,12 @@ package dev.switchboard.bench;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntUnaryOperator;
@@ -35,6 +38,8 @@ final class Fleet implements AutoCloseable {
     private final LongAdder echoAcks = new LongAdder();
     private final LongAdder errors = new LongAdder();
     private final AtomicLong seqs = new AtomicLong();
+    /** How many of the fleet's room members got each {@code notice(n)}, by n; written on the selector thread. */
+    private final Map<Long, AtomicInteger> notices = new ConcurrentHashMap<>();
     private volatile boolean measuring;
     private volatile long windowFrom = Long.MAX_VALUE;
     private volatile long windowTo = Long.MAX_VALUE;
@@ -209,6 +214,16 @@ final class Fleet implements AutoCloseable {
         if (measuring) {
             latency.recordValue(Math.max(0, (now - sentAt) / 1000));
         }
+    }
+
+    void onNotice(long departure) {
+        notices.computeIfAbsent(departure, n -> new AtomicInteger()).incrementAndGet();
+    }
+
+    /** How many of the fleet's room members have received {@code notice(departure)}. */
+    int notices(long departure) {
+        AtomicInteger count = notices.get(departure);
+        return count == null ? 0 : count.get();
     }
 
     void onError(String frame) {

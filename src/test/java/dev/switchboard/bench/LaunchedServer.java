@@ -185,6 +185,10 @@ final class LaunchedServer implements AutoCloseable {
         return ProcStats.threads(pid());
     }
 
+    long openFiles() {
+        return ProcStats.openFiles(pid());
+    }
+
     /** Closes its standard input (the harness's own servers end then) and sends SIGTERM (containers stop then). */
     @Override
     public void close() {

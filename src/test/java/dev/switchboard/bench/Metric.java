@@ -28,7 +28,21 @@ enum Metric {
     S5_RECOVERED("S5 sessions recovered", "", Better.HIGHER, false),
     S5_EVENTS_RECOVERED("S5 events sent during the outage, delivered after", "", Better.HIGHER, false),
     S5_MISSED("S5 events never delivered", "", Better.LOWER, false),
-    S5_DUPLICATES("S5 duplicate deliveries", "", Better.LOWER, false);
+    S5_DUPLICATES("S5 duplicate deliveries", "", Better.LOWER, false),
+    S6_KNEE("S6 churn knee: highest rate with joins p99 < 1 s, nothing lost", "/s", Better.HIGHER, true),
+    S6_JOIN_P99("S6 join p99 at the reference churn rate", "ms", Better.LOWER, false),
+    S6_LOST("S6 broadcasts and notices lost at the reference churn rate", "", Better.LOWER, false),
+    S6_RSS_BEFORE("S6 server RSS, all connected, before the churn", "MiB", Better.LOWER, false),
+    S6_RSS_PEAK("S6 server RSS, peak during the churn", "MiB", Better.LOWER, false),
+    S6_RSS_AFTER("S6 server RSS after the churn", "MiB", Better.LOWER, false),
+    S6_HEAP_BEFORE("S6 heap after GC before the churn", "MiB", Better.LOWER, false),
+    S6_HEAP_AFTER("S6 heap after GC after the churn", "MiB", Better.LOWER, false),
+    S6_FILES_BEFORE("S6 open files before the churn", "", Better.LOWER, false),
+    S6_FILES_PEAK("S6 open files, peak during the churn", "", Better.LOWER, false),
+    S6_FILES_AFTER("S6 open files after the churn", "", Better.LOWER, false),
+    S6_THREADS_BEFORE("S6 threads before the churn", "", Better.LOWER, false),
+    S6_THREADS_PEAK("S6 threads, peak during the churn", "", Better.LOWER, false),
+    S6_THREADS_AFTER("S6 threads after the churn", "", Better.LOWER, false);
 
     enum Better { HIGHER, LOWER }
 

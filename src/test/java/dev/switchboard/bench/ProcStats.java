@@ -7,7 +7,7 @@ import java.util.stream.Stream;
 
 /**
  * What Linux says about a process and its descendants: CPU time from /proc/PID/stat (utime +
- * stime), resident memory and threads from /proc/PID/status. Descendants count too, because a
+ * stime), resident memory and threads from /proc/PID/status, open files from /proc/PID/fd. Descendants count too, because a
  * launcher (a shell script, {@code start.jar}) may fork the real server.
  */
 final class ProcStats {
@@ -75,6 +75,17 @@ final class ProcStats {
 
     static long threads(long pid) {
         return tree(pid).mapToLong(p -> statusField(p, "Threads:")).sum();
+    }
+
+    /** Open file descriptors (sockets included), from /proc/PID/fd. */
+    static long openFiles(long pid) {
+        return tree(pid).mapToLong(p -> {
+            try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(p), "fd"))) {
+                return fds.count();
+            } catch (IOException | RuntimeException e) {
+                return 0;
+            }
+        }).sum();
     }
 
     private static Stream<Long> tree(long pid) {

@@ -28,21 +28,24 @@ final class Scenarios {
     private static final int FIREHOSE_EVENT_CHARS = 64 * 1024;
 
     /** The scenarios in the order they run; S4 runs inside S3's one-room fleet; W warms the server up. */
-    static final List<String> ORDER = List.of("S1", "W", "S2", "S3", "S5");
+    static final List<String> ORDER = List.of("S1", "W", "S2", "S3", "S5", "S6");
 
     /** The size of everything; {@link #full()} is what docs/BENCHMARKS.md reports. */
     record Sizes(int idleClients, int idleRooms, int waves,
                  int ackClients, double[] ackRates, double ackStepSeconds, double ackReferenceRate,
                  int fanoutClients, int manyRooms, double deliveriesPerSecond,
                  int stormClients, int stormRooms, double stormRate, double outageSeconds,
-                 double warmUpSeconds, double warmSeconds, double measureSeconds, int payloadChars) {
+                 double warmUpSeconds, double warmSeconds, double measureSeconds, int payloadChars,
+                 int churnClients, int churnRooms, double[] churnRates, double churnReferenceRate, double churnStepSeconds,
+                 double churnPublishRate) {
 
         static Sizes full() {
             return new Sizes(5000, 50, 2,
                     500, new double[] {1000, 2000, 4000, 8000, 12000, 16000, 24000, 32000}, 3, 2000,
                     2000, 100, 10_000,
                     2000, 20, 100, 0.25,
-                    10, 2, 6, 100);
+                    10, 2, 6, 100,
+                    1000, 10, new double[] {10, 25, 50, 100, 200, 300, 400, 600, 800}, 300, 6, 100);
         }
 
         /** A second or two per scenario, a few clients: for the smoke test. */
@@ -51,7 +54,8 @@ final class Scenarios {
                     10, new double[] {200}, 0.4, 200,
                     30, 3, 1500,
                     30, 3, 100, 0.2,
-                    0, 0.1, 0.3, 100);
+                    0, 0.1, 0.3, 100,
+                    40, 2, new double[] {20}, 20, 1, 20);
         }
     }
 
@@ -92,6 +96,13 @@ final class Scenarios {
                 }
             }
             case "S5" -> runIf(selected, "S5", this::reconnectStorm);
+            case "S6" -> {
+                if (target.role == Target.Role.FLOOR) {
+                    // The raw floor has no rooms to announce departures in: S6 measures the frameworks.
+                    return;
+                }
+                runIf(selected, "S6", () -> new Churn(sizes, server, results, log, this::fleet).run());
+            }
             case "W" -> runIf(Set.of("W"), "W", this::warmUp);
             default -> throw new IllegalArgumentException(scenario);
         }
@@ -408,7 +419,7 @@ final class Scenarios {
     // ---- helpers ----
 
     /** Waits until {@code count} reaches {@code expected}, at most {@code seconds}; returns the count. */
-    private static long await(LongSupplier count, long expected, double seconds) {
+    static long await(LongSupplier count, long expected, double seconds) {
         long deadline = System.nanoTime() + (long) (seconds * 1e9);
         long now = count.getAsLong();
         long last = now;

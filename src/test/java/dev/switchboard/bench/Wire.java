@@ -33,6 +33,12 @@ enum Wire {
         }
 
         @Override
+        long notice(String frame) {
+            String start = "{\"type\":\"event\",\"event\":\"notice\",\"args\":[";
+            return frame.startsWith(start) ? Frames.number(frame, start.length()) : -1;
+        }
+
+        @Override
         void dispatch(String frame, Client client) {
             if (frame.startsWith("{\"type\":\"event\"")) {
                 client.onEvent(frame, Frames.string(frame, "\"offset\":\""));
@@ -70,6 +76,12 @@ enum Wire {
         @Override
         String disconnect() {
             return "41";
+        }
+
+        @Override
+        long notice(String frame) {
+            String start = "42[\"notice\",";
+            return frame.startsWith(start) ? Frames.number(frame, start.length()) : -1;
         }
 
         @Override
@@ -119,6 +131,9 @@ enum Wire {
 
     /** Leaves the namespace on purpose, so that the server keeps no session for recovery. */
     abstract String disconnect();
+
+    /** The number a {@code notice(n)} event carries (S6's departures), or -1 for any other frame. */
+    abstract long notice(String frame);
 
     /** Hands one frame from the server to the client's callback that fits it. */
     abstract void dispatch(String frame, Client client);

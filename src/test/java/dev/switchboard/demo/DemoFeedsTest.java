@@ -43,6 +43,8 @@ class DemoFeedsTest {
             assertEquals(2, stats.getInt("connections"));
             assertEquals(2, stats.getInt("totalSockets"));
             assertEquals(1, stats.getJsonObject("sockets").getInt("/graph"));
+            assertEquals(server.switchboard().options().sendBudgetBytes(), stats.getJsonNumber("queueBound").longValue());
+            assertEquals(0, stats.getJsonNumber("slowConsumers").longValue());
         }
     }
 
