@@ -94,6 +94,11 @@ public final class Connection {
         return queue.pendingBytes();
     }
 
+    /** Bytes queued behind the frame in flight: what evicting this client frees at once. */
+    long waitingBytes() {
+        return queue.waitingBytes();
+    }
+
     /** Why the connection ended, or {@code null} while it is open. */
     public DisconnectReason endReason() {
         return ended.get();

@@ -327,18 +327,20 @@ public final class Switchboard implements AutoCloseable {
     }
 
     /**
-     * Makes room for {@code bytes} in the send budget by evicting the connections with the largest
-     * send queues as slow consumers, largest first: they are the clients furthest behind, and
-     * each eviction frees the most.
+     * Makes room for {@code bytes} in the send budget by evicting the connections with the most
+     * bytes waiting as slow consumers, largest first: they are the clients furthest behind, and
+     * each eviction frees the most. Ranked by what waits, not by what is in flight, which an
+     * eviction cannot free; a client with nothing waiting is never evicted here.
      *
-     * @return whether the bytes fit now; false when {@code offering} has the largest queue left,
-     *         so that it is the one to evict
+     * @return whether the bytes fit now; false when {@code offering} has the most waiting of those
+     *         left, so that it is the one to evict
      */
     boolean relieveSendBudget(Connection offering, long bytes) {
         synchronized (budgetRelief) {
             // Sizes taken once: they change under a sort that compared them live.
             List<QueueSize> largestFirst = connections.stream()
-                    .map(connection -> new QueueSize(connection, connection.queuedBytes()))
+                    .map(connection -> new QueueSize(connection, connection.waitingBytes()))
+                    .filter(queue -> queue.bytes() > 0)
                     .sorted(Comparator.comparingLong(QueueSize::bytes).reversed()).toList();
             for (QueueSize queue : largestFirst) {
                 if (sendBudget.fits(bytes)) {

@@ -39,7 +39,8 @@ public final class OutboundQueue {
         CLOSED
     }
 
-    private record Item(String text, int bytes) {
+    /** @param budgeted whether its bytes count against the server-wide budget (not a replay's) */
+    private record Item(String text, int bytes, boolean budgeted) {
     }
 
     private final Transport transport;
@@ -51,6 +52,8 @@ public final class OutboundQueue {
     private final AtomicLong pendingBytes = new AtomicLong();
     /** Frames queued behind the one in flight. */
     private final AtomicInteger waiting = new AtomicInteger();
+    /** Their bytes: what cutting this peer off would free at once (the frame in flight stays until it completes). */
+    private final AtomicLong waitingBytes = new AtomicLong();
     private final AtomicBoolean writing = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     /** The thread inside {@code transport.send} right now, if any; written by the writer only. */
@@ -102,29 +105,41 @@ public final class OutboundQueue {
             }
         } while (!pendingBytes.compareAndSet(pending, pending + bytes));
         if (!budget.tryReserve(bytes)) {
-            pendingBytes.addAndGet(-bytes);
-            return Offer.OVER_BUDGET;
+            if (waiting.get() > 0) {
+                pendingBytes.addAndGet(-bytes);
+                return Offer.OVER_BUDGET;
+            }
+            // A peer that keeps up (nothing waiting) is never refused for what others hold: the
+            // budget cuts the clients that are behind, and is passed by one frame per peer at most.
+            budget.reserve(bytes);
         }
-        return enqueue(text, bytes);
+        return enqueue(new Item(text, bytes, true));
     }
 
     /**
      * Queues a frame whatever the bound: for a recovery replay, whose frames the replay log
      * already holds (and bounds), so queueing them costs references, not a second copy. The bytes
-     * still count, so live frames behind a long replay wait for it to drain.
+     * still count in this queue, so live frames behind a long replay wait for it to drain; they do
+     * not count against the server-wide budget, which would otherwise cut off the clients that
+     * are recovering, first and again after each recovery.
      */
     public Offer offerBeyondBound(String text, int bytes) {
         if (closed.get() || closeRequest.get() != null) {
             return Offer.CLOSED;
         }
         pendingBytes.addAndGet(bytes);
-        budget.reserve(bytes);
-        return enqueue(text, bytes);
+        return enqueue(new Item(text, bytes, false));
     }
 
-    private Offer enqueue(String text, int bytes) {
+    private Offer enqueue(Item item) {
         waiting.incrementAndGet();
-        frames.add(new Item(text, bytes));
+        waitingBytes.addAndGet(item.bytes);
+        frames.add(item);
+        if (closed.get()) {
+            // Closed between the check in offer and the add: close() may have drained before it.
+            dropQueued();
+            return Offer.CLOSED;
+        }
         if (writing.compareAndSet(false, true)) {
             Item next = nextOrRelease();
             if (next != null) {
@@ -153,18 +168,36 @@ public final class OutboundQueue {
         return waiting.get();
     }
 
+    /** Bytes waiting behind the one in flight: what dropping the queue frees at once. */
+    public long waitingBytes() {
+        return waitingBytes.get();
+    }
+
     /**
      * Stops queueing and drops what is queued; the transport is left to whoever is closing it
      * (the connection is gone, or the container is closing it).
      */
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            Item item;
-            while ((item = frames.poll()) != null) {
-                waiting.decrementAndGet();
-                release(item.bytes);
-            }
+            dropQueued();
         }
+    }
+
+    /** Takes every queued frame out and frees its bytes; safe on several threads at once. */
+    private void dropQueued() {
+        Item item;
+        while ((item = poll()) != null) {
+            release(item);
+        }
+    }
+
+    private Item poll() {
+        Item item = frames.poll();
+        if (item != null) {
+            waiting.decrementAndGet();
+            waitingBytes.addAndGet(-item.bytes);
+        }
+        return item;
     }
 
     /**
@@ -200,10 +233,12 @@ public final class OutboundQueue {
         }
     }
 
-    /** Frees the bytes of a frame sent or dropped, here and in the server-wide budget. */
-    private void release(int bytes) {
-        pendingBytes.addAndGet(-bytes);
-        budget.release(bytes);
+    /** Frees the bytes of a frame sent or dropped, here and, unless a replay's, in the server-wide budget. */
+    private void release(Item item) {
+        pendingBytes.addAndGet(-item.bytes);
+        if (item.budgeted) {
+            budget.release(item.bytes);
+        }
     }
 
     /** Runs on the writer: sends until the queue is dry or a send completes later. */
@@ -214,12 +249,12 @@ public final class OutboundQueue {
                 // Closing (a close frame came in, or ours went out): nothing more can be sent, and
                 // a container answering a client's close frame waits for the send in flight, so
                 // that must be the last one, not the rest of the queue.
-                release(item.bytes);
+                release(item);
                 close();
                 item = nextOrRelease();
                 continue;
             }
-            Handoff handoff = new Handoff(item.bytes);
+            Handoff handoff = new Handoff(item);
             sender = Thread.currentThread();
             try {
                 transport.send(item.text, handoff);
@@ -242,9 +277,8 @@ public final class OutboundQueue {
      */
     private Item nextOrRelease() {
         while (true) {
-            Item next = closed.get() ? null : frames.poll();
+            Item next = closed.get() ? null : poll();
             if (next != null) {
-                waiting.decrementAndGet();
                 return next;
             }
             CloseRequest close = closeRequest.get();
@@ -269,16 +303,16 @@ public final class OutboundQueue {
      * container completes synchronously cannot overflow the stack.
      */
     private final class Handoff implements Consumer<Throwable> {
-        private final int bytes;
+        private final Item item;
         private final AtomicBoolean firstArrived = new AtomicBoolean();
 
-        Handoff(int bytes) {
-            this.bytes = bytes;
+        Handoff(Item item) {
+            this.item = item;
         }
 
         @Override
         public void accept(Throwable error) {
-            release(bytes);
+            release(item);
             if (error != null) {
                 close();
                 // Gives the writer role back (or closes the transport, if asked meanwhile).

@@ -6,7 +6,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * A bound on the bytes queued for sending across all the connections of a server: each queue is
  * bounded on its own, but thousands of full queues would still exhaust the heap. Every
  * {@link OutboundQueue} of a server reserves its frames here as well; a reservation that does
- * not fit is refused, and the server then cuts the largest queues first.
+ * not fit is refused, and the server then cuts the queues with the most waiting first. A queue
+ * with nothing waiting always takes its next frame, so a client that keeps up is never cut for
+ * what others hold, and the bound is passed by at most one frame per connection. Replayed
+ * frames do not count here: the replay log that holds them is bounded on its own.
  *
  * <p>Thread-safe: any offering thread reserves, any writer releases.
  */
@@ -39,7 +42,7 @@ public final class SendBudget {
         return true;
     }
 
-    /** Reserves {@code bytes} whatever the bound (a recovery replay, which its log already bounds). */
+    /** Reserves {@code bytes} whatever the bound: the next frame of a peer that keeps up. */
     void reserve(long bytes) {
         queuedBytes.addAndGet(bytes);
     }
