@@ -410,8 +410,9 @@ public final class Connection {
                 && handling.compareAndSet(current, null)) {
             Event event = current.event();
             switchboard.callback(() -> {
-                switchboard.warnings().warn(LOG, "listener of '" + event.name() + "' on " + event.socket().namespace().name()
-                        + " still running after " + timeout.toMillis() + " ms: the event failed", null);
+                // The event's name stays out of the warning's kind: clients choose names freely.
+                switchboard.warnings().warn(LOG, "a listener on " + event.socket().namespace().name()
+                        + " still running after " + timeout.toMillis() + " ms: its event failed", null);
                 event.fail("handler timed out");
             });
         }

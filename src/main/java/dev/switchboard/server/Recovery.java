@@ -89,13 +89,22 @@ final class Recovery {
     void keep(DetachedSession session, Socket socket) {
         Switchboard switchboard = namespace.switchboard();
         session.expiry(switchboard.later(() -> expire(session), switchboard.options().recoveryWindow()));
-        switchboard.options().sessionStore().save(session.record()).whenComplete((saved, failure) -> {
+        saveRecord(session).whenComplete((saved, failure) -> {
             if (failure != null) {
                 switchboard.warnings().warn(LOG, "saving a session of " + namespace.name() + " failed", failure);
             }
             session.stored().complete(null);
             byPid.remove(socket.pid(), socket);
         });
+    }
+
+    /** The store's save, as a future even when the store (or the adapter asked for the rooms) throws. */
+    private CompletableFuture<Void> saveRecord(DetachedSession session) {
+        try {
+            return namespace.switchboard().options().sessionStore().save(session.record());
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /**

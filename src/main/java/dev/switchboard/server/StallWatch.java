@@ -45,11 +45,15 @@ final class StallWatch {
 
     /**
      * How long the server stood still within {@code (from, to]}, in milliseconds: the latest stall
-     * the timer saw, or the one it has not seen end yet because the reading thread runs first.
+     * the timer saw, or the one it has not seen end yet because the reading thread runs first. A
+     * stall that ended more than {@link #STALL_MILLIS} before {@code to} counts for nothing: its
+     * backlog has been read, and a client idle since before it must not bank it for a later burst.
      */
     long stalledMillis(long from, long to) {
         long tick = lastTick;
         long ongoing = to - tick >= STALL_MILLIS ? new Stall(tick, to).overlap(from, to) : 0;
-        return Math.max(ongoing, latest.overlap(from, to));
+        Stall seen = latest;
+        long recent = to - seen.end() <= STALL_MILLIS ? seen.overlap(from, to) : 0;
+        return Math.max(ongoing, recent);
     }
 }
