@@ -51,7 +51,9 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param scheduler              timers (heartbeats, ack timeouts); {@code null} makes a private one
  * @param callbackExecutor       runs what timers set off that reaches application code (disconnect listeners
  *                               after a ping timeout, session expiry, ack timeouts, slow-consumer eviction),
- *                               so that the timer thread stays on time; {@code null} makes a private pool
+ *                               so that the timer thread stays on time; {@code null} makes a private pool of
+ *                               as many threads as cores. Listeners there must not block on an ack future
+ *                               (chain on it): the timeout that would release them needs a callback thread too
  */
 public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, int maxPayloadBytes, long sendQueueBytes, long sendBudgetBytes,
                                  List<String> allowedOrigins, double eventsPerSecond, int eventBurst,
