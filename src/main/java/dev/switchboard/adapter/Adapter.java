@@ -1,7 +1,7 @@
 package dev.switchboard.adapter;
 
 import dev.switchboard.protocol.Frame;
-import dev.switchboard.server.RemoteSocket;
+import dev.switchboard.api.RemoteSocket;
 import java.util.List;
 import java.util.Set;
 

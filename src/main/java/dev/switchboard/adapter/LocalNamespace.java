@@ -1,7 +1,7 @@
 package dev.switchboard.adapter;
 
 import dev.switchboard.protocol.Frame;
-import dev.switchboard.server.RemoteSocket;
+import dev.switchboard.api.RemoteSocket;
 
 /**
  * What a namespace lets its adapter do with the sockets connected to this node. The adapter

@@ -5,7 +5,7 @@ import dev.switchboard.server.BroadcastOperator;
 import dev.switchboard.server.ConnectionRejectedException;
 import dev.switchboard.server.Event;
 import dev.switchboard.server.Namespace;
-import dev.switchboard.server.RemoteSocket;
+import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.server.Socket;
 import dev.switchboard.server.Switchboard;
 import java.util.Comparator;

@@ -1,5 +1,6 @@
 package dev.switchboard.server;
 
+import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.adapter.BroadcastOptions;
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.protocol.Frame;

@@ -1,14 +1,13 @@
 package dev.switchboard.server;
 
+import dev.switchboard.api.Handshake;
+import dev.switchboard.server.OutboundQueue.Offer;
 import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.Packet;
 import dev.switchboard.protocol.PacketType;
 import dev.switchboard.protocol.ProtocolException;
 import dev.switchboard.protocol.RawJson;
-import dev.switchboard.transport.OutboundQueue;
-import dev.switchboard.transport.OutboundQueue.Offer;
-import dev.switchboard.transport.Transport;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;

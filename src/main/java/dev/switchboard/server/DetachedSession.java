@@ -1,5 +1,7 @@
 package dev.switchboard.server;
 
+import dev.switchboard.api.Handshake;
+import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.protocol.Frame;
 import java.time.Instant;
 import java.util.Map;

@@ -1,5 +1,7 @@
 package dev.switchboard.server;
 
+import dev.switchboard.api.Handshake;
+import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.adapter.AckCollector;
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.protocol.Frame;

@@ -1,12 +1,10 @@
 package dev.switchboard.server;
 
+import dev.switchboard.api.Handshake;
 import dev.switchboard.protocol.Codec;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.Packet;
 import dev.switchboard.protocol.PacketType;
-import dev.switchboard.transport.OriginPolicy;
-import dev.switchboard.transport.SendBudget;
-import dev.switchboard.transport.Transport;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.switchboard.transport;
 
+import dev.switchboard.server.OriginPolicy;
 import java.util.Locale;
 import java.util.function.UnaryOperator;
 

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.protocol.Frame;
-import dev.switchboard.server.RemoteSocket;
+import dev.switchboard.api.RemoteSocket;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

@@ -1,11 +1,11 @@
 package dev.switchboard.server;
 
+import dev.switchboard.api.Handshake;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
-import dev.switchboard.transport.Transport;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Instant;

@@ -1,5 +1,6 @@
 package dev.switchboard.server;
 
+import dev.switchboard.api.RemoteSocket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,7 +1,7 @@
 package dev.switchboard.transport.jsr356;
 
 import dev.switchboard.server.Connection;
-import dev.switchboard.server.Handshake;
+import dev.switchboard.api.Handshake;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.MessageAssembler;
 import jakarta.websocket.CloseReason;

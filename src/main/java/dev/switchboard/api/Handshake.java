@@ -1,4 +1,4 @@
-package dev.switchboard.server;
+package dev.switchboard.api;
 
 import dev.switchboard.protocol.RawJson;
 import java.net.URI;
@@ -76,8 +76,8 @@ public record Handshake(URI uri, Map<String, List<String>> headers, Map<String, 
         return origin == null ? null : origin.toLowerCase(Locale.ROOT);
     }
 
-    /** This handshake with a namespace connect's auth payload. */
-    Handshake withAuth(RawJson newAuth) {
+    /** A copy of this handshake with a namespace connect's auth payload (each namespace socket has its own). */
+    public Handshake withAuth(RawJson newAuth) {
         return new Handshake(uri, headers, query, remoteAddress, time, newAuth);
     }
 }

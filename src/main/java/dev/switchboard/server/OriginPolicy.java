@@ -1,4 +1,4 @@
-package dev.switchboard.transport;
+package dev.switchboard.server;
 
 import java.net.URI;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.switchboard.transport;
+package dev.switchboard.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

@@ -1,11 +1,11 @@
-package dev.switchboard.server;
+package dev.switchboard.api;
 
 import java.util.Map;
 import java.util.Set;
 
 /**
- * A socket found by {@link BroadcastOperator#fetchSockets()}: what can be read about it. In the
- * embedded default these are the live {@link Socket}s themselves; with a cluster adapter they may
+ * A socket found by {@code BroadcastOperator.fetchSockets()}: what can be read about it. In the
+ * embedded default these are the live {@code Socket}s themselves; with a cluster adapter they may
  * be snapshots of sockets on other nodes.
  *
  * <pre>{@code

@@ -1,4 +1,4 @@
-package dev.switchboard.transport;
+package dev.switchboard.server;
 
 import java.util.function.Consumer;
 
