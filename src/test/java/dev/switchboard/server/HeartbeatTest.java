@@ -2,6 +2,7 @@ package dev.switchboard.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,6 +28,8 @@ class HeartbeatTest {
     private final VirtualTime time = new VirtualTime();
     private final BlockingQueue<DisconnectReason> reasons = new LinkedBlockingQueue<>();
     private final BlockingQueue<String> expired = new LinkedBlockingQueue<>();
+    /** Sockets whose connection listener has run: the connect answer goes out before it does. */
+    private final BlockingQueue<Socket> listening = new LinkedBlockingQueue<>();
     private TestServer server;
     private SwitchboardOptions options;
 
@@ -36,7 +39,10 @@ class HeartbeatTest {
         // decided when advance() returns.
         options = TestServer.options().clock(time.clock()).scheduler(time).callbackExecutor(Runnable::run).build();
         server = TestServer.start(options, sb -> {
-            sb.onConnection(socket -> socket.onDisconnect(reasons::add));
+            sb.onConnection(socket -> {
+                socket.onDisconnect(reasons::add);
+                listening.add(socket);
+            });
             sb.sockets().onSessionExpired(session -> expired.add(session.id()));
         });
     }
@@ -50,6 +56,7 @@ class HeartbeatTest {
     void aSilentClientIsDroppedExactlyAfterPingIntervalPlusPingTimeout() throws Exception {
         try (RawClient client = server.raw()) {
             assertEquals("connect", client.connectNamespace("/", null).getString("type"));
+            assertNotNull(listening.poll(10, TimeUnit.SECONDS));
             client.stopAnsweringPings();
 
             time.advance(options.pingInterval());
