@@ -28,6 +28,7 @@ const FIGURES = [
   { key: 'recovering', label: 'Sessions awaiting recovery', format: count },
   { key: 'recoveries', label: 'Sessions recovered', format: count },
   { key: 'droppedVolatile', label: 'Volatile events dropped', format: count },
+  { key: 'listenerFailures', label: 'Listener failures', format: count },
 ];
 
 const history = []; // stats, oldest first

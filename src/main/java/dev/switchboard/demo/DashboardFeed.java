@@ -17,8 +17,9 @@ import java.util.concurrent.TimeUnit;
  * The figures of {@code webapp/dashboard.html}, on the namespace {@code /dashboard}: once a
  * second, every socket there gets a {@code stats} event with the server's connections, sockets
  * per namespace, rooms with their member counts, events in and frames out per second, send-queue
- * depths against the server-wide bound, slow consumers cut off and recoveries. A socket that connects first gets {@code history}, the last minute of
- * them, so that its sparklines start full.
+ * depths against the server-wide bound, slow consumers cut off, recoveries, volatile events
+ * dropped and application callbacks that threw. A socket that connects first gets {@code
+ * history}, the last minute of them, so that its sparklines start full.
  *
  * <pre>{@code
  * ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
@@ -49,10 +50,12 @@ public final class DashboardFeed {
      * @param slowConsumers   clients cut off as slow consumers since the server started
      * @param recovering      dropped sessions waiting for their client
      * @param recoveries      sessions recovered since the server started
+     * @param listenerFailures application callbacks (listeners, middleware) that threw since the server started
      */
     public record Stats(long time, int connections, int totalSockets, Map<String, Integer> sockets, List<Room> rooms,
                        long eventsInPerSecond, long framesOutPerSecond, long queuedBytes, long queueBound, long largestQueue,
-                       long slowConsumers, int recovering, long recoveries, long droppedVolatile) {
+                       long slowConsumers, int recovering, long recoveries, long droppedVolatile,
+                       long listenerFailures) {
     }
 
     private final Switchboard server;
@@ -120,7 +123,8 @@ public final class DashboardFeed {
                 sockets.values().stream().mapToInt(Integer::intValue).sum(), sockets,
                 List.copyOf(rooms.subList(0, Math.min(rooms.size(), MAX_ROOMS))),
                 eventsInRate, framesOutRate, server.sendBudget().queuedBytes(), server.sendBudget().maxBytes(), largest,
-                metrics.slowConsumers(), recovering, metrics.recoveries(), metrics.droppedVolatile());
+                metrics.slowConsumers(), recovering, metrics.recoveries(), metrics.droppedVolatile(),
+                metrics.listenerFailures());
         history.add(stats);
         return stats;
     }

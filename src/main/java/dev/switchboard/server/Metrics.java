@@ -22,6 +22,7 @@ public final class Metrics {
     final LongAdder rejectedOrigins = new LongAdder();
     final LongAdder recoveries = new LongAdder();
     final LongAdder refusedConnections = new LongAdder();
+    final LongAdder listenerFailures = new LongAdder();
 
     /** Events received from clients and handed to the application (or found no listener). */
     public long eventsIn() {
@@ -81,6 +82,14 @@ public final class Metrics {
     /** Sessions recovered by a returning client. */
     public long recoveries() {
         return recoveries.sum();
+    }
+
+    /**
+     * Application callbacks that threw: middleware, connection, event, catch-all, outgoing,
+     * disconnect and session-expiry listeners, and what acks hand their answers to.
+     */
+    public long listenerFailures() {
+        return listenerFailures.sum();
     }
 
     /** Counts a message refused for size (called by transports). */

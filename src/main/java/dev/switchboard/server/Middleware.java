@@ -4,6 +4,8 @@ package dev.switchboard.server;
  * Decides whether a socket may connect to a namespace. It sees the handshake, may set the
  * socket's user and data, and rejects by throwing {@link ConnectionRejectedException}; the client
  * then gets a {@code connect_error} and the application never sees the socket as connected.
+ * Middleware that throws anything else refuses the socket too, with {@code "server error"}, and
+ * the failure is logged and counted in {@link Metrics#listenerFailures()}.
  * Middleware runs on the connection's reading thread and must not emit on the socket.
  *
  * <pre>{@code

@@ -36,7 +36,6 @@ import java.util.function.Consumer;
  * }</pre>
  */
 public final class Namespace {
-    private static final System.Logger LOG = System.getLogger(Namespace.class.getName());
     private static final String USER_ROOM_PREFIX = "user:";
 
     private final String name;
@@ -228,18 +227,26 @@ public final class Namespace {
             return socket;
         }
         for (Middleware middleware : middlewares) {
-            try {
-                middleware.check(socket);
-            } catch (ConnectionRejectedException e) {
+            Refusal refusal = check(middleware, socket);
+            if (refusal != null) {
                 refused(socket, session);
-                throw new Refusal(e.getMessage(), e.data());
-            } catch (RuntimeException e) {
-                switchboard.warnings().warn(LOG, "middleware of " + name + " failed", e);
-                refused(socket, session);
-                throw new Refusal("server error", null);
+                throw refusal;
             }
         }
         return socket;
+    }
+
+    /** Null when the middleware lets the socket through; its refusal, or "server error" when it failed. */
+    private Refusal check(Middleware middleware, Socket socket) {
+        Refusal[] rejected = {null};
+        boolean ran = switchboard.hooks().run("middleware of " + name + " failed", socket.id(), null, () -> {
+            try {
+                middleware.check(socket);
+            } catch (ConnectionRejectedException e) {
+                rejected[0] = new Refusal(e.getMessage(), e.data());
+            }
+        });
+        return ran ? rejected[0] : new Refusal("server error", null);
     }
 
     /**
@@ -275,11 +282,8 @@ public final class Namespace {
             connect(socket, false);
         }
         for (Consumer<Socket> listener : connectionListeners) {
-            try {
-                listener.accept(socket);
-            } catch (RuntimeException e) {
-                switchboard.warnings().warn(LOG, "connection listener of " + name + " failed", e);
-            }
+            switchboard.hooks().run("connection listener of " + name + " failed", socket.id(), null,
+                    () -> listener.accept(socket));
         }
         return true;
     }

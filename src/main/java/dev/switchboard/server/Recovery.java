@@ -220,11 +220,8 @@ final class Recovery {
             namespace.adapter().delAll(session.id());
         }
         for (Consumer<DetachedSession> listener : expiryListeners) {
-            try {
-                listener.accept(session);
-            } catch (RuntimeException e) {
-                namespace.switchboard().warnings().warn(LOG, "session expiry listener of " + namespace.name() + " failed", e);
-            }
+            namespace.switchboard().hooks().run("session expiry listener of " + namespace.name() + " failed",
+                    session.id(), null, () -> listener.accept(session));
         }
     }
 }

@@ -227,7 +227,10 @@ public final class Socket implements RemoteSocket {
         return this;
     }
 
-    /** Sees every event sent to this socket, broadcasts included. */
+    /**
+     * Sees every event sent to this socket, broadcasts included, on the emitting thread. One that
+     * throws is logged and counted; the event is sent all the same, the broadcast goes on.
+     */
     public Socket onAnyOutgoing(AnyListener listener) {
         anyOutgoingListeners.add(listener);
         return this;
@@ -388,14 +391,21 @@ public final class Socket implements RemoteSocket {
         return true;
     }
 
+    /** On the emitting thread, in the middle of a broadcast maybe: one that throws must not stop it. */
     private void notifyOutgoing(Frame frame) {
         if (anyOutgoingListeners.isEmpty()) {
             return;
         }
+        String event = frame.packet().event();
         Arguments args = Arguments.of(frame.packet().args());
         for (AnyListener listener : anyOutgoingListeners) {
-            listener.onEvent(frame.packet().event(), args);
+            hooks().run("onAnyOutgoing listener on " + namespace.name() + " failed", id, event,
+                    () -> listener.onEvent(event, args));
         }
+    }
+
+    private Hooks hooks() {
+        return namespace.switchboard().hooks();
     }
 
     /** The client has every event up to {@code offset}. */
@@ -462,12 +472,21 @@ public final class Socket implements RemoteSocket {
             namespace.switchboard().metrics().unknownAcks.increment();
             return;
         }
-        pending.cancelTimer();
         if (packet.field("error") != null) {
-            pending.onFailure.accept(new AckFailedException("client answered with an error: " + packet.field("error")));
+            settle(pending, () -> pending.onFailure.accept(
+                    new AckFailedException("client answered with an error: " + packet.field("error"))));
         } else {
-            pending.onReply.accept(Arguments.of(packet.args()));
+            settle(pending, () -> pending.onReply.accept(Arguments.of(packet.args())));
         }
+    }
+
+    /**
+     * Hands an ack's outcome to what waits for it. A future keeps whatever the application's
+     * stages on it throw; an adapter's collector might not, and must not break the reading thread.
+     */
+    private void settle(PendingAck pending, Runnable outcome) {
+        pending.cancelTimer();
+        hooks().run("ack callback on " + namespace.name() + " failed", id, null, outcome::run);
     }
 
     /** An {@code event} packet from the client, already checked and rate-limited. */
@@ -485,13 +504,12 @@ public final class Socket implements RemoteSocket {
         }
     }
 
+    /** A listener that throws fails the event, and the listeners after it do not run. */
     private void runListeners(Event event) {
         for (AnyListener listener : anyListeners) {
-            try {
-                listener.onEvent(event.name(), event.args());
-            } catch (Exception | LinkageError e) {
-                // One kind for every event name: the client chooses those freely.
-                listenerFailed(event, "onAny listener on " + namespace.name() + " failed", e);
+            // One kind for every event name: the client chooses those freely.
+            if (!hooks().runListener("onAny listener on " + namespace.name() + " failed", event,
+                    () -> listener.onEvent(event.name(), event.args()))) {
                 return;
             }
         }
@@ -503,19 +521,12 @@ public final class Socket implements RemoteSocket {
             return;
         }
         for (EventListener listener : list) {
-            try {
-                listener.onEvent(event);
-            } catch (Exception | LinkageError e) {
-                listenerFailed(event, "listener of '" + event.name() + "' on " + namespace.name() + " failed", e);
+            // A name the application listens to, so one of a bounded few.
+            if (!hooks().runListener("listener of '" + event.name() + "' on " + namespace.name() + " failed", event,
+                    () -> listener.onEvent(event))) {
                 return;
             }
         }
-    }
-
-    /** The event fails, and its listeners after the one that threw do not run. */
-    private void listenerFailed(Event event, String warning, Throwable failure) {
-        namespace.switchboard().warnings().warn(LOG, warning, failure);
-        event.fail("listener failed: " + failure);
     }
 
     /**
@@ -538,12 +549,12 @@ public final class Socket implements RemoteSocket {
         if (session != null) {
             namespace.recovery().keep(session, this);
         }
-        notifyAll(disconnectingListeners, reason);
+        notifyAll(disconnectingListeners, "disconnecting", reason);
         for (Long ackId : pendingAcks.keySet()) {
             PendingAck pending = pendingAcks.remove(ackId);
             if (pending != null) {
-                pending.cancelTimer();
-                pending.onFailure.accept(new AckFailedException("socket " + id + " disconnected: " + reason.text()));
+                settle(pending, () -> pending.onFailure.accept(
+                        new AckFailedException("socket " + id + " disconnected: " + reason.text())));
             }
         }
         roomsReleased = !keepSession;
@@ -560,17 +571,13 @@ public final class Socket implements RemoteSocket {
     private void notifyOnce(ListenerList<Consumer<DisconnectReason>> list, Consumer<DisconnectReason> listener,
                             DisconnectReason reason) {
         if (list.remove(listener)) {
-            notifyAll(List.of(listener), reason);
+            notifyAll(List.of(listener), "disconnect", reason);
         }
     }
 
-    private void notifyAll(Iterable<Consumer<DisconnectReason>> list, DisconnectReason reason) {
+    private void notifyAll(Iterable<Consumer<DisconnectReason>> list, String kind, DisconnectReason reason) {
         for (Consumer<DisconnectReason> listener : list) {
-            try {
-                listener.accept(reason);
-            } catch (RuntimeException e) {
-                namespace.switchboard().warnings().warn(LOG, "disconnect listener on " + namespace.name() + " failed", e);
-            }
+            hooks().run(kind + " listener on " + namespace.name() + " failed", id, null, () -> listener.accept(reason));
         }
     }
 

@@ -60,6 +60,7 @@ public final class Switchboard implements AutoCloseable {
     private final OriginPolicy originPolicy;
     private final Metrics metrics = new Metrics();
     private final Warnings warnings;
+    private final Hooks hooks;
     private final SendBudget sendBudget;
     /** Held by the one thread evicting for the send budget; others wait, then find room or evict further. */
     private final Object budgetRelief = new Object();
@@ -85,6 +86,7 @@ public final class Switchboard implements AutoCloseable {
         this.callbacks = ownCallbacks != null ? ownCallbacks : options.callbackExecutor();
         this.originPolicy = new OriginPolicy(options.allowedOrigins());
         this.warnings = new Warnings();
+        this.hooks = new Hooks(warnings, metrics);
         this.sendBudget = new SendBudget(options.sendBudgetBytes());
         this.pingFrame = Frame.encode(options.codec(), Packet.of(PacketType.PING, Packet.ROOT_NAMESPACE, null));
         long checkEvery = Math.max(10, options.handlerTimeout().toMillis() / 10);
@@ -413,6 +415,11 @@ public final class Switchboard implements AutoCloseable {
     /** Where warnings that clients can set off go, rate-limited. */
     Warnings warnings() {
         return warnings;
+    }
+
+    /** Where the server calls the application's code. */
+    Hooks hooks() {
+        return hooks;
     }
 
     Frame pingFrame() {

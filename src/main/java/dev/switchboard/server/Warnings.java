@@ -47,6 +47,17 @@ final class Warnings {
      * @param error the failure, or {@code null}
      */
     void warn(System.Logger log, String message, Throwable error) {
+        warn(log, message, null, error);
+    }
+
+    /**
+     * As {@link #warn(System.Logger, String, Throwable)}, with {@code detail} (which socket, which
+     * event) logged with this failure but kept out of its kind: details may carry what clients chose.
+     *
+     * @param detail the particulars of this failure, or {@code null}
+     */
+    void warn(System.Logger log, String message, String detail, Throwable error) {
+        String particulars = detail == null ? "" : " (" + abbreviate(detail) + ")";
         String key = error == null ? message : message + " (" + error.getClass().getName() + ")";
         if (kinds.size() >= MAX_KINDS && !kinds.containsKey(key)) {
             key = OTHER_KINDS;
@@ -57,11 +68,11 @@ final class Warnings {
             return new Kind(log);
         });
         if (isNew[0]) {
-            log.log(System.Logger.Level.WARNING, message + " (more of this kind are counted and summarised once a minute)",
-                    error);
+            log.log(System.Logger.Level.WARNING, message + particulars
+                    + " (more of this kind are counted and summarised once a minute)", error);
             return;
         }
-        kind.latest = error == null ? message : abbreviate(error.toString());
+        kind.latest = (error == null ? message : abbreviate(error.toString())) + particulars;
         kind.unlogged.incrementAndGet();
     }
 

@@ -33,8 +33,11 @@ class DemoFeedsTest {
     }
 
     @Test
-    void theDashboardCountsSocketsEverySecond() {
-        try (TestServer server = TestServer.start(DemoApp::install);
+    void theDashboardCountsSocketsAndListenerFailuresEverySecond() {
+        try (TestServer server = TestServer.start(sb -> {
+                DemoApp.install(sb);
+                EchoApp.install(sb);
+            });
              RawClient viewer = server.raw(); RawClient other = server.raw()) {
             viewer.connectNamespace(DashboardFeed.NAMESPACE, null);
             other.connectNamespace(GraphFeed.NAMESPACE, null);
@@ -45,6 +48,16 @@ class DemoFeedsTest {
             assertEquals(1, stats.getJsonObject("sockets").getInt("/graph"));
             assertEquals(server.switchboard().options().sendBudgetBytes(), stats.getJsonNumber("queueBound").longValue());
             assertEquals(0, stats.getJsonNumber("slowConsumers").longValue());
+            assertEquals(0, stats.getJsonNumber("listenerFailures").longValue());
+
+            // A burst without its count makes the echo listener throw.
+            other.connectNamespace(EchoApp.NAMESPACE, null);
+            other.send("{\"type\":\"event\",\"nsp\":\"/echo\",\"event\":\"burst\",\"args\":[],\"ack\":1}");
+            assertTrue(other.next("ack").containsKey("error"));
+            while (stats.getJsonNumber("listenerFailures").longValue() == 0) {
+                stats = event(viewer, "stats").getJsonArray("args").getJsonObject(0);
+            }
+            assertEquals(1, stats.getJsonNumber("listenerFailures").longValue());
         }
     }
 

@@ -107,7 +107,7 @@ class LivePagesBrowserTest extends DemoInBrowser {
             // A sparkline per figure; the connections went from one to four within the minute it shows.
             browser.waitUntil(dashboard, "a sparkline per figure", () -> browser.script(dashboard, SPARKLINES), driver -> {
                 Map<?, ?> sparklines = (Map<?, ?>) browser.script(dashboard, SPARKLINES);
-                return sparklines.size() == 10 && sparklines.values().stream()
+                return sparklines.size() == 11 && sparklines.values().stream()
                         .allMatch(line -> ((Number) ((List<?>) line).get(0)).intValue() >= 2)
                         && ((Number) ((List<?>) sparklines.get("connections")).get(1)).intValue() >= 2;
             });
@@ -116,6 +116,7 @@ class LivePagesBrowserTest extends DemoInBrowser {
             String queued = figure(browser.in(dashboard), "queuedBytes");
             assertTrue(queued.matches("[0-9.]+ (B|KiB|MiB) of [0-9.]+ MiB"), queued);
             assertEquals("0", figure(browser.in(dashboard), "slowConsumers"));
+            assertEquals("0", figure(browser.in(dashboard), "listenerFailures"));
 
             long recoveries = number(figure(browser.in(dashboard), "recoveries"));
             network.cut(); // jo's connection, which comes back at once and recovers its session
