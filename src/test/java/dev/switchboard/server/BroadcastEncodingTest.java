@@ -1,6 +1,7 @@
 package dev.switchboard.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.protocol.Codec;
 import dev.switchboard.protocol.JsonWireCodec;
@@ -10,6 +11,8 @@ import dev.switchboard.testing.Inbox;
 import dev.switchboard.testing.TestServer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -42,13 +45,19 @@ class BroadcastEncodingTest {
     @Test
     void aRoomBroadcastIsEncodedOnceAndReachesEveryMember() throws Exception {
         CountingCodec codec = new CountingCodec();
+        // The connect answer goes out before the connection listener joins the room: wait for the joins.
+        CountDownLatch joined = new CountDownLatch(5);
         try (TestServer server = TestServer.start(TestServer.options().codec(codec).build(),
-                sb -> sb.onConnection(socket -> socket.join("newsroom")))) {
+                sb -> sb.onConnection(socket -> {
+                    socket.join("newsroom");
+                    joined.countDown();
+                }))) {
             List<Inbox> members = new ArrayList<>();
             try {
                 for (int i = 0; i < 5; i++) {
                     members.add(Inbox.open(server.webSocketUri(), "/", "reader" + i));
                 }
+                assertTrue(joined.await(10, TimeUnit.SECONDS), "every reader joined the room");
                 server.switchboard().to("newsroom").emit("news", "extra!");
                 server.switchboard().emit(Inbox.FENCE);
                 for (Inbox member : members) {
