@@ -228,7 +228,7 @@ public final class Switchboard implements AutoCloseable {
      *         connection cap reached; the transport then closes with 1001 or 1013
      */
     public Connection open(Transport transport, Handshake handshake) {
-        if (!accepting || !admit(handshake.remoteAddress())) {
+        if (!accepting || !claimConnectionSlot(handshake.remoteAddress())) {
             return null;
         }
         Connection connection = new Connection(this, transport, handshake);
@@ -237,7 +237,7 @@ public final class Switchboard implements AutoCloseable {
         return connection;
     }
 
-    private boolean admit(String address) {
+    private boolean claimConnectionSlot(String address) {
         if (connections.size() >= options.maxConnections()) {
             metrics.refusedConnections.increment();
             return false;
@@ -316,7 +316,7 @@ public final class Switchboard implements AutoCloseable {
         return namespaces.get(name);
     }
 
-    void forget(Connection connection) {
+    void removeConnection(Connection connection) {
         if (connections.remove(connection)) {
             String address = connection.handshake().remoteAddress();
             perAddress.computeIfPresent(address == null ? "" : address, (key, count) -> count > 1 ? count - 1 : null);
