@@ -150,7 +150,7 @@ public final class Switchboard implements AutoCloseable {
     }
 
     /** The default namespace {@code "/"}. */
-    public Namespace sockets() {
+    public Namespace root() {
         return namespaces.get(Packet.ROOT_NAMESPACE);
     }
 
@@ -161,29 +161,29 @@ public final class Switchboard implements AutoCloseable {
 
     /** Adds middleware to the default namespace. */
     public Switchboard use(Middleware middleware) {
-        sockets().use(middleware);
+        root().use(middleware);
         return this;
     }
 
     /** Listens to connections on the default namespace. */
     public Switchboard onConnection(Consumer<Socket> listener) {
-        sockets().onConnection(listener);
+        root().onConnection(listener);
         return this;
     }
 
     /** Emits to every socket of the default namespace. */
     public void emit(String event, Object... args) {
-        sockets().emit(event, args);
+        root().emit(event, args);
     }
 
     /** Sockets of the default namespace in these rooms. */
     public BroadcastOperator to(String... rooms) {
-        return sockets().to(rooms);
+        return root().to(rooms);
     }
 
     /** Every socket of a user in the default namespace. */
     public BroadcastOperator toUser(String userId) {
-        return sockets().toUser(userId);
+        return root().toUser(userId);
     }
 
     /** The options. */

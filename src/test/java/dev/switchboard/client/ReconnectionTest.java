@@ -153,7 +153,7 @@ class ReconnectionTest {
     void aFreshSessionAfterAFailedRecoveryCanItselfBeRecovered() throws Exception {
         BlockingQueue<String> expired = new LinkedBlockingQueue<>();
         SwitchboardOptions options = TestServer.options().recoveryLimits(5, 1 << 20).build();
-        try (TestServer server = TestServer.start(options, sb -> sb.sockets().onSessionExpired(s -> expired.add(s.id())));
+        try (TestServer server = TestServer.start(options, sb -> sb.root().onSessionExpired(s -> expired.add(s.id())));
              CuttableProxy network = new CuttableProxy(server.port());
              SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(), fastReconnect())) {
             BlockingQueue<String> connects = new LinkedBlockingQueue<>();

@@ -109,7 +109,7 @@ class SendBufferTest {
         BlockingQueue<String> expired = new LinkedBlockingQueue<>();
         SwitchboardOptions options = TestServer.options().recoveryLimits(5, 1 << 20).build();
         try (TestServer server = TestServer.start(options, sb -> {
-            sb.sockets().onSessionExpired(session -> expired.add(session.id()));
+            sb.root().onSessionExpired(session -> expired.add(session.id()));
             sb.onConnection(socket -> socket.on("pay", event -> {
                 paid.add(event.arg(0, int.class));
                 if (answering.get()) {
@@ -136,7 +136,7 @@ class SendBufferTest {
                 waiting.add(socket.emitWithAck("pay", i));
             }
             // The connection leaves the count before its socket ends; the session must be waiting.
-            for (int i = 0; i < 1000 && !server.switchboard().sockets().detachedSessions().containsKey(id); i++) {
+            for (int i = 0; i < 1000 && !server.switchboard().root().detachedSessions().containsKey(id); i++) {
                 Thread.sleep(10);
             }
             for (int i = 0; i < 10; i++) {

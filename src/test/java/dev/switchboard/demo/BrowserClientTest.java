@@ -174,7 +174,7 @@ class BrowserClientTest {
     @Test
     void anEmitSentIntoASessionThatCouldNotBeRecoveredFailsRatherThanRunTwice() throws InterruptedException {
         BlockingQueue<String> expired = new LinkedBlockingQueue<>();
-        server.switchboard().sockets().onSessionExpired(session -> expired.add(session.id()));
+        server.switchboard().root().onSessionExpired(session -> expired.add(session.id()));
         answering.set(false);
         browser.script(tab, CONNECT, Map.of("retries", 5, "ackTimeout", 5000));
         String id = awaitSeen("connect ").substring("connect ".length());

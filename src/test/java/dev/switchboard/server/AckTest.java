@@ -39,7 +39,7 @@ class AckTest {
     }
 
     private static Socket serverSide(Inbox inbox) {
-        return server.switchboard().sockets().sockets().get(inbox.socket().id());
+        return server.switchboard().root().sockets().get(inbox.socket().id());
     }
 
     private static Throwable failureOf(CompletableFuture<?> future) {
@@ -108,7 +108,7 @@ class AckTest {
             assertEquals(List.of("no", "yes"), answers.stream().map(x -> x.get(0, String.class)).sorted()
                     .collect(Collectors.toList()));
 
-            Throwable late = failureOf(server.switchboard().sockets().timeout(Duration.ofMillis(300)).emitWithAck("vote"));
+            Throwable late = failureOf(server.switchboard().root().timeout(Duration.ofMillis(300)).emitWithAck("vote"));
             AckTimeoutException timeout = assertInstanceOf(AckTimeoutException.class, late);
             assertEquals(2, timeout.partialReplies().size(), "the two that answered are kept");
         }

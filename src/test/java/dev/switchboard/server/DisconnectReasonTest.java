@@ -158,7 +158,7 @@ class DisconnectReasonTest {
     @Test
     void disconnectListenerAddedAfterTheSocketEndedStillRuns() throws Exception {
         try (RawClient client = connected()) {
-            Socket socket = server.switchboard().sockets().sockets().values().iterator().next();
+            Socket socket = server.switchboard().root().sockets().values().iterator().next();
             client.sendJson("{'type':'disconnect'}");
             assertEquals(DisconnectReason.CLIENT_DISCONNECT, nextReason());
             java.util.concurrent.BlockingQueue<DisconnectReason> late = new LinkedBlockingQueue<>();

@@ -74,7 +74,7 @@ class FaultTest {
                     event.ack("late answer");
                 });
             });
-            sb.sockets().onSessionExpired(session -> expired.add(String.valueOf(session.userId())));
+            sb.root().onSessionExpired(session -> expired.add(String.valueOf(session.userId())));
         }, port);
     }
 
@@ -86,7 +86,7 @@ class FaultTest {
     }
 
     private static void assertNothingLeft(Switchboard sb) throws InterruptedException {
-        Namespace root = sb.sockets();
+        Namespace root = sb.root();
         waitUntil("connections, sockets, sessions and rooms all freed", () -> sb.connectionCount() == 0
                 && root.sockets().isEmpty() && root.detachedSessions().isEmpty()
                 && root.adapter().rooms().isEmpty() && sb.options().sessionStore().size() == 0);
@@ -97,7 +97,7 @@ class FaultTest {
         try (TestServer server = start(TestServer.options().recoveryWindow(Duration.ofMillis(300)));
              ClientProcess client = ClientProcess.start(server.webSocketUri(), "maciel")) {
             client.await("connected");
-            waitUntil("socket registered", () -> server.switchboard().sockets().sockets().size() == 1);
+            waitUntil("socket registered", () -> server.switchboard().root().sockets().size() == 1);
             long killedAt = System.nanoTime();
             client.kill();
             DisconnectReason reason = reasons.poll(10, TimeUnit.SECONDS);
@@ -117,7 +117,7 @@ class FaultTest {
                 .pingTimeout(Duration.ofMillis(500)));
              ClientProcess client = ClientProcess.start(server.webSocketUri(), "maciel")) {
             String firstConnect = client.await("connected");
-            waitUntil("socket registered", () -> server.switchboard().sockets().sockets().size() == 1);
+            waitUntil("socket registered", () -> server.switchboard().root().sockets().size() == 1);
             for (int i = 0; i < 10; i++) {
                 server.switchboard().toUser("maciel").emit("seq", i);
             }
@@ -169,10 +169,10 @@ class FaultTest {
                 for (Future<RawTcp> tcp : opening) {
                     clients.add(tcp.get(30, TimeUnit.SECONDS));
                 }
-                waitUntil("wave connected", () -> sb.sockets().sockets().size() == perWave);
+                waitUntil("wave connected", () -> sb.root().sockets().size() == perWave);
                 List<CompletableFuture<Arguments>> owed = new ArrayList<>();
                 int n = 0;
-                for (Socket socket : sb.sockets().sockets().values()) {
+                for (Socket socket : sb.root().sockets().values()) {
                     socket.join("wave-room-" + (n++ % 10));
                     owed.add(socket.timeout(Duration.ofSeconds(30)).emitWithAck("question"));
                 }

@@ -43,7 +43,7 @@ class HeartbeatTest {
                 socket.onDisconnect(reasons::add);
                 listening.add(socket);
             });
-            sb.sockets().onSessionExpired(session -> expired.add(session.id()));
+            sb.root().onSessionExpired(session -> expired.add(session.id()));
         });
     }
 
@@ -76,7 +76,7 @@ class HeartbeatTest {
         JsonObject first = client.connectNamespace("/", null);
         client.abort();
         assertEquals(DisconnectReason.TRANSPORT_CLOSE, reasons.poll(10, TimeUnit.SECONDS));
-        Namespace root = server.switchboard().sockets();
+        Namespace root = server.switchboard().root();
         assertEquals(1, root.detachedSessions().size());
 
         time.advance(options.recoveryWindow().minus(MILLI));

@@ -56,7 +56,7 @@ class ListenerTest {
             for (int i = 0; i < 100 && server.switchboard().connections().stream().allMatch(c -> c.queuedBytes() < 256 * 1024); i++) {
                 slow.emit("backlog", big);
             }
-            server.switchboard().sockets().asVolatile().emit("cursor", 1);
+            server.switchboard().root().asVolatile().emit("cursor", 1);
             assertTrue(server.switchboard().metrics().droppedVolatile() > dropsBefore, "the lagging client's copy was dropped");
             assertEquals("cursor", keepingUp.next("event").getString("event"), "the others still get it");
             behind.abort();

@@ -58,7 +58,7 @@ class RecoveryTest {
                 }
                 socket.onDisconnect(reason -> disconnects.add(socket.userId() + ":" + reason.text()));
             });
-            sb.sockets().onSessionExpired(session -> {
+            sb.root().onSessionExpired(session -> {
                 expired.add(session.userId());
                 sb.emit("presence", session.userId() + " left");
             });
@@ -205,7 +205,7 @@ class RecoveryTest {
         JsonObject first = join(maciel, "maciel", null, null);
         maciel.abort();
         assertEquals("maciel", expired.poll(10, TimeUnit.SECONDS));
-        assertTrue(server.switchboard().sockets().detachedSessions().isEmpty());
+        assertTrue(server.switchboard().root().detachedSessions().isEmpty());
 
         try (RawClient back = server.raw()) {
             JsonObject again = join(back, "maciel", first.getString("pid"), null);
@@ -225,7 +225,7 @@ class RecoveryTest {
             server.switchboard().toUser("maciel").emit("seq", i);
         }
         assertEquals("maciel", expired.poll(10, TimeUnit.SECONDS), "overflow ends the session at once");
-        assertTrue(server.switchboard().sockets().detachedSessions().isEmpty());
+        assertTrue(server.switchboard().root().detachedSessions().isEmpty());
         assertEquals(0, server.switchboard().options().sessionStore().size());
 
         try (RawClient back = server.raw()) {
@@ -254,7 +254,7 @@ class RecoveryTest {
             assertFalse(fresh.recovered());
             assertFalse(fresh.data().containsKey("cart"));
             assertFalse(fresh.rooms().contains("vip"), fresh.rooms().toString());
-            assertTrue(server.switchboard().sockets().adapter().socketRooms(first.getString("id")).isEmpty());
+            assertTrue(server.switchboard().root().adapter().socketRooms(first.getString("id")).isEmpty());
             assertEquals(0, server.switchboard().to("vip").count());
         }
         assertEquals("maciel", expired.poll(10, TimeUnit.SECONDS));
@@ -278,7 +278,7 @@ class RecoveryTest {
             assertEquals("3 items", recovered.data().get("cart"));
             assertEquals(1, server.switchboard().toUser("maciel.k").count());
             assertEquals(0, server.switchboard().toUser("maciel").count());
-            assertFalse(server.switchboard().sockets().rooms().contains(Namespace.userRoom("maciel")));
+            assertFalse(server.switchboard().root().rooms().contains(Namespace.userRoom("maciel")));
             server.switchboard().toUser("maciel.k").emit("private", "for the renamed user");
             assertEquals("for the renamed user", back.next(p -> "private".equals(p.getString("event", "")))
                     .getJsonArray("args").getString(0));
@@ -454,7 +454,7 @@ class RecoveryTest {
             join(maciel, "maciel", null, null);
             maciel.sendJson("{'type':'disconnect'}");
             assertEquals("maciel:client disconnect", disconnects.poll(10, TimeUnit.SECONDS));
-            assertTrue(server.switchboard().sockets().detachedSessions().isEmpty());
+            assertTrue(server.switchboard().root().detachedSessions().isEmpty());
         }
     }
 

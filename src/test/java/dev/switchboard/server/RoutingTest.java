@@ -46,7 +46,7 @@ class RoutingTest {
     }
 
     private Socket serverSide(Inbox inbox) {
-        return server.switchboard().sockets().sockets().get(inbox.socket().id());
+        return server.switchboard().root().sockets().get(inbox.socket().id());
     }
 
     private void fence() {
@@ -81,7 +81,7 @@ class RoutingTest {
 
         sb.to("r").emit("room", 1);
         sb.to("r", "r2").emit("rooms", 2);
-        sb.sockets().except("r").emit("except", 3);
+        sb.root().except("r").emit("except", 3);
         serverSide(bob).to("r").emit("from-bob", 4);
         serverSide(bob).broadcast().emit("all-but-bob", 5);
         sb.emit("everyone", 6);
@@ -114,7 +114,7 @@ class RoutingTest {
 
     @Test
     void roomQueriesAndBulkOperations() throws Exception {
-        Namespace root = server.switchboard().sockets();
+        Namespace root = server.switchboard().root();
         serverSide(bob).join("r");
         serverSide(carol).join("r");
         assertEquals(Set.of(bob.socket().id(), carol.socket().id()),
@@ -142,7 +142,7 @@ class RoutingTest {
         Socket carolSide = serverSide(carol);
         carolSide.join("r");
         carol.close();
-        Namespace root = server.switchboard().sockets();
+        Namespace root = server.switchboard().root();
         for (int i = 0; i < 500 && carolSide.connected(); i++) {
             Thread.sleep(10);
         }

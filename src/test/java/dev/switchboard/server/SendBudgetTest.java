@@ -94,7 +94,7 @@ class SendBudgetTest {
                     + sent + " frames of 16 KiB to 2 readers, all received");
             // A client with nothing waiting takes its next frame whatever the budget: one frame per connection over.
             assertTrue(maxTotal <= SERVER_BOUND + 5L * (CHUNK.length() + 64), "queued " + maxTotal + " bytes in all");
-            assertEquals(2, switchboard.sockets().sockets().size(), "the readers are still connected");
+            assertEquals(2, switchboard.root().sockets().size(), "the readers are still connected");
             assertTrue(switchboard.metrics().slowConsumers() >= 1);
             for (RawClient reader : readers) {
                 reader.close();
@@ -129,7 +129,7 @@ class SendBudgetTest {
                 assertEquals(size, client.next("event").getJsonArray("args").getString(0).length());
             }
             assertTrue(cuts.isEmpty(), "cut off: " + cuts);
-            assertEquals(readers, server.switchboard().sockets().sockets().size());
+            assertEquals(readers, server.switchboard().root().sockets().size());
             for (RawClient client : clients) {
                 client.close();
             }

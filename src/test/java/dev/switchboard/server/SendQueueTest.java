@@ -83,7 +83,7 @@ class SendQueueTest {
             RawClient stalled = server.raw();
             stalled.connectNamespace("/", null);
             stalled.stopReading();
-            while (server.switchboard().sockets().sockets().size() < 3) {
+            while (server.switchboard().root().sockets().size() < 3) {
                 Thread.sleep(10);
             }
 
@@ -119,7 +119,7 @@ class SendQueueTest {
                     + " KiB (bound " + queueBound / 1024 + " KiB) while 2 readers got all " + frames + " frames of 16 KiB");
             assertTrue(largestQueue.get() <= queueBound, "queued " + largestQueue.get() + " bytes");
             assertTrue(largestQueue.get() > queueBound / 2, "the queue filled up before the eviction");
-            assertEquals(2, server.switchboard().sockets().sockets().size());
+            assertEquals(2, server.switchboard().root().sockets().size());
             for (RawClient reader : readers) {
                 reader.close();
             }

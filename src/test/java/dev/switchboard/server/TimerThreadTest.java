@@ -96,13 +96,13 @@ class TimerThreadTest {
                 sockets.add(socket);
                 socket.onDisconnect(reason -> threadOf.put("disconnect listener", Thread.currentThread().getName()));
             });
-            sb.sockets().onSessionExpired(session -> threadOf.put("session expiry", Thread.currentThread().getName()));
+            sb.root().onSessionExpired(session -> threadOf.put("session expiry", Thread.currentThread().getName()));
         }); RawClient client = server.raw()) {
             client.connectNamespace("/", null);
             Socket socket = sockets.poll(10, TimeUnit.SECONDS);
             socket.timeout(ACK_TIMEOUT).emitWithAck("never-answered").whenComplete(
                     (answer, failure) -> threadOf.put("ack timeout", Thread.currentThread().getName()));
-            server.switchboard().sockets().timeout(ACK_TIMEOUT).emitWithAck("never-answered").whenComplete(
+            server.switchboard().root().timeout(ACK_TIMEOUT).emitWithAck("never-answered").whenComplete(
                     (answers, failure) -> threadOf.put("broadcast ack timeout", Thread.currentThread().getName()));
             for (int i = 0; i < 1000 && threadOf.size() < 2; i++) {
                 Thread.sleep(10);
