@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.switchboard.server.ConnectionRejectedException;
 import dev.switchboard.server.Socket;
 import dev.switchboard.server.SwitchboardOptions;
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
@@ -84,9 +85,7 @@ class ReconnectionTest {
             }
             assertTrue(socket.recovered());
             assertEquals(id, socket.id());
-            for (int i = 0; i < 200 && notes.size() < 5; i++) {
-                Thread.sleep(10);
-            }
+            Await.until("5 notes", () -> notes.size() >= 5);
             assertEquals(List.of(0, 1, 2, 3, 4), notes);
         }
     }
@@ -487,10 +486,7 @@ class ReconnectionTest {
         }
     }
 
-    private static void awaitNoConnections(TestServer server) throws InterruptedException {
-        for (int i = 0; i < 1000 && server.switchboard().connectionCount() > 0; i++) {
-            Thread.sleep(10);
-        }
-        assertEquals(0, server.switchboard().connectionCount());
+    private static void awaitNoConnections(TestServer server) {
+        Await.until("no connection left", () -> server.switchboard().connectionCount() == 0);
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.server.SwitchboardOptions;
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.TestServer;
 import java.time.Duration;
@@ -45,14 +46,8 @@ class SendBufferTest {
         return socket;
     }
 
-    private void awaitNotes(int count) throws InterruptedException {
-        awaitCount(notes, count);
-    }
-
-    private static void awaitCount(List<?> list, int count) throws InterruptedException {
-        for (int i = 0; i < 2000 && list.size() < count; i++) {
-            Thread.sleep(10);
-        }
+    private void awaitNotes(int count) {
+        Await.until(count + " notes", () -> notes.size() >= count);
     }
 
     private static List<Integer> upTo(int count) {
@@ -125,7 +120,7 @@ class SendBufferTest {
             socket.onDisconnect(reason -> lifecycle.add("disconnect"));
             String id = socket.id();
             CompletableFuture<Arguments> inFlight = socket.emitWithAck("pay", -1);
-            awaitCount(paid, 1);
+            Await.until("the first payment", () -> !paid.isEmpty());
 
             // A long outage: the session ends while 200 retried emits wait to be sent.
             network.refuse(true);
@@ -136,9 +131,7 @@ class SendBufferTest {
                 waiting.add(socket.emitWithAck("pay", i));
             }
             // The connection leaves the count before its socket ends; the session must be waiting.
-            for (int i = 0; i < 1000 && !server.switchboard().root().detachedSessions().containsKey(id); i++) {
-                Thread.sleep(10);
-            }
+            Await.until("the session waiting", () -> server.switchboard().root().detachedSessions().containsKey(id));
             for (int i = 0; i < 10; i++) {
                 server.switchboard().to(id).emit("seq", i);
             }

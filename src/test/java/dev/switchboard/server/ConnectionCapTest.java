@@ -4,6 +4,7 @@ import dev.switchboard.api.Handshake;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
@@ -44,7 +45,7 @@ class ConnectionCapTest {
                 assertServed(client);
             }
             open.get(0).close();
-            waitUntil(() -> server.switchboard().connectionCount() < allowed);
+            Await.until("a connection freed", () -> server.switchboard().connectionCount() < allowed);
             try (RawClient admitted = server.raw()) {
                 admitted.connectNamespace("/", null);
                 assertServed(admitted);
@@ -118,17 +119,6 @@ class ConnectionCapTest {
 
         @Override
         public void close(int code, String reason) {
-        }
-    }
-
-    private static void waitUntil(java.util.function.BooleanSupplier condition) {
-        for (int i = 0; i < 500 && !condition.getAsBoolean(); i++) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
         }
     }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.protocol.Arguments;
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import jakarta.json.JsonObject;
@@ -82,11 +83,11 @@ class RecoveryTest {
         return client.next(p -> p.getString("type").startsWith("connect"));
     }
 
-    private Socket socketOf(String user) throws InterruptedException {
-        for (int i = 0; i < 500 && (byUser.get(user) == null || !byUser.get(user).connected()); i++) {
-            Thread.sleep(10);
-        }
-        return byUser.get(user);
+    private Socket socketOf(String user) {
+        return Await.value(user + "'s socket connected", () -> {
+            Socket socket = byUser.get(user);
+            return socket != null && socket.connected() ? socket : null;
+        });
     }
 
     @Test
@@ -511,9 +512,7 @@ class RecoveryTest {
         join(maciel, "maciel", null, null);
         maciel.abort();
         assertEquals("maciel", expired.poll(10, TimeUnit.SECONDS));
-        for (int i = 0; i < 500 && (store.saves.get() == 0 || store.size() > 0); i++) {
-            Thread.sleep(10);
-        }
+        Await.until("the session saved, then removed", () -> store.saves.get() > 0 && store.size() == 0);
         assertEquals(1, store.saves.get());
         assertEquals(0, store.size(), "removed after the save, not before it");
     }

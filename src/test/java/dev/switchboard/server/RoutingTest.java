@@ -4,6 +4,7 @@ import dev.switchboard.api.RemoteSocket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.Inbox;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
@@ -143,9 +144,7 @@ class RoutingTest {
         carolSide.join("r");
         carol.close();
         Namespace root = server.switchboard().root();
-        for (int i = 0; i < 500 && carolSide.connected(); i++) {
-            Thread.sleep(10);
-        }
+        Await.until("carol's socket ended", () -> !carolSide.connected());
         // An application that still holds the socket (a late callback) must not leave a ghost member.
         carolSide.join("late");
         assertTrue(carolSide.rooms().isEmpty(), carolSide.rooms().toString());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.switchboard.server.Connection;
 import dev.switchboard.server.DisconnectReason;
 import dev.switchboard.server.Socket;
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import jakarta.json.JsonArray;
@@ -83,9 +84,7 @@ class SendQueueTest {
             RawClient stalled = server.raw();
             stalled.connectNamespace("/", null);
             stalled.stopReading();
-            while (server.switchboard().root().sockets().size() < 3) {
-                Thread.sleep(10);
-            }
+            Await.until("3 sockets connected", () -> server.switchboard().root().sockets().size() >= 3);
 
             String payload = "p".repeat(16 * 1024);
             // Paced by the readers, so that only the one that never reads can fall behind: the

@@ -3,6 +3,7 @@ package dev.switchboard.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import java.time.Duration;
@@ -63,10 +64,7 @@ class TimerThreadTest {
                 for (int i = 0; i < SILENT; i++) {
                     clients.add(silentClient(server));
                 }
-                for (int i = 0; i < 1000 && heldListeners.get() == 0; i++) {
-                    Thread.sleep(10);
-                }
-                assertTrue(heldListeners.get() > 0, "a silent client's disconnect listener is running and held");
+                Await.until("a silent client's disconnect listener running and held", () -> heldListeners.get() > 0);
 
                 // Goes silent only now, while disconnect listeners are held: its ping, its
                 // timeout and its 4000 must come all the same.
@@ -104,14 +102,10 @@ class TimerThreadTest {
                     (answer, failure) -> threadOf.put("ack timeout", Thread.currentThread().getName()));
             server.switchboard().root().timeout(ACK_TIMEOUT).emitWithAck("never-answered").whenComplete(
                     (answers, failure) -> threadOf.put("broadcast ack timeout", Thread.currentThread().getName()));
-            for (int i = 0; i < 1000 && threadOf.size() < 2; i++) {
-                Thread.sleep(10);
-            }
+            Await.until("both ack timeouts", () -> threadOf.size() >= 2);
             client.stopAnsweringPings();
             assertEquals(4000, client.awaitClose());
-            for (int i = 0; i < 1000 && threadOf.size() < 4; i++) {
-                Thread.sleep(10);
-            }
+            Await.until("the disconnect listener and the session expiry", () -> threadOf.size() >= 4);
             assertEquals(4, threadOf.size(), threadOf.toString());
             threadOf.forEach((what, thread) ->
                     assertTrue(thread.startsWith("switchboard-callbacks-"), what + " ran on " + thread));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import dev.switchboard.testing.VirtualTime;
@@ -106,9 +107,7 @@ class WarningFloodTest {
             warnings.forEach(record -> assertNotNull(record.getThrown(), "the first of a kind has its stack trace"));
 
             time.advance(Warnings.SUMMARY_PERIOD);
-            for (int i = 0; i < 1000 && warnings.size() < 4; i++) {
-                Thread.sleep(10);
-            }
+            Await.until("a summary per kind", () -> warnings.size() >= 4);
             assertEquals(4, warnings.size(), "one summary per kind: " + messages());
             List<String> summaries = warnings.subList(2, 4).stream().map(LogRecord::getMessage).sorted().toList();
             assertTrue(summaries.get(0).startsWith("listener of 'burst' on /hostile failed (java.lang.IllegalArgumentException): "
