@@ -25,11 +25,13 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The Java client survives the network: it reconnects by itself, recovers its session with
  * everything it missed, sends what was emitted offline, and retried emits are handled once.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class ReconnectionTest {
     private static ClientOptions fastReconnect() {
         return ClientOptions.builder().reconnectionDelay(Duration.ofMillis(50))

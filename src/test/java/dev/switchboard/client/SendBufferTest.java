@@ -20,12 +20,14 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * What the Java client holds back and how it lets it go: emits made offline wait in a bounded
  * buffer, and every event leaves within the rate limit the server announced, so that the flush
  * after an outage does not get the session closed for flooding.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class SendBufferTest {
     private final List<Integer> notes = new CopyOnWriteArrayList<>();
     private final List<String> errors = new CopyOnWriteArrayList<>();

@@ -8,9 +8,12 @@ import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import jakarta.json.JsonObject;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The graph and dashboard feeds at the protocol level, and their timer's end with the server. */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class DemoFeedsTest {
 
     @Test

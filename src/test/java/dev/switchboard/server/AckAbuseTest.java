@@ -20,8 +20,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Acks a client makes up, repeats or floods are ignored and counted; acks the server waits for stay bounded. */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class AckAbuseTest {
     private static final int MAX_PENDING = 100;
     /** Heap a million emits may leave behind; 17 bytes kept per emit would exceed it. */

@@ -18,8 +18,10 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Acknowledgements answer an emit like a function call, in both directions, with timeouts. */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class AckTest {
     private static TestServer server;
 

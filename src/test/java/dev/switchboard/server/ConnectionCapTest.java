@@ -15,13 +15,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Past a connection cap, new connections are refused with 1013 and the open ones carry on; a
  * connection whose transport closed frees its place at once.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class ConnectionCapTest {
 
     private static void assertServed(RawClient client) {

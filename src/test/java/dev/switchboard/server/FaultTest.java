@@ -38,12 +38,14 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.logging.SimpleFormatter;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Faults from outside: clients killed or frozen by the operating system, waves of connections,
  * a handler that blocks, a shutdown with frames queued, a server restart. The server keeps serving
  * and keeps nothing it should not.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class FaultTest {
     /**
      * Heap waves 2 to 5 may add to the level after wave 1, far above the few MiB it moves by; a

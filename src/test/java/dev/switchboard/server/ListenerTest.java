@@ -12,8 +12,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** once, off, onAny, onAnyOutgoing, and volatile emits that skip clients who are behind. */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class ListenerTest {
 
     @Test

@@ -29,11 +29,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * A client whose connection drops comes back to the same session and gets every event it
  * missed, exactly once and in order; when that is impossible it is told so.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class RecoveryTest {
     private final Map<String, Socket> byUser = new ConcurrentHashMap<>();
     private final BlockingQueue<String> disconnects = new LinkedBlockingQueue<>();

@@ -13,12 +13,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Every emit reaches exactly the sockets it targets: one socket, a user's tabs, rooms, everyone, everyone but one. */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class RoutingTest {
     private TestServer server;
     private Inbox alice1;

@@ -16,12 +16,14 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The server-wide bound on queued bytes: clients that stop reading may each stay inside their
  * own queue's bound and still, together, exceed the server's; then the largest queues are cut
  * first, and clients that read are not touched.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class SendBudgetTest {
     private static final long QUEUE_BOUND = 2 << 20;
     private static final long SERVER_BOUND = 3 << 20;

@@ -23,11 +23,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * One writer per connection: concurrent emits never overlap on the wire, and a client that stops
  * reading is cut off without slowing anyone else down.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class SendQueueTest {
 
     @Test

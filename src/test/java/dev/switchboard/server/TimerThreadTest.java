@@ -17,11 +17,13 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The one timer thread drives every connection's heartbeat, so application code never runs on
  * it: a slow or heavy disconnect listener must not hold up anybody else's ping timeout.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class TimerThreadTest {
     private static final Duration PING_INTERVAL = Duration.ofMillis(100);
     private static final Duration PING_TIMEOUT = Duration.ofMillis(100);

@@ -12,6 +12,7 @@ import dev.switchboard.testing.VirtualTime;
 import jakarta.json.JsonObject;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -19,12 +20,14 @@ import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * A client that makes a handler or middleware throw on every frame gets its error answers, but
  * cannot flood the server's log: the first failure of a kind is logged with its stack trace, the
  * rest are counted and summarised in one line a minute.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class WarningFloodTest {
     private static final String NAMESPACE = "/hostile";
     private static final int FAILURES = 150;
