@@ -110,14 +110,14 @@ public final class ChatApp {
     /** Installs the chat on {@code server}'s {@code /chat} namespace. */
     public static void install(Switchboard server) {
         ChatApp app = new ChatApp(server.of(NAMESPACE));
-        app.chat.use(app::admit);
+        app.chat.use(app::claimName);
         app.chat.onConnection(app::connected);
         app.chat.onSessionExpired(session -> app.left(session, currentRoom(session)));
     }
 
     // ---- joining ----
 
-    private void admit(Socket socket) throws ConnectionRejectedException {
+    private void claimName(Socket socket) throws ConnectionRejectedException {
         Auth auth;
         try {
             auth = socket.handshake().auth(Auth.class);

@@ -27,11 +27,6 @@ public final class Arguments {
         return values == null || values.isEmpty() ? EMPTY : new Arguments(List.copyOf(values));
     }
 
-    /** Encodes Java values as arguments. */
-    public static Arguments ofValues(Object... values) {
-        return of(JsonMapper.toRawList(values));
-    }
-
     /** How many arguments there are. */
     public int size() {
         return values.size();

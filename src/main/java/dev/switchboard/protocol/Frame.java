@@ -7,8 +7,8 @@ import java.util.Objects;
  * sockets is encoded once and queues the same string a thousand times.
  *
  * <pre>{@code
- * Frame frame = Frame.encode(codec, packet);
- * for (Connection c : recipients) c.queue(frame.text(), frame.bytes());
+ * Frame frame = Frame.encode(codec, Packet.event("/chat", "message", JsonMapper.toRawList("hi"), 0));
+ * for (String socketId : recipients) localNamespace.deliver(socketId, frame, false);
  * }</pre>
  *
  * @param packet the packet, for listeners that inspect outgoing events

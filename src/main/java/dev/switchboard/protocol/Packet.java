@@ -72,9 +72,4 @@ public record Packet(PacketType type, String namespace, String event, List<RawJs
             return null;
         }
     }
-
-    /** Whether an event asks for an acknowledgement. */
-    public boolean wantsAck() {
-        return ackId > 0;
-    }
 }

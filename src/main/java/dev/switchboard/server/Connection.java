@@ -167,7 +167,7 @@ public final class Connection {
             }
         }
         // Out of the count and the address's cap now, whichever thread ends the sockets and when.
-        switchboard.forget(this);
+        switchboard.removeConnection(this);
         endOutsideSends(() -> terminate(reason));
     }
 
@@ -195,7 +195,7 @@ public final class Connection {
         LOG.log(System.Logger.Level.DEBUG, "transport error on connection " + id, error);
         DisconnectReason reason = wentAway(error) ? DisconnectReason.TRANSPORT_CLOSE : DisconnectReason.TRANSPORT_ERROR;
         // Out of the count and the address's cap now: the transport is broken, whenever the container says so.
-        switchboard.forget(this);
+        switchboard.removeConnection(this);
         endOutsideSends(() -> terminate(reason));
     }
 
@@ -265,7 +265,7 @@ public final class Connection {
         }
         DetachedSession session = namespace.recovery().claim(packet.stringField("pid"), packet.offset(), this);
         Handshake socketHandshake = handshake.withAuth(packet.field("auth"));
-        Socket socket = admit(namespace, socketHandshake, session);
+        Socket socket = createSocketOrRefuse(namespace, socketHandshake, session);
         if (socket == null) {
             return;
         }
@@ -273,7 +273,7 @@ public final class Connection {
         if (!namespace.open(socket, session, packet.offset())) {
             // The session ran out between the check above and now (it overflowed or expired): the
             // client starts afresh, as a new client would, with a new id and middleware run again.
-            socket = admit(namespace, socketHandshake, null);
+            socket = createSocketOrRefuse(namespace, socketHandshake, null);
             if (socket == null) {
                 sockets.remove(name);
                 return;
@@ -287,9 +287,9 @@ public final class Connection {
     }
 
     /** Runs the namespace's middleware; a refused socket gets its {@code connect_error} and null. */
-    private Socket admit(Namespace namespace, Handshake socketHandshake, DetachedSession session) {
+    private Socket createSocketOrRefuse(Namespace namespace, Handshake socketHandshake, DetachedSession session) {
         try {
-            return namespace.admit(this, socketHandshake, session);
+            return namespace.createSocket(this, socketHandshake, session);
         } catch (Refusal refusal) {
             sendConnectError(namespace.name(), refusal.getMessage(), refusal.data);
             return null;
@@ -379,7 +379,7 @@ public final class Connection {
         }
     }
 
-    void forget(Socket socket) {
+    void removeSocket(Socket socket) {
         sockets.remove(socket.namespace().name(), socket);
     }
 
@@ -503,13 +503,13 @@ public final class Connection {
                 // The container is closing with the code the error calls for (1002, 1007); ours is
                 // only the backstop for a connection it leaves open.
                 queue.close();
-                switchboard.forget(this);
+                switchboard.removeConnection(this);
                 closeBy(CLOSE_DEADLINE, closeCode, reason);
             }
             default -> {
                 int code = closeCode == 1006 ? 1000 : closeCode;
                 queue.close(code, reason.text());
-                switchboard.forget(this);
+                switchboard.removeConnection(this);
                 closeBy(CLOSE_DEADLINE, code, reason);
             }
         }
@@ -527,7 +527,7 @@ public final class Connection {
         if (!transportClosed) {
             closeDeadline = switchboard.timer(() -> {
                 transport.close(closeCode, reason.text());
-                switchboard.forget(this);
+                switchboard.removeConnection(this);
             }, deadline);
         }
     }

@@ -92,11 +92,6 @@ public final class Metrics {
         return listenerFailures.sum();
     }
 
-    /** Counts a message refused for size (called by transports). */
-    public void countOversizedMessage() {
-        oversizedMessages.increment();
-    }
-
     /** Counts an upgrade refused for its Origin (called by transports). */
     public void countRejectedOrigin() {
         rejectedOrigins.increment();

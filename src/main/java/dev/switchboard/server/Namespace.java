@@ -221,7 +221,7 @@ public final class Namespace {
      * Makes the socket for a namespace connect and runs middleware on it. With a session the
      * client may recover, the socket takes over its id, user and data.
      */
-    Socket admit(Connection connection, Handshake handshake, DetachedSession session) throws Refusal {
+    Socket createSocket(Connection connection, Handshake handshake, DetachedSession session) throws Refusal {
         Socket socket = new Socket(this, connection, handshake, session);
         if (session != null && !switchboard.options().recoveryRunsMiddleware()) {
             return socket;
@@ -324,7 +324,7 @@ public final class Namespace {
     void removeSocket(Socket socket, boolean sessionKept) {
         if (!sessionKept) {
             adapter.delAll(socket.id());
-            recovery.forget(socket);
+            recovery.dropPrivateId(socket);
         }
         sockets.remove(socket.id(), socket);
     }

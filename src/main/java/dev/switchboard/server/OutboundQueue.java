@@ -19,8 +19,9 @@ import java.util.function.Consumer;
  * and Tomcat waits on the thread that asks it to.
  *
  * <pre>{@code
- * OutboundQueue queue = new OutboundQueue(transport, 4 << 20, error -> connection.fail(error));
- * if (queue.offer(frame.text(), frame.bytes(), false) == Offer.OVERFLOW) evictSlowConsumer();
+ * OutboundQueue queue = new OutboundQueue(transport, 4 << 20, sendBudget, error -> onTransportError(error));
+ * Offer offer = queue.offer(frame.text(), frame.bytes(), false);
+ * if (offer == Offer.OVERFLOW || offer == Offer.OVER_BUDGET) evictSlowConsumer();
  * }</pre>
  */
 public final class OutboundQueue {
@@ -161,11 +162,6 @@ public final class OutboundQueue {
     /** Bytes queued or in flight. */
     public long pendingBytes() {
         return pendingBytes.get();
-    }
-
-    /** Frames waiting behind the one in flight. */
-    public int waitingFrames() {
-        return waiting.get();
     }
 
     /** Bytes waiting behind the one in flight: what dropping the queue frees at once. */

@@ -70,7 +70,7 @@ final class Recovery {
     }
 
     /** A socket ended and no session is kept for it. */
-    void forget(Socket socket) {
+    void dropPrivateId(Socket socket) {
         byPid.remove(socket.pid(), socket);
     }
 

@@ -559,7 +559,7 @@ public final class Socket implements RemoteSocket {
         }
         roomsReleased = !keepSession;
         namespace.removeSocket(this, keepSession);
-        connection.forget(this);
+        connection.removeSocket(this);
         state.set(State.DISCONNECTED);
         endReason = reason;
         for (Consumer<DisconnectReason> listener : disconnectListeners) {

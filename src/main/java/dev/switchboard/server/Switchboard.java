@@ -150,7 +150,7 @@ public final class Switchboard implements AutoCloseable {
     }
 
     /** The default namespace {@code "/"}. */
-    public Namespace sockets() {
+    public Namespace root() {
         return namespaces.get(Packet.ROOT_NAMESPACE);
     }
 
@@ -161,29 +161,29 @@ public final class Switchboard implements AutoCloseable {
 
     /** Adds middleware to the default namespace. */
     public Switchboard use(Middleware middleware) {
-        sockets().use(middleware);
+        root().use(middleware);
         return this;
     }
 
     /** Listens to connections on the default namespace. */
     public Switchboard onConnection(Consumer<Socket> listener) {
-        sockets().onConnection(listener);
+        root().onConnection(listener);
         return this;
     }
 
     /** Emits to every socket of the default namespace. */
     public void emit(String event, Object... args) {
-        sockets().emit(event, args);
+        root().emit(event, args);
     }
 
     /** Sockets of the default namespace in these rooms. */
     public BroadcastOperator to(String... rooms) {
-        return sockets().to(rooms);
+        return root().to(rooms);
     }
 
     /** Every socket of a user in the default namespace. */
     public BroadcastOperator toUser(String userId) {
-        return sockets().toUser(userId);
+        return root().toUser(userId);
     }
 
     /** The options. */
@@ -228,7 +228,7 @@ public final class Switchboard implements AutoCloseable {
      *         connection cap reached; the transport then closes with 1001 or 1013
      */
     public Connection open(Transport transport, Handshake handshake) {
-        if (!accepting || !admit(handshake.remoteAddress())) {
+        if (!accepting || !claimConnectionSlot(handshake.remoteAddress())) {
             return null;
         }
         Connection connection = new Connection(this, transport, handshake);
@@ -237,7 +237,7 @@ public final class Switchboard implements AutoCloseable {
         return connection;
     }
 
-    private boolean admit(String address) {
+    private boolean claimConnectionSlot(String address) {
         if (connections.size() >= options.maxConnections()) {
             metrics.refusedConnections.increment();
             return false;
@@ -316,7 +316,7 @@ public final class Switchboard implements AutoCloseable {
         return namespaces.get(name);
     }
 
-    void forget(Connection connection) {
+    void removeConnection(Connection connection) {
         if (connections.remove(connection)) {
             String address = connection.handshake().remoteAddress();
             perAddress.computeIfPresent(address == null ? "" : address, (key, count) -> count > 1 ? count - 1 : null);

@@ -3,7 +3,9 @@ package dev.switchboard.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The harness's smoke run on the container targets: Switchboard and the raw floor as web
@@ -12,6 +14,7 @@ import org.junit.jupiter.api.Test;
  * laid out and deployed, that the container process's CPU time and the heap report are read, and
  * that the floor stays correct on Tomcat, which refuses a second send while one is in flight.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class BenchmarkSmokeIT {
 
     @Test

@@ -8,7 +8,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Keeps the benchmark harness from rotting: every scenario, a few clients, a fraction of a second
@@ -16,6 +18,7 @@ import org.junit.jupiter.api.Test;
  * It checks that the harness measures something sane, not how fast anything is.
  * {@code BenchmarkSmokeIT} does the same on Tomcat and Jetty.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class BenchmarkSmokeTest {
 
     @Test

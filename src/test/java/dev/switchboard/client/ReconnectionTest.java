@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.switchboard.server.ConnectionRejectedException;
 import dev.switchboard.server.Socket;
 import dev.switchboard.server.SwitchboardOptions;
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
@@ -24,11 +25,13 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The Java client survives the network: it reconnects by itself, recovers its session with
  * everything it missed, sends what was emitted offline, and retried emits are handled once.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class ReconnectionTest {
     private static ClientOptions fastReconnect() {
         return ClientOptions.builder().reconnectionDelay(Duration.ofMillis(50))
@@ -84,9 +87,7 @@ class ReconnectionTest {
             }
             assertTrue(socket.recovered());
             assertEquals(id, socket.id());
-            for (int i = 0; i < 200 && notes.size() < 5; i++) {
-                Thread.sleep(10);
-            }
+            Await.until("5 notes", () -> notes.size() >= 5);
             assertEquals(List.of(0, 1, 2, 3, 4), notes);
         }
     }
@@ -153,7 +154,7 @@ class ReconnectionTest {
     void aFreshSessionAfterAFailedRecoveryCanItselfBeRecovered() throws Exception {
         BlockingQueue<String> expired = new LinkedBlockingQueue<>();
         SwitchboardOptions options = TestServer.options().recoveryLimits(5, 1 << 20).build();
-        try (TestServer server = TestServer.start(options, sb -> sb.sockets().onSessionExpired(s -> expired.add(s.id())));
+        try (TestServer server = TestServer.start(options, sb -> sb.root().onSessionExpired(s -> expired.add(s.id())));
              CuttableProxy network = new CuttableProxy(server.port());
              SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(), fastReconnect())) {
             BlockingQueue<String> connects = new LinkedBlockingQueue<>();
@@ -487,10 +488,7 @@ class ReconnectionTest {
         }
     }
 
-    private static void awaitNoConnections(TestServer server) throws InterruptedException {
-        for (int i = 0; i < 1000 && server.switchboard().connectionCount() > 0; i++) {
-            Thread.sleep(10);
-        }
-        assertEquals(0, server.switchboard().connectionCount());
+    private static void awaitNoConnections(TestServer server) {
+        Await.until("no connection left", () -> server.switchboard().connectionCount() == 0);
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.server.SwitchboardOptions;
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.TestServer;
 import java.time.Duration;
@@ -19,12 +20,14 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * What the Java client holds back and how it lets it go: emits made offline wait in a bounded
  * buffer, and every event leaves within the rate limit the server announced, so that the flush
  * after an outage does not get the session closed for flooding.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class SendBufferTest {
     private final List<Integer> notes = new CopyOnWriteArrayList<>();
     private final List<String> errors = new CopyOnWriteArrayList<>();
@@ -45,14 +48,8 @@ class SendBufferTest {
         return socket;
     }
 
-    private void awaitNotes(int count) throws InterruptedException {
-        awaitCount(notes, count);
-    }
-
-    private static void awaitCount(List<?> list, int count) throws InterruptedException {
-        for (int i = 0; i < 2000 && list.size() < count; i++) {
-            Thread.sleep(10);
-        }
+    private void awaitNotes(int count) {
+        Await.until(count + " notes", () -> notes.size() >= count);
     }
 
     private static List<Integer> upTo(int count) {
@@ -109,7 +106,7 @@ class SendBufferTest {
         BlockingQueue<String> expired = new LinkedBlockingQueue<>();
         SwitchboardOptions options = TestServer.options().recoveryLimits(5, 1 << 20).build();
         try (TestServer server = TestServer.start(options, sb -> {
-            sb.sockets().onSessionExpired(session -> expired.add(session.id()));
+            sb.root().onSessionExpired(session -> expired.add(session.id()));
             sb.onConnection(socket -> socket.on("pay", event -> {
                 paid.add(event.arg(0, int.class));
                 if (answering.get()) {
@@ -125,7 +122,7 @@ class SendBufferTest {
             socket.onDisconnect(reason -> lifecycle.add("disconnect"));
             String id = socket.id();
             CompletableFuture<Arguments> inFlight = socket.emitWithAck("pay", -1);
-            awaitCount(paid, 1);
+            Await.until("the first payment", () -> !paid.isEmpty());
 
             // A long outage: the session ends while 200 retried emits wait to be sent.
             network.refuse(true);
@@ -136,9 +133,7 @@ class SendBufferTest {
                 waiting.add(socket.emitWithAck("pay", i));
             }
             // The connection leaves the count before its socket ends; the session must be waiting.
-            for (int i = 0; i < 1000 && !server.switchboard().sockets().detachedSessions().containsKey(id); i++) {
-                Thread.sleep(10);
-            }
+            Await.until("the session waiting", () -> server.switchboard().root().detachedSessions().containsKey(id));
             for (int i = 0; i < 10; i++) {
                 server.switchboard().to(id).emit("seq", i);
             }

@@ -21,12 +21,14 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * {@code webapp/switchboard.js} in a real browser across a real network drop: the page's
  * WebSocket goes through a proxy that the test resets, as a dropped Wi-Fi would.
  */
 @BrowserTest
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class BrowserClientTest {
     /** Loads switchboard.js into a page of the server's own origin and records what a socket sees in {@code window.seen}. */
     private static final String CONNECT = """
@@ -174,7 +176,7 @@ class BrowserClientTest {
     @Test
     void anEmitSentIntoASessionThatCouldNotBeRecoveredFailsRatherThanRunTwice() throws InterruptedException {
         BlockingQueue<String> expired = new LinkedBlockingQueue<>();
-        server.switchboard().sockets().onSessionExpired(session -> expired.add(session.id()));
+        server.switchboard().root().onSessionExpired(session -> expired.add(session.id()));
         answering.set(false);
         browser.script(tab, CONNECT, Map.of("retries", 5, "ackTimeout", 5000));
         String id = awaitSeen("connect ").substring("connect ".length());

@@ -9,14 +9,17 @@ import jakarta.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The chat's rules at the protocol level, where no page checks anything first: who may take a
  * name, what the server refuses, and when a dropped user is announced gone.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class ChatAppTest {
     private static final Duration RECOVERY_WINDOW = Duration.ofMillis(600);
 

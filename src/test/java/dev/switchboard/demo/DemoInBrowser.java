@@ -4,12 +4,15 @@ import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.TestServer;
 import java.net.URI;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Timeout;
 
 /** The demo on a test server and one Chromium for a whole test class; each test closes its tabs. */
 @BrowserTest
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 abstract class DemoInBrowser {
     static TestServer server;
     static Chromium browser;

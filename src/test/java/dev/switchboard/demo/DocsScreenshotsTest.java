@@ -10,8 +10,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.openqa.selenium.Dimension;
 
@@ -26,6 +28,7 @@ import org.openqa.selenium.Dimension;
  */
 @EnabledIfSystemProperty(named = "docs.screenshots", matches = "true")
 @BrowserTest
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class DocsScreenshotsTest {
     private static final Path DOCS = Path.of("docs", "screenshots");
 

@@ -17,11 +17,13 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The {@code /echo} namespace's {@code ask}: its own ack is always answered, with the client's
  * answer to the question, or with an error when the question failed.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class EchoAppTest {
     /** The server's ack timeout, short so that a question nobody answers fails quickly. */
     private static final Duration ACK_TIMEOUT = Duration.ofMillis(300);

@@ -18,8 +18,10 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Acknowledgements answer an emit like a function call, in both directions, with timeouts. */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class AckTest {
     private static TestServer server;
 
@@ -39,7 +41,7 @@ class AckTest {
     }
 
     private static Socket serverSide(Inbox inbox) {
-        return server.switchboard().sockets().sockets().get(inbox.socket().id());
+        return server.switchboard().root().sockets().get(inbox.socket().id());
     }
 
     private static Throwable failureOf(CompletableFuture<?> future) {
@@ -108,7 +110,7 @@ class AckTest {
             assertEquals(List.of("no", "yes"), answers.stream().map(x -> x.get(0, String.class)).sorted()
                     .collect(Collectors.toList()));
 
-            Throwable late = failureOf(server.switchboard().sockets().timeout(Duration.ofMillis(300)).emitWithAck("vote"));
+            Throwable late = failureOf(server.switchboard().root().timeout(Duration.ofMillis(300)).emitWithAck("vote"));
             AckTimeoutException timeout = assertInstanceOf(AckTimeoutException.class, late);
             assertEquals(2, timeout.partialReplies().size(), "the two that answered are kept");
         }

@@ -18,12 +18,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Bad input gets a clear error and costs the sender, never the other clients: malformed frames,
  * unknown and reserved events, unknown namespaces, floods and oversized messages. The server runs
  * with the default limits (100 events/s, burst 200; 1 MiB messages; 16 namespaces).
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class BadInputTest {
     /** Every event name a client may not send: they belong to the lifecycle. */
     private static final List<String> RESERVED = List.of("connect", "connect_error", "disconnect", "disconnecting",

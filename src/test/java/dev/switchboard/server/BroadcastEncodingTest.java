@@ -15,8 +15,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** A broadcast costs one encoding whatever the number of recipients. */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class BroadcastEncodingTest {
     /** The real codec, counting how often it encodes the event under test. */
     private static final class CountingCodec implements Codec {

@@ -4,6 +4,7 @@ import dev.switchboard.api.Handshake;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
@@ -14,13 +15,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Past a connection cap, new connections are refused with 1013 and the open ones carry on; a
  * connection whose transport closed frees its place at once.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class ConnectionCapTest {
 
     private static void assertServed(RawClient client) {
@@ -44,7 +48,7 @@ class ConnectionCapTest {
                 assertServed(client);
             }
             open.get(0).close();
-            waitUntil(() -> server.switchboard().connectionCount() < allowed);
+            Await.until("a connection freed", () -> server.switchboard().connectionCount() < allowed);
             try (RawClient admitted = server.raw()) {
                 admitted.connectNamespace("/", null);
                 assertServed(admitted);
@@ -118,17 +122,6 @@ class ConnectionCapTest {
 
         @Override
         public void close(int code, String reason) {
-        }
-    }
-
-    private static void waitUntil(java.util.function.BooleanSupplier condition) {
-        for (int i = 0; i < 500 && !condition.getAsBoolean(); i++) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
         }
     }
 }

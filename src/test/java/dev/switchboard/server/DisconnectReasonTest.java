@@ -14,8 +14,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Each way a socket can end reaches the application with its reason from the closed set. */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class DisconnectReasonTest {
     private final BlockingQueue<DisconnectReason> reasons = new LinkedBlockingQueue<>();
     private final BlockingQueue<String> disconnectingRooms = new LinkedBlockingQueue<>();
@@ -158,7 +160,7 @@ class DisconnectReasonTest {
     @Test
     void disconnectListenerAddedAfterTheSocketEndedStillRuns() throws Exception {
         try (RawClient client = connected()) {
-            Socket socket = server.switchboard().sockets().sockets().values().iterator().next();
+            Socket socket = server.switchboard().root().sockets().values().iterator().next();
             client.sendJson("{'type':'disconnect'}");
             assertEquals(DisconnectReason.CLIENT_DISCONNECT, nextReason());
             java.util.concurrent.BlockingQueue<DisconnectReason> late = new LinkedBlockingQueue<>();

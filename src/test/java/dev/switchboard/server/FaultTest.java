@@ -9,6 +9,7 @@ import dev.switchboard.client.ClientOptions;
 import dev.switchboard.client.ClientSocket;
 import dev.switchboard.client.SwitchboardClient;
 import dev.switchboard.protocol.Arguments;
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.ClientProcess;
 import dev.switchboard.testing.Heap;
 import dev.switchboard.testing.RawClient;
@@ -31,19 +32,20 @@ import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.logging.SimpleFormatter;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Faults from outside: clients killed or frozen by the operating system, waves of connections,
  * a handler that blocks, a shutdown with frames queued, a server restart. The server keeps serving
  * and keeps nothing it should not.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class FaultTest {
     /**
      * Heap waves 2 to 5 may add to the level after wave 1, far above the few MiB it moves by; a
@@ -74,20 +76,13 @@ class FaultTest {
                     event.ack("late answer");
                 });
             });
-            sb.sockets().onSessionExpired(session -> expired.add(String.valueOf(session.userId())));
+            sb.root().onSessionExpired(session -> expired.add(String.valueOf(session.userId())));
         }, port);
     }
 
-    private static void waitUntil(String what, BooleanSupplier condition) throws InterruptedException {
-        for (int i = 0; i < 3000 && !condition.getAsBoolean(); i++) {
-            Thread.sleep(10);
-        }
-        assertTrue(condition.getAsBoolean(), what);
-    }
-
-    private static void assertNothingLeft(Switchboard sb) throws InterruptedException {
-        Namespace root = sb.sockets();
-        waitUntil("connections, sockets, sessions and rooms all freed", () -> sb.connectionCount() == 0
+    private static void assertNothingLeft(Switchboard sb) {
+        Namespace root = sb.root();
+        Await.until("connections, sockets, sessions and rooms all freed", () -> sb.connectionCount() == 0
                 && root.sockets().isEmpty() && root.detachedSessions().isEmpty()
                 && root.adapter().rooms().isEmpty() && sb.options().sessionStore().size() == 0);
     }
@@ -97,7 +92,7 @@ class FaultTest {
         try (TestServer server = start(TestServer.options().recoveryWindow(Duration.ofMillis(300)));
              ClientProcess client = ClientProcess.start(server.webSocketUri(), "maciel")) {
             client.await("connected");
-            waitUntil("socket registered", () -> server.switchboard().sockets().sockets().size() == 1);
+            Await.until("socket registered", () -> server.switchboard().root().sockets().size() == 1);
             long killedAt = System.nanoTime();
             client.kill();
             DisconnectReason reason = reasons.poll(10, TimeUnit.SECONDS);
@@ -117,7 +112,7 @@ class FaultTest {
                 .pingTimeout(Duration.ofMillis(500)));
              ClientProcess client = ClientProcess.start(server.webSocketUri(), "maciel")) {
             String firstConnect = client.await("connected");
-            waitUntil("socket registered", () -> server.switchboard().sockets().sockets().size() == 1);
+            Await.until("socket registered", () -> server.switchboard().root().sockets().size() == 1);
             for (int i = 0; i < 10; i++) {
                 server.switchboard().toUser("maciel").emit("seq", i);
             }
@@ -169,10 +164,10 @@ class FaultTest {
                 for (Future<RawTcp> tcp : opening) {
                     clients.add(tcp.get(30, TimeUnit.SECONDS));
                 }
-                waitUntil("wave connected", () -> sb.sockets().sockets().size() == perWave);
+                Await.until("wave connected", () -> sb.root().sockets().size() == perWave);
                 List<CompletableFuture<Arguments>> owed = new ArrayList<>();
                 int n = 0;
-                for (Socket socket : sb.sockets().sockets().values()) {
+                for (Socket socket : sb.root().sockets().values()) {
                     socket.join("wave-room-" + (n++ % 10));
                     owed.add(socket.timeout(Duration.ofSeconds(30)).emitWithAck("question"));
                 }
@@ -188,7 +183,7 @@ class FaultTest {
                 for (CompletableFuture<Arguments> ack : owed) {
                     assertTrue(ack.isCompletedExceptionally(), "acks owed by gone clients are failed, not kept");
                 }
-                waitUntil("no timer left but the server's own", () -> timers.getQueue().size() == idleTimers);
+                Await.until("no timer left but the server's own", () -> timers.getQueue().size() == idleTimers);
                 System.out.println("figure: wave " + wave + " of " + perWave + " connections (half reset, half closed),"
                         + " opened and all freed in " + (System.nanoTime() - started) / 1_000_000 + " ms");
                 if (wave == 1) {
@@ -263,11 +258,11 @@ class FaultTest {
             for (int i = 0; i < frames; i++) {
                 server.switchboard().emit("queued", i, payload);
             }
-            waitUntil("frames waiting for the lagging client", () -> connection.queuedBytes() > 1 << 20);
+            Await.until("frames waiting for the lagging client", () -> connection.queuedBytes() > 1 << 20);
             long queued = connection.queuedBytes();
             Thread shutdown = new Thread(server::close);
             shutdown.start();
-            waitUntil("shutdown begun", () -> !server.switchboard().accepting());
+            Await.until("shutdown begun", () -> !server.switchboard().accepting());
             client.resumeReading();
             for (int i = 0; i < frames; i++) {
                 assertEquals(i, client.next("event").getJsonArray("args").getInt(0), "every queued frame, in order");

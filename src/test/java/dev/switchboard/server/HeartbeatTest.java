@@ -17,11 +17,13 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The default heartbeat (25 s + 20 s) and recovery window (2 min), on virtual time: what a
  * vanished client costs is decided to the millisecond, and the test takes milliseconds.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class HeartbeatTest {
     private static final Duration MILLI = Duration.ofMillis(1);
 
@@ -43,7 +45,7 @@ class HeartbeatTest {
                 socket.onDisconnect(reasons::add);
                 listening.add(socket);
             });
-            sb.sockets().onSessionExpired(session -> expired.add(session.id()));
+            sb.root().onSessionExpired(session -> expired.add(session.id()));
         });
     }
 
@@ -76,7 +78,7 @@ class HeartbeatTest {
         JsonObject first = client.connectNamespace("/", null);
         client.abort();
         assertEquals(DisconnectReason.TRANSPORT_CLOSE, reasons.poll(10, TimeUnit.SECONDS));
-        Namespace root = server.switchboard().sockets();
+        Namespace root = server.switchboard().root();
         assertEquals(1, root.detachedSessions().size());
 
         time.advance(options.recoveryWindow().minus(MILLI));

@@ -12,8 +12,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** once, off, onAny, onAnyOutgoing, and volatile emits that skip clients who are behind. */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class ListenerTest {
 
     @Test
@@ -56,7 +58,7 @@ class ListenerTest {
             for (int i = 0; i < 100 && server.switchboard().connections().stream().allMatch(c -> c.queuedBytes() < 256 * 1024); i++) {
                 slow.emit("backlog", big);
             }
-            server.switchboard().sockets().asVolatile().emit("cursor", 1);
+            server.switchboard().root().asVolatile().emit("cursor", 1);
             assertTrue(server.switchboard().metrics().droppedVolatile() > dropsBefore, "the lagging client's copy was dropped");
             assertEquals("cursor", keepingUp.next("event").getString("event"), "the others still get it");
             behind.abort();

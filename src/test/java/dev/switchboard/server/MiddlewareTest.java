@@ -20,8 +20,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Middleware sees the handshake and decides; a refused client gets connect_error and the app never sees it. */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class MiddlewareTest {
     public record Login(String user, String token) {
     }

@@ -8,14 +8,17 @@ import dev.switchboard.testing.RawTcp;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Browsers from a foreign origin are refused before the upgrade; the own origin (the Host with the
  * request's scheme) and the configured list are not.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class OriginTest {
     private static TestServer server;
 

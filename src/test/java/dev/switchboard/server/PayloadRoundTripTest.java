@@ -13,11 +13,14 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Every JSON value a client sends arrives exactly, both as raw JSON and mapped to Java types. */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class PayloadRoundTripTest {
     public record Point(int x, int y) {
     }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.protocol.Arguments;
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import jakarta.json.JsonObject;
@@ -28,11 +29,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * A client whose connection drops comes back to the same session and gets every event it
  * missed, exactly once and in order; when that is impossible it is told so.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class RecoveryTest {
     private final Map<String, Socket> byUser = new ConcurrentHashMap<>();
     private final BlockingQueue<String> disconnects = new LinkedBlockingQueue<>();
@@ -58,7 +61,7 @@ class RecoveryTest {
                 }
                 socket.onDisconnect(reason -> disconnects.add(socket.userId() + ":" + reason.text()));
             });
-            sb.sockets().onSessionExpired(session -> {
+            sb.root().onSessionExpired(session -> {
                 expired.add(session.userId());
                 sb.emit("presence", session.userId() + " left");
             });
@@ -82,11 +85,11 @@ class RecoveryTest {
         return client.next(p -> p.getString("type").startsWith("connect"));
     }
 
-    private Socket socketOf(String user) throws InterruptedException {
-        for (int i = 0; i < 500 && (byUser.get(user) == null || !byUser.get(user).connected()); i++) {
-            Thread.sleep(10);
-        }
-        return byUser.get(user);
+    private Socket socketOf(String user) {
+        return Await.value(user + "'s socket connected", () -> {
+            Socket socket = byUser.get(user);
+            return socket != null && socket.connected() ? socket : null;
+        });
     }
 
     @Test
@@ -205,7 +208,7 @@ class RecoveryTest {
         JsonObject first = join(maciel, "maciel", null, null);
         maciel.abort();
         assertEquals("maciel", expired.poll(10, TimeUnit.SECONDS));
-        assertTrue(server.switchboard().sockets().detachedSessions().isEmpty());
+        assertTrue(server.switchboard().root().detachedSessions().isEmpty());
 
         try (RawClient back = server.raw()) {
             JsonObject again = join(back, "maciel", first.getString("pid"), null);
@@ -225,7 +228,7 @@ class RecoveryTest {
             server.switchboard().toUser("maciel").emit("seq", i);
         }
         assertEquals("maciel", expired.poll(10, TimeUnit.SECONDS), "overflow ends the session at once");
-        assertTrue(server.switchboard().sockets().detachedSessions().isEmpty());
+        assertTrue(server.switchboard().root().detachedSessions().isEmpty());
         assertEquals(0, server.switchboard().options().sessionStore().size());
 
         try (RawClient back = server.raw()) {
@@ -254,7 +257,7 @@ class RecoveryTest {
             assertFalse(fresh.recovered());
             assertFalse(fresh.data().containsKey("cart"));
             assertFalse(fresh.rooms().contains("vip"), fresh.rooms().toString());
-            assertTrue(server.switchboard().sockets().adapter().socketRooms(first.getString("id")).isEmpty());
+            assertTrue(server.switchboard().root().adapter().socketRooms(first.getString("id")).isEmpty());
             assertEquals(0, server.switchboard().to("vip").count());
         }
         assertEquals("maciel", expired.poll(10, TimeUnit.SECONDS));
@@ -278,7 +281,7 @@ class RecoveryTest {
             assertEquals("3 items", recovered.data().get("cart"));
             assertEquals(1, server.switchboard().toUser("maciel.k").count());
             assertEquals(0, server.switchboard().toUser("maciel").count());
-            assertFalse(server.switchboard().sockets().rooms().contains(Namespace.userRoom("maciel")));
+            assertFalse(server.switchboard().root().rooms().contains(Namespace.userRoom("maciel")));
             server.switchboard().toUser("maciel.k").emit("private", "for the renamed user");
             assertEquals("for the renamed user", back.next(p -> "private".equals(p.getString("event", "")))
                     .getJsonArray("args").getString(0));
@@ -454,7 +457,7 @@ class RecoveryTest {
             join(maciel, "maciel", null, null);
             maciel.sendJson("{'type':'disconnect'}");
             assertEquals("maciel:client disconnect", disconnects.poll(10, TimeUnit.SECONDS));
-            assertTrue(server.switchboard().sockets().detachedSessions().isEmpty());
+            assertTrue(server.switchboard().root().detachedSessions().isEmpty());
         }
     }
 
@@ -511,9 +514,7 @@ class RecoveryTest {
         join(maciel, "maciel", null, null);
         maciel.abort();
         assertEquals("maciel", expired.poll(10, TimeUnit.SECONDS));
-        for (int i = 0; i < 500 && (store.saves.get() == 0 || store.size() > 0); i++) {
-            Thread.sleep(10);
-        }
+        Await.until("the session saved, then removed", () -> store.saves.get() > 0 && store.size() == 0);
         assertEquals(1, store.saves.get());
         assertEquals(0, store.size(), "removed after the save, not before it");
     }

@@ -4,6 +4,7 @@ import dev.switchboard.api.RemoteSocket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.Inbox;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
@@ -12,12 +13,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Every emit reaches exactly the sockets it targets: one socket, a user's tabs, rooms, everyone, everyone but one. */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class RoutingTest {
     private TestServer server;
     private Inbox alice1;
@@ -46,7 +50,7 @@ class RoutingTest {
     }
 
     private Socket serverSide(Inbox inbox) {
-        return server.switchboard().sockets().sockets().get(inbox.socket().id());
+        return server.switchboard().root().sockets().get(inbox.socket().id());
     }
 
     private void fence() {
@@ -81,7 +85,7 @@ class RoutingTest {
 
         sb.to("r").emit("room", 1);
         sb.to("r", "r2").emit("rooms", 2);
-        sb.sockets().except("r").emit("except", 3);
+        sb.root().except("r").emit("except", 3);
         serverSide(bob).to("r").emit("from-bob", 4);
         serverSide(bob).broadcast().emit("all-but-bob", 5);
         sb.emit("everyone", 6);
@@ -114,7 +118,7 @@ class RoutingTest {
 
     @Test
     void roomQueriesAndBulkOperations() throws Exception {
-        Namespace root = server.switchboard().sockets();
+        Namespace root = server.switchboard().root();
         serverSide(bob).join("r");
         serverSide(carol).join("r");
         assertEquals(Set.of(bob.socket().id(), carol.socket().id()),
@@ -142,10 +146,8 @@ class RoutingTest {
         Socket carolSide = serverSide(carol);
         carolSide.join("r");
         carol.close();
-        Namespace root = server.switchboard().sockets();
-        for (int i = 0; i < 500 && carolSide.connected(); i++) {
-            Thread.sleep(10);
-        }
+        Namespace root = server.switchboard().root();
+        Await.until("carol's socket ended", () -> !carolSide.connected());
         // An application that still holds the socket (a late callback) must not leave a ghost member.
         carolSide.join("late");
         assertTrue(carolSide.rooms().isEmpty(), carolSide.rooms().toString());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.switchboard.server.Connection;
 import dev.switchboard.server.DisconnectReason;
 import dev.switchboard.server.Socket;
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import jakarta.json.JsonArray;
@@ -22,11 +23,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * One writer per connection: concurrent emits never overlap on the wire, and a client that stops
  * reading is cut off without slowing anyone else down.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class SendQueueTest {
 
     @Test
@@ -83,9 +86,7 @@ class SendQueueTest {
             RawClient stalled = server.raw();
             stalled.connectNamespace("/", null);
             stalled.stopReading();
-            while (server.switchboard().sockets().sockets().size() < 3) {
-                Thread.sleep(10);
-            }
+            Await.until("3 sockets connected", () -> server.switchboard().root().sockets().size() >= 3);
 
             String payload = "p".repeat(16 * 1024);
             // Paced by the readers, so that only the one that never reads can fall behind: the
@@ -119,7 +120,7 @@ class SendQueueTest {
                     + " KiB (bound " + queueBound / 1024 + " KiB) while 2 readers got all " + frames + " frames of 16 KiB");
             assertTrue(largestQueue.get() <= queueBound, "queued " + largestQueue.get() + " bytes");
             assertTrue(largestQueue.get() > queueBound / 2, "the queue filled up before the eviction");
-            assertEquals(2, server.switchboard().sockets().sockets().size());
+            assertEquals(2, server.switchboard().root().sockets().size());
             for (RawClient reader : readers) {
                 reader.close();
             }

@@ -9,14 +9,17 @@ import jakarta.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * A server that stops reading for a while (frozen, starved of CPU, in a long collection) finds
  * what its clients sent meanwhile waiting in the kernel, and reads it as one burst. A client
  * within the rate limit must not pay for the server's stall: no refusals, no flood close.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class ServerStallTest {
     private static final double RATE = 10;
     private static final int BURST = 10;

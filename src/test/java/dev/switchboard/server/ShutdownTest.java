@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** A server that shuts down tells its clients and takes no new ones, even while its port still listens. */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class ShutdownTest {
     @Test
     void aServerShuttingDownClosesItsClientsAndRefusesNewOnesWith1001() {

@@ -20,12 +20,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Each hook the application gives the server, made to throw, through real sockets: the client
  * gets the answer that fits, its connection stays up, the other recipients of a broadcast still
  * get it, and {@link Metrics#listenerFailures()} counts the failure.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class ThrowingListenerTest {
     private static final String NSP = "/hooks";
 

@@ -3,6 +3,7 @@ package dev.switchboard.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import java.time.Duration;
@@ -16,11 +17,13 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The one timer thread drives every connection's heartbeat, so application code never runs on
  * it: a slow or heavy disconnect listener must not hold up anybody else's ping timeout.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class TimerThreadTest {
     private static final Duration PING_INTERVAL = Duration.ofMillis(100);
     private static final Duration PING_TIMEOUT = Duration.ofMillis(100);
@@ -63,10 +66,7 @@ class TimerThreadTest {
                 for (int i = 0; i < SILENT; i++) {
                     clients.add(silentClient(server));
                 }
-                for (int i = 0; i < 1000 && heldListeners.get() == 0; i++) {
-                    Thread.sleep(10);
-                }
-                assertTrue(heldListeners.get() > 0, "a silent client's disconnect listener is running and held");
+                Await.until("a silent client's disconnect listener running and held", () -> heldListeners.get() > 0);
 
                 // Goes silent only now, while disconnect listeners are held: its ping, its
                 // timeout and its 4000 must come all the same.
@@ -96,22 +96,18 @@ class TimerThreadTest {
                 sockets.add(socket);
                 socket.onDisconnect(reason -> threadOf.put("disconnect listener", Thread.currentThread().getName()));
             });
-            sb.sockets().onSessionExpired(session -> threadOf.put("session expiry", Thread.currentThread().getName()));
+            sb.root().onSessionExpired(session -> threadOf.put("session expiry", Thread.currentThread().getName()));
         }); RawClient client = server.raw()) {
             client.connectNamespace("/", null);
             Socket socket = sockets.poll(10, TimeUnit.SECONDS);
             socket.timeout(ACK_TIMEOUT).emitWithAck("never-answered").whenComplete(
                     (answer, failure) -> threadOf.put("ack timeout", Thread.currentThread().getName()));
-            server.switchboard().sockets().timeout(ACK_TIMEOUT).emitWithAck("never-answered").whenComplete(
+            server.switchboard().root().timeout(ACK_TIMEOUT).emitWithAck("never-answered").whenComplete(
                     (answers, failure) -> threadOf.put("broadcast ack timeout", Thread.currentThread().getName()));
-            for (int i = 0; i < 1000 && threadOf.size() < 2; i++) {
-                Thread.sleep(10);
-            }
+            Await.until("both ack timeouts", () -> threadOf.size() >= 2);
             client.stopAnsweringPings();
             assertEquals(4000, client.awaitClose());
-            for (int i = 0; i < 1000 && threadOf.size() < 4; i++) {
-                Thread.sleep(10);
-            }
+            Await.until("the disconnect listener and the session expiry", () -> threadOf.size() >= 4);
             assertEquals(4, threadOf.size(), threadOf.toString());
             threadOf.forEach((what, thread) ->
                     assertTrue(thread.startsWith("switchboard-callbacks-"), what + " ran on " + thread));

@@ -5,12 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import dev.switchboard.testing.VirtualTime;
 import jakarta.json.JsonObject;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -18,12 +20,14 @@ import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * A client that makes a handler or middleware throw on every frame gets its error answers, but
  * cannot flood the server's log: the first failure of a kind is logged with its stack trace, the
  * rest are counted and summarised in one line a minute.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class WarningFloodTest {
     private static final String NAMESPACE = "/hostile";
     private static final int FAILURES = 150;
@@ -106,9 +110,7 @@ class WarningFloodTest {
             warnings.forEach(record -> assertNotNull(record.getThrown(), "the first of a kind has its stack trace"));
 
             time.advance(Warnings.SUMMARY_PERIOD);
-            for (int i = 0; i < 1000 && warnings.size() < 4; i++) {
-                Thread.sleep(10);
-            }
+            Await.until("a summary per kind", () -> warnings.size() >= 4);
             assertEquals(4, warnings.size(), "one summary per kind: " + messages());
             List<String> summaries = warnings.subList(2, 4).stream().map(LogRecord::getMessage).sorted().toList();
             assertTrue(summaries.get(0).startsWith("listener of 'burst' on /hostile failed (java.lang.IllegalArgumentException): "

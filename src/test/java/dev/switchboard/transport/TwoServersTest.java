@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Standalone servers in one JVM each serve their own Switchboard, before and after another stops. */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class TwoServersTest {
     private static String whoAnswers(TestServer server) {
         try (RawClient client = server.raw()) {

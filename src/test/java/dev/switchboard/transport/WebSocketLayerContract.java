@@ -8,7 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * What any container must do with frames and handshakes no well-behaved client sends. Each
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * <p>The server under test runs with a short heartbeat, so that a connection a container holds
  * open is closed by it (4000) within the generous wait, rather than after 45 s.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 public abstract class WebSocketLayerContract {
     /** What {@link RawTcp#answer} reports when the heartbeat's ping timeout closes the connection. */
     public static final String CLOSED_BY_HEARTBEAT = "close 4000";
