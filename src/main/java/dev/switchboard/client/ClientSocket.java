@@ -1,12 +1,14 @@
 package dev.switchboard.client;
 
 import dev.switchboard.protocol.Arguments;
+import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.JsonWireCodec;
 import dev.switchboard.protocol.Packet;
 import dev.switchboard.protocol.PacketType;
 import dev.switchboard.protocol.RawJson;
+import dev.switchboard.protocol.ReservedEvents;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -54,17 +56,8 @@ import java.util.function.Consumer;
 public final class ClientSocket {
     private static final System.Logger LOG = System.getLogger(SwitchboardClient.class.getName());
 
-    /** Names a client may not emit (docs/PROTOCOL.md, "Events and acknowledgements"). */
-    private static final Set<String> RESERVED_EVENTS = Set.of("connect", "connect_error", "disconnect",
-            "disconnecting", "error", "ping", "pong", "hello", "newListener", "removeListener");
     /** Names that socket.io users might pass to on(); here they have their own methods. */
     private static final Set<String> LIFECYCLE_EVENTS = Set.of("connect", "connect_error", "disconnect");
-    /**
-     * Server disconnect reasons after which the server holds the session for recovery: the
-     * socket stays active and reconnects with the WebSocket, instead of waiting for connect().
-     */
-    private static final Set<String> RECOVERABLE_REASONS = Set.of("transport close", "transport error",
-            "ping timeout", "slow consumer", "server shutting down");
 
     private final SwitchboardClient client;
     private final String namespace;
@@ -691,7 +684,10 @@ public final class ClientSocket {
     private void disconnectReceived(Packet packet) {
         String reason = packet.stringField("reason");
         connectPending = false;
-        boolean recoverable = reason != null && RECOVERABLE_REASONS.contains(reason);
+        // After a recoverable reason the server holds the session: the socket stays active and
+        // reconnects with the WebSocket, instead of waiting for connect().
+        DisconnectReason known = DisconnectReason.fromText(reason);
+        boolean recoverable = known != null && known.recoverable();
         if (!recoverable) {
             active = false;
             pid = null;
@@ -880,7 +876,7 @@ public final class ClientSocket {
             throw new IllegalArgumentException("event names are 1 to " + JsonWireCodec.MAX_EVENT_NAME_LENGTH
                     + " characters: '" + event + "'");
         }
-        if (RESERVED_EVENTS.contains(event)) {
+        if (ReservedEvents.contains(event)) {
             throw new IllegalArgumentException("'" + event + "' is a reserved event name");
         }
     }

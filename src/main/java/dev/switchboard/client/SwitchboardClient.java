@@ -1,6 +1,7 @@
 package dev.switchboard.client;
 
 import dev.switchboard.protocol.Codec;
+import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.JsonWireCodec;
@@ -535,7 +536,9 @@ public final class SwitchboardClient implements AutoCloseable {
             if (connection == current) {
                 LOG.log(Level.DEBUG, "the server closed the connection: {0} {1}", code, reason);
                 // 4000: the server did not get our pong in time.
-                connectionLost(connection, code == 4000 ? "ping timeout" : "transport close", "connection closed: " + code);
+                DisconnectReason lost = code == DisconnectReason.PING_TIMEOUT.closeCode()
+                        ? DisconnectReason.PING_TIMEOUT : DisconnectReason.TRANSPORT_CLOSE;
+                connectionLost(connection, lost.text(), "connection closed: " + code);
             }
         });
     }
@@ -544,7 +547,7 @@ public final class SwitchboardClient implements AutoCloseable {
         locked(() -> {
             if (connection == current) {
                 LOG.log(Level.DEBUG, "connection failed", error);
-                connectionLost(connection, "transport error", describe(error));
+                connectionLost(connection, DisconnectReason.TRANSPORT_ERROR.text(), describe(error));
             }
         });
     }
@@ -606,7 +609,7 @@ public final class SwitchboardClient implements AutoCloseable {
             ConnectError error = ConnectError.of("the server speaks protocol version " + version
                     + ", this client only " + JsonWireCodec.VERSION);
             for (ClientSocket socket : sockets.values()) {
-                socket.transportLost("transport close");
+                socket.transportLost(DisconnectReason.TRANSPORT_CLOSE.text());
                 if (socket.activeLocked()) {
                     socket.connectFailed(error, false);
                 }
@@ -691,7 +694,7 @@ public final class SwitchboardClient implements AutoCloseable {
         watchdog = schedule(millis, () -> locked(() -> {
             if (connection == current && generation == watchdogGeneration) {
                 LOG.log(Level.DEBUG, "no ping from the server for {0} ms", millis);
-                connectionLost(connection, "ping timeout", "ping timeout");
+                connectionLost(connection, DisconnectReason.PING_TIMEOUT.text(), "ping timeout");
             }
         }));
     }

@@ -1,6 +1,7 @@
 package dev.switchboard.server;
 
 import dev.switchboard.api.Handshake;
+import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.server.OutboundQueue.Offer;
 import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.Frame;
@@ -8,12 +9,12 @@ import dev.switchboard.protocol.Packet;
 import dev.switchboard.protocol.PacketType;
 import dev.switchboard.protocol.ProtocolException;
 import dev.switchboard.protocol.RawJson;
+import dev.switchboard.protocol.ReservedEvents;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledFuture;
@@ -41,9 +42,6 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class Connection {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
-    /** Event names a client may not send: they belong to the lifecycle. */
-    private static final Set<String> RESERVED_EVENTS = Set.of("connect", "connect_error", "disconnect",
-            "disconnecting", "error", "ping", "pong", "hello", "newListener", "removeListener");
     /** How long a close waits for the send in flight before it closes over it. */
     private static final Duration CLOSE_DEADLINE = Duration.ofSeconds(1);
 
@@ -233,7 +231,7 @@ public final class Connection {
 
     private void onEvent(Packet packet) throws ProtocolException {
         Socket socket = socketFor(packet);
-        if (RESERVED_EVENTS.contains(packet.event())) {
+        if (ReservedEvents.contains(packet.event())) {
             throw new ProtocolException(ProtocolException.BAD_EVENT, "'" + packet.event() + "' is a reserved event name");
         }
         if (!rateLimit.tryAcquire()) {

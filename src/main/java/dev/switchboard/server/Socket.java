@@ -4,6 +4,7 @@ import dev.switchboard.api.Handshake;
 import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.adapter.AckCollector;
 import dev.switchboard.protocol.Arguments;
+import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.Packet;
@@ -534,7 +535,7 @@ public final class Socket implements RemoteSocket {
      * Runs the disconnecting listeners while the rooms are intact, then leaves every room.
      */
     void end(DisconnectReason reason) {
-        boolean keepSession = reason.unexpected() && namespace.switchboard().options().recoveryEnabled();
+        boolean keepSession = reason.recoverable() && namespace.switchboard().options().recoveryEnabled();
         DetachedSession session = null;
         synchronized (log) {
             if (!state.compareAndSet(State.CONNECTED, State.DISCONNECTING)) {
