@@ -1,7 +1,11 @@
 package dev.switchboard.client;
 
 import dev.switchboard.protocol.Arguments;
+import dev.switchboard.protocol.ConnectAnswer;
+import dev.switchboard.protocol.ConnectRefusal;
+import dev.switchboard.protocol.ConnectRequest;
 import dev.switchboard.protocol.DisconnectReason;
+import dev.switchboard.protocol.ErrorReport;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.JsonWireCodec;
@@ -14,7 +18,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -393,15 +396,8 @@ public final class ClientSocket {
 
     /** Sends connect, with the recovery token and last offset when there was a session. */
     void sendConnect() {
-        Map<String, RawJson> fields = new LinkedHashMap<>();
-        if (auth != null) {
-            fields.put("auth", auth);
-        }
-        if (pid != null) {
-            fields.put("pid", JsonMapper.toRaw(pid));
-        }
-        Packet packet = Packet.of(PacketType.CONNECT, namespace, fields).withOffset(pid != null ? offset : null);
-        connectPending = client.send(encode(packet));
+        ConnectRequest request = new ConnectRequest(auth, pid, pid != null ? offset : null);
+        connectPending = client.send(encode(SwitchboardClient.CODEC.connect(namespace, request)));
     }
 
     void packetReceived(Packet packet) {
@@ -627,10 +623,10 @@ public final class ClientSocket {
             return;
         }
         boolean wasConnected = connected;
-        id = packet.stringField("id");
-        pid = packet.stringField("pid");
-        RawJson recoveredField = packet.field("recovered");
-        recovered = recoveredField != null && "true".equals(recoveredField.text());
+        ConnectAnswer answer = SwitchboardClient.CODEC.readConnected(packet);
+        id = answer.id();
+        pid = answer.pid();
+        recovered = answer.recovered();
         if (!recovered) {
             // A fresh session: offsets of the old one mean nothing to it, and would make the next
             // recovery fail.
@@ -676,7 +672,8 @@ public final class ClientSocket {
         pid = null;
         offset = null;
         markDisconnected("io server disconnect");
-        connectFailed(new ConnectError(packet.stringField("message"), packet.field("data")), true);
+        ConnectRefusal refusal = SwitchboardClient.CODEC.readConnectError(packet);
+        connectFailed(new ConnectError(refusal.message(), refusal.data()), true);
         client.socketDone();
     }
 
@@ -716,16 +713,15 @@ public final class ClientSocket {
 
     /** Lock held. */
     private void errorReceived(Packet packet) {
-        if (packet.ackId() > 0) {
+        ErrorReport error = SwitchboardClient.CODEC.readError(packet);
+        if (error.ackId() > 0) {
             // The server refused an event of ours that asked for an ack; no ack will follow.
-            String code = packet.stringField("code");
-            String message = packet.stringField("message");
-            ackReceived(packet.ackId(), new AckErrorException(message != null ? message : "refused: " + code, code, null));
+            String message = error.message() != null ? error.message() : "refused: " + error.code();
+            ackReceived(error.ackId(), new AckErrorException(message, error.code(), null));
         }
         errorListeners.forEach(listener -> client.callbacks.add(() -> listener.accept(packet)));
         if (errorListeners.isEmpty()) {
-            LOG.log(Level.WARNING, "server error on {0}: {1} {2}", namespace,
-                    packet.stringField("code"), packet.stringField("message"));
+            LOG.log(Level.WARNING, "server error on {0}: {1} {2}", namespace, error.code(), error.message());
         }
     }
 

@@ -2,7 +2,9 @@ package dev.switchboard.client;
 
 import dev.switchboard.protocol.Codec;
 import dev.switchboard.protocol.DisconnectReason;
+import dev.switchboard.protocol.ErrorReport;
 import dev.switchboard.protocol.Frame;
+import dev.switchboard.protocol.Hello;
 import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.JsonWireCodec;
 import dev.switchboard.protocol.Packet;
@@ -26,7 +28,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
@@ -576,15 +577,16 @@ public final class SwitchboardClient implements AutoCloseable {
                 if (helloSeen) {
                     armWatchdog(pingInterval + pingTimeout);
                 }
-                send(Frame.encode(CODEC, Packet.of(PacketType.PONG, null, null).withOffset(lastOffset)));
+                send(Frame.encode(CODEC, CODEC.pong(lastOffset)));
             }
             case CONNECT, CONNECT_ERROR, DISCONNECT, EVENT, ACK, ERROR -> {
                 ClientSocket socket = sockets.get(packet.namespace());
                 if (socket != null) {
                     socket.packetReceived(packet);
                 } else if (packet.type() == PacketType.ERROR) {
+                    ErrorReport error = CODEC.readError(packet);
                     LOG.log(Level.WARNING, "server error for namespace {0}: {1} {2}", packet.namespace(),
-                            packet.stringField("code"), packet.stringField("message"));
+                            error.code(), error.message());
                 } else {
                     LOG.log(Level.DEBUG, "ignoring {0} for namespace {1} that has no socket",
                             packet.type().wireName(), packet.namespace());
@@ -594,8 +596,9 @@ public final class SwitchboardClient implements AutoCloseable {
         }
     }
 
-    private void helloReceived(ClientConnection connection, Packet hello) {
-        long version = longField(hello, "v", -1);
+    private void helloReceived(ClientConnection connection, Packet packet) {
+        Hello hello = CODEC.readHello(packet);
+        long version = hello.version();
         if (version != JsonWireCodec.VERSION) {
             LOG.log(Level.ERROR, "the server speaks protocol version {0}, this client only {1}",
                     version, JsonWireCodec.VERSION);
@@ -618,13 +621,12 @@ public final class SwitchboardClient implements AutoCloseable {
             return;
         }
         helloSeen = true;
-        sessionId = hello.stringField("sid");
-        pingInterval = Math.max(0, longField(hello, "pingInterval", 25_000));
-        pingTimeout = Math.max(0, longField(hello, "pingTimeout", 20_000));
-        maxPayload = Math.max(0, longField(hello, "maxPayload", 0));
-        double eventsPerSecond = numberField(hello, "eventsPerSecond", Double::parseDouble, 0.0);
-        long eventBurst = longField(hello, "eventBurst", 0);
-        pace = eventsPerSecond > 0 && eventBurst > 0 ? new SendPace(eventsPerSecond, eventBurst, System.nanoTime()) : null;
+        sessionId = hello.sid();
+        pingInterval = Math.max(0, hello.pingIntervalMillis());
+        pingTimeout = Math.max(0, hello.pingTimeoutMillis());
+        maxPayload = Math.max(0, hello.maxPayload());
+        pace = hello.eventsPerSecond() > 0 && hello.eventBurst() > 0
+                ? new SendPace(hello.eventsPerSecond(), hello.eventBurst(), System.nanoTime()) : null;
         armWatchdog(pingInterval + pingTimeout);
     }
 
@@ -710,22 +712,6 @@ public final class SwitchboardClient implements AutoCloseable {
         cancel(watchdog);
         watchdog = null;
         watchdogGeneration++;
-    }
-
-    private static long longField(Packet packet, String name, long fallback) {
-        return numberField(packet, name, Long::parseLong, fallback);
-    }
-
-    private static <T> T numberField(Packet packet, String name, Function<String, T> parse, T fallback) {
-        RawJson raw = packet.field(name);
-        if (raw == null) {
-            return fallback;
-        }
-        try {
-            return parse.apply(raw.text());
-        } catch (NumberFormatException e) {
-            return fallback;
-        }
     }
 
     private static String describe(Throwable error) {
