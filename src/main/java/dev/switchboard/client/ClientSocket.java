@@ -10,7 +10,6 @@ import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.JsonWireCodec;
 import dev.switchboard.protocol.Packet;
-import dev.switchboard.protocol.PacketType;
 import dev.switchboard.protocol.RawJson;
 import dev.switchboard.protocol.ReservedEvents;
 import java.lang.System.Logger.Level;
@@ -308,7 +307,7 @@ public final class ClientSocket {
     public ClientSocket disconnect() {
         client.locked(() -> {
             if (connected || connectPending) {
-                client.send(encode(Packet.of(PacketType.DISCONNECT, namespace, null)));
+                client.send(encode(SwitchboardClient.CODEC.disconnect(namespace, null)));
             }
             active = false;
             connectPending = false;
@@ -439,7 +438,7 @@ public final class ClientSocket {
     /** The client is closing: leave the namespace and settle every future. */
     void clientClosed() {
         if (connected || connectPending) {
-            client.send(encode(Packet.of(PacketType.DISCONNECT, namespace, null)));
+            client.send(encode(SwitchboardClient.CODEC.disconnect(namespace, null)));
         }
         active = false;
         connectPending = false;
@@ -679,7 +678,7 @@ public final class ClientSocket {
 
     /** Lock held. */
     private void disconnectReceived(Packet packet) {
-        String reason = packet.stringField("reason");
+        String reason = SwitchboardClient.CODEC.readDisconnect(packet);
         connectPending = false;
         // After a recoverable reason the server holds the session: the socket stays active and
         // reconnects with the WebSocket, instead of waiting for connect().
@@ -745,7 +744,7 @@ public final class ClientSocket {
     }
 
     private static Object ackResult(Packet packet) {
-        RawJson error = packet.field("error");
+        RawJson error = SwitchboardClient.CODEC.readAckError(packet);
         return error != null ? AckErrorException.fromAckError(error) : Arguments.of(packet.args());
     }
 
@@ -763,8 +762,7 @@ public final class ClientSocket {
     private void enqueueReliable(String event, List<RawJson> raw, Duration timeout, CompletableFuture<Arguments> future) {
         long ackId = client.nextAckId();
         String msgId = msgIdPrefix + msgIds.incrementAndGet();
-        Frame frame = encode(new Packet(PacketType.EVENT, namespace, event, raw, ackId, null,
-                Map.of("msgId", JsonMapper.toRaw(msgId))));
+        Frame frame = encode(SwitchboardClient.CODEC.withMessageId(Packet.event(namespace, event, raw, ackId), msgId));
         client.locked(() -> {
             if (client.closedLocked()) {
                 if (future != null) {

@@ -2,8 +2,8 @@ package dev.switchboard.protocol;
 
 /**
  * Turns packets into text frames and back. The server core speaks only {@link Packet}s, and
- * builds and reads its control packets (hello, connect, connect_error, error, pong) here as
- * records, so another wire format (a Socket.IO-compatible one) is another implementation of this
+ * builds and reads its control packets (hello, connect, connect_error, error, disconnect, pong)
+ * and the extras of events and acks here, as records where they have several fields, so another wire format (a Socket.IO-compatible one) is another implementation of this
  * interface.
  *
  * <p>Implementations are stateless and thread-safe.
@@ -61,6 +61,27 @@ public interface Codec {
 
     /** What an {@link PacketType#ERROR} reports. */
     ErrorReport readError(Packet error);
+
+    /** The end of one namespace socket; {@code reason} is {@code null} from the client, which needs to give none. */
+    Packet disconnect(String namespace, DisconnectReason reason);
+
+    /**
+     * The reason text a {@link PacketType#DISCONNECT} gives, or {@code null}; a text outside
+     * {@link DisconnectReason}'s set is passed on as it is, for a newer server's reasons.
+     */
+    String readDisconnect(Packet disconnect);
+
+    /** The answer to the event that carried {@code ackId}: it failed, for {@code message}. */
+    Packet ackError(String namespace, long ackId, String message);
+
+    /** The error an {@link PacketType#ACK} answers with, or {@code null} when it carries arguments. */
+    RawJson readAckError(Packet ack);
+
+    /** {@code event} with the id that lets the server drop it when it is sent again (at-least-once emits). */
+    Packet withMessageId(Packet event, String messageId);
+
+    /** The message id an {@link PacketType#EVENT} carries, or {@code null}. */
+    String messageId(Packet event);
 
     /** A client's answer to {@code ping}, confirming the last event offset it received, if any. */
     Packet pong(String confirmedOffset);

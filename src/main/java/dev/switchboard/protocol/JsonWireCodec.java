@@ -159,6 +159,40 @@ public class JsonWireCodec implements Codec {
     }
 
     @Override
+    public Packet disconnect(String namespace, DisconnectReason reason) {
+        return Packet.of(PacketType.DISCONNECT, namespace,
+                reason == null ? null : Map.of("reason", JsonMapper.toRaw(reason.text())));
+    }
+
+    @Override
+    public String readDisconnect(Packet disconnect) {
+        return disconnect.stringField("reason");
+    }
+
+    @Override
+    public Packet ackError(String namespace, long ackId, String message) {
+        return new Packet(PacketType.ACK, namespace, null, null, ackId, null,
+                Map.of("error", JsonMapper.toRaw(Map.of("message", message))));
+    }
+
+    @Override
+    public RawJson readAckError(Packet ack) {
+        return ack.field("error");
+    }
+
+    @Override
+    public Packet withMessageId(Packet event, String messageId) {
+        Map<String, RawJson> fields = new LinkedHashMap<>(event.fields());
+        fields.put("msgId", JsonMapper.toRaw(messageId));
+        return new Packet(event.type(), event.namespace(), event.event(), event.args(), event.ackId(), event.offset(), fields);
+    }
+
+    @Override
+    public String messageId(Packet event) {
+        return event.stringField("msgId");
+    }
+
+    @Override
     public Packet pong(String confirmedOffset) {
         return Packet.of(PacketType.PONG, Packet.ROOT_NAMESPACE, null).withOffset(confirmedOffset);
     }

@@ -67,6 +67,35 @@ class ControlPacketsTest {
     }
 
     @Test
+    void disconnect() throws ProtocolException {
+        String fromServer = codec.encode(codec.disconnect("/chat", DisconnectReason.SERVER_DISCONNECT));
+        assertEquals(json("{'type':'disconnect','nsp':'/chat','reason':'server disconnect'}"), fromServer);
+        assertEquals("server disconnect", codec.readDisconnect(codec.decode(fromServer)));
+
+        String fromClient = codec.encode(codec.disconnect("/chat", null));
+        assertEquals(json("{'type':'disconnect','nsp':'/chat'}"), fromClient);
+        assertNull(codec.readDisconnect(codec.decode(fromClient)));
+        assertEquals("moved away", codec.readDisconnect(codec.decode(json("{'type':'disconnect','reason':'moved away'}"))));
+    }
+
+    @Test
+    void ackError() throws ProtocolException {
+        String frame = codec.encode(codec.ackError("/chat", 3, "handler timed out"));
+        assertEquals(json("{'type':'ack','nsp':'/chat','ack':3,'error':{'message':'handler timed out'}}"), frame);
+        assertEquals(RawJson.of(json("{'message':'handler timed out'}")), codec.readAckError(codec.decode(frame)));
+        assertNull(codec.readAckError(codec.decode(json("{'type':'ack','ack':3,'args':[]}"))));
+    }
+
+    @Test
+    void messageId() throws ProtocolException {
+        Packet event = Packet.event("/", "order", JsonMapper.toRawList("tea"), 4);
+        String frame = codec.encode(codec.withMessageId(event, "c1-9"));
+        assertEquals(json("{'type':'event','event':'order','args':['tea'],'ack':4,'msgId':'c1-9'}"), frame);
+        assertEquals("c1-9", codec.messageId(codec.decode(frame)));
+        assertNull(codec.messageId(event));
+    }
+
+    @Test
     void pongConfirmsAnOffsetOrNone() throws ProtocolException {
         String frame = codec.encode(codec.pong("17"));
         assertEquals(json("{'type':'pong','offset':'17'}"), frame);
