@@ -1,10 +1,11 @@
 package dev.switchboard.protocol;
 
 /**
- * Turns packets into text frames and back. The server core speaks only {@link Packet}s, and
- * builds and reads its control packets (hello, connect, connect_error, error, disconnect, pong)
- * and the extras of events and acks here, as records where they have several fields, so another wire format (a Socket.IO-compatible one) is another implementation of this
- * interface.
+ * Turns packets into text frames and back, and builds and reads the packets whose fields are the
+ * wire format's business: the control packets (hello, connect, connect_error, error, disconnect,
+ * pong) and the extras of events and acks. The server core speaks only {@link Packet}s and these
+ * records, so another wire format (a Socket.IO-compatible one) is another implementation of this
+ * interface and leaves the server untouched.
  *
  * <p>Implementations are stateless and thread-safe.
  *
