@@ -49,6 +49,9 @@
   // setTimeout fires at once for delays past 2^31-1 ms, which would turn a long backoff into a storm.
   const MAX_DELAY = 2147483647;
 
+  // The wire facts below are the Java side's too (protocol.ReservedEvents and
+  // protocol.DisconnectReason); WireFactsTest reads these constants as text, so keep them literals.
+
   /** Event names the server refuses from clients (docs/PROTOCOL.md). */
   const RESERVED_EVENTS = new Set(['connect', 'connect_error', 'disconnect', 'disconnecting', 'error',
     'ping', 'pong', 'hello', 'newListener', 'removeListener']);
@@ -58,7 +61,8 @@
   const RECOVERABLE_REASONS = new Set(['transport close', 'transport error', 'ping timeout',
     'slow consumer', 'server shutting down']);
 
-  // Close codes the server uses for the reasons of its closed set.
+  // Close codes that name a reason of the server's closed set on their own: 1000 is shared, 1006
+  // never travels in a close frame, and 1011 is also what a failing container sends.
   const CLOSE_REASONS = new Map([[1001, 'server shutting down'], [1008, 'policy violation'],
     [4000, 'ping timeout'], [4001, 'slow consumer']]);
 

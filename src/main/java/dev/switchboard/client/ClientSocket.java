@@ -1,18 +1,22 @@
 package dev.switchboard.client;
 
 import dev.switchboard.protocol.Arguments;
+import dev.switchboard.protocol.ConnectAnswer;
+import dev.switchboard.protocol.ConnectRefusal;
+import dev.switchboard.protocol.ConnectRequest;
+import dev.switchboard.protocol.DisconnectReason;
+import dev.switchboard.protocol.ErrorReport;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.JsonWireCodec;
 import dev.switchboard.protocol.Packet;
-import dev.switchboard.protocol.PacketType;
 import dev.switchboard.protocol.RawJson;
+import dev.switchboard.protocol.ReservedEvents;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -54,17 +58,8 @@ import java.util.function.Consumer;
 public final class ClientSocket {
     private static final System.Logger LOG = System.getLogger(SwitchboardClient.class.getName());
 
-    /** Names a client may not emit (docs/PROTOCOL.md, "Events and acknowledgements"). */
-    private static final Set<String> RESERVED_EVENTS = Set.of("connect", "connect_error", "disconnect",
-            "disconnecting", "error", "ping", "pong", "hello", "newListener", "removeListener");
     /** Names that socket.io users might pass to on(); here they have their own methods. */
     private static final Set<String> LIFECYCLE_EVENTS = Set.of("connect", "connect_error", "disconnect");
-    /**
-     * Server disconnect reasons after which the server holds the session for recovery: the
-     * socket stays active and reconnects with the WebSocket, instead of waiting for connect().
-     */
-    private static final Set<String> RECOVERABLE_REASONS = Set.of("transport close", "transport error",
-            "ping timeout", "slow consumer", "server shutting down");
 
     private final SwitchboardClient client;
     private final String namespace;
@@ -312,7 +307,7 @@ public final class ClientSocket {
     public ClientSocket disconnect() {
         client.locked(() -> {
             if (connected || connectPending) {
-                client.send(encode(Packet.of(PacketType.DISCONNECT, namespace, null)));
+                client.send(encode(SwitchboardClient.CODEC.disconnect(namespace, null)));
             }
             active = false;
             connectPending = false;
@@ -400,15 +395,8 @@ public final class ClientSocket {
 
     /** Sends connect, with the recovery token and last offset when there was a session. */
     void sendConnect() {
-        Map<String, RawJson> fields = new LinkedHashMap<>();
-        if (auth != null) {
-            fields.put("auth", auth);
-        }
-        if (pid != null) {
-            fields.put("pid", JsonMapper.toRaw(pid));
-        }
-        Packet packet = Packet.of(PacketType.CONNECT, namespace, fields).withOffset(pid != null ? offset : null);
-        connectPending = client.send(encode(packet));
+        ConnectRequest request = new ConnectRequest(auth, pid, pid != null ? offset : null);
+        connectPending = client.send(encode(SwitchboardClient.CODEC.connect(namespace, request)));
     }
 
     void packetReceived(Packet packet) {
@@ -450,7 +438,7 @@ public final class ClientSocket {
     /** The client is closing: leave the namespace and settle every future. */
     void clientClosed() {
         if (connected || connectPending) {
-            client.send(encode(Packet.of(PacketType.DISCONNECT, namespace, null)));
+            client.send(encode(SwitchboardClient.CODEC.disconnect(namespace, null)));
         }
         active = false;
         connectPending = false;
@@ -634,10 +622,10 @@ public final class ClientSocket {
             return;
         }
         boolean wasConnected = connected;
-        id = packet.stringField("id");
-        pid = packet.stringField("pid");
-        RawJson recoveredField = packet.field("recovered");
-        recovered = recoveredField != null && "true".equals(recoveredField.text());
+        ConnectAnswer answer = SwitchboardClient.CODEC.readConnected(packet);
+        id = answer.id();
+        pid = answer.pid();
+        recovered = answer.recovered();
         if (!recovered) {
             // A fresh session: offsets of the old one mean nothing to it, and would make the next
             // recovery fail.
@@ -683,15 +671,19 @@ public final class ClientSocket {
         pid = null;
         offset = null;
         markDisconnected("io server disconnect");
-        connectFailed(new ConnectError(packet.stringField("message"), packet.field("data")), true);
+        ConnectRefusal refusal = SwitchboardClient.CODEC.readConnectError(packet);
+        connectFailed(new ConnectError(refusal.message(), refusal.data()), true);
         client.socketDone();
     }
 
     /** Lock held. */
     private void disconnectReceived(Packet packet) {
-        String reason = packet.stringField("reason");
+        String reason = SwitchboardClient.CODEC.readDisconnect(packet);
         connectPending = false;
-        boolean recoverable = reason != null && RECOVERABLE_REASONS.contains(reason);
+        // After a recoverable reason the server holds the session: the socket stays active and
+        // reconnects with the WebSocket, instead of waiting for connect().
+        DisconnectReason known = DisconnectReason.fromText(reason);
+        boolean recoverable = known != null && known.recoverable();
         if (!recoverable) {
             active = false;
             pid = null;
@@ -720,16 +712,15 @@ public final class ClientSocket {
 
     /** Lock held. */
     private void errorReceived(Packet packet) {
-        if (packet.ackId() > 0) {
+        ErrorReport error = SwitchboardClient.CODEC.readError(packet);
+        if (error.ackId() > 0) {
             // The server refused an event of ours that asked for an ack; no ack will follow.
-            String code = packet.stringField("code");
-            String message = packet.stringField("message");
-            ackReceived(packet.ackId(), new AckErrorException(message != null ? message : "refused: " + code, code, null));
+            String message = error.message() != null ? error.message() : "refused: " + error.code();
+            ackReceived(error.ackId(), new AckErrorException(message, error.code(), null));
         }
         errorListeners.forEach(listener -> client.callbacks.add(() -> listener.accept(packet)));
         if (errorListeners.isEmpty()) {
-            LOG.log(Level.WARNING, "server error on {0}: {1} {2}", namespace,
-                    packet.stringField("code"), packet.stringField("message"));
+            LOG.log(Level.WARNING, "server error on {0}: {1} {2}", namespace, error.code(), error.message());
         }
     }
 
@@ -753,7 +744,7 @@ public final class ClientSocket {
     }
 
     private static Object ackResult(Packet packet) {
-        RawJson error = packet.field("error");
+        RawJson error = SwitchboardClient.CODEC.readAckError(packet);
         return error != null ? AckErrorException.fromAckError(error) : Arguments.of(packet.args());
     }
 
@@ -771,8 +762,7 @@ public final class ClientSocket {
     private void enqueueReliable(String event, List<RawJson> raw, Duration timeout, CompletableFuture<Arguments> future) {
         long ackId = client.nextAckId();
         String msgId = msgIdPrefix + msgIds.incrementAndGet();
-        Frame frame = encode(new Packet(PacketType.EVENT, namespace, event, raw, ackId, null,
-                Map.of("msgId", JsonMapper.toRaw(msgId))));
+        Frame frame = encode(SwitchboardClient.CODEC.withMessageId(Packet.event(namespace, event, raw, ackId), msgId));
         client.locked(() -> {
             if (client.closedLocked()) {
                 if (future != null) {
@@ -880,7 +870,7 @@ public final class ClientSocket {
             throw new IllegalArgumentException("event names are 1 to " + JsonWireCodec.MAX_EVENT_NAME_LENGTH
                     + " characters: '" + event + "'");
         }
-        if (RESERVED_EVENTS.contains(event)) {
+        if (ReservedEvents.contains(event)) {
             throw new IllegalArgumentException("'" + event + "' is a reserved event name");
         }
     }

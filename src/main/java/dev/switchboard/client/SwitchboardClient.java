@@ -1,7 +1,10 @@
 package dev.switchboard.client;
 
 import dev.switchboard.protocol.Codec;
+import dev.switchboard.protocol.DisconnectReason;
+import dev.switchboard.protocol.ErrorReport;
 import dev.switchboard.protocol.Frame;
+import dev.switchboard.protocol.Hello;
 import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.JsonWireCodec;
 import dev.switchboard.protocol.Packet;
@@ -25,7 +28,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
@@ -535,7 +537,9 @@ public final class SwitchboardClient implements AutoCloseable {
             if (connection == current) {
                 LOG.log(Level.DEBUG, "the server closed the connection: {0} {1}", code, reason);
                 // 4000: the server did not get our pong in time.
-                connectionLost(connection, code == 4000 ? "ping timeout" : "transport close", "connection closed: " + code);
+                DisconnectReason lost = code == DisconnectReason.PING_TIMEOUT.closeCode()
+                        ? DisconnectReason.PING_TIMEOUT : DisconnectReason.TRANSPORT_CLOSE;
+                connectionLost(connection, lost.text(), "connection closed: " + code);
             }
         });
     }
@@ -544,7 +548,7 @@ public final class SwitchboardClient implements AutoCloseable {
         locked(() -> {
             if (connection == current) {
                 LOG.log(Level.DEBUG, "connection failed", error);
-                connectionLost(connection, "transport error", describe(error));
+                connectionLost(connection, DisconnectReason.TRANSPORT_ERROR.text(), describe(error));
             }
         });
     }
@@ -573,15 +577,16 @@ public final class SwitchboardClient implements AutoCloseable {
                 if (helloSeen) {
                     armWatchdog(pingInterval + pingTimeout);
                 }
-                send(Frame.encode(CODEC, Packet.of(PacketType.PONG, null, null).withOffset(lastOffset)));
+                send(Frame.encode(CODEC, CODEC.pong(lastOffset)));
             }
             case CONNECT, CONNECT_ERROR, DISCONNECT, EVENT, ACK, ERROR -> {
                 ClientSocket socket = sockets.get(packet.namespace());
                 if (socket != null) {
                     socket.packetReceived(packet);
                 } else if (packet.type() == PacketType.ERROR) {
+                    ErrorReport error = CODEC.readError(packet);
                     LOG.log(Level.WARNING, "server error for namespace {0}: {1} {2}", packet.namespace(),
-                            packet.stringField("code"), packet.stringField("message"));
+                            error.code(), error.message());
                 } else {
                     LOG.log(Level.DEBUG, "ignoring {0} for namespace {1} that has no socket",
                             packet.type().wireName(), packet.namespace());
@@ -591,8 +596,9 @@ public final class SwitchboardClient implements AutoCloseable {
         }
     }
 
-    private void helloReceived(ClientConnection connection, Packet hello) {
-        long version = longField(hello, "v", -1);
+    private void helloReceived(ClientConnection connection, Packet packet) {
+        Hello hello = CODEC.readHello(packet);
+        long version = hello.version();
         if (version != JsonWireCodec.VERSION) {
             LOG.log(Level.ERROR, "the server speaks protocol version {0}, this client only {1}",
                     version, JsonWireCodec.VERSION);
@@ -606,7 +612,7 @@ public final class SwitchboardClient implements AutoCloseable {
             ConnectError error = ConnectError.of("the server speaks protocol version " + version
                     + ", this client only " + JsonWireCodec.VERSION);
             for (ClientSocket socket : sockets.values()) {
-                socket.transportLost("transport close");
+                socket.transportLost(DisconnectReason.TRANSPORT_CLOSE.text());
                 if (socket.activeLocked()) {
                     socket.connectFailed(error, false);
                 }
@@ -615,13 +621,12 @@ public final class SwitchboardClient implements AutoCloseable {
             return;
         }
         helloSeen = true;
-        sessionId = hello.stringField("sid");
-        pingInterval = Math.max(0, longField(hello, "pingInterval", 25_000));
-        pingTimeout = Math.max(0, longField(hello, "pingTimeout", 20_000));
-        maxPayload = Math.max(0, longField(hello, "maxPayload", 0));
-        double eventsPerSecond = numberField(hello, "eventsPerSecond", Double::parseDouble, 0.0);
-        long eventBurst = longField(hello, "eventBurst", 0);
-        pace = eventsPerSecond > 0 && eventBurst > 0 ? new SendPace(eventsPerSecond, eventBurst, System.nanoTime()) : null;
+        sessionId = hello.sid();
+        pingInterval = Math.max(0, hello.pingIntervalMillis());
+        pingTimeout = Math.max(0, hello.pingTimeoutMillis());
+        maxPayload = Math.max(0, hello.maxPayload());
+        pace = hello.eventsPerSecond() > 0 && hello.eventBurst() > 0
+                ? new SendPace(hello.eventsPerSecond(), hello.eventBurst(), System.nanoTime()) : null;
         armWatchdog(pingInterval + pingTimeout);
     }
 
@@ -691,7 +696,7 @@ public final class SwitchboardClient implements AutoCloseable {
         watchdog = schedule(millis, () -> locked(() -> {
             if (connection == current && generation == watchdogGeneration) {
                 LOG.log(Level.DEBUG, "no ping from the server for {0} ms", millis);
-                connectionLost(connection, "ping timeout", "ping timeout");
+                connectionLost(connection, DisconnectReason.PING_TIMEOUT.text(), "ping timeout");
             }
         }));
     }
@@ -707,22 +712,6 @@ public final class SwitchboardClient implements AutoCloseable {
         cancel(watchdog);
         watchdog = null;
         watchdogGeneration++;
-    }
-
-    private static long longField(Packet packet, String name, long fallback) {
-        return numberField(packet, name, Long::parseLong, fallback);
-    }
-
-    private static <T> T numberField(Packet packet, String name, Function<String, T> parse, T fallback) {
-        RawJson raw = packet.field(name);
-        if (raw == null) {
-            return fallback;
-        }
-        try {
-            return parse.apply(raw.text());
-        } catch (NumberFormatException e) {
-            return fallback;
-        }
     }
 
     private static String describe(Throwable error) {

@@ -162,7 +162,7 @@ public final class ChatApp {
         socket.on("typing", event -> othersIn(socket, currentRoom(socket)).asVolatile()
                 .emit("typing", new Typing(currentRoom(socket), name, "true".equals(event.args().raw(0).text()))));
         socket.onDisconnect(reason -> {
-            if (reason.unexpected() && chat.switchboard().options().recoveryEnabled()) {
+            if (reason.recoverable() && chat.switchboard().options().recoveryEnabled()) {
                 // The client may come back within the window: show it away and say nothing yet;
                 // onSessionExpired speaks if it does not.
                 publishMembers(currentRoom(socket));

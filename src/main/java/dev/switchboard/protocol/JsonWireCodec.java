@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Wire protocol version 1: one JSON object per text frame (docs/PROTOCOL.md).
@@ -13,8 +14,10 @@ import java.util.Map;
  * String frame = codec.encode(Packet.event("/", "hello", List.of(JsonMapper.toRaw("world")), 0));
  * Packet back = codec.decode(frame);
  * }</pre>
+ *
+ * <p>Open to extension so that a test or a diagnostic can watch what passes through it.
  */
-public final class JsonWireCodec implements Codec {
+public class JsonWireCodec implements Codec {
     /** The protocol version this codec speaks, sent in {@code hello.v}. */
     public static final int VERSION = 1;
     /** The longest event name accepted. */
@@ -67,6 +70,152 @@ public final class JsonWireCodec implements Codec {
             out.append(':').append(field.getValue().text());
         }
         return out.append('}').toString();
+    }
+
+    @Override
+    public Packet hello(Hello hello) {
+        Map<String, RawJson> fields = new LinkedHashMap<>();
+        fields.put("v", JsonMapper.toRaw(hello.version()));
+        fields.put("sid", JsonMapper.toRaw(hello.sid()));
+        fields.put("pingInterval", JsonMapper.toRaw(hello.pingIntervalMillis()));
+        fields.put("pingTimeout", JsonMapper.toRaw(hello.pingTimeoutMillis()));
+        fields.put("maxPayload", JsonMapper.toRaw(hello.maxPayload()));
+        fields.put("eventsPerSecond", JsonMapper.toRaw(hello.eventsPerSecond()));
+        fields.put("eventBurst", JsonMapper.toRaw(hello.eventBurst()));
+        return Packet.of(PacketType.HELLO, Packet.ROOT_NAMESPACE, fields);
+    }
+
+    @Override
+    public Hello readHello(Packet hello) {
+        return new Hello(longField(hello, "v", -1), hello.stringField("sid"),
+                longField(hello, "pingInterval", 25_000), longField(hello, "pingTimeout", 20_000),
+                longField(hello, "maxPayload", 0), numberField(hello, "eventsPerSecond", Double::parseDouble, 0.0),
+                longField(hello, "eventBurst", 0));
+    }
+
+    @Override
+    public Packet connect(String namespace, ConnectRequest request) {
+        Map<String, RawJson> fields = new LinkedHashMap<>();
+        if (request.auth() != null) {
+            fields.put("auth", request.auth());
+        }
+        if (request.pid() != null) {
+            fields.put("pid", JsonMapper.toRaw(request.pid()));
+        }
+        return Packet.of(PacketType.CONNECT, namespace, fields).withOffset(request.offset());
+    }
+
+    @Override
+    public ConnectRequest readConnect(Packet connect) {
+        return new ConnectRequest(connect.field("auth"), connect.stringField("pid"), connect.offset());
+    }
+
+    @Override
+    public Packet connected(String namespace, ConnectAnswer answer) {
+        Map<String, RawJson> fields = new LinkedHashMap<>();
+        fields.put("id", JsonMapper.toRaw(answer.id()));
+        fields.put("pid", JsonMapper.toRaw(answer.pid()));
+        fields.put("recovered", JsonMapper.toRaw(answer.recovered()));
+        return Packet.of(PacketType.CONNECT, namespace, fields);
+    }
+
+    @Override
+    public ConnectAnswer readConnected(Packet connected) {
+        RawJson recovered = connected.field("recovered");
+        return new ConnectAnswer(connected.stringField("id"), connected.stringField("pid"),
+                recovered != null && "true".equals(recovered.text()));
+    }
+
+    @Override
+    public Packet connectError(String namespace, ConnectRefusal refusal) {
+        Map<String, RawJson> fields = new LinkedHashMap<>();
+        fields.put("message", JsonMapper.toRaw(refusal.message()));
+        if (refusal.data() != null) {
+            fields.put("data", refusal.data());
+        }
+        return Packet.of(PacketType.CONNECT_ERROR, namespace, fields);
+    }
+
+    @Override
+    public ConnectRefusal readConnectError(Packet connectError) {
+        return new ConnectRefusal(connectError.stringField("message"), connectError.field("data"));
+    }
+
+    @Override
+    public Packet error(String namespace, ErrorReport error) {
+        Map<String, RawJson> fields = new LinkedHashMap<>();
+        fields.put("code", JsonMapper.toRaw(error.code()));
+        fields.put("message", JsonMapper.toRaw(error.message()));
+        // After code and message, where version 1 frames have always carried it.
+        if (error.ackId() > 0) {
+            fields.put("ack", JsonMapper.toRaw(error.ackId()));
+        }
+        return Packet.of(PacketType.ERROR, namespace, fields);
+    }
+
+    @Override
+    public ErrorReport readError(Packet error) {
+        return new ErrorReport(error.stringField("code"), error.stringField("message"), error.ackId());
+    }
+
+    @Override
+    public Packet disconnect(String namespace, DisconnectReason reason) {
+        return Packet.of(PacketType.DISCONNECT, namespace,
+                reason == null ? null : Map.of("reason", JsonMapper.toRaw(reason.text())));
+    }
+
+    @Override
+    public String readDisconnect(Packet disconnect) {
+        return disconnect.stringField("reason");
+    }
+
+    @Override
+    public Packet ackError(String namespace, long ackId, String message) {
+        return new Packet(PacketType.ACK, namespace, null, null, ackId, null,
+                Map.of("error", JsonMapper.toRaw(Map.of("message", message))));
+    }
+
+    @Override
+    public RawJson readAckError(Packet ack) {
+        return ack.field("error");
+    }
+
+    @Override
+    public Packet withMessageId(Packet event, String messageId) {
+        Map<String, RawJson> fields = new LinkedHashMap<>(event.fields());
+        fields.put("msgId", JsonMapper.toRaw(messageId));
+        return new Packet(event.type(), event.namespace(), event.event(), event.args(), event.ackId(), event.offset(), fields);
+    }
+
+    @Override
+    public String messageId(Packet event) {
+        return event.stringField("msgId");
+    }
+
+    @Override
+    public Packet pong(String confirmedOffset) {
+        return Packet.of(PacketType.PONG, Packet.ROOT_NAMESPACE, null).withOffset(confirmedOffset);
+    }
+
+    @Override
+    public String confirmedOffset(Packet pong) {
+        return pong.offset();
+    }
+
+    private static long longField(Packet packet, String name, long fallback) {
+        return numberField(packet, name, Long::parseLong, fallback);
+    }
+
+    private static <T> T numberField(Packet packet, String name, Function<String, T> parse, T fallback) {
+        RawJson raw = packet.field(name);
+        if (raw == null) {
+            return fallback;
+        }
+        try {
+            return parse.apply(raw.text());
+        } catch (NumberFormatException e) {
+            return fallback;
+        }
     }
 
     @Override

@@ -1,19 +1,23 @@
 package dev.switchboard.server;
 
 import dev.switchboard.api.Handshake;
+import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.server.OutboundQueue.Offer;
-import dev.switchboard.protocol.JsonMapper;
+import dev.switchboard.protocol.Codec;
+import dev.switchboard.protocol.ConnectRefusal;
+import dev.switchboard.protocol.ConnectRequest;
+import dev.switchboard.protocol.ErrorReport;
 import dev.switchboard.protocol.Frame;
+import dev.switchboard.protocol.Hello;
+import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.Packet;
 import dev.switchboard.protocol.PacketType;
 import dev.switchboard.protocol.ProtocolException;
-import dev.switchboard.protocol.RawJson;
+import dev.switchboard.protocol.ReservedEvents;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledFuture;
@@ -41,9 +45,6 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class Connection {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
-    /** Event names a client may not send: they belong to the lifecycle. */
-    private static final Set<String> RESERVED_EVENTS = Set.of("connect", "connect_error", "disconnect",
-            "disconnecting", "error", "ping", "pong", "hello", "newListener", "removeListener");
     /** How long a close waits for the send in flight before it closes over it. */
     private static final Duration CLOSE_DEADLINE = Duration.ofSeconds(1);
 
@@ -105,16 +106,11 @@ public final class Connection {
 
     void start() {
         SwitchboardOptions options = switchboard.options();
-        Map<String, RawJson> hello = new LinkedHashMap<>();
-        hello.put("v", JsonMapper.toRaw(switchboard.codec().version()));
-        hello.put("sid", JsonMapper.toRaw(id));
-        hello.put("pingInterval", JsonMapper.toRaw(options.pingInterval().toMillis()));
-        hello.put("pingTimeout", JsonMapper.toRaw(options.pingTimeout().toMillis()));
-        hello.put("maxPayload", JsonMapper.toRaw(options.maxPayloadBytes()));
-        // Announced so that clients pace their sends, a flush after an outage included, within them.
-        hello.put("eventsPerSecond", JsonMapper.toRaw(options.eventsPerSecond()));
-        hello.put("eventBurst", JsonMapper.toRaw(options.eventBurst()));
-        send(Frame.encode(switchboard.codec(), Packet.of(PacketType.HELLO, Packet.ROOT_NAMESPACE, hello)), false);
+        Codec codec = switchboard.codec();
+        // The rate limit is announced so that clients pace their sends, a flush after an outage included, within it.
+        Hello hello = new Hello(codec.version(), id, options.pingInterval().toMillis(), options.pingTimeout().toMillis(),
+                options.maxPayloadBytes(), options.eventsPerSecond(), options.eventBurst());
+        send(Frame.encode(codec, codec.hello(hello)), false);
         schedulePing();
     }
 
@@ -216,7 +212,7 @@ public final class Connection {
             case DISCONNECT -> socketFor(packet).end(DisconnectReason.CLIENT_DISCONNECT);
             case EVENT -> onEvent(packet);
             case ACK -> socketFor(packet).onAck(packet);
-            case PONG -> onPong(packet.offset());
+            case PONG -> onPong(switchboard.codec().confirmedOffset(packet));
             default -> throw new ProtocolException(ProtocolException.BAD_PACKET,
                     "a client may not send '" + packet.type().wireName() + "' packets");
         }
@@ -233,7 +229,7 @@ public final class Connection {
 
     private void onEvent(Packet packet) throws ProtocolException {
         Socket socket = socketFor(packet);
-        if (RESERVED_EVENTS.contains(packet.event())) {
+        if (ReservedEvents.contains(packet.event())) {
             throw new ProtocolException(ProtocolException.BAD_EVENT, "'" + packet.event() + "' is a reserved event name");
         }
         if (!rateLimit.tryAcquire()) {
@@ -263,14 +259,15 @@ public final class Connection {
             sendConnectError(name, "too many namespaces on one connection", null);
             return;
         }
-        DetachedSession session = namespace.recovery().claim(packet.stringField("pid"), packet.offset(), this);
-        Handshake socketHandshake = handshake.withAuth(packet.field("auth"));
+        ConnectRequest request = switchboard.codec().readConnect(packet);
+        DetachedSession session = namespace.recovery().claim(request.pid(), request.offset(), this);
+        Handshake socketHandshake = handshake.withAuth(request.auth());
         Socket socket = createSocketOrRefuse(namespace, socketHandshake, session);
         if (socket == null) {
             return;
         }
         sockets.put(name, socket);
-        if (!namespace.open(socket, session, packet.offset())) {
+        if (!namespace.open(socket, session, request.offset())) {
             // The session ran out between the check above and now (it overflowed or expired): the
             // client starts afresh, as a new client would, with a new id and middleware run again.
             socket = createSocketOrRefuse(namespace, socketHandshake, null);
@@ -297,12 +294,8 @@ public final class Connection {
     }
 
     private void sendConnectError(String namespace, String message, Object data) {
-        Map<String, RawJson> fields = new LinkedHashMap<>();
-        fields.put("message", JsonMapper.toRaw(message));
-        if (data != null) {
-            fields.put("data", JsonMapper.toRaw(data));
-        }
-        send(Frame.encode(switchboard.codec(), Packet.of(PacketType.CONNECT_ERROR, namespace, fields)), false);
+        ConnectRefusal refusal = new ConnectRefusal(message, data == null ? null : JsonMapper.toRaw(data));
+        send(Frame.encode(switchboard.codec(), switchboard.codec().connectError(namespace, refusal)), false);
     }
 
     /** Tells the client what was wrong with its frame; too many such frames end the connection. */
@@ -311,14 +304,9 @@ public final class Connection {
             return;
         }
         switchboard.metrics().protocolErrors.increment();
-        Map<String, RawJson> fields = new LinkedHashMap<>();
-        fields.put("code", JsonMapper.toRaw(error.code()));
-        fields.put("message", JsonMapper.toRaw(error.getMessage()));
-        if (packet != null && packet.ackId() > 0) {
-            fields.put("ack", JsonMapper.toRaw(packet.ackId()));
-        }
         String namespace = packet == null ? Packet.ROOT_NAMESPACE : packet.namespace();
-        send(Frame.encode(switchboard.codec(), Packet.of(PacketType.ERROR, namespace, fields)), false);
+        ErrorReport report = new ErrorReport(error.code(), error.getMessage(), packet == null ? 0 : packet.ackId());
+        send(Frame.encode(switchboard.codec(), switchboard.codec().error(namespace, report)), false);
         if (packet != null && packet.type() == PacketType.EVENT && packet.ackId() > 0 && sockets.containsKey(namespace)) {
             new Event(sockets.get(namespace), packet.event(), dev.switchboard.protocol.Arguments.of(null), packet.ackId(),
                     null).fail(error.getMessage());

@@ -5,15 +5,13 @@ import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.adapter.AckCollector;
 import dev.switchboard.adapter.Adapter;
 import dev.switchboard.adapter.LocalNamespace;
+import dev.switchboard.protocol.ConnectAnswer;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.Packet;
-import dev.switchboard.protocol.PacketType;
-import dev.switchboard.protocol.RawJson;
 import dev.switchboard.server.Connection.Refusal;
 import java.time.Duration;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -310,11 +308,7 @@ public final class Namespace {
     }
 
     private void sendConnect(Socket socket, boolean recovered) {
-        Map<String, RawJson> fields = new LinkedHashMap<>();
-        fields.put("id", JsonMapper.toRaw(socket.id()));
-        fields.put("pid", JsonMapper.toRaw(socket.pid()));
-        fields.put("recovered", JsonMapper.toRaw(recovered));
-        socket.sendDirect(Packet.of(PacketType.CONNECT, name, fields));
+        socket.sendDirect(switchboard.codec().connected(name, new ConnectAnswer(socket.id(), socket.pid(), recovered)));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.switchboard.server;
 
+import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.Packet;
 import java.util.Collections;

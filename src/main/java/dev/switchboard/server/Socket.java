@@ -4,10 +4,10 @@ import dev.switchboard.api.Handshake;
 import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.adapter.AckCollector;
 import dev.switchboard.protocol.Arguments;
+import dev.switchboard.protocol.Codec;
+import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.protocol.Frame;
-import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.Packet;
-import dev.switchboard.protocol.PacketType;
 import dev.switchboard.protocol.RawJson;
 import java.time.Duration;
 import java.util.List;
@@ -311,8 +311,7 @@ public final class Socket implements RemoteSocket {
         if (close) {
             connection.terminate(DisconnectReason.SERVER_DISCONNECT);
         } else if (connected()) {
-            sendDirect(Packet.of(PacketType.DISCONNECT, namespace.name(),
-                    Map.of("reason", JsonMapper.toRaw(DisconnectReason.SERVER_DISCONNECT.text()))));
+            sendDirect(codec().disconnect(namespace.name(), DisconnectReason.SERVER_DISCONNECT));
             end(DisconnectReason.SERVER_DISCONNECT);
         }
     }
@@ -347,7 +346,7 @@ public final class Socket implements RemoteSocket {
 
     /** Queues a packet meant for this socket alone (acks, connect answers); never buffered for recovery. */
     void sendDirect(Packet packet) {
-        connection.send(Frame.encode(namespace.switchboard().codec(), packet), false);
+        connection.send(Frame.encode(codec(), packet), false);
     }
 
     /** Answers an event the client sent with an ack id. */
@@ -357,8 +356,7 @@ public final class Socket implements RemoteSocket {
 
     /** Answers an event the client sent with an ack id with an error: its listener failed. */
     void sendAckError(long ackId, String message) {
-        sendDirect(new Packet(PacketType.ACK, namespace.name(), null, null, ackId, null,
-                Map.of("error", JsonMapper.toRaw(Map.of("message", message)))));
+        sendDirect(codec().ackError(namespace.name(), ackId, message));
     }
 
     /**
@@ -406,6 +404,10 @@ public final class Socket implements RemoteSocket {
 
     private Hooks hooks() {
         return namespace.switchboard().hooks();
+    }
+
+    private Codec codec() {
+        return namespace.switchboard().codec();
     }
 
     /** The client has every event up to {@code offset}. */
@@ -472,9 +474,9 @@ public final class Socket implements RemoteSocket {
             namespace.switchboard().metrics().unknownAcks.increment();
             return;
         }
-        if (packet.field("error") != null) {
-            settle(pending, () -> pending.onFailure.accept(
-                    new AckFailedException("client answered with an error: " + packet.field("error"))));
+        RawJson error = codec().readAckError(packet);
+        if (error != null) {
+            settle(pending, () -> pending.onFailure.accept(new AckFailedException("client answered with an error: " + error)));
         } else {
             settle(pending, () -> pending.onReply.accept(Arguments.of(packet.args())));
         }
@@ -491,7 +493,7 @@ public final class Socket implements RemoteSocket {
 
     /** An {@code event} packet from the client, already checked and rate-limited. */
     void dispatch(Packet packet) {
-        String msgId = packet.stringField("msgId");
+        String msgId = codec().messageId(packet);
         if (msgId != null && !seenMessages.firstSeen(msgId, this, packet.ackId())) {
             return;
         }
@@ -534,7 +536,7 @@ public final class Socket implements RemoteSocket {
      * Runs the disconnecting listeners while the rooms are intact, then leaves every room.
      */
     void end(DisconnectReason reason) {
-        boolean keepSession = reason.unexpected() && namespace.switchboard().options().recoveryEnabled();
+        boolean keepSession = reason.recoverable() && namespace.switchboard().options().recoveryEnabled();
         DetachedSession session = null;
         synchronized (log) {
             if (!state.compareAndSet(State.CONNECTED, State.DISCONNECTING)) {

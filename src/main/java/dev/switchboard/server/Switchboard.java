@@ -2,6 +2,7 @@ package dev.switchboard.server;
 
 import dev.switchboard.api.Handshake;
 import dev.switchboard.protocol.Codec;
+import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.Packet;
 import dev.switchboard.protocol.PacketType;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.testing.Heap;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;

@@ -9,6 +9,7 @@ import dev.switchboard.client.ClientOptions;
 import dev.switchboard.client.ClientSocket;
 import dev.switchboard.client.SwitchboardClient;
 import dev.switchboard.protocol.Arguments;
+import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.ClientProcess;
 import dev.switchboard.testing.Heap;

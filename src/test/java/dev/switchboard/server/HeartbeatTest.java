@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import dev.switchboard.testing.VirtualTime;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.server.Connection;
-import dev.switchboard.server.DisconnectReason;
+import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.server.Socket;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawClient;

@@ -1,10 +1,13 @@
-package dev.switchboard.server;
+package dev.switchboard.protocol;
 
 /**
- * Why a socket ended: a closed set, reported to {@code onDisconnect} listeners and to the client.
+ * Why a socket ended: a closed set, reported to the server's {@code onDisconnect} listeners and
+ * to the client in {@code disconnect.reason}, with the WebSocket close code that ends a connection
+ * for that reason (docs/PROTOCOL.md, "Disconnect reasons" and "Close codes").
  *
  * <pre>{@code
  * socket.onDisconnect(reason -> log.info(name + " left: " + reason.text()));
+ * DisconnectReason told = DisconnectReason.fromText("ping timeout");   // PING_TIMEOUT
  * }</pre>
  */
 public enum DisconnectReason {
@@ -27,12 +30,12 @@ public enum DisconnectReason {
 
     private final String text;
     private final int closeCode;
-    private final boolean unexpected;
+    private final boolean recoverable;
 
-    DisconnectReason(String text, int closeCode, boolean unexpected) {
+    DisconnectReason(String text, int closeCode, boolean recoverable) {
         this.text = text;
         this.closeCode = closeCode;
-        this.unexpected = unexpected;
+        this.recoverable = recoverable;
     }
 
     /** The reason as sent on the wire, e.g. {@code "ping timeout"}. */
@@ -45,9 +48,22 @@ public enum DisconnectReason {
         return closeCode;
     }
 
-    /** Whether the client did not mean to leave, so its session is kept for recovery. */
-    public boolean unexpected() {
-        return unexpected;
+    /**
+     * Whether the client did not mean to leave, so the server keeps its session for recovery and
+     * the client comes back with its {@code pid}.
+     */
+    public boolean recoverable() {
+        return recoverable;
+    }
+
+    /** The reason with this wire text, or {@code null} for a text outside the closed set. */
+    public static DisconnectReason fromText(String text) {
+        for (DisconnectReason reason : values()) {
+            if (reason.text.equals(text)) {
+                return reason;
+            }
+        }
+        return null;
     }
 
     @Override
