@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -213,7 +212,7 @@ public final class ChatApp {
         String to = text(event, 0);
         String text = text(event, 1);
         String problem = to == null ? "choose someone to write to" : checkMessage(text);
-        if (problem == null && chat.adapter().sockets(Set.of(Namespace.userRoom(to))).isEmpty()) {
+        if (problem == null && inRoom(Namespace.userRoom(to)).findAny().isEmpty()) {
             problem = "nobody called " + to + " is here";
         }
         if (problem != null) {
@@ -279,7 +278,7 @@ public final class ChatApp {
 
     private void publishRooms() {
         Map<String, Integer> counts = new TreeMap<>(Map.of(DEFAULT_ROOM, 0));
-        for (String room : chat.adapter().rooms()) {
+        for (String room : chat.rooms()) {
             if (room.startsWith(ROOM_PREFIX)) {
                 String name = room.substring(ROOM_PREFIX.length());
                 counts.put(name, members(name).size());
@@ -291,28 +290,25 @@ public final class ChatApp {
     /** The users in a room, each once, away when none of their sockets there is connected. */
     private List<Member> members(String room) {
         Map<String, Boolean> away = new TreeMap<>();
-        for (String id : chat.adapter().sockets(Set.of(ROOM_PREFIX + room))) {
-            RemoteSocket socket = find(id);
-            if (socket != null && socket.userId() != null) {
-                away.merge(socket.userId(), !(socket instanceof Socket), Boolean::logicalAnd);
-            }
-        }
+        inRoom(ROOM_PREFIX + room).filter(socket -> socket.userId() != null)
+                .forEach(socket -> away.merge(socket.userId(), !(socket instanceof Socket), Boolean::logicalAnd));
         return away.entrySet().stream().map(e -> new Member(e.getKey(), e.getValue()))
                 .sorted(Comparator.comparing(Member::name, String.CASE_INSENSITIVE_ORDER)).toList();
     }
 
     /** Whether a user has a socket in a room, other than {@code exceptId}. */
     private boolean present(String name, String room, String exceptId) {
-        return chat.adapter().sockets(Set.of(ROOM_PREFIX + room)).stream()
-                .filter(id -> !id.equals(exceptId))
-                .map(this::find)
-                .anyMatch(socket -> socket != null && Objects.equals(name, socket.userId()));
+        return inRoom(ROOM_PREFIX + room)
+                .anyMatch(socket -> !socket.id().equals(exceptId) && Objects.equals(name, socket.userId()));
     }
 
-    /** A connected socket, or the session of a dropped one. */
-    private RemoteSocket find(String id) {
-        RemoteSocket socket = chat.sockets().get(id);
-        return socket != null ? socket : chat.detachedSessions().get(id);
+    /**
+     * The sockets in a room through the public API: the connected ones, then the sessions of
+     * dropped ones that wait for their client (the chat shows those users as away).
+     */
+    private Stream<RemoteSocket> inRoom(String room) {
+        return Stream.concat(chat.in(room).fetchSockets().stream(),
+                chat.detachedSessions().values().stream().filter(session -> session.rooms().contains(room)));
     }
 
     private static String currentRoom(RemoteSocket socket) {

@@ -9,7 +9,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -103,12 +102,12 @@ public final class DashboardFeed {
                 .sorted(Comparator.comparing(Namespace::name)).toList()) {
             sockets.put(namespace.name(), namespace.sockets().size());
             recovering += namespace.detachedSessions().size();
-            for (String room : namespace.adapter().rooms()) {
+            for (String room : namespace.rooms()) {
                 // Every socket has a room of its own and every user one too: the library's, not the application's.
                 boolean ownRoom = namespace.sockets().containsKey(room) || namespace.detachedSessions().containsKey(room)
                         || room.startsWith(USER_ROOM_PREFIX);
                 if (!ownRoom) {
-                    rooms.add(new Room(namespace.name(), room, namespace.adapter().sockets(Set.of(room)).size()));
+                    rooms.add(new Room(namespace.name(), room, namespace.in(room).count()));
                 }
             }
         }

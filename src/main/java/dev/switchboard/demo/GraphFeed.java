@@ -5,7 +5,6 @@ import dev.switchboard.server.Switchboard;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -69,7 +68,7 @@ public final class GraphFeed {
     private void tick() {
         Point point = sample(System.currentTimeMillis());
         history.add(point);
-        if (!graph.adapter().sockets(Set.of(SUBSCRIBERS)).isEmpty()) {
+        if (graph.in(SUBSCRIBERS).count() > 0) {
             graph.to(SUBSCRIBERS).asVolatile().emit("point", point);
         }
     }

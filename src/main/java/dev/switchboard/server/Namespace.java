@@ -67,8 +67,8 @@ public final class Namespace {
         return switchboard;
     }
 
-    /** The adapter that owns this namespace's rooms. */
-    public Adapter adapter() {
+    /** The adapter that owns this namespace's rooms; applications use the operators ({@link #in}, {@link #rooms}). */
+    Adapter adapter() {
         return adapter;
     }
 
