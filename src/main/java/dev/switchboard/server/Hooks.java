@@ -1,5 +1,7 @@
 package dev.switchboard.server;
 
+import java.util.function.Supplier;
+
 /**
  * The one boundary through which the server calls the application's code: middleware,
  * connection, event, {@code onAny}, {@code onAnyOutgoing}, disconnect and session-expiry
@@ -29,12 +31,13 @@ final class Hooks {
      * Runs one callback.
      *
      * @param kind     what failed, the same for every failure of this hook, e.g. "disconnect listener
-     *                 on /chat failed": never what a client chose, which would make a kind per client
+     *                 on /chat failed": never what a client chose, which would make a kind per client.
+     *                 Built only on a failure: these calls sit on the path of every event and delivery
      * @param socketId the socket it ran for, logged with the failure but not in its kind
      * @param event    the event's name, likewise, or {@code null}
      * @return whether it returned normally
      */
-    boolean run(String kind, String socketId, String event, Call call) {
+    boolean run(Supplier<String> kind, String socketId, String event, Call call) {
         return failure(kind, socketId, event, call) == null;
     }
 
@@ -44,7 +47,7 @@ final class Hooks {
      *
      * @return whether it returned normally (the event's later listeners then run)
      */
-    boolean runListener(String kind, Event event, Call call) {
+    boolean runListener(Supplier<String> kind, Event event, Call call) {
         Throwable failure = failure(kind, event.socket().id(), event.name(), call);
         if (failure != null) {
             event.fail("listener failed: " + failure);
@@ -52,13 +55,13 @@ final class Hooks {
         return failure == null;
     }
 
-    private Throwable failure(String kind, String socketId, String event, Call call) {
+    private Throwable failure(Supplier<String> kind, String socketId, String event, Call call) {
         try {
             call.run();
             return null;
         } catch (Exception | LinkageError e) {
             metrics.listenerFailures.increment();
-            warnings.warn(LOG, kind, "socket " + socketId + (event == null ? "" : ", event '" + event + "'"), e);
+            warnings.warn(LOG, kind.get(), "socket " + socketId + (event == null ? "" : ", event '" + event + "'"), e);
             return e;
         }
     }

@@ -237,7 +237,7 @@ public final class Namespace {
     /** Null when the middleware lets the socket through; its refusal, or "server error" when it failed. */
     private Refusal check(Middleware middleware, Socket socket) {
         Refusal[] rejected = {null};
-        boolean ran = switchboard.hooks().run("middleware of " + name + " failed", socket.id(), null, () -> {
+        boolean ran = switchboard.hooks().run(() -> "middleware of " + name + " failed", socket.id(), null, () -> {
             try {
                 middleware.check(socket);
             } catch (ConnectionRejectedException e) {
@@ -280,7 +280,7 @@ public final class Namespace {
             connect(socket, false);
         }
         for (Consumer<Socket> listener : connectionListeners) {
-            switchboard.hooks().run("connection listener of " + name + " failed", socket.id(), null,
+            switchboard.hooks().run(() -> "connection listener of " + name + " failed", socket.id(), null,
                     () -> listener.accept(socket));
         }
         return true;

@@ -221,7 +221,7 @@ final class Recovery {
             namespace.adapter().delAll(session.id());
         }
         for (Consumer<DetachedSession> listener : expiryListeners) {
-            namespace.switchboard().hooks().run("session expiry listener of " + namespace.name() + " failed",
+            namespace.switchboard().hooks().run(() -> "session expiry listener of " + namespace.name() + " failed",
                     session.id(), null, () -> listener.accept(session));
         }
     }

@@ -397,7 +397,7 @@ public final class Socket implements RemoteSocket {
         String event = frame.packet().event();
         Arguments args = Arguments.of(frame.packet().args());
         for (AnyListener listener : anyOutgoingListeners) {
-            hooks().run("onAnyOutgoing listener on " + namespace.name() + " failed", id, event,
+            hooks().run(() -> "onAnyOutgoing listener on " + namespace.name() + " failed", id, event,
                     () -> listener.onEvent(event, args));
         }
     }
@@ -488,7 +488,7 @@ public final class Socket implements RemoteSocket {
      */
     private void settle(PendingAck pending, Runnable outcome) {
         pending.cancelTimer();
-        hooks().run("ack callback on " + namespace.name() + " failed", id, null, outcome::run);
+        hooks().run(() -> "ack callback on " + namespace.name() + " failed", id, null, outcome::run);
     }
 
     /** An {@code event} packet from the client, already checked and rate-limited. */
@@ -510,7 +510,7 @@ public final class Socket implements RemoteSocket {
     private void runListeners(Event event) {
         for (AnyListener listener : anyListeners) {
             // One kind for every event name: the client chooses those freely.
-            if (!hooks().runListener("onAny listener on " + namespace.name() + " failed", event,
+            if (!hooks().runListener(() -> "onAny listener on " + namespace.name() + " failed", event,
                     () -> listener.onEvent(event.name(), event.args()))) {
                 return;
             }
@@ -524,7 +524,7 @@ public final class Socket implements RemoteSocket {
         }
         for (EventListener listener : list) {
             // A name the application listens to, so one of a bounded few.
-            if (!hooks().runListener("listener of '" + event.name() + "' on " + namespace.name() + " failed", event,
+            if (!hooks().runListener(() -> "listener of '" + event.name() + "' on " + namespace.name() + " failed", event,
                     () -> listener.onEvent(event))) {
                 return;
             }
@@ -579,7 +579,7 @@ public final class Socket implements RemoteSocket {
 
     private void notifyAll(Iterable<Consumer<DisconnectReason>> list, String kind, DisconnectReason reason) {
         for (Consumer<DisconnectReason> listener : list) {
-            hooks().run(kind + " listener on " + namespace.name() + " failed", id, null, () -> listener.accept(reason));
+            hooks().run(() -> kind + " listener on " + namespace.name() + " failed", id, null, () -> listener.accept(reason));
         }
     }
 
