@@ -455,6 +455,7 @@ public final class Socket implements RemoteSocket {
         pendingAcks.put(ackId, pending);
         pending.timer = namespace.switchboard().later(() -> {
             if (pendingAcks.remove(ackId) != null) {
+                namespace.switchboard().metrics().ackTimeouts.increment();
                 reply.completeExceptionally(new AckTimeoutException(
                         "no ack for '" + event + "' from socket " + id + " within " + timeout.toMillis() + " ms", List.of()));
             }

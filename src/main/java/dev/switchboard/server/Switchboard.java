@@ -59,7 +59,7 @@ public final class Switchboard implements AutoCloseable {
     /** The private pool behind {@code callbacks}, shut down with the server; null when the application gave one. */
     private final ExecutorService ownCallbacks;
     private final OriginPolicy originPolicy;
-    private final Metrics metrics = new Metrics();
+    private final Metrics metrics = new Metrics(this);
     private final Warnings warnings;
     private final Hooks hooks;
     private final SendBudget sendBudget;
