@@ -1,5 +1,7 @@
 package dev.switchboard.transport.servlet;
 
+import dev.switchboard.http.HttpApi;
+import dev.switchboard.http.HttpApiSettings;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardRegistry;
@@ -28,27 +30,59 @@ import java.util.EnumSet;
  * }
  * }</pre>
  *
- * <p>Where a subclass does not fit, call {@link #install} at startup and {@link #uninstall} at
- * shutdown yourself.
+ * <p>The HTTP API ({@link HttpApi}) and {@code /metrics} are served where the context parameters
+ * {@code switchboard.api.keys} and {@code switchboard.metrics} ask for them (docs/DEPLOY.md).
+ * Where a subclass does not fit, call {@link #install} and {@link #installHttpApi} at startup and
+ * {@link #uninstall} at shutdown yourself.
  */
 public abstract class SwitchboardServletListener implements ServletContextListener {
+    /** Set at startup, read at shutdown: the container calls both on one thread, in order. */
     private Switchboard server;
+    /** As {@code server}; null without an API key. */
+    private HttpApi api;
 
     /** Builds the application's server, with its namespaces and handlers, before it is installed. */
     protected abstract Switchboard createSwitchboard(ServletContext context);
 
+    /**
+     * The HTTP API's settings: by default from the web application's context parameters
+     * ({@link HttpApiSettings#from}); with no key, the API and {@code /metrics} are off.
+     */
+    protected HttpApiSettings httpApiSettings(ServletContext context) {
+        return HttpApiSettings.from(context::getInitParameter);
+    }
+
     @Override
     public void contextInitialized(ServletContextEvent event) {
-        server = createSwitchboard(event.getServletContext());
-        install(event.getServletContext(), server);
+        ServletContext context = event.getServletContext();
+        server = createSwitchboard(context);
+        install(context, server);
+        HttpApiSettings settings = httpApiSettings(context);
+        if (settings.enabled()) {
+            api = installHttpApi(context, server, settings);
+        }
     }
 
     @Override
     public void contextDestroyed(ServletContextEvent event) {
+        if (api != null) {
+            api.close();
+            api = null;
+        }
         if (server != null) {
             uninstall(server);
             server = null;
         }
+    }
+
+    /**
+     * Serves the HTTP API of {@code server} under {@code settings.path()}, and {@code /metrics}
+     * where the settings ask for it, in this web application. Close what it returns at shutdown.
+     */
+    public static HttpApi installHttpApi(ServletContext context, Switchboard server, HttpApiSettings settings) {
+        HttpApi api = HttpApi.create(server, settings);
+        HttpApiServlet.register(context, api);
+        return api;
     }
 
     /**
