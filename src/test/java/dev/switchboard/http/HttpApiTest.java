@@ -3,19 +3,19 @@ package dev.switchboard.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static dev.switchboard.testing.ApiClient.assertRefused;
+import static dev.switchboard.testing.ApiClient.json;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.protocol.ReservedEvents;
+import dev.switchboard.testing.ApiClient;
 import dev.switchboard.testing.PrometheusText;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import dev.switchboard.testing.VirtualTime;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
-import java.io.StringReader;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -42,14 +42,14 @@ class HttpApiTest {
     private static final String FLOOD = "flood-key";
     private static final int BURST = 100;
     private static final String NSP = "/t";
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private static final VirtualTime TIME = new VirtualTime();
     private static TestServer server;
+    private static ApiClient api;
     private final List<RawClient> clients = new ArrayList<>();
 
     @BeforeAll
     static void start() {
-        HttpApiSettings api = HttpApiSettings.off().withKeys(List.of(KEY, ROTATED_IN, FLOOD)).withMetrics(true)
+        HttpApiSettings settings = HttpApiSettings.off().withKeys(List.of(KEY, ROTATED_IN, FLOOD)).withMetrics(true)
                 .withMaxBodyBytes(4096).withRateLimit(10, BURST).withClock(TIME.clock());
         server = TestServer.start(TestServer.options().build(), sb -> sb.of(NSP).use(socket -> {
             String user = socket.handshake().auth(Map.class) == null ? null
@@ -57,7 +57,8 @@ class HttpApiTest {
             if (user != null) {
                 socket.userId(user);
             }
-        }), api);
+        }), settings);
+        api = new ApiClient(URI.create("http://127.0.0.1:" + server.port()));
     }
 
     @AfterAll
@@ -193,7 +194,7 @@ class HttpApiTest {
         String emit = "/api/emit";
         assertRefused(401, null, post(emit, null, "{\"event\":\"x\"}"));
         assertRefused(401, null, post(emit, "wrong-key", "{\"event\":\"x\"}"));
-        assertRefused(401, null, send(HttpRequest.newBuilder(uri(emit)).header("Authorization", "Bearer " + KEY)
+        assertRefused(401, null, api.send(HttpRequest.newBuilder(api.uri(emit)).header("Authorization", "Bearer " + KEY)
                 .POST(HttpRequest.BodyPublishers.ofString("{}"))));
         assertEquals("apikey", post(emit, null, "{}").headers().firstValue("WWW-Authenticate").orElse(""));
         // Nothing that helps guessing: a missing key and a wrong one read the same.
@@ -229,7 +230,7 @@ class HttpApiTest {
         assertRefused(405, null, post("/api/rooms", KEY, "{}"));
 
         // The second key works as well as the first: one can be rotated out.
-        emit("{\"namespace\":\"/t\",\"event\":\"end\",\"rooms\":[\"red\"]}", ROTATED_IN);
+        api.emit(ROTATED_IN, "{\"namespace\":\"/t\",\"event\":\"end\",\"rooms\":[\"red\"]}");
         assertEquals(List.of(), watcher.newsUntilEnd(), "no bad request reached the socket");
     }
 
@@ -285,50 +286,16 @@ class HttpApiTest {
 
     // ---- HTTP ----
 
-    private static void assertRefused(int status, String field, HttpResponse<String> response) {
-        assertEquals(status, response.statusCode(), response.body());
-        assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
-        JsonObject error = json(response);
-        assertFalse(error.getString("error").isBlank());
-        if (field == null) {
-            assertNull(error.get("field"), response.body());
-        } else {
-            assertEquals(field, error.getString("field"), response.body());
-        }
+    private static JsonObject emit(String body) {
+        return api.emit(KEY, body);
     }
 
-    private static JsonObject emit(String body) throws Exception {
-        return emit(body, KEY);
+    private static HttpResponse<String> post(String path, String key, String body) {
+        return api.post(path, key, body);
     }
 
-    private static JsonObject emit(String body, String key) throws Exception {
-        HttpResponse<String> response = post("/api/emit", key, body);
-        assertEquals(200, response.statusCode(), response.body());
-        return json(response);
-    }
-
-    private static JsonObject json(HttpResponse<String> response) {
-        return Json.createReader(new StringReader(response.body())).readObject();
-    }
-
-    private static URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + server.port() + path);
-    }
-
-    private static HttpResponse<String> post(String path, String key, String body) throws Exception {
-        return send(authorized(HttpRequest.newBuilder(uri(path)), key).POST(HttpRequest.BodyPublishers.ofString(body)));
-    }
-
-    private static HttpResponse<String> get(String path, String key) throws Exception {
-        return send(authorized(HttpRequest.newBuilder(uri(path)), key).GET());
-    }
-
-    private static HttpRequest.Builder authorized(HttpRequest.Builder request, String key) {
-        return key == null ? request : request.header("Authorization", "apikey " + key);
-    }
-
-    private static HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
-        return HTTP.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    private static HttpResponse<String> get(String path, String key) {
+        return api.get(path, key);
     }
 
     private static String jsonList(String... values) {

@@ -89,7 +89,8 @@ public abstract class SwitchboardServletListener implements ServletContextListen
      * Serves {@code server} in this web application: registers it for the endpoint, which the
      * container deploys by itself from its {@code @ServerEndpoint} annotation, and puts a filter in
      * front of it that answers upgrades from a foreign Origin with 403 (and malformed ones with 400
-     * or 426) and passes the client's address on. Call it while the application starts (from a
+     * or 426) and passes the client's address on; the server is the context attribute named
+     * {@code Switchboard.class.getName()}, for the application's servlets. Call it while the application starts (from a
      * {@code ServletContextListener} or {@code ServletContainerInitializer}), once. Where the
      * container's annotation scanning is off, also add {@code SwitchboardEndpoint.class} to its
      * {@link ServerContainer}, once.
@@ -111,6 +112,8 @@ public abstract class SwitchboardServletListener implements ServletContextListen
         // WebSocketUpgradeFilter), which would otherwise upgrade the request before we see it.
         filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, SwitchboardEndpoint.PATH);
         SwitchboardRegistry.register(server);
+        // The application's own servlets emit through it: context.getAttribute(Switchboard.class.getName()).
+        context.setAttribute(Switchboard.class.getName(), server);
     }
 
     /**
