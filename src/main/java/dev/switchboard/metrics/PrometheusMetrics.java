@@ -102,12 +102,8 @@ public final class PrometheusMetrics implements AutoCloseable {
                 Metrics::handlerTimeouts);
         counter("switchboard.ack.timeouts", "timeouts", "Emits with an ack that some recipient did not answer in time",
                 Metrics::ackTimeouts);
-        FunctionCounter.builder("switchboard.recoveries", metrics, Metrics::recoveries).baseUnit("recoveries")
-                .description("Returning clients, by whether their session was recovered").tag("result", "succeeded")
-                .register(registry);
-        FunctionCounter.builder("switchboard.recoveries", metrics, Metrics::failedRecoveries).baseUnit("recoveries")
-                .description("Returning clients, by whether their session was recovered").tag("result", "failed")
-                .register(registry);
+        recoveries("succeeded", Metrics::recoveries);
+        recoveries("failed", Metrics::failedRecoveries);
     }
 
     /**
@@ -126,6 +122,12 @@ public final class PrometheusMetrics implements AutoCloseable {
                     .baseUnit("errors").description("Frames refused as malformed or over a limit, by the code sent back")
                     .tag("code", code).register(registry);
         }
+    }
+
+    private void recoveries(String result, ToDoubleFunction<Metrics> value) {
+        FunctionCounter.builder("switchboard.recoveries", metrics, value).baseUnit("recoveries")
+                .description("Returning clients, by whether their session was recovered").tag("result", result)
+                .register(registry);
     }
 
     private void gauge(String name, String unit, String help, ToDoubleFunction<Metrics> value) {

@@ -282,6 +282,17 @@ class HttpApiTest {
                 > first.value("switchboard_received_bytes_total", Map.of()));
         assertTrue(after.value("switchboard_sent_bytes_total", Map.of()) > first.value("switchboard_sent_bytes_total", Map.of()));
         assertTrue(after.value("switchboard_protocol_errors_total", Map.of("code", "bad_event")) >= 1);
+
+        // A question nobody answers, a client back with a session nobody kept.
+        emit("{\"namespace\":\"/t\",\"event\":\"poll\",\"socket\":\"" + member.id() + "\",\"ack\":{\"timeoutMs\":1}}");
+        try (RawClient stranger = server.raw()) {
+            stranger.send("{\"type\":\"connect\",\"nsp\":\"/t\",\"pid\":\"made-up\",\"offset\":\"1\"}");
+            assertFalse(stranger.next("connect").getBoolean("recovered"));
+        }
+        PrometheusText later = PrometheusText.parse(get("/metrics", KEY).body());
+        assertTrue(later.value("switchboard_ack_timeouts_total", Map.of()) > after.value("switchboard_ack_timeouts_total", Map.of()));
+        assertTrue(later.value("switchboard_recoveries_total", Map.of("result", "failed"))
+                > after.value("switchboard_recoveries_total", Map.of("result", "failed")));
     }
 
     // ---- HTTP ----

@@ -4,7 +4,6 @@ import dev.switchboard.http.ApiRequest;
 import dev.switchboard.http.ApiResponse;
 import dev.switchboard.http.HttpApi;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import org.glassfish.grizzly.http.server.HttpHandler;
 import org.glassfish.grizzly.http.server.Request;
 import org.glassfish.grizzly.http.server.Response;
@@ -34,13 +33,9 @@ final class HttpApiHandler extends HttpHandler {
 
     private static void write(ApiResponse answer, Response response) {
         response.setStatus(answer.status());
-        response.setContentType(answer.contentType());
-        response.setHeader("Cache-Control", "no-store");
-        answer.headers().forEach(response::setHeader);
-        byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
-        response.setContentLength(body.length);
+        answer.allHeaders().forEach(response::setHeader);
         try {
-            response.getOutputStream().write(body);
+            response.getOutputStream().write(answer.bodyBytes());
         } catch (IOException e) {
             // The caller went away; nothing to answer.
         }

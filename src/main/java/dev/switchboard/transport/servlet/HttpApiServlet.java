@@ -10,7 +10,6 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Hands the requests under the API's path and {@code /metrics} (where served) to {@link HttpApi}
@@ -56,13 +55,9 @@ final class HttpApiServlet extends HttpServlet {
 
     private static void write(ApiResponse answer, HttpServletResponse response) {
         response.setStatus(answer.status());
-        response.setContentType(answer.contentType());
-        response.setHeader("Cache-Control", "no-store");
-        answer.headers().forEach(response::setHeader);
-        byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
-        response.setContentLength(body.length);
+        answer.allHeaders().forEach(response::setHeader);
         try {
-            response.getOutputStream().write(body);
+            response.getOutputStream().write(answer.bodyBytes());
         } catch (IOException e) {
             // The caller went away; nothing to answer.
         }
