@@ -114,12 +114,6 @@ public final class HttpApi implements AutoCloseable {
         return settings;
     }
 
-    /** Whether a path is the API's (or {@code /metrics} where served), whatever the method. */
-    public boolean serves(String path) {
-        return path.equals(settings.path()) || path.startsWith(settings.path() + "/")
-                || metrics != null && path.equals(METRICS_PATH);
-    }
-
     /**
      * Answers a request: 401 without a valid key, 429 past its key's rate, 404 for an unknown
      * endpoint or namespace, 405 for a method the endpoint does not take, 413 for a body over the
