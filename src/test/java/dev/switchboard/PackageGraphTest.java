@@ -26,7 +26,7 @@ class PackageGraphTest {
     private static final Path CLASSES = Path.of("target", "classes");
     private static final String OURS = "dev.switchboard.";
     /** The core: what a transport, an adapter or a codec builds on. */
-    private static final Set<String> CORE = Set.of("dev.switchboard.api", "dev.switchboard.protocol",
+    private static final Set<String> CORE = Set.of("dev.switchboard.api", "dev.switchboard.protocol", "dev.switchboard.outbound",
             "dev.switchboard.adapter", "dev.switchboard.server");
     private static final List<String> CONTAINER_PACKAGES = List.of("jakarta.websocket", "jakarta.servlet",
             "org.glassfish");

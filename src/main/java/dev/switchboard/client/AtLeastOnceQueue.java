@@ -58,6 +58,11 @@ final class AtLeastOnceQueue {
         return head == null || head.inFlight ? Long.MAX_VALUE : head.sequence;
     }
 
+    /** The frame of the head, which {@link #readySince()} names. */
+    Frame headFrame() {
+        return emits.peek().frame;
+    }
+
     /**
      * Sends the head, or fails it when it has been sent 1 + retries times. Sends after a
      * reconnection count too: an event that makes the server drop the connection must not be

@@ -46,10 +46,15 @@ import java.util.function.Consumer;
  * <p>Emits made while the socket is not connected are buffered, in order, and sent once it
  * connects; {@link #asVolatile()} emits are dropped instead. Every event is sent within the rate
  * limit the server announced, so a burst of emits (or the flush after an outage) waits in the
- * same buffer rather than being refused by the server. The buffer holds at most
- * {@link ClientOptions#maxBufferedEmits()} emits; beyond that a new emit is refused with
- * {@link SendBufferFullException}. All methods are thread-safe; listeners run as described in
- * {@link SwitchboardClient} and must not block.
+ * same buffer rather than being refused by the server; so do events while the WebSocket has
+ * {@link ClientOptions#sendQueueBytes()} queued unwritten (a server that stops reading). The
+ * buffer holds at most {@link ClientOptions#maxBufferedEmits()} emits; beyond that a new emit is
+ * refused with {@link SendBufferFullException}. All methods are thread-safe; listeners run as
+ * described in {@link SwitchboardClient} and must not block.
+ *
+ * <p>Inside, this class is the namespace's state machine (connect, recover, disconnect) and its
+ * listeners; the acks it waits for are an {@link AckTable}, its at-least-once emits an
+ * {@link AtLeastOnceQueue}. All three are guarded by the client's lock.
  */
 public final class ClientSocket {
     private static final System.Logger LOG = System.getLogger(SwitchboardClient.class.getName());
@@ -79,8 +84,8 @@ public final class ClientSocket {
     private boolean recovered;
     private long epoch;                   // changes at every connect and disconnect; acks of an older one are dropped
     private final ArrayDeque<Buffered> sendBuffer = new ArrayDeque<>();  // plain emits not sent yet
-    private final AckTable acks;
-    private final AtLeastOnceQueue reliableQueue;  // emits with retries above 0
+    private final AckTable acks;                   // what the emitWithAck calls wait for
+    private final AtLeastOnceQueue reliableQueue;  // emits with retries above 0, until acknowledged
     private final List<CompletableFuture<ClientSocket>> connectWaiters = new ArrayList<>();
     private ConnectError refusal;         // why it stopped trying (refused, gave up); null while it tries
 
@@ -482,7 +487,7 @@ public final class ClientSocket {
             if (connected) {
                 checkFits(frame);
                 if (client.takeEventToken()) {
-                    client.send(frame);
+                    client.send(frame, true);
                 }
             }
         });
@@ -549,6 +554,11 @@ public final class ClientSocket {
         return Math.min(buffered == null ? Long.MAX_VALUE : buffered.sequence, reliableQueue.readySince());
     }
 
+    /** The frame of the event {@link #readySince()} names. Lock held. */
+    Frame readyFrame() {
+        return reliableQueue.readySince() == readySince() ? reliableQueue.headFrame() : sendBuffer.peek().frame;
+    }
+
     /** Sends the event {@link #readySince()} names; the client took a rate token for it. Lock held. */
     void sendReadyEvent() {
         if (reliableQueue.readySince() == readySince()) {
@@ -572,6 +582,10 @@ public final class ClientSocket {
         if (!client.fits(frame)) {
             throw new IllegalArgumentException("the event is " + frame.bytes() + " bytes; the server accepts at most "
                     + client.maxPayload());
+        }
+        if (frame.bytes() > client.options().sendQueueBytes()) {
+            throw new IllegalArgumentException("the event is " + frame.bytes() + " bytes; the send queue holds at most "
+                    + client.options().sendQueueBytes());
         }
     }
 
@@ -805,8 +819,9 @@ public final class ClientSocket {
     }
 
     /**
-     * Emits that are dropped, not buffered, while the socket is not connected or the server's
-     * rate limit allows no event right now (positions, typing indicators); from
+     * Emits that are dropped, not buffered, while the socket is not connected, the server's
+     * rate limit allows no event right now, or frames are still waiting to be written (positions,
+     * typing indicators); from
      * {@link ClientSocket#asVolatile()}. They bypass the buffer and the at-least-once queue, so
      * they may overtake emits waiting there.
      *
@@ -821,7 +836,7 @@ public final class ClientSocket {
             this.socket = socket;
         }
 
-        /** Sends an event if the socket is connected and the server's rate limit allows one now, else drops it. */
+        /** Sends an event if the socket is connected, the server's rate limit allows one now and the writer keeps up, else drops it. */
         public void emit(String event, Object... args) {
             socket.emitVolatile(event, args);
         }

@@ -1,8 +1,10 @@
 package dev.switchboard.server;
 
+import dev.switchboard.outbound.OutboundQueue;
+import dev.switchboard.outbound.Transport;
 import dev.switchboard.api.Handshake;
 import dev.switchboard.protocol.DisconnectReason;
-import dev.switchboard.server.OutboundQueue.Offer;
+import dev.switchboard.outbound.OutboundQueue.Offer;
 import dev.switchboard.protocol.Codec;
 import dev.switchboard.protocol.ConnectRefusal;
 import dev.switchboard.protocol.ConnectRequest;

@@ -1,5 +1,7 @@
 package dev.switchboard.server;
 
+import dev.switchboard.outbound.SendBudget;
+import dev.switchboard.outbound.Transport;
 import dev.switchboard.api.Handshake;
 import dev.switchboard.protocol.Codec;
 import dev.switchboard.protocol.DisconnectReason;

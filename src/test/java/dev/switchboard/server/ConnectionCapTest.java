@@ -1,5 +1,6 @@
 package dev.switchboard.server;
 
+import dev.switchboard.outbound.Transport;
 import dev.switchboard.api.Handshake;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

@@ -1,4 +1,4 @@
-package dev.switchboard.server;
+package dev.switchboard.outbound;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -66,6 +66,12 @@ public final class OutboundQueue {
 
     /** @param drain whether what is queued is sent first */
     private record CloseRequest(int code, String reason, boolean drain) {
+    }
+
+    /** Who waits for room for {@code bytes}, see {@link #hasRoomFor}; set by an offering thread, taken once by a releasing one. */
+    private final AtomicReference<RoomWaiter> roomWaiter = new AtomicReference<>();
+
+    private record RoomWaiter(long bytes, Runnable action) {
     }
 
     /**
@@ -159,6 +165,29 @@ public final class OutboundQueue {
         return sender == Thread.currentThread();
     }
 
+    /**
+     * Whether a frame of {@code bytes} fits now; if not, {@code whenRoom} runs once it does, on
+     * the thread that frees the room (a writer, possibly inside an offer: keep it short and take
+     * no lock). For a producer that holds back what it has not queued yet instead of losing it to
+     * {@link Offer#OVERFLOW}; only the last waiter asked for is kept.
+     */
+    public boolean hasRoomFor(long bytes, Runnable whenRoom) {
+        if (pendingBytes.get() + bytes <= maxBytes) {
+            return true;
+        }
+        roomWaiter.set(new RoomWaiter(bytes, whenRoom));
+        // The room may have been freed between the check and the set, with nobody left to notice.
+        wakeRoomWaiter();
+        return false;
+    }
+
+    private void wakeRoomWaiter() {
+        RoomWaiter waiter = roomWaiter.get();
+        if (waiter != null && pendingBytes.get() + waiter.bytes() <= maxBytes && roomWaiter.compareAndSet(waiter, null)) {
+            waiter.action().run();
+        }
+    }
+
     /** Bytes queued or in flight. */
     public long pendingBytes() {
         return pendingBytes.get();
@@ -234,6 +263,9 @@ public final class OutboundQueue {
         pendingBytes.addAndGet(-item.bytes);
         if (item.budgeted) {
             budget.release(item.bytes);
+        }
+        if (roomWaiter.get() != null) {
+            wakeRoomWaiter();
         }
     }
 
