@@ -80,6 +80,17 @@ final class ClientConnection implements WebSocket.Listener {
     }
 
     /**
+     * Queues a pong whatever the bound, behind the frames already queued: a queue full of events
+     * must not also cost the connection its heartbeat. One per ping, so few.
+     */
+    void sendPong(Frame frame) {
+        OutboundQueue writer = writer();
+        if (writer != null) {
+            writer.offerBeyondBound(frame.text(), frame.bytes());
+        }
+    }
+
+    /**
      * Whether a frame of {@code bytes} fits in the queue now; if not, {@code whenRoom} runs once
      * it does, on a writing thread (see {@link OutboundQueue#hasRoomFor}).
      */

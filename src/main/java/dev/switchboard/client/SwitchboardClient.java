@@ -596,7 +596,9 @@ public final class SwitchboardClient implements AutoCloseable {
                 if (helloSeen) {
                     armWatchdog(pingInterval + pingTimeout);
                 }
-                send(Frame.encode(CODEC, CODEC.pong(lastOffset)));
+                if (state == State.OPEN && current != null) {
+                    current.sendPong(Frame.encode(CODEC, CODEC.pong(lastOffset)));
+                }
             }
             case CONNECT, CONNECT_ERROR, DISCONNECT, EVENT, ACK, ERROR -> {
                 ClientSocket socket = sockets.get(packet.namespace());

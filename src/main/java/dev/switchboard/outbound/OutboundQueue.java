@@ -124,8 +124,9 @@ public final class OutboundQueue {
     }
 
     /**
-     * Queues a frame whatever the bound: for a recovery replay, whose frames the replay log
-     * already holds (and bounds), so queueing them costs references, not a second copy. The bytes
+     * Queues a frame whatever the bound, for frames bounded elsewhere: the Java client's pong (one
+     * per ping), or a recovery replay, whose frames the replay log already holds (and bounds), so
+     * queueing them costs references, not a second copy. The bytes
      * still count in this queue, so live frames behind a long replay wait for it to drain; they do
      * not count against the server-wide budget, which would otherwise cut off the clients that
      * are recovering, first and again after each recovery.
