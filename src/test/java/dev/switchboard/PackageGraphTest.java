@@ -71,6 +71,16 @@ class PackageGraphTest {
         }
     }
 
+    @Test
+    void theSendQueueStandsOnItsOwn() {
+        // The server and the Java client both write through it, and the client must not see the server.
+        for (String used : uses.getOrDefault("dev.switchboard.outbound", Set.of())) {
+            assertTrue(!used.startsWith(OURS), "dev.switchboard.outbound uses " + used);
+        }
+        assertTrue(uses.getOrDefault("dev.switchboard.client", Set.of()).stream().noneMatch(
+                used -> used.equals("dev.switchboard.server")), "the client uses the server: " + uses.get("dev.switchboard.client"));
+    }
+
     /** Depth first from {@code at}, recording each path that leads back to {@code start}, once per start. */
     private static void findCycleBack(String start, String at, List<String> path, Set<String> seen, List<String> cycles) {
         for (String next : uses.getOrDefault(at, Set.of())) {
