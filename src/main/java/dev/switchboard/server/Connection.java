@@ -1,11 +1,13 @@
 package dev.switchboard.server;
 
 import dev.switchboard.api.Handshake;
-import dev.switchboard.protocol.DisconnectReason;
-import dev.switchboard.server.OutboundQueue.Offer;
+import dev.switchboard.outbound.OutboundQueue;
+import dev.switchboard.outbound.OutboundQueue.Offer;
+import dev.switchboard.outbound.Transport;
 import dev.switchboard.protocol.Codec;
 import dev.switchboard.protocol.ConnectRefusal;
 import dev.switchboard.protocol.ConnectRequest;
+import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.protocol.ErrorReport;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.Hello;

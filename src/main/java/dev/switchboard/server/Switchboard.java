@@ -1,6 +1,8 @@
 package dev.switchboard.server;
 
 import dev.switchboard.api.Handshake;
+import dev.switchboard.outbound.SendBudget;
+import dev.switchboard.outbound.Transport;
 import dev.switchboard.protocol.Codec;
 import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.protocol.Frame;
