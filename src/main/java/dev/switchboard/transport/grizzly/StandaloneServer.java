@@ -9,6 +9,8 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.glassfish.grizzly.http.server.HttpServer;
 import org.glassfish.grizzly.http.server.NetworkListener;
 import org.glassfish.grizzly.http.server.StaticHttpHandler;
@@ -31,12 +33,17 @@ public final class StandaloneServer implements AutoCloseable {
     private final HttpServer http;
     private final TyrusContainer container;
     private final NetworkListener listener;
+    private final PendingConnections pending;
+    private final ScheduledExecutorService timer;
 
-    private StandaloneServer(Switchboard switchboard, HttpServer http, TyrusContainer container, NetworkListener listener) {
+    private StandaloneServer(Switchboard switchboard, HttpServer http, TyrusContainer container, NetworkListener listener,
+                             PendingConnections pending, ScheduledExecutorService timer) {
         this.switchboard = switchboard;
         this.http = http;
         this.container = container;
         this.listener = listener;
+        this.pending = pending;
+        this.timer = timer;
     }
 
     /**
@@ -47,8 +54,13 @@ public final class StandaloneServer implements AutoCloseable {
      * @param webRoot a folder of static files served at {@code /}, or {@code null} for none
      */
     public static StandaloneServer start(Switchboard switchboard, String host, int port, Path webRoot) {
+        return start(switchboard, StandaloneOptions.builder().host(host).port(port).webRoot(webRoot).build());
+    }
+
+    /** Starts serving {@code switchboard} as {@code options} say; other standalone servers in the same JVM serve their own. */
+    public static StandaloneServer start(Switchboard switchboard, StandaloneOptions options) {
         HttpServer http = new HttpServer();
-        NetworkListener listener = new NetworkListener("switchboard", host, port);
+        NetworkListener listener = new NetworkListener("switchboard", options.host(), options.port());
         listener.getTransport().setIOStrategy(WorkerThreadIOStrategy.getInstance());
         // WebSockets stay open for hours; the heartbeat, not an HTTP idle timer, decides when one is dead.
         listener.getKeepAlive().setIdleTimeoutInSeconds(-1);
@@ -56,10 +68,18 @@ public final class StandaloneServer implements AutoCloseable {
         // Tyrus buffers a whole frame before our assembler sees it: room for one maximal message.
         TyrusContainer container = new TyrusContainer(
                 Set.of(SwitchboardEndpoint.class), switchboard.options().maxPayloadBytes() + 1024);
-        listener.registerAddOn(new UpgradeGuard(switchboard));
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "switchboard-pending-connections");
+            thread.setDaemon(true);
+            return thread;
+        });
+        PendingConnections pending = new PendingConnections(options, address -> false, timer, System::nanoTime);
+        listener.registerAddOn(new UpgradeGuard(switchboard, pending::upgraded));
+        // After the guard, which lets upgrades go, and before Tyrus, which takes them.
+        listener.registerAddOn(pending);
         listener.registerAddOn(container.addOn());
-        if (webRoot != null) {
-            StaticHttpHandler files = new StaticHttpHandler(webRoot.toAbsolutePath().toString());
+        if (options.webRoot() != null) {
+            StaticHttpHandler files = new StaticHttpHandler(options.webRoot().toAbsolutePath().toString());
             files.setFileCacheEnabled(false);
             http.getServerConfiguration().addHttpHandler(files, "/");
         }
@@ -70,14 +90,21 @@ public final class StandaloneServer implements AutoCloseable {
             container.start("", listener.getPort());
         } catch (IOException e) {
             http.shutdownNow();
+            timer.shutdownNow();
             throw new UncheckedIOException(e);
         } catch (DeploymentException e) {
             http.shutdownNow();
+            timer.shutdownNow();
             throw new IllegalStateException(e);
         } finally {
             SwitchboardRegistry.deployOnThisThread(null);
         }
-        return new StandaloneServer(switchboard, http, container, listener);
+        return new StandaloneServer(switchboard, http, container, listener, pending, timer);
+    }
+
+    /** Connections open that have not upgraded to WebSocket (requests for files, half-sent upgrades). */
+    public int pendingConnections() {
+        return pending.count();
     }
 
     /** The port it listens on. */
@@ -106,5 +133,6 @@ public final class StandaloneServer implements AutoCloseable {
         switchboard.close();
         container.stop();
         http.shutdownNow();
+        timer.shutdownNow();
     }
 }

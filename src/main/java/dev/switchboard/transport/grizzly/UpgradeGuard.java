@@ -5,6 +5,7 @@ import dev.switchboard.transport.UpgradeCheck;
 import dev.switchboard.transport.jsr356.SwitchboardConfigurator;
 import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import java.io.IOException;
+import java.util.function.Consumer;
 import org.glassfish.grizzly.Connection;
 import org.glassfish.grizzly.GenericCloseListener;
 import org.glassfish.grizzly.Grizzly;
@@ -33,9 +34,12 @@ final class UpgradeGuard implements AddOn {
             Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute(UpgradeGuard.class.getName() + ".upgraded");
 
     private final Switchboard switchboard;
+    private final Consumer<Connection<?>> onUpgrade;
 
-    UpgradeGuard(Switchboard switchboard) {
+    /** @param onUpgrade told of each connection whose upgrade to the endpoint goes ahead */
+    UpgradeGuard(Switchboard switchboard, Consumer<Connection<?>> onUpgrade) {
         this.switchboard = switchboard;
+        this.onUpgrade = onUpgrade;
     }
 
     @Override
@@ -65,6 +69,7 @@ final class UpgradeGuard implements AddOn {
                 if (SwitchboardEndpoint.PATH.equals(request.getRequestURI())) {
                     SwitchboardConfigurator.connectionAbort(new Abort(ctx.getConnection()));
                     UPGRADED.set(ctx.getConnection(), Boolean.TRUE);
+                    onUpgrade.accept(ctx.getConnection());
                 }
                 return ctx.getInvokeAction();
             }
