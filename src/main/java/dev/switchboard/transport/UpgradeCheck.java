@@ -10,7 +10,8 @@ import java.util.function.UnaryOperator;
  * upgrade guards both ask here.
  *
  * <pre>{@code
- * UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, request.isSecure(), server.originPolicy());
+ * Forwarding.Client client = Forwarding.resolve(peer, secure, host, headers, server.options().trustedProxies());
+ * UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, client, server.originPolicy());
  * if (refusal != null) answer(refusal.status(), refusal.header(), refusal.value());
  * }</pre>
  */
@@ -35,13 +36,14 @@ public final class UpgradeCheck {
     /**
      * Checks, in this order: not a WebSocket upgrade at all (426, naming {@code websocket}), an
      * upgrade without {@code Connection: Upgrade} or without a key (400), another version (426,
-     * naming 13), a foreign {@code Origin} (403).
+     * naming 13), an {@code Origin} that is neither allowed nor the one the client sent the
+     * request to (403).
      *
      * @param header the request's header of that name, {@code null} when absent
-     * @param secure whether the request came over TLS, which makes the server's own origin {@code https}
+     * @param client the scheme and host the client used, which make the server's own origin
      * @return {@code null} when the container may upgrade the request
      */
-    public static Refusal check(UnaryOperator<String> header, boolean secure, OriginPolicy origins) {
+    public static Refusal check(UnaryOperator<String> header, Forwarding.Client client, OriginPolicy origins) {
         if (!"websocket".equalsIgnoreCase(header.apply("Upgrade"))) {
             return new Refusal(426, "Upgrade Required", "Upgrade", "websocket");
         }
@@ -51,7 +53,7 @@ public final class UpgradeCheck {
         if (!VERSION.equals(header.apply("Sec-WebSocket-Version"))) {
             return new Refusal(426, "Upgrade Required", "Sec-WebSocket-Version", VERSION);
         }
-        if (!origins.allows(header.apply("Origin"), header.apply("Host"), secure)) {
+        if (!origins.allows(header.apply("Origin"), client.host(), client.secure())) {
             return new Refusal(403, "Forbidden", null, null);
         }
         return null;

@@ -32,6 +32,13 @@ public final class RawTcp implements AutoCloseable {
         return new RawTcp(socket);
     }
 
+    /** Opens a connection from a given local address, e.g. {@code "127.0.0.7"}: another client as far as the server can tell. */
+    public static RawTcp open(int port, String localAddress) throws IOException {
+        Socket socket = new Socket(java.net.InetAddress.getLoopbackAddress(), port, java.net.InetAddress.getByName(localAddress), 0);
+        socket.setSoTimeout(10_000);
+        return new RawTcp(socket);
+    }
+
     /** Opens a connection and completes a WebSocket upgrade; returns once the 101 is read. */
     public static RawTcp upgrade(int port, String path) throws IOException {
         RawTcp tcp = open(port);

@@ -73,7 +73,7 @@ public final class StandaloneServer implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        PendingConnections pending = new PendingConnections(options, address -> false, timer, System::nanoTime);
+        PendingConnections pending = new PendingConnections(options, switchboard.options().trustedProxies()::trusts, timer, System::nanoTime);
         listener.registerAddOn(new UpgradeGuard(switchboard, pending::upgraded));
         // After the guard, which lets upgrades go, and before Tyrus, which takes them.
         listener.registerAddOn(pending);
