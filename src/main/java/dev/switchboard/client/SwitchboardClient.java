@@ -85,6 +85,8 @@ public final class SwitchboardClient implements AutoCloseable {
 
     private final URI uri;
     private final ClientOptions options;
+    /** The shared client, or one of this client's own for its TLS context; kept for every reconnection. */
+    private final HttpClient http;
     private final ScheduledExecutorService scheduler;
     private final boolean ownsScheduler;
     private final AtomicLong ackIds = new AtomicLong();
@@ -120,6 +122,7 @@ public final class SwitchboardClient implements AutoCloseable {
     private SwitchboardClient(URI uri, ClientOptions options) {
         this.uri = uri;
         this.options = options;
+        this.http = options.sslContext() == null ? Http.CLIENT : HttpClient.newBuilder().sslContext(options.sslContext()).build();
         if (options.scheduler() != null) {
             this.scheduler = options.scheduler();
             this.ownsScheduler = false;
@@ -565,7 +568,7 @@ public final class SwitchboardClient implements AutoCloseable {
     }
 
     private WebSocket.Builder webSocketBuilder() {
-        WebSocket.Builder builder = Http.CLIENT.newWebSocketBuilder().connectTimeout(options.connectTimeout());
+        WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(options.connectTimeout());
         options.headers().forEach(builder::header);
         return builder;
     }

@@ -1,7 +1,9 @@
 package dev.switchboard.demo;
 
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.grizzly.StandaloneOptions;
 import dev.switchboard.transport.grizzly.StandaloneServer;
+import dev.switchboard.transport.grizzly.TlsIdentity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -11,6 +13,7 @@ import java.nio.file.Path;
  * <pre>
  * mvn -q compile exec:java                      # http://localhost:8080
  * mvn -q compile exec:java -Ddemo.port=9090
+ * mvn -q compile exec:java -Ddemo.tlsCert=fullchain.pem -Ddemo.tlsKey=privkey.pem   # https:// and wss://
  * </pre>
  */
 public final class DemoServer {
@@ -35,10 +38,24 @@ public final class DemoServer {
         Switchboard server = Switchboard.create(DemoApp.options());
         DemoApp.install(server);
         EchoApp.install(server);
-        StandaloneServer http = StandaloneServer.start(server, host, port, webRoot);
+        StandaloneServer http = StandaloneServer.start(server, StandaloneOptions.builder()
+                .host(host).port(port).webRoot(webRoot).tls(tls()).build());
         Runtime.getRuntime().addShutdownHook(new Thread(http::close, "switchboard-shutdown"));
         System.out.println("Switchboard demo running at " + http.httpUri() + " (WebSocket " + http.webSocketUri() + ")");
         Thread.currentThread().join();
+    }
+
+    /** TLS from {@code -Ddemo.tlsCert=<chain.pem> -Ddemo.tlsKey=<key.pem>}, or none. */
+    private static TlsIdentity tls() {
+        String cert = System.getProperty("demo.tlsCert");
+        String key = System.getProperty("demo.tlsKey");
+        if (cert == null && key == null) {
+            return null;
+        }
+        if (cert == null || key == null) {
+            throw new IllegalArgumentException("TLS needs both -Ddemo.tlsCert=<chain.pem> and -Ddemo.tlsKey=<key.pem>");
+        }
+        return TlsIdentity.pem(Path.of(cert), Path.of(key));
     }
 
 }

@@ -12,6 +12,7 @@ import java.util.Objects;
  * StandaloneServer.start(server, StandaloneOptions.builder()
  *         .host("0.0.0.0").port(8443).webRoot(Path.of("webapp"))
  *         .headerTimeout(Duration.ofSeconds(5))
+ *         .tls(TlsIdentity.pem(Path.of("fullchain.pem"), Path.of("privkey.pem")))
  *         .build());
  * }</pre>
  *
@@ -26,9 +27,11 @@ import java.util.Objects;
  *                              oldest one still sending its request head is dropped for the newcomer
  * @param maxPendingPerAddress  such connections from one peer address (64); more are dropped at once.
  *                              Trusted proxies ({@code SwitchboardOptions.trustedProxies}) are exempt
+ * @param tls                   the certificate to serve {@code https://} and {@code wss://} with, TLS 1.2
+ *                              and 1.3 only; {@code null} for plain HTTP
  */
 public record StandaloneOptions(String host, int port, Path webRoot, Duration headerTimeout, Duration idleTimeout,
-                                int maxPending, int maxPendingPerAddress) {
+                                int maxPending, int maxPendingPerAddress, TlsIdentity tls) {
 
     public StandaloneOptions {
         Objects.requireNonNull(host, "host");
@@ -63,6 +66,7 @@ public record StandaloneOptions(String host, int port, Path webRoot, Duration he
         builder.idleTimeout = idleTimeout;
         builder.maxPending = maxPending;
         builder.maxPendingPerAddress = maxPendingPerAddress;
+        builder.tls = tls;
         return builder;
     }
 
@@ -75,6 +79,7 @@ public record StandaloneOptions(String host, int port, Path webRoot, Duration he
         private Duration idleTimeout = Duration.ofSeconds(30);
         private int maxPending = 1_000;
         private int maxPendingPerAddress = 64;
+        private TlsIdentity tls;
 
         private Builder() {
         }
@@ -111,8 +116,14 @@ public record StandaloneOptions(String host, int port, Path webRoot, Duration he
             return this;
         }
 
+        /** Serves TLS with this certificate; {@code null} for plain HTTP. */
+        public Builder tls(TlsIdentity tls) {
+            this.tls = tls;
+            return this;
+        }
+
         public StandaloneOptions build() {
-            return new StandaloneOptions(host, port, webRoot, headerTimeout, idleTimeout, maxPending, maxPendingPerAddress);
+            return new StandaloneOptions(host, port, webRoot, headerTimeout, idleTimeout, maxPending, maxPendingPerAddress, tls);
         }
     }
 }

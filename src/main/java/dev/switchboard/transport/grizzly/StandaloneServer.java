@@ -14,11 +14,13 @@ import java.util.concurrent.ScheduledExecutorService;
 import org.glassfish.grizzly.http.server.HttpServer;
 import org.glassfish.grizzly.http.server.NetworkListener;
 import org.glassfish.grizzly.http.server.StaticHttpHandler;
+import org.glassfish.grizzly.ssl.SSLEngineConfigurator;
 import org.glassfish.grizzly.strategies.WorkerThreadIOStrategy;
 
 /**
  * Serves a {@link Switchboard} without a servlet container: Grizzly for HTTP and static files,
- * Tyrus for the WebSocket endpoint at {@code /switchboard}.
+ * Tyrus for the WebSocket endpoint at {@code /switchboard}, TLS when {@link StandaloneOptions#tls()}
+ * says, and deadlines for connections that have not upgraded ({@link StandaloneOptions}).
  *
  * <pre>{@code
  * Switchboard server = Switchboard.create();
@@ -64,6 +66,12 @@ public final class StandaloneServer implements AutoCloseable {
         listener.getTransport().setIOStrategy(WorkerThreadIOStrategy.getInstance());
         // WebSockets stay open for hours; the heartbeat, not an HTTP idle timer, decides when one is dead.
         listener.getKeepAlive().setIdleTimeoutInSeconds(-1);
+        if (options.tls() != null) {
+            SSLEngineConfigurator tls = new SSLEngineConfigurator(options.tls().serverContext(System::nanoTime), false, false, false);
+            tls.setEnabledProtocols(TlsIdentity.PROTOCOLS);
+            listener.setSecure(true);
+            listener.setSSLEngineConfig(tls);
+        }
         http.addListener(listener);
         // Tyrus buffers a whole frame before our assembler sees it: room for one maximal message.
         TyrusContainer container = new TyrusContainer(
@@ -112,14 +120,14 @@ public final class StandaloneServer implements AutoCloseable {
         return listener.getPort();
     }
 
-    /** The page URL, e.g. {@code http://localhost:8080/}. */
+    /** The page URL, e.g. {@code http://localhost:8080/}, {@code https://} with TLS. */
     public URI httpUri() {
-        return URI.create("http://" + displayHost() + ":" + port() + "/");
+        return URI.create((listener.isSecure() ? "https" : "http") + "://" + displayHost() + ":" + port() + "/");
     }
 
-    /** The WebSocket URL, e.g. {@code ws://localhost:8080/switchboard}. */
+    /** The WebSocket URL, e.g. {@code ws://localhost:8080/switchboard}, {@code wss://} with TLS. */
     public URI webSocketUri() {
-        return URI.create("ws://" + displayHost() + ":" + port() + SwitchboardEndpoint.PATH);
+        return URI.create((listener.isSecure() ? "wss" : "ws") + "://" + displayHost() + ":" + port() + SwitchboardEndpoint.PATH);
     }
 
     private String displayHost() {
