@@ -539,9 +539,10 @@ public final class SwitchboardClient implements AutoCloseable {
         locked(() -> {
             if (connection == current) {
                 LOG.log(Level.DEBUG, "the server closed the connection: {0} {1}", code, reason);
-                // 4000: the server did not get our pong in time.
-                DisconnectReason lost = code == DisconnectReason.PING_TIMEOUT.closeCode()
-                        ? DisconnectReason.PING_TIMEOUT : DisconnectReason.TRANSPORT_CLOSE;
+                // 4000: the server did not get our pong in time; 1012: it is draining for a restart.
+                DisconnectReason lost = code == DisconnectReason.PING_TIMEOUT.closeCode() ? DisconnectReason.PING_TIMEOUT
+                        : code == DisconnectReason.SERVER_RESTARTING.closeCode() ? DisconnectReason.SERVER_RESTARTING
+                        : DisconnectReason.TRANSPORT_CLOSE;
                 connectionLost(connection, lost.text(), "connection closed: " + code);
             }
         });

@@ -6,6 +6,7 @@ import dev.switchboard.transport.grizzly.StandaloneServer;
 import dev.switchboard.transport.grizzly.TlsIdentity;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * Runs the demo on the embedded default: Grizzly, in-memory rooms, pages from {@code webapp/}.
@@ -14,6 +15,7 @@ import java.nio.file.Path;
  * mvn -q compile exec:java                      # http://localhost:8080
  * mvn -q compile exec:java -Ddemo.port=9090
  * mvn -q compile exec:java -Ddemo.tlsCert=fullchain.pem -Ddemo.tlsKey=privkey.pem   # https:// and wss://
+ * java -Ddemo.drainSpread=30 -jar switchboard-standalone.jar   # SIGTERM drains: 1012 over 30 s, then exit
  * </pre>
  */
 public final class DemoServer {
@@ -40,7 +42,12 @@ public final class DemoServer {
         EchoApp.install(server);
         StandaloneServer http = StandaloneServer.start(server, StandaloneOptions.builder()
                 .host(host).port(port).webRoot(webRoot).tls(tls()).build());
-        Runtime.getRuntime().addShutdownHook(new Thread(http::close, "switchboard-shutdown"));
+        Duration drainSpread = Duration.ofSeconds(Long.getLong("demo.drainSpread", 0));
+        // SIGTERM: with a drain spread, clients are sent to reconnect elsewhere (1012) over that time
+        // (a rolling restart); without, they are told the server is going away (1001).
+        Runnable stop = drainSpread.isZero() ? http::close
+                : () -> http.drain(drainSpread, drainSpread.plus(server.options().shutdownGrace())).join();
+        Runtime.getRuntime().addShutdownHook(new Thread(stop, "switchboard-shutdown"));
         System.out.println("Switchboard demo running at " + http.httpUri() + " (WebSocket " + http.webSocketUri() + ")");
         Thread.currentThread().join();
     }

@@ -8,7 +8,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.glassfish.grizzly.http.server.HttpServer;
@@ -133,6 +135,24 @@ public final class StandaloneServer implements AutoCloseable {
     private String displayHost() {
         String host = listener.getHost();
         return "0.0.0.0".equals(host) ? "localhost" : host;
+    }
+
+    /**
+     * Drains the server for a rolling restart ({@link Switchboard#drain}): no new WebSockets
+     * (upgrades get 503), open ones closed with 1012 spread over {@code spread}; then, once none
+     * is left or at {@code deadline}, the server closes.
+     *
+     * <pre>{@code
+     * http.drain(Duration.ofSeconds(30), Duration.ofSeconds(60)).join();   // then exit
+     * }</pre>
+     *
+     * @return completes when the server is closed, with whether every connection had gone by then
+     */
+    public CompletableFuture<Boolean> drain(Duration spread, Duration deadline) {
+        return switchboard.drain(spread, deadline).thenApply(drained -> {
+            close();
+            return drained;
+        });
     }
 
     /** Shuts the server down gracefully (clients get 1001), then stops HTTP. */

@@ -68,7 +68,7 @@ final class UpgradeGuard implements AddOn {
             }
             Forwarding.Client client = Forwarding.resolve(request.getRemoteAddress(), request.isSecure(),
                     request.getHeader("Host"), name -> headerValues(request, name), switchboard.options().trustedProxies());
-            UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, client, switchboard.originPolicy());
+            UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, client, switchboard);
             if (refusal == null) {
                 // Tyrus upgrades on this thread, right after this filter: its handshake learns who
                 // the client is and how to drop this connection should a close never complete.

@@ -37,7 +37,7 @@ final class UpgradeGuard implements Filter {
         if (request instanceof HttpServletRequest http && response instanceof HttpServletResponse answer) {
             client = Forwarding.resolve(http.getRemoteAddr(), http.isSecure(), http.getHeader("Host"),
                     name -> Collections.list(http.getHeaders(name)), server.options().trustedProxies());
-            UpgradeCheck.Refusal refusal = UpgradeCheck.check(http::getHeader, client, server.originPolicy());
+            UpgradeCheck.Refusal refusal = UpgradeCheck.check(http::getHeader, client, server);
             if (refusal != null) {
                 if (refusal.status() == HttpServletResponse.SC_FORBIDDEN) {
                     server.metrics().countRejectedOrigin();
