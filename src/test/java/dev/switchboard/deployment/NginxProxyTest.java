@@ -9,13 +9,7 @@ import dev.switchboard.server.Switchboard;
 import dev.switchboard.testing.Nginx;
 import dev.switchboard.testing.RawTcp;
 import dev.switchboard.testing.TestServer;
-import jakarta.json.Json;
-import jakarta.json.JsonObject;
-import java.io.IOException;
-import java.io.StringReader;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -41,21 +35,6 @@ class NginxProxyTest {
         });
     }
 
-    /** Upgrades through nginx from {@code local}; the address the application saw. */
-    private static String addressSeen(RawTcp tcp, int port) throws IOException {
-        String head = tcp.requestUpgrade(port, "/switchboard", "");
-        assertTrue(head.startsWith("HTTP/1.1 101"), head);
-        tcp.write(RawTcp.frame(0x81, "{\"type\":\"connect\"}".getBytes(StandardCharsets.UTF_8)));
-        while (true) {
-            RawTcp.Frame frame = tcp.nextFrame(Duration.ofSeconds(10));
-            assertTrue(frame.opcode() == RawTcp.Frame.TEXT, "closed: " + frame.closeCode());
-            JsonObject packet = Json.createReader(new StringReader(frame.text())).readObject();
-            if ("you".equals(packet.getString("event", null))) {
-                return packet.getJsonArray("args").getString(0);
-            }
-        }
-    }
-
     @Test
     void moreClientsThanThePerAddressCapAreServedThroughOneProxyEachSeenAtItsOwnAddress() throws Exception {
         try (TestServer first = node(); TestServer second = node();
@@ -67,7 +46,7 @@ class NginxProxyTest {
                     String address = "127.0.0." + (20 + i);
                     RawTcp client = RawTcp.open(nginx.port(), address);
                     clients.add(client);
-                    assertEquals(address, addressSeen(client, nginx.port()), nginx.log());
+                    assertEquals(address, client.firstArgumentOf("you", nginx.port(), ""), nginx.log());
                 }
                 assertEquals(3, first.switchboard().connectionCount());
                 assertEquals(3, second.switchboard().connectionCount());

@@ -25,7 +25,7 @@ import java.util.Objects;
  *                              wait on a response it does not read (30 s); WebSockets are not timed here
  * @param maxPending            connections not yet upgraded to WebSocket, in total (1 000): past it the
  *                              oldest one still sending its request head is dropped for the newcomer
- * @param maxPendingPerAddress  such connections from one peer address (64); more are dropped at once.
+ * @param maxPendingPerAddress  such connections from one peer address (256); more are dropped at once.
  *                              Trusted proxies ({@code SwitchboardOptions.trustedProxies}) are exempt
  * @param tls                   the certificate to serve {@code https://} and {@code wss://} with, TLS 1.2
  *                              and 1.3 only; {@code null} for plain HTTP
@@ -78,7 +78,7 @@ public record StandaloneOptions(String host, int port, Path webRoot, Duration he
         private Duration headerTimeout = Duration.ofSeconds(5);
         private Duration idleTimeout = Duration.ofSeconds(30);
         private int maxPending = 1_000;
-        private int maxPendingPerAddress = 64;
+        private int maxPendingPerAddress = 256;
         private TlsIdentity tls;
 
         private Builder() {

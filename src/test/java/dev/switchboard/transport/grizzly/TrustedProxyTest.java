@@ -6,12 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.RawTcp;
 import dev.switchboard.testing.TestServer;
-import jakarta.json.Json;
-import jakarta.json.JsonObject;
 import java.io.IOException;
-import java.io.StringReader;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -38,21 +33,7 @@ class TrustedProxyTest {
     }
 
     private static String addressSeen(RawTcp tcp, TestServer server, String headers) throws IOException {
-        String head = tcp.requestUpgrade(server.port(), "/switchboard", headers);
-        if (!head.startsWith("HTTP/1.1 101")) {
-            return head.substring(0, head.indexOf('\r'));
-        }
-        tcp.write(RawTcp.frame(0x81, "{\"type\":\"connect\"}".getBytes(StandardCharsets.UTF_8)));
-        while (true) {
-            RawTcp.Frame frame = tcp.nextFrame(Duration.ofSeconds(10));
-            if (frame.opcode() == RawTcp.Frame.CLOSE) {
-                return "close " + frame.closeCode();
-            }
-            JsonObject packet = Json.createReader(new StringReader(frame.text())).readObject();
-            if ("you".equals(packet.getString("event", null))) {
-                return packet.getJsonArray("args").getString(0);
-            }
-        }
+        return tcp.firstArgumentOf("you", server.port(), headers);
     }
 
     @Test
