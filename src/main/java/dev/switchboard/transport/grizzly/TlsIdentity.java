@@ -174,9 +174,10 @@ public final class TlsIdentity {
                 checkedAt = now;
                 List<FileTime> versions = versions();
                 if (!versions.equals(loadedVersions)) {
+                    // Tried once per change: a file still being written changes again when complete.
+                    loadedVersions = versions;
                     try {
                         current = loader.load();
-                        loadedVersions = versions;
                         LOG.log(System.Logger.Level.INFO, "TLS certificate reloaded from {0}", files);
                     } catch (IOException | GeneralSecurityException | RuntimeException e) {
                         LOG.log(System.Logger.Level.WARNING, "TLS certificate in " + files
