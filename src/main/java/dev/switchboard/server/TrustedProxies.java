@@ -95,6 +95,11 @@ public final class TrustedProxies {
         }
     }
 
+    /** Whether {@code text} is an IPv4 or IPv6 literal (never a DNS lookup). */
+    public static boolean isAddress(String text) {
+        return text != null && literal(text) != null;
+    }
+
     /** Whether {@code address}, an IP literal, is one of these proxies; {@code false} for anything else. */
     public boolean trusts(String address) {
         if (ranges.isEmpty() || address == null) {

@@ -27,11 +27,13 @@ import java.util.Objects;
  *                              oldest one still sending its request head is dropped for the newcomer
  * @param maxPendingPerAddress  such connections from one peer address (256); more are dropped at once.
  *                              Trusted proxies ({@code SwitchboardOptions.trustedProxies}) are exempt
+ * @param proxyProtocol         whether trusted proxies ({@code SwitchboardOptions.trustedProxies}) speak the PROXY
+ *                              protocol (version 1 or 2) on every connection, as TCP load balancers do (false)
  * @param tls                   the certificate to serve {@code https://} and {@code wss://} with, TLS 1.2
  *                              and 1.3 only; {@code null} for plain HTTP
  */
 public record StandaloneOptions(String host, int port, Path webRoot, Duration headerTimeout, Duration idleTimeout,
-                                int maxPending, int maxPendingPerAddress, TlsIdentity tls) {
+                                int maxPending, int maxPendingPerAddress, boolean proxyProtocol, TlsIdentity tls) {
 
     public StandaloneOptions {
         Objects.requireNonNull(host, "host");
@@ -66,6 +68,7 @@ public record StandaloneOptions(String host, int port, Path webRoot, Duration he
         builder.idleTimeout = idleTimeout;
         builder.maxPending = maxPending;
         builder.maxPendingPerAddress = maxPendingPerAddress;
+        builder.proxyProtocol = proxyProtocol;
         builder.tls = tls;
         return builder;
     }
@@ -79,6 +82,7 @@ public record StandaloneOptions(String host, int port, Path webRoot, Duration he
         private Duration idleTimeout = Duration.ofSeconds(30);
         private int maxPending = 1_000;
         private int maxPendingPerAddress = 256;
+        private boolean proxyProtocol;
         private TlsIdentity tls;
 
         private Builder() {
@@ -116,6 +120,12 @@ public record StandaloneOptions(String host, int port, Path webRoot, Duration he
             return this;
         }
 
+        /** Reads a PROXY protocol header on every connection from a trusted proxy. */
+        public Builder proxyProtocol(boolean enabled) {
+            this.proxyProtocol = enabled;
+            return this;
+        }
+
         /** Serves TLS with this certificate; {@code null} for plain HTTP. */
         public Builder tls(TlsIdentity tls) {
             this.tls = tls;
@@ -123,7 +133,7 @@ public record StandaloneOptions(String host, int port, Path webRoot, Duration he
         }
 
         public StandaloneOptions build() {
-            return new StandaloneOptions(host, port, webRoot, headerTimeout, idleTimeout, maxPending, maxPendingPerAddress, tls);
+            return new StandaloneOptions(host, port, webRoot, headerTimeout, idleTimeout, maxPending, maxPendingPerAddress, proxyProtocol, tls);
         }
     }
 }

@@ -84,6 +84,9 @@ public final class StandaloneServer implements AutoCloseable {
             return thread;
         });
         PendingConnections pending = new PendingConnections(options, switchboard.options().trustedProxies()::trusts, timer, System::nanoTime);
+        if (options.proxyProtocol()) {
+            listener.registerAddOn(new ProxyProtocol(switchboard.options().trustedProxies()));
+        }
         listener.registerAddOn(new UpgradeGuard(switchboard, pending::upgraded));
         // After the guard, which lets upgrades go, and before Tyrus, which takes them.
         listener.registerAddOn(pending);

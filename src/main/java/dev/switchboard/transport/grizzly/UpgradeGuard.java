@@ -66,7 +66,8 @@ final class UpgradeGuard implements AddOn {
                             && !SwitchboardEndpoint.PATH.equals(request.getRequestURI()))) {
                 return ctx.getInvokeAction();
             }
-            Forwarding.Client client = Forwarding.resolve(request.getRemoteAddress(), request.isSecure(),
+            String proxied = ProxyProtocol.clientAddress(ctx.getConnection());
+            Forwarding.Client client = Forwarding.resolve(proxied != null ? proxied : request.getRemoteAddress(), request.isSecure(),
                     request.getHeader("Host"), name -> headerValues(request, name), switchboard.options().trustedProxies());
             UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, client, switchboard);
             if (refusal == null) {
