@@ -251,6 +251,7 @@ public final class Switchboard implements AutoCloseable {
     private boolean claimConnectionSlot(String address) {
         if (connections.size() >= options.maxConnections()) {
             metrics.refusedConnections.increment();
+            warnings.warn(LOG, "connection refused: maxConnections reached", "from " + address, null);
             return false;
         }
         boolean[] admitted = {true};
@@ -264,6 +265,8 @@ public final class Switchboard implements AutoCloseable {
         });
         if (!admitted[0]) {
             metrics.refusedConnections.increment();
+            // The client's own address, behind trusted proxies too; kept out of the kind, so the log stays bounded.
+            warnings.warn(LOG, "connection refused: maxConnectionsPerAddress reached", "from " + address, null);
         }
         return admitted[0];
     }
