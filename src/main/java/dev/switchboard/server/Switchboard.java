@@ -304,7 +304,8 @@ public final class Switchboard implements AutoCloseable {
                 drained.complete(true);
             }
         }, 0, DRAIN_CHECK_MILLIS, TimeUnit.MILLISECONDS);
-        ScheduledFuture<?> giveUp = scheduler.schedule(() -> drained.complete(connections.isEmpty()), deadline.toMillis(), TimeUnit.MILLISECONDS);
+        Runnable atDeadline = () -> drained.complete(connections.isEmpty());
+        ScheduledFuture<?> giveUp = scheduler.schedule(atDeadline, deadline.toMillis(), TimeUnit.MILLISECONDS);
         drained.whenComplete((empty, error) -> {
             watch.cancel(false);
             giveUp.cancel(false);
