@@ -24,7 +24,8 @@ import java.util.TreeMap;
  * @param uri           the request URI (path and query)
  * @param headers       request headers; names compare case-insensitively
  * @param query         query parameters
- * @param remoteAddress the client's address as the container reports it, or {@code null}
+ * @param remoteAddress the client's address: the TCP peer's, or behind a trusted proxy the one the proxy names
+ *                      ({@code SwitchboardOptions.trustedProxies}); {@code null} if unknown
  * @param time          when the connection opened
  * @param auth          the {@code auth} value of the namespace connect, JSON {@code null} if none
  */

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
+import javax.net.ssl.SSLContext;
 
 /**
  * Settings of a {@link SwitchboardClient}; immutable, built with {@link #builder()}.
@@ -45,6 +46,7 @@ public final class ClientOptions {
     private final Map<String, String> headers;
     private final Duration connectTimeout;
     private final ScheduledExecutorService scheduler;
+    private final SSLContext sslContext;
 
     private ClientOptions(Builder builder) {
         this.autoConnect = builder.autoConnect;
@@ -60,6 +62,7 @@ public final class ClientOptions {
         this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(builder.headers));
         this.connectTimeout = builder.connectTimeout;
         this.scheduler = builder.scheduler;
+        this.sslContext = builder.sslContext;
     }
 
     /** The defaults: reconnect forever with 1 to 5 s of backoff, 10 s ack timeout, no retries. */
@@ -88,6 +91,7 @@ public final class ClientOptions {
         builder.headers.putAll(headers);
         builder.connectTimeout = connectTimeout;
         builder.scheduler = scheduler;
+        builder.sslContext = sslContext;
         return builder;
     }
 
@@ -160,6 +164,11 @@ public final class ClientOptions {
         return scheduler;
     }
 
+    /** The TLS context for {@code wss://}, or {@code null} for the JDK's default (its trusted CAs). */
+    public SSLContext sslContext() {
+        return sslContext;
+    }
+
     /**
      * Builds {@link ClientOptions}. Not thread-safe.
      *
@@ -181,6 +190,7 @@ public final class ClientOptions {
         private final Map<String, String> headers = new LinkedHashMap<>();
         private Duration connectTimeout = Duration.ofSeconds(20);
         private ScheduledExecutorService scheduler;
+        private SSLContext sslContext;
 
         private Builder() {
         }
@@ -325,6 +335,15 @@ public final class ClientOptions {
          */
         public Builder scheduler(ScheduledExecutorService executor) {
             this.scheduler = executor;
+            return this;
+        }
+
+        /**
+         * The TLS context {@code wss://} connections use, e.g. one that trusts a private CA;
+         * default: the JDK's, which trusts its CA certificates.
+         */
+        public Builder sslContext(SSLContext context) {
+            this.sslContext = context;
             return this;
         }
 

@@ -86,6 +86,8 @@ public final class SwitchboardClient implements AutoCloseable {
 
     private final URI uri;
     private final ClientOptions options;
+    /** The shared client, or one of this client's own for its TLS context; kept for every reconnection. */
+    private final HttpClient http;
     private final ScheduledExecutorService scheduler;
     private final boolean ownsScheduler;
     private final AtomicLong ackIds = new AtomicLong();
@@ -121,6 +123,7 @@ public final class SwitchboardClient implements AutoCloseable {
     private SwitchboardClient(URI uri, ClientOptions options) {
         this.uri = uri;
         this.options = options;
+        this.http = options.sslContext() == null ? Http.CLIENT : HttpClient.newBuilder().sslContext(options.sslContext()).build();
         if (options.scheduler() != null) {
             this.scheduler = options.scheduler();
             this.ownsScheduler = false;
@@ -555,9 +558,10 @@ public final class SwitchboardClient implements AutoCloseable {
         locked(() -> {
             if (connection == current) {
                 LOG.log(Level.DEBUG, "the server closed the connection: {0} {1}", code, reason);
-                // 4000: the server did not get our pong in time.
-                DisconnectReason lost = code == DisconnectReason.PING_TIMEOUT.closeCode()
-                        ? DisconnectReason.PING_TIMEOUT : DisconnectReason.TRANSPORT_CLOSE;
+                // 4000: the server did not get our pong in time; 1012: it is draining for a restart.
+                DisconnectReason lost = code == DisconnectReason.PING_TIMEOUT.closeCode() ? DisconnectReason.PING_TIMEOUT
+                        : code == DisconnectReason.SERVER_RESTARTING.closeCode() ? DisconnectReason.SERVER_RESTARTING
+                        : DisconnectReason.TRANSPORT_CLOSE;
                 connectionLost(connection, lost.text(), "connection closed: " + code);
             }
         });
@@ -584,7 +588,7 @@ public final class SwitchboardClient implements AutoCloseable {
     }
 
     private WebSocket.Builder webSocketBuilder() {
-        WebSocket.Builder builder = Http.CLIENT.newWebSocketBuilder().connectTimeout(options.connectTimeout());
+        WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(options.connectTimeout());
         options.headers().forEach(builder::header);
         return builder;
     }

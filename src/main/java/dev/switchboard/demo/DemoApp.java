@@ -4,6 +4,7 @@ import dev.switchboard.http.HttpApiSettings;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.server.SwitchboardOptions;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -31,7 +32,8 @@ public final class DemoApp {
      * The demo server's options: the defaults, but for what these system properties set, so that
      * a deployment can be tried (and is tested) with a short heartbeat and a low connection cap:
      * {@code switchboard.pingInterval} and {@code switchboard.pingTimeout} in milliseconds,
-     * {@code switchboard.maxConnectionsPerAddress}.
+     * {@code switchboard.maxConnectionsPerAddress}, and {@code switchboard.trustedProxies} (addresses
+     * and CIDR ranges, comma-separated) for a deployment behind a reverse proxy.
      *
      * <pre>
      * java -Dswitchboard.pingInterval=1000 -Dswitchboard.pingTimeout=2000 -jar switchboard-standalone.jar
@@ -44,6 +46,8 @@ public final class DemoApp {
                 .pingTimeout(Duration.ofMillis(Long.getLong("switchboard.pingTimeout", defaults.pingTimeout().toMillis())))
                 .maxConnections(defaults.maxConnections(),
                         Integer.getInteger("switchboard.maxConnectionsPerAddress", defaults.maxConnectionsPerAddress()))
+                .trustedProxies(List.of(System.getProperty("switchboard.trustedProxies", "").split(",")).stream()
+                        .filter(entry -> !entry.isBlank()).toList())
                 .build();
     }
 

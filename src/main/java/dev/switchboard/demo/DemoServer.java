@@ -2,9 +2,12 @@ package dev.switchboard.demo;
 
 import dev.switchboard.http.HttpApiSettings;
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.grizzly.StandaloneOptions;
 import dev.switchboard.transport.grizzly.StandaloneServer;
+import dev.switchboard.transport.grizzly.TlsIdentity;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * Runs the demo on the embedded default: Grizzly, in-memory rooms, pages from {@code webapp/}.
@@ -13,6 +16,8 @@ import java.nio.file.Path;
  * mvn -q compile exec:java                      # http://localhost:8080
  * mvn -q compile exec:java -Ddemo.port=9090
  * mvn -q compile exec:java -Ddemo.apiKey=s3cret    # with the HTTP API and /metrics
+ * mvn -q compile exec:java -Ddemo.tlsCert=fullchain.pem -Ddemo.tlsKey=privkey.pem   # https:// and wss://
+ * java -Ddemo.drainSpread=30 -jar switchboard-standalone.jar   # SIGTERM drains: 1012 over 30 s, then exit
  * </pre>
  */
 public final class DemoServer {
@@ -37,11 +42,30 @@ public final class DemoServer {
         Switchboard server = Switchboard.create(DemoApp.options());
         DemoApp.install(server);
         EchoApp.install(server);
-        StandaloneServer http = StandaloneServer.start(server, host, port, webRoot,
-                DemoApp.httpApi(HttpApiSettings.from(System::getProperty)));
-        Runtime.getRuntime().addShutdownHook(new Thread(http::close, "switchboard-shutdown"));
+        StandaloneServer http = StandaloneServer.start(server, StandaloneOptions.builder()
+                .host(host).port(port).webRoot(webRoot).tls(tls())
+                .api(DemoApp.httpApi(HttpApiSettings.from(System::getProperty))).build());
+        Duration drainSpread = Duration.ofSeconds(Long.getLong("demo.drainSpread", 0));
+        // SIGTERM: with a drain spread, clients are sent to reconnect elsewhere (1012) over that time
+        // (a rolling restart); without, they are told the server is going away (1001).
+        Runnable stop = drainSpread.isZero() ? http::close
+                : () -> http.drain(drainSpread, drainSpread.plus(server.options().shutdownGrace())).join();
+        Runtime.getRuntime().addShutdownHook(new Thread(stop, "switchboard-shutdown"));
         System.out.println("Switchboard demo running at " + http.httpUri() + " (WebSocket " + http.webSocketUri() + ")");
         Thread.currentThread().join();
+    }
+
+    /** TLS from {@code -Ddemo.tlsCert=<chain.pem> -Ddemo.tlsKey=<key.pem>}, or none. */
+    private static TlsIdentity tls() {
+        String cert = System.getProperty("demo.tlsCert");
+        String key = System.getProperty("demo.tlsKey");
+        if (cert == null && key == null) {
+            return null;
+        }
+        if (cert == null || key == null) {
+            throw new IllegalArgumentException("TLS needs both -Ddemo.tlsCert=<chain.pem> and -Ddemo.tlsKey=<key.pem>");
+        }
+        return TlsIdentity.pem(Path.of(cert), Path.of(key));
     }
 
 }

@@ -26,7 +26,9 @@ public enum DisconnectReason {
     /** The client broke the rules: repeated protocol errors, a flood, too large a message. */
     POLICY_VIOLATION("policy violation", 1008, false),
     /** The server is shutting down. */
-    SERVER_SHUTTING_DOWN("server shutting down", 1001, true);
+    SERVER_SHUTTING_DOWN("server shutting down", 1001, true),
+    /** The server is draining for a restart: the client should reconnect, to another node if there is one. */
+    SERVER_RESTARTING("server restarting", 1012, true);
 
     private final String text;
     private final int closeCode;

@@ -488,7 +488,7 @@ public final class Connection {
         // a close frame waits for that send, on the thread that asks it to); the deadline closes
         // over a send that never completes.
         switch (reason) {
-            case SERVER_SHUTTING_DOWN, POLICY_VIOLATION, SERVER_DISCONNECT -> {
+            case SERVER_SHUTTING_DOWN, SERVER_RESTARTING, POLICY_VIOLATION, SERVER_DISCONNECT -> {
                 // Flush what the client should still see (errors, goodbyes), but not forever.
                 queue.closeWhenDrained(closeCode, reason.text());
                 closeBy(switchboard.options().shutdownGrace(), closeCode, reason);

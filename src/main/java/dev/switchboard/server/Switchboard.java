@@ -13,6 +13,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -37,7 +38,7 @@ import java.util.function.Consumer;
  * server.onConnection(socket -> {
  *     socket.on("chat", String.class, (text, event) -> socket.broadcast().emit("chat", text));
  * });
- * try (StandaloneServer http = StandaloneServer.start(server, 8080, Path.of("webapp"))) { ... }
+ * try (StandaloneServer http = StandaloneServer.start(server, "0.0.0.0", 8080, Path.of("webapp"))) { ... }
  * }</pre>
  *
  * <p>The methods without a namespace act on the default namespace {@code "/"}.
@@ -52,6 +53,8 @@ import java.util.function.Consumer;
  */
 public final class Switchboard implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Switchboard.class.getName());
+    /** How often a drain looks whether its last connection has gone. */
+    private static final long DRAIN_CHECK_MILLIS = 20;
 
     private final SwitchboardOptions options;
     private final ScheduledExecutorService scheduler;
@@ -80,6 +83,8 @@ public final class Switchboard implements AutoCloseable {
     private final StallWatch stallWatch;
     private final ScheduledFuture<?> stallTicks;
     private volatile boolean accepting = true;
+    /** Set once by {@link #drain}; read by the transports' upgrade checks. */
+    private volatile boolean draining;
 
     private Switchboard(SwitchboardOptions options) {
         this.options = options;
@@ -219,9 +224,14 @@ public final class Switchboard implements AutoCloseable {
         return List.copyOf(connections);
     }
 
-    /** Whether new connections are accepted (false once shutdown began). */
+    /** Whether new connections are accepted (false once shutdown or a drain began). */
     public boolean accepting() {
         return accepting;
+    }
+
+    /** Whether the server is draining for a restart ({@link #drain}): proxies should send new clients elsewhere. */
+    public boolean draining() {
+        return draining;
     }
 
     /**
@@ -243,6 +253,7 @@ public final class Switchboard implements AutoCloseable {
     private boolean claimConnectionSlot(String address) {
         if (connections.size() >= options.maxConnections()) {
             metrics.refusedConnections.increment();
+            warnings.warn(LOG, "connection refused: maxConnections reached", "from " + address, null);
             return false;
         }
         boolean[] admitted = {true};
@@ -256,8 +267,52 @@ public final class Switchboard implements AutoCloseable {
         });
         if (!admitted[0]) {
             metrics.refusedConnections.increment();
+            // The client's own address, behind trusted proxies too; kept out of the kind, so the log stays bounded.
+            warnings.warn(LOG, "connection refused: maxConnectionsPerAddress reached", "from " + address, null);
         }
         return admitted[0];
+    }
+
+    /**
+     * Drains this server for a rolling restart: it stops accepting connections (the transports
+     * answer upgrades with 503, which a proxy such as nginx passes on to another node) and closes its open
+     * connections with 1012 ({@code server restarting}) one by one, spread evenly over
+     * {@code spread} so that their clients do not all reconnect in the same second. Each client
+     * reconnects by itself (to another node behind a proxy) and may recover its session where the
+     * session store and adapter are shared. Call {@link #close()} once the returned future
+     * completes.
+     *
+     * <pre>{@code
+     * server.drain(Duration.ofSeconds(30), Duration.ofSeconds(60)).join();
+     * server.close();
+     * }</pre>
+     *
+     * @param spread   the window over which connections are closed
+     * @param deadline when to stop waiting for the last connections to close
+     * @return completes with {@code true} once no connection is left, {@code false} at the deadline
+     */
+    public CompletableFuture<Boolean> drain(Duration spread, Duration deadline) {
+        draining = true;
+        accepting = false;
+        List<Connection> open = List.copyOf(connections);
+        long step = open.isEmpty() ? 0 : spread.toNanos() / open.size();
+        for (int i = 0; i < open.size(); i++) {
+            Connection connection = open.get(i);
+            later(() -> connection.terminate(DisconnectReason.SERVER_RESTARTING), Duration.ofNanos(i * step));
+        }
+        CompletableFuture<Boolean> drained = new CompletableFuture<>();
+        ScheduledFuture<?> watch = scheduler.scheduleWithFixedDelay(() -> {
+            if (connections.isEmpty()) {
+                drained.complete(true);
+            }
+        }, 0, DRAIN_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+        Runnable atDeadline = () -> drained.complete(connections.isEmpty());
+        ScheduledFuture<?> giveUp = scheduler.schedule(atDeadline, deadline.toMillis(), TimeUnit.MILLISECONDS);
+        drained.whenComplete((empty, error) -> {
+            watch.cancel(false);
+            giveUp.cancel(false);
+        });
+        return drained;
     }
 
     /** Shuts down within the configured grace period; see {@link #shutdown(Duration)}. */

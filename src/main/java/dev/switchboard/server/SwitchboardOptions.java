@@ -54,6 +54,9 @@ import java.util.concurrent.ScheduledExecutorService;
  *                               so that the timer thread stays on time; {@code null} makes a private pool of
  *                               as many threads as cores. Listeners there must not block on an ack future
  *                               (chain on it): the timeout that would release them needs a callback thread too
+ * @param trustedProxies         reverse proxies whose {@code Forwarded}/{@code X-Forwarded-*} headers name the
+ *                               client's address, scheme and host (none): the per-address cap, the handshake's
+ *                               {@code remoteAddress} and the Origin check then see the client, not the proxy
  */
 public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, int maxPayloadBytes, long sendQueueBytes, long sendBudgetBytes,
                                  List<String> allowedOrigins, double eventsPerSecond, int eventBurst,
@@ -61,7 +64,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
                                  int maxProtocolErrors, int maxPendingAcks, Duration ackTimeout, Duration handlerTimeout,
                                  Duration shutdownGrace, Duration recoveryWindow, int recoveryMaxEvents, long recoveryMaxBytes,
                                  boolean recoveryRunsMiddleware, SessionStore sessionStore, Codec codec, AdapterFactory adapter, Clock clock, ScheduledExecutorService scheduler,
-                                 Executor callbackExecutor) {
+                                 Executor callbackExecutor, TrustedProxies trustedProxies) {
 
     public SwitchboardOptions {
         Objects.requireNonNull(pingInterval, "pingInterval");
@@ -75,6 +78,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         Objects.requireNonNull(codec, "codec");
         Objects.requireNonNull(adapter, "adapter");
         Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(trustedProxies, "trustedProxies");
         if (maxPayloadBytes < 1 || sendQueueBytes < 1 || sendBudgetBytes < 1 || eventsPerSecond <= 0 || eventBurst < 1 || maxNamespaces < 1
                 || maxConnections < 1 || maxConnectionsPerAddress < 1
                 || maxProtocolErrors < 1 || maxPendingAcks < 1 || recoveryMaxEvents < 1 || recoveryMaxBytes < 1) {
@@ -114,6 +118,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         private int eventBurst = 200;
         private int maxConnections = 50_000;
         private int maxConnectionsPerAddress = 10_000;
+        private TrustedProxies trustedProxies = TrustedProxies.NONE;
         private int maxNamespaces = 16;
         private int maxProtocolErrors = 10;
         private int maxPendingAcks = 1000;
@@ -145,6 +150,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             eventBurst = o.eventBurst;
             maxConnections = o.maxConnections;
             maxConnectionsPerAddress = o.maxConnectionsPerAddress;
+            trustedProxies = o.trustedProxies;
             maxNamespaces = o.maxNamespaces;
             maxProtocolErrors = o.maxProtocolErrors;
             maxPendingAcks = o.maxPendingAcks;
@@ -288,6 +294,17 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             return this;
         }
 
+        /**
+         * The reverse proxies in front of the server, as IP addresses and CIDR ranges, e.g.
+         * {@code List.of("10.0.0.0/8", "127.0.0.1")}; only their forwarding headers are believed.
+         *
+         * @throws IllegalArgumentException naming an entry that is not an address or range
+         */
+        public Builder trustedProxies(List<String> addressesAndRanges) {
+            trustedProxies = TrustedProxies.of(addressesAndRanges);
+            return this;
+        }
+
         /** Timers run here; the caller owns (and shuts down) a scheduler it passes in. */
         public Builder scheduler(ScheduledExecutorService value) {
             scheduler = value;
@@ -309,7 +326,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             return new SwitchboardOptions(pingInterval, pingTimeout, maxPayloadBytes, sendQueueBytes, sendBudgetBytes, allowedOrigins,
                     eventsPerSecond, eventBurst, maxConnections, maxConnectionsPerAddress, maxNamespaces, maxProtocolErrors, maxPendingAcks, ackTimeout,
                     handlerTimeout, shutdownGrace, recoveryWindow, recoveryMaxEvents, recoveryMaxBytes, recoveryRunsMiddleware,
-                    sessionStore, codec, adapter, clock, scheduler, callbackExecutor);
+                    sessionStore, codec, adapter, clock, scheduler, callbackExecutor, trustedProxies);
         }
     }
 }

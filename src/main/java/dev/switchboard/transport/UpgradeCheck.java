@@ -1,6 +1,7 @@
 package dev.switchboard.transport;
 
 import dev.switchboard.server.OriginPolicy;
+import dev.switchboard.server.Switchboard;
 import java.util.Locale;
 import java.util.function.UnaryOperator;
 
@@ -10,7 +11,8 @@ import java.util.function.UnaryOperator;
  * upgrade guards both ask here.
  *
  * <pre>{@code
- * UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, request.isSecure(), server.originPolicy());
+ * Forwarding.Client client = Forwarding.resolve(peer, secure, host, headers, server.options().trustedProxies());
+ * UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, client, server);
  * if (refusal != null) answer(refusal.status(), refusal.header(), refusal.value());
  * }</pre>
  */
@@ -35,13 +37,15 @@ public final class UpgradeCheck {
     /**
      * Checks, in this order: not a WebSocket upgrade at all (426, naming {@code websocket}), an
      * upgrade without {@code Connection: Upgrade} or without a key (400), another version (426,
-     * naming 13), a foreign {@code Origin} (403).
+     * naming 13), an {@code Origin} that is neither allowed nor the one the client sent the
+     * request to (403), a server draining for a restart (503).
      *
      * @param header the request's header of that name, {@code null} when absent
-     * @param secure whether the request came over TLS, which makes the server's own origin {@code https}
+     * @param client the scheme and host the client used, which make the server's own origin
      * @return {@code null} when the container may upgrade the request
      */
-    public static Refusal check(UnaryOperator<String> header, boolean secure, OriginPolicy origins) {
+    public static Refusal check(UnaryOperator<String> header, Forwarding.Client client, Switchboard server) {
+        OriginPolicy origins = server.originPolicy();
         if (!"websocket".equalsIgnoreCase(header.apply("Upgrade"))) {
             return new Refusal(426, "Upgrade Required", "Upgrade", "websocket");
         }
@@ -51,8 +55,12 @@ public final class UpgradeCheck {
         if (!VERSION.equals(header.apply("Sec-WebSocket-Version"))) {
             return new Refusal(426, "Upgrade Required", "Sec-WebSocket-Version", VERSION);
         }
-        if (!origins.allows(header.apply("Origin"), header.apply("Host"), secure)) {
+        if (!origins.allows(header.apply("Origin"), client.host(), client.secure())) {
             return new Refusal(403, "Forbidden", null, null);
+        }
+        if (server.draining()) {
+            // A proxy in front tries another node for a 503.
+            return new Refusal(503, "Service Unavailable", "Retry-After", "1");
         }
         return null;
     }

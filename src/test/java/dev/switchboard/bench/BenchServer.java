@@ -1,5 +1,6 @@
 package dev.switchboard.bench;
 
+import dev.switchboard.transport.grizzly.StandaloneOptions;
 import dev.switchboard.transport.grizzly.StandaloneServer;
 import dev.switchboard.transport.grizzly.TyrusContainer;
 import java.util.Set;
@@ -29,8 +30,9 @@ public final class BenchServer {
             server = host;
             boundPort = host.port();
         } else {
+            // The fleet opens 256 connections at a time from one address: no cap on those in flight.
             StandaloneServer http = StandaloneServer.start(BenchApp.create(!mode.equals("switchboard-norecovery")),
-                    "127.0.0.1", port, null);
+                    StandaloneOptions.builder().port(port).maxPending(100_000, 100_000).build());
             server = http;
             boundPort = http.port();
         }

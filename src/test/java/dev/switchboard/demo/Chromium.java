@@ -59,6 +59,11 @@ public final class Chromium implements AutoCloseable {
 
     /** A fresh headless browser with an empty profile. */
     public static Chromium start() {
+        return start(new String[0]);
+    }
+
+    /** A fresh headless browser with an empty profile and these command-line switches besides the usual ones. */
+    public static Chromium start(String... extraArguments) {
         // Selenium warns that it has no DevTools bindings for this Chromium; the tests do not use them.
         Logger.getLogger("org.openqa.selenium.devtools").setLevel(Level.OFF);
         System.setProperty("webdriver.chrome.driver", DRIVER.toString());
@@ -76,6 +81,7 @@ public final class Chromium implements AutoCloseable {
                 // Tabs in the background must keep their timers and sockets running like the one in front.
                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
                 "--disable-backgrounding-occluded-windows");
+        options.addArguments(extraArguments);
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile()).build();
         return new Chromium(new ChromeDriver(service, options), profile);
     }

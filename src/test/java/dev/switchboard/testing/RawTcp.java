@@ -1,11 +1,14 @@
 package dev.switchboard.testing;
 
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.StringReader;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -30,6 +33,36 @@ public final class RawTcp implements AutoCloseable {
         Socket socket = new Socket("127.0.0.1", port);
         socket.setSoTimeout(10_000);
         return new RawTcp(socket);
+    }
+
+    /** Opens a connection from a given local address, e.g. {@code "127.0.0.7"}: another client as far as the server can tell. */
+    public static RawTcp open(int port, String localAddress) throws IOException {
+        Socket socket = new Socket(java.net.InetAddress.getLoopbackAddress(), port, java.net.InetAddress.getByName(localAddress), 0);
+        socket.setSoTimeout(10_000);
+        return new RawTcp(socket);
+    }
+
+    /**
+     * Upgrades with these extra headers, opens the default namespace and returns the first
+     * argument of the first event of that name the server sends; or the status line when the
+     * upgrade is refused, or {@code "close <code>"} when the server closes first.
+     */
+    public String firstArgumentOf(String event, int port, String extraHeaders) throws IOException {
+        String head = requestUpgrade(port, "/switchboard", extraHeaders);
+        if (!head.startsWith("HTTP/1.1 101")) {
+            return head.substring(0, head.indexOf('\r'));
+        }
+        write(frame(0x81, "{\"type\":\"connect\"}".getBytes(StandardCharsets.UTF_8)));
+        while (true) {
+            Frame frame = nextFrame(Duration.ofSeconds(10));
+            if (frame.opcode() == Frame.CLOSE) {
+                return "close " + frame.closeCode();
+            }
+            JsonObject packet = Json.createReader(new StringReader(frame.text())).readObject();
+            if (event.equals(packet.getString("event", null))) {
+                return packet.getJsonArray("args").getString(0);
+            }
+        }
     }
 
     /** Opens a connection and completes a WebSocket upgrade; returns once the 101 is read. */

@@ -3,6 +3,7 @@ package dev.switchboard.testing;
 import dev.switchboard.http.HttpApiSettings;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.server.SwitchboardOptions;
+import dev.switchboard.transport.grizzly.StandaloneOptions;
 import dev.switchboard.transport.grizzly.StandaloneServer;
 import java.net.URI;
 import java.nio.file.Path;
@@ -45,7 +46,8 @@ public final class TestServer implements AutoCloseable {
     private static TestServer start(SwitchboardOptions options, Consumer<Switchboard> app, int port, HttpApiSettings api) {
         Switchboard switchboard = Switchboard.create(options);
         app.accept(switchboard);
-        return new TestServer(switchboard, StandaloneServer.start(switchboard, "127.0.0.1", port, Path.of("webapp"), api));
+        return new TestServer(switchboard, StandaloneServer.start(switchboard,
+                StandaloneOptions.builder().port(port).webRoot(Path.of("webapp")).api(api).build()));
     }
 
     public Switchboard switchboard() {

@@ -1,7 +1,6 @@
 package dev.switchboard.transport.grizzly;
 
 import dev.switchboard.http.HttpApi;
-import dev.switchboard.http.HttpApiSettings;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardRegistry;
@@ -10,21 +9,26 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.glassfish.grizzly.http.server.HttpServer;
 import org.glassfish.grizzly.http.server.NetworkListener;
 import org.glassfish.grizzly.http.server.StaticHttpHandler;
+import org.glassfish.grizzly.ssl.SSLEngineConfigurator;
 import org.glassfish.grizzly.strategies.WorkerThreadIOStrategy;
 
 /**
  * Serves a {@link Switchboard} without a servlet container: Grizzly for HTTP and static files,
- * Tyrus for the WebSocket endpoint at {@code /switchboard}, and the HTTP API and {@code /metrics}
- * ({@link HttpApi}) where a key is configured.
+ * Tyrus for the WebSocket endpoint at {@code /switchboard}, TLS when {@link StandaloneOptions#tls()}
+ * says, deadlines for connections that have not upgraded ({@link StandaloneOptions}), and the HTTP
+ * API and {@code /metrics} ({@link HttpApi}) where a key is configured.
  *
  * <pre>{@code
  * Switchboard server = Switchboard.create();
- * HttpApiSettings api = HttpApiSettings.off().withKeys(List.of(key)).withMetrics(true);
- * try (StandaloneServer http = StandaloneServer.start(server, "0.0.0.0", 8080, Path.of("webapp"), api)) {
+ * try (StandaloneServer http = StandaloneServer.start(server, "0.0.0.0", 8080, Path.of("webapp"))) {
  *     System.out.println("open " + http.httpUri());
  *     Thread.currentThread().join();
  * }
@@ -35,21 +39,20 @@ public final class StandaloneServer implements AutoCloseable {
     private final HttpServer http;
     private final TyrusContainer container;
     private final NetworkListener listener;
+    private final PendingConnections pending;
+    private final ScheduledExecutorService timer;
     /** Null without an API key. */
     private final HttpApi api;
 
     private StandaloneServer(Switchboard switchboard, HttpServer http, TyrusContainer container, NetworkListener listener,
-                             HttpApi api) {
+                             PendingConnections pending, ScheduledExecutorService timer, HttpApi api) {
         this.switchboard = switchboard;
         this.http = http;
         this.container = container;
         this.listener = listener;
+        this.pending = pending;
+        this.timer = timer;
         this.api = api;
-    }
-
-    /** As {@link #start(Switchboard, String, int, Path, HttpApiSettings)}, without the HTTP API. */
-    public static StandaloneServer start(Switchboard switchboard, String host, int port, Path webRoot) {
-        return start(switchboard, host, port, webRoot, HttpApiSettings.off());
     }
 
     /**
@@ -58,29 +61,49 @@ public final class StandaloneServer implements AutoCloseable {
      * @param host    the address to bind, e.g. {@code "127.0.0.1"} or {@code "0.0.0.0"}
      * @param port    the port, 0 for any free one
      * @param webRoot a folder of static files served at {@code /}, or {@code null} for none
-     * @param apiSettings the HTTP API's keys and path, and whether {@code /metrics} answers ({@link HttpApiSettings#off()}: neither)
      */
-    public static StandaloneServer start(Switchboard switchboard, String host, int port, Path webRoot,
-                                         HttpApiSettings apiSettings) {
+    public static StandaloneServer start(Switchboard switchboard, String host, int port, Path webRoot) {
+        return start(switchboard, StandaloneOptions.builder().host(host).port(port).webRoot(webRoot).build());
+    }
+
+    /** Starts serving {@code switchboard} as {@code options} say; other standalone servers in the same JVM serve their own. */
+    public static StandaloneServer start(Switchboard switchboard, StandaloneOptions options) {
         HttpServer http = new HttpServer();
-        NetworkListener listener = new NetworkListener("switchboard", host, port);
+        NetworkListener listener = new NetworkListener("switchboard", options.host(), options.port());
         listener.getTransport().setIOStrategy(WorkerThreadIOStrategy.getInstance());
         // WebSockets stay open for hours; the heartbeat, not an HTTP idle timer, decides when one is dead.
         listener.getKeepAlive().setIdleTimeoutInSeconds(-1);
+        if (options.tls() != null) {
+            SSLEngineConfigurator tls = new SSLEngineConfigurator(options.tls().serverContext(System::nanoTime), false, false, false);
+            tls.setEnabledProtocols(TlsIdentity.PROTOCOLS);
+            listener.setSecure(true);
+            listener.setSSLEngineConfig(tls);
+        }
         http.addListener(listener);
         // Tyrus buffers a whole frame before our assembler sees it: room for one maximal message.
         TyrusContainer container = new TyrusContainer(
                 Set.of(SwitchboardEndpoint.class), switchboard.options().maxPayloadBytes() + 1024);
-        listener.registerAddOn(new UpgradeGuard(switchboard));
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "switchboard-pending-connections");
+            thread.setDaemon(true);
+            return thread;
+        });
+        PendingConnections pending = new PendingConnections(options, switchboard.options().trustedProxies()::trusts, timer, System::nanoTime);
+        if (options.proxyProtocol()) {
+            listener.registerAddOn(new ProxyProtocol(switchboard.options().trustedProxies()));
+        }
+        listener.registerAddOn(new UpgradeGuard(switchboard, pending::upgraded));
+        // After the guard, which lets upgrades go, and before Tyrus, which takes them.
+        listener.registerAddOn(pending);
         listener.registerAddOn(container.addOn());
-        if (webRoot != null) {
-            StaticHttpHandler files = new StaticHttpHandler(webRoot.toAbsolutePath().toString());
+        if (options.webRoot() != null) {
+            StaticHttpHandler files = new StaticHttpHandler(options.webRoot().toAbsolutePath().toString());
             files.setFileCacheEnabled(false);
             http.getServerConfiguration().addHttpHandler(files, "/");
         }
-        HttpApi api = apiSettings.enabled() ? HttpApi.create(switchboard, apiSettings) : null;
+        HttpApi api = options.api().enabled() ? HttpApi.create(switchboard, options.api()) : null;
         if (api != null) {
-            String[] paths = apiSettings.metrics() ? new String[] {apiSettings.path(), "/metrics"} : new String[] {apiSettings.path()};
+            String[] paths = options.api().metrics() ? new String[] {options.api().path(), "/metrics"} : new String[] {options.api().path()};
             http.getServerConfiguration().addHttpHandler(new HttpApiHandler(api), paths);
         }
         // The endpoint deployed here serves this server, even with others in the same JVM.
@@ -90,16 +113,23 @@ public final class StandaloneServer implements AutoCloseable {
             container.start("", listener.getPort());
         } catch (IOException e) {
             http.shutdownNow();
+            timer.shutdownNow();
             closeApi(api);
             throw new UncheckedIOException(e);
         } catch (DeploymentException e) {
             http.shutdownNow();
+            timer.shutdownNow();
             closeApi(api);
             throw new IllegalStateException(e);
         } finally {
             SwitchboardRegistry.deployOnThisThread(null);
         }
-        return new StandaloneServer(switchboard, http, container, listener, api);
+        return new StandaloneServer(switchboard, http, container, listener, pending, timer, api);
+    }
+
+    /** Connections open that have not upgraded to WebSocket (requests for files, half-sent upgrades). */
+    public int pendingConnections() {
+        return pending.count();
     }
 
     /** The port it listens on. */
@@ -107,19 +137,37 @@ public final class StandaloneServer implements AutoCloseable {
         return listener.getPort();
     }
 
-    /** The page URL, e.g. {@code http://localhost:8080/}. */
+    /** The page URL, e.g. {@code http://localhost:8080/}, {@code https://} with TLS. */
     public URI httpUri() {
-        return URI.create("http://" + displayHost() + ":" + port() + "/");
+        return URI.create((listener.isSecure() ? "https" : "http") + "://" + displayHost() + ":" + port() + "/");
     }
 
-    /** The WebSocket URL, e.g. {@code ws://localhost:8080/switchboard}. */
+    /** The WebSocket URL, e.g. {@code ws://localhost:8080/switchboard}, {@code wss://} with TLS. */
     public URI webSocketUri() {
-        return URI.create("ws://" + displayHost() + ":" + port() + SwitchboardEndpoint.PATH);
+        return URI.create((listener.isSecure() ? "wss" : "ws") + "://" + displayHost() + ":" + port() + SwitchboardEndpoint.PATH);
     }
 
     private String displayHost() {
         String host = listener.getHost();
         return "0.0.0.0".equals(host) ? "localhost" : host;
+    }
+
+    /**
+     * Drains the server for a rolling restart ({@link Switchboard#drain}): no new WebSockets
+     * (upgrades get 503), open ones closed with 1012 spread over {@code spread}; then, once none
+     * is left or at {@code deadline}, the server closes.
+     *
+     * <pre>{@code
+     * http.drain(Duration.ofSeconds(30), Duration.ofSeconds(60)).join();   // then exit
+     * }</pre>
+     *
+     * @return completes when the server is closed, with whether every connection had gone by then
+     */
+    public CompletableFuture<Boolean> drain(Duration spread, Duration deadline) {
+        return switchboard.drain(spread, deadline).thenApply(drained -> {
+            close();
+            return drained;
+        });
     }
 
     /** Shuts the server down gracefully (clients get 1001), then stops HTTP. */
@@ -128,6 +176,7 @@ public final class StandaloneServer implements AutoCloseable {
         switchboard.close();
         container.stop();
         http.shutdownNow();
+        timer.shutdownNow();
         closeApi(api);
     }
 

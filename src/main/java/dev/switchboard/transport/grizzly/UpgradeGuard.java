@@ -1,10 +1,14 @@
 package dev.switchboard.transport.grizzly;
 
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.UpgradeCheck;
 import dev.switchboard.transport.jsr356.SwitchboardConfigurator;
 import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 import org.glassfish.grizzly.Connection;
 import org.glassfish.grizzly.GenericCloseListener;
 import org.glassfish.grizzly.Grizzly;
@@ -33,9 +37,12 @@ final class UpgradeGuard implements AddOn {
             Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute(UpgradeGuard.class.getName() + ".upgraded");
 
     private final Switchboard switchboard;
+    private final Consumer<Connection<?>> onUpgrade;
 
-    UpgradeGuard(Switchboard switchboard) {
+    /** @param onUpgrade told of each connection whose upgrade to the endpoint goes ahead */
+    UpgradeGuard(Switchboard switchboard, Consumer<Connection<?>> onUpgrade) {
         this.switchboard = switchboard;
+        this.onUpgrade = onUpgrade;
     }
 
     @Override
@@ -52,19 +59,25 @@ final class UpgradeGuard implements AddOn {
             }
             // Whatever an earlier request on this thread left for a handshake that never ran.
             SwitchboardConfigurator.connectionAbort(null);
+            SwitchboardConfigurator.client(null);
             if (!(ctx.getMessage() instanceof HttpContent content)
                     || !(content.getHttpHeader() instanceof HttpRequestPacket request)
                     || (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))
                             && !SwitchboardEndpoint.PATH.equals(request.getRequestURI()))) {
                 return ctx.getInvokeAction();
             }
-            UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, request.isSecure(), switchboard.originPolicy());
+            String proxied = ProxyProtocol.clientAddress(ctx.getConnection());
+            Forwarding.Client client = Forwarding.resolve(proxied != null ? proxied : request.getRemoteAddress(), request.isSecure(),
+                    request.getHeader("Host"), name -> headerValues(request, name), switchboard.options().trustedProxies());
+            UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, client, switchboard);
             if (refusal == null) {
-                // Tyrus upgrades on this thread, right after this filter: its handshake learns how
-                // to drop this connection should a close never complete.
+                // Tyrus upgrades on this thread, right after this filter: its handshake learns who
+                // the client is and how to drop this connection should a close never complete.
                 if (SwitchboardEndpoint.PATH.equals(request.getRequestURI())) {
+                    SwitchboardConfigurator.client(client);
                     SwitchboardConfigurator.connectionAbort(new Abort(ctx.getConnection()));
                     UPGRADED.set(ctx.getConnection(), Boolean.TRUE);
+                    onUpgrade.accept(ctx.getConnection());
                 }
                 return ctx.getInvokeAction();
             }
@@ -72,6 +85,12 @@ final class UpgradeGuard implements AddOn {
                 switchboard.metrics().countRejectedOrigin();
             }
             return refuse(ctx, request, refusal);
+        }
+
+        private static List<String> headerValues(HttpRequestPacket request, String name) {
+            List<String> values = new ArrayList<>();
+            request.getHeaders().values(name).forEach(values::add);
+            return values;
         }
 
         private NextAction refuse(FilterChainContext ctx, HttpRequestPacket request, UpgradeCheck.Refusal refusal) {

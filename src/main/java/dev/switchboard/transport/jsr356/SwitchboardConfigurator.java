@@ -1,6 +1,7 @@
 package dev.switchboard.transport.jsr356;
 
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.Forwarding;
 import jakarta.websocket.Extension;
 import jakarta.websocket.HandshakeResponse;
 import jakarta.websocket.server.HandshakeRequest;
@@ -19,8 +20,8 @@ import java.util.Map;
  */
 public class SwitchboardConfigurator extends ServerEndpointConfig.Configurator {
     static final String UPGRADE_REQUEST = "dev.switchboard.upgradeRequest";
-    /** Set by an HTTP layer in front of the container for the handshake it passes on; see {@link #clientAddress}. */
-    private static final ThreadLocal<String> CLIENT_ADDRESS = new ThreadLocal<>();
+    /** Set by an HTTP layer in front of the container for the handshake it passes on; see {@link #client}. */
+    private static final ThreadLocal<Forwarding.Client> CLIENT = new ThreadLocal<>();
     /** Likewise; see {@link #connectionAbort}. */
     private static final ThreadLocal<Runnable> CONNECTION_ABORT = new ThreadLocal<>();
 
@@ -34,24 +35,26 @@ public class SwitchboardConfigurator extends ServerEndpointConfig.Configurator {
     /**
      * What the endpoint needs from the upgrade request.
      *
-     * @param clientAddress   the client's address from the HTTP layer, {@code null} if it did not say
+     * @param client          the client as the HTTP layer saw it (behind trusted proxies, the one they name),
+     *                        {@code null} if it did not say
      * @param connectionAbort drops the connection at once, from the HTTP layer, {@code null} if it cannot
      */
     record UpgradeRequest(java.net.URI uri, Map<String, List<String>> headers, Map<String, List<String>> query,
-                          String clientAddress, Runnable connectionAbort) {
+                          Forwarding.Client client, Runnable connectionAbort) {
     }
 
     /**
-     * Tells the handshake that this thread is about to run the client's address; {@code null}
-     * clears it. For an HTTP layer that sees the request before the container upgrades it on the
-     * same thread (a servlet filter): JSR 356 has no API for the address, and Tomcat, unlike Jetty
-     * and Tyrus, offers it no other way.
+     * Tells the handshake that this thread is about to run who the client is: its address, and
+     * the scheme and host it used, as {@link Forwarding} resolved them; {@code null} clears it.
+     * For an HTTP layer that sees the request before the container upgrades it on the same thread
+     * (a servlet filter, the standalone server's guard): JSR 356 has no API for the address,
+     * Tomcat offers it no other way, and none knows about proxies.
      */
-    public static void clientAddress(String address) {
-        if (address == null) {
-            CLIENT_ADDRESS.remove();
+    public static void client(Forwarding.Client client) {
+        if (client == null) {
+            CLIENT.remove();
         } else {
-            CLIENT_ADDRESS.set(address);
+            CLIENT.set(client);
         }
     }
 
@@ -73,9 +76,10 @@ public class SwitchboardConfigurator extends ServerEndpointConfig.Configurator {
     @Override
     public void modifyHandshake(ServerEndpointConfig config, HandshakeRequest request, HandshakeResponse response) {
         config.getUserProperties().put(UPGRADE_REQUEST, new UpgradeRequest(request.getRequestURI(),
-                request.getHeaders(), request.getParameterMap(), CLIENT_ADDRESS.get(), CONNECTION_ABORT.get()));
+                request.getHeaders(), request.getParameterMap(), CLIENT.get(), CONNECTION_ABORT.get()));
         // Taken by this handshake: the thread must not keep the connection until its next request.
         CONNECTION_ABORT.remove();
+        CLIENT.remove();
     }
 
     @Override

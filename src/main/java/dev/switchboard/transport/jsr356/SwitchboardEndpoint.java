@@ -3,6 +3,7 @@ package dev.switchboard.transport.jsr356;
 import dev.switchboard.server.Connection;
 import dev.switchboard.api.Handshake;
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.MessageAssembler;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.EndpointConfig;
@@ -95,11 +96,15 @@ public class SwitchboardEndpoint {
         SwitchboardConfigurator.UpgradeRequest request = captured instanceof SwitchboardConfigurator.UpgradeRequest r
                 ? r : new SwitchboardConfigurator.UpgradeRequest(session.getRequestURI(), Map.of(),
                         session.getRequestParameterMap(), null, null);
-        String address = request.clientAddress() != null ? request.clientAddress() : remoteAddress(session);
+        Forwarding.Client client = request.client();
         Handshake handshake = new Handshake(request.uri() == null ? URI.create(PATH) : request.uri(), request.headers(),
-                request.query(), address, Instant.now(switchboard.options().clock()), null);
+                request.query(), client != null ? client.address() : remoteAddress(session),
+                Instant.now(switchboard.options().clock()), null);
+        if (client == null) {
+            client = new Forwarding.Client(handshake.remoteAddress(), session.isSecure(), handshake.header("Host"));
+        }
         // The HTTP layer answers a foreign Origin with 403 before the upgrade; this is the last line.
-        if (!switchboard.originPolicy().allows(handshake.header("Origin"), handshake.header("Host"), session.isSecure())) {
+        if (!switchboard.originPolicy().allows(handshake.header("Origin"), client.host(), client.secure())) {
             switchboard.metrics().countRejectedOrigin();
             refuse(session, new CloseReason(CloseReason.CloseCodes.VIOLATED_POLICY, "origin not allowed"));
             return;
@@ -178,7 +183,7 @@ public class SwitchboardEndpoint {
     /**
      * The client's IP address as the container reports it. JSR 356 has no API for it: Jetty puts
      * it in the user properties, Tyrus on its session; Tomcat has none (the servlet filter passes
-     * it, see {@link SwitchboardConfigurator#clientAddress}).
+     * it, see {@link SwitchboardConfigurator#client}).
      */
     private static String remoteAddress(Session session) {
         Object address = session.getUserProperties().get(REMOTE_ADDRESS_PROPERTY);

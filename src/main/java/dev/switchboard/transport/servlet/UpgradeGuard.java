@@ -1,6 +1,7 @@
 package dev.switchboard.transport.servlet;
 
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.UpgradeCheck;
 import dev.switchboard.transport.jsr356.SwitchboardConfigurator;
 import jakarta.servlet.Filter;
@@ -11,6 +12,7 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.Collections;
 
 /**
  * Checks requests to the WebSocket endpoint before the container upgrades them, as the standalone
@@ -18,7 +20,8 @@ import java.io.IOException;
  * 404), an upgrade without {@code Connection: Upgrade} or a key 400, another version 426 naming
  * version 13 (Jetty would answer 404), a foreign Origin 403 (JSR 356's {@code checkOrigin} is not
  * shown the Host the request went to). It also hands the handshake the client's address, which
- * Tomcat does not give WebSocket endpoints.
+ * Tomcat does not give WebSocket endpoints: behind a trusted proxy, the one the proxy names
+ * ({@link Forwarding}).
  */
 final class UpgradeGuard implements Filter {
     private final Switchboard server;
@@ -30,8 +33,11 @@ final class UpgradeGuard implements Filter {
     @Override
     public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
             throws IOException, ServletException {
+        Forwarding.Client client = new Forwarding.Client(request.getRemoteAddr(), request.isSecure(), null);
         if (request instanceof HttpServletRequest http && response instanceof HttpServletResponse answer) {
-            UpgradeCheck.Refusal refusal = UpgradeCheck.check(http::getHeader, http.isSecure(), server.originPolicy());
+            client = Forwarding.resolve(http.getRemoteAddr(), http.isSecure(), http.getHeader("Host"),
+                    name -> Collections.list(http.getHeaders(name)), server.options().trustedProxies());
+            UpgradeCheck.Refusal refusal = UpgradeCheck.check(http::getHeader, client, server);
             if (refusal != null) {
                 if (refusal.status() == HttpServletResponse.SC_FORBIDDEN) {
                     server.metrics().countRejectedOrigin();
@@ -45,11 +51,11 @@ final class UpgradeGuard implements Filter {
             }
         }
         // The container upgrades within the chain, on this thread.
-        SwitchboardConfigurator.clientAddress(request.getRemoteAddr());
+        SwitchboardConfigurator.client(client);
         try {
             chain.doFilter(request, response);
         } finally {
-            SwitchboardConfigurator.clientAddress(null);
+            SwitchboardConfigurator.client(null);
         }
     }
 }

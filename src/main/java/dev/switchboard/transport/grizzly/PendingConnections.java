@@ -1,0 +1,211 @@
+package dev.switchboard.transport.grizzly;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
+import org.glassfish.grizzly.Connection;
+import org.glassfish.grizzly.GenericCloseListener;
+import org.glassfish.grizzly.Grizzly;
+import org.glassfish.grizzly.attributes.Attribute;
+import org.glassfish.grizzly.filterchain.BaseFilter;
+import org.glassfish.grizzly.filterchain.FilterChainBuilder;
+import org.glassfish.grizzly.filterchain.FilterChainContext;
+import org.glassfish.grizzly.filterchain.NextAction;
+import org.glassfish.grizzly.filterchain.TransportFilter;
+import org.glassfish.grizzly.http.HttpContent;
+import org.glassfish.grizzly.http.HttpRequestPacket;
+import org.glassfish.grizzly.http.server.AddOn;
+import org.glassfish.grizzly.http.server.HttpServerFilter;
+import org.glassfish.grizzly.http.server.NetworkListener;
+
+/**
+ * Bounds the connections that are not WebSockets yet, which cost a file descriptor each and
+ * nothing to an attacker: a connection must finish its TLS handshake and request head within the
+ * header timeout however slowly it trickles bytes; a plain HTTP connection (static files) is
+ * dropped after the idle timeout between requests; there are at most so many such connections
+ * from one peer address (more are dropped on accept) and in total (past it the oldest one still
+ * sending its head goes, so a flood of half-open requests cannot lock out a client that upgrades
+ * at once). Once {@link #upgraded} tells it so, a connection is the heartbeat's to time.
+ *
+ * <p>Two filters: one right after the transport, which sees every connection before TLS and HTTP,
+ * and one after the HTTP codec, which sees request heads and the end of responses.
+ *
+ * <p>Threads: Grizzly's threads accept, read, write and close; a scheduler's thread sweeps.
+ * All state is guarded by {@code this}.
+ */
+final class PendingConnections implements AddOn {
+    private final StandaloneOptions options;
+    private final Predicate<InetAddress> exempt;
+    private final LongSupplier nanoClock;
+    /** Marks a connection counted here, so that the filters skip WebSockets without taking the lock. */
+    private final Attribute<Pending> state =
+            Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute(PendingConnections.class.getName() + ".pending");
+    private final Map<Connection<?>, Pending> pending = new HashMap<>();
+    private final Map<String, Integer> perAddress = new HashMap<>();
+
+    /** What one connection that has not upgraded is doing, and by when it must have done it. */
+    private static final class Pending {
+        final String address;
+        final long acceptedAt;
+        /** Whether it is reading a request head (timed hard) rather than being answered (timed by progress). */
+        boolean readingHead = true;
+        long deadline;
+
+        Pending(String address, long acceptedAt, long deadline) {
+            this.address = address;
+            this.acceptedAt = acceptedAt;
+            this.deadline = deadline;
+        }
+    }
+
+    /**
+     * @param exempt    peers not held to the per-address cap (trusted proxies: all their clients share their address)
+     * @param scheduler runs the sweep that drops connections past their deadline
+     * @param nanoClock the time, as {@link System#nanoTime()}
+     */
+    PendingConnections(StandaloneOptions options, Predicate<InetAddress> exempt,
+                       ScheduledExecutorService scheduler, LongSupplier nanoClock) {
+        this.options = options;
+        this.exempt = exempt;
+        this.nanoClock = nanoClock;
+        long period = Math.max(20, Math.min(1_000, Math.min(options.headerTimeout().toMillis(), options.idleTimeout().toMillis()) / 4));
+        scheduler.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void setup(NetworkListener listener, FilterChainBuilder builder) {
+        builder.add(builder.indexOfType(TransportFilter.class) + 1, new AcceptFilter());
+        builder.add(builder.indexOfType(HttpServerFilter.class), new HttpFilter());
+    }
+
+    /** Connections not upgraded yet, for tests and figures. */
+    synchronized int count() {
+        return pending.size();
+    }
+
+    /** The connection became a WebSocket: it is no longer timed or counted here. */
+    void upgraded(Connection<?> connection) {
+        release(connection);
+    }
+
+    private synchronized boolean admit(Connection<?> connection) {
+        InetAddress peer = peerAddress(connection);
+        String address = peer == null ? "" : peer.getHostAddress();
+        if (peer == null || !exempt.test(peer)) {
+            if (perAddress.getOrDefault(address, 0) >= options.maxPendingPerAddress()) {
+                return false;
+            }
+        }
+        if (pending.size() >= options.maxPending()) {
+            Connection<?> oldest = oldestReadingHead();
+            if (oldest == null) {
+                return false;
+            }
+            forget(oldest);
+            oldest.terminateSilently();
+        }
+        long now = nanoClock.getAsLong();
+        Pending admitted = new Pending(address, now, now + options.headerTimeout().toNanos());
+        pending.put(connection, admitted);
+        state.set(connection, admitted);
+        perAddress.merge(address, 1, Integer::sum);
+        return true;
+    }
+
+    private Connection<?> oldestReadingHead() {
+        Connection<?> oldest = null;
+        long oldestAt = Long.MAX_VALUE;
+        for (Map.Entry<Connection<?>, Pending> entry : pending.entrySet()) {
+            if (entry.getValue().readingHead && entry.getValue().acceptedAt < oldestAt) {
+                oldest = entry.getKey();
+                oldestAt = entry.getValue().acceptedAt;
+            }
+        }
+        return oldest;
+    }
+
+    private synchronized void release(Connection<?> connection) {
+        forget(connection);
+    }
+
+    private void forget(Connection<?> connection) {
+        Pending gone = pending.remove(connection);
+        if (gone != null) {
+            state.remove(connection);
+            perAddress.computeIfPresent(gone.address, (key, count) -> count > 1 ? count - 1 : null);
+        }
+    }
+
+    /** A request head arrived: it is being answered, and must keep making progress. */
+    private synchronized void answering(Pending pending) {
+        pending.readingHead = false;
+        pending.deadline = nanoClock.getAsLong() + options.idleTimeout().toNanos();
+    }
+
+    /** The answer is out: the next request head must come, complete, within the idle timeout. */
+    private synchronized void answered(Pending pending, boolean last) {
+        pending.readingHead = last;
+        pending.deadline = nanoClock.getAsLong() + options.idleTimeout().toNanos();
+    }
+
+    private void sweep() {
+        List<Connection<?>> expired = new ArrayList<>();
+        synchronized (this) {
+            long now = nanoClock.getAsLong();
+            pending.forEach((connection, state) -> {
+                if (now - state.deadline >= 0) {
+                    expired.add(connection);
+                }
+            });
+            expired.forEach(this::forget);
+        }
+        expired.forEach(Connection::terminateSilently);
+    }
+
+    private static InetAddress peerAddress(Connection<?> connection) {
+        return connection.getPeerAddress() instanceof InetSocketAddress address ? address.getAddress() : null;
+    }
+
+    private final class AcceptFilter extends BaseFilter {
+        @Override
+        public NextAction handleAccept(FilterChainContext ctx) throws IOException {
+            Connection<?> connection = ctx.getConnection();
+            if (!admit(connection)) {
+                connection.terminateSilently();
+                return ctx.getStopAction();
+            }
+            connection.addCloseListener((GenericCloseListener) (closed, type) -> release(connection));
+            return ctx.getInvokeAction();
+        }
+    }
+
+    private final class HttpFilter extends BaseFilter {
+        @Override
+        public NextAction handleRead(FilterChainContext ctx) throws IOException {
+            Pending pending = state.get(ctx.getConnection());
+            if (pending != null && ctx.getMessage() instanceof HttpContent content
+                    && content.getHttpHeader() instanceof HttpRequestPacket) {
+                answering(pending);
+            }
+            return ctx.getInvokeAction();
+        }
+
+        @Override
+        public NextAction handleWrite(FilterChainContext ctx) throws IOException {
+            Pending pending = state.get(ctx.getConnection());
+            if (pending != null && ctx.getMessage() instanceof HttpContent content) {
+                answered(pending, content.isLast());
+            }
+            return ctx.getInvokeAction();
+        }
+    }
+}

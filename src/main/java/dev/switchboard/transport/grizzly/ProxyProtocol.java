@@ -1,0 +1,170 @@
+package dev.switchboard.transport.grizzly;
+
+import dev.switchboard.server.TrustedProxies;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import org.glassfish.grizzly.Buffer;
+import org.glassfish.grizzly.Connection;
+import org.glassfish.grizzly.Grizzly;
+import org.glassfish.grizzly.attributes.Attribute;
+import org.glassfish.grizzly.filterchain.BaseFilter;
+import org.glassfish.grizzly.filterchain.FilterChainBuilder;
+import org.glassfish.grizzly.filterchain.FilterChainContext;
+import org.glassfish.grizzly.filterchain.NextAction;
+import org.glassfish.grizzly.filterchain.TransportFilter;
+import org.glassfish.grizzly.http.server.AddOn;
+import org.glassfish.grizzly.http.server.NetworkListener;
+
+/**
+ * The PROXY protocol (versions 1 and 2, HAProxy's) for TCP load balancers that cannot add HTTP
+ * headers (they pass TLS through, for one): a connection from a trusted proxy starts with a
+ * header naming the client, which becomes the connection's client address; a trusted proxy's
+ * connection without one is dropped. Anyone else's connection is taken at its own address, and
+ * a PROXY header from it is just bytes the HTTP parser refuses: nobody else can name a client.
+ * It sits in front of TLS, as the header comes before the handshake.
+ */
+final class ProxyProtocol implements AddOn {
+    /** The client address a PROXY header named, for {@link #clientAddress}. */
+    private static final Attribute<String> CLIENT =
+            Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute(ProxyProtocol.class.getName() + ".client");
+    /** Set once a connection's header is read, or when it needs none. */
+    private static final Attribute<Boolean> DONE =
+            Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute(ProxyProtocol.class.getName() + ".done");
+    private static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+    private static final byte[] V1_PREFIX = "PROXY ".getBytes(StandardCharsets.US_ASCII);
+    /** A version 1 header is at most 107 bytes; version 2 headers we take up to this size, TLVs included. */
+    private static final int V1_MAX = 107;
+    private static final int V2_MAX = 16 + 1024;
+
+    private final TrustedProxies proxies;
+
+    ProxyProtocol(TrustedProxies proxies) {
+        this.proxies = proxies;
+    }
+
+    /** The client a PROXY header named on this connection, or {@code null} if none did. */
+    static String clientAddress(Connection<?> connection) {
+        return CLIENT.get(connection);
+    }
+
+    @Override
+    public void setup(NetworkListener listener, FilterChainBuilder builder) {
+        builder.add(builder.indexOfType(TransportFilter.class) + 1, new Filter());
+    }
+
+    private final class Filter extends BaseFilter {
+        @Override
+        public NextAction handleRead(FilterChainContext ctx) throws IOException {
+            Connection<?> connection = ctx.getConnection();
+            if (DONE.isSet(connection)) {
+                return ctx.getInvokeAction();
+            }
+            if (!(connection.getPeerAddress() instanceof InetSocketAddress peer) || !proxies.trusts(peer.getAddress())) {
+                DONE.set(connection, Boolean.TRUE);
+                return ctx.getInvokeAction();
+            }
+            Buffer buffer = ctx.getMessage();
+            byte[] start = new byte[Math.min(buffer.remaining(), V2_MAX)];
+            for (int i = 0; i < start.length; i++) {
+                start[i] = buffer.get(buffer.position() + i);
+            }
+            Header header = parse(start);
+            if (header == Header.INCOMPLETE) {
+                // Kept and read again with the next bytes; the header timeout bounds the wait.
+                return ctx.getStopAction(buffer);
+            }
+            if (header == null) {
+                connection.terminateSilently();
+                return ctx.getStopAction();
+            }
+            DONE.set(connection, Boolean.TRUE);
+            if (header.client() != null) {
+                CLIENT.set(connection, header.client());
+            }
+            buffer.position(buffer.position() + header.length());
+            return buffer.hasRemaining() ? ctx.getInvokeAction() : ctx.getStopAction();
+        }
+    }
+
+    /**
+     * A header read: its length in bytes and the client it names ({@code null} for a header that
+     * names none: a health check's {@code LOCAL}, {@code UNKNOWN}).
+     */
+    record Header(int length, String client) {
+        static final Header INCOMPLETE = new Header(-1, null);
+    }
+
+    /** The header at the start of {@code bytes}, {@link Header#INCOMPLETE}, or {@code null} when there is none or it is bad. */
+    static Header parse(byte[] bytes) {
+        if (startsWith(bytes, V2_SIGNATURE)) {
+            return parseV2(bytes);
+        }
+        if (startsWith(bytes, V1_PREFIX)) {
+            return parseV1(bytes);
+        }
+        return isStartOf(bytes, V2_SIGNATURE) || isStartOf(bytes, V1_PREFIX) ? Header.INCOMPLETE : null;
+    }
+
+    private static Header parseV1(byte[] bytes) {
+        int end = -1;
+        for (int i = 0; i + 1 < Math.min(bytes.length, V1_MAX); i++) {
+            if (bytes[i] == '\r' && bytes[i + 1] == '\n') {
+                end = i;
+                break;
+            }
+        }
+        if (end < 0) {
+            return bytes.length < V1_MAX ? Header.INCOMPLETE : null;
+        }
+        String[] fields = new String(bytes, 0, end, StandardCharsets.US_ASCII).split(" ");
+        if (fields.length >= 2 && fields[1].equals("UNKNOWN")) {
+            return new Header(end + 2, null);
+        }
+        if (fields.length != 6 || !(fields[1].equals("TCP4") || fields[1].equals("TCP6")) || !TrustedProxies.isAddress(fields[2])) {
+            return null;
+        }
+        return new Header(end + 2, fields[2]);
+    }
+
+    private static Header parseV2(byte[] bytes) {
+        if (bytes.length < 16) {
+            return Header.INCOMPLETE;
+        }
+        int versionAndCommand = bytes[12] & 0xff;
+        int family = (bytes[13] & 0xf0) >> 4;
+        int length = ((bytes[14] & 0xff) << 8) | (bytes[15] & 0xff);
+        if (versionAndCommand >> 4 != 2 || 16 + length > V2_MAX) {
+            return null;
+        }
+        if (bytes.length < 16 + length) {
+            return Header.INCOMPLETE;
+        }
+        boolean local = (versionAndCommand & 0x0f) == 0;
+        int addressBytes = family == 1 ? 4 : family == 2 ? 16 : 0;
+        if (local || addressBytes == 0) {
+            return new Header(16 + length, null);
+        }
+        if (length < 2 * addressBytes + 4) {
+            return null;
+        }
+        try {
+            String client = InetAddress.getByAddress(Arrays.copyOfRange(bytes, 16, 16 + addressBytes)).getHostAddress();
+            return new Header(16 + length, client);
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+
+    /** Whether {@code bytes}, shorter than {@code prefix}, are how it starts: a header still coming. */
+    private static boolean isStartOf(byte[] bytes, byte[] prefix) {
+        return bytes.length < prefix.length && Arrays.equals(bytes, 0, bytes.length, prefix, 0, bytes.length);
+    }
+
+    private static boolean startsWith(byte[] bytes, byte[] prefix) {
+        return bytes.length >= prefix.length && Arrays.equals(bytes, 0, prefix.length, prefix, 0, prefix.length);
+    }
+}

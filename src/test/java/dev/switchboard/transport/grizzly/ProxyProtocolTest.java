@@ -1,0 +1,82 @@
+package dev.switchboard.transport.grizzly;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.server.Switchboard;
+import dev.switchboard.testing.RawTcp;
+import dev.switchboard.testing.TestServer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The PROXY protocol from a TCP load balancer at 127.0.0.2: its header names the client the
+ * application sees; nobody else can send one, and the balancer must.
+ */
+@Timeout(value = 1, unit = TimeUnit.MINUTES)
+class ProxyProtocolTest {
+    private static final String BALANCER = "127.0.0.2";
+
+    private static StandaloneServer start() {
+        Switchboard switchboard = Switchboard.create(TestServer.options().trustedProxies(List.of(BALANCER)).build());
+        switchboard.onConnection(socket -> socket.emit("you", socket.handshake().remoteAddress()));
+        return StandaloneServer.start(switchboard, StandaloneOptions.builder().webRoot(Path.of("webapp")).proxyProtocol(true).build());
+    }
+
+    private static byte[] v2(byte[] source, byte[] destination) {
+        ByteArrayOutputStream header = new ByteArrayOutputStream();
+        header.writeBytes(new byte[] {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A});
+        header.write(0x21); // version 2, PROXY
+        header.write(source.length == 4 ? 0x11 : 0x21); // TCP over IPv4 or IPv6
+        int length = 2 * source.length + 4;
+        header.write(length >> 8);
+        header.write(length);
+        header.writeBytes(source);
+        header.writeBytes(destination);
+        header.writeBytes(new byte[] {0x30, 0x39, 0x1F, (byte) 0x90}); // ports 12345, 8080
+        return header.toByteArray();
+    }
+
+    @Test
+    void theBalancersHeaderNamesTheClientInEitherVersion() throws IOException {
+        try (StandaloneServer server = start()) {
+            try (RawTcp tcp = RawTcp.open(server.port(), BALANCER)) {
+                tcp.write("PROXY TCP4 198.51.100.7 10.0.0.1 51000 8080\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertEquals("198.51.100.7", tcp.firstArgumentOf("you", server.port(), ""));
+            }
+            try (RawTcp tcp = RawTcp.open(server.port(), BALANCER)) {
+                byte[] header = v2(InetAddress.getByName("2001:db8::7").getAddress(), InetAddress.getByName("2001:db8::1").getAddress());
+                // A header split across reads, as a slow network delivers it.
+                tcp.write(java.util.Arrays.copyOf(header, 7));
+                tcp.write(java.util.Arrays.copyOfRange(header, 7, header.length));
+                assertEquals("2001:db8:0:0:0:0:0:7", tcp.firstArgumentOf("you", server.port(), ""));
+            }
+        }
+    }
+
+    @Test
+    void nobodyElseCanNameAClientAndTheBalancerMustSendAHeader() throws IOException {
+        try (StandaloneServer server = start()) {
+            try (RawTcp spoof = RawTcp.open(server.port(), "127.0.0.1")) {
+                spoof.write("PROXY TCP4 198.51.100.7 10.0.0.1 51000 8080\r\n".getBytes(StandardCharsets.US_ASCII));
+                // Not a header from this peer: the HTTP parser refuses the line (Grizzly: 505).
+                String answer = spoof.firstArgumentOf("you", server.port(), "");
+                assertTrue(answer.startsWith("HTTP/1.1 ") && !answer.startsWith("HTTP/1.1 101"), answer);
+            }
+            try (RawTcp direct = RawTcp.open(server.port(), "127.0.0.3")) {
+                assertEquals("127.0.0.3", direct.firstArgumentOf("you", server.port(), ""));
+            }
+            try (RawTcp headerless = RawTcp.open(server.port(), BALANCER)) {
+                headerless.write("GET /switchboard.js HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertEquals(0, headerless.readToEnd().length, "dropped without an answer");
+            }
+        }
+    }
+}

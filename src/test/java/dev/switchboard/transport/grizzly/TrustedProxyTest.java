@@ -1,0 +1,73 @@
+package dev.switchboard.transport.grizzly;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.server.SwitchboardOptions;
+import dev.switchboard.testing.RawTcp;
+import dev.switchboard.testing.TestServer;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The standalone server behind a proxy at 127.0.0.2: its forwarding headers name the client, for
+ * the application's handshake, the per-address cap and the Origin check; anyone else's are ignored.
+ */
+@Timeout(value = 1, unit = TimeUnit.MINUTES)
+class TrustedProxyTest {
+    private static final String PROXY = "127.0.0.2";
+
+    private static TestServer start(SwitchboardOptions.Builder options) {
+        return TestServer.start(options.trustedProxies(List.of(PROXY)).allowedOrigins(List.of()).build(),
+                sb -> sb.onConnection(socket -> socket.emit("you", socket.handshake().remoteAddress())));
+    }
+
+    /** Upgrades from {@code local} with these extra headers; the address the application saw, or the refusal. */
+    private static String seenAs(TestServer server, String local, String headers) throws IOException {
+        try (RawTcp tcp = RawTcp.open(server.port(), local)) {
+            return addressSeen(tcp, server, headers);
+        }
+    }
+
+    private static String addressSeen(RawTcp tcp, TestServer server, String headers) throws IOException {
+        return tcp.firstArgumentOf("you", server.port(), headers);
+    }
+
+    @Test
+    void aTrustedProxyNamesTheClientAndAnyoneElseIsTakenAtItsAddress() throws IOException {
+        try (TestServer server = start(TestServer.options())) {
+            assertEquals("198.51.100.4", seenAs(server, PROXY, "X-Forwarded-For: 6.6.6.6, 198.51.100.4\r\n"));
+            assertEquals("2001:db8::17", seenAs(server, PROXY, "Forwarded: for=\"[2001:db8::17]:4711\";proto=http\r\n"));
+            // Spoofing: the same headers from a peer nobody trusts change nothing.
+            assertEquals("127.0.0.1", seenAs(server, "127.0.0.1", "X-Forwarded-For: 198.51.100.4\r\n"));
+            assertEquals("127.0.0.3", seenAs(server, "127.0.0.3", "Forwarded: for=198.51.100.4\r\n"));
+        }
+    }
+
+    @Test
+    void thePerAddressCapCountsClientsNotTheProxy() throws IOException {
+        try (TestServer server = start(TestServer.options().maxConnections(100, 1));
+             RawTcp first = RawTcp.open(server.port(), PROXY);
+             RawTcp second = RawTcp.open(server.port(), PROXY);
+             RawTcp again = RawTcp.open(server.port(), PROXY)) {
+            assertEquals("198.51.100.1", addressSeen(first, server, "X-Forwarded-For: 198.51.100.1\r\n"));
+            assertEquals("198.51.100.2", addressSeen(second, server, "X-Forwarded-For: 198.51.100.2\r\n"));
+            assertEquals("close 1013", addressSeen(again, server, "X-Forwarded-For: 198.51.100.1\r\n"));
+        }
+    }
+
+    @Test
+    void theOriginCheckComparesWithTheSchemeAndHostTheClientUsed() throws IOException {
+        try (TestServer server = start(TestServer.options())) {
+            String viaTls = "Origin: https://app.example.com\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: app.example.com\r\n"
+                    + "X-Forwarded-For: 198.51.100.4\r\n";
+            assertEquals("198.51.100.4", seenAs(server, PROXY, viaTls));
+            assertEquals("HTTP/1.1 403 Forbidden", seenAs(server, "127.0.0.1", viaTls));
+            assertTrue(seenAs(server, PROXY, "Origin: https://evil.example\r\nX-Forwarded-Proto: https\r\n"
+                    + "X-Forwarded-Host: app.example.com\r\n").startsWith("HTTP/1.1 403"));
+        }
+    }
+}
