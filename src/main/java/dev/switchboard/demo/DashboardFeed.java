@@ -1,14 +1,17 @@
 package dev.switchboard.demo;
 
+import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.server.Connection;
 import dev.switchboard.server.Metrics;
 import dev.switchboard.server.Namespace;
 import dev.switchboard.server.Switchboard;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -75,15 +78,15 @@ public final class DashboardFeed {
         DashboardFeed feed = new DashboardFeed(server);
         Namespace dashboard = server.of(NAMESPACE);
         dashboard.onConnection(socket -> socket.emit("history", feed.history.list()));
-        timer.scheduleAtFixedRate(DemoApp.logFailures("dashboard feed", () -> {
-            Stats stats = feed.measure();
+        timer.scheduleAtFixedRate(() -> DemoApp.logFailures("dashboard feed", feed.measure().thenAccept(stats -> {
             if (!dashboard.sockets().isEmpty()) {
                 dashboard.asVolatile().emit("stats", stats);
             }
-        }), PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+        })), PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    private Stats measure() {
+    /** Completes once the rooms are counted, which with a cluster adapter asks every node. */
+    private CompletableFuture<Stats> measure() {
         long now = System.currentTimeMillis();
         Metrics metrics = server.metrics();
         long eventsIn = metrics.eventsIn();
@@ -96,35 +99,46 @@ public final class DashboardFeed {
         lastTime = now;
 
         Map<String, Integer> sockets = new LinkedHashMap<>();
-        List<Room> rooms = new ArrayList<>();
+        List<CompletableFuture<List<Room>>> rooms = new ArrayList<>();
         int recovering = 0;
         for (Namespace namespace : server.namespaces().values().stream()
                 .sorted(Comparator.comparing(Namespace::name)).toList()) {
             sockets.put(namespace.name(), namespace.sockets().size());
             recovering += namespace.detachedSessions().size();
-            for (String room : namespace.rooms()) {
-                // Every socket has a room of its own and every user one too: the library's, not the application's.
-                boolean ownRoom = namespace.sockets().containsKey(room) || namespace.detachedSessions().containsKey(room)
-                        || room.startsWith(USER_ROOM_PREFIX);
-                if (!ownRoom) {
-                    rooms.add(new Room(namespace.name(), room, namespace.in(room).count()));
+            rooms.add(namespace.fetchSockets().thenApply(members -> applicationRooms(namespace.name(), members)));
+        }
+
+        long largest = server.connections().stream().mapToLong(Connection::queuedBytes).max().orElse(0);
+        long queued = server.sendBudget().queuedBytes();
+        int waiting = recovering;
+        return CompletableFuture.allOf(rooms.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            List<Room> all = rooms.stream().flatMap(room -> room.join().stream())
+                    .sorted(Comparator.comparingInt(Room::members).reversed()
+                            .thenComparing(Room::namespace).thenComparing(Room::name))
+                    .limit(MAX_ROOMS).toList();
+            Stats stats = new Stats(now, server.connectionCount(),
+                    sockets.values().stream().mapToInt(Integer::intValue).sum(), sockets, all,
+                    eventsInRate, framesOutRate, queued, server.sendBudget().maxBytes(), largest,
+                    metrics.slowConsumers(), waiting, metrics.recoveries(), metrics.droppedVolatile(),
+                    metrics.listenerFailures());
+            history.add(stats);
+            return stats;
+        });
+    }
+
+    /**
+     * The application's rooms among the connected sockets, with their member counts: every
+     * socket has a room of its own and every user one too, the library's, not the application's.
+     */
+    private static List<Room> applicationRooms(String namespace, List<RemoteSocket> members) {
+        Map<String, Integer> counts = new HashMap<>();
+        for (RemoteSocket socket : members) {
+            for (String room : socket.rooms()) {
+                if (!room.equals(socket.id()) && !room.startsWith(USER_ROOM_PREFIX)) {
+                    counts.merge(room, 1, Integer::sum);
                 }
             }
         }
-        rooms.sort(Comparator.comparingInt(Room::members).reversed()
-                .thenComparing(Room::namespace).thenComparing(Room::name));
-
-        long largest = 0;
-        for (Connection connection : server.connections()) {
-            largest = Math.max(largest, connection.queuedBytes());
-        }
-        Stats stats = new Stats(now, server.connectionCount(),
-                sockets.values().stream().mapToInt(Integer::intValue).sum(), sockets,
-                List.copyOf(rooms.subList(0, Math.min(rooms.size(), MAX_ROOMS))),
-                eventsInRate, framesOutRate, server.sendBudget().queuedBytes(), server.sendBudget().maxBytes(), largest,
-                metrics.slowConsumers(), recovering, metrics.recoveries(), metrics.droppedVolatile(),
-                metrics.listenerFailures());
-        history.add(stats);
-        return stats;
+        return counts.entrySet().stream().map(e -> new Room(namespace, e.getKey(), e.getValue())).toList();
     }
 }

@@ -1,5 +1,6 @@
 package dev.switchboard.demo;
 
+import java.util.concurrent.CompletableFuture;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.server.SwitchboardOptions;
 import java.time.Duration;
@@ -77,5 +78,14 @@ public final class DemoApp {
                 LOG.log(System.Logger.Level.WARNING, name + " failed", e);
             }
         };
+    }
+
+    /** Logs a failed asynchronous step (a query across nodes that timed out) rather than losing it. */
+    static void logFailures(String name, CompletableFuture<?> step) {
+        step.whenComplete((result, failure) -> {
+            if (failure != null) {
+                LOG.log(System.Logger.Level.WARNING, name + " failed", failure);
+            }
+        });
     }
 }

@@ -68,9 +68,7 @@ public final class GraphFeed {
     private void tick() {
         Point point = sample(System.currentTimeMillis());
         history.add(point);
-        if (graph.in(SUBSCRIBERS).count() > 0) {
-            graph.to(SUBSCRIBERS).asVolatile().emit("point", point);
-        }
+        graph.to(SUBSCRIBERS).asVolatile().emit("point", point);
     }
 
     /** A slow daily-like wave with noise, a bounded random walk, and the real CPU load. */
