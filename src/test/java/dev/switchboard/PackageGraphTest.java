@@ -28,8 +28,9 @@ class PackageGraphTest {
     /** The core: what a transport, an adapter or a codec builds on. */
     private static final Set<String> CORE = Set.of("dev.switchboard.api", "dev.switchboard.protocol",
             "dev.switchboard.adapter", "dev.switchboard.server");
+    /** Containers, and the Redis client that only {@code adapter.redis} may use (it is optional). */
     private static final List<String> CONTAINER_PACKAGES = List.of("jakarta.websocket", "jakarta.servlet",
-            "org.glassfish");
+            "org.glassfish", "io.lettuce", "io.netty");
 
     /** Every package of ours with the packages it uses (itself left out). */
     private static final Map<String, Set<String>> uses = new TreeMap<>();

@@ -370,6 +370,16 @@ public final class Namespace {
         }
 
         @Override
+        public Frame encode(Packet packet) {
+            return Frame.encode(switchboard.codec(), packet);
+        }
+
+        @Override
+        public long nextAckId() {
+            return switchboard.nextAckId();
+        }
+
+        @Override
         public void disconnect(String socketId, boolean close) {
             Socket socket = sockets.get(socketId);
             if (socket != null) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.protocol.Frame;
+import dev.switchboard.protocol.Packet;
 import dev.switchboard.api.RemoteSocket;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -46,6 +47,16 @@ class InMemoryAdapterTest {
 
         @Override
         public void disconnect(String socketId, boolean close) {
+        }
+
+        @Override
+        public Frame encode(Packet packet) {
+            throw new UnsupportedOperationException("not needed in one process");
+        }
+
+        @Override
+        public long nextAckId() {
+            throw new UnsupportedOperationException("not needed in one process");
         }
     });
 
