@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -77,10 +78,15 @@ public final class DashboardFeed {
     public static void install(Switchboard server, ScheduledExecutorService timer) {
         DashboardFeed feed = new DashboardFeed(server);
         Namespace dashboard = server.of(NAMESPACE);
-        dashboard.onConnection(socket -> socket.emit("history", feed.history.list()));
+        // On a cluster each node measures itself, so each serves the pages connected to it.
+        String viewers = "viewers@" + UUID.randomUUID().toString().substring(0, 8);
+        dashboard.onConnection(socket -> {
+            socket.join(viewers);
+            socket.emit("history", feed.history.list());
+        });
         timer.scheduleAtFixedRate(() -> DemoApp.logFailures("dashboard feed", feed.measure().thenAccept(stats -> {
             if (!dashboard.sockets().isEmpty()) {
-                dashboard.asVolatile().emit("stats", stats);
+                dashboard.to(viewers).asVolatile().emit("stats", stats);
             }
         })), PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     }

@@ -6,11 +6,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Runs the demo on the embedded default: Grizzly, in-memory rooms, pages from {@code webapp/}.
+ * Runs the demo on the embedded default: Grizzly, in-memory rooms, pages from {@code webapp/};
+ * with {@code -Ddemo.redis=redis://host:port}, as a node of a cluster on that Redis.
  *
  * <pre>
  * mvn -q compile exec:java                      # http://localhost:8080
  * mvn -q compile exec:java -Ddemo.port=9090
+ * mvn -q compile exec:java -Ddemo.port=8081 -Ddemo.redis=redis://127.0.0.1:6379
  * </pre>
  */
 public final class DemoServer {
@@ -32,11 +34,18 @@ public final class DemoServer {
         if (!Files.isDirectory(webRoot)) {
             throw new IllegalArgumentException("no folder " + webRoot.toAbsolutePath() + ": run from the repository root");
         }
-        Switchboard server = Switchboard.create(DemoApp.options());
+        String redis = System.getProperty(DemoCluster.SETTING, "");
+        DemoCluster cluster = redis.isBlank() ? null : DemoCluster.join(redis, DemoApp.options());
+        Switchboard server = Switchboard.create(cluster == null ? DemoApp.options() : cluster.options());
         DemoApp.install(server);
         EchoApp.install(server);
         StandaloneServer http = StandaloneServer.start(server, host, port, webRoot);
-        Runtime.getRuntime().addShutdownHook(new Thread(http::close, "switchboard-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            http.close();
+            if (cluster != null) {
+                cluster.leave();
+            }
+        }, "switchboard-shutdown"));
         System.out.println("Switchboard demo running at " + http.httpUri() + " (WebSocket " + http.webSocketUri() + ")");
         Thread.currentThread().join();
     }
