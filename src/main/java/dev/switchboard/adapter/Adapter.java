@@ -58,6 +58,14 @@ public interface Adapter {
     /** Disconnects the matching sockets; {@code close} closes their connections. */
     CompletableFuture<Void> disconnectSockets(BroadcastOptions options, boolean close);
 
+    /**
+     * Whether the adapter can serve new clients now; a clustered one that lost its shared store
+     * cannot, and the server refuses new connections (1013, try again later) until it can.
+     */
+    default boolean available() {
+        return true;
+    }
+
     /** Releases what the adapter holds. */
     default void close() {
     }

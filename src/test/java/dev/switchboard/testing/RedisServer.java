@@ -44,6 +44,10 @@ public final class RedisServer implements AutoCloseable {
         return "redis://127.0.0.1:" + port;
     }
 
+    public int port() {
+        return port;
+    }
+
     /** Starts the process (again, empty) on the same port and waits until it accepts connections. */
     public void restart() {
         try {

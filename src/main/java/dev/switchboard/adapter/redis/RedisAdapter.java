@@ -199,6 +199,11 @@ final class RedisAdapter implements Adapter {
         return ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), cluster.nodeId(), 0, null, null, answer);
     }
 
+    @Override
+    public boolean available() {
+        return cluster.reachable();
+    }
+
     /** Lost Redis too long: the others count this node dead, so its clients must go elsewhere. */
     void fence() {
         local.disconnectSockets(BroadcastOptions.everyone(), true);

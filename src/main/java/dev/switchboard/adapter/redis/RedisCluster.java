@@ -14,6 +14,8 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.XAddArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Clock;
 import java.time.Duration;
@@ -83,6 +85,7 @@ public final class RedisCluster implements AutoCloseable {
 
     private final Builder settings;
     private final String nodeId = UUID.randomUUID().toString().substring(0, 8);
+    private final ClientResources resources;
     private final RedisClient client;
     private final StatefulRedisConnection<String, String> connection;
     private final StatefulRedisPubSubConnection<String, String> subscriptions;
@@ -94,12 +97,18 @@ public final class RedisCluster implements AutoCloseable {
     private final Map<String, ClusterAcks> broadcasts = new ConcurrentHashMap<>();
     /** Listeners of server-side events, by namespace and event. */
     private final Map<String, Map<String, Function<Arguments, Object>>> serverListeners = new ConcurrentHashMap<>();
+    /** Whether the last heartbeat reached Redis; written by the scheduler. */
+    private volatile boolean reachable = true;
     /** The nodes whose heartbeat is recent, this one included; written by the scheduler. */
     private volatile Set<String> liveNodes;
 
     private RedisCluster(Builder settings) {
         this.settings = settings;
-        this.client = RedisClient.create(RedisURI.create(settings.uri));
+        // Back within a second of Redis coming back, not after Lettuce's default of up to 30 s.
+        this.resources = ClientResources.builder()
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+                .build();
+        this.client = RedisClient.create(resources, RedisURI.create(settings.uri));
         // Lettuce's defaults queue every command without limit while Redis is away: bound the
         // queue and time each command out, so that an emit fails after the publish timeout.
         client.setOptions(ClientOptions.builder()
@@ -144,6 +153,11 @@ public final class RedisCluster implements AutoCloseable {
         return nodeId;
     }
 
+    /** Whether the last heartbeat reached Redis: while it did not, the node refuses new connections. */
+    public boolean reachable() {
+        return reachable;
+    }
+
     /** The nodes alive at the last heartbeat, this one included. */
     public Set<String> liveNodes() {
         return liveNodes;
@@ -184,6 +198,7 @@ public final class RedisCluster implements AutoCloseable {
         connection.close();
         inbox.shutdownNow();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
     }
 
     // ---- for the adapters ----
@@ -360,8 +375,16 @@ public final class RedisCluster implements AutoCloseable {
             answer.subList(1, answer.size()).forEach(node -> live.add((String) node));
             live.add(nodeId);
             liveNodes(Set.copyOf(live));
+            if (!reachable) {
+                LOG.log(System.Logger.Level.INFO, "node " + nodeId + " reaches Redis again");
+            }
+            reachable = true;
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.DEBUG, "heartbeat of node " + nodeId + " failed", e);
+            if (reachable) {
+                LOG.log(System.Logger.Level.WARNING, "node " + nodeId + " cannot reach Redis: new connections are refused"
+                        + " until it can", e);
+            }
+            reachable = false;
         }
     }
 

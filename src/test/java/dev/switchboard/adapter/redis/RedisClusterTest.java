@@ -10,6 +10,7 @@ import dev.switchboard.protocol.Arguments;
 import dev.switchboard.server.Namespace;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.ClientProcess;
+import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.Inbox;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.RedisServer;
@@ -211,6 +212,10 @@ class RedisClusterTest {
             CompletionException query = assertThrows(CompletionException.class,
                     () -> a.switchboard().root().fetchSockets().join());
             assertInstanceOf(ClusterException.class, query.getCause());
+            Await.until("node A knows Redis is away", () -> !a.cluster().reachable());
+            try (RawClient refused = a.server().raw()) {
+                assertEquals(1013, refused.awaitClose(), "new connections: try again later");
+            }
             Thread.sleep(4500); // past the node timeout: every node lost Redis, none is fenced
             own.signal("CONT");
 
@@ -219,6 +224,8 @@ class RedisClusterTest {
             alice.assertReceived("back:1");
             bob.assertReceived("back:1");
             assertEquals(aliceId, idOf(alice), "alice stayed connected");
+            Await.until("node A reaches Redis again", () -> a.cluster().reachable());
+            Inbox.open(a.server().webSocketUri(), "/", "carol").close();
 
             own.kill();
             own.restart();
@@ -232,6 +239,25 @@ class RedisClusterTest {
             });
             b.switchboard().root().emit(Inbox.FENCE);
             assertEquals("again:2", bob.untilFence().get(0));
+        }
+    }
+
+    @Test
+    void aNodeCutFromRedisWhileTheOthersWentOnClosesItsConnections(TestInfo test) throws Exception {
+        try (CuttableProxy link = new CuttableProxy(redis.port());
+             ClusterNode a = ClusterNode.start(ClusterNode.settings("redis://127.0.0.1:" + link.port(),
+                     test.getTestMethod().orElseThrow().getName()));
+             ClusterNode b = ClusterNode.start(settings(test));
+             RawClient alice = a.server().raw()) {
+            alice.connectNamespace("/", null);
+            Await.until("both nodes see each other", () -> b.cluster().liveNodes().size() == 2);
+            link.refuse(true);
+            link.cut();
+            Await.until("node B counts node A dead", () -> b.cluster().liveNodes().size() == 1);
+            link.refuse(false);
+            alice.awaitClose();
+            Await.until("node A serves again", () -> a.cluster().reachable()
+                    && a.cluster().liveNodes().contains(b.cluster().nodeId()));
         }
     }
 
