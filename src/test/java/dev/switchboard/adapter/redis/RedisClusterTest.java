@@ -169,6 +169,25 @@ class RedisClusterTest {
     }
 
     @Test
+    void aClientBackOnItsNodeRecoversWhatOtherNodesSentMeanwhile(TestInfo test) throws Exception {
+        try (ClusterNode a = ClusterNode.start(settings(test)); ClusterNode b = ClusterNode.start(settings(test));
+             CuttableProxy link = new CuttableProxy(a.server().port());
+             Inbox alice = Inbox.open(link.webSocketUri(), "/", "alice")) {
+            String id = idOf(alice);
+            b.switchboard().root().toUser("alice").emit("before", 1);
+            assertEquals("before:1", alice.next());
+            link.cut();
+            Await.until("alice's session waits on node A", () -> a.switchboard().root().detachedSessions().containsKey(id));
+            b.switchboard().root().toUser("alice").emit("missed", 2);
+            a.switchboard().root().emit("missed", 3);
+            b.switchboard().root().emit(Inbox.FENCE);
+            alice.assertReceived("missed:2", "missed:3");
+            assertTrue(alice.socket().recovered());
+            assertEquals(id, idOf(alice));
+        }
+    }
+
+    @Test
     void aFrozenNodeIsNamedAndADeadOneIsNotWaitedFor(TestInfo test) throws Exception {
         String prefix = test.getTestMethod().orElseThrow().getName();
         try (ClusterNode a = ClusterNode.start(settings(test));
