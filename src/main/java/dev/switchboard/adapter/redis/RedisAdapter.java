@@ -53,6 +53,8 @@ final class RedisAdapter implements Adapter {
     private volatile boolean running = true;
     /** The id of the last entry read; the reader thread's. */
     private String lastId;
+    /** Whether the last read failed; the reader thread's. */
+    private boolean failing;
 
     RedisAdapter(RedisCluster cluster, LocalNamespace namespace) {
         this.cluster = cluster;
@@ -239,12 +241,20 @@ final class RedisAdapter implements Adapter {
                 }
                 List<StreamMessage<String, String>> entries = reading.sync().xread(
                         XReadArgs.Builder.block(block).count(BATCH), XReadArgs.StreamOffset.from(stream, lastId));
+                if (failing) {
+                    failing = false;
+                    LOG.log(System.Logger.Level.INFO, "reading the log of " + namespace.name() + " again");
+                }
                 for (StreamMessage<String, String> entry : entries) {
                     lastId = entry.getId();
                     deliver(entry.getId(), RedisCluster.decode(entry.getBody().get("m")));
                 }
             } catch (RuntimeException e) {
                 if (running) {
+                    // Once per outage: while Redis is away every read fails.
+                    LOG.log(failing ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
+                            "reading the log of " + namespace.name() + " failed", e);
+                    failing = true;
                     pause();
                 }
             }

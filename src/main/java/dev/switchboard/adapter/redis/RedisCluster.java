@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -32,6 +33,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -116,7 +118,16 @@ public final class RedisCluster implements AutoCloseable {
                 .timeoutOptions(TimeoutOptions.enabled(settings.publishTimeout))
                 .build());
         this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("switchboard-redis-heartbeat"));
-        this.inbox = Executors.newSingleThreadExecutor(daemon("switchboard-redis-inbox"));
+        // Bounded like Lettuce's queue: past it a message is dropped and logged, and whoever
+        // waited for it times out naming this node, rather than the heap filling up.
+        this.inbox = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(settings.requestQueueSize), daemon("switchboard-redis-inbox"),
+                (task, executor) -> {
+                    if (!executor.isShutdown()) {
+                        LOG.log(System.Logger.Level.WARNING, "node " + nodeId + " is behind with the cluster's messages:"
+                                + " one dropped");
+                    }
+                });
         this.connection = client.connect();
         this.subscriptions = client.connectPubSub();
         subscriptions.addListener(new RedisPubSubAdapter<>() {
@@ -486,7 +497,10 @@ public final class RedisCluster implements AutoCloseable {
             return this;
         }
 
-        /** How many commands may wait for Redis at once before new ones fail; default 10 000. */
+        /**
+         * How many commands may wait for Redis at once before new ones fail, and how many messages
+         * from other nodes may wait to be handled; default 10 000.
+         */
         public Builder requestQueueSize(int value) {
             requestQueueSize = value;
             return this;
