@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.protocol.Arguments;
+import dev.switchboard.server.AckTimeoutException;
 import dev.switchboard.server.Namespace;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.ClientProcess;
@@ -148,6 +149,14 @@ class RedisClusterTest {
             List<Arguments> votes = fromA.timeout(Duration.ofSeconds(5)).emitWithAck("vote").join();
             assertEquals(Set.of("alice", "bob"), votes.stream().map(v -> v.get(0, String.class)).collect(Collectors.toSet()));
 
+            alice.socket().on("poll", event -> event.ack("alice"));
+            bob.socket().on("poll", event -> { }); // takes the ack and never answers
+            CompletionException late = assertThrows(CompletionException.class,
+                    () -> fromB.timeout(Duration.ofMillis(500)).emitWithAck("poll").join());
+            AckTimeoutException partial = assertInstanceOf(AckTimeoutException.class, late.getCause());
+            assertEquals(List.of("alice"), partial.partialReplies().stream().map(v -> v.get(0, String.class)).toList(),
+                    "the answers so far, from the other node; bob never answers");
+
             b.cluster().onServerEvent("/", "hello", args -> "hello back, " + args.get(0, String.class));
             List<Arguments> answers = a.cluster().serverSideEmit("/", "hello", "a").join();
             assertEquals(List.of("hello back, a"), answers.stream().map(v -> v.get(0, String.class)).toList());
@@ -155,8 +164,8 @@ class RedisClusterTest {
             fromB.in("vip").socketsLeave("vip").join();
             assertEquals(0, fromA.in("vip").count().join());
             fromB.emit(Inbox.FENCE);
-            bob.assertReceived("vip:1", "vote");
-            alice.assertReceived("vote");
+            bob.assertReceived("vip:1", "vote", "poll");
+            alice.assertReceived("vote", "poll");
 
             fromA.toUser("bob").disconnectSockets(true).join();
             Await.until("bob's socket gone", () -> b.switchboard().root().sockets().isEmpty());
