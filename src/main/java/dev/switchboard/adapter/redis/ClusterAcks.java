@@ -22,6 +22,7 @@ final class ClusterAcks {
     ClusterAcks(AckCollector collector, Set<String> nodes) {
         this.collector = collector;
         this.waiting = new HashSet<>(nodes);
+        collector.waitingFor(waiting);
     }
 
     /** Where this node's own sockets send their answers. */
@@ -46,6 +47,7 @@ final class ClusterAcks {
     }
 
     private void tellIfCounted() {
+        collector.waitingFor(waiting);
         if (waiting.isEmpty()) {
             counted = true;
             collector.expect(total);

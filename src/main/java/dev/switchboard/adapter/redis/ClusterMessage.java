@@ -41,6 +41,8 @@ public record ClusterMessage(String kind, String request, String from, String na
     static final String ANSWER = "answer";
     static final String ACK_COUNT = "ack-count";
     static final String ACK = "ack";
+    static final String NODE_UP = "node-up";
+    static final String NODE_DOWN = "node-down";
 
     /** A request to every node about the sockets a target matches. */
     static ClusterMessage request(String kind, String request, String from, String namespace, Set<String> rooms,

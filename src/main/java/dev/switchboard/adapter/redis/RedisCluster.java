@@ -101,7 +101,10 @@ public final class RedisCluster implements AutoCloseable {
     private final Map<String, Map<String, Function<Arguments, Object>>> serverListeners = new ConcurrentHashMap<>();
     /** Whether the last heartbeat reached Redis; written by the scheduler. */
     private volatile boolean reachable = true;
-    /** The nodes whose heartbeat is recent, this one included; written by the scheduler. */
+    /**
+     * The nodes whose heartbeat is recent, this one included, and those that announced their
+     * arrival since; written under {@code this} by the scheduler and the inbox.
+     */
     private volatile Set<String> liveNodes;
 
     private RedisCluster(Builder settings) {
@@ -139,6 +142,9 @@ public final class RedisCluster implements AutoCloseable {
         subscriptions.sync().subscribe(key("all"), nodeChannel(nodeId));
         this.liveNodes = Set.of(nodeId);
         heartbeat();
+        // The others learn of this node now rather than at their next heartbeat, so that their
+        // next query already asks it.
+        announce(ClusterMessage.NODE_UP);
         long period = settings.heartbeatInterval.toMillis();
         scheduler.scheduleAtFixedRate(this::heartbeat, period, period, TimeUnit.MILLISECONDS);
     }
@@ -205,6 +211,7 @@ public final class RedisCluster implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "leaving the node set failed", e);
         }
+        announce(ClusterMessage.NODE_DOWN);
         subscriptions.close();
         connection.close();
         inbox.shutdownNow();
@@ -344,7 +351,25 @@ public final class RedisCluster implements AutoCloseable {
                     acks.collector().accept(Arguments.of(RedisAdapter.decodePacket(message.packet()).args()));
                 }
             }
+            case ClusterMessage.NODE_UP -> changeLiveNodes(message.from(), true);
+            case ClusterMessage.NODE_DOWN -> changeLiveNodes(message.from(), false);
             default -> answer(message);
+        }
+    }
+
+    private void announce(String kind) {
+        try {
+            connection.sync().publish(key("all"), encode(new ClusterMessage(kind, null, nodeId, null, null, null, false,
+                    null, false, null, 0, null, null, 0)));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "announcing " + kind + " failed; the heartbeats will tell", e);
+        }
+    }
+
+    private synchronized void changeLiveNodes(String node, boolean up) {
+        Set<String> live = new HashSet<>(liveNodes);
+        if (up ? live.add(node) : live.remove(node)) {
+            liveNodes(Set.copyOf(live));
         }
     }
 
@@ -399,7 +424,8 @@ public final class RedisCluster implements AutoCloseable {
         }
     }
 
-    private void liveNodes(Set<String> live) {
+    /** Synchronized: the scheduler's heartbeats and the inbox's announcements both set it. */
+    private synchronized void liveNodes(Set<String> live) {
         liveNodes = live;
         requests.values().forEach(pending -> pending.liveNodes(live));
         broadcasts.values().forEach(acks -> acks.liveNodes(live));

@@ -71,6 +71,7 @@ class RedisClusterTest {
              Inbox carol = Inbox.open(b.server().webSocketUri(), "/", "carol")) {
             Namespace fromA = a.switchboard().root();
             Namespace fromB = b.switchboard().root();
+            Await.until("node A knows node B", () -> a.cluster().liveNodes().size() == 2);
             fromA.in(idOf(carol)).socketsJoin("r").join();
 
             fromA.emit("all", 1);
@@ -211,6 +212,10 @@ class RedisClusterTest {
                 alice.socket().on("vote", event -> event.ack("alice"));
 
                 c.signal("STOP");
+                CompletionException late = assertThrows(CompletionException.class,
+                        () -> fromA.timeout(Duration.ofMillis(300)).emitWithAck("vote").join());
+                AckTimeoutException partial = assertInstanceOf(AckTimeoutException.class, late.getCause());
+                assertEquals(Set.of(nodeC), partial.silentNodes(), partial.getMessage());
                 CompletionException timedOut = assertThrows(CompletionException.class, () -> fromA.fetchSockets().join());
                 ClusterException cause = assertInstanceOf(ClusterException.class, timedOut.getCause());
                 assertEquals(Set.of(nodeC), cause.silentNodes(), cause.getMessage());
