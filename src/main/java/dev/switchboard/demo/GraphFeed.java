@@ -73,7 +73,11 @@ public final class GraphFeed {
     private void tick() {
         Point point = sample(System.currentTimeMillis());
         history.add(point);
-        graph.to(subscribers).asVolatile().emit("point", point);
+        // The subscribers are this node's own sockets: asking them costs nothing, and on a cluster
+        // an idle feed then writes nothing to Redis.
+        if (graph.sockets().values().stream().anyMatch(socket -> socket.rooms().contains(subscribers))) {
+            graph.to(subscribers).asVolatile().emit("point", point);
+        }
     }
 
     /** A slow daily-like wave with noise, a bounded random walk, and the real CPU load. */
