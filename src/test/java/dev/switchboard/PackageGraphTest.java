@@ -28,9 +28,12 @@ class PackageGraphTest {
     /** The core: what a transport, an adapter or a codec builds on. */
     private static final Set<String> CORE = Set.of("dev.switchboard.api", "dev.switchboard.protocol", "dev.switchboard.outbound",
             "dev.switchboard.adapter", "dev.switchboard.server");
-    /** What the core must not see: containers, and the metrics library, which only dev.switchboard.metrics binds. */
+    /**
+     * What the core must not see: containers, the metrics library (only dev.switchboard.metrics binds
+     * it), and the Redis client that only {@code adapter.redis} may use (it is optional).
+     */
     private static final List<String> CONTAINER_PACKAGES = List.of("jakarta.websocket", "jakarta.servlet",
-            "org.glassfish", "io.micrometer", "io.prometheus", "java.net.http");
+            "org.glassfish", "io.micrometer", "io.prometheus", "java.net.http", "io.lettuce", "io.netty");
 
     /** Every package of ours with the packages it uses (itself left out). */
     private static final Map<String, Set<String>> uses = new TreeMap<>();

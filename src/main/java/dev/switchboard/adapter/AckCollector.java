@@ -1,6 +1,7 @@
 package dev.switchboard.adapter;
 
 import dev.switchboard.protocol.Arguments;
+import java.util.Set;
 
 /**
  * Gathers the answers to one broadcast that asked for acknowledgements. The adapter tells it how
@@ -17,4 +18,11 @@ public interface AckCollector {
 
     /** One recipient's answer. */
     void accept(Arguments reply);
+
+    /**
+     * The nodes of a cluster that have not yet said how many recipients they reached, each time
+     * that changes; a timeout names them.
+     */
+    default void waitingFor(Set<String> nodes) {
+    }
 }

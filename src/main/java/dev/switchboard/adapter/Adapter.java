@@ -4,13 +4,16 @@ import dev.switchboard.protocol.Frame;
 import dev.switchboard.api.RemoteSocket;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The one owner of room membership and fan-out for a namespace. Nothing else keeps a room or
  * user index, so a clustered implementation (Redis) replaces this without touching the rest.
  * A socket is always in the room named by its id, and in {@code "user:<id>"} when it has a user.
  *
- * <p>Implementations are thread-safe: joins, leaves and broadcasts come from any thread.
+ * <p>Implementations are thread-safe: joins, leaves and broadcasts come from any thread. The
+ * queries and the changes to matching sockets answer with a future, since a clustered adapter asks
+ * the other nodes; the embedded one completes them at once.
  *
  * <pre>{@code
  * SwitchboardOptions.builder().adapter(namespace -> new InMemoryAdapter(namespace)).build();
@@ -35,7 +38,7 @@ public interface Adapter {
     Set<String> sockets(Set<String> rooms);
 
     /** Every room that has members. */
-    Set<String> rooms();
+    CompletableFuture<Set<String>> rooms();
 
     /** Delivers a frame to every matching socket. */
     void broadcast(Frame frame, BroadcastOptions options);
@@ -44,16 +47,24 @@ public interface Adapter {
     void broadcastWithAck(Frame frame, BroadcastOptions options, AckCollector collector);
 
     /** The matching sockets. */
-    List<RemoteSocket> fetchSockets(BroadcastOptions options);
+    CompletableFuture<List<RemoteSocket>> fetchSockets(BroadcastOptions options);
 
     /** Puts the matching sockets in rooms. */
-    void addSockets(BroadcastOptions options, Set<String> rooms);
+    CompletableFuture<Void> addSockets(BroadcastOptions options, Set<String> rooms);
 
     /** Takes the matching sockets out of rooms. */
-    void delSockets(BroadcastOptions options, Set<String> rooms);
+    CompletableFuture<Void> delSockets(BroadcastOptions options, Set<String> rooms);
 
     /** Disconnects the matching sockets; {@code close} closes their connections. */
-    void disconnectSockets(BroadcastOptions options, boolean close);
+    CompletableFuture<Void> disconnectSockets(BroadcastOptions options, boolean close);
+
+    /**
+     * Whether the adapter can serve new clients now; a clustered one that lost its shared store
+     * cannot, and the server refuses new connections (1013, try again later) until it can.
+     */
+    default boolean available() {
+        return true;
+    }
 
     /** Releases what the adapter holds. */
     default void close() {

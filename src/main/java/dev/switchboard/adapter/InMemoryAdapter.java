@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -122,8 +123,8 @@ public final class InMemoryAdapter implements Adapter {
     }
 
     @Override
-    public Set<String> rooms() {
-        return Set.copyOf(rooms.keySet());
+    public CompletableFuture<Set<String>> rooms() {
+        return CompletableFuture.completedFuture(Set.copyOf(rooms.keySet()));
     }
 
     @Override
@@ -143,7 +144,7 @@ public final class InMemoryAdapter implements Adapter {
     }
 
     @Override
-    public List<RemoteSocket> fetchSockets(BroadcastOptions options) {
+    public CompletableFuture<List<RemoteSocket>> fetchSockets(BroadcastOptions options) {
         List<RemoteSocket> found = new ArrayList<>();
         forEachMatch(options, id -> {
             RemoteSocket socket = namespace.socket(id);
@@ -151,30 +152,33 @@ public final class InMemoryAdapter implements Adapter {
                 found.add(socket);
             }
         });
-        return found;
+        return CompletableFuture.completedFuture(found);
     }
 
     @Override
-    public void addSockets(BroadcastOptions options, Set<String> newRooms) {
+    public CompletableFuture<Void> addSockets(BroadcastOptions options, Set<String> newRooms) {
         for (String id : matching(options)) {
             addAll(id, newRooms);
         }
+        return CompletableFuture.completedFuture(null);
     }
 
     @Override
-    public void delSockets(BroadcastOptions options, Set<String> oldRooms) {
+    public CompletableFuture<Void> delSockets(BroadcastOptions options, Set<String> oldRooms) {
         for (String id : matching(options)) {
             for (String room : oldRooms) {
                 del(id, room);
             }
         }
+        return CompletableFuture.completedFuture(null);
     }
 
     @Override
-    public void disconnectSockets(BroadcastOptions options, boolean close) {
+    public CompletableFuture<Void> disconnectSockets(BroadcastOptions options, boolean close) {
         for (String id : matching(options)) {
             namespace.disconnect(id, close);
         }
+        return CompletableFuture.completedFuture(null);
     }
 
     /** A snapshot, for operations that change membership while they walk it. */

@@ -1,6 +1,7 @@
 package dev.switchboard.adapter;
 
 import dev.switchboard.protocol.Frame;
+import dev.switchboard.protocol.Packet;
 import dev.switchboard.api.RemoteSocket;
 
 /**
@@ -31,4 +32,13 @@ public interface LocalNamespace {
 
     /** Disconnects a local socket; {@code close} closes its whole connection. */
     void disconnect(String socketId, boolean close);
+
+    /**
+     * Encodes a packet with this server's codec: a clustered adapter builds, from what another
+     * node sent, the frame its local sockets get (with the cluster's offset).
+     */
+    Frame encode(Packet packet);
+
+    /** A fresh ack id of this node, for a frame from another node that asks for acks. */
+    long nextAckId();
 }

@@ -9,7 +9,7 @@ import java.util.Set;
  * be snapshots of sockets on other nodes.
  *
  * <pre>{@code
- * for (RemoteSocket s : chat.in("lobby").fetchSockets()) names.add((String) s.data().get("name"));
+ * chat.in("lobby").fetchSockets().thenAccept(sockets -> sockets.forEach(s -> names.add((String) s.data().get("name"))));
  * }</pre>
  */
 public interface RemoteSocket {

@@ -3,17 +3,21 @@ package dev.switchboard.demo;
 import dev.switchboard.protocol.RawJson;
 import dev.switchboard.server.BroadcastOperator;
 import dev.switchboard.server.ConnectionRejectedException;
+import dev.switchboard.server.DetachedSession;
 import dev.switchboard.server.Event;
 import dev.switchboard.server.Namespace;
 import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.server.Socket;
 import dev.switchboard.server.Switchboard;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -164,7 +168,7 @@ public final class ChatApp {
             if (reason.recoverable() && chat.switchboard().options().recoveryEnabled()) {
                 // The client may come back within the window: show it away and say nothing yet;
                 // onSessionExpired speaks if it does not.
-                publishMembers(currentRoom(socket));
+                DemoApp.logFailures("chat members", publishMembers(currentRoom(socket)));
             } else {
                 left(socket, currentRoom(socket));
             }
@@ -173,25 +177,27 @@ public final class ChatApp {
         String room = currentRoom(socket);
         if (socket.recovered()) {
             othersIn(socket, room).emit("notice", name + " reconnected");
-        } else {
-            boolean arriving = !present(name, room, socket.id());
-            socket.join(ROOM_PREFIX + room);
-            socket.emit("welcome", new Welcome(name, room, MAX_MESSAGE_LENGTH));
-            if (arriving) {
+            publishMembersAndRooms(room);
+            return;
+        }
+        socket.join(ROOM_PREFIX + room);
+        socket.emit("welcome", new Welcome(name, room, MAX_MESSAGE_LENGTH));
+        DemoApp.logFailures("chat arrival", present(name, room, socket.id()).thenAccept(present -> {
+            if (!present) {
                 othersIn(socket, room).emit("notice", name + " joined");
             }
-        }
-        publishMembers(room);
-        publishRooms();
+            publishMembersAndRooms(room);
+        }));
     }
 
     /** A user's socket is gone for good: tell the room, unless another tab of the user is still in it. */
     private void left(RemoteSocket socket, String room) {
-        if (!present(socket.userId(), room, socket.id())) {
-            chat.to(ROOM_PREFIX + room).emit("notice", socket.userId() + " disconnected");
-        }
-        publishMembers(room);
-        publishRooms();
+        DemoApp.logFailures("chat departure", present(socket.userId(), room, socket.id()).thenAccept(present -> {
+            if (!present) {
+                chat.to(ROOM_PREFIX + room).emit("notice", socket.userId() + " disconnected");
+            }
+            publishMembersAndRooms(room);
+        }));
     }
 
     // ---- what the page asks ----
@@ -212,16 +218,19 @@ public final class ChatApp {
         String to = text(event, 0);
         String text = text(event, 1);
         String problem = to == null ? "choose someone to write to" : checkMessage(text);
-        if (problem == null && inRoom(Namespace.userRoom(to)).findAny().isEmpty()) {
-            problem = "nobody called " + to + " is here";
-        }
         if (problem != null) {
             event.ack(new Reply(problem));
             return;
         }
-        // Only the addressee's tabs; the sender's page shows its own copy once acknowledged.
-        chat.toUser(to).emit("private", new PrivateMessage(socket.userId(), to, text.strip(), now()));
-        event.ack(Reply.OK);
+        DemoApp.logFailures("private message", inRoom(Namespace.userRoom(to)).thenAccept(sockets -> {
+            if (sockets.isEmpty()) {
+                event.ack(new Reply("nobody called " + to + " is here"));
+                return;
+            }
+            // Only the addressee's tabs; the sender's page shows its own copy once acknowledged.
+            chat.toUser(to).emit("private", new PrivateMessage(socket.userId(), to, text.strip(), now()));
+            event.ack(Reply.OK);
+        }));
     }
 
     private void onJoin(Socket socket, Event event) {
@@ -238,18 +247,20 @@ public final class ChatApp {
         }
         socket.leave(ROOM_PREFIX + previous);
         socket.data().put(CURRENT_ROOM, room);
-        boolean arriving = !present(name, room, socket.id());
         socket.join(ROOM_PREFIX + room);
         event.ack(new Joined(room));
-        if (!present(name, previous, socket.id())) {
-            chat.to(ROOM_PREFIX + previous).emit("notice", name + " left for #" + room);
-        }
-        if (arriving) {
-            othersIn(socket, room).emit("notice", name + " joined");
-        }
-        publishMembers(previous);
-        publishMembers(room);
-        publishRooms();
+        // The checks leave this socket out, so they may run after it moved.
+        DemoApp.logFailures("chat room change", present(name, room, socket.id()).thenCombine(
+                present(name, previous, socket.id()), (inRoom, inPrevious) -> {
+                    if (!inPrevious) {
+                        chat.to(ROOM_PREFIX + previous).emit("notice", name + " left for #" + room);
+                    }
+                    if (!inRoom) {
+                        othersIn(socket, room).emit("notice", name + " joined");
+                    }
+                    publishMembers(previous);
+                    return publishMembersAndRooms(room);
+                }));
     }
 
     /** Why a message cannot be sent, or {@code null}. */
@@ -272,43 +283,58 @@ public final class ChatApp {
         return socket.to(ROOM_PREFIX + room).except(Namespace.userRoom(socket.userId()));
     }
 
-    private void publishMembers(String room) {
-        chat.to(ROOM_PREFIX + room).emit("members", new Members(room, members(room)));
+    private CompletableFuture<Void> publishMembers(String room) {
+        return members(room).thenAccept(members -> chat.to(ROOM_PREFIX + room).emit("members", new Members(room, members)));
     }
 
-    private void publishRooms() {
-        Map<String, Integer> counts = new TreeMap<>(Map.of(DEFAULT_ROOM, 0));
-        for (String room : chat.rooms()) {
-            if (room.startsWith(ROOM_PREFIX)) {
-                String name = room.substring(ROOM_PREFIX.length());
-                counts.put(name, members(name).size());
+    private CompletableFuture<Void> publishMembersAndRooms(String room) {
+        return CompletableFuture.allOf(publishMembers(room), publishRooms());
+    }
+
+    /** Each room with its number of users, present or away, in one query of the namespace. */
+    private CompletableFuture<Void> publishRooms() {
+        return inRoom(null).thenAccept(sockets -> {
+            Map<String, Set<String>> users = new TreeMap<>();
+            users.put(DEFAULT_ROOM, new HashSet<>());
+            for (RemoteSocket socket : sockets) {
+                for (String room : socket.rooms()) {
+                    if (room.startsWith(ROOM_PREFIX) && socket.userId() != null) {
+                        users.computeIfAbsent(room.substring(ROOM_PREFIX.length()), name -> new HashSet<>())
+                                .add(socket.userId());
+                    }
+                }
             }
-        }
-        chat.emit("rooms", counts.entrySet().stream().map(e -> new RoomInfo(e.getKey(), e.getValue())).toList());
+            chat.emit("rooms", users.entrySet().stream().map(e -> new RoomInfo(e.getKey(), e.getValue().size())).toList());
+        });
     }
 
     /** The users in a room, each once, away when none of their sockets there is connected. */
-    private List<Member> members(String room) {
-        Map<String, Boolean> away = new TreeMap<>();
-        inRoom(ROOM_PREFIX + room).filter(socket -> socket.userId() != null)
-                .forEach(socket -> away.merge(socket.userId(), !(socket instanceof Socket), Boolean::logicalAnd));
-        return away.entrySet().stream().map(e -> new Member(e.getKey(), e.getValue()))
-                .sorted(Comparator.comparing(Member::name, String.CASE_INSENSITIVE_ORDER)).toList();
+    private CompletableFuture<List<Member>> members(String room) {
+        return inRoom(ROOM_PREFIX + room).thenApply(sockets -> {
+            Map<String, Boolean> away = new TreeMap<>();
+            sockets.stream().filter(socket -> socket.userId() != null)
+                    .forEach(socket -> away.merge(socket.userId(), socket instanceof DetachedSession, Boolean::logicalAnd));
+            return away.entrySet().stream().map(e -> new Member(e.getKey(), e.getValue()))
+                    .sorted(Comparator.comparing(Member::name, String.CASE_INSENSITIVE_ORDER)).toList();
+        });
     }
 
     /** Whether a user has a socket in a room, other than {@code exceptId}. */
-    private boolean present(String name, String room, String exceptId) {
-        return inRoom(ROOM_PREFIX + room)
-                .anyMatch(socket -> !socket.id().equals(exceptId) && Objects.equals(name, socket.userId()));
+    private CompletableFuture<Boolean> present(String name, String room, String exceptId) {
+        return inRoom(ROOM_PREFIX + room).thenApply(sockets -> sockets.stream()
+                .anyMatch(socket -> !socket.id().equals(exceptId) && Objects.equals(name, socket.userId())));
     }
 
     /**
-     * The sockets in a room through the public API: the connected ones, then the sessions of
-     * dropped ones that wait for their client (the chat shows those users as away).
+     * The sockets in a room (in the whole namespace when {@code room} is null) through the public
+     * API: the connected ones, then the sessions of dropped ones that wait for their client (the
+     * chat shows those users as away).
      */
-    private Stream<RemoteSocket> inRoom(String room) {
-        return Stream.concat(chat.in(room).fetchSockets().stream(),
-                chat.detachedSessions().values().stream().filter(session -> session.rooms().contains(room)));
+    private CompletableFuture<List<RemoteSocket>> inRoom(String room) {
+        BroadcastOperator target = room == null ? chat.operator() : chat.in(room);
+        return target.fetchSockets().thenApply(connected -> Stream.concat(connected.stream(),
+                chat.detachedSessions().values().stream().filter(session -> room == null || session.rooms().contains(room)))
+                .toList());
     }
 
     private static String currentRoom(RemoteSocket socket) {

@@ -1,12 +1,16 @@
 package dev.switchboard.demo;
 
+import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.server.Metrics;
 import dev.switchboard.server.Namespace;
 import dev.switchboard.server.Switchboard;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -53,6 +57,12 @@ public final class DashboardFeed {
                        long eventsInPerSecond, long framesOutPerSecond, long queuedBytes, long queueBound, long largestQueue,
                        long slowConsumers, int recovering, long recoveries, long droppedVolatile,
                        long listenerFailures) {
+
+        Stats withRooms(List<Room> newRooms) {
+            return new Stats(time, connections, totalSockets, sockets, newRooms, eventsInPerSecond, framesOutPerSecond,
+                    queuedBytes, queueBound, largestQueue, slowConsumers, recovering, recoveries, droppedVolatile,
+                    listenerFailures);
+        }
     }
 
     private final Switchboard server;
@@ -72,16 +82,21 @@ public final class DashboardFeed {
     public static void install(Switchboard server, ScheduledExecutorService timer) {
         DashboardFeed feed = new DashboardFeed(server);
         Namespace dashboard = server.of(NAMESPACE);
-        dashboard.onConnection(socket -> socket.emit("history", feed.history.list()));
-        timer.scheduleAtFixedRate(DemoApp.logFailures("dashboard feed", () -> {
-            Stats stats = feed.measure();
+        // On a cluster each node measures itself, so each serves the pages connected to it.
+        String viewers = "viewers@" + UUID.randomUUID().toString().substring(0, 8);
+        dashboard.onConnection(socket -> {
+            socket.join(viewers);
+            socket.emit("history", feed.history.list());
+        });
+        timer.scheduleAtFixedRate(() -> DemoApp.logFailures("dashboard feed", feed.measure().thenAccept(stats -> {
             if (!dashboard.sockets().isEmpty()) {
-                dashboard.asVolatile().emit("stats", stats);
+                dashboard.to(viewers).asVolatile().emit("stats", stats);
             }
-        }), PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+        })), PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    private Stats measure() {
+    /** Completes once the rooms are counted, which with a cluster adapter asks every node. */
+    private CompletableFuture<Stats> measure() {
         long now = System.currentTimeMillis();
         Metrics metrics = server.metrics();
         long eventsIn = metrics.eventsIn();
@@ -94,27 +109,39 @@ public final class DashboardFeed {
         lastTime = now;
 
         Map<String, Integer> sockets = metrics.socketsByNamespace();
-        List<Room> rooms = new ArrayList<>();
+        List<CompletableFuture<List<Room>>> rooms = new ArrayList<>();
         for (Namespace namespace : server.namespaces().values()) {
-            for (String room : namespace.rooms()) {
-                // Every socket has a room of its own and every user one too: the library's, not the application's.
-                boolean ownRoom = namespace.sockets().containsKey(room) || namespace.detachedSessions().containsKey(room)
-                        || room.startsWith(USER_ROOM_PREFIX);
-                if (!ownRoom) {
-                    rooms.add(new Room(namespace.name(), room, namespace.in(room).count()));
-                }
-            }
+            rooms.add(namespace.fetchSockets().thenApply(members -> applicationRooms(namespace.name(), members)));
         }
-        rooms.sort(Comparator.comparingInt(Room::members).reversed()
-                .thenComparing(Room::namespace).thenComparing(Room::name));
-
-        Stats stats = new Stats(now, metrics.connections(),
-                sockets.values().stream().mapToInt(Integer::intValue).sum(), sockets,
-                List.copyOf(rooms.subList(0, Math.min(rooms.size(), MAX_ROOMS))),
+        Stats figures = new Stats(now, metrics.connections(),
+                sockets.values().stream().mapToInt(Integer::intValue).sum(), sockets, List.of(),
                 eventsInRate, framesOutRate, metrics.queuedBytes(), server.sendBudget().maxBytes(), metrics.largestQueueBytes(),
                 metrics.slowConsumers(), metrics.sessionsAwaitingRecovery(), metrics.recoveries(), metrics.droppedVolatile(),
                 metrics.listenerFailures());
-        history.add(stats);
-        return stats;
+        return CompletableFuture.allOf(rooms.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            List<Room> all = rooms.stream().flatMap(room -> room.join().stream())
+                    .sorted(Comparator.comparingInt(Room::members).reversed()
+                            .thenComparing(Room::namespace).thenComparing(Room::name))
+                    .limit(MAX_ROOMS).toList();
+            Stats stats = figures.withRooms(all);
+            history.add(stats);
+            return stats;
+        });
+    }
+
+    /**
+     * The application's rooms among the connected sockets, with their member counts: every
+     * socket has a room of its own and every user one too, the library's, not the application's.
+     */
+    private static List<Room> applicationRooms(String namespace, List<RemoteSocket> members) {
+        Map<String, Integer> counts = new HashMap<>();
+        for (RemoteSocket socket : members) {
+            for (String room : socket.rooms()) {
+                if (!room.equals(socket.id()) && !room.startsWith(USER_ROOM_PREFIX)) {
+                    counts.merge(room, 1, Integer::sum);
+                }
+            }
+        }
+        return counts.entrySet().stream().map(e -> new Room(namespace, e.getKey(), e.getValue())).toList();
     }
 }

@@ -5,6 +5,7 @@ import dev.switchboard.server.Switchboard;
 import dev.switchboard.server.SwitchboardOptions;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -96,5 +97,14 @@ public final class DemoApp {
                 LOG.log(System.Logger.Level.WARNING, name + " failed", e);
             }
         };
+    }
+
+    /** Logs a failed asynchronous step (a query across nodes that timed out) rather than losing it. */
+    static void logFailures(String name, CompletableFuture<?> step) {
+        step.whenComplete((result, failure) -> {
+            if (failure != null) {
+                LOG.log(System.Logger.Level.WARNING, name + " failed", failure);
+            }
+        });
     }
 }

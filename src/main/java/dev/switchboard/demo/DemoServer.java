@@ -10,7 +10,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * Runs the demo on the embedded default: Grizzly, in-memory rooms, pages from {@code webapp/}.
+ * Runs the demo on the embedded default: Grizzly, in-memory rooms, pages from {@code webapp/};
+ * with {@code -Ddemo.redis=redis://host:port}, as a node of a cluster on that Redis.
  *
  * <pre>
  * mvn -q compile exec:java                      # http://localhost:8080
@@ -18,6 +19,7 @@ import java.time.Duration;
  * mvn -q compile exec:java -Ddemo.apiKey=s3cret    # with the HTTP API and /metrics
  * mvn -q compile exec:java -Ddemo.tlsCert=fullchain.pem -Ddemo.tlsKey=privkey.pem   # https:// and wss://
  * java -Ddemo.drainSpread=30 -jar switchboard-standalone.jar   # SIGTERM drains: 1012 over 30 s, then exit
+ * mvn -q compile exec:java -Ddemo.port=8081 -Ddemo.redis=redis://127.0.0.1:6379
  * </pre>
  */
 public final class DemoServer {
@@ -39,7 +41,9 @@ public final class DemoServer {
         if (!Files.isDirectory(webRoot)) {
             throw new IllegalArgumentException("no folder " + webRoot.toAbsolutePath() + ": run from the repository root");
         }
-        Switchboard server = Switchboard.create(DemoApp.options());
+        String redis = System.getProperty(DemoCluster.SETTING, "");
+        DemoCluster cluster = redis.isBlank() ? null : DemoCluster.join(redis, DemoApp.options());
+        Switchboard server = Switchboard.create(cluster == null ? DemoApp.options() : cluster.options());
         DemoApp.install(server);
         EchoApp.install(server);
         StandaloneServer http = StandaloneServer.start(server, StandaloneOptions.builder()
@@ -50,7 +54,12 @@ public final class DemoServer {
         // (a rolling restart); without, they are told the server is going away (1001).
         Runnable stop = drainSpread.isZero() ? http::close
                 : () -> http.drain(drainSpread, drainSpread.plus(server.options().shutdownGrace())).join();
-        Runtime.getRuntime().addShutdownHook(new Thread(stop, "switchboard-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stop.run();
+            if (cluster != null) {
+                cluster.leave();
+            }
+        }, "switchboard-shutdown"));
         System.out.println("Switchboard demo running at " + http.httpUri() + " (WebSocket " + http.webSocketUri() + ")");
         Thread.currentThread().join();
     }

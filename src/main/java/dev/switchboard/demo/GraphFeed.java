@@ -5,6 +5,7 @@ import dev.switchboard.server.Switchboard;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Random;
+import java.util.UUID;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -30,7 +31,11 @@ public final class GraphFeed {
     public static final List<String> SERIES = List.of("Temperature (°C)", "Humidity (%)", "Server CPU (%)");
     static final long PERIOD_MILLIS = 100;
     private static final int HISTORY = 300;
-    private static final String SUBSCRIBERS = "subscribers";
+    /**
+     * This node's subscribers: on a cluster every node samples its own series, so each serves the
+     * pages connected to it, and the room is named after the feed, not shared by the nodes.
+     */
+    private final String subscribers = "subscribers@" + UUID.randomUUID().toString().substring(0, 8);
 
     /** One sample of every series. */
     public record Point(long time, List<Double> values) {
@@ -54,11 +59,11 @@ public final class GraphFeed {
         GraphFeed feed = new GraphFeed(server.of(NAMESPACE));
         feed.graph.onConnection(socket -> {
             socket.on("subscribe", event -> {
-                socket.join(SUBSCRIBERS);
+                socket.join(feed.subscribers);
                 event.ack(new Subscription(SERIES, PERIOD_MILLIS, feed.history.list()));
             });
             socket.on("unsubscribe", event -> {
-                socket.leave(SUBSCRIBERS);
+                socket.leave(feed.subscribers);
                 event.ack();
             });
         });
@@ -68,8 +73,10 @@ public final class GraphFeed {
     private void tick() {
         Point point = sample(System.currentTimeMillis());
         history.add(point);
-        if (graph.in(SUBSCRIBERS).count() > 0) {
-            graph.to(SUBSCRIBERS).asVolatile().emit("point", point);
+        // The subscribers are this node's own sockets: asking them costs nothing, and on a cluster
+        // an idle feed then writes nothing to Redis.
+        if (graph.sockets().values().stream().anyMatch(socket -> socket.rooms().contains(subscribers))) {
+            graph.to(subscribers).asVolatile().emit("point", point);
         }
     }
 

@@ -253,35 +253,49 @@ public final class HttpApi implements AutoCloseable {
     // ---- the queries and room changes, the calls that go through the adapter ----
 
     private static CompletableFuture<ApiResponse> fetchSockets(BroadcastOperator target) {
-        List<Map<String, Object>> sockets = new ArrayList<>();
-        for (RemoteSocket socket : target.fetchSockets()) {
-            Map<String, Object> entry = new LinkedHashMap<>();
-            entry.put("id", socket.id());
-            entry.put("user", socket.userId());
-            entry.put("rooms", new TreeSet<>(socket.rooms()));
-            entry.put("data", socket.data());
-            sockets.add(entry);
-        }
-        return ok(Map.of("sockets", sockets));
+        return answer(target.fetchSockets().thenApply(found -> {
+            List<Map<String, Object>> sockets = new ArrayList<>();
+            for (RemoteSocket socket : found) {
+                Map<String, Object> entry = new LinkedHashMap<>();
+                entry.put("id", socket.id());
+                entry.put("user", socket.userId());
+                entry.put("rooms", new TreeSet<>(socket.rooms()));
+                entry.put("data", socket.data());
+                sockets.add(entry);
+            }
+            return Map.of("sockets", sockets);
+        }));
     }
 
     private static CompletableFuture<ApiResponse> rooms(Namespace namespace) {
-        return ok(Map.of("rooms", new TreeSet<>(namespace.rooms())));
+        return answer(namespace.rooms().thenApply(rooms -> Map.of("rooms", new TreeSet<>(rooms))));
     }
 
     private static CompletableFuture<ApiResponse> socketsJoin(BroadcastOperator target, List<String> rooms) {
-        target.socketsJoin(rooms.toArray(String[]::new));
-        return ok(Map.of("ok", true));
+        return answer(target.socketsJoin(rooms.toArray(String[]::new)).thenApply(done -> Map.of("ok", true)));
     }
 
     private static CompletableFuture<ApiResponse> socketsLeave(BroadcastOperator target, List<String> rooms) {
-        target.socketsLeave(rooms.toArray(String[]::new));
-        return ok(Map.of("ok", true));
+        return answer(target.socketsLeave(rooms.toArray(String[]::new)).thenApply(done -> Map.of("ok", true)));
     }
 
     private static CompletableFuture<ApiResponse> disconnectSockets(BroadcastOperator target, boolean close) {
-        target.disconnectSockets(close);
-        return ok(Map.of("ok", true));
+        return answer(target.disconnectSockets(close).thenApply(done -> Map.of("ok", true)));
+    }
+
+    /**
+     * A query's body as JSON, or 503 when the adapter could not answer (on a cluster: Redis
+     * unreachable or a node silent past the query timeout), which a caller may retry.
+     */
+    private static CompletableFuture<ApiResponse> answer(CompletableFuture<Map<String, ?>> query) {
+        return query.handle((body, failure) -> {
+            if (failure == null) {
+                return ApiResponse.json(200, JsonMapper.toRaw(body).text());
+            }
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            return new ApiError(503, null, "the query could not be answered: " + cause.getMessage()).response()
+                    .withHeader("Retry-After", "1");
+        });
     }
 
     // ---- reading requests ----

@@ -5,6 +5,7 @@ import dev.switchboard.protocol.Arguments;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 
@@ -24,6 +25,7 @@ final class BroadcastAcks implements AckCollector {
     private final List<Socket> recipients = new ArrayList<>();
     private int expected;
     private boolean counted;
+    private Set<String> silentNodes = Set.of();
     private ScheduledFuture<?> timer;
 
     BroadcastAcks(Namespace namespace, long ackId, String event) {
@@ -53,6 +55,11 @@ final class BroadcastAcks implements AckCollector {
         completeIfDone();
     }
 
+    @Override
+    public synchronized void waitingFor(Set<String> nodes) {
+        silentNodes = Set.copyOf(nodes);
+    }
+
     synchronized void startTimer(Duration timeout) {
         if (!result.isDone()) {
             timer = namespace.switchboard().later(this::expire, timeout);
@@ -67,8 +74,9 @@ final class BroadcastAcks implements AckCollector {
             socket.forgetAck(ackId);
         }
         namespace.switchboard().metrics().ackTimeouts.increment();
+        String silent = silentNodes.isEmpty() ? "" : "; no count of recipients from node(s) " + silentNodes;
         result.completeExceptionally(new AckTimeoutException("broadcast '" + event + "': " + replies.size() + " of "
-                + expected + " recipients answered in time", replies));
+                + expected + " recipients answered in time" + silent, replies, silentNodes));
     }
 
     private void completeIfDone() {

@@ -91,29 +91,32 @@ public final class BroadcastOperator {
         return namespace.broadcastWithAck(event, args, options(), timeout);
     }
 
-    /** The targeted sockets. */
-    public List<RemoteSocket> fetchSockets() {
+    /**
+     * The targeted sockets, on every node: {@code chat.in("lobby").fetchSockets().thenAccept(list -> ...)}.
+     * In one process it completes at once; with a cluster adapter, when every node answered.
+     */
+    public CompletableFuture<List<RemoteSocket>> fetchSockets() {
         return namespace.adapter().fetchSockets(options());
     }
 
-    /** How many sockets are targeted: {@code chat.in("lobby").count()} is the size of the lobby. */
-    public int count() {
-        return fetchSockets().size();
+    /** How many sockets are targeted: {@code chat.in("lobby").count()} completes with the size of the lobby. */
+    public CompletableFuture<Integer> count() {
+        return fetchSockets().thenApply(List::size);
     }
 
-    /** Puts the targeted sockets in rooms. */
-    public void socketsJoin(String... newRooms) {
-        namespace.adapter().addSockets(options(), Set.of(newRooms));
+    /** Puts the targeted sockets in rooms; completes once every node applied it. */
+    public CompletableFuture<Void> socketsJoin(String... newRooms) {
+        return namespace.adapter().addSockets(options(), Set.of(newRooms));
     }
 
-    /** Takes the targeted sockets out of rooms. */
-    public void socketsLeave(String... oldRooms) {
-        namespace.adapter().delSockets(options(), Set.of(oldRooms));
+    /** Takes the targeted sockets out of rooms; completes once every node applied it. */
+    public CompletableFuture<Void> socketsLeave(String... oldRooms) {
+        return namespace.adapter().delSockets(options(), Set.of(oldRooms));
     }
 
     /** Disconnects the targeted sockets; {@code close} closes their connections too. */
-    public void disconnectSockets(boolean close) {
-        namespace.adapter().disconnectSockets(options(), close);
+    public CompletableFuture<Void> disconnectSockets(boolean close) {
+        return namespace.adapter().disconnectSockets(options(), close);
     }
 
     private BroadcastOptions options() {

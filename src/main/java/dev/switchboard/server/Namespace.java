@@ -103,8 +103,11 @@ public final class Namespace {
         return Collections.unmodifiableMap(sockets);
     }
 
-    /** The rooms that have members, sockets' own rooms and users' rooms included. */
-    public Set<String> rooms() {
+    /**
+     * The rooms that have members on any node, sockets' own rooms and users' rooms included:
+     * {@code chat.rooms().thenAccept(rooms -> ...)}.
+     */
+    public CompletableFuture<Set<String>> rooms() {
         return adapter.rooms();
     }
 
@@ -149,23 +152,23 @@ public final class Namespace {
     }
 
     /** Every socket of the namespace. */
-    public List<RemoteSocket> fetchSockets() {
+    public CompletableFuture<List<RemoteSocket>> fetchSockets() {
         return operator().fetchSockets();
     }
 
     /** Puts every socket in rooms. */
-    public void socketsJoin(String... rooms) {
-        operator().socketsJoin(rooms);
+    public CompletableFuture<Void> socketsJoin(String... rooms) {
+        return operator().socketsJoin(rooms);
     }
 
     /** Takes every socket out of rooms. */
-    public void socketsLeave(String... rooms) {
-        operator().socketsLeave(rooms);
+    public CompletableFuture<Void> socketsLeave(String... rooms) {
+        return operator().socketsLeave(rooms);
     }
 
     /** Disconnects every socket. */
-    public void disconnectSockets(boolean close) {
-        operator().disconnectSockets(close);
+    public CompletableFuture<Void> disconnectSockets(boolean close) {
+        return operator().disconnectSockets(close);
     }
 
     // ---- inside the server ----
@@ -367,6 +370,16 @@ public final class Namespace {
         @Override
         public RemoteSocket socket(String socketId) {
             return sockets.get(socketId);
+        }
+
+        @Override
+        public Frame encode(Packet packet) {
+            return Frame.encode(switchboard.codec(), packet);
+        }
+
+        @Override
+        public long nextAckId() {
+            return switchboard.nextAckId();
         }
 
         @Override

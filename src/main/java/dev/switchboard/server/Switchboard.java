@@ -235,13 +235,29 @@ public final class Switchboard implements AutoCloseable {
     }
 
     /**
+     * Whether every namespace's adapter can serve new clients: false while a cluster node cannot
+     * reach the cluster's store, when new connections are refused with 1013 (try again later).
+     */
+    public boolean available() {
+        return namespaces.values().stream().allMatch(namespace -> namespace.adapter().available());
+    }
+
+    /**
      * Starts serving one connection; called by transports once the WebSocket is open.
      *
-     * @return the connection, or {@code null} when the server refuses it: shutting down, or a
-     *         connection cap reached; the transport then closes with 1001 or 1013
+     * @return the connection, or {@code null} when the server refuses it: shutting down, the
+     *         cluster unavailable, or a connection cap reached; the transport then closes with
+     *         1001 or 1013
      */
     public Connection open(Transport transport, Handshake handshake) {
-        if (!accepting || !claimConnectionSlot(handshake.remoteAddress())) {
+        if (!accepting) {
+            return null;
+        }
+        if (!available()) {
+            metrics.refusedConnections.increment();
+            return null;
+        }
+        if (!claimConnectionSlot(handshake.remoteAddress())) {
             return null;
         }
         Connection connection = new Connection(this, transport, handshake);

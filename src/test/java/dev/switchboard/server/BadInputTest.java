@@ -261,7 +261,7 @@ class BadInputTest {
             long left = Heap.retained() - heapBefore;
             System.out.println("figure: " + cycles + " namespace connect/disconnect cycles on one connection: heap "
                     + Heap.change(left) + " from the level before them (client and server share this JVM)");
-            assertTrue(n0.sockets().isEmpty() && n0.adapter().rooms().isEmpty() && n0.detachedSessions().isEmpty(),
+            assertTrue(n0.sockets().isEmpty() && n0.adapter().rooms().join().isEmpty() && n0.detachedSessions().isEmpty(),
                     "no socket, room or session of /n0 left");
             assertEquals(storedBefore, sb.options().sessionStore().size(), "no session stored");
             assertTrue(left < RETAINED_BOUND, left + " bytes retained after " + cycles + " cycles");

@@ -85,7 +85,7 @@ class FaultTest {
         Namespace root = sb.root();
         Await.until("connections, sockets, sessions and rooms all freed", () -> sb.connectionCount() == 0
                 && root.sockets().isEmpty() && root.detachedSessions().isEmpty()
-                && root.adapter().rooms().isEmpty() && sb.options().sessionStore().size() == 0);
+                && root.adapter().rooms().join().isEmpty() && sb.options().sessionStore().size() == 0);
     }
 
     @Test

@@ -90,7 +90,7 @@ class HeartbeatTest {
         assertEquals(first.getString("id"), expired.poll());
         assertTrue(root.detachedSessions().isEmpty());
         assertEquals(0, options.sessionStore().size());
-        assertTrue(root.rooms().isEmpty(), root.rooms().toString());
+        assertTrue(root.rooms().join().isEmpty(), root.rooms().join().toString());
         try (RawClient late = server.raw()) {
             late.send("{\"type\":\"connect\",\"pid\":\"" + first.getString("pid") + "\"}");
             assertFalse(late.next("connect").getBoolean("recovered"));

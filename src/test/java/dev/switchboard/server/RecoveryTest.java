@@ -258,7 +258,7 @@ class RecoveryTest {
             assertFalse(fresh.data().containsKey("cart"));
             assertFalse(fresh.rooms().contains("vip"), fresh.rooms().toString());
             assertTrue(server.switchboard().root().adapter().socketRooms(first.getString("id")).isEmpty());
-            assertEquals(0, server.switchboard().to("vip").count());
+            assertEquals(0, server.switchboard().to("vip").count().join());
         }
         assertEquals("maciel", expired.poll(10, TimeUnit.SECONDS));
     }
@@ -279,9 +279,9 @@ class RecoveryTest {
             assertEquals(first.getString("id"), again.getString("id"));
             Socket recovered = socketOf("maciel.k");
             assertEquals("3 items", recovered.data().get("cart"));
-            assertEquals(1, server.switchboard().toUser("maciel.k").count());
-            assertEquals(0, server.switchboard().toUser("maciel").count());
-            assertFalse(server.switchboard().root().rooms().contains(Namespace.userRoom("maciel")));
+            assertEquals(1, server.switchboard().toUser("maciel.k").count().join());
+            assertEquals(0, server.switchboard().toUser("maciel").count().join());
+            assertFalse(server.switchboard().root().rooms().join().contains(Namespace.userRoom("maciel")));
             server.switchboard().toUser("maciel.k").emit("private", "for the renamed user");
             assertEquals("for the renamed user", back.next(p -> "private".equals(p.getString("event", "")))
                     .getJsonArray("args").getString(0));

@@ -122,23 +122,23 @@ class RoutingTest {
         serverSide(bob).join("r");
         serverSide(carol).join("r");
         assertEquals(Set.of(bob.socket().id(), carol.socket().id()),
-                root.in("r").fetchSockets().stream().map(RemoteSocket::id).collect(Collectors.toSet()));
-        assertEquals(Set.of("alice"), root.toUser("alice").fetchSockets().stream().map(RemoteSocket::userId)
+                root.in("r").fetchSockets().join().stream().map(RemoteSocket::id).collect(Collectors.toSet()));
+        assertEquals(Set.of("alice"), root.toUser("alice").fetchSockets().join().stream().map(RemoteSocket::userId)
                 .collect(Collectors.toSet()));
 
-        assertEquals(2, root.in("r").count());
-        assertTrue(root.rooms().containsAll(Set.of("r", "user:alice", bob.socket().id())), root.rooms().toString());
+        assertEquals(2, root.in("r").count().join());
+        assertTrue(root.rooms().join().containsAll(Set.of("r", "user:alice", bob.socket().id())), root.rooms().join().toString());
 
-        root.toUser("alice").socketsJoin("admins");
-        assertEquals(2, root.in("admins").count());
-        root.in("r").socketsLeave("r");
-        assertTrue(!root.adapter().rooms().contains("r"), "an emptied room vanishes");
+        root.toUser("alice").socketsJoin("admins").join();
+        assertEquals(2, root.in("admins").count().join());
+        root.in("r").socketsLeave("r").join();
+        assertTrue(!root.adapter().rooms().join().contains("r"), "an emptied room vanishes");
 
-        root.in("admins").disconnectSockets(false);
+        root.in("admins").disconnectSockets(false).join();
         fence();
         bob.assertReceived();
         assertEquals(2, root.sockets().size());
-        assertTrue(root.adapter().rooms().stream().noneMatch(room -> room.equals("admins")));
+        assertTrue(root.adapter().rooms().join().stream().noneMatch(room -> room.equals("admins")));
     }
 
     @Test
@@ -151,8 +151,8 @@ class RoutingTest {
         // An application that still holds the socket (a late callback) must not leave a ghost member.
         carolSide.join("late");
         assertTrue(carolSide.rooms().isEmpty(), carolSide.rooms().toString());
-        assertEquals(0, root.in("late").count());
-        assertTrue(!root.rooms().contains("late") && !root.rooms().contains("r"), root.rooms().toString());
+        assertEquals(0, root.in("late").count().join());
+        assertTrue(!root.rooms().join().contains("late") && !root.rooms().join().contains("r"), root.rooms().join().toString());
     }
 
     @Test
@@ -166,6 +166,6 @@ class RoutingTest {
             assertEquals("connect_error", answer.getString("type"));
             assertEquals("no entry", answer.getString("message"));
         }
-        assertTrue(vault.rooms().isEmpty(), vault.rooms().toString());
+        assertTrue(vault.rooms().join().isEmpty(), vault.rooms().join().toString());
     }
 }

@@ -17,8 +17,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A Java client in its own JVM, so tests can kill it (-9) or freeze it (SIGSTOP) as an operating
- * system would. It prints one line per thing that happens: {@code connected <id> <recovered>},
+ * A Java client (or, with {@link #startMain}, a server node) in its own JVM, so tests can kill it
+ * (-9) or freeze it (SIGSTOP) as an operating system would. It prints one line per thing that happens: {@code connected <id> <recovered>},
  * {@code seq <n>}, {@code disconnected <reason>}.
  */
 public final class ClientProcess implements AutoCloseable {
@@ -42,16 +42,27 @@ public final class ClientProcess implements AutoCloseable {
 
     /** Starts a client process connecting to {@code uri} as {@code user}. */
     public static ClientProcess start(URI uri, String user) throws IOException {
+        return startMain(ClientProcess.class, "-Xmx64m", uri.toString(), user);
+    }
+
+    /** Runs another test class's {@code main} in its own JVM (a server node, say), on the test class path. */
+    public static ClientProcess startMain(Class<?> main, String heap, String... args) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process process = new ProcessBuilder(List.of(java, "-Xmx64m", "-cp", System.getProperty("java.class.path"),
-                ClientProcess.class.getName(), uri.toString(), user))
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        List<String> command = new java.util.ArrayList<>(List.of(java, heap, "-cp", System.getProperty("java.class.path"),
+                main.getName()));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         return new ClientProcess(process);
     }
 
     /** The next line starting with {@code prefix}, skipping others. */
     public String await(String prefix) throws InterruptedException {
-        long deadline = System.nanoTime() + RawClient.WAIT.toNanos();
+        return await(prefix, RawClient.WAIT);
+    }
+
+    /** The same, with more patience: a JVM that starts a server and connects to Redis on a busy machine. */
+    public String await(String prefix, Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
         while (System.nanoTime() < deadline) {
             String line = lines.poll(100, TimeUnit.MILLISECONDS);
             if (line != null && line.startsWith(prefix)) {

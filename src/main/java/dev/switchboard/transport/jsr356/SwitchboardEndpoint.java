@@ -120,7 +120,8 @@ public class SwitchboardEndpoint {
         connection = switchboard.open(transport, handshake);
         if (connection == null) {
             refuse(session, switchboard.accepting()
-                    ? new CloseReason(CloseReason.CloseCodes.TRY_AGAIN_LATER, "too many connections")
+                    ? new CloseReason(CloseReason.CloseCodes.TRY_AGAIN_LATER,
+                            switchboard.available() ? "too many connections" : "cluster unavailable")
                     : new CloseReason(CloseReason.CloseCodes.GOING_AWAY, "server shutting down"));
         }
     }

@@ -1,0 +1,60 @@
+package dev.switchboard.adapter.redis;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What nodes tell each other, as JSON: a log entry (an emit) on a namespace's stream, or a
+ * request, an answer or an ack on the pub/sub channels. Only the fields a kind needs are set; the
+ * layout is described in docs/SCALING.md. Public only because JSON-B maps public types.
+ *
+ * <pre>{@code
+ * ClusterMessage fetch = ClusterMessage.request(Kind.FETCH, requestId, nodeId, "/chat", target);
+ * }</pre>
+ *
+ * @param kind      what it is, one of the {@code KIND_*} names
+ * @param request   the request an answer belongs to, or the broadcast an ack belongs to
+ * @param from      the node that sent it
+ * @param namespace the namespace's name
+ * @param rooms     the target rooms (empty: every socket), or the rooms of an answer
+ * @param except    the rooms left out
+ * @param droppable a volatile emit
+ * @param change    the rooms to join or leave
+ * @param close     whether a disconnect closes the connections
+ * @param packet    an event packet, encoded with the JSON wire codec
+ * @param count     how many recipients a node reached
+ * @param sockets   the sockets a node found
+ * @param error     why a node could not answer
+ * @param deadline  for an emit, the time (epoch millis) after which Redis taking it is too late:
+ *                  its sender was told it failed, so nobody delivers it
+ */
+public record ClusterMessage(String kind, String request, String from, String namespace, Set<String> rooms,
+                             Set<String> except, boolean droppable, Set<String> change, boolean close, String packet,
+                             int count, List<SocketSnapshot> sockets, String error, long deadline) {
+    static final String EMIT = "emit";
+    static final String FETCH = "fetch";
+    static final String ROOMS = "rooms";
+    static final String JOIN = "join";
+    static final String LEAVE = "leave";
+    static final String DISCONNECT = "disconnect";
+    static final String SERVER_EVENT = "server-event";
+    static final String ANSWER = "answer";
+    static final String ACK_COUNT = "ack-count";
+    static final String ACK = "ack";
+    static final String NODE_UP = "node-up";
+    static final String NODE_DOWN = "node-down";
+
+    /** A request to every node about the sockets a target matches. */
+    static ClusterMessage request(String kind, String request, String from, String namespace, Set<String> rooms,
+                                  Set<String> except, Set<String> change, boolean close) {
+        return new ClusterMessage(kind, request, from, namespace, rooms, except, false, change, close, null, 0, null,
+                null, 0);
+    }
+
+    /** An answer to a request (or an ack of a broadcast) sent to the node that asked. */
+    static ClusterMessage answer(String kind, String request, String from, int count, Set<String> rooms,
+                                 List<SocketSnapshot> sockets, String packet) {
+        return new ClusterMessage(kind, request, from, null, rooms, null, false, null, false, packet, count, sockets,
+                null, 0);
+    }
+}

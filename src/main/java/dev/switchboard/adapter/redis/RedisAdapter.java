@@ -1,0 +1,357 @@
+package dev.switchboard.adapter.redis;
+
+import dev.switchboard.adapter.AckCollector;
+import dev.switchboard.adapter.Adapter;
+import dev.switchboard.adapter.BroadcastOptions;
+import dev.switchboard.adapter.InMemoryAdapter;
+import dev.switchboard.adapter.LocalNamespace;
+import dev.switchboard.api.RemoteSocket;
+import dev.switchboard.protocol.Arguments;
+import dev.switchboard.protocol.Codec;
+import dev.switchboard.protocol.Frame;
+import dev.switchboard.protocol.JsonMapper;
+import dev.switchboard.protocol.JsonWireCodec;
+import dev.switchboard.protocol.Packet;
+import dev.switchboard.protocol.PacketType;
+import dev.switchboard.protocol.ProtocolException;
+import dev.switchboard.protocol.RawJson;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One namespace's rooms and fan-out across the cluster. The membership of this node's sockets is
+ * kept here, in an {@link InMemoryAdapter}; emits go through the namespace's Redis stream and are
+ * delivered when read back, by every node to its own sockets, so all members of a room see one
+ * order and one offset per event. Queries ask the other nodes and add this node's own answer.
+ *
+ * <p>Threads: the reader thread owns {@code lastId} and the reading connection; everything else
+ * is the in-memory adapter's (thread-safe) or the cluster's.
+ */
+final class RedisAdapter implements Adapter {
+    private static final System.Logger LOG = System.getLogger(RedisAdapter.class.getName());
+    /** The format of packets inside the cluster, whatever the server speaks to its clients. */
+    private static final Codec CODEC = new JsonWireCodec();
+    /** How long a read waits for new entries; well under the command timeout, which it must not hit. */
+    private static final Duration BLOCK = Duration.ofMillis(500);
+    private static final int BATCH = 512;
+    private static final long RETRY_MILLIS = 200;
+
+    private final RedisCluster cluster;
+    private final LocalNamespace namespace;
+    private final InMemoryAdapter local;
+    private final StatefulRedisConnection<String, String> reading;
+    private final Thread reader;
+    private volatile boolean running = true;
+    /** The id of the last entry read; the reader thread's. */
+    private String lastId;
+    /** Whether the last read failed; the reader thread's. */
+    private boolean failing;
+
+    RedisAdapter(RedisCluster cluster, LocalNamespace namespace) {
+        this.cluster = cluster;
+        this.namespace = namespace;
+        this.local = new InMemoryAdapter(namespace);
+        this.reading = cluster.readerConnection();
+        // Read from the newest entry now, not from "$" at the first read: an emit between the two
+        // would be missed.
+        this.lastId = newestId();
+        this.reader = new Thread(this::read, "switchboard-redis-log " + namespace.name());
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    // ---- this node's sockets ----
+
+    @Override
+    public void addAll(String socketId, Set<String> rooms) {
+        local.addAll(socketId, rooms);
+    }
+
+    @Override
+    public void del(String socketId, String room) {
+        local.del(socketId, room);
+    }
+
+    @Override
+    public void delAll(String socketId) {
+        local.delAll(socketId);
+    }
+
+    @Override
+    public Set<String> socketRooms(String socketId) {
+        return local.socketRooms(socketId);
+    }
+
+    @Override
+    public Set<String> sockets(Set<String> rooms) {
+        return local.sockets(rooms);
+    }
+
+    // ---- through the log ----
+
+    @Override
+    public void broadcast(Frame frame, BroadcastOptions options) {
+        cluster.append(namespace.name(), entry(frame, options, null));
+    }
+
+    @Override
+    public void broadcastWithAck(Frame frame, BroadcastOptions options, AckCollector collector) {
+        String request = cluster.nextRequestId();
+        cluster.track(request, new ClusterAcks(collector, cluster.liveNodes()));
+        cluster.append(namespace.name(), entry(frame, options, request));
+    }
+
+    private ClusterMessage entry(Frame frame, BroadcastOptions options, String request) {
+        return new ClusterMessage(ClusterMessage.EMIT, request, cluster.nodeId(), namespace.name(), options.rooms(),
+                options.except(), options.droppable(), null, false, CODEC.encode(frame.packet().withOffset(null)), 0,
+                null, null, cluster.emitDeadline());
+    }
+
+    // ---- across nodes ----
+
+    @Override
+    public CompletableFuture<Set<String>> rooms() {
+        Set<String> mine = local.rooms().join();
+        return ask(ClusterMessage.ROOMS, BroadcastOptions.everyone(), Set.of(), false).thenApply(answers -> {
+            Set<String> all = new HashSet<>(mine);
+            answers.forEach(answer -> all.addAll(answer.rooms()));
+            return all;
+        });
+    }
+
+    @Override
+    public CompletableFuture<List<RemoteSocket>> fetchSockets(BroadcastOptions options) {
+        List<RemoteSocket> mine = local.fetchSockets(options).join();
+        return ask(ClusterMessage.FETCH, options, Set.of(), false).thenApply(answers -> {
+            List<RemoteSocket> all = new ArrayList<>(mine);
+            answers.forEach(answer -> all.addAll(answer.sockets()));
+            return all;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> addSockets(BroadcastOptions options, Set<String> rooms) {
+        local.addSockets(options, rooms);
+        return ask(ClusterMessage.JOIN, options, rooms, false).thenApply(answers -> null);
+    }
+
+    @Override
+    public CompletableFuture<Void> delSockets(BroadcastOptions options, Set<String> rooms) {
+        local.delSockets(options, rooms);
+        return ask(ClusterMessage.LEAVE, options, rooms, false).thenApply(answers -> null);
+    }
+
+    @Override
+    public CompletableFuture<Void> disconnectSockets(BroadcastOptions options, boolean close) {
+        local.disconnectSockets(options, close);
+        return ask(ClusterMessage.DISCONNECT, options, Set.of(), close).thenApply(answers -> null);
+    }
+
+    private CompletableFuture<List<ClusterMessage>> ask(String kind, BroadcastOptions options, Set<String> change,
+                                                        boolean close) {
+        ClusterMessage request = ClusterMessage.request(kind, cluster.nextRequestId(), cluster.nodeId(),
+                namespace.name(), options.rooms(), options.except(), change, close);
+        return cluster.ask(request, kind + " on " + namespace.name()).thenApply(answers -> {
+            for (ClusterMessage answer : answers) {
+                if (answer.error() != null) {
+                    throw new ClusterException(kind + " on " + namespace.name() + " failed on node " + answer.from()
+                            + ": " + answer.error(), Set.of(), null);
+                }
+            }
+            return answers;
+        });
+    }
+
+    /** This node's answer to another node's request. */
+    ClusterMessage answer(ClusterMessage request) {
+        BroadcastOptions options = new BroadcastOptions(orEmpty(request.rooms()), orEmpty(request.except()), false);
+        String node = cluster.nodeId();
+        return switch (request.kind()) {
+            case ClusterMessage.FETCH -> ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), node, 0, null,
+                    local.fetchSockets(options).join().stream().map(socket -> SocketSnapshot.of(socket, node)).toList(),
+                    null);
+            case ClusterMessage.ROOMS -> ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), node, 0,
+                    local.rooms().join(), null, null);
+            case ClusterMessage.JOIN -> done(request, local.addSockets(options, request.change()));
+            case ClusterMessage.LEAVE -> done(request, local.delSockets(options, request.change()));
+            case ClusterMessage.DISCONNECT -> done(request, local.disconnectSockets(options, request.close()));
+            case ClusterMessage.SERVER_EVENT -> serverEvent(request);
+            default -> throw new IllegalArgumentException("unknown request '" + request.kind() + "'");
+        };
+    }
+
+    private ClusterMessage done(ClusterMessage request, CompletableFuture<Void> change) {
+        change.join();
+        return ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), cluster.nodeId(), 0, null, null, null);
+    }
+
+    private ClusterMessage serverEvent(ClusterMessage request) {
+        Packet packet = decodePacket(request.packet());
+        Object reply = cluster.serverEvent(namespace.name(), packet.event(), Arguments.of(packet.args()));
+        String answer = reply == null ? null : encodePacket(namespace.name(), packet.event(), JsonMapper.toRawList(reply));
+        return ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), cluster.nodeId(), 0, null, null, answer);
+    }
+
+    @Override
+    public boolean available() {
+        return cluster.reachable();
+    }
+
+    /** Lost Redis too long: the others count this node dead, so its clients must go elsewhere. */
+    void fence() {
+        local.disconnectSockets(BroadcastOptions.everyone(), true);
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        reading.close();
+    }
+
+    // ---- the reader ----
+
+    private String newestId() {
+        try {
+            List<StreamMessage<String, String>> newest = reading.sync()
+                    .xrevrange(cluster.streamKey(namespace.name()), Range.create("-", "+"), Limit.create(0, 1));
+            return newest.isEmpty() ? "0-0" : newest.get(0).getId();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "Redis unreachable: " + namespace.name() + " reads its log from now on", e);
+            return null;
+        }
+    }
+
+    private void read() {
+        String stream = cluster.streamKey(namespace.name());
+        Duration block = cluster.publishTimeout().dividedBy(2).compareTo(BLOCK) < 0 ? cluster.publishTimeout().dividedBy(2) : BLOCK;
+        while (running) {
+            try {
+                if (lastId == null) {
+                    lastId = newestId();
+                    continue;
+                }
+                List<StreamMessage<String, String>> entries = reading.sync().xread(
+                        XReadArgs.Builder.block(block).count(BATCH), XReadArgs.StreamOffset.from(stream, lastId));
+                if (failing) {
+                    failing = false;
+                    LOG.log(System.Logger.Level.INFO, "reading the log of " + namespace.name() + " again");
+                }
+                for (StreamMessage<String, String> entry : entries) {
+                    lastId = entry.getId();
+                    deliver(entry.getId(), RedisCluster.decode(entry.getBody().get("m")));
+                }
+            } catch (RuntimeException e) {
+                if (running) {
+                    // Once per outage: while Redis is away every read fails.
+                    LOG.log(failing ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
+                            "reading the log of " + namespace.name() + " failed", e);
+                    failing = true;
+                    pause();
+                }
+            }
+        }
+    }
+
+    /**
+     * Delivers one entry of the log to this node's sockets; its id is the event's offset
+     * everywhere. An entry Redis took after its deadline is skipped: its sender was told it failed.
+     */
+    private void deliver(String id, ClusterMessage entry) {
+        if (entry.deadline() > 0 && entryMillis(id) > entry.deadline()) {
+            return;
+        }
+        Packet packet = decodePacket(entry.packet());
+        BroadcastOptions options = new BroadcastOptions(orEmpty(entry.rooms()), orEmpty(entry.except()), entry.droppable());
+        // A volatile event is never logged for recovery, so it names no offset.
+        String offset = entry.droppable() ? null : id;
+        if (entry.request() == null) {
+            local.broadcast(namespace.encode(packet.withOffset(offset)), options);
+            return;
+        }
+        boolean mine = cluster.nodeId().equals(entry.from());
+        ClusterAcks acks = mine ? cluster.broadcast(entry.request()) : null;
+        if (mine && acks == null) {
+            return;
+        }
+        AckCollector collector = mine ? acks.collector() : new RemoteAnswers(entry.from(), entry.request());
+        long ackId = mine ? packet.ackId() : namespace.nextAckId();
+        Frame frame = namespace.encode(new Packet(PacketType.EVENT, packet.namespace(), packet.event(), packet.args(),
+                ackId, offset, packet.fields()));
+        int reached = 0;
+        for (RemoteSocket socket : local.fetchSockets(options).join()) {
+            if (namespace.deliverWithAck(socket.id(), frame, collector)) {
+                reached++;
+            }
+        }
+        if (mine) {
+            acks.counted(cluster.nodeId(), reached);
+        } else {
+            collector.expect(reached);
+        }
+    }
+
+    /** When Redis took an entry: the first part of its id. */
+    private static long entryMillis(String id) {
+        return Long.parseLong(id.substring(0, id.indexOf('-')));
+    }
+
+    private void pause() {
+        try {
+            Thread.sleep(RETRY_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    /** Sends the answers of this node's sockets to a broadcast emitted by another node back to it. */
+    private final class RemoteAnswers implements AckCollector {
+        private final String origin;
+        private final String request;
+
+        RemoteAnswers(String origin, String request) {
+            this.origin = origin;
+            this.request = request;
+        }
+
+        @Override
+        public void expect(int recipients) {
+            cluster.tell(origin, ClusterMessage.answer(ClusterMessage.ACK_COUNT, request, cluster.nodeId(), recipients,
+                    null, null, null));
+        }
+
+        @Override
+        public void accept(Arguments reply) {
+            cluster.tell(origin, ClusterMessage.answer(ClusterMessage.ACK, request, cluster.nodeId(), 0, null, null,
+                    encodePacket(namespace.name(), ClusterMessage.ACK, reply.list())));
+        }
+    }
+
+    // ---- packets inside the cluster ----
+
+    /** Arguments as an event packet, whose decoding checks them; an answer travels as an event named after its kind. */
+    static String encodePacket(String namespace, String event, List<RawJson> args) {
+        return CODEC.encode(Packet.event(namespace, event, args, 0));
+    }
+
+    static Packet decodePacket(String text) {
+        try {
+            return CODEC.decode(text);
+        } catch (ProtocolException e) {
+            throw new IllegalArgumentException("a packet from the cluster is unreadable: " + e.getMessage(), e);
+        }
+    }
+
+    private static Set<String> orEmpty(Set<String> rooms) {
+        return rooms == null ? Set.of() : rooms;
+    }
+}

@@ -1,0 +1,546 @@
+package dev.switchboard.adapter.redis;
+
+import dev.switchboard.adapter.Adapter;
+import dev.switchboard.adapter.AdapterFactory;
+import dev.switchboard.adapter.LocalNamespace;
+import dev.switchboard.protocol.Arguments;
+import dev.switchboard.protocol.JsonMapper;
+import dev.switchboard.protocol.RawJson;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.XAddArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * This node's membership in a cluster of Switchboard nodes that share one Redis. Each namespace
+ * gets a {@link RedisAdapter}: every emit is appended to the namespace's Redis stream, the one
+ * order of events for the whole cluster, and every node (the emitting one included) delivers to
+ * its own sockets what it reads back, with the entry's id as the offset. Queries and changes to
+ * matching sockets go to the other nodes over pub/sub; each node answers for its own sockets, and
+ * heartbeats in Redis say which nodes are alive, so a dead node is not waited for. The design,
+ * keys and channels are in docs/SCALING.md.
+ *
+ * <pre>{@code
+ * RedisCluster cluster = RedisCluster.builder("redis://127.0.0.1:6379").connect();
+ * Switchboard server = Switchboard.create(SwitchboardOptions.builder().adapter(cluster.adapters()).build());
+ * cluster.onServerEvent("/chat", "reload", args -> "done");
+ * cluster.serverSideEmit("/chat", "reload").thenAccept(answers -> log(answers.size() + " nodes reloaded"));
+ * }</pre>
+ *
+ * <p>Threads: Lettuce's event loop receives; one inbox thread handles what other nodes send, in
+ * order; one scheduler thread beats the heartbeat and times requests out; each namespace has a
+ * thread that reads its stream.
+ */
+public final class RedisCluster implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(RedisCluster.class.getName());
+
+    /**
+     * KEYS: the node set, the fenced set. ARGV: this node, the node timeout, how long the fenced
+     * set lasts. Answers whether this node was fenced, then the live nodes. Sent whole each time
+     * (EVAL), so a Redis restarted empty needs no script loaded again.
+     */
+    private static final String HEARTBEAT = """
+            local time = redis.call('TIME')
+            local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+            local timeout = tonumber(ARGV[2])
+            local previous = redis.call('ZSCORE', KEYS[1], ARGV[1])
+            redis.call('ZADD', KEYS[1], now, ARGV[1])
+            if previous and tonumber(previous) >= now - timeout then
+              local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - timeout))
+              for _, node in ipairs(dead) do
+                redis.call('ZREM', KEYS[1], node)
+                redis.call('SADD', KEYS[2], node)
+                redis.call('PEXPIRE', KEYS[2], ARGV[3])
+              end
+            end
+            local live = redis.call('ZRANGE', KEYS[1], 0, -1)
+            table.insert(live, 1, redis.call('SREM', KEYS[2], ARGV[1]))
+            return live
+            """;
+
+    private final Builder settings;
+    private final String nodeId = UUID.randomUUID().toString().substring(0, 8);
+    private final ClientResources resources;
+    private final RedisClient client;
+    private final StatefulRedisConnection<String, String> connection;
+    private final StatefulRedisPubSubConnection<String, String> subscriptions;
+    private final ScheduledExecutorService scheduler;
+    private final ExecutorService inbox;
+    private final AtomicLong requestIds = new AtomicLong();
+    private final Map<String, RedisAdapter> adapters = new ConcurrentHashMap<>();
+    private final Map<String, PendingRequest> requests = new ConcurrentHashMap<>();
+    private final Map<String, ClusterAcks> broadcasts = new ConcurrentHashMap<>();
+    /** Listeners of server-side events, by namespace and event. */
+    private final Map<String, Map<String, Function<Arguments, Object>>> serverListeners = new ConcurrentHashMap<>();
+    /** Whether the last heartbeat reached Redis; written by the scheduler. */
+    private volatile boolean reachable = true;
+    /**
+     * The nodes whose heartbeat is recent, this one included, and those that announced their
+     * arrival since; written under {@code this} by the scheduler and the inbox.
+     */
+    private volatile Set<String> liveNodes;
+
+    private RedisCluster(Builder settings) {
+        this.settings = settings;
+        // Back within a second of Redis coming back, not after Lettuce's default of up to 30 s.
+        this.resources = ClientResources.builder()
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+                .build();
+        this.client = RedisClient.create(resources, RedisURI.create(settings.uri));
+        // Lettuce's defaults queue every command without limit while Redis is away: bound the
+        // queue and time each command out, so that an emit fails after the publish timeout.
+        client.setOptions(ClientOptions.builder()
+                .requestQueueSize(settings.requestQueueSize)
+                .timeoutOptions(TimeoutOptions.enabled(settings.publishTimeout))
+                .build());
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("switchboard-redis-heartbeat"));
+        // Bounded like Lettuce's queue: past it a message is dropped and logged, and whoever
+        // waited for it times out naming this node, rather than the heap filling up.
+        this.inbox = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(settings.requestQueueSize), daemon("switchboard-redis-inbox"),
+                (task, executor) -> {
+                    if (!executor.isShutdown()) {
+                        LOG.log(System.Logger.Level.WARNING, "node " + nodeId + " is behind with the cluster's messages:"
+                                + " one dropped");
+                    }
+                });
+        this.connection = client.connect();
+        this.subscriptions = client.connectPubSub();
+        subscriptions.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String channel, String message) {
+                inbox.execute(() -> receive(message));
+            }
+        });
+        subscriptions.sync().subscribe(key("all"), nodeChannel(nodeId));
+        this.liveNodes = Set.of(nodeId);
+        heartbeat();
+        // The others learn of this node now rather than at their next heartbeat, so that their
+        // next query already asks it.
+        announce(ClusterMessage.NODE_UP);
+        long period = settings.heartbeatInterval.toMillis();
+        scheduler.scheduleAtFixedRate(this::heartbeat, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /** Settings for a node of the cluster on the Redis at {@code uri}, e.g. {@code redis://127.0.0.1:6379}. */
+    public static Builder builder(String uri) {
+        return new Builder(uri);
+    }
+
+    /** The adapter factory to give {@code SwitchboardOptions.builder().adapter(...)}. */
+    public AdapterFactory adapters() {
+        return this::adapter;
+    }
+
+    private Adapter adapter(LocalNamespace namespace) {
+        RedisAdapter adapter = new RedisAdapter(this, namespace);
+        adapters.put(namespace.name(), adapter);
+        return adapter;
+    }
+
+    /** This node's id in the cluster (in Redis and in {@link ClusterException#silentNodes()}). */
+    public String nodeId() {
+        return nodeId;
+    }
+
+    /** Whether the last heartbeat reached Redis: while it did not, the node refuses new connections. */
+    public boolean reachable() {
+        return reachable;
+    }
+
+    /** The nodes alive at the last heartbeat, this one included. */
+    public Set<String> liveNodes() {
+        return liveNodes;
+    }
+
+    /**
+     * Answers server-side events named {@code event} on {@code namespace} from other nodes; what
+     * the listener returns (or null) is this node's answer. Runs on the inbox thread.
+     */
+    public void onServerEvent(String namespace, String event, Function<Arguments, Object> listener) {
+        serverListeners.computeIfAbsent(namespace, name -> new ConcurrentHashMap<>()).put(event, listener);
+    }
+
+    /**
+     * Sends an event to every other node's listener for it; completes with one answer per node
+     * that has a listener, or fails naming the nodes that did not answer in the query timeout.
+     */
+    public CompletableFuture<List<Arguments>> serverSideEmit(String namespace, String event, Object... args) {
+        ClusterMessage request = new ClusterMessage(ClusterMessage.SERVER_EVENT, nextRequestId(), nodeId, namespace,
+                null, null, false, null, false, RedisAdapter.encodePacket(namespace, event, JsonMapper.toRawList(args)),
+                0, null, null, 0);
+        return ask(request, "server-side event '" + event + "' on " + namespace).thenApply(answers -> answers.stream()
+                .filter(answer -> answer.packet() != null)
+                .map(answer -> Arguments.of(RedisAdapter.decodePacket(answer.packet()).args())).toList());
+    }
+
+    /** Leaves the cluster: stops the readers and the heartbeat and closes the connections. */
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+        adapters.values().forEach(RedisAdapter::close);
+        try {
+            connection.sync().zrem(key("nodes"), nodeId);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "leaving the node set failed", e);
+        }
+        announce(ClusterMessage.NODE_DOWN);
+        subscriptions.close();
+        connection.close();
+        inbox.shutdownNow();
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+
+    // ---- for the adapters ----
+
+    String key(String name) {
+        return settings.prefix + ":" + name;
+    }
+
+    String streamKey(String namespace) {
+        return key("log:" + namespace);
+    }
+
+    private String nodeChannel(String node) {
+        return key("node:" + node);
+    }
+
+    String nextRequestId() {
+        return nodeId + ":" + requestIds.incrementAndGet();
+    }
+
+    Duration publishTimeout() {
+        return settings.publishTimeout;
+    }
+
+    /** The latest moment Redis may take an emit made now: later, its sender has been told it failed. */
+    long emitDeadline() {
+        return settings.clock.millis() + settings.publishTimeout.toMillis();
+    }
+
+    /** A connection of its own, for a reader that blocks on its stream. */
+    StatefulRedisConnection<String, String> readerConnection() {
+        return client.connect();
+    }
+
+    /**
+     * Appends an entry to a namespace's log, in the order of the calls, and waits until Redis has
+     * it: at most the publish timeout, then fails.
+     */
+    void append(String namespace, ClusterMessage entry) {
+        String stream = streamKey(namespace);
+        try {
+            var async = connection.async();
+            var added = async.xadd(stream, XAddArgs.Builder.maxlen(settings.logCap).approximateTrimming(),
+                    Map.of("m", encode(entry)));
+            // An idle namespace's log goes away once no session could need it.
+            async.pexpire(stream, settings.logRetention.toMillis());
+            added.get(settings.publishTimeout.toMillis() + 500, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new ClusterException("emit on " + namespace + ": Redis did not take it within "
+                    + settings.publishTimeout.toMillis() + " ms", Set.of(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ClusterException("emit on " + namespace + " interrupted", Set.of(), e);
+        } catch (RuntimeException e) {
+            throw new ClusterException("emit on " + namespace + " failed: " + e.getMessage(), Set.of(), e);
+        }
+    }
+
+    /** Sends a request to every other node; completes with their answers. */
+    CompletableFuture<List<ClusterMessage>> ask(ClusterMessage request, String description) {
+        Set<String> others = new HashSet<>(liveNodes);
+        others.remove(nodeId);
+        PendingRequest pending = new PendingRequest(description, others, settings.queryTimeout);
+        if (others.isEmpty()) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        requests.put(request.request(), pending);
+        pending.result().whenComplete((answers, failure) -> requests.remove(request.request()));
+        connection.async().publish(key("all"), encode(request))
+                .whenComplete((receivers, failure) -> {
+                    if (failure != null) {
+                        pending.fail(failure);
+                    }
+                });
+        pending.timer(scheduler.schedule(pending::expire, settings.queryTimeout.toMillis(), TimeUnit.MILLISECONDS));
+        return pending.result();
+    }
+
+    /** Sends an answer (or an ack) to the node that asked. */
+    void tell(String node, ClusterMessage answer) {
+        connection.async().publish(nodeChannel(node), encode(answer)).whenComplete((receivers, failure) -> {
+            if (failure != null) {
+                LOG.log(System.Logger.Level.WARNING, "answering node " + node + " failed", failure);
+            }
+        });
+    }
+
+    /** Tracks a broadcast with acks that this node emitted, until its answers can no longer come. */
+    void track(String request, ClusterAcks acks) {
+        broadcasts.put(request, acks);
+        scheduler.schedule(() -> broadcasts.remove(request), settings.ackWindow.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    ClusterAcks broadcast(String request) {
+        return broadcasts.get(request);
+    }
+
+    Object serverEvent(String namespace, String event, Arguments args) {
+        Function<Arguments, Object> listener = serverListeners.getOrDefault(namespace, Map.of()).get(event);
+        return listener == null ? null : listener.apply(args);
+    }
+
+    // ---- inside ----
+
+    private void receive(String text) {
+        ClusterMessage message;
+        try {
+            message = decode(text);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "unreadable message from the cluster", e);
+            return;
+        }
+        if (nodeId.equals(message.from())) {
+            return;
+        }
+        switch (message.kind()) {
+            case ClusterMessage.ANSWER -> {
+                PendingRequest pending = requests.get(message.request());
+                if (pending != null) {
+                    pending.answer(message);
+                }
+            }
+            case ClusterMessage.ACK_COUNT -> {
+                ClusterAcks acks = broadcasts.get(message.request());
+                if (acks != null) {
+                    acks.counted(message.from(), message.count());
+                }
+            }
+            case ClusterMessage.ACK -> {
+                ClusterAcks acks = broadcasts.get(message.request());
+                if (acks != null) {
+                    acks.collector().accept(Arguments.of(RedisAdapter.decodePacket(message.packet()).args()));
+                }
+            }
+            case ClusterMessage.NODE_UP -> changeLiveNodes(message.from(), true);
+            case ClusterMessage.NODE_DOWN -> changeLiveNodes(message.from(), false);
+            default -> answer(message);
+        }
+    }
+
+    private void announce(String kind) {
+        try {
+            connection.sync().publish(key("all"), encode(new ClusterMessage(kind, null, nodeId, null, null, null, false,
+                    null, false, null, 0, null, null, 0)));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "announcing " + kind + " failed; the heartbeats will tell", e);
+        }
+    }
+
+    private synchronized void changeLiveNodes(String node, boolean up) {
+        Set<String> live = new HashSet<>(liveNodes);
+        if (up ? live.add(node) : live.remove(node)) {
+            liveNodes(Set.copyOf(live));
+        }
+    }
+
+    private void answer(ClusterMessage request) {
+        RedisAdapter adapter = adapters.get(request.namespace());
+        ClusterMessage answer;
+        try {
+            answer = adapter == null
+                    ? ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), nodeId, 0, Set.of(), List.of(), null)
+                    : adapter.answer(request);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "answering " + request.kind() + " on " + request.namespace() + " failed", e);
+            answer = new ClusterMessage(ClusterMessage.ANSWER, request.request(), nodeId, null, null, null, false, null,
+                    false, null, 0, null, String.valueOf(e.getMessage()), 0);
+        }
+        tell(request.from(), answer);
+    }
+
+    /**
+     * Registers this node as alive and reads which others are, on Redis' clock. A node that beats
+     * steadily counts the silent ones dead and names them in the fenced set; a node back from
+     * such an absence finds itself there and fences itself: it closes its connections, so that
+     * its clients go to the nodes that took over. When Redis was away for every node, nobody beat
+     * steadily, nobody was counted dead, and nothing is closed; a Redis restarted empty has no
+     * fenced set either.
+     */
+    private void heartbeat() {
+        try {
+            List<Object> answer = connection.sync().eval(HEARTBEAT, ScriptOutputType.MULTI,
+                    new String[] {key("nodes"), key("fenced")}, nodeId, Long.toString(settings.nodeTimeout.toMillis()),
+                    Long.toString(settings.logRetention.toMillis()));
+            if (((Number) answer.get(0)).longValue() == 1) {
+                LOG.log(System.Logger.Level.WARNING, "node " + nodeId + " was cut from Redis longer than "
+                        + settings.nodeTimeout.toMillis() + " ms while other nodes went on: closing its connections"
+                        + " so that its clients go elsewhere");
+                adapters.values().forEach(RedisAdapter::fence);
+            }
+            Set<String> live = new HashSet<>();
+            answer.subList(1, answer.size()).forEach(node -> live.add((String) node));
+            live.add(nodeId);
+            liveNodes(Set.copyOf(live));
+            if (!reachable) {
+                LOG.log(System.Logger.Level.INFO, "node " + nodeId + " reaches Redis again");
+            }
+            reachable = true;
+        } catch (RuntimeException e) {
+            if (reachable) {
+                LOG.log(System.Logger.Level.WARNING, "node " + nodeId + " cannot reach Redis: new connections are refused"
+                        + " until it can", e);
+            }
+            reachable = false;
+        }
+    }
+
+    /** Synchronized: the scheduler's heartbeats and the inbox's announcements both set it. */
+    private synchronized void liveNodes(Set<String> live) {
+        liveNodes = live;
+        requests.values().forEach(pending -> pending.liveNodes(live));
+        broadcasts.values().forEach(acks -> acks.liveNodes(live));
+    }
+
+    static String encode(ClusterMessage message) {
+        return JsonMapper.toRaw(message).text();
+    }
+
+    static ClusterMessage decode(String text) {
+        try {
+            return JsonMapper.fromJson(RawJson.of(text), ClusterMessage.class);
+        } catch (dev.switchboard.protocol.ProtocolException e) {
+            throw new IllegalArgumentException("not JSON: " + e.getMessage(), e);
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return runnable -> {
+            Thread thread = new Thread(runnable, name);
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    /**
+     * The settings of a node; {@link #connect()} joins the cluster.
+     *
+     * <pre>{@code
+     * RedisCluster.builder("redis://10.0.0.5:6379").publishTimeout(Duration.ofSeconds(2)).connect();
+     * }</pre>
+     */
+    public static final class Builder {
+        private final String uri;
+        private String prefix = "switchboard";
+        private Duration publishTimeout = Duration.ofSeconds(5);
+        private Duration queryTimeout = Duration.ofSeconds(5);
+        private Duration heartbeatInterval = Duration.ofSeconds(1);
+        private Duration nodeTimeout = Duration.ofSeconds(5);
+        private Duration logRetention = Duration.ofMinutes(5);
+        private Duration ackWindow = Duration.ofMinutes(1);
+        private long logCap = 100_000;
+        private int requestQueueSize = 10_000;
+        private Clock clock = Clock.systemUTC();
+
+        private Builder(String uri) {
+            this.uri = Objects.requireNonNull(uri, "uri");
+        }
+
+        /** The prefix of every key and channel, so that clusters can share a Redis; default {@code switchboard}. */
+        public Builder prefix(String value) {
+            prefix = value;
+            return this;
+        }
+
+        /** How long an emit waits for Redis before it fails with {@link ClusterException}; default 5 s. */
+        public Builder publishTimeout(Duration value) {
+            publishTimeout = value;
+            return this;
+        }
+
+        /** How long a query waits for the other nodes; default 5 s. */
+        public Builder queryTimeout(Duration value) {
+            queryTimeout = value;
+            return this;
+        }
+
+        /** How often a node says it is alive; default 1 s. */
+        public Builder heartbeatInterval(Duration value) {
+            heartbeatInterval = value;
+            return this;
+        }
+
+        /** A node silent this long is dead to the others, and fences itself; default 5 s. */
+        public Builder nodeTimeout(Duration value) {
+            nodeTimeout = value;
+            return this;
+        }
+
+        /** How long an idle namespace's log stays in Redis; at least the recovery window; default 5 min. */
+        public Builder logRetention(Duration value) {
+            logRetention = value;
+            return this;
+        }
+
+        /** How long answers to a broadcast with acks are awaited from other nodes; default 1 min. */
+        public Builder ackWindow(Duration value) {
+            ackWindow = value;
+            return this;
+        }
+
+        /** About how many entries each namespace's log keeps; default 100 000. */
+        public Builder logCap(long value) {
+            logCap = value;
+            return this;
+        }
+
+        /**
+         * How many commands may wait for Redis at once before new ones fail, and how many messages
+         * from other nodes may wait to be handled; default 10 000.
+         */
+        public Builder requestQueueSize(int value) {
+            requestQueueSize = value;
+            return this;
+        }
+
+        /** The clock that dates emits' deadlines (compared with Redis' own clock, so keep both on NTP). */
+        public Builder clock(Clock value) {
+            clock = value;
+            return this;
+        }
+
+        /** Connects to Redis and joins the cluster. */
+        public RedisCluster connect() {
+            return new RedisCluster(this);
+        }
+    }
+}

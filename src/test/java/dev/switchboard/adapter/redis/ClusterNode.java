@@ -1,0 +1,52 @@
+package dev.switchboard.adapter.redis;
+
+import dev.switchboard.server.Switchboard;
+import dev.switchboard.testing.TestServer;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * One node of a test cluster: an in-process server whose adapter is a {@link RedisCluster}, its
+ * sockets named by the {@code user} of their auth. {@link #main} runs one in its own JVM, for
+ * tests that kill or freeze a node.
+ */
+record ClusterNode(RedisCluster cluster, TestServer server) implements AutoCloseable {
+    /** Short timeouts, so that faults show within a test's patience. */
+    static RedisCluster.Builder settings(String redisUri, String prefix) {
+        return RedisCluster.builder(redisUri).prefix(prefix).publishTimeout(Duration.ofSeconds(1))
+                .queryTimeout(Duration.ofSeconds(2)).heartbeatInterval(Duration.ofMillis(200))
+                .nodeTimeout(Duration.ofSeconds(4)).logRetention(Duration.ofSeconds(2));
+    }
+
+    static ClusterNode start(RedisCluster.Builder settings) {
+        RedisCluster cluster = settings.connect();
+        TestServer server = TestServer.start(TestServer.options().adapter(cluster.adapters()).build(), ClusterNode::named);
+        return new ClusterNode(cluster, server);
+    }
+
+    private static void named(Switchboard sb) {
+        sb.use(socket -> {
+            Map<?, ?> auth = socket.handshake().auth(Map.class);
+            if (auth != null && auth.get("user") != null) {
+                socket.userId(auth.get("user").toString());
+            }
+        });
+    }
+
+    Switchboard switchboard() {
+        return server.switchboard();
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        cluster.close();
+    }
+
+    /** Prints {@code node <id> <websocket uri>}, then serves until killed. */
+    public static void main(String[] args) throws InterruptedException {
+        ClusterNode node = start(settings(args[0], args[1]));
+        System.out.println("node " + node.cluster().nodeId() + " " + node.server().webSocketUri());
+        Thread.currentThread().join();
+    }
+}

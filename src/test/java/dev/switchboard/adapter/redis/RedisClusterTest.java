@@ -1,0 +1,316 @@
+package dev.switchboard.adapter.redis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.api.RemoteSocket;
+import dev.switchboard.protocol.Arguments;
+import dev.switchboard.server.AckTimeoutException;
+import dev.switchboard.server.Namespace;
+import dev.switchboard.testing.Await;
+import dev.switchboard.testing.ClientProcess;
+import dev.switchboard.testing.CuttableProxy;
+import dev.switchboard.testing.Inbox;
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.RedisServer;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import jakarta.json.JsonObject;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Nodes that share one real {@code redis-server} behave like one server: emits of every kind reach
+ * each matching socket once on any node, in one order with one offset per event; queries, room
+ * changes, acks and server-side events cross nodes; a frozen node is named, a dead one not waited
+ * for; Redis frozen or restarted empty. Each test has its own key prefix, so clusters don't mix.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class RedisClusterTest {
+    private static RedisServer redis;
+
+    @BeforeAll
+    static void startRedis() {
+        redis = RedisServer.start();
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    private static RedisCluster.Builder settings(TestInfo test) {
+        return ClusterNode.settings(redis.uri(), test.getTestMethod().orElseThrow().getName());
+    }
+
+    private static String idOf(Inbox inbox) {
+        return inbox.socket().id();
+    }
+
+    @Test
+    void everyKindOfEmitReachesEachMatchingSocketOnAnyNodeOnce(TestInfo test) throws Exception {
+        try (ClusterNode a = ClusterNode.start(settings(test)); ClusterNode b = ClusterNode.start(settings(test));
+             Inbox alice = Inbox.open(a.server().webSocketUri(), "/", "alice");
+             Inbox bob = Inbox.open(b.server().webSocketUri(), "/", "bob");
+             Inbox carol = Inbox.open(b.server().webSocketUri(), "/", "carol")) {
+            Namespace fromA = a.switchboard().root();
+            Namespace fromB = b.switchboard().root();
+            Await.until("node A knows node B", () -> a.cluster().liveNodes().size() == 2);
+            fromA.in(idOf(carol)).socketsJoin("r").join();
+
+            fromA.emit("all", 1);
+            fromA.to("r").emit("room", 2);
+            fromA.except("r").emit("except", 3);
+            fromA.toUser("bob").emit("user", 4);
+            fromB.to(idOf(alice)).emit("direct", 5);
+            a.switchboard().root().sockets().get(idOf(alice)).broadcast().emit("broadcast", 6);
+            fromA.asVolatile().emit("volatile", 7);
+            fromB.emit(Inbox.FENCE);
+
+            alice.assertReceived("all:1", "except:3", "direct:5", "volatile:7");
+            bob.assertReceived("all:1", "except:3", "user:4", "broadcast:6", "volatile:7");
+            carol.assertReceived("all:1", "room:2", "broadcast:6", "volatile:7");
+        }
+    }
+
+    @Test
+    void membersOnTwoNodesSeeConcurrentEmitsInOneOrderWithTheSameOffsets(TestInfo test) throws Exception {
+        try (ClusterNode a = ClusterNode.start(settings(test)); ClusterNode b = ClusterNode.start(settings(test));
+             RawClient onA = a.server().raw(); RawClient onB = b.server().raw()) {
+            onA.connectNamespace("/", null);
+            onB.connectNamespace("/", null);
+            int each = 100;
+            Thread second = new Thread(() -> {
+                for (int i = 0; i < each; i++) {
+                    b.switchboard().root().emit("n", "b" + i);
+                }
+            });
+            second.start();
+            for (int i = 0; i < each; i++) {
+                a.switchboard().root().emit("n", "a" + i);
+            }
+            second.join();
+
+            List<String> seenOnA = events(onA, 2 * each);
+            List<String> seenOnB = events(onB, 2 * each);
+            assertEquals(seenOnA, seenOnB, "one order, one offset per event");
+            assertEquals(2 * each, seenOnA.stream().distinct().count(), "each once");
+        }
+    }
+
+    /** The next {@code count} events as {@code offset=arg}. */
+    private static List<String> events(RawClient client, int count) {
+        List<String> seen = new ArrayList<>();
+        while (seen.size() < count) {
+            JsonObject event = client.next("event");
+            seen.add(event.getString("offset") + "=" + event.getJsonArray("args").getString(0));
+        }
+        return seen;
+    }
+
+    @Test
+    void queriesRoomChangesAcksAndServerEventsCrossNodes(TestInfo test) throws Exception {
+        try (ClusterNode a = ClusterNode.start(settings(test)); ClusterNode b = ClusterNode.start(settings(test));
+             Inbox alice = Inbox.open(a.server().webSocketUri(), "/", "alice");
+             Inbox bob = Inbox.open(b.server().webSocketUri(), "/", "bob")) {
+            Namespace fromA = a.switchboard().root();
+            Namespace fromB = b.switchboard().root();
+            Await.until("both nodes see each other", () -> a.cluster().liveNodes().size() == 2
+                    && b.cluster().liveNodes().size() == 2);
+
+            assertEquals(Set.of(idOf(alice), idOf(bob)), ids(fromA.fetchSockets().join()));
+            assertEquals(Set.of("alice", "bob"), fromB.fetchSockets().join().stream().map(RemoteSocket::userId)
+                    .collect(Collectors.toSet()));
+            assertTrue(fromA.rooms().join().containsAll(Set.of(idOf(alice), idOf(bob), "user:alice", "user:bob")));
+
+            fromA.toUser("bob").socketsJoin("vip").join();
+            assertEquals(1, fromA.in("vip").count().join(), "the change is seen by the next query");
+            assertEquals(Set.of("vip"), new TreeSet<>(fromB.rooms().join()).stream().filter("vip"::equals)
+                    .collect(Collectors.toSet()));
+            fromA.to("vip").emit("vip", 1);
+
+            alice.socket().on("vote", event -> event.ack("alice"));
+            bob.socket().on("vote", event -> event.ack("bob"));
+            List<Arguments> votes = fromA.timeout(Duration.ofSeconds(5)).emitWithAck("vote").join();
+            assertEquals(Set.of("alice", "bob"), votes.stream().map(v -> v.get(0, String.class)).collect(Collectors.toSet()));
+
+            alice.socket().on("poll", event -> event.ack("alice"));
+            bob.socket().on("poll", event -> { }); // takes the ack and never answers
+            CompletionException late = assertThrows(CompletionException.class,
+                    () -> fromB.timeout(Duration.ofMillis(500)).emitWithAck("poll").join());
+            AckTimeoutException partial = assertInstanceOf(AckTimeoutException.class, late.getCause());
+            assertEquals(List.of("alice"), partial.partialReplies().stream().map(v -> v.get(0, String.class)).toList(),
+                    "the answers so far, from the other node; bob never answers");
+
+            b.cluster().onServerEvent("/", "hello", args -> "hello back, " + args.get(0, String.class));
+            List<Arguments> answers = a.cluster().serverSideEmit("/", "hello", "a").join();
+            assertEquals(List.of("hello back, a"), answers.stream().map(v -> v.get(0, String.class)).toList());
+
+            fromB.in("vip").socketsLeave("vip").join();
+            assertEquals(0, fromA.in("vip").count().join());
+            fromB.emit(Inbox.FENCE);
+            bob.assertReceived("vip:1", "vote", "poll");
+            alice.assertReceived("vote", "poll");
+
+            fromA.toUser("bob").disconnectSockets(true).join();
+            Await.until("bob's socket gone", () -> b.switchboard().root().sockets().isEmpty());
+            assertEquals(Set.of(idOf(alice)), ids(fromB.fetchSockets().join()));
+        }
+    }
+
+    private static Set<String> ids(List<RemoteSocket> sockets) {
+        return sockets.stream().map(RemoteSocket::id).collect(Collectors.toSet());
+    }
+
+    @Test
+    void aClientBackOnItsNodeRecoversWhatOtherNodesSentMeanwhile(TestInfo test) throws Exception {
+        try (ClusterNode a = ClusterNode.start(settings(test)); ClusterNode b = ClusterNode.start(settings(test));
+             CuttableProxy link = new CuttableProxy(a.server().port());
+             Inbox alice = Inbox.open(link.webSocketUri(), "/", "alice")) {
+            String id = idOf(alice);
+            b.switchboard().root().toUser("alice").emit("before", 1);
+            assertEquals("before:1", alice.next());
+            link.cut();
+            Await.until("alice's session waits on node A", () -> a.switchboard().root().detachedSessions().containsKey(id));
+            b.switchboard().root().toUser("alice").emit("missed", 2);
+            a.switchboard().root().emit("missed", 3);
+            b.switchboard().root().emit(Inbox.FENCE);
+            alice.assertReceived("missed:2", "missed:3");
+            assertTrue(alice.socket().recovered());
+            assertEquals(id, idOf(alice));
+        }
+    }
+
+    @Test
+    void aFrozenNodeIsNamedAndADeadOneIsNotWaitedFor(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        try (ClusterNode a = ClusterNode.start(settings(test));
+             ClientProcess c = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", redis.uri(), prefix)) {
+            String[] started = c.await("node ", Duration.ofSeconds(60)).split(" ");
+            String nodeC = started[1];
+            try (Inbox alice = Inbox.open(a.server().webSocketUri(), "/", "alice");
+                 Inbox dave = Inbox.open(URI.create(started[2]), "/", "dave")) {
+                Namespace fromA = a.switchboard().root();
+                Await.until("node A sees node C", () -> a.cluster().liveNodes().contains(nodeC));
+                assertEquals(Set.of(idOf(alice), idOf(dave)), ids(fromA.fetchSockets().join()));
+                alice.socket().on("vote", event -> event.ack("alice"));
+
+                c.signal("STOP");
+                CompletionException late = assertThrows(CompletionException.class,
+                        () -> fromA.timeout(Duration.ofMillis(300)).emitWithAck("vote").join());
+                AckTimeoutException partial = assertInstanceOf(AckTimeoutException.class, late.getCause());
+                assertEquals(Set.of(nodeC), partial.silentNodes(), partial.getMessage());
+                CompletionException timedOut = assertThrows(CompletionException.class, () -> fromA.fetchSockets().join());
+                ClusterException cause = assertInstanceOf(ClusterException.class, timedOut.getCause());
+                assertEquals(Set.of(nodeC), cause.silentNodes(), cause.getMessage());
+
+                // Asked while C is frozen: the answer comes once C is found dead, without it.
+                var vote = fromA.timeout(Duration.ofSeconds(30)).emitWithAck("vote");
+                c.kill();
+                assertEquals(List.of("alice"), vote.join().stream().map(v -> v.get(0, String.class)).toList());
+                Await.until("node C counted dead", () -> !a.cluster().liveNodes().contains(nodeC));
+                assertEquals(Set.of(idOf(alice)), ids(fromA.fetchSockets().join()));
+            }
+        }
+    }
+
+    @Test
+    void redisFrozenThenRestartedEmpty(TestInfo test) throws Exception {
+        try (RedisServer own = RedisServer.start();
+             ClusterNode a = ClusterNode.start(ClusterNode.settings(own.uri(), "faults"));
+             ClusterNode b = ClusterNode.start(ClusterNode.settings(own.uri(), "faults"));
+             Inbox alice = Inbox.open(a.server().webSocketUri(), "/", "alice");
+             Inbox bob = Inbox.open(b.server().webSocketUri(), "/", "bob")) {
+            String aliceId = idOf(alice);
+            Await.until("both nodes see each other", () -> a.cluster().liveNodes().size() == 2);
+            own.signal("STOP");
+            ClusterException failed = assertThrows(ClusterException.class, () -> a.switchboard().root().emit("lost"));
+            assertTrue(failed.getMessage().contains("within 1000 ms"), failed.getMessage());
+            CompletionException query = assertThrows(CompletionException.class,
+                    () -> a.switchboard().root().fetchSockets().join());
+            assertInstanceOf(ClusterException.class, query.getCause());
+            Await.until("node A knows Redis is away", () -> !a.cluster().reachable());
+            try (RawClient refused = a.server().raw()) {
+                assertEquals(1013, refused.awaitClose(), "new connections: try again later");
+            }
+            Thread.sleep(4500); // past the node timeout: every node lost Redis, none is fenced
+            own.signal("CONT");
+
+            a.switchboard().root().emit("back", 1);
+            b.switchboard().root().emit(Inbox.FENCE);
+            alice.assertReceived("back:1");
+            bob.assertReceived("back:1");
+            assertEquals(aliceId, idOf(alice), "alice stayed connected");
+            Await.until("node A reaches Redis again", () -> a.cluster().reachable());
+            Inbox.open(a.server().webSocketUri(), "/", "carol").close();
+
+            own.kill();
+            own.restart();
+            Await.until("an emit goes through the restarted Redis", () -> {
+                try {
+                    a.switchboard().root().emit("again", 2);
+                    return true;
+                } catch (ClusterException e) {
+                    return false;
+                }
+            });
+            b.switchboard().root().emit(Inbox.FENCE);
+            assertEquals("again:2", bob.untilFence().get(0));
+        }
+    }
+
+    @Test
+    void aNodeCutFromRedisWhileTheOthersWentOnClosesItsConnections(TestInfo test) throws Exception {
+        try (CuttableProxy link = new CuttableProxy(redis.port());
+             ClusterNode a = ClusterNode.start(ClusterNode.settings("redis://127.0.0.1:" + link.port(),
+                     test.getTestMethod().orElseThrow().getName()));
+             ClusterNode b = ClusterNode.start(settings(test));
+             RawClient alice = a.server().raw()) {
+            alice.connectNamespace("/", null);
+            Await.until("both nodes see each other", () -> b.cluster().liveNodes().size() == 2);
+            link.refuse(true);
+            link.cut();
+            Await.until("node B counts node A dead", () -> b.cluster().liveNodes().size() == 1);
+            link.refuse(false);
+            alice.awaitClose();
+            Await.until("node A serves again", () -> a.cluster().reachable()
+                    && a.cluster().liveNodes().contains(b.cluster().nodeId()));
+        }
+    }
+
+    @Test
+    void theLogStaysUnderItsCapAndNoKeysRemainAfterTheNodesLeave(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        RedisClient client = RedisClient.create(redis.uri());
+        try (StatefulRedisConnection<String, String> redisCli = client.connect()) {
+            try (ClusterNode a = ClusterNode.start(settings(test).logCap(200));
+                 ClusterNode b = ClusterNode.start(settings(test).logCap(200))) {
+                for (int i = 0; i < 2000; i++) {
+                    (i % 2 == 0 ? a : b).switchboard().root().emit("n", i);
+                }
+                // Trimming is approximate (whole nodes of the stream), so the cap is a bound give or take one node.
+                long length = redisCli.sync().xlen(a.cluster().streamKey("/"));
+                assertTrue(length <= 200 + 100, "log length " + length);
+            }
+            Await.until("no keys left under " + prefix, () -> redisCli.sync().keys(prefix + ":*").isEmpty());
+        } finally {
+            client.shutdown();
+        }
+    }
+}

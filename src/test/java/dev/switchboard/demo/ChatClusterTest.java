@@ -1,0 +1,62 @@
+package dev.switchboard.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.RedisServer;
+import dev.switchboard.testing.TestServer;
+import jakarta.json.JsonObject;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The chat as two nodes on one Redis ({@code -Ddemo.redis}): users on different nodes see each
+ * other arrive and in the member list, and exchange room and private messages.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class ChatClusterTest {
+    @Test
+    void usersOnTwoNodesChatAsOnOne() {
+        try (RedisServer redis = RedisServer.start()) {
+            DemoCluster first = DemoCluster.join(redis.uri(), TestServer.options().build());
+            DemoCluster second = DemoCluster.join(redis.uri(), TestServer.options().build());
+            try (TestServer one = TestServer.start(first.options(), DemoApp::install);
+                 TestServer two = TestServer.start(second.options(), DemoApp::install);
+                 RawClient una = join(one, "una", 1); RawClient val = join(two, "val", 2)) {
+                event(una, "notice", "\"val joined\"");
+                event(una, "members", "{\"away\":false,\"name\":\"val\"}");
+
+                val.send("{\"type\":\"event\",\"nsp\":\"/chat\",\"event\":\"private\",\"args\":[\"una\",\"psst\"],\"ack\":3}");
+                assertEquals("[{}]", ack(val, 3));
+                event(una, "private", "\"psst\"");
+
+                una.send("{\"type\":\"event\",\"nsp\":\"/chat\",\"event\":\"message\",\"args\":[\"hello\"],\"ack\":4}");
+                event(val, "message", "\"text\":\"hello\"");
+            } finally {
+                first.leave();
+                second.leave();
+            }
+        }
+    }
+
+    private static RawClient join(TestServer node, String name, int ackId) {
+        RawClient client = node.raw();
+        JsonObject answer = client.connectNamespace(ChatApp.NAMESPACE, "{\"name\":\"" + name + "\"}");
+        assertEquals("connect", answer.getString("type"), () -> "refused: " + answer);
+        client.send("{\"type\":\"event\",\"nsp\":\"/chat\",\"event\":\"join\",\"args\":[\"general\"],\"ack\":" + ackId + "}");
+        ack(client, ackId);
+        return client;
+    }
+
+    private static String ack(RawClient client, int id) {
+        return client.next(packet -> "ack".equals(packet.getString("type")) && packet.getInt("ack", 0) == id)
+                .getJsonArray("args").toString();
+    }
+
+    /** Waits for an event whose arguments contain {@code fragment} (JSON text). */
+    private static void event(RawClient client, String name, String fragment) {
+        client.next(packet -> "event".equals(packet.getString("type")) && name.equals(packet.getString("event"))
+                && packet.getJsonArray("args").toString().contains(fragment));
+    }
+}
