@@ -54,7 +54,7 @@
 
   /** Event names the server refuses from clients (docs/PROTOCOL.md). */
   const RESERVED_EVENTS = new Set(['connect', 'connect_error', 'disconnect', 'disconnecting', 'error',
-    'ping', 'pong', 'hello', 'newListener', 'removeListener']);
+    'ping', 'pong', 'hello', 'newListener', 'removeListener', 'refresh']);
 
   // The server keeps the session for these (docs/PROTOCOL.md, Recovery), so a socket told this
   // reason must come back with its pid rather than stay down.
@@ -64,7 +64,7 @@
   // Close codes that name a reason of the server's closed set on their own: 1000 is shared, 1006
   // never travels in a close frame, and 1011 is also what a failing container sends.
   const CLOSE_REASONS = new Map([[1001, 'server shutting down'], [1008, 'policy violation'],
-    [4000, 'ping timeout'], [4001, 'slow consumer']]);
+    [4000, 'ping timeout'], [4001, 'slow consumer'], [4002, 'token expired']]);
 
   const MANAGER_DEFAULTS = {
     reconnection: true,

@@ -89,6 +89,7 @@ public final class ClientSocket {
     private final ArrayDeque<ReliableEmit> reliableQueue = new ArrayDeque<>();  // head is in flight
     private final List<CompletableFuture<ClientSocket>> connectWaiters = new ArrayList<>();
     private ConnectError refusal;         // why it stopped trying (refused, gave up); null while it tries
+    private final PresenceTracker presence;
 
     ClientSocket(SwitchboardClient client, String namespace, RawJson auth, boolean active) {
         this.client = client;
@@ -96,6 +97,7 @@ public final class ClientSocket {
         this.auth = auth;
         this.active = active;
         this.msgIdPrefix = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36) + "-";
+        this.presence = new PresenceTracker(this);
     }
 
     /** The namespace, such as {@code "/"} or {@code "/chat"}. */
@@ -131,6 +133,18 @@ public final class ClientSocket {
         synchronized (client.lock) {
             return recovered;
         }
+    }
+
+    /**
+     * Who is in {@code room}, kept up to date from the server's presence events (the room must be
+     * one the server tracks, see {@code dev.switchboard.presence.Presence}).
+     *
+     * <pre>{@code
+     * chat.presence("general").onChange(room -> System.out.println(room.members()));
+     * }</pre>
+     */
+    public RoomPresence presence(String room) {
+        return presence.room(room);
     }
 
     // ---- listening ----

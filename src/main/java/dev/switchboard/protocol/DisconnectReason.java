@@ -26,7 +26,9 @@ public enum DisconnectReason {
     /** The client broke the rules: repeated protocol errors, a flood, too large a message. */
     POLICY_VIOLATION("policy violation", 1008, false),
     /** The server is shutting down. */
-    SERVER_SHUTTING_DOWN("server shutting down", 1001, true);
+    SERVER_SHUTTING_DOWN("server shutting down", 1001, true),
+    /** The socket's token expired and the client gave no fresh one when asked ({@code refresh}). */
+    TOKEN_EXPIRED("token expired", 4002, false);
 
     private final String text;
     private final int closeCode;

@@ -98,11 +98,13 @@ public final class BroadcastOperator {
     /** Puts the targeted sockets in rooms. */
     public void socketsJoin(String... newRooms) {
         namespace.adapter().addSockets(options(), Set.of(newRooms));
+        namespace.roomsChanged(Set.of(newRooms));
     }
 
     /** Takes the targeted sockets out of rooms. */
     public void socketsLeave(String... oldRooms) {
         namespace.adapter().delSockets(options(), Set.of(oldRooms));
+        namespace.roomsChanged(Set.of(oldRooms));
     }
 
     /** Disconnects the targeted sockets; {@code close} closes their connections too. */
