@@ -31,6 +31,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * One namespace socket of a {@link SwitchboardClient}: listens to the server's events and emits
@@ -90,6 +91,8 @@ public final class ClientSocket {
     private final List<CompletableFuture<ClientSocket>> connectWaiters = new ArrayList<>();
     private ConnectError refusal;         // why it stopped trying (refused, gave up); null while it tries
     private final PresenceTracker presence;
+    private volatile ClientTokens tokens;
+    private long connectAttempts;         // tells a token fetched for an older connect attempt from the current one
 
     ClientSocket(SwitchboardClient client, String namespace, RawJson auth, boolean active) {
         this.client = client;
@@ -145,6 +148,22 @@ public final class ClientSocket {
      */
     public RoomPresence presence(String room) {
         return presence.room(room);
+    }
+
+    /**
+     * Authenticates with tokens from {@code provider}: each connect, the first and every one after
+     * a reconnection, sends {@code auth: {"token": ...}} with a token it fetched, and the server's
+     * request for a fresh token before the current one expires is answered with another. Set it
+     * before the socket connects (with {@code autoConnect(false)}).
+     *
+     * <pre>{@code
+     * chat.tokenProvider(() -> login.freshToken());   // a CompletableFuture<String>
+     * chat.connect();
+     * }</pre>
+     */
+    public ClientSocket tokenProvider(Supplier<CompletableFuture<String>> provider) {
+        tokens = new ClientTokens(this, Objects.requireNonNull(provider, "provider"));
+        return this;
     }
 
     // ---- listening ----
@@ -409,8 +428,23 @@ public final class ClientSocket {
 
     /** Sends connect, with the recovery token and last offset when there was a session. */
     void sendConnect() {
-        ConnectRequest request = new ConnectRequest(auth, pid, pid != null ? offset : null);
+        connectAttempts++;
+        if (tokens != null) {
+            tokens.connect(connectAttempts);
+        } else {
+            writeConnect(auth);
+        }
+    }
+
+    /** Lock held. */
+    void writeConnect(RawJson withAuth) {
+        ConnectRequest request = new ConnectRequest(withAuth, pid, pid != null ? offset : null);
         connectPending = client.send(encode(SwitchboardClient.CODEC.connect(namespace, request)));
+    }
+
+    /** Whether connect attempt {@code attempt} is the current one and still unsent. Lock held. */
+    boolean stillConnecting(long attempt) {
+        return attempt == connectAttempts && active && !connected && !connectPending;
     }
 
     void packetReceived(Packet packet) {

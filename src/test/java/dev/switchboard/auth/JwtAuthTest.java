@@ -1,0 +1,310 @@
+package dev.switchboard.auth;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSSigner;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.PlainJWT;
+import com.nimbusds.jwt.SignedJWT;
+import dev.switchboard.client.ClientOptions;
+import dev.switchboard.client.ClientSocket;
+import dev.switchboard.client.ConnectError;
+import dev.switchboard.client.SwitchboardClient;
+import dev.switchboard.server.Namespace;
+import dev.switchboard.server.Socket;
+import dev.switchboard.server.SwitchboardOptions;
+import dev.switchboard.testing.Await;
+import dev.switchboard.testing.CuttableProxy;
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.TestServer;
+import dev.switchboard.testing.VirtualTime;
+import jakarta.json.JsonObject;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Token authentication through real sockets, on virtual time: tokens valid and refused at connect,
+ * refresh before expiry, the end at expiry, recovery and reconnection with the provider's tokens.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class JwtAuthTest {
+    private static final byte[] SECRET = "an HMAC secret of thirty-two bytes or more".getBytes();
+    private static final Duration LIFETIME = Duration.ofMinutes(5);
+
+    private final VirtualTime time = new VirtualTime();
+    private final BlockingQueue<Socket> connected = new LinkedBlockingQueue<>();
+    private TestServer server;
+
+    @BeforeEach
+    void start() throws JOSEException {
+        RSAKey rsa = RSA;
+        ECKey ec = EC;
+        String pem = "-----BEGIN PUBLIC KEY-----\n"
+                + Base64.getMimeEncoder().encodeToString(ec.toECPublicKey().getEncoded()) + "\n-----END PUBLIC KEY-----\n";
+        TokenVerifier verifier = TokenVerifier.builder()
+                .hmacSecret(SECRET)
+                .jwks(new JWKSet(rsa.toPublicJWK()).toString())
+                .publicKeyPem(pem, "ec-1")
+                .issuer("https://login.example.com").audience("chat")
+                .build();
+        // Pings would need answers within no time at all: virtual time moves in steps.
+        SwitchboardOptions options = TestServer.options().clock(time.clock()).scheduler(time)
+                .pingInterval(Duration.ofHours(1)).build();
+        server = TestServer.start(options, sb -> {
+            Namespace root = sb.root();
+            JwtAuth.install(root, verifier, Duration.ofSeconds(30));
+            root.onConnection(connected::add);
+        });
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private static final RSAKey RSA = generate(() -> new RSAKeyGenerator(2048).keyID("rsa-1").generate());
+    private static final ECKey EC = generate(() -> new ECKeyGenerator(Curve.P_256).keyID("ec-1").generate());
+
+    private interface KeyMaker<K> {
+        K make() throws JOSEException;
+    }
+
+    private static <K> K generate(KeyMaker<K> maker) {
+        try {
+            return maker.make();
+        } catch (JOSEException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    // ---- at connect ----
+
+    @Test
+    void validTokensOfEveryKeyTypeAdmitTheirSubject() throws Exception {
+        for (String token : List.of(hmac("ana", b -> b), rsa("ana"), ec("ana"))) {
+            try (RawClient raw = server.raw()) {
+                raw.next("hello");
+                JsonObject answer = raw.connectNamespace("/", credentials(token));
+                assertEquals("connect", answer.getString("type"), answer.toString());
+                Socket socket = connected.poll(10, TimeUnit.SECONDS);
+                assertEquals("ana", socket.userId());
+                assertEquals(List.of("general"), List.copyOf(JwtAuth.claims(socket).channels()));
+                assertEquals(Map.of("color", "teal"), JwtAuth.claims(socket).info());
+            }
+        }
+    }
+
+    @Test
+    void badTokensGetAStableCodeAndNothingMore() throws Exception {
+        Instant now = time.clock().instant();
+        assertRefused("token_expired", hmac("ana", b -> b.expirationTime(Date.from(now.minusSeconds(1)))));
+        assertRefused("token_invalid", hmac("ana", b -> b.notBeforeTime(Date.from(now.plusSeconds(60)))));
+        assertRefused("token_audience", hmac("ana", b -> b.audience("billing")));
+        assertRefused("token_invalid", hmac("ana", b -> b.issuer("https://evil.example.com")));
+        assertRefused("token_invalid", sign(new MACSigner("another secret, also thirty-two bytes long"), JWSAlgorithm.HS256,
+                null, claims("ana").build()));
+        assertRefused("token_invalid", new PlainJWT(claims("ana").build()).serialize());
+        // The RSA public key used as an HMAC secret (algorithm confusion).
+        assertRefused("token_invalid", sign(new MACSigner(RSA.toPublicJWK().toRSAPublicKey().getEncoded()),
+                JWSAlgorithm.HS256, "rsa-1", claims("ana").build()));
+        assertRefused("token_invalid", "not.a.jwt");
+        try (RawClient raw = server.raw()) {
+            raw.next("hello");
+            assertEquals("token_invalid", raw.connectNamespace("/", "{\"name\":\"ana\"}")
+                    .getJsonObject("data").getString("code"));
+        }
+    }
+
+    private void assertRefused(String code, String token) {
+        try (RawClient raw = server.raw()) {
+            raw.next("hello");
+            JsonObject answer = raw.connectNamespace("/", credentials(token));
+            assertEquals("connect_error", answer.getString("type"));
+            assertEquals("unauthorized", answer.getString("message"));
+            assertEquals(Map.of("code", code), Map.copyOf(answer.getJsonObject("data").entrySet().stream()
+                    .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey,
+                            e -> ((jakarta.json.JsonString) e.getValue()).getString()))), "for " + token);
+        }
+    }
+
+    // ---- for the life of the connection ----
+
+    @Test
+    void aFreshTokenBeforeExpiryKeepsTheConnection() throws Exception {
+        AtomicInteger issued = new AtomicInteger();
+        try (SwitchboardClient client = client(server.webSocketUri())) {
+            ClientSocket socket = client.socket().tokenProvider(() -> {
+                issued.incrementAndGet();
+                return CompletableFuture.completedFuture(hmac("ana", b -> b));
+            });
+            BlockingQueue<String> disconnects = new LinkedBlockingQueue<>();
+            socket.onDisconnect(disconnects::add);
+            socket.connect();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            Socket onServer = connected.poll(10, TimeUnit.SECONDS);
+            Instant firstExpiry = JwtAuth.claims(onServer).expiresAt();
+
+            time.advance(LIFETIME.minusSeconds(30));
+            Await.until("the token refreshed", () -> JwtAuth.claims(onServer).expiresAt().isAfter(firstExpiry));
+            time.advance(Duration.ofSeconds(31));
+            assertTrue(onServer.connected(), "past the first token's expiry on the second");
+            assertEquals(2, issued.get());
+            time.advance(LIFETIME.minusSeconds(61));
+            Await.until("asked again", () -> issued.get() == 3);
+            assertTrue(socket.connected());
+            assertEquals(null, disconnects.poll());
+        }
+    }
+
+    @Test
+    void noFreshTokenEndsTheSocketWithTokenExpired() throws Exception {
+        String onlyToken = hmac("ana", b -> b);
+        try (SwitchboardClient client = client(server.webSocketUri())) {
+            // The provider keeps handing out its one token: replayed, it no longer helps at expiry.
+            ClientSocket socket = client.socket().tokenProvider(() -> CompletableFuture.completedFuture(onlyToken));
+            BlockingQueue<String> disconnects = new LinkedBlockingQueue<>();
+            socket.onDisconnect(disconnects::add);
+            socket.connect();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            Socket onServer = connected.poll(10, TimeUnit.SECONDS);
+            time.advance(LIFETIME.minusSeconds(30));
+            time.advance(Duration.ofSeconds(29));
+            assertTrue(onServer.connected(), "until its expiry");
+            time.advance(Duration.ofSeconds(1));
+            assertEquals("token expired", disconnects.poll(10, TimeUnit.SECONDS));
+            assertTrue(!socket.connected());
+            try (RawClient raw = server.raw()) {
+                raw.next("hello");
+                assertEquals("token_expired", raw.connectNamespace("/", credentials(onlyToken))
+                        .getJsonObject("data").getString("code"), "the expired token replayed");
+            }
+        }
+    }
+
+    @Test
+    void reconnectionRecoversWithTheProvidersNewTokenAndAnExpiredOneIsRefused() throws Exception {
+        AtomicInteger issued = new AtomicInteger();
+        try (CuttableProxy network = new CuttableProxy(server.port());
+             SwitchboardClient client = client(network.webSocketUri())) {
+            BlockingQueue<String> tokens = new LinkedBlockingQueue<>();
+            ClientSocket socket = client.socket().tokenProvider(() -> {
+                int n = issued.incrementAndGet();
+                return CompletableFuture.completedFuture(tokens.isEmpty()
+                        ? hmac("ana", b -> b.claim("info", Map.of("n", n))) : tokens.poll());
+            });
+            BlockingQueue<ConnectError> refusals = new LinkedBlockingQueue<>();
+            socket.onConnectError(refusals::add);
+            socket.connect();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            connected.poll(10, TimeUnit.SECONDS);
+            String id = socket.id();
+
+            network.cut();
+            Socket back = connected.poll(10, TimeUnit.SECONDS);
+            assertEquals(id, back.id());
+            assertTrue(back.recovered());
+            assertEquals(Map.of("n", 2L), Map.of("n", ((Number) JwtAuth.claims(back).info().get("n")).longValue()),
+                    "the reconnection's token is the provider's second");
+
+            Await.until("the client recovered", () -> socket.connected() && socket.recovered());
+            String expired = hmac("ana", b -> b.expirationTime(Date.from(time.clock().instant().minusSeconds(1))));
+            tokens.add(expired);
+            network.cut();
+            ConnectError refused = refusals.poll(10, TimeUnit.SECONDS);
+            assertEquals("unauthorized", refused.message());
+            assertEquals("{\"code\":\"token_expired\"}", refused.data().text());
+            Await.until("the session ended", () -> server.switchboard().root().detachedSessions().isEmpty());
+        }
+    }
+
+    @Test
+    void aTokenOfAnotherUserCannotTakeOverASession() throws Exception {
+        String pid;
+        try (RawClient ana = server.raw()) {
+            ana.next("hello");
+            pid = ana.connectNamespace("/", credentials(hmac("ana", b -> b))).getString("pid");
+            ana.abort();
+        }
+        Await.until("Ana's session waits", () -> server.switchboard().root().detachedSessions().size() == 1);
+        try (RawClient pedro = server.raw()) {
+            pedro.next("hello");
+            JsonObject answer = pedro.connectNamespace("/",
+                    credentials(hmac("pedro", b -> b)) + ",\"pid\":\"" + pid + "\"");
+            assertEquals("connect_error", answer.getString("type"));
+            assertEquals("token_invalid", answer.getJsonObject("data").getString("code"));
+        }
+        assertEquals(0, server.switchboard().root().detachedSessions().size());
+    }
+
+    // ---- tokens ----
+
+    private static SwitchboardClient client(URI uri) {
+        return SwitchboardClient.connect(uri, ClientOptions.builder().autoConnect(false)
+                .reconnectionDelay(Duration.ofMillis(50)).reconnectionDelayMax(Duration.ofMillis(200)).build());
+    }
+
+    private static String credentials(String token) {
+        return "{\"token\":\"" + token + "\"}";
+    }
+
+    private JWTClaimsSet.Builder claims(String subject) {
+        Instant now = time.clock().instant();
+        return new JWTClaimsSet.Builder().subject(subject).issuer("https://login.example.com").audience("chat")
+                .issueTime(Date.from(now)).expirationTime(Date.from(now.plus(LIFETIME)))
+                .claim("channels", List.of("general")).claim("info", Map.of("color", "teal"));
+    }
+
+    private String hmac(String subject, Function<JWTClaimsSet.Builder, JWTClaimsSet.Builder> tweak) {
+        return sign(signer(() -> new MACSigner(SECRET)), JWSAlgorithm.HS256, null, tweak.apply(claims(subject)).build());
+    }
+
+    private String rsa(String subject) {
+        return sign(signer(() -> new RSASSASigner(RSA)), JWSAlgorithm.RS256, "rsa-1", claims(subject).build());
+    }
+
+    private String ec(String subject) {
+        return sign(signer(() -> new ECDSASigner(EC)), JWSAlgorithm.ES256, "ec-1", claims(subject).build());
+    }
+
+    private static JWSSigner signer(KeyMaker<JWSSigner> maker) {
+        return generate(maker);
+    }
+
+    private static String sign(JWSSigner signer, JWSAlgorithm algorithm, String keyId, JWTClaimsSet claims) {
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(algorithm).keyID(keyId).build(), claims);
+        try {
+            jwt.sign(signer);
+        } catch (JOSEException e) {
+            throw new AssertionError(e);
+        }
+        return jwt.serialize();
+    }
+}
