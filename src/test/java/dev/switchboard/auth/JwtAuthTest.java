@@ -30,6 +30,7 @@ import dev.switchboard.testing.Await;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
+import dev.switchboard.testing.Tokens;
 import dev.switchboard.testing.VirtualTime;
 import jakarta.json.JsonObject;
 import java.net.URI;
@@ -56,10 +57,10 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class JwtAuthTest {
-    private static final byte[] SECRET = "an HMAC secret of thirty-two bytes or more".getBytes();
-    private static final Duration LIFETIME = Duration.ofMinutes(5);
+    private static final Duration LIFETIME = Tokens.LIFETIME;
 
     private final VirtualTime time = new VirtualTime();
+    private final Tokens tokens = new Tokens(time.clock());
     private final BlockingQueue<Socket> connected = new LinkedBlockingQueue<>();
     private TestServer server;
 
@@ -70,10 +71,10 @@ class JwtAuthTest {
         String pem = "-----BEGIN PUBLIC KEY-----\n"
                 + Base64.getMimeEncoder().encodeToString(ec.toECPublicKey().getEncoded()) + "\n-----END PUBLIC KEY-----\n";
         TokenVerifier verifier = TokenVerifier.builder()
-                .hmacSecret(SECRET)
+                .hmacSecret(Tokens.SECRET)
                 .jwks(new JWKSet(rsa.toPublicJWK()).toString())
                 .publicKeyPem(pem, "ec-1")
-                .issuer("https://login.example.com").audience("chat")
+                .issuer(Tokens.ISSUER).audience(Tokens.AUDIENCE)
                 .build();
         // Pings would need answers within no time at all: virtual time moves in steps.
         SwitchboardOptions options = TestServer.options().clock(time.clock()).scheduler(time)
@@ -109,7 +110,7 @@ class JwtAuthTest {
 
     @Test
     void validTokensOfEveryKeyTypeAdmitTheirSubject() throws Exception {
-        for (String token : List.of(hmac("ana", b -> b), rsa("ana"), ec("ana"))) {
+        for (String token : List.of(tokens.hmac("ana"), rsa("ana"), ec("ana"))) {
             try (RawClient raw = server.raw()) {
                 raw.next("hello");
                 JsonObject answer = raw.connectNamespace("/", credentials(token));
@@ -125,16 +126,16 @@ class JwtAuthTest {
     @Test
     void badTokensGetAStableCodeAndNothingMore() throws Exception {
         Instant now = time.clock().instant();
-        assertRefused("token_expired", hmac("ana", b -> b.expirationTime(Date.from(now.minusSeconds(1)))));
-        assertRefused("token_invalid", hmac("ana", b -> b.notBeforeTime(Date.from(now.plusSeconds(60)))));
-        assertRefused("token_audience", hmac("ana", b -> b.audience("billing")));
-        assertRefused("token_invalid", hmac("ana", b -> b.issuer("https://evil.example.com")));
-        assertRefused("token_invalid", sign(new MACSigner("another secret, also thirty-two bytes long"), JWSAlgorithm.HS256,
-                null, claims("ana").build()));
-        assertRefused("token_invalid", new PlainJWT(claims("ana").build()).serialize());
+        assertRefused("token_expired", tokens.hmac("ana", b -> b.expirationTime(Date.from(now.minusSeconds(1)))));
+        assertRefused("token_invalid", tokens.hmac("ana", b -> b.notBeforeTime(Date.from(now.plusSeconds(60)))));
+        assertRefused("token_audience", tokens.hmac("ana", b -> b.audience("billing")));
+        assertRefused("token_invalid", tokens.hmac("ana", b -> b.issuer("https://evil.example.com")));
+        assertRefused("token_invalid", Tokens.sign(new MACSigner("another secret, also thirty-two bytes long"), JWSAlgorithm.HS256,
+                null, tokens.claims("ana").build()));
+        assertRefused("token_invalid", new PlainJWT(tokens.claims("ana").build()).serialize());
         // The RSA public key used as an HMAC secret (algorithm confusion).
-        assertRefused("token_invalid", sign(new MACSigner(RSA.toPublicJWK().toRSAPublicKey().getEncoded()),
-                JWSAlgorithm.HS256, "rsa-1", claims("ana").build()));
+        assertRefused("token_invalid", Tokens.sign(new MACSigner(RSA.toPublicJWK().toRSAPublicKey().getEncoded()),
+                JWSAlgorithm.HS256, "rsa-1", tokens.claims("ana").build()));
         assertRefused("token_invalid", "not.a.jwt");
         try (RawClient raw = server.raw()) {
             raw.next("hello");
@@ -163,7 +164,7 @@ class JwtAuthTest {
         try (SwitchboardClient client = client(server.webSocketUri())) {
             ClientSocket socket = client.socket().tokenProvider(() -> {
                 issued.incrementAndGet();
-                return CompletableFuture.completedFuture(hmac("ana", b -> b));
+                return CompletableFuture.completedFuture(tokens.hmac("ana"));
             });
             BlockingQueue<String> disconnects = new LinkedBlockingQueue<>();
             socket.onDisconnect(disconnects::add);
@@ -186,7 +187,7 @@ class JwtAuthTest {
 
     @Test
     void noFreshTokenEndsTheSocketWithTokenExpired() throws Exception {
-        String onlyToken = hmac("ana", b -> b);
+        String onlyToken = tokens.hmac("ana");
         try (SwitchboardClient client = client(server.webSocketUri())) {
             // The provider keeps handing out its one token: replayed, it no longer helps at expiry.
             ClientSocket socket = client.socket().tokenProvider(() -> CompletableFuture.completedFuture(onlyToken));
@@ -214,11 +215,11 @@ class JwtAuthTest {
         AtomicInteger issued = new AtomicInteger();
         try (CuttableProxy network = new CuttableProxy(server.port());
              SwitchboardClient client = client(network.webSocketUri())) {
-            BlockingQueue<String> tokens = new LinkedBlockingQueue<>();
+            BlockingQueue<String> queued = new LinkedBlockingQueue<>();
             ClientSocket socket = client.socket().tokenProvider(() -> {
                 int n = issued.incrementAndGet();
-                return CompletableFuture.completedFuture(tokens.isEmpty()
-                        ? hmac("ana", b -> b.claim("info", Map.of("n", n))) : tokens.poll());
+                return CompletableFuture.completedFuture(queued.isEmpty()
+                        ? tokens.hmac("ana", b -> b.claim("info", Map.of("n", n))) : queued.poll());
             });
             BlockingQueue<ConnectError> refusals = new LinkedBlockingQueue<>();
             socket.onConnectError(refusals::add);
@@ -235,8 +236,8 @@ class JwtAuthTest {
                     "the reconnection's token is the provider's second");
 
             Await.until("the client recovered", () -> socket.connected() && socket.recovered());
-            String expired = hmac("ana", b -> b.expirationTime(Date.from(time.clock().instant().minusSeconds(1))));
-            tokens.add(expired);
+            String expired = tokens.hmac("ana", b -> b.expirationTime(Date.from(time.clock().instant().minusSeconds(1))));
+            queued.add(expired);
             network.cut();
             ConnectError refused = refusals.poll(10, TimeUnit.SECONDS);
             assertEquals("unauthorized", refused.message());
@@ -250,14 +251,14 @@ class JwtAuthTest {
         String pid;
         try (RawClient ana = server.raw()) {
             ana.next("hello");
-            pid = ana.connectNamespace("/", credentials(hmac("ana", b -> b))).getString("pid");
+            pid = ana.connectNamespace("/", credentials(tokens.hmac("ana"))).getString("pid");
             ana.abort();
         }
         Await.until("Ana's session waits", () -> server.switchboard().root().detachedSessions().size() == 1);
         try (RawClient pedro = server.raw()) {
             pedro.next("hello");
             JsonObject answer = pedro.connectNamespace("/",
-                    credentials(hmac("pedro", b -> b)) + ",\"pid\":\"" + pid + "\"");
+                    credentials(tokens.hmac("pedro")) + ",\"pid\":\"" + pid + "\"");
             assertEquals("connect_error", answer.getString("type"));
             assertEquals("token_invalid", answer.getJsonObject("data").getString("code"));
         }
@@ -275,36 +276,15 @@ class JwtAuthTest {
         return "{\"token\":\"" + token + "\"}";
     }
 
-    private JWTClaimsSet.Builder claims(String subject) {
-        Instant now = time.clock().instant();
-        return new JWTClaimsSet.Builder().subject(subject).issuer("https://login.example.com").audience("chat")
-                .issueTime(Date.from(now)).expirationTime(Date.from(now.plus(LIFETIME)))
-                .claim("channels", List.of("general")).claim("info", Map.of("color", "teal"));
-    }
-
-    private String hmac(String subject, Function<JWTClaimsSet.Builder, JWTClaimsSet.Builder> tweak) {
-        return sign(signer(() -> new MACSigner(SECRET)), JWSAlgorithm.HS256, null, tweak.apply(claims(subject)).build());
-    }
-
     private String rsa(String subject) {
-        return sign(signer(() -> new RSASSASigner(RSA)), JWSAlgorithm.RS256, "rsa-1", claims(subject).build());
+        return Tokens.sign(signer(() -> new RSASSASigner(RSA)), JWSAlgorithm.RS256, "rsa-1", tokens.claims(subject).build());
     }
 
     private String ec(String subject) {
-        return sign(signer(() -> new ECDSASigner(EC)), JWSAlgorithm.ES256, "ec-1", claims(subject).build());
+        return Tokens.sign(signer(() -> new ECDSASigner(EC)), JWSAlgorithm.ES256, "ec-1", tokens.claims(subject).build());
     }
 
     private static JWSSigner signer(KeyMaker<JWSSigner> maker) {
         return generate(maker);
-    }
-
-    private static String sign(JWSSigner signer, JWSAlgorithm algorithm, String keyId, JWTClaimsSet claims) {
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(algorithm).keyID(keyId).build(), claims);
-        try {
-            jwt.sign(signer);
-        } catch (JOSEException e) {
-            throw new AssertionError(e);
-        }
-        return jwt.serialize();
     }
 }
