@@ -1,5 +1,6 @@
 package dev.switchboard.demo;
 
+import dev.switchboard.presence.Presence;
 import dev.switchboard.protocol.RawJson;
 import dev.switchboard.server.BroadcastOperator;
 import dev.switchboard.server.ConnectionRejectedException;
@@ -8,8 +9,6 @@ import dev.switchboard.server.Namespace;
 import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.server.Socket;
 import dev.switchboard.server.Switchboard;
-import java.util.Comparator;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -19,8 +18,8 @@ import java.util.stream.Stream;
 
 /**
  * The chat of the demo page {@code webapp/index.html}, on the namespace {@code /chat}: rooms with
- * live member lists, presence notices, private messages to every tab of a user, a typing
- * indicator.
+ * live member lists ({@link Presence} in every chat room), presence notices, private messages to
+ * every tab of a user, a typing indicator.
  *
  * <p>A user is a name. The page sends {@code auth: {name, key, room}}, where {@code key} is a
  * random id its browser keeps in {@code localStorage}: the tabs of one browser that use the same
@@ -33,8 +32,8 @@ import java.util.stream.Stream;
  * {@code {error}}, and the volatile {@code typing(boolean)}.
  * Events to the page: {@code welcome({name, room, maxLength})}, {@code notice(text)},
  * {@code message({room, from, text, time})}, {@code private({from, to, text, time})},
- * {@code typing({room, name, typing})}, {@code members({room, members: [{name, away}]})},
- * {@code rooms([{name, members}])}.
+ * {@code typing({room, name, typing})}, {@code rooms([{name, members}])}, and the presence events
+ * of the room the socket is in, {@code "#" + room} ({@code presence:list}, {@code presence:join}, ...).
  *
  * <pre>{@code
  * Switchboard server = Switchboard.create();
@@ -79,14 +78,6 @@ public final class ChatApp {
     public record Typing(String room, String name, boolean typing) {
     }
 
-    /** A member of a room; {@code away} while the user's connection is down but may come back. */
-    public record Member(String name, boolean away) {
-    }
-
-    /** The member list of a room. */
-    public record Members(String room, List<Member> members) {
-    }
-
     /** A room of the room list. */
     public record RoomInfo(String name, int members) {
     }
@@ -101,9 +92,11 @@ public final class ChatApp {
     }
 
     private final Namespace chat;
+    private final Presence presence;
 
     private ChatApp(Namespace chat) {
         this.chat = chat;
+        this.presence = Presence.install(chat, room -> room.startsWith(ROOM_PREFIX));
     }
 
     /** Installs the chat on {@code server}'s {@code /chat} namespace. */
@@ -161,11 +154,9 @@ public final class ChatApp {
         socket.on("typing", event -> othersIn(socket, currentRoom(socket)).asVolatile()
                 .emit("typing", new Typing(currentRoom(socket), name, "true".equals(event.args().raw(0).text()))));
         socket.onDisconnect(reason -> {
-            if (reason.recoverable() && chat.switchboard().options().recoveryEnabled()) {
-                // The client may come back within the window: show it away and say nothing yet;
-                // onSessionExpired speaks if it does not.
-                publishMembers(currentRoom(socket));
-            } else {
+            // A client that may come back within the window shows as away and is not announced
+            // yet; onSessionExpired speaks if it does not.
+            if (!reason.recoverable() || !chat.switchboard().options().recoveryEnabled()) {
                 left(socket, currentRoom(socket));
             }
         });
@@ -181,7 +172,6 @@ public final class ChatApp {
                 othersIn(socket, room).emit("notice", name + " joined");
             }
         }
-        publishMembers(room);
         publishRooms();
     }
 
@@ -190,7 +180,6 @@ public final class ChatApp {
         if (!present(socket.userId(), room, socket.id())) {
             chat.to(ROOM_PREFIX + room).emit("notice", socket.userId() + " disconnected");
         }
-        publishMembers(room);
         publishRooms();
     }
 
@@ -247,8 +236,6 @@ public final class ChatApp {
         if (arriving) {
             othersIn(socket, room).emit("notice", name + " joined");
         }
-        publishMembers(previous);
-        publishMembers(room);
         publishRooms();
     }
 
@@ -272,28 +259,15 @@ public final class ChatApp {
         return socket.to(ROOM_PREFIX + room).except(Namespace.userRoom(socket.userId()));
     }
 
-    private void publishMembers(String room) {
-        chat.to(ROOM_PREFIX + room).emit("members", new Members(room, members(room)));
-    }
-
     private void publishRooms() {
         Map<String, Integer> counts = new TreeMap<>(Map.of(DEFAULT_ROOM, 0));
         for (String room : chat.rooms()) {
             if (room.startsWith(ROOM_PREFIX)) {
                 String name = room.substring(ROOM_PREFIX.length());
-                counts.put(name, members(name).size());
+                counts.put(name, presence.list(room).size());
             }
         }
         chat.emit("rooms", counts.entrySet().stream().map(e -> new RoomInfo(e.getKey(), e.getValue())).toList());
-    }
-
-    /** The users in a room, each once, away when none of their sockets there is connected. */
-    private List<Member> members(String room) {
-        Map<String, Boolean> away = new TreeMap<>();
-        inRoom(ROOM_PREFIX + room).filter(socket -> socket.userId() != null)
-                .forEach(socket -> away.merge(socket.userId(), !(socket instanceof Socket), Boolean::logicalAnd));
-        return away.entrySet().stream().map(e -> new Member(e.getKey(), e.getValue()))
-                .sorted(Comparator.comparing(Member::name, String.CASE_INSENSITIVE_ORDER)).toList();
     }
 
     /** Whether a user has a socket in a room, other than {@code exceptId}. */
@@ -304,7 +278,7 @@ public final class ChatApp {
 
     /**
      * The sockets in a room through the public API: the connected ones, then the sessions of
-     * dropped ones that wait for their client (the chat shows those users as away).
+     * dropped ones that wait for their client.
      */
     private Stream<RemoteSocket> inRoom(String room) {
         return Stream.concat(chat.in(room).fetchSockets().stream(),
