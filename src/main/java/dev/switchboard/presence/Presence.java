@@ -138,15 +138,7 @@ public final class Presence {
         } else {
             userInfo.put(userId, checked(info));
         }
-        Set<String> roomsOfUser = new HashSet<>();
-        synchronized (this) {
-            rooms.forEach((room, state) -> {
-                if (state.users.containsKey(userId)) {
-                    roomsOfUser.add(room);
-                }
-            });
-        }
-        refresh(roomsOfUser);
+        refresh(roomsWhere(state -> state.users.containsKey(userId)));
     }
 
     private static Map<String, Object> checked(Map<String, ?> info) {
@@ -160,15 +152,17 @@ public final class Presence {
 
     /** A socket or session ended: the rooms it had been told about change. */
     private void refreshRoomsTold(String socketId) {
-        Set<String> told = new HashSet<>();
-        synchronized (this) {
-            rooms.forEach((room, state) -> {
-                if (state.told.contains(socketId)) {
-                    told.add(room);
-                }
-            });
-        }
-        refresh(told);
+        refresh(roomsWhere(state -> state.told.contains(socketId)));
+    }
+
+    private synchronized Set<String> roomsWhere(Predicate<RoomState> test) {
+        Set<String> found = new HashSet<>();
+        rooms.forEach((room, state) -> {
+            if (test.test(state)) {
+                found.add(room);
+            }
+        });
+        return found;
     }
 
     private void refresh(Set<String> changed) {

@@ -18,16 +18,13 @@ import dev.switchboard.testing.VirtualTime;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -41,12 +38,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class BrowserTokenTest {
     private static final String CONNECT = """
-            await new Promise((loaded) => {
-              const script = document.createElement('script');
-              script.src = '/switchboard.js';
-              script.onload = loaded;
-              document.head.appendChild(script);
-            });
+            (0, eval)(await (await fetch('/switchboard.js')).text());   // global, as a <script> would
             window.seen = [];
             window.tokens = [arguments[0]];
             window.asked = 0;
@@ -59,26 +51,15 @@ class BrowserTokenTest {
             window.socket = socket;
             """;
 
-    private static Chromium browser;
     private final VirtualTime time = new VirtualTime();
     private final Tokens tokens = new Tokens(time.clock());
     private final BlockingQueue<Socket> connected = new LinkedBlockingQueue<>();
     private TestServer server;
     private CuttableProxy network;
+    private Chromium browser;
     private String tab;
 
-    @BeforeAll
-    static void startBrowser() {
-        browser = Chromium.start();
-    }
-
-    @AfterAll
-    static void stopBrowser() {
-        if (browser != null) {
-            browser.close();
-        }
-    }
-
+    /** The server, the network the page's WebSocket goes through, and the browser: one test, one of each. */
     @BeforeEach
     void start() throws Exception {
         TokenVerifier verifier = TokenVerifier.builder().hmacSecret(Tokens.SECRET)
@@ -95,12 +76,13 @@ class BrowserTokenTest {
                     });
                 });
         network = new CuttableProxy(server.port());
+        browser = Chromium.start();
         tab = browser.open(URI.create("http://127.0.0.1:" + network.port() + "/switchboard.js"));
     }
 
     @AfterEach
     void stop() throws Exception {
-        browser.closeTabs();
+        browser.close();
         network.close();
         server.close();
     }
@@ -163,13 +145,11 @@ class BrowserTokenTest {
         }
     }
 
+    /** The last line the page saw that starts with {@code prefix}, once there is one. */
     @SuppressWarnings("unchecked")
-    private List<String> seen() {
-        return new ArrayList<>((List<String>) browser.script(tab, "return window.seen;"));
-    }
-
     private String awaitSeen(String prefix) {
-        return browser.waitUntil(tab, "'" + prefix + "' in what the page saw", this::seen,
-                driver -> seen().stream().filter(line -> line.startsWith(prefix)).reduce((a, b) -> b).orElse(null));
+        return browser.waitUntil(tab, "'" + prefix + "' in what the page saw", () -> browser.script(tab, "return seen;"),
+                driver -> ((List<String>) browser.script(tab, "return seen;")).stream()
+                        .filter(line -> line.startsWith(prefix)).reduce((a, b) -> b).orElse(null));
     }
 }
