@@ -149,6 +149,11 @@ function saveName(name) {
 
 socket.on('notice', (text) => addLine(el('li', { class: 'notice' }, text)));
 
+// Pushed by a backend through the HTTP API (README): to everyone in the chat, whatever their room.
+socket.on('announcement', (text) => {
+  addLine(el('li', { class: 'announcement' }, el('span', { class: 'from' }, 'Announcement'), String(text)));
+});
+
 socket.on('message', ({ room, from, text, time }) => {
   if (room !== chat.room) {
     return; // sent before we switched rooms

@@ -808,6 +808,178 @@
   }
 
   // ---------------------------------------------------------------------------------------------
+  // AckTable: the answers one socket waits for
+
+  /**
+   * The acks a socket waits for, by ack id (the manager hands the ids out, unique on the
+   * connection). A plain entry fails at its timeout, and at a drop once its event was sent: the
+   * next connection never answers it. A kept entry (the at-least-once queue's) only ends with the
+   * server's answer or when the queue settles it, since the queue resends its event.
+   * Owned by one Socket; like everything here it runs on the page's event loop.
+   */
+  class AckTable {
+    constructor() {
+      this._entries = new Map(); // ack id -> { answer(err, reply), errFirst, timer, sent, kept }
+    }
+
+    has(id) {
+      return this._entries.has(id);
+    }
+
+    // cb(...reply), or cb(err, ...reply) when a timeout is given; onTimeout runs after `timeout` ms.
+    wait(id, cb, timeout, onTimeout) {
+      const errFirst = timeout !== undefined;
+      const answer = (err, reply) => {
+        if (errFirst) {
+          invoke(cb, err ? [err] : [null].concat(reply));
+        } else if (!err) {
+          invoke(cb, reply);
+        }
+      };
+      const timer = errFirst ? setTimeout(() => guard(onTimeout), timeout) : null;
+      this._entries.set(id, { answer, errFirst, timer, sent: false, kept: false });
+    }
+
+    // answer(err, reply) once the server answers or the owner settles it; survives a drop.
+    keep(id, answer) {
+      this._entries.set(id, { answer, errFirst: true, timer: null, sent: false, kept: true });
+    }
+
+    markSent(id) {
+      const entry = this._entries.get(id);
+      if (entry) {
+        entry.sent = true;
+      }
+    }
+
+    // Plain callbacks have no way to hear about a failure, so an emit that can no longer be
+    // answered just forgets them; timed ones still fail at their timeout.
+    forgetPlain(id) {
+      const entry = this._entries.get(id);
+      if (entry && !entry.errFirst) {
+        this._entries.delete(id);
+      }
+    }
+
+    settle(id, err, reply) {
+      const entry = this._entries.get(id);
+      if (!entry) {
+        return;
+      }
+      this._entries.delete(id);
+      clearTimeout(entry.timer);
+      entry.answer(err, reply);
+    }
+
+    // The answer to an event sent on a dead connection never comes: the new one does not know it.
+    failSent() {
+      for (const [id, entry] of Array.from(this._entries)) {
+        if (entry.sent && !entry.kept) {
+          this.settle(id, makeError('socket has been disconnected'));
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // AtLeastOnceQueue: emits kept until the server acknowledges them (retries > 0)
+
+  /**
+   * The at-least-once emits of one socket, in emit order. Only the head is ever sent, one at a
+   * time, so that the server sees the emits in order, resends included; each carries a msgId
+   * the server uses to run its handler once. An emit stays queued until its ack comes, its tries
+   * run out, or the session it was sent to is lost; after a drop the head is resent (same msgId)
+   * on the next connect. Owned by one Socket, on the page's event loop.
+   */
+  class AtLeastOnceQueue {
+    /** @param {Socket} socket the owner: its acks, its manager, its writer */
+    constructor(socket) {
+      this._socket = socket;
+      this._items = []; // { id, frame, callback, tries, timer, inFlight, timeout, seq }
+      this._msgPrefix = randomId();
+      this._msgCount = 0;
+    }
+
+    get size() {
+      return this._items.length;
+    }
+
+    add(event, args, callback, timeout) {
+      const socket = this._socket;
+      const id = socket.io._nextAckId();
+      this._msgCount++;
+      const msgId = this._msgPrefix + '-' + this._msgCount;
+      const frame = JSON.stringify(socket._packet('event', { event, args, ack: id, msgId }));
+      const item = { id, frame, callback, tries: 0, timer: null, inFlight: false,
+        timeout: timeout !== undefined ? timeout : socket._opts.ackTimeout, seq: 0 };
+      socket._acks.keep(id, (err, reply) => this._finish(item, err, reply));
+      if (socket._bufferFull()) {
+        socket._refuseBufferFull(id);
+        return;
+      }
+      item.seq = socket.io._nextEmitSequence();
+      this._items.push(item);
+      socket.io._sendEvents();
+    }
+
+    // The place in the order of emits of the head when it may be sent now, else Infinity.
+    readySince() {
+      const item = this._items[0];
+      return item && !item.inFlight ? item.seq : Infinity;
+    }
+
+    // Sends the head; the manager took a rate token for it.
+    sendHead() {
+      const item = this._items[0];
+      item.tries++;
+      item.inFlight = true;
+      item.timer = setTimeout(() => guard(() => this._onTimeout(item)), item.timeout);
+      this._socket._write(item.frame, item.id);
+    }
+
+    _onTimeout(item) {
+      item.timer = null;
+      item.inFlight = false;
+      if (item.tries > this._socket._opts.retries) {
+        this._socket._acks.settle(item.id, makeError('operation has timed out'));
+      } else {
+        this._socket.io._sendEvents();
+      }
+    }
+
+    _finish(item, err, reply) {
+      clearTimeout(item.timer);
+      const index = this._items.indexOf(item);
+      if (index >= 0) {
+        this._items.splice(index, 1);
+      }
+      if (item.callback) {
+        invoke(item.callback, err ? [err] : [null].concat(reply));
+      }
+      this._socket.io._sendEvents();
+    }
+
+    // The new session knows none of the old one's msgIds: an emit already sent there may have
+    // been handled, and resending it could run the handler twice.
+    failSentToLostSession() {
+      for (const item of this._items.filter((queued) => queued.tries > 0)) {
+        const err = makeError('session lost: the server may or may not have handled it');
+        err.code = 'session_lost';
+        this._socket._acks.settle(item.id, err);
+      }
+    }
+
+    pause() {
+      const item = this._items[0];
+      if (item) {
+        clearTimeout(item.timer);
+        item.timer = null;
+        item.inFlight = false; // resent, same msgId, after the next connect
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Socket: one namespace on a Manager
 
   /**
@@ -891,10 +1063,8 @@
       this._pid = undefined;
       this._offset = undefined;
       this._sendBuffer = []; // { frame, ackId, seq } plain emits not sent yet
-      this._acks = new Map(); // ack id -> { cb, errFirst, timer, sent, item }
-      this._queue = []; // at-least-once emits, the first one in flight once sent
-      this._msgPrefix = randomId();
-      this._msgCount = 0;
+      this._acks = new AckTable();
+      this._queue = new AtLeastOnceQueue(this); // emits with retries > 0
       this._anyListeners = [];
       this._presence = new PresenceSets(this);
     }
@@ -1040,21 +1210,21 @@
       const args = argList.slice();
       const callback = typeof args[args.length - 1] === 'function' ? args.pop() : undefined;
       if (this._opts.retries > 0 && !flags.volatile) {
-        this._enqueue(event, args, callback, flags.timeout);
+        this._queue.add(event, args, callback, flags.timeout);
         return;
       }
       const ackId = callback ? this.io._nextAckId() : undefined;
       // Encoding now snapshots the arguments and throws (cycles, BigInt) to the caller of emit.
       const frame = JSON.stringify(this._packet('event', ackId ? { event, args, ack: ackId } : { event, args }));
       if (callback) {
-        this._registerAck(ackId, callback, flags.timeout);
+        this._acks.wait(ackId, callback, flags.timeout, () => this._onAckTimeout(ackId));
       }
       if (flags.volatile) {
         // Dropped rather than kept waiting, offline or when the rate limit allows nothing now.
         if (this.connected && this.io._takeEventToken()) {
           this._write(frame, ackId);
         } else {
-          this._forgetPlainAck(ackId);
+          this._acks.forgetPlain(ackId);
         }
       } else if (this._bufferFull()) {
         this._refuseBufferFull(ackId);
@@ -1065,7 +1235,7 @@
     }
 
     _bufferFull() {
-      return this._sendBuffer.length + this._queue.length >= this._opts.maxBufferedEmits;
+      return this._sendBuffer.length + this._queue.size >= this._opts.maxBufferedEmits;
     }
 
     // The emits already buffered keep their place; the new one is not sent at all.
@@ -1093,43 +1263,14 @@
       });
     }
 
-    _registerAck(id, cb, timeout) {
-      const entry = { cb, errFirst: timeout !== undefined, timer: null, sent: false, item: null };
-      if (entry.errFirst) {
-        entry.timer = setTimeout(() => guard(() => this._onAckTimeout(id)), timeout);
-      }
-      this._acks.set(id, entry);
-    }
-
     _onAckTimeout(id) {
       // A packet still waiting in the buffer is not worth sending once its caller gave up.
       this._sendBuffer = this._sendBuffer.filter((buffered) => buffered.ackId !== id);
       this._settleAck(id, makeError('operation has timed out'));
     }
 
-    // Plain callbacks have no way to hear about a failure, so an emit that can no longer be
-    // answered just forgets them; timed ones still fail at their timeout.
-    _forgetPlainAck(id) {
-      const entry = id !== undefined ? this._acks.get(id) : undefined;
-      if (entry && !entry.errFirst) {
-        this._acks.delete(id);
-      }
-    }
-
     _settleAck(id, err, reply) {
-      const entry = this._acks.get(id);
-      if (!entry) {
-        return;
-      }
-      this._acks.delete(id);
-      clearTimeout(entry.timer);
-      if (entry.item) {
-        this._finishItem(entry.item, err, reply);
-      } else if (entry.errFirst) {
-        invoke(entry.cb, err ? [err] : [null].concat(reply));
-      } else if (!err) {
-        invoke(entry.cb, reply);
-      }
+      this._acks.settle(id, err, reply);
     }
 
     _write(frame, ackId) {
@@ -1139,10 +1280,7 @@
           'packet of ' + utf8Length(frame) + ' bytes exceeds maxPayload ' + this.io._maxPayload);
         return false;
       }
-      const entry = ackId !== undefined ? this._acks.get(ackId) : undefined;
-      if (entry) {
-        entry.sent = true;
-      }
+      this._acks.markSent(ackId);
       return this.io._sendFrame(frame);
     }
 
@@ -1153,88 +1291,16 @@
         return Infinity;
       }
       const buffered = this._sendBuffer[0];
-      const item = this._queue[0];
-      const since = buffered ? buffered.seq : Infinity;
-      return item && !item.inFlight ? Math.min(since, item.seq) : since;
+      return Math.min(buffered ? buffered.seq : Infinity, this._queue.readySince());
     }
 
     // Sends the event _readySince() names; the manager took a rate token for it.
     _sendReadyEvent() {
-      const item = this._queue[0];
-      if (item && !item.inFlight && item.seq === this._readySince()) {
-        this._sendItem(item);
+      if (this._queue.readySince() === this._readySince()) {
+        this._queue.sendHead();
       } else {
         const buffered = this._sendBuffer.shift();
         this._write(buffered.frame, buffered.ackId);
-      }
-    }
-
-    // -- at-least-once emits (retries > 0) ----------------------------------------------------------
-
-    _enqueue(event, args, callback, timeout) {
-      const id = this.io._nextAckId();
-      this._msgCount++;
-      const msgId = this._msgPrefix + '-' + this._msgCount;
-      const frame = JSON.stringify(this._packet('event', { event, args, ack: id, msgId }));
-      const item = { id, frame, callback, tries: 0, timer: null, inFlight: false,
-        timeout: timeout !== undefined ? timeout : this._opts.ackTimeout, seq: 0 };
-      this._acks.set(id, { cb: null, errFirst: true, timer: null, sent: false, item });
-      if (this._bufferFull()) {
-        this._refuseBufferFull(id);
-        return;
-      }
-      item.seq = this.io._nextEmitSequence();
-      this._queue.push(item);
-      this.io._sendEvents();
-    }
-
-    // Only the head of the queue is ever sent, one at a time, so that the server sees the emits in
-    // order, resends included.
-    _sendItem(item) {
-      item.tries++;
-      item.inFlight = true;
-      item.timer = setTimeout(() => guard(() => this._onItemTimeout(item)), item.timeout);
-      this._write(item.frame, item.id);
-    }
-
-    _onItemTimeout(item) {
-      item.timer = null;
-      item.inFlight = false;
-      if (item.tries > this._opts.retries) {
-        this._settleAck(item.id, makeError('operation has timed out'));
-      } else {
-        this.io._sendEvents();
-      }
-    }
-
-    _finishItem(item, err, reply) {
-      clearTimeout(item.timer);
-      const index = this._queue.indexOf(item);
-      if (index >= 0) {
-        this._queue.splice(index, 1);
-      }
-      if (item.callback) {
-        invoke(item.callback, err ? [err] : [null].concat(reply));
-      }
-      this.io._sendEvents();
-    }
-
-    // The new session knows none of the old one's msgIds: an emit already sent there may have
-    // been handled, and resending it could run the handler twice.
-    _failItemsSentToTheLostSession() {
-      for (const item of this._queue.filter((queued) => queued.tries > 0)) {
-        const err = makeError('session lost: the server may or may not have handled it');
-        err.code = 'session_lost';
-        this._settleAck(item.id, err);
-      }
-    }
-
-    _pauseQueue() {
-      const item = this._queue[0];
-      if (item) {
-        clearTimeout(item.timer);
-        item.timer = null;
-        item.inFlight = false; // resent, same msgId, after the next connect
       }
     }
 
@@ -1329,21 +1395,8 @@
       this.id = undefined;
       this._connectToken = null;
       this._pending = false;
-      this._pauseQueue();
-      this._failSentAcks();
-    }
-
-    // The answer to an event sent on a dead connection never comes: the new one does not know it.
-    _failSentAcks() {
-      for (const [id, entry] of Array.from(this._acks)) {
-        if (entry.sent && !entry.item) {
-          this._acks.delete(id);
-          clearTimeout(entry.timer);
-          if (entry.errFirst) {
-            invoke(entry.cb, [makeError('socket has been disconnected')]);
-          }
-        }
-      }
+      this._queue.pause();
+      this._acks.failSent();
     }
 
     // -- incoming packets --------------------------------------------------------------------------
@@ -1363,7 +1416,7 @@
         // A fresh session: offsets of the old one mean nothing to it, and would make the next
         // recovery fail.
         this._offset = undefined;
-        this._failItemsSentToTheLostSession();
+        this._queue.failSentToLostSession();
       }
       this.io._sendEvents();
       if (this.connected) {

@@ -26,10 +26,11 @@ class PackageGraphTest {
     private static final Path CLASSES = Path.of("target", "classes");
     private static final String OURS = "dev.switchboard.";
     /** The core: what a transport, an adapter or a codec builds on. */
-    private static final Set<String> CORE = Set.of("dev.switchboard.api", "dev.switchboard.protocol",
+    private static final Set<String> CORE = Set.of("dev.switchboard.api", "dev.switchboard.protocol", "dev.switchboard.outbound",
             "dev.switchboard.adapter", "dev.switchboard.server");
+    /** What the core must not see: containers, and the metrics library, which only dev.switchboard.metrics binds. */
     private static final List<String> CONTAINER_PACKAGES = List.of("jakarta.websocket", "jakarta.servlet",
-            "org.glassfish");
+            "org.glassfish", "io.micrometer", "io.prometheus", "java.net.http");
 
     /** Every package of ours with the packages it uses (itself left out). */
     private static final Map<String, Set<String>> uses = new TreeMap<>();
@@ -69,6 +70,16 @@ class PackageGraphTest {
                 assertTrue(!used.startsWith(OURS) || CORE.contains(used), core + " uses " + used + ", outside the core");
             }
         }
+    }
+
+    @Test
+    void theSendQueueStandsOnItsOwn() {
+        // The server and the Java client both write through it, and the client must not see the server.
+        for (String used : uses.getOrDefault("dev.switchboard.outbound", Set.of())) {
+            assertTrue(!used.startsWith(OURS), "dev.switchboard.outbound uses " + used);
+        }
+        assertTrue(uses.getOrDefault("dev.switchboard.client", Set.of()).stream().noneMatch(
+                used -> used.equals("dev.switchboard.server")), "the client uses the server: " + uses.get("dev.switchboard.client"));
     }
 
     /** Depth first from {@code at}, recording each path that leads back to {@code start}, once per start. */

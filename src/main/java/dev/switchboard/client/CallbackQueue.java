@@ -2,6 +2,7 @@ package dev.switchboard.client;
 
 import java.lang.System.Logger.Level;
 import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Runs application callbacks one at a time, in the order they were queued, on whichever thread
@@ -22,6 +23,19 @@ final class CallbackQueue {
         synchronized (this) {
             queue.add(callback);
             added++;
+        }
+    }
+
+    /**
+     * Queues the completion of {@code future} with {@code result}, or its failure when
+     * {@code result} is a {@link Throwable}, so that its dependents run like any callback.
+     */
+    @SuppressWarnings("unchecked")
+    <T> void settle(CompletableFuture<T> future, Object result) {
+        if (result instanceof Throwable error) {
+            add(() -> future.completeExceptionally(error));
+        } else {
+            add(() -> future.complete((T) result));
         }
     }
 

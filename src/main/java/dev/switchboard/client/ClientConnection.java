@@ -1,11 +1,15 @@
 package dev.switchboard.client;
 
+import dev.switchboard.outbound.OutboundQueue;
+import dev.switchboard.outbound.OutboundQueue.Offer;
+import dev.switchboard.outbound.Transport;
+import dev.switchboard.protocol.Frame;
 import java.net.URI;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 
 /**
  * One WebSocket of a {@link SwitchboardClient}: every (re)connection attempt gets a new one, so
@@ -13,7 +17,10 @@ import java.util.concurrent.CompletionStage;
  *
  * <p>It does two things. Inbound, it assembles partial text messages and hands whole frames to
  * the client, asking the JDK for the next message only when this one is handled. Outbound, it
- * queues frames and keeps exactly one {@code sendText} outstanding, as the JDK requires.
+ * writes through the same bounded single-writer {@link OutboundQueue} as the server: exactly one
+ * {@code sendText} outstanding, as the JDK requires, and at most
+ * {@link ClientOptions#sendQueueBytes()} queued, so a server that stops reading costs bounded
+ * memory.
  *
  * <p>Lock order: the client's lock may be held when calling into this class; this class never
  * calls the client while holding its own monitor.
@@ -25,10 +32,9 @@ final class ClientConnection implements WebSocket.Listener {
     private final StringBuilder partial = new StringBuilder();
 
     // All guarded by this.
-    private final ArrayDeque<String> outbox = new ArrayDeque<>();
     private WebSocket webSocket;   // set by onOpen
+    private OutboundQueue queue;   // set by onOpen: the WebSocket's one writer
     private CompletableFuture<WebSocket> opening;  // the opening handshake, until onOpen
-    private boolean writing;       // a send is outstanding, or the writer loop is running
     private boolean closing;       // accept no more frames; send a Close after the queued ones
     private int closeCode;
     private String closeReason;
@@ -62,25 +68,45 @@ final class ClientConnection implements WebSocket.Listener {
         });
     }
 
-    /** Queues a text frame; frames queued after {@link #close} or {@link #abort} are dropped. */
-    void send(String text) {
-        synchronized (this) {
-            if (closing || aborted) {
-                return;
-            }
-            outbox.add(text);
-            if (writing || webSocket == null) {
-                return;
-            }
-            writing = true;
+    /**
+     * Queues a frame; {@link Offer#CLOSED} before {@link #onOpen} and after {@link #close} or
+     * {@link #abort}, {@link Offer#OVERFLOW} when {@link ClientOptions#sendQueueBytes()} are queued.
+     *
+     * @param droppable drop it instead when frames are already waiting (a volatile emit)
+     */
+    Offer send(Frame frame, boolean droppable) {
+        OutboundQueue writer = writer();
+        return writer == null ? Offer.CLOSED : writer.offer(frame.text(), frame.bytes(), droppable);
+    }
+
+    /**
+     * Queues a pong whatever the bound, behind the frames already queued: a queue full of events
+     * must not also cost the connection its heartbeat. One per ping, so few.
+     */
+    void sendPong(Frame frame) {
+        OutboundQueue writer = writer();
+        if (writer != null) {
+            writer.offerBeyondBound(frame.text(), frame.bytes());
         }
-        writeLoop();
+    }
+
+    /**
+     * Whether a frame of {@code bytes} fits in the queue now; if not, {@code whenRoom} runs once
+     * it does, on a writing thread (see {@link OutboundQueue#hasRoomFor}).
+     */
+    boolean hasRoomFor(int bytes, Runnable whenRoom) {
+        OutboundQueue writer = writer();
+        return writer == null || writer.hasRoomFor(bytes, whenRoom);
+    }
+
+    private synchronized OutboundQueue writer() {
+        return queue;
     }
 
     /** Sends the queued frames, then a Close frame; a handshake still under way is cancelled, see {@link #abort()}. */
     void close(int code, String reason) {
         CompletableFuture<WebSocket> handshake;
-        boolean write;
+        OutboundQueue writer;
         synchronized (this) {
             if (closing || aborted) {
                 return;
@@ -88,15 +114,14 @@ final class ClientConnection implements WebSocket.Listener {
             closing = true;
             closeCode = code;
             closeReason = reason;
-            handshake = webSocket == null ? opening : null;
-            write = webSocket != null && !writing;
-            writing |= write;
+            writer = queue;
+            handshake = writer == null ? opening : null;
         }
         if (handshake != null) {
             handshake.cancel(true);
         }
-        if (write) {
-            writeLoop();
+        if (writer != null) {
+            writer.closeWhenDrained(code, reason);
         }
     }
 
@@ -107,12 +132,16 @@ final class ClientConnection implements WebSocket.Listener {
      */
     void abort() {
         WebSocket ws;
+        OutboundQueue writer;
         CompletableFuture<WebSocket> handshake;
         synchronized (this) {
             aborted = true;
-            outbox.clear();
             ws = webSocket;
+            writer = queue;
             handshake = opening;
+        }
+        if (writer != null) {
+            writer.close();
         }
         if (handshake != null) {
             handshake.cancel(true);
@@ -122,59 +151,34 @@ final class ClientConnection implements WebSocket.Listener {
         }
     }
 
-    /**
-     * Writes queued frames one at a time. A send that completes at once is followed in this loop
-     * rather than from its completion handler, so a long queue cannot grow the stack.
-     */
-    private void writeLoop() {
-        while (true) {
-            WebSocket ws;
-            String text;
-            synchronized (this) {
-                ws = webSocket;
-                text = aborted ? null : outbox.poll();
-                if (text == null && (!closing || aborted)) {
-                    writing = false;
-                    return;
-                }
-            }
-            CompletableFuture<WebSocket> sent;
-            try {
-                sent = text != null ? ws.sendText(text, true) : ws.sendClose(closeCode(), closeReason());
-            } catch (RuntimeException e) {
-                sent = CompletableFuture.failedFuture(e);
-            }
-            if (text == null) {
-                // The Close frame is the last one; `writing` stays true so nothing follows it.
-                sent.whenComplete((w, error) -> {
-                    if (error != null) {
-                        abort();
-                    }
-                });
-                return;
-            }
-            if (sent.isDone() && !sent.isCompletedExceptionally()) {
-                continue;
-            }
-            sent.whenComplete((w, error) -> {
-                if (error != null) {
-                    sendFailed(error);
-                } else {
-                    writeLoop();
-                }
-            });
-            return;
-        }
-    }
-
     private void sendFailed(Throwable error) {
-        synchronized (this) {
-            writing = false;
-        }
         abort();
         // Reported from a timer thread: this may run inside send(), under the client's lock,
         // in the middle of a state change that must not be interleaved with a disconnect.
         client.runLater(() -> client.connectionFailed(this, error));
+    }
+
+    @Override
+    public void onOpen(WebSocket ws) {
+        OutboundQueue writer = new OutboundQueue(new WebSocketTransport(ws), client.options().sendQueueBytes(),
+                this::sendFailed);
+        boolean dead;
+        boolean closeNow;
+        synchronized (this) {
+            webSocket = ws;
+            dead = aborted;
+            queue = dead ? null : writer;
+            closeNow = !dead && closing;
+        }
+        if (dead) {
+            ws.abort();
+            return;
+        }
+        if (closeNow) {
+            writer.closeWhenDrained(closeCode(), closeReason());
+        }
+        client.connectionOpened(this);
+        ws.request(1);
     }
 
     private synchronized int closeCode() {
@@ -183,27 +187,6 @@ final class ClientConnection implements WebSocket.Listener {
 
     private synchronized String closeReason() {
         return closeReason == null ? "" : closeReason;
-    }
-
-    @Override
-    public void onOpen(WebSocket ws) {
-        boolean flush;
-        boolean dead;
-        synchronized (this) {
-            webSocket = ws;
-            dead = aborted;
-            flush = !dead && !writing && (!outbox.isEmpty() || closing);
-            writing |= flush;
-        }
-        if (dead) {
-            ws.abort();
-            return;
-        }
-        if (flush) {
-            writeLoop();
-        }
-        client.connectionOpened(this);
-        ws.request(1);
     }
 
     @Override
@@ -235,5 +218,33 @@ final class ClientConnection implements WebSocket.Listener {
     @Override
     public void onError(WebSocket ws, Throwable error) {
         client.connectionFailed(this, error);
+    }
+
+    /** The JDK's WebSocket as the queue's transport; the queue keeps one send outstanding, as the JDK requires. */
+    private final class WebSocketTransport implements Transport {
+        private final WebSocket ws;
+
+        WebSocketTransport(WebSocket ws) {
+            this.ws = ws;
+        }
+
+        @Override
+        public void send(String text, Consumer<Throwable> done) {
+            ws.sendText(text, true).whenComplete((sent, error) -> done.accept(error));
+        }
+
+        @Override
+        public void close(int code, String reason) {
+            ws.sendClose(code, reason).whenComplete((sent, error) -> {
+                if (error != null) {
+                    abort();
+                }
+            });
+        }
+
+        @Override
+        public boolean isOpen() {
+            return !ws.isOutputClosed();
+        }
     }
 }

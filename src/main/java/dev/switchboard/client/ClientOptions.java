@@ -41,6 +41,7 @@ public final class ClientOptions {
     private final Duration ackTimeout;
     private final int retries;
     private final int maxBufferedEmits;
+    private final long sendQueueBytes;
     private final Map<String, String> headers;
     private final Duration connectTimeout;
     private final ScheduledExecutorService scheduler;
@@ -55,6 +56,7 @@ public final class ClientOptions {
         this.ackTimeout = builder.ackTimeout;
         this.retries = builder.retries;
         this.maxBufferedEmits = builder.maxBufferedEmits;
+        this.sendQueueBytes = builder.sendQueueBytes;
         this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(builder.headers));
         this.connectTimeout = builder.connectTimeout;
         this.scheduler = builder.scheduler;
@@ -82,6 +84,7 @@ public final class ClientOptions {
         builder.ackTimeout = ackTimeout;
         builder.retries = retries;
         builder.maxBufferedEmits = maxBufferedEmits;
+        builder.sendQueueBytes = sendQueueBytes;
         builder.headers.putAll(headers);
         builder.connectTimeout = connectTimeout;
         builder.scheduler = scheduler;
@@ -137,6 +140,11 @@ public final class ClientOptions {
         return maxBufferedEmits;
     }
 
+    /** The bytes the WebSocket may have queued for writing; see {@link Builder#sendQueueBytes(long)}. */
+    public long sendQueueBytes() {
+        return sendQueueBytes;
+    }
+
     /** Extra headers of the WebSocket handshake, such as {@code Origin}. */
     public Map<String, String> headers() {
         return headers;
@@ -169,6 +177,7 @@ public final class ClientOptions {
         private Duration ackTimeout = Duration.ofSeconds(10);
         private int retries;
         private int maxBufferedEmits = 1000;
+        private long sendQueueBytes = 4L << 20;
         private final Map<String, String> headers = new LinkedHashMap<>();
         private Duration connectTimeout = Duration.ofSeconds(20);
         private ScheduledExecutorService scheduler;
@@ -259,6 +268,21 @@ public final class ClientOptions {
                 throw new IllegalArgumentException("maxBufferedEmits must be at least 1: " + emits);
             }
             this.maxBufferedEmits = emits;
+            return this;
+        }
+
+        /**
+         * How many bytes of frames the WebSocket may hold queued for writing (default 4 MiB, as
+         * the server's {@code sendQueueBytes}). When the server stops reading, events stop
+         * leaving the socket's buffer once this is reached, so the buffer fills and new emits are
+         * refused with {@link SendBufferFullException}: memory stays bounded. An event larger
+         * than this is refused at once with {@link IllegalArgumentException}.
+         */
+        public Builder sendQueueBytes(long bytes) {
+            if (bytes < 1) {
+                throw new IllegalArgumentException("sendQueueBytes must be positive: " + bytes);
+            }
+            this.sendQueueBytes = bytes;
             return this;
         }
 

@@ -16,7 +16,6 @@ import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -25,10 +24,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -51,10 +47,15 @@ import java.util.function.Supplier;
  * <p>Emits made while the socket is not connected are buffered, in order, and sent once it
  * connects; {@link #asVolatile()} emits are dropped instead. Every event is sent within the rate
  * limit the server announced, so a burst of emits (or the flush after an outage) waits in the
- * same buffer rather than being refused by the server. The buffer holds at most
- * {@link ClientOptions#maxBufferedEmits()} emits; beyond that a new emit is refused with
- * {@link SendBufferFullException}. All methods are thread-safe; listeners run as described in
- * {@link SwitchboardClient} and must not block.
+ * same buffer rather than being refused by the server; so do events while the WebSocket has
+ * {@link ClientOptions#sendQueueBytes()} queued unwritten (a server that stops reading). The
+ * buffer holds at most {@link ClientOptions#maxBufferedEmits()} emits; beyond that a new emit is
+ * refused with {@link SendBufferFullException}. All methods are thread-safe; listeners run as
+ * described in {@link SwitchboardClient} and must not block.
+ *
+ * <p>Inside, this class is the namespace's state machine (connect, recover, disconnect) and its
+ * listeners; the acks it waits for are an {@link AckTable}, its at-least-once emits an
+ * {@link AtLeastOnceQueue}. All three are guarded by the client's lock.
  */
 public final class ClientSocket {
     private static final System.Logger LOG = System.getLogger(SwitchboardClient.class.getName());
@@ -65,8 +66,6 @@ public final class ClientSocket {
     private final SwitchboardClient client;
     private final String namespace;
     private final RawJson auth;
-    private final String msgIdPrefix;
-    private final AtomicLong msgIds = new AtomicLong();
 
     // Thread-safe collections: registering needs no lock, delivery iterates a snapshot.
     private final Map<String, List<Registration>> listeners = new ConcurrentHashMap<>();
@@ -86,8 +85,8 @@ public final class ClientSocket {
     private boolean recovered;
     private long epoch;                   // changes at every connect and disconnect; acks of an older one are dropped
     private final ArrayDeque<Buffered> sendBuffer = new ArrayDeque<>();  // plain emits not sent yet
-    private final Map<Long, PendingAck> pendingAcks = new HashMap<>();
-    private final ArrayDeque<ReliableEmit> reliableQueue = new ArrayDeque<>();  // head is in flight
+    private final AckTable acks;                   // what the emitWithAck calls wait for
+    private final AtLeastOnceQueue reliableQueue;  // emits with retries above 0, until acknowledged
     private final List<CompletableFuture<ClientSocket>> connectWaiters = new ArrayList<>();
     private ConnectError refusal;         // why it stopped trying (refused, gave up); null while it tries
     private final PresenceTracker presence;
@@ -99,7 +98,8 @@ public final class ClientSocket {
         this.namespace = namespace;
         this.auth = auth;
         this.active = active;
-        this.msgIdPrefix = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36) + "-";
+        this.acks = new AckTable(client);
+        this.reliableQueue = new AtLeastOnceQueue(client, namespace);
         this.presence = new PresenceTracker(this);
     }
 
@@ -492,18 +492,8 @@ public final class ClientSocket {
         connectPending = false;
         markDisconnected("io client disconnect");
         CancellationException closed = new CancellationException("the client is closed");
-        for (PendingAck pending : pendingAcks.values()) {
-            SwitchboardClient.cancel(pending.timer);
-            settle(pending.future, closed);
-        }
-        pendingAcks.clear();
-        for (ReliableEmit emit : reliableQueue) {
-            SwitchboardClient.cancel(emit.timer);
-            if (emit.future != null) {
-                settle(emit.future, closed);
-            }
-        }
-        reliableQueue.clear();
+        acks.failAll(closed);
+        reliableQueue.failAll(closed);
         sendBuffer.clear();
         failWaiters(ConnectError.of("the client is closed"));
     }
@@ -530,9 +520,9 @@ public final class ClientSocket {
             if (bufferFull(future)) {
                 return;
             }
-            PendingAck pending = new PendingAck(event, timeout, future);
-            pendingAcks.put(ackId, pending);
-            pending.timer = client.schedule(timeout.toMillis(), () -> client.locked(() -> ackTimedOut(ackId)));
+            // Not sent yet at its timeout: a late event would surprise the server's handler more than a lost one.
+            acks.await(ackId, event, timeout, future,
+                    () -> sendBuffer.removeIf(buffered -> buffered.frame.packet().ackId() == ackId));
             buffer(frame);
         });
         return future;
@@ -545,7 +535,7 @@ public final class ClientSocket {
             if (connected) {
                 checkFits(frame);
                 if (client.takeEventToken()) {
-                    client.send(frame);
+                    client.send(frame, true);
                 }
             }
         });
@@ -609,16 +599,18 @@ public final class ClientSocket {
             return Long.MAX_VALUE;
         }
         Buffered buffered = sendBuffer.peek();
-        ReliableEmit head = reliableQueue.peek();
-        long since = buffered == null ? Long.MAX_VALUE : buffered.sequence;
-        return head == null || head.inFlight ? since : Math.min(since, head.sequence);
+        return Math.min(buffered == null ? Long.MAX_VALUE : buffered.sequence, reliableQueue.readySince());
+    }
+
+    /** The frame of the event {@link #readySince()} names. Lock held. */
+    Frame readyFrame() {
+        return reliableQueue.readySince() == readySince() ? reliableQueue.headFrame() : sendBuffer.peek().frame;
     }
 
     /** Sends the event {@link #readySince()} names; the client took a rate token for it. Lock held. */
     void sendReadyEvent() {
-        ReliableEmit head = reliableQueue.peek();
-        if (head != null && !head.inFlight && head.sequence == readySince()) {
-            sendReliable(head);
+        if (reliableQueue.readySince() == readySince()) {
+            reliableQueue.sendHead();
             return;
         }
         Frame frame = sendBuffer.poll().frame;
@@ -629,12 +621,8 @@ public final class ClientSocket {
         // Buffered before hello told us the limit; sending it would get us disconnected.
         LOG.log(Level.WARNING, "dropping a buffered {0}-byte event: the server accepts at most {1} bytes",
                 frame.bytes(), client.maxPayload());
-        PendingAck pending = pendingAcks.remove(frame.packet().ackId());
-        if (pending != null) {
-            SwitchboardClient.cancel(pending.timer);
-            settle(pending.future, new IllegalArgumentException("the event is " + frame.bytes()
-                    + " bytes; the server accepts at most " + client.maxPayload()));
-        }
+        acks.settle(frame.packet().ackId(), new IllegalArgumentException("the event is " + frame.bytes()
+                + " bytes; the server accepts at most " + client.maxPayload()));
     }
 
     /** Lock held. */
@@ -642,6 +630,10 @@ public final class ClientSocket {
         if (!client.fits(frame)) {
             throw new IllegalArgumentException("the event is " + frame.bytes() + " bytes; the server accepts at most "
                     + client.maxPayload());
+        }
+        if (frame.bytes() > client.options().sendQueueBytes()) {
+            throw new IllegalArgumentException("the event is " + frame.bytes() + " bytes; the send queue holds at most "
+                    + client.options().sendQueueBytes());
         }
     }
 
@@ -653,12 +645,7 @@ public final class ClientSocket {
         connected = false;
         id = null;
         epoch++;
-        ReliableEmit head = reliableQueue.peek();
-        if (head != null && head.inFlight) {
-            // Resent after the next connect (if retries are left); no timeout runs while offline.
-            head.inFlight = false;
-            SwitchboardClient.cancel(head.timer);
-        }
+        reliableQueue.pause();
         disconnectListeners.forEach(listener -> client.callbacks.add(() -> listener.accept(reason)));
     }
 
@@ -678,7 +665,7 @@ public final class ClientSocket {
             // A fresh session: offsets of the old one mean nothing to it, and would make the next
             // recovery fail.
             offset = null;
-            failEmitsSentToTheLostSession();
+            reliableQueue.failSentToTheLostSession();
         }
         connected = true;
         refusal = null;
@@ -691,21 +678,6 @@ public final class ClientSocket {
             connectWaiters.clear();
         }
         client.sendEvents();
-    }
-
-    /**
-     * The new session knows none of the old one's message ids: an at-least-once emit already
-     * sent there may have been handled, and resending it could run the handler twice. Lock held.
-     */
-    private void failEmitsSentToTheLostSession() {
-        reliableQueue.removeIf(emit -> {
-            if (emit.sends == 0) {
-                return false;
-            }
-            SwitchboardClient.cancel(emit.timer);
-            settleReliable(emit, new SessionLostException(emit.event));
-            return true;
-        });
     }
 
     /** Lock held. */
@@ -774,21 +746,9 @@ public final class ClientSocket {
 
     /** Lock held. {@code result} is the {@link Arguments} or the {@link AckErrorException}. */
     private void ackReceived(long ackId, Object result) {
-        PendingAck pending = pendingAcks.remove(ackId);
-        if (pending != null) {
-            SwitchboardClient.cancel(pending.timer);
-            settle(pending.future, result);
-            return;
+        if (!acks.settle(ackId, result) && !reliableQueue.acknowledged(ackId, result)) {
+            LOG.log(Level.DEBUG, "ignoring ack {0} on {1}: nothing waits for it (timed out?)", ackId, namespace);
         }
-        ReliableEmit head = reliableQueue.peek();
-        if (head != null && head.ackId == ackId) {
-            SwitchboardClient.cancel(head.timer);
-            reliableQueue.poll();
-            settleReliable(head, result);
-            client.sendEvents();
-            return;
-        }
-        LOG.log(Level.DEBUG, "ignoring ack {0} on {1}: nothing waits for it (timed out?)", ackId, namespace);
     }
 
     private static Object ackResult(Packet packet) {
@@ -796,20 +756,9 @@ public final class ClientSocket {
         return error != null ? AckErrorException.fromAckError(error) : Arguments.of(packet.args());
     }
 
-    /** Lock held. */
-    private void ackTimedOut(long ackId) {
-        PendingAck pending = pendingAcks.remove(ackId);
-        if (pending == null) {
-            return;
-        }
-        // Not sent yet: a late event would surprise the server's handler more than a lost one.
-        sendBuffer.removeIf(buffered -> buffered.frame.packet().ackId() == ackId);
-        settle(pending.future, new AckTimeoutException(pending.event, pending.timeout));
-    }
-
     private void enqueueReliable(String event, List<RawJson> raw, Duration timeout, CompletableFuture<Arguments> future) {
         long ackId = client.nextAckId();
-        String msgId = msgIdPrefix + msgIds.incrementAndGet();
+        String msgId = reliableQueue.nextMessageId();
         Frame frame = encode(SwitchboardClient.CODEC.withMessageId(Packet.event(namespace, event, raw, ackId), msgId));
         client.locked(() -> {
             if (client.closedLocked()) {
@@ -822,61 +771,9 @@ public final class ClientSocket {
             if (bufferFull(future)) {
                 return;
             }
-            reliableQueue.add(new ReliableEmit(event, frame, ackId, timeout, future, client.nextEmitSequence()));
+            reliableQueue.add(event, frame, ackId, timeout, future);
             client.sendEvents();
         });
-    }
-
-    /**
-     * Sends the head of the at-least-once queue, or fails it when it has been sent 1 + retries
-     * times. Sends after a reconnection count too: an event that makes the server drop the
-     * connection must not be resent forever. Lock held.
-     */
-    private void sendReliable(ReliableEmit head) {
-        if (head.sends > client.options().retries()) {
-            reliableQueue.poll();
-            settleReliable(head, new AckTimeoutException(head.event, head.timeout, "no acknowledgement for event '"
-                    + head.event + "' after " + head.sends + " sends (" + head.timeout.toMillis() + " ms each)"));
-            return;
-        }
-        if (!client.fits(head.frame)) {
-            reliableQueue.poll();
-            settleReliable(head, new IllegalArgumentException("the event is " + head.frame.bytes()
-                    + " bytes; the server accepts at most " + client.maxPayload()));
-            return;
-        }
-        head.inFlight = true;
-        int send = ++head.sends;
-        client.send(head.frame);
-        head.timer = client.schedule(head.timeout.toMillis(), () -> client.locked(() -> reliableTimedOut(head, send)));
-    }
-
-    /** Lock held. */
-    private void reliableTimedOut(ReliableEmit emit, int send) {
-        if (reliableQueue.peek() != emit || !emit.inFlight || emit.sends != send) {
-            return;
-        }
-        emit.inFlight = false;
-        client.sendEvents();
-    }
-
-    /** Lock held. */
-    private void settleReliable(ReliableEmit emit, Object result) {
-        if (emit.future != null) {
-            settle(emit.future, result);
-        } else if (result instanceof Throwable error) {
-            LOG.log(Level.WARNING, "event {0} on {1} was not delivered: {2}", emit.event, namespace, error.getMessage());
-        }
-    }
-
-    /** Completes a future from the callback queue, so its dependents run like any callback. Lock held. */
-    @SuppressWarnings("unchecked")
-    private <T> void settle(CompletableFuture<T> future, Object result) {
-        if (result instanceof Throwable error) {
-            client.callbacks.add(() -> future.completeExceptionally(error));
-        } else {
-            client.callbacks.add(() -> future.complete((T) result));
-        }
     }
 
     /** Runs on the callback queue, without the lock. */
@@ -947,43 +844,6 @@ public final class ClientSocket {
     private record Buffered(Frame frame, long sequence) {
     }
 
-    /** An emitWithAck waiting for its answer. Fields guarded by client.lock. */
-    private static final class PendingAck {
-        final String event;
-        final Duration timeout;
-        final CompletableFuture<Arguments> future;
-        ScheduledFuture<?> timer;
-
-        PendingAck(String event, Duration timeout, CompletableFuture<Arguments> future) {
-            this.event = event;
-            this.timeout = timeout;
-            this.future = future;
-        }
-    }
-
-    /** An at-least-once emit (retries above 0). Mutable fields guarded by client.lock. */
-    private static final class ReliableEmit {
-        final String event;
-        final Frame frame;           // the same ack id and msgId on every send
-        final long ackId;
-        final Duration timeout;
-        final CompletableFuture<Arguments> future;  // null for emit()
-        final long sequence;         // its place in the order of emits, see SwitchboardClient.sendEvents
-        boolean inFlight;
-        int sends;                   // counts against retries; also tells a stale timer from the current one
-        ScheduledFuture<?> timer;
-
-        ReliableEmit(String event, Frame frame, long ackId, Duration timeout, CompletableFuture<Arguments> future,
-                     long sequence) {
-            this.event = event;
-            this.frame = frame;
-            this.ackId = ackId;
-            this.timeout = timeout;
-            this.future = future;
-            this.sequence = sequence;
-        }
-    }
-
     /**
      * Emits with acknowledgement and a timeout of its own; from {@link ClientSocket#timeout}.
      *
@@ -1007,8 +867,9 @@ public final class ClientSocket {
     }
 
     /**
-     * Emits that are dropped, not buffered, while the socket is not connected or the server's
-     * rate limit allows no event right now (positions, typing indicators); from
+     * Emits that are dropped, not buffered, while the socket is not connected, the server's
+     * rate limit allows no event right now, or frames are still waiting to be written (positions,
+     * typing indicators); from
      * {@link ClientSocket#asVolatile()}. They bypass the buffer and the at-least-once queue, so
      * they may overtake emits waiting there.
      *
@@ -1023,7 +884,7 @@ public final class ClientSocket {
             this.socket = socket;
         }
 
-        /** Sends an event if the socket is connected and the server's rate limit allows one now, else drops it. */
+        /** Sends an event if the socket is connected, the server's rate limit allows one now and the writer keeps up, else drops it. */
         public void emit(String event, Object... args) {
             socket.emitVolatile(event, args);
         }

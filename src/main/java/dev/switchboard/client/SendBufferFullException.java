@@ -2,8 +2,9 @@ package dev.switchboard.client;
 
 /**
  * Refuses an emit because the socket already holds {@link ClientOptions#maxBufferedEmits()}
- * emits waiting to be sent (offline, or paced to the server's rate limit) or, with retries, to be
- * acknowledged. The emits already buffered stay and are sent in order; the refused one is not
+ * emits waiting to be sent (offline, paced to the server's rate limit, or behind
+ * {@link ClientOptions#sendQueueBytes()} of frames the server has not read) or, with retries, to
+ * be acknowledged. The emits already buffered stay and are sent in order; the refused one is not
  * sent at all. {@code emit} throws it; the future of {@code emitWithAck} fails with it.
  *
  * <pre>{@code

@@ -1,5 +1,6 @@
 package dev.switchboard.client;
 
+import dev.switchboard.outbound.OutboundQueue.Offer;
 import dev.switchboard.protocol.Codec;
 import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.protocol.ErrorReport;
@@ -340,10 +341,19 @@ public final class SwitchboardClient implements AutoCloseable {
     /**
      * Sends a frame on the open WebSocket. Lock held.
      *
-     * @return {@code false} if there is no open WebSocket or the frame exceeds the server's
-     *         {@code maxPayload} (the server would close the connection over it)
+     * @return {@code false} if there is no open WebSocket, the frame exceeds the server's
+     *         {@code maxPayload} (the server would close the connection over it), or the
+     *         WebSocket's send queue is full (the server is not reading)
      */
     boolean send(Frame frame) {
+        return send(frame, false);
+    }
+
+    /**
+     * Like {@link #send(Frame)}; a {@code droppable} frame (a volatile emit) is also dropped when
+     * frames are waiting to be written. Lock held.
+     */
+    boolean send(Frame frame, boolean droppable) {
         if (state != State.OPEN || current == null) {
             return false;
         }
@@ -352,8 +362,12 @@ public final class SwitchboardClient implements AutoCloseable {
                     frame.bytes(), maxPayload);
             return false;
         }
-        current.send(frame.text());
-        return true;
+        Offer offer = current.send(frame, droppable);
+        if (offer == Offer.OVERFLOW) {
+            LOG.log(Level.WARNING, "dropping a {0}-byte frame: {1} bytes are queued unwritten, the server is not reading",
+                    frame.bytes(), options.sendQueueBytes());
+        }
+        return offer == Offer.QUEUED;
     }
 
     /** Whether a frame is within the server's {@code maxPayload} (unknown before hello: yes). Lock held. */
@@ -379,7 +393,9 @@ public final class SwitchboardClient implements AutoCloseable {
     /**
      * Sends the events the sockets have waiting, oldest first, as fast as the server's rate limit
      * allows, and comes back when it allows more: a flush of what was emitted offline must not get
-     * the connection closed for flooding. Lock held.
+     * the connection closed for flooding. Events wait here, too, while the WebSocket's send queue
+     * is full, so a server that stops reading fills the sockets' bounded buffers rather than memory.
+     * Lock held.
      */
     void sendEvents() {
         while (state == State.OPEN) {
@@ -393,6 +409,9 @@ public final class SwitchboardClient implements AutoCloseable {
                 }
             }
             if (oldest == null) {
+                return;
+            }
+            if (!current.hasRoomFor(oldest.readyFrame().bytes(), () -> runLater(() -> locked(this::sendEvents)))) {
                 return;
             }
             if (!takeEventToken()) {
@@ -577,7 +596,9 @@ public final class SwitchboardClient implements AutoCloseable {
                 if (helloSeen) {
                     armWatchdog(pingInterval + pingTimeout);
                 }
-                send(Frame.encode(CODEC, CODEC.pong(lastOffset)));
+                if (state == State.OPEN && current != null) {
+                    current.sendPong(Frame.encode(CODEC, CODEC.pong(lastOffset)));
+                }
             }
             case CONNECT, CONNECT_ERROR, DISCONNECT, EVENT, ACK, ERROR -> {
                 ClientSocket socket = sockets.get(packet.namespace());

@@ -1,12 +1,10 @@
 package dev.switchboard.demo;
 
-import dev.switchboard.server.Connection;
 import dev.switchboard.server.Metrics;
 import dev.switchboard.server.Namespace;
 import dev.switchboard.server.Switchboard;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
@@ -95,13 +93,9 @@ public final class DashboardFeed {
         lastFramesOut = framesOut;
         lastTime = now;
 
-        Map<String, Integer> sockets = new LinkedHashMap<>();
+        Map<String, Integer> sockets = metrics.socketsByNamespace();
         List<Room> rooms = new ArrayList<>();
-        int recovering = 0;
-        for (Namespace namespace : server.namespaces().values().stream()
-                .sorted(Comparator.comparing(Namespace::name)).toList()) {
-            sockets.put(namespace.name(), namespace.sockets().size());
-            recovering += namespace.detachedSessions().size();
+        for (Namespace namespace : server.namespaces().values()) {
             for (String room : namespace.rooms()) {
                 // Every socket has a room of its own and every user one too: the library's, not the application's.
                 boolean ownRoom = namespace.sockets().containsKey(room) || namespace.detachedSessions().containsKey(room)
@@ -114,15 +108,11 @@ public final class DashboardFeed {
         rooms.sort(Comparator.comparingInt(Room::members).reversed()
                 .thenComparing(Room::namespace).thenComparing(Room::name));
 
-        long largest = 0;
-        for (Connection connection : server.connections()) {
-            largest = Math.max(largest, connection.queuedBytes());
-        }
-        Stats stats = new Stats(now, server.connectionCount(),
+        Stats stats = new Stats(now, metrics.connections(),
                 sockets.values().stream().mapToInt(Integer::intValue).sum(), sockets,
                 List.copyOf(rooms.subList(0, Math.min(rooms.size(), MAX_ROOMS))),
-                eventsInRate, framesOutRate, server.sendBudget().queuedBytes(), server.sendBudget().maxBytes(), largest,
-                metrics.slowConsumers(), recovering, metrics.recoveries(), metrics.droppedVolatile(),
+                eventsInRate, framesOutRate, metrics.queuedBytes(), server.sendBudget().maxBytes(), metrics.largestQueueBytes(),
+                metrics.slowConsumers(), metrics.sessionsAwaitingRecovery(), metrics.recoveries(), metrics.droppedVolatile(),
                 metrics.listenerFailures());
         history.add(stats);
         return stats;

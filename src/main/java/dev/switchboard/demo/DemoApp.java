@@ -1,5 +1,6 @@
 package dev.switchboard.demo;
 
+import dev.switchboard.http.HttpApiSettings;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.server.SwitchboardOptions;
 import java.time.Duration;
@@ -44,6 +45,20 @@ public final class DemoApp {
                 .maxConnections(defaults.maxConnections(),
                         Integer.getInteger("switchboard.maxConnectionsPerAddress", defaults.maxConnectionsPerAddress()))
                 .build();
+    }
+
+    /**
+     * The demo's HTTP API: on, with {@code /metrics}, when started with {@code -Ddemo.apiKey=<key>}
+     * (several keys comma-separated), over what {@code base} sets; off otherwise.
+     *
+     * <pre>
+     * mvn -q compile exec:java -Ddemo.apiKey=s3cret
+     * curl -H 'Authorization: apikey s3cret' http://localhost:8080/metrics
+     * </pre>
+     */
+    public static HttpApiSettings httpApi(HttpApiSettings base) {
+        String keys = System.getProperty("demo.apiKey");
+        return keys == null ? base : base.withKeys(HttpApiSettings.splitKeys(keys)).withMetrics(true);
     }
 
     /** Installs the demo's handlers and starts its feeds on {@code server}. */

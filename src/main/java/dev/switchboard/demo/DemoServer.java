@@ -1,5 +1,6 @@
 package dev.switchboard.demo;
 
+import dev.switchboard.http.HttpApiSettings;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.grizzly.StandaloneServer;
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
  * <pre>
  * mvn -q compile exec:java                      # http://localhost:8080
  * mvn -q compile exec:java -Ddemo.port=9090
+ * mvn -q compile exec:java -Ddemo.apiKey=s3cret    # with the HTTP API and /metrics
  * </pre>
  */
 public final class DemoServer {
@@ -35,7 +37,8 @@ public final class DemoServer {
         Switchboard server = Switchboard.create(DemoApp.options());
         DemoApp.install(server);
         EchoApp.install(server);
-        StandaloneServer http = StandaloneServer.start(server, host, port, webRoot);
+        StandaloneServer http = StandaloneServer.start(server, host, port, webRoot,
+                DemoApp.httpApi(HttpApiSettings.from(System::getProperty)));
         Runtime.getRuntime().addShutdownHook(new Thread(http::close, "switchboard-shutdown"));
         System.out.println("Switchboard demo running at " + http.httpUri() + " (WebSocket " + http.webSocketUri() + ")");
         Thread.currentThread().join();

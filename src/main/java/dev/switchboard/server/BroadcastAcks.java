@@ -66,6 +66,7 @@ final class BroadcastAcks implements AckCollector {
         for (Socket socket : recipients) {
             socket.forgetAck(ackId);
         }
+        namespace.switchboard().metrics().ackTimeouts.increment();
         result.completeExceptionally(new AckTimeoutException("broadcast '" + event + "': " + replies.size() + " of "
                 + expected + " recipients answered in time", replies));
     }

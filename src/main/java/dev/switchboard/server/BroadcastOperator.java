@@ -70,10 +70,16 @@ public final class BroadcastOperator {
         return new BroadcastOperator(namespace, rooms, except, droppable, timeout);
     }
 
-    /** Emits to every target. */
-    public void emit(String event, Object... args) {
+    /**
+     * Emits to every target.
+     *
+     * @return the event's offset, under which a recovering client asks for what it missed, or
+     *         {@code null} for a volatile emit, which is never replayed
+     */
+    public String emit(String event, Object... args) {
         Frame frame = droppable ? namespace.encodeVolatileEvent(event, args) : namespace.encodeEvent(event, args, 0);
         namespace.broadcast(frame, options());
+        return frame.packet().offset();
     }
 
     /**

@@ -1,11 +1,13 @@
 package dev.switchboard.server;
 
 import dev.switchboard.api.Handshake;
-import dev.switchboard.protocol.DisconnectReason;
-import dev.switchboard.server.OutboundQueue.Offer;
+import dev.switchboard.outbound.OutboundQueue;
+import dev.switchboard.outbound.OutboundQueue.Offer;
+import dev.switchboard.outbound.Transport;
 import dev.switchboard.protocol.Codec;
 import dev.switchboard.protocol.ConnectRefusal;
 import dev.switchboard.protocol.ConnectRequest;
+import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.protocol.ErrorReport;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.Hello;
@@ -121,6 +123,7 @@ public final class Connection {
         if (ended.get() != null) {
             return;
         }
+        switchboard.metrics().countReceived(text);
         Packet packet;
         try {
             packet = switchboard.codec().decode(text);
@@ -303,7 +306,7 @@ public final class Connection {
         if (ended.get() != null) {
             return;
         }
-        switchboard.metrics().protocolErrors.increment();
+        switchboard.metrics().countProtocolError(error.code());
         String namespace = packet == null ? Packet.ROOT_NAMESPACE : packet.namespace();
         ErrorReport report = new ErrorReport(error.code(), error.getMessage(), packet == null ? 0 : packet.ackId());
         send(Frame.encode(switchboard.codec(), switchboard.codec().error(namespace, report)), false);
@@ -333,6 +336,7 @@ public final class Connection {
         switch (offer) {
             case QUEUED -> {
                 switchboard.metrics().framesOut.increment();
+                switchboard.metrics().bytesOut.add(frame.bytes());
                 return true;
             }
             case DROPPED -> {
@@ -364,6 +368,7 @@ public final class Connection {
     void replay(Frame frame) {
         if (queue.offerBeyondBound(frame.text(), frame.bytes()) == Offer.QUEUED) {
             switchboard.metrics().framesOut.increment();
+            switchboard.metrics().bytesOut.add(frame.bytes());
         }
     }
 
@@ -396,6 +401,7 @@ public final class Connection {
         if (current != null && nowMillis - current.sinceMillis() >= timeout.toMillis()
                 && handling.compareAndSet(current, null)) {
             Event event = current.event();
+            switchboard.metrics().handlerTimeouts.increment();
             switchboard.callback(() -> {
                 // The event's name stays out of the warning's kind: clients choose names freely.
                 switchboard.warnings().warn(LOG, "a listener on " + event.socket().namespace().name()

@@ -1,15 +1,22 @@
 package dev.switchboard.server;
 
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Counters of one {@link Switchboard}, cheap to update from any thread.
+ * The figures of one {@link Switchboard} on this node: counters, cheap to update from any thread,
+ * and the gauges read from the server when asked. The dashboard page and {@code GET /metrics}
+ * both read these, so they always agree.
  *
  * <pre>{@code
  * long dropped = server.metrics().droppedVolatile();
+ * long waiting = server.metrics().queuedBytes();
  * }</pre>
  */
 public final class Metrics {
+    private final Switchboard switchboard;
     final LongAdder eventsIn = new LongAdder();
     final LongAdder framesOut = new LongAdder();
     final LongAdder unhandledEvents = new LongAdder();
@@ -23,13 +30,30 @@ public final class Metrics {
     final LongAdder recoveries = new LongAdder();
     final LongAdder refusedConnections = new LongAdder();
     final LongAdder listenerFailures = new LongAdder();
+    final LongAdder eventsOut = new LongAdder();
+    final LongAdder bytesIn = new LongAdder();
+    final LongAdder bytesOut = new LongAdder();
+    final LongAdder handlerTimeouts = new LongAdder();
+    final LongAdder ackTimeouts = new LongAdder();
+    final LongAdder failedRecoveries = new LongAdder();
+    /** By {@code ProtocolException} code: a closed set of a few keys. */
+    private final Map<String, LongAdder> protocolErrorsByCode = new ConcurrentHashMap<>();
+
+    Metrics(Switchboard switchboard) {
+        this.switchboard = switchboard;
+    }
 
     /** Events received from clients and handed to the application (or found no listener). */
     public long eventsIn() {
         return eventsIn.sum();
     }
 
-    /** Frames queued to clients. */
+    /** Events the application emitted: one per emit, however many sockets it reaches. */
+    public long eventsOut() {
+        return eventsOut.sum();
+    }
+
+    /** Frames queued to clients: each emitted event once per recipient, and the control frames. */
     public long framesOut() {
         return framesOut.sum();
     }
@@ -47,6 +71,23 @@ public final class Metrics {
     /** Frames refused as malformed. */
     public long protocolErrors() {
         return protocolErrors.sum();
+    }
+
+    /** Frames refused, by the error code the client was told ({@code bad_packet}, {@code rate_limited}, ...). */
+    public Map<String, Long> protocolErrorsByCode() {
+        Map<String, Long> counts = new TreeMap<>();
+        protocolErrorsByCode.forEach((code, count) -> counts.put(code, count.sum()));
+        return counts;
+    }
+
+    /** UTF-8 bytes of the text messages received from clients. */
+    public long bytesIn() {
+        return bytesIn.sum();
+    }
+
+    /** UTF-8 bytes of the frames queued to clients. */
+    public long bytesOut() {
+        return bytesOut.sum();
     }
 
     /** Events refused by the rate limit. */
@@ -84,6 +125,21 @@ public final class Metrics {
         return recoveries.sum();
     }
 
+    /** Returning clients that found their session gone, expired or no longer covering what they missed. */
+    public long failedRecoveries() {
+        return failedRecoveries.sum();
+    }
+
+    /** Events whose listeners ran past the handler timeout (the client was told that its event failed). */
+    public long handlerTimeouts() {
+        return handlerTimeouts.sum();
+    }
+
+    /** Emits with an ack, to one socket or a broadcast, that some recipient did not answer in time. */
+    public long ackTimeouts() {
+        return ackTimeouts.sum();
+    }
+
     /**
      * Application callbacks that threw: middleware, connection, event, catch-all, outgoing,
      * disconnect and session-expiry listeners, and what acks hand their answers to.
@@ -95,5 +151,55 @@ public final class Metrics {
     /** Counts an upgrade refused for its Origin (called by transports). */
     public void countRejectedOrigin() {
         rejectedOrigins.increment();
+    }
+
+    /** Open connections on this node. */
+    public int connections() {
+        return switchboard.connectionCount();
+    }
+
+    /** Sockets connected to this node, by namespace name, in name order. */
+    public Map<String, Integer> socketsByNamespace() {
+        Map<String, Integer> sockets = new TreeMap<>();
+        switchboard.namespaces().forEach((name, namespace) -> sockets.put(name, namespace.sockets().size()));
+        return sockets;
+    }
+
+    /** Dropped sessions on this node waiting for their client to come back. */
+    public int sessionsAwaitingRecovery() {
+        return switchboard.namespaces().values().stream().mapToInt(namespace -> namespace.detachedSessions().size()).sum();
+    }
+
+    /** Bytes waiting in all send queues. */
+    public long queuedBytes() {
+        return switchboard.sendBudget().queuedBytes();
+    }
+
+    /** Bytes waiting in the fullest send queue. */
+    public long largestQueueBytes() {
+        long largest = 0;
+        for (Connection connection : switchboard.connections()) {
+            largest = Math.max(largest, connection.queuedBytes());
+        }
+        return largest;
+    }
+
+    void countProtocolError(String code) {
+        protocolErrors.increment();
+        protocolErrorsByCode.computeIfAbsent(code, any -> new LongAdder()).increment();
+    }
+
+    /** The UTF-8 length of a received message, counted without encoding it. */
+    void countReceived(String text) {
+        long bytes = text.length();
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c >= 0x800 && !Character.isSurrogate(c)) {
+                bytes += 2;
+            } else if (c >= 0x80) {
+                bytes += 1;
+            }
+        }
+        bytesIn.add(bytes);
     }
 }

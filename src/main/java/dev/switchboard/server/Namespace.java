@@ -199,6 +199,7 @@ public final class Namespace {
 
     /** An event frame with the next offset: the name under which recovery logs and replays it. */
     Frame encodeEvent(String event, Object[] args, long ackId) {
+        switchboard.metrics().eventsOut.increment();
         Packet packet = Packet.event(name, event, JsonMapper.toRawList(args), ackId)
                 .withOffset(switchboard.nextOffset());
         return Frame.encode(switchboard.codec(), packet);
@@ -209,6 +210,7 @@ public final class Namespace {
      * would name nothing a returning client could recover from.
      */
     Frame encodeVolatileEvent(String event, Object[] args) {
+        switchboard.metrics().eventsOut.increment();
         return Frame.encode(switchboard.codec(), Packet.event(name, event, JsonMapper.toRawList(args), 0));
     }
 
@@ -291,6 +293,7 @@ public final class Namespace {
     boolean open(Socket socket, DetachedSession session, String offset) {
         if (session != null) {
             if (!recovery.resume(socket, session, offset)) {
+                switchboard.metrics().failedRecoveries.increment();
                 // Rooms that middleware joined under the session's id after it ended go with it.
                 if (!sockets.containsKey(session.id())) {
                     adapter.delAll(session.id());

@@ -136,7 +136,10 @@ final class Recovery {
                 .orElse(null);
         if (session != null && !session.recoverableFrom(offset)) {
             expire(session);
-            return null;
+            session = null;
+        }
+        if (session == null) {
+            namespace.switchboard().metrics().failedRecoveries.increment();
         }
         return session;
     }

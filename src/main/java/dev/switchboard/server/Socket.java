@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
@@ -43,25 +42,6 @@ public final class Socket implements RemoteSocket {
 
     private enum State { CONNECTING, CONNECTED, DISCONNECTING, DISCONNECTED }
 
-    /** An ack this socket's client owes; its timer is set once scheduled (absent for broadcasts). */
-    private static final class PendingAck {
-        final Consumer<Arguments> onReply;
-        final Consumer<RuntimeException> onFailure;
-        volatile ScheduledFuture<?> timer;
-
-        PendingAck(Consumer<Arguments> onReply, Consumer<RuntimeException> onFailure) {
-            this.onReply = onReply;
-            this.onFailure = onFailure;
-        }
-
-        void cancelTimer() {
-            ScheduledFuture<?> t = timer;
-            if (t != null) {
-                t.cancel(false);
-            }
-        }
-    }
-
     private final String id;
     /** The private id a client presents to recover this session; changes with each connect answer. */
     private final String pid = Ids.next();
@@ -86,7 +66,7 @@ public final class Socket implements RemoteSocket {
     private final ListenerList<AnyListener> anyOutgoingListeners = new ListenerList<>();
     private final ListenerList<Consumer<DisconnectReason>> disconnectingListeners = new ListenerList<>();
     private final ListenerList<Consumer<DisconnectReason>> disconnectListeners = new ListenerList<>();
-    private final Map<Long, PendingAck> pendingAcks = new ConcurrentHashMap<>();
+    private final AckTable acks;
 
     /** A new socket; with {@code session}, one that takes over a dropped session's id, user, data and log. */
     Socket(Namespace namespace, Connection connection, Handshake handshake, DetachedSession session) {
@@ -106,6 +86,7 @@ public final class Socket implements RemoteSocket {
             this.seenMessages = session.seenMessages();
             this.userId = session.userId();
         }
+        this.acks = new AckTable(namespace.switchboard(), namespace.name(), id);
     }
 
     /** The socket id, public and stable; also the name of a room holding only this socket. */
@@ -434,13 +415,12 @@ public final class Socket implements RemoteSocket {
     }
 
     boolean deliverWithAck(Frame frame, AckCollector collector) {
-        PendingAck pending = new PendingAck(collector::accept, failure -> { });
-        if (!connected() || pendingAcks.size() >= namespace.switchboard().options().maxPendingAcks()) {
+        if (!connected() || acks.full()) {
             return false;
         }
-        pendingAcks.put(frame.packet().ackId(), pending);
+        acks.await(frame.packet().ackId(), collector::accept);
         if (!deliver(frame, false)) {
-            pendingAcks.remove(frame.packet().ackId());
+            acks.forget(frame.packet().ackId());
             return false;
         }
         return true;
@@ -448,12 +428,12 @@ public final class Socket implements RemoteSocket {
 
     /** Acks this socket's client still owes. */
     int pendingAckCount() {
-        return pendingAcks.size();
+        return acks.size();
     }
 
     /** Drops a broadcast's pending ack once its collector has given up. */
     void forgetAck(long ackId) {
-        pendingAcks.remove(ackId);
+        acks.forget(ackId);
     }
 
     CompletableFuture<Arguments> emitWithAck(Duration timeout, String event, Object... args) {
@@ -462,22 +442,18 @@ public final class Socket implements RemoteSocket {
             reply.completeExceptionally(new AckFailedException("socket " + id + " is not connected"));
             return reply;
         }
-        if (pendingAcks.size() >= namespace.switchboard().options().maxPendingAcks()) {
+        if (acks.full()) {
             reply.completeExceptionally(new AckFailedException("too many pending acks on socket " + id));
             return reply;
         }
         long ackId = namespace.switchboard().nextAckId();
-        PendingAck pending = new PendingAck(reply::complete, reply::completeExceptionally);
-        pendingAcks.put(ackId, pending);
-        pending.timer = namespace.switchboard().later(() -> {
-            if (pendingAcks.remove(ackId) != null) {
-                reply.completeExceptionally(new AckTimeoutException(
-                        "no ack for '" + event + "' from socket " + id + " within " + timeout.toMillis() + " ms", List.of()));
-            }
-        }, timeout);
+        acks.await(ackId, timeout, reply::complete, reply::completeExceptionally, () -> {
+            namespace.switchboard().metrics().ackTimeouts.increment();
+            return new AckTimeoutException(
+                    "no ack for '" + event + "' from socket " + id + " within " + timeout.toMillis() + " ms", List.of());
+        });
         Frame frame = namespace.encodeEvent(event, args, ackId);
-        if (!deliver(frame, false) && pendingAcks.remove(ackId) != null) {
-            pending.cancelTimer();
+        if (!deliver(frame, false) && acks.forget(ackId)) {
             reply.completeExceptionally(new AckFailedException("socket " + id + " could not be sent '" + event + "'"));
         }
         return reply;
@@ -485,26 +461,11 @@ public final class Socket implements RemoteSocket {
 
     /** An {@code ack} packet from the client. */
     void onAck(Packet packet) {
-        PendingAck pending = pendingAcks.remove(packet.ackId());
-        if (pending == null) {
-            namespace.switchboard().metrics().unknownAcks.increment();
-            return;
-        }
         RawJson error = codec().readAckError(packet);
-        if (error != null) {
-            settle(pending, () -> pending.onFailure.accept(new AckFailedException("client answered with an error: " + error)));
-        } else {
-            settle(pending, () -> pending.onReply.accept(Arguments.of(packet.args())));
+        RuntimeException failure = error == null ? null : new AckFailedException("client answered with an error: " + error);
+        if (!acks.answer(packet.ackId(), Arguments.of(packet.args()), failure)) {
+            namespace.switchboard().metrics().unknownAcks.increment();
         }
-    }
-
-    /**
-     * Hands an ack's outcome to what waits for it. A future keeps whatever the application's
-     * stages on it throw; an adapter's collector might not, and must not break the reading thread.
-     */
-    private void settle(PendingAck pending, Runnable outcome) {
-        pending.cancelTimer();
-        hooks().run(() -> "ack callback on " + namespace.name() + " failed", id, null, outcome::run);
     }
 
     /** An {@code event} packet from the client, already checked and rate-limited. */
@@ -568,13 +529,7 @@ public final class Socket implements RemoteSocket {
             namespace.recovery().keep(session, this);
         }
         notifyAll(disconnectingListeners, "disconnecting", reason);
-        for (Long ackId : pendingAcks.keySet()) {
-            PendingAck pending = pendingAcks.remove(ackId);
-            if (pending != null) {
-                settle(pending, () -> pending.onFailure.accept(
-                        new AckFailedException("socket " + id + " disconnected: " + reason.text())));
-            }
-        }
+        acks.failAll("socket " + id + " disconnected: " + reason.text());
         roomsReleased = !keepSession;
         namespace.removeSocket(this, keepSession);
         connection.removeSocket(this);

@@ -1,6 +1,8 @@
 package dev.switchboard.server;
 
 import dev.switchboard.api.Handshake;
+import dev.switchboard.outbound.SendBudget;
+import dev.switchboard.outbound.Transport;
 import dev.switchboard.protocol.Codec;
 import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.protocol.Frame;
@@ -59,7 +61,7 @@ public final class Switchboard implements AutoCloseable {
     /** The private pool behind {@code callbacks}, shut down with the server; null when the application gave one. */
     private final ExecutorService ownCallbacks;
     private final OriginPolicy originPolicy;
-    private final Metrics metrics = new Metrics();
+    private final Metrics metrics = new Metrics(this);
     private final Warnings warnings;
     private final Hooks hooks;
     private final SendBudget sendBudget;

@@ -297,8 +297,9 @@ class ReconnectionTest {
             assertEquals("connected", seen.poll(10, TimeUnit.SECONDS));
             String id = socket.id();
             server.switchboard().to(id).emit("message", "hi");
-            server.switchboard().to(id).asVolatile().emit("typing", "Maciel");
             assertEquals("message hi", seen.poll(10, TimeUnit.SECONDS));
+            // A volatile event is dropped while another frame waits in the queue: send it once that is empty.
+            server.switchboard().to(id).asVolatile().emit("typing", "Maciel");
             assertEquals("typing Maciel", seen.poll(10, TimeUnit.SECONDS));
 
             network.refuse(true);

@@ -8,6 +8,7 @@ import dev.switchboard.protocol.Arguments;
 import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.CuttableProxy;
+import dev.switchboard.testing.PausableServer;
 import dev.switchboard.testing.TestServer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -195,6 +196,43 @@ class SendBufferTest {
             socket.emit("note", 5);
             awaitNotes(4);
             assertEquals(List.of(0, 1, 2, 5), notes, "the buffered emits kept their place; the refused ones never left");
+        }
+    }
+
+    @Test
+    void aServerThatStopsReadingFillsTheBoundedQueueAndBufferThenEmitsAreRefusedAndNothingAcceptedIsLost() throws Exception {
+        String padding = "x".repeat(16 * 1024);
+        int queueBytes = 64 * 1024;
+        try (PausableServer server = PausableServer.start(1_000_000, 1_000_000);
+             SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(), ClientOptions.builder()
+                     .sendQueueBytes(queueBytes).maxBufferedEmits(50).build())) {
+            ClientSocket socket = socket(client);
+            server.pause();
+            // The kernel's socket buffers take some megabytes first; past them, only the queue's
+            // 64 KiB and the buffer's 50 emits. An unbounded writer would take all 80 MiB.
+            List<CompletableFuture<Arguments>> accepted = new ArrayList<>();
+            CompletableFuture<Arguments> refused = null;
+            for (int i = 0; i < 5000 && refused == null; i++) {
+                CompletableFuture<Arguments> reply = socket.timeout(Duration.ofSeconds(60)).emitWithAck("tick", i, padding);
+                if (reply.isCompletedExceptionally()) {
+                    refused = reply;
+                } else {
+                    accepted.add(reply);
+                }
+            }
+            assertTrue(refused != null, "all 5000 emits of 16 KiB were taken while the server read nothing");
+            System.out.println("figure: a frozen server; the client refused emit " + (accepted.size() + 1)
+                    + " of 16 KiB (the kernel's buffers, then the 64 KiB queue and 50 buffered)");
+            CompletableFuture<Arguments> full = refused;
+            ExecutionException failure = assertThrows(ExecutionException.class, () -> full.get(1, TimeUnit.SECONDS));
+            assertTrue(failure.getCause() instanceof SendBufferFullException, failure.toString());
+            assertThrows(SendBufferFullException.class, () -> socket.emit("tick", -1, padding));
+            assertTrue(socket.connected(), "a full queue is not a reason to drop the connection");
+
+            server.resume();
+            for (int i = 0; i < accepted.size(); i++) {
+                assertEquals(i, accepted.get(i).get(30, TimeUnit.SECONDS).get(0, int.class), "every accepted emit answered");
+            }
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.switchboard.demo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.testing.ApiClient;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
@@ -50,6 +51,21 @@ class ChatBrowserTest extends DemoInBrowser {
         bob.leave();
         ann.waitForLine("bob disconnected").waitForMembers("ann");
         assertTrue(browser.in(bob.tab()).findElement(By.id("join")).isDisplayed(), "bob is back at the join form");
+    }
+
+    /** README's curl line, made by a backend: every open chat tab shows it, whatever its room. */
+    @Test
+    void anAnnouncementPostedOverTheHttpApiAppearsInEveryOpenTab() {
+        ChatPage ann = ChatPage.open(browser, server.httpUri()).joinAs("ann");
+        ChatPage bob = ChatPage.open(browser, server.httpUri()).joinAs("bob");
+        bob.goTo("side");
+        ApiClient api = new ApiClient(URI.create("http://127.0.0.1:" + server.port()));
+        api.emit(API_KEY, "{\"namespace\":\"/chat\",\"event\":\"announcement\",\"args\":[\"Maintenance at 18:00\"]}");
+        ann.waitForLine("Announcement", "Maintenance at 18:00");
+        bob.waitForLine("Announcement", "Maintenance at 18:00");
+        // Text, not markup: a tag in an announcement shows as written.
+        api.emit(API_KEY, "{\"namespace\":\"/chat\",\"event\":\"announcement\",\"args\":[\"<b>bold</b>\"]}");
+        ann.waitForLine("Announcement", "<b>bold</b>");
     }
 
     @Test

@@ -1,9 +1,11 @@
 package dev.switchboard.demo;
 
+import dev.switchboard.http.HttpApiSettings;
 import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.TestServer;
 import java.net.URI;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -14,6 +16,8 @@ import org.junit.jupiter.api.Timeout;
 @BrowserTest
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 abstract class DemoInBrowser {
+    /** The key of the demo's HTTP API, on as with {@code -Ddemo.apiKey}. */
+    static final String API_KEY = "browser-test-key";
     static TestServer server;
     static Chromium browser;
     private static boolean otherOptions;
@@ -21,7 +25,7 @@ abstract class DemoInBrowser {
     @BeforeAll
     static void start() {
         browser = Chromium.start();
-        server = TestServer.start(DemoApp::install);
+        server = startDemo();
     }
 
     @AfterAll
@@ -60,7 +64,12 @@ abstract class DemoInBrowser {
         if (otherOptions) {
             otherOptions = false;
             server.close();
-            server = TestServer.start(DemoApp::install);
+            server = startDemo();
         }
+    }
+
+    private static TestServer startDemo() {
+        return TestServer.start(TestServer.options().build(), DemoApp::install,
+                HttpApiSettings.off().withKeys(List.of(API_KEY)).withMetrics(true));
     }
 }

@@ -16,7 +16,10 @@ import dev.switchboard.demo.DashboardFeed;
 import dev.switchboard.demo.EchoApp;
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.server.SwitchboardOptions;
+import dev.switchboard.protocol.ReservedEvents;
+import dev.switchboard.testing.ApiClient;
 import dev.switchboard.testing.Heap;
+import dev.switchboard.testing.PrometheusText;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.RawTcp;
 import dev.switchboard.transport.WebSocketLayerContract;
@@ -79,6 +82,12 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
     static final Duration PING_INTERVAL = Duration.ofSeconds(1);
     static final Duration PING_TIMEOUT = Duration.ofSeconds(2);
     static final int MAX_CONNECTIONS_PER_ADDRESS = 20;
+    /**
+     * The HTTP API's keys in every deployment under test ({@code -Ddemo.apiKey}): the first for
+     * the API cases, the second to show that any configured key works, the third to be flooded.
+     */
+    static final List<String> API_KEYS = List.of("deploy-key-one", "deploy-key-two", "deploy-key-flood");
+    private static final String KEY = API_KEYS.get(0);
     private static final Duration WAIT = Duration.ofSeconds(10);
     /**
      * HTTP/1.1 as browsers speak it to a plain-http server: the JDK's default offers an h2c
@@ -128,7 +137,8 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
     static List<String> testFlags() {
         return List.of("-Dswitchboard.pingInterval=" + PING_INTERVAL.toMillis(),
                 "-Dswitchboard.pingTimeout=" + PING_TIMEOUT.toMillis(),
-                "-Dswitchboard.maxConnectionsPerAddress=" + MAX_CONNECTIONS_PER_ADDRESS);
+                "-Dswitchboard.maxConnectionsPerAddress=" + MAX_CONNECTIONS_PER_ADDRESS,
+                "-Ddemo.apiKey=" + String.join(",", API_KEYS));
     }
 
     /** The deployment under test, running. */
@@ -847,6 +857,125 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
             return peers;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    // ---- the HTTP API and /metrics (docs/DEPLOY.md; docs/RELIABILITY.md, the HTTP API's rows) ----
+
+    private ApiClient api() {
+        return new ApiClient(site().http(""));
+    }
+
+    @Test
+    void anApiEmitReachesExactlyItsTargetsAndAnAckEmitCollectsOneAnswerPerRecipient() throws Exception {
+        ClientSocket ann = connect("ann");
+        ClientSocket bob = connect("bob");
+        ClientSocket cat = connect(null);
+        BlockingQueue<List<String>> annNews = inbox(ann, "news");
+        BlockingQueue<List<String>> bobNews = inbox(bob, "news");
+        BlockingQueue<List<String>> catNews = inbox(cat, "news");
+        ack(ann.emitWithAck("join", "red"));
+        ack(cat.emitWithAck("join", "red"));
+        ApiClient api = api();
+        String echo = "\"namespace\":\"" + EchoApp.NAMESPACE + "\"";
+
+        assertTrue(api.emit(KEY, "{" + echo + ",\"event\":\"news\",\"args\":[\"red, not cat\"],\"rooms\":[\"red\"],"
+                + "\"except\":[\"" + cat.id() + "\"]}").getString("offset").length() > 0);
+        api.emit(KEY, "{" + echo + ",\"event\":\"news\",\"args\":[\"to bob\"],\"user\":\"bob\"}");
+        api.emit(API_KEYS.get(1), "{" + echo + ",\"event\":\"news\",\"args\":[\"end\"]}");
+        // One caller, one after the other: each socket gets its events in order, a stray one would come between.
+        assertEquals(List.of("red, not cat"), next(annNews));
+        assertEquals(List.of("end"), next(annNews));
+        assertEquals(List.of("to bob"), next(bobNews));
+        assertEquals(List.of("end"), next(bobNews));
+        assertEquals(List.of("end"), next(catNews));
+
+        try (RawClient silent = RawClient.connect(site().webSocket())) {
+            String silentId = silent.connectNamespace(EchoApp.NAMESPACE, null).getString("id");
+            for (ClientSocket voter : List.of(ann, bob)) {
+                voter.on("poll", event -> event.ack("yes from " + voter.id()));
+            }
+            assertEquals(200, api.post("/api/sockets/join", KEY, "{" + echo + ",\"rooms\":[\"red\"],\"user\":\"bob\","
+                    + "\"socket\":\"" + silentId + "\",\"join\":[\"voters\"]}").statusCode());
+            assertEquals(4, ApiClient.json(api.get("/api/sockets?namespace=/echo&room=voters", KEY))
+                    .getJsonArray("sockets").size(), "ann and cat in red, bob, the silent one");
+            assertEquals(200, api.post("/api/sockets/leave", KEY, "{" + echo + ",\"socket\":\"" + cat.id() + "\","
+                    + "\"leave\":[\"voters\"]}").statusCode());
+
+            JsonObject partial = api.emit(KEY, "{" + echo + ",\"event\":\"poll\",\"rooms\":[\"voters\"],"
+                    + "\"ack\":{\"timeoutMs\":2000}}");
+            assertFalse(partial.getBoolean("complete"), partial.toString());
+            assertEquals(Set.of("[\"yes from " + ann.id() + "\"]", "[\"yes from " + bob.id() + "\"]"),
+                    answers(partial));
+            JsonObject complete = api.emit(KEY, "{" + echo + ",\"event\":\"poll\",\"rooms\":[\"voters\"],"
+                    + "\"except\":[\"" + silentId + "\"],\"ack\":{\"timeoutMs\":10000}}");
+            assertTrue(complete.getBoolean("complete"), complete.toString());
+            assertEquals(answers(partial), answers(complete));
+        }
+    }
+
+    private static Set<String> answers(JsonObject emitted) {
+        Set<String> answers = new HashSet<>();
+        emitted.getJsonArray("answers").forEach(answer -> answers.add(answer.toString()));
+        return answers;
+    }
+
+    @Test
+    void badApiRequestsGetTheirStatusNameTheFieldAndReachNoSocket() throws Exception {
+        ClientSocket watcher = connect("ann");
+        BlockingQueue<List<String>> seen = inbox(watcher, "news");
+        ApiClient api = api();
+        String emit = "/api/emit";
+        String echo = "\"namespace\":\"" + EchoApp.NAMESPACE + "\"";
+        ApiClient.assertRefused(401, null, api.post(emit, null, "{" + echo + ",\"event\":\"news\"}"));
+        ApiClient.assertRefused(401, null, api.post(emit, "not-a-key", "{" + echo + ",\"event\":\"news\"}"));
+        ApiClient.assertRefused(401, null, api.get("/metrics", null));
+        ApiClient.assertRefused(400, null, api.post(emit, KEY, "{\"event\":"));
+        ApiClient.assertRefused(400, "colour", api.post(emit, KEY, "{" + echo + ",\"event\":\"news\",\"colour\":1}"));
+        ApiClient.assertRefused(400, "rooms", api.post(emit, KEY, "{" + echo + ",\"event\":\"news\",\"rooms\":\"red\"}"));
+        ApiClient.assertRefused(400, "ack.timeoutMs", api.post(emit, KEY, "{" + echo + ",\"event\":\"news\",\"ack\":{\"timeoutMs\":0}}"));
+        for (String reserved : ReservedEvents.NAMES) {
+            ApiClient.assertRefused(400, "event", api.post(emit, KEY, "{" + echo + ",\"event\":\"" + reserved + "\"}"));
+        }
+        ApiClient.assertRefused(413, null, api.post(emit, KEY, "{" + echo + ",\"event\":\"news\",\"args\":[\""
+                + "x".repeat(1 << 20) + "\"]}"));
+        ApiClient.assertRefused(404, "namespace", api.post(emit, KEY, "{\"namespace\":\"/nowhere\",\"event\":\"news\"}"));
+        ApiClient.assertRefused(404, null, api.get("/api/nothing", KEY));
+        HttpResponse<String> wrongMethod = api.get(emit, KEY);
+        ApiClient.assertRefused(405, null, wrongMethod);
+        assertEquals("POST", wrongMethod.headers().firstValue("Allow").orElse(""));
+
+        String flood = API_KEYS.get(2);
+        int served = 0;
+        HttpResponse<String> answer = api.get("/api/namespaces", flood);
+        while (answer.statusCode() == 200 && served < 2000) {
+            served++;
+            answer = api.get("/api/namespaces", flood);
+        }
+        ApiClient.assertRefused(429, null, answer);
+        System.out.println("figure: " + deployment() + ": HTTP API, " + served + " requests of one key before 429");
+        assertEquals(200, api.get("/api/namespaces", KEY).statusCode(), "another key is served meanwhile");
+
+        api.emit(KEY, "{" + echo + ",\"event\":\"news\",\"args\":[\"end\"],\"user\":\"ann\"}");
+        assertEquals(List.of("end"), next(seen), "no refused request reached the socket");
+    }
+
+    @Test
+    void metricsAreValidPrometheusTextAndMoveWithTraffic() throws Exception {
+        ApiClient api = api();
+        HttpResponse<String> first = api.get("/metrics", KEY);
+        assertEquals(200, first.statusCode(), first.body());
+        assertTrue(first.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"), first.headers().toString());
+        PrometheusText before = PrometheusText.parse(first.body());
+        assertTrue(before.hasFamily("jvm_memory_used_bytes") && before.hasFamily("jvm_threads_live_threads"));
+
+        ClientSocket socket = connect(null);
+        ack(socket.emitWithAck("echo", "counted"));
+        PrometheusText after = PrometheusText.parse(api.get("/metrics", KEY).body());
+        assertTrue(after.value("switchboard_sockets", Map.of("namespace", EchoApp.NAMESPACE)) >= 1);
+        for (String counter : List.of("switchboard_received_events_total", "switchboard_received_bytes_total",
+                "switchboard_sent_bytes_total", "switchboard_delivered_frames_total")) {
+            assertTrue(after.value(counter, Map.of()) > before.value(counter, Map.of()), counter);
         }
     }
 }

@@ -6,12 +6,14 @@ import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 
 /**
  * A web application of a user's own, as docs/DEPLOY.md ("Your own WAR") describes it: the
- * library's classes jar and its JSON-B runtime in {@code WEB-INF/lib}, one listener of its own
- * ({@link ChatStartup}) in {@code WEB-INF/classes}, no {@code web.xml}. Deployed unpacked.
+ * library's classes jar and its runtime in {@code WEB-INF/lib}, one listener of its own
+ * ({@link ChatStartup}) and one servlet that emits in process ({@link NoticeServlet}) in {@code
+ * WEB-INF/classes}, no {@code web.xml}. Deployed unpacked.
  */
 final class OwnWar {
     static final String CONTEXT_PATH = "/own";
@@ -32,11 +34,13 @@ final class OwnWar {
                 Files.copy(jar, lib.resolve(jar.getFileName().toString()));
             }
         }
-        String classFile = ChatStartup.class.getName().replace('.', '/') + ".class";
-        Path target = app.resolve("WEB-INF/classes").resolve(classFile);
-        Files.createDirectories(target.getParent());
-        try (InputStream in = ChatStartup.class.getClassLoader().getResourceAsStream(classFile)) {
-            Files.copy(in, target);
+        for (Class<?> own : List.of(ChatStartup.class, NoticeServlet.class)) {
+            String classFile = own.getName().replace('.', '/') + ".class";
+            Path target = app.resolve("WEB-INF/classes").resolve(classFile);
+            Files.createDirectories(target.getParent());
+            try (InputStream in = own.getClassLoader().getResourceAsStream(classFile)) {
+                Files.copy(in, target);
+            }
         }
     }
 }

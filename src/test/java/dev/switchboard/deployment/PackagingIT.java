@@ -1,5 +1,6 @@
 package dev.switchboard.deployment;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,6 +8,7 @@ import java.io.IOException;
 import java.util.Collections;
 import java.util.List;
 import java.util.jar.JarFile;
+import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import org.junit.jupiter.api.Test;
 
@@ -17,10 +19,13 @@ class PackagingIT {
             "dev/switchboard/server/Switchboard.class",
             "dev/switchboard/transport/jsr356/SwitchboardEndpoint.class",
             "dev/switchboard/transport/servlet/SwitchboardServletListener.class",
-            "dev/switchboard/transport/servlet/UpgradeGuard.class");
+            "dev/switchboard/transport/servlet/UpgradeGuard.class",
+            "dev/switchboard/transport/servlet/HttpApiServlet.class",
+            "dev/switchboard/http/HttpApi.class",
+            "dev/switchboard/metrics/PrometheusMetrics.class");
 
     @Test
-    void theWarCarriesTheLibraryAndJsonButNoWebSocketImplementationOrContainerApi() throws IOException {
+    void theWarCarriesTheLibraryJsonAndMetricsButNoWebSocketImplementationOrContainerApi() throws IOException {
         List<String> war = entries("switchboard.war");
         List<String> libs = war.stream().filter(entry -> entry.startsWith("WEB-INF/lib/") && entry.endsWith(".jar"))
                 .map(entry -> entry.substring("WEB-INF/lib/".length())).toList();
@@ -30,6 +35,18 @@ class PackagingIT {
         for (String json : List.of("jakarta.json.bind-api-", "yasson-", "jakarta.json-api-", "parsson-")) {
             assertTrue(libs.stream().anyMatch(lib -> lib.startsWith(json)), json + " missing from " + libs);
         }
+        // /metrics: Micrometer, its Prometheus registry and the Prometheus client's text format, nothing more.
+        List<String> metrics = List.of("micrometer-core-", "micrometer-commons-", "micrometer-observation-",
+                "micrometer-registry-prometheus-", "prometheus-metrics-core-", "prometheus-metrics-model-",
+                "prometheus-metrics-config-", "prometheus-metrics-tracer-common-", "prometheus-metrics-exposition-formats-",
+                "prometheus-metrics-exposition-textformats-");
+        for (String lib : metrics) {
+            assertTrue(libs.stream().anyMatch(jar -> jar.startsWith(lib)), lib + " missing from " + libs);
+        }
+        List<String> json = List.of("jakarta.json.bind-api-", "yasson-", "jakarta.json-api-", "parsson-");
+        List<String> unexpected = libs.stream().filter(jar -> Stream.concat(json.stream(), metrics.stream())
+                .noneMatch(jar::startsWith) && !jar.startsWith("jspecify-")).toList();
+        assertEquals(List.of(), unexpected, "jars the WAR should not need");
         for (String library : LIBRARY) {
             assertTrue(war.contains(CLASSES + library), library);
         }

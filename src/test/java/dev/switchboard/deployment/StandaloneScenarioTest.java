@@ -2,6 +2,7 @@ package dev.switchboard.deployment;
 
 import dev.switchboard.demo.DemoApp;
 import dev.switchboard.demo.EchoApp;
+import dev.switchboard.http.HttpApiSettings;
 import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
@@ -17,7 +18,7 @@ class StandaloneScenarioTest extends TyrusScenario {
                 .maxConnections(SwitchboardOptions.defaults().maxConnections(), MAX_CONNECTIONS_PER_ADDRESS).build(), sb -> {
                     DemoApp.install(sb);
                     EchoApp.install(sb);
-                });
+                }, HttpApiSettings.off().withKeys(API_KEYS).withMetrics(true));
     }
 
     @AfterAll

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import dev.switchboard.client.ClientOptions;
 import dev.switchboard.client.ClientSocket;
 import dev.switchboard.client.SwitchboardClient;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -28,6 +31,15 @@ abstract class WarScenario extends DeploymentScenario {
             socket.on("chat", event -> chat.add(event.arg(0, String.class)));
             socket.emit("chat", "hello");
             assertEquals("hello", chat.poll(10, TimeUnit.SECONDS));
+
+            // README's in-process pattern: the application's own servlet emits through the installed server.
+            BlockingQueue<String> notices = new LinkedBlockingQueue<>();
+            socket.on("notice", event -> notices.add(event.arg(0, String.class)));
+            HttpResponse<String> posted = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            own.http("/notices?room=" + socket.id())).POST(HttpRequest.BodyPublishers.ofString("order 7 saved")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(204, posted.statusCode(), posted.body());
+            assertEquals("order 7 saved", notices.poll(10, TimeUnit.SECONDS));
         }
         // The jar also holds the standalone server; nothing may reach for its Grizzly or Tyrus.
         String log = loggedSince(0);

@@ -1,6 +1,7 @@
 package dev.switchboard.server;
 
 import dev.switchboard.api.Handshake;
+import dev.switchboard.outbound.Transport;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 

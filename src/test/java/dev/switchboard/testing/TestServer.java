@@ -1,5 +1,6 @@
 package dev.switchboard.testing;
 
+import dev.switchboard.http.HttpApiSettings;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.transport.grizzly.StandaloneServer;
@@ -33,9 +34,18 @@ public final class TestServer implements AutoCloseable {
 
     /** On a given port, e.g. to restart a server where its clients expect it. */
     public static TestServer start(SwitchboardOptions options, Consumer<Switchboard> app, int port) {
+        return start(options, app, port, HttpApiSettings.off());
+    }
+
+    /** With the HTTP API (and {@code /metrics}, where the settings say) on. */
+    public static TestServer start(SwitchboardOptions options, Consumer<Switchboard> app, HttpApiSettings api) {
+        return start(options, app, 0, api);
+    }
+
+    private static TestServer start(SwitchboardOptions options, Consumer<Switchboard> app, int port, HttpApiSettings api) {
         Switchboard switchboard = Switchboard.create(options);
         app.accept(switchboard);
-        return new TestServer(switchboard, StandaloneServer.start(switchboard, "127.0.0.1", port, Path.of("webapp")));
+        return new TestServer(switchboard, StandaloneServer.start(switchboard, "127.0.0.1", port, Path.of("webapp"), api));
     }
 
     public Switchboard switchboard() {

@@ -1,5 +1,7 @@
 package dev.switchboard.transport.grizzly;
 
+import dev.switchboard.http.HttpApi;
+import dev.switchboard.http.HttpApiSettings;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardRegistry;
@@ -16,11 +18,13 @@ import org.glassfish.grizzly.strategies.WorkerThreadIOStrategy;
 
 /**
  * Serves a {@link Switchboard} without a servlet container: Grizzly for HTTP and static files,
- * Tyrus for the WebSocket endpoint at {@code /switchboard}.
+ * Tyrus for the WebSocket endpoint at {@code /switchboard}, and the HTTP API and {@code /metrics}
+ * ({@link HttpApi}) where a key is configured.
  *
  * <pre>{@code
  * Switchboard server = Switchboard.create();
- * try (StandaloneServer http = StandaloneServer.start(server, "0.0.0.0", 8080, Path.of("webapp"))) {
+ * HttpApiSettings api = HttpApiSettings.off().withKeys(List.of(key)).withMetrics(true);
+ * try (StandaloneServer http = StandaloneServer.start(server, "0.0.0.0", 8080, Path.of("webapp"), api)) {
  *     System.out.println("open " + http.httpUri());
  *     Thread.currentThread().join();
  * }
@@ -31,12 +35,21 @@ public final class StandaloneServer implements AutoCloseable {
     private final HttpServer http;
     private final TyrusContainer container;
     private final NetworkListener listener;
+    /** Null without an API key. */
+    private final HttpApi api;
 
-    private StandaloneServer(Switchboard switchboard, HttpServer http, TyrusContainer container, NetworkListener listener) {
+    private StandaloneServer(Switchboard switchboard, HttpServer http, TyrusContainer container, NetworkListener listener,
+                             HttpApi api) {
         this.switchboard = switchboard;
         this.http = http;
         this.container = container;
         this.listener = listener;
+        this.api = api;
+    }
+
+    /** As {@link #start(Switchboard, String, int, Path, HttpApiSettings)}, without the HTTP API. */
+    public static StandaloneServer start(Switchboard switchboard, String host, int port, Path webRoot) {
+        return start(switchboard, host, port, webRoot, HttpApiSettings.off());
     }
 
     /**
@@ -45,8 +58,10 @@ public final class StandaloneServer implements AutoCloseable {
      * @param host    the address to bind, e.g. {@code "127.0.0.1"} or {@code "0.0.0.0"}
      * @param port    the port, 0 for any free one
      * @param webRoot a folder of static files served at {@code /}, or {@code null} for none
+     * @param apiSettings the HTTP API's keys and path, and whether {@code /metrics} answers ({@link HttpApiSettings#off()}: neither)
      */
-    public static StandaloneServer start(Switchboard switchboard, String host, int port, Path webRoot) {
+    public static StandaloneServer start(Switchboard switchboard, String host, int port, Path webRoot,
+                                         HttpApiSettings apiSettings) {
         HttpServer http = new HttpServer();
         NetworkListener listener = new NetworkListener("switchboard", host, port);
         listener.getTransport().setIOStrategy(WorkerThreadIOStrategy.getInstance());
@@ -63,6 +78,11 @@ public final class StandaloneServer implements AutoCloseable {
             files.setFileCacheEnabled(false);
             http.getServerConfiguration().addHttpHandler(files, "/");
         }
+        HttpApi api = apiSettings.enabled() ? HttpApi.create(switchboard, apiSettings) : null;
+        if (api != null) {
+            String[] paths = apiSettings.metrics() ? new String[] {apiSettings.path(), "/metrics"} : new String[] {apiSettings.path()};
+            http.getServerConfiguration().addHttpHandler(new HttpApiHandler(api), paths);
+        }
         // The endpoint deployed here serves this server, even with others in the same JVM.
         SwitchboardRegistry.deployOnThisThread(switchboard);
         try {
@@ -70,14 +90,16 @@ public final class StandaloneServer implements AutoCloseable {
             container.start("", listener.getPort());
         } catch (IOException e) {
             http.shutdownNow();
+            closeApi(api);
             throw new UncheckedIOException(e);
         } catch (DeploymentException e) {
             http.shutdownNow();
+            closeApi(api);
             throw new IllegalStateException(e);
         } finally {
             SwitchboardRegistry.deployOnThisThread(null);
         }
-        return new StandaloneServer(switchboard, http, container, listener);
+        return new StandaloneServer(switchboard, http, container, listener, api);
     }
 
     /** The port it listens on. */
@@ -106,5 +128,12 @@ public final class StandaloneServer implements AutoCloseable {
         switchboard.close();
         container.stop();
         http.shutdownNow();
+        closeApi(api);
+    }
+
+    private static void closeApi(HttpApi api) {
+        if (api != null) {
+            api.close();
+        }
     }
 }

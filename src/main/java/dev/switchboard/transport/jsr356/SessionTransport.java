@@ -1,6 +1,6 @@
 package dev.switchboard.transport.jsr356;
 
-import dev.switchboard.server.Transport;
+import dev.switchboard.outbound.Transport;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Session;
 import java.io.IOException;

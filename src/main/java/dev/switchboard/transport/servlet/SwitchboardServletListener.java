@@ -1,5 +1,7 @@
 package dev.switchboard.transport.servlet;
 
+import dev.switchboard.http.HttpApi;
+import dev.switchboard.http.HttpApiSettings;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardRegistry;
@@ -28,23 +30,45 @@ import java.util.EnumSet;
  * }
  * }</pre>
  *
- * <p>Where a subclass does not fit, call {@link #install} at startup and {@link #uninstall} at
- * shutdown yourself.
+ * <p>The HTTP API ({@link HttpApi}) and {@code /metrics} are served where the context parameters
+ * {@code switchboard.api.keys} and {@code switchboard.metrics} ask for them (docs/DEPLOY.md).
+ * Where a subclass does not fit, call {@link #install} and {@link #installHttpApi} at startup and
+ * {@link #uninstall} at shutdown yourself.
  */
 public abstract class SwitchboardServletListener implements ServletContextListener {
+    /** Set at startup, read at shutdown: the container calls both on one thread, in order. */
     private Switchboard server;
+    /** As {@code server}; null without an API key. */
+    private HttpApi api;
 
     /** Builds the application's server, with its namespaces and handlers, before it is installed. */
     protected abstract Switchboard createSwitchboard(ServletContext context);
 
+    /**
+     * The HTTP API's settings: by default from the web application's context parameters
+     * ({@link HttpApiSettings#from}); with no key, the API and {@code /metrics} are off.
+     */
+    protected HttpApiSettings httpApiSettings(ServletContext context) {
+        return HttpApiSettings.from(context::getInitParameter);
+    }
+
     @Override
     public void contextInitialized(ServletContextEvent event) {
-        server = createSwitchboard(event.getServletContext());
-        install(event.getServletContext(), server);
+        ServletContext context = event.getServletContext();
+        server = createSwitchboard(context);
+        install(context, server);
+        HttpApiSettings settings = httpApiSettings(context);
+        if (settings.enabled()) {
+            api = installHttpApi(context, server, settings);
+        }
     }
 
     @Override
     public void contextDestroyed(ServletContextEvent event) {
+        if (api != null) {
+            api.close();
+            api = null;
+        }
         if (server != null) {
             uninstall(server);
             server = null;
@@ -52,10 +76,21 @@ public abstract class SwitchboardServletListener implements ServletContextListen
     }
 
     /**
+     * Serves the HTTP API of {@code server} under {@code settings.path()}, and {@code /metrics}
+     * where the settings ask for it, in this web application. Close what it returns at shutdown.
+     */
+    public static HttpApi installHttpApi(ServletContext context, Switchboard server, HttpApiSettings settings) {
+        HttpApi api = HttpApi.create(server, settings);
+        HttpApiServlet.register(context, api);
+        return api;
+    }
+
+    /**
      * Serves {@code server} in this web application: registers it for the endpoint, which the
      * container deploys by itself from its {@code @ServerEndpoint} annotation, and puts a filter in
      * front of it that answers upgrades from a foreign Origin with 403 (and malformed ones with 400
-     * or 426) and passes the client's address on. Call it while the application starts (from a
+     * or 426) and passes the client's address on; the server is the context attribute named
+     * {@code Switchboard.class.getName()}, for the application's servlets. Call it while the application starts (from a
      * {@code ServletContextListener} or {@code ServletContainerInitializer}), once. Where the
      * container's annotation scanning is off, also add {@code SwitchboardEndpoint.class} to its
      * {@link ServerContainer}, once.
@@ -77,6 +112,8 @@ public abstract class SwitchboardServletListener implements ServletContextListen
         // WebSocketUpgradeFilter), which would otherwise upgrade the request before we see it.
         filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, SwitchboardEndpoint.PATH);
         SwitchboardRegistry.register(server);
+        // The application's own servlets emit through it: context.getAttribute(Switchboard.class.getName()).
+        context.setAttribute(Switchboard.class.getName(), server);
     }
 
     /**

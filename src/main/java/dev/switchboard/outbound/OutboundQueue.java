@@ -1,4 +1,4 @@
-package dev.switchboard.server;
+package dev.switchboard.outbound;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -68,6 +68,12 @@ public final class OutboundQueue {
     private record CloseRequest(int code, String reason, boolean drain) {
     }
 
+    /** Who waits for room for {@code bytes}, see {@link #hasRoomFor}; set by an offering thread, taken once by a releasing one. */
+    private final AtomicReference<RoomWaiter> roomWaiter = new AtomicReference<>();
+
+    private record RoomWaiter(long bytes, Runnable action) {
+    }
+
     /**
      * @param budget        the server-wide bound this queue's bytes also count against
      * @param onSendFailure called once if the transport fails a send; the queue stops writing
@@ -118,8 +124,9 @@ public final class OutboundQueue {
     }
 
     /**
-     * Queues a frame whatever the bound: for a recovery replay, whose frames the replay log
-     * already holds (and bounds), so queueing them costs references, not a second copy. The bytes
+     * Queues a frame whatever the bound, for frames bounded elsewhere: the Java client's pong (one
+     * per ping), or a recovery replay, whose frames the replay log already holds (and bounds), so
+     * queueing them costs references, not a second copy. The bytes
      * still count in this queue, so live frames behind a long replay wait for it to drain; they do
      * not count against the server-wide budget, which would otherwise cut off the clients that
      * are recovering, first and again after each recovery.
@@ -157,6 +164,29 @@ public final class OutboundQueue {
      */
     public boolean sendingOnThisThread() {
         return sender == Thread.currentThread();
+    }
+
+    /**
+     * Whether a frame of {@code bytes} fits now; if not, {@code whenRoom} runs once it does, on
+     * the thread that frees the room (a writer, possibly inside an offer: keep it short and take
+     * no lock). For a producer that holds back what it has not queued yet instead of losing it to
+     * {@link Offer#OVERFLOW}; only the last waiter asked for is kept.
+     */
+    public boolean hasRoomFor(long bytes, Runnable whenRoom) {
+        if (pendingBytes.get() + bytes <= maxBytes) {
+            return true;
+        }
+        roomWaiter.set(new RoomWaiter(bytes, whenRoom));
+        // The room may have been freed between the check and the set, with nobody left to notice.
+        wakeRoomWaiter();
+        return false;
+    }
+
+    private void wakeRoomWaiter() {
+        RoomWaiter waiter = roomWaiter.get();
+        if (waiter != null && pendingBytes.get() + waiter.bytes() <= maxBytes && roomWaiter.compareAndSet(waiter, null)) {
+            waiter.action().run();
+        }
     }
 
     /** Bytes queued or in flight. */
@@ -234,6 +264,9 @@ public final class OutboundQueue {
         pendingBytes.addAndGet(-item.bytes);
         if (item.budgeted) {
             budget.release(item.bytes);
+        }
+        if (roomWaiter.get() != null) {
+            wakeRoomWaiter();
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.switchboard.server;
+package dev.switchboard.outbound;
 
 import java.util.concurrent.atomic.AtomicLong;
 

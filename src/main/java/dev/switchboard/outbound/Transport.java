@@ -1,11 +1,12 @@
-package dev.switchboard.server;
+package dev.switchboard.outbound;
 
 import java.util.function.Consumer;
 
 /**
- * One client connection as the server core sees it: a way to send a text frame and to close.
- * The JSR 356 glue implements it over a {@code jakarta.websocket.Session}; the core never
- * imports {@code jakarta.websocket}.
+ * One WebSocket connection as its {@link OutboundQueue} sees it: a way to send a text frame and
+ * to close. On the server, the JSR 356 glue implements it over a {@code jakarta.websocket.Session}
+ * (the core never imports {@code jakarta.websocket}); the Java client implements it over the JDK's
+ * {@code java.net.http.WebSocket}.
  *
  * <pre>{@code
  * Transport transport = new Transport() {

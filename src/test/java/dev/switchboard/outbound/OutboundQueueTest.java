@@ -1,6 +1,8 @@
-package dev.switchboard.server;
+package dev.switchboard.outbound;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -78,6 +80,22 @@ class OutboundQueueTest {
         assertEquals(OutboundQueue.Offer.QUEUED, queue.offer("123456", 6, false));
         assertEquals(OutboundQueue.Offer.OVERFLOW, queue.offer("12345", 5, false));
         assertEquals(6, queue.pendingBytes());
+    }
+
+    @Test
+    void aProducerHeldBackForRoomIsToldOnceTheWriterFreesIt() {
+        ImmediateTransport transport = new ImmediateTransport();
+        OutboundQueue queue = oneInFlightOneQueued(transport);
+        List<String> told = new ArrayList<>();
+        assertTrue(queue.hasRoomFor(85, () -> told.add("too early")));
+        assertFalse(queue.hasRoomFor(95, () -> told.add("room for 95")));
+        transport.held.get(0).accept(null);
+        assertEquals(List.of(), told, "6 bytes still wait: 101 would not fit in 100");
+        transport.held.get(1).accept(null);
+        assertEquals(List.of("room for 95"), told);
+        transport.hold = false;
+        queue.offer("more", 4, false);
+        assertEquals(List.of("room for 95"), told, "told once");
     }
 
     @Test

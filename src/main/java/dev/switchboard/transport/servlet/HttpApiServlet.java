@@ -1,0 +1,65 @@
+package dev.switchboard.transport.servlet;
+
+import dev.switchboard.http.ApiRequest;
+import dev.switchboard.http.ApiResponse;
+import dev.switchboard.http.HttpApi;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletRegistration;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+
+/**
+ * Hands the requests under the API's path and {@code /metrics} (where served) to {@link HttpApi}
+ * in a servlet container; {@link SwitchboardServletListener} registers it when a key is configured.
+ */
+final class HttpApiServlet extends HttpServlet {
+    private final transient HttpApi api;
+
+    private HttpApiServlet(HttpApi api) {
+        this.api = api;
+    }
+
+    /** Registers the servlet for {@code api}'s paths in this web application. */
+    static void register(ServletContext context, HttpApi api) {
+        ServletRegistration.Dynamic servlet = context.addServlet(HttpApiServlet.class.getName(), new HttpApiServlet(api));
+        if (servlet == null) {
+            throw new IllegalStateException("the Switchboard HTTP API is registered in this web application already");
+        }
+        servlet.setAsyncSupported(true);
+        servlet.addMapping(api.settings().path() + "/*");
+        if (api.settings().metrics()) {
+            servlet.addMapping("/metrics");
+        }
+    }
+
+    /** Every method comes here, so that the API answers 405 itself. */
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
+        ApiRequest apiRequest = new ApiRequest(request.getMethod(), path, request.getQueryString(),
+                request.getHeader("Authorization"), request.getInputStream());
+        // An emit with acks answers later, from another thread; the API bounds how long.
+        AsyncContext async = request.startAsync();
+        async.setTimeout(api.settings().maxAckWaitMillis() + 10_000);
+        api.handle(apiRequest).whenComplete((answer, failure) -> {
+            try {
+                write(answer, (HttpServletResponse) async.getResponse());
+            } finally {
+                async.complete();
+            }
+        });
+    }
+
+    private static void write(ApiResponse answer, HttpServletResponse response) {
+        response.setStatus(answer.status());
+        answer.allHeaders().forEach(response::setHeader);
+        try {
+            response.getOutputStream().write(answer.bodyBytes());
+        } catch (IOException e) {
+            // The caller went away; nothing to answer.
+        }
+    }
+}
