@@ -53,6 +53,23 @@ class ChatBrowserTest extends DemoInBrowser {
         assertTrue(browser.in(bob.tab()).findElement(By.id("join")).isDisplayed(), "bob is back at the join form");
     }
 
+    /** The member list comes from presence: a user with three tabs is listed once, and closing one is no news. */
+    @Test
+    void aUserWithSeveralTabsIsListedOnceAndClosingOneChangesNothing() {
+        ChatPage ida = ChatPage.open(browser, server.httpUri()).joinAs("ida");
+        ChatPage jon = ChatPage.open(browser, server.httpUri()).joinAs("jon");
+        ChatPage jonAgain = ChatPage.open(browser, server.httpUri()).joinAs("jon");
+        ChatPage jonThird = ChatPage.open(browser, server.httpUri()).joinAs("jon");
+        ida.waitForMembers("ida", "jon");
+        jonThird.waitForMembers("ida", "jon");
+        jonAgain.leave();
+        jon.send("still here");
+        ida.waitForLine("jon", "still here").waitForMembers("ida", "jon");
+        jon.leave();
+        jonThird.leave();
+        ida.waitForLine("jon disconnected").waitForMembers("ida");
+    }
+
     /** README's curl line, made by a backend: every open chat tab shows it, whatever its room. */
     @Test
     void anAnnouncementPostedOverTheHttpApiAppearsInEveryOpenTab() {
