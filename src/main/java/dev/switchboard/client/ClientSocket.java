@@ -442,6 +442,16 @@ public final class ClientSocket {
         connectPending = client.send(encode(SwitchboardClient.CODEC.connect(namespace, request)));
     }
 
+    /**
+     * The connect could not even be sent (the token provider failed): like a refusal, the socket
+     * waits for the application to call {@link #connect()}. Lock held.
+     */
+    void connectAborted(ConnectError error) {
+        active = false;
+        connectFailed(error, true);
+        client.socketDone();
+    }
+
     /** Whether connect attempt {@code attempt} is the current one and still unsent. Lock held. */
     boolean stillConnecting(long attempt) {
         return attempt == connectAttempts && active && !connected && !connectPending;

@@ -9,8 +9,9 @@ import java.util.function.Supplier;
 /**
  * A socket's token provider at work: every connect (the first, and each after a reconnection)
  * sends {@code auth: {token}} with a token fetched for it, and the server's {@code refresh}
- * request (docs/PROTOCOL.md, "Token refresh") is answered with a fresh one. Made by
- * {@link ClientSocket#tokenProvider}.
+ * request (docs/PROTOCOL.md, "Token refresh") is answered with a fresh one. A provider that fails
+ * at connect is a connect error: the socket then waits for {@link ClientSocket#connect()}.
+ * Made by {@link ClientSocket#tokenProvider}.
  */
 final class ClientTokens {
     private static final System.Logger LOG = System.getLogger(ClientTokens.class.getName());
@@ -34,11 +35,13 @@ final class ClientTokens {
     /** Fetches a token, then sends connect attempt {@code attempt} with it unless that attempt is over. */
     void connect(long attempt) {
         fetch().whenComplete((token, failure) -> socket.client().locked(() -> {
-            if (failure != null) {
-                LOG.log(Level.WARNING, "the token provider failed; " + socket.namespace() + " waits for the next reconnection",
-                        failure);
-            } else if (socket.stillConnecting(attempt)) {
+            if (!socket.stillConnecting(attempt)) {
+                return;
+            }
+            if (failure == null) {
                 socket.writeConnect(JsonMapper.toRaw(Map.of("token", token)));
+            } else {
+                socket.connectAborted(ConnectError.of("token provider failed: " + failure));
             }
         }));
     }

@@ -247,6 +247,23 @@ class JwtAuthTest {
     }
 
     @Test
+    void aProviderThatFailsIsAConnectErrorAndTheSocketWaitsForConnect() throws Exception {
+        try (SwitchboardClient client = client(server.webSocketUri())) {
+            AtomicInteger calls = new AtomicInteger();
+            ClientSocket socket = client.socket().tokenProvider(() -> calls.incrementAndGet() == 1
+                    ? CompletableFuture.failedFuture(new IllegalStateException("login service down"))
+                    : CompletableFuture.completedFuture(tokens.hmac("ana")));
+            BlockingQueue<ConnectError> errors = new LinkedBlockingQueue<>();
+            socket.onConnectError(errors::add);
+            socket.connect();
+            assertTrue(errors.poll(10, TimeUnit.SECONDS).message().contains("login service down"));
+            socket.connect();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            assertEquals("ana", connected.poll(10, TimeUnit.SECONDS).userId());
+        }
+    }
+
+    @Test
     void aTokenOfAnotherUserCannotTakeOverASession() throws Exception {
         String pid;
         try (RawClient ana = server.raw()) {
