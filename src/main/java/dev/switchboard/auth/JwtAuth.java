@@ -22,7 +22,8 @@ import java.util.concurrent.ScheduledFuture;
  * <p>A refused client gets {@code connect_error} with the message {@code "unauthorized"} and
  * {@code data: {"code": ...}}, one of {@link TokenRejectedException}'s codes and nothing more. At
  * recovery (middleware runs again, the default) the token must be valid and name the session's
- * user, or the session ends.
+ * user, or the session ends; with {@code recoveryRunsMiddleware(false)} the session keeps its
+ * token, and one that expired while the client was away ends the recovered socket at once.
  *
  * <pre>{@code
  * JwtAuth.install(chat, TokenVerifier.builder().hmacSecret(secret).audience("chat").build());

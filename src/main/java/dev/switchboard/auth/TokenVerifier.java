@@ -224,6 +224,7 @@ public final class TokenVerifier {
             return this;
         }
 
+        /** The verifier; fails when no key was given. */
         public TokenVerifier build() {
             if (keys.isEmpty()) {
                 throw new IllegalStateException("no key to verify tokens with");
