@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSSigner;
 import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.crypto.MACSigner;
@@ -16,9 +15,7 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
-import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
-import com.nimbusds.jwt.SignedJWT;
 import dev.switchboard.client.ClientOptions;
 import dev.switchboard.client.ClientSocket;
 import dev.switchboard.client.ConnectError;
@@ -45,7 +42,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,6 +54,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class JwtAuthTest {
     private static final Duration LIFETIME = Tokens.LIFETIME;
+    private static final RSAKey RSA = generate(() -> new RSAKeyGenerator(2048).keyID("rsa-1").generate());
+    private static final ECKey EC = generate(() -> new ECKeyGenerator(Curve.P_256).keyID("ec-1").generate());
 
     private final VirtualTime time = new VirtualTime();
     private final Tokens tokens = new Tokens(time.clock());
@@ -66,13 +64,11 @@ class JwtAuthTest {
 
     @BeforeEach
     void start() throws JOSEException {
-        RSAKey rsa = RSA;
-        ECKey ec = EC;
         String pem = "-----BEGIN PUBLIC KEY-----\n"
-                + Base64.getMimeEncoder().encodeToString(ec.toECPublicKey().getEncoded()) + "\n-----END PUBLIC KEY-----\n";
+                + Base64.getMimeEncoder().encodeToString(EC.toECPublicKey().getEncoded()) + "\n-----END PUBLIC KEY-----\n";
         TokenVerifier verifier = TokenVerifier.builder()
                 .hmacSecret(Tokens.SECRET)
-                .jwks(new JWKSet(rsa.toPublicJWK()).toString())
+                .jwks(new JWKSet(RSA.toPublicJWK()).toString())
                 .publicKeyPem(pem, "ec-1")
                 .issuer(Tokens.ISSUER).audience(Tokens.AUDIENCE)
                 .build();
@@ -90,9 +86,6 @@ class JwtAuthTest {
     void stop() {
         server.close();
     }
-
-    private static final RSAKey RSA = generate(() -> new RSAKeyGenerator(2048).keyID("rsa-1").generate());
-    private static final ECKey EC = generate(() -> new ECKeyGenerator(Curve.P_256).keyID("ec-1").generate());
 
     private interface KeyMaker<K> {
         K make() throws JOSEException;
