@@ -9,6 +9,7 @@ import dev.switchboard.testing.TestServer;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
@@ -57,16 +58,16 @@ class ChatBrowserTest extends DemoInBrowser {
     @Test
     void aUserWithSeveralTabsIsListedOnceAndClosingOneChangesNothing() {
         ChatPage ida = ChatPage.open(browser, server.httpUri()).joinAs("ida");
-        ChatPage jon = ChatPage.open(browser, server.httpUri()).joinAs("jon");
-        ChatPage jonAgain = ChatPage.open(browser, server.httpUri()).joinAs("jon");
-        ChatPage jonThird = ChatPage.open(browser, server.httpUri()).joinAs("jon");
+        List<ChatPage> jonsTabs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            jonsTabs.add(ChatPage.open(browser, server.httpUri()).joinAs("jon"));
+        }
         ida.waitForMembers("ida", "jon");
-        jonThird.waitForMembers("ida", "jon");
-        jonAgain.leave();
-        jon.send("still here");
+        jonsTabs.get(2).waitForMembers("ida", "jon");
+        jonsTabs.remove(1).leave();
+        jonsTabs.get(0).send("still here");
         ida.waitForLine("jon", "still here").waitForMembers("ida", "jon");
-        jon.leave();
-        jonThird.leave();
+        jonsTabs.forEach(ChatPage::leave);
         ida.waitForLine("jon disconnected").waitForMembers("ida");
     }
 
