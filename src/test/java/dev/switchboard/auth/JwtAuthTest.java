@@ -64,6 +64,10 @@ class JwtAuthTest {
 
     @BeforeEach
     void start() throws JOSEException {
+        server = start(TestServer.options());
+    }
+
+    private TestServer start(SwitchboardOptions.Builder options) throws JOSEException {
         String pem = "-----BEGIN PUBLIC KEY-----\n"
                 + Base64.getMimeEncoder().encodeToString(EC.toECPublicKey().getEncoded()) + "\n-----END PUBLIC KEY-----\n";
         TokenVerifier verifier = TokenVerifier.builder()
@@ -73,9 +77,7 @@ class JwtAuthTest {
                 .issuer(Tokens.ISSUER).audience(Tokens.AUDIENCE)
                 .build();
         // Pings would need answers within no time at all: virtual time moves in steps.
-        SwitchboardOptions options = TestServer.options().clock(time.clock()).scheduler(time)
-                .pingInterval(Duration.ofHours(1)).build();
-        server = TestServer.start(options, sb -> {
+        return TestServer.start(options.clock(time.clock()).scheduler(time).pingInterval(Duration.ofHours(1)).build(), sb -> {
             Namespace root = sb.root();
             JwtAuth.install(root, verifier, Duration.ofSeconds(30));
             root.onConnection(connected::add);
@@ -253,6 +255,30 @@ class JwtAuthTest {
             socket.connect();
             socket.whenConnected().get(10, TimeUnit.SECONDS);
             assertEquals("ana", connected.poll(10, TimeUnit.SECONDS).userId());
+        }
+    }
+
+    @Test
+    void withoutMiddlewareAtRecoveryATokenThatExpiredWhileAwayEndsTheRecoveredSocket() throws Exception {
+        server.close();
+        server = start(TestServer.options().recoveryRunsMiddleware(false).recoveryWindow(Duration.ofMinutes(10)));
+        try (CuttableProxy network = new CuttableProxy(server.port());
+             SwitchboardClient client = client(network.webSocketUri())) {
+            ClientSocket socket = client.socket().tokenProvider(() -> CompletableFuture.completedFuture(tokens.hmac("ana")));
+            BlockingQueue<String> disconnects = new LinkedBlockingQueue<>();
+            socket.onDisconnect(disconnects::add);
+            socket.connect();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            connected.poll(10, TimeUnit.SECONDS);
+            network.refuse(true);
+            network.cut();
+            assertTrue(disconnects.poll(10, TimeUnit.SECONDS).startsWith("transport "));
+            time.advance(LIFETIME);
+            network.refuse(false);
+            Socket back = connected.poll(10, TimeUnit.SECONDS);
+            assertTrue(back.recovered(), "the session came back, its token with it");
+            time.advance(Duration.ZERO);   // runs what is due now: virtual time runs nothing by itself
+            assertEquals("token expired", disconnects.poll(10, TimeUnit.SECONDS));
         }
     }
 
