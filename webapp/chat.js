@@ -17,7 +17,6 @@ const chat = {
   room: 'general',
   maxLength: Infinity, // the server's limit arrives with "welcome"
   rooms: [],
-  members: [],
   wasConnected: false,
   typers: new Map(), // name -> timer
 };
@@ -180,12 +179,26 @@ socket.on('typing', ({ room, name, typing }) => {
   showTypers();
 });
 
-socket.on('members', ({ room, members }) => {
-  if (room === chat.room) {
-    chat.members = members;
-    showMembers();
+// Who is in a room: the client keeps a presence set per room from the server's presence events
+// (the server tracks the chat rooms, "#general", ...); the page draws the current room's.
+const watchedRooms = new Set();
+
+function roomPresence(room) {
+  if (!watchedRooms.has(room)) {
+    watchedRooms.add(room);
+    socket.presence('#' + room, () => {
+      if (room === chat.room) {
+        showMembers();
+      }
+    });
   }
-});
+  return socket.presence('#' + room);
+}
+
+function members() {
+  return roomPresence(chat.room).members.map(({ userId, away }) => ({ name: userId, away }))
+    .sort((a, b) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }));
+}
 
 socket.on('rooms', (rooms) => {
   chat.rooms = rooms;
@@ -242,14 +255,15 @@ function showRooms() {
 }
 
 function showMembers() {
-  $('members').replaceChildren(...chat.members.map(({ name, away }) =>
+  const present = members();
+  $('members').replaceChildren(...present.map(({ name, away }) =>
     el('li', { class: 'member' + (away ? ' away' : ''), 'data-name': name },
       el('button', { type: 'button', title: name === chat.name ? '' : 'Whisper to ' + name,
         onclick: () => whisperTo(name) }, name, name === chat.name ? el('span', { class: 'you' }, ' (you)') : null),
       away ? el('span', { class: 'tag' }, 'reconnecting…') : null)));
   // The recipient list follows the room; a chosen person stays chosen while still here.
   const chosen = $('to').value;
-  const others = chat.members.filter((member) => member.name !== chat.name);
+  const others = present.filter((member) => member.name !== chat.name);
   $('to').replaceChildren(el('option', { value: '' }, `Everyone in #${chat.room}`),
     ...others.map(({ name }) => el('option', { value: name, selected: name === chosen }, 'Only ' + name)));
 }
@@ -279,7 +293,6 @@ async function switchRoom(requested) {
   }
   if (reply.room !== chat.room) {
     chat.room = reply.room;
-    chat.members = [];
     showRoom();
     addLine(el('li', { class: 'divider' }, `You are now in #${chat.room}`));
   }

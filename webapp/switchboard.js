@@ -24,13 +24,18 @@
  *     socket.emitWithAck("store", 1).then((reply) => {});   // rejects on timeout/error
  *     socket.volatile.emit("cursor", 10, 20);                // dropped while offline
  *
+ *     const lobby = socket.presence("lobby", (room) => show(room.members));  // [{ userId, info, away }]
+ *     const secure = switchboard.connect({ namespace: "/chat", token: () => fetchToken() });
+ *
  *     socket.disconnect();   // leaves the namespace; no reconnection for this socket
  *     socket.connect();      // opens it again
  *   </script>
  *
  * Options of connect(url, options) (the reconnection options and timeout belong to the
  * WebSocket, so the call that creates it decides them):
- *   namespace "/", auth (JSON value, or function(cb) that calls cb(value)), autoConnect true,
+ *   namespace "/", auth (JSON value, or function(cb) that calls cb(value)), token (a function
+ *   returning a token or a promise of one: sent as auth { token } at every connect, and asked for
+ *   again when the server wants a fresh one before expiry), autoConnect true,
  *   forceNew false, reconnection true, reconnectionDelay 1000, reconnectionDelayMax 5000,
  *   randomizationFactor 0.5, reconnectionAttempts Infinity, timeout 20000 (to get "hello"),
  *   maxBufferedEmits 1000 (emits waiting to be sent, offline or paced to the server's rate limit,
@@ -54,7 +59,7 @@
 
   /** Event names the server refuses from clients (docs/PROTOCOL.md). */
   const RESERVED_EVENTS = new Set(['connect', 'connect_error', 'disconnect', 'disconnecting', 'error',
-    'ping', 'pong', 'hello', 'newListener', 'removeListener']);
+    'ping', 'pong', 'hello', 'newListener', 'removeListener', 'refresh']);
 
   // The server keeps the session for these (docs/PROTOCOL.md, Recovery), so a socket told this
   // reason must come back with its pid rather than stay down.
@@ -64,7 +69,7 @@
   // Close codes that name a reason of the server's closed set on their own: 1000 is shared, 1006
   // never travels in a close frame, and 1011 is also what a failing container sends.
   const CLOSE_REASONS = new Map([[1001, 'server shutting down'], [1008, 'policy violation'],
-    [1012, 'server restarting'], [4000, 'ping timeout'], [4001, 'slow consumer']]);
+    [1012, 'server restarting'], [4000, 'ping timeout'], [4001, 'slow consumer'], [4002, 'token expired']]);
 
   const MANAGER_DEFAULTS = {
     reconnection: true,
@@ -1039,7 +1044,8 @@
       /** The namespace, "/" by default. */
       this.nsp = nsp;
       /** Sent with every connect; may be replaced, or be a function(cb) that calls cb(value). */
-      this.auth = opts.auth;
+      this.auth = typeof opts.token === 'function' ? tokenAuth(opts.token) : opts.auth;
+      this._tokenProvider = opts.token;
       /** Whether the namespace is open: the server answered connect. */
       this.connected = false;
       /** The public id the server gave this socket, or undefined while disconnected. */
@@ -1060,6 +1066,7 @@
       this._acks = new AckTable();
       this._queue = new AtLeastOnceQueue(this); // emits with retries > 0
       this._anyListeners = [];
+      this._presence = new PresenceSets(this);
     }
 
     /** Whether the socket is not connected. */
@@ -1311,13 +1318,17 @@
       };
       if (typeof this.auth === 'function') {
         let called = false;
+        const once = (value) => {
+          if (!called) {
+            called = true;
+            send(value);
+          }
+        };
         try {
-          this.auth((value) => {
-            if (!called) {
-              called = true;
-              send(value);
-            }
-          });
+          const result = this.auth(once);
+          if (result && typeof result.then === 'function') { // a token provider's promise
+            result.then(once, (err) => this._connectToken === token && this._failConnect(err));
+          }
         } catch (err) {
           this._failConnect(err);
         }
@@ -1456,6 +1467,10 @@
       }
       const ackId = isAckId(packet.ack) ? packet.ack : undefined;
       const event = packet.event;
+      if (event === 'refresh') {
+        answerRefresh(this, ackId);
+        return;
+      }
       const heard = !RESERVED_EVENTS.has(event) && (this._anyListeners.length > 0 || this.hasListeners(event));
       if (!heard) {
         // Answer like the server does, so that the sender does not wait for its timeout.
@@ -1518,6 +1533,135 @@
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Presence and tokens (docs/PROTOCOL.md, "Presence" and "Token refresh")
+
+  function presentUser(user) {
+    const ok = user !== null && typeof user === 'object' && typeof user.userId === 'string';
+    return ok ? {
+      userId: user.userId,
+      info: user.info !== null && typeof user.info === 'object' ? user.info : {},
+      away: user.away === true,
+    } : null;
+  }
+
+  /**
+   * Who is in one room, from the server's presence events: the list the socket gets when it
+   * enters the room, then the diffs. Emits `change` (this) after each change.
+   */
+  class RoomPresence extends Emitter {
+    constructor(room) {
+      super();
+      /** The room. */
+      this.room = room;
+      this._members = new Map();
+    }
+
+    /** The users present, sorted by id: { userId, info, away }. */
+    get members() {
+      return Array.from(this._members.values()).sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+    }
+
+    /** The user with this id, or undefined. */
+    member(userId) {
+      return this._members.get(userId);
+    }
+
+    _replace(users) {
+      this._members.clear();
+      users.map(presentUser).filter(Boolean).forEach((user) => this._members.set(user.userId, user));
+      this._emitLocal('change', this);
+    }
+
+    _put(user) {
+      this._members.set(user.userId, user);
+      this._emitLocal('change', this);
+    }
+
+    _remove(userId) {
+      if (this._members.delete(userId)) {
+        this._emitLocal('change', this);
+      }
+    }
+  }
+
+  /**
+   * A socket's presence sets, one per room, kept from the socket's start so that a list that
+   * comes before the page asks for its room is not lost. A fresh session (not recovered) starts
+   * them empty: the server sends each room's list again when the socket enters it.
+   */
+  class PresenceSets {
+    constructor(socket) {
+      this._rooms = new Map();
+      const change = (apply) => (payload) => {
+        const user = payload && presentUser(payload.user);
+        if (user && typeof payload.room === 'string') {
+          apply(this.room(payload.room), user);
+        }
+      };
+      socket.on('presence:list', (payload) => {
+        if (payload && typeof payload.room === 'string' && Array.isArray(payload.users)) {
+          this.room(payload.room)._replace(payload.users);
+        }
+      });
+      for (const event of ['presence:join', 'presence:away', 'presence:back', 'presence:update']) {
+        socket.on(event, change((room, user) => room._put(user)));
+      }
+      socket.on('presence:leave', change((room, user) => room._remove(user.userId)));
+      socket.on('connect', () => {
+        if (!socket.recovered) {
+          this._rooms.forEach((room) => room._replace([]));
+        }
+      });
+    }
+
+    room(name) {
+      let room = this._rooms.get(name);
+      if (!room) {
+        room = new RoomPresence(name);
+        this._rooms.set(name, room);
+      }
+      return room;
+    }
+  }
+
+  /**
+   * Who is in `room` (a room the server tracks presence in), kept up to date.
+   * @param {string} room
+   * @param {Function} [onChange] called with the RoomPresence after every change
+   * @returns {RoomPresence}
+   */
+  Socket.prototype.presence = function presence(room, onChange) {
+    const set = this._presence.room(String(room));
+    if (typeof onChange === 'function') {
+      set.on('change', onChange);
+    }
+    return set;
+  };
+
+  // The `token` option: a function returning a token, or a promise of one, called for every
+  // connect and every refresh; the server gets { token } as auth.
+  function tokenAuth(provider) {
+    return () => Promise.resolve().then(provider).then((token) => ({ token }));
+  }
+
+  // The server asks for a fresh token before the current one expires; no answer, or no provider,
+  // and it ends the socket with "token expired" at expiry. A replayed request has no ack id.
+  function answerRefresh(socket, ackId) {
+    if (ackId === undefined) {
+      return;
+    }
+    const reply = socket._ackCallback(ackId);
+    if (typeof socket._tokenProvider !== 'function') {
+      reply();
+      return;
+    }
+    Promise.resolve().then(socket._tokenProvider).then((token) => reply(token), (err) => {
+      report(err);
+      reply();
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Entry point
 
   const managers = new Map();
@@ -1533,6 +1677,8 @@
    * @param {object} [options]
    * @param {string} [options.namespace="/"]
    * @param {*} [options.auth] JSON value sent with connect, or function(cb) calling cb(value)
+   * @param {Function} [options.token] token provider: returns a token or a promise of one, for
+   *   every connect (auth becomes { token }) and every refresh the server asks for
    * @param {boolean} [options.autoConnect=true]
    * @param {boolean} [options.forceNew=false]
    * @param {boolean} [options.reconnection=true]

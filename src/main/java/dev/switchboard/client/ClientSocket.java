@@ -27,6 +27,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * One namespace socket of a {@link SwitchboardClient}: listens to the server's events and emits
@@ -88,6 +89,9 @@ public final class ClientSocket {
     private final AtLeastOnceQueue reliableQueue;  // emits with retries above 0, until acknowledged
     private final List<CompletableFuture<ClientSocket>> connectWaiters = new ArrayList<>();
     private ConnectError refusal;         // why it stopped trying (refused, gave up); null while it tries
+    private final PresenceTracker presence;
+    private volatile ClientTokens tokens;
+    private long connectAttempts;         // tells a token fetched for an older connect attempt from the current one
 
     ClientSocket(SwitchboardClient client, String namespace, RawJson auth, boolean active) {
         this.client = client;
@@ -96,6 +100,7 @@ public final class ClientSocket {
         this.active = active;
         this.acks = new AckTable(client);
         this.reliableQueue = new AtLeastOnceQueue(client, namespace);
+        this.presence = new PresenceTracker(this);
     }
 
     /** The namespace, such as {@code "/"} or {@code "/chat"}. */
@@ -131,6 +136,34 @@ public final class ClientSocket {
         synchronized (client.lock) {
             return recovered;
         }
+    }
+
+    /**
+     * Who is in {@code room}, kept up to date from the server's presence events (the room must be
+     * one the server tracks, see {@code dev.switchboard.presence.Presence}).
+     *
+     * <pre>{@code
+     * chat.presence("general").onChange(room -> System.out.println(room.members()));
+     * }</pre>
+     */
+    public RoomPresence presence(String room) {
+        return presence.room(room);
+    }
+
+    /**
+     * Authenticates with tokens from {@code provider}: each connect, the first and every one after
+     * a reconnection, sends {@code auth: {"token": ...}} with a token it fetched, and the server's
+     * request for a fresh token before the current one expires is answered with another. Set it
+     * before the socket connects (with {@code autoConnect(false)}).
+     *
+     * <pre>{@code
+     * chat.tokenProvider(() -> login.freshToken());   // a CompletableFuture<String>
+     * chat.connect();
+     * }</pre>
+     */
+    public ClientSocket tokenProvider(Supplier<CompletableFuture<String>> provider) {
+        tokens = new ClientTokens(this, Objects.requireNonNull(provider, "provider"));
+        return this;
     }
 
     // ---- listening ----
@@ -395,8 +428,33 @@ public final class ClientSocket {
 
     /** Sends connect, with the recovery token and last offset when there was a session. */
     void sendConnect() {
-        ConnectRequest request = new ConnectRequest(auth, pid, pid != null ? offset : null);
+        connectAttempts++;
+        if (tokens != null) {
+            tokens.connect(connectAttempts);
+        } else {
+            writeConnect(auth);
+        }
+    }
+
+    /** Lock held. */
+    void writeConnect(RawJson withAuth) {
+        ConnectRequest request = new ConnectRequest(withAuth, pid, pid != null ? offset : null);
         connectPending = client.send(encode(SwitchboardClient.CODEC.connect(namespace, request)));
+    }
+
+    /**
+     * The connect could not even be sent (the token provider failed): like a refusal, the socket
+     * waits for the application to call {@link #connect()}. Lock held.
+     */
+    void connectAborted(ConnectError error) {
+        active = false;
+        connectFailed(error, true);
+        client.socketDone();
+    }
+
+    /** Whether connect attempt {@code attempt} is the current one and still unsent. Lock held. */
+    boolean stillConnecting(long attempt) {
+        return attempt == connectAttempts && active && !connected && !connectPending;
     }
 
     void packetReceived(Packet packet) {

@@ -1,5 +1,6 @@
 package dev.switchboard.demo;
 
+import dev.switchboard.presence.Presence;
 import dev.switchboard.protocol.RawJson;
 import dev.switchboard.server.BroadcastOperator;
 import dev.switchboard.server.ConnectionRejectedException;
@@ -9,7 +10,6 @@ import dev.switchboard.server.Namespace;
 import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.server.Socket;
 import dev.switchboard.server.Switchboard;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -23,8 +23,8 @@ import java.util.stream.Stream;
 
 /**
  * The chat of the demo page {@code webapp/index.html}, on the namespace {@code /chat}: rooms with
- * live member lists, presence notices, private messages to every tab of a user, a typing
- * indicator.
+ * live member lists ({@link Presence} in every chat room), presence notices, private messages to
+ * every tab of a user, a typing indicator.
  *
  * <p>A user is a name. The page sends {@code auth: {name, key, room}}, where {@code key} is a
  * random id its browser keeps in {@code localStorage}: the tabs of one browser that use the same
@@ -37,8 +37,8 @@ import java.util.stream.Stream;
  * {@code {error}}, and the volatile {@code typing(boolean)}.
  * Events to the page: {@code welcome({name, room, maxLength})}, {@code notice(text)},
  * {@code message({room, from, text, time})}, {@code private({from, to, text, time})},
- * {@code typing({room, name, typing})}, {@code members({room, members: [{name, away}]})},
- * {@code rooms([{name, members}])}.
+ * {@code typing({room, name, typing})}, {@code rooms([{name, members}])}, and the presence events
+ * of the room the socket is in, {@code "#" + room} ({@code presence:list}, {@code presence:join}, ...).
  *
  * <pre>{@code
  * Switchboard server = Switchboard.create();
@@ -83,14 +83,6 @@ public final class ChatApp {
     public record Typing(String room, String name, boolean typing) {
     }
 
-    /** A member of a room; {@code away} while the user's connection is down but may come back. */
-    public record Member(String name, boolean away) {
-    }
-
-    /** The member list of a room. */
-    public record Members(String room, List<Member> members) {
-    }
-
     /** A room of the room list. */
     public record RoomInfo(String name, int members) {
     }
@@ -105,9 +97,11 @@ public final class ChatApp {
     }
 
     private final Namespace chat;
+    private final Presence presence;
 
     private ChatApp(Namespace chat) {
         this.chat = chat;
+        this.presence = Presence.install(chat, room -> room.startsWith(ROOM_PREFIX));
     }
 
     /** Installs the chat on {@code server}'s {@code /chat} namespace. */
@@ -165,11 +159,9 @@ public final class ChatApp {
         socket.on("typing", event -> othersIn(socket, currentRoom(socket)).asVolatile()
                 .emit("typing", new Typing(currentRoom(socket), name, "true".equals(event.args().raw(0).text()))));
         socket.onDisconnect(reason -> {
-            if (reason.recoverable() && chat.switchboard().options().recoveryEnabled()) {
-                // The client may come back within the window: show it away and say nothing yet;
-                // onSessionExpired speaks if it does not.
-                DemoApp.logFailures("chat members", publishMembers(currentRoom(socket)));
-            } else {
+            // A client that may come back within the window shows as away and is not announced
+            // yet; onSessionExpired speaks if it does not.
+            if (!reason.recoverable() || !chat.switchboard().options().recoveryEnabled()) {
                 left(socket, currentRoom(socket));
             }
         });
@@ -177,7 +169,7 @@ public final class ChatApp {
         String room = currentRoom(socket);
         if (socket.recovered()) {
             othersIn(socket, room).emit("notice", name + " reconnected");
-            publishMembersAndRooms(room);
+            DemoApp.logFailures("chat rooms", publishRooms());
             return;
         }
         socket.join(ROOM_PREFIX + room);
@@ -186,7 +178,7 @@ public final class ChatApp {
             if (!present) {
                 othersIn(socket, room).emit("notice", name + " joined");
             }
-            publishMembersAndRooms(room);
+            DemoApp.logFailures("chat rooms", publishRooms());
         }));
     }
 
@@ -196,7 +188,7 @@ public final class ChatApp {
             if (!present) {
                 chat.to(ROOM_PREFIX + room).emit("notice", socket.userId() + " disconnected");
             }
-            publishMembersAndRooms(room);
+            DemoApp.logFailures("chat rooms", publishRooms());
         }));
     }
 
@@ -258,8 +250,7 @@ public final class ChatApp {
                     if (!inRoom) {
                         othersIn(socket, room).emit("notice", name + " joined");
                     }
-                    publishMembers(previous);
-                    return publishMembersAndRooms(room);
+                    return publishRooms();
                 }));
     }
 
@@ -283,14 +274,6 @@ public final class ChatApp {
         return socket.to(ROOM_PREFIX + room).except(Namespace.userRoom(socket.userId()));
     }
 
-    private CompletableFuture<Void> publishMembers(String room) {
-        return members(room).thenAccept(members -> chat.to(ROOM_PREFIX + room).emit("members", new Members(room, members)));
-    }
-
-    private CompletableFuture<Void> publishMembersAndRooms(String room) {
-        return CompletableFuture.allOf(publishMembers(room), publishRooms());
-    }
-
     /** Each room with its number of users, present or away, in one query of the namespace. */
     private CompletableFuture<Void> publishRooms() {
         return inRoom(null).thenAccept(sockets -> {
@@ -305,17 +288,6 @@ public final class ChatApp {
                 }
             }
             chat.emit("rooms", users.entrySet().stream().map(e -> new RoomInfo(e.getKey(), e.getValue().size())).toList());
-        });
-    }
-
-    /** The users in a room, each once, away when none of their sockets there is connected. */
-    private CompletableFuture<List<Member>> members(String room) {
-        return inRoom(ROOM_PREFIX + room).thenApply(sockets -> {
-            Map<String, Boolean> away = new TreeMap<>();
-            sockets.stream().filter(socket -> socket.userId() != null)
-                    .forEach(socket -> away.merge(socket.userId(), socket instanceof DetachedSession, Boolean::logicalAnd));
-            return away.entrySet().stream().map(e -> new Member(e.getKey(), e.getValue()))
-                    .sorted(Comparator.comparing(Member::name, String.CASE_INSENSITIVE_ORDER)).toList();
         });
     }
 

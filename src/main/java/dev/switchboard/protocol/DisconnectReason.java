@@ -28,7 +28,9 @@ public enum DisconnectReason {
     /** The server is shutting down. */
     SERVER_SHUTTING_DOWN("server shutting down", 1001, true),
     /** The server is draining for a restart: the client should reconnect, to another node if there is one. */
-    SERVER_RESTARTING("server restarting", 1012, true);
+    SERVER_RESTARTING("server restarting", 1012, true),
+    /** The socket's token expired and the client gave no fresh one when asked ({@code refresh}). */
+    TOKEN_EXPIRED("token expired", 4002, false);
 
     private final String text;
     private final int closeCode;

@@ -13,7 +13,7 @@ import java.util.Set;
 public final class ReservedEvents {
     /** Every reserved name. */
     public static final Set<String> NAMES = Set.of("connect", "connect_error", "disconnect",
-            "disconnecting", "error", "ping", "pong", "hello", "newListener", "removeListener");
+            "disconnecting", "error", "ping", "pong", "hello", "newListener", "removeListener", "refresh");
 
     private ReservedEvents() {
     }

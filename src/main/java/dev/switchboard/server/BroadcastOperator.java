@@ -106,12 +106,14 @@ public final class BroadcastOperator {
 
     /** Puts the targeted sockets in rooms; completes once every node applied it. */
     public CompletableFuture<Void> socketsJoin(String... newRooms) {
-        return namespace.adapter().addSockets(options(), Set.of(newRooms));
+        Set<String> rooms = Set.of(newRooms);
+        return namespace.adapter().addSockets(options(), rooms).thenRun(() -> namespace.roomsChanged(rooms));
     }
 
     /** Takes the targeted sockets out of rooms; completes once every node applied it. */
     public CompletableFuture<Void> socketsLeave(String... oldRooms) {
-        return namespace.adapter().delSockets(options(), Set.of(oldRooms));
+        Set<String> rooms = Set.of(oldRooms);
+        return namespace.adapter().delSockets(options(), rooms).thenRun(() -> namespace.roomsChanged(rooms));
     }
 
     /** Disconnects the targeted sockets; {@code close} closes their connections too. */

@@ -45,6 +45,7 @@ public final class Namespace {
     private final Recovery recovery = new Recovery(this);
     private final List<Middleware> middlewares = new CopyOnWriteArrayList<>();
     private final List<Consumer<Socket>> connectionListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<Set<String>>> roomListeners = new CopyOnWriteArrayList<>();
 
     Namespace(String name, Switchboard switchboard) {
         this.name = name;
@@ -90,6 +91,21 @@ public final class Namespace {
      */
     public Namespace onSessionExpired(Consumer<DetachedSession> listener) {
         recovery.onExpired(listener);
+        return this;
+    }
+
+    /**
+     * Runs after the application put sockets in rooms or took them out ({@code socket.join},
+     * {@code socket.leave}, {@code socketsJoin}, {@code socketsLeave}), with the rooms named, on
+     * the thread that did it. Sockets that end show in {@link Socket#onDisconnecting} and
+     * {@link #onSessionExpired} instead. For what follows room membership, such as presence.
+     *
+     * <pre>{@code
+     * chat.onRoomsChanged(rooms -> rooms.forEach(room -> log.info("members of " + room + " changed")));
+     * }</pre>
+     */
+    public Namespace onRoomsChanged(Consumer<Set<String>> listener) {
+        roomListeners.add(listener);
         return this;
     }
 
@@ -175,6 +191,13 @@ public final class Namespace {
 
     Recovery recovery() {
         return recovery;
+    }
+
+    void roomsChanged(Set<String> rooms) {
+        for (Consumer<Set<String>> listener : roomListeners) {
+            switchboard.hooks().run(() -> "rooms listener of " + name + " failed", null, null,
+                    () -> listener.accept(rooms));
+        }
     }
 
     /** An event frame with the next offset: the name under which recovery logs and replays it. */

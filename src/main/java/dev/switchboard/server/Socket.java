@@ -156,6 +156,8 @@ public final class Socket implements RemoteSocket {
         if (roomsReleased) {
             // Raced with end(), which had already left every room: leave nothing behind.
             namespace.adapter().delAll(id);
+        } else {
+            namespace.roomsChanged(Set.of(rooms));
         }
         return this;
     }
@@ -163,6 +165,7 @@ public final class Socket implements RemoteSocket {
     /** Leaves a room; the room vanishes when its last member leaves. */
     public Socket leave(String room) {
         namespace.adapter().del(id, room);
+        namespace.roomsChanged(Set.of(room));
         return this;
     }
 
@@ -291,9 +294,22 @@ public final class Socket implements RemoteSocket {
     public void disconnect(boolean close) {
         if (close) {
             connection.terminate(DisconnectReason.SERVER_DISCONNECT);
-        } else if (connected()) {
-            sendDirect(codec().disconnect(namespace.name(), DisconnectReason.SERVER_DISCONNECT));
-            end(DisconnectReason.SERVER_DISCONNECT);
+        } else {
+            disconnect(DisconnectReason.SERVER_DISCONNECT);
+        }
+    }
+
+    /**
+     * Disconnects this socket, telling its client why; the connection stays open for others.
+     *
+     * <pre>{@code
+     * socket.disconnect(DisconnectReason.TOKEN_EXPIRED);
+     * }</pre>
+     */
+    public void disconnect(DisconnectReason reason) {
+        if (connected()) {
+            sendDirect(codec().disconnect(namespace.name(), reason));
+            end(reason);
         }
     }
 

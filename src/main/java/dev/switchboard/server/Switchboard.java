@@ -455,9 +455,13 @@ public final class Switchboard implements AutoCloseable {
      * (an application-owned scheduler stopped first), the task is handed over now: the failure paths
      * that use timers must still end connections and free sessions.
      *
+     * <pre>{@code
+     * server.later(() -> socket.emit("reminder"), Duration.ofMinutes(5));
+     * }</pre>
+     *
      * @return the timer, or {@code null} when the task was handed over at once
      */
-    ScheduledFuture<?> later(Runnable task, Duration delay) {
+    public ScheduledFuture<?> later(Runnable task, Duration delay) {
         return timer(() -> callback(task), delay);
     }
 

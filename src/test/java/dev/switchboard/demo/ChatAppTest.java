@@ -75,8 +75,8 @@ class ChatAppTest {
 
         long dropped = System.nanoTime();
         rey.abort();
-        quin.next(packet -> "members".equals(packet.getString("event", null))
-                && packet.toString().contains("{\"away\":true,\"name\":\"rey\"}"));
+        quin.next(packet -> "presence:away".equals(packet.getString("event", null))
+                && packet.toString().contains("\"userId\":\"rey\""));
         notice(quin, "rey disconnected");
         assertTrue(System.nanoTime() - dropped >= RECOVERY_WINDOW.toNanos() - 50_000_000L, "not before the window ends");
 

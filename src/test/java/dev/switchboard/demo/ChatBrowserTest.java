@@ -9,6 +9,7 @@ import dev.switchboard.testing.TestServer;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
@@ -51,6 +52,23 @@ class ChatBrowserTest extends DemoInBrowser {
         bob.leave();
         ann.waitForLine("bob disconnected").waitForMembers("ann");
         assertTrue(browser.in(bob.tab()).findElement(By.id("join")).isDisplayed(), "bob is back at the join form");
+    }
+
+    /** The member list comes from presence: a user with three tabs is listed once, and closing one is no news. */
+    @Test
+    void aUserWithSeveralTabsIsListedOnceAndClosingOneChangesNothing() {
+        ChatPage ida = ChatPage.open(browser, server.httpUri()).joinAs("ida");
+        List<ChatPage> jonsTabs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            jonsTabs.add(ChatPage.open(browser, server.httpUri()).joinAs("jon"));
+        }
+        ida.waitForMembers("ida", "jon");
+        jonsTabs.get(2).waitForMembers("ida", "jon");
+        jonsTabs.remove(1).leave();
+        jonsTabs.get(0).send("still here");
+        ida.waitForLine("jon", "still here").waitForMembers("ida", "jon");
+        jonsTabs.forEach(ChatPage::leave);
+        ida.waitForLine("jon disconnected").waitForMembers("ida");
     }
 
     /** README's curl line, made by a backend: every open chat tab shows it, whatever its room. */

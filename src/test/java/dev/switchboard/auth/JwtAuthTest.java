@@ -1,0 +1,326 @@
+package dev.switchboard.auth;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSSigner;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jwt.PlainJWT;
+import dev.switchboard.client.ClientOptions;
+import dev.switchboard.client.ClientSocket;
+import dev.switchboard.client.ConnectError;
+import dev.switchboard.client.SwitchboardClient;
+import dev.switchboard.server.Namespace;
+import dev.switchboard.server.Socket;
+import dev.switchboard.server.SwitchboardOptions;
+import dev.switchboard.testing.Await;
+import dev.switchboard.testing.CuttableProxy;
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.TestServer;
+import dev.switchboard.testing.Tokens;
+import dev.switchboard.testing.VirtualTime;
+import jakarta.json.JsonObject;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Token authentication through real sockets, on virtual time: tokens valid and refused at connect,
+ * refresh before expiry, the end at expiry, recovery and reconnection with the provider's tokens.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class JwtAuthTest {
+    private static final Duration LIFETIME = Tokens.LIFETIME;
+    private static final RSAKey RSA = generate(() -> new RSAKeyGenerator(2048).keyID("rsa-1").generate());
+    private static final ECKey EC = generate(() -> new ECKeyGenerator(Curve.P_256).keyID("ec-1").generate());
+
+    private final VirtualTime time = new VirtualTime();
+    private final Tokens tokens = new Tokens(time.clock());
+    private final BlockingQueue<Socket> connected = new LinkedBlockingQueue<>();
+    private TestServer server;
+
+    @BeforeEach
+    void start() throws JOSEException {
+        server = start(TestServer.options());
+    }
+
+    private TestServer start(SwitchboardOptions.Builder options) throws JOSEException {
+        String pem = "-----BEGIN PUBLIC KEY-----\n"
+                + Base64.getMimeEncoder().encodeToString(EC.toECPublicKey().getEncoded()) + "\n-----END PUBLIC KEY-----\n";
+        TokenVerifier verifier = TokenVerifier.builder()
+                .hmacSecret(Tokens.SECRET)
+                .jwks(new JWKSet(RSA.toPublicJWK()).toString())
+                .publicKeyPem(pem, "ec-1")
+                .issuer(Tokens.ISSUER).audience(Tokens.AUDIENCE)
+                .build();
+        // Pings would need answers within no time at all: virtual time moves in steps.
+        return TestServer.start(options.clock(time.clock()).scheduler(time).pingInterval(Duration.ofHours(1)).build(), sb -> {
+            Namespace root = sb.root();
+            JwtAuth.install(root, verifier, Duration.ofSeconds(30));
+            root.onConnection(connected::add);
+        });
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private interface KeyMaker<K> {
+        K make() throws JOSEException;
+    }
+
+    private static <K> K generate(KeyMaker<K> maker) {
+        try {
+            return maker.make();
+        } catch (JOSEException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    // ---- at connect ----
+
+    @Test
+    void validTokensOfEveryKeyTypeAdmitTheirSubject() throws Exception {
+        for (String token : List.of(tokens.hmac("ana"), rsa("ana"), ec("ana"))) {
+            try (RawClient raw = server.raw()) {
+                raw.next("hello");
+                JsonObject answer = raw.connectNamespace("/", credentials(token));
+                assertEquals("connect", answer.getString("type"), answer.toString());
+                Socket socket = connected.poll(10, TimeUnit.SECONDS);
+                assertEquals("ana", socket.userId());
+                assertEquals(List.of("general"), List.copyOf(JwtAuth.claims(socket).channels()));
+                assertEquals(Map.of("color", "teal"), JwtAuth.claims(socket).info());
+            }
+        }
+    }
+
+    @Test
+    void badTokensGetAStableCodeAndNothingMore() throws Exception {
+        Instant now = time.clock().instant();
+        assertRefused("token_expired", tokens.hmac("ana", b -> b.expirationTime(Date.from(now.minusSeconds(1)))));
+        assertRefused("token_invalid", tokens.hmac("ana", b -> b.notBeforeTime(Date.from(now.plusSeconds(60)))));
+        assertRefused("token_audience", tokens.hmac("ana", b -> b.audience("billing")));
+        assertRefused("token_invalid", tokens.hmac("ana", b -> b.issuer("https://evil.example.com")));
+        assertRefused("token_invalid", Tokens.sign(new MACSigner("another secret, also thirty-two bytes long"), JWSAlgorithm.HS256,
+                null, tokens.claims("ana").build()));
+        assertRefused("token_invalid", new PlainJWT(tokens.claims("ana").build()).serialize());
+        // The RSA public key used as an HMAC secret (algorithm confusion).
+        assertRefused("token_invalid", Tokens.sign(new MACSigner(RSA.toPublicJWK().toRSAPublicKey().getEncoded()),
+                JWSAlgorithm.HS256, "rsa-1", tokens.claims("ana").build()));
+        assertRefused("token_invalid", "not.a.jwt");
+        try (RawClient raw = server.raw()) {
+            raw.next("hello");
+            assertEquals("token_invalid", raw.connectNamespace("/", "{\"name\":\"ana\"}")
+                    .getJsonObject("data").getString("code"));
+        }
+    }
+
+    private void assertRefused(String code, String token) {
+        try (RawClient raw = server.raw()) {
+            raw.next("hello");
+            JsonObject answer = raw.connectNamespace("/", credentials(token));
+            assertEquals("connect_error", answer.getString("type"));
+            assertEquals("unauthorized", answer.getString("message"));
+            assertEquals(Map.of("code", code), Map.copyOf(answer.getJsonObject("data").entrySet().stream()
+                    .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey,
+                            e -> ((jakarta.json.JsonString) e.getValue()).getString()))), "for " + token);
+        }
+    }
+
+    // ---- for the life of the connection ----
+
+    @Test
+    void aFreshTokenBeforeExpiryKeepsTheConnection() throws Exception {
+        AtomicInteger issued = new AtomicInteger();
+        try (SwitchboardClient client = client(server.webSocketUri())) {
+            ClientSocket socket = client.socket().tokenProvider(() -> {
+                issued.incrementAndGet();
+                return CompletableFuture.completedFuture(tokens.hmac("ana"));
+            });
+            BlockingQueue<String> disconnects = new LinkedBlockingQueue<>();
+            socket.onDisconnect(disconnects::add);
+            socket.connect();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            Socket onServer = connected.poll(10, TimeUnit.SECONDS);
+            Instant firstExpiry = JwtAuth.claims(onServer).expiresAt();
+
+            time.advance(LIFETIME.minusSeconds(30));
+            Await.until("the token refreshed", () -> JwtAuth.claims(onServer).expiresAt().isAfter(firstExpiry));
+            time.advance(Duration.ofSeconds(31));
+            assertTrue(onServer.connected(), "past the first token's expiry on the second");
+            assertEquals(2, issued.get());
+            time.advance(LIFETIME.minusSeconds(61));
+            Await.until("asked again", () -> issued.get() == 3);
+            assertTrue(socket.connected());
+            assertEquals(null, disconnects.poll());
+        }
+    }
+
+    @Test
+    void noFreshTokenEndsTheSocketWithTokenExpired() throws Exception {
+        String onlyToken = tokens.hmac("ana");
+        try (SwitchboardClient client = client(server.webSocketUri())) {
+            // The provider keeps handing out its one token: replayed, it no longer helps at expiry.
+            ClientSocket socket = client.socket().tokenProvider(() -> CompletableFuture.completedFuture(onlyToken));
+            BlockingQueue<String> disconnects = new LinkedBlockingQueue<>();
+            socket.onDisconnect(disconnects::add);
+            socket.connect();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            Socket onServer = connected.poll(10, TimeUnit.SECONDS);
+            time.advance(LIFETIME.minusSeconds(30));
+            time.advance(Duration.ofSeconds(29));
+            assertTrue(onServer.connected(), "until its expiry");
+            time.advance(Duration.ofSeconds(1));
+            assertEquals("token expired", disconnects.poll(10, TimeUnit.SECONDS));
+            assertTrue(!socket.connected());
+            try (RawClient raw = server.raw()) {
+                raw.next("hello");
+                assertEquals("token_expired", raw.connectNamespace("/", credentials(onlyToken))
+                        .getJsonObject("data").getString("code"), "the expired token replayed");
+            }
+        }
+    }
+
+    @Test
+    void reconnectionRecoversWithTheProvidersNewTokenAndAnExpiredOneIsRefused() throws Exception {
+        AtomicInteger issued = new AtomicInteger();
+        try (CuttableProxy network = new CuttableProxy(server.port());
+             SwitchboardClient client = client(network.webSocketUri())) {
+            BlockingQueue<String> queued = new LinkedBlockingQueue<>();
+            ClientSocket socket = client.socket().tokenProvider(() -> {
+                int n = issued.incrementAndGet();
+                return CompletableFuture.completedFuture(queued.isEmpty()
+                        ? tokens.hmac("ana", b -> b.claim("info", Map.of("n", n))) : queued.poll());
+            });
+            BlockingQueue<ConnectError> refusals = new LinkedBlockingQueue<>();
+            socket.onConnectError(refusals::add);
+            socket.connect();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            connected.poll(10, TimeUnit.SECONDS);
+            String id = socket.id();
+
+            network.cut();
+            Socket back = connected.poll(10, TimeUnit.SECONDS);
+            assertEquals(id, back.id());
+            assertTrue(back.recovered());
+            assertEquals(Map.of("n", 2L), Map.of("n", ((Number) JwtAuth.claims(back).info().get("n")).longValue()),
+                    "the reconnection's token is the provider's second");
+
+            Await.until("the client recovered", () -> socket.connected() && socket.recovered());
+            String expired = tokens.hmac("ana", b -> b.expirationTime(Date.from(time.clock().instant().minusSeconds(1))));
+            queued.add(expired);
+            network.cut();
+            ConnectError refused = refusals.poll(10, TimeUnit.SECONDS);
+            assertEquals("unauthorized", refused.message());
+            assertEquals("{\"code\":\"token_expired\"}", refused.data().text());
+            Await.until("the session ended", () -> server.switchboard().root().detachedSessions().isEmpty());
+        }
+    }
+
+    @Test
+    void aProviderThatFailsIsAConnectErrorAndTheSocketWaitsForConnect() throws Exception {
+        try (SwitchboardClient client = client(server.webSocketUri())) {
+            AtomicInteger calls = new AtomicInteger();
+            ClientSocket socket = client.socket().tokenProvider(() -> calls.incrementAndGet() == 1
+                    ? CompletableFuture.failedFuture(new IllegalStateException("login service down"))
+                    : CompletableFuture.completedFuture(tokens.hmac("ana")));
+            BlockingQueue<ConnectError> errors = new LinkedBlockingQueue<>();
+            socket.onConnectError(errors::add);
+            socket.connect();
+            assertTrue(errors.poll(10, TimeUnit.SECONDS).message().contains("login service down"));
+            socket.connect();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            assertEquals("ana", connected.poll(10, TimeUnit.SECONDS).userId());
+        }
+    }
+
+    @Test
+    void withoutMiddlewareAtRecoveryATokenThatExpiredWhileAwayEndsTheRecoveredSocket() throws Exception {
+        server.close();
+        server = start(TestServer.options().recoveryRunsMiddleware(false).recoveryWindow(Duration.ofMinutes(10)));
+        try (CuttableProxy network = new CuttableProxy(server.port());
+             SwitchboardClient client = client(network.webSocketUri())) {
+            ClientSocket socket = client.socket().tokenProvider(() -> CompletableFuture.completedFuture(tokens.hmac("ana")));
+            BlockingQueue<String> disconnects = new LinkedBlockingQueue<>();
+            socket.onDisconnect(disconnects::add);
+            socket.connect();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            connected.poll(10, TimeUnit.SECONDS);
+            network.refuse(true);
+            network.cut();
+            assertTrue(disconnects.poll(10, TimeUnit.SECONDS).startsWith("transport "));
+            time.advance(LIFETIME);
+            network.refuse(false);
+            Socket back = connected.poll(10, TimeUnit.SECONDS);
+            assertTrue(back.recovered(), "the session came back, its token with it");
+            time.advance(Duration.ZERO);   // runs what is due now: virtual time runs nothing by itself
+            assertEquals("token expired", disconnects.poll(10, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void aTokenOfAnotherUserCannotTakeOverASession() throws Exception {
+        String pid;
+        try (RawClient ana = server.raw()) {
+            ana.next("hello");
+            pid = ana.connectNamespace("/", credentials(tokens.hmac("ana"))).getString("pid");
+            ana.abort();
+        }
+        Await.until("Ana's session waits", () -> server.switchboard().root().detachedSessions().size() == 1);
+        try (RawClient pedro = server.raw()) {
+            pedro.next("hello");
+            JsonObject answer = pedro.connectNamespace("/",
+                    credentials(tokens.hmac("pedro")) + ",\"pid\":\"" + pid + "\"");
+            assertEquals("connect_error", answer.getString("type"));
+            assertEquals("token_invalid", answer.getJsonObject("data").getString("code"));
+        }
+        assertEquals(0, server.switchboard().root().detachedSessions().size());
+    }
+
+    // ---- tokens ----
+
+    private static SwitchboardClient client(URI uri) {
+        return SwitchboardClient.connect(uri, ClientOptions.builder().autoConnect(false)
+                .reconnectionDelay(Duration.ofMillis(50)).reconnectionDelayMax(Duration.ofMillis(200)).build());
+    }
+
+    private static String credentials(String token) {
+        return "{\"token\":\"" + token + "\"}";
+    }
+
+    private String rsa(String subject) {
+        return Tokens.sign(signer(() -> new RSASSASigner(RSA)), JWSAlgorithm.RS256, "rsa-1", tokens.claims(subject).build());
+    }
+
+    private String ec(String subject) {
+        return Tokens.sign(signer(() -> new ECDSASigner(EC)), JWSAlgorithm.ES256, "ec-1", tokens.claims(subject).build());
+    }
+
+    private static JWSSigner signer(KeyMaker<JWSSigner> maker) {
+        return generate(maker);
+    }
+}
