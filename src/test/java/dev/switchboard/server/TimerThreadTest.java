@@ -91,7 +91,10 @@ class TimerThreadTest {
     void whatTimersSetOffRunsOnCallbackThreads() throws Exception {
         Map<String, String> threadOf = new ConcurrentHashMap<>();
         BlockingQueue<Socket> sockets = new LinkedBlockingQueue<>();
-        SwitchboardOptions options = fastHeartbeat().recoveryWindow(Duration.ofMillis(200)).build();
+        // A heartbeat that a loaded machine cannot miss by accident: a drop before the broadcast
+        // would leave it no recipient, and it would complete at once on this thread.
+        SwitchboardOptions options = TestServer.options().pingInterval(Duration.ofMillis(250))
+                .pingTimeout(Duration.ofSeconds(1)).recoveryWindow(Duration.ofMillis(200)).build();
         try (TestServer server = TestServer.start(options, sb -> {
             sb.onConnection(socket -> {
                 sockets.add(socket);
