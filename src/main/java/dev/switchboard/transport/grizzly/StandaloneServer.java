@@ -1,6 +1,7 @@
 package dev.switchboard.transport.grizzly;
 
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.jsr356.SocketIoEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardRegistry;
 import jakarta.websocket.DeploymentException;
@@ -16,7 +17,7 @@ import org.glassfish.grizzly.strategies.WorkerThreadIOStrategy;
 
 /**
  * Serves a {@link Switchboard} without a servlet container: Grizzly for HTTP and static files,
- * Tyrus for the WebSocket endpoint at {@code /switchboard}.
+ * Tyrus for the WebSocket endpoints at {@code /switchboard} and {@code /socket.io/} (Socket.IO clients).
  *
  * <pre>{@code
  * Switchboard server = Switchboard.create();
@@ -55,7 +56,7 @@ public final class StandaloneServer implements AutoCloseable {
         http.addListener(listener);
         // Tyrus buffers a whole frame before our assembler sees it: room for one maximal message.
         TyrusContainer container = new TyrusContainer(
-                Set.of(SwitchboardEndpoint.class), switchboard.options().maxPayloadBytes() + 1024);
+                Set.of(SwitchboardEndpoint.class, SocketIoEndpoint.class), switchboard.options().maxPayloadBytes() + 1024);
         listener.registerAddOn(new UpgradeGuard(switchboard));
         listener.registerAddOn(container.addOn());
         if (webRoot != null) {

@@ -3,8 +3,10 @@ package dev.switchboard.transport.grizzly;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.UpgradeCheck;
 import dev.switchboard.transport.jsr356.SwitchboardConfigurator;
+import dev.switchboard.transport.jsr356.SocketIoEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import java.io.IOException;
+import java.util.Set;
 import org.glassfish.grizzly.Connection;
 import org.glassfish.grizzly.GenericCloseListener;
 import org.glassfish.grizzly.Grizzly;
@@ -32,6 +34,9 @@ final class UpgradeGuard implements AddOn {
     private static final Attribute<Boolean> UPGRADED =
             Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute(UpgradeGuard.class.getName() + ".upgraded");
 
+    /** The paths of the WebSocket endpoints. */
+    private static final Set<String> ENDPOINT_PATHS = Set.of(SwitchboardEndpoint.PATH, SocketIoEndpoint.PATH);
+
     private final Switchboard switchboard;
 
     UpgradeGuard(Switchboard switchboard) {
@@ -55,14 +60,14 @@ final class UpgradeGuard implements AddOn {
             if (!(ctx.getMessage() instanceof HttpContent content)
                     || !(content.getHttpHeader() instanceof HttpRequestPacket request)
                     || (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))
-                            && !SwitchboardEndpoint.PATH.equals(request.getRequestURI()))) {
+                            && !ENDPOINT_PATHS.contains(request.getRequestURI()))) {
                 return ctx.getInvokeAction();
             }
             UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, request.isSecure(), switchboard.originPolicy());
             if (refusal == null) {
                 // Tyrus upgrades on this thread, right after this filter: its handshake learns how
                 // to drop this connection should a close never complete.
-                if (SwitchboardEndpoint.PATH.equals(request.getRequestURI())) {
+                if (ENDPOINT_PATHS.contains(request.getRequestURI())) {
                     SwitchboardConfigurator.connectionAbort(new Abort(ctx.getConnection()));
                     UPGRADED.set(ctx.getConnection(), Boolean.TRUE);
                 }

@@ -2,6 +2,7 @@ package dev.switchboard.transport.jsr356;
 
 import dev.switchboard.server.Connection;
 import dev.switchboard.api.Handshake;
+import dev.switchboard.protocol.Codec;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.MessageAssembler;
 import jakarta.websocket.CloseReason;
@@ -111,8 +112,13 @@ public class SwitchboardEndpoint {
                 .plus(switchboard.options().pingTimeout()).toMillis());
         session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, BLOCKING_SEND_TIMEOUT_MILLIS);
         session.getUserProperties().put(TOMCAT_SESSION_CLOSE_TIMEOUT, SESSION_CLOSE_TIMEOUT_MILLIS);
+        CloseReason refusal = refusal(handshake);
+        if (refusal != null) {
+            refuse(session, refusal);
+            return;
+        }
         transport = new SessionTransport(session, request.connectionAbort());
-        connection = switchboard.open(transport, handshake);
+        connection = switchboard.open(transport, handshake, codec());
         if (connection == null) {
             refuse(session, switchboard.accepting()
                     ? new CloseReason(CloseReason.CloseCodes.TRY_AGAIN_LATER, "too many connections")
@@ -120,7 +126,22 @@ public class SwitchboardEndpoint {
         }
     }
 
-    private static void refuse(Session session, CloseReason reason) {
+    /** Why this endpoint turns a handshake down, or {@code null} to serve it; none by default. */
+    CloseReason refusal(Handshake handshake) {
+        return null;
+    }
+
+    /** The wire format of this endpoint: the server's own by default. */
+    Codec codec() {
+        return switchboard.options().codec();
+    }
+
+    /** Whether the transport handles {@code message} itself rather than pass it to the connection; none by default. */
+    boolean handledByTransport(Session session, String message) {
+        return false;
+    }
+
+    static void refuse(Session session, CloseReason reason) {
         try {
             session.close(reason);
         } catch (IOException e) {
@@ -130,14 +151,14 @@ public class SwitchboardEndpoint {
 
     /** Messages arrive in parts, joined here: see the class comment. */
     @OnMessage
-    public void onText(String part, boolean last) {
+    public void onText(String part, boolean last, Session session) {
         if (connection == null) {
             return;
         }
         transport.inputArrived();
         try {
             String message = assembler.append(part, last);
-            if (message != null) {
+            if (message != null && !handledByTransport(session, message)) {
                 connection.onText(message);
             }
         } catch (MessageAssembler.MessageTooBigException e) {

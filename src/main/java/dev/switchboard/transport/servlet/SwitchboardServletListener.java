@@ -1,6 +1,7 @@
 package dev.switchboard.transport.servlet;
 
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.jsr356.SocketIoEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardRegistry;
 import jakarta.servlet.DispatcherType;
@@ -75,7 +76,8 @@ public abstract class SwitchboardServletListener implements ServletContextListen
         filter.setAsyncSupported(true);
         // isMatchAfter=false: ahead of the container's upgrade filter (Tomcat's WsFilter, Jetty's
         // WebSocketUpgradeFilter), which would otherwise upgrade the request before we see it.
-        filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, SwitchboardEndpoint.PATH);
+        filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, SwitchboardEndpoint.PATH,
+                SocketIoEndpoint.PATH);
         SwitchboardRegistry.register(server);
     }
 
