@@ -80,8 +80,37 @@ class SocketIoClientTest {
     }
 
     private void open(String name, int port, String token) throws Exception {
+        open(name, port, token, "'transports':['websocket'],");
+    }
+
+    private void open(String name, int port, String token, String options) throws Exception {
         node.send("{'op':'open','name':'" + name + "','url':'" + url(port, "/chat") + "','ackReply':'four',"
-                + "'options':{'transports':['websocket'],'auth':{'token':'" + token + "'}}}");
+                + "'options':{" + options + "'auth':{'token':'" + token + "'}}}");
+    }
+
+    /** Acks both ways, and an event from the server, over whatever transport the socket uses now. */
+    private void talk(String name) throws Exception {
+        node.send("{'op':'emitWithAck','name':'" + name + "','id':1,'event':'join','args':['lobby'],'timeout':5000}");
+        assertEquals("[\"joined\",\"lobby\"]", node.next(name, "ack").getJsonArray("args").toString());
+        node.send("{'op':'emit','name':'" + name + "','event':'quiz','args':[]}");
+        assertEquals("four 2+2", answers.poll(10, TimeUnit.SECONDS), "the client's ack answers the server's question");
+        server.switchboard().of("/chat").to("lobby").emit("news", "hello " + name);
+        assertEquals("hello " + name, NodeClient.firstArg(node.nextEvent(name, "news")));
+    }
+
+    @Test
+    void connectsWithTheDefaultOptionsByPollingThenUpgrades() throws Exception {
+        open("a", server.port(), "secret", "");
+        assertEquals("polling", node.next("a", "connect").getString("transport"));
+        assertEquals("websocket", node.next("a", "upgrade").getString("transport"));
+        talk("a");
+    }
+
+    @Test
+    void worksOverPollingOnly() throws Exception {
+        open("a", server.port(), "secret", "'transports':['polling'],");
+        assertEquals("polling", node.next("a", "connect").getString("transport"));
+        talk("a");
     }
 
     @Test
@@ -92,13 +121,7 @@ class SocketIoClientTest {
         assertEquals("websocket", connected.getString("transport"));
         String id = connected.getString("id");
         assertTrue(server.switchboard().of("/chat").sockets().containsKey(id), "the client's id is the server's socket id");
-
-        node.send("{'op':'emitWithAck','name':'a','id':1,'event':'join','args':['lobby'],'timeout':5000}");
-        JsonObject ack = node.next("a", "ack");
-        assertEquals("[\"joined\",\"lobby\"]", ack.getJsonArray("args").toString());
-
-        node.send("{'op':'emit','name':'a','event':'quiz','args':[]}");
-        assertEquals("four 2+2", answers.poll(10, TimeUnit.SECONDS), "the client's ack answers the server's question");
+        talk("a");
     }
 
     @Test

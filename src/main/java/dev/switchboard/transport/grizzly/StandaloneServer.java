@@ -1,6 +1,7 @@
 package dev.switchboard.transport.grizzly;
 
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.engineio.EngineIo;
 import dev.switchboard.transport.jsr356.SocketIoEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardRegistry;
@@ -59,6 +60,7 @@ public final class StandaloneServer implements AutoCloseable {
                 Set.of(SwitchboardEndpoint.class, SocketIoEndpoint.class), switchboard.options().maxPayloadBytes() + 1024);
         listener.registerAddOn(new UpgradeGuard(switchboard));
         listener.registerAddOn(container.addOn());
+        http.getServerConfiguration().addHttpHandler(new EngineIoHttpHandler(switchboard), SocketIoEndpoint.PATH);
         if (webRoot != null) {
             StaticHttpHandler files = new StaticHttpHandler(webRoot.toAbsolutePath().toString());
             files.setFileCacheEnabled(false);
@@ -107,5 +109,6 @@ public final class StandaloneServer implements AutoCloseable {
         switchboard.close();
         container.stop();
         http.shutdownNow();
+        EngineIo.release(switchboard);
     }
 }

@@ -34,7 +34,7 @@ final class UpgradeGuard implements AddOn {
     private static final Attribute<Boolean> UPGRADED =
             Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute(UpgradeGuard.class.getName() + ".upgraded");
 
-    /** The paths of the WebSocket endpoints. */
+    /** The paths of the WebSocket endpoints; plain requests to Socket.IO's are its long-polling. */
     private static final Set<String> ENDPOINT_PATHS = Set.of(SwitchboardEndpoint.PATH, SocketIoEndpoint.PATH);
 
     private final Switchboard switchboard;
@@ -60,7 +60,7 @@ final class UpgradeGuard implements AddOn {
             if (!(ctx.getMessage() instanceof HttpContent content)
                     || !(content.getHttpHeader() instanceof HttpRequestPacket request)
                     || (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))
-                            && !ENDPOINT_PATHS.contains(request.getRequestURI()))) {
+                            && !SwitchboardEndpoint.PATH.equals(request.getRequestURI()))) {
                 return ctx.getInvokeAction();
             }
             UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, request.isSecure(), switchboard.originPolicy());

@@ -4,21 +4,22 @@ import dev.switchboard.api.Handshake;
 import dev.switchboard.protocol.Codec;
 import dev.switchboard.protocol.socketio.SocketIoCodec;
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.engineio.EngineIo;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Session;
 import jakarta.websocket.server.ServerEndpoint;
-import java.io.IOException;
-import java.util.List;
 
 /**
  * The Socket.IO endpoint at {@code /socket.io/}: Engine.IO v4 over WebSocket, for the official
- * Socket.IO clients ({@code io(url, { transports: ["websocket"] })}), served by the same
- * {@link Switchboard} as {@link SwitchboardEndpoint}, with the same namespaces, rooms and sessions.
- * It is deployed as that one is: found by the container's annotation scanning in a WAR,
- * registered by the standalone server.
+ * Socket.IO clients, served by the same {@link Switchboard} as {@link SwitchboardEndpoint}, with
+ * the same namespaces, rooms and sessions. A client that connects here directly ({@code
+ * transports: ["websocket"]}) gets a connection of its own; one that carries the {@code sid} of a
+ * long-polling session upgrades that session ({@code 2probe}, {@code 3probe}, {@code 5}). It is
+ * deployed as {@link SwitchboardEndpoint} is: found by the container's annotation scanning in a
+ * WAR, registered by the standalone server.
  *
  * <pre>{@code
- * const socket = io("http://localhost:8080/chat", { transports: ["websocket"], auth: { name: "Maciel" } });
+ * const socket = io("http://localhost:8080/chat", { auth: { name: "Maciel" } });
  * }</pre>
  *
  * <p>Threads: as {@link SwitchboardEndpoint}.
@@ -28,7 +29,14 @@ public class SocketIoEndpoint extends SwitchboardEndpoint {
     /** The endpoint path under the application's context path, as the Socket.IO clients default to. */
     public static final String PATH = "/socket.io/";
 
-    private final Codec codec;
+    private static final String PROBE = "2probe";
+    private static final String PROBE_ANSWER = "3probe";
+    private static final String UPGRADE = "5";
+
+    private final EngineIo engine;
+    /** The polling session this WebSocket takes over, until it has; read and written on the reading thread. */
+    private EngineIo.Upgrade upgrade;
+    private SessionTransport upgradeTransport;
 
     /** For containers that create endpoints without the configurator. */
     public SocketIoEndpoint() {
@@ -37,38 +45,65 @@ public class SocketIoEndpoint extends SwitchboardEndpoint {
 
     SocketIoEndpoint(Switchboard switchboard) {
         super(switchboard);
-        // Over WebSocket from the start, there is nothing to upgrade to.
-        this.codec = new SocketIoCodec(switchboard.options().recoveryEnabled(), List.of());
+        this.engine = EngineIo.of(switchboard);
     }
 
-    /** Engine.IO v4 only, as the reference server (which answers other versions with an error). */
     @Override
-    CloseReason refusal(Handshake handshake) {
-        if (!String.valueOf(SocketIoCodec.ENGINE_IO_VERSION).equals(handshake.query("EIO"))) {
-            return new CloseReason(CloseReason.CloseCodes.PROTOCOL_ERROR, "Unsupported protocol version");
+    boolean open(Session session, SessionTransport opened, Handshake handshake) {
+        String refusal = EngineIo.refusal(handshake);
+        if (refusal != null || !"websocket".equals(handshake.query("transport"))) {
+            refuse(session, new CloseReason(CloseReason.CloseCodes.PROTOCOL_ERROR,
+                    refusal != null ? refusal : "Transport unknown"));
+            return false;
         }
-        return null;
+        String sid = handshake.query("sid");
+        if (sid == null) {
+            return super.open(session, opened, handshake);
+        }
+        upgrade = engine.upgrading(sid);
+        if (upgrade == null) {
+            refuse(session, new CloseReason(CloseReason.CloseCodes.PROTOCOL_ERROR, "Session ID unknown"));
+            return false;
+        }
+        upgradeTransport = opened;
+        return true;
     }
 
     @Override
     Codec codec() {
-        return codec;
+        return engine.codec();
     }
 
-    /** Engine.IO's noop is nothing; its close ends the connection as the client leaving (1000). */
+    /**
+     * Engine.IO's own packets: noop is nothing, close ends the connection as the client leaving
+     * (1000), and while upgrading only the probe and the upgrade are expected.
+     */
     @Override
     boolean handledByTransport(Session session, String message) {
+        if (upgrade != null) {
+            continueUpgrade(session, message);
+            return true;
+        }
         if (SocketIoCodec.isEngineNoop(message)) {
             return true;
         }
         if (SocketIoCodec.isEngineClose(message)) {
-            try {
-                session.close(new CloseReason(CloseReason.CloseCodes.NORMAL_CLOSURE, "client close"));
-            } catch (IOException e) {
-                // Gone already: the container reports the close either way.
-            }
+            refuse(session, new CloseReason(CloseReason.CloseCodes.NORMAL_CLOSURE, "client close"));
             return true;
         }
         return false;
+    }
+
+    private void continueUpgrade(Session session, String message) {
+        if (PROBE.equals(message)) {
+            upgradeTransport.send(PROBE_ANSWER, error -> { });
+            upgrade.probed();
+        } else if (UPGRADE.equals(message)) {
+            carry(upgrade.connection());
+            upgrade.complete(upgradeTransport);
+            upgrade = null;
+        } else {
+            refuse(session, new CloseReason(CloseReason.CloseCodes.PROTOCOL_ERROR, "expected 2probe or 5"));
+        }
     }
 }

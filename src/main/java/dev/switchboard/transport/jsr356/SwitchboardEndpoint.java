@@ -112,23 +112,31 @@ public class SwitchboardEndpoint {
                 .plus(switchboard.options().pingTimeout()).toMillis());
         session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, BLOCKING_SEND_TIMEOUT_MILLIS);
         session.getUserProperties().put(TOMCAT_SESSION_CLOSE_TIMEOUT, SESSION_CLOSE_TIMEOUT_MILLIS);
-        CloseReason refusal = refusal(handshake);
-        if (refusal != null) {
-            refuse(session, refusal);
-            return;
+        SessionTransport opened = new SessionTransport(session, request.connectionAbort());
+        if (open(session, opened, handshake)) {
+            transport = opened;
         }
-        transport = new SessionTransport(session, request.connectionAbort());
-        connection = switchboard.open(transport, handshake, codec());
+    }
+
+    /**
+     * Opens the server's connection over {@code opened}, or refuses the session.
+     *
+     * @return whether the session is served; false when it was refused (and closed)
+     */
+    boolean open(Session session, SessionTransport opened, Handshake handshake) {
+        connection = switchboard.open(opened, handshake, codec());
         if (connection == null) {
             refuse(session, switchboard.accepting()
                     ? new CloseReason(CloseReason.CloseCodes.TRY_AGAIN_LATER, "too many connections")
                     : new CloseReason(CloseReason.CloseCodes.GOING_AWAY, "server shutting down"));
+            return false;
         }
+        return true;
     }
 
-    /** Why this endpoint turns a handshake down, or {@code null} to serve it; none by default. */
-    CloseReason refusal(Handshake handshake) {
-        return null;
+    /** Lets a session served without a connection of its own yet carry {@code carried} from now on. */
+    void carry(Connection carried) {
+        connection = carried;
     }
 
     /** The wire format of this endpoint: the server's own by default. */
@@ -152,23 +160,27 @@ public class SwitchboardEndpoint {
     /** Messages arrive in parts, joined here: see the class comment. */
     @OnMessage
     public void onText(String part, boolean last, Session session) {
-        if (connection == null) {
+        if (transport == null) {
             return;
         }
         transport.inputArrived();
         try {
             String message = assembler.append(part, last);
-            if (message != null && !handledByTransport(session, message)) {
+            if (message != null && !handledByTransport(session, message) && connection != null) {
                 connection.onText(message);
             }
         } catch (MessageAssembler.MessageTooBigException e) {
-            connection.onMessageTooBig();
+            if (connection != null) {
+                connection.onMessageTooBig();
+            } else {
+                refuse(session, new CloseReason(CloseReason.CloseCodes.TOO_BIG, "message too big"));
+            }
         }
     }
 
     @OnMessage
     public void onBinary(ByteBuffer part, boolean last) {
-        if (connection == null) {
+        if (connection == null || transport == null) {
             return;
         }
         transport.inputArrived();
