@@ -5,7 +5,6 @@ import dev.switchboard.protocol.socketio.SocketIoCodec;
 import dev.switchboard.server.Connection;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.server.Transport;
-import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -76,7 +75,7 @@ public final class EngineIo {
     }
 
     /** One HTTP request to the Socket.IO path. */
-    public void handle(PollRequest request) throws IOException {
+    public void handle(PollRequest request) {
         Handshake handshake = request.handshake();
         String refusal = refusal(handshake);
         if (refusal != null || !"polling".equals(handshake.query("transport"))) {
@@ -123,8 +122,8 @@ public final class EngineIo {
         session.poll(request);
     }
 
-    private void post(PollRequest request, PollingTransport session) throws IOException {
-        String body = request.body(switchboard.options().maxPayloadBytes());
+    private void post(PollRequest request, PollingTransport session) {
+        String body = request.body();
         if (body == null) {
             // As the reference server: too large a payload ends the session.
             request.answer(413, JSON, error(3, "Payload too large"));

@@ -18,11 +18,12 @@ public interface PollRequest {
     boolean secure();
 
     /**
-     * The body of a POST as text, read up to {@code limit} characters.
+     * The body of a POST as text, read by the glue before the request is suspended (containers
+     * read a suspended request's body only asynchronously).
      *
-     * @return the body, or {@code null} when it is longer than {@code limit}
+     * @return the body, or {@code null} when it is longer than the server's {@code maxPayload}
      */
-    String body(int limit) throws java.io.IOException;
+    String body();
 
     /** Answers the request, once, from any thread; {@code contentType} is {@code text/plain} or JSON. */
     void answer(int status, String contentType, String body);

@@ -31,17 +31,36 @@ final class EngineIoHttpHandler extends HttpHandler {
 
     @Override
     public void service(Request request, Response response) throws IOException {
+        String body = "POST".equals(request.getMethod().getMethodString())
+                ? readBody(request, switchboard.options().maxPayloadBytes()) : null;
         response.suspend();
-        engine.handle(new GrizzlyPollRequest(request, response));
+        engine.handle(new GrizzlyPollRequest(request, response, body));
+    }
+
+    /** The body up to {@code limit} characters, or {@code null} when it is longer. */
+    private static String readBody(Request request, int limit) throws IOException {
+        StringBuilder body = new StringBuilder();
+        char[] chunk = new char[8192];
+        try (Reader in = request.getReader()) {
+            for (int read = in.read(chunk); read >= 0; read = in.read(chunk)) {
+                body.append(chunk, 0, read);
+                if (body.length() > limit) {
+                    return null;
+                }
+            }
+        }
+        return body.toString();
     }
 
     private final class GrizzlyPollRequest implements PollRequest {
         private final Request request;
         private final Response response;
+        private final String body;
 
-        GrizzlyPollRequest(Request request, Response response) {
+        GrizzlyPollRequest(Request request, Response response, String body) {
             this.request = request;
             this.response = response;
+            this.body = body;
         }
 
         @Override
@@ -70,18 +89,8 @@ final class EngineIoHttpHandler extends HttpHandler {
         }
 
         @Override
-        public String body(int limit) throws IOException {
-            StringBuilder body = new StringBuilder();
-            char[] chunk = new char[8192];
-            try (Reader in = request.getReader()) {
-                for (int read = in.read(chunk); read >= 0; read = in.read(chunk)) {
-                    body.append(chunk, 0, read);
-                    if (body.length() > limit) {
-                        return null;
-                    }
-                }
-            }
-            return body.toString();
+        public String body() {
+            return body;
         }
 
         @Override
