@@ -16,6 +16,7 @@ import dev.switchboard.demo.DashboardFeed;
 import dev.switchboard.demo.EchoApp;
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.server.SwitchboardOptions;
+import dev.switchboard.testing.NodeClient;
 import dev.switchboard.testing.Heap;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.RawTcp;
@@ -281,6 +282,38 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
 
         socket.on("question", event -> event.ack("answer to " + event.arg(0, String.class)));
         assertEquals("answer to life", ack(socket.emitWithAck("ask", "life")).get(0, String.class));
+    }
+
+    /**
+     * The official socket.io-client, once with its default options (long-polling, then the
+     * upgrade to WebSocket) and once over WebSocket only, in a room with a native client.
+     */
+    @Test
+    void socketIoClientsByPollingThenWebSocketAndByWebSocketShareARoomWithANativeClient() throws Exception {
+        ClientSocket native_ = connect("ann");
+        BlockingQueue<List<String>> heard = inbox(native_, "room-message");
+        ack(native_.emitWithAck("join", "r1"));
+        try (NodeClient node = NodeClient.start()) {
+            String url = "http://127.0.0.1:" + site().port() + EchoApp.NAMESPACE;
+            String path = site().contextPath() + "/socket.io/";
+            node.send("{'op':'open','name':'polling','url':'" + url + "','options':{'path':'" + path + "'}}");
+            node.send("{'op':'open','name':'ws','url':'" + url + "','options':{'path':'" + path
+                    + "','transports':['websocket']}}");
+            assertEquals("polling", node.next("polling", "connect").getString("transport"));
+            assertEquals("websocket", node.next("polling", "upgrade").getString("transport"));
+            node.next("ws", "connect");
+            for (String name : List.of("polling", "ws")) {
+                node.send("{'op':'emitWithAck','name':'" + name + "','id':1,'event':'join','args':['r1'],'timeout':10000}");
+                assertEquals("[\"r1\"]", node.next(name, "ack").getJsonArray("args").toString());
+            }
+            node.send("{'op':'emitWithAck','name':'polling','id':2,'event':'to-room','args':['r1','from node'],'timeout':10000}");
+            assertEquals(List.of("r1", "from node"), next(heard));
+            assertEquals("from node", node.nextEvent("ws", "room-message").getJsonArray("args").getString(1));
+            native_.emit("to-room", "r1", "from java");
+            for (String name : List.of("polling", "ws")) {
+                assertEquals("from java", node.nextEvent(name, "room-message").getJsonArray("args").getString(1));
+            }
+        }
     }
 
     @Test

@@ -12,6 +12,8 @@ import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -21,7 +23,7 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * The official {@code socket.io-client} from npm in a Node process ({@code src/test/node/socketio-client.js}),
- * driven by JSON commands; it reports what its sockets see as JSON lines, read with {@link #next}.
+ * driven by JSON commands; it reports what its sockets see as JSON lines, taken in order with {@link #next}.
  * Tests are skipped with a hint when Node or the npm packages are missing ({@code .ci/run} installs them).
  */
 public final class NodeClient implements AutoCloseable {
@@ -30,6 +32,8 @@ public final class NodeClient implements AutoCloseable {
     private final Process process;
     private final Writer commands;
     private final BlockingQueue<JsonObject> reports = new LinkedBlockingQueue<>();
+    /** Reports read but not taken yet, in order; on the test's thread only. */
+    private final List<JsonObject> unclaimed = new ArrayList<>();
 
     private NodeClient(Process process) {
         this.process = process;
@@ -69,21 +73,31 @@ public final class NodeClient implements AutoCloseable {
         return this;
     }
 
-    /** The next report of socket {@code name} with {@code type}, skipping others. */
+    /** The first report not taken yet of socket {@code name} with {@code type}. */
     public JsonObject next(String name, String type) throws InterruptedException {
         return next(report -> name.equals(report.getString("name")) && type.equals(report.getString("type")));
     }
 
-    /** The next report that {@code wanted} accepts, skipping others. */
+    /** The first report not taken yet that {@code wanted} accepts; the others stay for later calls. */
     public JsonObject next(Predicate<JsonObject> wanted) throws InterruptedException {
+        for (Iterator<JsonObject> it = unclaimed.iterator(); it.hasNext(); ) {
+            JsonObject report = it.next();
+            if (wanted.test(report)) {
+                it.remove();
+                return report;
+            }
+        }
         long deadline = System.nanoTime() + RawClient.WAIT.toNanos();
         while (System.nanoTime() < deadline) {
             JsonObject report = reports.poll(100, TimeUnit.MILLISECONDS);
             if (report != null && wanted.test(report)) {
                 return report;
             }
+            if (report != null) {
+                unclaimed.add(report);
+            }
         }
-        throw new AssertionError("the Node client reported nothing matching");
+        throw new AssertionError("the Node client reported nothing matching; unclaimed: " + unclaimed);
     }
 
     /** The next event {@code event} that socket {@code name} received. */

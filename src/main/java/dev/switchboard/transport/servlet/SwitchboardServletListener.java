@@ -1,6 +1,7 @@
 package dev.switchboard.transport.servlet;
 
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.engineio.EngineIo;
 import dev.switchboard.transport.jsr356.SocketIoEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardRegistry;
@@ -9,13 +10,15 @@ import jakarta.servlet.FilterRegistration;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
+import jakarta.servlet.ServletRegistration;
 import jakarta.websocket.server.ServerContainer;
 import java.util.EnumSet;
 
 /**
  * Serves a {@link Switchboard} from a web application in any Jakarta EE 11 servlet container
  * (Tomcat 11, Jetty 12 ee11): it starts with the application and shuts down gracefully with it.
- * The WebSocket endpoint is at {@code <context path>/switchboard}.
+ * The WebSocket endpoint is at {@code <context path>/switchboard}; Socket.IO clients connect at
+ * {@code <context path>/socket.io/}, over WebSocket or long-polling.
  *
  * <pre>{@code
  * @WebListener
@@ -78,6 +81,9 @@ public abstract class SwitchboardServletListener implements ServletContextListen
         // WebSocketUpgradeFilter), which would otherwise upgrade the request before we see it.
         filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, SwitchboardEndpoint.PATH,
                 SocketIoEndpoint.PATH);
+        ServletRegistration.Dynamic polling = context.addServlet(EngineIoServlet.class.getName(), new EngineIoServlet(server));
+        polling.setAsyncSupported(true);
+        polling.addMapping(SocketIoEndpoint.PATH + "*");
         SwitchboardRegistry.register(server);
     }
 
@@ -91,6 +97,7 @@ public abstract class SwitchboardServletListener implements ServletContextListen
             server.close();
             SwitchboardEndpoint.awaitClosing(server.options().shutdownGrace());
         } finally {
+            EngineIo.release(server);
             SwitchboardRegistry.unregister(server);
         }
     }

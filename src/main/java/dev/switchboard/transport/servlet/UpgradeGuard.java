@@ -2,6 +2,7 @@ package dev.switchboard.transport.servlet;
 
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.UpgradeCheck;
+import dev.switchboard.transport.jsr356.SocketIoEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardConfigurator;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
@@ -27,10 +28,17 @@ final class UpgradeGuard implements Filter {
         this.server = server;
     }
 
+    /** A plain request to the Socket.IO path is Engine.IO's long-polling, for its servlet. */
+    private static boolean isLongPolling(HttpServletRequest request) {
+        return !"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))
+                && request.getRequestURI().endsWith(SocketIoEndpoint.PATH);
+    }
+
     @Override
     public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
             throws IOException, ServletException {
-        if (request instanceof HttpServletRequest http && response instanceof HttpServletResponse answer) {
+        if (request instanceof HttpServletRequest http && response instanceof HttpServletResponse answer
+                && !isLongPolling(http)) {
             UpgradeCheck.Refusal refusal = UpgradeCheck.check(http::getHeader, http.isSecure(), server.originPolicy());
             if (refusal != null) {
                 if (refusal.status() == HttpServletResponse.SC_FORBIDDEN) {
