@@ -4,7 +4,8 @@
 //   {"op":"emit","name":"a","event":"say","args":["hi"]}
 //   {"op":"emitWithAck","name":"a","id":1,"event":"echo","args":[1],"timeout":1000}
 //   {"op":"close","name":"a"}
-// Reports: connect (id, recovered), connect_error (message, data), disconnect (reason),
+// Reports: connect (id, recovered, transport), upgrade (transport), upgradeError (message),
+// connect_error (message, data), disconnect (reason),
 // event (event, args; an ack the server asked for is answered with ackReply and the arguments),
 // ack (id, error, args).
 "use strict";
@@ -21,8 +22,10 @@ function open({ name, url, options, ackReply }) {
     transport: socket.io.engine.transport.name }));
   socket.on("connect_error", (err) => report({ name, type: "connect_error", message: err.message, data: err.data }));
   socket.on("disconnect", (reason) => report({ name, type: "disconnect", reason }));
-  socket.io.on("open", () => socket.io.engine.on("upgrade", (transport) =>
-    report({ name, type: "upgrade", transport: transport.name })));
+  socket.io.on("open", () => {
+    socket.io.engine.on("upgrade", (transport) => report({ name, type: "upgrade", transport: transport.name }));
+    socket.io.engine.on("upgradeError", (err) => report({ name, type: "upgradeError", message: err.message }));
+  });
   socket.onAny((event, ...args) => {
     const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
     report({ name, type: "event", event, args });

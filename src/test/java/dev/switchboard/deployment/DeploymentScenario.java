@@ -299,8 +299,8 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
             node.send("{'op':'open','name':'polling','url':'" + url + "','options':{'path':'" + path + "'}}");
             node.send("{'op':'open','name':'ws','url':'" + url + "','options':{'path':'" + path
                     + "','transports':['websocket']}}");
-            assertEquals("polling", node.next("polling", "connect").getString("transport"));
-            assertEquals("websocket", node.next("polling", "upgrade").getString("transport"));
+            node.next("polling", "connect");
+            assertEquals("websocket", node.next("polling", "upgrade").getString("transport"), "upgraded from polling");
             node.next("ws", "connect");
             for (String name : List.of("polling", "ws")) {
                 node.send("{'op':'emitWithAck','name':'" + name + "','id':1,'event':'join','args':['r1'],'timeout':10000}");

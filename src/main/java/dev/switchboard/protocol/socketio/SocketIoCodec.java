@@ -57,6 +57,9 @@ public final class SocketIoCodec implements Codec {
     /** The longest ack id: 2^53-1 has 16 digits. */
     private static final int MAX_ACK_ID_DIGITS = 16;
 
+    /** Builds and reads the control packets whose fields both wire formats share. */
+    private static final JsonWireCodec NATIVE = new JsonWireCodec();
+
     private final boolean recoveryEnabled;
     private final List<String> upgrades;
 
@@ -326,7 +329,8 @@ public final class SocketIoCodec implements Codec {
 
     @Override
     public ConnectRequest readConnect(Packet connect) {
-        return new ConnectRequest(connect.field("auth"), connect.stringField("pid"), connect.offset());
+        // decode() put the auth, pid and offset where the native protocol has them.
+        return NATIVE.readConnect(connect);
     }
 
     @Override
@@ -345,19 +349,15 @@ public final class SocketIoCodec implements Codec {
         return new ConnectAnswer(connected.stringField("sid"), connected.stringField("pid"), false);
     }
 
+    /** The same {@code message} and {@code data} fields as the native protocol's. */
     @Override
     public Packet connectError(String namespace, ConnectRefusal refusal) {
-        Map<String, RawJson> fields = new LinkedHashMap<>();
-        fields.put("message", JsonMapper.toRaw(refusal.message()));
-        if (refusal.data() != null) {
-            fields.put("data", refusal.data());
-        }
-        return Packet.of(PacketType.CONNECT_ERROR, namespace, fields);
+        return NATIVE.connectError(namespace, refusal);
     }
 
     @Override
     public ConnectRefusal readConnectError(Packet connectError) {
-        return new ConnectRefusal(connectError.stringField("message"), connectError.field("data"));
+        return NATIVE.readConnectError(connectError);
     }
 
     /** None: a Socket.IO server closes the connection on a packet it cannot take. */

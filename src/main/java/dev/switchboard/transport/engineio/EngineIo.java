@@ -5,6 +5,11 @@ import dev.switchboard.protocol.socketio.SocketIoCodec;
 import dev.switchboard.server.Connection;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.server.Transport;
+import java.io.IOException;
+import java.io.Reader;
+import java.net.URI;
+import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -148,6 +153,39 @@ public final class EngineIo {
         if (connection != null) {
             sessions.remove(connection.id(), session);
         }
+    }
+
+    /**
+     * A polling request as a {@link Handshake}, from what every container offers.
+     *
+     * @param parameters the query parameters as the servlet and Grizzly APIs give them
+     */
+    public Handshake handshake(String uri, Map<String, List<String>> headers, Map<String, String[]> parameters,
+                               String remoteAddress) {
+        Map<String, List<String>> query = new HashMap<>();
+        parameters.forEach((name, values) -> query.put(name, List.of(values)));
+        return new Handshake(URI.create(uri), headers, query, remoteAddress,
+                Instant.now(switchboard.options().clock()), null);
+    }
+
+    /**
+     * A POST body, read by the container glue before it suspends the request.
+     *
+     * @return the body, or {@code null} when it is longer than the server's {@code maxPayload}
+     */
+    public String readBody(Reader in) throws IOException {
+        int limit = switchboard.options().maxPayloadBytes();
+        StringBuilder body = new StringBuilder();
+        char[] chunk = new char[8192];
+        try (in) {
+            for (int read = in.read(chunk); read >= 0; read = in.read(chunk)) {
+                body.append(chunk, 0, read);
+                if (body.length() > limit) {
+                    return null;
+                }
+            }
+        }
+        return body.toString();
     }
 
     static String error(int code, String message) {

@@ -36,6 +36,8 @@ final class PollingTransport implements Transport {
     /** The GET waiting for packets, or null. */
     private PollRequest waiting;
     private boolean closed;
+    /** Set once the client probed a WebSocket: from then on a GET never waits, so the client can pause polling. */
+    private boolean probed;
     /** The WebSocket after the upgrade, or null while polling. */
     private Transport webSocket;
     /** Sends for the WebSocket behind the ones still draining from the buffer, in order. */
@@ -133,17 +135,27 @@ final class PollingTransport implements Transport {
         String payload = null;
         Consumer<Throwable> released = null;
         boolean overlap = false;
+        boolean gone = false;
         synchronized (this) {
-            if (waiting != null || webSocket != null) {
+            if (webSocket != null) {
+                gone = true;
+            } else if (waiting != null) {
                 overlap = true;
             } else if (closed) {
                 payload = CLOSE;
             } else if (!buffered.isEmpty()) {
                 payload = takeBuffered();
                 released = takeHeldDone();
+            } else if (probed) {
+                payload = NOOP;
             } else {
                 waiting = request;
             }
+        }
+        if (gone) {
+            // Upgraded meanwhile: the session lives on over the WebSocket, polling is over.
+            request.answer(400, EngineIo.JSON, EngineIo.error(1, "Session ID unknown"));
+            return;
         }
         if (overlap) {
             // As the reference server: a second GET at once is the client's error, and ends the session.
@@ -160,20 +172,26 @@ final class PollingTransport implements Transport {
         complete(released);
     }
 
-    /** The client probes a WebSocket: a waiting GET returns now, so the client can pause polling. */
+    /**
+     * The client probes a WebSocket: a waiting GET returns now, and later ones at once, so the
+     * client can pause polling (it waits for its GET in flight to return before it upgrades).
+     */
     void releasePoll() {
         PollRequest answer;
         String payload;
         Consumer<Throwable> released;
         synchronized (this) {
+            probed = true;
             answer = waiting;
             waiting = null;
+            if (answer == null) {
+                // No GET waits: what is buffered stays for the next GET or for the WebSocket.
+                return;
+            }
             payload = buffered.isEmpty() ? NOOP : takeBuffered();
-            released = answer == null ? null : takeHeldDone();
+            released = takeHeldDone();
         }
-        if (answer != null) {
-            answer.answer(200, EngineIo.TEXT, payload);
-        }
+        answer.answer(200, EngineIo.TEXT, payload);
         complete(released);
     }
 

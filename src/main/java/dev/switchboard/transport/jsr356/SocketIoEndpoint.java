@@ -8,6 +8,7 @@ import dev.switchboard.transport.engineio.EngineIo;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Session;
 import jakarta.websocket.server.ServerEndpoint;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The Socket.IO endpoint at {@code /socket.io/}: Engine.IO v4 over WebSocket, for the official
@@ -37,6 +38,8 @@ public class SocketIoEndpoint extends SwitchboardEndpoint {
     /** The polling session this WebSocket takes over, until it has; read and written on the reading thread. */
     private EngineIo.Upgrade upgrade;
     private SessionTransport upgradeTransport;
+    /** Completes once {@code 3probe} is written: the WebSocket carries one send at a time. */
+    private CompletableFuture<Void> probeAnswered = CompletableFuture.completedFuture(null);
 
     /** For containers that create endpoints without the configurator. */
     public SocketIoEndpoint() {
@@ -96,12 +99,16 @@ public class SocketIoEndpoint extends SwitchboardEndpoint {
 
     private void continueUpgrade(Session session, String message) {
         if (PROBE.equals(message)) {
-            upgradeTransport.send(PROBE_ANSWER, error -> { });
+            CompletableFuture<Void> answered = new CompletableFuture<>();
+            probeAnswered = answered;
+            upgradeTransport.send(PROBE_ANSWER, error -> answered.complete(null));
             upgrade.probed();
         } else if (UPGRADE.equals(message)) {
-            carry(upgrade.connection());
-            upgrade.complete(upgradeTransport);
+            EngineIo.Upgrade completing = upgrade;
+            SessionTransport webSocket = upgradeTransport;
             upgrade = null;
+            carry(completing.connection());
+            probeAnswered.thenRun(() -> completing.complete(webSocket));
         } else {
             refuse(session, new CloseReason(CloseReason.CloseCodes.PROTOCOL_ERROR, "expected 2probe or 5"));
         }
