@@ -1,14 +1,17 @@
 package dev.switchboard.demo;
 
+import dev.switchboard.protocol.socketio.SocketIoCodec;
 import dev.switchboard.server.Connection;
 import dev.switchboard.server.Metrics;
 import dev.switchboard.server.Namespace;
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.engineio.EngineIo;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -41,6 +44,8 @@ public final class DashboardFeed {
     /**
      * One second of the server.
      *
+     * @param connectionsByWire connections by wire format and transport: {@code native}, {@code socket.io websocket},
+     *                        {@code socket.io polling}
      * @param sockets         connected sockets by namespace
      * @param rooms           the application's rooms (the largest {@value #MAX_ROOMS}), without the room of each socket and user
      * @param queuedBytes     bytes waiting in all send queues
@@ -51,7 +56,7 @@ public final class DashboardFeed {
      * @param recoveries      sessions recovered since the server started
      * @param listenerFailures application callbacks (listeners, middleware) that threw since the server started
      */
-    public record Stats(long time, int connections, int totalSockets, Map<String, Integer> sockets, List<Room> rooms,
+    public record Stats(long time, int connections, Map<String, Integer> connectionsByWire, int totalSockets, Map<String, Integer> sockets, List<Room> rooms,
                        long eventsInPerSecond, long framesOutPerSecond, long queuedBytes, long queueBound, long largestQueue,
                        long slowConsumers, int recovering, long recoveries, long droppedVolatile,
                        long listenerFailures) {
@@ -115,10 +120,13 @@ public final class DashboardFeed {
                 .thenComparing(Room::namespace).thenComparing(Room::name));
 
         long largest = 0;
+        Map<String, Integer> byWire = new TreeMap<>();
+        EngineIo engine = EngineIo.of(server);
         for (Connection connection : server.connections()) {
             largest = Math.max(largest, connection.queuedBytes());
+            byWire.merge(wireOf(connection, engine), 1, Integer::sum);
         }
-        Stats stats = new Stats(now, server.connectionCount(),
+        Stats stats = new Stats(now, server.connectionCount(), byWire,
                 sockets.values().stream().mapToInt(Integer::intValue).sum(), sockets,
                 List.copyOf(rooms.subList(0, Math.min(rooms.size(), MAX_ROOMS))),
                 eventsInRate, framesOutRate, server.sendBudget().queuedBytes(), server.sendBudget().maxBytes(), largest,
@@ -126,5 +134,12 @@ public final class DashboardFeed {
                 metrics.listenerFailures());
         history.add(stats);
         return stats;
+    }
+
+    private static String wireOf(Connection connection, EngineIo engine) {
+        if (!(connection.codec() instanceof SocketIoCodec)) {
+            return "native";
+        }
+        return engine.polling(connection.id()) ? "socket.io polling" : "socket.io websocket";
     }
 }

@@ -59,9 +59,10 @@ public final class EngineIo {
         return codec;
     }
 
-    /** Polling sessions open now. */
-    public int pollingSessions() {
-        return sessions.size();
+    /** Whether the connection with this id is a Socket.IO client on long-polling, not upgraded yet. */
+    public boolean polling(String connectionId) {
+        PollingTransport session = sessions.get(connectionId);
+        return session != null && !session.upgraded();
     }
 
     /**

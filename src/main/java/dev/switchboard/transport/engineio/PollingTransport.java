@@ -69,12 +69,15 @@ final class PollingTransport implements Transport {
         PollRequest answer;
         String payload;
         Consumer<Throwable> released;
+        // Decided under the lock: a frame goes either into the buffer or straight over the WebSocket, never both.
+        Transport direct = null;
         synchronized (this) {
             if (webSocket != null) {
                 if (draining) {
                     backlog.add(new Pending(text, done));
                     return;
                 }
+                direct = webSocket;
                 answer = null;
             } else if (closed) {
                 answer = null;
@@ -97,7 +100,8 @@ final class PollingTransport implements Transport {
                 released = null;
             }
         }
-        if (webSocketSend(text, done)) {
+        if (direct != null) {
+            direct.send(text, done);
             return;
         }
         if (answer != null) {
@@ -105,19 +109,6 @@ final class PollingTransport implements Transport {
         }
         complete(done);
         complete(released);
-    }
-
-    /** Sends over the WebSocket when upgraded and not draining; false otherwise. */
-    private boolean webSocketSend(String text, Consumer<Throwable> done) {
-        Transport target;
-        synchronized (this) {
-            target = webSocket;
-        }
-        if (target == null) {
-            return false;
-        }
-        target.send(text, done);
-        return true;
     }
 
     private static Consumer<Throwable> failed(Consumer<Throwable> done) {
