@@ -1,6 +1,7 @@
 package dev.switchboard.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.testing.Await;
@@ -10,9 +11,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -159,6 +164,21 @@ class SocketIoBadInputTest {
         Await.until("the heartbeat ended it", () -> disconnects.contains("ping timeout"));
         assertEquals(0, server.switchboard().connectionCount());
         assertEquals(400, get(polling("EIO=4&transport=polling&sid=" + sid)).statusCode());
+    }
+
+    @Test
+    void aForeignOriginIsRefusedOnBothTransports() throws Exception {
+        HttpResponse<String> polling = HTTP.send(HttpRequest.newBuilder(polling("EIO=4&transport=polling"))
+                .header("Origin", "http://evil.example").build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(403, polling.statusCode());
+        HttpResponse<String> own = HTTP.send(HttpRequest.newBuilder(polling("EIO=4&transport=polling"))
+                .header("Origin", "http://127.0.0.1:" + server.port()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, own.statusCode());
+        CompletableFuture<WebSocket> upgrade = HttpClient.newHttpClient().newWebSocketBuilder().header("Origin", "http://evil.example")
+                .buildAsync(webSocket("EIO=4&transport=websocket"), new WebSocket.Listener() { });
+        CompletionException refused = assertThrows(CompletionException.class, upgrade::join);
+        assertEquals(403, ((WebSocketHandshakeException) refused.getCause()).getResponse().statusCode());
+        Await.until("only the own origin's session is open", () -> server.switchboard().connectionCount() == 1);
     }
 
     private String openPolling() throws Exception {
