@@ -23,6 +23,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(60)
 class SocketIoClientTest {
+    private static final int STREAM = 300;
     private final BlockingQueue<String> answers = new LinkedBlockingQueue<>();
     private final List<String> disconnects = new CopyOnWriteArrayList<>();
     private TestServer server;
@@ -71,6 +73,17 @@ class SocketIoClientTest {
             socket.on("quiz", event -> socket.timeout(Duration.ofSeconds(5)).emitWithAck("question", "2+2")
                     .thenAccept(answer -> answers.add(answer.get(0, String.class) + " " + answer.get(1, String.class))));
             socket.on("silence", event -> { });
+            if ("stream".equals(socket.handshake().auth(Map.class).get("mode"))) {
+                // From the connect answer on, across the upgrade from polling to WebSocket.
+                Thread streamer = new Thread(() -> {
+                    for (int i = 1; i <= STREAM; i++) {
+                        socket.emit("seq", i);
+                        LockSupport.parkNanos(1_000_000);
+                    }
+                }, "seq-stream");
+                streamer.setDaemon(true);
+                streamer.start();
+            }
             socket.onDisconnect(reason -> disconnects.add(reason.text()));
         });
     }
@@ -105,6 +118,27 @@ class SocketIoClientTest {
         node.next("a", "connect");
         assertEquals("websocket", node.next("a", "upgrade").getString("transport"), "upgraded from polling");
         talk("a");
+    }
+
+    @Test
+    void noEventIsLostOrDuplicatedAcrossTheUpgrade() throws Exception {
+        node.send("{'op':'open','name':'a','url':'" + url(server.port(), "/chat") + "',"
+                + "'options':{'auth':{'token':'secret','mode':'stream'}}}");
+        node.next("a", "connect");
+        List<String> seen = new ArrayList<>();
+        List<String> expected = new ArrayList<>();
+        int upgradedAfter = -1;
+        while (seen.size() < STREAM) {
+            JsonObject report = node.next(r -> "seq".equals(r.getString("event", null)) || "upgrade".equals(r.getString("type")));
+            if ("upgrade".equals(report.getString("type"))) {
+                upgradedAfter = seen.size();
+            } else {
+                seen.add(NodeClient.firstArg(report));
+                expected.add(String.valueOf(seen.size()));
+            }
+        }
+        assertEquals(expected, seen);
+        assertTrue(upgradedAfter >= 0, "the upgrade came before the stream ended");
     }
 
     @Test
