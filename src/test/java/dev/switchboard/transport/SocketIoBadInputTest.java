@@ -41,7 +41,7 @@ class SocketIoBadInputTest {
     @BeforeEach
     void start() {
         server = TestServer.start(TestServer.options().pingInterval(Duration.ofSeconds(1))
-                .pingTimeout(Duration.ofSeconds(1)).maxPayloadBytes(4096).build(),
+                .pingTimeout(Duration.ofSeconds(1)).maxPayloadBytes(65_536).build(),
                 switchboard -> switchboard.onConnection(socket -> {
                     socket.on("echo", event -> event.ack(event.args().list().toArray()));
                     socket.onDisconnect(reason -> disconnects.add(reason.text()));
@@ -86,6 +86,23 @@ class SocketIoBadInputTest {
         try (RawClient client = connected()) {
             client.send("420[\"echo\",{\"big\":12345678901234567890}]");
             assertEquals("430[{\"big\":12345678901234567890}]", client.next());
+        }
+    }
+
+    @Test
+    void aFloodIsThrottledThenClosed() {
+        try (RawClient client = connected()) {
+            // The defaults: 100 events a second, a burst of 200. Past the burst, events are dropped
+            // and their acks answered as failures; more refusals than the burst within a second close.
+            try {
+                for (int i = 0; i < 1000 && !client.isClosed(); i++) {
+                    client.send("42" + i + "[\"echo\",1]");
+                }
+            } catch (CompletionException closedMeanwhile) {
+                // The server closed while we were still sending: what this test waits for.
+            }
+            assertEquals(1008, client.awaitClose());
+            Await.until("the socket ended as a policy violation", () -> disconnects.contains("policy violation"));
         }
     }
 
@@ -137,7 +154,7 @@ class SocketIoBadInputTest {
         post(polling("EIO=4&transport=polling&sid=" + sid), "40");
         Await.until("the socket connected", () -> server.switchboard().root().sockets().size() == 1);
         HttpResponse<String> answer = post(polling("EIO=4&transport=polling&sid=" + sid),
-                "42[\"echo\",\"" + "x".repeat(5000) + "\"]");
+                "42[\"echo\",\"" + "x".repeat(70_000) + "\"]");
         assertEquals(413, answer.statusCode());
         Await.until("the connection ended", () -> server.switchboard().connectionCount() == 0);
         assertEquals(400, get(polling("EIO=4&transport=polling&sid=" + sid)).statusCode());
