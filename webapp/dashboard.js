@@ -18,7 +18,8 @@ const bytes = (value) => (value < 1024 ? `${value} B`
  * after it as its bound.
  */
 const FIGURES = [
-  { key: 'connections', label: 'Connections', format: count },
+  { key: 'connections', label: 'Connections', format: count,
+    detail: (stats) => Object.entries(stats.connectionsByWire || {}).map(([wire, n]) => `${wire} ${count(n)}`).join(' · ') },
   { key: 'totalSockets', label: 'Connected sockets', format: count },
   { key: 'eventsInPerSecond', label: 'Events in / s', format: count },
   { key: 'framesOutPerSecond', label: 'Frames out / s', format: count },
@@ -50,8 +51,9 @@ socket.on('stats', (stats) => {
   render();
 });
 
-$('figures').replaceChildren(...FIGURES.map(({ key, label }) => el('div', { class: 'card figure', 'data-figure': key },
-  el('h3', {}, label), el('div', { class: 'value' }, '–'), sparkline([]))));
+$('figures').replaceChildren(...FIGURES.map(({ key, label, detail }) => el('div', { class: 'card figure', 'data-figure': key },
+  el('h3', {}, label), el('div', { class: 'value' }, '–'), ...(detail ? [el('div', { class: 'muted detail' }, '')] : []),
+  sparkline([]))));
 
 function render() {
   const latest = history[history.length - 1];
@@ -59,9 +61,12 @@ function render() {
     return;
   }
   $('updated').textContent = clock(latest.time);
-  for (const { key, format, of } of FIGURES) {
+  for (const { key, format, of, detail } of FIGURES) {
     const card = document.querySelector(`[data-figure="${key}"]`);
     card.querySelector('.value').textContent = format(latest[key]) + (of ? ` of ${format(latest[of])}` : '');
+    if (detail) {
+      card.querySelector('.detail').textContent = detail(latest);
+    }
     card.querySelector('svg').replaceWith(sparkline(history.map((stats) => stats[key])));
   }
   $('namespaces').replaceChildren(...Object.entries(latest.sockets).map(([namespace, sockets]) =>

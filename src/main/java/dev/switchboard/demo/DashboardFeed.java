@@ -1,14 +1,18 @@
 package dev.switchboard.demo;
 
 import dev.switchboard.api.RemoteSocket;
+import dev.switchboard.protocol.socketio.SocketIoCodec;
+import dev.switchboard.server.Connection;
 import dev.switchboard.server.Metrics;
 import dev.switchboard.server.Namespace;
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.engineio.EngineIo;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -43,6 +47,8 @@ public final class DashboardFeed {
     /**
      * One second of the server.
      *
+     * @param connectionsByWire connections by wire format and transport: {@code native}, {@code socket.io websocket},
+     *                        {@code socket.io polling}
      * @param sockets         connected sockets by namespace
      * @param rooms           the application's rooms (the largest {@value #MAX_ROOMS}), without the room of each socket and user
      * @param queuedBytes     bytes waiting in all send queues
@@ -53,13 +59,13 @@ public final class DashboardFeed {
      * @param recoveries      sessions recovered since the server started
      * @param listenerFailures application callbacks (listeners, middleware) that threw since the server started
      */
-    public record Stats(long time, int connections, int totalSockets, Map<String, Integer> sockets, List<Room> rooms,
+    public record Stats(long time, int connections, Map<String, Integer> connectionsByWire, int totalSockets, Map<String, Integer> sockets, List<Room> rooms,
                        long eventsInPerSecond, long framesOutPerSecond, long queuedBytes, long queueBound, long largestQueue,
                        long slowConsumers, int recovering, long recoveries, long droppedVolatile,
                        long listenerFailures) {
 
         Stats withRooms(List<Room> newRooms) {
-            return new Stats(time, connections, totalSockets, sockets, newRooms, eventsInPerSecond, framesOutPerSecond,
+            return new Stats(time, connections, connectionsByWire, totalSockets, sockets, newRooms, eventsInPerSecond, framesOutPerSecond,
                     queuedBytes, queueBound, largestQueue, slowConsumers, recovering, recoveries, droppedVolatile,
                     listenerFailures);
         }
@@ -113,7 +119,12 @@ public final class DashboardFeed {
         for (Namespace namespace : server.namespaces().values()) {
             rooms.add(namespace.fetchSockets().thenApply(members -> applicationRooms(namespace.name(), members)));
         }
-        Stats figures = new Stats(now, metrics.connections(),
+        Map<String, Integer> byWire = new TreeMap<>();
+        EngineIo engine = EngineIo.of(server);
+        for (Connection connection : server.connections()) {
+            byWire.merge(wireOf(connection, engine), 1, Integer::sum);
+        }
+        Stats figures = new Stats(now, metrics.connections(), byWire,
                 sockets.values().stream().mapToInt(Integer::intValue).sum(), sockets, List.of(),
                 eventsInRate, framesOutRate, metrics.queuedBytes(), server.sendBudget().maxBytes(), metrics.largestQueueBytes(),
                 metrics.slowConsumers(), metrics.sessionsAwaitingRecovery(), metrics.recoveries(), metrics.droppedVolatile(),
@@ -143,5 +154,12 @@ public final class DashboardFeed {
             }
         }
         return counts.entrySet().stream().map(e -> new Room(namespace, e.getKey(), e.getValue())).toList();
+    }
+
+    private static String wireOf(Connection connection, EngineIo engine) {
+        if (!(connection.codec() instanceof SocketIoCodec)) {
+            return "native";
+        }
+        return engine.polling(connection.id()) ? "socket.io polling" : "socket.io websocket";
     }
 }

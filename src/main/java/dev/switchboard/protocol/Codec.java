@@ -57,7 +57,11 @@ public interface Codec {
     /** What a {@link PacketType#CONNECT_ERROR} says. */
     ConnectRefusal readConnectError(Packet connectError);
 
-    /** The server's report of a frame it refused, on {@code namespace}. */
+    /**
+     * The server's report of a frame it refused, on {@code namespace}, or {@code null} when this
+     * wire format has no such report: the server then closes the connection, as a server of that
+     * format would.
+     */
     Packet error(String namespace, ErrorReport error);
 
     /** What an {@link PacketType#ERROR} reports. */
@@ -89,4 +93,13 @@ public interface Codec {
 
     /** The event offset a {@link PacketType#PONG} confirms, or {@code null}. */
     String confirmedOffset(Packet pong);
+
+    /**
+     * Whether a recovered socket gets a new private id in its connect answer (the native
+     * protocol), rather than keeping the one its client presented (Socket.IO, whose clients tell
+     * a recovery by the same id coming back).
+     */
+    default boolean rotatesPrivateId() {
+        return true;
+    }
 }

@@ -4,27 +4,74 @@ import java.util.Objects;
 
 /**
  * A packet encoded once, ready to hand to any number of recipients: a broadcast to a thousand
- * sockets is encoded once and queues the same string a thousand times.
+ * sockets is encoded once and queues the same string a thousand times. Recipients on another
+ * wire format ask for {@link #text(Codec)}, which encodes the packet once more for that codec and
+ * keeps the result, so a broadcast costs one encoding per wire format in use.
  *
  * <pre>{@code
  * Frame frame = Frame.encode(codec, Packet.event("/chat", "message", JsonMapper.toRawList("hi"), 0));
  * for (String socketId : recipients) localNamespace.deliver(socketId, frame, false);
+ * String forSocketIo = frame.text(socketIoCodec);
  * }</pre>
  *
- * @param packet the packet, for listeners that inspect outgoing events
- * @param text   the encoded frame
- * @param bytes  its size in UTF-8, what it costs a send queue
+ * <p>Thread-safe: the encoding for another codec is computed by whichever thread asks first and
+ * published through a volatile field; a race computes it twice, never wrongly.
  */
-public record Frame(Packet packet, String text, int bytes) {
-    public Frame {
-        Objects.requireNonNull(packet, "packet");
-        Objects.requireNonNull(text, "text");
+public final class Frame {
+    private final Packet packet;
+    private final Encoding first;
+    /** The latest encoding for a codec other than the first's, or {@code null}. */
+    private volatile Encoding other;
+
+    private record Encoding(Codec codec, String text, int bytes) {
+    }
+
+    private Frame(Packet packet, Codec codec, String text) {
+        this.packet = Objects.requireNonNull(packet, "packet");
+        this.first = new Encoding(codec, Objects.requireNonNull(text, "text"), utf8Length(text));
     }
 
     /** Encodes {@code packet} with {@code codec}. */
     public static Frame encode(Codec codec, Packet packet) {
-        String text = codec.encode(packet);
-        return new Frame(packet, text, utf8Length(text));
+        return new Frame(packet, codec, codec.encode(packet));
+    }
+
+    /** The packet, for listeners that inspect outgoing events. */
+    public Packet packet() {
+        return packet;
+    }
+
+    /** The frame as the codec it was made with encoded it. */
+    public String text() {
+        return first.text();
+    }
+
+    /** Its size in UTF-8, what it costs a send queue. */
+    public int bytes() {
+        return first.bytes();
+    }
+
+    /** The frame as {@code codec} encodes it. */
+    public String text(Codec codec) {
+        return encoding(codec).text();
+    }
+
+    /** Its size in UTF-8 as {@code codec} encodes it. */
+    public int bytes(Codec codec) {
+        return encoding(codec).bytes();
+    }
+
+    private Encoding encoding(Codec codec) {
+        if (first.codec() == codec) {
+            return first;
+        }
+        Encoding cached = other;
+        if (cached == null || cached.codec() != codec) {
+            String text = codec.encode(packet);
+            cached = new Encoding(codec, text, utf8Length(text));
+            other = cached;
+        }
+        return cached;
     }
 
     /** The UTF-8 length of {@code text}, without encoding it. */

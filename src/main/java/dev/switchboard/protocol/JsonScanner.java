@@ -96,6 +96,14 @@ final class JsonScanner {
         }
     }
 
+    /** Reads one value at nesting level {@code depth} as its exact text. */
+    RawJson readValue(int depth) throws ProtocolException {
+        skipWhitespace();
+        int start = pos;
+        skipValue(depth);
+        return RawJson.trusted(slice(start, pos));
+    }
+
     private void checkDepth(int depth) throws ProtocolException {
         if (depth > MAX_DEPTH) {
             throw error("JSON nested deeper than " + MAX_DEPTH + " levels");

@@ -241,7 +241,7 @@ public class JsonWireCodec implements Codec {
                     case "args" -> args = readArgs(in);
                     case "ack" -> ackId = readAckId(in);
                     case "offset" -> offset = readStringField(in, "offset");
-                    default -> fields.put(key, readRaw(in, FIELD_LEVEL));
+                    default -> fields.put(key, in.readValue(FIELD_LEVEL));
                 }
             } while (in.consume(','));
             in.expect('}');
@@ -314,16 +314,9 @@ public class JsonWireCodec implements Codec {
             if (args.size() == MAX_ARGS) {
                 throw ProtocolException.badPacket("more than " + MAX_ARGS + " arguments");
             }
-            args.add(readRaw(in, ARGUMENT_LEVEL));
+            args.add(in.readValue(ARGUMENT_LEVEL));
         } while (in.consume(','));
         in.expect(']');
         return args;
-    }
-
-    private static RawJson readRaw(JsonScanner in, int level) throws ProtocolException {
-        in.skipWhitespace();
-        int start = in.position();
-        in.skipValue(level);
-        return RawJson.trusted(in.slice(start, in.position()));
     }
 }

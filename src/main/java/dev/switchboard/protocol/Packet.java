@@ -63,13 +63,6 @@ public record Packet(PacketType type, String namespace, String event, List<RawJs
     /** A string field, or {@code null} when absent, {@code null} or not a string. */
     public String stringField(String name) {
         RawJson raw = fields.get(name);
-        if (raw == null || raw.text().isEmpty() || raw.text().charAt(0) != '"') {
-            return null;
-        }
-        try {
-            return new JsonScanner(raw.text()).readString();
-        } catch (ProtocolException e) {
-            return null;
-        }
+        return raw == null ? null : raw.stringValue();
     }
 }

@@ -1,6 +1,10 @@
 package dev.switchboard.protocol;
 
 import java.lang.reflect.Type;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -52,6 +56,65 @@ public final class RawJson {
     /** Maps this value to a generic Java type (for example a {@code List<Point>}) with JSON-B. */
     public <T> T as(Type type) {
         return JsonMapper.fromJson(this, type);
+    }
+
+    /**
+     * The elements of this JSON array, each as its exact text: for another wire format that
+     * carries arguments in an array.
+     *
+     * @throws ProtocolException if this is not an array
+     */
+    public List<RawJson> elements() throws ProtocolException {
+        JsonScanner in = new JsonScanner(text);
+        in.skipWhitespace();
+        if (in.peek() != '[') {
+            throw ProtocolException.badPacket("expected an array");
+        }
+        in.expect('[');
+        List<RawJson> elements = new ArrayList<>();
+        if (!in.consume(']')) {
+            do {
+                elements.add(in.readValue(1));
+            } while (in.consume(','));
+            in.expect(']');
+        }
+        return elements;
+    }
+
+    /**
+     * The members of this JSON object by name, in order, each value as its exact text.
+     *
+     * @throws ProtocolException if this is not an object
+     */
+    public Map<String, RawJson> members() throws ProtocolException {
+        JsonScanner in = new JsonScanner(text);
+        in.skipWhitespace();
+        if (in.peek() != '{') {
+            throw ProtocolException.badPacket("expected an object");
+        }
+        in.expect('{');
+        Map<String, RawJson> members = new LinkedHashMap<>();
+        if (!in.consume('}')) {
+            do {
+                String name = in.readString();
+                in.expect(':');
+                members.put(name, in.readValue(1));
+            } while (in.consume(','));
+            in.expect('}');
+        }
+        return members;
+    }
+
+    /** This value as a Java string, or {@code null} when it is not a JSON string. */
+    public String stringValue() {
+        if (text.isEmpty() || text.charAt(0) != '"') {
+            return null;
+        }
+        try {
+            return new JsonScanner(text).readString();
+        } catch (ProtocolException e) {
+            return null;
+        }
     }
 
     /** Whether this is the JSON literal {@code null}. */

@@ -54,6 +54,8 @@ public final class Connection {
     private final Switchboard switchboard;
     private final Transport transport;
     private final Handshake handshake;
+    /** The wire format this client speaks; frames encoded with another are re-encoded for it. */
+    private final Codec codec;
     private final OutboundQueue queue;
     private final EventRateLimit rateLimit;
     private final Map<String, Socket> sockets = new ConcurrentHashMap<>();
@@ -70,10 +72,11 @@ public final class Connection {
     /** Whether the container reported the close, after which no close deadline is needed. */
     private boolean transportClosed;
 
-    Connection(Switchboard switchboard, Transport transport, Handshake handshake) {
+    Connection(Switchboard switchboard, Transport transport, Handshake handshake, Codec codec) {
         this.switchboard = switchboard;
         this.transport = transport;
         this.handshake = handshake;
+        this.codec = codec;
         SwitchboardOptions options = switchboard.options();
         this.queue = new OutboundQueue(transport, options.sendQueueBytes(), switchboard.sendBudget(),
                 this::onTransportError);
@@ -89,6 +92,11 @@ public final class Connection {
     /** The upgrade request. */
     public Handshake handshake() {
         return handshake;
+    }
+
+    /** The wire format this client speaks. */
+    public Codec codec() {
+        return codec;
     }
 
     /** Bytes waiting to be sent to this client. */
@@ -108,7 +116,6 @@ public final class Connection {
 
     void start() {
         SwitchboardOptions options = switchboard.options();
-        Codec codec = switchboard.codec();
         // The rate limit is announced so that clients pace their sends, a flush after an outage included, within it.
         Hello hello = new Hello(codec.version(), id, options.pingInterval().toMillis(), options.pingTimeout().toMillis(),
                 options.maxPayloadBytes(), options.eventsPerSecond(), options.eventBurst());
@@ -126,7 +133,7 @@ public final class Connection {
         switchboard.metrics().countReceived(text);
         Packet packet;
         try {
-            packet = switchboard.codec().decode(text);
+            packet = codec.decode(text);
         } catch (ProtocolException e) {
             refuse(e, null);
             return;
@@ -215,7 +222,7 @@ public final class Connection {
             case DISCONNECT -> socketFor(packet).end(DisconnectReason.CLIENT_DISCONNECT);
             case EVENT -> onEvent(packet);
             case ACK -> socketFor(packet).onAck(packet);
-            case PONG -> onPong(switchboard.codec().confirmedOffset(packet));
+            case PONG -> onPong(codec.confirmedOffset(packet));
             default -> throw new ProtocolException(ProtocolException.BAD_PACKET,
                     "a client may not send '" + packet.type().wireName() + "' packets");
         }
@@ -262,7 +269,7 @@ public final class Connection {
             sendConnectError(name, "too many namespaces on one connection", null);
             return;
         }
-        ConnectRequest request = switchboard.codec().readConnect(packet);
+        ConnectRequest request = codec.readConnect(packet);
         DetachedSession session = namespace.recovery().claim(request.pid(), request.offset(), this);
         Handshake socketHandshake = handshake.withAuth(request.auth());
         Socket socket = createSocketOrRefuse(namespace, socketHandshake, session);
@@ -298,7 +305,7 @@ public final class Connection {
 
     private void sendConnectError(String namespace, String message, Object data) {
         ConnectRefusal refusal = new ConnectRefusal(message, data == null ? null : JsonMapper.toRaw(data));
-        send(Frame.encode(switchboard.codec(), switchboard.codec().connectError(namespace, refusal)), false);
+        send(Frame.encode(codec, codec.connectError(namespace, refusal)), false);
     }
 
     /** Tells the client what was wrong with its frame; too many such frames end the connection. */
@@ -309,7 +316,15 @@ public final class Connection {
         switchboard.metrics().countProtocolError(error.code());
         String namespace = packet == null ? Packet.ROOT_NAMESPACE : packet.namespace();
         ErrorReport report = new ErrorReport(error.code(), error.getMessage(), packet == null ? 0 : packet.ackId());
-        send(Frame.encode(switchboard.codec(), switchboard.codec().error(namespace, report)), false);
+        Packet answer = codec.error(namespace, report);
+        if (answer == null && !ProtocolException.RATE_LIMITED.equals(error.code())) {
+            // This wire format cannot tell the client what was wrong: its servers close instead.
+            terminate(DisconnectReason.POLICY_VIOLATION);
+            return;
+        }
+        if (answer != null) {
+            send(Frame.encode(codec, answer), false);
+        }
         if (packet != null && packet.type() == PacketType.EVENT && packet.ackId() > 0 && sockets.containsKey(namespace)) {
             new Event(sockets.get(namespace), packet.event(), dev.switchboard.protocol.Arguments.of(null), packet.ackId(),
                     null).fail(error.getMessage());
@@ -325,13 +340,15 @@ public final class Connection {
      * budget, once the clients with larger queues than this one have been evicted.
      */
     boolean send(Frame frame, boolean droppable) {
-        Offer offer = queue.offer(frame.text(), frame.bytes(), droppable);
+        String text = frame.text(codec);
+        int bytes = frame.bytes(codec);
+        Offer offer = queue.offer(text, bytes, droppable);
         if (offer == Offer.OVER_BUDGET && droppable) {
             // A volatile frame may be lost anyway: not worth cutting anyone off for.
             offer = Offer.DROPPED;
         }
-        while (offer == Offer.OVER_BUDGET && switchboard.relieveSendBudget(this, frame.bytes())) {
-            offer = queue.offer(frame.text(), frame.bytes(), false);
+        while (offer == Offer.OVER_BUDGET && switchboard.relieveSendBudget(this, bytes)) {
+            offer = queue.offer(text, bytes, false);
         }
         switch (offer) {
             case QUEUED -> {
@@ -366,7 +383,7 @@ public final class Connection {
 
     /** Queues a frame of a recovery replay, which the replay log already bounds. */
     void replay(Frame frame) {
-        if (queue.offerBeyondBound(frame.text(), frame.bytes()) == Offer.QUEUED) {
+        if (queue.offerBeyondBound(frame.text(codec), frame.bytes(codec)) == Offer.QUEUED) {
             switchboard.metrics().framesOut.increment();
             switchboard.metrics().bytesOut.add(frame.bytes());
         }

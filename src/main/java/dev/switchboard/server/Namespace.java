@@ -337,7 +337,7 @@ public final class Namespace {
     }
 
     private void sendConnect(Socket socket, boolean recovered) {
-        socket.sendDirect(switchboard.codec().connected(name, new ConnectAnswer(socket.id(), socket.pid(), recovered)));
+        socket.sendDirect(socket.connection().codec().connected(name, new ConnectAnswer(socket.id(), socket.pid(), recovered)));
     }
 
     /**

@@ -43,8 +43,11 @@ public final class Socket implements RemoteSocket {
     private enum State { CONNECTING, CONNECTED, DISCONNECTING, DISCONNECTED }
 
     private final String id;
-    /** The private id a client presents to recover this session; changes with each connect answer. */
-    private final String pid = Ids.next();
+    /**
+     * The private id a client presents to recover this session; changes with each connect answer,
+     * unless the client's wire format keeps it across a recovery.
+     */
+    private final String pid;
     private final Namespace namespace;
     private final Connection connection;
     private final Handshake handshake;
@@ -73,6 +76,7 @@ public final class Socket implements RemoteSocket {
         this.namespace = namespace;
         this.connection = connection;
         this.handshake = handshake;
+        this.pid = session == null || connection.codec().rotatesPrivateId() ? Ids.next() : session.pid();
         if (session == null) {
             SwitchboardOptions options = namespace.switchboard().options();
             this.id = Ids.next();
@@ -404,7 +408,7 @@ public final class Socket implements RemoteSocket {
     }
 
     private Codec codec() {
-        return namespace.switchboard().codec();
+        return connection.codec();
     }
 
     /** The client has every event up to {@code offset}. */

@@ -250,6 +250,20 @@ public final class Switchboard implements AutoCloseable {
      *         1001 or 1013
      */
     public Connection open(Transport transport, Handshake handshake) {
+        return open(transport, handshake, options.codec());
+    }
+
+    /**
+     * Starts serving one connection that speaks another wire format than the server's own: the
+     * same namespaces, rooms and sessions, each frame encoded as {@code codec} encodes it.
+     *
+     * <pre>{@code
+     * Connection connection = server.open(transport, handshake, new SocketIoCodec(server.options().recoveryEnabled()));
+     * }</pre>
+     *
+     * @return the connection, or {@code null} when the server refuses it, as {@link #open(Transport, Handshake)}
+     */
+    public Connection open(Transport transport, Handshake handshake, Codec codec) {
         if (!accepting) {
             return null;
         }
@@ -260,7 +274,7 @@ public final class Switchboard implements AutoCloseable {
         if (!claimConnectionSlot(handshake.remoteAddress())) {
             return null;
         }
-        Connection connection = new Connection(this, transport, handshake);
+        Connection connection = new Connection(this, transport, handshake, codec);
         connections.add(connection);
         connection.start();
         return connection;

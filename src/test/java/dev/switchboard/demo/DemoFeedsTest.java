@@ -6,7 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
+import jakarta.json.Json;
 import jakarta.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -36,7 +41,7 @@ class DemoFeedsTest {
     }
 
     @Test
-    void theDashboardCountsSocketsAndListenerFailuresEverySecond() {
+    void theDashboardCountsSocketsConnectionsPerWireFormatAndListenerFailuresEverySecond() throws Exception {
         try (TestServer server = TestServer.start(sb -> {
                 DemoApp.install(sb);
                 EchoApp.install(sb);
@@ -61,6 +66,21 @@ class DemoFeedsTest {
                 stats = event(viewer, "stats").getJsonArray("args").getJsonObject(0);
             }
             assertEquals(1, stats.getJsonNumber("listenerFailures").longValue());
+            assertEquals(Json.createObjectBuilder().add("native", 2).build(), stats.getJsonObject("connectionsByWire"));
+
+            // A Socket.IO client over WebSocket and one on long-polling.
+            try (RawClient socketIo = RawClient.connect(URI.create("ws://127.0.0.1:" + server.port()
+                    + "/socket.io/?EIO=4&transport=websocket"))) {
+                HttpResponse<String> open = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
+                        HttpRequest.newBuilder(URI.create(server.httpUri() + "socket.io/?EIO=4&transport=polling")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, open.statusCode());
+                while (stats.getInt("connections") < 4) {
+                    stats = event(viewer, "stats").getJsonArray("args").getJsonObject(0);
+                }
+                assertEquals(Json.createObjectBuilder().add("native", 2).add("socket.io polling", 1)
+                        .add("socket.io websocket", 1).build(), stats.getJsonObject("connectionsByWire"));
+            }
         }
     }
 

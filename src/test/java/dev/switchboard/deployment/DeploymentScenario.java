@@ -18,6 +18,7 @@ import dev.switchboard.protocol.Arguments;
 import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.protocol.ReservedEvents;
 import dev.switchboard.testing.ApiClient;
+import dev.switchboard.testing.NodeClient;
 import dev.switchboard.testing.Heap;
 import dev.switchboard.testing.PrometheusText;
 import dev.switchboard.testing.RawClient;
@@ -291,6 +292,38 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
 
         socket.on("question", event -> event.ack("answer to " + event.arg(0, String.class)));
         assertEquals("answer to life", ack(socket.emitWithAck("ask", "life")).get(0, String.class));
+    }
+
+    /**
+     * The official socket.io-client, once with its default options (long-polling, then the
+     * upgrade to WebSocket) and once over WebSocket only, in a room with a native client.
+     */
+    @Test
+    void socketIoClientsByPollingThenWebSocketAndByWebSocketShareARoomWithANativeClient() throws Exception {
+        ClientSocket native_ = connect("ann");
+        BlockingQueue<List<String>> heard = inbox(native_, "room-message");
+        ack(native_.emitWithAck("join", "r1"));
+        try (NodeClient node = NodeClient.start()) {
+            String url = "http://127.0.0.1:" + site().port() + EchoApp.NAMESPACE;
+            String path = site().contextPath() + "/socket.io/";
+            node.send("{'op':'open','name':'polling','url':'" + url + "','options':{'path':'" + path + "'}}");
+            node.send("{'op':'open','name':'ws','url':'" + url + "','options':{'path':'" + path
+                    + "','transports':['websocket']}}");
+            node.next("polling", "connect");
+            assertEquals("websocket", node.next("polling", "upgrade").getString("transport"), "upgraded from polling");
+            node.next("ws", "connect");
+            for (String name : List.of("polling", "ws")) {
+                node.send("{'op':'emitWithAck','name':'" + name + "','id':1,'event':'join','args':['r1'],'timeout':10000}");
+                assertEquals("[\"r1\"]", node.next(name, "ack").getJsonArray("args").toString());
+            }
+            node.send("{'op':'emitWithAck','name':'polling','id':2,'event':'to-room','args':['r1','from node'],'timeout':10000}");
+            assertEquals(List.of("r1", "from node"), next(heard));
+            assertEquals("from node", node.nextEvent("ws", "room-message").getJsonArray("args").getString(1));
+            native_.emit("to-room", "r1", "from java");
+            for (String name : List.of("polling", "ws")) {
+                assertEquals("from java", node.nextEvent(name, "room-message").getJsonArray("args").getString(1));
+            }
+        }
     }
 
     @Test

@@ -55,6 +55,12 @@ public final class RawClient implements AutoCloseable {
         return this;
     }
 
+    /** Sends one binary frame (waits until it is written). */
+    public synchronized RawClient sendBinary(java.nio.ByteBuffer data) {
+        webSocket.sendBinary(data, true).join();
+        return this;
+    }
+
     /** Sends a JSON text written with single quotes for readability. */
     public RawClient sendJson(String singleQuoted) {
         return send(singleQuoted.replace('\'', '"'));

@@ -2,6 +2,8 @@ package dev.switchboard.transport.grizzly;
 
 import dev.switchboard.http.HttpApi;
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.engineio.EngineIo;
+import dev.switchboard.transport.jsr356.SocketIoEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardRegistry;
 import jakarta.websocket.DeploymentException;
@@ -22,7 +24,8 @@ import org.glassfish.grizzly.strategies.WorkerThreadIOStrategy;
 
 /**
  * Serves a {@link Switchboard} without a servlet container: Grizzly for HTTP and static files,
- * Tyrus for the WebSocket endpoint at {@code /switchboard}, TLS when {@link StandaloneOptions#tls()}
+ * Tyrus for the WebSocket endpoints at {@code /switchboard} and {@code /socket.io/} (Socket.IO
+ * clients, with Engine.IO's long-polling beside), TLS when {@link StandaloneOptions#tls()}
  * says, deadlines for connections that have not upgraded ({@link StandaloneOptions}), and the HTTP
  * API and {@code /metrics} ({@link HttpApi}) where a key is configured.
  *
@@ -82,7 +85,7 @@ public final class StandaloneServer implements AutoCloseable {
         http.addListener(listener);
         // Tyrus buffers a whole frame before our assembler sees it: room for one maximal message.
         TyrusContainer container = new TyrusContainer(
-                Set.of(SwitchboardEndpoint.class), switchboard.options().maxPayloadBytes() + 1024);
+                Set.of(SwitchboardEndpoint.class, SocketIoEndpoint.class), switchboard.options().maxPayloadBytes() + 1024);
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "switchboard-pending-connections");
             thread.setDaemon(true);
@@ -96,6 +99,7 @@ public final class StandaloneServer implements AutoCloseable {
         // After the guard, which lets upgrades go, and before Tyrus, which takes them.
         listener.registerAddOn(pending);
         listener.registerAddOn(container.addOn());
+        http.getServerConfiguration().addHttpHandler(new EngineIoHttpHandler(switchboard), SocketIoEndpoint.PATH);
         if (options.webRoot() != null) {
             StaticHttpHandler files = new StaticHttpHandler(options.webRoot().toAbsolutePath().toString());
             files.setFileCacheEnabled(false);
@@ -178,6 +182,7 @@ public final class StandaloneServer implements AutoCloseable {
         http.shutdownNow();
         timer.shutdownNow();
         closeApi(api);
+        EngineIo.release(switchboard);
     }
 
     private static void closeApi(HttpApi api) {

@@ -4,11 +4,13 @@ import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.UpgradeCheck;
 import dev.switchboard.transport.jsr356.SwitchboardConfigurator;
+import dev.switchboard.transport.jsr356.SocketIoEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.Set;
 import org.glassfish.grizzly.Connection;
 import org.glassfish.grizzly.GenericCloseListener;
 import org.glassfish.grizzly.Grizzly;
@@ -35,6 +37,9 @@ final class UpgradeGuard implements AddOn {
     /** Set on a connection whose upgrade passed: its frames need no more checking. */
     private static final Attribute<Boolean> UPGRADED =
             Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute(UpgradeGuard.class.getName() + ".upgraded");
+
+    /** The paths of the WebSocket endpoints; plain requests to Socket.IO's are its long-polling. */
+    private static final Set<String> ENDPOINT_PATHS = Set.of(SwitchboardEndpoint.PATH, SocketIoEndpoint.PATH);
 
     private final Switchboard switchboard;
     private final Consumer<Connection<?>> onUpgrade;
@@ -73,7 +78,7 @@ final class UpgradeGuard implements AddOn {
             if (refusal == null) {
                 // Tyrus upgrades on this thread, right after this filter: its handshake learns who
                 // the client is and how to drop this connection should a close never complete.
-                if (SwitchboardEndpoint.PATH.equals(request.getRequestURI())) {
+                if (ENDPOINT_PATHS.contains(request.getRequestURI())) {
                     SwitchboardConfigurator.client(client);
                     SwitchboardConfigurator.connectionAbort(new Abort(ctx.getConnection()));
                     UPGRADED.set(ctx.getConnection(), Boolean.TRUE);

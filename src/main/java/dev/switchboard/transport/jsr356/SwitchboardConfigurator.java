@@ -89,11 +89,13 @@ public class SwitchboardConfigurator extends ServerEndpointConfig.Configurator {
 
     @Override
     public <T> T getEndpointInstance(Class<T> endpointClass) throws InstantiationException {
-        if (endpointClass != SwitchboardEndpoint.class) {
+        if (endpointClass != SwitchboardEndpoint.class && endpointClass != SocketIoEndpoint.class) {
             return super.getEndpointInstance(endpointClass);
         }
         try {
-            return endpointClass.cast(new SwitchboardEndpoint(deployedFor != null ? deployedFor : SwitchboardRegistry.require()));
+            Switchboard server = deployedFor != null ? deployedFor : SwitchboardRegistry.require();
+            return endpointClass.cast(endpointClass == SocketIoEndpoint.class
+                    ? new SocketIoEndpoint(server) : new SwitchboardEndpoint(server));
         } catch (IllegalStateException e) {
             throw (InstantiationException) new InstantiationException(e.getMessage()).initCause(e);
         }

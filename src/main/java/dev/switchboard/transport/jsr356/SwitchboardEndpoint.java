@@ -2,6 +2,7 @@ package dev.switchboard.transport.jsr356;
 
 import dev.switchboard.server.Connection;
 import dev.switchboard.api.Handshake;
+import dev.switchboard.protocol.Codec;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.MessageAssembler;
@@ -116,17 +117,45 @@ public class SwitchboardEndpoint {
                 .plus(switchboard.options().pingTimeout()).toMillis());
         session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, BLOCKING_SEND_TIMEOUT_MILLIS);
         session.getUserProperties().put(TOMCAT_SESSION_CLOSE_TIMEOUT, SESSION_CLOSE_TIMEOUT_MILLIS);
-        transport = new SessionTransport(session, request.connectionAbort());
-        connection = switchboard.open(transport, handshake);
+        SessionTransport opened = new SessionTransport(session, request.connectionAbort());
+        if (open(session, opened, handshake)) {
+            transport = opened;
+        }
+    }
+
+    /**
+     * Opens the server's connection over {@code opened}, or refuses the session.
+     *
+     * @return whether the session is served; false when it was refused (and closed)
+     */
+    boolean open(Session session, SessionTransport opened, Handshake handshake) {
+        connection = switchboard.open(opened, handshake, codec());
         if (connection == null) {
             refuse(session, switchboard.accepting()
                     ? new CloseReason(CloseReason.CloseCodes.TRY_AGAIN_LATER,
                             switchboard.available() ? "too many connections" : "cluster unavailable")
                     : new CloseReason(CloseReason.CloseCodes.GOING_AWAY, "server shutting down"));
+            return false;
         }
+        return true;
     }
 
-    private static void refuse(Session session, CloseReason reason) {
+    /** Lets a session served without a connection of its own yet carry {@code carried} from now on. */
+    void carry(Connection carried) {
+        connection = carried;
+    }
+
+    /** The wire format of this endpoint: the server's own by default. */
+    Codec codec() {
+        return switchboard.options().codec();
+    }
+
+    /** Whether the transport handles {@code message} itself rather than pass it to the connection; none by default. */
+    boolean handledByTransport(Session session, String message) {
+        return false;
+    }
+
+    static void refuse(Session session, CloseReason reason) {
         try {
             session.close(reason);
         } catch (IOException e) {
@@ -136,24 +165,28 @@ public class SwitchboardEndpoint {
 
     /** Messages arrive in parts, joined here: see the class comment. */
     @OnMessage
-    public void onText(String part, boolean last) {
-        if (connection == null) {
+    public void onText(String part, boolean last, Session session) {
+        if (transport == null) {
             return;
         }
         transport.inputArrived();
         try {
             String message = assembler.append(part, last);
-            if (message != null) {
+            if (message != null && !handledByTransport(session, message) && connection != null) {
                 connection.onText(message);
             }
         } catch (MessageAssembler.MessageTooBigException e) {
-            connection.onMessageTooBig();
+            if (connection != null) {
+                connection.onMessageTooBig();
+            } else {
+                refuse(session, new CloseReason(CloseReason.CloseCodes.TOO_BIG, "message too big"));
+            }
         }
     }
 
     @OnMessage
     public void onBinary(ByteBuffer part, boolean last) {
-        if (connection == null) {
+        if (connection == null || transport == null) {
             return;
         }
         transport.inputArrived();

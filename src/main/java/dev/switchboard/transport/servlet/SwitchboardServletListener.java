@@ -3,6 +3,8 @@ package dev.switchboard.transport.servlet;
 import dev.switchboard.http.HttpApi;
 import dev.switchboard.http.HttpApiSettings;
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.engineio.EngineIo;
+import dev.switchboard.transport.jsr356.SocketIoEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardRegistry;
 import jakarta.servlet.DispatcherType;
@@ -10,13 +12,15 @@ import jakarta.servlet.FilterRegistration;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
+import jakarta.servlet.ServletRegistration;
 import jakarta.websocket.server.ServerContainer;
 import java.util.EnumSet;
 
 /**
  * Serves a {@link Switchboard} from a web application in any Jakarta EE 11 servlet container
  * (Tomcat 11, Jetty 12 ee11): it starts with the application and shuts down gracefully with it.
- * The WebSocket endpoint is at {@code <context path>/switchboard}.
+ * The WebSocket endpoint is at {@code <context path>/switchboard}; Socket.IO clients connect at
+ * {@code <context path>/socket.io/}, over WebSocket or long-polling.
  *
  * <pre>{@code
  * @WebListener
@@ -110,7 +114,11 @@ public abstract class SwitchboardServletListener implements ServletContextListen
         filter.setAsyncSupported(true);
         // isMatchAfter=false: ahead of the container's upgrade filter (Tomcat's WsFilter, Jetty's
         // WebSocketUpgradeFilter), which would otherwise upgrade the request before we see it.
-        filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, SwitchboardEndpoint.PATH);
+        filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, SwitchboardEndpoint.PATH,
+                SocketIoEndpoint.PATH);
+        ServletRegistration.Dynamic polling = context.addServlet(EngineIoServlet.class.getName(), new EngineIoServlet(server));
+        polling.setAsyncSupported(true);
+        polling.addMapping(SocketIoEndpoint.PATH + "*");
         SwitchboardRegistry.register(server);
         // The application's own servlets emit through it: context.getAttribute(Switchboard.class.getName()).
         context.setAttribute(Switchboard.class.getName(), server);
@@ -126,6 +134,7 @@ public abstract class SwitchboardServletListener implements ServletContextListen
             server.close();
             SwitchboardEndpoint.awaitClosing(server.options().shutdownGrace());
         } finally {
+            EngineIo.release(server);
             SwitchboardRegistry.unregister(server);
         }
     }

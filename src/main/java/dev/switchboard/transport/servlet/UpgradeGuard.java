@@ -3,6 +3,7 @@ package dev.switchboard.transport.servlet;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.UpgradeCheck;
+import dev.switchboard.transport.jsr356.SocketIoEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardConfigurator;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
@@ -30,11 +31,18 @@ final class UpgradeGuard implements Filter {
         this.server = server;
     }
 
+    /** A plain request to the Socket.IO path is Engine.IO's long-polling, for its servlet. */
+    private static boolean isLongPolling(HttpServletRequest request) {
+        return !"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))
+                && request.getRequestURI().endsWith(SocketIoEndpoint.PATH);
+    }
+
     @Override
     public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
             throws IOException, ServletException {
         Forwarding.Client client = new Forwarding.Client(request.getRemoteAddr(), request.isSecure(), null);
-        if (request instanceof HttpServletRequest http && response instanceof HttpServletResponse answer) {
+        if (request instanceof HttpServletRequest http && response instanceof HttpServletResponse answer
+                && !isLongPolling(http)) {
             client = Forwarding.resolve(http.getRemoteAddr(), http.isSecure(), http.getHeader("Host"),
                     name -> Collections.list(http.getHeaders(name)), server.options().trustedProxies());
             UpgradeCheck.Refusal refusal = UpgradeCheck.check(http::getHeader, client, server);

@@ -1,0 +1,219 @@
+package dev.switchboard.transport.engineio;
+
+import dev.switchboard.api.Handshake;
+import dev.switchboard.protocol.socketio.SocketIoCodec;
+import dev.switchboard.server.Connection;
+import dev.switchboard.server.Switchboard;
+import dev.switchboard.outbound.Transport;
+import java.io.IOException;
+import java.io.Reader;
+import java.net.URI;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The Engine.IO v4 side of a {@link Switchboard}, shared by its HTTP long-polling handler and its
+ * WebSocket endpoint: the polling sessions by sid, and the one {@link SocketIoCodec} they speak.
+ * Container glue hands it each HTTP request to the Socket.IO path ({@link #handle}); the WebSocket
+ * endpoint asks it for the session a client upgrades ({@link #upgrading}).
+ *
+ * <pre>{@code
+ * EngineIo engine = EngineIo.of(server);
+ * engine.handle(request);          // a GET or POST to /socket.io/
+ * EngineIo.release(server);        // when the server stops
+ * }</pre>
+ *
+ * <p>Thread-safe.
+ */
+public final class EngineIo {
+    static final String TEXT = "text/plain; charset=UTF-8";
+    static final String JSON = "application/json";
+
+    private static final Map<Switchboard, EngineIo> BY_SERVER = new ConcurrentHashMap<>();
+
+    private final Switchboard switchboard;
+    private final SocketIoCodec codec;
+    private final Map<String, PollingTransport> sessions = new ConcurrentHashMap<>();
+
+    private EngineIo(Switchboard switchboard) {
+        this.switchboard = switchboard;
+        // The open packet offers the WebSocket to polling clients; over a WebSocket clients ignore it.
+        this.codec = new SocketIoCodec(switchboard.options().recoveryEnabled(), List.of("websocket"));
+    }
+
+    /** The Engine.IO side of {@code switchboard}, made on first use. */
+    public static EngineIo of(Switchboard switchboard) {
+        return BY_SERVER.computeIfAbsent(switchboard, EngineIo::new);
+    }
+
+    /** Forgets the Engine.IO side of a server that stopped. */
+    public static void release(Switchboard switchboard) {
+        BY_SERVER.remove(switchboard);
+    }
+
+    /** The codec of every Socket.IO connection of this server, whatever its transport. */
+    public SocketIoCodec codec() {
+        return codec;
+    }
+
+    /** Whether the connection with this id is a Socket.IO client on long-polling, not upgraded yet. */
+    public boolean polling(String connectionId) {
+        PollingTransport session = sessions.get(connectionId);
+        return session != null && !session.upgraded();
+    }
+
+    /**
+     * The reason a handshake is refused, or {@code null}: Engine.IO v4 and a known transport only.
+     * The reference server answers these with HTTP 400 and a JSON error.
+     */
+    public static String refusal(Handshake handshake) {
+        if (!String.valueOf(SocketIoCodec.ENGINE_IO_VERSION).equals(handshake.query("EIO"))) {
+            return "Unsupported protocol version";
+        }
+        String transport = handshake.query("transport");
+        if (!"polling".equals(transport) && !"websocket".equals(transport)) {
+            return "Transport unknown";
+        }
+        return null;
+    }
+
+    /** One HTTP request to the Socket.IO path. */
+    public void handle(PollRequest request) {
+        Handshake handshake = request.handshake();
+        String refusal = refusal(handshake);
+        if (refusal != null || !"polling".equals(handshake.query("transport"))) {
+            request.answer(400, JSON, refusal != null ? error(refusal.startsWith("Unsupported") ? 5 : 0, refusal)
+                    : error(3, "Bad request"));
+            return;
+        }
+        if (!switchboard.originPolicy().allows(handshake.header("Origin"), handshake.header("Host"), request.secure())) {
+            switchboard.metrics().countRejectedOrigin();
+            request.answer(403, JSON, error(4, "Forbidden"));
+            return;
+        }
+        String sid = handshake.query("sid");
+        if (sid == null) {
+            if ("GET".equals(request.method())) {
+                open(request, handshake);
+            } else {
+                request.answer(400, JSON, error(3, "Bad request"));
+            }
+            return;
+        }
+        PollingTransport session = sessions.get(sid);
+        if (session == null || session.upgraded()) {
+            request.answer(400, JSON, error(1, "Session ID unknown"));
+            return;
+        }
+        switch (request.method()) {
+            case "GET" -> session.poll(request);
+            case "POST" -> post(request, session);
+            default -> request.answer(400, JSON, error(2, "Bad handshake method"));
+        }
+    }
+
+    private void open(PollRequest request, Handshake handshake) {
+        PollingTransport session = new PollingTransport(this, switchboard.options().maxPayloadBytes());
+        Connection connection = switchboard.open(session, handshake, codec);
+        if (connection == null) {
+            request.answer(503, JSON, error(3, "Server unavailable"));
+            return;
+        }
+        session.connection(connection);
+        sessions.put(connection.id(), session);
+        // The open packet is buffered already: this GET takes it.
+        session.poll(request);
+    }
+
+    private void post(PollRequest request, PollingTransport session) {
+        String body = request.body();
+        if (body == null) {
+            // As the reference server: too large a payload ends the session.
+            request.answer(413, JSON, error(3, "Payload too large"));
+            session.connection().onMessageTooBig();
+            return;
+        }
+        request.answer(200, TEXT, "ok");
+        session.receive(body);
+    }
+
+    /**
+     * The polling session a WebSocket with {@code sid} upgrades, or {@code null} when there is
+     * none to upgrade.
+     */
+    public Upgrade upgrading(String sid) {
+        PollingTransport session = sid == null ? null : sessions.get(sid);
+        return session == null || session.upgraded() ? null : new Upgrade(session);
+    }
+
+    void forget(PollingTransport session) {
+        Connection connection = session.connection();
+        if (connection != null) {
+            sessions.remove(connection.id(), session);
+        }
+    }
+
+    /**
+     * A polling request as a {@link Handshake}, from what every container offers.
+     *
+     * @param parameters the query parameters as the servlet and Grizzly APIs give them
+     */
+    public Handshake handshake(String uri, Map<String, List<String>> headers, Map<String, String[]> parameters,
+                               String remoteAddress) {
+        Map<String, List<String>> query = new HashMap<>();
+        parameters.forEach((name, values) -> query.put(name, List.of(values)));
+        return new Handshake(URI.create(uri), headers, query, remoteAddress,
+                Instant.now(switchboard.options().clock()), null);
+    }
+
+    /**
+     * A POST body, read by the container glue before it suspends the request.
+     *
+     * @return the body, or {@code null} when it is longer than the server's {@code maxPayload}
+     */
+    public String readBody(Reader in) throws IOException {
+        int limit = switchboard.options().maxPayloadBytes();
+        StringBuilder body = new StringBuilder();
+        char[] chunk = new char[8192];
+        try (in) {
+            for (int read = in.read(chunk); read >= 0; read = in.read(chunk)) {
+                body.append(chunk, 0, read);
+                if (body.length() > limit) {
+                    return null;
+                }
+            }
+        }
+        return body.toString();
+    }
+
+    static String error(int code, String message) {
+        return "{\"code\":" + code + ",\"message\":\"" + message + "\"}";
+    }
+
+    /** A WebSocket taking over a polling session: probed first, then upgraded. */
+    public static final class Upgrade {
+        private final PollingTransport session;
+
+        private Upgrade(PollingTransport session) {
+            this.session = session;
+        }
+
+        /** The connection the WebSocket carries once upgraded. */
+        public Connection connection() {
+            return session.connection();
+        }
+
+        /** The client sent {@code 2probe}: its waiting GET returns so that it pauses polling. */
+        public void probed() {
+            session.releasePoll();
+        }
+
+        /** The client sent {@code 5}: from now on packets go over {@code webSocket}. */
+        public void complete(Transport webSocket) {
+            session.upgrade(webSocket);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.switchboard.transport.engineio;
+
+import dev.switchboard.api.Handshake;
+
+/**
+ * One HTTP request to the Engine.IO path as a container hands it over: what {@link EngineIo}
+ * reads from it, and the one way to answer it, at once or later from another thread (a
+ * long-polling GET waits for packets). The Grizzly handler and the servlet make them.
+ */
+public abstract class PollRequest {
+    private final String method;
+    private final Handshake handshake;
+    private final boolean secure;
+    private final String body;
+
+    /**
+     * @param method    {@code GET}, {@code POST}, or another method
+     * @param handshake the request as a {@link Handshake}: URI, headers, query, client address
+     * @param secure    whether it came over TLS, for the origin check
+     * @param body      the body of a POST read with {@link EngineIo#readBody} before the request
+     *                  was suspended (containers read a suspended request's body only
+     *                  asynchronously), {@code null} when it was longer than {@code maxPayload}
+     */
+    protected PollRequest(String method, Handshake handshake, boolean secure, String body) {
+        this.method = method;
+        this.handshake = handshake;
+        this.secure = secure;
+        this.body = body;
+    }
+
+    String method() {
+        return method;
+    }
+
+    Handshake handshake() {
+        return handshake;
+    }
+
+    boolean secure() {
+        return secure;
+    }
+
+    String body() {
+        return body;
+    }
+
+    /** Answers the request, once, from any thread; {@code contentType} is {@code text/plain} or JSON. */
+    protected abstract void answer(int status, String contentType, String text);
+}

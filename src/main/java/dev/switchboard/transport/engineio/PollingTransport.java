@@ -1,0 +1,308 @@
+package dev.switchboard.transport.engineio;
+
+import dev.switchboard.server.Connection;
+import dev.switchboard.outbound.Transport;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.function.Consumer;
+
+/**
+ * The transport of one Engine.IO session: HTTP long-polling first, a WebSocket once the client
+ * upgrades. Packets the server sends wait in a buffer for the client's next GET, which takes them
+ * all, separated by the record separator; the buffer holds up to {@code maxPayload} bytes before
+ * the sender is told to wait, so the connection's send queue stays the bound. On the upgrade the
+ * packets still buffered go over the WebSocket first, in order, and the rest after them.
+ *
+ * <p>Threads: everything under {@code this}; answers to requests and completion callbacks run
+ * after it is released.
+ */
+final class PollingTransport implements Transport {
+    /** Separates packets in a polling payload. */
+    static final char RECORD_SEPARATOR = '\u001e';
+    static final String NOOP = "6";
+    static final String CLOSE = "1";
+
+    private final EngineIo engine;
+    private final long bufferLimit;
+    /** Set once the server has opened its connection; polling requests before that cannot happen. */
+    private Connection connection;
+    private final List<String> buffered = new ArrayList<>();
+    private long bufferedBytes;
+    /** The completion of the send that filled the buffer, called when a GET takes it. */
+    private Consumer<Throwable> heldDone;
+    /** The GET waiting for packets, or null. */
+    private PollRequest waiting;
+    private boolean closed;
+    /** Set once the client probed a WebSocket: from then on a GET never waits, so the client can pause polling. */
+    private boolean probed;
+    /** The WebSocket after the upgrade, or null while polling. */
+    private Transport webSocket;
+    /** Sends for the WebSocket behind the ones still draining from the buffer, in order. */
+    private final Queue<Pending> backlog = new ArrayDeque<>();
+    private boolean draining;
+
+    private record Pending(String text, Consumer<Throwable> done) {
+    }
+
+    PollingTransport(EngineIo engine, long bufferLimit) {
+        this.engine = engine;
+        this.bufferLimit = bufferLimit;
+    }
+
+    synchronized void connection(Connection value) {
+        connection = value;
+    }
+
+    synchronized Connection connection() {
+        return connection;
+    }
+
+    synchronized boolean upgraded() {
+        return webSocket != null;
+    }
+
+    @Override
+    public void send(String text, Consumer<Throwable> done) {
+        PollRequest answer;
+        String payload;
+        Consumer<Throwable> released;
+        // Decided under the lock: a frame goes either into the buffer or straight over the WebSocket, never both.
+        Transport direct = null;
+        synchronized (this) {
+            if (webSocket != null) {
+                if (draining) {
+                    backlog.add(new Pending(text, done));
+                    return;
+                }
+                direct = webSocket;
+                answer = null;
+            } else if (closed) {
+                answer = null;
+                done = failed(done);
+            } else {
+                buffered.add(text);
+                bufferedBytes += text.length();
+                if (bufferedBytes >= bufferLimit) {
+                    heldDone = done;
+                    done = null;
+                }
+                answer = waiting;
+            }
+            if (answer != null) {
+                waiting = null;
+                payload = takeBuffered();
+                released = takeHeldDone();
+            } else {
+                payload = null;
+                released = null;
+            }
+        }
+        if (direct != null) {
+            direct.send(text, done);
+            return;
+        }
+        if (answer != null) {
+            answer.answer(200, EngineIo.TEXT, payload);
+        }
+        complete(done);
+        complete(released);
+    }
+
+    private static Consumer<Throwable> failed(Consumer<Throwable> done) {
+        return ignored -> done.accept(new IOException("the polling session is closed"));
+    }
+
+    private static void complete(Consumer<Throwable> done) {
+        if (done != null) {
+            done.accept(null);
+        }
+    }
+
+    /** A GET from the client: answered now with what is buffered, or when something is. */
+    void poll(PollRequest request) {
+        String payload = null;
+        Consumer<Throwable> released = null;
+        boolean overlap = false;
+        boolean gone = false;
+        synchronized (this) {
+            if (webSocket != null) {
+                gone = true;
+            } else if (waiting != null) {
+                overlap = true;
+            } else if (closed) {
+                payload = CLOSE;
+            } else if (!buffered.isEmpty()) {
+                payload = takeBuffered();
+                released = takeHeldDone();
+            } else if (probed) {
+                payload = NOOP;
+            } else {
+                waiting = request;
+            }
+        }
+        if (gone) {
+            // Upgraded meanwhile: the session lives on over the WebSocket, polling is over.
+            request.answer(400, EngineIo.JSON, EngineIo.error(1, "Session ID unknown"));
+            return;
+        }
+        if (overlap) {
+            // As the reference server: a second GET at once is the client's error, and ends the session.
+            request.answer(400, EngineIo.JSON, EngineIo.error(3, "Bad request"));
+            Connection current = connection();
+            if (current != null) {
+                current.onTransportError(new IllegalStateException("overlapping polling requests"));
+            }
+            return;
+        }
+        if (payload != null) {
+            request.answer(200, EngineIo.TEXT, payload);
+        }
+        complete(released);
+    }
+
+    /**
+     * The client probes a WebSocket: a waiting GET returns now, and later ones at once, so the
+     * client can pause polling (it waits for its GET in flight to return before it upgrades).
+     */
+    void releasePoll() {
+        PollRequest answer;
+        String payload;
+        Consumer<Throwable> released;
+        synchronized (this) {
+            probed = true;
+            answer = waiting;
+            waiting = null;
+            if (answer == null) {
+                // No GET waits: what is buffered stays for the next GET or for the WebSocket.
+                return;
+            }
+            payload = buffered.isEmpty() ? NOOP : takeBuffered();
+            released = takeHeldDone();
+        }
+        answer.answer(200, EngineIo.TEXT, payload);
+        complete(released);
+    }
+
+    /** The client upgraded: what is buffered goes over {@code target} first, then everything else. */
+    void upgrade(Transport target) {
+        PollRequest answer;
+        synchronized (this) {
+            answer = waiting;
+            waiting = null;
+            webSocket = target;
+            for (String text : buffered) {
+                backlog.add(new Pending(text, null));
+            }
+            buffered.clear();
+            bufferedBytes = 0;
+            Consumer<Throwable> held = takeHeldDone();
+            if (held != null) {
+                backlog.add(new Pending(null, held));
+            }
+            draining = true;
+        }
+        if (answer != null) {
+            answer.answer(200, EngineIo.TEXT, NOOP);
+        }
+        drainNext(null);
+    }
+
+    /** Sends the backlog one frame at a time, each after the previous one completed. */
+    private void drainNext(Throwable failure) {
+        while (true) {
+            Pending next;
+            Transport target;
+            synchronized (this) {
+                next = backlog.poll();
+                if (next == null) {
+                    draining = false;
+                    return;
+                }
+                target = webSocket;
+            }
+            if (failure != null) {
+                if (next.done() != null) {
+                    next.done().accept(failure);
+                }
+                continue;
+            }
+            if (next.text() == null) {
+                next.done().accept(null);
+                continue;
+            }
+            target.send(next.text(), error -> {
+                if (next.done() != null) {
+                    next.done().accept(error);
+                }
+                drainNext(error);
+            });
+            return;
+        }
+    }
+
+    private String takeBuffered() {
+        String payload = String.join(String.valueOf(RECORD_SEPARATOR), buffered);
+        buffered.clear();
+        bufferedBytes = 0;
+        return payload;
+    }
+
+    private Consumer<Throwable> takeHeldDone() {
+        Consumer<Throwable> held = heldDone;
+        heldDone = null;
+        return held;
+    }
+
+    /** The client's packets from one POST, in order. */
+    void receive(String body) {
+        Connection target = connection();
+        for (String packet : body.split(String.valueOf(RECORD_SEPARATOR), -1)) {
+            if (CLOSE.equals(packet)) {
+                close(1000, "client close");
+                return;
+            }
+            if (!NOOP.equals(packet)) {
+                target.onText(packet);
+            }
+        }
+    }
+
+    @Override
+    public void close(int code, String reason) {
+        Transport target;
+        PollRequest answer;
+        String payload;
+        synchronized (this) {
+            target = webSocket;
+            if (closed) {
+                return;
+            }
+            closed = true;
+            answer = waiting;
+            waiting = null;
+            buffered.add(CLOSE);
+            payload = target == null && answer != null ? takeBuffered() : null;
+        }
+        engine.forget(this);
+        if (target != null) {
+            target.close(code, reason);
+            return;
+        }
+        if (answer != null) {
+            answer.answer(200, EngineIo.TEXT, payload);
+        }
+        // No container reports a polling session's end: this is its report.
+        Connection ended = connection();
+        if (ended != null) {
+            ended.onTransportClosed(code);
+        }
+    }
+
+    @Override
+    public synchronized boolean isOpen() {
+        return webSocket != null ? webSocket.isOpen() : !closed;
+    }
+}

@@ -1,0 +1,57 @@
+package dev.switchboard.transport.grizzly;
+
+import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.engineio.EngineIo;
+import dev.switchboard.transport.engineio.PollRequest;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.glassfish.grizzly.http.server.HttpHandler;
+import org.glassfish.grizzly.http.server.Request;
+import org.glassfish.grizzly.http.server.Response;
+
+/**
+ * Engine.IO's HTTP long-polling at {@code /socket.io/} on the standalone server: each request is
+ * suspended and handed to {@link EngineIo}, which answers it now or, for a GET waiting for
+ * packets, later from another thread.
+ */
+final class EngineIoHttpHandler extends HttpHandler {
+    private final EngineIo engine;
+
+    EngineIoHttpHandler(Switchboard switchboard) {
+        this.engine = EngineIo.of(switchboard);
+    }
+
+    @Override
+    public void service(Request request, Response response) throws IOException {
+        String method = request.getMethod().getMethodString();
+        // Read before suspending: a suspended request's body is read only asynchronously.
+        String body = "POST".equals(method) ? engine.readBody(request.getReader()) : null;
+        Map<String, List<String>> headers = new HashMap<>();
+        for (String name : request.getHeaderNames()) {
+            List<String> values = new ArrayList<>();
+            request.getHeaders(name).forEach(values::add);
+            headers.put(name, values);
+        }
+        String uri = request.getRequestURI() + (request.getQueryString() == null ? "" : "?" + request.getQueryString());
+        response.suspend();
+        engine.handle(new PollRequest(method, engine.handshake(uri, headers, request.getParameterMap(),
+                request.getRemoteAddr()), request.isSecure(), body) {
+            @Override
+            protected void answer(int status, String contentType, String text) {
+                try {
+                    response.setStatus(status);
+                    response.setContentType(contentType);
+                    response.setCharacterEncoding("UTF-8");
+                    response.getWriter().write(text);
+                } catch (IOException e) {
+                    // The client went away; the session's heartbeat ends it.
+                } finally {
+                    response.resume();
+                }
+            }
+        });
+    }
+}

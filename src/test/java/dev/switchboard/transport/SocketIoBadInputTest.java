@@ -1,0 +1,218 @@
+package dev.switchboard.transport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.testing.Await;
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.TestServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Hostile and malformed input on the Socket.IO path, as raw Engine.IO text over a WebSocket and
+ * raw HTTP requests: the server closes or answers 400/413 as the reference server does, and keeps
+ * nothing of what it refused.
+ */
+@Timeout(60)
+class SocketIoBadInputTest {
+    // HTTP/1.1 as browsers speak it to a plain-HTTP server: no h2c upgrade offer on each request.
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final List<String> disconnects = new CopyOnWriteArrayList<>();
+    private TestServer server;
+
+    @BeforeEach
+    void start() {
+        server = TestServer.start(TestServer.options().pingInterval(Duration.ofSeconds(1))
+                .pingTimeout(Duration.ofSeconds(1)).maxPayloadBytes(65_536).build(),
+                switchboard -> switchboard.onConnection(socket -> {
+                    socket.on("echo", event -> event.ack(event.args().list().toArray()));
+                    socket.onDisconnect(reason -> disconnects.add(reason.text()));
+                }));
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private URI webSocket(String query) {
+        return URI.create("ws://127.0.0.1:" + server.port() + "/socket.io/?" + query);
+    }
+
+    private URI polling(String query) {
+        return URI.create("http://127.0.0.1:" + server.port() + "/socket.io/?" + query);
+    }
+
+    /** A WebSocket client past the open packet and connected to the main namespace. */
+    private RawClient connected() {
+        RawClient client = RawClient.connect(webSocket("EIO=4&transport=websocket"));
+        assertTrue(client.next().startsWith("0{\"sid\":"));
+        client.send("40");
+        assertTrue(client.next().startsWith("40{\"sid\":"));
+        return client;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"9", "47", "42{\"not\":\"an array\"}", "42[1,2]", "42[\"unclosed\"", "43[]",
+            "43abc[\"x\"]", "41/nowhere,{}", "451-[\"bin\",{\"_placeholder\":true,\"num\":0}]", "2probe", ""})
+    void aMalformedPacketClosesTheConnection(String packet) {
+        try (RawClient client = connected()) {
+            client.send(packet);
+            assertEquals(1008, client.awaitClose());
+            Await.until("the socket ended", () -> disconnects.contains("policy violation"));
+        }
+    }
+
+    @Test
+    void anEventRoundTripsWithItsAckId() {
+        try (RawClient client = connected()) {
+            client.send("420[\"echo\",{\"big\":12345678901234567890}]");
+            assertEquals("430[{\"big\":12345678901234567890}]", client.next());
+        }
+    }
+
+    @Test
+    void aFloodIsThrottledThenClosed() {
+        try (RawClient client = connected()) {
+            // The defaults: 100 events a second, a burst of 200. Past the burst, events are dropped
+            // and their acks answered as failures; more refusals than the burst within a second close.
+            try {
+                for (int i = 0; i < 1000 && !client.isClosed(); i++) {
+                    client.send("42" + i + "[\"echo\",1]");
+                }
+            } catch (CompletionException closedMeanwhile) {
+                // The server closed while we were still sending: what this test waits for.
+            }
+            assertEquals(1008, client.awaitClose());
+            Await.until("the socket ended as a policy violation", () -> disconnects.contains("policy violation"));
+        }
+    }
+
+    @Test
+    void aBinaryFrameClosesTheConnection() {
+        try (RawClient client = connected()) {
+            client.sendBinary(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+            assertEquals(1008, client.awaitClose());
+        }
+    }
+
+    @Test
+    void anotherEngineIoVersionIsRefused() throws Exception {
+        try (RawClient client = RawClient.connect(webSocket("EIO=3&transport=websocket"))) {
+            assertEquals(1002, client.awaitClose());
+        }
+        HttpResponse<String> answer = get(polling("EIO=3&transport=polling"));
+        assertEquals(400, answer.statusCode());
+        assertEquals("{\"code\":5,\"message\":\"Unsupported protocol version\"}", answer.body());
+        assertEquals(0, server.switchboard().connectionCount());
+    }
+
+    @Test
+    void anUnknownSidIsRefused() throws Exception {
+        HttpResponse<String> answer = get(polling("EIO=4&transport=polling&sid=nope"));
+        assertEquals(400, answer.statusCode());
+        assertEquals("{\"code\":1,\"message\":\"Session ID unknown\"}", answer.body());
+        assertEquals(400, post(polling("EIO=4&transport=polling&sid=nope"), "40").statusCode());
+        try (RawClient client = RawClient.connect(webSocket("EIO=4&transport=websocket&sid=nope"))) {
+            assertEquals(1002, client.awaitClose());
+        }
+        assertEquals(400, get(polling("EIO=4&transport=carrier-pigeon")).statusCode());
+    }
+
+    @Test
+    void aPollingSessionCarriesPacketsSeparatedByTheRecordSeparator() throws Exception {
+        String sid = openPolling();
+        assertEquals("ok", post(polling("EIO=4&transport=polling&sid=" + sid), "40\u001e421[\"echo\",\"a\"]").body());
+        String payload = get(polling("EIO=4&transport=polling&sid=" + sid)).body();
+        String[] packets = payload.split("\u001e");
+        assertTrue(packets[0].startsWith("40{\"sid\":"), payload);
+        assertEquals("431[\"a\"]", packets.length > 1 ? packets[1]
+                : get(polling("EIO=4&transport=polling&sid=" + sid)).body());
+    }
+
+    @Test
+    void aPostLargerThanMaxPayloadIsRefusedAndEndsTheSession() throws Exception {
+        String sid = openPolling();
+        post(polling("EIO=4&transport=polling&sid=" + sid), "40");
+        Await.until("the socket connected", () -> server.switchboard().root().sockets().size() == 1);
+        HttpResponse<String> answer = post(polling("EIO=4&transport=polling&sid=" + sid),
+                "42[\"echo\",\"" + "x".repeat(70_000) + "\"]");
+        assertEquals(413, answer.statusCode());
+        Await.until("the connection ended", () -> server.switchboard().connectionCount() == 0);
+        assertEquals(400, get(polling("EIO=4&transport=polling&sid=" + sid)).statusCode());
+    }
+
+    @Test
+    void aSecondPendingGetEndsTheSession() throws Exception {
+        String sid = openPolling();
+        var first = HTTP.sendAsync(HttpRequest.newBuilder(polling("EIO=4&transport=polling&sid=" + sid)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        Await.until("the first GET waits", () -> server.switchboard().connectionCount() == 1);
+        Thread.sleep(50);
+        HttpResponse<String> second = get(polling("EIO=4&transport=polling&sid=" + sid));
+        assertEquals(400, second.statusCode());
+        Await.until("the connection ended", () -> server.switchboard().connectionCount() == 0);
+        first.join();
+    }
+
+    @Test
+    void aPollingClientThatNeverPollsAgainIsClosedByTheHeartbeat() throws Exception {
+        String sid = openPolling();
+        post(polling("EIO=4&transport=polling&sid=" + sid), "40");
+        Await.until("the socket connected", () -> server.switchboard().root().sockets().size() == 1);
+        Await.until("the heartbeat ended it", () -> disconnects.contains("ping timeout"));
+        assertEquals(0, server.switchboard().connectionCount());
+        assertEquals(400, get(polling("EIO=4&transport=polling&sid=" + sid)).statusCode());
+    }
+
+    @Test
+    void aForeignOriginIsRefusedOnBothTransports() throws Exception {
+        HttpResponse<String> polling = HTTP.send(HttpRequest.newBuilder(polling("EIO=4&transport=polling"))
+                .header("Origin", "http://evil.example").build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(403, polling.statusCode());
+        HttpResponse<String> own = HTTP.send(HttpRequest.newBuilder(polling("EIO=4&transport=polling"))
+                .header("Origin", "http://127.0.0.1:" + server.port()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, own.statusCode());
+        CompletableFuture<WebSocket> upgrade = HttpClient.newHttpClient().newWebSocketBuilder().header("Origin", "http://evil.example")
+                .buildAsync(webSocket("EIO=4&transport=websocket"), new WebSocket.Listener() { });
+        CompletionException refused = assertThrows(CompletionException.class, upgrade::join);
+        assertEquals(403, ((WebSocketHandshakeException) refused.getCause()).getResponse().statusCode());
+        Await.until("only the own origin's session is open", () -> server.switchboard().connectionCount() == 1);
+    }
+
+    private String openPolling() throws Exception {
+        HttpResponse<String> open = get(polling("EIO=4&transport=polling"));
+        assertEquals(200, open.statusCode());
+        String body = open.body();
+        assertTrue(body.startsWith("0{\"sid\":\""), body);
+        assertTrue(body.contains("\"upgrades\":[\"websocket\"]"), body);
+        return body.substring(9, body.indexOf('"', 9));
+    }
+
+    private static HttpResponse<String> get(URI uri) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> post(URI uri, String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+}

@@ -1,0 +1,232 @@
+package dev.switchboard.transport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.client.ClientSocket;
+import dev.switchboard.client.SwitchboardClient;
+import dev.switchboard.protocol.Arguments;
+import dev.switchboard.server.ConnectionRejectedException;
+import dev.switchboard.server.Namespace;
+import dev.switchboard.server.Switchboard;
+import dev.switchboard.testing.Await;
+import dev.switchboard.testing.CuttableProxy;
+import dev.switchboard.testing.NodeClient;
+import dev.switchboard.testing.TestServer;
+import jakarta.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The official Node {@code socket.io-client} 4.8 against the Socket.IO endpoint, over WebSocket:
+ * namespaces with auth, middleware refusal, acks both ways, rooms shared with a native client,
+ * and recovery after a network cut.
+ */
+@Timeout(60)
+class SocketIoClientTest {
+    private static final int STREAM = 300;
+    private final BlockingQueue<String> answers = new LinkedBlockingQueue<>();
+    private final List<String> disconnects = new CopyOnWriteArrayList<>();
+    private TestServer server;
+    private NodeClient node;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = TestServer.start(this::app);
+        node = NodeClient.start();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (node != null) {
+            node.close();
+        }
+        server.close();
+    }
+
+    private void app(Switchboard switchboard) {
+        Namespace chat = switchboard.of("/chat");
+        chat.use(socket -> {
+            Map<?, ?> auth = socket.handshake().auth(Map.class);
+            if (auth == null || !"secret".equals(auth.get("token"))) {
+                throw new ConnectionRejectedException("invalid token", Map.of("hint", "ask for a token"));
+            }
+        });
+        chat.onConnection(socket -> {
+            socket.on("join", event -> {
+                socket.join(event.arg(0, String.class));
+                event.ack("joined", event.arg(0, String.class));
+            });
+            socket.on("say", event -> socket.to(event.arg(0, String.class)).emit("said", event.arg(1, String.class)));
+            socket.on("quiz", event -> socket.timeout(Duration.ofSeconds(5)).emitWithAck("question", "2+2")
+                    .thenAccept(answer -> answers.add(answer.get(0, String.class) + " " + answer.get(1, String.class))));
+            socket.on("silence", event -> { });
+            if ("stream".equals(socket.handshake().auth(Map.class).get("mode"))) {
+                // From the connect answer on, across the upgrade from polling to WebSocket.
+                Thread streamer = new Thread(() -> {
+                    for (int i = 1; i <= STREAM; i++) {
+                        socket.emit("seq", i);
+                        LockSupport.parkNanos(1_000_000);
+                    }
+                }, "seq-stream");
+                streamer.setDaemon(true);
+                streamer.start();
+            }
+            socket.onDisconnect(reason -> disconnects.add(reason.text()));
+        });
+    }
+
+    private String url(int port, String namespace) {
+        return "http://127.0.0.1:" + port + namespace;
+    }
+
+    private void open(String name, int port, String token) throws Exception {
+        open(name, port, token, "'transports':['websocket'],");
+    }
+
+    private void open(String name, int port, String token, String options) throws Exception {
+        node.send("{'op':'open','name':'" + name + "','url':'" + url(port, "/chat") + "','ackReply':'four',"
+                + "'options':{" + options + "'auth':{'token':'" + token + "'}}}");
+    }
+
+    /** Acks both ways, and an event from the server, over whatever transport the socket uses now. */
+    private void talk(String name) throws Exception {
+        node.send("{'op':'emitWithAck','name':'" + name + "','id':1,'event':'join','args':['lobby'],'timeout':5000}");
+        assertEquals("[\"joined\",\"lobby\"]", node.next(name, "ack").getJsonArray("args").toString());
+        node.send("{'op':'emit','name':'" + name + "','event':'quiz','args':[]}");
+        assertEquals("four 2+2", answers.poll(10, TimeUnit.SECONDS), "the client's ack answers the server's question");
+        server.switchboard().of("/chat").to("lobby").emit("news", "hello " + name);
+        assertEquals("hello " + name, NodeClient.firstArg(node.nextEvent(name, "news")));
+    }
+
+    @Test
+    void connectsWithTheDefaultOptionsByPollingThenUpgrades() throws Exception {
+        open("a", server.port(), "secret", "");
+        // The upgrade may finish before or after the namespace's connect answer: both are right.
+        node.next("a", "connect");
+        assertEquals("websocket", node.next("a", "upgrade").getString("transport"), "upgraded from polling");
+        talk("a");
+    }
+
+    @Test
+    void noEventIsLostOrDuplicatedAcrossTheUpgrade() throws Exception {
+        node.send("{'op':'open','name':'a','url':'" + url(server.port(), "/chat") + "',"
+                + "'options':{'auth':{'token':'secret','mode':'stream'}}}");
+        node.next("a", "connect");
+        List<String> seen = new ArrayList<>();
+        List<String> expected = new ArrayList<>();
+        int upgradedAfter = -1;
+        while (seen.size() < STREAM) {
+            JsonObject report = node.next(r -> "seq".equals(r.getString("event", null)) || "upgrade".equals(r.getString("type")));
+            if ("upgrade".equals(report.getString("type"))) {
+                upgradedAfter = seen.size();
+            } else {
+                seen.add(NodeClient.firstArg(report));
+                expected.add(String.valueOf(seen.size()));
+            }
+        }
+        assertEquals(expected, seen);
+        assertTrue(upgradedAfter >= 0, "the upgrade came before the stream ended");
+    }
+
+    @Test
+    void worksOverPollingOnly() throws Exception {
+        open("a", server.port(), "secret", "'transports':['polling'],");
+        assertEquals("polling", node.next("a", "connect").getString("transport"));
+        talk("a");
+    }
+
+    @Test
+    void connectsToANamespaceWithAuthAndAcksBothWays() throws Exception {
+        open("a", server.port(), "secret");
+        JsonObject connected = node.next("a", "connect");
+        assertFalse(connected.getBoolean("recovered"));
+        assertEquals("websocket", connected.getString("transport"));
+        String id = connected.getString("id");
+        assertTrue(server.switchboard().of("/chat").sockets().containsKey(id), "the client's id is the server's socket id");
+        talk("a");
+    }
+
+    @Test
+    void anAckTheServerNeverSendsTimesOutOnTheClient() throws Exception {
+        open("a", server.port(), "secret");
+        node.next("a", "connect");
+        node.send("{'op':'emitWithAck','name':'a','id':2,'event':'silence','args':[],'timeout':300}");
+        assertEquals("operation has timed out", node.next("a", "ack").getString("error"));
+    }
+
+    @Test
+    void middlewareRefusesWithItsMessageAndData() throws Exception {
+        open("a", server.port(), "wrong");
+        JsonObject refused = node.next("a", "connect_error");
+        assertEquals("invalid token", refused.getString("message"));
+        assertEquals("ask for a token", refused.getJsonObject("data").getString("hint"));
+        assertTrue(server.switchboard().of("/chat").sockets().isEmpty());
+    }
+
+    @Test
+    void anUnknownNamespaceIsRefused() throws Exception {
+        node.send("{'op':'open','name':'a','url':'" + url(server.port(), "/nowhere") + "','options':{'transports':['websocket']}}");
+        assertEquals("Invalid namespace", node.next("a", "connect_error").getString("message"));
+    }
+
+    @Test
+    void sharesARoomWithANativeClient() throws Exception {
+        try (SwitchboardClient java = SwitchboardClient.connect(server.webSocketUri())) {
+            ClientSocket native_ = java.socket("/chat", Map.of("token", "secret"));
+            BlockingQueue<String> heard = new LinkedBlockingQueue<>();
+            native_.on("said", event -> heard.add(event.arg(0, String.class)));
+            native_.whenConnected().get(10, TimeUnit.SECONDS);
+            native_.emitWithAck("join", "room1").get(10, TimeUnit.SECONDS);
+
+            open("a", server.port(), "secret");
+            node.next("a", "connect");
+            node.send("{'op':'emitWithAck','name':'a','id':1,'event':'join','args':['room1'],'timeout':5000}");
+            node.next("a", "ack");
+
+            node.send("{'op':'emit','name':'a','event':'say','args':['room1','from node']}");
+            assertEquals("from node", heard.poll(10, TimeUnit.SECONDS));
+            native_.emit("say", "room1", "from java");
+            assertEquals("from java", NodeClient.firstArg(node.nextEvent("a", "said")));
+        }
+    }
+
+    @Test
+    void recoversAfterANetworkCutWithTheMissedEventsOnceAndInOrder() throws Exception {
+        try (CuttableProxy proxy = new CuttableProxy(server.port())) {
+            open("a", proxy.port(), "secret");
+            String id = node.next("a", "connect").getString("id");
+            Namespace chat = server.switchboard().of("/chat");
+            chat.emit("seq", 1);
+            assertEquals("1", NodeClient.firstArg(node.nextEvent("a", "seq")));
+
+            proxy.cut();
+            Await.until("the server noticed the cut", () -> !disconnects.isEmpty());
+            for (int i = 2; i <= 4; i++) {
+                chat.emit("seq", i);
+            }
+            JsonObject back = node.next("a", "connect");
+            assertTrue(back.getBoolean("recovered"), "socket.recovered");
+            assertEquals(id, back.getString("id"));
+            chat.emit("seq", 5);
+            List<String> seen = new ArrayList<>();
+            while (seen.size() < 4) {
+                seen.add(NodeClient.firstArg(node.nextEvent("a", "seq")));
+            }
+            assertEquals(List.of("2", "3", "4", "5"), seen);
+            assertEquals(List.of("transport close"), disconnects);
+        }
+    }
+}

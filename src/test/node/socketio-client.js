@@ -1,0 +1,50 @@
+// A socket.io-client driven line by line: each line on stdin is a JSON command, each line on
+// stdout a JSON report of what the client saw. Started by dev.switchboard.testing.NodeClient.
+//   {"op":"open","name":"a","url":"http://127.0.0.1:8080/chat","options":{...},"ackReply":"ok"}
+//   {"op":"emit","name":"a","event":"say","args":["hi"]}
+//   {"op":"emitWithAck","name":"a","id":1,"event":"echo","args":[1],"timeout":1000}
+//   {"op":"close","name":"a"}
+// Reports: connect (id, recovered, transport), upgrade (transport), upgradeError (message),
+// connect_error (message, data), disconnect (reason),
+// event (event, args; an ack the server asked for is answered with ackReply and the arguments),
+// ack (id, error, args).
+"use strict";
+const { io } = require("socket.io-client");
+const readline = require("readline");
+
+const sockets = new Map();
+const report = (message) => process.stdout.write(JSON.stringify(message) + "\n");
+
+function open({ name, url, options, ackReply }) {
+  const socket = io(url, { forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 300, ...options });
+  sockets.set(name, socket);
+  socket.on("connect", () => report({ name, type: "connect", id: socket.id, recovered: socket.recovered,
+    transport: socket.io.engine.transport.name }));
+  socket.on("connect_error", (err) => report({ name, type: "connect_error", message: err.message, data: err.data }));
+  socket.on("disconnect", (reason) => report({ name, type: "disconnect", reason }));
+  socket.io.on("open", () => {
+    socket.io.engine.on("upgrade", (transport) => report({ name, type: "upgrade", transport: transport.name }));
+    socket.io.engine.on("upgradeError", (err) => report({ name, type: "upgradeError", message: err.message }));
+  });
+  socket.onAny((event, ...args) => {
+    const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
+    report({ name, type: "event", event, args });
+    if (ack) {
+      ack(ackReply, ...args);
+    }
+  });
+}
+
+const commands = {
+  open,
+  emit: ({ name, event, args }) => sockets.get(name).emit(event, ...args),
+  emitWithAck: ({ name, id, event, args, timeout }) => sockets.get(name).timeout(timeout)
+    .emit(event, ...args, (err, ...answer) => report({ name, type: "ack", id, error: err ? err.message : null, args: answer })),
+  close: ({ name }) => sockets.get(name).disconnect(),
+};
+
+readline.createInterface({ input: process.stdin }).on("line", (line) => {
+  const command = JSON.parse(line);
+  commands[command.op](command);
+});
+process.stdin.on("end", () => process.exit(0));
