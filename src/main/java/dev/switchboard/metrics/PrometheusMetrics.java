@@ -3,6 +3,7 @@ package dev.switchboard.metrics;
 import dev.switchboard.server.Metrics;
 import dev.switchboard.server.Switchboard;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -11,6 +12,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -42,6 +44,9 @@ public final class PrometheusMetrics implements AutoCloseable {
         new JvmThreadMetrics().bindTo(registry);
         new ClassLoaderMetrics().bindTo(registry);
         bindServer();
+        if (metrics.cluster().clustered()) {
+            bindClusterLink();
+        }
     }
 
     /** The figures of {@code server} and of this JVM. */
@@ -104,6 +109,28 @@ public final class PrometheusMetrics implements AutoCloseable {
                 Metrics::ackTimeouts);
         recoveries("succeeded", Metrics::recoveries);
         recoveries("failed", Metrics::failedRecoveries);
+        gauge("switchboard.cluster.nodes", "nodes", "Nodes of the cluster alive at the last heartbeat, this one included"
+                + " (1 without a cluster)", m -> m.cluster().nodes());
+        counter("switchboard.cluster.refused.connections", "connections",
+                "Connections refused (close 1013) while this node could not reach its cluster", Metrics::refusedUnavailable);
+    }
+
+    /** Only a node on a cluster has a link to Redis, and publishes through it. */
+    private void bindClusterLink() {
+        gauge("switchboard.cluster.link.up", null, "1 while this node's heartbeats reach Redis, else 0 (new connections"
+                + " are refused)", m -> m.cluster().linkUp() ? 1 : 0);
+        gauge("switchboard.cluster.fenced", null, "1 while this node has been cut from Redis longer than the node timeout"
+                + " (the others count it dead; it closes its connections once back), else 0", m -> m.cluster().fenced() ? 1 : 0);
+        counter("switchboard.cluster.fencings", "fencings", "Times this node found itself counted dead and closed its"
+                + " connections", m -> m.cluster().fencings());
+        FunctionTimer.builder("switchboard.cluster.publish.latency", metrics, m -> m.cluster().publishes(),
+                        m -> m.cluster().publishNanos(), TimeUnit.NANOSECONDS)
+                .description("Time from publishing an emit to Redis until this node read it back from the log")
+                .register(registry);
+        counter("switchboard.cluster.failed.emits", "emits", "Emits Redis did not take within the publish timeout"
+                + " (their senders got a ClusterException)", m -> m.cluster().publishFailures());
+        counter("switchboard.cluster.timed.out.queries", "queries", "Queries across nodes that timed out: a node silent"
+                + " past the query timeout, or Redis unreachable", m -> m.cluster().queryTimeouts());
     }
 
     /**
