@@ -1,5 +1,6 @@
 package dev.switchboard.demo;
 
+import dev.switchboard.adapter.ClusterStatus;
 import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.server.Metrics;
 import dev.switchboard.server.Namespace;
@@ -9,7 +10,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * second, every socket there gets a {@code stats} event with the server's connections, sockets
  * per namespace, rooms with their member counts, events in and frames out per second, send-queue
  * depths against the server-wide bound, slow consumers cut off, recoveries, volatile events
- * dropped and application callbacks that threw. A socket that connects first gets {@code
+ * dropped, application callbacks that threw, and the cluster (the figures {@code /metrics} serves). A socket that connects first gets {@code
  * history}, the last minute of them, so that its sparklines start full.
  *
  * <pre>{@code
@@ -41,6 +41,23 @@ public final class DashboardFeed {
     }
 
     /**
+     * The cluster as this node saw it in one second.
+     *
+     * @param clustered          false on a single node: one node, no Redis link, and nothing published through it
+     * @param nodes              nodes alive, this one included
+     * @param linkUp             whether this node's heartbeats reach Redis (new connections are refused while not)
+     * @param fenced             cut from Redis longer than the node timeout: the others count this node dead
+     * @param publishesPerSecond emits of this node read back from Redis in the last second
+     * @param publishMillis      their mean time from publishing to reading back, in milliseconds (0 when none)
+     * @param failedEmits        emits Redis did not take within the publish timeout, since the server started
+     * @param timedOutQueries    queries across nodes that timed out, since the server started
+     * @param refusedConnections connections refused while this node could not reach Redis, since the server started
+     */
+    public record Cluster(boolean clustered, int nodes, boolean linkUp, boolean fenced, long publishesPerSecond,
+                          double publishMillis, long failedEmits, long timedOutQueries, long refusedConnections) {
+    }
+
+    /**
      * One second of the server.
      *
      * @param sockets         connected sockets by namespace
@@ -52,29 +69,33 @@ public final class DashboardFeed {
      * @param recovering      dropped sessions waiting for their client
      * @param recoveries      sessions recovered since the server started
      * @param listenerFailures application callbacks (listeners, middleware) that threw since the server started
+     * @param cluster         the cluster as this node sees it
      */
     public record Stats(long time, int connections, int totalSockets, Map<String, Integer> sockets, List<Room> rooms,
                        long eventsInPerSecond, long framesOutPerSecond, long queuedBytes, long queueBound, long largestQueue,
                        long slowConsumers, int recovering, long recoveries, long droppedVolatile,
-                       long listenerFailures) {
+                       long listenerFailures, Cluster cluster) {
 
         Stats withRooms(List<Room> newRooms) {
             return new Stats(time, connections, totalSockets, sockets, newRooms, eventsInPerSecond, framesOutPerSecond,
                     queuedBytes, queueBound, largestQueue, slowConsumers, recovering, recoveries, droppedVolatile,
-                    listenerFailures);
+                    listenerFailures, cluster);
         }
     }
 
     private final Switchboard server;
     private final Recent<Stats> history = new Recent<>(HISTORY);
+    // The figures at the last measure; the timer thread's.
     private long lastEventsIn;
     private long lastFramesOut;
+    private ClusterStatus lastCluster;
     private long lastTime;
 
     private DashboardFeed(Switchboard server) {
         this.server = server;
         lastEventsIn = server.metrics().eventsIn();
         lastFramesOut = server.metrics().framesOut();
+        lastCluster = server.metrics().cluster();
         lastTime = System.currentTimeMillis();
     }
 
@@ -82,17 +103,12 @@ public final class DashboardFeed {
     public static void install(Switchboard server, ScheduledExecutorService timer) {
         DashboardFeed feed = new DashboardFeed(server);
         Namespace dashboard = server.of(NAMESPACE);
-        // On a cluster each node measures itself, so each serves the pages connected to it.
-        String viewers = "viewers@" + UUID.randomUUID().toString().substring(0, 8);
-        dashboard.onConnection(socket -> {
-            socket.join(viewers);
-            socket.emit("history", feed.history.list());
-        });
-        timer.scheduleAtFixedRate(() -> DemoApp.logFailures("dashboard feed", feed.measure().thenAccept(stats -> {
-            if (!dashboard.sockets().isEmpty()) {
-                dashboard.to(viewers).asVolatile().emit("stats", stats);
-            }
-        })), PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+        dashboard.onConnection(socket -> socket.emit("history", feed.history.list()));
+        // On a cluster each node measures itself, so each serves the pages connected to it, straight
+        // to its own sockets: not through Redis, so that the page still shows a node cut from it.
+        timer.scheduleAtFixedRate(() -> DemoApp.logFailures("dashboard feed", feed.measure().thenAccept(stats ->
+                dashboard.sockets().values().forEach(viewer -> viewer.emit("stats", stats)))),
+                PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** Completes once the rooms are counted, which with a cluster adapter asks every node. */
@@ -107,17 +123,20 @@ public final class DashboardFeed {
         lastEventsIn = eventsIn;
         lastFramesOut = framesOut;
         lastTime = now;
+        Cluster cluster = cluster(metrics, seconds);
 
         Map<String, Integer> sockets = metrics.socketsByNamespace();
         List<CompletableFuture<List<Room>>> rooms = new ArrayList<>();
         for (Namespace namespace : server.namespaces().values()) {
-            rooms.add(namespace.fetchSockets().thenApply(members -> applicationRooms(namespace.name(), members)));
+            // A cluster that cannot answer leaves the rooms out for this second rather than the figures.
+            rooms.add(namespace.fetchSockets().thenApply(members -> applicationRooms(namespace.name(), members))
+                    .exceptionally(failure -> List.of()));
         }
         Stats figures = new Stats(now, metrics.connections(),
                 sockets.values().stream().mapToInt(Integer::intValue).sum(), sockets, List.of(),
                 eventsInRate, framesOutRate, metrics.queuedBytes(), server.sendBudget().maxBytes(), metrics.largestQueueBytes(),
                 metrics.slowConsumers(), metrics.sessionsAwaitingRecovery(), metrics.recoveries(), metrics.droppedVolatile(),
-                metrics.listenerFailures());
+                metrics.listenerFailures(), cluster);
         return CompletableFuture.allOf(rooms.toArray(CompletableFuture[]::new)).thenApply(done -> {
             List<Room> all = rooms.stream().flatMap(room -> room.join().stream())
                     .sorted(Comparator.comparingInt(Room::members).reversed()
@@ -127,6 +146,17 @@ public final class DashboardFeed {
             history.add(stats);
             return stats;
         });
+    }
+
+    /** The cluster's figures, its publishes in the last {@code seconds}. */
+    private Cluster cluster(Metrics metrics, double seconds) {
+        ClusterStatus status = metrics.cluster();
+        long publishes = status.publishes() - lastCluster.publishes();
+        long nanos = status.publishNanos() - lastCluster.publishNanos();
+        lastCluster = status;
+        return new Cluster(status.clustered(), status.nodes(), status.linkUp(), status.fenced(),
+                Math.round(publishes / seconds), publishes == 0 ? 0 : nanos / 1e6 / publishes, status.publishFailures(),
+                status.queryTimeouts(), metrics.refusedUnavailable());
     }
 
     /**
