@@ -1,9 +1,9 @@
 package dev.switchboard.metrics;
 
+import dev.switchboard.adapter.ClusterStatus;
 import dev.switchboard.server.Metrics;
 import dev.switchboard.server.Switchboard;
 import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -12,7 +12,11 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.util.concurrent.TimeUnit;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.Unit;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -123,10 +127,8 @@ public final class PrometheusMetrics implements AutoCloseable {
                 + " (the others count it dead; it closes its connections once back), else 0", m -> m.cluster().fenced() ? 1 : 0);
         counter("switchboard.cluster.fencings", "fencings", "Times this node found itself counted dead and closed its"
                 + " connections", m -> m.cluster().fencings());
-        FunctionTimer.builder("switchboard.cluster.publish.latency", metrics, m -> m.cluster().publishes(),
-                        m -> m.cluster().publishNanos(), TimeUnit.NANOSECONDS)
-                .description("Time from publishing an emit to Redis until this node read it back from the log")
-                .register(registry);
+        // Micrometer has no meter that reads a histogram counted elsewhere: the Prometheus client's model does.
+        registry.getPrometheusRegistry().register(() -> publishLatency(metrics.cluster()));
         counter("switchboard.cluster.failed.emits", "emits", "Emits Redis did not take within the publish timeout"
                 + " (their senders got a ClusterException)", m -> m.cluster().publishFailures());
         counter("switchboard.cluster.timed.out.queries", "queries", "Queries across nodes that timed out: a node silent"
@@ -149,6 +151,17 @@ public final class PrometheusMetrics implements AutoCloseable {
                     .baseUnit("errors").description("Frames refused as malformed or over a limit, by the code sent back")
                     .tag("code", code).register(registry);
         }
+    }
+
+    private static HistogramSnapshot publishLatency(ClusterStatus cluster) {
+        List<Double> bounds = new ArrayList<>(ClusterStatus.PUBLISH_BOUNDS_SECONDS);
+        bounds.add(Double.POSITIVE_INFINITY);
+        return HistogramSnapshot.builder().name("switchboard_cluster_publish_latency_seconds").unit(Unit.SECONDS)
+                .help("Time from publishing an emit to Redis until this node read it back from the log")
+                .dataPoint(HistogramSnapshot.HistogramDataPointSnapshot.builder()
+                        .classicHistogramBuckets(ClassicHistogramBuckets.of(bounds, cluster.publishBuckets()))
+                        .sum(cluster.publishNanos() / 1e9).build())
+                .build();
     }
 
     private void recoveries(String result, ToDoubleFunction<Metrics> value) {

@@ -1,11 +1,14 @@
 package dev.switchboard.adapter.redis;
 
+import dev.switchboard.adapter.ClusterStatus;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * What this node counts about its cluster for {@link dev.switchboard.adapter.ClusterStatus}:
+ * What this node counts about its cluster for {@link ClusterStatus}:
  * publish latency (from an emit's publishing until its node reads it back from the log), publish
  * failures, query timeouts and fencings.
  *
@@ -21,6 +24,12 @@ final class ClusterFigures {
      * dropped, losing a few samples rather than memory.
      */
     private static final int MAX_HALVES = 10_000;
+    private static final long[] BOUNDS_NANOS = ClusterStatus.PUBLISH_BOUNDS_SECONDS.stream()
+            .mapToLong(seconds -> Math.round(seconds * 1e9)).toArray();
+
+    ClusterFigures() {
+        Arrays.setAll(publishBuckets, i -> new LongAdder());
+    }
 
     /** One end of an emit: when it was published, or when it was read back. */
     private record Half(boolean published, long nanos) {
@@ -29,6 +38,8 @@ final class ClusterFigures {
     private final Map<String, Half> halves = new ConcurrentHashMap<>();
     private final LongAdder publishes = new LongAdder();
     private final LongAdder publishNanos = new LongAdder();
+    /** By {@link ClusterStatus#PUBLISH_BOUNDS_SECONDS}, and one past the last. */
+    private final LongAdder[] publishBuckets = new LongAdder[BOUNDS_NANOS.length + 1];
     private final LongAdder publishFailures = new LongAdder();
     private final LongAdder queryTimeouts = new LongAdder();
     private final LongAdder fencings = new LongAdder();
@@ -56,8 +67,14 @@ final class ClusterFigures {
         if (other[0] != null) {
             Half published = half.published() ? half : other[0];
             Half read = half.published() ? other[0] : half;
+            long nanos = Math.max(0, read.nanos() - published.nanos());
             publishes.increment();
-            publishNanos.add(Math.max(0, read.nanos() - published.nanos()));
+            publishNanos.add(nanos);
+            int bucket = 0;
+            while (bucket < BOUNDS_NANOS.length && nanos > BOUNDS_NANOS[bucket]) {
+                bucket++;
+            }
+            publishBuckets[bucket].increment();
         }
     }
 
@@ -79,6 +96,10 @@ final class ClusterFigures {
 
     long publishNanos() {
         return publishNanos.sum();
+    }
+
+    List<Long> publishBuckets() {
+        return Arrays.stream(publishBuckets).map(LongAdder::sum).toList();
     }
 
     long publishFailures() {

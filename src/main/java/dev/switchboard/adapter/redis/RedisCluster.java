@@ -191,7 +191,7 @@ public final class RedisCluster implements AutoCloseable {
         boolean up = reachable;
         boolean fenced = !up && settings.clock.millis() - lastBeatMillis > settings.nodeTimeout.toMillis();
         return new ClusterStatus(true, liveNodes.size(), up, fenced, figures.fencings(), figures.publishes(),
-                figures.publishNanos(), figures.publishFailures(), figures.queryTimeouts());
+                figures.publishNanos(), figures.publishBuckets(), figures.publishFailures(), figures.queryTimeouts());
     }
 
     /**

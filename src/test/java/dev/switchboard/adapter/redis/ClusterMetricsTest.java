@@ -64,7 +64,10 @@ class ClusterMetricsTest {
                 a.switchboard().root().emit("tick", i);
             }
             Await.until("three more emits timed", () -> latencyCount(scrape(api)) >= timed + 3);
-            assertTrue(scrape(api).value("switchboard_cluster_publish_latency_seconds_sum", NO_LABELS) > 0);
+            PrometheusText timedThree = scrape(api);
+            assertTrue(timedThree.value("switchboard_cluster_publish_latency_seconds_sum", NO_LABELS) > 0);
+            assertEquals(latencyCount(timedThree), timedThree.value("switchboard_cluster_publish_latency_seconds_bucket",
+                    Map.of("le", "+Inf")), "every emit timed is in a bucket");
 
             redis.signal("STOP");
             assertThrows(ClusterException.class, () -> a.switchboard().root().emit("lost"));
