@@ -89,7 +89,8 @@ function clusterLine(cluster) {
   const parts = [`${count(cluster.nodes)} ${cluster.nodes === 1 ? 'node' : 'nodes'}`,
     `Redis link ${cluster.linkUp ? 'up' : 'down'}${cluster.fenced ? ', fenced (the other nodes count this one dead)' : ''}`,
     cluster.publishesPerSecond > 0
-      ? `publish ${cluster.publishMillis.toFixed(2)} ms (mean of ${count(cluster.publishesPerSecond)} emits / s)`
+      ? `publish ${cluster.publishMillis.toFixed(2)} ms mean, 99 % ${cluster.publishP99Millis < 0 ? 'over 5 s'
+        : `within ${cluster.publishP99Millis} ms`} (${count(cluster.publishesPerSecond)} emits / s)`
       : 'publish – (no emits this second)',
     `${count(cluster.failedEmits)} failed emits`,
     `${count(cluster.timedOutQueries)} timed-out queries`,

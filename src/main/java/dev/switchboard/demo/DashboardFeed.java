@@ -49,12 +49,14 @@ public final class DashboardFeed {
      * @param fenced             cut from Redis longer than the node timeout: the others count this node dead
      * @param publishesPerSecond emits of this node read back from Redis in the last second
      * @param publishMillis      their mean time from publishing to reading back, in milliseconds (0 when none)
+     * @param publishP99Millis   the upper bound of the latency bucket that holds 99 % of them, in milliseconds, as
+     *                           {@code histogram_quantile} reads {@code /metrics}; 0 when none, -1 past the last bound
      * @param failedEmits        emits Redis did not take within the publish timeout, since the server started
      * @param timedOutQueries    queries across nodes that timed out, since the server started
      * @param refusedConnections connections refused while this node could not reach Redis, since the server started
      */
     public record Cluster(boolean clustered, int nodes, boolean linkUp, boolean fenced, long publishesPerSecond,
-                          double publishMillis, long failedEmits, long timedOutQueries, long refusedConnections) {
+                          double publishMillis, double publishP99Millis, long failedEmits, long timedOutQueries, long refusedConnections) {
     }
 
     /**
@@ -153,10 +155,26 @@ public final class DashboardFeed {
         ClusterStatus status = metrics.cluster();
         long publishes = status.publishes() - lastCluster.publishes();
         long nanos = status.publishNanos() - lastCluster.publishNanos();
+        double p99 = p99Millis(lastCluster.publishBuckets(), status.publishBuckets(), publishes);
         lastCluster = status;
         return new Cluster(status.clustered(), status.nodes(), status.linkUp(), status.fenced(),
-                Math.round(publishes / seconds), publishes == 0 ? 0 : nanos / 1e6 / publishes, status.publishFailures(),
-                status.queryTimeouts(), metrics.refusedUnavailable());
+                Math.round(publishes / seconds), publishes == 0 ? 0 : nanos / 1e6 / publishes, p99,
+                status.publishFailures(), status.queryTimeouts(), metrics.refusedUnavailable());
+    }
+
+    /** The bound of the bucket where 99 % of the {@code publishes} between two counts of the buckets fall. */
+    private static double p99Millis(List<Long> before, List<Long> now, long publishes) {
+        if (publishes == 0) {
+            return 0;
+        }
+        long seen = 0;
+        for (int i = 0; i < ClusterStatus.PUBLISH_BOUNDS_SECONDS.size(); i++) {
+            seen += now.get(i) - before.get(i);
+            if (seen >= Math.ceil(publishes * 0.99)) {
+                return ClusterStatus.PUBLISH_BOUNDS_SECONDS.get(i) * 1000;
+            }
+        }
+        return -1;
     }
 
     /**

@@ -68,6 +68,9 @@ class ClusterMetricsTest {
             assertTrue(timedThree.value("switchboard_cluster_publish_latency_seconds_sum", NO_LABELS) > 0);
             assertEquals(latencyCount(timedThree), timedThree.value("switchboard_cluster_publish_latency_seconds_bucket",
                     Map.of("le", "+Inf")), "every emit timed is in a bucket");
+            shown = clusterShown(dashboard, cluster -> cluster.getJsonNumber("publishesPerSecond").longValue() > 0);
+            assertTrue(shown.getJsonNumber("publishMillis").doubleValue() > 0, shown.toString());
+            assertTrue(shown.getJsonNumber("publishP99Millis").doubleValue() != 0, shown.toString());
 
             redis.signal("STOP");
             assertThrows(ClusterException.class, () -> a.switchboard().root().emit("lost"));
