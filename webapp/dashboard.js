@@ -87,7 +87,7 @@ function clusterLine(cluster) {
     return 'Single node · no Redis';
   }
   const parts = [`${count(cluster.nodes)} ${cluster.nodes === 1 ? 'node' : 'nodes'}`,
-    `Redis link ${cluster.linkUp ? 'up' : 'down'}${cluster.fenced ? ', fenced (the other nodes count this one dead)' : ''}`,
+    `Redis link ${cluster.linkUp ? 'up' : 'down'}${cluster.fenced ? ' past the node timeout (nodes still on Redis count this one dead)' : ''}`,
     cluster.publishesPerSecond > 0
       ? `publish ${cluster.publishMillis.toFixed(2)} ms mean, 99 % ${cluster.publishP99Millis < 0 ? 'over 5 s'
         : `within ${cluster.publishP99Millis} ms`} (${count(cluster.publishesPerSecond)} emits / s)`

@@ -16,8 +16,8 @@ import java.util.List;
  * @param clustered       whether the node shares a store with others; false: the other fields say one node, no link
  * @param nodes           nodes alive at the last heartbeat, this one included
  * @param linkUp          whether the last heartbeat reached the store; while it did not, new connections are refused
- * @param fenced          cut from the store longer than the node timeout: the other nodes count it dead, and it
- *                        closes its connections once back
+ * @param fenced          cut from the store longer than the node timeout: nodes still reaching it count this one
+ *                        dead, and this one then closes its connections once back
  * @param fencings        times this node found itself counted dead and closed its connections
  * @param publishes       emits of this node read back from the store (the samples of {@code publishNanos})
  * @param publishNanos    total time from publishing those emits until they were read back, in nanoseconds

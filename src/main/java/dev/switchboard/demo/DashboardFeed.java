@@ -46,7 +46,7 @@ public final class DashboardFeed {
      * @param clustered          false on a single node: one node, no Redis link, and nothing published through it
      * @param nodes              nodes alive, this one included
      * @param linkUp             whether this node's heartbeats reach Redis (new connections are refused while not)
-     * @param fenced             cut from Redis longer than the node timeout: the others count this node dead
+     * @param fenced             cut from Redis longer than the node timeout: nodes still on Redis count this one dead
      * @param publishesPerSecond emits of this node read back from Redis in the last second
      * @param publishMillis      their mean time from publishing to reading back, in milliseconds (0 when none)
      * @param publishP99Millis   the upper bound of the latency bucket that holds 99 % of them, in milliseconds, as
@@ -87,7 +87,7 @@ public final class DashboardFeed {
 
     private final Switchboard server;
     private final Recent<Stats> history = new Recent<>(HISTORY);
-    // The figures at the last measure; the timer thread's.
+    // The figures at the last measure; the timer's, one measure at a time.
     private long lastEventsIn;
     private long lastFramesOut;
     private ClusterStatus lastCluster;

@@ -123,8 +123,8 @@ public final class PrometheusMetrics implements AutoCloseable {
     private void bindClusterLink() {
         gauge("switchboard.cluster.link.up", null, "1 while this node's heartbeats reach Redis, else 0 (new connections"
                 + " are refused)", m -> m.cluster().linkUp() ? 1 : 0);
-        gauge("switchboard.cluster.fenced", null, "1 while this node has been cut from Redis longer than the node timeout"
-                + " (the others count it dead; it closes its connections once back), else 0", m -> m.cluster().fenced() ? 1 : 0);
+        gauge("switchboard.cluster.fenced", null, "1 while this node has been cut from Redis longer than the node timeout,"
+                + " so that any node still reaching Redis counts it dead and it closes its connections once back, else 0", m -> m.cluster().fenced() ? 1 : 0);
         counter("switchboard.cluster.fencings", "fencings", "Times this node found itself counted dead and closed its"
                 + " connections", m -> m.cluster().fencings());
         // Micrometer has no meter that reads a histogram counted elsewhere: the Prometheus client's model does.
