@@ -82,6 +82,25 @@ function render() {
       el('td', { class: 'num' }, count(members)),
       el('td', {}, el('div', { class: 'bar', style: `width:${Math.round((members / most) * 100)}%` })))));
   $('no-rooms').classList.toggle('hidden', latest.rooms.length > 0);
+  $('cluster').textContent = clusterLine(latest.cluster);
+  $('cluster-card').classList.toggle('down', latest.cluster.clustered && !latest.cluster.linkUp);
+}
+
+/** The cluster as the server sees it: its node count, its link to Redis and what publishing costs. */
+function clusterLine(cluster) {
+  if (!cluster.clustered) {
+    return 'Single node · no Redis';
+  }
+  const parts = [`${count(cluster.nodes)} ${cluster.nodes === 1 ? 'node' : 'nodes'}`,
+    `Redis link ${cluster.linkUp ? 'up' : 'down'}${cluster.fenced ? ' past the node timeout (nodes still on Redis count this one dead)' : ''}`,
+    cluster.publishesPerSecond > 0
+      ? `publish ${cluster.publishMillis.toFixed(2)} ms mean, 99 % ${cluster.publishP99Millis < 0 ? 'over 5 s'
+        : `within ${cluster.publishP99Millis} ms`} (${count(cluster.publishesPerSecond)} emits / s)`
+      : 'publish – (no emits this second)',
+    `${count(cluster.failedEmits)} failed emits`,
+    `${count(cluster.timedOutQueries)} timed-out queries`,
+    `${count(cluster.refusedConnections)} connections refused while Redis was away`];
+  return parts.join(' · ');
 }
 
 /** An SVG sparkline of `values` scaled to their own range: the shape matters, the card gives the number. */

@@ -66,6 +66,14 @@ public interface Adapter {
         return true;
     }
 
+    /**
+     * The cluster as this node sees it (the same for every namespace's adapter): what metrics and
+     * the dashboard show. An adapter that shares nothing is a {@link ClusterStatus#SINGLE_NODE}.
+     */
+    default ClusterStatus clusterStatus() {
+        return ClusterStatus.SINGLE_NODE;
+    }
+
     /** Releases what the adapter holds. */
     default void close() {
     }

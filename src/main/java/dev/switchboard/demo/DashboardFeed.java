@@ -1,5 +1,6 @@
 package dev.switchboard.demo;
 
+import dev.switchboard.adapter.ClusterStatus;
 import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.protocol.socketio.SocketIoCodec;
 import dev.switchboard.server.Connection;
@@ -23,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  * second, every socket there gets a {@code stats} event with the server's connections, sockets
  * per namespace, rooms with their member counts, events in and frames out per second, send-queue
  * depths against the server-wide bound, slow consumers cut off, recoveries, volatile events
- * dropped and application callbacks that threw. A socket that connects first gets {@code
+ * dropped, application callbacks that threw, and the cluster (the figures {@code /metrics} serves). A socket that connects first gets {@code
  * history}, the last minute of them, so that its sparklines start full.
  *
  * <pre>{@code
@@ -45,6 +46,25 @@ public final class DashboardFeed {
     }
 
     /**
+     * The cluster as this node saw it in one second.
+     *
+     * @param clustered          false on a single node: one node, no Redis link, and nothing published through it
+     * @param nodes              nodes alive, this one included
+     * @param linkUp             whether this node's heartbeats reach Redis (new connections are refused while not)
+     * @param fenced             cut from Redis longer than the node timeout: nodes still on Redis count this one dead
+     * @param publishesPerSecond emits of this node read back from Redis in the last second
+     * @param publishMillis      their mean time from publishing to reading back, in milliseconds (0 when none)
+     * @param publishP99Millis   the upper bound of the latency bucket that holds 99 % of them, in milliseconds, as
+     *                           {@code histogram_quantile} reads {@code /metrics}; 0 when none, -1 past the last bound
+     * @param failedEmits        emits Redis did not take within the publish timeout, since the server started
+     * @param timedOutQueries    queries across nodes that timed out, since the server started
+     * @param refusedConnections connections refused while this node could not reach Redis, since the server started
+     */
+    public record Cluster(boolean clustered, int nodes, boolean linkUp, boolean fenced, long publishesPerSecond,
+                          double publishMillis, double publishP99Millis, long failedEmits, long timedOutQueries, long refusedConnections) {
+    }
+
+    /**
      * One second of the server.
      *
      * @param connectionsByWire connections by wire format and transport: {@code native}, {@code socket.io websocket},
@@ -58,29 +78,33 @@ public final class DashboardFeed {
      * @param recovering      dropped sessions waiting for their client
      * @param recoveries      sessions recovered since the server started
      * @param listenerFailures application callbacks (listeners, middleware) that threw since the server started
+     * @param cluster         the cluster as this node sees it
      */
     public record Stats(long time, int connections, Map<String, Integer> connectionsByWire, int totalSockets, Map<String, Integer> sockets, List<Room> rooms,
                        long eventsInPerSecond, long framesOutPerSecond, long queuedBytes, long queueBound, long largestQueue,
                        long slowConsumers, int recovering, long recoveries, long droppedVolatile,
-                       long listenerFailures) {
+                       long listenerFailures, Cluster cluster) {
 
         Stats withRooms(List<Room> newRooms) {
             return new Stats(time, connections, connectionsByWire, totalSockets, sockets, newRooms, eventsInPerSecond, framesOutPerSecond,
                     queuedBytes, queueBound, largestQueue, slowConsumers, recovering, recoveries, droppedVolatile,
-                    listenerFailures);
+                    listenerFailures, cluster);
         }
     }
 
     private final Switchboard server;
     private final Recent<Stats> history = new Recent<>(HISTORY);
+    // The figures at the last measure; the timer's, one measure at a time.
     private long lastEventsIn;
     private long lastFramesOut;
+    private ClusterStatus lastCluster;
     private long lastTime;
 
     private DashboardFeed(Switchboard server) {
         this.server = server;
         lastEventsIn = server.metrics().eventsIn();
         lastFramesOut = server.metrics().framesOut();
+        lastCluster = server.metrics().cluster();
         lastTime = System.currentTimeMillis();
     }
 
@@ -88,17 +112,12 @@ public final class DashboardFeed {
     public static void install(Switchboard server, ScheduledExecutorService timer) {
         DashboardFeed feed = new DashboardFeed(server);
         Namespace dashboard = server.of(NAMESPACE);
-        // On a cluster each node measures itself, so each serves the pages connected to it.
-        String viewers = "viewers@" + UUID.randomUUID().toString().substring(0, 8);
-        dashboard.onConnection(socket -> {
-            socket.join(viewers);
-            socket.emit("history", feed.history.list());
-        });
-        timer.scheduleAtFixedRate(() -> DemoApp.logFailures("dashboard feed", feed.measure().thenAccept(stats -> {
-            if (!dashboard.sockets().isEmpty()) {
-                dashboard.to(viewers).asVolatile().emit("stats", stats);
-            }
-        })), PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+        dashboard.onConnection(socket -> socket.emit("history", feed.history.list()));
+        // On a cluster each node measures itself, so each serves the pages connected to it, straight
+        // to its own sockets: not through Redis, so that the page still shows a node cut from it.
+        timer.scheduleAtFixedRate(() -> DemoApp.logFailures("dashboard feed", feed.measure().thenAccept(stats ->
+                dashboard.sockets().values().forEach(viewer -> viewer.emit("stats", stats)))),
+                PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** Completes once the rooms are counted, which with a cluster adapter asks every node. */
@@ -113,11 +132,14 @@ public final class DashboardFeed {
         lastEventsIn = eventsIn;
         lastFramesOut = framesOut;
         lastTime = now;
+        Cluster cluster = cluster(metrics, seconds);
 
         Map<String, Integer> sockets = metrics.socketsByNamespace();
         List<CompletableFuture<List<Room>>> rooms = new ArrayList<>();
         for (Namespace namespace : server.namespaces().values()) {
-            rooms.add(namespace.fetchSockets().thenApply(members -> applicationRooms(namespace.name(), members)));
+            // A cluster that cannot answer leaves the rooms out for this second rather than the figures.
+            rooms.add(namespace.fetchSockets().thenApply(members -> applicationRooms(namespace.name(), members))
+                    .exceptionally(failure -> List.of()));
         }
         Map<String, Integer> byWire = new TreeMap<>();
         EngineIo engine = EngineIo.of(server);
@@ -128,7 +150,7 @@ public final class DashboardFeed {
                 sockets.values().stream().mapToInt(Integer::intValue).sum(), sockets, List.of(),
                 eventsInRate, framesOutRate, metrics.queuedBytes(), server.sendBudget().maxBytes(), metrics.largestQueueBytes(),
                 metrics.slowConsumers(), metrics.sessionsAwaitingRecovery(), metrics.recoveries(), metrics.droppedVolatile(),
-                metrics.listenerFailures());
+                metrics.listenerFailures(), cluster);
         return CompletableFuture.allOf(rooms.toArray(CompletableFuture[]::new)).thenApply(done -> {
             List<Room> all = rooms.stream().flatMap(room -> room.join().stream())
                     .sorted(Comparator.comparingInt(Room::members).reversed()
@@ -138,6 +160,33 @@ public final class DashboardFeed {
             history.add(stats);
             return stats;
         });
+    }
+
+    /** The cluster's figures, its publishes in the last {@code seconds}. */
+    private Cluster cluster(Metrics metrics, double seconds) {
+        ClusterStatus status = metrics.cluster();
+        long publishes = status.publishes() - lastCluster.publishes();
+        long nanos = status.publishNanos() - lastCluster.publishNanos();
+        double p99 = p99Millis(lastCluster.publishBuckets(), status.publishBuckets(), publishes);
+        lastCluster = status;
+        return new Cluster(status.clustered(), status.nodes(), status.linkUp(), status.fenced(),
+                Math.round(publishes / seconds), publishes == 0 ? 0 : nanos / 1e6 / publishes, p99,
+                status.publishFailures(), status.queryTimeouts(), metrics.refusedUnavailable());
+    }
+
+    /** The bound of the bucket where 99 % of the {@code publishes} between two counts of the buckets fall. */
+    private static double p99Millis(List<Long> before, List<Long> now, long publishes) {
+        if (publishes == 0) {
+            return 0;
+        }
+        long seen = 0;
+        for (int i = 0; i < ClusterStatus.PUBLISH_BOUNDS_SECONDS.size(); i++) {
+            seen += now.get(i) - before.get(i);
+            if (seen >= Math.ceil(publishes * 0.99)) {
+                return ClusterStatus.PUBLISH_BOUNDS_SECONDS.get(i) * 1000;
+            }
+        }
+        return -1;
     }
 
     /**

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * StandaloneServer.start(server, "0.0.0.0", 8080, Path.of("webapp"));
  * }</pre>
  *
- * <p>The feeds run on a timer thread of the demo's own, which stops once the server shuts down.
+ * <p>The feeds run on timer threads of the demo's own, which stop once the server shuts down.
  */
 public final class DemoApp {
     private static final System.Logger LOG = System.getLogger(DemoApp.class.getName());
@@ -69,7 +69,10 @@ public final class DemoApp {
     /** Installs the demo's handlers and starts its feeds on {@code server}. */
     public static void install(Switchboard server) {
         ChatApp.install(server);
-        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(task -> {
+        // Two threads: on a cluster, a graph tick waits for Redis (up to the publish timeout while it
+        // is away), and must not hold up the dashboard that shows the outage. A periodic task never
+        // overlaps itself, so each feed still runs one tick at a time.
+        ScheduledExecutorService timer = Executors.newScheduledThreadPool(2, task -> {
             Thread thread = new Thread(task, "demo-feeds");
             // A demo timer must never keep a JVM alive whose server is gone.
             thread.setDaemon(true);

@@ -1,5 +1,6 @@
 package dev.switchboard.metrics;
 
+import dev.switchboard.adapter.ClusterStatus;
 import dev.switchboard.server.Metrics;
 import dev.switchboard.server.Switchboard;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -11,6 +12,11 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.Unit;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -42,6 +48,9 @@ public final class PrometheusMetrics implements AutoCloseable {
         new JvmThreadMetrics().bindTo(registry);
         new ClassLoaderMetrics().bindTo(registry);
         bindServer();
+        if (metrics.cluster().clustered()) {
+            bindClusterLink();
+        }
     }
 
     /** The figures of {@code server} and of this JVM. */
@@ -104,6 +113,26 @@ public final class PrometheusMetrics implements AutoCloseable {
                 Metrics::ackTimeouts);
         recoveries("succeeded", Metrics::recoveries);
         recoveries("failed", Metrics::failedRecoveries);
+        gauge("switchboard.cluster.nodes", "nodes", "Nodes of the cluster alive at the last heartbeat, this one included"
+                + " (1 without a cluster)", m -> m.cluster().nodes());
+        counter("switchboard.cluster.refused.connections", "connections",
+                "Connections refused (close 1013) while this node could not reach its cluster", Metrics::refusedUnavailable);
+    }
+
+    /** Only a node on a cluster has a link to Redis, and publishes through it. */
+    private void bindClusterLink() {
+        gauge("switchboard.cluster.link.up", null, "1 while this node's heartbeats reach Redis, else 0 (new connections"
+                + " are refused)", m -> m.cluster().linkUp() ? 1 : 0);
+        gauge("switchboard.cluster.fenced", null, "1 while this node has been cut from Redis longer than the node timeout,"
+                + " so that any node still reaching Redis counts it dead and it closes its connections once back, else 0", m -> m.cluster().fenced() ? 1 : 0);
+        counter("switchboard.cluster.fencings", "fencings", "Times this node found itself counted dead and closed its"
+                + " connections", m -> m.cluster().fencings());
+        // Micrometer has no meter that reads a histogram counted elsewhere: the Prometheus client's model does.
+        registry.getPrometheusRegistry().register(() -> publishLatency(metrics.cluster()));
+        counter("switchboard.cluster.failed.emits", "emits", "Emits Redis did not take within the publish timeout"
+                + " (their senders got a ClusterException)", m -> m.cluster().publishFailures());
+        counter("switchboard.cluster.timed.out.queries", "queries", "Queries across nodes that timed out: a node silent"
+                + " past the query timeout, or Redis unreachable", m -> m.cluster().queryTimeouts());
     }
 
     /**
@@ -122,6 +151,17 @@ public final class PrometheusMetrics implements AutoCloseable {
                     .baseUnit("errors").description("Frames refused as malformed or over a limit, by the code sent back")
                     .tag("code", code).register(registry);
         }
+    }
+
+    private static HistogramSnapshot publishLatency(ClusterStatus cluster) {
+        List<Double> bounds = new ArrayList<>(ClusterStatus.PUBLISH_BOUNDS_SECONDS);
+        bounds.add(Double.POSITIVE_INFINITY);
+        return HistogramSnapshot.builder().name("switchboard_cluster_publish_latency_seconds").unit(Unit.SECONDS)
+                .help("Time from publishing an emit to Redis until this node read it back from the log")
+                .dataPoint(HistogramSnapshot.HistogramDataPointSnapshot.builder()
+                        .classicHistogramBuckets(ClassicHistogramBuckets.of(bounds, cluster.publishBuckets()))
+                        .sum(cluster.publishNanos() / 1e9).build())
+                .build();
     }
 
     private void recoveries(String result, ToDoubleFunction<Metrics> value) {

@@ -1,5 +1,6 @@
 package dev.switchboard.server;
 
+import dev.switchboard.adapter.ClusterStatus;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,6 +30,7 @@ public final class Metrics {
     final LongAdder rejectedOrigins = new LongAdder();
     final LongAdder recoveries = new LongAdder();
     final LongAdder refusedConnections = new LongAdder();
+    final LongAdder refusedUnavailable = new LongAdder();
     final LongAdder listenerFailures = new LongAdder();
     final LongAdder eventsOut = new LongAdder();
     final LongAdder bytesIn = new LongAdder();
@@ -118,6 +120,16 @@ public final class Metrics {
     /** Connections refused by a connection cap. */
     public long refusedConnections() {
         return refusedConnections.sum();
+    }
+
+    /** Connections refused (1013, try again later) while this node could not reach its cluster. */
+    public long refusedUnavailable() {
+        return refusedUnavailable.sum();
+    }
+
+    /** The cluster as this node sees it: node count, the link to the shared store, publish latency and failures. */
+    public ClusterStatus cluster() {
+        return switchboard.clusterStatus();
     }
 
     /** Sessions recovered by a returning client. */

@@ -1,5 +1,6 @@
 package dev.switchboard.server;
 
+import dev.switchboard.adapter.ClusterStatus;
 import dev.switchboard.api.Handshake;
 import dev.switchboard.outbound.SendBudget;
 import dev.switchboard.outbound.Transport;
@@ -242,6 +243,11 @@ public final class Switchboard implements AutoCloseable {
         return namespaces.values().stream().allMatch(namespace -> namespace.adapter().available());
     }
 
+    /** The cluster as this node sees it; a {@link ClusterStatus#SINGLE_NODE} without a cluster adapter. */
+    public ClusterStatus clusterStatus() {
+        return root().adapter().clusterStatus();
+    }
+
     /**
      * Starts serving one connection; called by transports once the WebSocket is open.
      *
@@ -268,7 +274,7 @@ public final class Switchboard implements AutoCloseable {
             return null;
         }
         if (!available()) {
-            metrics.refusedConnections.increment();
+            metrics.refusedUnavailable.increment();
             return null;
         }
         if (!claimConnectionSlot(handshake.remoteAddress())) {

@@ -1,6 +1,7 @@
 package dev.switchboard.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.testing.Await;
@@ -57,6 +58,10 @@ class DemoFeedsTest {
             assertEquals(server.switchboard().options().sendBudgetBytes(), stats.getJsonNumber("queueBound").longValue());
             assertEquals(0, stats.getJsonNumber("slowConsumers").longValue());
             assertEquals(0, stats.getJsonNumber("listenerFailures").longValue());
+            JsonObject cluster = stats.getJsonObject("cluster");
+            assertFalse(cluster.getBoolean("clustered"), "a single node: " + cluster);
+            assertEquals(1, cluster.getInt("nodes"));
+            assertFalse(cluster.getBoolean("linkUp"), "no Redis link");
 
             // A burst without its count makes the echo listener throw.
             other.connectNamespace(EchoApp.NAMESPACE, null);

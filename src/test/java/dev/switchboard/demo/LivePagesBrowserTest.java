@@ -117,6 +117,7 @@ class LivePagesBrowserTest extends DemoInBrowser {
             assertTrue(queued.matches("[0-9.]+ (B|KiB|MiB) of [0-9.]+ MiB"), queued);
             assertEquals("0", figure(browser.in(dashboard), "slowConsumers"));
             assertEquals("0", figure(browser.in(dashboard), "listenerFailures"));
+            assertEquals("Single node · no Redis", browser.in(dashboard).findElement(By.id("cluster")).getText());
 
             long recoveries = number(figure(browser.in(dashboard), "recoveries"));
             network.cut(); // jo's connection, which comes back at once and recovers its session

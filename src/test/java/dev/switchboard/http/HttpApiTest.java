@@ -264,6 +264,9 @@ class HttpApiTest {
             assertTrue(first.hasFamily(family), family + " missing from\n" + before.body());
             assertFalse(first.help(family).isBlank(), family + " has no help");
         }
+        assertEquals(1, first.value("switchboard_cluster_nodes", Map.of()), "a single node");
+        assertEquals(0, first.value("switchboard_cluster_refused_connections_total", Map.of()));
+        assertFalse(first.hasFamily("switchboard_cluster_link_up"), "no Redis link on a single node");
 
         Member member = member("ann");
         member.raw().send("{\"type\":\"event\",\"nsp\":\"/t\",\"event\":\"greeting\",\"args\":[1]}");

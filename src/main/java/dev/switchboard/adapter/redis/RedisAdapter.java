@@ -3,6 +3,7 @@ package dev.switchboard.adapter.redis;
 import dev.switchboard.adapter.AckCollector;
 import dev.switchboard.adapter.Adapter;
 import dev.switchboard.adapter.BroadcastOptions;
+import dev.switchboard.adapter.ClusterStatus;
 import dev.switchboard.adapter.InMemoryAdapter;
 import dev.switchboard.adapter.LocalNamespace;
 import dev.switchboard.api.RemoteSocket;
@@ -206,6 +207,11 @@ final class RedisAdapter implements Adapter {
         return cluster.reachable();
     }
 
+    @Override
+    public ClusterStatus clusterStatus() {
+        return cluster.status();
+    }
+
     /** Lost Redis too long: the others count this node dead, so its clients must go elsewhere. */
     void fence() {
         local.disconnectSockets(BroadcastOptions.everyone(), true);
@@ -269,6 +275,10 @@ final class RedisAdapter implements Adapter {
         if (entry.deadline() > 0 && entryMillis(id) > entry.deadline()) {
             return;
         }
+        boolean mine = cluster.nodeId().equals(entry.from());
+        if (mine) {
+            cluster.readBack(id);
+        }
         Packet packet = decodePacket(entry.packet());
         BroadcastOptions options = new BroadcastOptions(orEmpty(entry.rooms()), orEmpty(entry.except()), entry.droppable());
         // A volatile event is never logged for recovery, so it names no offset.
@@ -277,7 +287,6 @@ final class RedisAdapter implements Adapter {
             local.broadcast(namespace.encode(packet.withOffset(offset)), options);
             return;
         }
-        boolean mine = cluster.nodeId().equals(entry.from());
         ClusterAcks acks = mine ? cluster.broadcast(entry.request()) : null;
         if (mine && acks == null) {
             return;

@@ -2,6 +2,7 @@ package dev.switchboard.adapter.redis;
 
 import dev.switchboard.adapter.Adapter;
 import dev.switchboard.adapter.AdapterFactory;
+import dev.switchboard.adapter.ClusterStatus;
 import dev.switchboard.adapter.LocalNamespace;
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.protocol.JsonMapper;
@@ -101,6 +102,10 @@ public final class RedisCluster implements AutoCloseable {
     private final Map<String, Map<String, Function<Arguments, Object>>> serverListeners = new ConcurrentHashMap<>();
     /** Whether the last heartbeat reached Redis; written by the scheduler. */
     private volatile boolean reachable = true;
+    /** When a heartbeat last reached Redis, on the settings' clock; written by the scheduler. */
+    private volatile long lastBeatMillis;
+    /** What metrics and the dashboard show of the cluster. */
+    private final ClusterFigures figures = new ClusterFigures();
     /**
      * The nodes whose heartbeat is recent, this one included, and those that announced their
      * arrival since; written under {@code this} by the scheduler and the inbox.
@@ -141,6 +146,7 @@ public final class RedisCluster implements AutoCloseable {
         });
         subscriptions.sync().subscribe(key("all"), nodeChannel(nodeId));
         this.liveNodes = Set.of(nodeId);
+        this.lastBeatMillis = settings.clock.millis();
         heartbeat();
         // The others learn of this node now rather than at their next heartbeat, so that their
         // next query already asks it.
@@ -178,6 +184,14 @@ public final class RedisCluster implements AutoCloseable {
     /** The nodes alive at the last heartbeat, this one included. */
     public Set<String> liveNodes() {
         return liveNodes;
+    }
+
+    /** The cluster as this node sees it, as {@code Switchboard.clusterStatus()} and metrics report it. */
+    public ClusterStatus status() {
+        boolean up = reachable;
+        boolean fenced = !up && settings.clock.millis() - lastBeatMillis > settings.nodeTimeout.toMillis();
+        return new ClusterStatus(true, liveNodes.size(), up, fenced, figures.fencings(), figures.publishes(),
+                figures.publishNanos(), figures.publishBuckets(), figures.publishFailures(), figures.queryTimeouts());
     }
 
     /**
@@ -257,20 +271,23 @@ public final class RedisCluster implements AutoCloseable {
      */
     void append(String namespace, ClusterMessage entry) {
         String stream = streamKey(namespace);
+        long start = System.nanoTime();
         try {
             var async = connection.async();
             var added = async.xadd(stream, XAddArgs.Builder.maxlen(settings.logCap).approximateTrimming(),
                     Map.of("m", encode(entry)));
             // An idle namespace's log goes away once no session could need it.
             async.pexpire(stream, settings.logRetention.toMillis());
-            added.get(settings.publishTimeout.toMillis() + 500, TimeUnit.MILLISECONDS);
+            figures.published(added.get(settings.publishTimeout.toMillis() + 500, TimeUnit.MILLISECONDS), start);
         } catch (ExecutionException | TimeoutException e) {
+            figures.publishFailed();
             throw new ClusterException("emit on " + namespace + ": Redis did not take it within "
                     + settings.publishTimeout.toMillis() + " ms", Set.of(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ClusterException("emit on " + namespace + " interrupted", Set.of(), e);
         } catch (RuntimeException e) {
+            figures.publishFailed();
             throw new ClusterException("emit on " + namespace + " failed: " + e.getMessage(), Set.of(), e);
         }
     }
@@ -284,7 +301,12 @@ public final class RedisCluster implements AutoCloseable {
             return CompletableFuture.completedFuture(List.of());
         }
         requests.put(request.request(), pending);
-        pending.result().whenComplete((answers, failure) -> requests.remove(request.request()));
+        pending.result().whenComplete((answers, failure) -> {
+            requests.remove(request.request());
+            if (failure != null) {
+                figures.queryTimedOut();
+            }
+        });
         connection.async().publish(key("all"), encode(request))
                 .whenComplete((receivers, failure) -> {
                     if (failure != null) {
@@ -308,6 +330,11 @@ public final class RedisCluster implements AutoCloseable {
     void track(String request, ClusterAcks acks) {
         broadcasts.put(request, acks);
         scheduler.schedule(() -> broadcasts.remove(request), settings.ackWindow.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** This node read back its own emit {@code id} from a log. */
+    void readBack(String id) {
+        figures.readBack(id);
     }
 
     ClusterAcks broadcast(String request) {
@@ -405,6 +432,7 @@ public final class RedisCluster implements AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, "node " + nodeId + " was cut from Redis longer than "
                         + settings.nodeTimeout.toMillis() + " ms while other nodes went on: closing its connections"
                         + " so that its clients go elsewhere");
+                figures.fenced();
                 adapters.values().forEach(RedisAdapter::fence);
             }
             Set<String> live = new HashSet<>();
@@ -415,6 +443,7 @@ public final class RedisCluster implements AutoCloseable {
                 LOG.log(System.Logger.Level.INFO, "node " + nodeId + " reaches Redis again");
             }
             reachable = true;
+            lastBeatMillis = settings.clock.millis();
         } catch (RuntimeException e) {
             if (reachable) {
                 LOG.log(System.Logger.Level.WARNING, "node " + nodeId + " cannot reach Redis: new connections are refused"

@@ -1,5 +1,6 @@
 package dev.switchboard.adapter.redis;
 
+import dev.switchboard.http.HttpApiSettings;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.testing.TestServer;
 import java.time.Duration;
@@ -19,8 +20,14 @@ record ClusterNode(RedisCluster cluster, TestServer server) implements AutoClose
     }
 
     static ClusterNode start(RedisCluster.Builder settings) {
+        return start(settings, HttpApiSettings.off());
+    }
+
+    /** With the HTTP API and {@code /metrics} as {@code api} says. */
+    static ClusterNode start(RedisCluster.Builder settings, HttpApiSettings api) {
         RedisCluster cluster = settings.connect();
-        TestServer server = TestServer.start(TestServer.options().adapter(cluster.adapters()).build(), ClusterNode::named);
+        TestServer server = TestServer.start(TestServer.options().adapter(cluster.adapters()).build(), ClusterNode::named,
+                api);
         return new ClusterNode(cluster, server);
     }
 
