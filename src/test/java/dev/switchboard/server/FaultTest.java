@@ -83,9 +83,15 @@ class FaultTest {
 
     private static void assertNothingLeft(Switchboard sb) {
         Namespace root = sb.root();
-        Await.until("connections, sockets, sessions and rooms all freed", () -> sb.connectionCount() == 0
-                && root.sockets().isEmpty() && root.detachedSessions().isEmpty()
-                && root.adapter().rooms().join().isEmpty() && sb.options().sessionStore().size() == 0);
+        try {
+            Await.until("connections, sockets, sessions and rooms all freed", () -> sb.connectionCount() == 0
+                    && root.sockets().isEmpty() && root.detachedSessions().isEmpty()
+                    && root.adapter().rooms().join().isEmpty() && sb.options().sessionStore().size() == 0);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + ": " + sb.connectionCount() + " connections, " + root.sockets().size()
+                    + " sockets, " + root.detachedSessions().size() + " waiting sessions, " + root.adapter().rooms().join().size()
+                    + " rooms, " + sb.options().sessionStore().size() + " stored sessions left", e);
+        }
     }
 
     @Test
