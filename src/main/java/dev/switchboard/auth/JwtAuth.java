@@ -131,7 +131,12 @@ public final class JwtAuth implements Middleware {
             cancelTimers();
             expiresAt = expiry;
             Duration left = Duration.between(clock().instant(), expiry);
-            askTimer = server.later(this::ask, positive(left.minus(refreshAhead)));
+            // A token shorter-lived than refreshAhead is asked for at half its life, not at once.
+            Duration askIn = left.minus(refreshAhead);
+            if (askIn.compareTo(left.dividedBy(2)) < 0) {
+                askIn = left.dividedBy(2);
+            }
+            askTimer = server.later(this::ask, positive(askIn));
             endTimer = server.later(this::end, positive(left));
         }
 
@@ -174,6 +179,13 @@ public final class JwtAuth implements Middleware {
             if (!fresh.userId().equals(socket.userId())) {
                 LOG.log(System.Logger.Level.DEBUG, "socket {0} refreshed with a token of another user", socket.id());
                 return;
+            }
+            synchronized (this) {
+                if (!fresh.expiresAt().isAfter(expiresAt)) {
+                    // The same token again (or an older one): asking again at once would loop until the end.
+                    LOG.log(System.Logger.Level.DEBUG, "socket {0} refreshed with a token that expires no later", socket.id());
+                    return;
+                }
             }
             socket.data().put(CLAIMS_KEY, fresh);
             until(fresh.expiresAt());

@@ -1,5 +1,6 @@
 package dev.switchboard.http;
 
+import dev.switchboard.adapter.AdapterUnavailableException;
 import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.metrics.PrometheusMetrics;
 import dev.switchboard.protocol.Arguments;
@@ -187,7 +188,11 @@ public final class HttpApi implements AutoCloseable {
         BroadcastOperator target = target(body);
         if (ack == null) {
             Map<String, Object> answer = new HashMap<>();
-            answer.put("offset", target.emit(event, args));
+            try {
+                answer.put("offset", target.emit(event, args));
+            } catch (AdapterUnavailableException e) {
+                return CompletableFuture.completedFuture(unavailable(e));
+            }
             return ok(answer);
         }
         long timeout = ack.number("timeoutMs", "ack.timeoutMs", 1, settings.maxAckWaitMillis());
@@ -195,6 +200,9 @@ public final class HttpApi implements AutoCloseable {
             Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
             if (cause instanceof AckTimeoutException timedOut) {
                 return answers(timedOut.partialReplies(), false);
+            }
+            if (cause instanceof AdapterUnavailableException unavailable) {
+                return unavailable(unavailable);
             }
             if (cause != null) {
                 throw new CompletionException(cause);
@@ -285,7 +293,8 @@ public final class HttpApi implements AutoCloseable {
 
     /**
      * A query's body as JSON, or 503 when the adapter could not answer (on a cluster: Redis
-     * unreachable or a node silent past the query timeout), which a caller may retry.
+     * unreachable or a node silent past the query timeout), which a caller may retry; any other
+     * failure is the 500 of {@link #handle}.
      */
     private static CompletableFuture<ApiResponse> answer(CompletableFuture<Map<String, ?>> query) {
         return query.handle((body, failure) -> {
@@ -293,9 +302,17 @@ public final class HttpApi implements AutoCloseable {
                 return ApiResponse.json(200, JsonMapper.toRaw(body).text());
             }
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-            return new ApiError(503, null, "the query could not be answered: " + cause.getMessage()).response()
-                    .withHeader("Retry-After", "1");
+            if (cause instanceof AdapterUnavailableException unavailable) {
+                return unavailable(unavailable);
+            }
+            throw new CompletionException(cause);
         });
+    }
+
+    /** 503, which a caller may retry: the adapter (on a cluster, Redis or other nodes) could not carry the call. */
+    private static ApiResponse unavailable(AdapterUnavailableException e) {
+        LOG.log(System.Logger.Level.DEBUG, "HTTP API call refused, adapter unavailable: {0}", e.getMessage());
+        return new ApiError(503, null, "unavailable: " + e.getMessage()).response().withHeader("Retry-After", "1");
     }
 
     // ---- reading requests ----

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.switchboard.client.ClientSocket;
 import dev.switchboard.client.SwitchboardClient;
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.Nginx;
 import dev.switchboard.testing.RawTcp;
 import dev.switchboard.testing.TestServer;
@@ -48,6 +49,13 @@ class NginxProxyTest {
                     clients.add(client);
                     assertEquals(address, client.firstArgumentOf("you", nginx.port(), ""), nginx.log());
                 }
+                // A client's own forwarding headers do not pass nginx as the server's truth.
+                try (RawTcp spoofer = RawTcp.open(nginx.port(), "127.0.0.30")) {
+                    assertEquals("127.0.0.30", spoofer.firstArgumentOf("you", nginx.port(),
+                            "Forwarded: for=198.51.100.9\r\nX-Forwarded-For: 198.51.100.9\r\n"), nginx.log());
+                }
+                Await.until("the spoofer's connection gone", () ->
+                        first.switchboard().connectionCount() + second.switchboard().connectionCount() == 6);
                 assertEquals(3, first.switchboard().connectionCount());
                 assertEquals(3, second.switchboard().connectionCount());
                 // The Java client, through the same proxy.

@@ -1,5 +1,6 @@
 package dev.switchboard.adapter.redis;
 
+import dev.switchboard.adapter.AdapterUnavailableException;
 import java.util.Set;
 
 /**
@@ -10,7 +11,7 @@ import java.util.Set;
  * chat.fetchSockets().exceptionally(e -> { log(e); return List.of(); });
  * }</pre>
  */
-public final class ClusterException extends RuntimeException {
+public final class ClusterException extends AdapterUnavailableException {
     private final Set<String> silentNodes;
 
     ClusterException(String message, Set<String> silentNodes, Throwable cause) {
