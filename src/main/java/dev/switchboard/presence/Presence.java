@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
 /**
@@ -43,7 +44,9 @@ import java.util.function.Predicate;
  * waiting sessions) with what the room was last told, so concurrent changes settle on the truth.
  * Threads: the hooks' threads, or the adapter's where its queries answer later (a cluster's);
  * the room states are guarded by {@code this}, and the diffs are emitted under it so that they
- * reach everyone in the order they were computed (queueing a broadcast never blocks).
+ * reach everyone in the order they were computed. On one node queueing a broadcast never blocks;
+ * on a cluster an emit waits for Redis to take it (at most the publish timeout), and so does
+ * this lock.
  */
 public final class Presence {
     private static final System.Logger LOG = System.getLogger(Presence.class.getName());
@@ -71,11 +74,15 @@ public final class Presence {
     private final Map<String, Map<String, Object>> userInfo = new ConcurrentHashMap<>();
     /** What each tracked room with members was last told; guarded by {@code this}. */
     private final Map<String, RoomState> rooms = new HashMap<>();
+    /** Numbers the reads of a room's members as they start. */
+    private final AtomicLong reads = new AtomicLong();
 
     /** A room's users as last told, and the sockets (connected or waiting) that have been told. */
     private static final class RoomState {
         Map<String, PresentUser> users = Map.of();
         Set<String> told = Set.of();
+        /** When the read last applied started, in the order of {@link #reads}. */
+        long readStarted;
     }
 
     /** A room's members as the namespace reports them now. */
@@ -182,18 +189,25 @@ public final class Presence {
     }
 
     private void refresh(String room) {
+        // Reads may complete out of order (a cluster's answers come when every node has spoken):
+        // a read that started before the last one applied is older news and is dropped.
+        long started = reads.incrementAndGet();
         members(room).whenComplete((now, failure) -> {
             if (failure != null) {
                 LOG.log(System.Logger.Level.WARNING, "presence of room " + room + " not refreshed", failure);
             } else {
-                tell(room, now);
+                tell(room, now, started);
             }
         });
     }
 
     /** Tells a room what changed since it was last told, and its newcomers the whole list. */
-    private synchronized void tell(String room, Members now) {
+    private synchronized void tell(String room, Members now, long started) {
         RoomState state = rooms.computeIfAbsent(room, key -> new RoomState());
+        if (started < state.readStarted) {
+            return;
+        }
+        state.readStarted = started;
         Set<String> newcomers = new HashSet<>(now.connected());
         newcomers.removeAll(state.told);
         List<Diff> diffs = diffs(state.users, now.users());

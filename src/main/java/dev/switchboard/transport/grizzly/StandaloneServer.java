@@ -119,11 +119,13 @@ public final class StandaloneServer implements AutoCloseable {
             http.shutdownNow();
             timer.shutdownNow();
             closeApi(api);
+            EngineIo.release(switchboard);
             throw new UncheckedIOException(e);
         } catch (DeploymentException e) {
             http.shutdownNow();
             timer.shutdownNow();
             closeApi(api);
+            EngineIo.release(switchboard);
             throw new IllegalStateException(e);
         } finally {
             SwitchboardRegistry.deployOnThisThread(null);
