@@ -55,9 +55,9 @@ public final class ClientProcess implements AutoCloseable {
         return new ClientProcess(process);
     }
 
-    /** The next line starting with {@code prefix}, skipping others. */
+    /** The next line starting with {@code prefix}, skipping others; a new JVM on a busy machine may take seconds. */
     public String await(String prefix) throws InterruptedException {
-        return await(prefix, RawClient.WAIT);
+        return await(prefix, Await.TIMEOUT);
     }
 
     /** The same, with more patience: a JVM that starts a server and connects to Redis on a busy machine. */
