@@ -217,8 +217,13 @@ public final class Namespace {
         return Frame.encode(switchboard.codec(), Packet.event(name, event, JsonMapper.toRawList(args), 0));
     }
 
+    /**
+     * Through the adapter, as an emit to the socket's own room: on a cluster the event then
+     * takes its place in the shared log, so a client that recovers on another node gets it too.
+     */
     void emitTo(Socket socket, String event, Object[] args) {
-        route(socket.id(), encodeEvent(event, args, 0), false);
+        adapter.broadcast(encodeEvent(event, args, 0),
+                new dev.switchboard.adapter.BroadcastOptions(Set.of(socket.id()), Set.of(), false));
     }
 
     /**
@@ -283,7 +288,7 @@ public final class Namespace {
         if (session == null) {
             adapter.delAll(socket.id());
         } else {
-            recovery.expire(session);
+            recovery.expireClaimed(session);
         }
     }
 
@@ -304,6 +309,8 @@ public final class Namespace {
                 return false;
             }
         } else {
+            // Read before the socket joins: every event after it reaches the socket.
+            socket.since(adapter.position());
             adapter.addAll(socket.id(), socket.userId() == null ? Set.of(socket.id())
                     : Set.of(socket.id(), userRoom(socket.userId())));
             connect(socket, false);

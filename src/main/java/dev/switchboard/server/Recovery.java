@@ -68,11 +68,49 @@ final class Recovery {
 
     void connected(Socket socket) {
         byPid.put(socket.pid(), socket);
+        saveConnected(socket);
+    }
+
+    /**
+     * Keeps a connected socket's record in a shared store (at connect and when its rooms or user
+     * change), so that its client can recover on another node even if this one dies.
+     */
+    void saveConnected(Socket socket) {
+        SessionStore store = store();
+        if (!store.shared()) {
+            return;
+        }
+        SwitchboardOptions options = namespace.switchboard().options();
+        warnOnFailure(call(() -> store.saveConnected(socket.record(options.clock().instant().plus(options.recoveryWindow())))),
+                "saving a connected session");
     }
 
     /** A socket ended and no session is kept for it. */
     void dropPrivateId(Socket socket) {
         byPid.remove(socket.pid(), socket);
+        if (store().shared()) {
+            warnOnFailure(call(() -> store().remove(socket.pid())), "removing a connected session");
+        }
+    }
+
+    private SessionStore store() {
+        return namespace.switchboard().options().sessionStore();
+    }
+
+    private void warnOnFailure(CompletableFuture<?> call, String what) {
+        call.exceptionally(failure -> {
+            namespace.switchboard().warnings().warn(LOG, what + " of " + namespace.name() + " failed", failure);
+            return null;
+        });
+    }
+
+    /** A store's (or adapter's) answer, as a future even when the call throws. */
+    private static <T> CompletableFuture<T> call(java.util.function.Supplier<CompletableFuture<T>> call) {
+        try {
+            return call.get();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /**
@@ -90,22 +128,13 @@ final class Recovery {
     void keep(DetachedSession session, Socket socket) {
         Switchboard switchboard = namespace.switchboard();
         session.expiry(switchboard.later(() -> expire(session), switchboard.options().recoveryWindow()));
-        saveRecord(session).whenComplete((saved, failure) -> {
+        call(() -> store().save(session.record())).whenComplete((saved, failure) -> {
             if (failure != null) {
                 switchboard.warnings().warn(LOG, "saving a session of " + namespace.name() + " failed", failure);
             }
             session.stored().complete(null);
             byPid.remove(socket.pid(), socket);
         });
-    }
-
-    /** The store's save, as a future even when the store (or the adapter asked for the rooms) throws. */
-    private CompletableFuture<Void> saveRecord(DetachedSession session) {
-        try {
-            return namespace.switchboard().options().sessionStore().save(session.record());
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
     }
 
     /**
@@ -130,16 +159,45 @@ final class Recovery {
                     return Optional.empty();
                 })
                 .join();
-        // A record saved by another node names a session whose log is not here.
         DetachedSession session = record.map(claimed -> detached.get(claimed.id()))
                 .filter(candidate -> candidate.pid().equals(pid))
                 .orElse(null);
-        if (session != null && !session.recoverableFrom(offset)) {
-            expire(session);
+        if (session == null && record.isPresent() && store().shared()) {
+            // Saved by another node (or by this one before it lost the session): its log is not
+            // here, the adapter's shared log sends the missed events again.
+            session = takeIn(record.get(), offset, claimant);
+        } else if (session != null && !session.recoverableFrom(offset)) {
+            expireClaimed(session);
             session = null;
         }
         if (session == null) {
             namespace.switchboard().metrics().failedRecoveries.increment();
+        }
+        return session;
+    }
+
+    /**
+     * A session claimed from a shared store whose log is elsewhere: it waits here while the
+     * adapter puts it in its rooms and logs into it, in order, every event after what the client
+     * saw, then whatever comes next. Null, with the session ended, when that cannot be exact.
+     */
+    private DetachedSession takeIn(SessionRecord record, String offset, Connection claimant) {
+        SwitchboardOptions options = namespace.switchboard().options();
+        DetachedSession session = new DetachedSession(namespace, record, claimant.handshake(), offset,
+                options.clock().instant().plus(options.recoveryWindow()));
+        // Registered first, so that events routed to its id from now on are logged into it.
+        detached.put(record.id(), session);
+        String from = offset != null ? offset : record.since();
+        boolean exact = from != null && call(() -> namespace.adapter().resend(record.id(), record.rooms(), from))
+                .exceptionally(failure -> {
+                    namespace.switchboard().warnings().warn(LOG, "resending to a session of " + namespace.name()
+                            + " failed", failure);
+                    return false;
+                })
+                .join();
+        if (!exact || !session.recoverableFrom(offset)) {
+            expireClaimed(session);
+            return null;
         }
         return session;
     }
@@ -184,7 +242,7 @@ final class Recovery {
             }
         }
         if (missed == null) {
-            ended(session);
+            ended(session, CompletableFuture.completedFuture(true));
             return false;
         }
         namespace.switchboard().metrics().recoveries.increment();
@@ -204,28 +262,41 @@ final class Recovery {
                 packet.event(), packet.args(), 0, packet.offset(), packet.fields()));
     }
 
-    /** Ends a session's wait: its window ran out, or it overflowed, or its client came back too late or was refused. */
+    /**
+     * Ends a session's wait whose record is still in the store: its window ran out, or it
+     * overflowed. The application hears of it only if the store still had the record: a shared
+     * store may have handed it to another node, where the client recovered.
+     */
     void expire(DetachedSession session) {
         if (session.claimForExpiry()) {
-            ended(session);
+            // After the save, or the record would outlive the session.
+            ended(session, session.stored().thenCompose(saved -> store().expire(session.pid())));
         }
     }
 
-    /** Frees a session that will not be recovered and tells the application. */
-    private void ended(DetachedSession session) {
+    /** Ends a session's wait after its record was claimed here: its client came back too late or was refused. */
+    void expireClaimed(DetachedSession session) {
+        if (session.claimForExpiry()) {
+            ended(session, CompletableFuture.completedFuture(true));
+        }
+    }
+
+    /** Frees a session that will not be recovered and, once it is known to be ours, tells the application. */
+    private void ended(DetachedSession session, CompletableFuture<Boolean> ours) {
         detached.remove(session.id(), session);
-        SessionStore store = namespace.switchboard().options().sessionStore();
-        // After the save, or the record would outlive the session.
-        session.stored().thenCompose(saved -> store.remove(session.pid())).exceptionally(failure -> {
-            namespace.switchboard().warnings().warn(LOG, "removing a session of " + namespace.name() + " failed", failure);
-            return null;
-        });
         if (!namespace.sockets().containsKey(session.id())) {
             namespace.adapter().delAll(session.id());
         }
-        for (Consumer<DetachedSession> listener : expiryListeners) {
-            namespace.switchboard().hooks().run(() -> "session expiry listener of " + namespace.name() + " failed",
-                    session.id(), null, () -> listener.accept(session));
-        }
+        ours.exceptionally(failure -> {
+            namespace.switchboard().warnings().warn(LOG, "removing a session of " + namespace.name() + " failed", failure);
+            return true;
+        }).thenAccept(expired -> {
+            if (expired) {
+                for (Consumer<DetachedSession> listener : expiryListeners) {
+                    namespace.switchboard().hooks().run(() -> "session expiry listener of " + namespace.name()
+                            + " failed", session.id(), null, () -> listener.accept(session));
+                }
+            }
+        });
     }
 }

@@ -67,6 +67,8 @@ public final class Socket implements RemoteSocket {
     private final ListenerList<Consumer<DisconnectReason>> disconnectingListeners = new ListenerList<>();
     private final ListenerList<Consumer<DisconnectReason>> disconnectListeners = new ListenerList<>();
     private final AckTable acks;
+    /** Where the socket joined the adapter's log; written before it connects, read after. */
+    private volatile String since;
 
     /** A new socket; with {@code session}, one that takes over a dropped session's id, user, data and log. */
     Socket(Namespace namespace, Connection connection, Handshake handshake, DetachedSession session) {
@@ -85,6 +87,7 @@ public final class Socket implements RemoteSocket {
             this.log = session.log();
             this.seenMessages = session.seenMessages();
             this.userId = session.userId();
+            this.since = session.since();
         }
         this.acks = new AckTable(namespace.switchboard(), namespace.name(), id);
     }
@@ -125,6 +128,7 @@ public final class Socket implements RemoteSocket {
         userId = newUserId;
         if (state.get() == State.CONNECTED) {
             namespace.moveUserRoom(id, previous, newUserId);
+            namespace.recovery().saveConnected(this);
         }
         return this;
     }
@@ -158,6 +162,7 @@ public final class Socket implements RemoteSocket {
             namespace.adapter().delAll(id);
         } else {
             namespace.roomsChanged(Set.of(rooms));
+            namespace.recovery().saveConnected(this);
         }
         return this;
     }
@@ -166,6 +171,7 @@ public final class Socket implements RemoteSocket {
     public Socket leave(String room) {
         namespace.adapter().del(id, room);
         namespace.roomsChanged(Set.of(room));
+        namespace.recovery().saveConnected(this);
         return this;
     }
 
@@ -326,6 +332,23 @@ public final class Socket implements RemoteSocket {
 
     String pid() {
         return pid;
+    }
+
+    String since() {
+        return since;
+    }
+
+    void since(String offset) {
+        since = offset;
+    }
+
+    /** What a shared store keeps of this socket while it is connected. */
+    SessionRecord record(java.time.Instant expiresAt) {
+        String newestOffset;
+        synchronized (log) {
+            newestOffset = log.newestOffset();
+        }
+        return new SessionRecord(namespace.name(), id, pid, userId, rooms(), data, newestOffset, expiresAt, since);
     }
 
     ReplayLog log() {

@@ -51,8 +51,15 @@ final class RedisAdapter implements Adapter {
     private final StatefulRedisConnection<String, String> reading;
     private final Thread reader;
     private volatile boolean running = true;
-    /** The id of the last entry read; the reader thread's. */
-    private String lastId;
+    /** The id of the last entry read; written by the reader thread only. */
+    private volatile String lastId;
+    /** Work that must happen between two reads (taking in a recovered socket); run by the reader thread. */
+    private final java.util.Queue<Runnable> readerTasks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /**
+     * Sockets taken in from another node, by id, with the newest entry already sent to them: the
+     * reader skips them up to it. The reader thread's.
+     */
+    private final java.util.Map<String, String> resentUpTo = new java.util.HashMap<>();
     /** Whether the last read failed; the reader thread's. */
     private boolean failing;
 
@@ -94,6 +101,73 @@ final class RedisAdapter implements Adapter {
     @Override
     public Set<String> sockets(Set<String> rooms) {
         return local.sockets(rooms);
+    }
+
+    @Override
+    public String position() {
+        return lastId;
+    }
+
+    /**
+     * Runs on the reader thread, between two reads, so that nothing the reader delivers can come
+     * between the resent entries or before them.
+     */
+    @Override
+    public CompletableFuture<Boolean> resend(String socketId, Set<String> rooms, String offset) {
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        readerTasks.add(() -> {
+            try {
+                done.complete(resendNow(socketId, rooms, offset));
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+        });
+        return done;
+    }
+
+    private boolean resendNow(String socketId, Set<String> rooms, String offset) {
+        String stream = cluster.streamKey(namespace.name());
+        if (!StreamIds.valid(offset) || !stillLogged(stream, offset)) {
+            return false;
+        }
+        String newest = offset;
+        while (true) {
+            List<StreamMessage<String, String>> entries = reading.sync().xrange(stream,
+                    Range.from(Range.Boundary.excluding(newest), Range.Boundary.unbounded()), Limit.create(0, BATCH));
+            for (StreamMessage<String, String> entry : entries) {
+                newest = entry.getId();
+                ClusterMessage message = RedisCluster.decode(entry.getBody().get("m"));
+                if (!message.droppable() && inTime(newest, message) && reaches(message, rooms)) {
+                    // Any ack it asked for was failed on the node that held the connection.
+                    Packet packet = decodePacket(message.packet());
+                    namespace.deliver(socketId, namespace.encode(new Packet(PacketType.EVENT, packet.namespace(),
+                            packet.event(), packet.args(), 0, newest, packet.fields())), false);
+                }
+            }
+            if (entries.size() < BATCH) {
+                break;
+            }
+        }
+        resentUpTo.put(socketId, newest);
+        local.addAll(socketId, rooms);
+        return true;
+    }
+
+    /**
+     * Whether the log still holds everything after {@code offset}: the entry itself is there, or
+     * (an empty log when the socket joined) nothing was ever trimmed.
+     */
+    private boolean stillLogged(String stream, String offset) {
+        if (StreamIds.NONE.equals(offset)) {
+            return reading.sync().xlen(stream) < cluster.logCap();
+        }
+        return !reading.sync().xrange(stream, Range.create(offset, offset)).isEmpty();
+    }
+
+    private static boolean reaches(ClusterMessage entry, Set<String> rooms) {
+        Set<String> to = orEmpty(entry.rooms());
+        return (to.isEmpty() || to.stream().anyMatch(rooms::contains))
+                && orEmpty(entry.except()).stream().noneMatch(rooms::contains);
     }
 
     // ---- through the log ----
@@ -223,7 +297,7 @@ final class RedisAdapter implements Adapter {
         try {
             List<StreamMessage<String, String>> newest = reading.sync()
                     .xrevrange(cluster.streamKey(namespace.name()), Range.create("-", "+"), Limit.create(0, 1));
-            return newest.isEmpty() ? "0-0" : newest.get(0).getId();
+            return newest.isEmpty() ? StreamIds.NONE : newest.get(0).getId();
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "Redis unreachable: " + namespace.name() + " reads its log from now on", e);
             return null;
@@ -235,6 +309,9 @@ final class RedisAdapter implements Adapter {
         Duration block = cluster.publishTimeout().dividedBy(2).compareTo(BLOCK) < 0 ? cluster.publishTimeout().dividedBy(2) : BLOCK;
         while (running) {
             try {
+                for (Runnable task = readerTasks.poll(); task != null; task = readerTasks.poll()) {
+                    task.run();
+                }
                 if (lastId == null) {
                     lastId = newestId();
                     continue;
@@ -266,11 +343,12 @@ final class RedisAdapter implements Adapter {
      * everywhere. An entry Redis took after its deadline is skipped: its sender was told it failed.
      */
     private void deliver(String id, ClusterMessage entry) {
-        if (entry.deadline() > 0 && entryMillis(id) > entry.deadline()) {
+        if (!inTime(id, entry)) {
             return;
         }
         Packet packet = decodePacket(entry.packet());
-        BroadcastOptions options = new BroadcastOptions(orEmpty(entry.rooms()), orEmpty(entry.except()), entry.droppable());
+        BroadcastOptions options = new BroadcastOptions(orEmpty(entry.rooms()), exceptResent(id, entry.except()),
+                entry.droppable());
         // A volatile event is never logged for recovery, so it names no offset.
         String offset = entry.droppable() ? null : id;
         if (entry.request() == null) {
@@ -299,9 +377,20 @@ final class RedisAdapter implements Adapter {
         }
     }
 
-    /** When Redis took an entry: the first part of its id. */
-    private static long entryMillis(String id) {
-        return Long.parseLong(id.substring(0, id.indexOf('-')));
+    /** Whether Redis took the entry before its deadline; if not, its sender was told it failed. */
+    private static boolean inTime(String id, ClusterMessage entry) {
+        return entry.deadline() <= 0 || StreamIds.millis(id) <= entry.deadline();
+    }
+
+    /** The entry's exceptions, plus the own rooms of sockets that were already sent it when taken in. */
+    private Set<String> exceptResent(String id, Set<String> except) {
+        if (resentUpTo.isEmpty()) {
+            return orEmpty(except);
+        }
+        Set<String> all = new HashSet<>(orEmpty(except));
+        resentUpTo.entrySet().removeIf(resent -> StreamIds.compare(id, resent.getValue()) > 0);
+        all.addAll(resentUpTo.keySet());
+        return all;
     }
 
     private void pause() {

@@ -11,6 +11,9 @@ import java.util.Map;
  * tests that kill or freeze a node.
  */
 record ClusterNode(RedisCluster cluster, TestServer server) implements AutoCloseable {
+    /** Long enough for a node's death to be noticed and its clients to come back elsewhere. */
+    static final Duration RECOVERY_WINDOW = Duration.ofSeconds(20);
+
     /** Short timeouts, so that faults show within a test's patience. */
     static RedisCluster.Builder settings(String redisUri, String prefix) {
         return RedisCluster.builder(redisUri).prefix(prefix).publishTimeout(Duration.ofSeconds(1))
@@ -20,7 +23,8 @@ record ClusterNode(RedisCluster cluster, TestServer server) implements AutoClose
 
     static ClusterNode start(RedisCluster.Builder settings) {
         RedisCluster cluster = settings.connect();
-        TestServer server = TestServer.start(TestServer.options().adapter(cluster.adapters()).build(), ClusterNode::named);
+        TestServer server = TestServer.start(TestServer.options().adapter(cluster.adapters())
+                .sessionStore(cluster.sessionStore()).recoveryWindow(RECOVERY_WINDOW).build(), ClusterNode::named);
         return new ClusterNode(cluster, server);
     }
 

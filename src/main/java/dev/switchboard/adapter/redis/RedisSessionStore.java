@@ -1,0 +1,162 @@
+package dev.switchboard.adapter.redis;
+
+import dev.switchboard.protocol.JsonMapper;
+import dev.switchboard.protocol.ProtocolException;
+import dev.switchboard.protocol.RawJson;
+import dev.switchboard.server.SessionRecord;
+import dev.switchboard.server.SessionStore;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The cluster's session records in Redis, shared by every node, so that a client recovers on any
+ * node, even when the node that held its connection died. A connected socket's record is kept
+ * while its node beats (each heartbeat renews it) and for the recovery window plus the node
+ * timeout after; a dropped socket's record until its window ends. A claim takes a record
+ * atomically and leaves a mark that stops the node that lost the session from writing it again.
+ *
+ * <pre>{@code
+ * RedisCluster cluster = RedisCluster.builder("redis://10.0.0.5:6379").connect();
+ * SwitchboardOptions.builder().adapter(cluster.adapters()).sessionStore(cluster.sessionStore()).build();
+ * }</pre>
+ *
+ * <p>Threads: any; every call is one script on the cluster's command connection.
+ */
+final class RedisSessionStore implements SessionStore {
+    /**
+     * KEYS: the record, the claim mark, this node's set of connected records. ARGV: the record,
+     * its time to live, its private id, whether it is connected (renewed by the heartbeat).
+     */
+    private static final String SAVE = """
+            if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+            if ARGV[4] == '1' then
+              redis.call('SADD', KEYS[3], ARGV[3])
+              redis.call('PEXPIRE', KEYS[3], ARGV[2])
+            else
+              redis.call('SREM', KEYS[3], ARGV[3])
+            end
+            return 1
+            """;
+    /** KEYS: the record, the claim mark. ARGV: the namespace, how long the mark lasts. */
+    private static final String CLAIM = """
+            local record = redis.call('GET', KEYS[1])
+            if not record or cjson.decode(record).namespace ~= ARGV[1] then return false end
+            redis.call('DEL', KEYS[1])
+            redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+            return record
+            """;
+    /** KEYS: the record, this node's set. ARGV: the private id. Answers whether the record was there. */
+    private static final String REMOVE = """
+            redis.call('SREM', KEYS[2], ARGV[1])
+            return redis.call('DEL', KEYS[1])
+            """;
+    /**
+     * KEYS: this node's set. ARGV: the records' key prefix, their time to live. Renews the records
+     * of this node's connected sockets; forgets those gone.
+     */
+    static final String RENEW = """
+            for _, pid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+              if redis.call('PEXPIRE', ARGV[1] .. pid, ARGV[2]) == 0 then redis.call('SREM', KEYS[1], pid) end
+            end
+            redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            return 0
+            """;
+
+    private final RedisCluster cluster;
+    private final StatefulRedisConnection<String, String> connection;
+    private final Clock clock;
+    /** How long a connected record outlives its node's last heartbeat: the window plus the node timeout. */
+    private volatile long connectedMillis;
+
+    RedisSessionStore(RedisCluster cluster, StatefulRedisConnection<String, String> connection, Clock clock) {
+        this.cluster = cluster;
+        this.connection = connection;
+        this.clock = clock;
+    }
+
+    @Override
+    public boolean shared() {
+        return true;
+    }
+
+    @Override
+    public CompletableFuture<Void> saveConnected(SessionRecord record) {
+        connectedMillis = untilExpiry(record) + cluster.nodeTimeout().toMillis();
+        return save(record, connectedMillis, true);
+    }
+
+    @Override
+    public CompletableFuture<Void> save(SessionRecord record) {
+        return save(record, untilExpiry(record), false);
+    }
+
+    private CompletableFuture<Void> save(SessionRecord record, long ttl, boolean connected) {
+        return connection.async().<Long>eval(SAVE, ScriptOutputType.INTEGER,
+                new String[] {recordKey(record.pid()), claimKey(record.pid()), cluster.key("sessions:" + cluster.nodeId())},
+                JsonMapper.toRaw(record).text(), Long.toString(ttl), record.pid(), connected ? "1" : "0")
+                .thenApply(saved -> (Void) null).toCompletableFuture();
+    }
+
+    @Override
+    public CompletableFuture<Optional<SessionRecord>> claim(String namespace, String pid) {
+        return connection.async().<String>eval(CLAIM, ScriptOutputType.VALUE,
+                new String[] {recordKey(pid), claimKey(pid)}, namespace,
+                Long.toString(Math.max(connectedMillis, cluster.nodeTimeout().toMillis())))
+                .thenApply(text -> Optional.ofNullable(text).map(RedisSessionStore::decode)).toCompletableFuture();
+    }
+
+    @Override
+    public CompletableFuture<Void> remove(String pid) {
+        return removed(pid).thenApply(removed -> (Void) null);
+    }
+
+    @Override
+    public CompletableFuture<Boolean> expire(String pid) {
+        return removed(pid);
+    }
+
+    private CompletableFuture<Boolean> removed(String pid) {
+        return connection.async().<Long>eval(REMOVE, ScriptOutputType.INTEGER,
+                new String[] {recordKey(pid), cluster.key("sessions:" + cluster.nodeId())}, pid)
+                .thenApply(count -> count == 1).toCompletableFuture();
+    }
+
+    /** Renews this node's connected records; called by each heartbeat. */
+    void renew() {
+        if (connectedMillis > 0) {
+            connection.sync().eval(RENEW, ScriptOutputType.INTEGER, new String[] {cluster.key("sessions:" + cluster.nodeId())},
+                    cluster.key("session:"), Long.toString(connectedMillis));
+        }
+    }
+
+    /** Counts every record in Redis, of every node: a scan, for tests. */
+    @Override
+    public int size() {
+        return connection.sync().keys(cluster.key("session:*")).size();
+    }
+
+    private String recordKey(String pid) {
+        return cluster.key("session:" + pid);
+    }
+
+    private String claimKey(String pid) {
+        return cluster.key("claimed:" + pid);
+    }
+
+    private long untilExpiry(SessionRecord record) {
+        return Math.max(1, Duration.between(clock.instant(), record.expiresAt()).toMillis());
+    }
+
+    private static SessionRecord decode(String text) {
+        try {
+            return JsonMapper.fromJson(RawJson.of(text), SessionRecord.class);
+        } catch (ProtocolException e) {
+            throw new IllegalArgumentException("an unreadable session record in Redis: " + e.getMessage(), e);
+        }
+    }
+}
