@@ -22,12 +22,17 @@ record ClusterNode(RedisCluster cluster, TestServer server) implements AutoClose
     }
 
     static ClusterNode start(RedisCluster.Builder settings) {
+        return start(settings, RECOVERY_WINDOW);
+    }
+
+    static ClusterNode start(RedisCluster.Builder settings, Duration recoveryWindow) {
         RedisCluster cluster = settings.connect();
         TestServer server = TestServer.start(TestServer.options().adapter(cluster.adapters())
-                .sessionStore(cluster.sessionStore()).recoveryWindow(RECOVERY_WINDOW).build(), ClusterNode::named);
+                .sessionStore(cluster.sessionStore()).recoveryWindow(recoveryWindow).build(), ClusterNode::named);
         return new ClusterNode(cluster, server);
     }
 
+    /** Names sockets after their auth's user; a client joins a room by emitting {@code join} with its name (acked). */
     private static void named(Switchboard sb) {
         sb.use(socket -> {
             Map<?, ?> auth = socket.handshake().auth(Map.class);
@@ -35,6 +40,10 @@ record ClusterNode(RedisCluster cluster, TestServer server) implements AutoClose
                 socket.userId(auth.get("user").toString());
             }
         });
+        sb.root().onConnection(socket -> socket.on("join", String.class, (room, event) -> {
+            socket.join(room);
+            event.ack(room);
+        }));
     }
 
     Switchboard switchboard() {
@@ -47,9 +56,16 @@ record ClusterNode(RedisCluster cluster, TestServer server) implements AutoClose
         cluster.close();
     }
 
-    /** Prints {@code node <id> <websocket uri>}, then serves until killed. */
+    /**
+     * Prints {@code node <id> <websocket uri>}, then serves until killed. Arguments: the Redis URI,
+     * the key prefix and, optionally, how long the logs are kept (ISO-8601, e.g. {@code PT30S}).
+     */
     public static void main(String[] args) throws InterruptedException {
-        ClusterNode node = start(settings(args[0], args[1]));
+        RedisCluster.Builder settings = settings(args[0], args[1]);
+        if (args.length > 2) {
+            settings.logRetention(Duration.parse(args[2]));
+        }
+        ClusterNode node = start(settings);
         System.out.println("node " + node.cluster().nodeId() + " " + node.server().webSocketUri());
         Thread.currentThread().join();
     }
