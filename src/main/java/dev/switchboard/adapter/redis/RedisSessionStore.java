@@ -90,9 +90,13 @@ final class RedisSessionStore implements SessionStore {
         return save(record, connectedMillis, true);
     }
 
+    /**
+     * A dropped socket's record outlives its window by the node timeout, so that the node whose
+     * timer ends the window finds it there (and tells its application) unless another node claimed it.
+     */
     @Override
     public CompletableFuture<Void> save(SessionRecord record) {
-        return save(record, untilExpiry(record), false);
+        return save(record, untilExpiry(record) + cluster.nodeTimeout().toMillis(), false);
     }
 
     private CompletableFuture<Void> save(SessionRecord record, long ttl, boolean connected) {

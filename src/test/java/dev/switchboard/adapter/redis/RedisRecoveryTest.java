@@ -16,7 +16,6 @@ import jakarta.json.JsonObject;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -205,21 +204,25 @@ class RedisRecoveryTest {
     void aClientStartsAfreshOnAnotherNodeAfterRedisRestartedEmpty(TestInfo test) throws Exception {
         try (RedisServer own = RedisServer.start();
              ClusterNode a = ClusterNode.start(settings(own.uri(), test));
-             ClusterNode b = ClusterNode.start(settings(own.uri(), test));
-             CuttableProxy balancer = new CuttableProxy(a.server().port());
-             Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice")) {
-            String id = alice.socket().id();
-            a.switchboard().root().emit("before", 0);
-            assertEquals("before:0", alice.next());
-            balancer.refuse(true);
-            balancer.retarget(b.server().port());
-            balancer.cut();
+             ClusterNode b = ClusterNode.start(settings(own.uri(), test))) {
+            JsonObject first;
+            String offset;
+            try (RawClient maciel = RawClient.connect(a.server().webSocketUri())) {
+                first = connect(maciel, null, null);
+                b.switchboard().root().toUser("maciel").emit("seen", 1);
+                offset = maciel.next("event").getString("offset");
+                maciel.abort();
+            }
+            Await.until("the session waits on node A",
+                    () -> a.switchboard().root().detachedSessions().containsKey(first.getString("id")));
+            own.kill();
             own.restart();
             Await.until("node B reaches Redis again", () -> b.cluster().reachable() && b.cluster().liveNodes().size() == 2);
-            balancer.refuse(false);
-            Await.until("alice back", () -> alice.socket().connected() && !alice.socket().id().equals(id));
-            assertFalse(alice.socket().recovered());
-            assertEquals(Map.of(), Map.copyOf(b.switchboard().root().detachedSessions()));
+            try (RawClient back = RawClient.connect(b.server().webSocketUri())) {
+                JsonObject answer = connect(back, first.getString("pid"), offset);
+                assertFalse(answer.getBoolean("recovered"), answer.toString());
+                assertNotEquals(first.getString("id"), answer.getString("id"));
+            }
         }
     }
 }
