@@ -1,5 +1,6 @@
 package dev.switchboard.server;
 
+import dev.switchboard.api.Handshake;
 import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.Packet;
@@ -272,6 +273,16 @@ final class Recovery {
             // After the save, or the record would outlive the session.
             ended(session, session.stored().thenCompose(saved -> store().expire(session.pid())));
         }
+    }
+
+    /**
+     * A session of a node that died, whose window ended unclaimed: this node tells the
+     * application, with what the record kept (no handshake: the connection was another node's).
+     */
+    void orphanExpired(SessionRecord record) {
+        Handshake none = new Handshake(java.net.URI.create(namespace.name()), Map.of(), Map.of(), null,
+                record.expiresAt(), null);
+        expireClaimed(new DetachedSession(namespace, record, none, null, record.expiresAt()));
     }
 
     /** Ends a session's wait after its record was claimed here: its client came back too late or was refused. */

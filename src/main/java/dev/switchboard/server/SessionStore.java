@@ -58,6 +58,14 @@ public interface SessionStore {
         return CompletableFuture.completedFuture(null);
     }
 
+    /**
+     * Hands {@code listener} each record of a session whose node died and whose window ended with
+     * no node claiming it, so that one node tells its application (once in the whole cluster).
+     * The server registers its listener when it starts; a store of one node has no such records.
+     */
+    default void onOrphanExpired(java.util.function.Consumer<SessionRecord> listener) {
+    }
+
     /** How many records are kept, for tests and metrics. */
     int size();
 }

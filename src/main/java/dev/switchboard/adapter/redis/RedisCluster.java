@@ -143,7 +143,7 @@ public final class RedisCluster implements AutoCloseable {
         });
         subscriptions.sync().subscribe(key("all"), nodeChannel(nodeId));
         this.liveNodes = Set.of(nodeId);
-        this.sessions = new RedisSessionStore(this, connection, settings.clock);
+        this.sessions = new RedisSessionStore(this, connection, settings.clock, inbox);
         heartbeat();
         // The others learn of this node now rather than at their next heartbeat, so that their
         // next query already asks it.
@@ -427,7 +427,7 @@ public final class RedisCluster implements AutoCloseable {
                         + " so that its clients go elsewhere");
                 adapters.values().forEach(RedisAdapter::fence);
             }
-            sessions.renew();
+            sessions.renew(scheduler);
             Set<String> live = new HashSet<>();
             answer.subList(1, answer.size()).forEach(node -> live.add((String) node));
             live.add(nodeId);

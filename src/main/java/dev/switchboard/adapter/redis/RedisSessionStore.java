@@ -9,8 +9,14 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The cluster's session records in Redis, shared by every node, so that a client recovers on any
@@ -28,8 +34,9 @@ import java.util.concurrent.CompletableFuture;
  */
 final class RedisSessionStore implements SessionStore {
     /**
-     * KEYS: the record, the claim mark, this node's set of connected records. ARGV: the record,
-     * its time to live, its private id, whether it is connected (renewed by the heartbeat).
+     * KEYS: the record, the claim mark, this node's set of connected records, the set of nodes
+     * that have such a set. ARGV: the record, its time to live, its private id, whether it is
+     * connected (renewed by the heartbeat), this node.
      */
     private static final String SAVE = """
             if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
@@ -37,6 +44,7 @@ final class RedisSessionStore implements SessionStore {
             if ARGV[4] == '1' then
               redis.call('SADD', KEYS[3], ARGV[3])
               redis.call('PEXPIRE', KEYS[3], ARGV[2])
+              redis.call('SADD', KEYS[4], ARGV[5])
             else
               redis.call('SREM', KEYS[3], ARGV[3])
             end
@@ -67,16 +75,51 @@ final class RedisSessionStore implements SessionStore {
             return 0
             """;
 
+    /**
+     * KEYS: the node set (heartbeats), the set of nodes with connected records. ARGV: the prefix
+     * of a node's set of connected records, this node, the node timeout, the prefix of records.
+     * Takes the connected records of every node silent past the timeout: answers, to this one
+     * node, their private ids each followed by its record's time to live.
+     */
+    private static final String ADOPT = """
+            local time = redis.call('TIME')
+            local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+            local orphans = {}
+            for _, node in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+              local beat = redis.call('ZSCORE', KEYS[1], node)
+              if node ~= ARGV[2] and (not beat or tonumber(beat) < now - tonumber(ARGV[3])) then
+                for _, pid in ipairs(redis.call('SMEMBERS', ARGV[1] .. node)) do
+                  table.insert(orphans, pid)
+                  table.insert(orphans, redis.call('PTTL', ARGV[4] .. pid))
+                end
+                redis.call('DEL', ARGV[1] .. node)
+                redis.call('SREM', KEYS[2], node)
+              end
+            end
+            return orphans
+            """;
+    /** KEYS: the record. Takes it if it is still there (nobody claimed it). */
+    private static final String TAKE = """
+            local record = redis.call('GET', KEYS[1])
+            if record then redis.call('DEL', KEYS[1]) end
+            return record
+            """;
+
     private final RedisCluster cluster;
     private final StatefulRedisConnection<String, String> connection;
     private final Clock clock;
+    /** Where the orphan listeners run: the cluster's inbox, never Lettuce's event loop. */
+    private final Executor listenerThread;
     /** How long a connected record outlives its node's last heartbeat: the window plus the node timeout. */
     private volatile long connectedMillis;
+    private final List<Consumer<SessionRecord>> orphanListeners = new CopyOnWriteArrayList<>();
 
-    RedisSessionStore(RedisCluster cluster, StatefulRedisConnection<String, String> connection, Clock clock) {
+    RedisSessionStore(RedisCluster cluster, StatefulRedisConnection<String, String> connection, Clock clock,
+                      Executor listenerThread) {
         this.cluster = cluster;
         this.connection = connection;
         this.clock = clock;
+        this.listenerThread = listenerThread;
     }
 
     @Override
@@ -101,8 +144,8 @@ final class RedisSessionStore implements SessionStore {
 
     private CompletableFuture<Void> save(SessionRecord record, long ttl, boolean connected) {
         return connection.async().<Long>eval(SAVE, ScriptOutputType.INTEGER,
-                new String[] {recordKey(record.pid()), claimKey(record.pid()), cluster.key("sessions:" + cluster.nodeId())},
-                JsonMapper.toRaw(record).text(), Long.toString(ttl), record.pid(), connected ? "1" : "0")
+                new String[] {recordKey(record.pid()), claimKey(record.pid()), ownSet(), cluster.key("session-nodes")},
+                JsonMapper.toRaw(record).text(), Long.toString(ttl), record.pid(), connected ? "1" : "0", cluster.nodeId())
                 .thenApply(saved -> (Void) null).toCompletableFuture();
     }
 
@@ -126,16 +169,49 @@ final class RedisSessionStore implements SessionStore {
 
     private CompletableFuture<Boolean> removed(String pid) {
         return connection.async().<Long>eval(REMOVE, ScriptOutputType.INTEGER,
-                new String[] {recordKey(pid), cluster.key("sessions:" + cluster.nodeId())}, pid)
+                new String[] {recordKey(pid), ownSet()}, pid)
                 .thenApply(count -> count == 1).toCompletableFuture();
     }
 
-    /** Renews this node's connected records; called by each heartbeat. */
-    void renew() {
+    @Override
+    public void onOrphanExpired(Consumer<SessionRecord> listener) {
+        orphanListeners.add(listener);
+    }
+
+    /**
+     * Renews this node's connected records and adopts those of dead nodes: when their window
+     * ends (counted from the death, which the node timeout took to notice), a record nobody
+     * claimed goes to the listeners. Called by each heartbeat, on the scheduler.
+     */
+    void renew(ScheduledExecutorService scheduler) {
         if (connectedMillis > 0) {
-            connection.sync().eval(RENEW, ScriptOutputType.INTEGER, new String[] {cluster.key("sessions:" + cluster.nodeId())},
+            connection.sync().eval(RENEW, ScriptOutputType.INTEGER, new String[] {ownSet()},
                     cluster.key("session:"), Long.toString(connectedMillis));
         }
+        List<Object> orphans = connection.sync().eval(ADOPT, ScriptOutputType.MULTI,
+                new String[] {cluster.key("nodes"), cluster.key("session-nodes")}, cluster.key("sessions:"),
+                cluster.nodeId(), Long.toString(cluster.nodeTimeout().toMillis()), cluster.key("session:"));
+        for (int i = 0; i + 1 < orphans.size(); i += 2) {
+            String pid = (String) orphans.get(i);
+            // The record lives the window plus the node timeout after the death; its window ends
+            // one node timeout before that.
+            long delay = Math.max(0, ((Number) orphans.get(i + 1)).longValue() - cluster.nodeTimeout().toMillis());
+            scheduler.schedule(() -> expireOrphan(pid), delay, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void expireOrphan(String pid) {
+        connection.async().<String>eval(TAKE, ScriptOutputType.VALUE, new String[] {recordKey(pid)})
+                .thenAcceptAsync(text -> {
+                    if (text != null) {
+                        SessionRecord record = decode(text);
+                        orphanListeners.forEach(listener -> listener.accept(record));
+                    }
+                }, listenerThread);
+    }
+
+    private String ownSet() {
+        return cluster.key("sessions:" + cluster.nodeId());
     }
 
     /** Counts every record in Redis, of every node: a scan, for tests. */

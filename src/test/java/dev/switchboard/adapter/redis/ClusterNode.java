@@ -58,14 +58,15 @@ record ClusterNode(RedisCluster cluster, TestServer server) implements AutoClose
 
     /**
      * Prints {@code node <id> <websocket uri>}, then serves until killed. Arguments: the Redis URI,
-     * the key prefix and, optionally, how long the logs are kept (ISO-8601, e.g. {@code PT30S}).
+     * the key prefix and, optionally, how long the logs are kept and the recovery window
+     * (ISO-8601, e.g. {@code PT30S}).
      */
     public static void main(String[] args) throws InterruptedException {
         RedisCluster.Builder settings = settings(args[0], args[1]);
         if (args.length > 2) {
             settings.logRetention(Duration.parse(args[2]));
         }
-        ClusterNode node = start(settings);
+        ClusterNode node = start(settings, args.length > 3 ? Duration.parse(args[3]) : RECOVERY_WINDOW);
         System.out.println("node " + node.cluster().nodeId() + " " + node.server().webSocketUri());
         Thread.currentThread().join();
     }

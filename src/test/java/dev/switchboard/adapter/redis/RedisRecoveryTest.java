@@ -201,6 +201,27 @@ class RedisRecoveryTest {
     }
 
     @Test
+    void theSessionsOfAKilledNodeExpireOnceOnOneNode(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        Duration window = Duration.ofSeconds(3);
+        try (ClusterNode b = ClusterNode.start(settings(redis.uri(), test), window);
+             ClusterNode c = ClusterNode.start(settings(redis.uri(), test), window);
+             ClientProcess a = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", redis.uri(), prefix, "PT30S", "PT3S")) {
+            List<String> expired = new CopyOnWriteArrayList<>();
+            b.switchboard().root().onSessionExpired(session -> expired.add("B:" + session.userId()));
+            c.switchboard().root().onSessionExpired(session -> expired.add("C:" + session.userId()));
+            URI nodeA = URI.create(a.await("node ", Duration.ofSeconds(60)).split(" ")[2]);
+            try (RawClient maciel = RawClient.connect(nodeA)) {
+                assertFalse(connect(maciel, null, null).getBoolean("recovered"));
+                a.kill();
+                Await.until("maciel's session expired", () -> !expired.isEmpty());
+                Await.until("its record is gone", () -> b.switchboard().options().sessionStore().size() == 0);
+                assertTrue(expired.equals(List.of("B:maciel")) || expired.equals(List.of("C:maciel")), expired.toString());
+            }
+        }
+    }
+
+    @Test
     void aClientStartsAfreshOnAnotherNodeAfterRedisRestartedEmpty(TestInfo test) throws Exception {
         try (RedisServer own = RedisServer.start();
              ClusterNode a = ClusterNode.start(settings(own.uri(), test));
