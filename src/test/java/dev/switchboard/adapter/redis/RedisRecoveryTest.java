@@ -131,6 +131,34 @@ class RedisRecoveryTest {
     }
 
     @Test
+    void theClientsOfADrainedNodeRecoverOnTheOtherWithNothingLost(TestInfo test) throws Exception {
+        try (ClusterNode a = ClusterNode.start(settings(redis.uri(), test));
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
+             CuttableProxy balancer = new CuttableProxy(a.server().port());
+             Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice");
+             Inbox bob = Inbox.open(balancer.webSocketUri(), "/", "bob")) {
+            String aliceId = alice.socket().id();
+            String bobId = bob.socket().id();
+            join(alice, "lobby");
+            join(bob, "lobby");
+            balancer.retarget(b.server().port());
+            assertTrue(a.switchboard().drain(Duration.ZERO, Duration.ofSeconds(10)).get(20, TimeUnit.SECONDS));
+            b.switchboard().root().to("lobby").emit("meanwhile", 1);
+            a.switchboard().root().to("lobby").emit("meanwhile", 2);
+            Await.until("both back on node B", () -> b.switchboard().root().sockets().keySet().containsAll(Set.of(aliceId, bobId)));
+            b.switchboard().root().to("lobby").emit("back", 3);
+            b.switchboard().root().emit(Inbox.FENCE);
+
+            for (Inbox inbox : List.of(alice, bob)) {
+                inbox.assertReceived("meanwhile:1", "meanwhile:2", "back:3");
+                assertTrue(inbox.socket().recovered());
+            }
+            assertEquals(aliceId, alice.socket().id());
+            assertEquals(bobId, bob.socket().id());
+        }
+    }
+
+    @Test
     void twoNodesRaceForOneSessionAndOneWins(TestInfo test) throws Exception {
         try (ClusterNode a = ClusterNode.start(settings(redis.uri(), test));
              ClusterNode b = ClusterNode.start(settings(redis.uri(), test))) {
