@@ -20,8 +20,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
@@ -31,24 +29,10 @@ import org.junit.jupiter.api.Timeout;
  * same id, rooms, user and data, every event it missed from any node exactly once and in order.
  * One claimant wins a session; its expiry is told once; where no exact replay is possible the
  * client starts afresh. The client goes through a proxy that, like a load balancer, sends its
- * next connection to another node.
+ * next connection to another node. Each test starts its own {@code redis-server}.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class RedisRecoveryTest {
-    private static RedisServer redis;
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        if (redis != null) {
-            redis.close();
-        }
-    }
-
     /** Logs kept longer than the windows, as in production (the shared settings expire them in 2 s). */
     private static RedisCluster.Builder settings(String uri, TestInfo test) {
         return ClusterNode.settings(uri, test.getTestMethod().orElseThrow().getName()).logRetention(Duration.ofSeconds(30));
@@ -65,7 +49,9 @@ class RedisRecoveryTest {
 
     @Test
     void aClientRecoversOnAnotherNodeWhileItsNodeLives(TestInfo test) throws Exception {
-        try (ClusterNode a = ClusterNode.start(settings(redis.uri(), test));
+        try (RedisServer redis = RedisServer.start();
+
+             ClusterNode a = ClusterNode.start(settings(redis.uri(), test));
              ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
              CuttableProxy balancer = new CuttableProxy(a.server().port());
              Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice")) {
@@ -102,7 +88,9 @@ class RedisRecoveryTest {
     @Test
     void aClientRecoversOnAnotherNodeAfterItsNodeWasKilled(TestInfo test) throws Exception {
         String prefix = test.getTestMethod().orElseThrow().getName();
-        try (ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
+        try (RedisServer redis = RedisServer.start();
+
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
              ClientProcess a = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", redis.uri(), prefix, "PT30S")) {
             URI nodeA = URI.create(a.await("node ", Duration.ofSeconds(60)).split(" ")[2]);
             try (CuttableProxy balancer = new CuttableProxy(nodeA.getPort());
@@ -132,7 +120,9 @@ class RedisRecoveryTest {
 
     @Test
     void theClientsOfADrainedNodeRecoverOnTheOtherWithNothingLost(TestInfo test) throws Exception {
-        try (ClusterNode a = ClusterNode.start(settings(redis.uri(), test));
+        try (RedisServer redis = RedisServer.start();
+
+             ClusterNode a = ClusterNode.start(settings(redis.uri(), test));
              ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
              CuttableProxy balancer = new CuttableProxy(a.server().port());
              Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice");
@@ -160,7 +150,9 @@ class RedisRecoveryTest {
 
     @Test
     void twoNodesRaceForOneSessionAndOneWins(TestInfo test) throws Exception {
-        try (ClusterNode a = ClusterNode.start(settings(redis.uri(), test));
+        try (RedisServer redis = RedisServer.start();
+
+             ClusterNode a = ClusterNode.start(settings(redis.uri(), test));
              ClusterNode b = ClusterNode.start(settings(redis.uri(), test))) {
             JsonObject first;
             try (RawClient maciel = RawClient.connect(a.server().webSocketUri())) {
@@ -200,7 +192,9 @@ class RedisRecoveryTest {
     @Test
     void aSessionExpiresOnceAndOnlyIfNoNodeRecoveredIt(TestInfo test) throws Exception {
         Duration window = Duration.ofSeconds(3);
-        try (ClusterNode a = ClusterNode.start(settings(redis.uri(), test), window);
+        try (RedisServer redis = RedisServer.start();
+
+             ClusterNode a = ClusterNode.start(settings(redis.uri(), test), window);
              ClusterNode b = ClusterNode.start(settings(redis.uri(), test), window);
              CuttableProxy aliceLink = new CuttableProxy(a.server().port());
              CuttableProxy bobLink = new CuttableProxy(a.server().port());
@@ -232,7 +226,9 @@ class RedisRecoveryTest {
     void theSessionsOfAKilledNodeExpireOnceOnOneNode(TestInfo test) throws Exception {
         String prefix = test.getTestMethod().orElseThrow().getName();
         Duration window = Duration.ofSeconds(3);
-        try (ClusterNode b = ClusterNode.start(settings(redis.uri(), test), window);
+        try (RedisServer redis = RedisServer.start();
+
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test), window);
              ClusterNode c = ClusterNode.start(settings(redis.uri(), test), window);
              ClientProcess a = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", redis.uri(), prefix, "PT30S", "PT3S")) {
             List<String> expired = new CopyOnWriteArrayList<>();
