@@ -17,6 +17,9 @@ import java.util.concurrent.ScheduledFuture;
  * chat.onSessionExpired(session -> chat.emit("left", session.data().get("name")));
  * }</pre>
  *
+ * <p>On a cluster with a shared store it may also be a session another node held, taken in by
+ * this node for its returning client (no handshake of its own: the one it came back with).
+ *
  * <p>Its state changes under the lock of its {@link ReplayLog}, the same lock deliveries take
  * (the protocol is stated on {@link Recovery}).
  */

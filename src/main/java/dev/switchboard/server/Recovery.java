@@ -34,7 +34,11 @@ import java.util.function.Consumer;
  *
  * <p>The store sees a session from the moment its record is saved, which happens after the lock,
  * so a claimant that ends a stale socket waits for that save ({@link #claim}). The replay log
- * itself stays in memory on this node: only this node can resume its sessions.
+ * itself stays in memory on this node. With a {@link SessionStore#shared() shared} store the
+ * records of connected sockets are kept too, and a session claimed here whose log is on another
+ * node (alive or dead) is taken in ({@link #takeIn}): it waits here, empty, while the adapter
+ * logs into it from the cluster's log every event after the client's offset, then is resumed as
+ * any other. Its expiry is told only when the store says nobody claimed it elsewhere.
  */
 final class Recovery {
     private static final System.Logger LOG = System.getLogger(Recovery.class.getName());
