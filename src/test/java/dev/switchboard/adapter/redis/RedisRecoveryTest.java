@@ -12,6 +12,9 @@ import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.Inbox;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.RedisServer;
+import io.lettuce.core.Range;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
 import jakarta.json.JsonObject;
 import java.net.URI;
 import java.time.Duration;
@@ -241,6 +244,37 @@ class RedisRecoveryTest {
                 Await.until("maciel's session expired", () -> !expired.isEmpty());
                 Await.until("its record is gone", () -> b.switchboard().options().sessionStore().size() == 0);
                 assertTrue(expired.equals(List.of("B:maciel")) || expired.equals(List.of("C:maciel")), expired.toString());
+            }
+        }
+    }
+
+    @Test
+    void aClientWhoseOffsetWasTrimmedOffTheLogStartsAfresh(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = ClusterNode.start(settings(redis.uri(), test).logCap(10));
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test).logCap(10))) {
+            JsonObject first;
+            String offset;
+            try (RawClient maciel = RawClient.connect(a.server().webSocketUri())) {
+                first = connect(maciel, null, null);
+                b.switchboard().root().toUser("maciel").emit("seen", 1);
+                offset = maciel.next("event").getString("offset");
+                maciel.abort();
+            }
+            for (int i = 0; i < 300; i++) {
+                b.switchboard().root().to("elsewhere").emit("filler", i);
+            }
+            RedisClient client = RedisClient.create(redis.uri());
+            try (StatefulRedisConnection<String, String> redisCli = client.connect()) {
+                assertTrue(redisCli.sync().xrange(b.cluster().streamKey("/"), Range.create(offset, offset)).isEmpty(),
+                        "Redis trimmed the log past maciel's offset");
+            } finally {
+                client.shutdown();
+            }
+            try (RawClient back = RawClient.connect(b.server().webSocketUri())) {
+                JsonObject answer = connect(back, first.getString("pid"), offset);
+                assertFalse(answer.getBoolean("recovered"), answer.toString());
+                assertNotEquals(first.getString("id"), answer.getString("id"));
             }
         }
     }
