@@ -45,6 +45,7 @@ final class RedisSessionStore implements SessionStore {
               redis.call('SADD', KEYS[3], ARGV[3])
               redis.call('PEXPIRE', KEYS[3], ARGV[2])
               redis.call('SADD', KEYS[4], ARGV[5])
+              redis.call('PEXPIRE', KEYS[4], ARGV[2])
             else
               redis.call('SREM', KEYS[3], ARGV[3])
             end
