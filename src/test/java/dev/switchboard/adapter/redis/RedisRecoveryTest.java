@@ -46,18 +46,57 @@ class RedisRecoveryTest {
         assertEquals(room, inbox.socket().emitWithAck("join", room).get(10, TimeUnit.SECONDS).get(0, String.class));
     }
 
+    /** Two nodes on a Redis of their own, and a balancer in front of node A. */
+    private record TwoNodes(RedisServer redis, ClusterNode a, ClusterNode b, CuttableProxy balancer) implements AutoCloseable {
+        static TwoNodes start(TestInfo test, Duration window) throws Exception {
+            RedisServer redis = RedisServer.start();
+            ClusterNode a = ClusterNode.start(settings(redis.uri(), test), window);
+            ClusterNode b = ClusterNode.start(settings(redis.uri(), test), window);
+            return new TwoNodes(redis, a, b, new CuttableProxy(a.server().port()));
+        }
+
+        @Override
+        public void close() throws Exception {
+            balancer.close();
+            b.close();
+            a.close();
+            redis.close();
+        }
+    }
+
+    /** Maciel connects to {@code node} over the native protocol, sees one event, and drops. */
+    private static Away away(ClusterNode node, ClusterNode sender) {
+        try (RawClient maciel = RawClient.connect(node.server().webSocketUri())) {
+            JsonObject first = connect(maciel, null, null);
+            sender.switchboard().root().toUser("maciel").emit("seen", 1);
+            String offset = maciel.next("event").getString("offset");
+            maciel.abort();
+            return new Away(first.getString("id"), first.getString("pid"), offset);
+        }
+    }
+
+    /** What a dropped client keeps: its socket id, its private id, and the offset of the last event it saw. */
+    private record Away(String id, String pid, String offset) {
+    }
+
+    /** A client that comes back to {@code node} presenting {@code away}: the connect answer. */
+    private static JsonObject back(ClusterNode node, Away away) {
+        try (RawClient client = RawClient.connect(node.server().webSocketUri())) {
+            return connect(client, away.pid(), away.offset());
+        }
+    }
+
     private static Socket socketOn(ClusterNode node, String id) {
         return Await.value("socket " + id + " connected", () -> node.switchboard().root().sockets().get(id));
     }
 
     @Test
     void aClientRecoversOnAnotherNodeWhileItsNodeLives(TestInfo test) throws Exception {
-        try (RedisServer redis = RedisServer.start();
-
-             ClusterNode a = ClusterNode.start(settings(redis.uri(), test));
-             ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
-             CuttableProxy balancer = new CuttableProxy(a.server().port());
-             Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice")) {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW);
+             Inbox alice = Inbox.open(nodes.balancer().webSocketUri(), "/", "alice")) {
+            ClusterNode a = nodes.a();
+            ClusterNode b = nodes.b();
+            CuttableProxy balancer = nodes.balancer();
             String id = alice.socket().id();
             socketOn(a, id).data().put("cart", "3 apples");
             join(alice, "lobby");
@@ -92,7 +131,6 @@ class RedisRecoveryTest {
     void aClientRecoversOnAnotherNodeAfterItsNodeWasKilled(TestInfo test) throws Exception {
         String prefix = test.getTestMethod().orElseThrow().getName();
         try (RedisServer redis = RedisServer.start();
-
              ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
              ClientProcess a = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", redis.uri(), prefix, "PT30S")) {
             URI nodeA = URI.create(a.await("node ", Duration.ofSeconds(60)).split(" ")[2]);
@@ -123,18 +161,16 @@ class RedisRecoveryTest {
 
     @Test
     void theClientsOfADrainedNodeRecoverOnTheOtherWithNothingLost(TestInfo test) throws Exception {
-        try (RedisServer redis = RedisServer.start();
-
-             ClusterNode a = ClusterNode.start(settings(redis.uri(), test));
-             ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
-             CuttableProxy balancer = new CuttableProxy(a.server().port());
-             Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice");
-             Inbox bob = Inbox.open(balancer.webSocketUri(), "/", "bob")) {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW);
+             Inbox alice = Inbox.open(nodes.balancer().webSocketUri(), "/", "alice");
+             Inbox bob = Inbox.open(nodes.balancer().webSocketUri(), "/", "bob")) {
+            ClusterNode a = nodes.a();
+            ClusterNode b = nodes.b();
             String aliceId = alice.socket().id();
             String bobId = bob.socket().id();
             join(alice, "lobby");
             join(bob, "lobby");
-            balancer.retarget(b.server().port());
+            nodes.balancer().retarget(b.server().port());
             assertTrue(a.switchboard().drain(Duration.ZERO, Duration.ofSeconds(10)).get(20, TimeUnit.SECONDS));
             b.switchboard().root().to("lobby").emit("meanwhile", 1);
             a.switchboard().root().to("lobby").emit("meanwhile", 2);
@@ -153,32 +189,23 @@ class RedisRecoveryTest {
 
     @Test
     void twoNodesRaceForOneSessionAndOneWins(TestInfo test) throws Exception {
-        try (RedisServer redis = RedisServer.start();
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW)) {
+            ClusterNode a = nodes.a();
+            ClusterNode b = nodes.b();
+            Away maciel = away(a, b);
+            Await.until("the session waits on node A", () -> a.switchboard().root().detachedSessions().containsKey(maciel.id()));
+            b.switchboard().root().toUser("maciel").emit("missed", 2);
 
-             ClusterNode a = ClusterNode.start(settings(redis.uri(), test));
-             ClusterNode b = ClusterNode.start(settings(redis.uri(), test))) {
-            JsonObject first;
-            try (RawClient maciel = RawClient.connect(a.server().webSocketUri())) {
-                first = connect(maciel, null, null);
-                b.switchboard().root().toUser("maciel").emit("seen", 1);
-                String offset = maciel.next("event").getString("offset");
-                maciel.abort();
-                String id = first.getString("id");
-                Await.until("the session waits on node A", () -> a.switchboard().root().detachedSessions().containsKey(id));
-                b.switchboard().root().toUser("maciel").emit("missed", 2);
-
-                try (RawClient toA = RawClient.connect(a.server().webSocketUri());
-                     RawClient toB = RawClient.connect(b.server().webSocketUri())) {
-                    String pid = first.getString("pid");
-                    CompletableFuture<JsonObject> onA = CompletableFuture.supplyAsync(() -> connect(toA, pid, offset));
-                    CompletableFuture<JsonObject> onB = CompletableFuture.supplyAsync(() -> connect(toB, pid, offset));
-                    List<JsonObject> answers = List.of(onA.get(20, TimeUnit.SECONDS), onB.get(20, TimeUnit.SECONDS));
-                    List<JsonObject> winners = answers.stream().filter(answer -> answer.getBoolean("recovered")).toList();
-                    assertEquals(1, winners.size(), "answers: " + answers);
-                    assertEquals(id, winners.get(0).getString("id"));
-                    RawClient winner = winners.get(0) == answers.get(0) ? toA : toB;
-                    assertEquals("missed", winner.next("event").getString("event"));
-                }
+            try (RawClient toA = RawClient.connect(a.server().webSocketUri());
+                 RawClient toB = RawClient.connect(b.server().webSocketUri())) {
+                CompletableFuture<JsonObject> onA = CompletableFuture.supplyAsync(() -> connect(toA, maciel.pid(), maciel.offset()));
+                CompletableFuture<JsonObject> onB = CompletableFuture.supplyAsync(() -> connect(toB, maciel.pid(), maciel.offset()));
+                List<JsonObject> answers = List.of(onA.get(20, TimeUnit.SECONDS), onB.get(20, TimeUnit.SECONDS));
+                List<JsonObject> winners = answers.stream().filter(answer -> answer.getBoolean("recovered")).toList();
+                assertEquals(1, winners.size(), "answers: " + answers);
+                assertEquals(maciel.id(), winners.get(0).getString("id"));
+                RawClient winner = winners.get(0) == answers.get(0) ? toA : toB;
+                assertEquals("missed", winner.next("event").getString("event"));
             }
         }
     }
@@ -194,15 +221,13 @@ class RedisRecoveryTest {
 
     @Test
     void aSessionExpiresOnceAndOnlyIfNoNodeRecoveredIt(TestInfo test) throws Exception {
-        Duration window = Duration.ofSeconds(3);
-        try (RedisServer redis = RedisServer.start();
-
-             ClusterNode a = ClusterNode.start(settings(redis.uri(), test), window);
-             ClusterNode b = ClusterNode.start(settings(redis.uri(), test), window);
-             CuttableProxy aliceLink = new CuttableProxy(a.server().port());
-             CuttableProxy bobLink = new CuttableProxy(a.server().port());
-             Inbox alice = Inbox.open(aliceLink.webSocketUri(), "/", "alice");
+        try (TwoNodes nodes = TwoNodes.start(test, Duration.ofSeconds(3));
+             CuttableProxy bobLink = new CuttableProxy(nodes.a().server().port());
+             Inbox alice = Inbox.open(nodes.balancer().webSocketUri(), "/", "alice");
              Inbox bob = Inbox.open(bobLink.webSocketUri(), "/", "bob")) {
+            ClusterNode a = nodes.a();
+            ClusterNode b = nodes.b();
+            CuttableProxy aliceLink = nodes.balancer();
             List<String> expired = new CopyOnWriteArrayList<>();
             a.switchboard().root().onSessionExpired(session -> expired.add("A:" + session.userId()));
             b.switchboard().root().onSessionExpired(session -> expired.add("B:" + session.userId()));
@@ -230,7 +255,6 @@ class RedisRecoveryTest {
         String prefix = test.getTestMethod().orElseThrow().getName();
         Duration window = Duration.ofSeconds(3);
         try (RedisServer redis = RedisServer.start();
-
              ClusterNode b = ClusterNode.start(settings(redis.uri(), test), window);
              ClusterNode c = ClusterNode.start(settings(redis.uri(), test), window);
              ClientProcess a = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", redis.uri(), prefix, "PT30S", "PT3S")) {
@@ -253,55 +277,34 @@ class RedisRecoveryTest {
         try (RedisServer redis = RedisServer.start();
              ClusterNode a = ClusterNode.start(settings(redis.uri(), test).logCap(10));
              ClusterNode b = ClusterNode.start(settings(redis.uri(), test).logCap(10))) {
-            JsonObject first;
-            String offset;
-            try (RawClient maciel = RawClient.connect(a.server().webSocketUri())) {
-                first = connect(maciel, null, null);
-                b.switchboard().root().toUser("maciel").emit("seen", 1);
-                offset = maciel.next("event").getString("offset");
-                maciel.abort();
-            }
+            Away maciel = away(a, b);
             for (int i = 0; i < 300; i++) {
                 b.switchboard().root().to("elsewhere").emit("filler", i);
             }
             RedisClient client = RedisClient.create(redis.uri());
             try (StatefulRedisConnection<String, String> redisCli = client.connect()) {
-                assertTrue(redisCli.sync().xrange(b.cluster().streamKey("/"), Range.create(offset, offset)).isEmpty(),
+                assertTrue(redisCli.sync().xrange(b.cluster().streamKey("/"), Range.create(maciel.offset(), maciel.offset())).isEmpty(),
                         "Redis trimmed the log past maciel's offset");
             } finally {
                 client.shutdown();
             }
-            try (RawClient back = RawClient.connect(b.server().webSocketUri())) {
-                JsonObject answer = connect(back, first.getString("pid"), offset);
-                assertFalse(answer.getBoolean("recovered"), answer.toString());
-                assertNotEquals(first.getString("id"), answer.getString("id"));
-            }
+            JsonObject answer = back(b, maciel);
+            assertFalse(answer.getBoolean("recovered"), answer.toString());
+            assertNotEquals(maciel.id(), answer.getString("id"));
         }
     }
 
     @Test
     void aClientStartsAfreshOnAnotherNodeAfterRedisRestartedEmpty(TestInfo test) throws Exception {
-        try (RedisServer own = RedisServer.start();
-             ClusterNode a = ClusterNode.start(settings(own.uri(), test));
-             ClusterNode b = ClusterNode.start(settings(own.uri(), test))) {
-            JsonObject first;
-            String offset;
-            try (RawClient maciel = RawClient.connect(a.server().webSocketUri())) {
-                first = connect(maciel, null, null);
-                b.switchboard().root().toUser("maciel").emit("seen", 1);
-                offset = maciel.next("event").getString("offset");
-                maciel.abort();
-            }
-            Await.until("the session waits on node A",
-                    () -> a.switchboard().root().detachedSessions().containsKey(first.getString("id")));
-            own.kill();
-            own.restart();
-            Await.until("node B reaches Redis again", () -> b.cluster().reachable() && b.cluster().liveNodes().size() == 2);
-            try (RawClient back = RawClient.connect(b.server().webSocketUri())) {
-                JsonObject answer = connect(back, first.getString("pid"), offset);
-                assertFalse(answer.getBoolean("recovered"), answer.toString());
-                assertNotEquals(first.getString("id"), answer.getString("id"));
-            }
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW)) {
+            Away maciel = away(nodes.a(), nodes.b());
+            Await.until("the session waits on node A", () -> nodes.a().switchboard().root().detachedSessions().containsKey(maciel.id()));
+            nodes.redis().kill();
+            nodes.redis().restart();
+            Await.until("node B reaches Redis again", () -> nodes.b().cluster().reachable() && nodes.b().cluster().liveNodes().size() == 2);
+            JsonObject answer = back(nodes.b(), maciel);
+            assertFalse(answer.getBoolean("recovered"), answer.toString());
+            assertNotEquals(maciel.id(), answer.getString("id"));
         }
     }
 }
