@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 
 /**
@@ -69,7 +70,7 @@ public final class DetachedSession implements RemoteSocket {
         this.pid = record.pid();
         this.userId = record.userId();
         this.handshake = handshake;
-        this.data = new java.util.concurrent.ConcurrentHashMap<>(record.data());
+        this.data = new ConcurrentHashMap<>(record.data());
         this.log = new ReplayLog(options.recoveryMaxEvents(), options.recoveryMaxBytes());
         this.log.startAfter(offset);
         this.seenMessages = new SeenMessages(options.recoveryMaxEvents());

@@ -4,6 +4,7 @@ import dev.switchboard.api.Handshake;
 import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.adapter.AckCollector;
 import dev.switchboard.adapter.Adapter;
+import dev.switchboard.adapter.BroadcastOptions;
 import dev.switchboard.adapter.LocalNamespace;
 import dev.switchboard.protocol.ConnectAnswer;
 import dev.switchboard.protocol.Frame;
@@ -223,7 +224,7 @@ public final class Namespace {
      */
     void emitTo(Socket socket, String event, Object[] args) {
         adapter.broadcast(encodeEvent(event, args, 0),
-                new dev.switchboard.adapter.BroadcastOptions(Set.of(socket.id()), Set.of(), false));
+                new BroadcastOptions(Set.of(socket.id()), Set.of(), false));
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.switchboard.api.Handshake;
 import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.Packet;
+import java.net.URI;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Session recovery for one namespace: the sessions of clients that dropped, the connected sockets
@@ -110,7 +112,7 @@ final class Recovery {
     }
 
     /** A store's (or adapter's) answer, as a future even when the call throws. */
-    private static <T> CompletableFuture<T> call(java.util.function.Supplier<CompletableFuture<T>> call) {
+    private static <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> call) {
         try {
             return call.get();
         } catch (RuntimeException e) {
@@ -284,7 +286,7 @@ final class Recovery {
      * application, with what the record kept (no handshake: the connection was another node's).
      */
     void orphanExpired(SessionRecord record) {
-        Handshake none = new Handshake(java.net.URI.create(namespace.name()), Map.of(), Map.of(), null,
+        Handshake none = new Handshake(URI.create(namespace.name()), Map.of(), Map.of(), null,
                 record.expiresAt(), null);
         expireClaimed(new DetachedSession(namespace, record, none, null, record.expiresAt()));
     }

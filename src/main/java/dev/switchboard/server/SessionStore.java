@@ -2,6 +2,7 @@ package dev.switchboard.server;
 
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * Where the records of sessions waiting for their client are kept, by private id. The store
@@ -63,7 +64,7 @@ public interface SessionStore {
      * no node claiming it, so that one node tells its application (once in the whole cluster).
      * The server registers its listener when it starts; a store of one node has no such records.
      */
-    default void onOrphanExpired(java.util.function.Consumer<SessionRecord> listener) {
+    default void onOrphanExpired(Consumer<SessionRecord> listener) {
     }
 
     /** How many records are kept, for tests and metrics. */

@@ -10,6 +10,7 @@ import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.Packet;
 import dev.switchboard.protocol.RawJson;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -343,7 +344,7 @@ public final class Socket implements RemoteSocket {
     }
 
     /** What a shared store keeps of this socket while it is connected. */
-    SessionRecord record(java.time.Instant expiresAt) {
+    SessionRecord record(Instant expiresAt) {
         String newestOffset;
         synchronized (log) {
             newestOffset = log.newestOffset();

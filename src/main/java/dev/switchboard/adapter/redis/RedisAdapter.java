@@ -22,10 +22,14 @@ import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * One namespace's rooms and fan-out across the cluster. The membership of this node's sockets is
@@ -54,12 +58,12 @@ final class RedisAdapter implements Adapter {
     /** The id of the last entry read; written by the reader thread only. */
     private volatile String lastId;
     /** Work that must happen between two reads (taking in a recovered socket); run by the reader thread. */
-    private final java.util.Queue<Runnable> readerTasks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final Queue<Runnable> readerTasks = new ConcurrentLinkedQueue<>();
     /**
      * Sockets taken in from another node, by id, with the newest entry already sent to them: the
      * reader skips them up to it. The reader thread's.
      */
-    private final java.util.Map<String, String> resentUpTo = new java.util.HashMap<>();
+    private final Map<String, String> resentUpTo = new HashMap<>();
     /** Whether the last read failed; the reader thread's. */
     private boolean failing;
 
