@@ -5,6 +5,8 @@ import dev.switchboard.protocol.ProtocolException;
 import dev.switchboard.protocol.RawJson;
 import dev.switchboard.server.SessionRecord;
 import dev.switchboard.server.SessionStore;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanIterator;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Clock;
@@ -51,12 +53,17 @@ final class RedisSessionStore implements SessionStore {
             end
             return 1
             """;
-    /** KEYS: the record, the claim mark. ARGV: the namespace, how long the mark lasts. */
+    /**
+     * KEYS: the record, the claim mark. ARGV: the namespace, how long the mark lasts at least.
+     * The mark lasts as long as the record would have: the old node may notice the drop only
+     * then, and must not write the record back.
+     */
     private static final String CLAIM = """
             local record = redis.call('GET', KEYS[1])
             if not record or cjson.decode(record).namespace ~= ARGV[1] then return false end
+            local ttl = math.max(redis.call('PTTL', KEYS[1]), tonumber(ARGV[2]))
             redis.call('DEL', KEYS[1])
-            redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+            redis.call('SET', KEYS[2], '1', 'PX', ttl)
             return record
             """;
     /** KEYS: the record, this node's set. ARGV: the private id. Answers whether the record was there. */
@@ -153,8 +160,7 @@ final class RedisSessionStore implements SessionStore {
     @Override
     public CompletableFuture<Optional<SessionRecord>> claim(String namespace, String pid) {
         return connection.async().<String>eval(CLAIM, ScriptOutputType.VALUE,
-                new String[] {recordKey(pid), claimKey(pid)}, namespace,
-                Long.toString(Math.max(connectedMillis, cluster.nodeTimeout().toMillis())))
+                new String[] {recordKey(pid), claimKey(pid)}, namespace, Long.toString(cluster.nodeTimeout().toMillis()))
                 .thenApply(text -> Optional.ofNullable(text).map(RedisSessionStore::decode)).toCompletableFuture();
     }
 
@@ -215,10 +221,15 @@ final class RedisSessionStore implements SessionStore {
         return cluster.key("sessions:" + cluster.nodeId());
     }
 
-    /** Counts every record in Redis, of every node: a scan, for tests. */
+    /** Counts every record in Redis, of every node: a scan (not {@code KEYS}, which blocks Redis). */
     @Override
     public int size() {
-        return connection.sync().keys(cluster.key("session:*")).size();
+        int count = 0;
+        for (ScanIterator<String> keys = ScanIterator.scan(connection.sync(), ScanArgs.Builder.matches(cluster.key("session:*")));
+             keys.hasNext(); keys.next()) {
+            count++;
+        }
+        return count;
     }
 
     private String recordKey(String pid) {
