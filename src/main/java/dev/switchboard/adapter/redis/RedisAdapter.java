@@ -30,6 +30,7 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One namespace's rooms and fan-out across the cluster. The membership of this node's sockets is
@@ -120,13 +121,24 @@ final class RedisAdapter implements Adapter {
     public CompletableFuture<Boolean> resend(String socketId, Set<String> rooms, String offset) {
         CompletableFuture<Boolean> done = new CompletableFuture<>();
         readerTasks.add(() -> {
+            // Too late (the reader was stuck on Redis, or stopped): the claimant gave up.
+            if (done.isDone()) {
+                return;
+            }
             try {
-                done.complete(resendNow(socketId, rooms, offset));
+                if (resendNow(socketId, rooms, offset) && !done.complete(true)) {
+                    // The claimant gave up meanwhile: the socket is not coming.
+                    local.delAll(socketId);
+                    resentUpTo.remove(socketId);
+                }
+                done.complete(false);
             } catch (RuntimeException e) {
                 done.completeExceptionally(e);
             }
         });
-        return done;
+        // A reader blocks at most the publish timeout on Redis; a stopped one never comes.
+        return done.completeOnTimeout(false, 2 * cluster.publishTimeout().toMillis() + BLOCK.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     private boolean resendNow(String socketId, Set<String> rooms, String offset) {
