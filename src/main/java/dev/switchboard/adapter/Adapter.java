@@ -59,6 +59,28 @@ public interface Adapter {
     CompletableFuture<Void> disconnectSockets(BroadcastOptions options, boolean close);
 
     /**
+     * Where this node is in the cluster's log: the offset of the newest event it delivered, or
+     * null for an adapter without a shared log. A socket that joins now gets every event after it.
+     */
+    default String position() {
+        return null;
+    }
+
+    /**
+     * Takes in a socket that recovers a session held by another node: puts it in {@code rooms}
+     * and delivers to it again, in order and before anything newer, every event of the shared
+     * log after {@code offset} that those rooms received. Completes with false, delivering
+     * nothing, when the log cannot tell exactly (no shared log, the offset is unknown or trimmed).
+     *
+     * <pre>{@code
+     * adapter.resend(socketId, record.rooms(), "1796473541406-0").join();
+     * }</pre>
+     */
+    default CompletableFuture<Boolean> resend(String socketId, Set<String> rooms, String offset) {
+        return CompletableFuture.completedFuture(false);
+    }
+
+    /**
      * Whether the adapter can serve new clients now; a clustered one that lost its shared store
      * cannot, and the server refuses new connections (1013, try again later) until it can.
      */

@@ -22,7 +22,7 @@ final class DemoCluster {
 
     private DemoCluster(String redisUri, SwitchboardOptions options) {
         this.cluster = RedisCluster.builder(redisUri).connect();
-        this.options = options.toBuilder().adapter(cluster.adapters()).build();
+        this.options = options.toBuilder().adapter(cluster.adapters()).sessionStore(cluster.sessionStore()).build();
         System.getLogger(DemoCluster.class.getName()).log(System.Logger.Level.INFO,
                 "node " + cluster.nodeId() + " of the cluster on " + redisUri);
     }

@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 
 /**
@@ -16,6 +17,9 @@ import java.util.concurrent.ScheduledFuture;
  * <pre>{@code
  * chat.onSessionExpired(session -> chat.emit("left", session.data().get("name")));
  * }</pre>
+ *
+ * <p>On a cluster with a shared store it may also be a session another node held, taken in by
+ * this node for its returning client (no handshake of its own: the one it came back with).
  *
  * <p>Its state changes under the lock of its {@link ReplayLog}, the same lock deliveries take
  * (the protocol is stated on {@link Recovery}).
@@ -32,6 +36,8 @@ public final class DetachedSession implements RemoteSocket {
     private final ReplayLog log;
     private final SeenMessages seenMessages;
     private final Instant expiresAt;
+    /** Where the socket joined the adapter's log (see {@link SessionRecord#since()}). */
+    private final String since;
     /** Completed once the store has its record (or failed to take it), whatever thread saved it. */
     private final CompletableFuture<Void> stored = new CompletableFuture<>();
     /** Guarded by the log lock. */
@@ -49,6 +55,32 @@ public final class DetachedSession implements RemoteSocket {
         this.log = socket.log();
         this.seenMessages = socket.seenMessages();
         this.expiresAt = expiresAt;
+        this.since = socket.since();
+    }
+
+    /**
+     * A session another node held, claimed from a shared store: its log starts empty after
+     * {@code offset} (what the client saw) and is filled from the adapter's log. The answers to
+     * the client's messages it remembered stay on that node.
+     */
+    DetachedSession(Namespace namespace, SessionRecord record, Handshake handshake, String offset, Instant expiresAt) {
+        SwitchboardOptions options = namespace.switchboard().options();
+        this.namespace = namespace;
+        this.id = record.id();
+        this.pid = record.pid();
+        this.userId = record.userId();
+        this.handshake = handshake;
+        this.data = new ConcurrentHashMap<>(record.data());
+        this.log = new ReplayLog(options.recoveryMaxEvents(), options.recoveryMaxBytes());
+        this.log.startAfter(offset);
+        this.seenMessages = new SeenMessages(options.recoveryMaxEvents());
+        this.expiresAt = expiresAt;
+        this.since = record.since();
+        stored.complete(null);
+    }
+
+    String since() {
+        return since;
     }
 
     @Override
@@ -109,7 +141,7 @@ public final class DetachedSession implements RemoteSocket {
         synchronized (log) {
             newestOffset = log.newestOffset();
         }
-        return new SessionRecord(namespace.name(), id, pid, userId, rooms(), data, newestOffset, expiresAt);
+        return new SessionRecord(namespace.name(), id, pid, userId, rooms(), data, newestOffset, expiresAt, since);
     }
 
     /** The window's timer, set once it is scheduled; one that comes after the wait ended is called off. */

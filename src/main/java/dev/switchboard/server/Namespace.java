@@ -4,6 +4,7 @@ import dev.switchboard.api.Handshake;
 import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.adapter.AckCollector;
 import dev.switchboard.adapter.Adapter;
+import dev.switchboard.adapter.BroadcastOptions;
 import dev.switchboard.adapter.LocalNamespace;
 import dev.switchboard.protocol.ConnectAnswer;
 import dev.switchboard.protocol.Frame;
@@ -217,8 +218,13 @@ public final class Namespace {
         return Frame.encode(switchboard.codec(), Packet.event(name, event, JsonMapper.toRawList(args), 0));
     }
 
+    /**
+     * Through the adapter, as an emit to the socket's own room: on a cluster the event then
+     * takes its place in the shared log, so a client that recovers on another node gets it too.
+     */
     void emitTo(Socket socket, String event, Object[] args) {
-        route(socket.id(), encodeEvent(event, args, 0), false);
+        adapter.broadcast(encodeEvent(event, args, 0),
+                new BroadcastOptions(Set.of(socket.id()), Set.of(), false));
     }
 
     /**
@@ -283,7 +289,7 @@ public final class Namespace {
         if (session == null) {
             adapter.delAll(socket.id());
         } else {
-            recovery.expire(session);
+            recovery.expireClaimed(session);
         }
     }
 
@@ -304,6 +310,8 @@ public final class Namespace {
                 return false;
             }
         } else {
+            // Read before the socket joins: every event after it reaches the socket.
+            socket.since(adapter.position());
             adapter.addAll(socket.id(), socket.userId() == null ? Set.of(socket.id())
                     : Set.of(socket.id(), userRoom(socket.userId())));
             connect(socket, false);

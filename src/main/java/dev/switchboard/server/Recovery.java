@@ -1,8 +1,10 @@
 package dev.switchboard.server;
 
+import dev.switchboard.api.Handshake;
 import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.Packet;
+import java.net.URI;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Session recovery for one namespace: the sessions of clients that dropped, the connected sockets
@@ -33,7 +36,11 @@ import java.util.function.Consumer;
  *
  * <p>The store sees a session from the moment its record is saved, which happens after the lock,
  * so a claimant that ends a stale socket waits for that save ({@link #claim}). The replay log
- * itself stays in memory on this node: only this node can resume its sessions.
+ * itself stays in memory on this node. With a {@link SessionStore#shared() shared} store the
+ * records of connected sockets are kept too, and a session claimed here whose log is on another
+ * node (alive or dead) is taken in ({@link #takeIn}): it waits here, empty, while the adapter
+ * logs into it from the cluster's log every event after the client's offset, then is resumed as
+ * any other. Its expiry is told only when the store says nobody claimed it elsewhere.
  */
 final class Recovery {
     private static final System.Logger LOG = System.getLogger(Recovery.class.getName());
@@ -68,11 +75,49 @@ final class Recovery {
 
     void connected(Socket socket) {
         byPid.put(socket.pid(), socket);
+        saveConnected(socket);
+    }
+
+    /**
+     * Keeps a connected socket's record in a shared store (at connect and when its rooms or user
+     * change), so that its client can recover on another node even if this one dies.
+     */
+    void saveConnected(Socket socket) {
+        SessionStore store = store();
+        if (!store.shared()) {
+            return;
+        }
+        SwitchboardOptions options = namespace.switchboard().options();
+        warnOnFailure(call(() -> store.saveConnected(socket.record(options.clock().instant().plus(options.recoveryWindow())))),
+                "saving a connected session");
     }
 
     /** A socket ended and no session is kept for it. */
     void dropPrivateId(Socket socket) {
         byPid.remove(socket.pid(), socket);
+        if (store().shared()) {
+            warnOnFailure(call(() -> store().remove(socket.pid())), "removing a connected session");
+        }
+    }
+
+    private SessionStore store() {
+        return namespace.switchboard().options().sessionStore();
+    }
+
+    private void warnOnFailure(CompletableFuture<?> call, String what) {
+        call.exceptionally(failure -> {
+            namespace.switchboard().warnings().warn(LOG, what + " of " + namespace.name() + " failed", failure);
+            return null;
+        });
+    }
+
+    /** A store's (or adapter's) answer, as a future even when the call throws. */
+    private static <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> call) {
+        try {
+            return call.get();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /**
@@ -90,22 +135,13 @@ final class Recovery {
     void keep(DetachedSession session, Socket socket) {
         Switchboard switchboard = namespace.switchboard();
         session.expiry(switchboard.later(() -> expire(session), switchboard.options().recoveryWindow()));
-        saveRecord(session).whenComplete((saved, failure) -> {
+        call(() -> store().save(session.record())).whenComplete((saved, failure) -> {
             if (failure != null) {
                 switchboard.warnings().warn(LOG, "saving a session of " + namespace.name() + " failed", failure);
             }
             session.stored().complete(null);
             byPid.remove(socket.pid(), socket);
         });
-    }
-
-    /** The store's save, as a future even when the store (or the adapter asked for the rooms) throws. */
-    private CompletableFuture<Void> saveRecord(DetachedSession session) {
-        try {
-            return namespace.switchboard().options().sessionStore().save(session.record());
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
     }
 
     /**
@@ -130,16 +166,45 @@ final class Recovery {
                     return Optional.empty();
                 })
                 .join();
-        // A record saved by another node names a session whose log is not here.
         DetachedSession session = record.map(claimed -> detached.get(claimed.id()))
                 .filter(candidate -> candidate.pid().equals(pid))
                 .orElse(null);
-        if (session != null && !session.recoverableFrom(offset)) {
-            expire(session);
+        if (session == null && record.isPresent() && store().shared()) {
+            // Saved by another node (or by this one before it lost the session): its log is not
+            // here, the adapter's shared log sends the missed events again.
+            session = takeIn(record.get(), offset, claimant);
+        } else if (session != null && !session.recoverableFrom(offset)) {
+            expireClaimed(session);
             session = null;
         }
         if (session == null) {
             namespace.switchboard().metrics().failedRecoveries.increment();
+        }
+        return session;
+    }
+
+    /**
+     * A session claimed from a shared store whose log is elsewhere: it waits here while the
+     * adapter puts it in its rooms and logs into it, in order, every event after what the client
+     * saw, then whatever comes next. Null, with the session ended, when that cannot be exact.
+     */
+    private DetachedSession takeIn(SessionRecord record, String offset, Connection claimant) {
+        SwitchboardOptions options = namespace.switchboard().options();
+        DetachedSession session = new DetachedSession(namespace, record, claimant.handshake(), offset,
+                options.clock().instant().plus(options.recoveryWindow()));
+        // Registered first, so that events routed to its id from now on are logged into it.
+        detached.put(record.id(), session);
+        String from = offset != null ? offset : record.since();
+        boolean exact = from != null && call(() -> namespace.adapter().resend(record.id(), record.rooms(), from))
+                .exceptionally(failure -> {
+                    namespace.switchboard().warnings().warn(LOG, "resending to a session of " + namespace.name()
+                            + " failed", failure);
+                    return false;
+                })
+                .join();
+        if (!exact || !session.recoverableFrom(offset)) {
+            expireClaimed(session);
+            return null;
         }
         return session;
     }
@@ -184,7 +249,7 @@ final class Recovery {
             }
         }
         if (missed == null) {
-            ended(session);
+            ended(session, CompletableFuture.completedFuture(true));
             return false;
         }
         namespace.switchboard().metrics().recoveries.increment();
@@ -204,28 +269,51 @@ final class Recovery {
                 packet.event(), packet.args(), 0, packet.offset(), packet.fields()));
     }
 
-    /** Ends a session's wait: its window ran out, or it overflowed, or its client came back too late or was refused. */
+    /**
+     * Ends a session's wait whose record is still in the store: its window ran out, or it
+     * overflowed. The application hears of it only if the store still had the record: a shared
+     * store may have handed it to another node, where the client recovered.
+     */
     void expire(DetachedSession session) {
         if (session.claimForExpiry()) {
-            ended(session);
+            // After the save, or the record would outlive the session.
+            ended(session, session.stored().thenCompose(saved -> store().expire(session.pid())));
         }
     }
 
-    /** Frees a session that will not be recovered and tells the application. */
-    private void ended(DetachedSession session) {
+    /**
+     * A session of a node that died, whose window ended unclaimed: this node tells the
+     * application, with what the record kept (no handshake: the connection was another node's).
+     */
+    void orphanExpired(SessionRecord record) {
+        Handshake none = new Handshake(URI.create(namespace.name()), Map.of(), Map.of(), null,
+                record.expiresAt(), null);
+        expireClaimed(new DetachedSession(namespace, record, none, null, record.expiresAt()));
+    }
+
+    /** Ends a session's wait after its record was claimed here: its client came back too late or was refused. */
+    void expireClaimed(DetachedSession session) {
+        if (session.claimForExpiry()) {
+            ended(session, CompletableFuture.completedFuture(true));
+        }
+    }
+
+    /** Frees a session that will not be recovered and, once it is known to be ours, tells the application. */
+    private void ended(DetachedSession session, CompletableFuture<Boolean> ours) {
         detached.remove(session.id(), session);
-        SessionStore store = namespace.switchboard().options().sessionStore();
-        // After the save, or the record would outlive the session.
-        session.stored().thenCompose(saved -> store.remove(session.pid())).exceptionally(failure -> {
-            namespace.switchboard().warnings().warn(LOG, "removing a session of " + namespace.name() + " failed", failure);
-            return null;
-        });
         if (!namespace.sockets().containsKey(session.id())) {
             namespace.adapter().delAll(session.id());
         }
-        for (Consumer<DetachedSession> listener : expiryListeners) {
-            namespace.switchboard().hooks().run(() -> "session expiry listener of " + namespace.name() + " failed",
-                    session.id(), null, () -> listener.accept(session));
-        }
+        ours.exceptionally(failure -> {
+            namespace.switchboard().warnings().warn(LOG, "removing a session of " + namespace.name() + " failed", failure);
+            return true;
+        }).thenAccept(expired -> {
+            if (expired) {
+                for (Consumer<DetachedSession> listener : expiryListeners) {
+                    namespace.switchboard().hooks().run(() -> "session expiry listener of " + namespace.name()
+                            + " failed", session.id(), null, () -> listener.accept(session));
+                }
+            }
+        });
     }
 }

@@ -52,6 +52,13 @@ final class ReplayLog {
         return dropped;
     }
 
+    /** An empty log whose client has everything up to {@code offset} (null: nothing yet). */
+    void startAfter(String offset) {
+        if (offset != null) {
+            precede(offset);
+        }
+    }
+
     /** The client has everything up to and including {@code offset}, if that offset is ours. */
     void confirm(String offset) {
         if (offset == null || !contains(offset)) {

@@ -9,7 +9,8 @@ import java.util.Set;
  * What a {@link SessionStore} keeps of a session waiting for its client: plain values, so that a
  * store can write it out (as JSON, say; the values in {@code data} must then be of types it can
  * map). The events logged for the client are not in it: that log stays in memory on the node
- * that held the connection.
+ * that held the connection; a node that recovers the session from a shared store asks its adapter
+ * to send them again ({@link SessionStore#shared()}).
  *
  * <pre>{@code
  * SessionRecord record = store.claim("/chat", pid).join().orElseThrow();
@@ -25,9 +26,11 @@ import java.util.Set;
  * @param newestOffset the offset of the newest event logged for it, or null when none was: a
  *                     client that reports this offset missed nothing
  * @param expiresAt    when the recovery window ends; a store may forget the record then
+ * @param since        where the socket joined the adapter's log (see {@code Adapter#position}), or
+ *                     null: a client that saw no event missed every event after it
  */
 public record SessionRecord(String namespace, String id, String pid, String userId, Set<String> rooms,
-                            Map<String, Object> data, String newestOffset, Instant expiresAt) {
+                            Map<String, Object> data, String newestOffset, Instant expiresAt, String since) {
     public SessionRecord {
         Objects.requireNonNull(namespace, "namespace");
         Objects.requireNonNull(id, "id");

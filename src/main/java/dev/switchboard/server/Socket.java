@@ -10,6 +10,7 @@ import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.Packet;
 import dev.switchboard.protocol.RawJson;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -70,6 +71,8 @@ public final class Socket implements RemoteSocket {
     private final ListenerList<Consumer<DisconnectReason>> disconnectingListeners = new ListenerList<>();
     private final ListenerList<Consumer<DisconnectReason>> disconnectListeners = new ListenerList<>();
     private final AckTable acks;
+    /** Where the socket joined the adapter's log; written before it connects, read after. */
+    private volatile String since;
 
     /** A new socket; with {@code session}, one that takes over a dropped session's id, user, data and log. */
     Socket(Namespace namespace, Connection connection, Handshake handshake, DetachedSession session) {
@@ -89,6 +92,7 @@ public final class Socket implements RemoteSocket {
             this.log = session.log();
             this.seenMessages = session.seenMessages();
             this.userId = session.userId();
+            this.since = session.since();
         }
         this.acks = new AckTable(namespace.switchboard(), namespace.name(), id);
     }
@@ -129,6 +133,7 @@ public final class Socket implements RemoteSocket {
         userId = newUserId;
         if (state.get() == State.CONNECTED) {
             namespace.moveUserRoom(id, previous, newUserId);
+            namespace.recovery().saveConnected(this);
         }
         return this;
     }
@@ -162,6 +167,7 @@ public final class Socket implements RemoteSocket {
             namespace.adapter().delAll(id);
         } else {
             namespace.roomsChanged(Set.of(rooms));
+            namespace.recovery().saveConnected(this);
         }
         return this;
     }
@@ -170,6 +176,7 @@ public final class Socket implements RemoteSocket {
     public Socket leave(String room) {
         namespace.adapter().del(id, room);
         namespace.roomsChanged(Set.of(room));
+        namespace.recovery().saveConnected(this);
         return this;
     }
 
@@ -330,6 +337,23 @@ public final class Socket implements RemoteSocket {
 
     String pid() {
         return pid;
+    }
+
+    String since() {
+        return since;
+    }
+
+    void since(String offset) {
+        since = offset;
+    }
+
+    /** What a shared store keeps of this socket while it is connected. */
+    SessionRecord record(Instant expiresAt) {
+        String newestOffset;
+        synchronized (log) {
+            newestOffset = log.newestOffset();
+        }
+        return new SessionRecord(namespace.name(), id, pid, userId, rooms(), data, newestOffset, expiresAt, since);
     }
 
     ReplayLog log() {

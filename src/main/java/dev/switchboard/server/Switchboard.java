@@ -98,6 +98,12 @@ public final class Switchboard implements AutoCloseable {
         this.hooks = new Hooks(warnings, metrics);
         this.sendBudget = new SendBudget(options.sendBudgetBytes());
         this.pingFrame = Frame.encode(options.codec(), Packet.of(PacketType.PING, Packet.ROOT_NAMESPACE, null));
+        options.sessionStore().onOrphanExpired(record -> {
+            Namespace namespace = existingNamespace(record.namespace());
+            if (namespace != null) {
+                namespace.recovery().orphanExpired(record);
+            }
+        });
         long checkEvery = Math.max(10, options.handlerTimeout().toMillis() / 10);
         this.handlerWatch = scheduler.scheduleWithFixedDelay(this::checkHandlers, checkEvery, checkEvery,
                 TimeUnit.MILLISECONDS);

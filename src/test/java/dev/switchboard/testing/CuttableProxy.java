@@ -16,7 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class CuttableProxy implements AutoCloseable {
     private final ServerSocket listener;
-    private final int targetPort;
+    /** Where new connections go; the accepting thread reads it. */
+    private volatile int targetPort;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Set<Socket> silenced = ConcurrentHashMap.newKeySet();
     /** The client-facing ends of the connections. */
@@ -38,6 +39,11 @@ public final class CuttableProxy implements AutoCloseable {
     /** The WebSocket URI of the server behind this proxy. */
     public java.net.URI webSocketUri() {
         return java.net.URI.create("ws://127.0.0.1:" + port() + "/switchboard");
+    }
+
+    /** Sends the connections made from now on to another server (a load balancer that picked another node). */
+    public void retarget(int port) {
+        targetPort = port;
     }
 
     /** Resets every connection through the proxy (RST, no close handshake). */

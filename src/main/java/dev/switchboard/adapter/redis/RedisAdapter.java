@@ -23,10 +23,15 @@ import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One namespace's rooms and fan-out across the cluster. The membership of this node's sockets is
@@ -52,8 +57,15 @@ final class RedisAdapter implements Adapter {
     private final StatefulRedisConnection<String, String> reading;
     private final Thread reader;
     private volatile boolean running = true;
-    /** The id of the last entry read; the reader thread's. */
-    private String lastId;
+    /** The id of the last entry read; written by the reader thread only. */
+    private volatile String lastId;
+    /** Work that must happen between two reads (taking in a recovered socket); run by the reader thread. */
+    private final Queue<Runnable> readerTasks = new ConcurrentLinkedQueue<>();
+    /**
+     * Sockets taken in from another node, by id, with the newest entry already sent to them: the
+     * reader skips them up to it. The reader thread's.
+     */
+    private final Map<String, String> resentUpTo = new HashMap<>();
     /** Whether the last read failed; the reader thread's. */
     private boolean failing;
 
@@ -95,6 +107,84 @@ final class RedisAdapter implements Adapter {
     @Override
     public Set<String> sockets(Set<String> rooms) {
         return local.sockets(rooms);
+    }
+
+    @Override
+    public String position() {
+        return lastId;
+    }
+
+    /**
+     * Runs on the reader thread, between two reads, so that nothing the reader delivers can come
+     * between the resent entries or before them.
+     */
+    @Override
+    public CompletableFuture<Boolean> resend(String socketId, Set<String> rooms, String offset) {
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        readerTasks.add(() -> {
+            // Too late (the reader was stuck on Redis, or stopped): the claimant gave up.
+            if (done.isDone()) {
+                return;
+            }
+            try {
+                if (resendNow(socketId, rooms, offset) && !done.complete(true)) {
+                    // The claimant gave up meanwhile: the socket is not coming.
+                    local.delAll(socketId);
+                    resentUpTo.remove(socketId);
+                }
+                done.complete(false);
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+        });
+        // A reader blocks at most the publish timeout on Redis; a stopped one never comes.
+        return done.completeOnTimeout(false, 2 * cluster.publishTimeout().toMillis() + BLOCK.toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    private boolean resendNow(String socketId, Set<String> rooms, String offset) {
+        String stream = cluster.streamKey(namespace.name());
+        if (!StreamIds.valid(offset) || !stillLogged(stream, offset)) {
+            return false;
+        }
+        String newest = offset;
+        while (true) {
+            List<StreamMessage<String, String>> entries = reading.sync().xrange(stream,
+                    Range.from(Range.Boundary.excluding(newest), Range.Boundary.unbounded()), Limit.create(0, BATCH));
+            for (StreamMessage<String, String> entry : entries) {
+                newest = entry.getId();
+                ClusterMessage message = RedisCluster.decode(entry.getBody().get("m"));
+                if (!message.droppable() && inTime(newest, message) && reaches(message, rooms)) {
+                    // Any ack it asked for was failed on the node that held the connection.
+                    Packet packet = decodePacket(message.packet());
+                    namespace.deliver(socketId, namespace.encode(new Packet(PacketType.EVENT, packet.namespace(),
+                            packet.event(), packet.args(), 0, newest, packet.fields())), false);
+                }
+            }
+            if (entries.size() < BATCH) {
+                break;
+            }
+        }
+        resentUpTo.put(socketId, newest);
+        local.addAll(socketId, rooms);
+        return true;
+    }
+
+    /**
+     * Whether the log still holds everything after {@code offset}: the entry itself is there, or
+     * (an empty log when the socket joined) nothing was ever trimmed.
+     */
+    private boolean stillLogged(String stream, String offset) {
+        if (StreamIds.NONE.equals(offset)) {
+            return reading.sync().xlen(stream) < cluster.logCap();
+        }
+        return !reading.sync().xrange(stream, Range.create(offset, offset)).isEmpty();
+    }
+
+    private static boolean reaches(ClusterMessage entry, Set<String> rooms) {
+        Set<String> to = orEmpty(entry.rooms());
+        return (to.isEmpty() || to.stream().anyMatch(rooms::contains))
+                && orEmpty(entry.except()).stream().noneMatch(rooms::contains);
     }
 
     // ---- through the log ----
@@ -229,7 +319,7 @@ final class RedisAdapter implements Adapter {
         try {
             List<StreamMessage<String, String>> newest = reading.sync()
                     .xrevrange(cluster.streamKey(namespace.name()), Range.create("-", "+"), Limit.create(0, 1));
-            return newest.isEmpty() ? "0-0" : newest.get(0).getId();
+            return newest.isEmpty() ? StreamIds.NONE : newest.get(0).getId();
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "Redis unreachable: " + namespace.name() + " reads its log from now on", e);
             return null;
@@ -241,6 +331,9 @@ final class RedisAdapter implements Adapter {
         Duration block = cluster.publishTimeout().dividedBy(2).compareTo(BLOCK) < 0 ? cluster.publishTimeout().dividedBy(2) : BLOCK;
         while (running) {
             try {
+                for (Runnable task = readerTasks.poll(); task != null; task = readerTasks.poll()) {
+                    task.run();
+                }
                 if (lastId == null) {
                     lastId = newestId();
                     continue;
@@ -272,7 +365,7 @@ final class RedisAdapter implements Adapter {
      * everywhere. An entry Redis took after its deadline is skipped: its sender was told it failed.
      */
     private void deliver(String id, ClusterMessage entry) {
-        if (entry.deadline() > 0 && entryMillis(id) > entry.deadline()) {
+        if (!inTime(id, entry)) {
             return;
         }
         boolean mine = cluster.nodeId().equals(entry.from());
@@ -280,7 +373,8 @@ final class RedisAdapter implements Adapter {
             cluster.readBack(id);
         }
         Packet packet = decodePacket(entry.packet());
-        BroadcastOptions options = new BroadcastOptions(orEmpty(entry.rooms()), orEmpty(entry.except()), entry.droppable());
+        BroadcastOptions options = new BroadcastOptions(orEmpty(entry.rooms()), exceptResent(id, entry.except()),
+                entry.droppable());
         // A volatile event is never logged for recovery, so it names no offset.
         String offset = entry.droppable() ? null : id;
         if (entry.request() == null) {
@@ -308,9 +402,20 @@ final class RedisAdapter implements Adapter {
         }
     }
 
-    /** When Redis took an entry: the first part of its id. */
-    private static long entryMillis(String id) {
-        return Long.parseLong(id.substring(0, id.indexOf('-')));
+    /** Whether Redis took the entry before its deadline; if not, its sender was told it failed. */
+    private static boolean inTime(String id, ClusterMessage entry) {
+        return entry.deadline() <= 0 || StreamIds.millis(id) <= entry.deadline();
+    }
+
+    /** The entry's exceptions, plus the own rooms of sockets that were already sent it when taken in. */
+    private Set<String> exceptResent(String id, Set<String> except) {
+        if (resentUpTo.isEmpty()) {
+            return orEmpty(except);
+        }
+        Set<String> all = new HashSet<>(orEmpty(except));
+        resentUpTo.entrySet().removeIf(resent -> StreamIds.compare(id, resent.getValue()) > 0);
+        all.addAll(resentUpTo.keySet());
+        return all;
     }
 
     private void pause() {

@@ -7,6 +7,7 @@ import dev.switchboard.adapter.LocalNamespace;
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.RawJson;
+import dev.switchboard.server.SessionStore;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -100,6 +101,7 @@ public final class RedisCluster implements AutoCloseable {
     private final Map<String, ClusterAcks> broadcasts = new ConcurrentHashMap<>();
     /** Listeners of server-side events, by namespace and event. */
     private final Map<String, Map<String, Function<Arguments, Object>>> serverListeners = new ConcurrentHashMap<>();
+    private final RedisSessionStore sessions;
     /** Whether the last heartbeat reached Redis; written by the scheduler. */
     private volatile boolean reachable = true;
     /** When a heartbeat last reached Redis, on the settings' clock; written by the scheduler. */
@@ -147,6 +149,7 @@ public final class RedisCluster implements AutoCloseable {
         subscriptions.sync().subscribe(key("all"), nodeChannel(nodeId));
         this.liveNodes = Set.of(nodeId);
         this.lastBeatMillis = settings.clock.millis();
+        this.sessions = new RedisSessionStore(this, connection, settings.clock, inbox);
         heartbeat();
         // The others learn of this node now rather than at their next heartbeat, so that their
         // next query already asks it.
@@ -169,6 +172,15 @@ public final class RedisCluster implements AutoCloseable {
         RedisAdapter adapter = new RedisAdapter(this, namespace);
         adapters.put(namespace.name(), adapter);
         return adapter;
+    }
+
+    /**
+     * The session store to give {@code SwitchboardOptions.builder().sessionStore(...)}: the
+     * cluster's session records in Redis, so that a client recovers on any node, even after its
+     * node died (docs/SCALING.md).
+     */
+    public SessionStore sessionStore() {
+        return sessions;
     }
 
     /** This node's id in the cluster (in Redis and in {@link ClusterException#silentNodes()}). */
@@ -253,6 +265,14 @@ public final class RedisCluster implements AutoCloseable {
 
     Duration publishTimeout() {
         return settings.publishTimeout;
+    }
+
+    Duration nodeTimeout() {
+        return settings.nodeTimeout;
+    }
+
+    long logCap() {
+        return settings.logCap;
     }
 
     /** The latest moment Redis may take an emit made now: later, its sender has been told it failed. */
@@ -435,6 +455,7 @@ public final class RedisCluster implements AutoCloseable {
                 figures.fenced();
                 adapters.values().forEach(RedisAdapter::fence);
             }
+            sessions.renew(scheduler);
             Set<String> live = new HashSet<>();
             answer.subList(1, answer.size()).forEach(node -> live.add((String) node));
             live.add(nodeId);

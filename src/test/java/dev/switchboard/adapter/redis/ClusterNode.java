@@ -12,6 +12,9 @@ import java.util.Map;
  * tests that kill or freeze a node.
  */
 record ClusterNode(RedisCluster cluster, TestServer server) implements AutoCloseable {
+    /** Long enough for a node's death to be noticed and its clients to come back elsewhere. */
+    static final Duration RECOVERY_WINDOW = Duration.ofSeconds(20);
+
     /** Short timeouts, so that faults show within a test's patience. */
     static RedisCluster.Builder settings(String redisUri, String prefix) {
         return RedisCluster.builder(redisUri).prefix(prefix).publishTimeout(Duration.ofSeconds(1))
@@ -20,17 +23,26 @@ record ClusterNode(RedisCluster cluster, TestServer server) implements AutoClose
     }
 
     static ClusterNode start(RedisCluster.Builder settings) {
-        return start(settings, HttpApiSettings.off());
+        return start(settings, RECOVERY_WINDOW, HttpApiSettings.off());
+    }
+
+    static ClusterNode start(RedisCluster.Builder settings, Duration recoveryWindow) {
+        return start(settings, recoveryWindow, HttpApiSettings.off());
     }
 
     /** With the HTTP API and {@code /metrics} as {@code api} says. */
     static ClusterNode start(RedisCluster.Builder settings, HttpApiSettings api) {
+        return start(settings, RECOVERY_WINDOW, api);
+    }
+
+    private static ClusterNode start(RedisCluster.Builder settings, Duration recoveryWindow, HttpApiSettings api) {
         RedisCluster cluster = settings.connect();
-        TestServer server = TestServer.start(TestServer.options().adapter(cluster.adapters()).build(), ClusterNode::named,
-                api);
+        TestServer server = TestServer.start(TestServer.options().adapter(cluster.adapters())
+                .sessionStore(cluster.sessionStore()).recoveryWindow(recoveryWindow).build(), ClusterNode::named, api);
         return new ClusterNode(cluster, server);
     }
 
+    /** Names sockets after their auth's user; a client joins a room by emitting {@code join} with its name (acked). */
     private static void named(Switchboard sb) {
         sb.use(socket -> {
             Map<?, ?> auth = socket.handshake().auth(Map.class);
@@ -38,6 +50,10 @@ record ClusterNode(RedisCluster cluster, TestServer server) implements AutoClose
                 socket.userId(auth.get("user").toString());
             }
         });
+        sb.root().onConnection(socket -> socket.on("join", String.class, (room, event) -> {
+            socket.join(room);
+            event.ack(room);
+        }));
     }
 
     Switchboard switchboard() {
@@ -50,9 +66,17 @@ record ClusterNode(RedisCluster cluster, TestServer server) implements AutoClose
         cluster.close();
     }
 
-    /** Prints {@code node <id> <websocket uri>}, then serves until killed. */
+    /**
+     * Prints {@code node <id> <websocket uri>}, then serves until killed. Arguments: the Redis URI,
+     * the key prefix and, optionally, how long the logs are kept and the recovery window
+     * (ISO-8601, e.g. {@code PT30S}).
+     */
     public static void main(String[] args) throws InterruptedException {
-        ClusterNode node = start(settings(args[0], args[1]));
+        RedisCluster.Builder settings = settings(args[0], args[1]);
+        if (args.length > 2) {
+            settings.logRetention(Duration.parse(args[2]));
+        }
+        ClusterNode node = start(settings, args.length > 3 ? Duration.parse(args[3]) : RECOVERY_WINDOW);
         System.out.println("node " + node.cluster().nodeId() + " " + node.server().webSocketUri());
         Thread.currentThread().join();
     }

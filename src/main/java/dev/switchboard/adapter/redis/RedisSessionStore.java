@@ -1,0 +1,254 @@
+package dev.switchboard.adapter.redis;
+
+import dev.switchboard.protocol.JsonMapper;
+import dev.switchboard.protocol.ProtocolException;
+import dev.switchboard.protocol.RawJson;
+import dev.switchboard.server.SessionRecord;
+import dev.switchboard.server.SessionStore;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanIterator;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The cluster's session records in Redis, shared by every node, so that a client recovers on any
+ * node, even when the node that held its connection died. A connected socket's record is kept
+ * while its node beats (each heartbeat renews it) and for the recovery window plus the node
+ * timeout after; a dropped socket's record until its window ends. A claim takes a record
+ * atomically and leaves a mark that stops the node that lost the session from writing it again.
+ *
+ * <pre>{@code
+ * RedisCluster cluster = RedisCluster.builder("redis://10.0.0.5:6379").connect();
+ * SwitchboardOptions.builder().adapter(cluster.adapters()).sessionStore(cluster.sessionStore()).build();
+ * }</pre>
+ *
+ * <p>Threads: any; every call is one script on the cluster's command connection.
+ */
+final class RedisSessionStore implements SessionStore {
+    /**
+     * KEYS: the record, the claim mark, this node's set of connected records, the set of nodes
+     * that have such a set. ARGV: the record, its time to live, its private id, whether it is
+     * connected (renewed by the heartbeat), this node.
+     */
+    private static final String SAVE = """
+            if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+            if ARGV[4] == '1' then
+              redis.call('SADD', KEYS[3], ARGV[3])
+              redis.call('PEXPIRE', KEYS[3], ARGV[2])
+              redis.call('SADD', KEYS[4], ARGV[5])
+              redis.call('PEXPIRE', KEYS[4], ARGV[2])
+            else
+              redis.call('SREM', KEYS[3], ARGV[3])
+            end
+            return 1
+            """;
+    /**
+     * KEYS: the record, the claim mark. ARGV: the namespace, how long the mark lasts at least.
+     * The mark lasts as long as the record would have: the old node may notice the drop only
+     * then, and must not write the record back.
+     */
+    private static final String CLAIM = """
+            local record = redis.call('GET', KEYS[1])
+            if not record or cjson.decode(record).namespace ~= ARGV[1] then return false end
+            local ttl = math.max(redis.call('PTTL', KEYS[1]), tonumber(ARGV[2]))
+            redis.call('DEL', KEYS[1])
+            redis.call('SET', KEYS[2], '1', 'PX', ttl)
+            return record
+            """;
+    /** KEYS: the record, this node's set. ARGV: the private id. Answers whether the record was there. */
+    private static final String REMOVE = """
+            redis.call('SREM', KEYS[2], ARGV[1])
+            return redis.call('DEL', KEYS[1])
+            """;
+    /**
+     * KEYS: this node's set. ARGV: the records' key prefix, their time to live. Renews the records
+     * of this node's connected sockets; forgets those gone.
+     */
+    static final String RENEW = """
+            for _, pid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+              if redis.call('PEXPIRE', ARGV[1] .. pid, ARGV[2]) == 0 then redis.call('SREM', KEYS[1], pid) end
+            end
+            redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            return 0
+            """;
+
+    /**
+     * KEYS: the node set (heartbeats), the set of nodes with connected records. ARGV: the prefix
+     * of a node's set of connected records, this node, the node timeout, the prefix of records.
+     * Takes the connected records of every node silent past the timeout: answers, to this one
+     * node, their private ids each followed by its record's time to live.
+     */
+    private static final String ADOPT = """
+            local time = redis.call('TIME')
+            local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+            local orphans = {}
+            for _, node in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+              local beat = redis.call('ZSCORE', KEYS[1], node)
+              if node ~= ARGV[2] and (not beat or tonumber(beat) < now - tonumber(ARGV[3])) then
+                for _, pid in ipairs(redis.call('SMEMBERS', ARGV[1] .. node)) do
+                  table.insert(orphans, pid)
+                  table.insert(orphans, redis.call('PTTL', ARGV[4] .. pid))
+                end
+                redis.call('DEL', ARGV[1] .. node)
+                redis.call('SREM', KEYS[2], node)
+              end
+            end
+            return orphans
+            """;
+    /** KEYS: the record. Takes it if it is still there (nobody claimed it). */
+    private static final String TAKE = """
+            local record = redis.call('GET', KEYS[1])
+            if record then redis.call('DEL', KEYS[1]) end
+            return record
+            """;
+
+    private final RedisCluster cluster;
+    private final StatefulRedisConnection<String, String> connection;
+    private final Clock clock;
+    /** Where the orphan listeners run: the cluster's inbox, never Lettuce's event loop. */
+    private final Executor listenerThread;
+    /** How long a connected record outlives its node's last heartbeat: the window plus the node timeout. */
+    private volatile long connectedMillis;
+    private final List<Consumer<SessionRecord>> orphanListeners = new CopyOnWriteArrayList<>();
+
+    RedisSessionStore(RedisCluster cluster, StatefulRedisConnection<String, String> connection, Clock clock,
+                      Executor listenerThread) {
+        this.cluster = cluster;
+        this.connection = connection;
+        this.clock = clock;
+        this.listenerThread = listenerThread;
+    }
+
+    @Override
+    public boolean shared() {
+        return true;
+    }
+
+    @Override
+    public CompletableFuture<Void> saveConnected(SessionRecord record) {
+        connectedMillis = untilExpiry(record) + cluster.nodeTimeout().toMillis();
+        return save(record, connectedMillis, true);
+    }
+
+    /**
+     * A dropped socket's record outlives its window by the node timeout, so that the node whose
+     * timer ends the window finds it there (and tells its application) unless another node claimed it.
+     */
+    @Override
+    public CompletableFuture<Void> save(SessionRecord record) {
+        return save(record, untilExpiry(record) + cluster.nodeTimeout().toMillis(), false);
+    }
+
+    private CompletableFuture<Void> save(SessionRecord record, long ttl, boolean connected) {
+        return connection.async().<Long>eval(SAVE, ScriptOutputType.INTEGER,
+                new String[] {recordKey(record.pid()), claimKey(record.pid()), ownSet(), cluster.key("session-nodes")},
+                JsonMapper.toRaw(record).text(), Long.toString(ttl), record.pid(), connected ? "1" : "0", cluster.nodeId())
+                .thenApply(saved -> (Void) null).toCompletableFuture();
+    }
+
+    @Override
+    public CompletableFuture<Optional<SessionRecord>> claim(String namespace, String pid) {
+        return connection.async().<String>eval(CLAIM, ScriptOutputType.VALUE,
+                new String[] {recordKey(pid), claimKey(pid)}, namespace, Long.toString(cluster.nodeTimeout().toMillis()))
+                .thenApply(text -> Optional.ofNullable(text).map(RedisSessionStore::decode)).toCompletableFuture();
+    }
+
+    @Override
+    public CompletableFuture<Void> remove(String pid) {
+        return removed(pid).thenApply(removed -> (Void) null);
+    }
+
+    @Override
+    public CompletableFuture<Boolean> expire(String pid) {
+        return removed(pid);
+    }
+
+    private CompletableFuture<Boolean> removed(String pid) {
+        return connection.async().<Long>eval(REMOVE, ScriptOutputType.INTEGER,
+                new String[] {recordKey(pid), ownSet()}, pid)
+                .thenApply(count -> count == 1).toCompletableFuture();
+    }
+
+    @Override
+    public void onOrphanExpired(Consumer<SessionRecord> listener) {
+        orphanListeners.add(listener);
+    }
+
+    /**
+     * Renews this node's connected records and adopts those of dead nodes: when their window
+     * ends (counted from the death, which the node timeout took to notice), a record nobody
+     * claimed goes to the listeners. Called by each heartbeat, on the scheduler.
+     */
+    void renew(ScheduledExecutorService scheduler) {
+        if (connectedMillis > 0) {
+            connection.sync().eval(RENEW, ScriptOutputType.INTEGER, new String[] {ownSet()},
+                    cluster.key("session:"), Long.toString(connectedMillis));
+        }
+        List<Object> orphans = connection.sync().eval(ADOPT, ScriptOutputType.MULTI,
+                new String[] {cluster.key("nodes"), cluster.key("session-nodes")}, cluster.key("sessions:"),
+                cluster.nodeId(), Long.toString(cluster.nodeTimeout().toMillis()), cluster.key("session:"));
+        for (int i = 0; i + 1 < orphans.size(); i += 2) {
+            String pid = (String) orphans.get(i);
+            // The record lives the window plus the node timeout after the death; its window ends
+            // one node timeout before that.
+            long delay = Math.max(0, ((Number) orphans.get(i + 1)).longValue() - cluster.nodeTimeout().toMillis());
+            scheduler.schedule(() -> expireOrphan(pid), delay, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void expireOrphan(String pid) {
+        connection.async().<String>eval(TAKE, ScriptOutputType.VALUE, new String[] {recordKey(pid)})
+                .thenAcceptAsync(text -> {
+                    if (text != null) {
+                        SessionRecord record = decode(text);
+                        orphanListeners.forEach(listener -> listener.accept(record));
+                    }
+                }, listenerThread);
+    }
+
+    private String ownSet() {
+        return cluster.key("sessions:" + cluster.nodeId());
+    }
+
+    /** Counts every record in Redis, of every node: a scan (not {@code KEYS}, which blocks Redis). */
+    @Override
+    public int size() {
+        int count = 0;
+        for (ScanIterator<String> keys = ScanIterator.scan(connection.sync(), ScanArgs.Builder.matches(cluster.key("session:*")));
+             keys.hasNext(); keys.next()) {
+            count++;
+        }
+        return count;
+    }
+
+    private String recordKey(String pid) {
+        return cluster.key("session:" + pid);
+    }
+
+    private String claimKey(String pid) {
+        return cluster.key("claimed:" + pid);
+    }
+
+    private long untilExpiry(SessionRecord record) {
+        return Math.max(1, Duration.between(clock.instant(), record.expiresAt()).toMillis());
+    }
+
+    private static SessionRecord decode(String text) {
+        try {
+            return JsonMapper.fromJson(RawJson.of(text), SessionRecord.class);
+        } catch (ProtocolException e) {
+            throw new IllegalArgumentException("an unreadable session record in Redis: " + e.getMessage(), e);
+        }
+    }
+}

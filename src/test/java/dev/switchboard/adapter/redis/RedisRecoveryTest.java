@@ -1,0 +1,310 @@
+package dev.switchboard.adapter.redis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.server.Socket;
+import dev.switchboard.testing.Await;
+import dev.switchboard.testing.ClientProcess;
+import dev.switchboard.testing.CuttableProxy;
+import dev.switchboard.testing.Inbox;
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.RedisServer;
+import io.lettuce.core.Range;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import jakarta.json.JsonObject;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A client recovers on another node than the one that held its connection, alive or killed:
+ * same id, rooms, user and data, every event it missed from any node exactly once and in order.
+ * One claimant wins a session; its expiry is told once; where no exact replay is possible the
+ * client starts afresh. The client goes through a proxy that, like a load balancer, sends its
+ * next connection to another node. Each test starts its own {@code redis-server}.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class RedisRecoveryTest {
+    /** Logs kept longer than the windows, as in production (the shared settings expire them in 2 s). */
+    private static RedisCluster.Builder settings(String uri, TestInfo test) {
+        return ClusterNode.settings(uri, test.getTestMethod().orElseThrow().getName()).logRetention(Duration.ofSeconds(30));
+    }
+
+    /** Puts the client in a room through its own socket, as an application would. */
+    private static void join(Inbox inbox, String room) throws Exception {
+        assertEquals(room, inbox.socket().emitWithAck("join", room).get(10, TimeUnit.SECONDS).get(0, String.class));
+    }
+
+    /** Two nodes on a Redis of their own, and a balancer in front of node A. */
+    private record TwoNodes(RedisServer redis, ClusterNode a, ClusterNode b, CuttableProxy balancer) implements AutoCloseable {
+        static TwoNodes start(TestInfo test, Duration window) throws Exception {
+            RedisServer redis = RedisServer.start();
+            ClusterNode a = ClusterNode.start(settings(redis.uri(), test), window);
+            ClusterNode b = ClusterNode.start(settings(redis.uri(), test), window);
+            return new TwoNodes(redis, a, b, new CuttableProxy(a.server().port()));
+        }
+
+        @Override
+        public void close() throws Exception {
+            balancer.close();
+            b.close();
+            a.close();
+            redis.close();
+        }
+    }
+
+    /** Maciel connects to {@code node} over the native protocol, sees one event, and drops. */
+    private static Away away(ClusterNode node, ClusterNode sender) {
+        try (RawClient maciel = RawClient.connect(node.server().webSocketUri())) {
+            JsonObject first = connect(maciel, null, null);
+            sender.switchboard().root().toUser("maciel").emit("seen", 1);
+            String offset = maciel.next("event").getString("offset");
+            maciel.abort();
+            return new Away(first.getString("id"), first.getString("pid"), offset);
+        }
+    }
+
+    /** What a dropped client keeps: its socket id, its private id, and the offset of the last event it saw. */
+    private record Away(String id, String pid, String offset) {
+    }
+
+    /** A client that comes back to {@code node} presenting {@code away}: the connect answer. */
+    private static JsonObject back(ClusterNode node, Away away) {
+        try (RawClient client = RawClient.connect(node.server().webSocketUri())) {
+            return connect(client, away.pid(), away.offset());
+        }
+    }
+
+    private static Socket socketOn(ClusterNode node, String id) {
+        return Await.value("socket " + id + " connected", () -> node.switchboard().root().sockets().get(id));
+    }
+
+    @Test
+    void aClientRecoversOnAnotherNodeWhileItsNodeLives(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW);
+             Inbox alice = Inbox.open(nodes.balancer().webSocketUri(), "/", "alice")) {
+            ClusterNode a = nodes.a();
+            ClusterNode b = nodes.b();
+            CuttableProxy balancer = nodes.balancer();
+            String id = alice.socket().id();
+            socketOn(a, id).data().put("cart", "3 apples");
+            join(alice, "lobby");
+            b.switchboard().root().to("lobby").emit("before", 0);
+            assertEquals("before:0", alice.next());
+
+            balancer.refuse(true);
+            balancer.retarget(b.server().port());
+            balancer.cut();
+            Await.until("alice's session waits on node A", () -> a.switchboard().root().detachedSessions().containsKey(id));
+            b.switchboard().root().to("lobby").emit("missed", 1);
+            a.switchboard().root().toUser("alice").emit("missed", 2);
+            b.switchboard().root().to(id).emit("missed", 3);
+            a.switchboard().root().emit("missed", 4);
+            a.switchboard().root().to("elsewhere").emit("not-for-alice", 5);
+            balancer.refuse(false);
+            Await.until("alice back", () -> alice.socket().connected() && b.switchboard().root().sockets().containsKey(id));
+            b.switchboard().root().emit("after", 6);
+            b.switchboard().root().emit(Inbox.FENCE);
+
+            alice.assertReceived("missed:1", "missed:2", "missed:3", "missed:4", "after:6");
+            assertTrue(alice.socket().recovered());
+            assertEquals(id, alice.socket().id());
+            Socket onB = socketOn(b, id);
+            assertEquals(Set.of(id, "user:alice", "lobby"), onB.rooms());
+            assertEquals("alice", onB.userId());
+            assertEquals("3 apples", onB.data().get("cart"));
+        }
+    }
+
+    @Test
+    void aClientRecoversOnAnotherNodeAfterItsNodeWasKilled(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
+             ClientProcess a = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", redis.uri(), prefix, "PT30S")) {
+            URI nodeA = URI.create(a.await("node ", Duration.ofSeconds(60)).split(" ")[2]);
+            try (CuttableProxy balancer = new CuttableProxy(nodeA.getPort());
+                 Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice")) {
+                String id = alice.socket().id();
+                join(alice, "lobby");
+                b.switchboard().root().to("lobby").emit("before", 0);
+                assertEquals("before:0", alice.next());
+
+                balancer.refuse(true);
+                balancer.retarget(b.server().port());
+                a.kill();
+                b.switchboard().root().to("lobby").emit("missed", 1);
+                b.switchboard().root().toUser("alice").emit("missed", 2);
+                b.switchboard().root().to(id).emit("missed", 3);
+                balancer.refuse(false);
+                Await.until("alice back", () -> alice.socket().connected() && b.switchboard().root().sockets().containsKey(id));
+                b.switchboard().root().to("lobby").emit("after", 4);
+                b.switchboard().root().emit(Inbox.FENCE);
+
+                alice.assertReceived("missed:1", "missed:2", "missed:3", "after:4");
+                assertTrue(alice.socket().recovered());
+                assertEquals(Set.of(id, "user:alice", "lobby"), socketOn(b, id).rooms());
+            }
+        }
+    }
+
+    @Test
+    void theClientsOfADrainedNodeRecoverOnTheOtherWithNothingLost(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW);
+             Inbox alice = Inbox.open(nodes.balancer().webSocketUri(), "/", "alice");
+             Inbox bob = Inbox.open(nodes.balancer().webSocketUri(), "/", "bob")) {
+            ClusterNode a = nodes.a();
+            ClusterNode b = nodes.b();
+            String aliceId = alice.socket().id();
+            String bobId = bob.socket().id();
+            join(alice, "lobby");
+            join(bob, "lobby");
+            nodes.balancer().retarget(b.server().port());
+            assertTrue(a.switchboard().drain(Duration.ZERO, Duration.ofSeconds(10)).get(20, TimeUnit.SECONDS));
+            b.switchboard().root().to("lobby").emit("meanwhile", 1);
+            a.switchboard().root().to("lobby").emit("meanwhile", 2);
+            Await.until("both back on node B", () -> b.switchboard().root().sockets().keySet().containsAll(Set.of(aliceId, bobId)));
+            b.switchboard().root().to("lobby").emit("back", 3);
+            b.switchboard().root().emit(Inbox.FENCE);
+
+            for (Inbox inbox : List.of(alice, bob)) {
+                inbox.assertReceived("meanwhile:1", "meanwhile:2", "back:3");
+                assertTrue(inbox.socket().recovered());
+            }
+            assertEquals(aliceId, alice.socket().id());
+            assertEquals(bobId, bob.socket().id());
+        }
+    }
+
+    @Test
+    void twoNodesRaceForOneSessionAndOneWins(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW)) {
+            ClusterNode a = nodes.a();
+            ClusterNode b = nodes.b();
+            Away maciel = away(a, b);
+            Await.until("the session waits on node A", () -> a.switchboard().root().detachedSessions().containsKey(maciel.id()));
+            b.switchboard().root().toUser("maciel").emit("missed", 2);
+
+            try (RawClient toA = RawClient.connect(a.server().webSocketUri());
+                 RawClient toB = RawClient.connect(b.server().webSocketUri())) {
+                CompletableFuture<JsonObject> onA = CompletableFuture.supplyAsync(() -> connect(toA, maciel.pid(), maciel.offset()));
+                CompletableFuture<JsonObject> onB = CompletableFuture.supplyAsync(() -> connect(toB, maciel.pid(), maciel.offset()));
+                List<JsonObject> answers = List.of(onA.get(20, TimeUnit.SECONDS), onB.get(20, TimeUnit.SECONDS));
+                List<JsonObject> winners = answers.stream().filter(answer -> answer.getBoolean("recovered")).toList();
+                assertEquals(1, winners.size(), "answers: " + answers);
+                assertEquals(maciel.id(), winners.get(0).getString("id"));
+                RawClient winner = winners.get(0) == answers.get(0) ? toA : toB;
+                assertEquals("missed", winner.next("event").getString("event"));
+            }
+        }
+    }
+
+    private static JsonObject connect(RawClient client, String pid, String offset) {
+        StringBuilder connect = new StringBuilder("{\"type\":\"connect\",\"auth\":{\"user\":\"maciel\"}");
+        if (pid != null) {
+            connect.append(",\"pid\":\"").append(pid).append("\",\"offset\":\"").append(offset).append('"');
+        }
+        client.send(connect.append('}').toString());
+        return client.next(packet -> packet.getString("type").equals("connect"));
+    }
+
+    @Test
+    void aSessionExpiresOnceAndOnlyIfNoNodeRecoveredIt(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, Duration.ofSeconds(3));
+             CuttableProxy bobLink = new CuttableProxy(nodes.a().server().port());
+             Inbox alice = Inbox.open(nodes.balancer().webSocketUri(), "/", "alice");
+             Inbox bob = Inbox.open(bobLink.webSocketUri(), "/", "bob")) {
+            ClusterNode a = nodes.a();
+            ClusterNode b = nodes.b();
+            CuttableProxy aliceLink = nodes.balancer();
+            List<String> expired = new CopyOnWriteArrayList<>();
+            a.switchboard().root().onSessionExpired(session -> expired.add("A:" + session.userId()));
+            b.switchboard().root().onSessionExpired(session -> expired.add("B:" + session.userId()));
+            String bobId = bob.socket().id();
+            aliceLink.retarget(b.server().port());
+            bobLink.refuse(true);
+            bobLink.retarget(b.server().port());
+            aliceLink.cut();
+            bobLink.cut();
+            Await.until("alice recovered on node B", () -> alice.socket().connected() && alice.socket().recovered());
+
+            Await.until("bob's window ended", () -> !expired.isEmpty());
+            bobLink.refuse(false);
+            Await.until("bob back", () -> bob.socket().connected());
+            assertFalse(bob.socket().recovered());
+            assertNotEquals(bobId, bob.socket().id());
+            // Alice's session on node A ended too, unheard of: node B had it.
+            Await.until("node A let alice's session go", () -> a.switchboard().root().detachedSessions().isEmpty());
+            assertEquals(List.of("A:bob"), expired);
+        }
+    }
+
+    @Test
+    void theSessionsOfAKilledNodeExpireOnceOnOneNode(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        Duration window = Duration.ofSeconds(3);
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test), window);
+             ClusterNode c = ClusterNode.start(settings(redis.uri(), test), window);
+             ClientProcess a = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", redis.uri(), prefix, "PT30S", "PT3S")) {
+            List<String> expired = new CopyOnWriteArrayList<>();
+            b.switchboard().root().onSessionExpired(session -> expired.add("B:" + session.userId()));
+            c.switchboard().root().onSessionExpired(session -> expired.add("C:" + session.userId()));
+            URI nodeA = URI.create(a.await("node ", Duration.ofSeconds(60)).split(" ")[2]);
+            try (RawClient maciel = RawClient.connect(nodeA)) {
+                assertFalse(connect(maciel, null, null).getBoolean("recovered"));
+                a.kill();
+                Await.until("maciel's session expired", () -> !expired.isEmpty());
+                Await.until("its record is gone", () -> b.switchboard().options().sessionStore().size() == 0);
+                assertTrue(expired.equals(List.of("B:maciel")) || expired.equals(List.of("C:maciel")), expired.toString());
+            }
+        }
+    }
+
+    @Test
+    void aClientWhoseOffsetWasTrimmedOffTheLogStartsAfresh(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = ClusterNode.start(settings(redis.uri(), test).logCap(10));
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test).logCap(10))) {
+            Away maciel = away(a, b);
+            for (int i = 0; i < 300; i++) {
+                b.switchboard().root().to("elsewhere").emit("filler", i);
+            }
+            RedisClient client = RedisClient.create(redis.uri());
+            try (StatefulRedisConnection<String, String> redisCli = client.connect()) {
+                assertTrue(redisCli.sync().xrange(b.cluster().streamKey("/"), Range.create(maciel.offset(), maciel.offset())).isEmpty(),
+                        "Redis trimmed the log past maciel's offset");
+            } finally {
+                client.shutdown();
+            }
+            JsonObject answer = back(b, maciel);
+            assertFalse(answer.getBoolean("recovered"), answer.toString());
+            assertNotEquals(maciel.id(), answer.getString("id"));
+        }
+    }
+
+    @Test
+    void aClientStartsAfreshOnAnotherNodeAfterRedisRestartedEmpty(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW)) {
+            Away maciel = away(nodes.a(), nodes.b());
+            Await.until("the session waits on node A", () -> nodes.a().switchboard().root().detachedSessions().containsKey(maciel.id()));
+            nodes.redis().kill();
+            nodes.redis().restart();
+            Await.until("node B reaches Redis again", () -> nodes.b().cluster().reachable() && nodes.b().cluster().liveNodes().size() == 2);
+            JsonObject answer = back(nodes.b(), maciel);
+            assertFalse(answer.getBoolean("recovered"), answer.toString());
+            assertNotEquals(maciel.id(), answer.getString("id"));
+        }
+    }
+}
