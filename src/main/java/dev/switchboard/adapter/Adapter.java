@@ -43,6 +43,14 @@ public interface Adapter {
     /** Delivers a frame to every matching socket. */
     void broadcast(Frame frame, BroadcastOptions options);
 
+    /**
+     * Delivers a frame to the matching sockets of this node only; a cluster adapter overrides it
+     * to leave the others and its shared engine out.
+     */
+    default void broadcastLocally(Frame frame, BroadcastOptions options) {
+        broadcast(frame, options);
+    }
+
     /** Delivers a frame that asks for acks; tells {@code collector} how many recipients it reached. */
     void broadcastWithAck(Frame frame, BroadcastOptions options, AckCollector collector);
 

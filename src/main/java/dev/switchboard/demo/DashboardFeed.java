@@ -112,11 +112,11 @@ public final class DashboardFeed {
     public static void install(Switchboard server, ScheduledExecutorService timer) {
         DashboardFeed feed = new DashboardFeed(server);
         Namespace dashboard = server.of(NAMESPACE);
-        dashboard.onConnection(socket -> socket.emit("history", feed.history.list()));
         // On a cluster each node measures itself, so each serves the pages connected to it, straight
         // to its own sockets: not through Redis, so that the page still shows a node cut from it.
+        dashboard.onConnection(socket -> dashboard.to(socket.id()).emitLocally("history", feed.history.list()));
         timer.scheduleAtFixedRate(() -> DemoApp.logFailures("dashboard feed", feed.measure().thenAccept(stats ->
-                dashboard.sockets().values().forEach(viewer -> viewer.emit("stats", stats)))),
+                dashboard.operator().emitLocally("stats", stats))),
                 PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     }
 

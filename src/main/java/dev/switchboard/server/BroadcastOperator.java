@@ -83,6 +83,20 @@ public final class BroadcastOperator {
     }
 
     /**
+     * Emits to the targets connected to this node only, leaving the other nodes of a cluster and
+     * its shared log out (Socket.IO's {@code local}): for what is this node's own, its figures say,
+     * and what must reach them while the cluster's engine is away. The event is volatile: it
+     * carries no offset and is never replayed. On one node it is {@code asVolatile().emit(...)}.
+     *
+     * <pre>{@code
+     * dashboard.to("viewers").emitLocally("stats", figuresOfThisNode);
+     * }</pre>
+     */
+    public void emitLocally(String event, Object... args) {
+        namespace.broadcastLocally(namespace.encodeVolatileEvent(event, args), new BroadcastOptions(rooms, except, true));
+    }
+
+    /**
      * Emits to every target and completes with one answer per recipient; fails with
      * {@link AckTimeoutException}, which carries the answers that came, when some are late.
      */

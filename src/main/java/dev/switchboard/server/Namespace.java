@@ -364,6 +364,10 @@ public final class Namespace {
         adapter.broadcast(frame, options);
     }
 
+    void broadcastLocally(Frame frame, dev.switchboard.adapter.BroadcastOptions options) {
+        adapter.broadcastLocally(frame, options);
+    }
+
     CompletableFuture<List<dev.switchboard.protocol.Arguments>> broadcastWithAck(
             String event, Object[] args, dev.switchboard.adapter.BroadcastOptions options, Duration timeout) {
         long ackId = switchboard.nextAckId();

@@ -195,6 +195,11 @@ final class RedisAdapter implements Adapter {
     }
 
     @Override
+    public void broadcastLocally(Frame frame, BroadcastOptions options) {
+        local.broadcast(frame, options);
+    }
+
+    @Override
     public void broadcastWithAck(Frame frame, BroadcastOptions options, AckCollector collector) {
         String request = cluster.nextRequestId();
         cluster.track(request, new ClusterAcks(collector, cluster.liveNodes()));
