@@ -138,22 +138,31 @@ public final class RedisCluster implements AutoCloseable {
                                 + " one dropped");
                     }
                 });
-        this.connection = client.connect();
-        this.subscriptions = client.connectPubSub();
-        subscriptions.addListener(new RedisPubSubAdapter<>() {
-            @Override
-            public void message(String channel, String message) {
-                inbox.execute(() -> receive(message));
-            }
-        });
-        subscriptions.sync().subscribe(key("all"), nodeChannel(nodeId));
-        this.liveNodes = Set.of(nodeId);
-        this.lastBeatMillis = settings.clock.millis();
-        this.sessions = new RedisSessionStore(this, connection, settings.clock, inbox);
-        heartbeat();
-        // The others learn of this node now rather than at their next heartbeat, so that their
-        // next query already asks it.
-        announce(ClusterMessage.NODE_UP);
+        try {
+            this.connection = client.connect();
+            this.subscriptions = client.connectPubSub();
+            subscriptions.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(String channel, String message) {
+                    inbox.execute(() -> receive(message));
+                }
+            });
+            subscriptions.sync().subscribe(key("all"), nodeChannel(nodeId));
+            this.liveNodes = Set.of(nodeId);
+            this.lastBeatMillis = settings.clock.millis();
+            this.sessions = new RedisSessionStore(this, connection, settings.clock, inbox);
+            heartbeat();
+            // The others learn of this node now rather than at their next heartbeat, so that their
+            // next query already asks it.
+            announce(ClusterMessage.NODE_UP);
+        } catch (RuntimeException e) {
+            // Redis unreachable at start: let go of the client's threads, or each retry leaks them.
+            scheduler.shutdownNow();
+            inbox.shutdownNow();
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            resources.shutdown(0, 2, TimeUnit.SECONDS);
+            throw e;
+        }
         long period = settings.heartbeatInterval.toMillis();
         scheduler.scheduleAtFixedRate(this::heartbeat, period, period, TimeUnit.MILLISECONDS);
     }
@@ -231,6 +240,12 @@ public final class RedisCluster implements AutoCloseable {
     @Override
     public void close() {
         scheduler.shutdownNow();
+        // The timers that would have ended them are gone with the scheduler: end them here.
+        IllegalStateException closed = new IllegalStateException("node " + nodeId + " closed");
+        requests.values().forEach(pending -> pending.fail(closed));
+        requests.clear();
+        broadcasts.values().forEach(acks -> acks.liveNodes(Set.of()));
+        broadcasts.clear();
         adapters.values().forEach(RedisAdapter::close);
         try {
             connection.sync().zrem(key("nodes"), nodeId);
