@@ -610,7 +610,7 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
         }
     }
 
-    private static void assertEcho(RawClient client, String text) {
+    static void assertEcho(RawClient client, String text) {
         client.send("{\"type\":\"event\",\"nsp\":\"" + EchoApp.NAMESPACE + "\",\"event\":\"echo\",\"args\":[\""
                 + text + "\"],\"ack\":1}");
         assertEquals(text, client.next("ack").getJsonArray("args").getString(0));
