@@ -12,18 +12,19 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import dev.switchboard.demo.EchoApp;
 import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.RawTcp;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -54,16 +55,9 @@ abstract class WarScenario extends DeploymentScenario {
         return socket;
     }
 
-    /** Whether the container ended this connection by {@code deadline} (epoch millis): what a read sees. */
+    /** Whether the container ended this connection by {@code deadline} (epoch millis). */
     private static boolean closedBy(Socket socket, long deadline) throws IOException {
-        socket.setSoTimeout((int) Math.max(1, deadline - System.currentTimeMillis()));
-        try {
-            return socket.getInputStream().read() < 0;
-        } catch (SocketTimeoutException e) {
-            return false;
-        } catch (SocketException e) {
-            return true;
-        }
+        return RawTcp.closedByServer(socket, Duration.ofMillis(deadline - System.currentTimeMillis()));
     }
 
     /** Sends a whole upgrade request a byte a second until it is sent or the connection fails; returns the bytes sent. */
@@ -89,6 +83,28 @@ abstract class WarScenario extends DeploymentScenario {
             client.connectNamespace(EchoApp.NAMESPACE, null);
             assertEcho(client, "served");
         }
+    }
+
+    /** An Engine.IO long-polling request through the trusted proxy for the client 198.51.100.4; the whole answer. */
+    private String pollThroughProxy(String method, String query, String body) throws IOException {
+        try (RawTcp proxy = RawTcp.open(site().port(), TRUSTED_PROXY)) {
+            return proxy.exchange(method, site().contextPath() + "/socket.io/?EIO=4&transport=polling" + query,
+                    "X-Forwarded-For: 198.51.100.4\r\n", body);
+        }
+    }
+
+    @Test
+    void longPollingThroughATrustedProxySeesTheClientsAddress() throws Exception {
+        Matcher sid = Pattern.compile("\"sid\":\"([^\"]+)\"").matcher(pollThroughProxy("GET", "", ""));
+        assertTrue(sid.find());
+        String session = "&sid=" + sid.group(1);
+        assertTrue(pollThroughProxy("POST", session, "40" + EchoApp.NAMESPACE + ",\u001e42" + EchoApp.NAMESPACE
+                + ",1[\"whoami\"]").endsWith("ok"));
+        String answers = "";
+        for (int polls = 0; polls < 3 && !answers.contains("43" + EchoApp.NAMESPACE + ",1"); polls++) {
+            answers += pollThroughProxy("GET", session, "");
+        }
+        assertTrue(answers.contains("\"address\":\"198.51.100.4\""), answers);
     }
 
     /**

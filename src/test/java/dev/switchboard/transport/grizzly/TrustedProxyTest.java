@@ -7,7 +7,6 @@ import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.RawTcp;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -83,12 +82,7 @@ class TrustedProxyTest {
     /** One Engine.IO long-polling request from the proxy on behalf of {@code client}; the whole answer. */
     private static String poll(TestServer server, String method, String query, String body, String client) throws IOException {
         try (RawTcp tcp = RawTcp.open(server.port(), PROXY)) {
-            byte[] content = body.getBytes(StandardCharsets.UTF_8);
-            tcp.write((method + " /socket.io/?EIO=4&transport=polling" + query + " HTTP/1.0\r\nHost: 127.0.0.1\r\n"
-                    + "X-Forwarded-For: " + client + "\r\nContent-Type: text/plain\r\nContent-Length: " + content.length
-                    + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            tcp.write(content);
-            return new String(tcp.readToEnd(), StandardCharsets.UTF_8);
+            return tcp.exchange(method, "/socket.io/?EIO=4&transport=polling" + query, "X-Forwarded-For: " + client + "\r\n", body);
         }
     }
 
