@@ -74,16 +74,28 @@ function render() {
       el('td', {}, namespace),
       el('td', { class: 'num' }, count(sockets)),
       el('td', {}, sparkline(history.map((stats) => (stats.sockets && stats.sockets[namespace]) || 0))))));
+  const addresses = latest.topAddresses || [];
+  const mostHeld = Math.max(1, ...addresses.map((address) => address.connections));
+  $('addresses').replaceChildren(...addresses.map(({ address, connections }) =>
+    el('tr', { 'data-address': address },
+      el('td', {}, address),
+      el('td', { class: 'num' }, count(connections)),
+      el('td', {}, bar(connections, mostHeld)))));
   const most = Math.max(1, ...latest.rooms.map((room) => room.members));
   $('rooms').replaceChildren(...latest.rooms.map(({ namespace, name, members }) =>
     el('tr', {},
       el('td', { class: 'muted' }, namespace),
       el('td', {}, name),
       el('td', { class: 'num' }, count(members)),
-      el('td', {}, el('div', { class: 'bar', style: `width:${Math.round((members / most) * 100)}%` })))));
+      el('td', {}, bar(members, most)))));
   $('no-rooms').classList.toggle('hidden', latest.rooms.length > 0);
   $('cluster').textContent = clusterLine(latest.cluster);
   $('cluster-card').classList.toggle('down', latest.cluster.clustered && !latest.cluster.linkUp);
+}
+
+/** A bar as wide as `value` is of `most`. */
+function bar(value, most) {
+  return el('div', { class: 'bar', style: `width:${Math.round((value / most) * 100)}%` });
 }
 
 /** The cluster as the server sees it: its node count, its link to Redis and what publishing costs. */

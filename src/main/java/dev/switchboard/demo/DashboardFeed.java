@@ -13,6 +13,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -21,8 +22,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The figures of {@code webapp/dashboard.html}, on the namespace {@code /dashboard}: once a
- * second, every socket there gets a {@code stats} event with the server's connections, sockets
- * per namespace, rooms with their member counts, events in and frames out per second, send-queue
+ * second, every socket there gets a {@code stats} event with the server's connections, the client
+ * addresses that hold the most of them, sockets per namespace, rooms with their member counts, events in and frames out per second, send-queue
  * depths against the server-wide bound, slow consumers cut off, recoveries, volatile events
  * dropped, application callbacks that threw, and the cluster (the figures {@code /metrics} serves). A socket that connects first gets {@code
  * history}, the last minute of them, so that its sparklines start full.
@@ -39,6 +40,7 @@ public final class DashboardFeed {
     private static final int HISTORY = 60;
     /** Bounds the size of a {@code stats} event on a server with many rooms. */
     private static final int MAX_ROOMS = 50;
+    private static final int MAX_ADDRESSES = 5;
     private static final String USER_ROOM_PREFIX = Namespace.userRoom("");
 
     /** A room and how many sockets are in it. */
@@ -64,11 +66,16 @@ public final class DashboardFeed {
                           double publishMillis, double publishP99Millis, long failedEmits, long timedOutQueries, long refusedConnections) {
     }
 
+    /** A client address and the connections it holds, as the handshakes saw it (behind a trusted proxy: the client's). */
+    public record Address(String address, int connections) {
+    }
+
     /**
      * One second of the server.
      *
      * @param connectionsByWire connections by wire format and transport: {@code native}, {@code socket.io websocket},
      *                        {@code socket.io polling}
+     * @param topAddresses    the client addresses holding the most connections (the largest {@value #MAX_ADDRESSES}), most first
      * @param sockets         connected sockets by namespace
      * @param rooms           the application's rooms (the largest {@value #MAX_ROOMS}), without the room of each socket and user
      * @param queuedBytes     bytes waiting in all send queues
@@ -80,13 +87,13 @@ public final class DashboardFeed {
      * @param listenerFailures application callbacks (listeners, middleware) that threw since the server started
      * @param cluster         the cluster as this node sees it
      */
-    public record Stats(long time, int connections, Map<String, Integer> connectionsByWire, int totalSockets, Map<String, Integer> sockets, List<Room> rooms,
+    public record Stats(long time, int connections, Map<String, Integer> connectionsByWire, List<Address> topAddresses, int totalSockets, Map<String, Integer> sockets, List<Room> rooms,
                        long eventsInPerSecond, long framesOutPerSecond, long queuedBytes, long queueBound, long largestQueue,
                        long slowConsumers, int recovering, long recoveries, long droppedVolatile,
                        long listenerFailures, Cluster cluster) {
 
         Stats withRooms(List<Room> newRooms) {
-            return new Stats(time, connections, connectionsByWire, totalSockets, sockets, newRooms, eventsInPerSecond, framesOutPerSecond,
+            return new Stats(time, connections, connectionsByWire, topAddresses, totalSockets, sockets, newRooms, eventsInPerSecond, framesOutPerSecond,
                     queuedBytes, queueBound, largestQueue, slowConsumers, recovering, recoveries, droppedVolatile,
                     listenerFailures, cluster);
         }
@@ -142,11 +149,13 @@ public final class DashboardFeed {
                     .exceptionally(failure -> List.of()));
         }
         Map<String, Integer> byWire = new TreeMap<>();
+        Map<String, Integer> byAddress = new HashMap<>();
         EngineIo engine = EngineIo.of(server);
         for (Connection connection : server.connections()) {
             byWire.merge(wireOf(connection, engine), 1, Integer::sum);
+            byAddress.merge(Objects.requireNonNullElse(connection.handshake().remoteAddress(), "unknown"), 1, Integer::sum);
         }
-        Stats figures = new Stats(now, metrics.connections(), byWire,
+        Stats figures = new Stats(now, metrics.connections(), byWire, topAddresses(byAddress),
                 sockets.values().stream().mapToInt(Integer::intValue).sum(), sockets, List.of(),
                 eventsInRate, framesOutRate, metrics.queuedBytes(), server.sendBudget().maxBytes(), metrics.largestQueueBytes(),
                 metrics.slowConsumers(), metrics.sessionsAwaitingRecovery(), metrics.recoveries(), metrics.droppedVolatile(),
@@ -203,6 +212,13 @@ public final class DashboardFeed {
             }
         }
         return counts.entrySet().stream().map(e -> new Room(namespace, e.getKey(), e.getValue())).toList();
+    }
+
+    /** The addresses holding the most connections, most first; ties by address, so that the list does not shuffle. */
+    private static List<Address> topAddresses(Map<String, Integer> byAddress) {
+        return byAddress.entrySet().stream().map(e -> new Address(e.getKey(), e.getValue()))
+                .sorted(Comparator.comparingInt(Address::connections).reversed().thenComparing(Address::address))
+                .limit(MAX_ADDRESSES).toList();
     }
 
     private static String wireOf(Connection connection, EngineIo engine) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.RawTcp;
 import dev.switchboard.testing.TestServer;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
@@ -42,7 +43,7 @@ class DemoFeedsTest {
     }
 
     @Test
-    void theDashboardCountsSocketsConnectionsPerWireFormatAndListenerFailuresEverySecond() throws Exception {
+    void theDashboardCountsSocketsConnectionsPerWireFormatAndAddressAndListenerFailuresEverySecond() throws Exception {
         try (TestServer server = TestServer.start(sb -> {
                 DemoApp.install(sb);
                 EchoApp.install(sb);
@@ -85,6 +86,18 @@ class DemoFeedsTest {
                 }
                 assertEquals(Json.createObjectBuilder().add("native", 2).add("socket.io polling", 1)
                         .add("socket.io websocket", 1).build(), stats.getJsonObject("connectionsByWire"));
+
+                // Another client address: the list names who holds the connections, most first.
+                try (RawTcp elsewhere = RawTcp.open(server.port(), "127.0.0.3")) {
+                    assertTrue(elsewhere.requestUpgrade(server.port(), "/switchboard", "").startsWith("HTTP/1.1 101"));
+                    while (stats.getInt("connections") < 5) {
+                        stats = event(viewer, "stats").getJsonArray("args").getJsonObject(0);
+                    }
+                    assertEquals(Json.createArrayBuilder()
+                            .add(Json.createObjectBuilder().add("address", "127.0.0.1").add("connections", 4))
+                            .add(Json.createObjectBuilder().add("address", "127.0.0.3").add("connections", 1)).build(),
+                            stats.getJsonArray("topAddresses"));
+                }
             }
         }
     }

@@ -94,6 +94,8 @@ class LivePagesBrowserTest extends DemoInBrowser {
                     driver -> figure(driver, "connections").equals("4") && figure(driver, "totalSockets").equals("4"));
             browser.waitUntil(dashboard, driver -> namespaceSockets(driver, "/chat").equals("2")
                     && namespaceSockets(driver, "/graph").equals("1") && namespaceSockets(driver, "/dashboard").equals("1"));
+            // Every page here runs on this host: one address holds the four connections.
+            browser.waitUntil(dashboard, driver -> driver.findElement(By.id("addresses")).getText().equals("127.0.0.1 4"));
             String rooms = browser.in(dashboard).findElement(By.id("rooms")).getText();
             assertTrue(rooms.contains("/chat #general 2"), rooms);
 

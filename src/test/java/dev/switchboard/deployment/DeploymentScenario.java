@@ -83,6 +83,8 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
     static final Duration PING_INTERVAL = Duration.ofSeconds(1);
     static final Duration PING_TIMEOUT = Duration.ofSeconds(2);
     static final int MAX_CONNECTIONS_PER_ADDRESS = 20;
+    /** The one address every deployment under test believes forwarding headers from; no other test connects from it. */
+    static final String TRUSTED_PROXY = "127.0.0.9";
     /**
      * The HTTP API's keys in every deployment under test ({@code -Ddemo.apiKey}): the first for
      * the API cases, the second to show that any configured key works, the third to be flooded.
@@ -139,6 +141,7 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
         return List.of("-Dswitchboard.pingInterval=" + PING_INTERVAL.toMillis(),
                 "-Dswitchboard.pingTimeout=" + PING_TIMEOUT.toMillis(),
                 "-Dswitchboard.maxConnectionsPerAddress=" + MAX_CONNECTIONS_PER_ADDRESS,
+                "-Dswitchboard.trustedProxies=" + TRUSTED_PROXY,
                 "-Ddemo.apiKey=" + String.join(",", API_KEYS));
     }
 
@@ -610,7 +613,7 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
         }
     }
 
-    private static void assertEcho(RawClient client, String text) {
+    static void assertEcho(RawClient client, String text) {
         client.send("{\"type\":\"event\",\"nsp\":\"" + EchoApp.NAMESPACE + "\",\"event\":\"echo\",\"args\":[\""
                 + text + "\"],\"ack\":1}");
         assertEquals(text, client.next("ack").getJsonArray("args").getString(0));

@@ -3,6 +3,7 @@ package dev.switchboard.deployment;
 import dev.switchboard.transport.WebSocketLayerContract;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,8 @@ import org.junit.jupiter.api.BeforeAll;
  * {@code java -jar start.jar}.
  */
 class JettyIT extends WarScenario {
+    /** The http module's {@code jetty.http.idleTimeout}, which docs/DEPLOY.md recommends keeping. */
+    private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
     private static ServerProcess jetty;
     private static Site site;
 
@@ -35,7 +38,8 @@ class JettyIT extends WarScenario {
         List<String> command = new ArrayList<>(List.of(ServerProcess.java()));
         command.addAll(testFlags());
         command.addAll(List.of("-jar", startJar, "jetty.home=" + home, "jetty.base=" + base,
-                "jetty.http.host=127.0.0.1", "jetty.http.port=" + site.port()));
+                "jetty.http.host=127.0.0.1", "jetty.http.port=" + site.port(),
+                "jetty.http.idleTimeout=" + IDLE_TIMEOUT.toMillis()));
         jetty = ServerProcess.start(command, base, Map.of(), base.resolve("console.log"), site.http("/"));
     }
 
@@ -52,6 +56,11 @@ class JettyIT extends WarScenario {
     @Override
     protected Optional<ServerProcess> process() {
         return Optional.of(jetty);
+    }
+
+    @Override
+    protected Duration connectionTimeout() {
+        return IDLE_TIMEOUT;
     }
 
     /** Jetty refuses a frame over its limit at once and answers header blocks over 8 KiB with 431. */

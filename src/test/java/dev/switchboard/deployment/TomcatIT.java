@@ -3,6 +3,7 @@ package dev.switchboard.deployment;
 import dev.switchboard.transport.WebSocketLayerContract;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,12 +16,14 @@ import org.junit.jupiter.api.BeforeAll;
  * started with {@code catalina.sh run}.
  */
 class TomcatIT extends WarScenario {
+    /** The shipped server.xml's {@code connectionTimeout}, which docs/DEPLOY.md recommends keeping. */
+    private static final Duration CONNECTION_TIMEOUT = Duration.ofSeconds(20);
     /** One connector on loopback; no shutdown port (the process is stopped with a signal). */
     private static final String SERVER_XML = """
             <?xml version="1.0" encoding="UTF-8"?>
             <Server port="-1" shutdown="SHUTDOWN">
               <Service name="Catalina">
-                <Connector address="127.0.0.1" port="%d" protocol="HTTP/1.1" connectionTimeout="20000"/>
+                <Connector address="127.0.0.1" port="%d" protocol="HTTP/1.1" connectionTimeout="%d"/>
                 <Engine name="Catalina" defaultHost="localhost">
                   <Host name="localhost" appBase="webapps" unpackWARs="true" autoDeploy="false"/>
                 </Engine>
@@ -42,7 +45,7 @@ class TomcatIT extends WarScenario {
             Files.copy(home.resolve("conf").resolve(file), base.resolve("conf").resolve(file));
         }
         site = new Site(ServerProcess.freePort(), "/myapp");
-        Files.writeString(base.resolve("conf/server.xml"), SERVER_XML.formatted(site.port()));
+        Files.writeString(base.resolve("conf/server.xml"), SERVER_XML.formatted(site.port(), CONNECTION_TIMEOUT.toMillis()));
         Files.copy(ServerProcess.buildPath("switchboard.war"), base.resolve("webapps/myapp.war"));
         OwnWar.writeInto(base.resolve("webapps"));
         tomcat = ServerProcess.start(List.of("sh", home.resolve("bin/catalina.sh").toString(), "run"), base,
@@ -64,6 +67,11 @@ class TomcatIT extends WarScenario {
     @Override
     protected Optional<ServerProcess> process() {
         return Optional.of(tomcat);
+    }
+
+    @Override
+    protected Duration connectionTimeout() {
+        return CONNECTION_TIMEOUT;
     }
 
     /** Tomcat streams a frame to us in 8 KiB parts: it waits for the declared bytes until the heartbeat ends the connection. */

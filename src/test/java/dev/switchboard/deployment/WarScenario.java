@@ -2,6 +2,7 @@ package dev.switchboard.deployment;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.client.ClientOptions;
 import dev.switchboard.client.ClientSocket;
@@ -9,8 +10,21 @@ import dev.switchboard.client.SwitchboardClient;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import dev.switchboard.demo.EchoApp;
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.RawTcp;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -21,6 +35,124 @@ import org.junit.jupiter.api.Test;
  * README shows.
  */
 abstract class WarScenario extends DeploymentScenario {
+    private static final int HALF_OPEN_ADDRESSES = 3;
+    private static final int HALF_OPEN_PER_ADDRESS = 100;
+    /** Room on top of the container's timeout for a loaded machine: its timers run every second or so, and late. */
+    private static final Duration SLACK = Duration.ofSeconds(30);
+
+    /**
+     * The timeout the container closes a silent connection after, as the deployment configures it
+     * (docs/DEPLOY.md, <i>Slow, idle and half-open clients</i>): Tomcat's {@code connectionTimeout},
+     * Jetty's {@code jetty.http.idleTimeout}.
+     */
+    protected abstract Duration connectionTimeout();
+
+    /** A connection from {@code 127.0.0.<host>} that sends the request line and one header of an upgrade, then nothing. */
+    private Socket halfOpenUpgrade(int host) throws IOException {
+        Socket socket = new Socket(InetAddress.getLoopbackAddress(), site().port(), InetAddress.getByName("127.0.0." + host), 0);
+        socket.getOutputStream().write(("GET " + site().endpointPath() + " HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        return socket;
+    }
+
+    /** Whether the container ended this connection by {@code deadline} (epoch millis). */
+    private static boolean closedBy(Socket socket, long deadline) throws IOException {
+        return RawTcp.closedByServer(socket, Duration.ofMillis(deadline - System.currentTimeMillis()));
+    }
+
+    /** Sends a whole upgrade request a byte a second until it is sent or the connection fails; returns the bytes sent. */
+    private int trickle(Socket socket) {
+        byte[] request = ("GET " + site().endpointPath() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+        int sent = 0;
+        try {
+            OutputStream out = socket.getOutputStream();
+            while (sent < request.length) {
+                out.write(request[sent++]);
+                Thread.sleep(1000);
+            }
+        } catch (IOException | InterruptedException e) {
+            // closed: by the container, or by the test when it is done
+        }
+        return sent;
+    }
+
+    private void assertServed() {
+        try (RawClient client = RawClient.connect(site().webSocket())) {
+            client.connectNamespace(EchoApp.NAMESPACE, null);
+            assertEcho(client, "served");
+        }
+    }
+
+    /** An Engine.IO long-polling request through the trusted proxy for the client 198.51.100.4; the whole answer. */
+    private String pollThroughProxy(String method, String query, String body) throws IOException {
+        try (RawTcp proxy = RawTcp.open(site().port(), TRUSTED_PROXY)) {
+            return proxy.exchange(method, site().contextPath() + "/socket.io/?EIO=4&transport=polling" + query,
+                    "X-Forwarded-For: 198.51.100.4\r\n", body);
+        }
+    }
+
+    @Test
+    void longPollingThroughATrustedProxySeesTheClientsAddress() throws Exception {
+        Matcher sid = Pattern.compile("\"sid\":\"([^\"]+)\"").matcher(pollThroughProxy("GET", "", ""));
+        assertTrue(sid.find());
+        String session = "&sid=" + sid.group(1);
+        assertTrue(pollThroughProxy("POST", session, "40" + EchoApp.NAMESPACE + ",\u001e42" + EchoApp.NAMESPACE
+                + ",1[\"whoami\"]").endsWith("ok"));
+        String answers = "";
+        for (int polls = 0; polls < 3 && !answers.contains("43" + EchoApp.NAMESPACE + ",1"); polls++) {
+            answers += pollThroughProxy("GET", session, "");
+        }
+        assertTrue(answers.contains("\"address\":\"198.51.100.4\""), answers);
+    }
+
+    /**
+     * Half-open upgrades are the container's to close: its connection timeout ends them all while
+     * a client upgrades and is served. A request trickled a byte a second is not closed by it (each
+     * byte resets a read or idle timeout; docs/DEPLOY.md says so): the test holds that too, so that
+     * the documentation learns when a container starts to bound it.
+     */
+    @Test
+    void halfOpenUpgradesAreClosedWithinTheContainersTimeoutWhileAClientIsServed() throws Exception {
+        List<Socket> attack = new ArrayList<>();
+        long start = System.currentTimeMillis();
+        try (Socket trickled = new Socket(InetAddress.getLoopbackAddress(), site().port(),
+                InetAddress.getByName("127.0.0." + (2 + HALF_OPEN_ADDRESSES)), 0)) {
+            CompletableFuture<Integer> trickledBytes = CompletableFuture.supplyAsync(() -> trickle(trickled));
+            for (int host = 2; host < 2 + HALF_OPEN_ADDRESSES; host++) {
+                for (int i = 0; i < HALF_OPEN_PER_ADDRESS; i++) {
+                    attack.add(halfOpenUpgrade(host));
+                }
+            }
+            long opened = System.currentTimeMillis() - start;
+            assertServed();
+
+            long deadline = start + connectionTimeout().plus(SLACK).toMillis();
+            List<Long> closedAfter = new ArrayList<>();
+            for (Socket socket : attack) {
+                assertTrue(closedBy(socket, deadline), "a half-open upgrade still open " + (System.currentTimeMillis() - start)
+                        + " ms after the attack began (timeout " + connectionTimeout().toMillis() + " ms)");
+                closedAfter.add(System.currentTimeMillis() - start);
+            }
+            boolean trickleHeld = !closedBy(trickled, System.currentTimeMillis() + 2000);
+            assertServed();
+            trickled.close();
+            int sent = trickledBytes.get();
+            System.out.printf("%s: %d half-open upgrades from %d addresses (opened in %d ms) closed, the first %d ms, the last"
+                            + " by %d ms after the attack began (timeout %d ms); a request sent a byte a second %s after %d bytes;"
+                            + " a client served during and after%n",
+                    getClass().getSimpleName(), attack.size(), HALF_OPEN_ADDRESSES, opened, closedAfter.get(0),
+                    closedAfter.get(closedAfter.size() - 1), connectionTimeout().toMillis(),
+                    trickleHeld ? "still open" : "closed", sent);
+            assertTrue(trickleHeld, "the trickled request was closed after " + sent + " bytes: update docs/DEPLOY.md");
+        } finally {
+            for (Socket socket : attack) {
+                socket.close();
+            }
+        }
+    }
+
     @Test
     void aWarOfYourOwnRunsTheLibraryFromItsClassesJar() throws Exception {
         Site own = new Site(site().port(), OwnWar.CONTEXT_PATH);

@@ -244,6 +244,30 @@ public final class RawTcp implements AutoCloseable {
     }
 
     /**
+     * Sends one HTTP/1.0 request with these extra header lines (each ending in CRLF) and a text
+     * body, and returns the whole answer, which ends when the server closes.
+     */
+    public String exchange(String method, String target, String extraHeaders, String body) throws IOException {
+        byte[] content = body.getBytes(StandardCharsets.UTF_8);
+        write((method + " " + target + " HTTP/1.0\r\nHost: 127.0.0.1\r\n" + extraHeaders
+                + "Content-Type: text/plain\r\nContent-Length: " + content.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        write(content);
+        return new String(readToEnd(), StandardCharsets.UTF_8);
+    }
+
+    /** Whether the server has ended this connection: what a read sees, waiting at most {@code wait}. */
+    public static boolean closedByServer(Socket socket, Duration wait) throws IOException {
+        socket.setSoTimeout((int) Math.max(1, wait.toMillis()));
+        try {
+            return socket.getInputStream().read() < 0;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (SocketException e) {
+            return true;
+        }
+    }
+
+    /**
      * The ports of the peers a server on {@code serverPort} holds established connections with,
      * from the kernel's table of TCP connections: the connections it really has, whatever it
      * counts. Loopback only; Linux only.

@@ -89,7 +89,8 @@ public final class EngineIo {
                     : error(3, "Bad request"));
             return;
         }
-        if (!switchboard.originPolicy().allows(handshake.header("Origin"), handshake.header("Host"), request.secure())) {
+        if (!switchboard.originPolicy().allows(handshake.header("Origin"), request.client().host(),
+                request.client().secure())) {
             switchboard.metrics().countRejectedOrigin();
             request.answer(403, JSON, error(4, "Forbidden"));
             return;

@@ -1,6 +1,7 @@
 package dev.switchboard.transport.engineio;
 
 import dev.switchboard.api.Handshake;
+import dev.switchboard.transport.Forwarding;
 
 /**
  * One HTTP request to the Engine.IO path as a container hands it over: what {@link EngineIo}
@@ -10,21 +11,21 @@ import dev.switchboard.api.Handshake;
 public abstract class PollRequest {
     private final String method;
     private final Handshake handshake;
-    private final boolean secure;
+    private final Forwarding.Client client;
     private final String body;
 
     /**
      * @param method    {@code GET}, {@code POST}, or another method
      * @param handshake the request as a {@link Handshake}: URI, headers, query, client address
-     * @param secure    whether it came over TLS, for the origin check
+     * @param client    the client as {@link Forwarding} resolved it: its scheme and host, for the origin check
      * @param body      the body of a POST read with {@link EngineIo#readBody} before the request
      *                  was suspended (containers read a suspended request's body only
      *                  asynchronously), {@code null} when it was longer than {@code maxPayload}
      */
-    protected PollRequest(String method, Handshake handshake, boolean secure, String body) {
+    protected PollRequest(String method, Handshake handshake, Forwarding.Client client, String body) {
         this.method = method;
         this.handshake = handshake;
-        this.secure = secure;
+        this.client = client;
         this.body = body;
     }
 
@@ -36,8 +37,8 @@ public abstract class PollRequest {
         return handshake;
     }
 
-    boolean secure() {
-        return secure;
+    Forwarding.Client client() {
+        return client;
     }
 
     String body() {

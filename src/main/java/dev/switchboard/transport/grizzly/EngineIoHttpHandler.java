@@ -1,6 +1,7 @@
 package dev.switchboard.transport.grizzly;
 
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.engineio.EngineIo;
 import dev.switchboard.transport.engineio.PollRequest;
 import java.io.IOException;
@@ -18,9 +19,11 @@ import org.glassfish.grizzly.http.server.Response;
  * packets, later from another thread.
  */
 final class EngineIoHttpHandler extends HttpHandler {
+    private final Switchboard switchboard;
     private final EngineIo engine;
 
     EngineIoHttpHandler(Switchboard switchboard) {
+        this.switchboard = switchboard;
         this.engine = EngineIo.of(switchboard);
     }
 
@@ -36,9 +39,14 @@ final class EngineIoHttpHandler extends HttpHandler {
             headers.put(name, values);
         }
         String uri = request.getRequestURI() + (request.getQueryString() == null ? "" : "?" + request.getQueryString());
+        // Who the client is, as the WebSocket upgrade guard resolves it: behind a trusted proxy or balancer, not the proxy.
+        String proxied = ProxyProtocol.clientAddress(request.getContext().getConnection());
+        Forwarding.Client client = Forwarding.resolve(proxied != null ? proxied : request.getRemoteAddr(), request.isSecure(),
+                request.getHeader("Host"), name -> UpgradeGuard.headerValues(request.getRequest(), name),
+                switchboard.options().trustedProxies());
         response.suspend();
-        engine.handle(new PollRequest(method, engine.handshake(uri, headers, request.getParameterMap(),
-                request.getRemoteAddr()), request.isSecure(), body) {
+        engine.handle(new PollRequest(method, engine.handshake(uri, headers, request.getParameterMap(), client.address()),
+                client, body) {
             @Override
             protected void answer(int status, String contentType, String text) {
                 try {

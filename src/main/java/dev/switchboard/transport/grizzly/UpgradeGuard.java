@@ -55,6 +55,13 @@ final class UpgradeGuard implements AddOn {
         builder.add(builder.indexOfType(HttpServerFilter.class), new Filter());
     }
 
+    /** All values of a request header, for {@link Forwarding}. */
+    static List<String> headerValues(HttpRequestPacket request, String name) {
+        List<String> values = new ArrayList<>();
+        request.getHeaders().values(name).forEach(values::add);
+        return values;
+    }
+
     private final class Filter extends BaseFilter {
         @Override
         public NextAction handleRead(FilterChainContext ctx) throws IOException {
@@ -90,12 +97,6 @@ final class UpgradeGuard implements AddOn {
                 switchboard.metrics().countRejectedOrigin();
             }
             return refuse(ctx, request, refusal);
-        }
-
-        private static List<String> headerValues(HttpRequestPacket request, String name) {
-            List<String> values = new ArrayList<>();
-            request.getHeaders().values(name).forEach(values::add);
-            return values;
         }
 
         private NextAction refuse(FilterChainContext ctx, HttpRequestPacket request, UpgradeCheck.Refusal refusal) {

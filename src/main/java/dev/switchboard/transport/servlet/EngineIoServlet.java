@@ -1,6 +1,7 @@
 package dev.switchboard.transport.servlet;
 
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.engineio.EngineIo;
 import dev.switchboard.transport.engineio.PollRequest;
 import jakarta.servlet.AsyncContext;
@@ -20,9 +21,11 @@ import java.util.Map;
  * container's upgrade filter hands them to the Socket.IO endpoint.
  */
 final class EngineIoServlet extends HttpServlet {
+    private final transient Switchboard switchboard;
     private final transient EngineIo engine;
 
     EngineIoServlet(Switchboard switchboard) {
+        this.switchboard = switchboard;
         this.engine = EngineIo.of(switchboard);
     }
 
@@ -39,11 +42,14 @@ final class EngineIoServlet extends HttpServlet {
             headers.put(name, Collections.list(request.getHeaders(name)));
         }
         String uri = request.getRequestURI() + (request.getQueryString() == null ? "" : "?" + request.getQueryString());
+        // Who the client is, as the upgrade guard resolves it: behind a trusted proxy, not the proxy.
+        Forwarding.Client client = Forwarding.resolve(request.getRemoteAddr(), request.isSecure(), request.getHeader("Host"),
+                name -> Collections.list(request.getHeaders(name)), switchboard.options().trustedProxies());
         AsyncContext async = request.startAsync();
         // The heartbeat answers a waiting GET within pingInterval; the container must not time it out first.
         async.setTimeout(0);
         engine.handle(new PollRequest(request.getMethod(), engine.handshake(uri, headers, request.getParameterMap(),
-                request.getRemoteAddr()), request.isSecure(), body) {
+                client.address()), client, body) {
             @Override
             protected void answer(int status, String contentType, String text) {
                 HttpServletResponse answer = (HttpServletResponse) async.getResponse();

@@ -15,7 +15,6 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,18 +49,6 @@ class SlowClientTest {
         Socket socket = new Socket(InetAddress.getLoopbackAddress(), port, InetAddress.getByName("127.0.0." + host), 0);
         socket.getOutputStream().write(HALF_UPGRADE);
         return socket;
-    }
-
-    /** Whether the server has ended this connection: what a read sees, waiting at most {@code wait}. */
-    private static boolean closedByServer(Socket socket, Duration wait) throws IOException {
-        socket.setSoTimeout((int) wait.toMillis());
-        try {
-            return socket.getInputStream().read() < 0;
-        } catch (SocketTimeoutException e) {
-            return false;
-        } catch (SocketException e) {
-            return true;
-        }
     }
 
     /** How many of these connections the server no longer holds, from the kernel's table. */
@@ -125,7 +112,7 @@ class SlowClientTest {
                 });
                 assertEquals(0, server.pendingConnections());
                 for (Socket socket : attack) {
-                    assertTrue(closedByServer(socket, Duration.ofSeconds(5)), "the server ended every half-open connection");
+                    assertTrue(RawTcp.closedByServer(socket, Duration.ofSeconds(5)), "the server ended every half-open connection");
                 }
                 System.out.printf("%d half-open upgrades from %d addresses: %d pending in the server (cap 500),"
                                 + " %d established in the kernel, file descriptors %d before, %d at the peak (the attack's own %d included)%n",
@@ -153,14 +140,14 @@ class SlowClientTest {
             int sent = 0;
             try {
                 // Each byte resets any idle timer; only a deadline on the whole head ends this.
-                while (sent < request.length && !closedByServer(socket, Duration.ofMillis(200))) {
+                while (sent < request.length && !RawTcp.closedByServer(socket, Duration.ofMillis(200))) {
                     socket.getOutputStream().write(request[sent++]);
                 }
             } catch (SocketException e) {
                 // the server dropped it between two bytes
             }
             assertTrue(sent < request.length, "the whole request went through, a byte at a time");
-            assertTrue(closedByServer(socket, Duration.ofSeconds(5)));
+            assertTrue(RawTcp.closedByServer(socket, Duration.ofSeconds(5)));
             System.out.println("trickled upgrade dropped after " + sent + " of " + request.length + " bytes");
             assertServed(server);
         }

@@ -8,6 +8,8 @@ import dev.switchboard.testing.RawTcp;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -22,7 +24,10 @@ class TrustedProxyTest {
 
     private static TestServer start(SwitchboardOptions.Builder options) {
         return TestServer.start(options.trustedProxies(List.of(PROXY)).allowedOrigins(List.of()).build(),
-                sb -> sb.onConnection(socket -> socket.emit("you", socket.handshake().remoteAddress())));
+                sb -> sb.onConnection(socket -> {
+                    socket.emit("you", socket.handshake().remoteAddress());
+                    socket.on("whoami", event -> event.ack(socket.handshake().remoteAddress()));
+                }));
     }
 
     /** Upgrades from {@code local} with these extra headers; the address the application saw, or the refusal. */
@@ -68,6 +73,42 @@ class TrustedProxyTest {
             assertEquals("HTTP/1.1 403 Forbidden", seenAs(server, "127.0.0.1", viaTls));
             assertTrue(seenAs(server, PROXY, "Origin: https://evil.example\r\nX-Forwarded-Proto: https\r\n"
                     + "X-Forwarded-Host: app.example.com\r\n").startsWith("HTTP/1.1 403"));
+        }
+    }
+
+    private static final Pattern SID = Pattern.compile("\"sid\":\"([^\"]+)\"");
+    private static final Pattern WHOAMI_ACK = Pattern.compile("431\\[\"([^\"]+)\"\\]");
+
+    /** One Engine.IO long-polling request from the proxy on behalf of {@code client}; the whole answer. */
+    private static String poll(TestServer server, String method, String query, String body, String client) throws IOException {
+        try (RawTcp tcp = RawTcp.open(server.port(), PROXY)) {
+            return tcp.exchange(method, "/socket.io/?EIO=4&transport=polling" + query, "X-Forwarded-For: " + client + "\r\n", body);
+        }
+    }
+
+    private static String status(String answer) {
+        return answer.substring("HTTP/1.1 ".length(), "HTTP/1.1 200".length());
+    }
+
+    @Test
+    void longPollingSeesTheClientBehindTheProxyAndCapsItsAddress() throws IOException {
+        try (TestServer server = start(TestServer.options().maxConnections(100, 1))) {
+            String open = poll(server, "GET", "", "", "198.51.100.4");
+            Matcher sid = SID.matcher(open);
+            assertTrue(sid.find(), open);
+            String session = "&sid=" + sid.group(1);
+            assertTrue(poll(server, "POST", session, "40\u001e421[\"whoami\"]", "198.51.100.4").endsWith("ok"));
+            String seen = "";
+            for (int polls = 0; polls < 3 && !WHOAMI_ACK.matcher(seen).find(); polls++) {
+                seen += poll(server, "GET", session, "", "198.51.100.4");
+            }
+            Matcher ack = WHOAMI_ACK.matcher(seen);
+            assertTrue(ack.find(), seen);
+            assertEquals("198.51.100.4", ack.group(1));
+
+            // The cap of one per address: another client through the same proxy is served, the same one again is not.
+            assertEquals("200", status(poll(server, "GET", "", "", "198.51.100.5")));
+            assertEquals("503", status(poll(server, "GET", "", "", "198.51.100.4")));
         }
     }
 }
