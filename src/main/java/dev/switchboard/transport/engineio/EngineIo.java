@@ -109,6 +109,7 @@ public final class EngineIo {
             request.answer(400, JSON, error(1, "Session ID unknown"));
             return;
         }
+        request.sessionKnown();
         switch (request.method()) {
             case "GET" -> session.poll(request);
             case "POST" -> post(request, session);

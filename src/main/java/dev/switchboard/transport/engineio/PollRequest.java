@@ -45,6 +45,14 @@ public abstract class PollRequest {
         return body;
     }
 
+    /**
+     * The request belongs to an open session (its sid is known): the connection it came on serves
+     * a client the server admitted, bounded by {@code maxConnections} from now on. Called before
+     * the request is handled; the standalone server stops counting the connection as pending.
+     */
+    protected void sessionKnown() {
+    }
+
     /** Answers the request, once, from any thread; {@code contentType} is {@code text/plain} or JSON. */
     protected abstract void answer(int status, String contentType, String text);
 }

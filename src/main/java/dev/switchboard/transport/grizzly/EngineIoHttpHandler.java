@@ -21,10 +21,12 @@ import org.glassfish.grizzly.http.server.Response;
 final class EngineIoHttpHandler extends HttpHandler {
     private final Switchboard switchboard;
     private final EngineIo engine;
+    private final PendingConnections pending;
 
-    EngineIoHttpHandler(Switchboard switchboard) {
+    EngineIoHttpHandler(Switchboard switchboard, PendingConnections pending) {
         this.switchboard = switchboard;
         this.engine = EngineIo.of(switchboard);
+        this.pending = pending;
     }
 
     @Override
@@ -47,6 +49,12 @@ final class EngineIoHttpHandler extends HttpHandler {
         response.suspend();
         engine.handle(new PollRequest(method, engine.handshake(uri, headers, request.getParameterMap(), client.address()),
                 client, body) {
+            @Override
+            protected void sessionKnown() {
+                // A GET waits up to pingInterval and cannot be evicted: the session is maxConnections' to bound.
+                pending.settled(request.getContext().getConnection());
+            }
+
             @Override
             protected void answer(int status, String contentType, String text) {
                 try {

@@ -34,7 +34,8 @@ import org.glassfish.grizzly.http.server.NetworkListener;
  * dropped after the idle timeout between requests; there are at most so many such connections
  * from one peer address (more are dropped on accept) and in total (past it the oldest one still
  * sending its head goes, so a flood of half-open requests cannot lock out a client that upgrades
- * at once). Once {@link #upgraded} tells it so, a connection is the heartbeat's to time.
+ * at once). Once {@link #upgraded} or {@link #settled} tells it so (a WebSocket, or a request of
+ * an open long-polling session), a connection is the heartbeat's to time.
  *
  * <p>Two filters: one right after the transport, which sees every connection before TLS and HTTP,
  * and one after the HTTP codec, which sees request heads and the end of responses.
@@ -94,6 +95,14 @@ final class PendingConnections implements AddOn {
 
     /** The connection became a WebSocket: it is no longer timed or counted here. */
     void upgraded(Connection<?> connection) {
+        release(connection);
+    }
+
+    /**
+     * The connection carries a long-polling request of an open Engine.IO session: like a
+     * WebSocket, it is the heartbeat's to time and {@code maxConnections}' to bound, no longer here.
+     */
+    void settled(Connection<?> connection) {
         release(connection);
     }
 
