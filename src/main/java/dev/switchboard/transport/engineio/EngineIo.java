@@ -109,9 +109,11 @@ public final class EngineIo {
             request.answer(400, JSON, error(1, "Session ID unknown"));
             return;
         }
-        request.sessionKnown();
         switch (request.method()) {
-            case "GET" -> session.poll(request);
+            case "GET" -> {
+                request.polling();
+                session.poll(request);
+            }
             case "POST" -> post(request, session);
             default -> request.answer(400, JSON, error(2, "Bad handshake method"));
         }

@@ -46,11 +46,13 @@ public abstract class PollRequest {
     }
 
     /**
-     * The request belongs to an open session (its sid is known): the connection it came on serves
-     * a client the server admitted, bounded by {@code maxConnections} from now on. Called before
-     * the request is handled; the standalone server stops counting the connection as pending.
+     * The request is a GET of an open session (its sid is known), which may wait up to {@code
+     * pingInterval} for packets. A session has one such GET at a time (a second ends it), so the
+     * connections waiting this way are bounded by {@code maxConnections}: the standalone server
+     * stops counting such a connection as pending until the GET is answered. Called before the GET
+     * is handled.
      */
-    protected void sessionKnown() {
+    protected void polling() {
     }
 
     /** Answers the request, once, from any thread; {@code contentType} is {@code text/plain} or JSON. */

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.glassfish.grizzly.Connection;
 import org.glassfish.grizzly.http.server.HttpHandler;
 import org.glassfish.grizzly.http.server.Request;
 import org.glassfish.grizzly.http.server.Response;
@@ -47,12 +48,17 @@ final class EngineIoHttpHandler extends HttpHandler {
                 request.getHeader("Host"), name -> UpgradeGuard.headerValues(request.getRequest(), name),
                 switchboard.options().trustedProxies());
         response.suspend();
+        Connection<?> connection = request.getContext().getConnection();
         engine.handle(new PollRequest(method, engine.handshake(uri, headers, request.getParameterMap(), client.address()),
                 client, body) {
+            /** Whether the connection left the pending bound for this GET; written before the GET is handled. */
+            private volatile boolean settled;
+
             @Override
-            protected void sessionKnown() {
-                // A GET waits up to pingInterval and cannot be evicted: the session is maxConnections' to bound.
-                pending.settled(request.getContext().getConnection());
+            protected void polling() {
+                // The GET waits up to pingInterval, where the pending table could not evict it.
+                settled = true;
+                pending.settled(connection);
             }
 
             @Override
@@ -65,6 +71,11 @@ final class EngineIoHttpHandler extends HttpHandler {
                 } catch (IOException e) {
                     // The client went away; the session's heartbeat ends it.
                 } finally {
+                    if (settled) {
+                        // Idle between polls it is timed and counted again, like any keep-alive connection;
+                        // before the answer goes out, so that it cannot undo the settling of the next GET.
+                        pending.rejoin(connection);
+                    }
                     response.resume();
                 }
             }

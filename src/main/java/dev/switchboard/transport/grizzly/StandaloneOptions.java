@@ -24,8 +24,8 @@ import java.util.Objects;
  *                              its first request head (5 s); then it is dropped
  * @param idleTimeout           how long a plain HTTP connection may sit idle between requests, or
  *                              wait on a response it does not read (30 s); WebSockets are not timed here,
- *                              nor are connections once they carry a request of an open long-polling
- *                              session, so it need not exceed {@code pingInterval}, which a waiting GET may take
+ *                              nor is a connection while a long-polling GET of an open session waits on it,
+ *                              so it need not exceed {@code pingInterval}, which such a GET may take
  * @param maxPending            connections not yet upgraded to WebSocket, in total (1 000): past it the
  *                              oldest one still sending its request head is dropped for the newcomer
  * @param maxPendingPerAddress  such connections from one peer address (256); more are dropped at once.

@@ -219,6 +219,8 @@ class SlowClientTest {
                 String connected = waiting.get(i).join().body();
                 assertTrue(connected.startsWith("40{\"sid\":"), connected);
             }
+            // Answered, the polling connections are idle keep-alive connections, counted and timed again.
+            assertTrue(server.pendingConnections() >= sids.size(), "pending: " + server.pendingConnections());
         }
     }
 
