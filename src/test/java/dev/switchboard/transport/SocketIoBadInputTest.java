@@ -15,12 +15,14 @@ import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -45,6 +47,9 @@ class SocketIoBadInputTest {
                 switchboard -> switchboard.onConnection(socket -> {
                     socket.on("echo", event -> event.ack(event.args().list().toArray()));
                     socket.onDisconnect(reason -> disconnects.add(reason.text()));
+                    if ("1".equals(socket.handshake().query("greet"))) {
+                        socket.emit("you", socket.id());
+                    }
                 }));
     }
 
@@ -148,6 +153,22 @@ class SocketIoBadInputTest {
                 : get(polling("EIO=4&transport=polling&sid=" + sid)).body());
     }
 
+    @RepeatedTest(5)
+    void anEmitFromOnConnectionReachesAPollingClientRightAfterTheConnectAnswer() throws Exception {
+        String sid = openPolling("&greet=1");
+        URI session = polling("EIO=4&transport=polling&sid=" + sid);
+        // As socket.io-client does: its next GET and the connect packet's POST go out together.
+        var waiting = HTTP.sendAsync(HttpRequest.newBuilder(session).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals("ok", post(session, "40").body());
+        List<String> packets = new ArrayList<>(List.of(waiting.join().body().split("\u001e")));
+        while (!packets.contains("2") && packets.stream().noneMatch(packet -> packet.startsWith("42"))) {
+            packets.addAll(List.of(get(session).body().split("\u001e")));
+        }
+        // The emit was queued right behind the connect answer, long before the heartbeat's first ping.
+        assertTrue(packets.get(0).startsWith("40{\"sid\":"), packets.toString());
+        assertTrue(packets.get(1).startsWith("42[\"you\","), packets.toString());
+    }
+
     @Test
     void aPostLargerThanMaxPayloadIsRefusedAndEndsTheSession() throws Exception {
         String sid = openPolling();
@@ -199,7 +220,11 @@ class SocketIoBadInputTest {
     }
 
     private String openPolling() throws Exception {
-        HttpResponse<String> open = get(polling("EIO=4&transport=polling"));
+        return openPolling("");
+    }
+
+    private String openPolling(String query) throws Exception {
+        HttpResponse<String> open = get(polling("EIO=4&transport=polling" + query));
         assertEquals(200, open.statusCode());
         String body = open.body();
         assertTrue(body.startsWith("0{\"sid\":\""), body);

@@ -84,6 +84,9 @@ class SocketIoClientTest {
                 streamer.setDaemon(true);
                 streamer.start();
             }
+            if ("greet".equals(socket.handshake().auth(Map.class).get("mode"))) {
+                socket.emit("you", socket.id());
+            }
             socket.onDisconnect(reason -> disconnects.add(reason.text()));
         });
     }
@@ -146,6 +149,15 @@ class SocketIoClientTest {
         open("a", server.port(), "secret", "'transports':['polling'],");
         assertEquals("polling", node.next("a", "connect").getString("transport"));
         talk("a");
+    }
+
+    @Test
+    void anEmitFromOnConnectionArrivesOverPolling() throws Exception {
+        node.send("{'op':'open','name':'a','url':'" + url(server.port(), "/chat") + "',"
+                + "'options':{'transports':['polling'],'auth':{'token':'secret','mode':'greet'}}}");
+        assertEquals("polling", node.next("a", "connect").getString("transport"));
+        String id = server.switchboard().of("/chat").sockets().keySet().iterator().next();
+        assertEquals(id, NodeClient.firstArg(node.nextEvent("a", "you")));
     }
 
     @Test

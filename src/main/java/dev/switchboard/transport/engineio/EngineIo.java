@@ -110,7 +110,10 @@ public final class EngineIo {
             return;
         }
         switch (request.method()) {
-            case "GET" -> session.poll(request);
+            case "GET" -> {
+                request.polling();
+                session.poll(request);
+            }
             case "POST" -> post(request, session);
             default -> request.answer(400, JSON, error(2, "Bad handshake method"));
         }
@@ -123,8 +126,15 @@ public final class EngineIo {
             request.answer(503, JSON, error(3, "Server unavailable"));
             return;
         }
-        session.connection(connection);
+        // Registered before the session learns its connection, so that a close from then on finds
+        // and forgets it; a close before that found no connection to report to, so it is reported here.
         sessions.put(connection.id(), session);
+        if (!session.connection(connection)) {
+            sessions.remove(connection.id(), session);
+            connection.onTransportClosed(session.closeCode());
+            request.answer(503, JSON, error(3, "Server unavailable"));
+            return;
+        }
         // The open packet is buffered already: this GET takes it.
         session.poll(request);
     }

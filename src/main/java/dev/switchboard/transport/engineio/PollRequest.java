@@ -45,6 +45,16 @@ public abstract class PollRequest {
         return body;
     }
 
+    /**
+     * The request is a GET of an open session (its sid is known), which may wait up to {@code
+     * pingInterval} for packets. A session has one such GET at a time (a second ends it), so the
+     * connections waiting this way are bounded by {@code maxConnections}: the standalone server
+     * stops counting such a connection as pending until the GET is answered. Called before the GET
+     * is handled.
+     */
+    protected void polling() {
+    }
+
     /** Answers the request, once, from any thread; {@code contentType} is {@code text/plain} or JSON. */
     protected abstract void answer(int status, String contentType, String text);
 }

@@ -36,6 +36,8 @@ final class PollingTransport implements Transport {
     /** The GET waiting for packets, or null. */
     private PollRequest waiting;
     private boolean closed;
+    /** The code {@link #close} was called with, for a connection registered after it. */
+    private int closeCode;
     /** Set once the client probed a WebSocket: from then on a GET never waits, so the client can pause polling. */
     private boolean probed;
     /** The WebSocket after the upgrade, or null while polling. */
@@ -52,8 +54,22 @@ final class PollingTransport implements Transport {
         this.bufferLimit = bufferLimit;
     }
 
-    synchronized void connection(Connection value) {
+    /**
+     * Hands the session its connection, unless the transport closed meanwhile: then the close
+     * could not report to it, and the caller must.
+     *
+     * @return whether the session is open and the connection set
+     */
+    synchronized boolean connection(Connection value) {
+        if (closed) {
+            return false;
+        }
         connection = value;
+        return true;
+    }
+
+    synchronized int closeCode() {
+        return closeCode;
     }
 
     synchronized Connection connection() {
@@ -281,6 +297,7 @@ final class PollingTransport implements Transport {
                 return;
             }
             closed = true;
+            closeCode = code;
             answer = waiting;
             waiting = null;
             buffered.add(CLOSE);

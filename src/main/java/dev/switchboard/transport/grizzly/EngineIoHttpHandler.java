@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.glassfish.grizzly.Connection;
 import org.glassfish.grizzly.http.server.HttpHandler;
 import org.glassfish.grizzly.http.server.Request;
 import org.glassfish.grizzly.http.server.Response;
@@ -21,10 +22,12 @@ import org.glassfish.grizzly.http.server.Response;
 final class EngineIoHttpHandler extends HttpHandler {
     private final Switchboard switchboard;
     private final EngineIo engine;
+    private final PendingConnections pending;
 
-    EngineIoHttpHandler(Switchboard switchboard) {
+    EngineIoHttpHandler(Switchboard switchboard, PendingConnections pending) {
         this.switchboard = switchboard;
         this.engine = EngineIo.of(switchboard);
+        this.pending = pending;
     }
 
     @Override
@@ -45,8 +48,19 @@ final class EngineIoHttpHandler extends HttpHandler {
                 request.getHeader("Host"), name -> UpgradeGuard.headerValues(request.getRequest(), name),
                 switchboard.options().trustedProxies());
         response.suspend();
+        Connection<?> connection = request.getContext().getConnection();
         engine.handle(new PollRequest(method, engine.handshake(uri, headers, request.getParameterMap(), client.address()),
                 client, body) {
+            /** Whether the connection left the pending bound for this GET; written before the GET is handled. */
+            private volatile boolean settled;
+
+            @Override
+            protected void polling() {
+                // The GET waits up to pingInterval, where the pending table could not evict it.
+                settled = true;
+                pending.settled(connection);
+            }
+
             @Override
             protected void answer(int status, String contentType, String text) {
                 try {
@@ -57,6 +71,11 @@ final class EngineIoHttpHandler extends HttpHandler {
                 } catch (IOException e) {
                     // The client went away; the session's heartbeat ends it.
                 } finally {
+                    if (settled) {
+                        // Idle between polls it is timed and counted again, like any keep-alive connection;
+                        // before the answer goes out, so that it cannot undo the settling of the next GET.
+                        pending.rejoin(connection);
+                    }
                     response.resume();
                 }
             }

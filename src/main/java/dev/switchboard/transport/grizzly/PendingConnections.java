@@ -34,7 +34,8 @@ import org.glassfish.grizzly.http.server.NetworkListener;
  * dropped after the idle timeout between requests; there are at most so many such connections
  * from one peer address (more are dropped on accept) and in total (past it the oldest one still
  * sending its head goes, so a flood of half-open requests cannot lock out a client that upgrades
- * at once). Once {@link #upgraded} tells it so, a connection is the heartbeat's to time.
+ * at once). Once {@link #upgraded} tells it so, a connection is the heartbeat's to time; so is
+ * one while a long-polling GET of an open session waits on it ({@link #settled} until {@link #rejoin}).
  *
  * <p>Two filters: one right after the transport, which sees every connection before TLS and HTTP,
  * and one after the HTTP codec, which sees request heads and the end of responses.
@@ -97,6 +98,36 @@ final class PendingConnections implements AddOn {
         release(connection);
     }
 
+    /**
+     * The connection carries a long-polling GET of an open Engine.IO session, which waits up to
+     * pingInterval and cannot be evicted: while it waits, the connection is bounded by {@code
+     * maxConnections} (one such GET per session) and not counted or timed here.
+     */
+    void settled(Connection<?> connection) {
+        release(connection);
+    }
+
+    /**
+     * The long-polling GET was answered: the connection, idle until the client's next request, is
+     * counted and timed again like any keep-alive connection (and may make room for a newcomer).
+     * A connection that closed meanwhile is swept after the idle timeout.
+     */
+    synchronized void rejoin(Connection<?> connection) {
+        if (pending.containsKey(connection) || !connection.isOpen()) {
+            return;
+        }
+        InetAddress peer = peerAddress(connection);
+        String address = peer == null ? "" : peer.getHostAddress();
+        long now = nanoClock.getAsLong();
+        track(connection, new Pending(address, now, now + options.idleTimeout().toNanos()));
+    }
+
+    private void track(Connection<?> connection, Pending tracked) {
+        pending.put(connection, tracked);
+        state.set(connection, tracked);
+        perAddress.merge(tracked.address, 1, Integer::sum);
+    }
+
     private synchronized boolean admit(Connection<?> connection) {
         InetAddress peer = peerAddress(connection);
         String address = peer == null ? "" : peer.getHostAddress();
@@ -114,10 +145,7 @@ final class PendingConnections implements AddOn {
             oldest.terminateSilently();
         }
         long now = nanoClock.getAsLong();
-        Pending admitted = new Pending(address, now, now + options.headerTimeout().toNanos());
-        pending.put(connection, admitted);
-        state.set(connection, admitted);
-        perAddress.merge(address, 1, Integer::sum);
+        track(connection, new Pending(address, now, now + options.headerTimeout().toNanos()));
         return true;
     }
 

@@ -23,7 +23,9 @@ import java.util.Objects;
  * @param headerTimeout         how long a new connection has to complete its TLS handshake and
  *                              its first request head (5 s); then it is dropped
  * @param idleTimeout           how long a plain HTTP connection may sit idle between requests, or
- *                              wait on a response it does not read (30 s); WebSockets are not timed here
+ *                              wait on a response it does not read (30 s); WebSockets are not timed here,
+ *                              nor is a connection while a long-polling GET of an open session waits on it,
+ *                              so it need not exceed {@code pingInterval}, which such a GET may take
  * @param maxPending            connections not yet upgraded to WebSocket, in total (1 000): past it the
  *                              oldest one still sending its request head is dropped for the newcomer
  * @param maxPendingPerAddress  such connections from one peer address (256); more are dropped at once.

@@ -99,7 +99,7 @@ public final class StandaloneServer implements AutoCloseable {
         // After the guard, which lets upgrades go, and before Tyrus, which takes them.
         listener.registerAddOn(pending);
         listener.registerAddOn(container.addOn());
-        http.getServerConfiguration().addHttpHandler(new EngineIoHttpHandler(switchboard), SocketIoEndpoint.PATH);
+        http.getServerConfiguration().addHttpHandler(new EngineIoHttpHandler(switchboard, pending), SocketIoEndpoint.PATH);
         if (options.webRoot() != null) {
             StaticHttpHandler files = new StaticHttpHandler(options.webRoot().toAbsolutePath().toString());
             files.setFileCacheEnabled(false);

@@ -14,6 +14,10 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
@@ -187,6 +192,35 @@ class SlowClientTest {
             } finally {
                 closeAll(attack);
             }
+        }
+    }
+
+    @Test
+    void longPollingSessionsDoNotCountAgainstThePendingCap() throws Exception {
+        try (StandaloneServer server = start(o -> o.maxPending(5, 5))) {
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            String base = "http://127.0.0.1:" + server.port() + "/socket.io/?EIO=4&transport=polling";
+            List<String> sids = new ArrayList<>();
+            List<CompletableFuture<HttpResponse<String>>> waiting = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                String open = http.send(HttpRequest.newBuilder(URI.create(base)).build(), HttpResponse.BodyHandlers.ofString()).body();
+                assertTrue(open.startsWith("0{\"sid\":\""), open);
+                String sid = open.substring(9, open.indexOf('"', 9));
+                sids.add(sid);
+                // Each session keeps a GET waiting for packets, on a connection of its own.
+                waiting.add(http.sendAsync(HttpRequest.newBuilder(URI.create(base + "&sid=" + sid)).build(),
+                        HttpResponse.BodyHandlers.ofString()));
+                Await.until("the GET waits", () -> server.pendingConnections() <= 1);
+            }
+            assertServed(server);
+            for (int i = 0; i < sids.size(); i++) {
+                http.send(HttpRequest.newBuilder(URI.create(base + "&sid=" + sids.get(i))).POST(HttpRequest.BodyPublishers.ofString("40")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                String connected = waiting.get(i).join().body();
+                assertTrue(connected.startsWith("40{\"sid\":"), connected);
+            }
+            // Answered, the polling connections are idle keep-alive connections, counted and timed again.
+            assertTrue(server.pendingConnections() >= sids.size(), "pending: " + server.pendingConnections());
         }
     }
 
