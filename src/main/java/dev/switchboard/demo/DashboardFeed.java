@@ -2,19 +2,16 @@ package dev.switchboard.demo;
 
 import dev.switchboard.adapter.ClusterStatus;
 import dev.switchboard.api.RemoteSocket;
-import dev.switchboard.protocol.socketio.SocketIoCodec;
 import dev.switchboard.server.Connection;
 import dev.switchboard.server.Metrics;
 import dev.switchboard.server.Namespace;
 import dev.switchboard.server.Switchboard;
-import dev.switchboard.transport.engineio.EngineIo;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -148,14 +145,11 @@ public final class DashboardFeed {
             rooms.add(namespace.fetchSockets().thenApply(members -> applicationRooms(namespace.name(), members))
                     .exceptionally(failure -> List.of()));
         }
-        Map<String, Integer> byWire = new TreeMap<>();
         Map<String, Integer> byAddress = new HashMap<>();
-        EngineIo engine = EngineIo.of(server);
         for (Connection connection : server.connections()) {
-            byWire.merge(wireOf(connection, engine), 1, Integer::sum);
             byAddress.merge(Objects.requireNonNullElse(connection.handshake().remoteAddress(), "unknown"), 1, Integer::sum);
         }
-        Stats figures = new Stats(now, metrics.connections(), byWire, topAddresses(byAddress),
+        Stats figures = new Stats(now, metrics.connections(), metrics.connectionsByWire(), topAddresses(byAddress),
                 sockets.values().stream().mapToInt(Integer::intValue).sum(), sockets, List.of(),
                 eventsInRate, framesOutRate, metrics.queuedBytes(), server.sendBudget().maxBytes(), metrics.largestQueueBytes(),
                 metrics.slowConsumers(), metrics.sessionsAwaitingRecovery(), metrics.recoveries(), metrics.droppedVolatile(),
@@ -219,12 +213,5 @@ public final class DashboardFeed {
         return byAddress.entrySet().stream().map(e -> new Address(e.getKey(), e.getValue()))
                 .sorted(Comparator.comparingInt(Address::connections).reversed().thenComparing(Address::address))
                 .limit(MAX_ADDRESSES).toList();
-    }
-
-    private static String wireOf(Connection connection, EngineIo engine) {
-        if (!(connection.codec() instanceof SocketIoCodec)) {
-            return "native";
-        }
-        return engine.polling(connection.id()) ? "socket.io polling" : "socket.io websocket";
     }
 }

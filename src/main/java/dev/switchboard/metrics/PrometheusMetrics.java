@@ -145,6 +145,12 @@ public final class PrometheusMetrics implements AutoCloseable {
                     .baseUnit("sockets").description("Sockets connected to this node, by namespace")
                     .tag("namespace", namespace).strongReference(true).register(registry);
         }
+        for (String wire : metrics.connectionsByWire().keySet()) {
+            String[] words = wire.split(" ", 2);
+            Gauge.builder("switchboard.connections.by.wire", metrics, m -> m.connectionsByWire().getOrDefault(wire, 0))
+                    .baseUnit("connections").description("Open connections on this node, by wire format and transport")
+                    .tag("wire", words[0]).tag("transport", words[1]).strongReference(true).register(registry);
+        }
         for (String code : metrics.protocolErrorsByCode().keySet()) {
             FunctionCounter.builder("switchboard.protocol.errors", metrics,
                             m -> m.protocolErrorsByCode().getOrDefault(code, 0L))

@@ -36,4 +36,9 @@ public interface Transport {
     default boolean isOpen() {
         return true;
     }
+
+    /** How the frames travel, for the figures: {@code websocket}, or {@code polling} for HTTP long-polling. */
+    default String name() {
+        return "websocket";
+    }
 }

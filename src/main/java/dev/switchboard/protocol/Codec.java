@@ -20,6 +20,11 @@ public interface Codec {
     /** The protocol version this codec speaks, announced to clients in {@code hello.v}. */
     int version();
 
+    /** The wire format's name in the figures: {@code native} for Switchboard's own. */
+    default String wireFormat() {
+        return "native";
+    }
+
     /** Encodes one packet as one text frame. */
     String encode(Packet packet);
 

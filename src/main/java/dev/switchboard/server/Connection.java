@@ -95,6 +95,11 @@ public final class Connection {
     }
 
     /** The wire format this client speaks. */
+    /** The wire format and how its frames travel, e.g. {@code "socket.io polling"}: what the figures count by. */
+    public String wire() {
+        return codec.wireFormat() + " " + transport.name();
+    }
+
     public Codec codec() {
         return codec;
     }

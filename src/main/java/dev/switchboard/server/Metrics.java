@@ -170,6 +170,15 @@ public final class Metrics {
         return switchboard.connectionCount();
     }
 
+    /** Connections on this node by wire format and transport ({@link Connection#wire()}), in name order. */
+    public Map<String, Integer> connectionsByWire() {
+        Map<String, Integer> byWire = new TreeMap<>();
+        for (Connection connection : switchboard.connections()) {
+            byWire.merge(connection.wire(), 1, Integer::sum);
+        }
+        return byWire;
+    }
+
     /** Sockets connected to this node, by namespace name, in name order. */
     public Map<String, Integer> socketsByNamespace() {
         Map<String, Integer> sockets = new TreeMap<>();

@@ -72,7 +72,7 @@ class DemoFeedsTest {
                 stats = event(viewer, "stats").getJsonArray("args").getJsonObject(0);
             }
             assertEquals(1, stats.getJsonNumber("listenerFailures").longValue());
-            assertEquals(Json.createObjectBuilder().add("native", 2).build(), stats.getJsonObject("connectionsByWire"));
+            assertEquals(Json.createObjectBuilder().add("native websocket", 2).build(), stats.getJsonObject("connectionsByWire"));
 
             // A Socket.IO client over WebSocket and one on long-polling.
             try (RawClient socketIo = RawClient.connect(URI.create("ws://127.0.0.1:" + server.port()
@@ -84,7 +84,7 @@ class DemoFeedsTest {
                 while (stats.getInt("connections") < 4) {
                     stats = event(viewer, "stats").getJsonArray("args").getJsonObject(0);
                 }
-                assertEquals(Json.createObjectBuilder().add("native", 2).add("socket.io polling", 1)
+                assertEquals(Json.createObjectBuilder().add("native websocket", 2).add("socket.io polling", 1)
                         .add("socket.io websocket", 1).build(), stats.getJsonObject("connectionsByWire"));
 
                 // Another client address: the list names who holds the connections, most first.

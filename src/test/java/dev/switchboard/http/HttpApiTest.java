@@ -277,6 +277,9 @@ class HttpApiTest {
         PrometheusText after = PrometheusText.parse(get("/metrics", KEY).body());
         assertTrue(after.value("switchboard_connections", Map.of()) >= 1);
         assertEquals(1, after.value("switchboard_sockets", Map.of("namespace", "/t")));
+        assertEquals(after.value("switchboard_connections", Map.of()),
+                after.value("switchboard_connections_by_wire_connections", Map.of("wire", "native", "transport", "websocket")),
+                "every connection of this test is native, over WebSocket");
         assertTrue(after.value("switchboard_received_events_total", Map.of())
                 > first.value("switchboard_received_events_total", Map.of()));
         assertTrue(after.value("switchboard_emitted_events_total", Map.of())

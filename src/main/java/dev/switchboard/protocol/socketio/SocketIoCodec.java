@@ -296,6 +296,11 @@ public final class SocketIoCodec implements Codec {
     }
 
     @Override
+    public String wireFormat() {
+        return "socket.io";
+    }
+
+    @Override
     public Hello readHello(Packet hello) {
         return new Hello(ENGINE_IO_VERSION, hello.stringField("sid"), longField(hello, "pingInterval", 25_000),
                 longField(hello, "pingTimeout", 20_000), longField(hello, "maxPayload", 0), 0, 0);

@@ -81,6 +81,11 @@ final class PollingTransport implements Transport {
     }
 
     @Override
+    public String name() {
+        return upgraded() ? "websocket" : "polling";
+    }
+
+    @Override
     public void send(String text, Consumer<Throwable> done) {
         PollRequest answer;
         String payload;
