@@ -59,12 +59,6 @@ public final class EngineIo {
         return codec;
     }
 
-    /** Whether the connection with this id is a Socket.IO client on long-polling, not upgraded yet. */
-    public boolean polling(String connectionId) {
-        PollingTransport session = sessions.get(connectionId);
-        return session != null && !session.upgraded();
-    }
-
     /**
      * The reason a handshake is refused, or {@code null}: Engine.IO v4 and a known transport only.
      * The reference server answers these with HTTP 400 and a JSON error.
