@@ -3,17 +3,28 @@ package dev.switchboard.bench;
 import dev.switchboard.transport.grizzly.StandaloneOptions;
 import dev.switchboard.transport.grizzly.StandaloneServer;
 import dev.switchboard.transport.grizzly.TyrusContainer;
+import com.corundumstudio.socketio.SocketIOServer;
+import io.netty.channel.Channel;
+import io.socket.engineio.server.EngineIoServer;
+import io.socket.engineio.server.JettyWebSocketHandler;
+import io.socket.socketio.server.SocketIoServer;
+import java.nio.file.Path;
 import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.glassfish.grizzly.http.server.HttpServer;
 import org.glassfish.grizzly.http.server.NetworkListener;
+import org.eclipse.jetty.server.Server;
 import org.glassfish.grizzly.strategies.WorkerThreadIOStrategy;
 
 /**
  * A server under test on Grizzly/Tyrus, started by the harness as its own JVM so that its CPU
  * time, RSS and threads are its own: {@code switchboard} ({@link BenchApp} on the standalone
- * server), {@code switchboard-norecovery} (the same with connection-state recovery off) or
- * {@code raw} (the floor: {@link RawFloorEndpoint} on the same Grizzly/Tyrus container). It prints
- * {@code READY <port>} and stops when its standard input closes. On Tomcat and Jetty the same
+ * server; {@code switchboard-sio} is the same server, to which the generator speaks Socket.IO),
+ * {@code switchboard-norecovery} (the same with connection-state recovery off),
+ * {@code raw} (the floor: {@link RawFloorEndpoint} on the same Grizzly/Tyrus container), or a Java
+ * Socket.IO peer ({@link NettySocketIoPeer}, {@link SocketIoJavaPeer}). It prints
+ * {@code READY <port> [the peer's jars]} and stops when its standard input closes. On Tomcat and Jetty the same
  * application runs as a web application instead ({@link BenchWebapp}).
  */
 public final class BenchServer {
@@ -25,10 +36,21 @@ public final class BenchServer {
         int port = args.length > 1 ? Integer.parseInt(args[1]) : 0;
         AutoCloseable server;
         int boundPort;
+        String banner = "";
         if (mode.equals("raw")) {
             RawFloorHost host = RawFloorHost.start("127.0.0.1", port);
             server = host;
             boundPort = host.port();
+        } else if (mode.equals("netty-socketio")) {
+            NettySocketIoPeer peer = NettySocketIoPeer.start(port);
+            server = peer;
+            boundPort = peer.port();
+            banner = jars(SocketIOServer.class, Channel.class);
+        } else if (mode.equals("socketio-java")) {
+            SocketIoJavaPeer peer = SocketIoJavaPeer.start(port);
+            server = peer;
+            boundPort = peer.port();
+            banner = jars(SocketIoServer.class, EngineIoServer.class, JettyWebSocketHandler.class, Server.class);
         } else {
             // The fleet opens 256 connections at a time from one address: no cap on those in flight.
             StandaloneServer http = StandaloneServer.start(BenchApp.create(!mode.equals("switchboard-norecovery")),
@@ -36,7 +58,7 @@ public final class BenchServer {
             server = http;
             boundPort = http.port();
         }
-        System.out.println("READY " + boundPort);
+        System.out.println("READY " + boundPort + banner);
         System.out.flush();
         // The harness holds our stdin; it closes when the harness is done or dies.
         while (System.in.read() >= 0) {
@@ -44,6 +66,12 @@ public final class BenchServer {
         }
         server.close();
         System.exit(0);
+    }
+
+    /** The jars a peer's classes come from, which name their versions, for the report's banner. */
+    private static String jars(Class<?>... classes) {
+        return Stream.of(classes).map(c -> " " + Path.of(c.getProtectionDomain().getCodeSource().getLocation().getPath()).getFileName())
+                .collect(Collectors.joining());
     }
 
     /**

@@ -146,7 +146,7 @@ final class Client implements WsLoop.Handler {
         if (newOffset != null) {
             offset = newOffset;
         }
-        int at = frame.indexOf(Payload.START);
+        int at = Payload.find(frame);
         if (at >= 0) {
             fleet.onMessage(this, Payload.seq(frame, at), Payload.sentAt(frame, at));
             return;
@@ -163,7 +163,7 @@ final class Client implements WsLoop.Handler {
         if (answer != null) {
             answer.complete(frame);
         } else {
-            int at = frame.indexOf(Payload.START);
+            int at = Payload.find(frame);
             if (at >= 0) {
                 fleet.onEchoAck(Payload.sentAt(frame, at));
             }

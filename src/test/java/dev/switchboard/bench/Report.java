@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The table of raw figures, one column per target, and the table of ratios: Switchboard / socket.io
- * and Switchboard / raw floor on the same container, for each container measured; as Markdown.
+ * The table of raw figures, one column per target, and the table of ratios: Switchboard / each
+ * Socket.IO peer and Switchboard / raw floor on the same container, for each Switchboard target; as Markdown.
  */
 final class Report {
     private Report() {
@@ -39,9 +39,12 @@ final class Report {
         return out.toString();
     }
 
-    /** Switchboard's figure over socket.io's and over the floor's on the same container, for each container measured. */
+    /**
+     * Switchboard's figure over each Socket.IO peer's and over the floor's on the same container,
+     * for each Switchboard target measured (on each container, and with each wire).
+     */
     private static String ratios(List<Results> all) {
-        Results peer = find(all, Target.Role.PEER, "Node");
+        List<Results> peers = all.stream().filter(r -> r.target.role == Target.Role.PEER).toList();
         List<String> headers = new ArrayList<>();
         List<Results[]> pairs = new ArrayList<>();
         for (Results switchboard : all) {
@@ -49,12 +52,13 @@ final class Report {
                 continue;
             }
             String host = switchboard.target.host;
-            if (peer != null) {
-                headers.add("Switchboard / socket.io, " + host);
+            for (Results peer : peers) {
+                headers.add(switchboard.target.title + " / " + peer.target.title);
                 pairs.add(new Results[] {switchboard, peer});
             }
             Results floor = find(all, Target.Role.FLOOR, host);
-            if (floor != null) {
+            // The floor speaks Switchboard's wire only.
+            if (floor != null && switchboard.target.wire == floor.target.wire) {
                 headers.add("Switchboard / raw, " + host);
                 pairs.add(new Results[] {switchboard, floor});
             }

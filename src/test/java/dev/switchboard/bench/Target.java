@@ -19,6 +19,12 @@ enum Target {
     SWITCHBOARD_JETTY("switchboard-jetty", Role.SWITCHBOARD, "Jetty 12", ServletContainer.JETTY),
     RAW_JETTY("raw-jetty", Role.FLOOR, "Jetty 12", ServletContainer.JETTY),
     SOCKETIO("socketio", Role.PEER, "Node", null),
+    /** Not run by default: the {@code switchboard} server again, the generator speaking Socket.IO to it. */
+    SWITCHBOARD_SIO("switchboard-sio", "Switchboard, Socket.IO wire", Role.SWITCHBOARD, "Grizzly", Wire.SOCKET_IO),
+    /** Not run by default: netty-socketio, a Java Socket.IO server ({@link NettySocketIoPeer}). */
+    NETTY_SOCKETIO("netty-socketio", "netty-socketio 2.0", Role.PEER, "Netty", Wire.SOCKET_IO),
+    /** Not run by default: socket.io-server-java on Jetty 9.4 ({@link SocketIoJavaPeer}). */
+    SOCKETIO_JAVA("socketio-java", "socket.io-server-java 4.1", Role.PEER, "Jetty 9.4", Wire.SOCKET_IO),
     /** Not run by default: Switchboard with connection-state recovery off, to price the replay logs. */
     SWITCHBOARD_NO_RECOVERY("switchboard-norecovery", Role.EXPERIMENT, "Grizzly", null);
 
@@ -42,7 +48,7 @@ enum Target {
 
     final String id;
     final Role role;
-    /** The server it runs on: Grizzly (the standalone server), Tomcat 11, Jetty 12, Node. */
+    /** The server it runs on: Grizzly (the standalone server), Tomcat 11, Jetty 12, Node, Netty, Jetty 9.4. */
     final String host;
     /** The servlet container it is deployed to as a web application, or null. */
     final ServletContainer container;
@@ -50,12 +56,26 @@ enum Target {
     final Wire wire;
 
     Target(String id, Role role, String host, ServletContainer container) {
+        this(id, role.title, role, host, container, role == Role.PEER ? Wire.SOCKET_IO : Wire.SWITCHBOARD);
+    }
+
+    /** A target on the harness's own JVM ({@link BenchServer}) with a name and a wire of its own. */
+    Target(String id, String name, Role role, String host, Wire wire) {
+        this(id, name, role, host, null, wire);
+    }
+
+    private Target(String id, String name, Role role, String host, ServletContainer container, Wire wire) {
         this.id = id;
         this.role = role;
         this.host = host;
         this.container = container;
-        this.title = role.title + " (" + host + ")";
-        this.wire = role == Role.PEER ? Wire.SOCKET_IO : Wire.SWITCHBOARD;
+        this.title = name + " (" + host + ")";
+        this.wire = wire;
+    }
+
+    /** Whether the server offers connection-state recovery, which S5 measures; the Java Socket.IO peers do not. */
+    boolean recovers() {
+        return this != NETTY_SOCKETIO && this != SOCKETIO_JAVA;
     }
 
     static Target byId(String id) {
@@ -72,14 +92,14 @@ enum Target {
     }
 
     /**
-     * Starts the server: the harness's own JVM ({@link BenchServer}) on Grizzly, the container's
+     * Starts the server: the harness's own JVM ({@link BenchServer}) on Grizzly (or a Java peer), the container's
      * launcher with a web application laid out under {@code out/containers/<id>}, or Node.
      *
      * @param jfr a flight recording to write, or null
      */
     LaunchedServer start(Path root, Path out, boolean pin, Path jfr) throws IOException, InterruptedException {
         Path log = out.resolve(id + ".log");
-        if (role == Role.PEER) {
+        if (this == SOCKETIO) {
             Path dir = root.resolve("bench/socketio");
             installNodeModules(dir);
             return LaunchedServer.start(List.of("node", "--expose-gc", dir.resolve("server.js").toString(), "0"), log, pin);
