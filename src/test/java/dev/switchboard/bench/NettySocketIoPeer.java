@@ -18,14 +18,7 @@ import java.util.Map;
  * connection-state recovery, and its {@code stats} answer says {@code queue: 0}: netty-socketio
  * does not show what it holds for one client.
  */
-final class NettySocketIoPeer implements AutoCloseable {
-    private final SocketIOServer server;
-    private final int port;
-
-    private NettySocketIoPeer(SocketIOServer server, int port) {
-        this.server = server;
-        this.port = port;
-    }
+record NettySocketIoPeer(SocketIOServer server, int port) implements AutoCloseable {
 
     static NettySocketIoPeer start(int port) {
         Configuration config = new Configuration();
@@ -74,10 +67,6 @@ final class NettySocketIoPeer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    int port() {
-        return port;
     }
 
     @Override

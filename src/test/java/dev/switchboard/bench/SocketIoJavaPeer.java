@@ -24,14 +24,7 @@ import org.json.JSONObject;
  * {@code stats} answer says {@code queue: 0}: the handler writes each frame with a blocking send,
  * so nothing queues in the server but in Jetty's buffers, which it does not show.
  */
-final class SocketIoJavaPeer implements AutoCloseable {
-    private final Server jetty;
-    private final EngineIoServer engineIo;
-
-    private SocketIoJavaPeer(Server jetty, EngineIoServer engineIo) {
-        this.jetty = jetty;
-        this.engineIo = engineIo;
-    }
+record SocketIoJavaPeer(Server jetty, EngineIoServer engineIo) implements AutoCloseable {
 
     static SocketIoJavaPeer start(int port) throws Exception {
         EngineIoServer engineIo = new EngineIoServer(EngineIoServerOptions.newFromDefault()
