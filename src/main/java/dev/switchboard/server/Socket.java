@@ -144,6 +144,24 @@ public final class Socket implements RemoteSocket {
     }
 
     /**
+     * Sets this socket's public info in presence, a small JSON object shown with its user (unless
+     * the user has info of its own, {@link Namespace#presenceInfo}); it travels with the socket's
+     * data, and the tracked rooms it is in hear {@code presence:update}.
+     *
+     * <pre>{@code
+     * socket.presenceInfo(Map.of("avatar", "/a/maciel.png"));
+     * }</pre>
+     *
+     * @throws IllegalArgumentException when the info takes more than
+     *         {@link dev.switchboard.api.PresenceEvents#MAX_INFO_CHARS} as JSON
+     * @throws IllegalStateException when presence is not tracked ({@link Namespace#trackPresence})
+     */
+    public Socket presenceInfo(Map<String, ?> info) {
+        namespace.keeper().socketInfo(this, info);
+        return this;
+    }
+
+    /**
      * Whether this socket took over a session its client dropped: same id, rooms, data and user,
      * and the events missed meanwhile were replayed before anything new.
      */

@@ -6,6 +6,7 @@ import dev.switchboard.adapter.BroadcastOptions;
 import dev.switchboard.adapter.ClusterStatus;
 import dev.switchboard.adapter.InMemoryAdapter;
 import dev.switchboard.adapter.LocalNamespace;
+import dev.switchboard.adapter.RoomLedger;
 import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.protocol.Codec;
@@ -18,6 +19,7 @@ import dev.switchboard.protocol.ProtocolException;
 import dev.switchboard.protocol.RawJson;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -31,7 +33,9 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * One namespace's rooms and fan-out across the cluster. The membership of this node's sockets is
@@ -51,6 +55,39 @@ final class RedisAdapter implements Adapter {
     private static final int BATCH = 512;
     private static final long RETRY_MILLIS = 200;
 
+    /**
+     * KEYS: the room's ledger, the namespace's set of rooms with ledgers, the cluster's version
+     * counter, the namespace's log. ARGV: the version the change was computed from, the log's
+     * cap, its retention, the room, the number of changes, then each change's field and entry
+     * (empty: remove), then the log entries to add. Answers 0 when the version moved, else 1 and
+     * the ids of the entries.
+     */
+    private static final String COMMIT = """
+            if (redis.call('HGET', KEYS[1], '#v') or '0') ~= ARGV[1] then return {0} end
+            local changes = tonumber(ARGV[5])
+            for i = 0, changes - 1 do
+              local field, entry = ARGV[6 + 2 * i], ARGV[7 + 2 * i]
+              if entry == '' then redis.call('HDEL', KEYS[1], field) else redis.call('HSET', KEYS[1], field, entry) end
+            end
+            if changes > 0 then
+              if redis.call('HLEN', KEYS[1]) <= 1 then
+                redis.call('DEL', KEYS[1])
+                redis.call('SREM', KEYS[2], ARGV[4])
+              else
+                redis.call('HSET', KEYS[1], '#v', redis.call('INCR', KEYS[3]))
+                redis.call('SADD', KEYS[2], ARGV[4])
+              end
+            end
+            local answer = {1}
+            for i = 6 + 2 * changes, #ARGV do
+              table.insert(answer, redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[2], '*', 'm', ARGV[i]))
+            end
+            if #answer > 1 then redis.call('PEXPIRE', KEYS[4], ARGV[3]) end
+            return answer
+            """;
+    /** The ledger's field of a user; {@code #v} holds the version. */
+    private static final String USER_FIELD = "u:";
+
     private final RedisCluster cluster;
     private final LocalNamespace namespace;
     private final InMemoryAdapter local;
@@ -66,6 +103,8 @@ final class RedisAdapter implements Adapter {
      * reader skips them up to it. The reader thread's.
      */
     private final Map<String, String> resentUpTo = new HashMap<>();
+    private final List<Consumer<String>> nodeLostListeners = new CopyOnWriteArrayList<>();
+    private final List<Runnable> resetListeners = new CopyOnWriteArrayList<>();
     /** Whether the last read failed; the reader thread's. */
     private boolean failing;
 
@@ -277,8 +316,8 @@ final class RedisAdapter implements Adapter {
                     null);
             case ClusterMessage.ROOMS -> ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), node, 0,
                     local.rooms().join(), null, null);
-            case ClusterMessage.JOIN -> done(request, local.addSockets(options, request.change()));
-            case ClusterMessage.LEAVE -> done(request, local.delSockets(options, request.change()));
+            case ClusterMessage.JOIN -> roomsChanged(request, local.addSockets(options, request.change()));
+            case ClusterMessage.LEAVE -> roomsChanged(request, local.delSockets(options, request.change()));
             case ClusterMessage.DISCONNECT -> done(request, local.disconnectSockets(options, request.close()));
             case ClusterMessage.SERVER_EVENT -> serverEvent(request);
             default -> throw new IllegalArgumentException("unknown request '" + request.kind() + "'");
@@ -290,11 +329,98 @@ final class RedisAdapter implements Adapter {
         return ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), cluster.nodeId(), 0, null, null, null);
     }
 
+    private ClusterMessage roomsChanged(ClusterMessage request, CompletableFuture<Void> change) {
+        ClusterMessage answer = done(request, change);
+        namespace.roomsChanged(orEmpty(request.change()));
+        return answer;
+    }
+
     private ClusterMessage serverEvent(ClusterMessage request) {
         Packet packet = decodePacket(request.packet());
         Object reply = cluster.serverEvent(namespace.name(), packet.event(), Arguments.of(packet.args()));
         String answer = reply == null ? null : encodePacket(namespace.name(), packet.event(), JsonMapper.toRawList(reply));
         return ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), cluster.nodeId(), 0, null, null, answer);
+    }
+
+    // ---- presence ----
+
+    @Override
+    public String nodeId() {
+        return cluster.nodeId();
+    }
+
+    @Override
+    public CompletableFuture<RoomLedger> ledger(String room) {
+        return cluster.commands().hgetall(ledgerKey(room)).thenApply(fields -> {
+            Map<String, RoomLedger.UserEntry> users = new HashMap<>();
+            fields.forEach((field, value) -> {
+                if (field.startsWith(USER_FIELD)) {
+                    users.put(field.substring(USER_FIELD.length()), decodeEntry(value));
+                }
+            });
+            return new RoomLedger(Long.parseLong(fields.getOrDefault("#v", "0")), users);
+        }).toCompletableFuture();
+    }
+
+    @Override
+    public CompletableFuture<Set<String>> ledgerRooms() {
+        return cluster.commands().smembers(ledgerRoomsKey()).thenApply(Set::copyOf).toCompletableFuture();
+    }
+
+    @Override
+    public CompletableFuture<Boolean> commit(String room, long version, Map<String, RoomLedger.UserEntry> changes,
+                                             List<RoomLedger.Emit> emits) {
+        List<String> args = new ArrayList<>(List.of(Long.toString(version), Long.toString(cluster.logCap()),
+                Long.toString(cluster.logRetention().toMillis()), room, Integer.toString(changes.size())));
+        changes.forEach((userId, entry) -> {
+            args.add(USER_FIELD + userId);
+            args.add(entry == null ? "" : JsonMapper.toRaw(entry).text());
+        });
+        emits.forEach(emit -> args.add(RedisCluster.encode(entry(emit.frame(), emit.options(), null))));
+        long start = System.nanoTime();
+        String[] keys = {ledgerKey(room), ledgerRoomsKey(), cluster.key("presence-version"),
+                cluster.streamKey(namespace.name())};
+        return cluster.commands().<List<Object>>eval(COMMIT, ScriptOutputType.MULTI, keys, args.toArray(String[]::new))
+                .thenApply(answer -> {
+                    answer.subList(1, answer.size()).forEach(id -> cluster.published((String) id, start));
+                    return ((Number) answer.get(0)).longValue() == 1;
+                }).toCompletableFuture();
+    }
+
+    private String ledgerKey(String room) {
+        return cluster.key("presence:" + namespace.name() + ":" + room);
+    }
+
+    private String ledgerRoomsKey() {
+        return cluster.key("presence-rooms:" + namespace.name());
+    }
+
+    private static RoomLedger.UserEntry decodeEntry(String text) {
+        try {
+            return JsonMapper.fromJson(RawJson.of(text), RoomLedger.UserEntry.class);
+        } catch (ProtocolException e) {
+            throw new IllegalArgumentException("an unreadable presence entry in Redis: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void onNodeLost(Consumer<String> listener) {
+        nodeLostListeners.add(listener);
+    }
+
+    @Override
+    public void onReset(Runnable listener) {
+        resetListeners.add(listener);
+    }
+
+    /** The cluster counts {@code node} dead. */
+    void nodeLost(String node) {
+        nodeLostListeners.forEach(listener -> listener.accept(node));
+    }
+
+    /** Redis restarted empty. */
+    void reset() {
+        resetListeners.forEach(Runnable::run);
     }
 
     @Override

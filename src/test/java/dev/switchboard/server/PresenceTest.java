@@ -1,12 +1,11 @@
-package dev.switchboard.presence;
+package dev.switchboard.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.switchboard.api.PresentUser;
 import dev.switchboard.client.PresenceMember;
 import dev.switchboard.client.RoomPresence;
-import dev.switchboard.server.Namespace;
-import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.Inbox;
@@ -36,15 +35,15 @@ class PresenceTest {
     public record Login(String user) {
     }
 
-    private Presence presence;
+    private Namespace root;
 
     private TestServer start(SwitchboardOptions options) {
         return TestServer.start(options, sb -> {
-            Namespace root = sb.root();
+            root = sb.root();
             root.use(socket -> socket.userId(socket.handshake().auth(Login.class).user()));
-            presence = Presence.install(root, ROOM::equals);
+            root.trackPresence(ROOM::equals);
             root.onConnection(socket -> {
-                presence.info(socket, Map.of("tab", socket.handshake().auth(Login.class).user()));
+                socket.presenceInfo(Map.of("tab", socket.handshake().auth(Login.class).user()));
                 socket.join(ROOM, "untracked");
             });
         });
@@ -70,7 +69,7 @@ class PresenceTest {
                     assertEquals(List.of(), presenceEvents(pedro), "another tab of a present user is no news");
                     assertEquals(List.of(), presenceEvents(ana));
                     assertEquals(List.of("list:Ana,Pedro"), presenceEvents(anaSecondTab));
-                    assertEquals(2, presence.list(ROOM).join().size(), "each user once: " + presence.list(ROOM).join());
+                    assertEquals(2, root.presence(ROOM).join().size(), "each user once: " + root.presence(ROOM).join());
                     anaThirdTab.socket().disconnect();
                     Await.until("the tab closed", () -> server.switchboard().root().sockets().size() == 3);
                     fence(server);
@@ -84,7 +83,7 @@ class PresenceTest {
                 fence(server);
                 assertEquals(List.of("leave:Ana"), presenceEvents(pedro), "the last tab leaving is");
                 assertEquals(List.of("Pedro"), names(pedroSees));
-                assertEquals(List.of(new PresentUser("Pedro", Map.of("tab", "Pedro"), false)), presence.list(ROOM).join());
+                assertEquals(List.of(new PresentUser("Pedro", Map.of("tab", "Pedro"), false)), root.presence(ROOM).join());
             }
         }
     }
@@ -103,7 +102,7 @@ class PresenceTest {
             network.cut();
             Await.until("Ana away", () -> pedroSees.member("Ana") != null && pedroSees.member("Ana").away());
             assertEquals(List.of(new PresentUser("Ana", Map.of("tab", "Ana"), true),
-                    new PresentUser("Pedro", Map.of("tab", "Pedro"), false)), presence.list(ROOM).join());
+                    new PresentUser("Pedro", Map.of("tab", "Pedro"), false)), root.presence(ROOM).join());
             Await.until("Ana back", () -> ana.socket().connected() && !pedroSees.member("Ana").away());
             fence(server);
             assertEquals(List.of("away:Ana", "back:Ana"), presenceEvents(pedro));
@@ -148,12 +147,14 @@ class PresenceTest {
              Inbox pedro = tab(server.webSocketUri(), "Pedro")) {
             fence(server);
             presenceEvents(ana);
-            presence.userInfo("Pedro", Map.of("status", "busy"));
+            root.presenceInfo("Pedro", Map.of("status", "busy"));
+            Await.until("Pedro busy", () -> !ana.socket().presence(ROOM).member("Pedro").info().isEmpty()
+                    && ana.socket().presence(ROOM).member("Pedro").info().containsKey("status"));
             fence(server);
             assertEquals(List.of("update:Pedro"), presenceEvents(ana));
             assertEquals(new PresenceMember("Pedro", Map.of("status", "busy"), false),
                     ana.socket().presence(ROOM).member("Pedro"));
-            assertThrows(IllegalArgumentException.class, () -> presence.userInfo("Pedro", Map.of("bio", "x".repeat(2000))));
+            assertThrows(IllegalArgumentException.class, () -> root.presenceInfo("Pedro", Map.of("bio", "x".repeat(2000))));
         }
     }
 
