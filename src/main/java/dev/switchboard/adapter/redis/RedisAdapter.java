@@ -70,11 +70,11 @@ final class RedisAdapter implements Adapter {
               if entry == '' then redis.call('HDEL', KEYS[1], field) else redis.call('HSET', KEYS[1], field, entry) end
             end
             if changes > 0 then
-              if redis.call('HLEN', KEYS[1]) <= 1 then
+              redis.call('HSET', KEYS[1], '#v', redis.call('INCR', KEYS[3]))
+              if redis.call('HLEN', KEYS[1]) == 1 then
                 redis.call('DEL', KEYS[1])
                 redis.call('SREM', KEYS[2], ARGV[4])
               else
-                redis.call('HSET', KEYS[1], '#v', redis.call('INCR', KEYS[3]))
                 redis.call('SADD', KEYS[2], ARGV[4])
               end
             end
