@@ -140,7 +140,7 @@ public final class ClientSocket {
 
     /**
      * Who is in {@code room}, kept up to date from the server's presence events (the room must be
-     * one the server tracks, see {@code dev.switchboard.presence.Presence}).
+     * one the server tracks, see {@code Namespace.trackPresence} on the server).
      *
      * <pre>{@code
      * chat.presence("general").onChange(room -> System.out.println(room.members()));

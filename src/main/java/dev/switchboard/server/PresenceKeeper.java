@@ -9,6 +9,7 @@ import dev.switchboard.api.PresenceList;
 import dev.switchboard.api.PresentUser;
 import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.protocol.JsonMapper;
+import dev.switchboard.protocol.RawJson;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -124,12 +125,12 @@ final class PresenceKeeper {
 
     /** The info as it reads back from JSON, so that it compares equal with what the ledger holds. */
     private static Map<String, Object> checked(Map<String, ?> info) {
-        String json = JsonMapper.toRaw(info).text();
-        if (json.length() > PresenceEvents.MAX_INFO_CHARS) {
-            throw new IllegalArgumentException("presence info takes " + json.length() + " characters as JSON, at most "
-                    + PresenceEvents.MAX_INFO_CHARS);
+        RawJson json = JsonMapper.toRaw(info);
+        if (json.text().length() > PresenceEvents.MAX_INFO_CHARS) {
+            throw new IllegalArgumentException("presence info takes " + json.text().length()
+                    + " characters as JSON, at most " + PresenceEvents.MAX_INFO_CHARS);
         }
-        return Map.copyOf(JsonMapper.<Map<String, Object>>fromJson(JsonMapper.toRaw(info), Map.class));
+        return Map.copyOf(JsonMapper.<Map<String, Object>>fromJson(json, Map.class));
     }
 
     private Set<String> roomsOf(String userId) {

@@ -1,6 +1,7 @@
 package dev.switchboard.adapter.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.api.PresentUser;
 import dev.switchboard.client.PresenceMember;
@@ -105,6 +106,7 @@ class ClusterPresenceTest {
              Inbox pedro = tab(b.server().webSocketUri(), "Pedro");
              Inbox ana = tab(toA.webSocketUri(), "Ana")) {
             RoomPresence pedroSees = pedro.socket().presence(ROOM);
+            Await.until("Pedro sees Ana", () -> pedroSees.member("Ana") != null);
             toA.refuse(true);
             toA.cut();
             Await.until("Ana gone", () -> pedroSees.member("Ana") == null);
@@ -139,6 +141,38 @@ class ClusterPresenceTest {
                 assertEquals(List.of(new PresentUser("Bo", Map.of(), false), new PresentUser("Pedro", Map.of(), false)),
                         presence(b));
             }
+        }
+    }
+
+    @Test
+    void afterRedisRestartedEmptyEachNodeWritesItsUsersAgainAndTellsItsSocketsTheList(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = ClusterNode.start(settings(redis.uri(), test));
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
+             Inbox ana = tab(a.server().webSocketUri(), "Ana");
+             Inbox pedro = tab(b.server().webSocketUri(), "Pedro")) {
+            fence(a);
+            assertEquals(List.of("list:Ana,Pedro"), pedro.presenceUntilFence());
+            List<PresentUser> both = List.of(new PresentUser("Ana", Map.of(), false), new PresentUser("Pedro", Map.of(), false));
+
+            redis.kill();
+            redis.restart();
+            Await.until("both nodes wrote their users again", () -> {
+                try {
+                    return presence(a).equals(both);
+                } catch (Exception redisNotBackYet) {
+                    return false;
+                }
+            });
+            fence(a);
+            assertTrue(pedro.presenceUntilFence().stream().anyMatch(event -> event.startsWith("list:")),
+                    "a fresh list after the restart");
+            assertEquals(List.of("Ana", "Pedro"), names(pedro.socket().presence(ROOM)));
+
+            ana.close();
+            Await.until("Ana gone", () -> pedro.socket().presence(ROOM).member("Ana") == null);
+            fence(b);
+            assertEquals(List.of("leave:Ana"), pedro.presenceUntilFence());
         }
     }
 }
