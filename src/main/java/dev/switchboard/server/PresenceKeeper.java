@@ -285,7 +285,7 @@ final class PresenceKeeper {
         return !me.equals(socket.node()) && !(socket.waiting() && socket.waitingUntil() <= now);
     }
 
-    /** A dead node's connected socket waits for its client from now on; is gone at once without recovery. */
+    /** A dead node's connected socket waits for its client from now on, for one recovery window. */
     private RoomLedger.SocketEntry lost(RoomLedger.SocketEntry socket, long now) {
         synchronized (this) {
             if (socket.waiting() || !lostNodes.contains(socket.node())) {

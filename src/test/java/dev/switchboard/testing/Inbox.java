@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.switchboard.client.ClientOptions;
 import dev.switchboard.client.ClientSocket;
+import dev.switchboard.client.PresenceMember;
 import dev.switchboard.client.SwitchboardClient;
 import dev.switchboard.protocol.Arguments;
 import java.net.URI;
@@ -96,6 +97,11 @@ public final class Inbox implements AutoCloseable {
             }
         }
         return presence;
+    }
+
+    /** The users in {@code room} as this socket's presence set has them, sorted. */
+    public List<String> members(String room) {
+        return socket.presence(room).members().stream().map(PresenceMember::userId).toList();
     }
 
     /** Asserts exactly these events arrived before the fence. */

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.api.PresentUser;
-import dev.switchboard.client.PresenceMember;
 import dev.switchboard.client.RoomPresence;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.ClientProcess;
@@ -45,10 +44,6 @@ class ClusterPresenceTest {
 
     private static void fence(ClusterNode node) {
         node.switchboard().root().emit(Inbox.FENCE);
-    }
-
-    private static List<String> names(RoomPresence room) {
-        return room.members().stream().map(PresenceMember::userId).toList();
     }
 
     private static List<PresentUser> presence(ClusterNode node) throws Exception {
@@ -92,7 +87,7 @@ class ClusterPresenceTest {
             fence(a);
             assertEquals(List.of("leave:Una", "away:Ana", "back:Ana"), pedro.presenceUntilFence(),
                     "closing one of two tabs on two nodes is no news; a drop on A and a recovery on B are");
-            assertEquals(List.of("Ana", "Pedro"), names(pedroSees));
+            assertEquals(List.of("Ana", "Pedro"), pedro.members(ROOM));
             assertEquals(both, presence(a));
         }
     }
@@ -128,7 +123,7 @@ class ClusterPresenceTest {
                  Inbox boOnA = tab(nodeA, "Bo");
                  Inbox boOnB = tab(b.server().webSocketUri(), "Bo")) {
                 RoomPresence pedroSees = pedro.socket().presence(ROOM);
-                Await.until("everyone there", () -> names(pedroSees).equals(List.of("Ana", "Bo", "Pedro")));
+                Await.until("everyone there", () -> pedro.members(ROOM).equals(List.of("Ana", "Bo", "Pedro")));
                 fence(b);
                 assertEquals(List.of("list:Pedro", "join:Ana", "join:Bo"), pedro.presenceUntilFence());
 
@@ -167,7 +162,7 @@ class ClusterPresenceTest {
             fence(a);
             assertTrue(pedro.presenceUntilFence().stream().anyMatch(event -> event.startsWith("list:")),
                     "a fresh list after the restart");
-            assertEquals(List.of("Ana", "Pedro"), names(pedro.socket().presence(ROOM)));
+            assertEquals(List.of("Ana", "Pedro"), pedro.members(ROOM));
 
             ana.close();
             Await.until("Ana gone", () -> pedro.socket().presence(ROOM).member("Ana") == null);
