@@ -116,8 +116,9 @@ public interface Adapter {
                                       List<RoomLedger.Emit> emits);
 
     /**
-     * Runs {@code listener} with a node's id when the cluster counts that node dead, so that the
-     * entries of its sockets can be turned away. A single node never loses one.
+     * Runs {@code listener} with a node's id when the cluster counts that node dead (on the node
+     * whose heartbeat counted it; on every node when it left cleanly), so that the entries of its
+     * sockets can be turned away. A single node never loses one.
      */
     default void onNodeLost(Consumer<String> listener) {
     }

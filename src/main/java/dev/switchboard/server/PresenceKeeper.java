@@ -32,8 +32,8 @@ import java.util.function.Predicate;
 /**
  * Keeps the presence of a namespace's tracked rooms in its adapter's {@link RoomLedger}s and tells
  * the rooms what changed ({@link Namespace#trackPresence}). Each node writes the entries of its own
- * sockets, connected or waiting for their client, and every node turns a dead node's connected
- * sockets into waiting ones, then removes them when their window ends. A room is brought up to date
+ * sockets, connected or waiting for their client; the node that learns of a node's death turns
+ * the dead node's connected sockets into waiting ones, then removes them when their window ends. A room is brought up to date
  * by comparing its ledger with what this node knows now, and committing the difference with the
  * diffs and lists that tell it, only if nobody changed the room meanwhile (else it starts again):
  * so every member on every node hears each change once, in one order, whichever node made it.

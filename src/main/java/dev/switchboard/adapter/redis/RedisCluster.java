@@ -67,7 +67,7 @@ public final class RedisCluster implements AutoCloseable {
     /**
      * KEYS: the node set, the fenced set. ARGV: this node, the node timeout, how long the fenced
      * set lasts. Answers whether this node was fenced, whether its beat was there (not, after Redis
-     * restarted empty), then the live nodes. Sent whole each time
+     * restarted empty), how many nodes it counted dead, those nodes, then the live nodes. Sent whole each time
      * (EVAL), so a Redis restarted empty needs no script loaded again.
      */
     private static final String HEARTBEAT = """
@@ -76,18 +76,19 @@ public final class RedisCluster implements AutoCloseable {
             local timeout = tonumber(ARGV[2])
             local previous = redis.call('ZSCORE', KEYS[1], ARGV[1])
             redis.call('ZADD', KEYS[1], now, ARGV[1])
+            local dead = {}
             if previous and tonumber(previous) >= now - timeout then
-              local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - timeout))
+              dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - timeout))
               for _, node in ipairs(dead) do
                 redis.call('ZREM', KEYS[1], node)
                 redis.call('SADD', KEYS[2], node)
                 redis.call('PEXPIRE', KEYS[2], ARGV[3])
               end
             end
-            local live = redis.call('ZRANGE', KEYS[1], 0, -1)
-            table.insert(live, 1, previous and 1 or 0)
-            table.insert(live, 1, redis.call('SREM', KEYS[2], ARGV[1]))
-            return live
+            local answer = {redis.call('SREM', KEYS[2], ARGV[1]), previous and 1 or 0, #dead}
+            for _, node in ipairs(dead) do table.insert(answer, node) end
+            for _, node in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do table.insert(answer, node) end
+            return answer
             """;
 
     private final Builder settings;
@@ -433,7 +434,10 @@ public final class RedisCluster implements AutoCloseable {
                 }
             }
             case ClusterMessage.NODE_UP -> changeLiveNodes(message.from(), true);
-            case ClusterMessage.NODE_DOWN -> changeLiveNodes(message.from(), false);
+            case ClusterMessage.NODE_DOWN -> {
+                changeLiveNodes(message.from(), false);
+                adapters.values().forEach(adapter -> adapter.nodeLost(message.from()));
+            }
             default -> answer(message);
         }
     }
@@ -496,8 +500,11 @@ public final class RedisCluster implements AutoCloseable {
                 adapters.values().forEach(RedisAdapter::reset);
             }
             sessions.renew(scheduler);
+            int dead = ((Number) answer.get(2)).intValue();
+            // Only the node whose beat counted them dead hears of it; one is enough.
+            answer.subList(3, 3 + dead).forEach(node -> adapters.values().forEach(adapter -> adapter.nodeLost((String) node)));
             Set<String> live = new HashSet<>();
-            answer.subList(2, answer.size()).forEach(node -> live.add((String) node));
+            answer.subList(3 + dead, answer.size()).forEach(node -> live.add((String) node));
             live.add(nodeId);
             liveNodes(Set.copyOf(live));
             if (!reachable) {
@@ -517,11 +524,6 @@ public final class RedisCluster implements AutoCloseable {
 
     /** Synchronized: the scheduler's heartbeats and the inbox's announcements both set it. */
     private synchronized void liveNodes(Set<String> live) {
-        for (String node : liveNodes) {
-            if (!live.contains(node)) {
-                adapters.values().forEach(adapter -> adapter.nodeLost(node));
-            }
-        }
         liveNodes = live;
         requests.values().forEach(pending -> pending.liveNodes(live));
         broadcasts.values().forEach(acks -> acks.liveNodes(live));
