@@ -117,6 +117,7 @@ final class Report {
         if (abs >= 1000 || v == Math.rint(v)) {
             return String.format(Locale.ROOT, "%,.0f", v).replace(',', ' ');
         }
-        return String.format(Locale.ROOT, abs >= 10 ? "%.1f" : "%.2f", v);
+        // Below 0.1 (a context switch per delivery of a server that rarely blocks), two decimals would say 0.
+        return String.format(Locale.ROOT, abs >= 10 ? "%.1f" : abs >= 0.1 ? "%.2f" : "%.4f", v);
     }
 }
