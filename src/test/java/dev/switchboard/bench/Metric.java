@@ -65,7 +65,7 @@ enum Metric {
     final String label;
     final String unit;
     final Better better;
-    /** One of the ratios the issue asks for: Switchboard / socket.io and Switchboard / raw floor. */
+    /** One of the ratios: Switchboard / socket.io, Switchboard / raw floor and Switchboard of the write floor. */
     final boolean ratio;
 
     Metric(String label, String unit, Better better, boolean ratio) {
