@@ -9,10 +9,11 @@ import org.glassfish.grizzly.http.server.NetworkListener;
 import org.glassfish.grizzly.strategies.WorkerThreadIOStrategy;
 
 /**
- * A server under test on Grizzly/Tyrus, started by the harness as its own JVM so that its CPU
- * time, RSS and threads are its own: {@code switchboard} ({@link BenchApp} on the standalone
- * server), {@code switchboard-norecovery} (the same with connection-state recovery off) or
- * {@code raw} (the floor: {@link RawFloorEndpoint} on the same Grizzly/Tyrus container). It prints
+ * A server under test on Grizzly/Tyrus or plain NIO, started by the harness as its own JVM so
+ * that its CPU time, RSS and threads are its own: {@code switchboard} ({@link BenchApp} on the
+ * standalone server), {@code switchboard-norecovery} (the same with connection-state recovery
+ * off), {@code raw} (the floor: {@link RawFloorEndpoint} on the same Grizzly/Tyrus container) or
+ * {@code floor} (the write floor: {@link WriteFloorServer}, no container at all). It prints
  * {@code READY <port>} and stops when its standard input closes. On Tomcat and Jetty the same
  * application runs as a web application instead ({@link BenchWebapp}).
  */
@@ -29,6 +30,10 @@ public final class BenchServer {
             RawFloorHost host = RawFloorHost.start("127.0.0.1", port);
             server = host;
             boundPort = host.port();
+        } else if (mode.equals("floor")) {
+            WriteFloorServer floor = new WriteFloorServer(port, WriteFloorServer.PENDING_LIMIT);
+            server = floor;
+            boundPort = floor.port();
         } else {
             // The fleet opens 256 connections at a time from one address: no cap on those in flight.
             StandaloneServer http = StandaloneServer.start(BenchApp.create(!mode.equals("switchboard-norecovery")),

@@ -5,8 +5,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The table of raw figures, one column per target, and the table of ratios: Switchboard / socket.io
- * and Switchboard / raw floor on the same container, for each container measured; as Markdown.
+ * The table of raw figures, one column per target, and the table of ratios: Switchboard / socket.io,
+ * Switchboard / raw floor on the same container, and Switchboard of the write floor (plain NIO,
+ * the ceiling), for each container measured; as Markdown.
  */
 final class Report {
     private Report() {
@@ -39,9 +40,10 @@ final class Report {
         return out.toString();
     }
 
-    /** Switchboard's figure over socket.io's and over the floor's on the same container, for each container measured. */
+    /** Switchboard's figure over socket.io's, the floor's on the same container and the write floor's, for each container measured. */
     private static String ratios(List<Results> all) {
         Results peer = find(all, Target.Role.PEER, "Node");
+        Results writeFloor = find(all, Target.Role.WRITE_FLOOR, "plain NIO");
         List<String> headers = new ArrayList<>();
         List<Results[]> pairs = new ArrayList<>();
         for (Results switchboard : all) {
@@ -57,6 +59,10 @@ final class Report {
             if (floor != null) {
                 headers.add("Switchboard / raw, " + host);
                 pairs.add(new Results[] {switchboard, floor});
+            }
+            if (writeFloor != null) {
+                headers.add("Switchboard of the write floor, " + host);
+                pairs.add(new Results[] {switchboard, writeFloor});
             }
         }
         if (pairs.isEmpty()) {
@@ -111,6 +117,7 @@ final class Report {
         if (abs >= 1000 || v == Math.rint(v)) {
             return String.format(Locale.ROOT, "%,.0f", v).replace(',', ' ');
         }
-        return String.format(Locale.ROOT, abs >= 10 ? "%.1f" : "%.2f", v);
+        // Below 0.1 (a context switch per delivery of a server that rarely blocks), two decimals would say 0.
+        return String.format(Locale.ROOT, abs >= 10 ? "%.1f" : abs >= 0.1 ? "%.2f" : "%.4f", v);
     }
 }
