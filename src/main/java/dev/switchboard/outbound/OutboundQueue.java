@@ -1,5 +1,7 @@
 package dev.switchboard.outbound;
 
+import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,8 +42,11 @@ public final class OutboundQueue {
         CLOSED
     }
 
-    /** @param budgeted whether its bytes count against the server-wide budget (not a replay's) */
-    private record Item(String text, int bytes, boolean budgeted) {
+    /**
+     * @param attachments binary frames sent right after the text, none for most
+     * @param budgeted    whether its bytes count against the server-wide budget (not a replay's)
+     */
+    private record Item(String text, List<byte[]> attachments, int bytes, boolean budgeted) {
     }
 
     private final Transport transport;
@@ -96,6 +101,14 @@ public final class OutboundQueue {
      * @param droppable drop it instead when frames are already waiting (a volatile emit)
      */
     public Offer offer(String text, int bytes, boolean droppable) {
+        return offer(text, List.of(), bytes, droppable);
+    }
+
+    /**
+     * Queues one text frame followed by binary frames (a packet with attachments), sent back to
+     * back; {@code bytes} counts them all.
+     */
+    public Offer offer(String text, List<byte[]> attachments, int bytes, boolean droppable) {
         if (closed.get() || closeRequest.get() != null) {
             return Offer.CLOSED;
         }
@@ -120,7 +133,7 @@ public final class OutboundQueue {
             // budget cuts the clients that are behind, and is passed by one frame per peer at most.
             budget.reserve(bytes);
         }
-        return enqueue(new Item(text, bytes, true));
+        return enqueue(new Item(text, attachments, bytes, true));
     }
 
     /**
@@ -132,11 +145,16 @@ public final class OutboundQueue {
      * are recovering, first and again after each recovery.
      */
     public Offer offerBeyondBound(String text, int bytes) {
+        return offerBeyondBound(text, List.of(), bytes);
+    }
+
+    /** {@link #offerBeyondBound(String, int)} for a text frame followed by binary frames. */
+    public Offer offerBeyondBound(String text, List<byte[]> attachments, int bytes) {
         if (closed.get() || closeRequest.get() != null) {
             return Offer.CLOSED;
         }
         pendingBytes.addAndGet(bytes);
-        return enqueue(new Item(text, bytes, false));
+        return enqueue(new Item(text, attachments, bytes, false));
     }
 
     private Offer enqueue(Item item) {
@@ -286,7 +304,7 @@ public final class OutboundQueue {
             Handoff handoff = new Handoff(item);
             sender = Thread.currentThread();
             try {
-                transport.send(item.text, handoff);
+                transport.send(item.text, item.attachments.isEmpty() ? handoff : new Attachments(item, handoff));
             } catch (RuntimeException e) {
                 handoff.accept(e);
                 return;
@@ -322,6 +340,35 @@ public final class OutboundQueue {
             boolean work = closeRequest.get() != null || (!closed.get() && !frames.isEmpty());
             if (!work || !writing.compareAndSet(false, true)) {
                 return null;
+            }
+        }
+    }
+
+    /**
+     * Sends an item's binary frames one after the other as each previous send completes, then
+     * completes the item: nothing else is sent in between, so they stay right behind their text.
+     */
+    private final class Attachments implements Consumer<Throwable> {
+        private final List<byte[]> attachments;
+        private final Consumer<Throwable> done;
+        /** The next attachment to send; touched by one completion at a time. */
+        private int next;
+
+        Attachments(Item item, Consumer<Throwable> done) {
+            this.attachments = item.attachments;
+            this.done = done;
+        }
+
+        @Override
+        public void accept(Throwable error) {
+            if (error != null || next == attachments.size()) {
+                done.accept(error);
+                return;
+            }
+            try {
+                transport.sendBinary(ByteBuffer.wrap(attachments.get(next++)), this);
+            } catch (RuntimeException e) {
+                done.accept(e);
             }
         }
     }

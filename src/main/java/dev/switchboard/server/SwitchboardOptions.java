@@ -34,6 +34,8 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param maxConnections         open connections the server accepts; more are refused with 1013 (50 000)
  * @param maxConnectionsPerAddress open connections from one client address; more are refused with 1013 (10 000)
  * @param maxNamespaces          namespaces one connection may open (16)
+ * @param maxAttachments         binary attachments one incoming event or ack may carry (10); more close the
+ *                               connection with 1008, and a packet's attachments count toward {@code maxPayloadBytes}
  * @param maxProtocolErrors      bad frames tolerated before the connection is closed with 1008 (10)
  * @param maxPendingAcks         server-to-client acks one socket may have outstanding (1000)
  * @param ackTimeout             the timeout of {@code emitWithAck} unless {@code timeout()} sets one (10 s)
@@ -60,7 +62,7 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, int maxPayloadBytes, long sendQueueBytes, long sendBudgetBytes,
                                  List<String> allowedOrigins, double eventsPerSecond, int eventBurst,
-                                 int maxConnections, int maxConnectionsPerAddress, int maxNamespaces,
+                                 int maxConnections, int maxConnectionsPerAddress, int maxNamespaces, int maxAttachments,
                                  int maxProtocolErrors, int maxPendingAcks, Duration ackTimeout, Duration handlerTimeout,
                                  Duration shutdownGrace, Duration recoveryWindow, int recoveryMaxEvents, long recoveryMaxBytes,
                                  boolean recoveryRunsMiddleware, SessionStore sessionStore, Codec codec, AdapterFactory adapter, Clock clock, ScheduledExecutorService scheduler,
@@ -80,7 +82,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(trustedProxies, "trustedProxies");
         if (maxPayloadBytes < 1 || sendQueueBytes < 1 || sendBudgetBytes < 1 || eventsPerSecond <= 0 || eventBurst < 1 || maxNamespaces < 1
-                || maxConnections < 1 || maxConnectionsPerAddress < 1
+                || maxConnections < 1 || maxConnectionsPerAddress < 1 || maxAttachments < 0
                 || maxProtocolErrors < 1 || maxPendingAcks < 1 || recoveryMaxEvents < 1 || recoveryMaxBytes < 1) {
             throw new IllegalArgumentException("limits must be positive");
         }
@@ -120,6 +122,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         private int maxConnectionsPerAddress = 10_000;
         private TrustedProxies trustedProxies = TrustedProxies.NONE;
         private int maxNamespaces = 16;
+        private int maxAttachments = 10;
         private int maxProtocolErrors = 10;
         private int maxPendingAcks = 1000;
         private Duration ackTimeout = Duration.ofSeconds(10);
@@ -152,6 +155,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             maxConnectionsPerAddress = o.maxConnectionsPerAddress;
             trustedProxies = o.trustedProxies;
             maxNamespaces = o.maxNamespaces;
+            maxAttachments = o.maxAttachments;
             maxProtocolErrors = o.maxProtocolErrors;
             maxPendingAcks = o.maxPendingAcks;
             ackTimeout = o.ackTimeout;
@@ -222,6 +226,12 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
 
         public Builder maxNamespaces(int value) {
             maxNamespaces = value;
+            return this;
+        }
+
+        /** Binary attachments one incoming event or ack may carry; 0 refuses binary from clients. */
+        public Builder maxAttachments(int value) {
+            maxAttachments = value;
             return this;
         }
 
@@ -324,7 +334,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
 
         public SwitchboardOptions build() {
             return new SwitchboardOptions(pingInterval, pingTimeout, maxPayloadBytes, sendQueueBytes, sendBudgetBytes, allowedOrigins,
-                    eventsPerSecond, eventBurst, maxConnections, maxConnectionsPerAddress, maxNamespaces, maxProtocolErrors, maxPendingAcks, ackTimeout,
+                    eventsPerSecond, eventBurst, maxConnections, maxConnectionsPerAddress, maxNamespaces, maxAttachments, maxProtocolErrors, maxPendingAcks, ackTimeout,
                     handlerTimeout, shutdownGrace, recoveryWindow, recoveryMaxEvents, recoveryMaxBytes, recoveryRunsMiddleware,
                     sessionStore, codec, adapter, clock, scheduler, callbackExecutor, trustedProxies);
         }
