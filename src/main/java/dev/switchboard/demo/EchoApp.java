@@ -75,7 +75,7 @@ public final class EchoApp {
             }
         });
         echo.onConnection(socket -> {
-            socket.on("echo", event -> event.ack(event.args().list().toArray()));
+            socket.on("echo", event -> event.ack(event.args().payload()));
             socket.on("whoami", event -> event.ack(
                     new Identity(socket.id(), socket.userId(), socket.handshake().remoteAddress())));
             socket.on("join", String.class, (room, event) -> {
