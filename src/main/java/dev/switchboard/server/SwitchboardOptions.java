@@ -56,6 +56,8 @@ import java.util.concurrent.ScheduledExecutorService;
  *                               so that the timer thread stays on time; {@code null} makes a private pool of
  *                               as many threads as cores. Listeners there must not block on an ack future
  *                               (chain on it): the timeout that would release them needs a callback thread too
+ * @param socketIoPath           where Socket.IO clients connect under the context path, starting and ending with
+ *                               {@code /} ({@code /socket.io/}, the clients' default; they set {@code path} for another)
  * @param trustedProxies         reverse proxies whose {@code Forwarded}/{@code X-Forwarded-*} headers name the
  *                               client's address, scheme and host (none): the per-address cap, the handshake's
  *                               {@code remoteAddress} and the Origin check then see the client, not the proxy
@@ -66,7 +68,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
                                  int maxProtocolErrors, int maxPendingAcks, Duration ackTimeout, Duration handlerTimeout,
                                  Duration shutdownGrace, Duration recoveryWindow, int recoveryMaxEvents, long recoveryMaxBytes,
                                  boolean recoveryRunsMiddleware, SessionStore sessionStore, Codec codec, AdapterFactory adapter, Clock clock, ScheduledExecutorService scheduler,
-                                 Executor callbackExecutor, TrustedProxies trustedProxies) {
+                                 Executor callbackExecutor, String socketIoPath, TrustedProxies trustedProxies) {
 
     public SwitchboardOptions {
         Objects.requireNonNull(pingInterval, "pingInterval");
@@ -81,6 +83,13 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         Objects.requireNonNull(adapter, "adapter");
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(trustedProxies, "trustedProxies");
+        if (socketIoPath == null || socketIoPath.length() < 3 || !socketIoPath.startsWith("/") || !socketIoPath.endsWith("/")
+                || socketIoPath.contains("//") || socketIoPath.contains("*") || socketIoPath.contains("{")) {
+            throw new IllegalArgumentException("socketIoPath is a path such as /socket.io/ or /rt/sio/, not '" + socketIoPath + "'");
+        }
+        if (socketIoPath.equals("/switchboard/")) {
+            throw new IllegalArgumentException("socketIoPath must differ from the native endpoint's /switchboard");
+        }
         if (maxPayloadBytes < 1 || sendQueueBytes < 1 || sendBudgetBytes < 1 || eventsPerSecond <= 0 || eventBurst < 1 || maxNamespaces < 1
                 || maxConnections < 1 || maxConnectionsPerAddress < 1 || maxAttachments < 0
                 || maxProtocolErrors < 1 || maxPendingAcks < 1 || recoveryMaxEvents < 1 || recoveryMaxBytes < 1) {
@@ -138,6 +147,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         private Clock clock = Clock.systemUTC();
         private ScheduledExecutorService scheduler;
         private Executor callbackExecutor;
+        private String socketIoPath = "/socket.io/";
 
         private Builder() {
         }
@@ -171,6 +181,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             clock = o.clock;
             scheduler = o.scheduler;
             callbackExecutor = o.callbackExecutor;
+            socketIoPath = o.socketIoPath;
         }
 
         public Builder pingInterval(Duration value) {
@@ -226,6 +237,16 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
 
         public Builder maxNamespaces(int value) {
             maxNamespaces = value;
+            return this;
+        }
+
+        /**
+         * Where Socket.IO clients connect, {@code /socket.io/} by default; the clients then pass
+         * the same {@code path} ({@code io(url, { path: "/rt/" })}). The standalone server and
+         * {@code SwitchboardServletListener} serve WebSocket and long-polling there.
+         */
+        public Builder socketIoPath(String value) {
+            socketIoPath = value;
             return this;
         }
 
@@ -336,7 +357,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             return new SwitchboardOptions(pingInterval, pingTimeout, maxPayloadBytes, sendQueueBytes, sendBudgetBytes, allowedOrigins,
                     eventsPerSecond, eventBurst, maxConnections, maxConnectionsPerAddress, maxNamespaces, maxAttachments, maxProtocolErrors, maxPendingAcks, ackTimeout,
                     handlerTimeout, shutdownGrace, recoveryWindow, recoveryMaxEvents, recoveryMaxBytes, recoveryRunsMiddleware,
-                    sessionStore, codec, adapter, clock, scheduler, callbackExecutor, trustedProxies);
+                    sessionStore, codec, adapter, clock, scheduler, callbackExecutor, socketIoPath, trustedProxies);
         }
     }
 }

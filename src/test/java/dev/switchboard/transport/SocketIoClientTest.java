@@ -216,6 +216,27 @@ class SocketIoClientTest {
     }
 
     @Test
+    void servesAnotherPathWhenConfigured() throws Exception {
+        try (TestServer other = TestServer.start(TestServer.options().socketIoPath("/rt/live/").build(), this::app)) {
+            // The client's default transports: long-polling first, then the upgrade, both at the path.
+            open("a", other.port(), "secret", "'path':'/rt/live/',");
+            node.next("a", "connect");
+            node.next("a", "upgrade");
+            talkOn(other, "a");
+            open("b", other.port(), "secret", "'path':'/socket.io/','reconnection':false,");
+            assertEquals("connect_error", node.next(report -> report.getString("name").equals("b")
+                    && !report.getString("type").equals("upgrade")).getString("type"), "nothing at the default path");
+        }
+    }
+
+    private void talkOn(TestServer other, String name) throws Exception {
+        node.send("{'op':'emitWithAck','name':'" + name + "','id':1,'event':'join','args':['lobby'],'timeout':5000}");
+        assertEquals("[\"joined\",\"lobby\"]", node.next(name, "ack").getJsonArray("args").toString());
+        other.switchboard().of("/chat").to("lobby").emit("news", "hello " + name);
+        assertEquals("hello " + name, NodeClient.firstArg(node.nextEvent(name, "news")));
+    }
+
+    @Test
     void recoversAfterANetworkCutWithTheMissedEventsOnceAndInOrder() throws Exception {
         try (CuttableProxy proxy = new CuttableProxy(server.port())) {
             open("a", proxy.port(), "secret");
