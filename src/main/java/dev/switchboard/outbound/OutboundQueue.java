@@ -304,7 +304,11 @@ public final class OutboundQueue {
             Handoff handoff = new Handoff(item);
             sender = Thread.currentThread();
             try {
-                transport.send(item.text, item.attachments.isEmpty() ? handoff : new Attachments(item, handoff));
+                if (item.attachments.isEmpty()) {
+                    transport.send(item.text, handoff);
+                } else {
+                    new Attachments(item, handoff).sendFrom();
+                }
             } catch (RuntimeException e) {
                 handoff.accept(e);
                 return;
@@ -345,30 +349,67 @@ public final class OutboundQueue {
     }
 
     /**
-     * Sends an item's binary frames one after the other as each previous send completes, then
-     * completes the item: nothing else is sent in between, so they stay right behind their text.
+     * Sends an item's text and then its binary frames, each once the previous one completed, then
+     * completes the item: nothing else is sent in between, so they stay together. As the queue's
+     * own loop, a send that completes inline is followed after it returns, not from inside its
+     * completion: Jetty refuses to start a binary message from the completion of a text one.
      */
-    private final class Attachments implements Consumer<Throwable> {
-        private final List<byte[]> attachments;
+    private final class Attachments {
+        private final Item item;
         private final Consumer<Throwable> done;
-        /** The next attachment to send; touched by one completion at a time. */
-        private int next;
+        /** The next frame to send, -1 for the text; advanced by whoever continues the sequence. */
+        private int next = -1;
 
         Attachments(Item item, Consumer<Throwable> done) {
-            this.attachments = item.attachments;
+            this.item = item;
             this.done = done;
         }
 
-        @Override
-        public void accept(Throwable error) {
-            if (error != null || next == attachments.size()) {
-                done.accept(error);
-                return;
+        /** Sends from {@code next} on, with no send in flight, until one completes later or all did. */
+        void sendFrom() {
+            while (next < item.attachments.size()) {
+                Part part = new Part();
+                try {
+                    if (next < 0) {
+                        transport.send(item.text, part);
+                    } else {
+                        transport.sendBinary(ByteBuffer.wrap(item.attachments.get(next)), part);
+                    }
+                } catch (RuntimeException e) {
+                    done.accept(e);
+                    return;
+                }
+                next++;
+                if (part.continuedByCallback()) {
+                    return;
+                }
+                if (part.error != null) {
+                    done.accept(part.error);
+                    return;
+                }
             }
-            try {
-                transport.sendBinary(ByteBuffer.wrap(attachments.get(next++)), this);
-            } catch (RuntimeException e) {
-                done.accept(e);
+            done.accept(null);
+        }
+
+        /** One frame's completion; whichever of "send returned" and "send completed" comes second continues. */
+        private final class Part implements Consumer<Throwable> {
+            private final AtomicBoolean firstArrived = new AtomicBoolean();
+            private volatile Throwable error;
+
+            @Override
+            public void accept(Throwable failure) {
+                error = failure;
+                if (!firstArrived.compareAndSet(false, true)) {
+                    if (failure != null) {
+                        done.accept(failure);
+                    } else {
+                        sendFrom();
+                    }
+                }
+            }
+
+            boolean continuedByCallback() {
+                return firstArrived.compareAndSet(false, true);
             }
         }
     }
