@@ -10,6 +10,7 @@ import dev.switchboard.protocol.ConnectAnswer;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.Packet;
+import dev.switchboard.protocol.Payload;
 import dev.switchboard.server.Connection.Refusal;
 import java.time.Duration;
 import java.util.Collections;
@@ -278,7 +279,7 @@ public final class Namespace {
     /** An event frame with the next offset: the name under which recovery logs and replays it. */
     Frame encodeEvent(String event, Object[] args, long ackId) {
         switchboard.metrics().eventsOut.increment();
-        Packet packet = Packet.event(name, event, JsonMapper.toRawList(args), ackId)
+        Packet packet = Packet.event(name, event, Payload.of(args), ackId)
                 .withOffset(switchboard.nextOffset());
         return Frame.encode(switchboard.codec(), packet);
     }
@@ -289,7 +290,7 @@ public final class Namespace {
      */
     Frame encodeVolatileEvent(String event, Object[] args) {
         switchboard.metrics().eventsOut.increment();
-        return Frame.encode(switchboard.codec(), Packet.event(name, event, JsonMapper.toRawList(args), 0));
+        return Frame.encode(switchboard.codec(), Packet.event(name, event, Payload.of(args), 0));
     }
 
     /**

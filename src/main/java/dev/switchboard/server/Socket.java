@@ -4,6 +4,7 @@ import dev.switchboard.api.Handshake;
 import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.adapter.AckCollector;
 import dev.switchboard.protocol.Arguments;
+import dev.switchboard.protocol.Payload;
 import dev.switchboard.protocol.Codec;
 import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.protocol.Frame;
@@ -393,7 +394,7 @@ public final class Socket implements RemoteSocket {
     }
 
     /** Answers an event the client sent with an ack id. */
-    void sendAck(long ackId, List<RawJson> values) {
+    void sendAck(long ackId, Payload values) {
         sendDirect(Packet.ack(namespace.name(), ackId, values));
     }
 
@@ -438,7 +439,7 @@ public final class Socket implements RemoteSocket {
             return;
         }
         String event = frame.packet().event();
-        Arguments args = Arguments.of(frame.packet().args());
+        Arguments args = Arguments.from(frame.packet());
         for (AnyListener listener : anyOutgoingListeners) {
             hooks().run(() -> "onAnyOutgoing listener on " + namespace.name() + " failed", id, event,
                     () -> listener.onEvent(event, args));
@@ -509,7 +510,7 @@ public final class Socket implements RemoteSocket {
     void onAck(Packet packet) {
         RawJson error = codec().readAckError(packet);
         RuntimeException failure = error == null ? null : new AckFailedException("client answered with an error: " + error);
-        if (!acks.answer(packet.ackId(), Arguments.of(packet.args()), failure)) {
+        if (!acks.answer(packet.ackId(), Arguments.from(packet), failure)) {
             namespace.switchboard().metrics().unknownAcks.increment();
         }
     }
@@ -520,7 +521,7 @@ public final class Socket implements RemoteSocket {
         if (msgId != null && !seenMessages.firstSeen(msgId, this, packet.ackId())) {
             return;
         }
-        Event event = new Event(this, packet.event(), Arguments.of(packet.args()), packet.ackId(), msgId);
+        Event event = new Event(this, packet.event(), Arguments.from(packet), packet.ackId(), msgId);
         connection.handling(event);
         try {
             runListeners(event);

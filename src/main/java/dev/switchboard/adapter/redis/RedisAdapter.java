@@ -25,10 +25,13 @@ import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -50,6 +53,8 @@ final class RedisAdapter implements Adapter {
     private static final System.Logger LOG = System.getLogger(RedisAdapter.class.getName());
     /** The format of packets inside the cluster, whatever the server speaks to its clients. */
     private static final Codec CODEC = new JsonWireCodec();
+    /** Where a cluster packet carries its attachments. */
+    private static final String BINARY_FIELD = "binary";
     /** How long a read waits for new entries; well under the command timeout, which it must not hit. */
     private static final Duration BLOCK = Duration.ofMillis(500);
     private static final int BATCH = 512;
@@ -197,7 +202,7 @@ final class RedisAdapter implements Adapter {
                     // Any ack it asked for was failed on the node that held the connection.
                     Packet packet = decodePacket(message.packet());
                     namespace.deliver(socketId, namespace.encode(new Packet(PacketType.EVENT, packet.namespace(),
-                            packet.event(), packet.args(), 0, newest, packet.fields())), false);
+                            packet.event(), packet.args(), 0, newest, packet.fields(), packet.attachments())), false);
                 }
             }
             if (entries.size() < BATCH) {
@@ -247,7 +252,7 @@ final class RedisAdapter implements Adapter {
 
     private ClusterMessage entry(Frame frame, BroadcastOptions options, String request) {
         return new ClusterMessage(ClusterMessage.EMIT, request, cluster.nodeId(), namespace.name(), options.rooms(),
-                options.except(), options.droppable(), null, false, CODEC.encode(frame.packet().withOffset(null)), 0,
+                options.except(), options.droppable(), null, false, encodePacket(frame.packet().withOffset(null)), 0,
                 null, null, cluster.emitDeadline());
     }
 
@@ -519,7 +524,7 @@ final class RedisAdapter implements Adapter {
         AckCollector collector = mine ? acks.collector() : new RemoteAnswers(entry.from(), entry.request());
         long ackId = mine ? packet.ackId() : namespace.nextAckId();
         Frame frame = namespace.encode(new Packet(PacketType.EVENT, packet.namespace(), packet.event(), packet.args(),
-                ackId, offset, packet.fields()));
+                ackId, offset, packet.fields(), packet.attachments()));
         int reached = 0;
         for (RemoteSocket socket : local.fetchSockets(options).join()) {
             if (namespace.deliverWithAck(socket.id(), frame, collector)) {
@@ -588,10 +593,36 @@ final class RedisAdapter implements Adapter {
         return CODEC.encode(Packet.event(namespace, event, args, 0));
     }
 
+    /**
+     * A packet as one text for the cluster: binary attachments ride inside it, in base64 under
+     * {@link #BINARY_FIELD}, so that every node delivers the same bytes.
+     */
+    static String encodePacket(Packet packet) {
+        if (packet.attachments().isEmpty()) {
+            return CODEC.encode(packet);
+        }
+        Map<String, RawJson> fields = new LinkedHashMap<>(packet.fields());
+        fields.put(BINARY_FIELD, JsonMapper.toRaw(packet.attachments().stream()
+                .map(bytes -> Base64.getEncoder().encodeToString(bytes)).toList()));
+        return CODEC.encode(new Packet(packet.type(), packet.namespace(), packet.event(), packet.args(), packet.ackId(),
+                packet.offset(), fields));
+    }
+
     static Packet decodePacket(String text) {
         try {
-            return CODEC.decode(text);
-        } catch (ProtocolException e) {
+            Packet packet = CODEC.decode(text);
+            RawJson binary = packet.field(BINARY_FIELD);
+            if (binary == null) {
+                return packet;
+            }
+            Map<String, RawJson> fields = new LinkedHashMap<>(packet.fields());
+            fields.remove(BINARY_FIELD);
+            List<byte[]> attachments = binary.elements().stream()
+                    .map(element -> Base64.getDecoder().decode(Objects.requireNonNullElse(element.stringValue(), "?")))
+                    .toList();
+            return new Packet(packet.type(), packet.namespace(), packet.event(), packet.args(), packet.ackId(),
+                    packet.offset(), fields, attachments);
+        } catch (ProtocolException | IllegalArgumentException e) {
             throw new IllegalArgumentException("a packet from the cluster is unreadable: " + e.getMessage(), e);
         }
     }
