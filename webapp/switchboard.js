@@ -1,5 +1,5 @@
 /*!
- * switchboard.js - browser client for the Switchboard event server, wire protocol v1
+ * switchboard.js - browser client for the Switchboard event server, wire protocol v1.1
  * (docs/PROTOCOL.md). Plain ES2020, no dependencies, no build step.
  *
  * HOW TO USE
@@ -23,6 +23,8 @@
  *     socket.timeout(5000).emit("store", 1, (err, reply) => {});  // err on timeout
  *     socket.emitWithAck("store", 1).then((reply) => {});   // rejects on timeout/error
  *     socket.volatile.emit("cursor", 10, 20);                // dropped while offline
+ *     socket.emit("upload", file.name, new Uint8Array(bytes)); // binary: ArrayBuffer or any typed
+ *                                                            // array, nested too; received as ArrayBuffer
  *
  *     const lobby = socket.presence("lobby", (room) => show(room.members));  // [{ userId, info, away }]
  *     const secure = switchboard.connect({ namespace: "/chat", token: () => fetchToken() });
@@ -164,9 +166,74 @@
     return bytes;
   }
 
+  // -- binary arguments (protocol 1.1): placeholders in the JSON, one binary frame each after it --
+
+  function isBinary(value) {
+    return (typeof ArrayBuffer !== 'undefined') && (value instanceof ArrayBuffer || ArrayBuffer.isView(value));
+  }
+
+  // Replaces each ArrayBuffer or typed array in `value` (at any depth of arrays and plain
+  // objects) by {"_placeholder":true,"num":N}, collecting the bytes in `attachments`.
+  function deconstruct(value, attachments) {
+    if (isBinary(value)) {
+      attachments.push(value);
+      return { _placeholder: true, num: attachments.length - 1 };
+    }
+    if (Array.isArray(value)) {
+      return value.map((element) => deconstruct(element, attachments));
+    }
+    if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+      const out = {};
+      for (const key of Object.keys(value)) {
+        out[key] = deconstruct(value[key], attachments);
+      }
+      return out;
+    }
+    return value;
+  }
+
+  // Puts the received ArrayBuffers back where their placeholders stand.
+  function reconstruct(value, attachments) {
+    if (Array.isArray(value)) {
+      return value.map((element) => reconstruct(element, attachments));
+    }
+    if (value !== null && typeof value === 'object') {
+      if (value._placeholder === true && Number.isInteger(value.num) && value.num >= 0 && value.num < attachments.length) {
+        return attachments[value.num];
+      }
+      const out = {};
+      for (const key of Object.keys(value)) {
+        out[key] = reconstruct(value[key], attachments);
+      }
+      return out;
+    }
+    return value;
+  }
+
+  // A packet as the frames it travels in: its JSON text alone, or { text, attachments } when
+  // its arguments hold binary values.
+  function encodeFrame(packet) {
+    if (!packet.args) {
+      return JSON.stringify(packet);
+    }
+    const attachments = [];
+    const args = deconstruct(packet.args, attachments);
+    if (attachments.length === 0) {
+      return JSON.stringify(packet);
+    }
+    return { text: JSON.stringify(Object.assign({}, packet, { args, attachments: attachments.length })), attachments };
+  }
+
+  function frameBytes(frame) {
+    if (typeof frame === 'string') {
+      return utf8Length(frame);
+    }
+    return frame.attachments.reduce((sum, attachment) => sum + attachment.byteLength, utf8Length(frame.text));
+  }
+
   function parsePacket(data) {
     if (typeof data !== 'string') {
-      return null; // binary frames are not part of version 1
+      return null;
     }
     let packet;
     try {
@@ -473,6 +540,9 @@
         return this;
       }
       this._ws = ws;
+      // Binary arguments arrive as ArrayBuffers (docs/PROTOCOL.md, "Binary arguments").
+      ws.binaryType = 'arraybuffer';
+      this._pending = null;
       ws.onmessage = (event) => guard(() => this._onFrame(ws, event));
       ws.onerror = () => {
         if (this._ws === ws) {
@@ -523,7 +593,7 @@
       if (this._ws !== ws) {
         return;
       }
-      const packet = parsePacket(event.data);
+      const packet = this._assemble(event.data);
       if (!packet) {
         return;
       }
@@ -569,6 +639,31 @@
         default:
           // unknown types come from newer minor versions; ignoring them is the contract
       }
+    }
+
+    // A whole packet, or null while a packet waits for its binary frames (or for a frame that
+    // fits nowhere, which is dropped with the packet it interrupts).
+    _assemble(data) {
+      if (typeof data !== 'string') {
+        const pending = this._pending;
+        if (!pending) {
+          return null;
+        }
+        pending.attachments.push(data);
+        if (pending.attachments.length < pending.packet.attachments) {
+          return null;
+        }
+        this._pending = null;
+        pending.packet.args = reconstruct(pending.packet.args, pending.attachments);
+        return pending.packet;
+      }
+      this._pending = null;
+      const packet = parsePacket(data);
+      if (packet && Number.isInteger(packet.attachments) && packet.attachments > 0) {
+        this._pending = { packet, attachments: [] };
+        return null;
+      }
+      return packet;
     }
 
     _onHello(packet) {
@@ -790,7 +885,7 @@
 
     _fits(frame) {
       const max = this._maxPayload;
-      return !max || frame.length * 3 <= max || utf8Length(frame) <= max;
+      return !max || (typeof frame === 'string' && frame.length * 3 <= max) || frameBytes(frame) <= max;
     }
 
     _sendFrame(frame) {
@@ -798,7 +893,13 @@
         return false;
       }
       try {
-        this._ws.send(frame);
+        if (typeof frame === 'string') {
+          this._ws.send(frame);
+        } else {
+          // Back to back, as the protocol wants them: nothing else can come in between.
+          this._ws.send(frame.text);
+          frame.attachments.forEach((attachment) => this._ws.send(attachment));
+        }
         return true;
       } catch (err) {
         report(err);
@@ -909,7 +1010,7 @@
       const id = socket.io._nextAckId();
       this._msgCount++;
       const msgId = this._msgPrefix + '-' + this._msgCount;
-      const frame = JSON.stringify(socket._packet('event', { event, args, ack: id, msgId }));
+      const frame = encodeFrame(socket._packet('event', { event, args, ack: id, msgId }));
       const item = { id, frame, callback, tries: 0, timer: null, inFlight: false,
         timeout: timeout !== undefined ? timeout : socket._opts.ackTimeout, seq: 0 };
       socket._acks.keep(id, (err, reply) => this._finish(item, err, reply));
@@ -1215,7 +1316,7 @@
       }
       const ackId = callback ? this.io._nextAckId() : undefined;
       // Encoding now snapshots the arguments and throws (cycles, BigInt) to the caller of emit.
-      const frame = JSON.stringify(this._packet('event', ackId ? { event, args, ack: ackId } : { event, args }));
+      const frame = encodeFrame(this._packet('event', ackId ? { event, args, ack: ackId } : { event, args }));
       if (callback) {
         this._acks.wait(ackId, callback, flags.timeout, () => this._onAckTimeout(ackId));
       }
@@ -1277,7 +1378,7 @@
       if (!this.io._fits(frame)) {
         // The server would close the whole connection with 1009; refuse this one emit instead.
         this._refuse(ackId, 'payload_too_large',
-          'packet of ' + utf8Length(frame) + ' bytes exceeds maxPayload ' + this.io._maxPayload);
+          'packet of ' + frameBytes(frame) + ' bytes exceeds maxPayload ' + this.io._maxPayload);
         return false;
       }
       this._acks.markSent(ackId);
@@ -1505,7 +1606,7 @@
     }
 
     _sendAck(id, args) {
-      this._write(JSON.stringify(this._packet('ack', { ack: id, args })));
+      this._write(encodeFrame(this._packet('ack', { ack: id, args })));
     }
 
     _onAckPacket(packet) {

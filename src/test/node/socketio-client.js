@@ -8,12 +8,34 @@
 // connect_error (message, data), disconnect (reason),
 // event (event, args; an ack the server asked for is answered with ackReply and the arguments),
 // ack (id, error, args).
+// Binary values travel in these lines as {"$binary":"<base64>"}: sent as Buffers, reported back
+// the same way (with "$type" saying what the client handed over: Buffer or ArrayBuffer).
 "use strict";
 const { io } = require("socket.io-client");
 const readline = require("readline");
 
 const sockets = new Map();
-const report = (message) => process.stdout.write(JSON.stringify(message) + "\n");
+
+const isPlainObject = (value) => value !== null && typeof value === "object" && value.constructor === Object;
+
+function toWire(value) {
+  if (Array.isArray(value)) return value.map(toWire);
+  if (isPlainObject(value)) {
+    if (typeof value.$binary === "string") return Buffer.from(value.$binary, "base64");
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWire(v)]));
+  }
+  return value;
+}
+
+function fromWire(value) {
+  if (Buffer.isBuffer(value)) return { $binary: value.toString("base64"), $type: "Buffer" };
+  if (value instanceof ArrayBuffer) return { $binary: Buffer.from(value).toString("base64"), $type: "ArrayBuffer" };
+  if (Array.isArray(value)) return value.map(fromWire);
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromWire(v)]));
+  return value;
+}
+
+const report = (message) => process.stdout.write(JSON.stringify(fromWire(message)) + "\n");
 
 function open({ name, url, options, ackReply }) {
   const socket = io(url, { forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 300, ...options });
@@ -37,9 +59,9 @@ function open({ name, url, options, ackReply }) {
 
 const commands = {
   open,
-  emit: ({ name, event, args }) => sockets.get(name).emit(event, ...args),
+  emit: ({ name, event, args }) => sockets.get(name).emit(event, ...toWire(args)),
   emitWithAck: ({ name, id, event, args, timeout }) => sockets.get(name).timeout(timeout)
-    .emit(event, ...args, (err, ...answer) => report({ name, type: "ack", id, error: err ? err.message : null, args: answer })),
+    .emit(event, ...toWire(args), (err, ...answer) => report({ name, type: "ack", id, error: err ? err.message : null, args: answer })),
   close: ({ name }) => sockets.get(name).disconnect(),
 };
 

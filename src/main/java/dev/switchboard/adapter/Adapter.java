@@ -3,8 +3,10 @@ package dev.switchboard.adapter;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.api.RemoteSocket;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * The one owner of room membership and fan-out for a namespace. Nothing else keeps a room or
@@ -86,6 +88,46 @@ public interface Adapter {
      */
     default CompletableFuture<Boolean> resend(String socketId, Set<String> rooms, String offset) {
         return CompletableFuture.completedFuture(false);
+    }
+
+    // ---- presence ----
+
+    /** The name of this node in {@link RoomLedger.SocketEntry#node()}; unique in a cluster. */
+    default String nodeId() {
+        return "local";
+    }
+
+    /** A room's presence entries, of every node, as they are now. */
+    CompletableFuture<RoomLedger> ledger(String room);
+
+    /** The rooms that have presence entries, of every node. */
+    CompletableFuture<Set<String>> ledgerRooms();
+
+    /**
+     * Applies {@code changes} to a room's presence entries (a {@code null} entry removes the user)
+     * and emits {@code emits}, in one step and in one order with every other emit, but only if the
+     * room's version is still {@code version}; completes with whether it was.
+     *
+     * <pre>{@code
+     * adapter.commit("lobby", ledger.version(), Map.of("ana", entry), List.of(new RoomLedger.Emit(frame, options)));
+     * }</pre>
+     */
+    CompletableFuture<Boolean> commit(String room, long version, Map<String, RoomLedger.UserEntry> changes,
+                                      List<RoomLedger.Emit> emits);
+
+    /**
+     * Runs {@code listener} with a node's id when the cluster counts that node dead (on the node
+     * whose heartbeat counted it; on every node when it left cleanly), so that the entries of its
+     * sockets can be turned away. A single node never loses one.
+     */
+    default void onNodeLost(Consumer<String> listener) {
+    }
+
+    /**
+     * Runs {@code listener} when the shared state was lost (Redis restarted empty), so that each
+     * node writes its own sockets' presence again. A single node never loses it.
+     */
+    default void onReset(Runnable listener) {
     }
 
     /**

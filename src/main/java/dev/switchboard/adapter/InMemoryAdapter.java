@@ -3,6 +3,7 @@ package dev.switchboard.adapter;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.api.RemoteSocket;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +35,10 @@ public final class InMemoryAdapter implements Adapter {
     private final Map<String, Set<String>> rooms = new ConcurrentHashMap<>();
     /** socket id to rooms */
     private final Map<String, Set<String>> socketRooms = new ConcurrentHashMap<>();
+    /** The presence entries of rooms that have some; guarded by {@code this}. */
+    private final Map<String, RoomLedger> ledgers = new HashMap<>();
+    /** The last version given to a ledger; guarded by {@code this}. */
+    private long ledgerVersion;
 
     public InMemoryAdapter(LocalNamespace namespace) {
         this.namespace = namespace;
@@ -179,6 +184,44 @@ public final class InMemoryAdapter implements Adapter {
             namespace.disconnect(id, close);
         }
         return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public synchronized CompletableFuture<RoomLedger> ledger(String room) {
+        return CompletableFuture.completedFuture(ledgers.getOrDefault(room, RoomLedger.EMPTY));
+    }
+
+    @Override
+    public synchronized CompletableFuture<Set<String>> ledgerRooms() {
+        return CompletableFuture.completedFuture(Set.copyOf(ledgers.keySet()));
+    }
+
+    /** Emits under the lock, so that the room's members hear its changes in the order they were committed. */
+    @Override
+    public synchronized CompletableFuture<Boolean> commit(String room, long version,
+                                                          Map<String, RoomLedger.UserEntry> changes,
+                                                          List<RoomLedger.Emit> emits) {
+        RoomLedger ledger = ledgers.getOrDefault(room, RoomLedger.EMPTY);
+        if (ledger.version() != version) {
+            return CompletableFuture.completedFuture(false);
+        }
+        if (!changes.isEmpty()) {
+            Map<String, RoomLedger.UserEntry> users = new HashMap<>(ledger.users());
+            changes.forEach((userId, entry) -> {
+                if (entry == null) {
+                    users.remove(userId);
+                } else {
+                    users.put(userId, entry);
+                }
+            });
+            if (users.isEmpty()) {
+                ledgers.remove(room);
+            } else {
+                ledgers.put(room, new RoomLedger(++ledgerVersion, users));
+            }
+        }
+        emits.forEach(emit -> broadcast(emit.frame(), emit.options()));
+        return CompletableFuture.completedFuture(true);
     }
 
     /** A snapshot, for operations that change membership while they walk it. */

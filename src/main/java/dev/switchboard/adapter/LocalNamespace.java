@@ -39,6 +39,13 @@ public interface LocalNamespace {
      */
     Frame encode(Packet packet);
 
+    /**
+     * Tells the namespace that the adapter put local sockets in rooms or took them out on another
+     * node's request ({@code socketsJoin}, {@code socketsLeave} from there).
+     */
+    default void roomsChanged(java.util.Set<String> rooms) {
+    }
+
     /** A fresh ack id of this node, for a frame from another node that asks for acks. */
     long nextAckId();
 }

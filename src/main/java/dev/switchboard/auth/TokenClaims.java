@@ -10,7 +10,7 @@ import java.util.Set;
  * <pre>{@code
  * TokenClaims claims = JwtAuth.claims(socket);
  * if (claims.channels().contains(room)) socket.join(room);
- * presence.info(socket, claims.info());
+ * socket.presenceInfo(claims.info());
  * }</pre>
  *
  * @param userId    the {@code sub} claim, which became the socket's user id

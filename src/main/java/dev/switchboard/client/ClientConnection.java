@@ -3,7 +3,9 @@ package dev.switchboard.client;
 import dev.switchboard.outbound.OutboundQueue;
 import dev.switchboard.outbound.OutboundQueue.Offer;
 import dev.switchboard.outbound.Transport;
+import dev.switchboard.protocol.AttachmentAssembler;
 import dev.switchboard.protocol.Frame;
+import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
@@ -15,8 +17,8 @@ import java.util.function.Consumer;
  * One WebSocket of a {@link SwitchboardClient}: every (re)connection attempt gets a new one, so
  * late callbacks of a dead WebSocket are told apart by identity and ignored.
  *
- * <p>It does two things. Inbound, it assembles partial text messages and hands whole frames to
- * the client, asking the JDK for the next message only when this one is handled. Outbound, it
+ * <p>It does two things. Inbound, it assembles partial text and binary messages, joins binary
+ * packets to their attachments, and hands whole frames to the client, asking the JDK for the next message only when this one is handled. Outbound, it
  * writes through the same bounded single-writer {@link OutboundQueue} as the server: exactly one
  * {@code sendText} outstanding, as the JDK requires, and at most
  * {@link ClientOptions#sendQueueBytes()} queued, so a server that stops reading costs bounded
@@ -26,10 +28,18 @@ import java.util.function.Consumer;
  * calls the client while holding its own monitor.
  */
 final class ClientConnection implements WebSocket.Listener {
+    /**
+     * Bounds on what one packet from the server may carry: far above what a server sends (its
+     * own limits are for what it receives), low enough that a broken one cannot exhaust the heap.
+     */
+    private static final int MAX_ATTACHMENTS = 1000;
+    private static final long MAX_PACKET_BYTES = 256L << 20;
     private final SwitchboardClient client;
 
     // Owned by the listener thread: the JDK never runs two listener methods at once.
     private final StringBuilder partial = new StringBuilder();
+    private final ByteArrayOutputStream partialBinary = new ByteArrayOutputStream();
+    private final AttachmentAssembler attachments = new AttachmentAssembler(MAX_ATTACHMENTS, MAX_PACKET_BYTES);
 
     // All guarded by this.
     private WebSocket webSocket;   // set by onOpen
@@ -76,7 +86,7 @@ final class ClientConnection implements WebSocket.Listener {
      */
     Offer send(Frame frame, boolean droppable) {
         OutboundQueue writer = writer();
-        return writer == null ? Offer.CLOSED : writer.offer(frame.text(), frame.bytes(), droppable);
+        return writer == null ? Offer.CLOSED : writer.offer(frame.text(), frame.attachments(), frame.bytes(), droppable);
     }
 
     /**
@@ -203,10 +213,21 @@ final class ClientConnection implements WebSocket.Listener {
 
     @Override
     public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
-        // Protocol version 1 has no binary frames; a server does not send them.
-        client.binaryReceived(this);
+        byte[] part = new byte[data.remaining()];
+        data.get(part);
+        partialBinary.writeBytes(part);
+        if (last) {
+            byte[] frame = partialBinary.toByteArray();
+            partialBinary.reset();
+            client.binaryReceived(this, frame);
+        }
         ws.request(1);
         return null;
+    }
+
+    /** Joins binary packets to their attachments; the listener thread's. */
+    AttachmentAssembler attachments() {
+        return attachments;
     }
 
     @Override
@@ -231,6 +252,11 @@ final class ClientConnection implements WebSocket.Listener {
         @Override
         public void send(String text, Consumer<Throwable> done) {
             ws.sendText(text, true).whenComplete((sent, error) -> done.accept(error));
+        }
+
+        @Override
+        public void sendBinary(ByteBuffer data, Consumer<Throwable> done) {
+            ws.sendBinary(data, true).whenComplete((sent, error) -> done.accept(error));
         }
 
         @Override

@@ -1,9 +1,8 @@
 package dev.switchboard.client;
 
 import dev.switchboard.protocol.Arguments;
-import dev.switchboard.protocol.RawJson;
+import dev.switchboard.protocol.Payload;
 import dev.switchboard.protocol.ReceivedEvent;
-import java.util.List;
 
 /**
  * One event from the server, handed to a {@link ClientListener}.
@@ -36,7 +35,7 @@ public final class ClientEvent extends ReceivedEvent {
 
     /** Answers the server; after the socket reconnected the server has given up, so nothing is sent. */
     @Override
-    protected void sendAck(List<RawJson> values) {
+    protected void sendAck(Payload values) {
         socket.sendAck(epoch, ackId(), values);
     }
 }

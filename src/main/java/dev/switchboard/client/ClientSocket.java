@@ -10,6 +10,7 @@ import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.JsonWireCodec;
 import dev.switchboard.protocol.Packet;
+import dev.switchboard.protocol.Payload;
 import dev.switchboard.protocol.RawJson;
 import dev.switchboard.protocol.ReservedEvents;
 import java.lang.System.Logger.Level;
@@ -140,7 +141,7 @@ public final class ClientSocket {
 
     /**
      * Who is in {@code room}, kept up to date from the server's presence events (the room must be
-     * one the server tracks, see {@code dev.switchboard.presence.Presence}).
+     * one the server tracks, see {@code Namespace.trackPresence} on the server).
      *
      * <pre>{@code
      * chat.presence("general").onChange(room -> System.out.println(room.members()));
@@ -279,7 +280,7 @@ public final class ClientSocket {
      */
     public void emit(String event, Object... args) {
         checkEventName(event);
-        List<RawJson> raw = toRaw(args);
+        Payload raw = Payload.of(args);
         if (client.options().retries() > 0) {
             enqueueReliable(event, raw, client.options().ackTimeout(), null);
             return;
@@ -512,7 +513,7 @@ public final class ClientSocket {
 
     CompletableFuture<Arguments> emitWithAck(String event, Duration timeout, Object[] args) {
         checkEventName(event);
-        List<RawJson> raw = toRaw(args);
+        Payload raw = Payload.of(args);
         CompletableFuture<Arguments> future = new CompletableFuture<>();
         if (client.options().retries() > 0) {
             enqueueReliable(event, raw, timeout, future);
@@ -540,7 +541,7 @@ public final class ClientSocket {
 
     void emitVolatile(String event, Object[] args) {
         checkEventName(event);
-        Frame frame = encode(Packet.event(namespace, event, toRaw(args), 0));
+        Frame frame = encode(Packet.event(namespace, event, Payload.of(args), 0));
         client.locked(() -> {
             if (connected) {
                 checkFits(frame);
@@ -552,7 +553,7 @@ public final class ClientSocket {
     }
 
     /** Answers a server event, unless the socket reconnected since it arrived (that ack is void). */
-    void sendAck(long ackEpoch, long ackId, List<RawJson> values) {
+    void sendAck(long ackEpoch, long ackId, Payload values) {
         Frame frame = encode(Packet.ack(namespace, ackId, values));
         client.locked(() -> {
             if (connected && ackEpoch == epoch) {
@@ -736,7 +737,7 @@ public final class ClientSocket {
             offset = packet.offset();
             client.offsetReceived(offset);
         }
-        ClientEvent event = new ClientEvent(this, packet.event(), Arguments.of(packet.args()), packet.ackId(), epoch);
+        ClientEvent event = new ClientEvent(this, packet.event(), Arguments.from(packet), packet.ackId(), epoch);
         client.callbacks.add(() -> dispatch(event));
     }
 
@@ -763,10 +764,10 @@ public final class ClientSocket {
 
     private static Object ackResult(Packet packet) {
         RawJson error = SwitchboardClient.CODEC.readAckError(packet);
-        return error != null ? AckErrorException.fromAckError(error) : Arguments.of(packet.args());
+        return error != null ? AckErrorException.fromAckError(error) : Arguments.from(packet);
     }
 
-    private void enqueueReliable(String event, List<RawJson> raw, Duration timeout, CompletableFuture<Arguments> future) {
+    private void enqueueReliable(String event, Payload raw, Duration timeout, CompletableFuture<Arguments> future) {
         long ackId = client.nextAckId();
         String msgId = reliableQueue.nextMessageId();
         Frame frame = encode(SwitchboardClient.CODEC.withMessageId(Packet.event(namespace, event, raw, ackId), msgId));
@@ -828,10 +829,6 @@ public final class ClientSocket {
         if (ReservedEvents.contains(event)) {
             throw new IllegalArgumentException("'" + event + "' is a reserved event name");
         }
-    }
-
-    static List<RawJson> toRaw(Object[] args) {
-        return JsonMapper.toRawList(args);
     }
 
     private static Frame encode(Packet packet) {

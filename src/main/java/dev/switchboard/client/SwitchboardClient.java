@@ -538,20 +538,36 @@ public final class SwitchboardClient implements AutoCloseable {
     void frameReceived(ClientConnection connection, String text) {
         Packet packet;
         try {
-            packet = CODEC.decode(text);
+            packet = connection.attachments().onText(CODEC.decode(text), text.length());
         } catch (ProtocolException e) {
             LOG.log(Level.WARNING, "ignoring a frame the client cannot read ({0}): {1}", e.getMessage(), abbreviate(text));
             return;
         }
+        if (packet != null) {
+            wholePacketReceived(connection, packet);
+        }
+    }
+
+    /** A binary frame: an attachment of the packet before it; one out of place is dropped with that packet. */
+    void binaryReceived(ClientConnection connection, byte[] data) {
+        Packet packet;
+        try {
+            packet = connection.attachments().onBinary(data);
+        } catch (ProtocolException e) {
+            LOG.log(Level.WARNING, "ignoring binary frames the client cannot place: {0}", e.getMessage());
+            return;
+        }
+        if (packet != null) {
+            wholePacketReceived(connection, packet);
+        }
+    }
+
+    private void wholePacketReceived(ClientConnection connection, Packet packet) {
         locked(() -> {
             if (connection == current) {
                 packetReceived(connection, packet);
             }
         });
-    }
-
-    void binaryReceived(ClientConnection connection) {
-        LOG.log(Level.WARNING, "ignoring a binary frame: protocol version 1 has none");
     }
 
     void connectionClosed(ClientConnection connection, int code, String reason) {

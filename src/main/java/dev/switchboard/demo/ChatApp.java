@@ -1,6 +1,5 @@
 package dev.switchboard.demo;
 
-import dev.switchboard.presence.Presence;
 import dev.switchboard.protocol.RawJson;
 import dev.switchboard.server.BroadcastOperator;
 import dev.switchboard.server.ConnectionRejectedException;
@@ -23,7 +22,7 @@ import java.util.stream.Stream;
 
 /**
  * The chat of the demo page {@code webapp/index.html}, on the namespace {@code /chat}: rooms with
- * live member lists ({@link Presence} in every chat room), presence notices, private messages to
+ * live member lists ({@link Namespace#trackPresence} in every chat room), presence notices, private messages to
  * every tab of a user, a typing indicator.
  *
  * <p>A user is a name. The page sends {@code auth: {name, key, room}}, where {@code key} is a
@@ -97,11 +96,9 @@ public final class ChatApp {
     }
 
     private final Namespace chat;
-    private final Presence presence;
 
     private ChatApp(Namespace chat) {
-        this.chat = chat;
-        this.presence = Presence.install(chat, room -> room.startsWith(ROOM_PREFIX));
+        this.chat = chat.trackPresence(room -> room.startsWith(ROOM_PREFIX));
     }
 
     /** Installs the chat on {@code server}'s {@code /chat} namespace. */

@@ -18,7 +18,7 @@ import java.util.function.Function;
  *
  * <ul>
  * <li>{@code connect} with auth {@code {"user": "ann"}}: the socket belongs to user {@code ann}</li>
- * <li>{@code echo(args...)}: acks with the same arguments</li>
+ * <li>{@code echo(args...)}: acks with the same arguments, binary ones as binary</li>
  * <li>{@code whoami()}: acks {@code {"id", "user", "address"}}, the address as the container reports it</li>
  * <li>{@code join(room)}: joins the room, acks with the room</li>
  * <li>{@code to-room(room, text)}: {@code room-message(room, text)} to the room's other sockets; acks</li>
@@ -75,7 +75,7 @@ public final class EchoApp {
             }
         });
         echo.onConnection(socket -> {
-            socket.on("echo", event -> event.ack(event.args().list().toArray()));
+            socket.on("echo", event -> event.ack(event.args().payload()));
             socket.on("whoami", event -> event.ack(
                     new Identity(socket.id(), socket.userId(), socket.handshake().remoteAddress())));
             socket.on("join", String.class, (room, event) -> {

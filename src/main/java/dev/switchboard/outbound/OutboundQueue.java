@@ -1,5 +1,7 @@
 package dev.switchboard.outbound;
 
+import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,8 +42,11 @@ public final class OutboundQueue {
         CLOSED
     }
 
-    /** @param budgeted whether its bytes count against the server-wide budget (not a replay's) */
-    private record Item(String text, int bytes, boolean budgeted) {
+    /**
+     * @param attachments binary frames sent right after the text, none for most
+     * @param budgeted    whether its bytes count against the server-wide budget (not a replay's)
+     */
+    private record Item(String text, List<byte[]> attachments, int bytes, boolean budgeted) {
     }
 
     private final Transport transport;
@@ -96,6 +101,14 @@ public final class OutboundQueue {
      * @param droppable drop it instead when frames are already waiting (a volatile emit)
      */
     public Offer offer(String text, int bytes, boolean droppable) {
+        return offer(text, List.of(), bytes, droppable);
+    }
+
+    /**
+     * Queues one text frame followed by binary frames (a packet with attachments), sent back to
+     * back; {@code bytes} counts them all.
+     */
+    public Offer offer(String text, List<byte[]> attachments, int bytes, boolean droppable) {
         if (closed.get() || closeRequest.get() != null) {
             return Offer.CLOSED;
         }
@@ -120,7 +133,7 @@ public final class OutboundQueue {
             // budget cuts the clients that are behind, and is passed by one frame per peer at most.
             budget.reserve(bytes);
         }
-        return enqueue(new Item(text, bytes, true));
+        return enqueue(new Item(text, attachments, bytes, true));
     }
 
     /**
@@ -132,11 +145,16 @@ public final class OutboundQueue {
      * are recovering, first and again after each recovery.
      */
     public Offer offerBeyondBound(String text, int bytes) {
+        return offerBeyondBound(text, List.of(), bytes);
+    }
+
+    /** {@link #offerBeyondBound(String, int)} for a text frame followed by binary frames. */
+    public Offer offerBeyondBound(String text, List<byte[]> attachments, int bytes) {
         if (closed.get() || closeRequest.get() != null) {
             return Offer.CLOSED;
         }
         pendingBytes.addAndGet(bytes);
-        return enqueue(new Item(text, bytes, false));
+        return enqueue(new Item(text, attachments, bytes, false));
     }
 
     private Offer enqueue(Item item) {
@@ -286,7 +304,11 @@ public final class OutboundQueue {
             Handoff handoff = new Handoff(item);
             sender = Thread.currentThread();
             try {
-                transport.send(item.text, handoff);
+                if (item.attachments.isEmpty()) {
+                    transport.send(item.text, handoff);
+                } else {
+                    new Attachments(item, handoff).sendFrom();
+                }
             } catch (RuntimeException e) {
                 handoff.accept(e);
                 return;
@@ -322,6 +344,72 @@ public final class OutboundQueue {
             boolean work = closeRequest.get() != null || (!closed.get() && !frames.isEmpty());
             if (!work || !writing.compareAndSet(false, true)) {
                 return null;
+            }
+        }
+    }
+
+    /**
+     * Sends an item's text and then its binary frames, each once the previous one completed, then
+     * completes the item: nothing else is sent in between, so they stay together. As the queue's
+     * own loop, a send that completes inline is followed after it returns, not from inside its
+     * completion: Jetty refuses to start a binary message from the completion of a text one.
+     */
+    private final class Attachments {
+        private final Item item;
+        private final Consumer<Throwable> done;
+        /** The next frame to send, -1 for the text; advanced by whoever continues the sequence. */
+        private int next = -1;
+
+        Attachments(Item item, Consumer<Throwable> done) {
+            this.item = item;
+            this.done = done;
+        }
+
+        /** Sends from {@code next} on, with no send in flight, until one completes later or all did. */
+        void sendFrom() {
+            while (next < item.attachments.size()) {
+                Part part = new Part();
+                try {
+                    if (next < 0) {
+                        transport.send(item.text, part);
+                    } else {
+                        transport.sendBinary(ByteBuffer.wrap(item.attachments.get(next)), part);
+                    }
+                } catch (RuntimeException e) {
+                    done.accept(e);
+                    return;
+                }
+                next++;
+                if (part.continuedByCallback()) {
+                    return;
+                }
+                if (part.error != null) {
+                    done.accept(part.error);
+                    return;
+                }
+            }
+            done.accept(null);
+        }
+
+        /** One frame's completion; whichever of "send returned" and "send completed" comes second continues. */
+        private final class Part implements Consumer<Throwable> {
+            private final AtomicBoolean firstArrived = new AtomicBoolean();
+            private volatile Throwable error;
+
+            @Override
+            public void accept(Throwable failure) {
+                error = failure;
+                if (!firstArrived.compareAndSet(false, true)) {
+                    if (failure != null) {
+                        done.accept(failure);
+                    } else {
+                        sendFrom();
+                    }
+                }
+            }
+
+            boolean continuedByCallback() {
+                return firstArrived.compareAndSet(false, true);
             }
         }
     }

@@ -1,10 +1,11 @@
 package dev.switchboard.outbound;
 
+import java.nio.ByteBuffer;
 import java.util.function.Consumer;
 
 /**
- * One WebSocket connection as its {@link OutboundQueue} sees it: a way to send a text frame and
- * to close. On the server, the JSR 356 glue implements it over a {@code jakarta.websocket.Session}
+ * One WebSocket connection as its {@link OutboundQueue} sees it: a way to send a text frame (and
+ * the binary frames of a packet with attachments) and to close. On the server, the JSR 356 glue implements it over a {@code jakarta.websocket.Session}
  * (the core never imports {@code jakarta.websocket}); the Java client implements it over the JDK's
  * {@code java.net.http.WebSocket}.
  *
@@ -24,6 +25,17 @@ public interface Transport {
      *             possibly on the calling thread before this method returns
      */
     void send(String text, Consumer<Throwable> done);
+
+    /**
+     * Starts sending one binary frame without blocking, under the same one-send-at-a-time rule
+     * as {@link #send}; the queue sends a packet's binary frames right after its text. A transport
+     * that carries only text fails it.
+     *
+     * @param data the frame's bytes, read from its position to its limit; not kept after {@code done}
+     */
+    default void sendBinary(ByteBuffer data, Consumer<Throwable> done) {
+        done.accept(new UnsupportedOperationException("this transport sends text frames only"));
+    }
 
     /** Closes the connection with a WebSocket close code; never blocks the caller; idempotent. */
     void close(int code, String reason);

@@ -1,5 +1,6 @@
 package dev.switchboard.protocol;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -13,6 +14,10 @@ import java.util.Objects;
  * for (String socketId : recipients) localNamespace.deliver(socketId, frame, false);
  * String forSocketIo = frame.text(socketIoCodec);
  * }</pre>
+ *
+ * <p>A packet with binary attachments ({@link Payload}) is its text followed by one binary
+ * frame per attachment; the attachments are the same for every wire format, so only the text is
+ * encoded per codec, and {@link #bytes} counts them too.
  *
  * <p>Thread-safe: the encoding for another codec is computed by whichever thread asks first and
  * published through a volatile field; a race computes it twice, never wrongly.
@@ -28,7 +33,12 @@ public final class Frame {
 
     private Frame(Packet packet, Codec codec, String text) {
         this.packet = Objects.requireNonNull(packet, "packet");
-        this.first = new Encoding(codec, Objects.requireNonNull(text, "text"), utf8Length(text));
+        this.first = new Encoding(codec, Objects.requireNonNull(text, "text"), cost(packet, text));
+    }
+
+    /** What the frame costs a send queue: its text in UTF-8 and its attachments. */
+    private static int cost(Packet packet, String text) {
+        return (int) Math.min(Integer.MAX_VALUE, utf8Length(text) + packet.attachmentBytes());
     }
 
     /** Encodes {@code packet} with {@code codec}. */
@@ -46,7 +56,12 @@ public final class Frame {
         return first.text();
     }
 
-    /** Its size in UTF-8, what it costs a send queue. */
+    /** The binary frames that follow the text, in order; empty for most frames. */
+    public List<byte[]> attachments() {
+        return packet.attachments();
+    }
+
+    /** Its size in UTF-8 plus its attachments' bytes, what it costs a send queue. */
     public int bytes() {
         return first.bytes();
     }
@@ -56,7 +71,7 @@ public final class Frame {
         return encoding(codec).text();
     }
 
-    /** Its size in UTF-8 as {@code codec} encodes it. */
+    /** Its size as {@code codec} encodes it, attachments included. */
     public int bytes(Codec codec) {
         return encoding(codec).bytes();
     }
@@ -68,7 +83,7 @@ public final class Frame {
         Encoding cached = other;
         if (cached == null || cached.codec() != codec) {
             String text = codec.encode(packet);
-            cached = new Encoding(codec, text, utf8Length(text));
+            cached = new Encoding(codec, text, cost(packet, text));
             other = cached;
         }
         return cached;

@@ -7,7 +7,9 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * Wire protocol version 1: one JSON object per text frame (docs/PROTOCOL.md).
+ * Wire protocol version 1: one JSON object per text frame (docs/PROTOCOL.md); since 1.1 an event
+ * or ack with binary arguments announces {@code "attachments":N} and is followed by N binary
+ * frames, which {@link AttachmentAssembler} joins to it.
  *
  * <pre>{@code
  * Codec codec = new JsonWireCodec();
@@ -59,6 +61,9 @@ public class JsonWireCodec implements Codec {
         }
         if (packet.ackId() > 0) {
             out.append(",\"ack\":").append(packet.ackId());
+        }
+        if (!packet.attachments().isEmpty()) {
+            out.append(",\"").append(Packet.ATTACHMENTS_FIELD).append("\":").append(packet.attachments().size());
         }
         if (packet.offset() != null) {
             out.append(",\"offset\":");
@@ -184,7 +189,8 @@ public class JsonWireCodec implements Codec {
     public Packet withMessageId(Packet event, String messageId) {
         Map<String, RawJson> fields = new LinkedHashMap<>(event.fields());
         fields.put("msgId", JsonMapper.toRaw(messageId));
-        return new Packet(event.type(), event.namespace(), event.event(), event.args(), event.ackId(), event.offset(), fields);
+        return new Packet(event.type(), event.namespace(), event.event(), event.args(), event.ackId(), event.offset(),
+                fields, event.attachments());
     }
 
     @Override

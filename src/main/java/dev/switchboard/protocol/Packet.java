@@ -22,17 +22,31 @@ import java.util.Map;
  * @param ackId     the ack id (1 or more), or 0 when none is asked for or answered
  * @param offset    where a server-sent event stands in the server's log, else {@code null}
  * @param fields    further top-level fields by name, in order
+ * @param attachments the binary values the arguments' placeholders ({@link Payload}) stand for,
+ *                    in order; never changed once in a packet, shared by every frame made of it
  */
 public record Packet(PacketType type, String namespace, String event, List<RawJson> args, long ackId,
-                     String offset, Map<String, RawJson> fields) {
+                     String offset, Map<String, RawJson> fields, List<byte[]> attachments) {
 
     /** The default namespace. */
     public static final String ROOT_NAMESPACE = "/";
+    /**
+     * The field in which a decoded packet announces how many binary frames follow it on the wire;
+     * {@link #withAttachments} removes it when they have arrived.
+     */
+    public static final String ATTACHMENTS_FIELD = "attachments";
 
     public Packet {
         namespace = namespace == null ? ROOT_NAMESPACE : namespace;
         args = args == null ? null : List.copyOf(args);
         fields = fields == null || fields.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(fields));
+        attachments = attachments == null ? List.of() : List.copyOf(attachments);
+    }
+
+    /** A packet without binary attachments. */
+    public Packet(PacketType type, String namespace, String event, List<RawJson> args, long ackId,
+                  String offset, Map<String, RawJson> fields) {
+        this(type, namespace, event, args, ackId, offset, fields, List.of());
     }
 
     /** An event; {@code ackId} 0 asks for no acknowledgement. */
@@ -40,9 +54,19 @@ public record Packet(PacketType type, String namespace, String event, List<RawJs
         return new Packet(PacketType.EVENT, namespace, event, args, ackId, null, null);
     }
 
+    /** An event whose arguments may hold binary values. */
+    public static Packet event(String namespace, String event, Payload payload, long ackId) {
+        return new Packet(PacketType.EVENT, namespace, event, payload.args(), ackId, null, null, payload.attachments());
+    }
+
     /** The answer to the event that carried {@code ackId}. */
     public static Packet ack(String namespace, long ackId, List<RawJson> args) {
         return new Packet(PacketType.ACK, namespace, null, args, ackId, null, null);
+    }
+
+    /** The answer to the event that carried {@code ackId}, whose values may be binary. */
+    public static Packet ack(String namespace, long ackId, Payload payload) {
+        return new Packet(PacketType.ACK, namespace, null, payload.args(), ackId, null, null, payload.attachments());
     }
 
     /** A packet with only type-specific fields. */
@@ -52,7 +76,50 @@ public record Packet(PacketType type, String namespace, String event, List<RawJs
 
     /** This packet with an offset. */
     public Packet withOffset(String newOffset) {
-        return new Packet(type, namespace, event, args, ackId, newOffset, fields);
+        return new Packet(type, namespace, event, args, ackId, newOffset, fields, attachments);
+    }
+
+    /** This packet asking for another ack id, 0 for none. */
+    public Packet withAckId(long newAckId) {
+        return new Packet(type, namespace, event, args, newAckId, offset, fields, attachments);
+    }
+
+    /**
+     * How many binary frames the wire announced after this packet's text: what a decoder still
+     * waits for before the packet is whole. A negative or unreadable count reads as -1.
+     */
+    public int expectedAttachments() {
+        RawJson raw = fields.get(ATTACHMENTS_FIELD);
+        if (raw == null) {
+            return 0;
+        }
+        try {
+            int count = Integer.parseInt(raw.text());
+            return count < 0 ? -1 : count;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** This packet with the binary frames that followed it, no longer announcing them. */
+    public Packet withAttachments(List<byte[]> received) {
+        Map<String, RawJson> rest = new LinkedHashMap<>(fields);
+        rest.remove(ATTACHMENTS_FIELD);
+        return new Packet(type, namespace, event, args, ackId, offset, rest, received);
+    }
+
+    /** The payload this packet carries: its arguments and their attachments. */
+    public Payload payload() {
+        return new Payload(args == null ? List.of() : args, attachments);
+    }
+
+    /** The attachments' total size in bytes. */
+    public long attachmentBytes() {
+        long total = 0;
+        for (byte[] attachment : attachments) {
+            total += attachment.length;
+        }
+        return total;
     }
 
     /** A type-specific field, or {@code null} when absent. */

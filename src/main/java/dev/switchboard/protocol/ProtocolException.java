@@ -13,7 +13,13 @@ public final class ProtocolException extends Exception {
     public static final String BAD_EVENT = "bad_event";
     public static final String NO_NAMESPACE = "no_namespace";
     public static final String RATE_LIMITED = "rate_limited";
-    public static final String BINARY_UNSUPPORTED = "binary_unsupported";
+    /**
+     * Binary frames that do not match what the text announced (too many attachments, one
+     * missing or extra, a binary frame with no packet waiting): the connection closes.
+     */
+    public static final String BAD_ATTACHMENTS = "bad_attachments";
+    /** A packet larger, attachments included, than the connection's payload limit: the connection closes. */
+    public static final String TOO_BIG = "too_big";
 
     private final String code;
 

@@ -60,8 +60,9 @@ public abstract class ReceivedEvent {
     }
 
     /**
-     * Answers the acknowledgement with these values, from any thread, later too. Only the first
-     * answer is sent; without an ack requested it does nothing.
+     * Answers the acknowledgement with these values, from any thread, later too; {@code byte[]}
+     * and {@code ByteBuffer} values go as binary ({@link Payload}). Only the first answer is sent;
+     * without an ack requested it does nothing.
      *
      * @throws IllegalArgumentException if a value cannot be mapped to JSON
      */
@@ -70,7 +71,7 @@ public abstract class ReceivedEvent {
             return;
         }
         // Encoded first, so that a value JSON-B cannot map does not use up the one answer.
-        List<RawJson> encoded = JsonMapper.toRawList(values);
+        Payload encoded = Payload.of(values);
         if (claimAnswer()) {
             sendAck(encoded);
         }
@@ -82,7 +83,7 @@ public abstract class ReceivedEvent {
     }
 
     /** Sends the answer; called at most once. */
-    protected abstract void sendAck(List<RawJson> values);
+    protected abstract void sendAck(Payload values);
 
     @Override
     public String toString() {

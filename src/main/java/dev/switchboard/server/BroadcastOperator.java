@@ -1,5 +1,7 @@
 package dev.switchboard.server;
 
+import dev.switchboard.adapter.Adapter;
+import dev.switchboard.api.PresentUser;
 import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.adapter.BroadcastOptions;
 import dev.switchboard.protocol.Arguments;
@@ -7,6 +9,8 @@ import dev.switchboard.protocol.Frame;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
@@ -111,6 +115,50 @@ public final class BroadcastOperator {
      */
     public CompletableFuture<List<RemoteSocket>> fetchSockets() {
         return namespace.adapter().fetchSockets(options());
+    }
+
+    /**
+     * The users present in the targeted tracked rooms (every tracked room when none is named), on
+     * every node, each once, sorted by id, leaving out those present in the excepted rooms; away
+     * only when away in every targeted room. With a cluster adapter it reads Redis.
+     *
+     * <pre>{@code
+     * chat.to("#general", "#random").except("#muted").presence()
+     *     .thenAccept(users -> users.forEach(user -> show(user.userId(), user.info(), user.away())));
+     * }</pre>
+     */
+    public CompletableFuture<List<PresentUser>> presence() {
+        PresenceKeeper keeper = namespace.presenceKeeper();
+        if (keeper == null) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        Adapter adapter = namespace.adapter();
+        CompletableFuture<Set<String>> targets = rooms.isEmpty() ? adapter.ledgerRooms()
+                : CompletableFuture.completedFuture(rooms);
+        return targets.thenCompose(named -> {
+            Map<String, PresentUser> users = new TreeMap<>();
+            Set<String> excluded = new HashSet<>();
+            CompletableFuture<Void> read = CompletableFuture.completedFuture(null);
+            for (String room : named) {
+                if (keeper.tracks(room)) {
+                    read = read.thenCombine(adapter.ledger(room), (done, ledger) -> {
+                        ledger.users().forEach((id, entry) -> users.merge(id, entry.present(id),
+                                (one, other) -> one.asAway(one.away() && other.away())));
+                        return null;
+                    });
+                }
+            }
+            for (String room : except) {
+                read = read.thenCombine(adapter.ledger(room), (done, ledger) -> {
+                    excluded.addAll(ledger.users().keySet());
+                    return null;
+                });
+            }
+            return read.thenApply(done -> {
+                users.keySet().removeAll(excluded);
+                return List.copyOf(users.values());
+            });
+        });
     }
 
     /** How many sockets are targeted: {@code chat.in("lobby").count()} completes with the size of the lobby. */

@@ -4,6 +4,8 @@ import dev.switchboard.api.Handshake;
 import dev.switchboard.outbound.OutboundQueue;
 import dev.switchboard.outbound.OutboundQueue.Offer;
 import dev.switchboard.outbound.Transport;
+import dev.switchboard.protocol.Arguments;
+import dev.switchboard.protocol.AttachmentAssembler;
 import dev.switchboard.protocol.Codec;
 import dev.switchboard.protocol.ConnectRefusal;
 import dev.switchboard.protocol.ConnectRequest;
@@ -19,6 +21,7 @@ import dev.switchboard.protocol.ReservedEvents;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -35,11 +38,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * // in a transport:
  * Connection connection = server.open(transport, handshake);
  * connection.onText(message);          // for each complete text message
+ * connection.onBinary(bytes);          // for each complete binary message (a packet's attachment)
  * connection.onTransportClosed(code);  // when the container reports the close
  * }</pre>
  *
  * <p>Threads: the container's reading thread calls the {@code on...} methods one at a time and
- * alone touches {@code rateLimit} and {@code protocolErrors}; any thread may send; the timer thread
+ * alone touches {@code rateLimit}, {@code attachments} and {@code protocolErrors}; any thread may send; the timer thread
  * runs the heartbeat, whose two timers are guarded by {@code this} (as is the close deadline), and the handler timeout check,
  * which takes {@code handling} from the reading thread with a compare-and-set. The timer thread
  * never runs application code: a ping timeout closes the connection there, but its sockets end
@@ -58,6 +62,8 @@ public final class Connection {
     private final Codec codec;
     private final OutboundQueue queue;
     private final EventRateLimit rateLimit;
+    /** Joins binary packets to their attachments; the reading thread's. */
+    private final AttachmentAssembler attachments;
     private final Map<String, Socket> sockets = new ConcurrentHashMap<>();
     private final AtomicReference<DisconnectReason> ended = new AtomicReference<>();
     /** Set by whichever thread first finds this client a slow consumer, so it is evicted (and counted) once. */
@@ -82,6 +88,7 @@ public final class Connection {
                 this::onTransportError);
         this.rateLimit = new EventRateLimit(options.clock(), switchboard.stallWatch(), options.eventsPerSecond(),
                 options.eventBurst());
+        this.attachments = new AttachmentAssembler(options.maxAttachments(), options.maxPayloadBytes());
     }
 
     /** The connection id, sent to the client as {@code hello.sid}. */
@@ -140,9 +147,44 @@ public final class Connection {
         try {
             packet = codec.decode(text);
         } catch (ProtocolException e) {
-            refuse(e, null);
+            if (attachments.waiting()) {
+                refuseAttachments(new ProtocolException(ProtocolException.BAD_ATTACHMENTS,
+                        "a text frame came while binary frames were due"));
+            } else {
+                refuse(e, null);
+            }
             return;
         }
+        Packet whole;
+        try {
+            whole = attachments.onText(packet, Frame.utf8Length(text));
+        } catch (ProtocolException e) {
+            refuseAttachments(e);
+            return;
+        }
+        if (whole != null) {
+            handleOrRefuse(whole);
+        }
+    }
+
+    /** One complete binary message: an attachment of the packet whose text came before it. */
+    public void onBinary(byte[] data) {
+        if (ended.get() != null) {
+            return;
+        }
+        Packet whole;
+        try {
+            whole = attachments.onBinary(data);
+        } catch (ProtocolException e) {
+            refuseAttachments(e);
+            return;
+        }
+        if (whole != null) {
+            handleOrRefuse(whole);
+        }
+    }
+
+    private void handleOrRefuse(Packet packet) {
         try {
             handle(packet);
         } catch (ProtocolException e) {
@@ -150,9 +192,18 @@ public final class Connection {
         }
     }
 
-    /** A binary message, which protocol version 1 does not use. */
-    public void onBinary() {
-        refuse(new ProtocolException(ProtocolException.BINARY_UNSUPPORTED, "binary frames are not supported"), null);
+    /**
+     * Binary frames out of order or over a bound: the stream cannot be trusted to line up again,
+     * so the connection closes whatever the wire format (Socket.IO's reference server does the
+     * same), 1009 for a packet over the payload limit, 1008 otherwise.
+     */
+    private void refuseAttachments(ProtocolException error) {
+        switchboard.metrics().countProtocolError(error.code());
+        if (ProtocolException.TOO_BIG.equals(error.code())) {
+            onMessageTooBig();
+        } else {
+            terminate(DisconnectReason.POLICY_VIOLATION);
+        }
     }
 
     /** A message over the size limit; the transport closes with 1009 after this. */
@@ -331,7 +382,7 @@ public final class Connection {
             send(Frame.encode(codec, answer), false);
         }
         if (packet != null && packet.type() == PacketType.EVENT && packet.ackId() > 0 && sockets.containsKey(namespace)) {
-            new Event(sockets.get(namespace), packet.event(), dev.switchboard.protocol.Arguments.of(null), packet.ackId(),
+            new Event(sockets.get(namespace), packet.event(), Arguments.of(List.of()), packet.ackId(),
                     null).fail(error.getMessage());
         }
         boolean countsAsError = !ProtocolException.RATE_LIMITED.equals(error.code());
@@ -347,13 +398,13 @@ public final class Connection {
     boolean send(Frame frame, boolean droppable) {
         String text = frame.text(codec);
         int bytes = frame.bytes(codec);
-        Offer offer = queue.offer(text, bytes, droppable);
+        Offer offer = queue.offer(text, frame.attachments(), bytes, droppable);
         if (offer == Offer.OVER_BUDGET && droppable) {
             // A volatile frame may be lost anyway: not worth cutting anyone off for.
             offer = Offer.DROPPED;
         }
         while (offer == Offer.OVER_BUDGET && switchboard.relieveSendBudget(this, bytes)) {
-            offer = queue.offer(text, bytes, false);
+            offer = queue.offer(text, frame.attachments(), bytes, false);
         }
         switch (offer) {
             case QUEUED -> {
@@ -388,7 +439,7 @@ public final class Connection {
 
     /** Queues a frame of a recovery replay, which the replay log already bounds. */
     void replay(Frame frame) {
-        if (queue.offerBeyondBound(frame.text(codec), frame.bytes(codec)) == Offer.QUEUED) {
+        if (queue.offerBeyondBound(frame.text(codec), frame.attachments(), frame.bytes(codec)) == Offer.QUEUED) {
             switchboard.metrics().framesOut.increment();
             switchboard.metrics().bytesOut.add(frame.bytes());
         }

@@ -1,7 +1,7 @@
 package dev.switchboard.server;
 
 import dev.switchboard.protocol.Arguments;
-import dev.switchboard.protocol.RawJson;
+import dev.switchboard.protocol.Payload;
 import dev.switchboard.protocol.ReceivedEvent;
 import java.util.List;
 
@@ -30,7 +30,7 @@ public final class Event extends ReceivedEvent {
     }
 
     @Override
-    protected void sendAck(List<RawJson> values) {
+    protected void sendAck(Payload values) {
         answer((to, ackId) -> to.sendAck(ackId, values));
     }
 

@@ -10,6 +10,7 @@ import dev.switchboard.protocol.ConnectAnswer;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.Packet;
+import dev.switchboard.protocol.Payload;
 import dev.switchboard.server.Connection.Refusal;
 import java.time.Duration;
 import java.util.Collections;
@@ -47,6 +48,8 @@ public final class Namespace {
     private final List<Middleware> middlewares = new CopyOnWriteArrayList<>();
     private final List<Consumer<Socket>> connectionListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<Set<String>>> roomListeners = new CopyOnWriteArrayList<>();
+    /** Set once by {@link #trackPresence}; {@code null} until then. */
+    private volatile PresenceKeeper presence;
 
     Namespace(String name, Switchboard switchboard) {
         this.name = name;
@@ -108,6 +111,78 @@ public final class Namespace {
     public Namespace onRoomsChanged(Consumer<Set<String>> listener) {
         roomListeners.add(listener);
         return this;
+    }
+
+    /**
+     * Tracks who is in the rooms {@code rooms} accepts, each user once however many tabs or
+     * devices it has, on every node of a cluster. A socket that enters such a room gets
+     * {@code presence:list} ({@link dev.switchboard.api.PresenceList}) once, then only diffs
+     * ({@link dev.switchboard.api.PresenceChange}): {@code presence:join} at a user's first socket,
+     * {@code presence:leave} when its last one left for good (a dropped client's after its recovery
+     * window), {@code presence:away} when its only sockets dropped and wait for recovery,
+     * {@code presence:back} when one came back (on any node), {@code presence:update} when its info
+     * changed. A user with three tabs who closes one causes no event. Call it once, before clients
+     * connect; read the users with {@link #presence}.
+     *
+     * <pre>{@code
+     * chat.trackPresence(room -> room.startsWith("#"));
+     * chat.onConnection(socket -> {
+     *     socket.presenceInfo(Map.of("color", "teal"));
+     *     socket.join("#general");                      // its tab gets the list, the others a join
+     * });
+     * }</pre>
+     *
+     * @throws IllegalStateException when presence is tracked already
+     */
+    public synchronized Namespace trackPresence(java.util.function.Predicate<String> rooms) {
+        if (presence != null) {
+            throw new IllegalStateException("presence is tracked already in " + name);
+        }
+        presence = new PresenceKeeper(this, java.util.Objects.requireNonNull(rooms, "rooms"));
+        return this;
+    }
+
+    /**
+     * The users present in any of {@code rooms} (every tracked room when none is named), on every
+     * node, each once, sorted by id; away only when away in every one of them. A room whose
+     * presence is not tracked has nobody. Same as {@code to(rooms).presence()}.
+     *
+     * <pre>{@code
+     * chat.presence("#general").thenAccept(users -> users.forEach(user -> show(user.userId(), user.away())));
+     * }</pre>
+     */
+    public CompletableFuture<List<dev.switchboard.api.PresentUser>> presence(String... rooms) {
+        return to(rooms).presence();
+    }
+
+    /**
+     * Sets a user's public info, for all its sockets, a small JSON object that wins over theirs
+     * ({@link Socket#presenceInfo}); {@code null} goes back to the sockets' own. The rooms the user
+     * is in hear {@code presence:update}; so do those it enters later through this node.
+     *
+     * <pre>{@code
+     * chat.presenceInfo("maciel", Map.of("status", "busy"));
+     * }</pre>
+     *
+     * @throws IllegalArgumentException when the info takes more than
+     *         {@link dev.switchboard.api.PresenceEvents#MAX_INFO_CHARS} as JSON
+     * @throws IllegalStateException when presence is not tracked ({@link #trackPresence})
+     */
+    public void presenceInfo(String userId, Map<String, ?> info) {
+        keeper().userInfo(userId, info);
+    }
+
+    PresenceKeeper keeper() {
+        PresenceKeeper keeper = presence;
+        if (keeper == null) {
+            throw new IllegalStateException("presence is not tracked in " + name + ": call trackPresence first");
+        }
+        return keeper;
+    }
+
+    /** The keeper, or {@code null} when presence is not tracked. */
+    PresenceKeeper presenceKeeper() {
+        return presence;
     }
 
     /** Sessions waiting for their client to come back, by socket id (a read-only view). */
@@ -204,7 +279,7 @@ public final class Namespace {
     /** An event frame with the next offset: the name under which recovery logs and replays it. */
     Frame encodeEvent(String event, Object[] args, long ackId) {
         switchboard.metrics().eventsOut.increment();
-        Packet packet = Packet.event(name, event, JsonMapper.toRawList(args), ackId)
+        Packet packet = Packet.event(name, event, Payload.of(args), ackId)
                 .withOffset(switchboard.nextOffset());
         return Frame.encode(switchboard.codec(), packet);
     }
@@ -215,7 +290,7 @@ public final class Namespace {
      */
     Frame encodeVolatileEvent(String event, Object[] args) {
         switchboard.metrics().eventsOut.increment();
-        return Frame.encode(switchboard.codec(), Packet.event(name, event, JsonMapper.toRawList(args), 0));
+        return Frame.encode(switchboard.codec(), Packet.event(name, event, Payload.of(args), 0));
     }
 
     /**
@@ -415,6 +490,11 @@ public final class Namespace {
         @Override
         public long nextAckId() {
             return switchboard.nextAckId();
+        }
+
+        @Override
+        public void roomsChanged(Set<String> rooms) {
+            Namespace.this.roomsChanged(rooms);
         }
 
         @Override

@@ -265,8 +265,7 @@ final class Recovery {
         if (packet.ackId() == 0) {
             return frame;
         }
-        return Frame.encode(namespace.switchboard().codec(), new Packet(packet.type(), packet.namespace(),
-                packet.event(), packet.args(), 0, packet.offset(), packet.fields()));
+        return Frame.encode(namespace.switchboard().codec(), packet.withAckId(0));
     }
 
     /**

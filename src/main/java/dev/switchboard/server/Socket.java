@@ -4,6 +4,7 @@ import dev.switchboard.api.Handshake;
 import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.adapter.AckCollector;
 import dev.switchboard.protocol.Arguments;
+import dev.switchboard.protocol.Payload;
 import dev.switchboard.protocol.Codec;
 import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.protocol.Frame;
@@ -141,6 +142,24 @@ public final class Socket implements RemoteSocket {
     /** Whether the socket is connected. */
     public boolean connected() {
         return state.get() == State.CONNECTED;
+    }
+
+    /**
+     * Sets this socket's public info in presence, a small JSON object shown with its user (unless
+     * the user has info of its own, {@link Namespace#presenceInfo}); it travels with the socket's
+     * data, and the tracked rooms it is in hear {@code presence:update}.
+     *
+     * <pre>{@code
+     * socket.presenceInfo(Map.of("avatar", "/a/maciel.png"));
+     * }</pre>
+     *
+     * @throws IllegalArgumentException when the info takes more than
+     *         {@link dev.switchboard.api.PresenceEvents#MAX_INFO_CHARS} as JSON
+     * @throws IllegalStateException when presence is not tracked ({@link Namespace#trackPresence})
+     */
+    public Socket presenceInfo(Map<String, ?> info) {
+        namespace.keeper().socketInfo(this, info);
+        return this;
     }
 
     /**
@@ -375,7 +394,7 @@ public final class Socket implements RemoteSocket {
     }
 
     /** Answers an event the client sent with an ack id. */
-    void sendAck(long ackId, List<RawJson> values) {
+    void sendAck(long ackId, Payload values) {
         sendDirect(Packet.ack(namespace.name(), ackId, values));
     }
 
@@ -420,7 +439,7 @@ public final class Socket implements RemoteSocket {
             return;
         }
         String event = frame.packet().event();
-        Arguments args = Arguments.of(frame.packet().args());
+        Arguments args = Arguments.from(frame.packet());
         for (AnyListener listener : anyOutgoingListeners) {
             hooks().run(() -> "onAnyOutgoing listener on " + namespace.name() + " failed", id, event,
                     () -> listener.onEvent(event, args));
@@ -491,7 +510,7 @@ public final class Socket implements RemoteSocket {
     void onAck(Packet packet) {
         RawJson error = codec().readAckError(packet);
         RuntimeException failure = error == null ? null : new AckFailedException("client answered with an error: " + error);
-        if (!acks.answer(packet.ackId(), Arguments.of(packet.args()), failure)) {
+        if (!acks.answer(packet.ackId(), Arguments.from(packet), failure)) {
             namespace.switchboard().metrics().unknownAcks.increment();
         }
     }
@@ -502,7 +521,7 @@ public final class Socket implements RemoteSocket {
         if (msgId != null && !seenMessages.firstSeen(msgId, this, packet.ackId())) {
             return;
         }
-        Event event = new Event(this, packet.event(), Arguments.of(packet.args()), packet.ackId(), msgId);
+        Event event = new Event(this, packet.event(), Arguments.from(packet), packet.ackId(), msgId);
         connection.handling(event);
         try {
             runListeners(event);

@@ -34,6 +34,8 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param maxConnections         open connections the server accepts; more are refused with 1013 (50 000)
  * @param maxConnectionsPerAddress open connections from one client address; more are refused with 1013 (10 000)
  * @param maxNamespaces          namespaces one connection may open (16)
+ * @param maxAttachments         binary attachments one incoming event or ack may carry (10); more close the
+ *                               connection with 1008, and a packet's attachments count toward {@code maxPayloadBytes}
  * @param maxProtocolErrors      bad frames tolerated before the connection is closed with 1008 (10)
  * @param maxPendingAcks         server-to-client acks one socket may have outstanding (1000)
  * @param ackTimeout             the timeout of {@code emitWithAck} unless {@code timeout()} sets one (10 s)
@@ -54,17 +56,19 @@ import java.util.concurrent.ScheduledExecutorService;
  *                               so that the timer thread stays on time; {@code null} makes a private pool of
  *                               as many threads as cores. Listeners there must not block on an ack future
  *                               (chain on it): the timeout that would release them needs a callback thread too
+ * @param socketIoPath           where Socket.IO clients connect under the context path, starting and ending with
+ *                               {@code /} ({@code /socket.io/}, the clients' default; they set {@code path} for another)
  * @param trustedProxies         reverse proxies whose {@code Forwarded}/{@code X-Forwarded-*} headers name the
  *                               client's address, scheme and host (none): the per-address cap, the handshake's
  *                               {@code remoteAddress} and the Origin check then see the client, not the proxy
  */
 public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, int maxPayloadBytes, long sendQueueBytes, long sendBudgetBytes,
                                  List<String> allowedOrigins, double eventsPerSecond, int eventBurst,
-                                 int maxConnections, int maxConnectionsPerAddress, int maxNamespaces,
+                                 int maxConnections, int maxConnectionsPerAddress, int maxNamespaces, int maxAttachments,
                                  int maxProtocolErrors, int maxPendingAcks, Duration ackTimeout, Duration handlerTimeout,
                                  Duration shutdownGrace, Duration recoveryWindow, int recoveryMaxEvents, long recoveryMaxBytes,
                                  boolean recoveryRunsMiddleware, SessionStore sessionStore, Codec codec, AdapterFactory adapter, Clock clock, ScheduledExecutorService scheduler,
-                                 Executor callbackExecutor, TrustedProxies trustedProxies) {
+                                 Executor callbackExecutor, String socketIoPath, TrustedProxies trustedProxies) {
 
     public SwitchboardOptions {
         Objects.requireNonNull(pingInterval, "pingInterval");
@@ -79,8 +83,15 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         Objects.requireNonNull(adapter, "adapter");
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(trustedProxies, "trustedProxies");
+        if (socketIoPath == null || socketIoPath.length() < 3 || !socketIoPath.startsWith("/") || !socketIoPath.endsWith("/")
+                || socketIoPath.contains("//") || socketIoPath.contains("*") || socketIoPath.contains("{")) {
+            throw new IllegalArgumentException("socketIoPath is a path such as /socket.io/ or /rt/sio/, not '" + socketIoPath + "'");
+        }
+        if (socketIoPath.equals("/switchboard/")) {
+            throw new IllegalArgumentException("socketIoPath must differ from the native endpoint's /switchboard");
+        }
         if (maxPayloadBytes < 1 || sendQueueBytes < 1 || sendBudgetBytes < 1 || eventsPerSecond <= 0 || eventBurst < 1 || maxNamespaces < 1
-                || maxConnections < 1 || maxConnectionsPerAddress < 1
+                || maxConnections < 1 || maxConnectionsPerAddress < 1 || maxAttachments < 0
                 || maxProtocolErrors < 1 || maxPendingAcks < 1 || recoveryMaxEvents < 1 || recoveryMaxBytes < 1) {
             throw new IllegalArgumentException("limits must be positive");
         }
@@ -120,6 +131,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         private int maxConnectionsPerAddress = 10_000;
         private TrustedProxies trustedProxies = TrustedProxies.NONE;
         private int maxNamespaces = 16;
+        private int maxAttachments = 10;
         private int maxProtocolErrors = 10;
         private int maxPendingAcks = 1000;
         private Duration ackTimeout = Duration.ofSeconds(10);
@@ -135,6 +147,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         private Clock clock = Clock.systemUTC();
         private ScheduledExecutorService scheduler;
         private Executor callbackExecutor;
+        private String socketIoPath = "/socket.io/";
 
         private Builder() {
         }
@@ -152,6 +165,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             maxConnectionsPerAddress = o.maxConnectionsPerAddress;
             trustedProxies = o.trustedProxies;
             maxNamespaces = o.maxNamespaces;
+            maxAttachments = o.maxAttachments;
             maxProtocolErrors = o.maxProtocolErrors;
             maxPendingAcks = o.maxPendingAcks;
             ackTimeout = o.ackTimeout;
@@ -167,6 +181,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             clock = o.clock;
             scheduler = o.scheduler;
             callbackExecutor = o.callbackExecutor;
+            socketIoPath = o.socketIoPath;
         }
 
         public Builder pingInterval(Duration value) {
@@ -222,6 +237,22 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
 
         public Builder maxNamespaces(int value) {
             maxNamespaces = value;
+            return this;
+        }
+
+        /**
+         * Where Socket.IO clients connect, {@code /socket.io/} by default; the clients then pass
+         * the same {@code path} ({@code io(url, { path: "/rt/" })}). The standalone server and
+         * {@code SwitchboardServletListener} serve WebSocket and long-polling there.
+         */
+        public Builder socketIoPath(String value) {
+            socketIoPath = value;
+            return this;
+        }
+
+        /** Binary attachments one incoming event or ack may carry; 0 refuses binary from clients. */
+        public Builder maxAttachments(int value) {
+            maxAttachments = value;
             return this;
         }
 
@@ -324,9 +355,9 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
 
         public SwitchboardOptions build() {
             return new SwitchboardOptions(pingInterval, pingTimeout, maxPayloadBytes, sendQueueBytes, sendBudgetBytes, allowedOrigins,
-                    eventsPerSecond, eventBurst, maxConnections, maxConnectionsPerAddress, maxNamespaces, maxProtocolErrors, maxPendingAcks, ackTimeout,
+                    eventsPerSecond, eventBurst, maxConnections, maxConnectionsPerAddress, maxNamespaces, maxAttachments, maxProtocolErrors, maxPendingAcks, ackTimeout,
                     handlerTimeout, shutdownGrace, recoveryWindow, recoveryMaxEvents, recoveryMaxBytes, recoveryRunsMiddleware,
-                    sessionStore, codec, adapter, clock, scheduler, callbackExecutor, trustedProxies);
+                    sessionStore, codec, adapter, clock, scheduler, callbackExecutor, socketIoPath, trustedProxies);
         }
     }
 }

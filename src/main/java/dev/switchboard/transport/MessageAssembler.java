@@ -1,7 +1,10 @@
 package dev.switchboard.transport;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+
 /**
- * Joins the parts of one text message as a container delivers them and enforces the size limit
+ * Joins the parts of one text or binary message as a container delivers them and enforces the size limit
  * itself, so containers can keep small read buffers (Tomcat's 8 KiB) while messages up to
  * {@code maxBytes} are accepted.
  *
@@ -10,6 +13,8 @@ package dev.switchboard.transport;
  * <pre>{@code
  * String message = assembler.append(part, last);   // null until the last part
  * if (message != null) connection.onText(message);
+ * byte[] data = assembler.appendBinary(buffer, last);
+ * if (data != null) connection.onBinary(data);
  * }</pre>
  */
 public final class MessageAssembler {
@@ -21,6 +26,8 @@ public final class MessageAssembler {
 
     private final int maxBytes;
     private StringBuilder parts;
+    private ByteArrayOutputStream binaryParts;
+    /** The size and number of parts of the message being joined, text or binary (a container never interleaves them). */
     private int bytes;
     private int count;
 
@@ -35,13 +42,7 @@ public final class MessageAssembler {
      * @throws MessageTooBigException when the message grows past the limit; the parts are dropped
      */
     public String append(String part, boolean last) throws MessageTooBigException {
-        bytes += dev.switchboard.protocol.Frame.utf8Length(part);
-        if (bytes > maxBytes || ++count > MAX_PARTS) {
-            parts = null;
-            bytes = 0;
-            count = 0;
-            throw new MessageTooBigException(maxBytes);
-        }
+        count(dev.switchboard.protocol.Frame.utf8Length(part));
         if (last && parts == null) {
             bytes = 0;
             count = 0;
@@ -59,6 +60,41 @@ public final class MessageAssembler {
         bytes = 0;
         count = 0;
         return message;
+    }
+
+    /**
+     * Adds one part of a binary message.
+     *
+     * @return the whole message's bytes when {@code last}, else {@code null}
+     * @throws MessageTooBigException when the message grows past the limit; the parts are dropped
+     */
+    public byte[] appendBinary(ByteBuffer part, boolean last) throws MessageTooBigException {
+        count(part.remaining());
+        if (binaryParts == null) {
+            binaryParts = new ByteArrayOutputStream(Math.min(maxBytes, part.remaining() * (last ? 1 : 2)));
+        }
+        byte[] chunk = new byte[part.remaining()];
+        part.get(chunk);
+        binaryParts.writeBytes(chunk);
+        if (!last) {
+            return null;
+        }
+        byte[] message = binaryParts.toByteArray();
+        binaryParts = null;
+        bytes = 0;
+        count = 0;
+        return message;
+    }
+
+    private void count(int partBytes) throws MessageTooBigException {
+        bytes += partBytes;
+        if (bytes > maxBytes || ++count > MAX_PARTS) {
+            parts = null;
+            binaryParts = null;
+            bytes = 0;
+            count = 0;
+            throw new MessageTooBigException(maxBytes);
+        }
     }
 
     /** A message over the size limit or in too many parts; the connection is closed with 1009. */

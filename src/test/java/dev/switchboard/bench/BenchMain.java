@@ -19,8 +19,8 @@ import java.util.TreeSet;
  * (docs/BENCHMARKS.md). Run it with {@code bench/run.sh}.
  *
  * <pre>
- * bench/run.sh [--targets switchboard,raw,switchboard-tomcat,raw-tomcat,switchboard-jetty,raw-jetty,socketio,switchboard-norecovery]
- *              [--scenarios S1,S2,S3,S4,S5,S6] [--container-scenarios S1,S3] [--size full|smoke]
+ * bench/run.sh [--targets switchboard,raw,switchboard-tomcat,raw-tomcat,switchboard-jetty,raw-jetty,socketio,floor,switchboard-norecovery]
+ *              [--scenarios S1,S2,S3,S4,S5,S6,S7] [--container-scenarios S1,S3] [--size full|smoke]
  *              [--out target/bench] [--no-pin] [--jfr]
  * </pre>
  */
@@ -34,8 +34,8 @@ public final class BenchMain {
      */
     record Options(List<Target> targets, Set<String> scenarios, Set<String> containerScenarios, Scenarios.Sizes sizes,
                    String sizeName, Path out, boolean pin, boolean jfr) {
-        static final String USAGE = "usage: [--targets " + Target.ids() + "] [--scenarios S1,...,S6]"
-                + " [--container-scenarios S1,...,S6] [--size full|smoke] [--out DIR] [--no-pin] [--jfr]";
+        static final String USAGE = "usage: [--targets " + Target.ids() + "] [--scenarios S1,...,S7]"
+                + " [--container-scenarios S1,...,S7] [--size full|smoke] [--out DIR] [--no-pin] [--jfr]";
 
         static Options parse(String[] args) {
             List<Target> targets = Target.DEFAULTS;
@@ -79,8 +79,11 @@ public final class BenchMain {
         }
     }
 
-    static final Set<String> ALL_SCENARIOS = Set.of("S1", "S2", "S3", "S4", "S5", "S6");
-    /** What runs unless told otherwise: S6, a soak of a minute or more per target, only when asked for. */
+    static final Set<String> ALL_SCENARIOS = Set.of("S1", "S2", "S3", "S4", "S5", "S6", "S7");
+    /**
+     * What runs unless told otherwise: S6, a soak of a minute or more per target, and S7, which
+     * asks one question of the send path (what a higher rate per connection costs), only when asked for.
+     */
     static final Set<String> DEFAULT_SCENARIOS = Set.of("S1", "S2", "S3", "S4", "S5");
     /**
      * What the Tomcat and Jetty targets run unless told otherwise, to keep the default run within
@@ -172,11 +175,13 @@ public final class BenchMain {
         return String.format("S1 %d idle clients in %d rooms, %d waves; warm-up %.0f s; S2 %d clients, rates %s acks/s, %.1f s each,"
                         + " reference %.0f/s; S3/S4 %d clients in 1 room and in %d rooms, %.0f deliveries/s, %.1f s warm-up"
                         + " + %.1f s measured; S5 %d clients in %d rooms, %.0f publishes/s, %.0f ms outage; payload %d chars;"
-                        + " S6 %d clients in %d rooms, a fifth staying, churn %s/s for %.0f s each, %.0f publishes/s",
+                        + " S6 %d clients in %d rooms, a fifth staying, churn %s/s for %.0f s each, %.0f publishes/s;"
+                        + " S7 %d clients each in %d of %d rooms, %.0f deliveries/s",
                 s.idleClients(), s.idleRooms(), s.waves(), s.warmUpSeconds(), s.ackClients(), Arrays.toString(s.ackRates()), s.ackStepSeconds(),
                 s.ackReferenceRate(), s.fanoutClients(), s.manyRooms(), s.deliveriesPerSecond(), s.warmSeconds(),
                 s.measureSeconds(), s.stormClients(), s.stormRooms(), s.stormRate(), s.outageSeconds() * 1000, s.payloadChars(),
-                s.churnClients(), s.churnRooms(), Arrays.toString(s.churnRates()), s.churnStepSeconds(), s.churnPublishRate());
+                s.churnClients(), s.churnRooms(), Arrays.toString(s.churnRates()), s.churnStepSeconds(), s.churnPublishRate(),
+                s.busy().clients(), s.busy().roomsPerClient(), s.busy().rooms(), s.busy().deliveriesPerSecond());
     }
 
     /** The machine, for the report: cores, CPU model, memory, kernel, JDK, Node. */

@@ -18,11 +18,12 @@ import org.eclipse.jetty.server.Server;
 import org.glassfish.grizzly.strategies.WorkerThreadIOStrategy;
 
 /**
- * A server under test on Grizzly/Tyrus, started by the harness as its own JVM so that its CPU
- * time, RSS and threads are its own: {@code switchboard} ({@link BenchApp} on the standalone
- * server; {@code switchboard-sio} is the same server, to which the generator speaks Socket.IO),
- * {@code switchboard-norecovery} (the same with connection-state recovery off),
- * {@code raw} (the floor: {@link RawFloorEndpoint} on the same Grizzly/Tyrus container), or a Java
+ * A server under test on Grizzly/Tyrus or plain NIO, started by the harness as its own JVM so
+ * that its CPU time, RSS and threads are its own: {@code switchboard} ({@link BenchApp} on the
+ * standalone server; {@code switchboard-sio} is the same server, to which the generator speaks
+ * Socket.IO), {@code switchboard-norecovery} (the same with connection-state recovery off),
+ * {@code raw} (the floor: {@link RawFloorEndpoint} on the same Grizzly/Tyrus container),
+ * {@code floor} (the write floor: {@link WriteFloorServer}, no container at all) or a Java
  * Socket.IO peer ({@link NettySocketIoPeer}, {@link SocketIoJavaPeer}). It prints
  * {@code READY <port> [the peer's jars]} and stops when its standard input closes. On Tomcat and Jetty the same
  * application runs as a web application instead ({@link BenchWebapp}).
@@ -51,6 +52,10 @@ public final class BenchServer {
             server = peer;
             boundPort = peer.port();
             banner = jars(SocketIoServer.class, EngineIoServer.class, JettyWebSocketHandler.class, Server.class);
+        } else if (mode.equals("floor")) {
+            WriteFloorServer floor = new WriteFloorServer(port, WriteFloorServer.PENDING_LIMIT);
+            server = floor;
+            boundPort = floor.port();
         } else {
             // The fleet opens 256 connections at a time from one address: no cap on those in flight.
             StandaloneServer http = StandaloneServer.start(BenchApp.create(!mode.equals("switchboard-norecovery")),

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Keeps the benchmark harness from rotting: every scenario, a few clients, a fraction of a second
- * each, against Switchboard on the standalone server in its own process (no npm, no pinning).
+ * each, against Switchboard on the standalone server and the write floor, each in its own process
+ * (no npm, no pinning).
  * It checks that the harness measures something sane, not how fast anything is.
  * {@code BenchmarkSmokeIT} does the same on Tomcat and Jetty.
  */
@@ -24,8 +25,11 @@ class BenchmarkSmokeTest {
 
     @Test
     void everyScenarioProducesFigures() throws Exception {
-        Smoke smoke = Smoke.run(List.of(Target.SWITCHBOARD), "bench-smoke");
+        Smoke smoke = Smoke.run(List.of(Target.SWITCHBOARD, Target.WRITE_FLOOR), "bench-smoke");
         smoke.assertSwitchboard(smoke.results().get(0));
+        smoke.assertCommon(smoke.results().get(1));
+        smoke.results().forEach(smoke::assertSendCosts);
+        assertTrue(smoke.context().contains("| Switchboard of the write floor, Grizzly |"), smoke.context());
     }
 
     /**
@@ -83,6 +87,17 @@ class BenchmarkSmokeTest {
             assertTrue(r.get(Metric.S3_MANY_DELIVERIES_PER_CPU) > 0, context);
             assertEquals(0, r.get(Metric.S3_ONE_LOSS), context);
             assertEquals(0, r.get(Metric.S3_MANY_LOSS), context);
+        }
+
+        /** S7 delivers everything, and the fan-outs count the server's system calls and context switches. */
+        void assertSendCosts(Results r) {
+            assertEquals(0, r.get(Metric.S7_LOSS), "S7: every delivery arrives: " + context);
+            assertTrue(r.get(Metric.S7_DELIVERIES_PER_CPU) > 0, context);
+            for (Metric counted : List.of(Metric.S3_ONE_SYSCALLS, Metric.S3_MANY_SYSCALLS, Metric.S7_SYSCALLS,
+                    Metric.S3_ONE_SWITCHES, Metric.S7_SWITCHES)) {
+                assertTrue(r.get(counted) > 0, counted + " of " + r.target.title + " is read from /proc: " + context);
+            }
+            assertTrue(Double.isFinite(r.get(Metric.S7_USER_US)) && Double.isFinite(r.get(Metric.S7_SYSTEM_US)), context);
         }
 
         /** Switchboard also recovers every session of the storm, with nothing missed or repeated. */

@@ -41,6 +41,8 @@ final class Fleet implements AutoCloseable {
     /** How many of the fleet's room members got each {@code notice(n)}, by n; written on the selector thread. */
     private final Map<Long, AtomicInteger> notices = new ConcurrentHashMap<>();
     private volatile boolean measuring;
+    /** False when several connections publish: their deliveries may overtake one another. */
+    private volatile boolean ordered = true;
     private volatile long windowFrom = Long.MAX_VALUE;
     private volatile long windowTo = Long.MAX_VALUE;
     private volatile String lastError;
@@ -144,6 +146,15 @@ final class Fleet implements AutoCloseable {
         return seqs.get();
     }
 
+    /**
+     * Several clients publish from now on: a server handling their connections on different
+     * threads, or in the order its selector lists them, may deliver a later sequence number first,
+     * which is no duplicate. Duplicates are not counted then.
+     */
+    void unordered() {
+        ordered = false;
+    }
+
     /** Latencies are recorded only while on. */
     void measuring(boolean on) {
         measuring = on;
@@ -187,12 +198,12 @@ final class Fleet implements AutoCloseable {
 
     void onMessage(Client client, long seq, long sentAt) {
         long now = System.nanoTime();
-        if (seq <= client.lastSeq) {
+        if (ordered && seq <= client.lastSeq) {
             client.duplicates++;
             duplicates.increment();
             return;
         }
-        client.lastSeq = seq;
+        client.lastSeq = Math.max(client.lastSeq, seq);
         received.increment();
         // Socket.IO replays before its connect answer, Switchboard after: the new upgrade is what both
         // follow. Only on the new connection: the old one may still read a little before the drop lands.

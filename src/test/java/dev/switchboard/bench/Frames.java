@@ -9,6 +9,25 @@ final class Frames {
     private Frames() {
     }
 
+    /**
+     * A client's event as Switchboard's wire writes it, {@code {"type":"event","event":NAME,"args":[ARGS],"ack":N}}.
+     *
+     * @param args the arguments' JSON text, without the brackets
+     * @param ack  the ack id, 0 when none is asked for
+     */
+    record Event(String name, String args, long ack) {
+        /** The event in {@code frame}, or null when the frame is no event. */
+        static Event of(String frame) {
+            if (!frame.startsWith("{\"type\":\"event\"")) {
+                return null;
+            }
+            int ackAt = frame.lastIndexOf(",\"ack\":");
+            long ack = ackAt < 0 ? 0 : number(frame, ackAt + 7);
+            String args = frame.substring(frame.indexOf("\"args\":[") + 8, (ackAt < 0 ? frame.length() - 1 : ackAt) - 1);
+            return new Event(string(frame, "\"event\":\""), args, ack);
+        }
+    }
+
     /** The JSON string value that follows {@code key} (which ends with the opening quote), or null. */
     static String string(String frame, String key) {
         int start = frame.indexOf(key);

@@ -148,6 +148,22 @@ final class LaunchedServer implements AutoCloseable {
         return ProcStats.cpuSeconds(pid());
     }
 
+    double userSeconds() {
+        return ProcStats.userSeconds(pid());
+    }
+
+    double systemSeconds() {
+        return ProcStats.systemSeconds(pid());
+    }
+
+    long contextSwitches() {
+        return ProcStats.contextSwitches(pid());
+    }
+
+    long syscalls() {
+        return ProcStats.syscalls(pid());
+    }
+
     /** Writes the live objects of a JVM server by class ({@code jcmd GC.class_histogram}); best effort. */
     void classHistogram(Path file) {
         Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");

@@ -15,10 +15,18 @@ enum Metric {
     S3_ONE_DELIVERIES_PER_CPU_NO_JIT("S3 one room: the same, JIT compiler threads' CPU left out (JVMs)", "", Better.HIGHER, true),
     S3_ONE_P99("S3 one room: p99", "ms", Better.LOWER, true),
     S3_ONE_LOSS("S3 one room: lost deliveries", "", Better.LOWER, false),
+    S3_ONE_USER_US("S3 one room: server user CPU per delivery", "µs", Better.LOWER, false),
+    S3_ONE_SYSTEM_US("S3 one room: server system CPU per delivery", "µs", Better.LOWER, false),
+    S3_ONE_SWITCHES("S3 one room: server context switches per delivery", "", Better.LOWER, true),
+    S3_ONE_SYSCALLS("S3 one room: server read/write system calls per delivery", "", Better.LOWER, true),
     S3_MANY_DELIVERIES_PER_CPU("S3 many rooms: deliveries per server CPU-second", "", Better.HIGHER, true),
     S3_MANY_DELIVERIES_PER_CPU_NO_JIT("S3 many rooms: the same, JIT compiler threads' CPU left out (JVMs)", "", Better.HIGHER, true),
     S3_MANY_P99("S3 many rooms: p99", "ms", Better.LOWER, true),
     S3_MANY_LOSS("S3 many rooms: lost deliveries", "", Better.LOWER, false),
+    S3_MANY_USER_US("S3 many rooms: server user CPU per delivery", "µs", Better.LOWER, false),
+    S3_MANY_SYSTEM_US("S3 many rooms: server system CPU per delivery", "µs", Better.LOWER, false),
+    S3_MANY_SWITCHES("S3 many rooms: server context switches per delivery", "", Better.LOWER, true),
+    S3_MANY_SYSCALLS("S3 many rooms: server read/write system calls per delivery", "", Better.LOWER, true),
     S3_HEAP_PER_CONN("S3 heap per connection after the one-room run", "KiB", Better.LOWER, false),
     S4_P99("S4 one room + a reader that never reads: others' p99", "ms", Better.LOWER, false),
     S4_P99_VS_S3("S4 others' p99 / S3 one-room p99", "x", Better.LOWER, false),
@@ -42,14 +50,22 @@ enum Metric {
     S6_FILES_AFTER("S6 open files after the churn", "", Better.LOWER, false),
     S6_THREADS_BEFORE("S6 threads before the churn", "", Better.LOWER, false),
     S6_THREADS_PEAK("S6 threads, peak during the churn", "", Better.LOWER, false),
-    S6_THREADS_AFTER("S6 threads after the churn", "", Better.LOWER, false);
+    S6_THREADS_AFTER("S6 threads after the churn", "", Better.LOWER, false),
+    S7_DELIVERIES_PER_CPU("S7 busy rooms: deliveries per server CPU-second", "", Better.HIGHER, true),
+    S7_DELIVERIES_PER_CPU_NO_JIT("S7 busy rooms: the same, JIT compiler threads' CPU left out (JVMs)", "", Better.HIGHER, true),
+    S7_P99("S7 busy rooms: p99", "ms", Better.LOWER, true),
+    S7_LOSS("S7 busy rooms: lost deliveries", "", Better.LOWER, false),
+    S7_USER_US("S7 busy rooms: server user CPU per delivery", "µs", Better.LOWER, false),
+    S7_SYSTEM_US("S7 busy rooms: server system CPU per delivery", "µs", Better.LOWER, false),
+    S7_SWITCHES("S7 busy rooms: server context switches per delivery", "", Better.LOWER, true),
+    S7_SYSCALLS("S7 busy rooms: server read/write system calls per delivery", "", Better.LOWER, true);
 
     enum Better { HIGHER, LOWER }
 
     final String label;
     final String unit;
     final Better better;
-    /** One of the ratios the issue asks for: Switchboard / socket.io and Switchboard / raw floor. */
+    /** One of the ratios: Switchboard / socket.io, Switchboard / raw floor and Switchboard of the write floor. */
     final boolean ratio;
 
     Metric(String label, String unit, Better better, boolean ratio) {

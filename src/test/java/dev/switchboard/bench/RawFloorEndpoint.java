@@ -31,6 +31,11 @@ import java.util.concurrent.atomic.AtomicLong;
 public class RawFloorEndpoint {
     private static final Map<String, Set<RawFloorEndpoint>> ROOMS = new ConcurrentHashMap<>();
     private static final Set<RawFloorEndpoint> OPEN = ConcurrentHashMap.newKeySet();
+    /**
+     * The async send timeout Switchboard's endpoint sets (its ping interval plus ping timeout, 25 s
+     * + 20 s), set here too so that both pay the same per-send bookkeeping on every container.
+     */
+    static final long SEND_TIMEOUT_MILLIS = 45_000;
 
     private Session session;
     /** Bytes waiting or handed to the container and not yet reported sent: what a stalled peer costs. */
@@ -45,6 +50,7 @@ public class RawFloorEndpoint {
     public void open(Session session) {
         this.session = session;
         session.setMaxIdleTimeout(0);
+        session.getAsyncRemote().setSendTimeout(SEND_TIMEOUT_MILLIS);
         OPEN.add(this);
         send("{\"type\":\"hello\",\"v\":1}");
     }
@@ -63,12 +69,9 @@ public class RawFloorEndpoint {
             frame = parts.append(part).toString();
             parts = null;
         }
-        if (frame.startsWith("{\"type\":\"event\"")) {
-            String event = Frames.string(frame, "\"event\":\"");
-            int ackAt = frame.lastIndexOf(",\"ack\":");
-            long ack = ackAt < 0 ? 0 : Frames.number(frame, ackAt + 7);
-            String args = frame.substring(frame.indexOf("\"args\":[") + 8, (ackAt < 0 ? frame.length() - 1 : ackAt) - 1);
-            onEvent(event, args, ack);
+        Frames.Event event = Frames.Event.of(frame);
+        if (event != null) {
+            onEvent(event.name(), event.args(), event.ack());
         } else if (frame.startsWith("{\"type\":\"connect\"")) {
             send("{\"type\":\"connect\",\"id\":\"" + session.getId() + "\",\"pid\":\"" + session.getId() + "\",\"recovered\":false}");
         }

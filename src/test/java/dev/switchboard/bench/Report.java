@@ -6,7 +6,8 @@ import java.util.Locale;
 
 /**
  * The table of raw figures, one column per target, and the table of ratios: Switchboard / each
- * Socket.IO peer and Switchboard / raw floor on the same container, for each Switchboard target; as Markdown.
+ * Socket.IO peer, Switchboard / raw floor on the same container, and Switchboard of the write
+ * floor (plain NIO, the ceiling), for each Switchboard target; as Markdown.
  */
 final class Report {
     private Report() {
@@ -40,11 +41,12 @@ final class Report {
     }
 
     /**
-     * Switchboard's figure over each Socket.IO peer's and over the floor's on the same container,
-     * for each Switchboard target measured (on each container, and with each wire).
+     * Switchboard's figure over each Socket.IO peer's, over the floor's on the same container and
+     * over the write floor's, for each Switchboard target measured (on each container, and with each wire).
      */
     private static String ratios(List<Results> all) {
         List<Results> peers = all.stream().filter(r -> r.target.role == Target.Role.PEER).toList();
+        Results writeFloor = find(all, Target.Role.WRITE_FLOOR, "plain NIO");
         List<String> headers = new ArrayList<>();
         List<Results[]> pairs = new ArrayList<>();
         for (Results switchboard : all) {
@@ -56,11 +58,15 @@ final class Report {
                 headers.add(switchboard.target.title + " / " + peer.target.title);
                 pairs.add(new Results[] {switchboard, peer});
             }
+            // The floors speak Switchboard's wire only.
             Results floor = find(all, Target.Role.FLOOR, host);
-            // The floor speaks Switchboard's wire only.
             if (floor != null && switchboard.target.wire == floor.target.wire) {
                 headers.add("Switchboard / raw, " + host);
                 pairs.add(new Results[] {switchboard, floor});
+            }
+            if (writeFloor != null && switchboard.target.wire == writeFloor.target.wire) {
+                headers.add("Switchboard of the write floor, " + host);
+                pairs.add(new Results[] {switchboard, writeFloor});
             }
         }
         if (pairs.isEmpty()) {
@@ -115,6 +121,7 @@ final class Report {
         if (abs >= 1000 || v == Math.rint(v)) {
             return String.format(Locale.ROOT, "%,.0f", v).replace(',', ' ');
         }
-        return String.format(Locale.ROOT, abs >= 10 ? "%.1f" : "%.2f", v);
+        // Below 0.1 (a context switch per delivery of a server that rarely blocks), two decimals would say 0.
+        return String.format(Locale.ROOT, abs >= 10 ? "%.1f" : abs >= 0.1 ? "%.2f" : "%.4f", v);
     }
 }

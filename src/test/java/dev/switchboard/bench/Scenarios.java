@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -13,7 +14,7 @@ import java.util.function.LongSupplier;
 import org.HdrHistogram.Histogram;
 
 /**
- * The five scenarios, run against one server process. Each builds its own {@link Fleet} and
+ * The scenarios, run against one server process. Each builds its own {@link Fleet} and
  * writes its figures into a {@link Results}; every phase that counts checks that the generator
  * kept its schedule and had CPU to spare, and marks its figures invalid otherwise.
  */
@@ -28,7 +29,7 @@ final class Scenarios {
     private static final int FIREHOSE_EVENT_CHARS = 64 * 1024;
 
     /** The scenarios in the order they run; S4 runs inside S3's one-room fleet; W warms the server up. */
-    static final List<String> ORDER = List.of("S1", "W", "S2", "S3", "S5", "S6");
+    static final List<String> ORDER = List.of("S1", "W", "S2", "S3", "S5", "S7", "S6");
 
     /** The size of everything; {@link #full()} is what docs/BENCHMARKS.md reports. */
     record Sizes(int idleClients, int idleRooms, int waves,
@@ -37,7 +38,7 @@ final class Scenarios {
                  int stormClients, int stormRooms, double stormRate, double outageSeconds,
                  double warmUpSeconds, double warmSeconds, double measureSeconds, int payloadChars,
                  int churnClients, int churnRooms, double[] churnRates, double churnReferenceRate, double churnStepSeconds,
-                 double churnPublishRate) {
+                 double churnPublishRate, BusyRooms busy) {
 
         static Sizes full() {
             return new Sizes(5000, 50, 2,
@@ -45,7 +46,8 @@ final class Scenarios {
                     2000, 100, 10_000,
                     2000, 20, 100, 0.25,
                     10, 2, 6, 100,
-                    1000, 10, new double[] {10, 25, 50, 100, 200, 300, 400, 600, 800}, 300, 6, 100);
+                    1000, 10, new double[] {10, 25, 50, 100, 200, 300, 400, 600, 800}, 300, 6, 100,
+                    new BusyRooms(500, 50, 5, 10_000));
         }
 
         /** A second or two per scenario, a few clients: for the smoke test. */
@@ -55,9 +57,40 @@ final class Scenarios {
                     30, 3, 1500,
                     30, 3, 100, 0.2,
                     0, 0.1, 0.3, 100,
-                    40, 2, new double[] {20}, 20, 1, 20);
+                    40, 2, new double[] {20}, 20, 1, 20,
+                    new BusyRooms(20, 4, 2, 1000));
         }
     }
+
+    /**
+     * S7's size: {@code clients}, each in {@code roomsPerClient} of {@code rooms} rooms (every room
+     * the same size), publishing in turn at {@code deliveriesPerSecond} in all.
+     */
+    record BusyRooms(int clients, int rooms, int roomsPerClient, double deliveriesPerSecond) {
+        int roomSize() {
+            return clients * roomsPerClient / rooms;
+        }
+
+        /** The {@code k}th room of client {@code c}: rooms / roomsPerClient apart, so that every room gets as many. */
+        int room(int c, int k) {
+            return (c + k * (rooms / roomsPerClient)) % rooms;
+        }
+    }
+
+    /** Where one fan-out run's figures go. */
+    private record Layout(String name, Metric perCpu, Metric perAppCpu, Metric p99, Metric loss,
+                          Metric userMicros, Metric systemMicros, Metric switches, Metric syscalls) {
+    }
+
+    private static final Layout S3_ONE = new Layout("S3 one room", Metric.S3_ONE_DELIVERIES_PER_CPU,
+            Metric.S3_ONE_DELIVERIES_PER_CPU_NO_JIT, Metric.S3_ONE_P99, Metric.S3_ONE_LOSS, Metric.S3_ONE_USER_US,
+            Metric.S3_ONE_SYSTEM_US, Metric.S3_ONE_SWITCHES, Metric.S3_ONE_SYSCALLS);
+    private static final Layout S3_MANY = new Layout("S3 many rooms", Metric.S3_MANY_DELIVERIES_PER_CPU,
+            Metric.S3_MANY_DELIVERIES_PER_CPU_NO_JIT, Metric.S3_MANY_P99, Metric.S3_MANY_LOSS, Metric.S3_MANY_USER_US,
+            Metric.S3_MANY_SYSTEM_US, Metric.S3_MANY_SWITCHES, Metric.S3_MANY_SYSCALLS);
+    private static final Layout S7_BUSY = new Layout("S7 busy rooms", Metric.S7_DELIVERIES_PER_CPU,
+            Metric.S7_DELIVERIES_PER_CPU_NO_JIT, Metric.S7_P99, Metric.S7_LOSS, Metric.S7_USER_US,
+            Metric.S7_SYSTEM_US, Metric.S7_SWITCHES, Metric.S7_SYSCALLS);
 
     private final Sizes sizes;
     private final LaunchedServer server;
@@ -96,9 +129,10 @@ final class Scenarios {
                 }
             }
             case "S5" -> runIf(selected, "S5", this::reconnectStorm);
+            case "S7" -> runIf(selected, "S7", this::busyRooms);
             case "S6" -> {
-                if (target.role == Target.Role.FLOOR) {
-                    // The raw floor has no rooms to announce departures in: S6 measures the frameworks.
+                if (target.role == Target.Role.FLOOR || target.role == Target.Role.WRITE_FLOOR) {
+                    // The floors have no rooms to announce departures in: S6 measures the frameworks.
                     return;
                 }
                 runIf(selected, "S6", () -> new Churn(sizes, server, results, log, this::fleet).run());
@@ -253,9 +287,8 @@ final class Scenarios {
             List<Client> members = fleet.connect(n, i -> 0);
             Client publisher = fleet.connect(1, i -> -1).get(0);
             double rate = sizes.deliveriesPerSecond() / n;
-            Fanout one = fanOut("S3", fleet, publisher, rate, 1, n);
-            record(one, "S3 one room", Metric.S3_ONE_DELIVERIES_PER_CPU, Metric.S3_ONE_DELIVERIES_PER_CPU_NO_JIT,
-                    Metric.S3_ONE_P99, Metric.S3_ONE_LOSS);
+            Fanout one = fanOut("S3", fleet, publishing(fleet, publisher, 1), rate, 1, n);
+            record(one, S3_ONE);
             Fleet.Stats loaded = fleet.stats(true);
             results.put(Metric.S3_HEAP_PER_CONN, (loaded.heapBytes() - base.heapBytes()) / 1024.0 / n);
             if (withStalledReader) {
@@ -267,20 +300,30 @@ final class Scenarios {
             fleet.connect(n, i -> i % rooms);
             Client publisher = fleet.connect(1, i -> -1).get(0);
             int roomSize = n / rooms;
-            Fanout many = fanOut("S3", fleet, publisher, sizes.deliveriesPerSecond() / roomSize, rooms, roomSize);
-            record(many, "S3 many rooms", Metric.S3_MANY_DELIVERIES_PER_CPU, Metric.S3_MANY_DELIVERIES_PER_CPU_NO_JIT,
-                    Metric.S3_MANY_P99, Metric.S3_MANY_LOSS);
+            Fanout many = fanOut("S3", fleet, publishing(fleet, publisher, rooms), sizes.deliveriesPerSecond() / roomSize,
+                    rooms, roomSize);
+            record(many, S3_MANY);
         }
     }
 
-    private void record(Fanout run, String layout, Metric perCpu, Metric perAppCpu, Metric p99, Metric loss) {
-        results.put(perCpu, run.deliveriesPerCpuSecond);
-        results.put(perAppCpu, run.deliveriesPerAppCpuSecond);
-        results.put(p99, run.p99);
-        results.put(loss, run.lost);
+    private void record(Fanout run, Layout layout) {
+        results.put(layout.perCpu(), run.deliveriesPerCpuSecond);
+        results.put(layout.perAppCpu(), run.deliveriesPerAppCpuSecond);
+        results.put(layout.p99(), run.p99);
+        results.put(layout.loss(), run.lost);
+        results.put(layout.userMicros(), run.userMicrosPerDelivery);
+        results.put(layout.systemMicros(), run.systemMicrosPerDelivery);
+        results.put(layout.switches(), run.switchesPerDelivery);
+        results.put(layout.syscalls(), run.syscallsPerDelivery);
         if (run.invalid != null) {
-            results.invalid(layout + ": " + run.invalid, perCpu, p99);
+            results.invalid(layout.name() + ": " + run.invalid, layout.perCpu(), layout.p99());
         }
+    }
+
+    /** One publisher sending {@code publish} round-robin to rooms r0..r{rooms-1}. */
+    private OpenLoop.Action publishing(Fleet fleet, Client publisher, int rooms) {
+        return (i, due) -> publisher.send("publish",
+                "\"r" + (i % rooms) + "\"," + Payload.of(fleet.nextSeq(), due, sizes.payloadChars()));
     }
 
     /**
@@ -319,7 +362,7 @@ final class Scenarios {
         sampler.setDaemon(true);
         sampler.start();
         firehose.start();
-        Fanout slow = fanOut("S4", fleet, publisher, rate, 1, readers);
+        Fanout slow = fanOut("S4", fleet, publishing(fleet, publisher, 1), rate, 1, readers);
         join(firehose);
         sampler.interrupt();
         long connectionsAfter = fleet.stats(false).connections();
@@ -337,18 +380,23 @@ final class Scenarios {
                 cutOff ? "cut off" : "still connected");
     }
 
-    /** @param deliveriesPerAppCpuSecond the same with the JIT compiler threads' CPU left out (NaN where not known) */
-    private record Fanout(double deliveriesPerCpuSecond, double deliveriesPerAppCpuSecond, double p99, long lost, String invalid) {
+    /**
+     * @param deliveriesPerAppCpuSecond the same with the JIT compiler threads' CPU left out (NaN where not known)
+     * @param switchesPerDelivery       the server's context switches, voluntary and not
+     * @param syscallsPerDelivery       the server's read- and write-family system calls
+     */
+    private record Fanout(double deliveriesPerCpuSecond, double deliveriesPerAppCpuSecond, double p99, long lost,
+                          double userMicrosPerDelivery, double systemMicrosPerDelivery, double switchesPerDelivery,
+                          double syscallsPerDelivery, String invalid) {
     }
 
     /**
-     * Publishes at {@code rate} round-robin to rooms r0..r{rooms-1}, warm-up first; counts the
-     * deliveries of the measured publishes (each reaches {@code roomSize} readers) and the server
-     * CPU they took, until they have all arrived or 3 s after the last.
+     * Runs {@code publish} at {@code rate} (publishes to {@code rooms} rooms), warm-up first; counts
+     * the deliveries of the measured publishes (each reaches {@code roomSize} readers) and the
+     * server CPU, context switches and system calls they took, until they have all arrived or 3 s
+     * after the last.
      */
-    private Fanout fanOut(String name, Fleet fleet, Client publisher, double rate, int rooms, int roomSize) {
-        OpenLoop.Action publish = (i, due) -> publisher.send("publish",
-                "\"r" + (i % rooms) + "\"," + Payload.of(fleet.nextSeq(), due, sizes.payloadChars()));
+    private Fanout fanOut(String name, Fleet fleet, OpenLoop.Action publish, double rate, int rooms, int roomSize) {
         OpenLoop.run(rate, sizes.warmSeconds(), publish);
         Fleet.sleep((long) (sizes.warmSeconds() * 150));
         fleet.takeLatencies();
@@ -363,13 +411,52 @@ final class Scenarios {
         Meter.Phase phase = meter.finish();
         Histogram latency = fleet.takeLatencies();
         log.printf("  %s %d room(s) x %d, %.0f publishes/s: %d of %d delivered, p50 %.2f p99 %.2f ms, server CPU %.2f s"
-                        + " (%.0f%%, of which JIT %.2f s; waited %.0f%%), generator CPU %.0f%%%n",
+                        + " (%.0f%%, user %.2f s, system %.2f s, of which JIT %.2f s; waited %.0f%%), %d context switches,"
+                        + " %d read/write calls, generator CPU %.0f%%%n",
                 name, rooms, roomSize, rate, delivered, expected, ms(latency, 50), ms(latency, 99), phase.serverCpu,
-                phase.serverShare() * 100, phase.serverJit, phase.serverWaitShare() * 100, phase.generatorShare() * 100);
+                phase.serverShare() * 100, phase.serverUser, phase.serverSystem, phase.serverJit,
+                phase.serverWaitShare() * 100, phase.switches, phase.syscalls, phase.generatorShare() * 100);
         double withoutJit = target == Target.SOCKETIO ? Double.NaN
                 : delivered / Math.max(phase.serverCpu - phase.serverJit, 0.01);
+        double per = Math.max(delivered, 1);
         return new Fanout(delivered / Math.max(phase.serverCpu, 0.01), withoutJit, ms(latency, 99), expected - delivered,
+                phase.serverUser * 1e6 / per, phase.serverSystem * 1e6 / per, phase.switches / per, phase.syscalls / per,
                 phase.invalidBecause(run));
+    }
+
+    // ---- S7: busy rooms ----
+
+    /**
+     * S7: every client in several rooms and publishing into them in turn, at S3's total rate, so
+     * that each connection receives several times S3's events per second and a server that
+     * coalesced writes per connection would save system calls here first.
+     */
+    private void busyRooms() {
+        BusyRooms busy = sizes.busy();
+        int n = busy.clients();
+        try (Fleet fleet = fleet()) {
+            List<Client> clients = fleet.connect(n, c -> busy.room(c, 0));
+            List<CompletableFuture<String>> joins = new ArrayList<>();
+            for (int c = 0; c < n; c++) {
+                for (int k = 1; k < busy.roomsPerClient(); k++) {
+                    joins.add(clients.get(c).call("join", "\"r" + busy.room(c, k) + "\""));
+                }
+            }
+            try {
+                CompletableFuture.allOf(joins.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException("S7: the clients could not join their rooms", e);
+            }
+            fleet.unordered();
+            // Publish i comes from client i mod n, into each of its rooms in turn.
+            OpenLoop.Action publish = (i, due) -> {
+                int c = (int) (i % n);
+                clients.get(c).send("publish", "\"r" + busy.room(c, (int) (i / n % busy.roomsPerClient())) + "\","
+                        + Payload.of(fleet.nextSeq(), due, sizes.payloadChars()));
+            };
+            int roomSize = busy.roomSize();
+            record(fanOut("S7", fleet, publish, busy.deliveriesPerSecond() / roomSize, busy.rooms(), roomSize), S7_BUSY);
+        }
     }
 
     // ---- S5: reconnect storm ----
@@ -459,16 +546,23 @@ final class Scenarios {
     /** CPU of the server and of the generator over one phase. */
     private final class Meter {
         private final long startNanos = System.nanoTime();
-        private final double serverStart = server.cpuSeconds();
+        private final double userStart = server.userSeconds();
+        private final double systemStart = server.systemSeconds();
+        private final long switchesStart = server.contextSwitches();
+        private final long syscallsStart = server.syscalls();
         private final double generatorStart = ProcStats.ownCpuSeconds();
         private final double waitStart = server.runQueueWaitSeconds();
         private final double jitStart = server.jitCpuSeconds();
 
         /**
+         * @param serverCpu  the server's user and system CPU seconds
          * @param serverWait seconds the server's threads waited for a CPU (other work, or its own threads)
          * @param serverJit  seconds of the server's CPU spent by its JIT compiler threads (JVMs only)
+         * @param switches   the server's context switches
+         * @param syscalls   the server's read- and write-family system calls
          */
-        record Phase(double seconds, double serverCpu, double generatorCpu, double serverWait, double serverJit) {
+        record Phase(double seconds, double serverCpu, double serverUser, double serverSystem, double generatorCpu,
+                     double serverWait, double serverJit, long switches, long syscalls) {
             double serverShare() {
                 return serverCpu / seconds;
             }
@@ -501,9 +595,12 @@ final class Scenarios {
         }
 
         Phase finish() {
-            return new Phase((System.nanoTime() - startNanos) / 1e9, server.cpuSeconds() - serverStart,
+            double user = server.userSeconds() - userStart;
+            double system = server.systemSeconds() - systemStart;
+            return new Phase((System.nanoTime() - startNanos) / 1e9, user + system, user, system,
                     ProcStats.ownCpuSeconds() - generatorStart, server.runQueueWaitSeconds() - waitStart,
-                    server.jitCpuSeconds() - jitStart);
+                    server.jitCpuSeconds() - jitStart, server.contextSwitches() - switchesStart,
+                    server.syscalls() - syscallsStart);
         }
     }
 }

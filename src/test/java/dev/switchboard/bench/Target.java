@@ -25,12 +25,15 @@ enum Target {
     NETTY_SOCKETIO("netty-socketio", "netty-socketio 2.0", Role.PEER, "Netty", Wire.SOCKET_IO),
     /** Not run by default: socket.io-server-java on Jetty 9.4 ({@link SocketIoJavaPeer}). */
     SOCKETIO_JAVA("socketio-java", "socket.io-server-java 4.1", Role.PEER, "Jetty 9.4", Wire.SOCKET_IO),
+    /** {@link WriteFloorServer}: the least a JVM server can pay per delivery, the ceiling of every ratio. */
+    WRITE_FLOOR("floor", Role.WRITE_FLOOR, "plain NIO", null),
     /** Not run by default: Switchboard with connection-state recovery off, to price the replay logs. */
     SWITCHBOARD_NO_RECOVERY("switchboard-norecovery", Role.EXPERIMENT, "Grizzly", null);
 
     /** What a target is to the comparison: the ratios are Switchboard's figure over the floor's on its container, and over the peer's. */
     enum Role {
-        SWITCHBOARD("Switchboard"), FLOOR("raw JSR 356"), PEER("socket.io 4.8"), EXPERIMENT("Switchboard, recovery off");
+        SWITCHBOARD("Switchboard"), FLOOR("raw JSR 356"), PEER("socket.io 4.8"), WRITE_FLOOR("write floor"),
+        EXPERIMENT("Switchboard, recovery off");
 
         final String title;
 
@@ -41,7 +44,7 @@ enum Target {
 
     /** What a run measures unless told otherwise. */
     static final List<Target> DEFAULTS = List.of(SWITCHBOARD, RAW, SWITCHBOARD_TOMCAT, RAW_TOMCAT,
-            SWITCHBOARD_JETTY, RAW_JETTY, SOCKETIO);
+            SWITCHBOARD_JETTY, RAW_JETTY, SOCKETIO, WRITE_FLOOR);
 
     /** Fixed heap and an explicit collector: a pinned JVM sees one CPU and would otherwise pick Serial GC. */
     static final List<String> SERVER_JVM = List.of("-XX:+UseG1GC", "-Xms1g", "-Xmx1g");

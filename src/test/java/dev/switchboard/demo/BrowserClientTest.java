@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * {@code webapp/switchboard.js} in a real browser across a real network drop: the page's
- * WebSocket goes through a proxy that the test resets, as a dropped Wi-Fi would.
+ * WebSocket goes through a proxy that the test resets, as a dropped Wi-Fi would. And binary
+ * arguments: {@code ArrayBuffer}s and typed arrays up, {@code ArrayBuffer}s down.
  */
 @BrowserTest
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -48,6 +49,8 @@ class BrowserClientTest {
             socket.on('reconnect_failed', () => seen.push('reconnect_failed'));
             socket.on('seq', (n) => seen.push('seq ' + n));
             socket.on('typing', (name) => seen.push('typing ' + name));
+            window.hex = (buffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, '0')).join('');
+            socket.on('blob', (name, data) => seen.push('blob ' + name + ' ' + (data instanceof ArrayBuffer) + ' ' + hex(data)));
             socket.on('error', (error) => seen.push('error ' + error.code));
             window.socket = socket;
             """;
@@ -86,6 +89,11 @@ class BrowserClientTest {
     private void serve(SwitchboardOptions options) throws IOException {
         server = TestServer.start(options, sb -> sb.onConnection(socket -> {
             socket.on("note", event -> notes.add(event.arg(0, String.class)));
+            socket.on("upload", event -> {
+                byte[] first = event.arg(0, byte[].class);
+                byte[] nested = event.args().attachment(1);
+                event.ack(first.length + nested.length, new byte[] {(byte) 0xca, (byte) 0xfe}, Map.of("copy", nested));
+            });
             socket.on("pay", event -> {
                 notes.add("pay " + event.arg(0, int.class));
                 if (answering.get()) {
@@ -152,6 +160,21 @@ class BrowserClientTest {
         assertEquals(expected, events, "every event once, in order, across the drop");
         browser.waitUntil(tab, "the offline emits at the server", () -> notes, driver -> notes.size() >= 2);
         assertEquals(List.of("offline 1", "offline 2"), notes, "buffered emits sent in order; the volatile one dropped");
+    }
+
+    @Test
+    void aPageSendsAndReceivesArrayBuffers() {
+        browser.script(tab, CONNECT, Map.of());
+        awaitSeen("connect");
+        Object reply = browser.script(tab, """
+                const reply = await new Promise((answered) => socket.emit('upload', new Uint8Array([1, 2, 3]).buffer,
+                    { data: new Uint8Array([4, 5]) }, (...values) => answered(values)));
+                return [String(reply[0]), String(reply[1] instanceof ArrayBuffer), hex(reply[1]), hex(reply[2].copy)];
+                """);
+        assertEquals(List.of("5", "true", "cafe", "0405"), reply);
+
+        server.switchboard().of("/").emit("blob", "b", new byte[] {0, (byte) 0xff});
+        assertEquals("blob b true 00ff", awaitSeen("blob"));
     }
 
     @Test

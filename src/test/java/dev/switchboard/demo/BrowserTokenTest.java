@@ -8,7 +8,6 @@ import dev.switchboard.auth.TokenVerifier;
 import dev.switchboard.client.ClientOptions;
 import dev.switchboard.client.ClientSocket;
 import dev.switchboard.client.SwitchboardClient;
-import dev.switchboard.presence.Presence;
 import dev.switchboard.server.Namespace;
 import dev.switchboard.server.Socket;
 import dev.switchboard.testing.CuttableProxy;
@@ -69,7 +68,7 @@ class BrowserTokenTest {
                 .pingInterval(Duration.ofHours(1)).build(), sb -> {
                     Namespace root = sb.root();
                     JwtAuth.install(root, verifier, Duration.ofSeconds(30));
-                    Presence.install(root, "lobby"::equals);
+                    root.trackPresence("lobby"::equals);
                     root.onConnection(socket -> {
                         socket.join("lobby");
                         connected.add(socket);

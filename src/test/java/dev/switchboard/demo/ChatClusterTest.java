@@ -26,9 +26,7 @@ class ChatClusterTest {
             try (TestServer one = TestServer.start(first.options(), DemoApp::install);
                  TestServer two = TestServer.start(second.options(), DemoApp::install);
                  RawClient una = join(one, "una", 1); RawClient val = join(two, "val", 2)) {
-                // Presence diffs follow each node's own sockets (README, Presence): the node that saw val
-                // arrive tells una with the list, a node that had told her before with a join. Either
-                // may come before the notice.
+                // Una hears val's presence:join, from whichever node, before or after the notice.
                 Set<String> seen = new HashSet<>();
                 una.next(packet -> {
                     String args = packet.getJsonArray("args") == null ? "" : packet.getJsonArray("args").toString();

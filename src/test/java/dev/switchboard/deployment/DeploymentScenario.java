@@ -1,5 +1,6 @@
 package dev.switchboard.deployment;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -325,6 +326,36 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
             native_.emit("to-room", "r1", "from java");
             for (String name : List.of("polling", "ws")) {
                 assertEquals("from java", node.nextEvent(name, "room-message").getJsonArray("args").getString(1));
+            }
+        }
+    }
+
+    /**
+     * Binary arguments through the deployed server: the native Java client and socket.io-client,
+     * by long-polling and by WebSocket, each get their bytes echoed back as binary.
+     */
+    @Test
+    void binaryArgumentsAreEchoedOnBothWireFormatsAndAllTransports() throws Exception {
+        byte[] bytes = {0, 1, (byte) 0xff, 'x'};
+        ClientSocket socket = connect(null);
+        Arguments echoed = ack(socket.emitWithAck("echo", "file", bytes, Map.of("nested", bytes)));
+        assertArrayEquals(bytes, echoed.get(1, byte[].class));
+        assertArrayEquals(bytes, echoed.attachment(1));
+        try (NodeClient node = NodeClient.start()) {
+            String url = "http://127.0.0.1:" + site().port() + EchoApp.NAMESPACE;
+            String path = site().contextPath() + "/socket.io/";
+            node.send("{'op':'open','name':'polling','url':'" + url + "','options':{'path':'" + path
+                    + "','transports':['polling']}}");
+            node.send("{'op':'open','name':'ws','url':'" + url + "','options':{'path':'" + path
+                    + "','transports':['websocket']}}");
+            String base64 = java.util.Base64.getEncoder().encodeToString(bytes);
+            for (String name : List.of("polling", "ws")) {
+                node.next(name, "connect");
+                node.send("{'op':'emitWithAck','name':'" + name + "','id':1,'event':'echo','args':['file',{'$binary':'"
+                        + base64 + "'}],'timeout':10000}");
+                JsonObject binary = node.next(name, "ack").getJsonArray("args").getJsonObject(1);
+                assertEquals(base64, binary.getString("$binary"), name);
+                assertEquals("Buffer", binary.getString("$type"), name);
             }
         }
     }

@@ -277,13 +277,27 @@ class BadInputTest {
     }
 
     @Test
-    void binaryFramesAreRefused() throws Exception {
+    void aBinaryFrameWithNoPacketWaitingClosesTheConnection() {
         try (RawClient client = connected()) {
-            java.lang.reflect.Field field = RawClient.class.getDeclaredField("webSocket");
-            field.setAccessible(true);
-            ((java.net.http.WebSocket) field.get(client)).sendBinary(ByteBuffer.wrap(new byte[] {1, 2, 3}), true).join();
-            assertEquals("binary_unsupported", client.next("error").getString("code"));
-            assertStillServed(client);
+            client.sendBinary(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+            assertEquals(1008, client.awaitClose());
+        }
+    }
+
+    @Test
+    void moreAttachmentsThanAllowedCloseTheConnection() {
+        try (RawClient client = connected()) {
+            client.sendJson("{'type':'event','event':'e','args':[],'attachments':11}");
+            assertEquals(1008, client.awaitClose());
+        }
+    }
+
+    @Test
+    void aTextFrameWhileAttachmentsAreDueClosesTheConnection() {
+        try (RawClient client = connected()) {
+            client.sendJson("{'type':'event','event':'e','args':[{'_placeholder':true,'num':0}],'attachments':1}");
+            client.sendJson("{'type':'event','event':'e','args':[]}");
+            assertEquals(1008, client.awaitClose());
         }
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.switchboard.client.ClientOptions;
 import dev.switchboard.client.ClientSocket;
+import dev.switchboard.client.PresenceMember;
 import dev.switchboard.client.SwitchboardClient;
 import dev.switchboard.protocol.Arguments;
 import java.net.URI;
@@ -13,6 +14,8 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A connected Java client socket that records every event it receives as {@code "event:firstArg"},
@@ -21,6 +24,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Inbox implements AutoCloseable {
     public static final String FENCE = "fence";
+    private static final String PRESENCE = "presence:";
+    private static final Pattern USER = Pattern.compile("userId:([^,}]+)");
 
     private final SwitchboardClient client;
     private final ClientSocket socket;
@@ -75,6 +80,28 @@ public final class Inbox implements AutoCloseable {
             before.add(event);
         }
         return before;
+    }
+
+    /** The presence events before the fence, as {@code "join:Pedro"} or {@code "list:Ana,Pedro"}; the others skipped. */
+    public List<String> presenceUntilFence() throws InterruptedException {
+        List<String> presence = new ArrayList<>();
+        for (String event : untilFence()) {
+            if (event.startsWith(PRESENCE)) {
+                List<String> users = new ArrayList<>();
+                Matcher user = USER.matcher(event);
+                while (user.find()) {
+                    users.add(user.group(1));
+                }
+                presence.add(event.substring(PRESENCE.length(), event.indexOf(':', PRESENCE.length())) + ":"
+                        + String.join(",", users));
+            }
+        }
+        return presence;
+    }
+
+    /** The users in {@code room} as this socket's presence set has them, sorted. */
+    public List<String> members(String room) {
+        return socket.presence(room).members().stream().map(PresenceMember::userId).toList();
     }
 
     /** Asserts exactly these events arrived before the fence. */

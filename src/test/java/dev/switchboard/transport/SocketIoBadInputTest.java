@@ -45,7 +45,7 @@ class SocketIoBadInputTest {
         server = TestServer.start(TestServer.options().pingInterval(Duration.ofSeconds(1))
                 .pingTimeout(Duration.ofSeconds(1)).maxPayloadBytes(65_536).build(),
                 switchboard -> switchboard.onConnection(socket -> {
-                    socket.on("echo", event -> event.ack(event.args().list().toArray()));
+                    socket.on("echo", event -> event.ack(event.args().payload()));
                     socket.onDisconnect(reason -> disconnects.add(reason.text()));
                     if ("1".equals(socket.handshake().query("greet"))) {
                         socket.emit("you", socket.id());
@@ -77,7 +77,7 @@ class SocketIoBadInputTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"9", "47", "42{\"not\":\"an array\"}", "42[1,2]", "42[\"unclosed\"", "43[]",
-            "43abc[\"x\"]", "41/nowhere,{}", "451-[\"bin\",{\"_placeholder\":true,\"num\":0}]", "2probe", ""})
+            "43abc[\"x\"]", "41/nowhere,{}", "45-[\"bin\"]", "45x-[\"bin\"]", "2probe", ""})
     void aMalformedPacketClosesTheConnection(String packet) {
         try (RawClient client = connected()) {
             client.send(packet);
@@ -112,11 +112,61 @@ class SocketIoBadInputTest {
     }
 
     @Test
-    void aBinaryFrameClosesTheConnection() {
+    void aBinaryEventRoundTrips() {
         try (RawClient client = connected()) {
+            client.send("451-0[\"echo\",{\"_placeholder\":true,\"num\":0}]");
             client.sendBinary(ByteBuffer.wrap(new byte[] {1, 2, 3}));
-            assertEquals(1008, client.awaitClose());
+            assertEquals("461-0[{\"_placeholder\":true,\"num\":0}]", client.next(), "a BINARY_ACK with one attachment");
         }
+    }
+
+    /**
+     * Binary frames that break the sequence, as frames separated by {@code |}, {@code #} standing
+     * for a binary frame: one with no packet waiting, more attachments than allowed (10), a text
+     * packet while one is due, a placeholder naming no attachment.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"#", "4511-[\"echo\"]", "452-[\"echo\",{\"_placeholder\":true,\"num\":0},"
+            + "{\"_placeholder\":true,\"num\":1}]|#|42[\"echo\",1]", "451-[\"echo\",{\"_placeholder\":true,\"num\":7}]|#"})
+    void aBrokenBinarySequenceClosesTheConnection(String frames) {
+        try (RawClient client = connected()) {
+            for (String frame : frames.split("\\|")) {
+                if (frame.equals("#")) {
+                    client.sendBinary(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+                } else {
+                    client.send(frame);
+                }
+            }
+            assertEquals(1008, client.awaitClose());
+            Await.until("the socket ended", () -> disconnects.contains("policy violation"));
+        }
+    }
+
+    @Test
+    void attachmentsOverThePayloadLimitCloseWith1009() {
+        try (RawClient client = connected()) {
+            client.send("452-[\"echo\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]");
+            // Each fits maxPayload (64 KiB); together they do not.
+            client.sendBinary(ByteBuffer.wrap(new byte[40_000]));
+            client.sendBinary(ByteBuffer.wrap(new byte[40_000]));
+            assertEquals(1009, client.awaitClose());
+            Await.until("the socket ended", () -> disconnects.contains("policy violation"));
+        }
+    }
+
+    @Test
+    void aBase64BinaryPacketOnPollingCompletesItsEvent() throws Exception {
+        String sid = openPolling();
+        URI session = polling("EIO=4&transport=polling&sid=" + sid);
+        post(session, "40");
+        get(session);
+        post(session, "451-0[\"echo\",{\"_placeholder\":true,\"num\":0}]\u001ebAQID");
+        // The answer's text and its attachment may come in one payload or in two GETs.
+        List<String> packets = new ArrayList<>();
+        while (packets.size() < 2) {
+            packets.addAll(List.of(get(session).body().split("\u001e")));
+        }
+        assertEquals(List.of("461-0[{\"_placeholder\":true,\"num\":0}]", "bAQID"), packets);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.switchboard.transport;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,9 +15,12 @@ import dev.switchboard.testing.Await;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.NodeClient;
 import dev.switchboard.testing.TestServer;
+import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -28,15 +32,22 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The official Node {@code socket.io-client} 4.8 against the Socket.IO endpoint, over WebSocket:
  * namespaces with auth, middleware refusal, acks both ways, rooms shared with a native client,
- * and recovery after a network cut.
+ * recovery after a network cut, another path. And binary arguments (namespace {@code /files}),
+ * over WebSocket and long-polling only: events and acks both ways, nested binaries, a binary
+ * broadcast that a Socket.IO client and a native Java client in one room both receive, a binary
+ * event replayed intact after a cut, the Java client sending and receiving {@code byte[]}.
  */
 @Timeout(60)
 class SocketIoClientTest {
     private static final int STREAM = 300;
+    private static final byte[] BYTES = {0, 1, 2, (byte) 0xfe, (byte) 0xff, 'h', 'i'};
+    private static final String BASE64 = Base64.getEncoder().encodeToString(BYTES);
     private final BlockingQueue<String> answers = new LinkedBlockingQueue<>();
     private final List<String> disconnects = new CopyOnWriteArrayList<>();
     private TestServer server;
@@ -87,6 +98,30 @@ class SocketIoClientTest {
             if ("greet".equals(socket.handshake().auth(Map.class).get("mode"))) {
                 socket.emit("you", socket.id());
             }
+            socket.onDisconnect(reason -> disconnects.add(reason.text()));
+        });
+        files(switchboard);
+    }
+
+    /** Binary arguments on {@code /files}, without auth. */
+    private void files(Switchboard switchboard) {
+        Namespace files = switchboard.of("/files");
+        files.onConnection(socket -> {
+            socket.join("room");
+            // What the server got, read both ways, and the bytes reversed as a binary answer.
+            socket.on("upload", event -> {
+                byte[] bytes = event.arg(1, byte[].class);
+                ByteBuffer buffer = event.arg(1, ByteBuffer.class);
+                event.ack(event.arg(0, String.class), bytes.length, buffer.remaining(), reversed(bytes));
+            });
+            socket.on("nested", event -> {
+                Map<?, ?> file = event.arg(0, Map.class);
+                byte[] data = event.args().attachment(0);
+                event.ack(file.get("name") + " " + data.length, Map.of("back", data));
+            });
+            socket.on("ask", event -> socket.timeout(Duration.ofSeconds(5)).emitWithAck("question", BYTES)
+                    .thenAccept(answer -> answers.add(answer.get(0, String.class) + " "
+                            + Base64.getEncoder().encodeToString(answer.get(1, byte[].class)))));
             socket.onDisconnect(reason -> disconnects.add(reason.text()));
         });
     }
@@ -216,6 +251,27 @@ class SocketIoClientTest {
     }
 
     @Test
+    void servesAnotherPathWhenConfigured() throws Exception {
+        try (TestServer other = TestServer.start(TestServer.options().socketIoPath("/rt/live/").build(), this::app)) {
+            // The client's default transports: long-polling first, then the upgrade, both at the path.
+            open("a", other.port(), "secret", "'path':'/rt/live/',");
+            node.next("a", "connect");
+            node.next("a", "upgrade");
+            talkOn(other, "a");
+            open("b", other.port(), "secret", "'path':'/socket.io/','reconnection':false,");
+            assertEquals("connect_error", node.next(report -> report.getString("name").equals("b")
+                    && !report.getString("type").equals("upgrade")).getString("type"), "nothing at the default path");
+        }
+    }
+
+    private void talkOn(TestServer other, String name) throws Exception {
+        node.send("{'op':'emitWithAck','name':'" + name + "','id':1,'event':'join','args':['lobby'],'timeout':5000}");
+        assertEquals("[\"joined\",\"lobby\"]", node.next(name, "ack").getJsonArray("args").toString());
+        other.switchboard().of("/chat").to("lobby").emit("news", "hello " + name);
+        assertEquals("hello " + name, NodeClient.firstArg(node.nextEvent(name, "news")));
+    }
+
+    @Test
     void recoversAfterANetworkCutWithTheMissedEventsOnceAndInOrder() throws Exception {
         try (CuttableProxy proxy = new CuttableProxy(server.port())) {
             open("a", proxy.port(), "secret");
@@ -239,6 +295,108 @@ class SocketIoClientTest {
             }
             assertEquals(List.of("2", "3", "4", "5"), seen);
             assertEquals(List.of("transport close"), disconnects);
+        }
+    }
+
+    private static byte[] reversed(byte[] bytes) {
+        byte[] out = new byte[bytes.length];
+        for (int i = 0; i < bytes.length; i++) {
+            out[i] = bytes[bytes.length - 1 - i];
+        }
+        return out;
+    }
+
+    private void openFiles(String name, int port, String transports) throws Exception {
+        node.send("{'op':'open','name':'" + name + "','url':'http://127.0.0.1:" + port + "/files','ackReply':'four',"
+                + "'options':{'transports':[" + transports + "]}}");
+        node.next(name, "connect");
+    }
+
+    private static String binary(String base64) {
+        return "{'$binary':'" + base64 + "'}";
+    }
+
+    private static String base64Of(JsonObject binary) {
+        return binary.getString("$binary");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"'websocket'", "'polling'"})
+    void binaryTravelsBothWaysInEventsAndAcks(String transport) throws Exception {
+        openFiles("a", server.port(), transport);
+
+        node.send("{'op':'emitWithAck','name':'a','id':1,'event':'upload','args':['pic.png'," + binary(BASE64)
+                + "],'timeout':5000}");
+        JsonArray upload = node.next("a", "ack").getJsonArray("args");
+        assertEquals("pic.png", upload.getString(0));
+        assertEquals(BYTES.length, upload.getInt(1), "the handler got the bytes as byte[]");
+        assertEquals(BYTES.length, upload.getInt(2), "and as a ByteBuffer");
+        assertEquals(Base64.getEncoder().encodeToString(reversed(BYTES)), base64Of(upload.getJsonObject(3)));
+        assertEquals("Buffer", upload.getJsonObject(3).getString("$type"), "the client got binary, not JSON");
+
+        node.send("{'op':'emitWithAck','name':'a','id':2,'event':'nested','args':[{'name':'doc','data':"
+                + binary(BASE64) + "}],'timeout':5000}");
+        JsonArray nested = node.next("a", "ack").getJsonArray("args");
+        assertEquals("doc " + BYTES.length, nested.getString(0));
+        assertEquals(BASE64, base64Of(nested.getJsonObject(1).getJsonObject("back")));
+
+        // The server's binary event; the client's ack echoes its arguments, binary included.
+        node.send("{'op':'emit','name':'a','event':'ask','args':[]}");
+        assertEquals(BASE64, base64Of(node.nextEvent("a", "question").getJsonArray("args").getJsonObject(0)));
+        assertEquals("four " + BASE64, answers.poll(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void aBinaryBroadcastReachesASocketIoClientAndANativeClientInTheRoom() throws Exception {
+        try (SwitchboardClient java = SwitchboardClient.connect(server.webSocketUri())) {
+            ClientSocket native_ = java.socket("/files");
+            BlockingQueue<byte[]> heard = new LinkedBlockingQueue<>();
+            native_.on("blob", event -> heard.add(event.arg(1, byte[].class)));
+            native_.whenConnected().get(10, TimeUnit.SECONDS);
+            openFiles("a", server.port(), "'websocket'");
+            openFiles("b", server.port(), "'polling'");
+
+            server.switchboard().of("/files").to("room").emit("blob", "from the server", BYTES);
+
+            assertArrayEquals(BYTES, heard.poll(10, TimeUnit.SECONDS));
+            for (String name : List.of("a", "b")) {
+                JsonArray args = node.nextEvent(name, "blob").getJsonArray("args");
+                assertEquals("from the server", args.getString(0));
+                assertEquals(BASE64, base64Of(args.getJsonObject(1)));
+            }
+        }
+    }
+
+    @Test
+    void aBinaryEventMissedDuringACutIsReplayedIntact() throws Exception {
+        try (CuttableProxy proxy = new CuttableProxy(server.port())) {
+            openFiles("a", proxy.port(), "'websocket'");
+            Namespace files = server.switchboard().of("/files");
+            proxy.cut();
+            Await.until("the server noticed the cut", () -> !disconnects.isEmpty());
+            files.emit("missed", BYTES, Map.of("more", reversed(BYTES)));
+
+            assertTrue(node.next("a", "connect").getBoolean("recovered"), "socket.recovered");
+            JsonArray args = node.nextEvent("a", "missed").getJsonArray("args");
+            assertEquals(BASE64, base64Of(args.getJsonObject(0)));
+            assertEquals(Base64.getEncoder().encodeToString(reversed(BYTES)),
+                    base64Of(args.getJsonObject(1).getJsonObject("more")));
+        }
+    }
+
+    @Test
+    void theJavaClientSendsAndReceivesBytes() throws Exception {
+        try (SwitchboardClient java = SwitchboardClient.connect(server.webSocketUri())) {
+            ClientSocket socket = java.socket("/files");
+            socket.on("question", event -> event.ack("four", event.arg(0, byte[].class)));
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+
+            Arguments upload = socket.emitWithAck("upload", "pic.png", ByteBuffer.wrap(BYTES)).get(10, TimeUnit.SECONDS);
+            assertEquals(BYTES.length, upload.get(1, int.class));
+            assertArrayEquals(reversed(BYTES), upload.get(3, byte[].class));
+
+            socket.emit("ask");
+            assertEquals("four " + BASE64, answers.poll(10, TimeUnit.SECONDS));
         }
     }
 }

@@ -6,6 +6,7 @@ import dev.switchboard.adapter.BroadcastOptions;
 import dev.switchboard.adapter.ClusterStatus;
 import dev.switchboard.adapter.InMemoryAdapter;
 import dev.switchboard.adapter.LocalNamespace;
+import dev.switchboard.adapter.RoomLedger;
 import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.protocol.Codec;
@@ -18,20 +19,26 @@ import dev.switchboard.protocol.ProtocolException;
 import dev.switchboard.protocol.RawJson;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * One namespace's rooms and fan-out across the cluster. The membership of this node's sockets is
@@ -46,10 +53,45 @@ final class RedisAdapter implements Adapter {
     private static final System.Logger LOG = System.getLogger(RedisAdapter.class.getName());
     /** The format of packets inside the cluster, whatever the server speaks to its clients. */
     private static final Codec CODEC = new JsonWireCodec();
+    /** Where a cluster packet carries its attachments. */
+    private static final String BINARY_FIELD = "binary";
     /** How long a read waits for new entries; well under the command timeout, which it must not hit. */
     private static final Duration BLOCK = Duration.ofMillis(500);
     private static final int BATCH = 512;
     private static final long RETRY_MILLIS = 200;
+
+    /**
+     * KEYS: the room's ledger, the namespace's set of rooms with ledgers, the cluster's version
+     * counter, the namespace's log. ARGV: the version the change was computed from, the log's
+     * cap, its retention, the room, the number of changes, then each change's field and entry
+     * (empty: remove), then the log entries to add. Answers 0 when the version moved, else 1 and
+     * the ids of the entries.
+     */
+    private static final String COMMIT = """
+            if (redis.call('HGET', KEYS[1], '#v') or '0') ~= ARGV[1] then return {0} end
+            local changes = tonumber(ARGV[5])
+            for i = 0, changes - 1 do
+              local field, entry = ARGV[6 + 2 * i], ARGV[7 + 2 * i]
+              if entry == '' then redis.call('HDEL', KEYS[1], field) else redis.call('HSET', KEYS[1], field, entry) end
+            end
+            if changes > 0 then
+              redis.call('HSET', KEYS[1], '#v', redis.call('INCR', KEYS[3]))
+              if redis.call('HLEN', KEYS[1]) == 1 then
+                redis.call('DEL', KEYS[1])
+                redis.call('SREM', KEYS[2], ARGV[4])
+              else
+                redis.call('SADD', KEYS[2], ARGV[4])
+              end
+            end
+            local answer = {1}
+            for i = 6 + 2 * changes, #ARGV do
+              table.insert(answer, redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[2], '*', 'm', ARGV[i]))
+            end
+            if #answer > 1 then redis.call('PEXPIRE', KEYS[4], ARGV[3]) end
+            return answer
+            """;
+    /** The ledger's field of a user; {@code #v} holds the version. */
+    private static final String USER_FIELD = "u:";
 
     private final RedisCluster cluster;
     private final LocalNamespace namespace;
@@ -66,6 +108,8 @@ final class RedisAdapter implements Adapter {
      * reader skips them up to it. The reader thread's.
      */
     private final Map<String, String> resentUpTo = new HashMap<>();
+    private final List<Consumer<String>> nodeLostListeners = new CopyOnWriteArrayList<>();
+    private final List<Runnable> resetListeners = new CopyOnWriteArrayList<>();
     /** Whether the last read failed; the reader thread's. */
     private boolean failing;
 
@@ -158,7 +202,7 @@ final class RedisAdapter implements Adapter {
                     // Any ack it asked for was failed on the node that held the connection.
                     Packet packet = decodePacket(message.packet());
                     namespace.deliver(socketId, namespace.encode(new Packet(PacketType.EVENT, packet.namespace(),
-                            packet.event(), packet.args(), 0, newest, packet.fields())), false);
+                            packet.event(), packet.args(), 0, newest, packet.fields(), packet.attachments())), false);
                 }
             }
             if (entries.size() < BATCH) {
@@ -208,7 +252,7 @@ final class RedisAdapter implements Adapter {
 
     private ClusterMessage entry(Frame frame, BroadcastOptions options, String request) {
         return new ClusterMessage(ClusterMessage.EMIT, request, cluster.nodeId(), namespace.name(), options.rooms(),
-                options.except(), options.droppable(), null, false, CODEC.encode(frame.packet().withOffset(null)), 0,
+                options.except(), options.droppable(), null, false, encodePacket(frame.packet().withOffset(null)), 0,
                 null, null, cluster.emitDeadline());
     }
 
@@ -277,8 +321,8 @@ final class RedisAdapter implements Adapter {
                     null);
             case ClusterMessage.ROOMS -> ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), node, 0,
                     local.rooms().join(), null, null);
-            case ClusterMessage.JOIN -> done(request, local.addSockets(options, request.change()));
-            case ClusterMessage.LEAVE -> done(request, local.delSockets(options, request.change()));
+            case ClusterMessage.JOIN -> roomsChanged(request, local.addSockets(options, request.change()));
+            case ClusterMessage.LEAVE -> roomsChanged(request, local.delSockets(options, request.change()));
             case ClusterMessage.DISCONNECT -> done(request, local.disconnectSockets(options, request.close()));
             case ClusterMessage.SERVER_EVENT -> serverEvent(request);
             default -> throw new IllegalArgumentException("unknown request '" + request.kind() + "'");
@@ -290,11 +334,98 @@ final class RedisAdapter implements Adapter {
         return ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), cluster.nodeId(), 0, null, null, null);
     }
 
+    private ClusterMessage roomsChanged(ClusterMessage request, CompletableFuture<Void> change) {
+        ClusterMessage answer = done(request, change);
+        namespace.roomsChanged(orEmpty(request.change()));
+        return answer;
+    }
+
     private ClusterMessage serverEvent(ClusterMessage request) {
         Packet packet = decodePacket(request.packet());
         Object reply = cluster.serverEvent(namespace.name(), packet.event(), Arguments.of(packet.args()));
         String answer = reply == null ? null : encodePacket(namespace.name(), packet.event(), JsonMapper.toRawList(reply));
         return ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), cluster.nodeId(), 0, null, null, answer);
+    }
+
+    // ---- presence ----
+
+    @Override
+    public String nodeId() {
+        return cluster.nodeId();
+    }
+
+    @Override
+    public CompletableFuture<RoomLedger> ledger(String room) {
+        return cluster.commands().hgetall(ledgerKey(room)).thenApply(fields -> {
+            Map<String, RoomLedger.UserEntry> users = new HashMap<>();
+            fields.forEach((field, value) -> {
+                if (field.startsWith(USER_FIELD)) {
+                    users.put(field.substring(USER_FIELD.length()), decodeEntry(value));
+                }
+            });
+            return new RoomLedger(Long.parseLong(fields.getOrDefault("#v", "0")), users);
+        }).toCompletableFuture();
+    }
+
+    @Override
+    public CompletableFuture<Set<String>> ledgerRooms() {
+        return cluster.commands().smembers(ledgerRoomsKey()).thenApply(Set::copyOf).toCompletableFuture();
+    }
+
+    @Override
+    public CompletableFuture<Boolean> commit(String room, long version, Map<String, RoomLedger.UserEntry> changes,
+                                             List<RoomLedger.Emit> emits) {
+        List<String> args = new ArrayList<>(List.of(Long.toString(version), Long.toString(cluster.logCap()),
+                Long.toString(cluster.logRetention().toMillis()), room, Integer.toString(changes.size())));
+        changes.forEach((userId, entry) -> {
+            args.add(USER_FIELD + userId);
+            args.add(entry == null ? "" : JsonMapper.toRaw(entry).text());
+        });
+        emits.forEach(emit -> args.add(RedisCluster.encode(entry(emit.frame(), emit.options(), null))));
+        long start = System.nanoTime();
+        String[] keys = {ledgerKey(room), ledgerRoomsKey(), cluster.key("presence-version"),
+                cluster.streamKey(namespace.name())};
+        return cluster.commands().<List<Object>>eval(COMMIT, ScriptOutputType.MULTI, keys, args.toArray(String[]::new))
+                .thenApply(answer -> {
+                    answer.subList(1, answer.size()).forEach(id -> cluster.published((String) id, start));
+                    return ((Number) answer.get(0)).longValue() == 1;
+                }).toCompletableFuture();
+    }
+
+    private String ledgerKey(String room) {
+        return cluster.key("presence:" + namespace.name() + ":" + room);
+    }
+
+    private String ledgerRoomsKey() {
+        return cluster.key("presence-rooms:" + namespace.name());
+    }
+
+    private static RoomLedger.UserEntry decodeEntry(String text) {
+        try {
+            return JsonMapper.fromJson(RawJson.of(text), RoomLedger.UserEntry.class);
+        } catch (ProtocolException e) {
+            throw new IllegalArgumentException("an unreadable presence entry in Redis: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void onNodeLost(Consumer<String> listener) {
+        nodeLostListeners.add(listener);
+    }
+
+    @Override
+    public void onReset(Runnable listener) {
+        resetListeners.add(listener);
+    }
+
+    /** The cluster counts {@code node} dead. */
+    void nodeLost(String node) {
+        nodeLostListeners.forEach(listener -> listener.accept(node));
+    }
+
+    /** Redis restarted empty. */
+    void reset() {
+        resetListeners.forEach(Runnable::run);
     }
 
     @Override
@@ -393,7 +524,7 @@ final class RedisAdapter implements Adapter {
         AckCollector collector = mine ? acks.collector() : new RemoteAnswers(entry.from(), entry.request());
         long ackId = mine ? packet.ackId() : namespace.nextAckId();
         Frame frame = namespace.encode(new Packet(PacketType.EVENT, packet.namespace(), packet.event(), packet.args(),
-                ackId, offset, packet.fields()));
+                ackId, offset, packet.fields(), packet.attachments()));
         int reached = 0;
         for (RemoteSocket socket : local.fetchSockets(options).join()) {
             if (namespace.deliverWithAck(socket.id(), frame, collector)) {
@@ -462,10 +593,36 @@ final class RedisAdapter implements Adapter {
         return CODEC.encode(Packet.event(namespace, event, args, 0));
     }
 
+    /**
+     * A packet as one text for the cluster: binary attachments ride inside it, in base64 under
+     * {@link #BINARY_FIELD}, so that every node delivers the same bytes.
+     */
+    static String encodePacket(Packet packet) {
+        if (packet.attachments().isEmpty()) {
+            return CODEC.encode(packet);
+        }
+        Map<String, RawJson> fields = new LinkedHashMap<>(packet.fields());
+        fields.put(BINARY_FIELD, JsonMapper.toRaw(packet.attachments().stream()
+                .map(bytes -> Base64.getEncoder().encodeToString(bytes)).toList()));
+        return CODEC.encode(new Packet(packet.type(), packet.namespace(), packet.event(), packet.args(), packet.ackId(),
+                packet.offset(), fields));
+    }
+
     static Packet decodePacket(String text) {
         try {
-            return CODEC.decode(text);
-        } catch (ProtocolException e) {
+            Packet packet = CODEC.decode(text);
+            RawJson binary = packet.field(BINARY_FIELD);
+            if (binary == null) {
+                return packet;
+            }
+            Map<String, RawJson> fields = new LinkedHashMap<>(packet.fields());
+            fields.remove(BINARY_FIELD);
+            List<byte[]> attachments = binary.elements().stream()
+                    .map(element -> Base64.getDecoder().decode(Objects.requireNonNullElse(element.stringValue(), "?")))
+                    .toList();
+            return new Packet(packet.type(), packet.namespace(), packet.event(), packet.args(), packet.ackId(),
+                    packet.offset(), fields, attachments);
+        } catch (ProtocolException | IllegalArgumentException e) {
             throw new IllegalArgumentException("a packet from the cluster is unreadable: " + e.getMessage(), e);
         }
     }

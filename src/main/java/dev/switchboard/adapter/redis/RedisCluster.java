@@ -15,6 +15,7 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.XAddArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
@@ -65,7 +66,8 @@ public final class RedisCluster implements AutoCloseable {
 
     /**
      * KEYS: the node set, the fenced set. ARGV: this node, the node timeout, how long the fenced
-     * set lasts. Answers whether this node was fenced, then the live nodes. Sent whole each time
+     * set lasts. Answers whether this node was fenced, whether its beat was there (not, after Redis
+     * restarted empty), how many nodes it counted dead, those nodes, then the live nodes. Sent whole each time
      * (EVAL), so a Redis restarted empty needs no script loaded again.
      */
     private static final String HEARTBEAT = """
@@ -74,17 +76,19 @@ public final class RedisCluster implements AutoCloseable {
             local timeout = tonumber(ARGV[2])
             local previous = redis.call('ZSCORE', KEYS[1], ARGV[1])
             redis.call('ZADD', KEYS[1], now, ARGV[1])
+            local dead = {}
             if previous and tonumber(previous) >= now - timeout then
-              local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - timeout))
+              dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - timeout))
               for _, node in ipairs(dead) do
                 redis.call('ZREM', KEYS[1], node)
                 redis.call('SADD', KEYS[2], node)
                 redis.call('PEXPIRE', KEYS[2], ARGV[3])
               end
             end
-            local live = redis.call('ZRANGE', KEYS[1], 0, -1)
-            table.insert(live, 1, redis.call('SREM', KEYS[2], ARGV[1]))
-            return live
+            local answer = {redis.call('SREM', KEYS[2], ARGV[1]), previous and 1 or 0, #dead}
+            for _, node in ipairs(dead) do table.insert(answer, node) end
+            for _, node in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do table.insert(answer, node) end
+            return answer
             """;
 
     private final Builder settings;
@@ -106,6 +110,8 @@ public final class RedisCluster implements AutoCloseable {
     private volatile boolean reachable = true;
     /** When a heartbeat last reached Redis, on the settings' clock; written by the scheduler. */
     private volatile long lastBeatMillis;
+    /** Whether a heartbeat ever reached Redis; written by the constructor's beat, then the scheduler's. */
+    private volatile boolean beaten;
     /** What metrics and the dashboard show of the cluster. */
     private final ClusterFigures figures = new ClusterFigures();
     /**
@@ -286,6 +292,10 @@ public final class RedisCluster implements AutoCloseable {
         return settings.nodeTimeout;
     }
 
+    Duration logRetention() {
+        return settings.logRetention;
+    }
+
     long logCap() {
         return settings.logCap;
     }
@@ -293,6 +303,16 @@ public final class RedisCluster implements AutoCloseable {
     /** The latest moment Redis may take an emit made now: later, its sender has been told it failed. */
     long emitDeadline() {
         return settings.clock.millis() + settings.publishTimeout.toMillis();
+    }
+
+    /** The shared command connection, for commands that never block. */
+    RedisAsyncCommands<String, String> commands() {
+        return connection.async();
+    }
+
+    /** This node emitted entry {@code id} of a log, which it took {@code startNanos} ago. */
+    void published(String id, long startNanos) {
+        figures.published(id, startNanos);
     }
 
     /** A connection of its own, for a reader that blocks on its stream. */
@@ -414,7 +434,10 @@ public final class RedisCluster implements AutoCloseable {
                 }
             }
             case ClusterMessage.NODE_UP -> changeLiveNodes(message.from(), true);
-            case ClusterMessage.NODE_DOWN -> changeLiveNodes(message.from(), false);
+            case ClusterMessage.NODE_DOWN -> {
+                changeLiveNodes(message.from(), false);
+                adapters.values().forEach(adapter -> adapter.nodeLost(message.from()));
+            }
             default -> answer(message);
         }
     }
@@ -463,16 +486,25 @@ public final class RedisCluster implements AutoCloseable {
             List<Object> answer = connection.sync().eval(HEARTBEAT, ScriptOutputType.MULTI,
                     new String[] {key("nodes"), key("fenced")}, nodeId, Long.toString(settings.nodeTimeout.toMillis()),
                     Long.toString(settings.logRetention.toMillis()));
-            if (((Number) answer.get(0)).longValue() == 1) {
+            boolean fenced = ((Number) answer.get(0)).longValue() == 1;
+            if (fenced) {
                 LOG.log(System.Logger.Level.WARNING, "node " + nodeId + " was cut from Redis longer than "
                         + settings.nodeTimeout.toMillis() + " ms while other nodes went on: closing its connections"
                         + " so that its clients go elsewhere");
                 figures.fenced();
                 adapters.values().forEach(RedisAdapter::fence);
             }
+            if (!fenced && ((Number) answer.get(1)).longValue() == 0 && beaten) {
+                // Nobody removed this node's beat (it would be fenced): Redis lost everything.
+                LOG.log(System.Logger.Level.WARNING, "node " + nodeId + " finds Redis empty: it restarted");
+                adapters.values().forEach(RedisAdapter::reset);
+            }
             sessions.renew(scheduler);
+            int dead = ((Number) answer.get(2)).intValue();
+            // Only the node whose beat counted them dead hears of it; one is enough.
+            answer.subList(3, 3 + dead).forEach(node -> adapters.values().forEach(adapter -> adapter.nodeLost((String) node)));
             Set<String> live = new HashSet<>();
-            answer.subList(1, answer.size()).forEach(node -> live.add((String) node));
+            answer.subList(3 + dead, answer.size()).forEach(node -> live.add((String) node));
             live.add(nodeId);
             liveNodes(Set.copyOf(live));
             if (!reachable) {
@@ -480,6 +512,7 @@ public final class RedisCluster implements AutoCloseable {
             }
             reachable = true;
             lastBeatMillis = settings.clock.millis();
+            beaten = true;
         } catch (RuntimeException e) {
             if (reachable) {
                 LOG.log(System.Logger.Level.WARNING, "node " + nodeId + " cannot reach Redis: new connections are refused"

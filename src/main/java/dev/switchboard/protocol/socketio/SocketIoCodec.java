@@ -30,8 +30,11 @@ import java.util.Map;
  * }</pre>
  *
  * <p>Engine.IO's close ({@code 1}) and noop ({@code 6}) belong to the transport, which handles
- * them before the codec ({@link #isEngineClose}, {@link #isEngineNoop}). Binary packets (types 5
- * and 6) are refused. Immutable and thread-safe.
+ * them before the codec ({@link #isEngineClose}, {@link #isEngineNoop}). A packet with binary
+ * arguments is a BINARY_EVENT ({@code 5}) or BINARY_ACK ({@code 6}) announcing its attachment
+ * count, {@code 451-["file",{"_placeholder":true,"num":0}]}, followed by one binary frame per
+ * attachment; decoding puts the count in {@link Packet#ATTACHMENTS_FIELD} for
+ * {@link dev.switchboard.protocol.AttachmentAssembler}. Immutable and thread-safe.
  */
 public final class SocketIoCodec implements Codec {
     /** The Engine.IO protocol version, asked for in the {@code EIO} query parameter. */
@@ -54,6 +57,8 @@ public final class SocketIoCodec implements Codec {
     private static final char SIO_BINARY_EVENT = '5';
     private static final char SIO_BINARY_ACK = '6';
 
+    /** The longest attachment count read; the assembler's bound is far below. */
+    private static final int MAX_ATTACHMENT_DIGITS = 6;
     /** The longest ack id: 2^53-1 has 16 digits. */
     private static final int MAX_ACK_ID_DIGITS = 16;
 
@@ -106,15 +111,15 @@ public final class SocketIoCodec implements Codec {
             case CONNECT_ERROR -> message(SIO_CONNECT_ERROR, packet).append(object(packet.fields())).toString();
             case DISCONNECT -> message(SIO_DISCONNECT, packet).toString();
             case EVENT -> encodeEvent(packet);
-            case ACK -> appendArray(message(SIO_ACK, packet).append(wireAckId(packet.ackId())).append('['),
-                    packet.args() == null ? List.of() : packet.args())
+            case ACK -> appendArray(message(packet.attachments().isEmpty() ? SIO_ACK : SIO_BINARY_ACK, packet)
+                    .append(wireAckId(packet.ackId())).append('['), packet.args() == null ? List.of() : packet.args())
                     .append(']').toString();
             case ERROR -> throw new IllegalArgumentException("Socket.IO has no error packet");
         };
     }
 
     private String encodeEvent(Packet packet) {
-        StringBuilder out = message(SIO_EVENT, packet);
+        StringBuilder out = message(packet.attachments().isEmpty() ? SIO_EVENT : SIO_BINARY_EVENT, packet);
         if (packet.ackId() > 0) {
             out.append(wireAckId(packet.ackId()));
         }
@@ -136,9 +141,15 @@ public final class SocketIoCodec implements Codec {
         return ackId - 1;
     }
 
-    /** An Engine.IO message carrying a Socket.IO packet of {@code type}, up to its namespace. */
+    /**
+     * An Engine.IO message carrying a Socket.IO packet of {@code type}, up to its namespace; a
+     * binary packet's attachment count comes first.
+     */
     private static StringBuilder message(char type, Packet packet) {
         StringBuilder out = new StringBuilder(64).append(MESSAGE).append(type);
+        if (!packet.attachments().isEmpty()) {
+            out.append(packet.attachments().size()).append('-');
+        }
         if (!Packet.ROOT_NAMESPACE.equals(packet.namespace())) {
             out.append(packet.namespace()).append(',');
         }
@@ -193,10 +204,17 @@ public final class SocketIoCodec implements Codec {
             throw bad("an empty message");
         }
         char type = text.charAt(1);
-        if (type == SIO_BINARY_EVENT || type == SIO_BINARY_ACK) {
-            throw new ProtocolException(ProtocolException.BINARY_UNSUPPORTED, "binary packets are not supported");
-        }
         int pos = 2;
+        int attachments = 0;
+        if (type == SIO_BINARY_EVENT || type == SIO_BINARY_ACK) {
+            int dash = text.indexOf('-', pos);
+            if (dash < 0 || dash == pos || dash - pos > MAX_ATTACHMENT_DIGITS || !digitsOnly(text, pos, dash)) {
+                throw bad("a binary packet starts with its attachment count and '-'");
+            }
+            attachments = Integer.parseInt(text, pos, dash, 10);
+            pos = dash + 1;
+            type = type == SIO_BINARY_EVENT ? SIO_EVENT : SIO_ACK;
+        }
         String namespace = Packet.ROOT_NAMESPACE;
         if (pos < text.length() && text.charAt(pos) == '/') {
             int comma = text.indexOf(',', pos);
@@ -220,6 +238,22 @@ public final class SocketIoCodec implements Codec {
         }
         String body = text.substring(digits);
         RawJson payload = body.isEmpty() ? null : RawJson.of(body);
+        Packet packet = decodePacket(type, namespace, ackId, digits > pos, payload);
+        return attachments == 0 ? packet : new Packet(packet.type(), packet.namespace(), packet.event(), packet.args(),
+                packet.ackId(), packet.offset(), Map.of(Packet.ATTACHMENTS_FIELD, JsonMapper.toRaw(attachments)));
+    }
+
+    private static boolean digitsOnly(String text, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (!Character.isDigit(text.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Packet decodePacket(char type, String namespace, long ackId, boolean hasAckId, RawJson payload)
+            throws ProtocolException {
         return switch (type) {
             case SIO_CONNECT -> decodeConnect(namespace, payload);
             case SIO_DISCONNECT -> {
@@ -230,7 +264,7 @@ public final class SocketIoCodec implements Codec {
             }
             case SIO_EVENT -> decodeEvent(namespace, ackId, payload);
             case SIO_ACK -> {
-                if (digits == pos || payload == null) {
+                if (!hasAckId || payload == null) {
                     throw bad("an ack needs an id and an array of arguments");
                 }
                 yield Packet.ack(namespace, ackId, arguments(payload.elements()));

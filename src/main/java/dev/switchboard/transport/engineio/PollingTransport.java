@@ -3,8 +3,10 @@ package dev.switchboard.transport.engineio;
 import dev.switchboard.server.Connection;
 import dev.switchboard.outbound.Transport;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Queue;
 import java.util.function.Consumer;
@@ -14,7 +16,8 @@ import java.util.function.Consumer;
  * upgrades. Packets the server sends wait in a buffer for the client's next GET, which takes them
  * all, separated by the record separator; the buffer holds up to {@code maxPayload} bytes before
  * the sender is told to wait, so the connection's send queue stays the bound. On the upgrade the
- * packets still buffered go over the WebSocket first, in order, and the rest after them.
+ * packets still buffered go over the WebSocket first, in order, and the rest after them. A binary
+ * frame travels in a polling payload as Engine.IO v4 has it: {@code b} and its bytes in base64.
  *
  * <p>Threads: everything under {@code this}; answers to requests and completion callbacks run
  * after it is released.
@@ -24,6 +27,8 @@ final class PollingTransport implements Transport {
     static final char RECORD_SEPARATOR = '\u001e';
     static final String NOOP = "6";
     static final String CLOSE = "1";
+    /** Marks a binary packet in a polling payload, its bytes in base64 after it. */
+    static final char BINARY = 'b';
 
     private final EngineIo engine;
     private final long bufferLimit;
@@ -46,7 +51,15 @@ final class PollingTransport implements Transport {
     private final Queue<Pending> backlog = new ArrayDeque<>();
     private boolean draining;
 
-    private record Pending(String text, Consumer<Throwable> done) {
+    /** A frame for the WebSocket: {@code text}, or {@code binary} when that is null, or neither for a completion only. */
+    private record Pending(String text, ByteBuffer binary, Consumer<Throwable> done) {
+        void sendOver(Transport target, Consumer<Throwable> sent) {
+            if (text != null) {
+                target.send(text, sent);
+            } else {
+                target.sendBinary(binary, sent);
+            }
+        }
     }
 
     PollingTransport(EngineIo engine, long bufferLimit) {
@@ -87,6 +100,16 @@ final class PollingTransport implements Transport {
 
     @Override
     public void send(String text, Consumer<Throwable> done) {
+        send(new Pending(text, null, done));
+    }
+
+    @Override
+    public void sendBinary(ByteBuffer data, Consumer<Throwable> done) {
+        send(new Pending(null, data, done));
+    }
+
+    private void send(Pending frame) {
+        Consumer<Throwable> done = frame.done();
         PollRequest answer;
         String payload;
         Consumer<Throwable> released;
@@ -95,7 +118,7 @@ final class PollingTransport implements Transport {
         synchronized (this) {
             if (webSocket != null) {
                 if (draining) {
-                    backlog.add(new Pending(text, done));
+                    backlog.add(frame);
                     return;
                 }
                 direct = webSocket;
@@ -104,6 +127,8 @@ final class PollingTransport implements Transport {
                 answer = null;
                 done = failed(done);
             } else {
+                String text = frame.text() != null ? frame.text()
+                        : BINARY + Base64.getEncoder().encodeToString(bytesOf(frame.binary()));
                 buffered.add(text);
                 bufferedBytes += text.length();
                 if (bufferedBytes >= bufferLimit) {
@@ -122,7 +147,7 @@ final class PollingTransport implements Transport {
             }
         }
         if (direct != null) {
-            direct.send(text, done);
+            frame.sendOver(direct, done);
             return;
         }
         if (answer != null) {
@@ -130,6 +155,12 @@ final class PollingTransport implements Transport {
         }
         complete(done);
         complete(released);
+    }
+
+    private static byte[] bytesOf(ByteBuffer buffer) {
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.duplicate().get(bytes);
+        return bytes;
     }
 
     private static Consumer<Throwable> failed(Consumer<Throwable> done) {
@@ -215,13 +246,13 @@ final class PollingTransport implements Transport {
             waiting = null;
             webSocket = target;
             for (String text : buffered) {
-                backlog.add(new Pending(text, null));
+                backlog.add(new Pending(text, null, null));
             }
             buffered.clear();
             bufferedBytes = 0;
             Consumer<Throwable> held = takeHeldDone();
             if (held != null) {
-                backlog.add(new Pending(null, held));
+                backlog.add(new Pending(null, null, held));
             }
             draining = true;
         }
@@ -250,11 +281,11 @@ final class PollingTransport implements Transport {
                 }
                 continue;
             }
-            if (next.text() == null) {
+            if (next.text() == null && next.binary() == null) {
                 next.done().accept(null);
                 continue;
             }
-            target.send(next.text(), error -> {
+            next.sendOver(target, error -> {
                 if (next.done() != null) {
                     next.done().accept(error);
                 }
@@ -277,7 +308,10 @@ final class PollingTransport implements Transport {
         return held;
     }
 
-    /** The client's packets from one POST, in order. */
+    /**
+     * The client's packets from one POST, in order. A binary packet whose base64 does not decode
+     * goes on as text, which no codec takes: the connection refuses it as any malformed packet.
+     */
     void receive(String body) {
         Connection target = connection();
         for (String packet : body.split(String.valueOf(RECORD_SEPARATOR), -1)) {
@@ -285,9 +319,20 @@ final class PollingTransport implements Transport {
                 close(1000, "client close");
                 return;
             }
-            if (!NOOP.equals(packet)) {
+            byte[] binary = packet.isEmpty() || packet.charAt(0) != BINARY ? null : base64(packet.substring(1));
+            if (binary != null) {
+                target.onBinary(binary);
+            } else if (!NOOP.equals(packet)) {
                 target.onText(packet);
             }
+        }
+    }
+
+    private static byte[] base64(String text) {
+        try {
+            return Base64.getDecoder().decode(text);
+        } catch (IllegalArgumentException e) {
+            return null;
         }
     }
 

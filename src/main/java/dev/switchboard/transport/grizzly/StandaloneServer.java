@@ -85,7 +85,13 @@ public final class StandaloneServer implements AutoCloseable {
         http.addListener(listener);
         // Tyrus buffers a whole frame before our assembler sees it: room for one maximal message.
         TyrusContainer container = new TyrusContainer(
-                Set.of(SwitchboardEndpoint.class, SocketIoEndpoint.class), switchboard.options().maxPayloadBytes() + 1024);
+                Set.of(SwitchboardEndpoint.class), switchboard.options().maxPayloadBytes() + 1024);
+        String socketIoPath = switchboard.options().socketIoPath();
+        try {
+            container.addEndpoint(SocketIoEndpoint.config(switchboard));
+        } catch (DeploymentException e) {
+            throw new IllegalStateException("cannot deploy the Socket.IO endpoint at " + socketIoPath, e);
+        }
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "switchboard-pending-connections");
             thread.setDaemon(true);
@@ -99,7 +105,7 @@ public final class StandaloneServer implements AutoCloseable {
         // After the guard, which lets upgrades go, and before Tyrus, which takes them.
         listener.registerAddOn(pending);
         listener.registerAddOn(container.addOn());
-        http.getServerConfiguration().addHttpHandler(new EngineIoHttpHandler(switchboard, pending), SocketIoEndpoint.PATH);
+        http.getServerConfiguration().addHttpHandler(new EngineIoHttpHandler(switchboard, pending), socketIoPath);
         if (options.webRoot() != null) {
             StaticHttpHandler files = new StaticHttpHandler(options.webRoot().toAbsolutePath().toString());
             files.setFileCacheEnabled(false);

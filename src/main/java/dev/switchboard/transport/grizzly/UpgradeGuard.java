@@ -4,7 +4,6 @@ import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.UpgradeCheck;
 import dev.switchboard.transport.jsr356.SwitchboardConfigurator;
-import dev.switchboard.transport.jsr356.SocketIoEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -38,16 +37,16 @@ final class UpgradeGuard implements AddOn {
     private static final Attribute<Boolean> UPGRADED =
             Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute(UpgradeGuard.class.getName() + ".upgraded");
 
-    /** The paths of the WebSocket endpoints; plain requests to Socket.IO's are its long-polling. */
-    private static final Set<String> ENDPOINT_PATHS = Set.of(SwitchboardEndpoint.PATH, SocketIoEndpoint.PATH);
-
     private final Switchboard switchboard;
+    /** The paths of the WebSocket endpoints; plain requests to Socket.IO's are its long-polling. */
+    private final Set<String> endpointPaths;
     private final Consumer<Connection<?>> onUpgrade;
 
     /** @param onUpgrade told of each connection whose upgrade to the endpoint goes ahead */
     UpgradeGuard(Switchboard switchboard, Consumer<Connection<?>> onUpgrade) {
         this.switchboard = switchboard;
         this.onUpgrade = onUpgrade;
+        this.endpointPaths = Set.of(SwitchboardEndpoint.PATH, switchboard.options().socketIoPath());
     }
 
     @Override
@@ -85,7 +84,7 @@ final class UpgradeGuard implements AddOn {
             if (refusal == null) {
                 // Tyrus upgrades on this thread, right after this filter: its handshake learns who
                 // the client is and how to drop this connection should a close never complete.
-                if (ENDPOINT_PATHS.contains(request.getRequestURI())) {
+                if (endpointPaths.contains(request.getRequestURI())) {
                     SwitchboardConfigurator.client(client);
                     SwitchboardConfigurator.connectionAbort(new Abort(ctx.getConnection()));
                     UPGRADED.set(ctx.getConnection(), Boolean.TRUE);

@@ -4,6 +4,7 @@ import dev.switchboard.outbound.Transport;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Session;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -86,6 +87,11 @@ final class SessionTransport implements Transport {
     @Override
     public void send(String text, Consumer<Throwable> done) {
         session.getAsyncRemote().sendText(text, result -> done.accept(result.isOK() ? null : result.getException()));
+    }
+
+    @Override
+    public void sendBinary(ByteBuffer data, Consumer<Throwable> done) {
+        session.getAsyncRemote().sendBinary(data, result -> done.accept(result.isOK() ? null : result.getException()));
     }
 
     @Override

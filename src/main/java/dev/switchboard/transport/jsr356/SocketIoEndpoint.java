@@ -6,29 +6,33 @@ import dev.switchboard.protocol.socketio.SocketIoCodec;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.engineio.EngineIo;
 import jakarta.websocket.CloseReason;
+import jakarta.websocket.Endpoint;
+import jakarta.websocket.EndpointConfig;
+import jakarta.websocket.MessageHandler;
 import jakarta.websocket.Session;
-import jakarta.websocket.server.ServerEndpoint;
+import jakarta.websocket.server.ServerEndpointConfig;
+import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The Socket.IO endpoint at {@code /socket.io/}: Engine.IO v4 over WebSocket, for the official
+ * The Socket.IO endpoint at {@link dev.switchboard.server.SwitchboardOptions#socketIoPath()}
+ * ({@code /socket.io/} by default): Engine.IO v4 over WebSocket, for the official
  * Socket.IO clients, served by the same {@link Switchboard} as {@link SwitchboardEndpoint}, with
  * the same namespaces, rooms and sessions. A client that connects here directly ({@code
  * transports: ["websocket"]}) gets a connection of its own; one that carries the {@code sid} of a
- * long-polling session upgrades that session ({@code 2probe}, {@code 3probe}, {@code 5}). It is
- * deployed as {@link SwitchboardEndpoint} is: found by the container's annotation scanning in a
- * WAR, registered by the standalone server.
+ * long-polling session upgrades that session ({@code 2probe}, {@code 3probe}, {@code 5}). Its
+ * path is an option, so it carries no {@code @ServerEndpoint} annotation: the standalone server
+ * and {@code SwitchboardServletListener} add it with {@link #config}, as a {@link Programmatic}
+ * endpoint that feeds it.
  *
  * <pre>{@code
- * const socket = io("http://localhost:8080/chat", { auth: { name: "Maciel" } });
+ * serverContainer.addEndpoint(SocketIoEndpoint.config(server));
+ * // in the browser: io("http://localhost:8080/chat", { auth: { name: "Maciel" } });
  * }</pre>
  *
  * <p>Threads: as {@link SwitchboardEndpoint}.
  */
-@ServerEndpoint(value = SocketIoEndpoint.PATH, configurator = SwitchboardConfigurator.class)
 public class SocketIoEndpoint extends SwitchboardEndpoint {
-    /** The endpoint path under the application's context path, as the Socket.IO clients default to. */
-    public static final String PATH = "/socket.io/";
 
     private static final String PROBE = "2probe";
     private static final String PROBE_ANSWER = "3probe";
@@ -41,14 +45,46 @@ public class SocketIoEndpoint extends SwitchboardEndpoint {
     /** Completes once {@code 3probe} is written: the WebSocket carries one send at a time. */
     private CompletableFuture<Void> probeAnswered = CompletableFuture.completedFuture(null);
 
-    /** For containers that create endpoints without the configurator. */
-    public SocketIoEndpoint() {
-        this(SwitchboardRegistry.require());
-    }
-
     SocketIoEndpoint(Switchboard switchboard) {
         super(switchboard);
         this.engine = EngineIo.of(switchboard);
+    }
+
+    /** The endpoint's deployment for {@code server}, at its {@code socketIoPath} under the application's context path. */
+    public static ServerEndpointConfig config(Switchboard server) {
+        return ServerEndpointConfig.Builder.create(Programmatic.class, server.options().socketIoPath())
+                .configurator(new SwitchboardConfigurator(server)).build();
+    }
+
+    /**
+     * The form JSR 356 deploys at a path known only at runtime: a programmatic endpoint that
+     * hands each message part and the session's end to a {@link SocketIoEndpoint}.
+     */
+    public static final class Programmatic extends Endpoint {
+        private final SocketIoEndpoint endpoint;
+
+        Programmatic(SocketIoEndpoint endpoint) {
+            this.endpoint = endpoint;
+        }
+
+        @Override
+        public void onOpen(Session session, EndpointConfig config) {
+            session.addMessageHandler(String.class, (MessageHandler.Partial<String>) (part, last) ->
+                    endpoint.onText(part, last, session));
+            session.addMessageHandler(ByteBuffer.class, (MessageHandler.Partial<ByteBuffer>) (part, last) ->
+                    endpoint.onBinary(part, last, session));
+            endpoint.onOpen(session, config);
+        }
+
+        @Override
+        public void onClose(Session session, CloseReason reason) {
+            endpoint.onClose(session, reason);
+        }
+
+        @Override
+        public void onError(Session session, Throwable error) {
+            endpoint.onError(session, error);
+        }
     }
 
     @Override

@@ -30,7 +30,17 @@ public class SwitchboardConfigurator extends ServerEndpointConfig.Configurator {
      * endpoint), or {@code null} to use the registered one: a servlet container deploys the
      * endpoint before the application's listener has built its server.
      */
-    private final Switchboard deployedFor = SwitchboardRegistry.deploying();
+    private final Switchboard deployedFor;
+
+    /** For the annotated endpoint: bound to the deployment under way on this thread, if any. */
+    public SwitchboardConfigurator() {
+        this(SwitchboardRegistry.deploying());
+    }
+
+    /** For an endpoint deployed by hand for {@code server}. */
+    SwitchboardConfigurator(Switchboard deployedFor) {
+        this.deployedFor = deployedFor;
+    }
 
     /**
      * What the endpoint needs from the upgrade request.
@@ -89,13 +99,13 @@ public class SwitchboardConfigurator extends ServerEndpointConfig.Configurator {
 
     @Override
     public <T> T getEndpointInstance(Class<T> endpointClass) throws InstantiationException {
-        if (endpointClass != SwitchboardEndpoint.class && endpointClass != SocketIoEndpoint.class) {
+        if (endpointClass != SwitchboardEndpoint.class && endpointClass != SocketIoEndpoint.Programmatic.class) {
             return super.getEndpointInstance(endpointClass);
         }
         try {
             Switchboard server = deployedFor != null ? deployedFor : SwitchboardRegistry.require();
-            return endpointClass.cast(endpointClass == SocketIoEndpoint.class
-                    ? new SocketIoEndpoint(server) : new SwitchboardEndpoint(server));
+            return endpointClass.cast(endpointClass == SocketIoEndpoint.Programmatic.class
+                    ? new SocketIoEndpoint.Programmatic(new SocketIoEndpoint(server)) : new SwitchboardEndpoint(server));
         } catch (IllegalStateException e) {
             throw (InstantiationException) new InstantiationException(e.getMessage()).initCause(e);
         }

@@ -176,22 +176,32 @@ public class SwitchboardEndpoint {
                 connection.onText(message);
             }
         } catch (MessageAssembler.MessageTooBigException e) {
-            if (connection != null) {
-                connection.onMessageTooBig();
-            } else {
-                refuse(session, new CloseReason(CloseReason.CloseCodes.TOO_BIG, "message too big"));
-            }
+            tooBig(session);
         }
     }
 
+    /** Binary messages are the attachments of binary packets, joined as text messages are. */
     @OnMessage
-    public void onBinary(ByteBuffer part, boolean last) {
-        if (connection == null || transport == null) {
+    public void onBinary(ByteBuffer part, boolean last, Session session) {
+        if (transport == null) {
             return;
         }
         transport.inputArrived();
-        if (last) {
-            connection.onBinary();
+        try {
+            byte[] message = assembler.appendBinary(part, last);
+            if (message != null && connection != null) {
+                connection.onBinary(message);
+            }
+        } catch (MessageAssembler.MessageTooBigException e) {
+            tooBig(session);
+        }
+    }
+
+    private void tooBig(Session session) {
+        if (connection != null) {
+            connection.onMessageTooBig();
+        } else {
+            refuse(session, new CloseReason(CloseReason.CloseCodes.TOO_BIG, "message too big"));
         }
     }
 

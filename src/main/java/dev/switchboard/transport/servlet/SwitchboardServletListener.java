@@ -13,6 +13,7 @@ import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
 import jakarta.servlet.ServletRegistration;
+import jakarta.websocket.DeploymentException;
 import jakarta.websocket.server.ServerContainer;
 import java.util.EnumSet;
 
@@ -20,7 +21,7 @@ import java.util.EnumSet;
  * Serves a {@link Switchboard} from a web application in any Jakarta EE 11 servlet container
  * (Tomcat 11, Jetty 12 ee11): it starts with the application and shuts down gracefully with it.
  * The WebSocket endpoint is at {@code <context path>/switchboard}; Socket.IO clients connect at
- * {@code <context path>/socket.io/}, over WebSocket or long-polling.
+ * {@code <context path>/socket.io/} (or the server's {@code socketIoPath}), over WebSocket or long-polling.
  *
  * <pre>{@code
  * @WebListener
@@ -91,7 +92,8 @@ public abstract class SwitchboardServletListener implements ServletContextListen
 
     /**
      * Serves {@code server} in this web application: registers it for the endpoint, which the
-     * container deploys by itself from its {@code @ServerEndpoint} annotation, and puts a filter in
+     * container deploys by itself from its {@code @ServerEndpoint} annotation, adds the Socket.IO
+     * endpoint and long-polling servlet at its {@code socketIoPath}, and puts a filter in
      * front of it that answers upgrades from a foreign Origin with 403 (and malformed ones with 400
      * or 426) and passes the client's address on; the server is the context attribute named
      * {@code Switchboard.class.getName()}, for the application's servlets. Call it while the application starts (from a
@@ -102,6 +104,7 @@ public abstract class SwitchboardServletListener implements ServletContextListen
      * @throws IllegalStateException when the container has no Jakarta WebSocket support enabled
      */
     public static void install(ServletContext context, Switchboard server) {
+        String socketIoPath = server.options().socketIoPath();
         ServerContainer container = (ServerContainer) context.getAttribute(ServerContainer.class.getName());
         if (container == null) {
             throw new IllegalStateException("no Jakarta WebSocket server in this web application"
@@ -115,10 +118,15 @@ public abstract class SwitchboardServletListener implements ServletContextListen
         // isMatchAfter=false: ahead of the container's upgrade filter (Tomcat's WsFilter, Jetty's
         // WebSocketUpgradeFilter), which would otherwise upgrade the request before we see it.
         filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, SwitchboardEndpoint.PATH,
-                SocketIoEndpoint.PATH);
+                socketIoPath);
         ServletRegistration.Dynamic polling = context.addServlet(EngineIoServlet.class.getName(), new EngineIoServlet(server));
         polling.setAsyncSupported(true);
-        polling.addMapping(SocketIoEndpoint.PATH + "*");
+        polling.addMapping(socketIoPath + "*");
+        try {
+            container.addEndpoint(SocketIoEndpoint.config(server));
+        } catch (DeploymentException e) {
+            throw new IllegalStateException("cannot deploy the Socket.IO endpoint at " + socketIoPath, e);
+        }
         SwitchboardRegistry.register(server);
         // The application's own servlets emit through it: context.getAttribute(Switchboard.class.getName()).
         context.setAttribute(Switchboard.class.getName(), server);

@@ -3,7 +3,6 @@ package dev.switchboard.transport.servlet;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.UpgradeCheck;
-import dev.switchboard.transport.jsr356.SocketIoEndpoint;
 import dev.switchboard.transport.jsr356.SwitchboardConfigurator;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
@@ -32,9 +31,9 @@ final class UpgradeGuard implements Filter {
     }
 
     /** A plain request to the Socket.IO path is Engine.IO's long-polling, for its servlet. */
-    private static boolean isLongPolling(HttpServletRequest request) {
+    private boolean isLongPolling(HttpServletRequest request) {
         return !"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))
-                && request.getRequestURI().endsWith(SocketIoEndpoint.PATH);
+                && request.getRequestURI().endsWith(server.options().socketIoPath());
     }
 
     @Override

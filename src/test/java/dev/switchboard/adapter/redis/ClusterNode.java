@@ -42,8 +42,12 @@ record ClusterNode(RedisCluster cluster, TestServer server) implements AutoClose
         return new ClusterNode(cluster, server);
     }
 
-    /** Names sockets after their auth's user; a client joins a room by emitting {@code join} with its name (acked). */
+    /**
+     * Names sockets after their auth's user; a client joins a room by emitting {@code join} with
+     * its name (acked). Presence is tracked in the rooms whose name starts with {@code #}.
+     */
     private static void named(Switchboard sb) {
+        sb.root().trackPresence(room -> room.startsWith("#"));
         sb.use(socket -> {
             Map<?, ?> auth = socket.handshake().auth(Map.class);
             if (auth != null && auth.get("user") != null) {

@@ -1,11 +1,14 @@
 package dev.switchboard.adapter.redis;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.api.RemoteSocket;
+import dev.switchboard.client.ClientSocket;
+import dev.switchboard.client.SwitchboardClient;
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.server.AckTimeoutException;
 import dev.switchboard.server.Namespace;
@@ -22,9 +25,12 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -86,6 +92,23 @@ class RedisClusterTest {
             alice.assertReceived("all:1", "except:3", "direct:5", "volatile:7");
             bob.assertReceived("all:1", "except:3", "user:4", "broadcast:6", "volatile:7");
             carol.assertReceived("all:1", "room:2", "broadcast:6", "volatile:7");
+        }
+    }
+
+    @Test
+    void aBinaryEmitCrossesNodesWithItsBytes(TestInfo test) throws Exception {
+        byte[] bytes = {0, 1, (byte) 0xff};
+        try (ClusterNode a = ClusterNode.start(settings(test)); ClusterNode b = ClusterNode.start(settings(test));
+             SwitchboardClient client = SwitchboardClient.connect(b.server().webSocketUri())) {
+            BlockingQueue<byte[]> received = new LinkedBlockingQueue<>();
+            ClientSocket socket = client.socket();
+            socket.on("bin", event -> received.add(event.args().attachment(1)));
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            Await.until("node A knows node B", () -> a.cluster().liveNodes().size() == 2);
+
+            a.switchboard().root().emit("bin", bytes, Map.of("nested", bytes));
+            byte[] nested = received.poll(10, TimeUnit.SECONDS);
+            assertArrayEquals(bytes, nested);
         }
     }
 

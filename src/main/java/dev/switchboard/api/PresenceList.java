@@ -1,4 +1,4 @@
-package dev.switchboard.presence;
+package dev.switchboard.api;
 
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package dev.switchboard.presence;
+package dev.switchboard.api;
 
 import java.util.Map;
 
@@ -6,7 +6,7 @@ import java.util.Map;
  * A user present in a room, once however many sockets it has there.
  *
  * <pre>{@code
- * presence.list("general").thenAccept(users -> users.forEach(user -> show(user.userId() + (user.away() ? " (away)" : ""))));
+ * chat.presence("general").thenAccept(users -> users.forEach(user -> show(user.userId() + (user.away() ? " (away)" : ""))));
  * }</pre>
  *
  * @param userId the user's id ({@code socket.userId()})
@@ -18,7 +18,8 @@ public record PresentUser(String userId, Map<String, Object> info, boolean away)
         info = Map.copyOf(info);
     }
 
-    PresentUser asAway(boolean nowAway) {
+    /** The same user, away or not. */
+    public PresentUser asAway(boolean nowAway) {
         return new PresentUser(userId, info, nowAway);
     }
 }

@@ -1,12 +1,11 @@
-package dev.switchboard.presence;
+package dev.switchboard.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.switchboard.api.PresentUser;
 import dev.switchboard.client.PresenceMember;
 import dev.switchboard.client.RoomPresence;
-import dev.switchboard.server.Namespace;
-import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.Inbox;
@@ -14,12 +13,9 @@ import dev.switchboard.testing.TestServer;
 import dev.switchboard.testing.VirtualTime;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -30,21 +26,20 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class PresenceTest {
     private static final String ROOM = "lobby";
-    private static final Pattern USER = Pattern.compile("userId:([^,}]+)");
 
     /** What the test clients send as auth. */
     public record Login(String user) {
     }
 
-    private Presence presence;
+    private Namespace root;
 
     private TestServer start(SwitchboardOptions options) {
         return TestServer.start(options, sb -> {
-            Namespace root = sb.root();
+            root = sb.root();
             root.use(socket -> socket.userId(socket.handshake().auth(Login.class).user()));
-            presence = Presence.install(root, ROOM::equals);
+            root.trackPresence(ROOM::equals);
             root.onConnection(socket -> {
-                presence.info(socket, Map.of("tab", socket.handshake().auth(Login.class).user()));
+                socket.presenceInfo(Map.of("tab", socket.handshake().auth(Login.class).user()));
                 socket.join(ROOM, "untracked");
             });
         });
@@ -55,36 +50,36 @@ class PresenceTest {
         try (TestServer server = start(TestServer.options().build());
              Inbox ana = tab(server.webSocketUri(), "Ana")) {
             fence(server);
-            assertEquals(List.of("list:Ana"), presenceEvents(ana));
+            assertEquals(List.of("list:Ana"), ana.presenceUntilFence());
 
             try (Inbox pedro = tab(server.webSocketUri(), "Pedro")) {
                 fence(server);
-                assertEquals(List.of("join:Pedro"), presenceEvents(ana));
-                assertEquals(List.of("list:Ana,Pedro"), presenceEvents(pedro), "a late joiner gets the list once");
+                assertEquals(List.of("join:Pedro"), ana.presenceUntilFence());
+                assertEquals(List.of("list:Ana,Pedro"), pedro.presenceUntilFence(), "a late joiner gets the list once");
                 RoomPresence pedroSees = pedro.socket().presence(ROOM);
-                assertEquals(List.of("Ana", "Pedro"), names(pedroSees));
+                assertEquals(List.of("Ana", "Pedro"), pedro.members(ROOM));
 
                 try (Inbox anaSecondTab = tab(server.webSocketUri(), "Ana");
                      Inbox anaThirdTab = tab(server.webSocketUri(), "Ana")) {
                     fence(server);
-                    assertEquals(List.of(), presenceEvents(pedro), "another tab of a present user is no news");
-                    assertEquals(List.of(), presenceEvents(ana));
-                    assertEquals(List.of("list:Ana,Pedro"), presenceEvents(anaSecondTab));
-                    assertEquals(2, presence.list(ROOM).join().size(), "each user once: " + presence.list(ROOM).join());
+                    assertEquals(List.of(), pedro.presenceUntilFence(), "another tab of a present user is no news");
+                    assertEquals(List.of(), ana.presenceUntilFence());
+                    assertEquals(List.of("list:Ana,Pedro"), anaSecondTab.presenceUntilFence());
+                    assertEquals(2, root.presence(ROOM).join().size(), "each user once: " + root.presence(ROOM).join());
                     anaThirdTab.socket().disconnect();
                     Await.until("the tab closed", () -> server.switchboard().root().sockets().size() == 3);
                     fence(server);
-                    assertEquals(List.of(), presenceEvents(pedro), "closing one of three tabs is no news");
+                    assertEquals(List.of(), pedro.presenceUntilFence(), "closing one of three tabs is no news");
                 }
                 Await.until("two tabs closed", () -> server.switchboard().root().sockets().size() == 2);
                 fence(server);
-                assertEquals(List.of(), presenceEvents(pedro));
+                assertEquals(List.of(), pedro.presenceUntilFence());
                 ana.socket().disconnect();
                 Await.until("Ana gone", () -> pedroSees.member("Ana") == null);
                 fence(server);
-                assertEquals(List.of("leave:Ana"), presenceEvents(pedro), "the last tab leaving is");
-                assertEquals(List.of("Pedro"), names(pedroSees));
-                assertEquals(List.of(new PresentUser("Pedro", Map.of("tab", "Pedro"), false)), presence.list(ROOM).join());
+                assertEquals(List.of("leave:Ana"), pedro.presenceUntilFence(), "the last tab leaving is");
+                assertEquals(List.of("Pedro"), pedro.members(ROOM));
+                assertEquals(List.of(new PresentUser("Pedro", Map.of("tab", "Pedro"), false)), root.presence(ROOM).join());
             }
         }
     }
@@ -96,21 +91,21 @@ class PresenceTest {
              Inbox pedro = tab(server.webSocketUri(), "Pedro");
              Inbox ana = tab(network.webSocketUri(), "Ana")) {
             fence(server);
-            presenceEvents(pedro);
-            presenceEvents(ana);
+            pedro.presenceUntilFence();
+            ana.presenceUntilFence();
             RoomPresence pedroSees = pedro.socket().presence(ROOM);
 
             network.cut();
             Await.until("Ana away", () -> pedroSees.member("Ana") != null && pedroSees.member("Ana").away());
             assertEquals(List.of(new PresentUser("Ana", Map.of("tab", "Ana"), true),
-                    new PresentUser("Pedro", Map.of("tab", "Pedro"), false)), presence.list(ROOM).join());
+                    new PresentUser("Pedro", Map.of("tab", "Pedro"), false)), root.presence(ROOM).join());
             Await.until("Ana back", () -> ana.socket().connected() && !pedroSees.member("Ana").away());
             fence(server);
-            assertEquals(List.of("away:Ana", "back:Ana"), presenceEvents(pedro));
+            assertEquals(List.of("away:Ana", "back:Ana"), pedro.presenceUntilFence());
             assertEquals(true, ana.socket().recovered());
-            assertEquals(List.of("away:Ana", "back:Ana"), presenceEvents(ana),
+            assertEquals(List.of("away:Ana", "back:Ana"), ana.presenceUntilFence(),
                     "a recovered client gets what it missed, and no second list");
-            assertEquals(List.of("Ana", "Pedro"), names(ana.socket().presence(ROOM)));
+            assertEquals(List.of("Ana", "Pedro"), ana.members(ROOM));
         }
     }
 
@@ -125,19 +120,19 @@ class PresenceTest {
              Inbox pedro = tab(server.webSocketUri(), "Pedro");
              Inbox ana = tab(network.webSocketUri(), "Ana")) {
             fence(server);
-            presenceEvents(pedro);
+            pedro.presenceUntilFence();
             network.refuse(true);
             network.cut();
             RoomPresence pedroSees = pedro.socket().presence(ROOM);
             Await.until("Ana away", () -> pedroSees.member("Ana").away());
             time.advance(Duration.ofSeconds(119));
             fence(server);
-            assertEquals(List.of("away:Ana"), presenceEvents(pedro), "no leave at the drop, nor before the window ends");
+            assertEquals(List.of("away:Ana"), pedro.presenceUntilFence(), "no leave at the drop, nor before the window ends");
             time.advance(Duration.ofSeconds(1));
             Await.until("Ana gone", () -> pedroSees.member("Ana") == null);
             assertEquals(List.of(), server.switchboard().root().detachedSessions().values().stream().toList());
             fence(server);
-            assertEquals(List.of("leave:Ana"), presenceEvents(pedro));
+            assertEquals(List.of("leave:Ana"), pedro.presenceUntilFence());
         }
     }
 
@@ -147,13 +142,15 @@ class PresenceTest {
              Inbox ana = tab(server.webSocketUri(), "Ana");
              Inbox pedro = tab(server.webSocketUri(), "Pedro")) {
             fence(server);
-            presenceEvents(ana);
-            presence.userInfo("Pedro", Map.of("status", "busy"));
+            ana.presenceUntilFence();
+            root.presenceInfo("Pedro", Map.of("status", "busy"));
+            Await.until("Pedro busy", () -> !ana.socket().presence(ROOM).member("Pedro").info().isEmpty()
+                    && ana.socket().presence(ROOM).member("Pedro").info().containsKey("status"));
             fence(server);
-            assertEquals(List.of("update:Pedro"), presenceEvents(ana));
+            assertEquals(List.of("update:Pedro"), ana.presenceUntilFence());
             assertEquals(new PresenceMember("Pedro", Map.of("status", "busy"), false),
                     ana.socket().presence(ROOM).member("Pedro"));
-            assertThrows(IllegalArgumentException.class, () -> presence.userInfo("Pedro", Map.of("bio", "x".repeat(2000))));
+            assertThrows(IllegalArgumentException.class, () -> root.presenceInfo("Pedro", Map.of("bio", "x".repeat(2000))));
         }
     }
 
@@ -166,26 +163,5 @@ class PresenceTest {
 
     private static void fence(TestServer server) {
         server.switchboard().root().emit(Inbox.FENCE);
-    }
-
-    /** The presence events before the fence, as "join:Pedro" or "list:Ana,Pedro". */
-    private static List<String> presenceEvents(Inbox inbox) throws InterruptedException {
-        List<String> events = new ArrayList<>();
-        for (String event : inbox.untilFence()) {
-            if (event.startsWith("presence:")) {
-                List<String> users = new ArrayList<>();
-                Matcher user = USER.matcher(event);
-                while (user.find()) {
-                    users.add(user.group(1));
-                }
-                events.add(event.substring("presence:".length(), event.indexOf(':', "presence:".length()))
-                        + ":" + String.join(",", users));
-            }
-        }
-        return events;
-    }
-
-    private static List<String> names(RoomPresence room) {
-        return room.members().stream().map(PresenceMember::userId).toList();
     }
 }

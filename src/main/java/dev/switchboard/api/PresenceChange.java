@@ -1,4 +1,4 @@
-package dev.switchboard.presence;
+package dev.switchboard.api;
 
 /**
  * The payload of {@code presence:join}, {@code presence:leave}, {@code presence:away},

@@ -1,0 +1,173 @@
+package dev.switchboard.adapter.redis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.api.PresentUser;
+import dev.switchboard.client.RoomPresence;
+import dev.switchboard.testing.Await;
+import dev.switchboard.testing.ClientProcess;
+import dev.switchboard.testing.CuttableProxy;
+import dev.switchboard.testing.Inbox;
+import dev.switchboard.testing.RedisServer;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Presence across the nodes of a cluster, through real sockets on a real {@code redis-server}: a
+ * user's tabs on two nodes count once, a drop on one node and a recovery on the other read as away
+ * then back, a drop past the window as one leave, and a killed node's users turn away, then leave,
+ * unless they still have a socket on a live node. Every member hears each change once, whichever
+ * node made it; a fence emitted after it, through the same log, marks the end of what they heard.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class ClusterPresenceTest {
+    private static final String ROOM = "#lobby";
+
+    private static RedisCluster.Builder settings(String uri, TestInfo test) {
+        return ClusterNode.settings(uri, test.getTestMethod().orElseThrow().getName()).logRetention(Duration.ofSeconds(30));
+    }
+
+    /** A tab of {@code user} in the room, once it sees itself there. */
+    private static Inbox tab(URI uri, String user) throws Exception {
+        Inbox tab = Inbox.open(uri, "/", user);
+        assertEquals(ROOM, tab.socket().emitWithAck("join", ROOM).get(10, TimeUnit.SECONDS).get(0, String.class));
+        Await.until(user + " in the room", () -> tab.socket().presence(ROOM).member(user) != null);
+        return tab;
+    }
+
+    private static void fence(ClusterNode node) {
+        node.switchboard().root().emit(Inbox.FENCE);
+    }
+
+    private static List<PresentUser> presence(ClusterNode node) throws Exception {
+        return node.switchboard().root().presence(ROOM).get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void tabsOnTwoNodesCountOnceAndADropOnOneRecoversOnTheOther(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = ClusterNode.start(settings(redis.uri(), test));
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
+             CuttableProxy toA = new CuttableProxy(a.server().port());
+             Inbox anaOnA = tab(toA.webSocketUri(), "Ana");
+             Inbox anaOnB = tab(b.server().webSocketUri(), "Ana");
+             Inbox pedro = tab(b.server().webSocketUri(), "Pedro")) {
+            fence(a);
+            assertEquals(List.of("list:Ana"), anaOnA.presenceUntilFence().subList(0, 1));
+            assertEquals(List.of("list:Ana", "join:Pedro"), anaOnB.presenceUntilFence(), "Ana's second tab is no news");
+            assertEquals(List.of("list:Ana,Pedro"), pedro.presenceUntilFence(), "a late joiner gets one list");
+            List<PresentUser> both = List.of(new PresentUser("Ana", Map.of(), false), new PresentUser("Pedro", Map.of(), false));
+            assertEquals(both, presence(a), "each user once, the same on both nodes");
+            assertEquals(both, presence(b));
+
+            try (Inbox una = tab(a.server().webSocketUri(), "Una")) {
+                fence(b);
+                assertEquals(List.of("list:Ana,Pedro,Una"), una.presenceUntilFence());
+                assertEquals(List.of("join:Una"), pedro.presenceUntilFence(), "then diffs, from the other node");
+            }
+            Await.until("Una gone", () -> pedro.socket().presence(ROOM).member("Una") == null);
+
+            anaOnB.close();
+            RoomPresence pedroSees = pedro.socket().presence(ROOM);
+            toA.refuse(true);
+            toA.retarget(b.server().port());
+            toA.cut();
+            Await.until("Ana away", () -> pedroSees.member("Ana").away());
+            toA.refuse(false);
+            Await.until("Ana back on node B", () -> anaOnA.socket().connected()
+                    && b.switchboard().root().sockets().containsKey(anaOnA.socket().id()));
+            Await.until("Ana back", () -> !pedroSees.member("Ana").away());
+            fence(a);
+            assertEquals(List.of("leave:Una", "away:Ana", "back:Ana"), pedro.presenceUntilFence(),
+                    "closing one of two tabs on two nodes is no news; a drop on A and a recovery on B are");
+            assertEquals(List.of("Ana", "Pedro"), pedro.members(ROOM));
+            assertEquals(both, presence(a));
+        }
+    }
+
+    @Test
+    void aDropPastTheWindowIsOneLeave(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = ClusterNode.start(settings(redis.uri(), test), Duration.ofSeconds(2));
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test), Duration.ofSeconds(2));
+             CuttableProxy toA = new CuttableProxy(a.server().port());
+             Inbox pedro = tab(b.server().webSocketUri(), "Pedro");
+             Inbox ana = tab(toA.webSocketUri(), "Ana")) {
+            RoomPresence pedroSees = pedro.socket().presence(ROOM);
+            Await.until("Pedro sees Ana", () -> pedroSees.member("Ana") != null);
+            toA.refuse(true);
+            toA.cut();
+            Await.until("Ana gone", () -> pedroSees.member("Ana") == null);
+            fence(b);
+            assertEquals(List.of("list:Pedro", "join:Ana", "away:Ana", "leave:Ana"), pedro.presenceUntilFence());
+            assertEquals(List.of(new PresentUser("Pedro", Map.of(), false)), presence(a));
+        }
+    }
+
+    @Test
+    void aKilledNodesUsersTurnAwayThenLeaveUnlessTheyHaveASocketElsewhere(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test), Duration.ofSeconds(3));
+             ClientProcess a = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", redis.uri(), prefix, "PT30S", "PT3S")) {
+            URI nodeA = URI.create(a.await("node ", Duration.ofSeconds(60)).split(" ")[2]);
+            try (Inbox pedro = tab(b.server().webSocketUri(), "Pedro");
+                 Inbox ana = tab(nodeA, "Ana");
+                 Inbox boOnA = tab(nodeA, "Bo");
+                 Inbox boOnB = tab(b.server().webSocketUri(), "Bo")) {
+                RoomPresence pedroSees = pedro.socket().presence(ROOM);
+                Await.until("everyone there", () -> pedro.members(ROOM).equals(List.of("Ana", "Bo", "Pedro")));
+                fence(b);
+                assertEquals(List.of("list:Pedro", "join:Ana", "join:Bo"), pedro.presenceUntilFence());
+
+                a.kill();
+                Await.until("Ana away", () -> pedroSees.member("Ana").away());
+                Await.until("Ana gone", () -> pedroSees.member("Ana") == null);
+                fence(b);
+                assertEquals(List.of("away:Ana", "leave:Ana"), pedro.presenceUntilFence(),
+                        "Bo, with a tab on a live node, never turned away");
+                assertEquals(List.of(new PresentUser("Bo", Map.of(), false), new PresentUser("Pedro", Map.of(), false)),
+                        presence(b));
+            }
+        }
+    }
+
+    @Test
+    void afterRedisRestartedEmptyEachNodeWritesItsUsersAgainAndTellsItsSocketsTheList(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = ClusterNode.start(settings(redis.uri(), test));
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
+             Inbox ana = tab(a.server().webSocketUri(), "Ana");
+             Inbox pedro = tab(b.server().webSocketUri(), "Pedro")) {
+            fence(a);
+            assertEquals(List.of("list:Ana,Pedro"), pedro.presenceUntilFence());
+            List<PresentUser> both = List.of(new PresentUser("Ana", Map.of(), false), new PresentUser("Pedro", Map.of(), false));
+
+            redis.kill();
+            redis.restart();
+            Await.until("both nodes wrote their users again", () -> {
+                try {
+                    return presence(a).equals(both);
+                } catch (Exception redisNotBackYet) {
+                    return false;
+                }
+            });
+            fence(a);
+            assertTrue(pedro.presenceUntilFence().stream().anyMatch(event -> event.startsWith("list:")),
+                    "a fresh list after the restart");
+            assertEquals(List.of("Ana", "Pedro"), pedro.members(ROOM));
+
+            ana.close();
+            Await.until("Ana gone", () -> pedro.socket().presence(ROOM).member("Ana") == null);
+            fence(b);
+            assertEquals(List.of("leave:Ana"), pedro.presenceUntilFence());
+        }
+    }
+}
