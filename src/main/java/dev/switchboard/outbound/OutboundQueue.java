@@ -1,5 +1,7 @@
 package dev.switchboard.outbound;
 
+import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,6 +19,10 @@ import java.util.function.Consumer;
  * it hands the flag back, so sends are never concurrent. The writer also closes the transport, once
  * no send is in flight: a container that sends a close frame first waits for the send in flight,
  * and Tomcat waits on the thread that asks it to.
+ *
+ * <p>Where the transport has a {@link FrameWriter}, frames offered with their wire bytes
+ * ({@link #offer(String, ByteBuffer, int, boolean)}) go to it instead of {@link Transport#send},
+ * those queued one behind the other in one write; the rest still go through {@code send}.
  *
  * <pre>{@code
  * OutboundQueue queue = new OutboundQueue(transport, 4 << 20, sendBudget, error -> onTransportError(error));
@@ -40,11 +46,21 @@ public final class OutboundQueue {
         CLOSED
     }
 
-    /** @param budgeted whether its bytes count against the server-wide budget (not a replay's) */
-    private record Item(String text, int bytes, boolean budgeted) {
+    /**
+     * @param frame    its bytes framed for the wire, shared with other queues (read-only), or null
+     * @param budgeted whether its bytes count against the server-wide budget (not a replay's)
+     */
+    private record Item(String text, ByteBuffer frame, int bytes, boolean budgeted) {
     }
 
+    /** How many queued frames one write to a {@link FrameWriter} takes at most. */
+    private static final int MAX_FRAMES_PER_WRITE = 64;
+    /** And how many bytes: about what a socket's send buffer takes at once. */
+    private static final int MAX_BYTES_PER_WRITE = 64 * 1024;
+
     private final Transport transport;
+    /** The transport's, or null: then every frame goes through {@link Transport#send}. */
+    private final FrameWriter frameWriter;
     private final long maxBytes;
     private final SendBudget budget;
     private final Consumer<Throwable> onSendFailure;
@@ -80,6 +96,7 @@ public final class OutboundQueue {
      */
     public OutboundQueue(Transport transport, long maxBytes, SendBudget budget, Consumer<Throwable> onSendFailure) {
         this.transport = transport;
+        this.frameWriter = transport.frameWriter();
         this.maxBytes = maxBytes;
         this.budget = budget;
         this.onSendFailure = onSendFailure;
@@ -91,11 +108,31 @@ public final class OutboundQueue {
     }
 
     /**
+     * Whether frames offered with their wire bytes skip the transport's {@link Transport#send}: if
+     * not, offering the bytes is pointless (they are ignored).
+     */
+    public boolean takesFrames() {
+        return frameWriter != null;
+    }
+
+    /**
      * Queues one frame.
      *
      * @param droppable drop it instead when frames are already waiting (a volatile emit)
      */
     public Offer offer(String text, int bytes, boolean droppable) {
+        return offer(text, null, bytes, droppable);
+    }
+
+    /**
+     * Queues one frame together with its bytes as the wire carries it (a server's WebSocket text
+     * frame, header included), for a transport that {@link #takesFrames() takes frames}.
+     *
+     * @param frame     read-only and shared: the queue writes a duplicate of it
+     * @param bytes     the size of {@code text} in UTF-8, what the bounds count
+     * @param droppable drop it instead when frames are already waiting (a volatile emit)
+     */
+    public Offer offer(String text, ByteBuffer frame, int bytes, boolean droppable) {
         if (closed.get() || closeRequest.get() != null) {
             return Offer.CLOSED;
         }
@@ -120,7 +157,7 @@ public final class OutboundQueue {
             // budget cuts the clients that are behind, and is passed by one frame per peer at most.
             budget.reserve(bytes);
         }
-        return enqueue(new Item(text, bytes, true));
+        return enqueue(new Item(text, frame, bytes, true));
     }
 
     /**
@@ -132,11 +169,16 @@ public final class OutboundQueue {
      * are recovering, first and again after each recovery.
      */
     public Offer offerBeyondBound(String text, int bytes) {
+        return offerBeyondBound(text, null, bytes);
+    }
+
+    /** {@link #offerBeyondBound(String, int)} with the frame's wire bytes, as {@link #offer(String, ByteBuffer, int, boolean)} takes them. */
+    public Offer offerBeyondBound(String text, ByteBuffer frame, int bytes) {
         if (closed.get() || closeRequest.get() != null) {
             return Offer.CLOSED;
         }
         pendingBytes.addAndGet(bytes);
-        return enqueue(new Item(text, bytes, false));
+        return enqueue(new Item(text, frame, bytes, false));
     }
 
     private Offer enqueue(Item item) {
@@ -283,10 +325,15 @@ public final class OutboundQueue {
                 item = nextOrRelease();
                 continue;
             }
-            Handoff handoff = new Handoff(item);
+            Item[] batch = item.frame != null && frameWriter != null ? batchFrom(item) : null;
+            Handoff handoff = new Handoff(item, batch);
             sender = Thread.currentThread();
             try {
-                transport.send(item.text, handoff);
+                if (batch != null) {
+                    frameWriter.write(framesOf(batch), handoff);
+                } else {
+                    transport.send(item.text, handoff);
+                }
             } catch (RuntimeException e) {
                 handoff.accept(e);
                 return;
@@ -298,6 +345,43 @@ public final class OutboundQueue {
             }
             item = nextOrRelease();
         }
+    }
+
+    /**
+     * Called by the writer only: {@code first} and the framed items queued right behind it, within
+     * the bounds of one write. The writer is the only one that takes items out, but for a close
+     * that drops them all ({@link #dropQueued}): an item taken that is not the one looked at means
+     * the queue was closed meanwhile, and it is dropped too.
+     */
+    private Item[] batchFrom(Item first) {
+        Item[] batch = new Item[] {first};
+        int count = 1;
+        long batchBytes = first.frame.remaining();
+        Item next;
+        while (count < MAX_FRAMES_PER_WRITE && !closed.get() && (next = frames.peek()) != null
+                && next.frame != null && batchBytes + next.frame.remaining() <= MAX_BYTES_PER_WRITE) {
+            Item taken = poll();
+            if (taken != next) {
+                if (taken != null) {
+                    release(taken);
+                }
+                break;
+            }
+            if (count == batch.length) {
+                batch = Arrays.copyOf(batch, Math.min(MAX_FRAMES_PER_WRITE, count * 4));
+            }
+            batch[count++] = taken;
+            batchBytes += taken.frame.remaining();
+        }
+        return count == batch.length ? batch : Arrays.copyOf(batch, count);
+    }
+
+    private static ByteBuffer[] framesOf(Item[] batch) {
+        ByteBuffer[] buffers = new ByteBuffer[batch.length];
+        for (int i = 0; i < batch.length; i++) {
+            buffers[i] = batch[i].frame.duplicate();
+        }
+        return buffers;
     }
 
     /**
@@ -333,15 +417,24 @@ public final class OutboundQueue {
      */
     private final class Handoff implements Consumer<Throwable> {
         private final Item item;
+        /** Every item of a write to the frame writer, {@code item} first; null for a send. */
+        private final Item[] batch;
         private final AtomicBoolean firstArrived = new AtomicBoolean();
 
-        Handoff(Item item) {
+        Handoff(Item item, Item[] batch) {
             this.item = item;
+            this.batch = batch;
         }
 
         @Override
         public void accept(Throwable error) {
-            release(item);
+            if (batch == null) {
+                release(item);
+            } else {
+                for (Item sent : batch) {
+                    release(sent);
+                }
+            }
             if (error != null) {
                 close();
                 // Gives the writer role back (or closes the transport, if asked meanwhile).

@@ -1,5 +1,6 @@
 package dev.switchboard.protocol;
 
+import java.nio.ByteBuffer;
 import java.util.Objects;
 
 /**
@@ -14,16 +15,21 @@ import java.util.Objects;
  * String forSocketIo = frame.text(socketIoCodec);
  * }</pre>
  *
- * <p>Thread-safe: the encoding for another codec is computed by whichever thread asks first and
- * published through a volatile field; a race computes it twice, never wrongly.
+ * <p>Thread-safe: the encoding for another codec, and the framed bytes, are computed by whichever
+ * thread asks first and published through volatile fields; a race computes them twice, never wrongly.
  */
 public final class Frame {
     private final Packet packet;
     private final Encoding first;
     /** The latest encoding for a codec other than the first's, or {@code null}. */
     private volatile Encoding other;
+    /** The latest encoding framed for the wire, see {@link #serverFrame}, or {@code null}. */
+    private volatile ServerFrame framed;
 
     private record Encoding(Codec codec, String text, int bytes) {
+    }
+
+    private record ServerFrame(Codec codec, ByteBuffer frame) {
     }
 
     private Frame(Packet packet, Codec codec, String text) {
@@ -59,6 +65,20 @@ public final class Frame {
     /** Its size in UTF-8 as {@code codec} encodes it. */
     public int bytes(Codec codec) {
         return encoding(codec).bytes();
+    }
+
+    /**
+     * The WebSocket frame a server sends for {@link #text(Codec)}, header included
+     * ({@link WebSocketFraming}), made by the first recipient that asks and shared with the others:
+     * read-only, so each write takes a {@link ByteBuffer#duplicate()} for a position of its own.
+     */
+    public ByteBuffer serverFrame(Codec codec) {
+        ServerFrame cached = framed;
+        if (cached == null || cached.codec() != codec) {
+            cached = new ServerFrame(codec, WebSocketFraming.serverTextFrame(text(codec)));
+            framed = cached;
+        }
+        return cached.frame();
     }
 
     private Encoding encoding(Codec codec) {

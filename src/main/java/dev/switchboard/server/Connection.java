@@ -18,6 +18,7 @@ import dev.switchboard.protocol.ProtocolException;
 import dev.switchboard.protocol.ReservedEvents;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -347,13 +348,14 @@ public final class Connection {
     boolean send(Frame frame, boolean droppable) {
         String text = frame.text(codec);
         int bytes = frame.bytes(codec);
-        Offer offer = queue.offer(text, bytes, droppable);
+        ByteBuffer wire = queue.takesFrames() ? frame.serverFrame(codec) : null;
+        Offer offer = queue.offer(text, wire, bytes, droppable);
         if (offer == Offer.OVER_BUDGET && droppable) {
             // A volatile frame may be lost anyway: not worth cutting anyone off for.
             offer = Offer.DROPPED;
         }
         while (offer == Offer.OVER_BUDGET && switchboard.relieveSendBudget(this, bytes)) {
-            offer = queue.offer(text, bytes, false);
+            offer = queue.offer(text, wire, bytes, false);
         }
         switch (offer) {
             case QUEUED -> {
@@ -388,7 +390,8 @@ public final class Connection {
 
     /** Queues a frame of a recovery replay, which the replay log already bounds. */
     void replay(Frame frame) {
-        if (queue.offerBeyondBound(frame.text(codec), frame.bytes(codec)) == Offer.QUEUED) {
+        ByteBuffer wire = queue.takesFrames() ? frame.serverFrame(codec) : null;
+        if (queue.offerBeyondBound(frame.text(codec), wire, frame.bytes(codec)) == Offer.QUEUED) {
             switchboard.metrics().framesOut.increment();
             switchboard.metrics().bytesOut.add(frame.bytes());
         }
