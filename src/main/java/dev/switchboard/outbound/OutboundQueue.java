@@ -325,12 +325,13 @@ public final class OutboundQueue {
                 item = nextOrRelease();
                 continue;
             }
-            Item[] batch = item.frame != null && frameWriter != null ? batchFrom(item) : null;
+            boolean framed = item.frame != null && frameWriter != null;
+            Item[] batch = framed ? batchFrom(item) : null;
             Handoff handoff = new Handoff(item, batch);
             sender = Thread.currentThread();
             try {
-                if (batch != null) {
-                    frameWriter.write(framesOf(batch), handoff);
+                if (framed) {
+                    frameWriter.write(batch == null ? new ByteBuffer[] {item.frame.duplicate()} : framesOf(batch), handoff);
                 } else {
                     transport.send(item.text, handoff);
                 }
@@ -349,12 +350,12 @@ public final class OutboundQueue {
 
     /**
      * Called by the writer only: {@code first} and the framed items queued right behind it, within
-     * the bounds of one write. The writer is the only one that takes items out, but for a close
+     * the bounds of one write; null when none is. The writer is the only one that takes items out, but for a close
      * that drops them all ({@link #dropQueued}): an item taken that is not the one looked at means
      * the queue was closed meanwhile, and it is dropped too.
      */
     private Item[] batchFrom(Item first) {
-        Item[] batch = new Item[] {first};
+        Item[] batch = null;
         int count = 1;
         long batchBytes = first.frame.remaining();
         Item next;
@@ -367,13 +368,16 @@ public final class OutboundQueue {
                 }
                 break;
             }
-            if (count == batch.length) {
+            if (batch == null) {
+                batch = new Item[Math.min(MAX_FRAMES_PER_WRITE, 4)];
+                batch[0] = first;
+            } else if (count == batch.length) {
                 batch = Arrays.copyOf(batch, Math.min(MAX_FRAMES_PER_WRITE, count * 4));
             }
             batch[count++] = taken;
             batchBytes += taken.frame.remaining();
         }
-        return count == batch.length ? batch : Arrays.copyOf(batch, count);
+        return batch == null || count == batch.length ? batch : Arrays.copyOf(batch, count);
     }
 
     private static ByteBuffer[] framesOf(Item[] batch) {
@@ -412,14 +416,13 @@ public final class OutboundQueue {
 
     /**
      * The completion of one send. Whichever of "send returned" and "send completed" comes second
-     * continues the loop: inline completions loop instead of recursing, so a long queue that a
+     * (the flag this is tells) continues the loop: inline completions loop instead of recursing, so a long queue that a
      * container completes synchronously cannot overflow the stack.
      */
-    private final class Handoff implements Consumer<Throwable> {
+    private final class Handoff extends AtomicBoolean implements Consumer<Throwable> {
         private final Item item;
-        /** Every item of a write to the frame writer, {@code item} first; null for a send. */
+        /** Every item of a write to the frame writer, {@code item} first; null for one item. */
         private final Item[] batch;
-        private final AtomicBoolean firstArrived = new AtomicBoolean();
 
         Handoff(Item item, Item[] batch) {
             this.item = item;
@@ -442,7 +445,7 @@ public final class OutboundQueue {
                 onSendFailure.accept(error);
                 return;
             }
-            if (!firstArrived.compareAndSet(false, true)) {
+            if (!compareAndSet(false, true)) {
                 Item next = nextOrRelease();
                 if (next != null) {
                     writeFrom(next);
@@ -452,7 +455,7 @@ public final class OutboundQueue {
 
         /** True when the completion has not run yet and will continue the loop itself. */
         boolean continuedByCallback() {
-            return firstArrived.compareAndSet(false, true);
+            return compareAndSet(false, true);
         }
     }
 }
