@@ -86,7 +86,7 @@ final class ClientConnection implements WebSocket.Listener {
      */
     Offer send(Frame frame, boolean droppable) {
         OutboundQueue writer = writer();
-        return writer == null ? Offer.CLOSED : writer.offer(frame.text(), frame.attachments(), frame.bytes(), droppable);
+        return writer == null ? Offer.CLOSED : writer.offer(frame.text(), frame.attachments(), null, frame.bytes(), droppable);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.switchboard.outbound;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -19,6 +20,10 @@ import java.util.function.Consumer;
  * it hands the flag back, so sends are never concurrent. The writer also closes the transport, once
  * no send is in flight: a container that sends a close frame first waits for the send in flight,
  * and Tomcat waits on the thread that asks it to.
+ *
+ * <p>Where the transport has a {@link FrameWriter}, frames offered with their wire bytes
+ * ({@link #offer(String, ByteBuffer, int, boolean)}) go to it instead of {@link Transport#send},
+ * those queued one behind the other in one write; the rest still go through {@code send}.
  *
  * <pre>{@code
  * OutboundQueue queue = new OutboundQueue(transport, 4 << 20, sendBudget, error -> onTransportError(error));
@@ -44,12 +49,21 @@ public final class OutboundQueue {
 
     /**
      * @param attachments binary frames sent right after the text, none for most
+     * @param frame       its bytes framed for the wire, attachments included, shared with other
+     *                    queues (read-only), or null
      * @param budgeted    whether its bytes count against the server-wide budget (not a replay's)
      */
-    private record Item(String text, List<byte[]> attachments, int bytes, boolean budgeted) {
+    private record Item(String text, List<byte[]> attachments, ByteBuffer frame, int bytes, boolean budgeted) {
     }
 
+    /** How many queued frames one write to a {@link FrameWriter} takes at most. */
+    private static final int MAX_FRAMES_PER_WRITE = 64;
+    /** And how many bytes: about what a socket's send buffer takes at once. */
+    private static final int MAX_BYTES_PER_WRITE = 64 * 1024;
+
     private final Transport transport;
+    /** The transport's, or null: then every frame goes through {@link Transport#send}. */
+    private final FrameWriter frameWriter;
     private final long maxBytes;
     private final SendBudget budget;
     private final Consumer<Throwable> onSendFailure;
@@ -85,6 +99,7 @@ public final class OutboundQueue {
      */
     public OutboundQueue(Transport transport, long maxBytes, SendBudget budget, Consumer<Throwable> onSendFailure) {
         this.transport = transport;
+        this.frameWriter = transport.frameWriter();
         this.maxBytes = maxBytes;
         this.budget = budget;
         this.onSendFailure = onSendFailure;
@@ -96,19 +111,33 @@ public final class OutboundQueue {
     }
 
     /**
+     * Whether frames offered with their wire bytes skip the transport's {@link Transport#send}: if
+     * not, offering the bytes is pointless (they are ignored).
+     */
+    public boolean takesFrames() {
+        return frameWriter != null;
+    }
+
+    /**
      * Queues one frame.
      *
      * @param droppable drop it instead when frames are already waiting (a volatile emit)
      */
     public Offer offer(String text, int bytes, boolean droppable) {
-        return offer(text, List.of(), bytes, droppable);
+        return offer(text, List.of(), null, bytes, droppable);
     }
 
     /**
-     * Queues one text frame followed by binary frames (a packet with attachments), sent back to
-     * back; {@code bytes} counts them all.
+     * Queues one text frame followed by binary frames (a packet with attachments, sent back to
+     * back), together with its bytes as the wire carries them (a server's WebSocket frames, headers
+     * included) for a transport that {@link #takesFrames() takes frames}.
+     *
+     * @param attachments binary frames sent right after the text, none for most
+     * @param frame       read-only and shared, or null: the queue writes a duplicate of it
+     * @param bytes       what the bounds count: the text in UTF-8 and the attachments
+     * @param droppable   drop it instead when frames are already waiting (a volatile emit)
      */
-    public Offer offer(String text, List<byte[]> attachments, int bytes, boolean droppable) {
+    public Offer offer(String text, List<byte[]> attachments, ByteBuffer frame, int bytes, boolean droppable) {
         if (closed.get() || closeRequest.get() != null) {
             return Offer.CLOSED;
         }
@@ -133,7 +162,7 @@ public final class OutboundQueue {
             // budget cuts the clients that are behind, and is passed by one frame per peer at most.
             budget.reserve(bytes);
         }
-        return enqueue(new Item(text, attachments, bytes, true));
+        return enqueue(new Item(text, attachments, frame, bytes, true));
     }
 
     /**
@@ -145,16 +174,16 @@ public final class OutboundQueue {
      * are recovering, first and again after each recovery.
      */
     public Offer offerBeyondBound(String text, int bytes) {
-        return offerBeyondBound(text, List.of(), bytes);
+        return offerBeyondBound(text, List.of(), null, bytes);
     }
 
-    /** {@link #offerBeyondBound(String, int)} for a text frame followed by binary frames. */
-    public Offer offerBeyondBound(String text, List<byte[]> attachments, int bytes) {
+    /** {@link #offerBeyondBound(String, int)} with attachments and wire bytes, as {@link #offer(String, List, ByteBuffer, int, boolean)} takes them. */
+    public Offer offerBeyondBound(String text, List<byte[]> attachments, ByteBuffer frame, int bytes) {
         if (closed.get() || closeRequest.get() != null) {
             return Offer.CLOSED;
         }
         pendingBytes.addAndGet(bytes);
-        return enqueue(new Item(text, attachments, bytes, false));
+        return enqueue(new Item(text, attachments, frame, bytes, false));
     }
 
     private Offer enqueue(Item item) {
@@ -301,10 +330,14 @@ public final class OutboundQueue {
                 item = nextOrRelease();
                 continue;
             }
-            Handoff handoff = new Handoff(item);
+            boolean framed = item.frame != null && frameWriter != null;
+            Item[] batch = framed ? batchFrom(item) : null;
+            Handoff handoff = new Handoff(item, batch);
             sender = Thread.currentThread();
             try {
-                if (item.attachments.isEmpty()) {
+                if (framed) {
+                    frameWriter.write(batch == null ? new ByteBuffer[] {item.frame.duplicate()} : framesOf(batch), handoff);
+                } else if (item.attachments.isEmpty()) {
                     transport.send(item.text, handoff);
                 } else {
                     new Attachments(item, handoff).sendFrom();
@@ -320,6 +353,46 @@ public final class OutboundQueue {
             }
             item = nextOrRelease();
         }
+    }
+
+    /**
+     * Called by the writer only: {@code first} and the framed items queued right behind it, within
+     * the bounds of one write; null when none is. The writer is the only one that takes items out, but for a close
+     * that drops them all ({@link #dropQueued}): an item taken that is not the one looked at means
+     * the queue was closed meanwhile, and it is dropped too.
+     */
+    private Item[] batchFrom(Item first) {
+        Item[] batch = null;
+        int count = 1;
+        long batchBytes = first.frame.remaining();
+        Item next;
+        while (count < MAX_FRAMES_PER_WRITE && !closed.get() && (next = frames.peek()) != null
+                && next.frame != null && batchBytes + next.frame.remaining() <= MAX_BYTES_PER_WRITE) {
+            Item taken = poll();
+            if (taken != next) {
+                if (taken != null) {
+                    release(taken);
+                }
+                break;
+            }
+            if (batch == null) {
+                batch = new Item[Math.min(MAX_FRAMES_PER_WRITE, 4)];
+                batch[0] = first;
+            } else if (count == batch.length) {
+                batch = Arrays.copyOf(batch, Math.min(MAX_FRAMES_PER_WRITE, count * 4));
+            }
+            batch[count++] = taken;
+            batchBytes += taken.frame.remaining();
+        }
+        return batch == null || count == batch.length ? batch : Arrays.copyOf(batch, count);
+    }
+
+    private static ByteBuffer[] framesOf(Item[] batch) {
+        ByteBuffer[] buffers = new ByteBuffer[batch.length];
+        for (int i = 0; i < batch.length; i++) {
+            buffers[i] = batch[i].frame.duplicate();
+        }
+        return buffers;
     }
 
     /**
@@ -416,20 +489,28 @@ public final class OutboundQueue {
 
     /**
      * The completion of one send. Whichever of "send returned" and "send completed" comes second
-     * continues the loop: inline completions loop instead of recursing, so a long queue that a
+     * (the flag this is tells) continues the loop: inline completions loop instead of recursing, so a long queue that a
      * container completes synchronously cannot overflow the stack.
      */
-    private final class Handoff implements Consumer<Throwable> {
+    private final class Handoff extends AtomicBoolean implements Consumer<Throwable> {
         private final Item item;
-        private final AtomicBoolean firstArrived = new AtomicBoolean();
+        /** Every item of a write to the frame writer, {@code item} first; null for one item. */
+        private final Item[] batch;
 
-        Handoff(Item item) {
+        Handoff(Item item, Item[] batch) {
             this.item = item;
+            this.batch = batch;
         }
 
         @Override
         public void accept(Throwable error) {
-            release(item);
+            if (batch == null) {
+                release(item);
+            } else {
+                for (Item sent : batch) {
+                    release(sent);
+                }
+            }
             if (error != null) {
                 close();
                 // Gives the writer role back (or closes the transport, if asked meanwhile).
@@ -437,7 +518,7 @@ public final class OutboundQueue {
                 onSendFailure.accept(error);
                 return;
             }
-            if (!firstArrived.compareAndSet(false, true)) {
+            if (!compareAndSet(false, true)) {
                 Item next = nextOrRelease();
                 if (next != null) {
                     writeFrom(next);
@@ -447,7 +528,7 @@ public final class OutboundQueue {
 
         /** True when the completion has not run yet and will continue the loop itself. */
         boolean continuedByCallback() {
-            return firstArrived.compareAndSet(false, true);
+            return compareAndSet(false, true);
         }
     }
 }

@@ -49,6 +49,15 @@ public interface Transport {
         return true;
     }
 
+    /**
+     * A way to write frames already framed for the wire, skipping {@link #send}'s encoding and
+     * framing per recipient, or {@code null} (the default) where the container offers none: then
+     * every frame goes through {@link #send}. Asked once, when the connection's queue is made.
+     */
+    default FrameWriter frameWriter() {
+        return null;
+    }
+
     /** How the frames travel, for the figures: {@code websocket}, or {@code polling} for HTTP long-polling. */
     default String name() {
         return "websocket";

@@ -1,5 +1,6 @@
 package dev.switchboard.protocol;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Objects;
 
@@ -19,16 +20,21 @@ import java.util.Objects;
  * frame per attachment; the attachments are the same for every wire format, so only the text is
  * encoded per codec, and {@link #bytes} counts them too.
  *
- * <p>Thread-safe: the encoding for another codec is computed by whichever thread asks first and
- * published through a volatile field; a race computes it twice, never wrongly.
+ * <p>Thread-safe: the encoding for another codec, and the framed bytes, are computed by whichever
+ * thread asks first and published through volatile fields; a race computes them twice, never wrongly.
  */
 public final class Frame {
     private final Packet packet;
     private final Encoding first;
     /** The latest encoding for a codec other than the first's, or {@code null}. */
     private volatile Encoding other;
+    /** The latest encoding framed for the wire, see {@link #serverFrame}, or {@code null}. */
+    private volatile ServerFrame framed;
 
     private record Encoding(Codec codec, String text, int bytes) {
+    }
+
+    private record ServerFrame(Codec codec, ByteBuffer frame) {
     }
 
     private Frame(Packet packet, Codec codec, String text) {
@@ -74,6 +80,20 @@ public final class Frame {
     /** Its size as {@code codec} encodes it, attachments included. */
     public int bytes(Codec codec) {
         return encoding(codec).bytes();
+    }
+
+    /**
+     * The WebSocket frames a server sends for {@link #text(Codec)} and the {@link #attachments()}, headers included
+     * ({@link WebSocketFraming}), made by the first recipient that asks and shared with the others:
+     * read-only, so each write takes a {@link ByteBuffer#duplicate()} for a position of its own.
+     */
+    public ByteBuffer serverFrame(Codec codec) {
+        ServerFrame cached = framed;
+        if (cached == null || cached.codec() != codec) {
+            cached = new ServerFrame(codec, WebSocketFraming.serverFrames(text(codec), attachments()));
+            framed = cached;
+        }
+        return cached.frame();
     }
 
     private Encoding encoding(Codec codec) {

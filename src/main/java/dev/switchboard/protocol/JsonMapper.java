@@ -84,6 +84,13 @@ public final class JsonMapper {
         if (type == Object.class && json.isNull()) {
             return null;
         }
+        if (type == String.class) {
+            // The commonest argument (a room, a name): read directly, not through a JSON-B parser.
+            String value = json.stringValue();
+            if (value != null) {
+                return (T) value;
+            }
+        }
         try {
             return JSONB.fromJson(json.text(), type);
         } catch (JsonbException e) {

@@ -20,6 +20,7 @@ import dev.switchboard.protocol.ProtocolException;
 import dev.switchboard.protocol.ReservedEvents;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -398,13 +399,14 @@ public final class Connection {
     boolean send(Frame frame, boolean droppable) {
         String text = frame.text(codec);
         int bytes = frame.bytes(codec);
-        Offer offer = queue.offer(text, frame.attachments(), bytes, droppable);
+        ByteBuffer wire = queue.takesFrames() ? frame.serverFrame(codec) : null;
+        Offer offer = queue.offer(text, frame.attachments(), wire, bytes, droppable);
         if (offer == Offer.OVER_BUDGET && droppable) {
             // A volatile frame may be lost anyway: not worth cutting anyone off for.
             offer = Offer.DROPPED;
         }
         while (offer == Offer.OVER_BUDGET && switchboard.relieveSendBudget(this, bytes)) {
-            offer = queue.offer(text, frame.attachments(), bytes, false);
+            offer = queue.offer(text, frame.attachments(), wire, bytes, false);
         }
         switch (offer) {
             case QUEUED -> {
@@ -439,7 +441,8 @@ public final class Connection {
 
     /** Queues a frame of a recovery replay, which the replay log already bounds. */
     void replay(Frame frame) {
-        if (queue.offerBeyondBound(frame.text(codec), frame.attachments(), frame.bytes(codec)) == Offer.QUEUED) {
+        ByteBuffer wire = queue.takesFrames() ? frame.serverFrame(codec) : null;
+        if (queue.offerBeyondBound(frame.text(codec), frame.attachments(), wire, frame.bytes(codec)) == Offer.QUEUED) {
             switchboard.metrics().framesOut.increment();
             switchboard.metrics().bytesOut.add(frame.bytes());
         }

@@ -6,6 +6,7 @@ import dev.switchboard.protocol.JsonWireCodec;
 import dev.switchboard.protocol.Packet;
 import dev.switchboard.protocol.ProtocolException;
 import dev.switchboard.protocol.RawJson;
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -21,7 +22,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The codec's hot path: encoding a broadcast once (the server's side of a fan-out, before the
- * same text is queued for every recipient) and decoding a client's event, with the payload the
+ * same text is queued for every recipient), framing it for the wire once, and decoding a client's event, with the payload the
  * load generator sends. Run with {@code bench/run.sh --jmh}.
  */
 @State(Scope.Benchmark)
@@ -48,6 +49,16 @@ public class CodecBenchmark {
     @Benchmark
     public Frame encodeBroadcast() {
         return Frame.encode(codec, Packet.event("/", "msg", JsonMapper.toRawList(payload), 0).withOffset("1234567"));
+    }
+
+    /**
+     * {@link #encodeBroadcast} and the frame for the wire that every recipient on the standalone
+     * server then shares: the difference is what framing once adds to a broadcast.
+     */
+    @Benchmark
+    public ByteBuffer encodeAndFrameBroadcast() {
+        return Frame.encode(codec, Packet.event("/", "msg", JsonMapper.toRawList(payload), 0).withOffset("1234567"))
+                .serverFrame(codec);
     }
 
     /** The encoding alone. */

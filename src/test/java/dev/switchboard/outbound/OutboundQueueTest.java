@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -18,7 +20,7 @@ import org.junit.jupiter.api.Test;
 class OutboundQueueTest {
 
     /** Completes every send at once, or holds them until released. */
-    private static final class ImmediateTransport implements Transport {
+    private static class ImmediateTransport implements Transport {
         final List<String> sent = new ArrayList<>();
         final List<Consumer<Throwable>> held = new ArrayList<>();
         boolean hold;
@@ -44,6 +46,51 @@ class OutboundQueueTest {
         public boolean isOpen() {
             return open;
         }
+    }
+
+    /** A transport with a frame writer that holds each write until released. */
+    private static final class FramingTransport extends ImmediateTransport {
+        final List<List<String>> writes = new ArrayList<>();
+
+        @Override
+        public FrameWriter frameWriter() {
+            return (frames, done) -> {
+                List<String> write = new ArrayList<>();
+                for (ByteBuffer frame : frames) {
+                    write.add(StandardCharsets.UTF_8.decode(frame).toString());
+                }
+                writes.add(write);
+                held.add(done);
+            };
+        }
+    }
+
+    private static ByteBuffer wire(String text) {
+        return ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)).asReadOnlyBuffer();
+    }
+
+    @Test
+    void framesQueuedBehindAWriteGoInOneWriteAndCountUntilItCompletes() {
+        FramingTransport transport = new FramingTransport();
+        OutboundQueue queue = new OutboundQueue(transport, 1000, error -> { });
+        assertTrue(queue.takesFrames());
+        ByteBuffer shared = wire("b");
+        queue.offer("a", List.of(), wire("a"), 1, false);
+        queue.offer("b", List.of(), shared, 1, false);
+        queue.offer("c", List.of(), wire("c"), 1, false);
+        queue.offer("d", List.of(), null, 1, false);
+        queue.offer("b", List.of(), shared, 1, false);
+        assertEquals(List.of(List.of("a")), transport.writes);
+        assertEquals(5, queue.pendingBytes());
+        transport.held.get(0).accept(null);
+        assertEquals(List.of(List.of("a"), List.of("b", "c")), transport.writes, "up to the frame offered without its bytes");
+        assertEquals(4, queue.pendingBytes(), "b and c count until their write completes, d and b wait");
+        transport.held.get(1).accept(null);
+        assertEquals(List.of("d"), transport.sent, "sent through the transport's own path (which completes at once)");
+        assertEquals(List.of(List.of("a"), List.of("b", "c"), List.of("b")), transport.writes, "a shared frame is written whole each time");
+        transport.held.get(2).accept(null);
+        assertEquals(0, queue.pendingBytes());
+        assertEquals(0, shared.position(), "the shared buffer itself is never moved");
     }
 
     @Test

@@ -218,6 +218,14 @@ class JsonWireCodecTest {
         return String.join(",", Collections.nCopies(count, "0"));
     }
 
+    @Test
+    void stringArgumentsAreReadWithTheirEscapesAndOtherValuesStillFitOrFail() throws ProtocolException {
+        assertEquals("a\"b\\é𝄞\n", JsonMapper.fromJson(RawJson.of("\"a\\\"b\\\\\\u00e9\\ud834\\udd1e\\n\""), String.class));
+        assertEquals("r7", JsonMapper.fromJson(RawJson.of("\"r7\""), String.class));
+        assertNull(JsonMapper.fromJson(RawJson.of("null"), String.class));
+        assertThrows(IllegalArgumentException.class, () -> JsonMapper.fromJson(RawJson.of("{\"a\":1}"), String.class));
+    }
+
     private static String nestedArrays(int levels) {
         return "[".repeat(levels) + "]".repeat(levels);
     }

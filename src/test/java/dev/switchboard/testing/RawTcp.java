@@ -145,10 +145,16 @@ public final class RawTcp implements AutoCloseable {
     /** What {@link #readCloseCode(Duration)} answers when the server kept the connection open. */
     public static final int STILL_OPEN = -2;
 
-    /** A frame from the server, which never masks. */
-    public record Frame(int opcode, byte[] payload) {
+    /**
+     * A frame from the server, which never masks.
+     *
+     * @param whole the FIN bit set and no RSV bit: a message in one frame, without extensions
+     */
+    public record Frame(int opcode, byte[] payload, boolean whole) {
         public static final int TEXT = 0x1;
         public static final int CLOSE = 0x8;
+        public static final int PING = 0x9;
+        public static final int PONG = 0xA;
 
         public String text() {
             return new String(payload, StandardCharsets.UTF_8);
@@ -165,12 +171,16 @@ public final class RawTcp implements AutoCloseable {
      *
      * @throws java.net.SocketTimeoutException when none came in time
      * @throws java.io.EOFException when the server closed the connection
+     * @throws IOException when the server masked the frame, which RFC 6455 forbids
      */
     public Frame nextFrame(Duration wait) throws IOException {
         socket.setSoTimeout((int) Math.max(1, wait.toMillis()));
         DataInputStream in = new DataInputStream(socket.getInputStream());
         int first = in.readUnsignedByte();
         int second = in.readUnsignedByte();
+        if ((second & 0x80) != 0) {
+            throw new IOException("a masked frame from the server");
+        }
         long length = second & 0x7f;
         if (length == 126) {
             length = in.readUnsignedShort();
@@ -179,7 +189,7 @@ public final class RawTcp implements AutoCloseable {
         }
         byte[] payload = new byte[Math.toIntExact(length)];
         in.readFully(payload);
-        return new Frame(first & 0x0f, payload);
+        return new Frame(first & 0x0f, payload, (first & 0xf0) == 0x80);
     }
 
     /**

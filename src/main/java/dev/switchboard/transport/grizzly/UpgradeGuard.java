@@ -69,7 +69,7 @@ final class UpgradeGuard implements AddOn {
                 return ctx.getInvokeAction();
             }
             // Whatever an earlier request on this thread left for a handshake that never ran.
-            SwitchboardConfigurator.connectionAbort(null);
+            SwitchboardConfigurator.connectionAccess(null);
             SwitchboardConfigurator.client(null);
             if (!(ctx.getMessage() instanceof HttpContent content)
                     || !(content.getHttpHeader() instanceof HttpRequestPacket request)
@@ -83,10 +83,12 @@ final class UpgradeGuard implements AddOn {
             UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, client, switchboard);
             if (refusal == null) {
                 // Tyrus upgrades on this thread, right after this filter: its handshake learns who
-                // the client is and how to drop this connection should a close never complete.
+                // the client is, how to drop this connection should a close never complete, and
+                // how to write broadcast frames onto it framed once.
                 if (endpointPaths.contains(request.getRequestURI())) {
                     SwitchboardConfigurator.client(client);
-                    SwitchboardConfigurator.connectionAbort(new Abort(ctx.getConnection()));
+                    SwitchboardConfigurator.connectionAccess(new SwitchboardConfigurator.ConnectionAccess(
+                            new Abort(ctx.getConnection()), new GrizzlyFrameWriter(ctx.getConnection())));
                     UPGRADED.set(ctx.getConnection(), Boolean.TRUE);
                     onUpgrade.accept(ctx.getConnection());
                 }

@@ -1,5 +1,6 @@
 package dev.switchboard.transport.jsr356;
 
+import dev.switchboard.outbound.FrameWriter;
 import dev.switchboard.outbound.Transport;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Session;
@@ -44,12 +45,16 @@ final class SessionTransport implements Transport {
     private final Session session;
     /** Drops the connection outright; null where the HTTP layer cannot (servlet containers). */
     private final Runnable abort;
+    /** Writes frames past the container's send path; null where the HTTP layer cannot (servlet containers). */
+    private final FrameWriter frameWriter;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile long lastInputNanos = System.nanoTime();
 
-    SessionTransport(Session session, Runnable abort) {
+    /** @param access what the HTTP layer in front of the container can do, or null */
+    SessionTransport(Session session, SwitchboardConfigurator.ConnectionAccess access) {
         this.session = session;
-        this.abort = abort;
+        this.abort = access == null ? null : access.abort();
+        this.frameWriter = access == null ? null : access.frameWriter();
     }
 
     /** One timer thread for the close deadlines, made only where some connection can be aborted. */
@@ -87,6 +92,11 @@ final class SessionTransport implements Transport {
     @Override
     public void send(String text, Consumer<Throwable> done) {
         session.getAsyncRemote().sendText(text, result -> done.accept(result.isOK() ? null : result.getException()));
+    }
+
+    @Override
+    public FrameWriter frameWriter() {
+        return frameWriter;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.switchboard.transport.jsr356;
 
+import dev.switchboard.outbound.FrameWriter;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.Forwarding;
 import jakarta.websocket.Extension;
@@ -22,8 +23,8 @@ public class SwitchboardConfigurator extends ServerEndpointConfig.Configurator {
     static final String UPGRADE_REQUEST = "dev.switchboard.upgradeRequest";
     /** Set by an HTTP layer in front of the container for the handshake it passes on; see {@link #client}. */
     private static final ThreadLocal<Forwarding.Client> CLIENT = new ThreadLocal<>();
-    /** Likewise; see {@link #connectionAbort}. */
-    private static final ThreadLocal<Runnable> CONNECTION_ABORT = new ThreadLocal<>();
+    /** Likewise; see {@link #connectionAccess}. */
+    private static final ThreadLocal<ConnectionAccess> CONNECTION_ACCESS = new ThreadLocal<>();
 
     /**
      * The server of the deployment that made this configurator (containers make one per deployed
@@ -47,10 +48,20 @@ public class SwitchboardConfigurator extends ServerEndpointConfig.Configurator {
      *
      * @param client          the client as the HTTP layer saw it (behind trusted proxies, the one they name),
      *                        {@code null} if it did not say
-     * @param connectionAbort drops the connection at once, from the HTTP layer, {@code null} if it cannot
+     * @param access          what the HTTP layer can do on the connection itself, {@code null} if nothing
      */
     record UpgradeRequest(java.net.URI uri, Map<String, List<String>> headers, Map<String, List<String>> query,
-                          Forwarding.Client client, Runnable connectionAbort) {
+                          Forwarding.Client client, ConnectionAccess access) {
+    }
+
+    /**
+     * What an HTTP layer in front of the container can do on an upgraded connection itself, past
+     * the container's JSR 356 session.
+     *
+     * @param abort       drops the connection at once, without a close handshake
+     * @param frameWriter writes frames already framed, {@code null} if it cannot (see {@link FrameWriter})
+     */
+    public record ConnectionAccess(Runnable abort, FrameWriter frameWriter) {
     }
 
     /**
@@ -69,26 +80,28 @@ public class SwitchboardConfigurator extends ServerEndpointConfig.Configurator {
     }
 
     /**
-     * Tells the handshake that this thread is about to run how to drop its connection at once,
-     * without a close handshake; {@code null} clears it. For an HTTP layer in front of the
-     * container that can (the standalone server's Grizzly): a close waits until the peer has
-     * taken what was sent before the close frame, which a peer that stopped reading never does,
-     * and Tyrus then keeps the connection and its buffers for as long as the peer stays.
+     * Tells the handshake that this thread is about to run what can be done on its connection past
+     * the container; {@code null} clears it. For an HTTP layer in front of the container that can
+     * (the standalone server's Grizzly): drop the connection at once, since a close waits until the
+     * peer has taken what was sent before the close frame, which a peer that stopped reading never
+     * does, and Tyrus then keeps the connection and its buffers for as long as the peer stays; and
+     * write broadcast frames framed once, rather than have the container encode and frame the same
+     * message again for every recipient.
      */
-    public static void connectionAbort(Runnable abort) {
-        if (abort == null) {
-            CONNECTION_ABORT.remove();
+    public static void connectionAccess(ConnectionAccess access) {
+        if (access == null) {
+            CONNECTION_ACCESS.remove();
         } else {
-            CONNECTION_ABORT.set(abort);
+            CONNECTION_ACCESS.set(access);
         }
     }
 
     @Override
     public void modifyHandshake(ServerEndpointConfig config, HandshakeRequest request, HandshakeResponse response) {
         config.getUserProperties().put(UPGRADE_REQUEST, new UpgradeRequest(request.getRequestURI(),
-                request.getHeaders(), request.getParameterMap(), CLIENT.get(), CONNECTION_ABORT.get()));
+                request.getHeaders(), request.getParameterMap(), CLIENT.get(), CONNECTION_ACCESS.get()));
         // Taken by this handshake: the thread must not keep the connection until its next request.
-        CONNECTION_ABORT.remove();
+        CONNECTION_ACCESS.remove();
         CLIENT.remove();
     }
 

@@ -117,7 +117,7 @@ public class SwitchboardEndpoint {
                 .plus(switchboard.options().pingTimeout()).toMillis());
         session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, BLOCKING_SEND_TIMEOUT_MILLIS);
         session.getUserProperties().put(TOMCAT_SESSION_CLOSE_TIMEOUT, SESSION_CLOSE_TIMEOUT_MILLIS);
-        SessionTransport opened = new SessionTransport(session, request.connectionAbort());
+        SessionTransport opened = new SessionTransport(session, request.access());
         if (open(session, opened, handshake)) {
             transport = opened;
         }
