@@ -30,10 +30,10 @@ import java.util.function.Supplier;
  * and queued by the socket, or logged by the session, never lost between them, and a replay
  * comes before anything new. The lock also guards the log itself (appends, pong confirmations)
  * and a session's state, and orders the ending socket and its ended session as they let go of
- * the id, so that the last one frees its rooms ({@link #releaseRooms}). Nothing under it may wait or leave this node's memory: no store call,
- * no application callback (listeners, middleware), no timer that could run its task at once;
- * those come after it is released ({@link #keep}, {@link #expire}). Queueing a frame never
- * blocks, so it happens under the lock.
+ * the id, so that the last one frees its rooms ({@link #releaseRooms}). Nothing under it may
+ * wait or leave this node's memory: no store call, no application callback (listeners,
+ * middleware), no timer that could run its task at once; those come after it is released
+ * ({@link #keep}, {@link #expire}). Queueing a frame never blocks, so it happens under the lock.
  *
  * <p>The store sees a session from the moment its record is saved, which happens after the lock,
  * so a claimant that ends a stale socket waits for that save ({@link #claim}). The replay log
