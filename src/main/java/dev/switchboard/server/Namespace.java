@@ -424,8 +424,9 @@ public final class Namespace {
     }
 
     /**
-     * Forgets a disconnected socket. A socket whose session waits keeps its rooms for the session,
-     * and its private id until the session's record is saved (see {@link Recovery#keep}).
+     * Forgets a disconnected socket. A socket whose session waits keeps its rooms for the session
+     * (unless the session ended meanwhile, see {@link Recovery#releaseRooms}), and its private id
+     * until the session's record is saved (see {@link Recovery#keep}).
      */
     void removeSocket(Socket socket, boolean sessionKept) {
         if (!sessionKept) {
@@ -433,6 +434,9 @@ public final class Namespace {
             recovery.dropPrivateId(socket);
         }
         sockets.remove(socket.id(), socket);
+        if (sessionKept) {
+            recovery.releaseRooms(socket.id(), socket.log());
+        }
     }
 
     void broadcast(Frame frame, dev.switchboard.adapter.BroadcastOptions options) {

@@ -29,10 +29,11 @@ import java.util.function.Supplier;
  * connected and gets its connect answer and the replay). So a frame for a socket id is logged
  * and queued by the socket, or logged by the session, never lost between them, and a replay
  * comes before anything new. The lock also guards the log itself (appends, pong confirmations)
- * and a session's state. Nothing under it may wait or leave this node's memory: no store call,
- * no application callback (listeners, middleware), no timer that could run its task at once;
- * those come after it is released ({@link #keep}, {@link #expire}). Queueing a frame never
- * blocks, so it happens under the lock.
+ * and a session's state, and orders the ending socket and its ended session as they let go of
+ * the id, so that the last one frees its rooms ({@link #releaseRooms}). Nothing under it may
+ * wait or leave this node's memory: no store call, no application callback (listeners,
+ * middleware), no timer that could run its task at once; those come after it is released
+ * ({@link #keep}, {@link #expire}). Queueing a frame never blocks, so it happens under the lock.
  *
  * <p>The store sees a session from the moment its record is saved, which happens after the lock,
  * so a claimant that ends a stale socket waits for that save ({@link #claim}). The replay log
@@ -297,12 +298,27 @@ final class Recovery {
         }
     }
 
+    /**
+     * Leaves every room of a socket id that neither a socket nor a waiting session holds any more.
+     * A socket whose session is kept and that session each call this once they let go of the id:
+     * the session may expire (or overflow) while its socket is still ending, and then the socket
+     * lets go last. Checked under the id's log lock, after the caller's removal, so that whichever
+     * lets go last sees the other gone.
+     */
+    void releaseRooms(String socketId, ReplayLog log) {
+        boolean held;
+        synchronized (log) {
+            held = namespace.sockets().containsKey(socketId) || detached.containsKey(socketId);
+        }
+        if (!held) {
+            namespace.adapter().delAll(socketId);
+        }
+    }
+
     /** Frees a session that will not be recovered and, once it is known to be ours, tells the application. */
     private void ended(DetachedSession session, CompletableFuture<Boolean> ours) {
         detached.remove(session.id(), session);
-        if (!namespace.sockets().containsKey(session.id())) {
-            namespace.adapter().delAll(session.id());
-        }
+        releaseRooms(session.id(), session.log());
         ours.exceptionally(failure -> {
             namespace.switchboard().warnings().warn(LOG, "removing a session of " + namespace.name() + " failed", failure);
             return true;

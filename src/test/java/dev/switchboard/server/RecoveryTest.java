@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -215,6 +216,24 @@ class RecoveryTest {
             assertFalse(again.getBoolean("recovered"));
             assertNotEquals(first.getString("id"), again.getString("id"));
         }
+    }
+
+    @Test
+    void sessionThatExpiresWhileItsSocketIsStillEndingTakesTheRoomsWithIt() throws Exception {
+        start(TestServer.options().recoveryWindow(Duration.ofMillis(100)));
+        RawClient maciel = server.raw();
+        join(maciel, "maciel", null, null);
+        Socket socket = socketOf("maciel");
+        socket.join("chess");
+        // A slow disconnecting listener (a database write, a loaded machine) outlasts the window:
+        // the session expires while its socket is still ending.
+        socket.onDisconnecting(reason -> Await.until("the session expired", () -> !expired.isEmpty()));
+        maciel.abort();
+        assertNotNull(disconnects.poll(10, TimeUnit.SECONDS), "disconnect listeners run once the socket is gone");
+        assertEquals("maciel", expired.poll(), "the session expired before its socket had ended");
+        assertTrue(server.switchboard().root().sockets().isEmpty());
+        assertTrue(server.switchboard().root().detachedSessions().isEmpty());
+        assertEquals(Set.of(), server.switchboard().root().adapter().rooms().join(), "no room outlives its members");
     }
 
     @Test
