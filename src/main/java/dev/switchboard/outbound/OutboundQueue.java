@@ -1,5 +1,6 @@
 package dev.switchboard.outbound;
 
+import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,8 +41,11 @@ public final class OutboundQueue {
         CLOSED
     }
 
-    /** @param budgeted whether its bytes count against the server-wide budget (not a replay's) */
-    private record Item(String text, int bytes, boolean budgeted) {
+    /**
+     * @param utf8     the text in UTF-8, for {@link Transport#sendUtf8}; null to send the text
+     * @param budgeted whether its bytes count against the server-wide budget (not a replay's)
+     */
+    private record Item(String text, ByteBuffer utf8, int bytes, boolean budgeted) {
     }
 
     private final Transport transport;
@@ -96,6 +100,14 @@ public final class OutboundQueue {
      * @param droppable drop it instead when frames are already waiting (a volatile emit)
      */
     public Offer offer(String text, int bytes, boolean droppable) {
+        return offer(text, null, bytes, droppable);
+    }
+
+    /**
+     * Queues one frame, given also in UTF-8 for a transport that {@link Transport#supportsUtf8Payload
+     * sends bytes}: the buffer is shared, never written to, and sent instead of the text.
+     */
+    public Offer offer(String text, ByteBuffer utf8, int bytes, boolean droppable) {
         if (closed.get() || closeRequest.get() != null) {
             return Offer.CLOSED;
         }
@@ -120,7 +132,7 @@ public final class OutboundQueue {
             // budget cuts the clients that are behind, and is passed by one frame per peer at most.
             budget.reserve(bytes);
         }
-        return enqueue(new Item(text, bytes, true));
+        return enqueue(new Item(text, utf8, bytes, true));
     }
 
     /**
@@ -136,7 +148,7 @@ public final class OutboundQueue {
             return Offer.CLOSED;
         }
         pendingBytes.addAndGet(bytes);
-        return enqueue(new Item(text, bytes, false));
+        return enqueue(new Item(text, null, bytes, false));
     }
 
     private Offer enqueue(Item item) {
@@ -286,7 +298,11 @@ public final class OutboundQueue {
             Handoff handoff = new Handoff(item);
             sender = Thread.currentThread();
             try {
-                transport.send(item.text, handoff);
+                if (item.utf8 != null) {
+                    transport.sendUtf8(item.utf8, handoff);
+                } else {
+                    transport.send(item.text, handoff);
+                }
             } catch (RuntimeException e) {
                 handoff.accept(e);
                 return;

@@ -18,6 +18,7 @@ import dev.switchboard.protocol.ProtocolException;
 import dev.switchboard.protocol.ReservedEvents;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -53,6 +54,8 @@ public final class Connection {
     private final String id = Ids.next();
     private final Switchboard switchboard;
     private final Transport transport;
+    /** Whether frames go to the transport in UTF-8, encoded once per broadcast (fixed at the upgrade). */
+    private final boolean utf8Payload;
     private final Handshake handshake;
     /** The wire format this client speaks; frames encoded with another are re-encoded for it. */
     private final Codec codec;
@@ -75,6 +78,7 @@ public final class Connection {
     Connection(Switchboard switchboard, Transport transport, Handshake handshake, Codec codec) {
         this.switchboard = switchboard;
         this.transport = transport;
+        this.utf8Payload = transport.supportsUtf8Payload();
         this.handshake = handshake;
         this.codec = codec;
         SwitchboardOptions options = switchboard.options();
@@ -346,14 +350,15 @@ public final class Connection {
      */
     boolean send(Frame frame, boolean droppable) {
         String text = frame.text(codec);
+        ByteBuffer utf8 = utf8Payload ? frame.utf8(codec) : null;
         int bytes = frame.bytes(codec);
-        Offer offer = queue.offer(text, bytes, droppable);
+        Offer offer = queue.offer(text, utf8, bytes, droppable);
         if (offer == Offer.OVER_BUDGET && droppable) {
             // A volatile frame may be lost anyway: not worth cutting anyone off for.
             offer = Offer.DROPPED;
         }
         while (offer == Offer.OVER_BUDGET && switchboard.relieveSendBudget(this, bytes)) {
-            offer = queue.offer(text, bytes, false);
+            offer = queue.offer(text, utf8, bytes, false);
         }
         switch (offer) {
             case QUEUED -> {

@@ -1,9 +1,11 @@
 package dev.switchboard.transport.jsr356;
 
 import dev.switchboard.outbound.Transport;
+import dev.switchboard.transport.jetty.JettyCoreSend;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Session;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -15,7 +17,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
- * A {@link Transport} over a JSR 356 session, sending with the async remote.
+ * A {@link Transport} over a JSR 356 session, sending with the async remote, or on Jetty 12 with
+ * its core session ({@link JettyCoreSend}), which takes a broadcast's UTF-8 payload as it is.
  *
  * <p>Threads: the endpoint's reading thread writes {@code lastInputNanos}; the thread that closes reads it.
  */
@@ -43,12 +46,15 @@ final class SessionTransport implements Transport {
     private final Session session;
     /** Drops the connection outright; null where the HTTP layer cannot (servlet containers). */
     private final Runnable abort;
+    /** Jetty's direct send; null on other containers. */
+    private final JettyCoreSend direct;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile long lastInputNanos = System.nanoTime();
 
-    SessionTransport(Session session, Runnable abort) {
+    SessionTransport(Session session, Runnable abort, JettyCoreSend direct) {
         this.session = session;
         this.abort = abort;
+        this.direct = direct;
     }
 
     /** One timer thread for the close deadlines, made only where some connection can be aborted. */
@@ -86,6 +92,16 @@ final class SessionTransport implements Transport {
     @Override
     public void send(String text, Consumer<Throwable> done) {
         session.getAsyncRemote().sendText(text, result -> done.accept(result.isOK() ? null : result.getException()));
+    }
+
+    @Override
+    public boolean supportsUtf8Payload() {
+        return direct != null;
+    }
+
+    @Override
+    public void sendUtf8(ByteBuffer payload, Consumer<Throwable> done) {
+        direct.send(payload, done);
     }
 
     @Override

@@ -6,6 +6,7 @@ import dev.switchboard.protocol.Codec;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.MessageAssembler;
+import dev.switchboard.transport.jetty.JettyCoreSend;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.EndpointConfig;
 import jakarta.websocket.OnClose;
@@ -113,11 +114,12 @@ public class SwitchboardEndpoint {
         session.setMaxIdleTimeout(0);
         // A backstop for the container's resources: the heartbeat ends a connection whose peer
         // stopped reading within pingInterval + pingTimeout; a send stuck longer fails the connection.
-        session.getAsyncRemote().setSendTimeout(switchboard.options().pingInterval()
-                .plus(switchboard.options().pingTimeout()).toMillis());
+        long sendTimeout = switchboard.options().pingInterval().plus(switchboard.options().pingTimeout()).toMillis();
+        session.getAsyncRemote().setSendTimeout(sendTimeout);
         session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, BLOCKING_SEND_TIMEOUT_MILLIS);
         session.getUserProperties().put(TOMCAT_SESSION_CLOSE_TIMEOUT, SESSION_CLOSE_TIMEOUT_MILLIS);
-        SessionTransport opened = new SessionTransport(session, request.connectionAbort());
+        SessionTransport opened = new SessionTransport(session, request.connectionAbort(),
+                JettyCoreSend.of(session, sendTimeout));
         if (open(session, opened, handshake)) {
             transport = opened;
         }
