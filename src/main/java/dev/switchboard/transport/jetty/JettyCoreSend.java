@@ -3,6 +3,7 @@ package dev.switchboard.transport.jetty;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.util.function.Consumer;
 
@@ -117,7 +118,7 @@ public final class JettyCoreSend {
 
         private static Handles bind(Class<?> sessionClass) throws ReflectiveOperationException {
             MethodHandles.Lookup lookup = MethodHandles.publicLookup();
-            java.lang.reflect.Method getCoreSession = sessionClass.getMethod("getCoreSession");
+            Method getCoreSession = sessionClass.getMethod("getCoreSession");
             Class<?> coreSessionType = getCoreSession.getReturnType();
             ClassLoader jetty = coreSessionType.getClassLoader();
             Class<?> frame = Class.forName("org.eclipse.jetty.websocket.core.Frame", false, jetty);
