@@ -33,7 +33,7 @@ class PackageGraphTest {
      * it), and the Redis client that only {@code adapter.redis} may use (it is optional).
      */
     private static final List<String> CONTAINER_PACKAGES = List.of("jakarta.websocket", "jakarta.servlet",
-            "org.glassfish", "io.micrometer", "io.prometheus", "java.net.http", "io.lettuce", "io.netty");
+            "org.glassfish", "org.eclipse.jetty", "org.apache.tomcat", "io.micrometer", "io.prometheus", "java.net.http", "io.lettuce", "io.netty");
 
     /** Every package of ours with the packages it uses (itself left out). */
     private static final Map<String, Set<String>> uses = new TreeMap<>();

@@ -49,8 +49,10 @@ public final class OutboundQueue {
 
     /**
      * @param attachments binary frames sent right after the text, none for most
-     * @param frame       its bytes framed for the wire, attachments included, shared with other
-     *                    queues (read-only), or null
+     * @param frame       the frame as the transport takes it instead of the text, shared with other
+     *                    queues (read-only), or null: whole WebSocket frames, attachments included,
+     *                    for a {@link FrameWriter}; the text's UTF-8 payload for
+     *                    {@link Transport#sendUtf8}
      * @param budgeted    whether its bytes count against the server-wide budget (not a replay's)
      */
     private record Item(String text, List<byte[]> attachments, ByteBuffer frame, int bytes, boolean budgeted) {
@@ -129,8 +131,9 @@ public final class OutboundQueue {
 
     /**
      * Queues one text frame followed by binary frames (a packet with attachments, sent back to
-     * back), together with its bytes as the wire carries them (a server's WebSocket frames, headers
-     * included) for a transport that {@link #takesFrames() takes frames}.
+     * back), together with its bytes as the transport takes them: a server's WebSocket frames,
+     * headers included, for a transport that {@link #takesFrames() takes frames}, or the text's
+     * UTF-8 payload for one that {@link Transport#supportsUtf8Payload() sends bytes}.
      *
      * @param attachments binary frames sent right after the text, none for most
      * @param frame       read-only and shared, or null: the queue writes a duplicate of it
@@ -337,6 +340,8 @@ public final class OutboundQueue {
             try {
                 if (framed) {
                     frameWriter.write(batch == null ? new ByteBuffer[] {item.frame.duplicate()} : framesOf(batch), handoff);
+                } else if (item.frame != null) {
+                    transport.sendUtf8(item.frame, handoff);
                 } else if (item.attachments.isEmpty()) {
                     transport.send(item.text, handoff);
                 } else {

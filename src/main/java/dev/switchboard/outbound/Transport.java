@@ -37,6 +37,25 @@ public interface Transport {
         done.accept(new UnsupportedOperationException("this transport sends text frames only"));
     }
 
+    /**
+     * Whether {@link #sendUtf8} works here: a container whose API takes a text frame's payload as
+     * bytes, so that a broadcast is encoded to UTF-8 once and not once per recipient.
+     */
+    default boolean supportsUtf8Payload() {
+        return false;
+    }
+
+    /**
+     * As {@link #send}, with the text already in UTF-8 (the frame's payload, not a framed message).
+     * Called only where {@link #supportsUtf8Payload} says true.
+     *
+     * @param payload read-only and shared with other connections: read a {@code duplicate()}, never
+     *                the buffer itself
+     */
+    default void sendUtf8(ByteBuffer payload, Consumer<Throwable> done) {
+        throw new UnsupportedOperationException("this transport sends text only");
+    }
+
     /** Closes the connection with a WebSocket close code; never blocks the caller; idempotent. */
     void close(int code, String reason);
 

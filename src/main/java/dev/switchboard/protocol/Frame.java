@@ -1,6 +1,7 @@
 package dev.switchboard.protocol;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Objects;
 
@@ -14,14 +15,16 @@ import java.util.Objects;
  * Frame frame = Frame.encode(codec, Packet.event("/chat", "message", JsonMapper.toRawList("hi"), 0));
  * for (String socketId : recipients) localNamespace.deliver(socketId, frame, false);
  * String forSocketIo = frame.text(socketIoCodec);
+ * ByteBuffer payload = frame.utf8(codec);   // for a transport that sends bytes: encoded once, shared
  * }</pre>
  *
  * <p>A packet with binary attachments ({@link Payload}) is its text followed by one binary
  * frame per attachment; the attachments are the same for every wire format, so only the text is
  * encoded per codec, and {@link #bytes} counts them too.
  *
- * <p>Thread-safe: the encoding for another codec, and the framed bytes, are computed by whichever
- * thread asks first and published through volatile fields; a race computes them twice, never wrongly.
+ * <p>Thread-safe: the encoding for another codec, the UTF-8 bytes of an encoding and the framed
+ * bytes are computed by whichever thread asks first and published through volatile fields; a
+ * race computes them twice, never wrongly.
  */
 public final class Frame {
     private final Packet packet;
@@ -31,7 +34,27 @@ public final class Frame {
     /** The latest encoding framed for the wire, see {@link #serverFrame}, or {@code null}. */
     private volatile ServerFrame framed;
 
-    private record Encoding(Codec codec, String text, int bytes) {
+    private static final class Encoding {
+        final Codec codec;
+        final String text;
+        final int bytes;
+        /** The text in UTF-8, read-only, made on first request: only transports that send bytes ask. */
+        private volatile ByteBuffer utf8;
+
+        Encoding(Codec codec, String text, int bytes) {
+            this.codec = codec;
+            this.text = text;
+            this.bytes = bytes;
+        }
+
+        ByteBuffer utf8() {
+            ByteBuffer cached = utf8;
+            if (cached == null) {
+                cached = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)).asReadOnlyBuffer();
+                utf8 = cached;
+            }
+            return cached;
+        }
     }
 
     private record ServerFrame(Codec codec, ByteBuffer frame) {
@@ -59,7 +82,7 @@ public final class Frame {
 
     /** The frame as the codec it was made with encoded it. */
     public String text() {
-        return first.text();
+        return first.text;
     }
 
     /** The binary frames that follow the text, in order; empty for most frames. */
@@ -69,17 +92,26 @@ public final class Frame {
 
     /** Its size in UTF-8 plus its attachments' bytes, what it costs a send queue. */
     public int bytes() {
-        return first.bytes();
+        return first.bytes;
     }
 
     /** The frame as {@code codec} encodes it. */
     public String text(Codec codec) {
-        return encoding(codec).text();
+        return encoding(codec).text;
     }
 
     /** Its size as {@code codec} encodes it, attachments included. */
     public int bytes(Codec codec) {
-        return encoding(codec).bytes();
+        return encoding(codec).bytes;
+    }
+
+    /**
+     * The frame as {@code codec} encodes it, in UTF-8: one read-only buffer, made on the first
+     * request and shared by every recipient after it. Read it through {@link ByteBuffer#duplicate()},
+     * so that one reader's position does not move another's.
+     */
+    public ByteBuffer utf8(Codec codec) {
+        return encoding(codec).utf8();
     }
 
     /**
@@ -97,11 +129,11 @@ public final class Frame {
     }
 
     private Encoding encoding(Codec codec) {
-        if (first.codec() == codec) {
+        if (first.codec == codec) {
             return first;
         }
         Encoding cached = other;
-        if (cached == null || cached.codec() != codec) {
+        if (cached == null || cached.codec != codec) {
             String text = codec.encode(packet);
             cached = new Encoding(codec, text, cost(packet, text));
             other = cached;

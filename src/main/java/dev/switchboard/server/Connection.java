@@ -58,6 +58,8 @@ public final class Connection {
     private final String id = Ids.next();
     private final Switchboard switchboard;
     private final Transport transport;
+    /** Whether frames go to the transport in UTF-8, encoded once per broadcast (fixed at the upgrade). */
+    private final boolean utf8Payload;
     private final Handshake handshake;
     /** The wire format this client speaks; frames encoded with another are re-encoded for it. */
     private final Codec codec;
@@ -82,6 +84,7 @@ public final class Connection {
     Connection(Switchboard switchboard, Transport transport, Handshake handshake, Codec codec) {
         this.switchboard = switchboard;
         this.transport = transport;
+        this.utf8Payload = transport.supportsUtf8Payload();
         this.handshake = handshake;
         this.codec = codec;
         SwitchboardOptions options = switchboard.options();
@@ -399,7 +402,7 @@ public final class Connection {
     boolean send(Frame frame, boolean droppable) {
         String text = frame.text(codec);
         int bytes = frame.bytes(codec);
-        ByteBuffer wire = queue.takesFrames() ? frame.serverFrame(codec) : null;
+        ByteBuffer wire = wireBytes(frame);
         Offer offer = queue.offer(text, frame.attachments(), wire, bytes, droppable);
         if (offer == Offer.OVER_BUDGET && droppable) {
             // A volatile frame may be lost anyway: not worth cutting anyone off for.
@@ -428,6 +431,19 @@ public final class Connection {
         }
     }
 
+    /**
+     * The frame as this connection's transport takes it in place of the text, made once per
+     * broadcast and shared: whole WebSocket frames for a transport that writes them itself, the
+     * UTF-8 payload for one that takes a text frame's bytes (not with attachments, which go as
+     * frames of their own), or null.
+     */
+    private ByteBuffer wireBytes(Frame frame) {
+        if (queue.takesFrames()) {
+            return frame.serverFrame(codec);
+        }
+        return utf8Payload && frame.attachments().isEmpty() ? frame.utf8(codec) : null;
+    }
+
     /** Drops the queue at once and ends the connection soon, as a slow consumer. */
     void evictSlowConsumer() {
         if (!evicted.compareAndSet(false, true)) {
@@ -441,7 +457,7 @@ public final class Connection {
 
     /** Queues a frame of a recovery replay, which the replay log already bounds. */
     void replay(Frame frame) {
-        ByteBuffer wire = queue.takesFrames() ? frame.serverFrame(codec) : null;
+        ByteBuffer wire = wireBytes(frame);
         if (queue.offerBeyondBound(frame.text(codec), frame.attachments(), wire, frame.bytes(codec)) == Offer.QUEUED) {
             switchboard.metrics().framesOut.increment();
             switchboard.metrics().bytesOut.add(frame.bytes());

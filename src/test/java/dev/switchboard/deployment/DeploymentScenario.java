@@ -160,7 +160,7 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
     }
 
     /** Where the log ends now. */
-    private long logLength() throws IOException {
+    long logLength() throws IOException {
         return log().isPresent() ? Files.size(log().get()) : 0;
     }
 
@@ -210,7 +210,7 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
     }
 
     /** A connected socket on the echo namespace, as {@code user} (or anonymous). */
-    private ClientSocket connect(String user) throws Exception {
+    ClientSocket connect(String user) throws Exception {
         SwitchboardClient client = SwitchboardClient.connect(site().webSocket(),
                 ClientOptions.builder().reconnection(false).build());
         clients.add(client);
@@ -218,7 +218,7 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
                 .whenConnected().get(WAIT.toSeconds(), TimeUnit.SECONDS);
     }
 
-    private static BlockingQueue<List<String>> inbox(ClientSocket socket, String event) {
+    static BlockingQueue<List<String>> inbox(ClientSocket socket, String event) {
         BlockingQueue<List<String>> inbox = new LinkedBlockingQueue<>();
         socket.on(event, received -> inbox.add(strings(received.args())));
         return inbox;
@@ -232,13 +232,13 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
         return strings;
     }
 
-    private static List<String> next(BlockingQueue<List<String>> inbox) throws InterruptedException {
+    static List<String> next(BlockingQueue<List<String>> inbox) throws InterruptedException {
         List<String> args = inbox.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         assertNotNull(args, "nothing received within " + WAIT);
         return args;
     }
 
-    private static Arguments ack(CompletableFuture<Arguments> answer) throws Exception {
+    static Arguments ack(CompletableFuture<Arguments> answer) throws Exception {
         return answer.get(WAIT.toSeconds(), TimeUnit.SECONDS);
     }
 

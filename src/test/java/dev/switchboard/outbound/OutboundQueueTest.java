@@ -37,6 +37,12 @@ class OutboundQueueTest {
             }
         }
 
+        /** Bytes go out as {@code utf8:<text>}, read from a duplicate as the contract asks. */
+        @Override
+        public void sendUtf8(ByteBuffer payload, Consumer<Throwable> done) {
+            send("utf8:" + StandardCharsets.UTF_8.decode(payload.duplicate()), done);
+        }
+
         @Override
         public void close(int code, String reason) {
             closeCode = code;
@@ -105,6 +111,26 @@ class OutboundQueueTest {
         transport.hold = false;
         transport.held.get(0).accept(null);
         assertEquals(200_001, transport.sent.size());
+        assertEquals(0, queue.pendingBytes());
+    }
+
+    @Test
+    void aFrameGivenInUtf8GoesOutAsBytesUntouchedAndCountsUntilWritten() {
+        ImmediateTransport transport = new ImmediateTransport();
+        transport.hold = true;
+        OutboundQueue queue = new OutboundQueue(transport, 10, error -> { });
+        ByteBuffer shared = ByteBuffer.wrap("é!".getBytes(StandardCharsets.UTF_8)).asReadOnlyBuffer();
+        assertEquals(OutboundQueue.Offer.QUEUED, queue.offer("é!", List.of(), shared, 3, false));
+        assertEquals(OutboundQueue.Offer.QUEUED, queue.offer("é!", List.of(), shared, 3, false));
+        assertEquals(OutboundQueue.Offer.QUEUED, queue.offer("text", 4, false));
+        // The one in flight still counts: the bound holds until the transport says it is written.
+        assertEquals(OutboundQueue.Offer.OVERFLOW, queue.offer("é!", List.of(), shared, 3, false));
+        assertEquals(10, queue.pendingBytes());
+
+        transport.hold = false;
+        transport.held.get(0).accept(null);
+        assertEquals(List.of("utf8:é!", "utf8:é!", "text"), transport.sent);
+        assertEquals(0, shared.position(), "the shared buffer is read through duplicates only");
         assertEquals(0, queue.pendingBytes());
     }
 

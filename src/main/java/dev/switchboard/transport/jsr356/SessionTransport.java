@@ -2,6 +2,7 @@ package dev.switchboard.transport.jsr356;
 
 import dev.switchboard.outbound.FrameWriter;
 import dev.switchboard.outbound.Transport;
+import dev.switchboard.transport.jetty.JettyCoreSend;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Session;
 import java.io.IOException;
@@ -17,7 +18,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
- * A {@link Transport} over a JSR 356 session, sending with the async remote.
+ * A {@link Transport} over a JSR 356 session, sending with the async remote, or on Jetty 12 with
+ * its core session ({@link JettyCoreSend}), which takes a broadcast's UTF-8 payload as it is.
  *
  * <p>Threads: the endpoint's reading thread writes {@code lastInputNanos}; the thread that closes reads it.
  */
@@ -47,14 +49,20 @@ final class SessionTransport implements Transport {
     private final Runnable abort;
     /** Writes frames past the container's send path; null where the HTTP layer cannot (servlet containers). */
     private final FrameWriter frameWriter;
+    /** Jetty's direct send; null on other containers. */
+    private final JettyCoreSend direct;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile long lastInputNanos = System.nanoTime();
 
-    /** @param access what the HTTP layer in front of the container can do, or null */
-    SessionTransport(Session session, SwitchboardConfigurator.ConnectionAccess access) {
+    /**
+     * @param access what the HTTP layer in front of the container can do, or null
+     * @param direct Jetty's direct send, or null
+     */
+    SessionTransport(Session session, SwitchboardConfigurator.ConnectionAccess access, JettyCoreSend direct) {
         this.session = session;
         this.abort = access == null ? null : access.abort();
         this.frameWriter = access == null ? null : access.frameWriter();
+        this.direct = direct;
     }
 
     /** One timer thread for the close deadlines, made only where some connection can be aborted. */
@@ -102,6 +110,16 @@ final class SessionTransport implements Transport {
     @Override
     public void sendBinary(ByteBuffer data, Consumer<Throwable> done) {
         session.getAsyncRemote().sendBinary(data, result -> done.accept(result.isOK() ? null : result.getException()));
+    }
+
+    @Override
+    public boolean supportsUtf8Payload() {
+        return direct != null;
+    }
+
+    @Override
+    public void sendUtf8(ByteBuffer payload, Consumer<Throwable> done) {
+        direct.send(payload, done);
     }
 
     @Override

@@ -6,6 +6,7 @@ import dev.switchboard.protocol.Codec;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.MessageAssembler;
+import dev.switchboard.transport.jetty.JettyCoreSend;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.EndpointConfig;
 import jakarta.websocket.OnClose;
@@ -113,11 +114,13 @@ public class SwitchboardEndpoint {
         session.setMaxIdleTimeout(0);
         // A backstop for the container's resources: the heartbeat ends a connection whose peer
         // stopped reading within pingInterval + pingTimeout; a send stuck longer fails the connection.
-        session.getAsyncRemote().setSendTimeout(switchboard.options().pingInterval()
-                .plus(switchboard.options().pingTimeout()).toMillis());
+        long sendTimeout = switchboard.options().pingInterval().plus(switchboard.options().pingTimeout()).toMillis();
+        if (!isTomcat(session)) {
+            session.getAsyncRemote().setSendTimeout(sendTimeout);
+        }
         session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, BLOCKING_SEND_TIMEOUT_MILLIS);
         session.getUserProperties().put(TOMCAT_SESSION_CLOSE_TIMEOUT, SESSION_CLOSE_TIMEOUT_MILLIS);
-        SessionTransport opened = new SessionTransport(session, request.access());
+        SessionTransport opened = new SessionTransport(session, request.access(), JettyCoreSend.of(session, sendTimeout));
         if (open(session, opened, handshake)) {
             transport = opened;
         }
@@ -153,6 +156,17 @@ public class SwitchboardEndpoint {
     /** Whether the transport handles {@code message} itself rather than pass it to the connection; none by default. */
     boolean handledByTransport(Session session, String message) {
         return false;
+    }
+
+    /**
+     * Tomcat needs no send timeout, and pays for one on every send: it enters the session in a
+     * skip list ordered by deadline for each message and takes it out when the message is written.
+     * It drops a connection itself when our close frame cannot be written within the blocking send
+     * timeout (above), which is how a stalled reader's connection ends there: evicted as a slow
+     * consumer or by the heartbeat, then closed.
+     */
+    private static boolean isTomcat(Session session) {
+        return session.getClass().getName().startsWith("org.apache.tomcat.");
     }
 
     static void refuse(Session session, CloseReason reason) {
