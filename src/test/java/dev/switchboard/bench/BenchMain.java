@@ -19,7 +19,8 @@ import java.util.TreeSet;
  * (docs/BENCHMARKS.md). Run it with {@code bench/run.sh}.
  *
  * <pre>
- * bench/run.sh [--targets switchboard,raw,switchboard-tomcat,raw-tomcat,switchboard-jetty,raw-jetty,socketio,switchboard-norecovery]
+ * bench/run.sh [--targets switchboard,raw,switchboard-tomcat,raw-tomcat,switchboard-jetty,raw-jetty,socketio,switchboard-norecovery,
+ *                          switchboard-redis1,switchboard-redis2,socketio-redis,socketio-streams]
  *              [--scenarios S1,S2,S3,S4,S5,S6] [--container-scenarios S1,S3] [--size full|smoke]
  *              [--out target/bench] [--no-pin] [--jfr]
  * </pre>

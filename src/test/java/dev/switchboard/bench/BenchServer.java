@@ -1,5 +1,6 @@
 package dev.switchboard.bench;
 
+import dev.switchboard.adapter.redis.RedisCluster;
 import dev.switchboard.transport.grizzly.StandaloneOptions;
 import dev.switchboard.transport.grizzly.StandaloneServer;
 import dev.switchboard.transport.grizzly.TyrusContainer;
@@ -11,8 +12,9 @@ import org.glassfish.grizzly.strategies.WorkerThreadIOStrategy;
 /**
  * A server under test on Grizzly/Tyrus, started by the harness as its own JVM so that its CPU
  * time, RSS and threads are its own: {@code switchboard} ({@link BenchApp} on the standalone
- * server), {@code switchboard-norecovery} (the same with connection-state recovery off) or
- * {@code raw} (the floor: {@link RawFloorEndpoint} on the same Grizzly/Tyrus container). It prints
+ * server), {@code switchboard-norecovery} (the same with connection-state recovery off),
+ * {@code switchboard-redis} (the same as one node of a cluster on the Redis named by the third
+ * argument) or {@code raw} (the floor: {@link RawFloorEndpoint} on the same Grizzly/Tyrus container). It prints
  * {@code READY <port>} and stops when its standard input closes. On Tomcat and Jetty the same
  * application runs as a web application instead ({@link BenchWebapp}).
  */
@@ -23,6 +25,7 @@ public final class BenchServer {
     public static void main(String[] args) throws Exception {
         String mode = args.length > 0 ? args[0] : "switchboard";
         int port = args.length > 1 ? Integer.parseInt(args[1]) : 0;
+        RedisCluster cluster = mode.equals("switchboard-redis") ? RedisCluster.builder(args[2]).connect() : null;
         AutoCloseable server;
         int boundPort;
         if (mode.equals("raw")) {
@@ -31,7 +34,7 @@ public final class BenchServer {
             boundPort = host.port();
         } else {
             // The fleet opens 256 connections at a time from one address: no cap on those in flight.
-            StandaloneServer http = StandaloneServer.start(BenchApp.create(!mode.equals("switchboard-norecovery")),
+            StandaloneServer http = StandaloneServer.start(BenchApp.create(!mode.equals("switchboard-norecovery"), cluster),
                     StandaloneOptions.builder().port(port).maxPending(100_000, 100_000).build());
             server = http;
             boundPort = http.port();
@@ -43,6 +46,9 @@ public final class BenchServer {
             // nothing to read; wait for the end
         }
         server.close();
+        if (cluster != null) {
+            cluster.close();
+        }
         System.exit(0);
     }
 

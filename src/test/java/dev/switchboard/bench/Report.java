@@ -6,7 +6,8 @@ import java.util.Locale;
 
 /**
  * The table of raw figures, one column per target, and the table of ratios: Switchboard / socket.io
- * and Switchboard / raw floor on the same container, for each container measured; as Markdown.
+ * and Switchboard / raw floor on the same container, for each container measured, and Switchboard
+ * on Redis / socket.io on Redis with as many nodes; as Markdown.
  */
 final class Report {
     private Report() {
@@ -57,6 +58,16 @@ final class Report {
             if (floor != null) {
                 headers.add("Switchboard / raw, " + host);
                 pairs.add(new Results[] {switchboard, floor});
+            }
+        }
+        // Clusters on Redis: Switchboard's over socket.io's with as many nodes.
+        for (Results cluster : all) {
+            for (Results other : all) {
+                if (cluster.target.role == Target.Role.CLUSTER && other.target.role == Target.Role.CLUSTER_PEER
+                        && cluster.target.nodes == other.target.nodes) {
+                    headers.add(cluster.target.title + " / " + other.target.title);
+                    pairs.add(new Results[] {cluster, other});
+                }
             }
         }
         if (pairs.isEmpty()) {
