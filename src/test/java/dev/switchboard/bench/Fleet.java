@@ -117,6 +117,27 @@ final class Fleet implements AutoCloseable {
         }
     }
 
+    /**
+     * Opens the clients asking to recover, and again, up to {@code attempts} times in all, those
+     * that the server dropped or refused on the way, as real clients retry; returns how many retried.
+     */
+    int reopen(List<Client> clients, int attempts) {
+        List<Client> left = clients;
+        int retried = 0;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                open(left, true);
+                return retried;
+            } catch (IllegalStateException e) {
+                left = left.stream().filter(c -> !c.isOpen()).toList();
+                if (attempt == attempts) {
+                    throw e;
+                }
+                retried += left.size();
+            }
+        }
+    }
+
     /** Disconnects the clients on purpose and waits until the server counts only {@code remaining} connections. */
     void leave(List<Client> clients, long remaining) {
         clients.forEach(Client::leave);

@@ -415,7 +415,10 @@ final class Scenarios {
             away.forEach(Client::drop);
             Fleet.sleep((long) (sizes.outageSeconds() * 1000));
             long reconnectStart = System.nanoTime();
-            fleet.open(away, true);
+            int retried = fleet.reopen(away, 3);
+            if (retried > 0) {
+                results.note("S5: " + retried + " reconnections dropped or refused on the way and retried");
+            }
             long allBack = away.stream().mapToLong(c -> c.backAt).max().orElse(reconnectStart);
             double backMs = (allBack - reconnectStart) / 1e6;
             join(publisherThread);
