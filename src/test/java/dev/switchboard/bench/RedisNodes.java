@@ -2,10 +2,13 @@ package dev.switchboard.bench;
 
 import dev.switchboard.testing.RedisServer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * Starts a cluster target: a {@code redis-server} on a free port, then each node in its own
@@ -26,21 +29,52 @@ final class RedisNodes {
         }
         RedisServer redis = RedisServer.start();
         List<LaunchedServer> nodes = new ArrayList<>();
+        // All at once: a JVM takes seconds to start, more on a busy machine.
+        List<CompletableFuture<LaunchedServer>> starting = new ArrayList<>();
         try {
             if (pin) {
                 // Every thread of it, its background threads included.
                 run("taskset", "-a", "-p", "-c", "0", Long.toString(redis.pid()));
             }
             for (int node = 0; node < target.nodes; node++) {
-                nodes.add(LaunchedServer.start(command(target, root, redis.uri()), out.resolve(target.id + "-node" + node + ".log"), pin));
+                List<String> command = command(target, root, redis.uri());
+                Path log = out.resolve(target.id + "-node" + node + ".log");
+                starting.add(CompletableFuture.supplyAsync(() -> startNode(command, log, pin)));
+            }
+            for (CompletableFuture<LaunchedServer> node : starting) {
+                nodes.add(started(node));
             }
         } catch (IOException | InterruptedException | RuntimeException e) {
-            nodes.forEach(LaunchedServer::close);
+            // Those started, now or later.
+            starting.forEach(node -> node.thenAccept(LaunchedServer::close));
             redis.close();
             throw e;
         }
         String banner = nodes.get(0).banner() + "; " + target.nodes + " node(s) on " + version();
         return LaunchedServer.cluster(nodes, redis, banner);
+    }
+
+    /** The node, or why it could not start. */
+    private static LaunchedServer started(CompletableFuture<LaunchedServer> node) throws IOException {
+        try {
+            return node.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof UncheckedIOException failure) {
+                throw failure.getCause();
+            }
+            throw e;
+        }
+    }
+
+    private static LaunchedServer startNode(List<String> command, Path log, boolean pin) {
+        try {
+            return LaunchedServer.start(command, log, pin);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     private static List<String> command(Target target, Path root, String redisUri) throws IOException, InterruptedException {
