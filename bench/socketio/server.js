@@ -8,7 +8,10 @@
 //   stats(gc, ack)         acks {heap, queue, conns}, after full collections when gc
 // Settings match Switchboard's defaults where Socket.IO has the same knob: WebSocket only, 25 s /
 // 20 s heartbeat, no compression, connection-state recovery for 2 minutes.
-// Usage: node --expose-gc server.js [port]; prints "READY <port> ..."; ends when stdin closes.
+// Usage: node --expose-gc server.js [port [redis|streams redis://HOST:PORT]]; prints "READY <port> ...";
+// ends when stdin closes. With a Redis URL the node joins a cluster there: "redis" through
+// @socket.io/redis-adapter (pub/sub), "streams" through @socket.io/redis-streams-adapter (the one
+// that keeps connection-state recovery across nodes), both on the redis npm client.
 const fs = require("fs");
 const http = require("http");
 const path = require("path");
@@ -25,6 +28,8 @@ try {
 } catch (e) {
   // the banner says which
 }
+
+const [adapterName, redisUrl] = process.argv.slice(3);
 
 const httpServer = http.createServer();
 const io = new Server(httpServer, {
@@ -76,9 +81,32 @@ function version(name) {
   return JSON.parse(fs.readFileSync(path.join(__dirname, "node_modules", name, "package.json"), "utf8")).version;
 }
 
-httpServer.listen(Number(process.argv[2] || 0), "127.0.0.1", () => {
-  console.log(`READY ${httpServer.address().port} socket.io ${version("socket.io")} engine.io ${version("engine.io")}`
-    + ` ws ${require("ws/package.json").version} bufferutil ${bufferutil} node ${process.version}`);
+// Connects to Redis and installs the cluster adapter; says which, with its version, for the banner.
+async function joinCluster() {
+  if (!adapterName) {
+    return "";
+  }
+  const { createClient } = require("redis");
+  const client = createClient({ url: redisUrl });
+  await client.connect();
+  if (adapterName === "streams") {
+    io.adapter(require("@socket.io/redis-streams-adapter").createAdapter(client));
+    return ` redis-streams-adapter ${version("@socket.io/redis-streams-adapter")} redis ${version("redis")}`;
+  }
+  const subscriber = client.duplicate();
+  await subscriber.connect();
+  io.adapter(require("@socket.io/redis-adapter").createAdapter(client, subscriber));
+  return ` redis-adapter ${version("@socket.io/redis-adapter")} redis ${version("redis")}`;
+}
+
+joinCluster().then((cluster) => {
+  httpServer.listen(Number(process.argv[2] || 0), "127.0.0.1", () => {
+    console.log(`READY ${httpServer.address().port} socket.io ${version("socket.io")} engine.io ${version("engine.io")}`
+      + ` ws ${require("ws/package.json").version} bufferutil ${bufferutil}${cluster} node ${process.version}`);
+  });
+}, (error) => {
+  console.error(error);
+  process.exit(1);
 });
 process.stdin.on("end", () => process.exit(0));
 process.stdin.resume();

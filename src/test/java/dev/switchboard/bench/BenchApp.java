@@ -1,5 +1,6 @@
 package dev.switchboard.bench;
 
+import dev.switchboard.adapter.redis.RedisCluster;
 import dev.switchboard.server.Connection;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.server.SwitchboardOptions;
@@ -24,13 +25,18 @@ final class BenchApp {
      * is as shipped.
      *
      * @param recovery false turns connection-state recovery off (an experiment, not a default)
+     * @param cluster  the Redis cluster this node joins, rooms and sessions shared as docs/SCALING.md
+     *                 shows, or null for a node on its own
      */
-    static Switchboard create(boolean recovery) {
+    static Switchboard create(boolean recovery, RedisCluster cluster) {
         SwitchboardOptions.Builder options = SwitchboardOptions.builder()
                 .eventRate(10_000_000, 10_000_000)
                 .maxConnections(1_000_000, 1_000_000);
         if (!recovery) {
             options.recoveryWindow(Duration.ZERO);
+        }
+        if (cluster != null) {
+            options.adapter(cluster.adapters()).sessionStore(cluster.sessionStore());
         }
         Switchboard server = Switchboard.create(options.build());
         server.onConnection(socket -> {

@@ -11,6 +11,6 @@ import jakarta.servlet.ServletContext;
 public final class BenchListener extends SwitchboardServletListener {
     @Override
     protected Switchboard createSwitchboard(ServletContext context) {
-        return BenchApp.create(true);
+        return BenchApp.create(true, null);
     }
 }

@@ -20,7 +20,7 @@ import java.util.TreeSet;
  *
  * <pre>
  * bench/run.sh [--targets switchboard,raw,switchboard-tomcat,raw-tomcat,switchboard-jetty,raw-jetty,socketio,floor,switchboard-norecovery,
- *                switchboard-sio,netty-socketio,socketio-java]
+ *                switchboard-sio,netty-socketio,socketio-java,switchboard-redis1,switchboard-redis2,socketio-redis,socketio-streams]
  *              [--scenarios S1,S2,S3,S4,S5,S6,S7] [--container-scenarios S1,S3] [--size full|smoke]
  *              [--out target/bench] [--no-pin] [--jfr]
  * </pre>

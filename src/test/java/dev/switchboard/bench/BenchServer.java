@@ -1,5 +1,6 @@
 package dev.switchboard.bench;
 
+import dev.switchboard.adapter.redis.RedisCluster;
 import dev.switchboard.transport.grizzly.StandaloneOptions;
 import dev.switchboard.transport.grizzly.StandaloneServer;
 import dev.switchboard.transport.grizzly.TyrusContainer;
@@ -22,7 +23,8 @@ import org.glassfish.grizzly.strategies.WorkerThreadIOStrategy;
  * that its CPU time, RSS and threads are its own: {@code switchboard} ({@link BenchApp} on the
  * standalone server; {@code switchboard-sio} is the same server, to which the generator speaks
  * Socket.IO), {@code switchboard-norecovery} (the same with connection-state recovery off),
- * {@code raw} (the floor: {@link RawFloorEndpoint} on the same Grizzly/Tyrus container),
+ * {@code switchboard-redis} (the same as one node of a cluster on the Redis named by the third
+ * argument), {@code raw} (the floor: {@link RawFloorEndpoint} on the same Grizzly/Tyrus container),
  * {@code floor} (the write floor: {@link WriteFloorServer}, no container at all) or a Java
  * Socket.IO peer ({@link NettySocketIoPeer}, {@link SocketIoJavaPeer}). It prints
  * {@code READY <port> [the peer's jars]} and stops when its standard input closes. On Tomcat and Jetty the same
@@ -35,6 +37,7 @@ public final class BenchServer {
     public static void main(String[] args) throws Exception {
         String mode = args.length > 0 ? args[0] : "switchboard";
         int port = args.length > 1 ? Integer.parseInt(args[1]) : 0;
+        RedisCluster cluster = mode.equals("switchboard-redis") ? RedisCluster.builder(args[2]).connect() : null;
         AutoCloseable server;
         int boundPort;
         String banner = "";
@@ -58,7 +61,7 @@ public final class BenchServer {
             boundPort = floor.port();
         } else {
             // The fleet opens 256 connections at a time from one address: no cap on those in flight.
-            StandaloneServer http = StandaloneServer.start(BenchApp.create(!mode.equals("switchboard-norecovery")),
+            StandaloneServer http = StandaloneServer.start(BenchApp.create(!mode.equals("switchboard-norecovery"), cluster),
                     StandaloneOptions.builder().port(port).maxPending(100_000, 100_000).build());
             server = http;
             boundPort = http.port();
@@ -70,6 +73,9 @@ public final class BenchServer {
             // nothing to read; wait for the end
         }
         server.close();
+        if (cluster != null) {
+            cluster.close();
+        }
         System.exit(0);
     }
 

@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -18,7 +20,8 @@ import org.junit.jupiter.api.Timeout;
  * each, against Switchboard on the standalone server and the write floor, each in its own process
  * (no npm, no pinning).
  * It checks that the harness measures something sane, not how fast anything is.
- * {@code BenchmarkSmokeIT} does the same on Tomcat and Jetty.
+ * {@code BenchmarkSmokeIT} does the same on Tomcat and Jetty. Two Switchboard nodes on a real
+ * {@code redis-server} run the scenarios a cluster runs, one node killed in the storm.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class BenchmarkSmokeTest {
@@ -52,6 +55,22 @@ class BenchmarkSmokeTest {
 
         Smoke jetty = Smoke.run(List.of(Target.SOCKETIO_JAVA), Set.of("S2", "S3"), "bench-smoke-sio-java");
         jetty.assertFanOut(jetty.results().get(0));
+    }
+
+    @Test
+    void twoNodesOnRedisFanOutAndRecoverTheKilledNodesClients() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/redis-server")), "redis-server is not installed");
+        Smoke smoke = Smoke.run(List.of(Target.SWITCHBOARD_REDIS2), "bench-smoke-redis");
+        Results r = smoke.results().get(0);
+        String context = smoke.context();
+        assertTrue(r.notes().stream().noneMatch(note -> note.contains("failed") || note.contains("could not start")), context);
+        assertTrue(r.get(Metric.S3_ONE_DELIVERIES_PER_CPU) > 0 && r.get(Metric.S3_MANY_DELIVERIES_PER_CPU) > 0, context);
+        assertEquals(0, r.get(Metric.S3_ONE_LOSS), context);
+        assertEquals(0, r.get(Metric.S3_MANY_LOSS), context);
+        assertEquals(Scenarios.Sizes.smoke().stormClients() / 2, r.get(Metric.S5_DROPPED), "half the clients were on the killed node: " + context);
+        assertEquals(r.get(Metric.S5_DROPPED), r.get(Metric.S5_RECOVERED), "each recovers on the other node: " + context);
+        assertEquals(0, r.get(Metric.S5_MISSED), context);
+        assertEquals(0, r.get(Metric.S5_DUPLICATES), context);
     }
 
     /** Every scenario at the smoke size on some targets, and what their figures must say. */

@@ -1,6 +1,7 @@
 package dev.switchboard.bench;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,6 +18,8 @@ final class Client implements WsLoop.Handler {
     private final Fleet fleet;
     final int room;
     private final int receiveBuffer;
+    /** The node it connects to; {@link #moveTo} changes it for the next {@link #open}. */
+    private volatile InetSocketAddress address;
     private volatile WsLoop.Conn conn;
     private volatile CompletableFuture<Client> connected = new CompletableFuture<>();
     private final Map<Long, CompletableFuture<String>> calls = new ConcurrentHashMap<>();
@@ -45,6 +48,16 @@ final class Client implements WsLoop.Handler {
         this.fleet = fleet;
         this.room = room;
         this.receiveBuffer = receiveBuffer;
+        this.address = fleet.place(room);
+    }
+
+    InetSocketAddress address() {
+        return address;
+    }
+
+    /** Connects to another node from now on, as a load balancer sends a client whose node died. */
+    void moveTo(InetSocketAddress node) {
+        address = node;
     }
 
     /** Connects; with {@code resume}, asks the server to recover the previous session. */
@@ -54,7 +67,7 @@ final class Client implements WsLoop.Handler {
             offset = null;
         }
         connected = new CompletableFuture<>();
-        conn = fleet.loop().newConnection(fleet.address(), fleet.wire().path(), this);
+        conn = fleet.loop().newConnection(address, fleet.wire().path(), this);
         conn.open(receiveBuffer);
         return connected;
     }

@@ -19,6 +19,10 @@ import org.HdrHistogram.Recorder;
  * The simulated clients of one run against one server, all on one selector thread, and what they
  * measured: latencies in an HdrHistogram (microseconds), deliveries, losses and duplicates.
  * A control client, in no room, asks the server for its {@code stats}.
+ *
+ * <p>Against a cluster, room members take the nodes in turn and clients in no room (the control
+ * client, publishers) go to node 0, so that a room's members sit on every node and a publish on
+ * node 0 must cross the cluster to reach half of them.
  */
 final class Fleet implements AutoCloseable {
     /** Upgrades in flight at once: more would overflow the servers' accept backlogs into SYN retries. */
@@ -30,7 +34,10 @@ final class Fleet implements AutoCloseable {
 
     private final WsLoop loop = new WsLoop("generator-io");
     private final Wire wire;
-    private final InetSocketAddress address;
+    /** The nodes, node 0 first. */
+    private final List<InetSocketAddress> addresses;
+    /** How many room members were placed: the next takes node {@code placed % nodes}. */
+    private final AtomicInteger placed = new AtomicInteger();
     private final Recorder latency = new Recorder(3_600_000_000L, 3);
     private final LongAdder received = new LongAdder();
     private final LongAdder inWindow = new LongAdder();
@@ -49,8 +56,12 @@ final class Fleet implements AutoCloseable {
     private final Client control;
 
     Fleet(Wire wire, InetSocketAddress address) {
+        this(wire, List.of(address));
+    }
+
+    Fleet(Wire wire, List<InetSocketAddress> addresses) {
         this.wire = wire;
-        this.address = address;
+        this.addresses = List.copyOf(addresses);
         this.control = connect(1, i -> -1).get(0);
     }
 
@@ -62,8 +73,14 @@ final class Fleet implements AutoCloseable {
         return wire;
     }
 
+    /** Node 0's address. */
     InetSocketAddress address() {
-        return address;
+        return addresses.get(0);
+    }
+
+    /** The node a new client in {@code room} (-1 for none) connects to. */
+    InetSocketAddress place(int room) {
+        return room < 0 ? address() : addresses.get(placed.getAndIncrement() % addresses.size());
     }
 
     /** Connects {@code count} clients, each joining room {@code roomOf(i)} (-1 for none). */
@@ -99,6 +116,27 @@ final class Fleet implements AutoCloseable {
         } catch (Exception e) {
             long failed = all.stream().filter(f -> !f.isDone() || f.isCompletedExceptionally()).count();
             throw new IllegalStateException(failed + " of " + clients.size() + " clients could not connect", e);
+        }
+    }
+
+    /**
+     * Opens the clients asking to recover, and again, up to {@code attempts} times in all, those
+     * that the server dropped or refused on the way, as real clients retry; returns how many retried.
+     */
+    int reopen(List<Client> clients, int attempts) {
+        List<Client> left = clients;
+        int retried = 0;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                open(left, true);
+                return retried;
+            } catch (IllegalStateException e) {
+                left = left.stream().filter(c -> !c.isOpen()).toList();
+                if (attempt == attempts) {
+                    throw e;
+                }
+                retried += left.size();
+            }
         }
     }
 

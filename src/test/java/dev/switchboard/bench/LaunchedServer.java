@@ -1,5 +1,6 @@
 package dev.switchboard.bench;
 
+import dev.switchboard.testing.RedisServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -17,16 +18,36 @@ import java.util.stream.Stream;
  * cores for it (the generator takes CPU 1), its output in a log file. The harness's own servers
  * say {@code READY <port>} when they listen and end when their standard input closes; a
  * container is told its port, probed until it upgrades, and stopped with SIGTERM.
+ *
+ * <p>A cluster target is one such server per node plus the redis-server they share
+ * ({@link #cluster}): node 0 is this object's own process, and the CPU figures sum over every
+ * node and Redis, since all of them do the work that is measured.
  */
 final class LaunchedServer implements AutoCloseable {
     private final Process process;
     private final int port;
     private final String banner;
+    /** A cluster's nodes after node 0; empty for a server on its own. Fixed at the start; only {@link #kill} ends one early. */
+    private final List<LaunchedServer> otherNodes;
+    /** The Redis a cluster's nodes share, or null. */
+    private final RedisServer redis;
 
     private LaunchedServer(Process process, int port, String banner) {
+        this(process, port, banner, List.of(), null);
+    }
+
+    private LaunchedServer(Process process, int port, String banner, List<LaunchedServer> otherNodes, RedisServer redis) {
         this.process = process;
         this.port = port;
         this.banner = banner;
+        this.otherNodes = otherNodes;
+        this.redis = redis;
+    }
+
+    /** The nodes of a cluster on one Redis as one server under test: node 0 answers {@link #port()}. */
+    static LaunchedServer cluster(List<LaunchedServer> nodes, RedisServer redis, String banner) {
+        LaunchedServer first = nodes.get(0);
+        return new LaunchedServer(first.process, first.port, banner, List.copyOf(nodes.subList(1, nodes.size())), redis);
     }
 
     /** Starts a server that says {@code READY <port> [banner]} when it listens. */
@@ -135,6 +156,45 @@ final class LaunchedServer implements AutoCloseable {
         return port;
     }
 
+    /** Where each node listens, node 0 first: one address for a server on its own. */
+    List<InetSocketAddress> addresses() {
+        return Stream.concat(Stream.of(this), otherNodes.stream())
+                .map(node -> new InetSocketAddress("127.0.0.1", node.port)).toList();
+    }
+
+    /** Ends a cluster's node as a crash would (SIGKILL), node 0 being this one. */
+    void kill(int node) throws InterruptedException {
+        Process victim = node == 0 ? process : otherNodes.get(node - 1).process;
+        victim.destroyForcibly().waitFor();
+    }
+
+    /** Every process the CPU figures cover: the server, a cluster's other nodes and its Redis. */
+    private List<Long> pids() {
+        List<Long> pids = new ArrayList<>();
+        pids.add(pid());
+        otherNodes.forEach(node -> pids.add(node.pid()));
+        if (redis != null) {
+            pids.add(redis.pid());
+        }
+        return pids;
+    }
+
+    /** CPU seconds so far of each of {@link #pids()}, for {@link #cpuSince}. */
+    double[] cpuByProcess() {
+        return pids().stream().mapToDouble(ProcStats::cpuSeconds).toArray();
+    }
+
+    /** What each process of a cluster used since {@code before}, e.g. "node 0 1.20 s, node 1 1.10 s, Redis 0.40 s". */
+    String cpuSince(double[] before) {
+        double[] now = cpuByProcess();
+        List<String> parts = new ArrayList<>();
+        for (int i = 0; i < now.length; i++) {
+            String name = redis != null && i == now.length - 1 ? "Redis" : "node " + i;
+            parts.add(String.format("%s %.2f s", name, now[i] - before[i]));
+        }
+        return String.join(", ", parts);
+    }
+
     long pid() {
         return process.pid();
     }
@@ -145,7 +205,7 @@ final class LaunchedServer implements AutoCloseable {
     }
 
     double cpuSeconds() {
-        return ProcStats.cpuSeconds(pid());
+        return pids().stream().mapToDouble(ProcStats::cpuSeconds).sum();
     }
 
     double userSeconds() {
@@ -186,11 +246,11 @@ final class LaunchedServer implements AutoCloseable {
     }
 
     double jitCpuSeconds() {
-        return ProcStats.jitCpuSeconds(pid());
+        return pids().stream().mapToDouble(ProcStats::jitCpuSeconds).sum();
     }
 
     double runQueueWaitSeconds() {
-        return ProcStats.runQueueWaitSeconds(pid());
+        return pids().stream().mapToDouble(ProcStats::runQueueWaitSeconds).sum();
     }
 
     long rssBytes() {
@@ -222,5 +282,9 @@ final class LaunchedServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         descendants.forEach(ProcessHandle::destroyForcibly);
+        otherNodes.forEach(LaunchedServer::close);
+        if (redis != null) {
+            redis.close();
+        }
     }
 }

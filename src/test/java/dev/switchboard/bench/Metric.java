@@ -32,6 +32,7 @@ enum Metric {
     S4_P99_VS_S3("S4 others' p99 / S3 one-room p99", "x", Better.LOWER, false),
     S4_SLOW_QUEUE("S4 largest server-side queue (the stalled reader, fed 2 MiB/s)", "KiB", Better.LOWER, false),
     S4_LOSS("S4 lost deliveries to the readers", "", Better.LOWER, false),
+    S5_DROPPED("S5 clients dropped (on a cluster, those of the killed node)", "", Better.LOWER, false),
     S5_BACK_MS("S5 storm: time until all are back", "ms", Better.LOWER, false),
     S5_RECOVERED("S5 sessions recovered", "", Better.HIGHER, false),
     S5_EVENTS_RECOVERED("S5 events sent during the outage, delivered after", "", Better.HIGHER, false),

@@ -7,7 +7,8 @@ import java.util.Locale;
 /**
  * The table of raw figures, one column per target, and the table of ratios: Switchboard / each
  * Socket.IO peer, Switchboard / raw floor on the same container, and Switchboard of the write
- * floor (plain NIO, the ceiling), for each Switchboard target; as Markdown.
+ * floor (plain NIO, the ceiling), for each Switchboard target, and Switchboard on Redis /
+ * socket.io on Redis with as many nodes; as Markdown.
  */
 final class Report {
     private Report() {
@@ -67,6 +68,16 @@ final class Report {
             if (writeFloor != null && switchboard.target.wire == writeFloor.target.wire) {
                 headers.add("Switchboard of the write floor, " + host);
                 pairs.add(new Results[] {switchboard, writeFloor});
+            }
+        }
+        // Clusters on Redis: Switchboard's over socket.io's with as many nodes.
+        for (Results cluster : all) {
+            for (Results other : all) {
+                if (cluster.target.role == Target.Role.CLUSTER && other.target.role == Target.Role.CLUSTER_PEER
+                        && cluster.target.nodes == other.target.nodes) {
+                    headers.add(cluster.target.title + " / " + other.target.title);
+                    pairs.add(new Results[] {cluster, other});
+                }
             }
         }
         if (pairs.isEmpty()) {

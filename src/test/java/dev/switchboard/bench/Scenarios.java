@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -30,6 +31,11 @@ final class Scenarios {
 
     /** The scenarios in the order they run; S4 runs inside S3's one-room fleet; W warms the server up. */
     static final List<String> ORDER = List.of("S1", "W", "S2", "S3", "S5", "S7", "S6");
+    /**
+     * What runs on a cluster of several nodes: S1, S2, S4 and S6 read figures (heap, queues,
+     * connections) from one node only, and S5 kills a node, so nothing can follow it.
+     */
+    private static final Set<String> MULTI_NODE = Set.of("S3", "S5");
 
     /** The size of everything; {@link #full()} is what docs/BENCHMARKS.md reports. */
     record Sizes(int idleClients, int idleRooms, int waves,
@@ -113,11 +119,16 @@ final class Scenarios {
     }
 
     private Fleet fleet() {
-        return new Fleet(target.wire, new InetSocketAddress("127.0.0.1", server.port()));
+        return new Fleet(target.wire, server.addresses());
+    }
+
+    private boolean multiNode() {
+        return server.addresses().size() > 1;
     }
 
     /** Runs one of {@link #ORDER}, with S4 inside S3 when selected; a failure is noted, not thrown. */
-    void run(String scenario, Set<String> selected) {
+    void run(String scenario, Set<String> chosen) {
+        Set<String> selected = multiNode() ? chosen.stream().filter(MULTI_NODE::contains).collect(Collectors.toSet()) : chosen;
         switch (scenario) {
             case "S1" -> runIf(selected, "S1", this::idle);
             case "S2" -> runIf(selected, "S2", this::ackRoundTrip);
@@ -290,7 +301,9 @@ final class Scenarios {
             Fanout one = fanOut("S3", fleet, publishing(fleet, publisher, 1), rate, 1, n);
             record(one, S3_ONE);
             Fleet.Stats loaded = fleet.stats(true);
-            results.put(Metric.S3_HEAP_PER_CONN, (loaded.heapBytes() - base.heapBytes()) / 1024.0 / n);
+            if (!multiNode()) {
+                results.put(Metric.S3_HEAP_PER_CONN, (loaded.heapBytes() - base.heapBytes()) / 1024.0 / n);
+            }
             if (withStalledReader) {
                 stalledReader(fleet, publisher, rate, n, one.p99);
             }
@@ -402,6 +415,7 @@ final class Scenarios {
         fleet.takeLatencies();
         long from = fleet.lastSeq() + 1;
         fleet.window(from, Long.MAX_VALUE);
+        double[] cpuByProcess = server.cpuByProcess();
         Meter meter = new Meter();
         fleet.measuring(true);
         OpenLoop.Result run = OpenLoop.run(rate, sizes.measureSeconds(), publish);
@@ -416,6 +430,9 @@ final class Scenarios {
                 name, rooms, roomSize, rate, delivered, expected, ms(latency, 50), ms(latency, 99), phase.serverCpu,
                 phase.serverShare() * 100, phase.serverUser, phase.serverSystem, phase.serverJit,
                 phase.serverWaitShare() * 100, phase.switches, phase.syscalls, phase.generatorShare() * 100);
+        if (target.nodes > 0) {
+            log.printf("  %s server CPU by process: %s%n", name, server.cpuSince(cpuByProcess));
+        }
         double withoutJit = target == Target.SOCKETIO ? Double.NaN
                 : delivered / Math.max(phase.serverCpu - phase.serverJit, 0.01);
         double per = Math.max(delivered, 1);
@@ -461,6 +478,11 @@ final class Scenarios {
 
     // ---- S5: reconnect storm ----
 
+    /**
+     * Clients in rooms drop while a publisher goes on, and come back asking to recover: all of
+     * them on a server on its own; on a cluster, those of the last node, which is killed, and they
+     * come back to node 0.
+     */
     private void reconnectStorm() {
         int n = sizes.stormClients();
         int rooms = sizes.stormRooms();
@@ -476,11 +498,15 @@ final class Scenarios {
             Thread publisherThread = new Thread(() -> published.set(OpenLoop.run(sizes.stormRate(), seconds, publish)), "storm-publisher");
             publisherThread.start();
             Fleet.sleep((long) (sizes.warmSeconds() * 1000));
-            members.forEach(Client::drop);
+            List<Client> away = multiNode() ? killLastNode(members) : members;
+            away.forEach(Client::drop);
             Fleet.sleep((long) (sizes.outageSeconds() * 1000));
             long reconnectStart = System.nanoTime();
-            fleet.open(members, true);
-            long allBack = members.stream().mapToLong(c -> c.backAt).max().orElse(reconnectStart);
+            int retried = fleet.reopen(away, 3);
+            if (retried > 0) {
+                results.note("S5: " + retried + " reconnections dropped or refused on the way and retried");
+            }
+            long allBack = away.stream().mapToLong(c -> c.backAt).max().orElse(reconnectStart);
             double backMs = (allBack - reconnectStart) / 1e6;
             join(publisherThread);
             if (publisherThread.isAlive() || published.get() == null) {
@@ -488,8 +514,9 @@ final class Scenarios {
             }
             long expected = published.get().sent() * (n / rooms);
             long delivered = await(fleet::inWindow, expected, 3);
-            long recovered = members.stream().filter(Client::recovered).count();
-            long eventsRecovered = members.stream().mapToLong(c -> c.recoveredEvents).sum();
+            long recovered = away.stream().filter(Client::recovered).count();
+            long eventsRecovered = away.stream().mapToLong(c -> c.recoveredEvents).sum();
+            results.put(Metric.S5_DROPPED, away.size());
             results.put(Metric.S5_BACK_MS, backMs);
             if (target.recovers()) {
                 results.put(Metric.S5_RECOVERED, recovered);
@@ -506,8 +533,29 @@ final class Scenarios {
                 results.invalid("S5: the publisher fell behind its schedule", Metric.S5_MISSED);
             }
             log.printf("  S5 %d dropped, back in %.0f ms after a %.0f ms outage; %d recovered, %d events recovered, %d of %d missed, %d duplicates%n",
-                    n, backMs, sizes.outageSeconds() * 1000, recovered, eventsRecovered, expected - delivered, expected, fleet.duplicates());
+                    away.size(), backMs, sizes.outageSeconds() * 1000, recovered, eventsRecovered, expected - delivered, expected, fleet.duplicates());
         }
+    }
+
+    /**
+     * Kills the cluster's last node (kill -9) and points its clients at node 0, as a load balancer
+     * would send them; returns them. The drop they then make changes nothing on the dead node: it
+     * saved nothing at the end, and what the cluster kept of their sessions is all they can recover.
+     */
+    private List<Client> killLastNode(List<Client> members) {
+        List<InetSocketAddress> nodes = server.addresses();
+        int last = nodes.size() - 1;
+        List<Client> orphans = members.stream().filter(c -> c.address().equals(nodes.get(last))).toList();
+        try {
+            server.kill(last);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        orphans.forEach(c -> c.moveTo(nodes.get(0)));
+        results.note(String.format("S5: node %d of %d killed (kill -9) with %d of the %d clients, which came back to node 0",
+                last, nodes.size(), orphans.size(), members.size()));
+        return orphans;
     }
 
     // ---- helpers ----

@@ -28,12 +28,17 @@ enum Target {
     /** {@link WriteFloorServer}: the least a JVM server can pay per delivery, the ceiling of every ratio. */
     WRITE_FLOOR("floor", Role.WRITE_FLOOR, "plain NIO", null),
     /** Not run by default: Switchboard with connection-state recovery off, to price the replay logs. */
-    SWITCHBOARD_NO_RECOVERY("switchboard-norecovery", Role.EXPERIMENT, "Grizzly", null);
+    SWITCHBOARD_NO_RECOVERY("switchboard-norecovery", Role.EXPERIMENT, "Grizzly", null),
+    /** Not run by default, as the other clusters on Redis below (docs/BENCHMARKS.md, "Clusters on Redis"). */
+    SWITCHBOARD_REDIS1("switchboard-redis1", Role.CLUSTER, "Grizzly, 1 node", 1),
+    SWITCHBOARD_REDIS2("switchboard-redis2", Role.CLUSTER, "Grizzly, 2 nodes", 2),
+    SOCKETIO_REDIS("socketio-redis", Role.CLUSTER_PEER, "Node, 2 nodes, redis-adapter", 2),
+    SOCKETIO_STREAMS("socketio-streams", Role.CLUSTER_PEER, "Node, 2 nodes, redis-streams-adapter", 2);
 
     /** What a target is to the comparison: the ratios are Switchboard's figure over the floor's on its container, and over the peer's. */
     enum Role {
         SWITCHBOARD("Switchboard"), FLOOR("raw JSR 356"), PEER("socket.io 4.8"), WRITE_FLOOR("write floor"),
-        EXPERIMENT("Switchboard, recovery off");
+        EXPERIMENT("Switchboard, recovery off"), CLUSTER("Switchboard on Redis"), CLUSTER_PEER("socket.io 4.8 on Redis");
 
         final String title;
 
@@ -57,23 +62,35 @@ enum Target {
     final ServletContainer container;
     final String title;
     final Wire wire;
+    /** The nodes of a cluster on Redis, each its own process; 0 for a server on its own. */
+    final int nodes;
 
     Target(String id, Role role, String host, ServletContainer container) {
-        this(id, role.title, role, host, container, role == Role.PEER ? Wire.SOCKET_IO : Wire.SWITCHBOARD);
+        this(id, role.title, role, host, container, wireOf(role), 0);
     }
 
     /** A target on the harness's own JVM ({@link BenchServer}) with a name and a wire of its own. */
     Target(String id, String name, Role role, String host, Wire wire) {
-        this(id, name, role, host, null, wire);
+        this(id, name, role, host, null, wire, 0);
     }
 
-    private Target(String id, String name, Role role, String host, ServletContainer container, Wire wire) {
+    /** A cluster of {@code nodes} on Redis ({@link RedisNodes}). */
+    Target(String id, Role role, String host, int nodes) {
+        this(id, role.title, role, host, null, wireOf(role), nodes);
+    }
+
+    private Target(String id, String name, Role role, String host, ServletContainer container, Wire wire, int nodes) {
         this.id = id;
         this.role = role;
         this.host = host;
         this.container = container;
+        this.nodes = nodes;
         this.title = name + " (" + host + ")";
         this.wire = wire;
+    }
+
+    private static Wire wireOf(Role role) {
+        return role == Role.PEER || role == Role.CLUSTER_PEER ? Wire.SOCKET_IO : Wire.SWITCHBOARD;
     }
 
     /** Whether the server offers connection-state recovery, which S5 measures; the Java Socket.IO peers do not. */
@@ -95,28 +112,26 @@ enum Target {
     }
 
     /**
-     * Starts the server: the harness's own JVM ({@link BenchServer}) on Grizzly (or a Java peer), the container's
-     * launcher with a web application laid out under {@code out/containers/<id>}, or Node.
+     * Starts the server: the harness's own JVM ({@link BenchServer}) on Grizzly (or a Java peer), the
+     * container's launcher with a web application laid out under {@code out/containers/<id>}, Node,
+     * or the nodes of a cluster and their Redis ({@link RedisNodes}).
      *
      * @param jfr a flight recording to write, or null
      */
     LaunchedServer start(Path root, Path out, boolean pin, Path jfr) throws IOException, InterruptedException {
+        if (nodes > 0) {
+            return RedisNodes.start(this, root, out, pin);
+        }
         Path log = out.resolve(id + ".log");
         if (this == SOCKETIO) {
-            Path dir = root.resolve("bench/socketio");
-            installNodeModules(dir);
-            return LaunchedServer.start(List.of("node", "--expose-gc", dir.resolve("server.js").toString(), "0"), log, pin);
+            return LaunchedServer.start(socketIo(root, "0"), log, pin);
         }
         List<String> jvm = new ArrayList<>(SERVER_JVM);
         if (jfr != null) {
             jvm.add("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile");
         }
         if (container == null) {
-            List<String> command = new ArrayList<>();
-            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            command.addAll(jvm);
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchServer.class.getName(), id, "0"));
-            return LaunchedServer.start(command, log, pin);
+            return LaunchedServer.start(benchServer(jvm, id, "0"), log, pin);
         }
         Path base = emptyDirectory(out.toAbsolutePath().resolve("containers").resolve(id));
         Path webapp = base.resolve("webapps/ROOT");
@@ -145,9 +160,28 @@ enum Target {
         }
     }
 
-    /** socket.io, ws and bufferutil from npm into bench/socketio/node_modules, once. */
+    /** The command of a {@link BenchServer} JVM with these options and arguments. */
+    static List<String> benchServer(List<String> jvm, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvm);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchServer.class.getName()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    /** The command of {@code bench/socketio/server.js} with these arguments, its npm packages installed first. */
+    static List<String> socketIo(Path root, String... args) throws IOException, InterruptedException {
+        Path dir = root.resolve("bench/socketio");
+        installNodeModules(dir);
+        List<String> command = new ArrayList<>(List.of("node", "--expose-gc", dir.resolve("server.js").toString()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    /** socket.io, its Redis adapters, ws and bufferutil from npm into bench/socketio/node_modules, once. */
     private static void installNodeModules(Path dir) throws IOException, InterruptedException {
-        if (Files.isDirectory(dir.resolve("node_modules/socket.io"))) {
+        if (Files.isDirectory(dir.resolve("node_modules/@socket.io/redis-streams-adapter"))) {
             return;
         }
         Process npm = new ProcessBuilder("npm", "install", "--no-audit", "--no-fund", "--prefix", dir.toString())

@@ -48,6 +48,11 @@ public final class RedisServer implements AutoCloseable {
         return port;
     }
 
+    /** The process id, e.g. to read its CPU time from /proc (the benchmark counts it as a server's). */
+    public long pid() {
+        return process.pid();
+    }
+
     /** Starts the process (again, empty) on the same port and waits until it accepts connections. */
     public void restart() {
         try {

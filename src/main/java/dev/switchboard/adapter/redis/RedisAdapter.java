@@ -55,8 +55,13 @@ final class RedisAdapter implements Adapter {
     private static final Codec CODEC = new JsonWireCodec();
     /** Where a cluster packet carries its attachments. */
     private static final String BINARY_FIELD = "binary";
-    /** How long a read waits for new entries; well under the command timeout, which it must not hit. */
-    private static final Duration BLOCK = Duration.ofMillis(500);
+    /**
+     * How long a read waits for new entries; well under the command timeout, which it must not hit.
+     * Short, because work queued for the reader (a recovered socket's replay) waits for the read
+     * to end, and so does the claimant's I/O thread: a node taking in a killed node's clients
+     * while no events flow would otherwise take them in a few per second.
+     */
+    private static final Duration BLOCK = Duration.ofMillis(50);
     private static final int BATCH = 512;
     private static final long RETRY_MILLIS = 200;
 
