@@ -259,7 +259,7 @@ public final class Switchboard implements AutoCloseable {
      *
      * @return the connection, or {@code null} when the server refuses it: shutting down, the
      *         cluster unavailable, or a connection cap reached; the transport then closes with
-     *         1001 or 1013
+     *         1012 while draining, 1001 while shutting down, 1013 otherwise
      */
     public Connection open(Transport transport, Handshake handshake) {
         return open(transport, handshake, options.codec());
@@ -289,6 +289,11 @@ public final class Switchboard implements AutoCloseable {
         Connection connection = new Connection(this, transport, handshake, codec);
         connections.add(connection);
         connection.start();
+        if (!accepting) {
+            // A drain or a shutdown began while this connection opened, and may have listed the
+            // connections before this one joined them: it ends this one as it ends the others.
+            connection.terminate(draining ? DisconnectReason.SERVER_RESTARTING : DisconnectReason.SERVER_SHUTTING_DOWN);
+        }
         return connection;
     }
 

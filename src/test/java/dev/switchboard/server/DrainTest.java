@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.api.Handshake;
+import dev.switchboard.outbound.FrameWriter;
+import dev.switchboard.outbound.Transport;
 import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawClient;
@@ -11,13 +14,18 @@ import dev.switchboard.testing.RawTcp;
 import dev.switchboard.testing.TestServer;
 import dev.switchboard.testing.VirtualTime;
 import java.io.IOException;
+import java.net.URI;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -82,5 +90,34 @@ class DrainTest {
         assertFalse(drained.get(10, TimeUnit.SECONDS), "2 of 4 connections were still open");
         // The two told so far leave once their closes complete; the other two are still served.
         Await.until("the two told gone", () -> server.switchboard().connectionCount() == 2);
+    }
+
+    @Test
+    void aConnectionOpeningAsTheDrainBeginsIsToldToRestartToo() {
+        Switchboard sb = server.switchboard();
+        List<Integer> closeCodes = new CopyOnWriteArrayList<>();
+        Transport opening = new Transport() {
+            @Override
+            public FrameWriter frameWriter() {
+                // Asked while the connection is made: after the server checked that it accepts
+                // connections, before this one joined the list the drain reads.
+                sb.drain(Duration.ZERO, Duration.ofSeconds(10));
+                return null;
+            }
+
+            @Override
+            public void send(String text, Consumer<Throwable> done) {
+                done.accept(null);
+            }
+
+            @Override
+            public void close(int code, String reason) {
+                closeCodes.add(code);
+            }
+        };
+        Handshake handshake = new Handshake(URI.create("/switchboard"), Map.of(), Map.of(), "127.0.0.1", Instant.now(), null);
+        sb.open(opening, handshake);
+        assertEquals(List.of(DisconnectReason.SERVER_RESTARTING.closeCode()), closeCodes,
+                "told to reconnect elsewhere like the connections the drain listed");
     }
 }

@@ -3,6 +3,7 @@ package dev.switchboard.transport.jsr356;
 import dev.switchboard.server.Connection;
 import dev.switchboard.api.Handshake;
 import dev.switchboard.protocol.Codec;
+import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.MessageAssembler;
@@ -134,13 +135,25 @@ public class SwitchboardEndpoint {
     boolean open(Session session, SessionTransport opened, Handshake handshake) {
         connection = switchboard.open(opened, handshake, codec());
         if (connection == null) {
-            refuse(session, switchboard.accepting()
-                    ? new CloseReason(CloseReason.CloseCodes.TRY_AGAIN_LATER,
-                            switchboard.available() ? "too many connections" : "cluster unavailable")
-                    : new CloseReason(CloseReason.CloseCodes.GOING_AWAY, "server shutting down"));
+            refuse(session, refusal(switchboard));
             return false;
         }
         return true;
+    }
+
+    /**
+     * Why the server refused a session that the container had already upgraded. An upgrade that
+     * raced a drain is told 1012 like the clients being drained, so that it too reconnects to
+     * another node rather than reading 1001 as the end of the service.
+     */
+    private static CloseReason refusal(Switchboard switchboard) {
+        if (switchboard.accepting()) {
+            return new CloseReason(CloseReason.CloseCodes.TRY_AGAIN_LATER,
+                    switchboard.available() ? "too many connections" : "cluster unavailable");
+        }
+        DisconnectReason reason = switchboard.draining() ? DisconnectReason.SERVER_RESTARTING
+                : DisconnectReason.SERVER_SHUTTING_DOWN;
+        return new CloseReason(CloseReason.CloseCodes.getCloseCode(reason.closeCode()), reason.text());
     }
 
     /** Lets a session served without a connection of its own yet carry {@code carried} from now on. */
