@@ -46,6 +46,12 @@ class DirectFramesTest {
         return Json.createReader(new StringReader(frame.text())).readObject();
     }
 
+    /** The connect answer goes out before the connection listeners join the room: wait for them. */
+    private static void awaitMembers(TestServer server, int count) {
+        Await.until(count + " members in the room", () -> server.switchboard().root().sockets().values().stream()
+                .filter(socket -> socket.rooms().contains("room")).count() == count);
+    }
+
     private static TestServer roomServer() {
         return TestServer.start(switchboard -> switchboard.onConnection(socket -> socket.join("room")));
     }
@@ -59,7 +65,7 @@ class DirectFramesTest {
             for (int i = 0; i < 3; i++) {
                 members.add(member(server));
             }
-            Await.until("3 members", () -> server.switchboard().root().sockets().size() == 3);
+            awaitMembers(server, 3);
             for (String text : texts) {
                 server.switchboard().to("room").emit("msg", text);
             }
@@ -87,7 +93,7 @@ class DirectFramesTest {
         int pings = 100;
         String filler = "x".repeat(300);
         try (TestServer server = roomServer(); RawTcp member = member(server)) {
-            Await.until("the member", () -> server.switchboard().root().sockets().size() == 1);
+            awaitMembers(server, 1);
             ExecutorService pool = Executors.newFixedThreadPool(threads + 1);
             CountDownLatch go = new CountDownLatch(1);
             for (int t = 0; t < threads; t++) {
