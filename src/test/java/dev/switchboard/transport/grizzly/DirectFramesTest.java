@@ -46,10 +46,10 @@ class DirectFramesTest {
         return Json.createReader(new StringReader(frame.text())).readObject();
     }
 
-    /** The connect answer goes out before the connection listeners join the room: wait for them. */
+    /** The connect answer goes out before the connection listeners join the room: wait until a broadcast sees them. */
     private static void awaitMembers(TestServer server, int count) {
-        Await.until(count + " members in the room", () -> server.switchboard().root().sockets().values().stream()
-                .filter(socket -> socket.rooms().contains("room")).count() == count);
+        Await.until(count + " members in the room",
+                () -> server.switchboard().root().in("room").fetchSockets().join().size() == count);
     }
 
     private static TestServer roomServer() {
