@@ -449,8 +449,8 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
             assertEquals(List.of("stalled", "slow consumer"), next(gone));
             assertEquals(IntStream.range(0, count).boxed().toList(), flood);
             // The container lets go of the connection and its buffers while the client still
-            // reads nothing (the standalone server after its close deadline, Jetty after the send
-            // timeout, Tomcat at once).
+            // reads nothing (the standalone server and Jetty after their close deadline, Tomcat at
+            // once).
             long evicted = System.nanoTime();
             while (stalled.serverStillHolds() && System.nanoTime() - evicted < Duration.ofSeconds(30).toNanos()) {
                 Thread.sleep(100);

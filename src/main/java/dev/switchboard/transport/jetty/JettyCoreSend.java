@@ -3,6 +3,7 @@ package dev.switchboard.transport.jetty;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.lang.invoke.MutableCallSite;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.util.function.Consumer;
@@ -15,26 +16,40 @@ import java.util.function.Consumer;
  * <p>A web application does not see Jetty's classes (its class loader hides them), and the WAR must
  * deploy on any container, so Jetty's API is reached by reflection on the session's runtime class:
  * {@code JakartaWebSocketSession.getCoreSession()}, then {@code CoreSession.sendFrame(OutgoingEntry)}
- * with a {@code Frame(OpCode.TEXT, payload)} and the same message timeout as
- * {@code getAsyncRemote().setSendTimeout}. It is looked up once per session class; on any other
+ * with a {@code Frame(OpCode.TEXT, payload)}. It is looked up once per session class; on any other
  * container, or a Jetty whose API differs (before 12.1), {@link #of} says none and the caller sends
  * text as before.
  *
+ * <p>Frames go without a write timeout: Jetty would otherwise put a timer entry for each frame
+ * into its scheduler (and wake the scheduler's thread) whenever the connection's queue was empty,
+ * which is at almost every send of a broadcast. The backstop for a peer that stops reading is
+ * {@link #abort()}, after a deadline, once the connection is closed.
+ *
  * <pre>{@code
- * JettyCoreSend direct = JettyCoreSend.of(session, sendTimeoutMillis);   // null: not Jetty 12.1
- * if (direct != null) direct.send(frame.utf8(codec), error -> ...);     // completes once written
+ * JettyCoreSend direct = JettyCoreSend.of(session);                 // null: not Jetty 12.1
+ * if (direct != null) direct.send(frame.utf8(codec), error -> ...); // completes once written
  * }</pre>
  *
- * <p>Thread-safe as Jetty's core session is; the caller keeps one send in flight.
+ * <p>Thread-safe as Jetty's core session is; the caller keeps one send in flight (the completion
+ * of one send is kept in a field until Jetty reports it).
  */
 public final class JettyCoreSend {
     private static final System.Logger LOG = System.getLogger(JettyCoreSend.class.getName());
     private static final byte TEXT = 1;
-    private static final MethodType SEND = MethodType.methodType(void.class, Object.class, ByteBuffer.class,
-            Runnable.class, Consumer.class, long.class);
+    /** {@code (Object coreSession, ByteBuffer payload, Object callback) -> void}. */
+    private static final MethodType SEND = MethodType.methodType(void.class, Object.class, ByteBuffer.class, Object.class);
 
     /**
-     * The handles for the last session class seen, or {@link Handles#NONE}. Written by whichever
+     * Jetty's send, bound once Jetty's classes are known (at the first upgrade). Reached through a
+     * constant, so that the compiler inlines it as if it were an ordinary call; a handle read from
+     * a field would be invoked through a generic path on every send. Until bound it throws, and
+     * nothing calls it: {@link #of} hands out no instance before binding.
+     */
+    private static final MutableCallSite SEND_SITE = new MutableCallSite(SEND);
+    private static final MethodHandle SEND_FRAME = SEND_SITE.dynamicInvoker();
+
+    /**
+     * The handles for the last session class seen (without any where it is not Jetty's). Written by whichever
      * upgrade thread looks first; a race looks twice. Kept here, in the web application's class,
      * and not on Jetty's classes, so that a redeployed application leaves nothing of it behind.
      */
@@ -42,31 +57,32 @@ public final class JettyCoreSend {
 
     private final Handles handles;
     private final Object coreSession;
-    private final long timeoutMillis;
+    /** One Jetty callback for all sends of this connection, reporting to {@link #pending}. */
+    private final Object callback;
+    /** The completion of the send in flight; set by the sender before each send, taken by Jetty's report. */
+    private volatile Consumer<Throwable> pending;
+    /** The core session until the connection closed, for {@link #abort}: a deadline holds it no longer. */
+    private volatile Object abortable;
 
-    private JettyCoreSend(Handles handles, Object coreSession, long timeoutMillis) {
+    private JettyCoreSend(Handles handles, Object coreSession) throws Throwable {
         this.handles = handles;
         this.coreSession = coreSession;
-        this.timeoutMillis = timeoutMillis;
+        this.abortable = coreSession;
+        this.callback = (Object) handles.newCallback.invokeExact((Runnable) () -> complete(null), (Consumer<Throwable>) this::complete);
     }
 
-    /**
-     * The direct send for {@code session}, or null where it is not a Jetty 12.1 session.
-     *
-     * @param timeoutMillis how long one frame may take to be written before the send fails and
-     *                      Jetty drops the connection; 0 or less for no limit
-     */
-    public static JettyCoreSend of(Object session, long timeoutMillis) {
+    /** The direct send for {@code session}, or null where it is not a Jetty 12.1 session. */
+    public static JettyCoreSend of(Object session) {
         Handles handles = cached;
         if (handles == null || handles.sessionClass != session.getClass()) {
             handles = Handles.find(session.getClass());
             cached = handles;
         }
-        if (handles.send == null) {
+        if (handles.coreSession == null) {
             return null;
         }
         try {
-            return new JettyCoreSend(handles, handles.coreSession.invoke(session), timeoutMillis);
+            return new JettyCoreSend(handles, handles.coreSession.invoke(session));
         } catch (Throwable e) {
             LOG.log(System.Logger.Level.DEBUG, "no core session", e);
             return null;
@@ -78,9 +94,9 @@ public final class JettyCoreSend {
      * or the error. The buffer itself is not read, only a duplicate, so that it can be shared.
      */
     public void send(ByteBuffer payload, Consumer<Throwable> done) {
+        pending = done;
         try {
-            handles.send.invokeExact(coreSession, payload.duplicate(), (Runnable) () -> done.accept(null), done,
-                    timeoutMillis);
+            SEND_FRAME.invokeExact(coreSession, payload.duplicate(), callback);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {
@@ -88,23 +104,51 @@ public final class JettyCoreSend {
         }
     }
 
+    private void complete(Throwable error) {
+        Consumer<Throwable> done = pending;
+        pending = null;
+        if (done != null) {
+            done.accept(error);
+        }
+    }
+
+    /** Drops the connection at once, without a close handshake, unless it already closed. */
+    public void abort() {
+        Object open = abortable;
+        if (open != null) {
+            try {
+                handles.abort.invokeExact(open);
+            } catch (Throwable e) {
+                LOG.log(System.Logger.Level.DEBUG, "abort failed", e);
+            }
+        }
+    }
+
+    /** The connection closed: nothing is left to abort, and a pending deadline holds none of it. */
+    public void closed() {
+        abortable = null;
+    }
+
     /** Jetty's methods, bound for one session class. */
     private static final class Handles {
         final Class<?> sessionClass;
-        /** {@code (Object session) -> Object coreSession}. */
+        /** {@code (Object session) -> Object coreSession}, null where this is not Jetty 12.1. */
         final MethodHandle coreSession;
-        /** {@link #SEND}: builds the frame, its callback and its entry, and sends it. */
-        final MethodHandle send;
+        /** {@code (Runnable succeeded, Consumer failed) -> Object callback}. */
+        final MethodHandle newCallback;
+        /** {@code (Object coreSession) -> void}. */
+        final MethodHandle abort;
 
-        private Handles(Class<?> sessionClass, MethodHandle coreSession, MethodHandle send) {
+        private Handles(Class<?> sessionClass, MethodHandle coreSession, MethodHandle newCallback, MethodHandle abort) {
             this.sessionClass = sessionClass;
             this.coreSession = coreSession;
-            this.send = send;
+            this.newCallback = newCallback;
+            this.abort = abort;
         }
 
         static Handles find(Class<?> sessionClass) {
             if (!sessionClass.getName().startsWith("org.eclipse.jetty.")) {
-                return new Handles(sessionClass, null, null);
+                return new Handles(sessionClass, null, null, null);
             }
             try {
                 Handles found = bind(sessionClass);
@@ -112,7 +156,7 @@ public final class JettyCoreSend {
                 return found;
             } catch (ReflectiveOperationException | RuntimeException e) {
                 LOG.log(System.Logger.Level.INFO, "Jetty core session not usable, text frames go out through sendText: " + e);
-                return new Handles(sessionClass, null, null);
+                return new Handles(sessionClass, null, null, null);
             }
         }
 
@@ -127,28 +171,28 @@ public final class JettyCoreSend {
             Class<?> builder = Class.forName("org.eclipse.jetty.websocket.core.OutgoingEntry$Builder", false, jetty);
 
             MethodHandle coreSession = lookup.unreflect(getCoreSession).asType(MethodType.methodType(Object.class, Object.class));
+            MethodHandle newCallback = lookup.findStatic(callback, "from",
+                    MethodType.methodType(callback, Runnable.class, Consumer.class)).asType(
+                    MethodType.methodType(Object.class, Runnable.class, Consumer.class));
+            MethodHandle abort = lookup.findVirtual(coreSessionType, "abort", MethodType.methodType(void.class))
+                    .asType(MethodType.methodType(void.class, Object.class));
+
             // (byte, ByteBuffer) -> Frame
             MethodHandle newFrame = lookup.findConstructor(frame, MethodType.methodType(void.class, byte.class, ByteBuffer.class));
-            // (Runnable, Consumer) -> Callback
-            MethodHandle newCallback = lookup.findStatic(callback, "from",
-                    MethodType.methodType(callback, Runnable.class, Consumer.class));
-            // (Frame, Callback) -> Builder, (Builder, long) -> Builder, (Builder) -> OutgoingEntry
+            // (Frame, Callback) -> Builder, (Builder) -> OutgoingEntry
             MethodHandle newBuilder = lookup.findConstructor(builder, MethodType.methodType(void.class, frame, callback));
-            MethodHandle timeout = lookup.findVirtual(builder, "messageTimeout", MethodType.methodType(builder, long.class));
             MethodHandle build = lookup.findVirtual(builder, "build", MethodType.methodType(entry));
             // (CoreSession, OutgoingEntry) -> void
             MethodHandle sendFrame = lookup.findVirtual(coreSessionType, "sendFrame", MethodType.methodType(void.class, entry));
 
-            // (Frame, Callback, long) -> OutgoingEntry
-            MethodHandle entryOf = MethodHandles.filterReturnValue(
-                    MethodHandles.collectArguments(timeout, 0, newBuilder), build);
-            // (ByteBuffer, Callback, long) -> OutgoingEntry
+            // (Frame, Callback) -> OutgoingEntry
+            MethodHandle entryOf = MethodHandles.filterReturnValue(newBuilder, build);
+            // (ByteBuffer, Callback) -> OutgoingEntry
             entryOf = MethodHandles.collectArguments(entryOf, 0, MethodHandles.insertArguments(newFrame, 0, TEXT));
-            // (ByteBuffer, Runnable, Consumer, long) -> OutgoingEntry
-            entryOf = MethodHandles.collectArguments(entryOf, 1, newCallback);
-            // (CoreSession, ByteBuffer, Runnable, Consumer, long) -> void
-            MethodHandle send = MethodHandles.collectArguments(sendFrame, 1, entryOf).asType(SEND);
-            return new Handles(sessionClass, coreSession, send);
+            // (CoreSession, ByteBuffer, Callback) -> void
+            SEND_SITE.setTarget(MethodHandles.collectArguments(sendFrame, 1, entryOf).asType(SEND));
+            MutableCallSite.syncAll(new MutableCallSite[] {SEND_SITE});
+            return new Handles(sessionClass, coreSession, newCallback, abort);
         }
     }
 }

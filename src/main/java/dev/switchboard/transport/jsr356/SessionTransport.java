@@ -45,7 +45,7 @@ final class SessionTransport implements Transport {
     private static final Duration MAX_QUIET_WAIT = Duration.ofSeconds(2);
 
     private final Session session;
-    /** Drops the connection outright; null where the HTTP layer cannot (servlet containers). */
+    /** Drops the connection outright; null where neither the HTTP layer nor the container can (Tomcat). */
     private final Runnable abort;
     /** Writes frames past the container's send path; null where the HTTP layer cannot (servlet containers). */
     private final FrameWriter frameWriter;
@@ -60,7 +60,7 @@ final class SessionTransport implements Transport {
      */
     SessionTransport(Session session, SwitchboardConfigurator.ConnectionAccess access, JettyCoreSend direct) {
         this.session = session;
-        this.abort = access == null ? null : access.abort();
+        this.abort = access != null ? access.abort() : direct != null ? direct::abort : null;
         this.frameWriter = access == null ? null : access.frameWriter();
         this.direct = direct;
     }
@@ -85,6 +85,13 @@ final class SessionTransport implements Transport {
             Thread.currentThread().interrupt();
         }
         return CLOSER.getPoolSize() == 0;
+    }
+
+    /** The container reports the connection closed: nothing is left to abort. */
+    void closed() {
+        if (direct != null) {
+            direct.closed();
+        }
     }
 
     /** The client sent something: a message or a part of one. */

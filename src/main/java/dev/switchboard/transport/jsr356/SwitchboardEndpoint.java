@@ -113,15 +113,19 @@ public class SwitchboardEndpoint {
             return;
         }
         session.setMaxIdleTimeout(0);
+        JettyCoreSend direct = JettyCoreSend.of(session);
         // A backstop for the container's resources: the heartbeat ends a connection whose peer
         // stopped reading within pingInterval + pingTimeout; a send stuck longer fails the connection.
-        long sendTimeout = switchboard.options().pingInterval().plus(switchboard.options().pingTimeout()).toMillis();
-        if (!isTomcat(session)) {
-            session.getAsyncRemote().setSendTimeout(sendTimeout);
+        // Not on Jetty, where the timeout costs a timer entry per send and the connection is
+        // dropped instead once a close does not complete (see SessionTransport.close), nor on
+        // Tomcat (see isTomcat).
+        if (direct == null && !isTomcat(session)) {
+            session.getAsyncRemote().setSendTimeout(
+                    switchboard.options().pingInterval().plus(switchboard.options().pingTimeout()).toMillis());
         }
         session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, BLOCKING_SEND_TIMEOUT_MILLIS);
         session.getUserProperties().put(TOMCAT_SESSION_CLOSE_TIMEOUT, SESSION_CLOSE_TIMEOUT_MILLIS);
-        SessionTransport opened = new SessionTransport(session, request.access(), JettyCoreSend.of(session, sendTimeout));
+        SessionTransport opened = new SessionTransport(session, request.access(), direct);
         if (open(session, opened, handshake)) {
             transport = opened;
         }
@@ -234,6 +238,9 @@ public class SwitchboardEndpoint {
 
     @OnClose
     public void onClose(Session session, CloseReason reason) {
+        if (transport != null) {
+            transport.closed();
+        }
         if (connection != null) {
             connection.onTransportClosed(reason.getCloseCode().getCode());
         }

@@ -41,6 +41,11 @@ import java.util.EnumSet;
  * {@link #uninstall} at shutdown yourself.
  */
 public abstract class SwitchboardServletListener implements ServletContextListener {
+    /** Tomcat's default size of each session's text (in characters) and binary message buffers. */
+    private static final int TOMCAT_DEFAULT_MESSAGE_BUFFER = 8 * 1024;
+    /** What Switchboard's endpoints need of them: they take messages in parts of any size. */
+    private static final int TOMCAT_MESSAGE_BUFFER = 1024;
+
     /** Set at startup, read at shutdown: the container calls both on one thread, in order. */
     private Switchboard server;
     /** As {@code server}; null without an API key. */
@@ -110,6 +115,7 @@ public abstract class SwitchboardServletListener implements ServletContextListen
             throw new IllegalStateException("no Jakarta WebSocket server in this web application"
                     + " (on Jetty, enable the ee11-websocket-jakarta module)");
         }
+        sizeTomcatMessageBuffers(container);
         FilterRegistration.Dynamic filter = context.addFilter(UpgradeGuard.class.getName(), new UpgradeGuard(server));
         if (filter == null) {
             throw new IllegalStateException("Switchboard is installed in this web application already");
@@ -130,6 +136,27 @@ public abstract class SwitchboardServletListener implements ServletContextListen
         SwitchboardRegistry.register(server);
         // The application's own servlets emit through it: context.getAttribute(Switchboard.class.getName()).
         context.setAttribute(Switchboard.class.getName(), server);
+    }
+
+    /**
+     * Tomcat gives every session a text buffer of 8 K characters and a binary one of 8 KiB, made
+     * when the session opens, before an endpoint could size them, and kept for its life: 24 KB of
+     * each idle connection. Switchboard's endpoints take messages in parts, whatever the buffer, so
+     * on Tomcat the application's defaults shrink to 1 KiB where they are still Tomcat's own. An
+     * endpoint of the application's own that takes whole messages gets them only up to that size;
+     * it sets its own buffer sizes, or the application sets the container's defaults after this.
+     * (On Jetty these sizes cap whole messages instead, so they stay as they are there.)
+     */
+    private static void sizeTomcatMessageBuffers(ServerContainer container) {
+        if (!container.getClass().getName().startsWith("org.apache.tomcat.")) {
+            return;
+        }
+        if (container.getDefaultMaxTextMessageBufferSize() == TOMCAT_DEFAULT_MESSAGE_BUFFER) {
+            container.setDefaultMaxTextMessageBufferSize(TOMCAT_MESSAGE_BUFFER);
+        }
+        if (container.getDefaultMaxBinaryMessageBufferSize() == TOMCAT_DEFAULT_MESSAGE_BUFFER) {
+            container.setDefaultMaxBinaryMessageBufferSize(TOMCAT_MESSAGE_BUFFER);
+        }
     }
 
     /**
