@@ -23,7 +23,9 @@ final class RedisNodes {
     private RedisNodes() {
     }
 
-    static LaunchedServer start(Target target, Path root, Path out, boolean pin) throws IOException, InterruptedException {
+    /** @param jfr where node 0's flight recording goes (node {@code i}'s: with {@code -node<i>} before {@code .jfr}), or null */
+    static LaunchedServer start(Target target, Path root, Path out, boolean pin, Path jfr)
+            throws IOException, InterruptedException {
         if (!Files.isExecutable(REDIS)) {
             throw new IOException(REDIS + " is not installed: apt-get install redis-server");
         }
@@ -37,7 +39,7 @@ final class RedisNodes {
                 run("taskset", "-a", "-p", "-c", "0", Long.toString(redis.pid()));
             }
             for (int node = 0; node < target.nodes; node++) {
-                List<String> command = command(target, root, redis.uri());
+                List<String> command = command(target, root, redis.uri(), nodeRecording(jfr, node));
                 Path log = out.resolve(target.id + "-node" + node + ".log");
                 starting.add(CompletableFuture.supplyAsync(() -> startNode(command, log, pin)));
             }
@@ -77,9 +79,14 @@ final class RedisNodes {
         }
     }
 
-    private static List<String> command(Target target, Path root, String redisUri) throws IOException, InterruptedException {
+    private static Path nodeRecording(Path jfr, int node) {
+        return jfr == null ? null : jfr.resolveSibling(jfr.getFileName().toString().replace(".jfr", "-node" + node + ".jfr"));
+    }
+
+    private static List<String> command(Target target, Path root, String redisUri, Path jfr)
+            throws IOException, InterruptedException {
         return switch (target) {
-            case SWITCHBOARD_REDIS1, SWITCHBOARD_REDIS2 -> Target.benchServer(Target.SERVER_JVM, "switchboard-redis", "0", redisUri);
+            case SWITCHBOARD_REDIS1, SWITCHBOARD_REDIS2 -> Target.benchServer(Target.jvm(jfr), "switchboard-redis", "0", redisUri);
             case SOCKETIO_REDIS -> Target.socketIo(root, "0", "redis", redisUri);
             case SOCKETIO_STREAMS -> Target.socketIo(root, "0", "streams", redisUri);
             default -> throw new IllegalArgumentException(target + " is not a cluster on Redis");

@@ -120,16 +120,13 @@ enum Target {
      */
     LaunchedServer start(Path root, Path out, boolean pin, Path jfr) throws IOException, InterruptedException {
         if (nodes > 0) {
-            return RedisNodes.start(this, root, out, pin);
+            return RedisNodes.start(this, root, out, pin, jfr);
         }
         Path log = out.resolve(id + ".log");
         if (this == SOCKETIO) {
             return LaunchedServer.start(socketIo(root, "0"), log, pin);
         }
-        List<String> jvm = new ArrayList<>(SERVER_JVM);
-        if (jfr != null) {
-            jvm.add("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile");
-        }
+        List<String> jvm = jvm(jfr);
         if (container == null) {
             return LaunchedServer.start(benchServer(jvm, id, "0"), log, pin);
         }
@@ -158,6 +155,15 @@ enum Target {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
+    }
+
+    /** {@link #SERVER_JVM}, recording to {@code jfr} when it is not null. */
+    static List<String> jvm(Path jfr) {
+        List<String> jvm = new ArrayList<>(SERVER_JVM);
+        if (jfr != null) {
+            jvm.add("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile");
+        }
+        return jvm;
     }
 
     /** The command of a {@link BenchServer} JVM with these options and arguments. */
