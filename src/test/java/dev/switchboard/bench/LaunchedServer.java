@@ -208,20 +208,22 @@ final class LaunchedServer implements AutoCloseable {
         return pids().stream().mapToDouble(ProcStats::cpuSeconds).sum();
     }
 
+    // Like cpuSeconds, over every process of a cluster: counting node 0 alone would leave out the
+    // other nodes' and Redis' share of the same deliveries.
     double userSeconds() {
-        return ProcStats.userSeconds(pid());
+        return pids().stream().mapToDouble(ProcStats::userSeconds).sum();
     }
 
     double systemSeconds() {
-        return ProcStats.systemSeconds(pid());
+        return pids().stream().mapToDouble(ProcStats::systemSeconds).sum();
     }
 
     long contextSwitches() {
-        return ProcStats.contextSwitches(pid());
+        return pids().stream().mapToLong(ProcStats::contextSwitches).sum();
     }
 
     long syscalls() {
-        return ProcStats.syscalls(pid());
+        return pids().stream().mapToLong(ProcStats::syscalls).sum();
     }
 
     /** Writes the live objects of a JVM server by class ({@code jcmd GC.class_histogram}); best effort. */
