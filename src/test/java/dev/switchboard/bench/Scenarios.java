@@ -28,6 +28,13 @@ final class Scenarios {
     /** S4's stream into the stalled reader: enough to fill a 4 MiB queue within the run. */
     private static final double FIREHOSE_BYTES_PER_SECOND = 2 << 20;
     private static final int FIREHOSE_EVENT_CHARS = 64 * 1024;
+    /**
+     * A fan-out is measured once the server's JIT compilers take less than this share of its core
+     * over a warm-up period of the same traffic ({@link #warmUntilJitQuiet}), or after at most
+     * {@link #MAX_WARM_ROUNDS} such periods.
+     */
+    private static final double JIT_QUIET = 0.05;
+    private static final int MAX_WARM_ROUNDS = 8;
 
     /** The scenarios in the order they run; S4 runs inside S3's one-room fleet; W warms the server up. */
     static final List<String> ORDER = List.of("S1", "W", "S2", "S3", "S5", "S7", "S6");
@@ -298,6 +305,7 @@ final class Scenarios {
             List<Client> members = fleet.connect(n, i -> 0);
             Client publisher = fleet.connect(1, i -> -1).get(0);
             double rate = sizes.deliveriesPerSecond() / n;
+            warmUntilJitQuiet("S3", publishing(fleet, publisher, 1), rate);
             Fanout one = fanOut("S3", fleet, publishing(fleet, publisher, 1), rate, 1, n);
             record(one, S3_ONE);
             Fleet.Stats loaded = fleet.stats(true);
@@ -313,6 +321,7 @@ final class Scenarios {
             fleet.connect(n, i -> i % rooms);
             Client publisher = fleet.connect(1, i -> -1).get(0);
             int roomSize = n / rooms;
+            warmUntilJitQuiet("S3", publishing(fleet, publisher, rooms), sizes.deliveriesPerSecond() / roomSize);
             Fanout many = fanOut("S3", fleet, publishing(fleet, publisher, rooms), sizes.deliveriesPerSecond() / roomSize,
                     rooms, roomSize);
             record(many, S3_MANY);
@@ -404,6 +413,26 @@ final class Scenarios {
     }
 
     /**
+     * Publishes at {@code rate} for a warm-up period at a time while the server's JIT compilers take
+     * more than {@link #JIT_QUIET} of its core, so that a fan-out measures the steady cost of its
+     * traffic rather than the compiling of code that W's traffic had not made hot (on a cluster of
+     * JVMs, each compiles it). The same rule for every target; Node's compilers are not told apart
+     * from its other threads, so a Node target warms for one period.
+     */
+    private void warmUntilJitQuiet(String name, OpenLoop.Action publish, double rate) {
+        for (int round = 1; round <= MAX_WARM_ROUNDS; round++) {
+            double jit = server.jitCpuSeconds();
+            OpenLoop.run(rate, sizes.warmSeconds(), publish);
+            double share = (server.jitCpuSeconds() - jit) / sizes.warmSeconds();
+            if (share < JIT_QUIET || round == MAX_WARM_ROUNDS) {
+                log.printf("  %s warmed for %d period(s) of %.1f s; JIT compilers at %.0f%% of a core in the last%n",
+                        name, round, sizes.warmSeconds(), share * 100);
+                return;
+            }
+        }
+    }
+
+    /**
      * Runs {@code publish} at {@code rate} (publishes to {@code rooms} rooms), warm-up first; counts
      * the deliveries of the measured publishes (each reaches {@code roomSize} readers) and the
      * server CPU, context switches and system calls they took, until they have all arrived or 3 s
@@ -472,6 +501,7 @@ final class Scenarios {
                         + Payload.of(fleet.nextSeq(), due, sizes.payloadChars()));
             };
             int roomSize = busy.roomSize();
+            warmUntilJitQuiet("S7", publish, busy.deliveriesPerSecond() / roomSize);
             record(fanOut("S7", fleet, publish, busy.deliveriesPerSecond() / roomSize, busy.rooms(), roomSize), S7_BUSY);
         }
     }
