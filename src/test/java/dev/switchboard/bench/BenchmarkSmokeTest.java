@@ -71,6 +71,7 @@ class BenchmarkSmokeTest {
         assertEquals(r.get(Metric.S5_DROPPED), r.get(Metric.S5_RECOVERED), "each recovers on the other node: " + context);
         assertEquals(0, r.get(Metric.S5_MISSED), context);
         assertEquals(0, r.get(Metric.S5_DUPLICATES), context);
+        assertEquals(0, r.get(Metric.S5_OUT_OF_ORDER), context);
     }
 
     /** Every scenario at the smoke size on some targets, and what their figures must say. */
@@ -126,6 +127,7 @@ class BenchmarkSmokeTest {
             assertEquals(clients, r.get(Metric.S5_RECOVERED), "every client recovers its session: " + context);
             assertEquals(0, r.get(Metric.S5_DUPLICATES), context);
             assertEquals(0, r.get(Metric.S5_MISSED), context);
+            assertEquals(0, r.get(Metric.S5_OUT_OF_ORDER), context);
             // S6: joins answered and timed, every broadcast and notice delivered; how fast is the benchmark's business.
             assertTrue(Double.isFinite(r.get(Metric.S6_JOIN_P99)), context);
             assertEquals(0, r.get(Metric.S6_LOST), "S6: every broadcast and notice delivered: " + context);

@@ -33,6 +33,9 @@ final class Client implements WsLoop.Handler {
     // The tally, written on the selector thread.
     long lastSeq = -1;
     long duplicates;
+    /** Which sequence numbers of the counting window ({@code seenFrom} on) arrived: a late one is no duplicate. */
+    final java.util.BitSet seen = new java.util.BitSet();
+    long seenFrom = Long.MIN_VALUE;
     /** Events sent while this client was away and received after it came back. */
     long recoveredEvents;
     volatile long droppedAt;

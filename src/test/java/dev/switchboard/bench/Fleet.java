@@ -42,9 +42,18 @@ final class Fleet implements AutoCloseable {
     private final LongAdder received = new LongAdder();
     private final LongAdder inWindow = new LongAdder();
     private final LongAdder duplicates = new LongAdder();
+    private final LongAdder outOfOrder = new LongAdder();
+    /** The first delivery that came after a later one, described; null while none did. */
+    private volatile String firstOutOfOrder;
     private final LongAdder echoAcks = new LongAdder();
     private final LongAdder errors = new LongAdder();
-    private final AtomicLong seqs = new AtomicLong();
+    /**
+     * Unique across every fleet of the run: a cluster node delivers when it reads the log, so an
+     * event of an earlier phase that a lagging node reads late can reach a client of this phase
+     * that joined a room of the same name meanwhile; with numbers of its own it is never taken
+     * for one of this phase's (as a duplicate, or as a delivery).
+     */
+    private static final AtomicLong SEQS = new AtomicLong();
     /** How many of the fleet's room members got each {@code notice(n)}, by n; written on the selector thread. */
     private final Map<Long, AtomicInteger> notices = new ConcurrentHashMap<>();
     private volatile boolean measuring;
@@ -177,11 +186,11 @@ final class Fleet implements AutoCloseable {
 
     /** The next sequence number for a payload. */
     long nextSeq() {
-        return seqs.incrementAndGet();
+        return SEQS.incrementAndGet();
     }
 
     long lastSeq() {
-        return seqs.get();
+        return SEQS.get();
     }
 
     /**
@@ -201,6 +210,8 @@ final class Fleet implements AutoCloseable {
     /** Counts deliveries of payloads whose sequence number is in {@code [from, to)}. */
     void window(long from, long to) {
         inWindow.reset();
+        outOfOrder.reset();
+        firstOutOfOrder = null;
         windowFrom = from;
         windowTo = to;
     }
@@ -215,6 +226,32 @@ final class Fleet implements AutoCloseable {
 
     long duplicates() {
         return duplicates.sum();
+    }
+
+    /** Deliveries in the counting window that came after a later one (they count as delivered). */
+    long outOfOrder() {
+        return outOfOrder.sum();
+    }
+
+    String firstOutOfOrder() {
+        return firstOutOfOrder;
+    }
+
+    /**
+     * Marks {@code seq} (in the counting window) as arrived at {@code client}; on the selector
+     * thread, which alone touches the client's tally. False when it had arrived already.
+     */
+    private boolean firstArrival(Client client, long seq) {
+        if (client.seenFrom != windowFrom) {
+            client.seen.clear();
+            client.seenFrom = windowFrom;
+        }
+        int index = Math.toIntExact(seq - windowFrom);
+        if (client.seen.get(index)) {
+            return false;
+        }
+        client.seen.set(index);
+        return true;
     }
 
     long echoAcks() {
@@ -236,10 +273,21 @@ final class Fleet implements AutoCloseable {
 
     void onMessage(Client client, long seq, long sentAt) {
         long now = System.nanoTime();
+        boolean counted = seq >= windowFrom && seq < windowTo;
         if (ordered && seq <= client.lastSeq) {
-            client.duplicates++;
-            duplicates.increment();
-            return;
+            if (!counted || !firstArrival(client, seq)) {
+                client.duplicates++;
+                duplicates.increment();
+                return;
+            }
+            // In the window and never seen: late, not repeated. It counts as delivered.
+            outOfOrder.increment();
+            if (firstOutOfOrder == null) {
+                firstOutOfOrder = "seq " + seq + " after " + client.lastSeq + " (recovered " + client.recovered()
+                        + ", dropped " + (client.droppedAt != 0) + ")";
+            }
+        } else if (counted) {
+            firstArrival(client, seq);
         }
         client.lastSeq = Math.max(client.lastSeq, seq);
         received.increment();
@@ -249,7 +297,7 @@ final class Fleet implements AutoCloseable {
                 && sentAt >= client.droppedAt && sentAt < client.reopenedAt) {
             client.recoveredEvents++;
         }
-        if (seq >= windowFrom && seq < windowTo) {
+        if (counted) {
             inWindow.increment();
         }
         if (measuring) {

@@ -38,6 +38,7 @@ enum Metric {
     S5_EVENTS_RECOVERED("S5 events sent during the outage, delivered after", "", Better.HIGHER, false),
     S5_MISSED("S5 events never delivered", "", Better.LOWER, false),
     S5_DUPLICATES("S5 duplicate deliveries", "", Better.LOWER, false),
+    S5_OUT_OF_ORDER("S5 deliveries after a later event (out of order)", "", Better.LOWER, false),
     S6_KNEE("S6 churn knee: highest rate with joins p99 < 1 s, nothing lost", "/s", Better.HIGHER, true),
     S6_JOIN_P99("S6 join p99 at the reference churn rate", "ms", Better.LOWER, false),
     S6_LOST("S6 broadcasts and notices lost at the reference churn rate", "", Better.LOWER, false),

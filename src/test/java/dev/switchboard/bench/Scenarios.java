@@ -559,6 +559,10 @@ final class Scenarios {
             }
             results.put(Metric.S5_MISSED, expected - delivered);
             results.put(Metric.S5_DUPLICATES, fleet.duplicates());
+            results.put(Metric.S5_OUT_OF_ORDER, fleet.outOfOrder());
+            if (fleet.firstOutOfOrder() != null) {
+                log.println("  S5 the first delivery out of order: " + fleet.firstOutOfOrder());
+            }
             if (published.get().behind()) {
                 results.invalid("S5: the publisher fell behind its schedule", Metric.S5_MISSED);
             }
