@@ -165,7 +165,26 @@ public final class OutboundQueue {
             // budget cuts the clients that are behind, and is passed by one frame per peer at most.
             budget.reserve(bytes);
         }
-        return enqueue(new Item(text, attachments, frame, bytes, true));
+        Item item = new Item(text, attachments, frame, bytes, true);
+        if (waiting.get() == 0 && writing.compareAndSet(false, true)) {
+            return writeAsWriter(item);
+        }
+        return enqueue(item);
+    }
+
+    /**
+     * The idle fast path: nothing queued, no send in flight, and this thread just took the writer
+     * role, so it writes the frame at once without passing it through the queue. Frames queued
+     * meanwhile by other threads go first (they were offered first) and this one behind them.
+     */
+    private Offer writeAsWriter(Item item) {
+        if (!closed.get() && frames.isEmpty()) {
+            writeFrom(item);
+            return Offer.QUEUED;
+        }
+        boolean queued = append(item);
+        writeQueued();
+        return queued ? Offer.QUEUED : Offer.CLOSED;
     }
 
     /**
@@ -190,21 +209,34 @@ public final class OutboundQueue {
     }
 
     private Offer enqueue(Item item) {
+        if (!append(item)) {
+            return Offer.CLOSED;
+        }
+        if (writing.compareAndSet(false, true)) {
+            writeQueued();
+        }
+        return Offer.QUEUED;
+    }
+
+    /** Adds an item behind the others; false, with it dropped, when the queue was closed meanwhile. */
+    private boolean append(Item item) {
         waiting.incrementAndGet();
         waitingBytes.addAndGet(item.bytes);
         frames.add(item);
         if (closed.get()) {
             // Closed between the check in offer and the add: close() may have drained before it.
             dropQueued();
-            return Offer.CLOSED;
+            return false;
         }
-        if (writing.compareAndSet(false, true)) {
-            Item next = nextOrRelease();
-            if (next != null) {
-                writeFrom(next);
-            }
+        return true;
+    }
+
+    /** Called by the writer: sends what is queued, or gives the role back (closing if asked). */
+    private void writeQueued() {
+        Item next = nextOrRelease();
+        if (next != null) {
+            writeFrom(next);
         }
-        return Offer.QUEUED;
     }
 
     /**
@@ -302,10 +334,7 @@ public final class OutboundQueue {
             close();
         }
         if (writing.compareAndSet(false, true)) {
-            Item next = nextOrRelease();
-            if (next != null) {
-                writeFrom(next);
-            }
+            writeQueued();
         }
     }
 
@@ -524,10 +553,7 @@ public final class OutboundQueue {
                 return;
             }
             if (!compareAndSet(false, true)) {
-                Item next = nextOrRelease();
-                if (next != null) {
-                    writeFrom(next);
-                }
+                writeQueued();
             }
         }
 

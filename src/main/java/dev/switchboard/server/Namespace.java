@@ -308,18 +308,49 @@ public final class Namespace {
      * {@link Recovery}), so a holder that refuses has already registered its successor, and the
      * next lookup finds it.
      */
-    void route(String socketId, Frame frame, boolean droppable) {
+    Socket route(String socketId, Frame frame, boolean droppable) {
         for (int attempt = 0; attempt < 4; attempt++) {
             Socket socket = sockets.get(socketId);
             if (socket != null && socket.deliver(frame, droppable)) {
-                return;
+                return socket;
             }
             DetachedSession session = recovery.waiting(socketId);
             if (session != null && !droppable && frame.packet().offset() != null && session.append(frame)) {
-                return;
+                return null;
             }
             if (socket == null && session == null) {
-                return;
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A socket id as the adapter's rooms keep it: delivers to the socket that took the last frame
+     * for the id, without looking the id up, as long as that socket is connected (it says so under
+     * its log lock, see {@link Socket#deliver}); otherwise routes by id, as {@link #route} does. A
+     * socket that ended is remembered until the next frame for its id, at most while its session
+     * waits: the adapter lets go of the route when the id leaves its last room.
+     */
+    private final class Route implements LocalNamespace.Recipient {
+        private final String id;
+        /** Only a hint, read and written by every broadcasting thread: a stale one is asked and refuses. */
+        private volatile Socket last;
+
+        Route(String id) {
+            this.id = id;
+        }
+
+        @Override
+        public String id() {
+            return id;
+        }
+
+        @Override
+        public void deliver(Frame frame, boolean droppable) {
+            Socket socket = last;
+            if (socket == null || !socket.deliver(frame, droppable)) {
+                last = route(id, frame, droppable);
             }
         }
     }
@@ -467,6 +498,11 @@ public final class Namespace {
         @Override
         public void deliver(String socketId, Frame frame, boolean droppable) {
             route(socketId, frame, droppable);
+        }
+
+        @Override
+        public Recipient recipient(String socketId) {
+            return new Route(socketId);
         }
 
         @Override
