@@ -179,7 +179,7 @@ public final class OutboundQueue {
      */
     private Offer writeAsWriter(Item item) {
         if (!closed.get() && frames.isEmpty()) {
-            writeFrom(item);
+            writeFrom(item, true);
             return Offer.QUEUED;
         }
         boolean queued = append(item);
@@ -235,7 +235,7 @@ public final class OutboundQueue {
     private void writeQueued() {
         Item next = nextOrRelease();
         if (next != null) {
-            writeFrom(next);
+            writeFrom(next, false);
         }
     }
 
@@ -349,9 +349,15 @@ public final class OutboundQueue {
         }
     }
 
-    /** Runs on the writer: sends until the queue is dry or a send completes later. */
-    private void writeFrom(Item first) {
+    /**
+     * Runs on the writer: sends until the queue is dry or a send completes later.
+     *
+     * @param alone whether the queue was just seen empty behind {@code first}: it is written without
+     *              looking for more to write with it
+     */
+    private void writeFrom(Item first, boolean alone) {
         Item item = first;
+        boolean nothingBehind = alone;
         while (item != null) {
             if (!transport.isOpen()) {
                 // Closing (a close frame came in, or ours went out): nothing more can be sent, and
@@ -363,7 +369,8 @@ public final class OutboundQueue {
                 continue;
             }
             boolean framed = item.frame != null && frameWriter != null;
-            Item[] batch = framed ? batchFrom(item) : null;
+            Item[] batch = framed && !nothingBehind ? batchFrom(item) : null;
+            nothingBehind = false;
             Handoff handoff = new Handoff(item, batch);
             sender = Thread.currentThread();
             try {
