@@ -339,6 +339,8 @@ public final class Namespace {
 
         Route(String id) {
             this.id = id;
+            // A socket that joins a room is usually connected already: its first frame need not miss.
+            this.last = sockets.get(id);
         }
 
         @Override
