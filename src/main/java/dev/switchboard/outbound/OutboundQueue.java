@@ -17,9 +17,10 @@ import java.util.function.Consumer;
  *
  * <p>Ownership: {@code frames}, {@code pendingBytes} and {@code waiting} are lock-free and shared
  * by all offering threads; whoever wins {@code writing} (false to true) is the only writer until
- * it hands the flag back, so sends are never concurrent. The writer also closes the transport, once
- * no send is in flight: a container that sends a close frame first waits for the send in flight,
- * and Tomcat waits on the thread that asks it to.
+ * it hands the flag back, so sends are never concurrent; an offer that finds nothing waiting and
+ * wins the flag writes its frame at once, without passing it through {@code frames}. The writer
+ * also closes the transport, once no send is in flight: a container that sends a close frame
+ * first waits for the send in flight, and Tomcat waits on the thread that asks it to.
  *
  * <p>Where the transport has a {@link FrameWriter}, frames offered with their wire bytes
  * ({@link #offer(String, ByteBuffer, int, boolean)}) go to it instead of {@link Transport#send},
