@@ -326,21 +326,21 @@ public final class Namespace {
     }
 
     /**
-     * A socket id as the adapter's rooms keep it: delivers to the socket that took the last frame
-     * for the id, without looking the id up, as long as that socket is connected (it says so under
-     * its log lock, see {@link Socket#deliver}); otherwise routes by id, as {@link #route} does. A
-     * socket that ended is remembered until the next frame for its id, at most while its session
-     * waits: the adapter lets go of the route when the id leaves its last room.
+     * A socket id as the adapter's rooms keep it: delivers to the socket connected under the id
+     * without looking the id up. It keeps the id's replay log, which passes from a socket to its
+     * session and to the socket that resumes it, and which names the socket connected under the
+     * id ({@link ReplayLog#owner}); only when there is none, or it refuses (it is ending), does it
+     * route by id as {@link #route} does. So a route never holds on to a socket that ended.
      */
     private final class Route implements LocalNamespace.Recipient {
         private final String id;
-        /** Only a hint, read and written by every broadcasting thread: a stale one is asked and refuses. */
-        private volatile Socket last;
+        /** Only a hint, read and written by every broadcasting thread: a stale one names nobody or a socket that refuses. */
+        private volatile ReplayLog log;
 
         Route(String id) {
             this.id = id;
             // A socket that joins a room is usually connected already: its first frame need not miss.
-            this.last = sockets.get(id);
+            this.log = logOf(sockets.get(id));
         }
 
         @Override
@@ -350,10 +350,15 @@ public final class Namespace {
 
         @Override
         public void deliver(Frame frame, boolean droppable) {
-            Socket socket = last;
+            ReplayLog known = log;
+            Socket socket = known == null ? null : known.owner();
             if (socket == null || !socket.deliver(frame, droppable)) {
-                last = route(id, frame, droppable);
+                log = logOf(route(id, frame, droppable));
             }
+        }
+
+        private static ReplayLog logOf(Socket socket) {
+            return socket == null ? null : socket.log();
         }
     }
 
