@@ -1,5 +1,6 @@
 package dev.switchboard.adapter;
 
+import dev.switchboard.adapter.LocalNamespace.Recipient;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.api.RemoteSocket;
 import java.util.ArrayList;
@@ -21,18 +22,19 @@ import java.util.function.Consumer;
  *
  * <p>Ownership: both maps are concurrent and change one key at a time with {@code compute}, so a
  * room is created by its first member and removed atomically with its last. Their values are
- * small immutable sets, replaced whole inside {@code compute}, while they are small (a socket's
- * own room, a socket's few rooms: one each per connection, so their size is the server's
- * footprint); a room's members become a concurrent set once they are many, so that joining a
- * large room does not copy it.
+ * small immutable sets and maps, replaced whole inside {@code compute}, while they are small (a
+ * socket's own room, a socket's few rooms: one each per connection, so their size is the server's
+ * footprint); a room's members become a concurrent map once they are many, so that joining a
+ * large room does not copy it. A room keeps each member as the namespace's {@link Recipient}, so
+ * that a broadcast hands each frame over without looking the socket up by id.
  */
 public final class InMemoryAdapter implements Adapter {
     /** Up to this many members a room's set is copied on change; past it, it is a concurrent set. */
     private static final int SMALL_ROOM = 8;
 
     private final LocalNamespace namespace;
-    /** room to socket ids */
-    private final Map<String, Set<String>> rooms = new ConcurrentHashMap<>();
+    /** room to its members, by socket id */
+    private final Map<String, Map<String, Recipient>> rooms = new ConcurrentHashMap<>();
     /** socket id to rooms */
     private final Map<String, Set<String>> socketRooms = new ConcurrentHashMap<>();
     /** The presence entries of rooms that have some; guarded by {@code this}. */
@@ -47,8 +49,9 @@ public final class InMemoryAdapter implements Adapter {
     @Override
     public void addAll(String socketId, Set<String> newRooms) {
         socketRooms.compute(socketId, (id, current) -> with(current, newRooms));
+        Recipient recipient = namespace.recipient(socketId);
         for (String room : newRooms) {
-            rooms.compute(room, (name, members) -> withMember(members, socketId));
+            rooms.compute(room, (name, members) -> withMember(members, recipient));
         }
     }
 
@@ -73,16 +76,22 @@ public final class InMemoryAdapter implements Adapter {
         return Set.copyOf(next);
     }
 
-    private static Set<String> withMember(Set<String> members, String socketId) {
-        if (members == null || members.size() < SMALL_ROOM) {
-            return with(members, Set.of(socketId));
+    private static Map<String, Recipient> withMember(Map<String, Recipient> members, Recipient recipient) {
+        if (members == null) {
+            return Map.of(recipient.id(), recipient);
         }
-        if (!(members instanceof ConcurrentHashMap.KeySetView<?, ?>)) {
-            Set<String> concurrent = ConcurrentHashMap.newKeySet();
-            concurrent.addAll(members);
-            members = concurrent;
+        if (members.containsKey(recipient.id())) {
+            return members;
         }
-        members.add(socketId);
+        if (!(members instanceof ConcurrentHashMap<?, ?>) && members.size() < SMALL_ROOM) {
+            Map<String, Recipient> next = new HashMap<>(members);
+            next.put(recipient.id(), recipient);
+            return Map.copyOf(next);
+        }
+        if (!(members instanceof ConcurrentHashMap<?, ?>)) {
+            members = new ConcurrentHashMap<>(members);
+        }
+        members.put(recipient.id(), recipient);
         return members;
     }
 
@@ -104,11 +113,13 @@ public final class InMemoryAdapter implements Adapter {
 
     private void removeMember(String room, String socketId) {
         rooms.computeIfPresent(room, (name, members) -> {
-            Set<String> left = members;
-            if (members instanceof ConcurrentHashMap.KeySetView<?, ?>) {
+            Map<String, Recipient> left = members;
+            if (members instanceof ConcurrentHashMap<?, ?>) {
                 members.remove(socketId);
-            } else {
-                left = without(members, socketId);
+            } else if (members.containsKey(socketId)) {
+                Map<String, Recipient> next = new HashMap<>(members);
+                next.remove(socketId);
+                left = Map.copyOf(next);
             }
             return left.isEmpty() ? null : left;
         });
@@ -123,7 +134,7 @@ public final class InMemoryAdapter implements Adapter {
     @Override
     public Set<String> sockets(Set<String> inRooms) {
         Set<String> ids = new HashSet<>();
-        forEachMatch(new BroadcastOptions(inRooms, Set.of(), false), ids::add);
+        forEachMatch(new BroadcastOptions(inRooms, Set.of(), false), recipient -> ids.add(recipient.id()));
         return ids;
     }
 
@@ -134,14 +145,15 @@ public final class InMemoryAdapter implements Adapter {
 
     @Override
     public void broadcast(Frame frame, BroadcastOptions options) {
-        forEachMatch(options, id -> namespace.deliver(id, frame, options.droppable()));
+        boolean droppable = options.droppable();
+        forEachMatch(options, recipient -> recipient.deliver(frame, droppable));
     }
 
     @Override
     public void broadcastWithAck(Frame frame, BroadcastOptions options, AckCollector collector) {
         int[] reached = {0};
-        forEachMatch(options, id -> {
-            if (namespace.deliverWithAck(id, frame, collector)) {
+        forEachMatch(options, recipient -> {
+            if (namespace.deliverWithAck(recipient.id(), frame, collector)) {
                 reached[0]++;
             }
         });
@@ -151,8 +163,8 @@ public final class InMemoryAdapter implements Adapter {
     @Override
     public CompletableFuture<List<RemoteSocket>> fetchSockets(BroadcastOptions options) {
         List<RemoteSocket> found = new ArrayList<>();
-        forEachMatch(options, id -> {
-            RemoteSocket socket = namespace.socket(id);
+        forEachMatch(options, recipient -> {
+            RemoteSocket socket = namespace.socket(recipient.id());
             if (socket != null) {
                 found.add(socket);
             }
@@ -227,32 +239,40 @@ public final class InMemoryAdapter implements Adapter {
     /** A snapshot, for operations that change membership while they walk it. */
     private List<String> matching(BroadcastOptions options) {
         List<String> ids = new ArrayList<>();
-        forEachMatch(options, ids::add);
+        forEachMatch(options, recipient -> ids.add(recipient.id()));
         return ids;
     }
 
-    private void forEachMatch(BroadcastOptions options, Consumer<String> action) {
+    /** Runs {@code action} once for each matching member; nothing allocated per member for a plain broadcast. */
+    private void forEachMatch(BroadcastOptions options, Consumer<Recipient> action) {
         Set<String> excluded = excludedIds(options.except());
         if (options.rooms().isEmpty()) {
             for (String id : socketRooms.keySet()) {
                 if (!excluded.contains(id)) {
-                    action.accept(id);
+                    action.accept(ownRecipient(id));
                 }
             }
             return;
         }
         Set<String> seen = options.rooms().size() > 1 ? new HashSet<>() : null;
         for (String room : options.rooms()) {
-            Set<String> members = rooms.get(room);
+            Map<String, Recipient> members = rooms.get(room);
             if (members == null) {
                 continue;
             }
-            for (String id : members) {
-                if (!excluded.contains(id) && (seen == null || seen.add(id))) {
-                    action.accept(id);
+            for (Recipient recipient : members.values()) {
+                if ((excluded.isEmpty() || !excluded.contains(recipient.id())) && (seen == null || seen.add(recipient.id()))) {
+                    action.accept(recipient);
                 }
             }
         }
+    }
+
+    /** A socket's member entry in its own room, where every socket is. */
+    private Recipient ownRecipient(String socketId) {
+        Map<String, Recipient> own = rooms.get(socketId);
+        Recipient recipient = own == null ? null : own.get(socketId);
+        return recipient != null ? recipient : namespace.recipient(socketId);
     }
 
     private Set<String> excludedIds(Set<String> exceptRooms) {
@@ -261,9 +281,9 @@ public final class InMemoryAdapter implements Adapter {
         }
         Set<String> ids = new HashSet<>();
         for (String room : exceptRooms) {
-            Set<String> members = rooms.get(room);
+            Map<String, Recipient> members = rooms.get(room);
             if (members != null) {
-                ids.addAll(members);
+                ids.addAll(members.keySet());
             }
         }
         return ids;

@@ -20,6 +20,38 @@ public interface LocalNamespace {
     void deliver(String socketId, Frame frame, boolean droppable);
 
     /**
+     * A local socket id as a room keeps it, made when it joins: {@link Recipient#deliver} does what
+     * {@link #deliver} does, but the namespace may skip looking the id up for every frame. This
+     * default looks it up each time.
+     *
+     * <pre>{@code
+     * Recipient member = namespace.recipient(socketId);   // once, at join
+     * member.deliver(frame, false);                       // per broadcast
+     * }</pre>
+     */
+    default Recipient recipient(String socketId) {
+        return new Recipient() {
+            @Override
+            public String id() {
+                return socketId;
+            }
+
+            @Override
+            public void deliver(Frame frame, boolean droppable) {
+                LocalNamespace.this.deliver(socketId, frame, droppable);
+            }
+        };
+    }
+
+    /** A local socket id and the way to deliver to it; see {@link #recipient}. Thread-safe. */
+    interface Recipient {
+        String id();
+
+        /** Same as {@link LocalNamespace#deliver} for this id. */
+        void deliver(Frame frame, boolean droppable);
+    }
+
+    /**
      * Queues {@code frame} (which carries an ack id) for one local socket and routes its answer
      * to {@code collector}.
      *

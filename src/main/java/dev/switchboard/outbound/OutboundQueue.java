@@ -17,9 +17,10 @@ import java.util.function.Consumer;
  *
  * <p>Ownership: {@code frames}, {@code pendingBytes} and {@code waiting} are lock-free and shared
  * by all offering threads; whoever wins {@code writing} (false to true) is the only writer until
- * it hands the flag back, so sends are never concurrent. The writer also closes the transport, once
- * no send is in flight: a container that sends a close frame first waits for the send in flight,
- * and Tomcat waits on the thread that asks it to.
+ * it hands the flag back, so sends are never concurrent; an offer that finds nothing waiting and
+ * wins the flag writes its frame at once, without passing it through {@code frames}. The writer
+ * also closes the transport, once no send is in flight: a container that sends a close frame
+ * first waits for the send in flight, and Tomcat waits on the thread that asks it to.
  *
  * <p>Where the transport has a {@link FrameWriter}, frames offered with their wire bytes
  * ({@link #offer(String, ByteBuffer, int, boolean)}) go to it instead of {@link Transport#send},
@@ -165,7 +166,26 @@ public final class OutboundQueue {
             // budget cuts the clients that are behind, and is passed by one frame per peer at most.
             budget.reserve(bytes);
         }
-        return enqueue(new Item(text, attachments, frame, bytes, true));
+        Item item = new Item(text, attachments, frame, bytes, true);
+        if (waiting.get() == 0 && writing.compareAndSet(false, true)) {
+            return writeAsWriter(item);
+        }
+        return enqueue(item);
+    }
+
+    /**
+     * The idle fast path: nothing queued, no send in flight, and this thread just took the writer
+     * role, so it writes the frame at once without passing it through the queue. Frames queued
+     * meanwhile by other threads go first (they were offered first) and this one behind them.
+     */
+    private Offer writeAsWriter(Item item) {
+        if (!closed.get() && frames.isEmpty()) {
+            writeFrom(item, true);
+            return Offer.QUEUED;
+        }
+        boolean queued = append(item);
+        writeQueued();
+        return queued ? Offer.QUEUED : Offer.CLOSED;
     }
 
     /**
@@ -190,21 +210,34 @@ public final class OutboundQueue {
     }
 
     private Offer enqueue(Item item) {
+        if (!append(item)) {
+            return Offer.CLOSED;
+        }
+        if (writing.compareAndSet(false, true)) {
+            writeQueued();
+        }
+        return Offer.QUEUED;
+    }
+
+    /** Adds an item behind the others; false, with it dropped, when the queue was closed meanwhile. */
+    private boolean append(Item item) {
         waiting.incrementAndGet();
         waitingBytes.addAndGet(item.bytes);
         frames.add(item);
         if (closed.get()) {
             // Closed between the check in offer and the add: close() may have drained before it.
             dropQueued();
-            return Offer.CLOSED;
+            return false;
         }
-        if (writing.compareAndSet(false, true)) {
-            Item next = nextOrRelease();
-            if (next != null) {
-                writeFrom(next);
-            }
+        return true;
+    }
+
+    /** Called by the writer: sends what is queued, or gives the role back (closing if asked). */
+    private void writeQueued() {
+        Item next = nextOrRelease();
+        if (next != null) {
+            writeFrom(next, false);
         }
-        return Offer.QUEUED;
     }
 
     /**
@@ -302,10 +335,7 @@ public final class OutboundQueue {
             close();
         }
         if (writing.compareAndSet(false, true)) {
-            Item next = nextOrRelease();
-            if (next != null) {
-                writeFrom(next);
-            }
+            writeQueued();
         }
     }
 
@@ -320,9 +350,15 @@ public final class OutboundQueue {
         }
     }
 
-    /** Runs on the writer: sends until the queue is dry or a send completes later. */
-    private void writeFrom(Item first) {
+    /**
+     * Runs on the writer: sends until the queue is dry or a send completes later.
+     *
+     * @param alone whether the queue was just seen empty behind {@code first}: it is written without
+     *              looking for more to write with it
+     */
+    private void writeFrom(Item first, boolean alone) {
         Item item = first;
+        boolean nothingBehind = alone;
         while (item != null) {
             if (!transport.isOpen()) {
                 // Closing (a close frame came in, or ours went out): nothing more can be sent, and
@@ -334,7 +370,8 @@ public final class OutboundQueue {
                 continue;
             }
             boolean framed = item.frame != null && frameWriter != null;
-            Item[] batch = framed ? batchFrom(item) : null;
+            Item[] batch = framed && !nothingBehind ? batchFrom(item) : null;
+            nothingBehind = false;
             Handoff handoff = new Handoff(item, batch);
             sender = Thread.currentThread();
             try {
@@ -524,10 +561,7 @@ public final class OutboundQueue {
                 return;
             }
             if (!compareAndSet(false, true)) {
-                Item next = nextOrRelease();
-                if (next != null) {
-                    writeFrom(next);
-                }
+                writeQueued();
             }
         }
 

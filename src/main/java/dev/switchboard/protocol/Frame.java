@@ -57,7 +57,8 @@ public final class Frame {
         }
     }
 
-    private record ServerFrame(Codec codec, ByteBuffer frame) {
+    /** @param direct whether {@code frame} is off the heap: made so for the second recipient on */
+    private record ServerFrame(Codec codec, ByteBuffer frame, boolean direct) {
     }
 
     private Frame(Packet packet, Codec codec, String text) {
@@ -116,15 +117,24 @@ public final class Frame {
 
     /**
      * The WebSocket frames a server sends for {@link #text(Codec)} and the {@link #attachments()}, headers included
-     * ({@link WebSocketFraming}), made by the first recipient that asks and shared with the others:
+     * ({@link WebSocketFraming}), made by the first recipient that asks and shared with the others
+     * (from the second on, in a direct buffer, which a socket write takes without a copy):
      * read-only, so each write takes a {@link ByteBuffer#duplicate()} for a position of its own.
      */
     public ByteBuffer serverFrame(Codec codec) {
         ServerFrame cached = framed;
         if (cached == null || cached.codec() != codec) {
-            cached = new ServerFrame(codec, WebSocketFraming.serverFrames(text(codec), attachments()));
-            framed = cached;
+            cached = new ServerFrame(codec, WebSocketFraming.serverFrames(text(codec), attachments()), false);
+        } else if (!cached.direct()) {
+            // Asked again: a broadcast, written to many sockets. A socket write copies a heap buffer
+            // into a native one first, each time; a direct buffer is written as it is. Not for the
+            // first recipient: allocating one costs more than a copy or two.
+            ByteBuffer direct = ByteBuffer.allocateDirect(cached.frame().remaining()).put(cached.frame().duplicate());
+            cached = new ServerFrame(codec, direct.flip().asReadOnlyBuffer(), true);
+        } else {
+            return cached.frame();
         }
+        framed = cached;
         return cached.frame();
     }
 

@@ -308,19 +308,57 @@ public final class Namespace {
      * {@link Recovery}), so a holder that refuses has already registered its successor, and the
      * next lookup finds it.
      */
-    void route(String socketId, Frame frame, boolean droppable) {
+    Socket route(String socketId, Frame frame, boolean droppable) {
         for (int attempt = 0; attempt < 4; attempt++) {
             Socket socket = sockets.get(socketId);
             if (socket != null && socket.deliver(frame, droppable)) {
-                return;
+                return socket;
             }
             DetachedSession session = recovery.waiting(socketId);
             if (session != null && !droppable && frame.packet().offset() != null && session.append(frame)) {
-                return;
+                return null;
             }
             if (socket == null && session == null) {
-                return;
+                return null;
             }
+        }
+        return null;
+    }
+
+    /**
+     * A socket id as the adapter's rooms keep it: delivers to the socket connected under the id
+     * without looking the id up. It keeps the id's replay log, which passes from a socket to its
+     * session and to the socket that resumes it, and which names the socket connected under the
+     * id ({@link ReplayLog#owner}); only when there is none, or it refuses (it is ending), does it
+     * route by id as {@link #route} does. So a route never holds on to a socket that ended.
+     */
+    private final class Route implements LocalNamespace.Recipient {
+        private final String id;
+        /** Only a hint, read and written by every broadcasting thread: a stale one names nobody or a socket that refuses. */
+        private volatile ReplayLog log;
+
+        Route(String id) {
+            this.id = id;
+            // A socket that joins a room is usually connected already: its first frame need not miss.
+            this.log = logOf(sockets.get(id));
+        }
+
+        @Override
+        public String id() {
+            return id;
+        }
+
+        @Override
+        public void deliver(Frame frame, boolean droppable) {
+            ReplayLog known = log;
+            Socket socket = known == null ? null : known.owner();
+            if (socket == null || !socket.deliver(frame, droppable)) {
+                log = logOf(route(id, frame, droppable));
+            }
+        }
+
+        private static ReplayLog logOf(Socket socket) {
+            return socket == null ? null : socket.log();
         }
     }
 
@@ -467,6 +505,11 @@ public final class Namespace {
         @Override
         public void deliver(String socketId, Frame frame, boolean droppable) {
             route(socketId, frame, droppable);
+        }
+
+        @Override
+        public Recipient recipient(String socketId) {
+            return new Route(socketId);
         }
 
         @Override

@@ -28,6 +28,11 @@ final class ReplayLog {
     private String precedingOffset;
     /** Whether the entries start with the socket's first event (nothing confirmed or dropped yet). */
     private boolean fromStart = true;
+    /**
+     * The socket connected under this log's id, or null while none is (its session waits): what a
+     * room's route delivers to without looking the id up. Written under the log's lock, read without.
+     */
+    private volatile Socket owner;
 
     ReplayLog(int maxEvents, long maxBytes) {
         this.maxEvents = maxEvents;
@@ -112,6 +117,22 @@ final class ReplayLog {
     /** The offset of the newest event logged or confirmed, or null when there was none. */
     String newestOffset() {
         return entries.isEmpty() ? precedingOffset : entries.getLast().packet().offset();
+    }
+
+    Socket owner() {
+        return owner;
+    }
+
+    /** Caller holds the log's lock. */
+    void owner(Socket socket) {
+        owner = socket;
+    }
+
+    /** Caller holds the log's lock: the socket ends, unless another took the log over already. */
+    void release(Socket socket) {
+        if (owner == socket) {
+            owner = null;
+        }
     }
 
     int size() {

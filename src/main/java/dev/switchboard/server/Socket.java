@@ -385,7 +385,10 @@ public final class Socket implements RemoteSocket {
 
     void markConnected(boolean wasRecovered) {
         recovered = wasRecovered;
-        state.set(State.CONNECTED);
+        synchronized (log) {
+            state.set(State.CONNECTED);
+            log.owner(this);
+        }
     }
 
     /** Queues a packet meant for this socket alone (acks, connect answers); never buffered for recovery. */
@@ -567,6 +570,7 @@ public final class Socket implements RemoteSocket {
                 state.compareAndSet(State.CONNECTING, State.DISCONNECTED);
                 return;
             }
+            log.release(this);
             if (keepSession) {
                 // Under the log's lock, so no delivery falls between this socket and its session.
                 session = namespace.recovery().detach(this);

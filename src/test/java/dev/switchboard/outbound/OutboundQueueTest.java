@@ -4,11 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.testing.Await;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
@@ -230,5 +236,62 @@ class OutboundQueueTest {
         transport.held.get(0).accept(new IOException("reset"));
         queue.close(1000, "transport close");
         assertEquals(1000, transport.closeCode);
+    }
+
+    @Test
+    void framesOfferedFromManyThreadsGoOutOnceEachInTheirOrderOneWriteAtATime() throws Exception {
+        int threads = 4;
+        int perThread = 20_000;
+        List<String> written = Collections.synchronizedList(new ArrayList<>());
+        AtomicBoolean inFlight = new AtomicBoolean();
+        AtomicInteger overlaps = new AtomicInteger();
+        ExecutorService completer = Executors.newSingleThreadExecutor();
+        Transport transport = new ImmediateTransport() {
+            @Override
+            public FrameWriter frameWriter() {
+                return (frames, done) -> {
+                    if (!inFlight.compareAndSet(false, true)) {
+                        overlaps.incrementAndGet();
+                    }
+                    for (ByteBuffer frame : frames) {
+                        written.add(StandardCharsets.UTF_8.decode(frame).toString());
+                    }
+                    // Some writes complete on the calling thread, the others later on another one.
+                    if (written.size() % 3 == 0) {
+                        inFlight.set(false);
+                        done.accept(null);
+                    } else {
+                        completer.execute(() -> {
+                            inFlight.set(false);
+                            done.accept(null);
+                        });
+                    }
+                };
+            }
+        };
+        OutboundQueue queue = new OutboundQueue(transport, Long.MAX_VALUE, error -> { });
+        List<Thread> offering = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int thread = t;
+            offering.add(new Thread(() -> {
+                for (int i = 0; i < perThread; i++) {
+                    String text = thread + ":" + i;
+                    queue.offer(text, List.of(), wire(text), 1, false);
+                }
+            }));
+        }
+        offering.forEach(Thread::start);
+        for (Thread thread : offering) {
+            thread.join();
+        }
+        Await.until("every write completed", () -> queue.pendingBytes() == 0);
+        completer.shutdown();
+        assertEquals(threads * perThread, written.size());
+        assertEquals(0, overlaps.get(), "never two writes at once");
+        int[] next = new int[threads];
+        for (String text : written) {
+            int thread = Integer.parseInt(text.substring(0, text.indexOf(':')));
+            assertEquals(next[thread]++, Integer.parseInt(text.substring(text.indexOf(':') + 1)), text);
+        }
     }
 }

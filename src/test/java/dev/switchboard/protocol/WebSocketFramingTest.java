@@ -51,6 +51,9 @@ class WebSocketFramingTest {
         Frame frame = Frame.encode(codec, Packet.event("/", "msg", JsonMapper.toRawList("hi"), 0));
         ByteBuffer framed = frame.serverFrame(codec);
         assertEquals(frame.text(), new String(Arrays.copyOfRange(bytes(framed), 2, framed.remaining()), StandardCharsets.UTF_8));
-        assertSame(framed, frame.serverFrame(codec));
+        ByteBuffer shared = frame.serverFrame(codec);
+        assertTrue(shared.isDirect(), "a frame asked for twice is a broadcast's, kept off the heap");
+        assertEquals(framed, shared);
+        assertSame(shared, frame.serverFrame(codec));
     }
 }

@@ -151,6 +151,11 @@ class RecoveryTest {
         }
         server.switchboard().emit("seq", total);
         assertEquals(total, back.next("event").getJsonArray("args").getInt(0), "new events come after the replay");
+        // A room's route knows the socket connected under the id: the one that ended must not keep its frames from the new one.
+        server.switchboard().to("room").emit("seq", total + 1);
+        server.switchboard().toUser("maciel").emit("seq", total + 2);
+        assertEquals(total + 1, back.next("event").getJsonArray("args").getInt(0));
+        assertEquals(total + 2, back.next("event").getJsonArray("args").getInt(0));
 
         Socket recovered = socketOf("maciel");
         assertTrue(recovered.recovered());
