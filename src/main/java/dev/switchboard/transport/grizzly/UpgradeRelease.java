@@ -60,12 +60,19 @@ final class UpgradeRelease implements AddOn {
         builder.add(builder.indexOfType(HttpServerFilter.class), new Frames(tyrusFilter));
     }
 
-    /** Tyrus's filter, and the codec's release of the upgrade request once Tyrus has taken the connection. */
-    private static final class Handshakes extends BaseFilter {
-        private final Filter tyrus;
+    /** A filter that hands reads to Tyrus's. */
+    private abstract static class ToTyrus extends BaseFilter {
+        final Filter tyrus;
 
-        Handshakes(Filter tyrus) {
+        ToTyrus(Filter tyrus) {
             this.tyrus = tyrus;
+        }
+    }
+
+    /** Tyrus's filter, and the codec's release of the upgrade request once Tyrus has taken the connection. */
+    private static final class Handshakes extends ToTyrus {
+        Handshakes(Filter tyrus) {
+            super(tyrus);
         }
 
         @Override
@@ -88,11 +95,9 @@ final class UpgradeRelease implements AddOn {
     }
 
     /** Before the codec: an upgraded connection's bytes go to Tyrus's filter, and no further. */
-    private static final class Frames extends BaseFilter {
-        private final Filter tyrus;
-
+    private static final class Frames extends ToTyrus {
         Frames(Filter tyrus) {
-            this.tyrus = tyrus;
+            super(tyrus);
         }
 
         @Override
