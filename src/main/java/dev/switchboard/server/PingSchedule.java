@@ -25,15 +25,16 @@ import java.util.concurrent.TimeUnit;
 final class PingSchedule {
     /** A connection's place in the queue. */
     static final class Entry {
+        /** Null once cancelled, so that an ended connection is not held until its entry is due. */
         private volatile Connection connection;
         private final long dueMillis;
 
         private Entry(Connection connection, long dueMillis) {
-            this.connection = connection;
             this.dueMillis = dueMillis;
+            this.connection = connection;
         }
 
-        /** The connection ended or ponged early: no ping for this entry (it leaves the queue when due). */
+        /** The connection ended: no ping for this entry (it leaves the queue when due). */
         void cancel() {
             connection = null;
         }
