@@ -45,7 +45,7 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Threads: the container's reading thread calls the {@code on...} methods one at a time and
  * alone touches {@code rateLimit}, {@code attachments} and {@code protocolErrors}; any thread may send; the timer thread
- * runs the heartbeat, whose two timers are guarded by {@code this} (as is the close deadline), and the handler timeout check,
+ * runs the heartbeat, whose queue entry ({@link PingSchedule}) and pong deadline are guarded by {@code this} (as is the close deadline), and the handler timeout check,
  * which takes {@code handling} from the reading thread with a compare-and-set. The timer thread
  * never runs application code: a ping timeout closes the connection there, but its sockets end
  * (and their disconnect listeners run) on a callback thread, as does a handler-timeout failure.
@@ -74,7 +74,8 @@ public final class Connection {
     private int protocolErrors;
     /** The event whose listeners run now, on the reading thread; watched for the handler timeout. */
     private final AtomicReference<Handling> handling = new AtomicReference<>();
-    private ScheduledFuture<?> nextPing;
+    /** This connection's place in the server's one ping queue. */
+    private PingSchedule.Entry nextPing;
     private ScheduledFuture<?> pongDeadline;
     /** Closes the transport should our close not get through in time; called off once the container reports the close. */
     private ScheduledFuture<?> closeDeadline;
@@ -505,13 +506,22 @@ public final class Connection {
 
     // ---- heartbeat ----
 
-    private synchronized void schedulePing() {
-        if (ended.get() == null) {
-            nextPing = switchboard.timer(this::ping, switchboard.options().pingInterval());
+    private void schedulePing() {
+        if (ended.get() != null) {
+            return;
+        }
+        // Queued outside this connection's lock: the queue may ping other connections at once.
+        PingSchedule.Entry entry = switchboard.pings().add(this);
+        synchronized (this) {
+            nextPing = entry;
+            if (ended.get() != null) {
+                entry.cancel();
+            }
         }
     }
 
-    private void ping() {
+    /** On the timer thread, when {@link PingSchedule} finds this connection due. */
+    void ping() {
         synchronized (this) {
             if (ended.get() != null) {
                 return;
@@ -549,7 +559,7 @@ public final class Connection {
 
     private synchronized void stopHeartbeat() {
         if (nextPing != null) {
-            nextPing.cancel(false);
+            nextPing.cancel();
         }
         if (pongDeadline != null) {
             pongDeadline.cancel(false);

@@ -78,6 +78,8 @@ public final class Switchboard implements AutoCloseable {
     private final AtomicLong ackIds = new AtomicLong();
     private final AtomicLong offsets = new AtomicLong();
     private final Frame pingFrame;
+    /** Every connection's next ping, on one timer task. */
+    private final PingSchedule pings;
     /** Fails events whose listeners overrun the handler timeout; one timer for all, not one per event. */
     private final ScheduledFuture<?> handlerWatch;
     private final ScheduledFuture<?> warningSummaries;
@@ -98,6 +100,7 @@ public final class Switchboard implements AutoCloseable {
         this.hooks = new Hooks(warnings, metrics);
         this.sendBudget = new SendBudget(options.sendBudgetBytes());
         this.pingFrame = Frame.encode(options.codec(), Packet.of(PacketType.PING, Packet.ROOT_NAMESPACE, null));
+        this.pings = new PingSchedule(options.clock(), options.pingInterval(), scheduler);
         options.sessionStore().onOrphanExpired(record -> {
             Namespace namespace = existingNamespace(record.namespace());
             if (namespace != null) {
@@ -529,6 +532,10 @@ public final class Switchboard implements AutoCloseable {
     /** Where the server calls the application's code. */
     Hooks hooks() {
         return hooks;
+    }
+
+    PingSchedule pings() {
+        return pings;
     }
 
     Frame pingFrame() {

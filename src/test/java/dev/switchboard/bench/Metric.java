@@ -10,6 +10,8 @@ enum Metric {
     S2_P50("S2 ack round trip p50 at the reference rate", "ms", Better.LOWER, false),
     S2_P99("S2 ack round trip p99 at the reference rate", "ms", Better.LOWER, true),
     S2_P999("S2 ack round trip p99.9 at the reference rate", "ms", Better.LOWER, false),
+    S2_CPU_US("S2 server CPU per ack at the reference rate", "µs", Better.LOWER, true),
+    S2_SWITCHES("S2 server context switches per ack at the reference rate", "", Better.LOWER, true),
     S2_KNEE("S2 knee: highest rate with p99 < 50 ms, server CPU < 95 %", "acks/s", Better.HIGHER, true),
     S3_ONE_DELIVERIES_PER_CPU("S3 one room: deliveries per server CPU-second", "", Better.HIGHER, true),
     S3_ONE_DELIVERIES_PER_CPU_NO_JIT("S3 one room: the same, JIT compiler threads' CPU left out (JVMs)", "", Better.HIGHER, true),

@@ -55,7 +55,7 @@ final class Scenarios {
 
         static Sizes full() {
             return new Sizes(5000, 50, 2,
-                    500, new double[] {1000, 2000, 4000, 8000, 12000, 16000, 24000, 32000}, 3, 2000,
+                    500, new double[] {1000, 2000, 4000, 8000, 12000, 16000, 24000, 32000, 40000, 48000, 64000}, 3, 2000,
                     2000, 100, 10_000,
                     2000, 20, 100, 0.25,
                     10, 2, 6, 100,
@@ -263,16 +263,22 @@ final class Scenarios {
                 Histogram latency = fleet.takeLatencies();
                 double p99 = ms(latency, 99);
                 long lost = run.sent() - answered;
-                log.printf("  S2 %6.0f acks/s: p50 %7.2f  p99 %7.2f  p99.9 %7.2f ms  unanswered %d  server CPU %3.0f%% (waited %2.0f%%)  generator CPU %3.0f%%%n",
+                double cpuPerAck = answered == 0 ? 0 : phase.serverCpu() * 1e6 / answered;
+                double switchesPerAck = answered == 0 ? 0 : (double) phase.switches() / answered;
+                log.printf("  S2 %6.0f acks/s: p50 %7.2f  p99 %7.2f  p99.9 %7.2f ms  unanswered %d  server CPU %3.0f%% (waited %2.0f%%;"
+                                + " %.1f µs and %.2f context switches per ack)  generator CPU %3.0f%%%n",
                         rate, ms(latency, 50), p99, ms(latency, 99.9), lost, phase.serverShare() * 100,
-                        phase.serverWaitShare() * 100, phase.generatorShare() * 100);
+                        phase.serverWaitShare() * 100, cpuPerAck, switchesPerAck, phase.generatorShare() * 100);
                 String invalid = phase.invalidBecause(run);
                 if (rate == sizes.ackReferenceRate()) {
                     results.put(Metric.S2_P50, ms(latency, 50));
                     results.put(Metric.S2_P99, p99);
                     results.put(Metric.S2_P999, ms(latency, 99.9));
+                    results.put(Metric.S2_CPU_US, cpuPerAck);
+                    results.put(Metric.S2_SWITCHES, switchesPerAck);
                     if (invalid != null) {
-                        results.invalid("S2 at " + rate + "/s: " + invalid, Metric.S2_P50, Metric.S2_P99, Metric.S2_P999);
+                        results.invalid("S2 at " + rate + "/s: " + invalid, Metric.S2_P50, Metric.S2_P99, Metric.S2_P999,
+                                Metric.S2_CPU_US, Metric.S2_SWITCHES);
                     }
                 }
                 if (phase.generatorSaturated()) {

@@ -74,6 +74,38 @@ class HeartbeatTest {
     }
 
     @Test
+    void silentClientsConnectedApartAreEachDroppedExactlyOnTheirOwnTime() throws Exception {
+        // Every connection's ping waits in one queue with one timer (PingSchedule): the second
+        // connection's ping is not pulled forward or held back by the first one's.
+        Duration apart = Duration.ofSeconds(10);
+        Duration silence = options.pingInterval().plus(options.pingTimeout());
+        try (RawClient first = server.raw()) {
+            first.connectNamespace("/", null);
+            assertNotNull(listening.poll(10, TimeUnit.SECONDS));
+            first.stopAnsweringPings();
+            time.advance(apart);
+            try (RawClient second = server.raw()) {
+                second.connectNamespace("/", null);
+                assertNotNull(listening.poll(10, TimeUnit.SECONDS));
+                second.stopAnsweringPings();
+
+                time.advance(silence.minus(apart).minus(MILLI));
+                assertNull(reasons.poll(), "not a millisecond early");
+                time.advance(MILLI);
+                assertEquals(DisconnectReason.PING_TIMEOUT, reasons.poll());
+                assertEquals(4000, first.awaitClose());
+
+                time.advance(apart.minus(MILLI));
+                assertNull(reasons.poll(), "the second is not dropped with the first");
+                assertEquals(1, server.switchboard().connectionCount());
+                time.advance(MILLI);
+                assertEquals(DisconnectReason.PING_TIMEOUT, reasons.poll());
+                assertEquals(4000, second.awaitClose());
+            }
+        }
+    }
+
+    @Test
     void aDroppedSessionWaitsExactlyTheRecoveryWindowThenIsFreed() throws Exception {
         RawClient client = server.raw();
         JsonObject first = client.connectNamespace("/", null);

@@ -36,15 +36,16 @@ public final class TyrusContainer extends TyrusServerContainer {
     }
 
     /**
-     * The add-on to register on the listener. Tyrus 2.2's {@link WebSocketAddOn} constructor is not
-     * public, yet it is the only way to put Tyrus on a Grizzly listener we configure ourselves.
+     * The add-on to register on the listener: Tyrus's own, whose constructor is not public in Tyrus
+     * 2.2 yet is the only way to put Tyrus on a Grizzly listener we configure ourselves, with the
+     * upgrade's HTTP request let go once Tyrus owns the connection ({@link UpgradeRelease}).
      */
     public AddOn addOn() {
         try {
             Constructor<WebSocketAddOn> constructor = WebSocketAddOn.class
                     .getDeclaredConstructor(org.glassfish.tyrus.spi.ServerContainer.class, String.class);
             constructor.setAccessible(true);
-            return constructor.newInstance(this, "");
+            return new UpgradeRelease(constructor.newInstance(this, ""));
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("unsupported Tyrus version", e);
         }

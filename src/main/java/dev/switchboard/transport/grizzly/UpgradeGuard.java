@@ -65,7 +65,8 @@ final class UpgradeGuard implements AddOn {
         @Override
         public NextAction handleRead(FilterChainContext ctx) throws IOException {
             if (UPGRADED.isSet(ctx.getConnection())) {
-                // Grizzly hands an upgraded connection's frames up as content of its upgrade request.
+                // Bytes after an upgrade request come up as its content, until Tyrus has answered
+                // 101 and UpgradeRelease takes them past the codec (a refused handshake stays here).
                 return ctx.getInvokeAction();
             }
             // Whatever an earlier request on this thread left for a handshake that never ran.

@@ -1,0 +1,113 @@
+package dev.switchboard.transport.grizzly;
+
+import java.io.IOException;
+import org.glassfish.grizzly.Buffer;
+import org.glassfish.grizzly.Connection;
+import org.glassfish.grizzly.Grizzly;
+import org.glassfish.grizzly.attributes.Attribute;
+import org.glassfish.grizzly.filterchain.BaseFilter;
+import org.glassfish.grizzly.filterchain.Filter;
+import org.glassfish.grizzly.filterchain.FilterChainBuilder;
+import org.glassfish.grizzly.filterchain.FilterChainContext;
+import org.glassfish.grizzly.filterchain.NextAction;
+import org.glassfish.grizzly.http.HttpContent;
+import org.glassfish.grizzly.http.HttpRequestPacket;
+import org.glassfish.grizzly.http.HttpServerFilter;
+import org.glassfish.grizzly.http.Method;
+import org.glassfish.grizzly.http.Protocol;
+import org.glassfish.grizzly.http.server.AddOn;
+import org.glassfish.grizzly.http.server.NetworkListener;
+
+/**
+ * Tyrus's add-on with one change: once a connection has upgraded, Grizzly's HTTP codec lets go of
+ * the upgrade's request and response, and the connection's bytes go past the codec straight to
+ * Tyrus. Left alone, the codec keeps that request (and with it the response, their headers and
+ * buffers: about 8 KB) for the life of every WebSocket, because it hands each frame up as more
+ * content of the upgrade request.
+ *
+ * <p>Two filters: {@link Handshakes} in Tyrus's place, which runs Tyrus's filter and, when Tyrus
+ * answered the upgrade with 101, removes the request from the connection (the codec's public
+ * {@link HttpServerFilter#HTTP_SERVER_REQUEST_ATTR_NAME}) and marks the connection; and
+ * {@link Frames} right before the codec, which hands a marked connection's bytes to Tyrus's filter
+ * as the codec would have, wrapped in content of a stand-in request that Tyrus does not read.
+ *
+ * <p>Threads: Grizzly's reading threads, one at a time per connection, as for any filter.
+ */
+final class UpgradeRelease implements AddOn {
+    /** Set once Tyrus owns the connection and the codec has let go of its upgrade request. */
+    private static final Attribute<Boolean> WEBSOCKET =
+            Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute(UpgradeRelease.class.getName() + ".webSocket");
+    /** What each frame's content claims to belong to; Tyrus only takes the content from it. Never changed. */
+    private static final HttpRequestPacket STAND_IN = HttpRequestPacket.builder()
+            .method(Method.GET).uri("/").protocol(Protocol.HTTP_1_1).build();
+
+    private final AddOn tyrus;
+
+    /** @param tyrus Tyrus's own add-on, which puts its filter right before Grizzly's HTTP server filter */
+    UpgradeRelease(AddOn tyrus) {
+        this.tyrus = tyrus;
+    }
+
+    @Override
+    public void setup(NetworkListener listener, FilterChainBuilder builder) {
+        tyrus.setup(listener, builder);
+        int tyrusIndex = builder.indexOfType(org.glassfish.grizzly.http.server.HttpServerFilter.class) - 1;
+        Filter tyrusFilter = builder.get(tyrusIndex);
+        if (!tyrusFilter.getClass().getName().startsWith("org.glassfish.tyrus.")) {
+            throw new IllegalStateException("unsupported Tyrus version: its filter is not where its add-on puts it");
+        }
+        builder.set(tyrusIndex, new Handshakes(tyrusFilter));
+        builder.add(builder.indexOfType(HttpServerFilter.class), new Frames(tyrusFilter));
+    }
+
+    /** A filter that hands reads to Tyrus's. */
+    private abstract static class ToTyrus extends BaseFilter {
+        final Filter tyrus;
+
+        ToTyrus(Filter tyrus) {
+            this.tyrus = tyrus;
+        }
+    }
+
+    /** Tyrus's filter, and the codec's release of the upgrade request once Tyrus has taken the connection. */
+    private static final class Handshakes extends ToTyrus {
+        Handshakes(Filter tyrus) {
+            super(tyrus);
+        }
+
+        @Override
+        public NextAction handleRead(FilterChainContext ctx) throws IOException {
+            NextAction next = tyrus.handleRead(ctx);
+            if (ctx.getMessage() instanceof HttpContent content
+                    && content.getHttpHeader() instanceof HttpRequestPacket request
+                    && request.getResponse().getStatus() == 101) {
+                Connection<?> connection = ctx.getConnection();
+                connection.getAttributes().removeAttribute(HttpServerFilter.HTTP_SERVER_REQUEST_ATTR_NAME);
+                WEBSOCKET.set(connection, Boolean.TRUE);
+            }
+            return next;
+        }
+
+        @Override
+        public NextAction handleClose(FilterChainContext ctx) throws IOException {
+            return tyrus.handleClose(ctx);
+        }
+    }
+
+    /** Before the codec: an upgraded connection's bytes go to Tyrus's filter, and no further. */
+    private static final class Frames extends ToTyrus {
+        Frames(Filter tyrus) {
+            super(tyrus);
+        }
+
+        @Override
+        public NextAction handleRead(FilterChainContext ctx) throws IOException {
+            if (!WEBSOCKET.isSet(ctx.getConnection())) {
+                return ctx.getInvokeAction();
+            }
+            Buffer bytes = ctx.getMessage();
+            ctx.setMessage(HttpContent.builder(STAND_IN).content(bytes).build());
+            return tyrus.handleRead(ctx);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package dev.switchboard.transport.grizzly;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.switchboard.testing.RawTcp;
+import dev.switchboard.testing.TestServer;
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Once a connection has upgraded, the standalone server lets go of the upgrade's HTTP request and
+ * hands the connection's bytes past Grizzly's HTTP codec straight to the WebSocket layer
+ * ({@code UpgradeRelease}). Read here through raw sockets: frames in pieces or several to a write
+ * still arrive, and bytes that look like a second HTTP request are frames, not a request.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class UpgradeReleaseTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private TestServer server;
+
+    @BeforeEach
+    void start() {
+        server = TestServer.start(switchboard -> switchboard.onConnection(
+                socket -> socket.on("echo", event -> event.ack(event.args().list().toArray()))));
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private RawTcp upgraded() throws IOException {
+        RawTcp tcp = RawTcp.upgrade(server.port(), "/switchboard");
+        assertEquals("hello", packet(tcp.nextFrame(WAIT)).getString("type"));
+        return tcp;
+    }
+
+    private static JsonObject packet(RawTcp.Frame frame) {
+        assertEquals(RawTcp.Frame.TEXT, frame.opcode());
+        return Json.createReader(new StringReader(frame.text())).readObject();
+    }
+
+    private static byte[] text(String json) {
+        return RawTcp.frame(0x81, json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void framesInPiecesAndSeveralToAWriteArriveAfterTheUpgrade() throws IOException {
+        try (RawTcp tcp = upgraded()) {
+            for (byte b : text("{\"type\":\"connect\"}")) {
+                tcp.write(new byte[] {b});
+            }
+            assertEquals("connect", packet(tcp.nextFrame(WAIT)).getString("type"));
+            ByteArrayOutputStream two = new ByteArrayOutputStream();
+            two.writeBytes(text("{\"type\":\"event\",\"event\":\"echo\",\"args\":[\"first\"],\"ack\":1}"));
+            two.writeBytes(text("{\"type\":\"event\",\"event\":\"echo\",\"args\":[\"second\"],\"ack\":2}"));
+            tcp.write(two.toByteArray());
+            JsonObject first = packet(tcp.nextFrame(WAIT));
+            JsonObject second = packet(tcp.nextFrame(WAIT));
+            assertEquals("first", first.getJsonArray("args").getString(0), first.toString());
+            assertEquals("second", second.getJsonArray("args").getString(0), second.toString());
+        }
+    }
+
+    @Test
+    void anHttpRequestAfterTheUpgradeIsABadFrameNotASecondRequest() throws IOException {
+        try (RawTcp tcp = upgraded()) {
+            // "GE" reads as the head of an unmasked 69-byte frame with a reserved bit set, which the
+            // rest of the request completes: a protocol error, answered with 1002.
+            tcp.write(("GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:" + server.port() + "\r\nUser-Agent: "
+                    + "x".repeat(100) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertEquals(1002, tcp.readCloseCode());
+        }
+    }
+}
