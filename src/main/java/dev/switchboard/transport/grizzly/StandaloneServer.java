@@ -83,9 +83,10 @@ public final class StandaloneServer implements AutoCloseable {
             listener.setSSLEngineConfig(tls);
         }
         http.addListener(listener);
-        // Tyrus buffers a whole frame before our assembler sees it: room for one maximal message.
-        TyrusContainer container = new TyrusContainer(
-                Set.of(SwitchboardEndpoint.class), switchboard.options().maxPayloadBytes() + 1024);
+        // Tyrus buffers a whole frame before our assembler sees it: room for one maximal message,
+        // plus the slice of bytes that comes in behind a partial one.
+        TyrusContainer container = new TyrusContainer(Set.of(SwitchboardEndpoint.class),
+                switchboard.options().maxPayloadBytes() + 1024 + UpgradeRelease.Frames.SLICE);
         String socketIoPath = switchboard.options().socketIoPath();
         try {
             container.addEndpoint(SocketIoEndpoint.config(switchboard));

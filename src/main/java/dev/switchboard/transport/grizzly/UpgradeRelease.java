@@ -94,8 +94,17 @@ final class UpgradeRelease implements AddOn {
         }
     }
 
-    /** Before the codec: an upgraded connection's bytes go to Tyrus's filter, and no further. */
-    private static final class Frames extends ToTyrus {
+    /**
+     * Before the codec: an upgraded connection's bytes go to Tyrus's filter, and no further. Tyrus
+     * keeps what a read leaves of an incomplete frame and appends the next read to it, and fails
+     * the connection (1011) when the two together exceed its incoming buffer, which is sized for
+     * one frame ({@link StandaloneServer}): a read of the socket's whole receive buffer behind a
+     * large partial frame would exceed it. So Tyrus gets the bytes {@link #SLICE} at a time.
+     */
+    static final class Frames extends ToTyrus {
+        /** The most Tyrus is handed at once; {@link StandaloneServer} leaves this much room above a frame. */
+        static final int SLICE = 16 * 1024;
+
         Frames(Filter tyrus) {
             super(tyrus);
         }
@@ -106,8 +115,15 @@ final class UpgradeRelease implements AddOn {
                 return ctx.getInvokeAction();
             }
             Buffer bytes = ctx.getMessage();
-            ctx.setMessage(HttpContent.builder(STAND_IN).content(bytes).build());
-            return tyrus.handleRead(ctx);
+            do {
+                Buffer rest = bytes.remaining() > SLICE ? bytes.split(bytes.position() + SLICE) : null;
+                ctx.setMessage(HttpContent.builder(STAND_IN).content(bytes).build());
+                tyrus.handleRead(ctx);
+                bytes = rest;
+            } while (bytes != null);
+            // Tyrus passes on what it no longer owns (a connection it closed): the codec must not
+            // take frames for HTTP, so nothing goes further.
+            return ctx.getStopAction();
         }
     }
 }

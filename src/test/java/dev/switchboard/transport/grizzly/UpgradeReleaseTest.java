@@ -72,6 +72,39 @@ class UpgradeReleaseTest {
         }
     }
 
+    /**
+     * The WebSocket layer keeps what a read leaves of a frame and adds the next read to it, within
+     * a bound sized for one message: a read behind a large partial frame must not overflow it
+     * (it did, closing with 1011, when a read was bigger than the room left above one message).
+     */
+    @Test
+    void aLargeFrameArrivingBehindAnotherPartialOneIsRead() throws Exception {
+        int limit = 64 * 1024;
+        try (TestServer small = TestServer.start(TestServer.options().maxPayloadBytes(limit).build(),
+                switchboard -> switchboard.onConnection(socket -> socket.on("echo", event -> event.ack(event.args().list().toArray()))));
+             RawTcp tcp = RawTcp.upgrade(small.port(), "/switchboard")) {
+            assertEquals("hello", packet(tcp.nextFrame(WAIT)).getString("type"));
+            tcp.write(text("{\"type\":\"connect\"}"));
+            assertEquals("connect", packet(tcp.nextFrame(WAIT)).getString("type"));
+            String big = "y".repeat(limit - 1024);
+            byte[] first = text("{\"type\":\"event\",\"event\":\"echo\",\"args\":[\"" + big + "\"],\"ack\":1}");
+            byte[] second = text("{\"type\":\"event\",\"event\":\"echo\",\"args\":[\"" + big + "\"],\"ack\":2}");
+            int half = first.length / 2;
+            tcp.write(java.util.Arrays.copyOfRange(first, 0, half));
+            // Give the server the time to read the first half alone, so that it waits for the rest.
+            Thread.sleep(200);
+            ByteArrayOutputStream rest = new ByteArrayOutputStream();
+            rest.write(first, half, first.length - half);
+            rest.writeBytes(second);
+            tcp.write(rest.toByteArray());
+            for (int ack = 1; ack <= 2; ack++) {
+                JsonObject answer = packet(tcp.nextFrame(WAIT));
+                assertEquals(ack, answer.getInt("ack"), answer.toString().substring(0, 80));
+                assertEquals(big, answer.getJsonArray("args").getString(0));
+            }
+        }
+    }
+
     @Test
     void anHttpRequestAfterTheUpgradeIsABadFrameNotASecondRequest() throws IOException {
         try (RawTcp tcp = upgraded()) {
