@@ -6,7 +6,6 @@ import dev.switchboard.adapter.ClusterStatus;
 import dev.switchboard.adapter.LocalNamespace;
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.protocol.JsonMapper;
-import dev.switchboard.protocol.RawJson;
 import dev.switchboard.server.SessionStore;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -530,15 +529,11 @@ public final class RedisCluster implements AutoCloseable {
     }
 
     static String encode(ClusterMessage message) {
-        return JsonMapper.toRaw(message).text();
+        return MessageCodec.encode(message);
     }
 
     static ClusterMessage decode(String text) {
-        try {
-            return JsonMapper.fromJson(RawJson.of(text), ClusterMessage.class);
-        } catch (dev.switchboard.protocol.ProtocolException e) {
-            throw new IllegalArgumentException("not JSON: " + e.getMessage(), e);
-        }
+        return MessageCodec.decode(text);
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
