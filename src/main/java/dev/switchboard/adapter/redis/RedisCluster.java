@@ -64,12 +64,6 @@ public final class RedisCluster implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RedisCluster.class.getName());
 
     /**
-     * KEYS: the node set, the fenced set. ARGV: this node, the node timeout, how long the fenced
-     * set lasts. Answers whether this node was fenced, whether its beat was there (not, after Redis
-     * restarted empty), how many nodes it counted dead, those nodes, then the live nodes. Sent whole each time
-     * (EVAL), so a Redis restarted empty needs no script loaded again.
-     */
-    /**
      * KEYS: a namespace's log. ARGV: its cap, its retention, the entry. Answers the entry's id.
      * One command for both steps: half the commands an emit costs this node's Redis connection
      * and Redis, and the log never exists without its expiry, even if the node dies in between.
@@ -80,6 +74,12 @@ public final class RedisCluster implements AutoCloseable {
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
             return id
             """;
+    /**
+     * KEYS: the node set, the fenced set. ARGV: this node, the node timeout, how long the fenced
+     * set lasts. Answers whether this node was fenced, whether its beat was there (not, after Redis
+     * restarted empty), how many nodes it counted dead, those nodes, then the live nodes. Sent whole each time
+     * (EVAL), so a Redis restarted empty needs no script loaded again.
+     */
     private static final String HEARTBEAT = """
             local time = redis.call('TIME')
             local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
