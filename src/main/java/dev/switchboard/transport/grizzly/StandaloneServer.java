@@ -183,6 +183,11 @@ public final class StandaloneServer implements AutoCloseable {
         });
     }
 
+    /** The WebSocket container, for tests of this package. */
+    TyrusContainer container() {
+        return container;
+    }
+
     /** Shuts the server down gracefully (clients get 1001), then stops HTTP. */
     @Override
     public void close() {

@@ -4,6 +4,8 @@ import jakarta.websocket.DeploymentException;
 import jakarta.websocket.server.ServerEndpointConfig;
 import java.lang.reflect.Constructor;
 import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import org.glassfish.grizzly.http.server.AddOn;
 import org.glassfish.tyrus.container.grizzly.server.WebSocketAddOn;
 import org.glassfish.tyrus.core.TyrusWebSocketEngine;
@@ -22,9 +24,22 @@ import org.glassfish.tyrus.spi.WebSocketEngine;
  * httpServer.start();
  * container.start("", listener.getPort());
  * }</pre>
+ *
+ * <p>Sessions have no idle timeout by default: the default is {@link #NEVER}, not Tyrus's 0. Tyrus
+ * 2.2 restarts a session's idle timer on every message it reads or sends, and with the timeout
+ * off (0) it does so by scheduling a task due at once that does nothing: a thread of its timer
+ * pool woken for every message (a context switch each, two with the reader it preempts on a
+ * busy core). A timeout that never falls due is scheduled behind the others and wakes no one.
+ * The timer here drops a cancelled task at once (Tyrus cancels the previous one on every
+ * message, and when a session closes), so it holds one task per open session.
  */
 public final class TyrusContainer extends TyrusServerContainer {
+    /** An idle timeout that never falls due, in milliseconds: the sessions' default here. */
+    public static final long NEVER = Long.MAX_VALUE;
+
     private final TyrusWebSocketEngine engine;
+    /** The sessions' idle timers (Tyrus's only use of it); thread-safe. */
+    private final ScheduledThreadPoolExecutor idleTimers;
 
     /**
      * @param endpoints          annotated {@code @ServerEndpoint} classes, deployed at the root context
@@ -33,6 +48,34 @@ public final class TyrusContainer extends TyrusServerContainer {
     public TyrusContainer(Set<Class<?>> endpoints, int incomingBufferSize) {
         super(endpoints);
         engine = TyrusWebSocketEngine.builder(this).incomingBufferSize(incomingBufferSize).build();
+        setDefaultMaxSessionIdleTimeout(NEVER);
+        idleTimers = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = new Thread(runnable, "tyrus-idle-timers");
+            thread.setDaemon(true);
+            return thread;
+        });
+        idleTimers.setRemoveOnCancelPolicy(true);
+    }
+
+    @Override
+    public ScheduledExecutorService getScheduledExecutorService() {
+        return idleTimers;
+    }
+
+    /** The idle timers pending: one per open session. */
+    int pendingIdleTimers() {
+        return idleTimers.getQueue().size();
+    }
+
+    /** The idle timers that ran; none while every session's timeout is {@link #NEVER}. */
+    long idleTimersRun() {
+        return idleTimers.getCompletedTaskCount();
+    }
+
+    @Override
+    public void stop() {
+        super.stop();
+        idleTimers.shutdownNow();
     }
 
     /**

@@ -112,7 +112,12 @@ public class SwitchboardEndpoint {
             refuse(session, new CloseReason(CloseReason.CloseCodes.VIOLATED_POLICY, "origin not allowed"));
             return;
         }
-        session.setMaxIdleTimeout(0);
+        // The heartbeat, not the container's idle timer, decides when a connection is dead. A
+        // container whose default never falls due (the standalone server's, TyrusContainer.NEVER)
+        // keeps it: on Tyrus, 0 costs a thread woken per message.
+        if (session.getMaxIdleTimeout() != Long.MAX_VALUE) {
+            session.setMaxIdleTimeout(0);
+        }
         JettyCoreSend direct = JettyCoreSend.of(session);
         // A backstop for the container's resources: the heartbeat ends a connection whose peer
         // stopped reading within pingInterval + pingTimeout; a send stuck longer fails the connection.
