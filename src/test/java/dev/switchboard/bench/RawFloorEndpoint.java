@@ -49,7 +49,11 @@ public class RawFloorEndpoint {
     @OnOpen
     public void open(Session session) {
         this.session = session;
-        session.setMaxIdleTimeout(0);
+        // As Switchboard's endpoint: the standalone server's default never falls due, and keeping it
+        // spares Tyrus a timer task per message (TyrusContainer); elsewhere no idle timeout.
+        if (session.getMaxIdleTimeout() != Long.MAX_VALUE) {
+            session.setMaxIdleTimeout(0);
+        }
         session.getAsyncRemote().setSendTimeout(SEND_TIMEOUT_MILLIS);
         OPEN.add(this);
         send("{\"type\":\"hello\",\"v\":1}");
