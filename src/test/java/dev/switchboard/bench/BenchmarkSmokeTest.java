@@ -92,7 +92,10 @@ class BenchmarkSmokeTest {
         /** What any target must show: it ran everything, answered acks, delivered every fan-out. */
         void assertCommon(Results r) {
             assertFanOut(r);
-            assertTrue(r.get(Metric.S1_HEAP_PER_CONN) > 0, "the heap report works: " + context);
+            // Reported, not positive: 30 connections weigh less than what a full collection leaves
+            // behind from one reading to the next (Jetty once read 10 855 KiB, then 10 398 with them).
+            Double heapPerConnection = r.get(Metric.S1_HEAP_PER_CONN);
+            assertTrue(heapPerConnection != null && Double.isFinite(heapPerConnection), "the heap report works: " + context);
             assertTrue(r.get(Metric.S1_THREADS) > 0, context);
             assertTrue(Double.isFinite(r.get(Metric.S4_P99)), context);
             assertTrue(Report.table(results).contains("S5 duplicate deliveries"), context);
