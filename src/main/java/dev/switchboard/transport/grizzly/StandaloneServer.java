@@ -20,7 +20,6 @@ import org.glassfish.grizzly.http.server.HttpServer;
 import org.glassfish.grizzly.http.server.NetworkListener;
 import org.glassfish.grizzly.http.server.StaticHttpHandler;
 import org.glassfish.grizzly.ssl.SSLEngineConfigurator;
-import org.glassfish.grizzly.strategies.WorkerThreadIOStrategy;
 
 /**
  * Serves a {@link Switchboard} without a servlet container: Grizzly for HTTP and static files,
@@ -73,7 +72,7 @@ public final class StandaloneServer implements AutoCloseable {
     public static StandaloneServer start(Switchboard switchboard, StandaloneOptions options) {
         HttpServer http = new HttpServer();
         NetworkListener listener = new NetworkListener("switchboard", options.host(), options.port());
-        listener.getTransport().setIOStrategy(WorkerThreadIOStrategy.getInstance());
+        listener.getTransport().setIOStrategy(new SplitReads());
         // WebSockets stay open for hours; the heartbeat, not an HTTP idle timer, decides when one is dead.
         listener.getKeepAlive().setIdleTimeoutInSeconds(-1);
         if (options.tls() != null) {

@@ -84,12 +84,14 @@ final class UpgradeGuard implements AddOn {
             UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, client, switchboard);
             if (refusal == null) {
                 // Tyrus upgrades on this thread, right after this filter: its handshake learns who
-                // the client is, how to drop this connection should a close never complete, and
-                // how to write broadcast frames onto it framed once.
+                // the client is, how to drop this connection should a close never complete, how
+                // to write broadcast frames onto it framed once, and where its input is handled
+                // once its selector thread reads it (SplitReads).
                 if (endpointPaths.contains(request.getRequestURI())) {
                     SwitchboardConfigurator.client(client);
                     SwitchboardConfigurator.connectionAccess(new SwitchboardConfigurator.ConnectionAccess(
-                            new Abort(ctx.getConnection()), new GrizzlyFrameWriter(ctx.getConnection())));
+                            new Abort(ctx.getConnection()), new GrizzlyFrameWriter(ctx.getConnection()),
+                            WorkerInbox.attach(ctx.getConnection())));
                     UPGRADED.set(ctx.getConnection(), Boolean.TRUE);
                     onUpgrade.accept(ctx.getConnection());
                 }

@@ -48,6 +48,11 @@ final class UpgradeRelease implements AddOn {
         this.tyrus = tyrus;
     }
 
+    /** Whether Tyrus owns {@code connection}: it has answered its upgrade with 101. */
+    static boolean isWebSocket(Connection<?> connection) {
+        return WEBSOCKET.isSet(connection);
+    }
+
     @Override
     public void setup(NetworkListener listener, FilterChainBuilder builder) {
         tyrus.setup(listener, builder);

@@ -3,6 +3,7 @@ package dev.switchboard.transport.jsr356;
 import dev.switchboard.outbound.FrameWriter;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.Forwarding;
+import dev.switchboard.transport.Inbox;
 import jakarta.websocket.Extension;
 import jakarta.websocket.HandshakeResponse;
 import jakarta.websocket.server.HandshakeRequest;
@@ -60,8 +61,9 @@ public class SwitchboardConfigurator extends ServerEndpointConfig.Configurator {
      *
      * @param abort       drops the connection at once, without a close handshake
      * @param frameWriter writes frames already framed, {@code null} if it cannot (see {@link FrameWriter})
+     * @param inbox       where the endpoint handles the client's input, {@code null} for the thread the container calls it on
      */
-    public record ConnectionAccess(Runnable abort, FrameWriter frameWriter) {
+    public record ConnectionAccess(Runnable abort, FrameWriter frameWriter, Inbox inbox) {
     }
 
     /**
@@ -86,7 +88,8 @@ public class SwitchboardConfigurator extends ServerEndpointConfig.Configurator {
      * peer has taken what was sent before the close frame, which a peer that stopped reading never
      * does, and Tyrus then keeps the connection and its buffers for as long as the peer stays; and
      * write broadcast frames framed once, rather than have the container encode and frame the same
-     * message again for every recipient.
+     * message again for every recipient; and handle the client's input on a thread other than the
+     * one that read it ({@link Inbox}).
      */
     public static void connectionAccess(ConnectionAccess access) {
         if (access == null) {

@@ -6,6 +6,7 @@ import dev.switchboard.protocol.Codec;
 import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.Forwarding;
+import dev.switchboard.transport.Inbox;
 import dev.switchboard.transport.MessageAssembler;
 import dev.switchboard.transport.jetty.JettyCoreSend;
 import jakarta.websocket.CloseReason;
@@ -42,7 +43,10 @@ import java.util.Map;
  * <p>Messages are taken in parts and joined by a {@link MessageAssembler}, so the container's
  * read buffers stay small while the server's own size limit applies.
  *
- * <p>Threads: the container calls these methods for one connection one at a time.
+ * <p>Threads: the container calls these methods for one connection one at a time, and each hands
+ * its work to the connection's {@link Inbox}, which runs it in the order it came (at once on
+ * servlet containers; on a worker of the standalone server). {@code transport} and {@code inbox}
+ * are set by {@link #onOpen} and read by the calling thread; everything else is the inbox's.
  */
 @ServerEndpoint(value = SwitchboardEndpoint.PATH, configurator = SwitchboardConfigurator.class)
 public class SwitchboardEndpoint {
@@ -69,6 +73,7 @@ public class SwitchboardEndpoint {
     private final MessageAssembler assembler;
     private Connection connection;
     private SessionTransport transport;
+    private Inbox inbox = Inbox.INLINE;
 
     /** For containers that create endpoints without the configurator. */
     public SwitchboardEndpoint() {
@@ -133,6 +138,9 @@ public class SwitchboardEndpoint {
         SessionTransport opened = new SessionTransport(session, request.access(), direct);
         if (open(session, opened, handshake)) {
             transport = opened;
+            if (request.access() != null && request.access().inbox() != null) {
+                inbox = request.access().inbox();
+            }
         }
     }
 
@@ -206,6 +214,10 @@ public class SwitchboardEndpoint {
             return;
         }
         transport.inputArrived();
+        inbox.submit(part.length(), () -> text(part, last, session));
+    }
+
+    private void text(String part, boolean last, Session session) {
         try {
             String message = assembler.append(part, last);
             if (message != null && !handledByTransport(session, message) && connection != null) {
@@ -223,6 +235,12 @@ public class SwitchboardEndpoint {
             return;
         }
         transport.inputArrived();
+        // The container may reuse its buffer once this returns.
+        ByteBuffer copy = ByteBuffer.allocate(part.remaining()).put(part).flip();
+        inbox.submit(copy.remaining(), () -> binary(copy, last, session));
+    }
+
+    private void binary(ByteBuffer part, boolean last, Session session) {
         try {
             byte[] message = assembler.appendBinary(part, last);
             if (message != null && connection != null) {
@@ -243,6 +261,11 @@ public class SwitchboardEndpoint {
 
     @OnClose
     public void onClose(Session session, CloseReason reason) {
+        // After the input before it: the client's last messages still count.
+        inbox.submit(0, () -> closed(reason));
+    }
+
+    private void closed(CloseReason reason) {
         if (transport != null) {
             transport.closed();
         }
@@ -258,9 +281,12 @@ public class SwitchboardEndpoint {
      */
     @OnError
     public void onError(Session session, Throwable error) {
-        if (connection != null && session.isOpen()) {
-            connection.onTransportError(error);
-        }
+        boolean open = session.isOpen();
+        inbox.submit(0, () -> {
+            if (connection != null && open) {
+                connection.onTransportError(error);
+            }
+        });
     }
 
     /**
