@@ -17,7 +17,6 @@ import dev.switchboard.protocol.Packet;
 import dev.switchboard.protocol.PacketType;
 import dev.switchboard.protocol.ProtocolException;
 import dev.switchboard.protocol.RawJson;
-import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
@@ -38,7 +37,9 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -107,7 +108,7 @@ final class RedisAdapter implements Adapter {
     private volatile boolean running = true;
     /** The id of the last entry read; written by the reader thread only. */
     private volatile String lastId;
-    /** Work that must happen between two reads (taking in a recovered socket); run by the reader thread. */
+    /** Work that must happen between the deliveries of two reads (taking in a recovered socket); run by the reader thread. */
     private final Queue<Runnable> readerTasks = new ConcurrentLinkedQueue<>();
     /**
      * Sockets taken in from another node, by id, with the newest entry already sent to them: the
@@ -116,6 +117,8 @@ final class RedisAdapter implements Adapter {
     private final Map<String, String> resentUpTo = new HashMap<>();
     private final List<Consumer<String>> nodeLostListeners = new CopyOnWriteArrayList<>();
     private final List<Runnable> resetListeners = new CopyOnWriteArrayList<>();
+    /** Whether the reader is delivering a read's entries; written by the reader thread, read by Lettuce's event loop. */
+    private volatile boolean delivering;
     /** Whether the last read failed; the reader thread's. */
     private boolean failing;
 
@@ -165,7 +168,7 @@ final class RedisAdapter implements Adapter {
     }
 
     /**
-     * Runs on the reader thread, between two reads, so that nothing the reader delivers can come
+     * Runs on the reader thread, between the deliveries of two reads, so that nothing the reader delivers can come
      * between the resent entries or before them.
      */
     @Override
@@ -471,6 +474,7 @@ final class RedisAdapter implements Adapter {
     private void read() {
         String stream = cluster.streamKey(namespace.name());
         Duration block = cluster.publishTimeout().dividedBy(2).compareTo(BLOCK) < 0 ? cluster.publishTimeout().dividedBy(2) : BLOCK;
+        CompletableFuture<Read> pending = null;
         while (running) {
             try {
                 for (Runnable task = readerTasks.poll(); task != null; task = readerTasks.poll()) {
@@ -480,20 +484,25 @@ final class RedisAdapter implements Adapter {
                     lastId = newestId();
                     continue;
                 }
-                // Through the asynchronous API: the synchronous one calls each command through a
-                // reflective proxy, which cost a tenth of the reader's time.
-                List<StreamMessage<String, String>> entries = LettuceFutures.awaitOrCancel(reading.async().xread(
-                        XReadArgs.Builder.block(block).count(BATCH), XReadArgs.StreamOffset.from(stream, lastId)),
-                        reading.getTimeout().toNanos(), TimeUnit.NANOSECONDS);
+                if (pending == null) {
+                    pending = readFrom(stream, lastId, block);
+                }
+                Read read = pending.get(reading.getTimeout().toNanos(), TimeUnit.NANOSECONDS);
+                pending = read.next();
                 if (failing) {
                     failing = false;
                     LOG.log(System.Logger.Level.INFO, "reading the log of " + namespace.name() + " again");
                 }
-                for (StreamMessage<String, String> entry : entries) {
+                delivering = true;
+                for (StreamMessage<String, String> entry : read.entries()) {
                     lastId = entry.getId();
                     deliver(entry.getId(), RedisCluster.decode(entry.getBody().get("m")));
                 }
-            } catch (RuntimeException e) {
+                delivering = false;
+            } catch (RuntimeException | ExecutionException | TimeoutException e) {
+                // The next read starts after the last entry delivered, not after the last one read.
+                pending = null;
+                delivering = false;
                 if (running) {
                     // Once per outage: while Redis is away every read fails.
                     LOG.log(failing ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
@@ -501,8 +510,31 @@ final class RedisAdapter implements Adapter {
                     failing = true;
                     pause();
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                running = false;
             }
         }
+    }
+
+    /** Entries read from the log, and the read of those after them when there were any. */
+    private record Read(List<StreamMessage<String, String>> entries, CompletableFuture<Read> next) {
+    }
+
+    /**
+     * Reads the entries after {@code id}, waiting up to {@code block} for one. A read that brings
+     * entries asks for the next ones at once, from Lettuce's event loop: the request goes out in
+     * the same wake-up of that thread as the answer came in, and is under way while the reader
+     * delivers. (Asked for by the reader, it would wake the event loop once more per entry.) Not
+     * while the reader is still delivering an earlier read: then the reader asks itself, so that
+     * no more than two reads' entries wait for it. Through the asynchronous API: the synchronous one calls each command through a reflective
+     * proxy, which cost a tenth of the reader's time.
+     */
+    private CompletableFuture<Read> readFrom(String stream, String id, Duration block) {
+        return reading.async().xread(XReadArgs.Builder.block(block).count(BATCH), XReadArgs.StreamOffset.from(stream, id))
+                .thenApply(entries -> new Read(entries, entries.isEmpty() || delivering || !running ? null
+                        : readFrom(stream, entries.get(entries.size() - 1).getId(), block)))
+                .toCompletableFuture();
     }
 
     /**
