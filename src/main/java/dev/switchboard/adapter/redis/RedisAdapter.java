@@ -106,7 +106,7 @@ final class RedisAdapter implements Adapter {
     private final StatefulRedisConnection<String, String> reading;
     private final Thread reader;
     private volatile boolean running = true;
-    /** The id of the last entry read; written by the reader thread only. */
+    /** The id of the last entry delivered, where the next read starts; written by the reader thread only. */
     private volatile String lastId;
     /** Work that must happen between the deliveries of two reads (taking in a recovered socket); run by the reader thread. */
     private final Queue<Runnable> readerTasks = new ConcurrentLinkedQueue<>();
@@ -527,8 +527,8 @@ final class RedisAdapter implements Adapter {
      * the same wake-up of that thread as the answer came in, and is under way while the reader
      * delivers. (Asked for by the reader, it would wake the event loop once more per entry.) Not
      * while the reader is still delivering an earlier read: then the reader asks itself, so that
-     * no more than two reads' entries wait for it. Through the asynchronous API: the synchronous one calls each command through a reflective
-     * proxy, which cost a tenth of the reader's time.
+     * no more than two reads' entries wait for it. Through the asynchronous API: the synchronous
+     * one calls each command through a reflective proxy, which cost a tenth of the reader's time.
      */
     private CompletableFuture<Read> readFrom(String stream, String id, Duration block) {
         return reading.async().xread(XReadArgs.Builder.block(block).count(BATCH), XReadArgs.StreamOffset.from(stream, id))

@@ -95,6 +95,7 @@ final class WorkerInbox implements Inbox {
         Piece next;
         synchronized (lock) {
             next = waiting.poll();
+            running = next != null;
         }
         boolean more = false;
         for (int ran = 1; next != null; ran++) {
