@@ -77,6 +77,17 @@ public interface Transport {
         return null;
     }
 
+    /**
+     * Runs {@code report}, the news that a send failed, once the client's input read before it has
+     * been handled. A send fails when the client went away, and what the client sent before going
+     * still counts: where input waits to be handled (the standalone server's inbox), the failure
+     * waits behind it, as the container's report of the close does. At once by default, for
+     * transports that handle input on the thread that read it.
+     */
+    default void afterInputRead(Runnable report) {
+        report.run();
+    }
+
     /** How the frames travel, for the figures: {@code websocket}, or {@code polling} for HTTP long-polling. */
     default String name() {
         return "websocket";

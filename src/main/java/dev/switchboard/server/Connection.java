@@ -90,7 +90,7 @@ public final class Connection {
         this.codec = codec;
         SwitchboardOptions options = switchboard.options();
         this.queue = new OutboundQueue(transport, options.sendQueueBytes(), switchboard.sendBudget(),
-                this::onTransportError);
+                error -> transport.afterInputRead(() -> onTransportError(error)));
         this.rateLimit = new EventRateLimit(options.clock(), switchboard.stallWatch(), options.eventsPerSecond(),
                 options.eventBurst());
         this.attachments = new AttachmentAssembler(options.maxAttachments(), options.maxPayloadBytes());

@@ -2,7 +2,8 @@ package dev.switchboard.transport;
 
 /**
  * Where an endpoint handles what one connection's client sent: the decoding of its messages, the
- * application's listeners, and the connection's end, in the order they arrived.
+ * application's listeners, and the connection's end, in the order they arrived. A send that
+ * failed is reported here too, behind the input read before it: the client went away after it.
  *
  * <p>Servlet containers already call the endpoint on a thread of their own pool, so there the work
  * runs where it arrives ({@link #INLINE}). The standalone server reads and unframes on its selector

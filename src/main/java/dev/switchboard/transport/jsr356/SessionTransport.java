@@ -2,6 +2,7 @@ package dev.switchboard.transport.jsr356;
 
 import dev.switchboard.outbound.FrameWriter;
 import dev.switchboard.outbound.Transport;
+import dev.switchboard.transport.Inbox;
 import dev.switchboard.transport.jetty.JettyCoreSend;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Session;
@@ -51,6 +52,8 @@ final class SessionTransport implements Transport {
     private final FrameWriter frameWriter;
     /** Jetty's direct send; null on other containers. */
     private final JettyCoreSend direct;
+    /** Where the endpoint handles the client's input: {@link Inbox#INLINE} unless the HTTP layer gave one. */
+    private final Inbox inbox;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile long lastInputNanos = System.nanoTime();
 
@@ -63,6 +66,7 @@ final class SessionTransport implements Transport {
         this.abort = access != null ? access.abort() : direct != null ? direct::abort : null;
         this.frameWriter = access == null ? null : access.frameWriter();
         this.direct = direct;
+        this.inbox = access != null && access.inbox() != null ? access.inbox() : Inbox.INLINE;
     }
 
     /** One timer thread for the close deadlines, made only where some connection can be aborted. */
@@ -92,6 +96,16 @@ final class SessionTransport implements Transport {
         if (direct != null) {
             direct.closed();
         }
+    }
+
+    /** Where the endpoint hands the client's input, and the failures of sends after it. */
+    Inbox inbox() {
+        return inbox;
+    }
+
+    @Override
+    public void afterInputRead(Runnable report) {
+        inbox.submit(0, report);
     }
 
     /** The client sent something: a message or a part of one. */

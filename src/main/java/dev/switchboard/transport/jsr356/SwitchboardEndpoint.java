@@ -138,9 +138,7 @@ public class SwitchboardEndpoint {
         SessionTransport opened = new SessionTransport(session, request.access(), direct);
         if (open(session, opened, handshake)) {
             transport = opened;
-            if (request.access() != null && request.access().inbox() != null) {
-                inbox = request.access().inbox();
-            }
+            inbox = opened.inbox();
         }
     }
 

@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.protocol.DisconnectReason;
-import dev.switchboard.server.Switchboard;
+import dev.switchboard.server.Socket;
+import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.RawTcp;
@@ -19,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -111,14 +113,47 @@ class SplitReadsTest {
 
     @Test
     void whatAClientSentBeforeItsConnectionEndedIsHandledBeforeTheDisconnect() throws Exception {
+        assertHandledBeforeTheDisconnect(TestServer.options(), socket -> { }, server -> { });
+    }
+
+    @Test
+    void aSendThatFailsBecauseTheClientLeftEndsTheConnectionOnlyAfterWhatTheClientSentBefore() throws Exception {
+        int chunks = 32;   // 32 MB: more than the kernel's buffers on both ends take from a client that reads nothing
+        String chunk = "y".repeat(1 << 20);
+        assertHandledBeforeTheDisconnect(TestServer.options().sendQueueBytes(64L << 20).sendBudgetBytes(64L << 20),
+                socket -> {
+                    for (int i = 0; i < chunks; i++) {
+                        socket.emit("big", chunk);
+                    }
+                },
+                // Until a write waits in Grizzly's queue: the client's end fails it.
+                server -> {
+                    long queued;
+                    do {
+                        queued = server.switchboard().metrics().queuedBytes();
+                        TimeUnit.MILLISECONDS.sleep(100);
+                    } while (queued == 0 || queued != server.switchboard().metrics().queuedBytes());
+                });
+    }
+
+    private interface ServerStep {
+        void run(TestServer server) throws Exception;
+    }
+
+    /**
+     * A client sends 200 events at once and ends its connection; its listener is slower than it
+     * sends, so its end reaches the server while most events wait. Every one is handled before the
+     * disconnect, which says the transport closed.
+     */
+    private static void assertHandledBeforeTheDisconnect(SwitchboardOptions.Builder options, Consumer<Socket> atConnect,
+                                                         ServerStep beforeInput) throws Exception {
         int events = 200;
         List<Integer> handled = Collections.synchronizedList(new ArrayList<>());
         CompletableFuture<Integer> handledAtDisconnect = new CompletableFuture<>();
         CompletableFuture<DisconnectReason> reason = new CompletableFuture<>();
-        try (TestServer server = TestServer.start(TestServer.options().eventRate(1_000_000, 1_000_000).build(), sb ->
+        try (TestServer server = TestServer.start(options.eventRate(1_000_000, 1_000_000).build(), sb ->
                 sb.onConnection(socket -> {
                     socket.on("n", event -> {
-                        // Slower than the client sends: the end of its input arrives while most of it waits.
                         TimeUnit.MILLISECONDS.sleep(2);
                         handled.add(event.args().get(0, Integer.class));
                     });
@@ -126,8 +161,10 @@ class SplitReadsTest {
                         handledAtDisconnect.complete(handled.size());
                         reason.complete(why);
                     });
+                    atConnect.accept(socket);
                 }));
              RawTcp client = connect(server)) {
+            beforeInput.run(server);
             ByteArrayOutputStream all = new ByteArrayOutputStream();
             for (int n = 0; n < events; n++) {
                 all.writeBytes(event(n, "x"));
