@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawTcp;
 import dev.switchboard.testing.TestServer;
@@ -53,7 +54,11 @@ class DirectFramesTest {
     }
 
     private static TestServer roomServer() {
-        return TestServer.start(switchboard -> switchboard.onConnection(socket -> socket.join("room")));
+        return roomServer(TestServer.options().build());
+    }
+
+    private static TestServer roomServer(SwitchboardOptions options) {
+        return TestServer.start(options, switchboard -> switchboard.onConnection(socket -> socket.join("room")));
     }
 
     @Test
@@ -132,6 +137,48 @@ class DirectFramesTest {
             }
             pool.shutdown();
             assertEquals(pings, pongs);
+            assertEquals(0, server.switchboard().metrics().slowConsumers());
+        }
+    }
+
+    /**
+     * A member that reads nothing for a while: the socket takes part of a frame, the rest waits in
+     * the connection's write queue with the frames and the container's pongs behind it, and all
+     * of it arrives whole and in order once the member reads.
+     */
+    @Test
+    void aMemberThatReadsLateGetsEveryFrameWholeAndInOrderWithThePongsBetween() throws Exception {
+        int events = 24_000;   // 24 MB: more than the kernel's buffers on both ends take
+        int pings = 50;
+        String filler = "z".repeat(1000);
+        try (TestServer server = roomServer(TestServer.options().sendQueueBytes(64L << 20).sendBudgetBytes(64L << 20).build());
+             RawTcp member = member(server)) {
+            awaitMembers(server, 1);
+            for (int i = 0; i < events; i++) {
+                server.switchboard().to("room").emit("tick", i, filler);
+                if (i % (events / pings) == 0) {
+                    member.write(RawTcp.frame(0x89, ("ping " + i / (events / pings)).getBytes(StandardCharsets.US_ASCII)));
+                }
+            }
+            long queued;
+            do {
+                queued = server.switchboard().metrics().queuedBytes();
+                TimeUnit.MILLISECONDS.sleep(100);
+            } while (queued != server.switchboard().metrics().queuedBytes());
+            assertTrue(queued > 0, "the writes stalled on a full socket");
+            int next = 0;
+            int pongs = 0;
+            while (next < events || pongs < pings) {
+                RawTcp.Frame frame = member.nextFrame(WAIT);
+                if (frame.opcode() == RawTcp.Frame.PONG) {
+                    assertTrue(frame.whole());
+                    assertArrayEquals(("ping " + pongs++).getBytes(StandardCharsets.US_ASCII), frame.payload());
+                    continue;
+                }
+                JsonArray args = packet(frame).getJsonArray("args");
+                assertEquals(next++, args.getInt(0));
+                assertEquals(filler, args.getString(1));
+            }
             assertEquals(0, server.switchboard().metrics().slowConsumers());
         }
     }
