@@ -6,6 +6,7 @@
 # Options go to BenchMain, e.g.
 #   bench/run.sh --targets switchboard,raw-tomcat,socketio --scenarios S2,S3 --size smoke
 #   bench/run.sh --jmh            # the codec microbenchmarks instead (JMH)
+#   bench/run.sh --broadcaster-cpu 2000 100   # a broadcasting thread's CPU per delivery (BroadcasterCpu)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,11 @@ cp -r target/classes "$SNAPSHOT/classes"
 cp -r target/test-classes "$SNAPSHOT/test-classes"
 CP="$SNAPSHOT/test-classes:$SNAPSHOT/classes:$(cat target/bench/classpath.txt)"
 
+if [ "${1:-}" = "--broadcaster-cpu" ]; then
+  shift
+  java -XX:+UseG1GC -cp "$CP" dev.switchboard.bench.BroadcasterCpu "$@"
+  exit
+fi
 if [ "${1:-}" = "--jmh" ]; then
   shift
   java -cp "$CP" org.openjdk.jmh.Main "${@:-dev.switchboard.bench.CodecBenchmark}"
