@@ -125,9 +125,8 @@ class DirectFramesTest {
             int pongs = 0;
             for (int received = 0; received < threads * perThread + pings; received++) {
                 RawTcp.Frame frame = member.nextFrame(WAIT);
-                if (frame.opcode() == RawTcp.Frame.PONG) {
-                    assertTrue(frame.whole());
-                    assertArrayEquals(("ping " + pongs++).getBytes(StandardCharsets.US_ASCII), frame.payload());
+                if (isPongTo(frame, pongs)) {
+                    pongs++;
                     continue;
                 }
                 JsonArray args = packet(frame).getJsonArray("args");
@@ -170,9 +169,8 @@ class DirectFramesTest {
             int pongs = 0;
             while (next < events || pongs < pings) {
                 RawTcp.Frame frame = member.nextFrame(WAIT);
-                if (frame.opcode() == RawTcp.Frame.PONG) {
-                    assertTrue(frame.whole());
-                    assertArrayEquals(("ping " + pongs++).getBytes(StandardCharsets.US_ASCII), frame.payload());
+                if (isPongTo(frame, pongs)) {
+                    pongs++;
                     continue;
                 }
                 JsonArray args = packet(frame).getJsonArray("args");
@@ -181,6 +179,16 @@ class DirectFramesTest {
             }
             assertEquals(0, server.switchboard().metrics().slowConsumers());
         }
+    }
+
+    /** Whether {@code frame} is a pong, which must then be whole and answer the ping numbered {@code number}. */
+    private static boolean isPongTo(RawTcp.Frame frame, int number) {
+        if (frame.opcode() != RawTcp.Frame.PONG) {
+            return false;
+        }
+        assertTrue(frame.whole());
+        assertArrayEquals(("ping " + number).getBytes(StandardCharsets.US_ASCII), frame.payload());
+        return true;
     }
 
     private static void await(CountDownLatch latch) {
