@@ -80,18 +80,33 @@ final class GrizzlyFrameWriter implements FrameWriter {
             done.accept(e);
             return;
         }
+        // From here as Grizzly's own direct write ends (AbstractNIOAsyncQueueWriter.write).
         if (written < size) {
             // The socket is full: the rest is the queue's current write, done when the socket drains.
             writes.releaseSpaceAndNotify((int) written);
             writes.setCurrentElement(record(frames, done));
-            writeWhenWritable();
+            handToSelector(true);
             return;
         }
         if (writes.releaseSpaceAndNotify(size) != 0) {
             // Writes were queued behind this one meanwhile.
-            writeWhenWritable();
+            handToSelector(false);
         }
         done.accept(null);
+    }
+
+    /** Has the selector thread write what the queue holds: once the socket is writable, or now. */
+    private void handToSelector(boolean whenWritable) {
+        try {
+            if (whenWritable) {
+                connection.enableIOEvent(IOEvent.WRITE);
+            } else {
+                connection.simulateIOEvent(IOEvent.WRITE);
+            }
+        } catch (IOException e) {
+            // Closed meanwhile: closing fails what the queue holds.
+            connection.closeSilently();
+        }
     }
 
     private AsyncWriteQueueRecord record(ByteBuffer[] frames, Consumer<Throwable> done) {
@@ -108,15 +123,6 @@ final class GrizzlyFrameWriter implements FrameWriter {
             parts[i] = Buffers.wrap(memory, frames[i]);
         }
         return BuffersBuffer.create(memory, parts);
-    }
-
-    private void writeWhenWritable() {
-        try {
-            connection.enableIOEvent(IOEvent.WRITE);
-        } catch (IOException e) {
-            // Closed meanwhile: closing fails what the queue holds.
-            connection.closeSilently();
-        }
     }
 
     private static final class Completion extends EmptyCompletionHandler<WriteResult> {
