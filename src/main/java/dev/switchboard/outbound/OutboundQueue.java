@@ -63,6 +63,8 @@ public final class OutboundQueue {
     private static final int MAX_FRAMES_PER_WRITE = 64;
     /** And how many bytes: about what a socket's send buffer takes at once. */
     private static final int MAX_BYTES_PER_WRITE = 64 * 1024;
+    /** No thread is inside a send: thread ids are positive. */
+    private static final long NO_SENDER = -1;
 
     private final Transport transport;
     /** The transport's, or null: then every frame goes through {@link Transport#send}. */
@@ -79,8 +81,15 @@ public final class OutboundQueue {
     private final AtomicLong waitingBytes = new AtomicLong();
     private final AtomicBoolean writing = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
-    /** The thread inside {@code transport.send} right now, if any; written by the writer only. */
-    private volatile Thread sender;
+    /**
+     * The id of the thread inside {@code transport.send} right now, or {@link #NO_SENDER}; written
+     * by the writer only. An id rather than the {@code Thread}: this queue lives long, so G1 keeps
+     * it in the old generation, where storing a reference to an object of another region marks a
+     * card for G1's refinement threads to scan. Once per send, one card per recipient of every
+     * broadcast, that woke a refinement thread about 45 times a second in a one-room fan-out and
+     * preempted the broadcasting thread as often (docs/BENCHMARKS.md).
+     */
+    private volatile long sender = NO_SENDER;
     /** The first close asked for; carried out by the writer when no send is in flight. */
     private final AtomicReference<CloseRequest> closeRequest = new AtomicReference<>();
     /** Set by the writer that closes the transport; that writer keeps the role, so nothing is sent after. */
@@ -246,7 +255,7 @@ public final class OutboundQueue {
      * may hold the offerer's locks.
      */
     public boolean sendingOnThisThread() {
-        return sender == Thread.currentThread();
+        return sender == Thread.currentThread().getId();
     }
 
     /**
@@ -373,7 +382,7 @@ public final class OutboundQueue {
             Item[] batch = framed && !nothingBehind ? batchFrom(item) : null;
             nothingBehind = false;
             Handoff handoff = new Handoff(item, batch);
-            sender = Thread.currentThread();
+            sender = Thread.currentThread().getId();
             try {
                 if (framed) {
                     frameWriter.write(batch == null ? new ByteBuffer[] {item.frame.duplicate()} : framesOf(batch), handoff);
@@ -388,7 +397,7 @@ public final class OutboundQueue {
                 handoff.accept(e);
                 return;
             } finally {
-                sender = null;
+                sender = NO_SENDER;
             }
             if (handoff.continuedByCallback()) {
                 return;
