@@ -1,5 +1,6 @@
 package dev.switchboard.bench;
 
+import com.sun.management.OperatingSystemMXBean;
 import dev.switchboard.testing.RawTcp;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
@@ -21,6 +22,9 @@ import java.util.Arrays;
  * so this is the delivery path alone. Thread CPU time counts only that thread's own time, so other
  * processes on a noisy machine move it much less than the whole-server figures of
  * {@link BenchMain}: the tool for comparing two builds of the path, run one after the other.
+ * Beside it, the CPU of the server's other threads per delivery (the process's, less the
+ * broadcaster and the reader), over the round and the pause after it: what a delivery leaves
+ * the JVM to do elsewhere, its collector and G1's refinement threads.
  *
  * <pre>{@code
  * bench/run.sh --broadcaster-cpu 2000 100     # members (2000), broadcasts per round (100); 7 rounds
@@ -47,24 +51,32 @@ public final class BroadcasterCpu {
                 Thread.sleep(50);
             }
             ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+            OperatingSystemMXBean process = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
             String filler = "x".repeat(100);
             double[] cpu = new double[ROUNDS];
             double[] user = new double[ROUNDS];
+            double[] others = new double[ROUNDS];
             long deliveries = (long) members * broadcasts;
             for (int round = 0; round < ROUNDS; round++) {
                 long cpuBefore = threads.getCurrentThreadCpuTime();
                 long userBefore = threads.getCurrentThreadUserTime();
+                long othersBefore = process.getProcessCpuTime() - cpuBefore - threads.getThreadCpuTime(reader.getId());
                 for (int i = 0; i < broadcasts; i++) {
                     server.switchboard().to("room").emit("tick", i, filler);
                 }
                 cpu[round] = (threads.getCurrentThreadCpuTime() - cpuBefore) / 1000.0 / deliveries;
                 user[round] = (threads.getCurrentThreadUserTime() - userBefore) / 1000.0 / deliveries;
-                System.out.printf("round %d: %d deliveries, broadcaster CPU %.2f µs a delivery (user %.2f, system %.2f)%n",
-                        round, deliveries, cpu[round], user[round], cpu[round] - user[round]);
                 Thread.sleep(300);   // the members catch up: the next round starts with empty sockets
+                // Counted after the pause, which takes in what the round left the JVM to do (GC, G1's refinement).
+                long othersAfter = process.getProcessCpuTime() - threads.getCurrentThreadCpuTime()
+                        - threads.getThreadCpuTime(reader.getId());
+                others[round] = (othersAfter - othersBefore) / 1000.0 / deliveries;
+                System.out.printf("round %d: %d deliveries, broadcaster CPU %.2f µs a delivery (user %.2f, system %.2f),"
+                                + " the server's other threads %.2f%n",
+                        round, deliveries, cpu[round], user[round], cpu[round] - user[round], others[round]);
             }
-            System.out.printf("median of rounds 1 to %d: broadcaster CPU %.2f µs a delivery, user %.2f%n",
-                    ROUNDS - 1, median(cpu), median(user));
+            System.out.printf("median of rounds 1 to %d: broadcaster CPU %.2f µs a delivery, user %.2f;"
+                    + " the server's other threads %.2f%n", ROUNDS - 1, median(cpu), median(user), median(others));
         }
     }
 
