@@ -38,7 +38,7 @@ public class JsonWireCodec implements Codec {
 
     @Override
     public String encode(Packet packet) {
-        StringBuilder out = new StringBuilder(64);
+        StringBuilder out = new StringBuilder(roughLength(packet));
         out.append("{\"type\":\"").append(packet.type().wireName()).append('"');
         if (!Packet.ROOT_NAMESPACE.equals(packet.namespace())) {
             out.append(",\"nsp\":");
@@ -69,12 +69,34 @@ public class JsonWireCodec implements Codec {
             out.append(",\"offset\":");
             JsonMapper.quote(packet.offset(), out);
         }
-        for (Map.Entry<String, RawJson> field : packet.fields().entrySet()) {
-            out.append(',');
-            JsonMapper.quote(field.getKey(), out);
-            out.append(':').append(field.getValue().text());
+        if (!packet.fields().isEmpty()) {
+            for (Map.Entry<String, RawJson> field : packet.fields().entrySet()) {
+                out.append(',');
+                JsonMapper.quote(field.getKey(), out);
+                out.append(':').append(field.getValue().text());
+            }
         }
         return out.append('}').toString();
+    }
+
+    /**
+     * About the length of {@link #encode}'s text, fields aside, so that the builder is sized once
+     * instead of grown and copied two or three times for an event with a payload.
+     */
+    private static int roughLength(Packet packet) {
+        int length = 64 + packet.namespace().length();
+        if (packet.event() != null) {
+            length += packet.event().length();
+        }
+        if (packet.args() != null) {
+            for (RawJson arg : packet.args()) {
+                length += arg.text().length() + 1;
+            }
+        }
+        if (packet.offset() != null) {
+            length += packet.offset().length();
+        }
+        return length;
     }
 
     @Override
@@ -312,10 +334,10 @@ public class JsonWireCodec implements Codec {
             throw ProtocolException.badPacket("'args' must be an array");
         }
         in.expect('[');
-        List<RawJson> args = new ArrayList<>();
         if (in.consume(']')) {
-            return args;
+            return List.of();
         }
+        List<RawJson> args = new ArrayList<>();
         do {
             if (args.size() == MAX_ARGS) {
                 throw ProtocolException.badPacket("more than " + MAX_ARGS + " arguments");
@@ -323,6 +345,8 @@ public class JsonWireCodec implements Codec {
             args.add(in.readValue(ARGUMENT_LEVEL));
         } while (in.consume(','));
         in.expect(']');
-        return args;
+        // Immutable here, so that the packet keeps the list as it is; one or two arguments, the
+        // usual, are held without an array.
+        return List.of(args.toArray(RawJson[]::new));
     }
 }

@@ -48,12 +48,16 @@ public record Payload(List<RawJson> args, List<byte[]> attachments) {
             return payload;
         }
         List<byte[]> attachments = new ArrayList<>(0);
-        List<RawJson> args = new ArrayList<>(values.length);
-        for (Object value : values) {
-            args.add(hasBinary(value) ? RawJson.trusted(encode(value, attachments, new StringBuilder()).toString())
-                    : JsonMapper.toRaw(value));
+        RawJson[] args = new RawJson[values.length];
+        for (int i = 0; i < values.length; i++) {
+            Object value = values[i];
+            // A received argument relayed (an echo, an ack with what came in) is JSON already, and
+            // its binary values, if any, are attachments of the packet it came in: taken as it is.
+            args[i] = value instanceof RawJson raw ? raw
+                    : hasBinary(value) ? RawJson.trusted(encode(value, attachments, new StringBuilder()).toString())
+                    : JsonMapper.toRaw(value);
         }
-        return new Payload(args, attachments);
+        return new Payload(List.of(args), attachments.isEmpty() ? List.of() : attachments);
     }
 
     /** Whether {@code value} is binary or a map, collection or array holding binary somewhere. */

@@ -144,10 +144,15 @@ public final class Connection {
 
     /** One complete text message from the client. */
     public void onText(String text) {
+        onText(text, Frame.utf8Length(text));
+    }
+
+    /** One complete text message from the client, of {@code utf8Bytes} in UTF-8 (a transport that counted them already). */
+    public void onText(String text, int utf8Bytes) {
         if (ended.get() != null) {
             return;
         }
-        switchboard.metrics().countReceived(text);
+        switchboard.metrics().countReceived(utf8Bytes);
         Packet packet;
         try {
             packet = codec.decode(text);
@@ -162,7 +167,7 @@ public final class Connection {
         }
         Packet whole;
         try {
-            whole = attachments.onText(packet, Frame.utf8Length(text));
+            whole = attachments.onText(packet, utf8Bytes);
         } catch (ProtocolException e) {
             refuseAttachments(e);
             return;

@@ -210,17 +210,8 @@ public final class Metrics {
         protocolErrorsByCode.computeIfAbsent(code, any -> new LongAdder()).increment();
     }
 
-    /** The UTF-8 length of a received message, counted without encoding it. */
-    void countReceived(String text) {
-        long bytes = text.length();
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c >= 0x800 && !Character.isSurrogate(c)) {
-                bytes += 2;
-            } else if (c >= 0x80) {
-                bytes += 1;
-            }
-        }
+    /** A received message of {@code bytes} in UTF-8. */
+    void countReceived(long bytes) {
         bytesIn.add(bytes);
     }
 }

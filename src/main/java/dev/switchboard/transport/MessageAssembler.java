@@ -12,7 +12,7 @@ import java.nio.ByteBuffer;
  *
  * <pre>{@code
  * String message = assembler.append(part, last);   // null until the last part
- * if (message != null) connection.onText(message);
+ * if (message != null) connection.onText(message, assembler.lastTextBytes());
  * byte[] data = assembler.appendBinary(buffer, last);
  * if (data != null) connection.onBinary(data);
  * }</pre>
@@ -30,6 +30,8 @@ public final class MessageAssembler {
     /** The size and number of parts of the message being joined, text or binary (a container never interleaves them). */
     private int bytes;
     private int count;
+    /** The size of the last whole text message {@link #append} returned, in UTF-8. */
+    private int lastTextBytes;
 
     public MessageAssembler(int maxBytes) {
         this.maxBytes = maxBytes;
@@ -44,6 +46,7 @@ public final class MessageAssembler {
     public String append(String part, boolean last) throws MessageTooBigException {
         count(dev.switchboard.protocol.Frame.utf8Length(part));
         if (last && parts == null) {
+            lastTextBytes = bytes;
             bytes = 0;
             count = 0;
             return part;
@@ -57,6 +60,7 @@ public final class MessageAssembler {
         }
         String message = parts.toString();
         parts = null;
+        lastTextBytes = bytes;
         bytes = 0;
         count = 0;
         return message;
@@ -84,6 +88,11 @@ public final class MessageAssembler {
         bytes = 0;
         count = 0;
         return message;
+    }
+
+    /** The size in UTF-8 of the last whole text message {@link #append} returned, counted already for the limit. */
+    public int lastTextBytes() {
+        return lastTextBytes;
     }
 
     private void count(int partBytes) throws MessageTooBigException {

@@ -219,7 +219,7 @@ public class SwitchboardEndpoint {
         try {
             String message = assembler.append(part, last);
             if (message != null && !handledByTransport(session, message) && connection != null) {
-                connection.onText(message);
+                connection.onText(message, assembler.lastTextBytes());
             }
         } catch (MessageAssembler.MessageTooBigException e) {
             tooBig(session);
