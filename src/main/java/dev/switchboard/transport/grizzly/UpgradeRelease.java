@@ -29,13 +29,17 @@ import org.glassfish.grizzly.http.server.NetworkListener;
  * answered the upgrade with 101, removes the request from the connection (the codec's public
  * {@link HttpServerFilter#HTTP_SERVER_REQUEST_ATTR_NAME}) and marks the connection; and
  * {@link Frames} right before the codec, which hands a marked connection's bytes to Tyrus's filter
- * as the codec would have, wrapped in content of a stand-in request that Tyrus does not read.
+ * as the codec would have, wrapped in content of a stand-in request that Tyrus does not read, and
+ * unmasked first ({@link ClientFrames}).
  *
  * <p>Threads: Grizzly's reading threads, one at a time per connection, as for any filter.
  */
 final class UpgradeRelease implements AddOn {
-    /** Set once Tyrus owns the connection and the codec has let go of its upgrade request. */
-    private static final Attribute<Boolean> WEBSOCKET =
+    /**
+     * Set once Tyrus owns the connection and the codec has let go of its upgrade request: the
+     * client's frames from then on, unmasked before Tyrus reads them.
+     */
+    private static final Attribute<ClientFrames> WEBSOCKET =
             Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute(UpgradeRelease.class.getName() + ".webSocket");
     /** What each frame's content claims to belong to; Tyrus only takes the content from it. Never changed. */
     private static final HttpRequestPacket STAND_IN = HttpRequestPacket.builder()
@@ -88,7 +92,7 @@ final class UpgradeRelease implements AddOn {
                     && request.getResponse().getStatus() == 101) {
                 Connection<?> connection = ctx.getConnection();
                 connection.getAttributes().removeAttribute(HttpServerFilter.HTTP_SERVER_REQUEST_ATTR_NAME);
-                WEBSOCKET.set(connection, Boolean.TRUE);
+                WEBSOCKET.set(connection, new ClientFrames());
             }
             return next;
         }
@@ -116,10 +120,11 @@ final class UpgradeRelease implements AddOn {
 
         @Override
         public NextAction handleRead(FilterChainContext ctx) throws IOException {
-            if (!WEBSOCKET.isSet(ctx.getConnection())) {
+            ClientFrames frames = WEBSOCKET.get(ctx.getConnection());
+            if (frames == null) {
                 return ctx.getInvokeAction();
             }
-            Buffer bytes = ctx.getMessage();
+            Buffer bytes = frames.unmask(ctx.getMessage());
             do {
                 Buffer rest = bytes.remaining() > SLICE ? bytes.split(bytes.position() + SLICE) : null;
                 ctx.setMessage(HttpContent.builder(STAND_IN).content(bytes).build());

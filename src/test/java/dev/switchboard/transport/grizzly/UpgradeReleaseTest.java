@@ -105,6 +105,30 @@ class UpgradeReleaseTest {
         }
     }
 
+    /**
+     * A client must wait for the 101 before it sends frames (RFC 6455, 4.1). One that sends them in
+     * the same write as its request, ending that write inside a frame, has them read with the
+     * request, and the WebSocket layer, which then reads the rest out of step, ends the connection
+     * with a protocol error, as it did before frames were unmasked ahead of it.
+     */
+    @Test
+    void framesSentBeforeThe101EndTheConnectionWithAProtocolError() throws IOException {
+        try (RawTcp tcp = RawTcp.open(server.port())) {
+            byte[] early = text("{\"type\":\"event\",\"event\":\"echo\",\"args\":[\"early\"],\"ack\":1}");
+            ByteArrayOutputStream first = new ByteArrayOutputStream();
+            first.writeBytes(("GET /switchboard HTTP/1.1\r\nHost: 127.0.0.1:" + server.port() + "\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            first.writeBytes(text("{\"type\":\"connect\"}"));
+            first.write(early, 0, 9);
+            tcp.write(first.toByteArray());
+            assertEquals(true, tcp.readHead().startsWith("HTTP/1.1 101"));
+            assertEquals("hello", packet(tcp.nextFrame(WAIT)).getString("type"));
+            tcp.write(java.util.Arrays.copyOfRange(early, 9, early.length));
+            assertEquals(1002, tcp.readCloseCode());
+        }
+    }
+
     @Test
     void anHttpRequestAfterTheUpgradeIsABadFrameNotASecondRequest() throws IOException {
         try (RawTcp tcp = upgraded()) {
