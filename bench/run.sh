@@ -7,6 +7,7 @@
 #   bench/run.sh --targets switchboard,raw-tomcat,socketio --scenarios S2,S3 --size smoke
 #   bench/run.sh --jmh            # the codec microbenchmarks instead (JMH)
 #   bench/run.sh --broadcaster-cpu 2000 100   # a broadcasting thread's CPU per delivery (BroadcasterCpu)
+#   bench/run.sh --echo-cpu 500 40            # the server's CPU per acknowledged event (EchoCpu)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,11 @@ CP="$SNAPSHOT/test-classes:$SNAPSHOT/classes:$(cat target/bench/classpath.txt)"
 if [ "${1:-}" = "--broadcaster-cpu" ]; then
   shift
   java -XX:+UseG1GC -cp "$CP" dev.switchboard.bench.BroadcasterCpu "$@"
+  exit
+fi
+if [ "${1:-}" = "--echo-cpu" ]; then
+  shift
+  java -XX:+UseG1GC -cp "$CP" dev.switchboard.bench.EchoCpu "$@"
   exit
 fi
 if [ "${1:-}" = "--jmh" ]; then
