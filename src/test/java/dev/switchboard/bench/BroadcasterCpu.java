@@ -83,9 +83,7 @@ public final class BroadcasterCpu {
     /** Upgrades, connects to the default namespace, and leaves the rest to the reader. */
     private static void join(int port, Selector selector) throws IOException {
         SocketChannel channel = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
-        channel.write(ByteBuffer.wrap(("GET /switchboard HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\n"
-                + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII)));
+        channel.write(ByteBuffer.wrap(RawTcp.upgradeRequest(port, "/switchboard", "")));
         channel.read(ByteBuffer.allocate(4096));   // the 101, and the hello with it or after: the reader discards the rest
         channel.write(ByteBuffer.wrap(RawTcp.frame(0x81, "{\"type\":\"connect\"}".getBytes(StandardCharsets.UTF_8))));
         channel.configureBlocking(false);

@@ -107,9 +107,7 @@ public final class EchoCpu {
     /** Upgrades and connects to the default namespace, reading the answers in blocking mode. */
     private static SocketChannel connect(int port) throws IOException {
         SocketChannel channel = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
-        channel.write(ByteBuffer.wrap(("GET /switchboard HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\n"
-                + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII)));
+        channel.write(ByteBuffer.wrap(RawTcp.upgradeRequest(port, "/switchboard", "")));
         readUntil(channel, "\"type\":\"hello\"");
         channel.write(ByteBuffer.wrap(RawTcp.frame(0x81, "{\"type\":\"connect\"}".getBytes(StandardCharsets.UTF_8))));
         readUntil(channel, "\"type\":\"connect");

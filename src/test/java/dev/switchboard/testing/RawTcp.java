@@ -77,10 +77,15 @@ public final class RawTcp implements AutoCloseable {
 
     /** Sends an upgrade request with extra header lines (each ending in CRLF); returns the response head. */
     public String requestUpgrade(int port, String path, String extraHeaders) throws IOException {
-        write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\n"
-                + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-                + extraHeaders + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        write(upgradeRequest(port, path, extraHeaders));
         return readHead();
+    }
+
+    /** A WebSocket upgrade request's bytes, with extra header lines (each ending in CRLF), for a client that sends it itself. */
+    public static byte[] upgradeRequest(int port, String path, String extraHeaders) {
+        return ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\n"
+                + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                + extraHeaders + "\r\n").getBytes(StandardCharsets.US_ASCII);
     }
 
     public void write(byte[] bytes) throws IOException {

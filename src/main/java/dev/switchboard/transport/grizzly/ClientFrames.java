@@ -103,12 +103,11 @@ final class ClientFrames {
     }
 
     private void headerRead() {
+        key = 0;
         if (masked) {
-            key = 0;
             keyBytes = 0;
             stage = KEY;
         } else {
-            key = 0;
             payloadFollows();
         }
     }

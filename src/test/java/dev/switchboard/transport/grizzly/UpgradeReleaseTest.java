@@ -116,9 +116,7 @@ class UpgradeReleaseTest {
         try (RawTcp tcp = RawTcp.open(server.port())) {
             byte[] early = text("{\"type\":\"event\",\"event\":\"echo\",\"args\":[\"early\"],\"ack\":1}");
             ByteArrayOutputStream first = new ByteArrayOutputStream();
-            first.writeBytes(("GET /switchboard HTTP/1.1\r\nHost: 127.0.0.1:" + server.port() + "\r\nUpgrade: websocket\r\n"
-                    + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            first.writeBytes(RawTcp.upgradeRequest(server.port(), "/switchboard", ""));
             first.writeBytes(text("{\"type\":\"connect\"}"));
             first.write(early, 0, 9);
             tcp.write(first.toByteArray());
