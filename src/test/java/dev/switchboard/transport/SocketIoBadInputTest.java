@@ -20,6 +20,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.RepeatedTest;
@@ -38,6 +41,8 @@ class SocketIoBadInputTest {
     // HTTP/1.1 as browsers speak it to a plain-HTTP server: no h2c upgrade offer on each request.
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final List<String> disconnects = new CopyOnWriteArrayList<>();
+    private final CountDownLatch holding = new CountDownLatch(1);
+    private final CountDownLatch release = new CountDownLatch(1);
     private TestServer server;
 
     @BeforeEach
@@ -46,6 +51,14 @@ class SocketIoBadInputTest {
                 .pingTimeout(Duration.ofSeconds(1)).maxPayloadBytes(65_536).build(),
                 switchboard -> switchboard.onConnection(socket -> {
                     socket.on("echo", event -> event.ack(event.args().payload()));
+                    socket.on("hold", event -> {
+                        holding.countDown();
+                        try {
+                            release.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    });
                     socket.onDisconnect(reason -> disconnects.add(reason.text()));
                     if ("1".equals(socket.handshake().query("greet"))) {
                         socket.emit("you", socket.id());
@@ -162,6 +175,38 @@ class SocketIoBadInputTest {
         get(session);
         post(session, "451-0[\"echo\",{\"_placeholder\":true,\"num\":0}]\u001ebAQID");
         // The answer's text and its attachment may come in one payload or in two GETs.
+        List<String> packets = new ArrayList<>();
+        while (packets.size() < 2) {
+            packets.addAll(List.of(get(session).body().split("\u001e")));
+        }
+        assertEquals(List.of("461-0[{\"_placeholder\":true,\"num\":0}]", "bAQID"), packets);
+    }
+
+    @Test
+    void aPostIsAnsweredOnlyOnceItsPacketsAreHandled() throws Exception {
+        String sid = openPolling();
+        URI session = polling("EIO=4&transport=polling&sid=" + sid);
+        post(session, "40");
+        get(session);
+        // socket.io-client sends a binary packet's attachments in the POST after its header's, as soon as
+        // that one is answered: answering first let the second POST's packets overtake the first's.
+        CompletableFuture<HttpResponse<String>> answer = HTTP.sendAsync(HttpRequest.newBuilder(session)
+                .POST(HttpRequest.BodyPublishers.ofString("42[\"hold\"]")).build(), HttpResponse.BodyHandlers.ofString());
+        assertTrue(holding.await(10, TimeUnit.SECONDS), "the listener ran");
+        assertThrows(TimeoutException.class, () -> answer.get(300, TimeUnit.MILLISECONDS),
+                "the POST was answered while its event was still being handled");
+        release.countDown();
+        assertEquals("ok", answer.get(10, TimeUnit.SECONDS).body());
+    }
+
+    @Test
+    void aBinaryEventWhoseAttachmentFollowsInTheNextPostCompletes() throws Exception {
+        String sid = openPolling();
+        URI session = polling("EIO=4&transport=polling&sid=" + sid);
+        post(session, "40");
+        get(session);
+        assertEquals("ok", post(session, "451-0[\"echo\",{\"_placeholder\":true,\"num\":0}]").body());
+        assertEquals("ok", post(session, "bAQID").body());
         List<String> packets = new ArrayList<>();
         while (packets.size() < 2) {
             packets.addAll(List.of(get(session).body().split("\u001e")));

@@ -17,6 +17,7 @@ import dev.switchboard.testing.NodeClient;
 import dev.switchboard.testing.TestServer;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -327,7 +328,9 @@ class SocketIoClientTest {
 
         node.send("{'op':'emitWithAck','name':'a','id':1,'event':'upload','args':['pic.png'," + binary(BASE64)
                 + "],'timeout':5000}");
-        JsonArray upload = node.next("a", "ack").getJsonArray("args");
+        JsonObject uploadAck = node.next("a", "ack");
+        assertEquals(JsonValue.NULL, uploadAck.get("error"), () -> uploadAck + ", the server's disconnects: " + disconnects);
+        JsonArray upload = uploadAck.getJsonArray("args");
         assertEquals("pic.png", upload.getString(0));
         assertEquals(BYTES.length, upload.getInt(1), "the handler got the bytes as byte[]");
         assertEquals(BYTES.length, upload.getInt(2), "and as a ByteBuffer");

@@ -141,8 +141,10 @@ public final class EngineIo {
             session.connection().onMessageTooBig();
             return;
         }
-        request.answer(200, TEXT, "ok");
+        // Answered once its packets are handled: the client sends its next POST on this answer (a binary
+        // packet's attachments often in that one), which must not overtake these packets.
         session.receive(body);
+        request.answer(200, TEXT, "ok");
     }
 
     /**

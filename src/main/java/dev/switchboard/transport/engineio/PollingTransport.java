@@ -19,8 +19,9 @@ import java.util.function.Consumer;
  * packets still buffered go over the WebSocket first, in order, and the rest after them. A binary
  * frame travels in a polling payload as Engine.IO v4 has it: {@code b} and its bytes in base64.
  *
- * <p>Threads: everything under {@code this}; answers to requests and completion callbacks run
- * after it is released.
+ * <p>Threads: everything under {@code this} but the received packets, which go to the connection
+ * under {@code receiving}; answers to requests and completion callbacks run after {@code this} is
+ * released.
  */
 final class PollingTransport implements Transport {
     /** Separates packets in a polling payload. */
@@ -32,6 +33,11 @@ final class PollingTransport implements Transport {
 
     private final EngineIo engine;
     private final long bufferLimit;
+    /**
+     * Held while one POST's packets are handed to the connection, which reads one message at a time
+     * as from a WebSocket: POSTs that overlap (a client's error) wait their turn.
+     */
+    private final Object receiving = new Object();
     /** Set once the server has opened its connection; polling requests before that cannot happen. */
     private Connection connection;
     private final List<String> buffered = new ArrayList<>();
@@ -314,16 +320,18 @@ final class PollingTransport implements Transport {
      */
     void receive(String body) {
         Connection target = connection();
-        for (String packet : body.split(String.valueOf(RECORD_SEPARATOR), -1)) {
-            if (CLOSE.equals(packet)) {
-                close(1000, "client close");
-                return;
-            }
-            byte[] binary = packet.isEmpty() || packet.charAt(0) != BINARY ? null : base64(packet.substring(1));
-            if (binary != null) {
-                target.onBinary(binary);
-            } else if (!NOOP.equals(packet)) {
-                target.onText(packet);
+        synchronized (receiving) {
+            for (String packet : body.split(String.valueOf(RECORD_SEPARATOR), -1)) {
+                if (CLOSE.equals(packet)) {
+                    close(1000, "client close");
+                    return;
+                }
+                byte[] binary = packet.isEmpty() || packet.charAt(0) != BINARY ? null : base64(packet.substring(1));
+                if (binary != null) {
+                    target.onBinary(binary);
+                } else if (!NOOP.equals(packet)) {
+                    target.onText(packet);
+                }
             }
         }
     }
