@@ -9,8 +9,9 @@ import org.glassfish.grizzly.Buffer;
  * writing two volatile fields per byte: 8 % of the server's Java samples at S2's highest rates,
  * and with clients that sent unmasked frames the server's user CPU per acknowledged event was
  * about 14 µs against 10.5 (docs/BENCHMARKS.md). What Tyrus then sees is the same frame, unmasked: same
- * opcode, flags, length and payload. Frames that came unmasked pass as they are, as before (Tyrus
- * does not refuse them).
+ * opcode, flags, length and payload. A frame that came unmasked, which Tyrus would take, ends the
+ * stream instead: RFC 6455 (5.1) has the server close the connection, as Jetty and Tomcat do
+ * with 1002; what came before it passes, nothing from it on ({@link #refused()}).
  *
  * <p>A stream filter: frames, and each part of one (header, length, key, payload), may be split
  * anywhere between reads, so the state of the frame being read carries over from one read to the
@@ -34,7 +35,8 @@ final class ClientFrames {
 
     /** Which part of a frame the next byte belongs to. */
     private int stage = FIRST;
-    private boolean masked;
+    /** Set at the first frame the client did not mask; nothing is passed on after it. */
+    private boolean refused;
     /** Extended length bytes still to come. */
     private int lengthBytesLeft;
     /** The payload's length while the header is read, then the payload bytes still to come. */
@@ -47,6 +49,9 @@ final class ClientFrames {
 
     /** Rewrites {@code read} from its position on; returns it with its limit moved in past what was dropped. */
     Buffer unmask(Buffer read) {
+        if (refused) {
+            return read.limit(read.position());
+        }
         int in = read.position();
         int out = in;
         int end = read.limit();
@@ -69,7 +74,11 @@ final class ClientFrames {
                     stage = LENGTH;
                 }
                 case LENGTH -> {
-                    masked = (next & 0x80) != 0;
+                    if ((next & 0x80) == 0) {
+                        // The frame's first byte is just before this one, or went on with an earlier read.
+                        refused = true;
+                        return read.limit(Math.max(out - 1, read.position()));
+                    }
                     int code = next & 0x7f;
                     read.put(out++, (byte) code);
                     if (code < 126) {
@@ -103,13 +112,13 @@ final class ClientFrames {
     }
 
     private void headerRead() {
-        key = 0;
-        if (masked) {
-            keyBytes = 0;
-            stage = KEY;
-        } else {
-            payloadFollows();
-        }
+        keyBytes = 0;
+        stage = KEY;
+    }
+
+    /** Whether the client sent a frame without a mask: the connection must be closed with 1002. */
+    boolean refused() {
+        return refused;
     }
 
     private void payloadFollows() {
@@ -135,7 +144,7 @@ final class ClientFrames {
         }
     }
 
-    /** The key's byte for payload byte {@code index}; 0 for an unmasked frame, whose key is 0. */
+    /** The key's byte for payload byte {@code index}. */
     private int keyByte(int index) {
         return key >>> (24 - 8 * (index & 3));
     }

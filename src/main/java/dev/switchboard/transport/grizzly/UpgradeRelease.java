@@ -1,6 +1,7 @@
 package dev.switchboard.transport.grizzly;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import org.glassfish.grizzly.Buffer;
 import org.glassfish.grizzly.Connection;
 import org.glassfish.grizzly.Grizzly;
@@ -30,7 +31,8 @@ import org.glassfish.grizzly.http.server.NetworkListener;
  * {@link HttpServerFilter#HTTP_SERVER_REQUEST_ATTR_NAME}) and marks the connection; and
  * {@link Frames} right before the codec, which hands a marked connection's bytes to Tyrus's filter
  * as the codec would have, wrapped in content of a stand-in request that Tyrus does not read, and
- * unmasked first ({@link ClientFrames}).
+ * unmasked first ({@link ClientFrames}); a frame the client did not mask ends the connection with
+ * 1002 (RFC 6455, 5.1), which Tyrus alone would not.
  *
  * <p>Threads: Grizzly's reading threads, one at a time per connection, as for any filter.
  */
@@ -124,6 +126,7 @@ final class UpgradeRelease implements AddOn {
             if (frames == null) {
                 return ctx.getInvokeAction();
             }
+            boolean refusedBefore = frames.refused();
             Buffer bytes = frames.unmask(ctx.getMessage());
             do {
                 Buffer rest = bytes.remaining() > SLICE ? bytes.split(bytes.position() + SLICE) : null;
@@ -131,9 +134,30 @@ final class UpgradeRelease implements AddOn {
                 tyrus.handleRead(ctx);
                 bytes = rest;
             } while (bytes != null);
+            if (frames.refused() && !refusedBefore) {
+                closeWithProtocolError(ctx.getConnection());
+            }
             // Tyrus passes on what it no longer owns (a connection it closed): the codec must not
             // take frames for HTTP, so nothing goes further.
             return ctx.getStopAction();
+        }
+
+        /**
+         * Ends a connection whose client sent a frame without a mask: a close frame with 1002, then
+         * the connection, which Tyrus reports to the endpoint as any connection that ended. Behind
+         * what the client sent before, in its inbox, so that those messages are answered first.
+         */
+        private static void closeWithProtocolError(Connection<?> connection) {
+            Runnable close = () -> {
+                ByteBuffer frame = ByteBuffer.wrap(new byte[] {(byte) 0x88, 2, (byte) (1002 >> 8), (byte) 1002});
+                new GrizzlyFrameWriter(connection).write(new ByteBuffer[] {frame}, written -> connection.closeSilently());
+            };
+            WorkerInbox inbox = WorkerInbox.of(connection);
+            if (inbox != null) {
+                inbox.submit(0, close);
+            } else {
+                close.run();
+            }
         }
     }
 }

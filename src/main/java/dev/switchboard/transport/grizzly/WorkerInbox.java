@@ -59,6 +59,11 @@ final class WorkerInbox implements Inbox {
         return ATTACHED.isSet(connection);
     }
 
+    /** {@code connection}'s inbox, or null when its endpoint has none. */
+    static WorkerInbox of(Connection<?> connection) {
+        return ATTACHED.get(connection);
+    }
+
     private record Piece(int size, Runnable work) {
     }
 

@@ -2,6 +2,7 @@ package dev.switchboard.transport.grizzly;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawTcp;
 import dev.switchboard.testing.TestServer;
 import jakarta.json.Json;
@@ -124,6 +125,27 @@ class UpgradeReleaseTest {
             assertEquals("hello", packet(tcp.nextFrame(WAIT)).getString("type"));
             tcp.write(java.util.Arrays.copyOfRange(early, 9, early.length));
             assertEquals(1002, tcp.readCloseCode());
+        }
+    }
+
+    @Test
+    void anUnmaskedFrameEndsTheConnectionWith1002AfterWhatCameBeforeIt() throws IOException {
+        try (RawTcp other = upgraded(); RawTcp tcp = upgraded()) {
+            for (RawTcp client : new RawTcp[] {other, tcp}) {
+                client.write(text("{\"type\":\"connect\"}"));
+                assertEquals("connect", packet(client.nextFrame(WAIT)).getString("type"));
+            }
+            ByteArrayOutputStream write = new ByteArrayOutputStream();
+            write.writeBytes(text("{\"type\":\"event\",\"event\":\"echo\",\"args\":[\"before\"],\"ack\":1}"));
+            byte[] unmasked = "{\"type\":\"event\",\"event\":\"echo\",\"args\":[\"unmasked\"],\"ack\":2}"
+                    .getBytes(StandardCharsets.UTF_8);
+            write.writeBytes(RawTcp.frame(0x81, unmasked, false, unmasked.length));
+            tcp.write(write.toByteArray());
+            assertEquals("before", packet(tcp.nextFrame(WAIT)).getJsonArray("args").getString(0));
+            assertEquals(1002, tcp.readCloseCode());
+            Await.until("the server let the connection go", () -> server.switchboard().connectionCount() == 1);
+            other.write(text("{\"type\":\"event\",\"event\":\"echo\",\"args\":[\"still served\"],\"ack\":1}"));
+            assertEquals("still served", packet(other.nextFrame(WAIT)).getJsonArray("args").getString(0));
         }
     }
 
