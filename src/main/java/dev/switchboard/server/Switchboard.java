@@ -291,12 +291,15 @@ public final class Switchboard implements AutoCloseable {
         }
         Connection connection = new Connection(this, transport, handshake, codec);
         connections.add(connection);
-        connection.start();
         if (!accepting) {
             // A drain or a shutdown began while this connection opened, and may have listed the
             // connections before this one joined them: it ends this one as it ends the others.
+            // Before its start, whose heartbeat would otherwise time out at once (4000) on a
+            // timer that a finished shutdown no longer runs.
             connection.terminate(draining ? DisconnectReason.SERVER_RESTARTING : DisconnectReason.SERVER_SHUTTING_DOWN);
+            return connection;
         }
+        connection.start();
         return connection;
     }
 

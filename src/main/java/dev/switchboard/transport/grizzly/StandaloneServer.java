@@ -42,17 +42,19 @@ public final class StandaloneServer implements AutoCloseable {
     private final TyrusContainer container;
     private final NetworkListener listener;
     private final PendingConnections pending;
+    private final OpenWebSockets webSockets;
     private final ScheduledExecutorService timer;
     /** Null without an API key. */
     private final HttpApi api;
 
     private StandaloneServer(Switchboard switchboard, HttpServer http, TyrusContainer container, NetworkListener listener,
-                             PendingConnections pending, ScheduledExecutorService timer, HttpApi api) {
+                             PendingConnections pending, OpenWebSockets webSockets, ScheduledExecutorService timer, HttpApi api) {
         this.switchboard = switchboard;
         this.http = http;
         this.container = container;
         this.listener = listener;
         this.pending = pending;
+        this.webSockets = webSockets;
         this.timer = timer;
         this.api = api;
     }
@@ -101,7 +103,11 @@ public final class StandaloneServer implements AutoCloseable {
         if (options.proxyProtocol()) {
             listener.registerAddOn(new ProxyProtocol(switchboard.options().trustedProxies()));
         }
-        listener.registerAddOn(new UpgradeGuard(switchboard, pending::upgraded));
+        OpenWebSockets webSockets = new OpenWebSockets();
+        listener.registerAddOn(new UpgradeGuard(switchboard, connection -> {
+            pending.upgraded(connection);
+            webSockets.upgraded(connection);
+        }));
         // After the guard, which lets upgrades go, and before Tyrus, which takes them.
         listener.registerAddOn(pending);
         listener.registerAddOn(container.addOn());
@@ -136,7 +142,7 @@ public final class StandaloneServer implements AutoCloseable {
         } finally {
             SwitchboardRegistry.deployOnThisThread(null);
         }
-        return new StandaloneServer(switchboard, http, container, listener, pending, timer, api);
+        return new StandaloneServer(switchboard, http, container, listener, pending, webSockets, timer, api);
     }
 
     /** Connections open that have not upgraded to WebSocket (requests for files, half-sent upgrades). */
@@ -187,10 +193,16 @@ public final class StandaloneServer implements AutoCloseable {
         return container;
     }
 
-    /** Shuts the server down gracefully (clients get 1001), then stops HTTP. */
+    /**
+     * Shuts the server down gracefully (clients get 1001), then stops HTTP once every WebSocket's
+     * TCP connection has ended, within the shutdown grace in all.
+     */
     @Override
     public void close() {
-        switchboard.close();
+        Duration grace = switchboard.options().shutdownGrace();
+        long deadline = System.nanoTime() + grace.toNanos();
+        switchboard.shutdown(grace);
+        webSockets.awaitClosed(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
         container.stop();
         http.shutdownNow();
         timer.shutdownNow();
