@@ -1,10 +1,15 @@
 package dev.switchboard.transport;
 
+import static dev.switchboard.testing.EnginePolling.get;
+import static dev.switchboard.testing.EnginePolling.getAsync;
+import static dev.switchboard.testing.EnginePolling.post;
+import static dev.switchboard.testing.EnginePolling.postAsync;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.testing.Await;
+import dev.switchboard.testing.EnginePolling;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import java.net.URI;
@@ -76,7 +81,7 @@ class SocketIoBadInputTest {
     }
 
     private URI polling(String query) {
-        return URI.create("http://127.0.0.1:" + server.port() + "/socket.io/?" + query);
+        return EnginePolling.uri(server.port(), query);
     }
 
     /** A WebSocket client past the open packet and connected to the main namespace. */
@@ -167,13 +172,21 @@ class SocketIoBadInputTest {
         }
     }
 
-    @Test
-    void aBase64BinaryPacketOnPollingCompletesItsEvent() throws Exception {
+    /** The attachment in the same POST as its packet, or in the next one, as socket.io-client sends it when a POST is in flight. */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aBase64BinaryPacketOnPollingCompletesItsEvent(boolean samePost) throws Exception {
         String sid = openPolling();
         URI session = polling("EIO=4&transport=polling&sid=" + sid);
         post(session, "40");
         get(session);
-        post(session, "451-0[\"echo\",{\"_placeholder\":true,\"num\":0}]\u001ebAQID");
+        String header = "451-0[\"echo\",{\"_placeholder\":true,\"num\":0}]";
+        if (samePost) {
+            assertEquals("ok", post(session, header + "\u001ebAQID").body());
+        } else {
+            assertEquals("ok", post(session, header).body());
+            assertEquals("ok", post(session, "bAQID").body());
+        }
         // The answer's text and its attachment may come in one payload or in two GETs.
         List<String> packets = new ArrayList<>();
         while (packets.size() < 2) {
@@ -184,15 +197,9 @@ class SocketIoBadInputTest {
 
     @Test
     void aPostIsAnsweredOnlyOnceItsPacketsAreHandled() throws Exception {
-        String sid = openPolling();
-        URI session = polling("EIO=4&transport=polling&sid=" + sid);
-        post(session, "40");
-        get(session);
         // socket.io-client sends a binary packet's attachments in the POST after its header's, as soon as
         // that one is answered: answering first let the second POST's packets overtake the first's.
-        CompletableFuture<HttpResponse<String>> answer = HTTP.sendAsync(HttpRequest.newBuilder(session)
-                .POST(HttpRequest.BodyPublishers.ofString("42[\"hold\"]")).build(), HttpResponse.BodyHandlers.ofString());
-        assertTrue(holding.await(10, TimeUnit.SECONDS), "the listener ran");
+        CompletableFuture<HttpResponse<String>> answer = postHeldEvent(polling("EIO=4&transport=polling&sid=" + openPolling()));
         assertThrows(TimeoutException.class, () -> answer.get(300, TimeUnit.MILLISECONDS),
                 "the POST was answered while its event was still being handled");
         release.countDown();
@@ -200,18 +207,14 @@ class SocketIoBadInputTest {
     }
 
     @Test
-    void aBinaryEventWhoseAttachmentFollowsInTheNextPostCompletes() throws Exception {
-        String sid = openPolling();
-        URI session = polling("EIO=4&transport=polling&sid=" + sid);
-        post(session, "40");
-        get(session);
-        assertEquals("ok", post(session, "451-0[\"echo\",{\"_placeholder\":true,\"num\":0}]").body());
-        assertEquals("ok", post(session, "bAQID").body());
-        List<String> packets = new ArrayList<>();
-        while (packets.size() < 2) {
-            packets.addAll(List.of(get(session).body().split("\u001e")));
-        }
-        assertEquals(List.of("461-0[{\"_placeholder\":true,\"num\":0}]", "bAQID"), packets);
+    void aSecondPostWhileOneIsHandledEndsTheSession() throws Exception {
+        URI session = polling("EIO=4&transport=polling&sid=" + openPolling());
+        CompletableFuture<HttpResponse<String>> first = postHeldEvent(session);
+        HttpResponse<String> second = post(session, "42[\"echo\",\"x\"]");
+        assertEquals("400 {\"code\":3,\"message\":\"Bad request\"}", second.statusCode() + " " + second.body());
+        release.countDown();
+        assertEquals("ok", first.get(10, TimeUnit.SECONDS).body());
+        Await.until("the session ended", () -> server.switchboard().connectionCount() == 0);
     }
 
     @Test
@@ -253,7 +256,7 @@ class SocketIoBadInputTest {
         String sid = openPolling("&greet=1");
         URI session = polling("EIO=4&transport=polling&sid=" + sid);
         // As socket.io-client does: its next GET and the connect packet's POST go out together.
-        var waiting = HTTP.sendAsync(HttpRequest.newBuilder(session).build(), HttpResponse.BodyHandlers.ofString());
+        var waiting = getAsync(session);
         assertEquals("ok", post(session, "40").body());
         List<String> packets = new ArrayList<>(List.of(waiting.join().body().split("\u001e")));
         while (!packets.contains("2") && packets.stream().noneMatch(packet -> packet.startsWith("42"))) {
@@ -273,14 +276,13 @@ class SocketIoBadInputTest {
                 "42[\"echo\",\"" + "x".repeat(70_000) + "\"]");
         assertEquals(413, answer.statusCode());
         Await.until("the connection ended", () -> server.switchboard().connectionCount() == 0);
-        assertEquals(400, get(polling("EIO=4&transport=polling&sid=" + sid)).statusCode());
+        assertClosedForTheNextPoll(sid);
     }
 
     @Test
     void aSecondPendingGetEndsTheSession() throws Exception {
         String sid = openPolling();
-        var first = HTTP.sendAsync(HttpRequest.newBuilder(polling("EIO=4&transport=polling&sid=" + sid)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        var first = getAsync(polling("EIO=4&transport=polling&sid=" + sid));
         Await.until("the first GET waits", () -> server.switchboard().connectionCount() == 1);
         Thread.sleep(50);
         HttpResponse<String> second = get(polling("EIO=4&transport=polling&sid=" + sid));
@@ -296,7 +298,7 @@ class SocketIoBadInputTest {
         Await.until("the socket connected", () -> server.switchboard().root().sockets().size() == 1);
         Await.until("the heartbeat ended it", () -> disconnects.contains("ping timeout"));
         assertEquals(0, server.switchboard().connectionCount());
-        assertEquals(400, get(polling("EIO=4&transport=polling&sid=" + sid)).statusCode());
+        assertClosedForTheNextPoll(sid);
     }
 
     @Test
@@ -314,25 +316,31 @@ class SocketIoBadInputTest {
         Await.until("only the own origin's session is open", () -> server.switchboard().connectionCount() == 1);
     }
 
+    /** An ended session answers the client's next GETs with what was buffered, then the close packet alone, then no more. */
+    private void assertClosedForTheNextPoll(String sid) throws Exception {
+        URI session = polling("EIO=4&transport=polling&sid=" + sid);
+        HttpResponse<String> answer = get(session);
+        while (answer.statusCode() == 200 && !"1".equals(answer.body())) {
+            answer = get(session);
+        }
+        assertEquals("200 1", answer.statusCode() + " " + answer.body());
+        assertEquals(400, get(session).statusCode());
+    }
+
+    /** Connects {@code session}'s socket, then POSTs the event whose listener holds until released; returns once it runs. */
+    private CompletableFuture<HttpResponse<String>> postHeldEvent(URI session) throws Exception {
+        post(session, "40");
+        get(session);
+        CompletableFuture<HttpResponse<String>> answer = postAsync(session, "42[\"hold\"]");
+        assertTrue(holding.await(10, TimeUnit.SECONDS), "the held event's listener runs");
+        return answer;
+    }
+
     private String openPolling() throws Exception {
         return openPolling("");
     }
 
     private String openPolling(String query) throws Exception {
-        HttpResponse<String> open = get(polling("EIO=4&transport=polling" + query));
-        assertEquals(200, open.statusCode());
-        String body = open.body();
-        assertTrue(body.startsWith("0{\"sid\":\""), body);
-        assertTrue(body.contains("\"upgrades\":[\"websocket\"]"), body);
-        return body.substring(9, body.indexOf('"', 9));
-    }
-
-    private static HttpResponse<String> get(URI uri) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static HttpResponse<String> post(URI uri, String body) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return EnginePolling.open(server.port(), query);
     }
 }

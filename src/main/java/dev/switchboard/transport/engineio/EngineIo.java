@@ -4,6 +4,7 @@ import dev.switchboard.api.Handshake;
 import dev.switchboard.protocol.socketio.SocketIoCodec;
 import dev.switchboard.server.Connection;
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.outbound.Transport;
 import java.io.IOException;
 import java.io.Reader;
@@ -105,7 +106,7 @@ public final class EngineIo {
         }
         switch (request.method()) {
             case "GET" -> {
-                request.polling();
+                request.held();
                 session.poll(request);
             }
             case "POST" -> post(request, session);
@@ -141,9 +142,21 @@ public final class EngineIo {
             session.connection().onMessageTooBig();
             return;
         }
+        if (!session.startReceiving()) {
+            // As the reference server: a POST while another is under way is the client's error, and ends the session.
+            request.answer(400, JSON, error(3, "Bad request"));
+            session.connection().onTransportError(new IllegalStateException("overlapping polling POSTs"));
+            return;
+        }
         // Answered once its packets are handled: the client sends its next POST on this answer (a binary
-        // packet's attachments often in that one), which must not overtake these packets.
-        session.receive(body);
+        // packet's attachments often in that one), which must not overtake these packets. Its
+        // listeners may take long, so the request is no longer timed as an idle one.
+        request.held();
+        try {
+            session.receive(body);
+        } finally {
+            session.received();
+        }
         request.answer(200, TEXT, "ok");
     }
 
@@ -153,7 +166,7 @@ public final class EngineIo {
      */
     public Upgrade upgrading(String sid) {
         PollingTransport session = sid == null ? null : sessions.get(sid);
-        return session == null || session.upgraded() ? null : new Upgrade(session);
+        return session == null || session.upgraded() ? null : new Upgrade(this, session);
     }
 
     void forget(PollingTransport session) {
@@ -161,6 +174,15 @@ public final class EngineIo {
         if (connection != null) {
             sessions.remove(connection.id(), session);
         }
+    }
+
+    /**
+     * Forgets a closed session once a live client would have polled again (a heartbeat's time),
+     * unless its last GET, which takes what the server sent before closing, forgets it first.
+     */
+    void forgetUnlessPolled(PollingTransport session) {
+        SwitchboardOptions options = switchboard.options();
+        switchboard.later(() -> forget(session), options.pingInterval().plus(options.pingTimeout()));
     }
 
     /**
@@ -202,10 +224,36 @@ public final class EngineIo {
 
     /** A WebSocket taking over a polling session: probed first, then upgraded. */
     public static final class Upgrade {
+        private final EngineIo engine;
         private final PollingTransport session;
 
-        private Upgrade(PollingTransport session) {
+        private Upgrade(EngineIo engine, PollingTransport session) {
+            this.engine = engine;
             this.session = session;
+        }
+
+        /**
+         * The WebSocket {@code probe} begins to take the session over: false when the session is
+         * closed, upgraded or probed by another WebSocket already. A probe has no heartbeat of its
+         * own: one that has not upgraded within a heartbeat's time ({@code pingInterval +
+         * pingTimeout}) is closed, as one still probing when the session closes.
+         */
+        public boolean begin(Transport probe) {
+            if (!session.probing(probe)) {
+                return false;
+            }
+            SwitchboardOptions options = engine.switchboard.options();
+            engine.switchboard.later(() -> {
+                if (session.probeEnded(probe)) {
+                    probe.close(1000, "upgrade timeout");
+                }
+            }, options.pingInterval().plus(options.pingTimeout()));
+            return true;
+        }
+
+        /** The probing WebSocket {@code probe} ended before it upgraded: the client polls on. */
+        public void abandoned(Transport probe) {
+            session.probeEnded(probe);
         }
 
         /** The connection the WebSocket carries once upgraded. */

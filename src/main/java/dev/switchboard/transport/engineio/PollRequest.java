@@ -46,13 +46,13 @@ public abstract class PollRequest {
     }
 
     /**
-     * The request is a GET of an open session (its sid is known), which may wait up to {@code
-     * pingInterval} for packets. A session has one such GET at a time (a second ends it), so the
-     * connections waiting this way are bounded by {@code maxConnections}: the standalone server
-     * stops counting such a connection as pending until the GET is answered. Called before the GET
-     * is handled.
+     * The request belongs to an open session (its sid is known) and may be held long: a GET waits
+     * up to {@code pingInterval} for packets, a POST is answered once its packets' listeners have
+     * run. A session has one GET and one POST at a time (another ends it), so the connections held
+     * this way are bounded by {@code maxConnections}: the standalone server stops counting such a
+     * connection as pending until the request is answered. Called before the request is handled.
      */
-    protected void polling() {
+    protected void held() {
     }
 
     /** Answers the request, once, from any thread; {@code contentType} is {@code text/plain} or JSON. */

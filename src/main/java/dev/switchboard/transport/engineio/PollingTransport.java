@@ -19,25 +19,29 @@ import java.util.function.Consumer;
  * packets still buffered go over the WebSocket first, in order, and the rest after them. A binary
  * frame travels in a polling payload as Engine.IO v4 has it: {@code b} and its bytes in base64.
  *
- * <p>Threads: everything under {@code this} but the received packets, which go to the connection
- * under {@code receiving}; answers to requests and completion callbacks run after {@code this} is
- * released.
+ * <p>Threads: everything under {@code this}; the packets of one POST at a time go to the connection
+ * outside it ({@link #startReceiving}); answers to requests and completion callbacks run after
+ * {@code this} is released.
  */
 final class PollingTransport implements Transport {
     /** Separates packets in a polling payload. */
     static final char RECORD_SEPARATOR = '\u001e';
     static final String NOOP = "6";
     static final String CLOSE = "1";
+    /**
+     * What the connection hears when the client's close packet ends the session. engine.io-client
+     * sends it whenever it closes its polling transport, after a failed request too; a client
+     * that leaves on purpose says so per namespace first ({@code 41}). So, as for the reference
+     * server, it is the transport closing, which recovery covers, not the client leaving.
+     */
+    private static final int CLIENT_TRANSPORT_CLOSED = 1005;
     /** Marks a binary packet in a polling payload, its bytes in base64 after it. */
     static final char BINARY = 'b';
 
     private final EngineIo engine;
     private final long bufferLimit;
-    /**
-     * Held while one POST's packets are handed to the connection, which reads one message at a time
-     * as from a WebSocket: POSTs that overlap (a client's error) wait their turn.
-     */
-    private final Object receiving = new Object();
+    /** Set while one POST's packets go to the connection, which reads one message at a time as from a WebSocket. */
+    private boolean receivingPost;
     /** Set once the server has opened its connection; polling requests before that cannot happen. */
     private Connection connection;
     private final List<String> buffered = new ArrayList<>();
@@ -51,6 +55,8 @@ final class PollingTransport implements Transport {
     private int closeCode;
     /** Set once the client probed a WebSocket: from then on a GET never waits, so the client can pause polling. */
     private boolean probed;
+    /** The WebSocket probing to take this session over, one at a time, until it does or ends. */
+    private Transport probe;
     /** The WebSocket after the upgrade, or null while polling. */
     private Transport webSocket;
     /** Sends for the WebSocket behind the ones still draining from the buffer, in order. */
@@ -185,13 +191,18 @@ final class PollingTransport implements Transport {
         Consumer<Throwable> released = null;
         boolean overlap = false;
         boolean gone = false;
+        boolean finalAnswer = false;
         synchronized (this) {
             if (webSocket != null) {
                 gone = true;
             } else if (waiting != null) {
                 overlap = true;
             } else if (closed) {
-                payload = CLOSE;
+                // What the server sent before it closed, then the close alone: socket.io-client
+                // drops the events of a payload that also carries the close (it hands events on a
+                // tick later, after the close has ended the socket), as the reference server knows.
+                finalAnswer = buffered.isEmpty();
+                payload = finalAnswer ? CLOSE : takeBuffered();
             } else if (!buffered.isEmpty()) {
                 payload = takeBuffered();
                 released = takeHeldDone();
@@ -214,6 +225,9 @@ final class PollingTransport implements Transport {
                 current.onTransportError(new IllegalStateException("overlapping polling requests"));
             }
             return;
+        }
+        if (finalAnswer) {
+            engine.forget(this);
         }
         if (payload != null) {
             request.answer(200, EngineIo.TEXT, payload);
@@ -244,6 +258,30 @@ final class PollingTransport implements Transport {
         complete(released);
     }
 
+    /** A WebSocket begins to probe: false when the session is closed, upgraded, or probed by another WebSocket. */
+    synchronized boolean probing(Transport candidate) {
+        if (closed || webSocket != null || probe != null) {
+            return false;
+        }
+        probe = candidate;
+        return true;
+    }
+
+    /**
+     * The probing WebSocket ended, or took too long, without upgrading: the client polls again, and
+     * its GETs wait again for packets.
+     *
+     * @return whether {@code candidate} was still this session's probe (the caller then closes it)
+     */
+    synchronized boolean probeEnded(Transport candidate) {
+        if (probe != candidate) {
+            return false;
+        }
+        probe = null;
+        probed = false;
+        return true;
+    }
+
     /** The client upgraded: what is buffered goes over {@code target} first, then everything else. */
     void upgrade(Transport target) {
         PollRequest answer;
@@ -251,6 +289,7 @@ final class PollingTransport implements Transport {
             answer = waiting;
             waiting = null;
             webSocket = target;
+            probe = null;
             for (String text : buffered) {
                 backlog.add(new Pending(text, null, null));
             }
@@ -315,23 +354,40 @@ final class PollingTransport implements Transport {
     }
 
     /**
-     * The client's packets from one POST, in order. A binary packet whose base64 does not decode
-     * goes on as text, which no codec takes: the connection refuses it as any malformed packet.
+     * A POST begins: false when another POST of this session is still being received, which the
+     * reference server refuses as the client's error. So one POST per session is ever held while
+     * its listeners run, and the next one starts only after it ({@link #received}).
+     */
+    synchronized boolean startReceiving() {
+        if (receivingPost) {
+            return false;
+        }
+        receivingPost = true;
+        return true;
+    }
+
+    /** The POST begun with {@link #startReceiving} has been received. */
+    synchronized void received() {
+        receivingPost = false;
+    }
+
+    /**
+     * The client's packets from one POST, in order, between {@link #startReceiving} and
+     * {@link #received}. A binary packet whose base64 does not decode goes on as text, which no
+     * codec takes: the connection refuses it as any malformed packet.
      */
     void receive(String body) {
         Connection target = connection();
-        synchronized (receiving) {
-            for (String packet : body.split(String.valueOf(RECORD_SEPARATOR), -1)) {
-                if (CLOSE.equals(packet)) {
-                    close(1000, "client close");
-                    return;
-                }
-                byte[] binary = packet.isEmpty() || packet.charAt(0) != BINARY ? null : base64(packet.substring(1));
-                if (binary != null) {
-                    target.onBinary(binary);
-                } else if (!NOOP.equals(packet)) {
-                    target.onText(packet);
-                }
+        for (String packet : body.split(String.valueOf(RECORD_SEPARATOR), -1)) {
+            if (CLOSE.equals(packet)) {
+                close(CLIENT_TRANSPORT_CLOSED, "transport close");
+                return;
+            }
+            byte[] binary = packet.isEmpty() || packet.charAt(0) != BINARY ? null : base64(packet.substring(1));
+            if (binary != null) {
+                target.onBinary(binary);
+            } else if (!NOOP.equals(packet)) {
+                target.onText(packet);
             }
         }
     }
@@ -344,24 +400,46 @@ final class PollingTransport implements Transport {
         }
     }
 
+    /**
+     * Closes the session. Over polling, the close packet goes to the waiting GET; otherwise the
+     * client's next GETs take what is buffered, then the close, for which the session is kept a
+     * heartbeat's time.
+     */
     @Override
     public void close(int code, String reason) {
         Transport target;
         PollRequest answer;
         String payload;
+        Consumer<Throwable> held;
+        Transport unfinishedProbe;
         synchronized (this) {
             target = webSocket;
             if (closed) {
                 return;
             }
             closed = true;
+            unfinishedProbe = probe;
+            probe = null;
             closeCode = code;
             answer = waiting;
             waiting = null;
-            buffered.add(CLOSE);
-            payload = target == null && answer != null ? takeBuffered() : null;
+            // A GET waits only while nothing is buffered.
+            payload = target == null && answer != null ? CLOSE : null;
+            // The send that filled the buffer: the connection it was sent for is ending, and its
+            // bytes leave the server's send budget only through this completion.
+            held = takeHeldDone();
         }
-        engine.forget(this);
+        if (target != null || answer != null) {
+            engine.forget(this);
+        } else {
+            engine.forgetUnlessPolled(this);
+        }
+        if (held != null) {
+            failed(held).accept(null);
+        }
+        if (unfinishedProbe != null) {
+            unfinishedProbe.close(code, reason);
+        }
         if (target != null) {
             target.close(code, reason);
             return;
@@ -373,6 +451,20 @@ final class PollingTransport implements Transport {
         Connection ended = connection();
         if (ended != null) {
             ended.onTransportClosed(code);
+        }
+    }
+
+    /** After the upgrade, behind the WebSocket's input; before it, at once, as POSTs are handled on the thread that read them. */
+    @Override
+    public void afterInputRead(Runnable report) {
+        Transport target;
+        synchronized (this) {
+            target = webSocket;
+        }
+        if (target != null) {
+            target.afterInputRead(report);
+        } else {
+            report.run();
         }
     }
 

@@ -51,12 +51,12 @@ final class EngineIoHttpHandler extends HttpHandler {
         Connection<?> connection = request.getContext().getConnection();
         engine.handle(new PollRequest(method, engine.handshake(uri, headers, request.getParameterMap(), client.address()),
                 client, body) {
-            /** Whether the connection left the pending bound for this GET; written before the GET is handled. */
+            /** Whether the connection left the pending bound for this request; written before it is handled. */
             private volatile boolean settled;
 
             @Override
-            protected void polling() {
-                // The GET waits up to pingInterval, where the pending table could not evict it.
+            protected void held() {
+                // A GET waits up to pingInterval, a POST for its listeners, where the pending table could not evict it.
                 settled = true;
                 pending.settled(connection);
             }

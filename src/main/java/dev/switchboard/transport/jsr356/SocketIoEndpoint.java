@@ -104,8 +104,22 @@ public class SocketIoEndpoint extends SwitchboardEndpoint {
             refuse(session, new CloseReason(CloseReason.CloseCodes.PROTOCOL_ERROR, "Session ID unknown"));
             return false;
         }
+        if (!upgrade.begin(opened)) {
+            upgrade = null;
+            refuse(session, new CloseReason(CloseReason.CloseCodes.PROTOCOL_ERROR, "upgrade under way"));
+            return false;
+        }
         upgradeTransport = opened;
         return true;
+    }
+
+    /** A probe that ended before it upgraded leaves its polling session to poll on. */
+    @Override
+    void ended() {
+        if (upgrade != null) {
+            upgrade.abandoned(upgradeTransport);
+            upgrade = null;
+        }
     }
 
     @Override

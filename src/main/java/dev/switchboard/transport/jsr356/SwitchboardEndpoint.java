@@ -270,6 +270,11 @@ public class SwitchboardEndpoint {
         if (connection != null) {
             connection.onTransportClosed(reason.getCloseCode().getCode());
         }
+        ended();
+    }
+
+    /** The session ended, after its last input; nothing more by default. */
+    void ended() {
     }
 
     /**

@@ -1,0 +1,495 @@
+package dev.switchboard.transport;
+
+import static dev.switchboard.testing.EnginePolling.get;
+import static dev.switchboard.testing.EnginePolling.post;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.server.Socket;
+import dev.switchboard.server.Switchboard;
+import dev.switchboard.server.SwitchboardOptions;
+import dev.switchboard.testing.Await;
+import dev.switchboard.testing.EnginePolling;
+import dev.switchboard.testing.NodeClient;
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.RawTcp;
+import dev.switchboard.testing.TestServer;
+import dev.switchboard.transport.grizzly.StandaloneOptions;
+import dev.switchboard.transport.grizzly.StandaloneServer;
+import jakarta.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Long-polling combined with the rest: a server-side close, the send budget, the upgrade probe,
+ * binary across the upgrade, a send that fails after the upgrade, slow listeners, recovery after a
+ * cut. Each case was found by a review that combined features each tested alone, through raw HTTP
+ * and WebSocket requests and the real socket.io-client 4.8, and says what the reference server
+ * (socket.io 4.8, engine.io 6) does and what a user sees.
+ */
+@Timeout(120)
+class SocketIoPollingCombinationsTest {
+    private final List<String> disconnects = new CopyOnWriteArrayList<>();
+    private TestServer server;
+    private NodeClient node;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (node != null) {
+            node.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private void start(SwitchboardOptions options) {
+        server = TestServer.start(options, this::app);
+    }
+
+    private void app(Switchboard switchboard) {
+        switchboard.onConnection(socket -> {
+            // Two events, then the server closes the client's whole connection.
+            socket.on("kick", event -> {
+                socket.emit("a", 1);
+                socket.emit("b", 2);
+                socket.disconnect(true);
+            });
+            socket.onDisconnect(reason -> disconnects.add(reason.text()));
+        });
+        // A stream of binary events from the connect answer on, across the upgrade.
+        switchboard.of("/stream").onConnection(socket -> {
+            Thread streamer = new Thread(() -> {
+                for (int i = 1; i <= 300; i++) {
+                    socket.emit("seq", i, new byte[] {(byte) i, (byte) (i >> 8), 7});
+                    LockSupport.parkNanos(1_000_000);
+                }
+            }, "binary-stream");
+            streamer.setDaemon(true);
+            streamer.start();
+        });
+    }
+
+    /** Binary events streamed while socket.io-client upgrades from polling: none lost, duplicated or reordered. */
+    @Test
+    void realClientGetsABinaryStreamAcrossTheUpgradeWhole() throws Exception {
+        start(TestServer.options().build());
+        node = NodeClient.start();
+        node.send("{'op':'open','name':'s','url':'http://127.0.0.1:" + server.port() + "/stream','options':{}}");
+        node.next("s", "connect");
+        List<String> seen = new ArrayList<>();
+        List<String> expected = new ArrayList<>();
+        while (seen.size() < 300) {
+            JsonObject report = node.nextEvent("s", "seq");
+            int n = report.getJsonArray("args").getInt(0);
+            String bytes = report.getJsonArray("args").getJsonObject(1).getString("$binary");
+            byte[] decoded = Base64.getDecoder().decode(bytes);
+            seen.add(n + ":" + ((decoded[0] & 0xff) | (decoded[1] & 0xff) << 8) + ":" + decoded.length);
+            expected.add(seen.size() + ":" + seen.size() + ":3");
+        }
+        assertEquals(expected, seen);
+    }
+
+    /**
+     * The server emits two events and closes the connection ({@code socket.disconnect(true)}) while
+     * the client has no GET waiting. The session stays for the client's next GETs: the first takes
+     * both events, the next the close alone (socket.io-client drops the events of a payload that
+     * also carries the close). Before, the sid was forgotten at once and that GET got 400: both
+     * events lost, and the client saw a transport error.
+     */
+    @Test
+    void aServerCloseOverPollingDeliversWhatWasBufferedThenTheClose() throws Exception {
+        start(TestServer.options().build());
+        String sid = connectedSession();
+        URI session = session(sid);
+        assertEquals("ok", post(session, "42[\"kick\"]").body());
+        HttpResponse<String> next = get(session);
+        assertEquals("1", get(session).body());
+        // With recovery on (the default) each event carries its offset last: 42["a",1,"<offset>"].
+        String seen = next.statusCode() + " " + next.body();
+        assertTrue(next.statusCode() == 200 && next.body().contains("42[\"a\",1") && next.body().contains("42[\"b\",2")
+                , "the GET after the server emitted a, b and closed: " + seen);
+    }
+
+    /** The same over WebSocket, for contrast: both events arrive, then the close. */
+    @Test
+    void webSocketServerCloseDeliversEventsEmittedBeforeIt() {
+        start(TestServer.options().build());
+        try (RawClient client = RawClient.connect(URI.create("ws://127.0.0.1:" + server.port()
+                + "/socket.io/?EIO=4&transport=websocket"))) {
+            assertTrue(client.next().startsWith("0{"));
+            client.send("40");
+            assertTrue(client.next().startsWith("40{"));
+            client.send("42[\"kick\"]");
+            String a = client.next();
+            String b = client.next();
+            assertTrue(a.startsWith("42[\"a\",1") && b.startsWith("42[\"b\",2"), a + " " + b);
+            client.awaitClose();
+        }
+    }
+
+    /** The same through the real socket.io-client 4.8, on both transports: a and b, then the disconnect. */
+    @ParameterizedTest
+    @ValueSource(strings = {"'websocket'", "'polling'"})
+    void realClientReceivesEventsEmittedRightBeforeTheServerCloses(String transport) throws Exception {
+        start(TestServer.options().build());
+        node = NodeClient.start();
+        node.send("{'op':'open','name':'c','url':'http://127.0.0.1:" + server.port() + "/','options':{'transports':["
+                + transport + "],'reconnection':false}}");
+        node.next("c", "connect");
+        node.send("{'op':'emit','name':'c','event':'kick','args':[]}");
+        assertEquals("1", NodeClient.firstArg(node.nextEvent("c", "a")));
+        assertEquals("2", NodeClient.firstArg(node.nextEvent("c", "b")));
+        assertEquals("transport close", node.next("c", "disconnect").getString("reason"));
+    }
+
+    /**
+     * A polling client that stops polling while the server sends to it: once the buffer reaches
+     * maxPayload, the send that filled it waits for a GET to take the buffer. The heartbeat then
+     * ends the session, and that send's bytes leave the server-wide send budget (they stayed
+     * reserved for good, one frame per such session, until the budget evicted healthy clients).
+     */
+    @Test
+    void pollingSendBudgetIsReleasedWhenASessionWithAFullBufferEnds() throws Exception {
+        start(TestServer.options().pingInterval(Duration.ofMillis(500)).pingTimeout(Duration.ofMillis(500))
+                .maxPayloadBytes(65_536).build());
+        String big = "x".repeat(40_000);
+        for (int i = 0; i < 3; i++) {
+            String sid = connectedSession();
+            URI session = session(sid);
+            Socket socket = Await.value("the socket", () -> server.switchboard().root().sockets().values().stream()
+                    .findFirst().orElse(null));
+            // No GET waits from here on: the client stopped polling.
+            socket.emit("big", big);
+            socket.emit("big", big);
+            socket.emit("big", big);
+            Await.until("the heartbeat ended the session", () -> server.switchboard().connectionCount() == 0
+                    && server.switchboard().root().sockets().isEmpty());
+        }
+        Await.until("the send budget is empty once every connection ended",
+                () -> server.switchboard().sendBudget().queuedBytes() == 0);
+    }
+
+    /**
+     * WebSockets opened with a polling session's sid that never send "5": one probes at a time
+     * (the others are refused at once, so probes are bounded by sessions, which maxConnections
+     * bounds), and the one probing is closed when its session ends. Before, all five stayed open,
+     * counted nowhere, after their session ended.
+     */
+    @Test
+    void probeWebSocketsAreOneAtATimeAndEndWithTheirSession() throws Exception {
+        start(TestServer.options().pingInterval(Duration.ofMillis(500)).pingTimeout(Duration.ofMillis(500))
+                .maxConnections(1, 1).build());
+        String sid = openPolling();
+        URI session = session(sid);
+        assertEquals("ok", post(session, "40").body());
+        assertEquals(503, get(polling("EIO=4&transport=polling")).statusCode(), "maxConnections is 1");
+        List<RawClient> probes = new ArrayList<>();
+        try {
+            for (int i = 0; i < 5; i++) {
+                probes.add(RawClient.connect(URI.create("ws://127.0.0.1:" + server.port()
+                        + "/socket.io/?EIO=4&transport=websocket&sid=" + sid)));
+            }
+            Await.until("the probes after the first are refused", () -> probes.subList(1, 5).stream().allMatch(RawClient::isClosed));
+            assertTrue(!probes.get(0).isClosed(), "the first probe is open while its session is");
+            // The client leaves: its polling session ends.
+            post(session, "1");
+            Await.until("the session ended", () -> server.switchboard().connectionCount() == 0);
+            Await.until("the probe ended with its session", () -> probes.get(0).isClosed());
+        } finally {
+            probes.forEach(RawClient::abort);
+        }
+    }
+
+    /**
+     * The client probes (2probe, 3probe) but the WebSocket goes away before "5": the client goes on
+     * polling, and its GETs wait for packets again, as the reference server's do once the probe
+     * closes. Before, every GET was answered at once with a noop for the rest of the session: a
+     * busy loop of requests (587 in a second).
+     */
+    @Test
+    void pollingWaitsAgainAfterAProbeThatNeverCompletes() throws Exception {
+        start(TestServer.options().pingInterval(Duration.ofSeconds(1)).pingTimeout(Duration.ofSeconds(1)).build());
+        String sid = connectedSession();
+        URI session = session(sid);
+        probe(sid).close();
+        // A GET that waits returns with the heartbeat's ping, a second later; a noop returns at once.
+        Await.until("a GET waits for packets again", () -> millisOfAGet(session) >= 500);
+    }
+
+    /**
+     * A probe that neither upgrades nor ends, on a session that stays alive (its client polls and
+     * answers pings), is closed after a heartbeat's time (pingInterval + pingTimeout): it has no
+     * heartbeat of its own.
+     */
+    @Test
+    void aProbeThatNeverUpgradesIsClosedAfterAHeartbeat() throws Exception {
+        start(TestServer.options().pingInterval(Duration.ofMillis(300)).pingTimeout(Duration.ofMillis(300)).build());
+        String sid = connectedSession();
+        URI session = session(sid);
+        try (RawClient probe = probe(sid)) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!probe.isClosed() && System.nanoTime() < deadline) {
+                if (get(session).body().contains("2")) {
+                    post(session, "3");
+                }
+            }
+            assertTrue(probe.isClosed(), "the probe was closed");
+            assertEquals(1, server.switchboard().connectionCount(), "the polling session lives on");
+        }
+    }
+
+    private static long millisOfAGet(URI session) {
+        long start = System.nanoTime();
+        try {
+            get(session);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        return (System.nanoTime() - start) / 1_000_000;
+    }
+
+    /**
+     * A POST is answered once its packets are handled, so a listener that runs longer than the
+     * standalone server's idleTimeout (30 s by default, 1 s here) holds it past that: the request
+     * is no longer timed as an idle one, as a waiting GET is not (the sweep cut it, and
+     * socket.io-client dropped the session with a transport error).
+     */
+    @Test
+    void aPollingPostWhoseListenerOutlastsTheIdleTimeoutIsAnswered() throws Exception {
+        Switchboard switchboard = Switchboard.create(TestServer.options().build());
+        switchboard.onConnection(socket -> socket.on("slow", event -> {
+            try {
+                Thread.sleep(1_500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            event.ack("done");
+        }));
+        try (StandaloneServer http = StandaloneServer
+                .start(switchboard, StandaloneOptions.builder().port(0)
+                        .idleTimeout(Duration.ofSeconds(1)).build())) {
+            URI open = URI.create("http://127.0.0.1:" + http.port() + "/socket.io/?EIO=4&transport=polling");
+            String body = get(open).body();
+            String sid = body.substring(9, body.indexOf('"', 9));
+            URI session = URI.create("http://127.0.0.1:" + http.port() + "/socket.io/?EIO=4&transport=polling&sid=" + sid);
+            assertEquals("ok", post(session, "40").body());
+            assertTrue(get(session).body().startsWith("40{"));
+            HttpResponse<String> answer;
+            try {
+                answer = post(session, "420[\"slow\"]");
+            } catch (IOException e) {
+                throw new AssertionError("the POST carrying a slow event failed: " + e, e);
+            }
+            assertEquals("200 ok", answer.statusCode() + " " + answer.body());
+            assertEquals("430[\"done\"]", get(session).body());
+        } finally {
+            switchboard.close();
+        }
+    }
+
+    /**
+     * SplitReadsTest's case of a send that fails because the client left, for a Socket.IO session
+     * that started on polling and upgraded: the 200 events the client sent before leaving are
+     * handled before the connection ends, as for a client connected over WebSocket directly. The
+     * failure waited behind the polling session's input, none, instead of the WebSocket's inbox,
+     * and the connection ended with 0 to 4 of them handled.
+     */
+    @Test
+    void anUpgradedSessionHandlesWhatTheClientSentBeforeASendFailedBecauseItLeft() throws Exception {
+        sendFailureAfterInput(true);
+    }
+
+    /** The same for a Socket.IO client connected over WebSocket directly, for contrast. */
+    @Test
+    void aDirectWebSocketSessionHandlesWhatTheClientSentBeforeASendFailedBecauseItLeft() throws Exception {
+        sendFailureAfterInput(false);
+    }
+
+    private void sendFailureAfterInput(boolean upgraded) throws Exception {
+        int events = 200;
+        List<Integer> handled = Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<Integer> handledAtDisconnect = new CompletableFuture<>();
+        CompletableFuture<String> reason = new CompletableFuture<>();
+        AtomicReference<Socket> connected = new AtomicReference<>();
+        server = TestServer.start(TestServer.options().sendQueueBytes(64L << 20).sendBudgetBytes(64L << 20)
+                .eventRate(1_000_000, 1_000_000).build(), sb -> sb.onConnection(socket -> {
+                    socket.on("n", event -> {
+                        TimeUnit.MILLISECONDS.sleep(2);
+                        handled.add(event.args().get(0, Integer.class));
+                    });
+                    socket.onDisconnect(why -> {
+                        handledAtDisconnect.complete(handled.size());
+                        reason.complete(why.text());
+                    });
+                    connected.set(socket);
+                }));
+        String sid = upgraded ? openPolling() : null;
+        URI session = upgraded ? session(sid) : null;
+        if (upgraded) {
+            assertEquals("ok", post(session, "40").body());
+            assertTrue(get(session).body().startsWith("40{\"sid\""));
+        }
+        try (RawTcp client = RawTcp.upgrade(server.port(),
+                "/socket.io/?EIO=4&transport=websocket" + (upgraded ? "&sid=" + sid : ""))) {
+            if (upgraded) {
+                client.write(RawTcp.frame(0x81, "2probe".getBytes(StandardCharsets.UTF_8)));
+                assertEquals("3probe", client.nextFrame(Duration.ofSeconds(10)).text());
+                client.write(RawTcp.frame(0x81, "5".getBytes(StandardCharsets.UTF_8)));
+                Await.until("the session upgraded", () -> {
+                    try {
+                        return get(session).statusCode() == 400;
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                });
+            } else {
+                assertTrue(client.nextFrame(Duration.ofSeconds(10)).text().startsWith("0{"));
+                client.write(RawTcp.frame(0x81, "40".getBytes(StandardCharsets.UTF_8)));
+                Await.until("the socket connected", () -> connected.get() != null);
+            }
+            String chunk = "y".repeat(1 << 20);
+            for (int i = 0; i < 32; i++) {
+                connected.get().emit("big", chunk);
+            }
+            // Until a write waits in Grizzly's queue: the client's end fails it.
+            long queued;
+            do {
+                queued = server.switchboard().metrics().queuedBytes();
+                TimeUnit.MILLISECONDS.sleep(100);
+            } while (queued == 0 || queued != server.switchboard().metrics().queuedBytes());
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            for (int n = 0; n < events; n++) {
+                all.writeBytes(RawTcp.frame(0x81,
+                        ("42[\"n\"," + n + ",\"x\"]").getBytes(StandardCharsets.UTF_8)));
+            }
+            client.write(all.toByteArray());
+            client.endOutput();
+            assertEquals(events + " transport close", handledAtDisconnect.get(30, TimeUnit.SECONDS)
+                    + " " + reason.get(), "events handled before the disconnect, and its reason");
+        }
+    }
+
+    /**
+     * Many small frames wait for a polling client (1 MiB in the polling buffer, the rest in the
+     * send queue) when it upgrades: every event arrives over the WebSocket, in order (the backlog
+     * is sent from each send's completion, which must not grow the stack per frame).
+     */
+    @Test
+    void anUpgradeDrainsALongBacklogOfSmallFrames() throws Exception {
+        int count = 150_000;
+        start(TestServer.options().sendQueueBytes(256L << 20).sendBudgetBytes(512L << 20).build());
+        String sid = connectedSession();
+        Socket socket = Await.value("the socket", () -> server.switchboard().root().sockets().values().stream()
+                .findFirst().orElse(null));
+        for (int i = 1; i <= count; i++) {
+            socket.emit("e", i);
+        }
+        Pattern event = Pattern.compile("^42\\[\"e\",(\\d+)");
+        try (RawTcp client = RawTcp.upgrade(server.port(),
+                "/socket.io/?EIO=4&transport=websocket&sid=" + sid)) {
+            client.write(RawTcp.frame(0x81, "2probe".getBytes(StandardCharsets.UTF_8)));
+            assertEquals("3probe", client.nextFrame(Duration.ofSeconds(10)).text());
+            client.write(RawTcp.frame(0x81, "5".getBytes(StandardCharsets.UTF_8)));
+            int expected = 1;
+            try {
+                while (expected <= count) {
+                    String text = client.nextFrame(Duration.ofSeconds(10)).text();
+                    Matcher m = event.matcher(text);
+                    if (!m.find()) {
+                        continue;
+                    }
+                    assertEquals(expected, Integer.parseInt(m.group(1)), "events in order");
+                    expected++;
+                }
+            } catch (IOException e) {
+                throw new AssertionError("received events 1.." + (expected - 1) + " of " + count
+                        + " over the WebSocket, then " + e, e);
+            }
+        }
+    }
+
+    /**
+     * engine.io-client closes a polling transport that failed (a request cut off) by POSTing the
+     * close packet "1" to the old sid, then reconnects with its pid and offset. The close packet
+     * ends the session as a transport close (as the reference server has it; a client that leaves
+     * says so with "41" first), which recovery covers: the reconnect gets the old socket back.
+     * Before, it was the client leaving, not recoverable: a new socket, the missed events lost.
+     * Without the close packet (the old session still open) as well.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void anEngineCloseOverPollingLeavesTheSessionRecoverable(boolean clientSendsClose) throws Exception {
+        start(TestServer.options().build());
+        String sid = openPolling();
+        URI session = session(sid);
+        assertEquals("ok", post(session, "40").body());
+        String connected = get(session).body();
+        String socketId = connected.substring(connected.indexOf("\"sid\":\"") + 7, connected.indexOf('"', connected.indexOf("\"sid\":\"") + 7));
+        String pid = connected.substring(connected.indexOf("\"pid\":\"") + 7, connected.indexOf('"', connected.indexOf("\"pid\":\"") + 7));
+        server.switchboard().root().emit("seq", 1);
+        String event = get(session).body();
+        String offset = event.substring(event.lastIndexOf(",\"") + 2, event.lastIndexOf('"'));
+        // Without the close, the old session is still open when the client returns (control case).
+        if (clientSendsClose) {
+            assertEquals("ok", post(session, "1").body());
+            Await.until("the old socket ended", () -> disconnects.contains("transport close"));
+        }
+        String sid2 = openPolling();
+        URI session2 = session(sid2);
+        assertEquals("ok", post(session2, "40{\"pid\":\"" + pid + "\",\"offset\":\"" + offset + "\"}").body());
+        String answer = get(session2).body();
+        assertTrue(answer.startsWith("40{\"sid\":\"" + socketId + "\""), "reconnect answered " + answer
+                + " (old socket id " + socketId + "); the old socket ended with " + disconnects);
+    }
+
+    private URI polling(String query) {
+        return EnginePolling.uri(server.port(), query);
+    }
+
+    private URI session(String sid) {
+        return EnginePolling.session(server.port(), sid);
+    }
+
+    private String openPolling() throws Exception {
+        return EnginePolling.open(server.port(), "");
+    }
+
+    /** A polling session whose client has connected to the main namespace; returns its sid. */
+    private String connectedSession() throws Exception {
+        String sid = openPolling();
+        URI session = session(sid);
+        assertEquals("ok", post(session, "40").body());
+        assertTrue(get(session).body().startsWith("40{\"sid\""));
+        return sid;
+    }
+
+    /** A WebSocket that probes to take session {@code sid} over ({@code 2probe}, answered {@code 3probe}) and goes no further. */
+    private RawClient probe(String sid) {
+        RawClient probe = RawClient.connect(URI.create("ws://127.0.0.1:" + server.port()
+                + "/socket.io/?EIO=4&transport=websocket&sid=" + sid));
+        probe.send("2probe");
+        assertEquals("3probe", probe.next());
+        return probe;
+    }
+}
