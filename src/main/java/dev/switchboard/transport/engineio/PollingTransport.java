@@ -286,6 +286,10 @@ final class PollingTransport implements Transport {
     void upgrade(Transport target) {
         PollRequest answer;
         synchronized (this) {
+            if (closed) {
+                // The session ended as its probe sent 5, and closed the probe with it.
+                return;
+            }
             answer = waiting;
             waiting = null;
             webSocket = target;
