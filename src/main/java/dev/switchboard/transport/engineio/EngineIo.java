@@ -9,6 +9,7 @@ import dev.switchboard.outbound.Transport;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.URI;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -181,8 +182,13 @@ public final class EngineIo {
      * unless its last GET, which takes what the server sent before closing, forgets it first.
      */
     void forgetUnlessPolled(PollingTransport session) {
+        switchboard.later(() -> forget(session), heartbeat());
+    }
+
+    /** Within this, a live client answers a ping: {@code pingInterval + pingTimeout}. */
+    private Duration heartbeat() {
         SwitchboardOptions options = switchboard.options();
-        switchboard.later(() -> forget(session), options.pingInterval().plus(options.pingTimeout()));
+        return options.pingInterval().plus(options.pingTimeout());
     }
 
     /**
@@ -242,12 +248,11 @@ public final class EngineIo {
             if (!session.probing(probe)) {
                 return false;
             }
-            SwitchboardOptions options = engine.switchboard.options();
             engine.switchboard.later(() -> {
                 if (session.probeEnded(probe)) {
                     probe.close(1000, "upgrade timeout");
                 }
-            }, options.pingInterval().plus(options.pingTimeout()));
+            }, engine.heartbeat());
             return true;
         }
 
