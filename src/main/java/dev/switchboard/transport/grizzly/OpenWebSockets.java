@@ -18,7 +18,10 @@ import org.glassfish.grizzly.ICloseType;
  * begins in between neither lists nor waits for it; its endpoint then opens, is refused and sent
  * its close frame (1012 or 1001), and stopping the transport at once would cut that frame off:
  * the client saw 1006 instead of 1012 after a SIGTERM. Tyrus ends the TCP connection once its
- * close frame is written, so an empty set means every close frame is on its way.
+ * close frame is written, so an empty set means every close frame is on its way. (A connection
+ * whose upgrade Tyrus itself refuses, a malformed handshake, stays HTTP and is waited for until
+ * its client closes it or the shutdown grace ends: it cannot be told apart while Tyrus opens the
+ * endpoint, which is the window that matters.)
  *
  * <pre>{@code
  * webSockets.upgraded(connection);                  // as the upgrade goes ahead
