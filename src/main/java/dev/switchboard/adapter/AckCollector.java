@@ -19,6 +19,10 @@ public interface AckCollector {
     /** One recipient's answer. */
     void accept(Arguments reply);
 
+    /** One recipient will not answer: its socket ended before it did. Nothing by default. */
+    default void lost() {
+    }
+
     /**
      * The nodes of a cluster that have not yet said how many recipients they reached, each time
      * that changes; a timeout names them.

@@ -41,9 +41,12 @@ final class AckTable {
         return pending.size();
     }
 
-    /** Waits for the answer to a broadcast's ack, until it comes, the socket ends or {@link #forget}. */
-    void await(long ackId, Consumer<Arguments> onReply) {
-        pending.put(ackId, new PendingAck(onReply, failure -> { }));
+    /**
+     * Waits for the answer to a broadcast's ack, until it comes, the socket ends ({@code onLost})
+     * or {@link #forget}.
+     */
+    void await(long ackId, Consumer<Arguments> onReply, Runnable onLost) {
+        pending.put(ackId, new PendingAck(onReply, failure -> onLost.run()));
     }
 
     /** Waits for the answer to {@code ackId}; after {@code timeout}, purges it and fails it with what {@code timedOut} makes. */

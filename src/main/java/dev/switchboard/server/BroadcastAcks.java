@@ -11,7 +11,8 @@ import java.util.concurrent.ScheduledFuture;
 
 /**
  * Collects one answer per recipient of a broadcast with acks. Completes when every recipient
- * answered, fails with {@link AckTimeoutException} (carrying the answers so far) at the timeout.
+ * answered or ended without answering (its client dropped: it is not waited for), fails with
+ * {@link AckTimeoutException} (carrying the answers so far) at the timeout.
  *
  * <p>All state is guarded by {@code this}: answers arrive on reading threads, the timeout on the
  * scheduler, the recipient count on the broadcasting thread.
@@ -24,6 +25,8 @@ final class BroadcastAcks implements AckCollector {
     private final List<Arguments> replies = new ArrayList<>();
     private final List<Socket> recipients = new ArrayList<>();
     private int expected;
+    /** Recipients whose socket ended before they answered. */
+    private int lost;
     private boolean counted;
     private Set<String> silentNodes = Set.of();
     private ScheduledFuture<?> timer;
@@ -56,6 +59,12 @@ final class BroadcastAcks implements AckCollector {
     }
 
     @Override
+    public synchronized void lost() {
+        lost++;
+        completeIfDone();
+    }
+
+    @Override
     public synchronized void waitingFor(Set<String> nodes) {
         silentNodes = Set.copyOf(nodes);
     }
@@ -80,7 +89,7 @@ final class BroadcastAcks implements AckCollector {
     }
 
     private void completeIfDone() {
-        if (counted && replies.size() >= expected && !result.isDone()) {
+        if (counted && replies.size() + lost >= expected && !result.isDone()) {
             if (timer != null) {
                 timer.cancel(false);
             }

@@ -73,7 +73,7 @@ public final class DetachedSession implements RemoteSocket {
         this.data = new ConcurrentHashMap<>(record.data());
         this.log = new ReplayLog(options.recoveryMaxEvents(), options.recoveryMaxBytes());
         this.log.startAfter(offset);
-        this.seenMessages = new SeenMessages(options.recoveryMaxEvents());
+        this.seenMessages = new SeenMessages();
         this.expiresAt = expiresAt;
         this.since = record.since();
         stored.complete(null);

@@ -427,7 +427,7 @@ public final class Namespace {
             socket.since(adapter.position());
             adapter.addAll(socket.id(), socket.userId() == null ? Set.of(socket.id())
                     : Set.of(socket.id(), userRoom(socket.userId())));
-            connect(socket, false);
+            connect(socket, false, List.of());
         }
         for (Consumer<Socket> listener : connectionListeners) {
             switchboard.hooks().run(() -> "connection listener of " + name + " failed", socket.id(), null,
@@ -449,12 +449,24 @@ public final class Namespace {
         }
     }
 
-    /** Registers a socket, marks it connected and sends the connect answer. */
-    void connect(Socket socket, boolean recovered) {
-        sockets.put(socket.id(), socket);
+    /**
+     * Registers a socket, sends its connect answer and {@code replay} (a recovered socket's missed
+     * events), and only then marks it connected. All under the log lock that logged deliveries
+     * take, and before volatile ones see the socket connected (they are dropped until then), so
+     * no event reaches the client ahead of its connect answer and its replay. The record is saved
+     * first, outside the lock: with a shared store that is a call to Redis, which a broadcast to
+     * the socket must not wait for.
+     */
+    void connect(Socket socket, boolean recovered, List<Frame> replay) {
         recovery.connected(socket);
-        socket.markConnected(recovered);
-        sendConnect(socket, recovered);
+        synchronized (socket.log()) {
+            sockets.put(socket.id(), socket);
+            sendConnect(socket, recovered);
+            for (Frame frame : replay) {
+                socket.connection().replay(frame);
+            }
+            socket.markConnected(recovered);
+        }
     }
 
     private void sendConnect(Socket socket, boolean recovered) {
@@ -516,6 +528,9 @@ public final class Namespace {
         public boolean deliverWithAck(String socketId, Frame frame, AckCollector collector) {
             Socket socket = sockets.get(socketId);
             if (socket == null || !socket.deliverWithAck(frame, collector)) {
+                // No answer can be awaited (the client is away, ending, or owes as many acks as it
+                // may), but the event still reaches it, or its session for the replay, as any emit.
+                route(socketId, frame, false);
                 return false;
             }
             if (collector instanceof BroadcastAcks acks) {

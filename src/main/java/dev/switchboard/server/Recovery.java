@@ -243,10 +243,7 @@ final class Recovery {
                 session.log().confirm(offset);
                 detached.remove(socket.id(), session);
                 namespace.moveUserRoom(socket.id(), session.userId(), socket.userId());
-                namespace.connect(socket, true);
-                for (Frame frame : missed) {
-                    socket.connection().replay(withoutAckRequest(frame));
-                }
+                namespace.connect(socket, true, missed.stream().map(this::withoutAckRequest).toList());
             }
         }
         if (missed == null) {

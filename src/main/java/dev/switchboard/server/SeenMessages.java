@@ -35,16 +35,18 @@ final class SeenMessages {
         }
     }
 
-    private final Map<String, Seen> seen;
+    /**
+     * How many ids a session remembers, as docs/PROTOCOL.md promises: not tied to the replay log's
+     * bound, which an application may set far lower without meaning to forget retried messages.
+     */
+    static final int REMEMBERED = 1000;
 
-    SeenMessages(int capacity) {
-        this.seen = new LinkedHashMap<>(16, 0.75f, false) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, Seen> eldest) {
-                return size() > capacity;
-            }
-        };
-    }
+    private final Map<String, Seen> seen = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Seen> eldest) {
+            return size() > REMEMBERED;
+        }
+    };
 
     /**
      * Records a new id and returns true: the caller handles the message. A repeat returns false;

@@ -86,7 +86,7 @@ public final class Socket implements RemoteSocket {
             this.id = Ids.next();
             this.data = new ConcurrentHashMap<>();
             this.log = new ReplayLog(options.recoveryMaxEvents(), options.recoveryMaxBytes());
-            this.seenMessages = new SeenMessages(options.recoveryMaxEvents());
+            this.seenMessages = new SeenMessages();
         } else {
             this.id = session.id();
             this.data = session.data();
@@ -468,7 +468,7 @@ public final class Socket implements RemoteSocket {
         if (!connected() || acks.full()) {
             return false;
         }
-        acks.await(frame.packet().ackId(), collector::accept);
+        acks.await(frame.packet().ackId(), collector::accept, collector::lost);
         if (!deliver(frame, false)) {
             acks.forget(frame.packet().ackId());
             return false;
