@@ -59,18 +59,6 @@ class FeatureCombinationsTest {
         }
     }
 
-    private static JsonObject join(RawClient client, String user, String pid, String offset) {
-        StringBuilder connect = new StringBuilder("{\"type\":\"connect\",\"auth\":{\"user\":\"" + user + "\"}");
-        if (pid != null) {
-            connect.append(",\"pid\":\"").append(pid).append('"');
-        }
-        if (offset != null) {
-            connect.append(",\"offset\":\"").append(offset).append('"');
-        }
-        client.send(connect.append('}').toString());
-        return client.next(p -> p.getString("type").startsWith("connect"));
-    }
-
     private Socket socketOf(String user) {
         return Await.value(user + "'s socket connected", () -> {
             Socket socket = byUser.get(user);
@@ -104,9 +92,9 @@ class FeatureCombinationsTest {
     void aBroadcastWithAckSentWhileAMemberIsAwayIsReplayedToItOnRecovery() throws Exception {
         start(TestServer.options());
         RawClient alice = server.raw();
-        join(alice, "alice", null, null);
+        alice.connectAs("alice", null, null);
         RawClient bob = server.raw();
-        JsonObject first = join(bob, "bob", null, null);
+        JsonObject first = bob.connectAs("bob", null, null);
         socketOf("alice");
         socketOf("bob");
         server.switchboard().to("room").emit("before", 1);
@@ -120,7 +108,7 @@ class FeatureCombinationsTest {
         server.switchboard().to("room").emit("after", 3);
 
         try (RawClient back = server.raw()) {
-            JsonObject again = join(back, "bob", first.getString("pid"), lastOffset);
+            JsonObject again = back.connectAs("bob", first.getString("pid"), lastOffset);
             assertTrue(again.getBoolean("recovered"), again.toString());
             List<String> names = new ArrayList<>();
             for (JsonObject event : drain(back, Duration.ofMillis(700))) {
@@ -143,7 +131,7 @@ class FeatureCombinationsTest {
     void aSmallReplayBoundDoesNotShrinkTheMsgIdMemory() throws Exception {
         start(TestServer.options().recoveryLimits(5, 1 << 20));
         try (RawClient client = server.raw()) {
-            join(client, "carol", null, null);
+            client.connectAs("carol", null, null);
             for (int i = 0; i < 8; i++) {
                 client.send("{\"type\":\"event\",\"event\":\"inc\",\"args\":[],\"ack\":" + (i + 1)
                         + ",\"msgId\":\"m" + i + "\"}");
@@ -171,9 +159,9 @@ class FeatureCombinationsTest {
     void aMemberOwingManyAcksStillReceivesABroadcastWithAck() throws Exception {
         start(TestServer.options().maxPendingAcks(2));
         RawClient erin = server.raw();
-        join(erin, "erin", null, null);
+        erin.connectAs("erin", null, null);
         RawClient frank = server.raw();
-        join(frank, "frank", null, null);
+        frank.connectAs("frank", null, null);
         Socket socket = socketOf("erin");
         socketOf("frank");
         socket.timeout(Duration.ofSeconds(30)).emitWithAck("q", 1);
@@ -204,9 +192,9 @@ class FeatureCombinationsTest {
     void aBroadcastWithAckDoesNotWaitItsTimeoutForAMemberThatDropped() throws Exception {
         start(TestServer.options());
         RawClient gina = server.raw();
-        join(gina, "gina", null, null);
+        gina.connectAs("gina", null, null);
         RawClient hank = server.raw();
-        join(hank, "hank", null, null);
+        hank.connectAs("hank", null, null);
         socketOf("gina");
         socketOf("hank");
         var result = server.switchboard().to("room").timeout(Duration.ofSeconds(30)).emitWithAck("poll", "lunch?");
@@ -255,7 +243,7 @@ class FeatureCombinationsTest {
     void aVolatileStreamDoesNotOvertakeTheReplayOfARecoveringClient() throws Exception {
         start(TestServer.options());
         RawClient ivy = server.raw();
-        JsonObject session = join(ivy, "ivy", null, null);
+        JsonObject session = ivy.connectAs("ivy", null, null);
         socketOf("ivy");
         java.util.concurrent.atomic.AtomicBoolean ticking = new java.util.concurrent.atomic.AtomicBoolean(true);
         Thread ticker = new Thread(() -> {
@@ -424,7 +412,7 @@ class FeatureCombinationsTest {
         List<String> outcomes = new ArrayList<>();
         for (int round = 0; round < 10; round++) {
             RawClient old = server.raw();
-            JsonObject first = join(old, "ned", null, null);
+            JsonObject first = old.connectAs("ned", null, null);
             socketOf("ned");
             server.switchboard().toUser("ned").emit("seen", round);
             String offset = old.next(p -> "seen".equals(eventName(p))).getString("offset");

@@ -74,18 +74,6 @@ class RecoveryTest {
         server.close();
     }
 
-    private static JsonObject join(RawClient client, String user, String pid, String offset) {
-        StringBuilder connect = new StringBuilder("{\"type\":\"connect\",\"auth\":{\"user\":\"" + user + "\"}");
-        if (pid != null) {
-            connect.append(",\"pid\":\"").append(pid).append('"');
-        }
-        if (offset != null) {
-            connect.append(",\"offset\":\"").append(offset).append('"');
-        }
-        client.send(connect.append('}').toString());
-        return client.next(p -> p.getString("type").startsWith("connect"));
-    }
-
     private Socket socketOf(String user) {
         return Await.value(user + "'s socket connected", () -> {
             Socket socket = byUser.get(user);
@@ -97,9 +85,9 @@ class RecoveryTest {
     void droppedClientGetsEverythingItMissedExactlyOnceInOrder() throws Exception {
         start(TestServer.options());
         RawClient other = server.raw();
-        join(other, "bob", null, null);
+        other.connectAs("bob", null, null);
         RawClient maciel = server.raw();
-        JsonObject first = join(maciel, "maciel", null, null);
+        JsonObject first = maciel.connectAs("maciel", null, null);
         String id = first.getString("id");
         Socket socket = socketOf("maciel");
 
@@ -137,7 +125,7 @@ class RecoveryTest {
         assertTrue(List.of("maciel:transport close", "maciel:transport error").contains(dropped), dropped);
 
         RawClient back = server.raw();
-        JsonObject again = join(back, "maciel", first.getString("pid"), lastOffset);
+        JsonObject again = back.connectAs("maciel", first.getString("pid"), lastOffset);
         assertEquals("connect", again.getString("type"));
         assertTrue(again.getBoolean("recovered"), again.toString());
         assertEquals(id, again.getString("id"));
@@ -171,7 +159,7 @@ class RecoveryTest {
     void evictedSlowConsumerRecoversWhatItDidNotRead() throws Exception {
         start(TestServer.options().sendQueueBytes(64 * 1024).recoveryLimits(1000, 16 << 20));
         RawClient slow = server.raw();
-        JsonObject first = join(slow, "maciel", null, null);
+        JsonObject first = slow.connectAs("maciel", null, null);
         Socket socket = socketOf("maciel");
         slow.stopReading();
         String payload = "s".repeat(16 * 1024);
@@ -195,7 +183,7 @@ class RecoveryTest {
         assertTrue(received.size() < total, "the stalled client had not read everything");
 
         try (RawClient back = server.raw()) {
-            JsonObject again = join(back, "maciel", first.getString("pid"), lastOffset);
+            JsonObject again = back.connectAs("maciel", first.getString("pid"), lastOffset);
             assertTrue(again.getBoolean("recovered"), again.toString());
             while (received.size() < total) {
                 received.add(back.next("event").getJsonArray("args").getInt(0));
@@ -211,13 +199,13 @@ class RecoveryTest {
     void expiredWindowGivesAFreshSessionAndFiresTheHook() throws Exception {
         start(TestServer.options().recoveryWindow(Duration.ofMillis(200)));
         RawClient maciel = server.raw();
-        JsonObject first = join(maciel, "maciel", null, null);
+        JsonObject first = maciel.connectAs("maciel", null, null);
         maciel.abort();
         assertEquals("maciel", expired.poll(10, TimeUnit.SECONDS));
         assertTrue(server.switchboard().root().detachedSessions().isEmpty());
 
         try (RawClient back = server.raw()) {
-            JsonObject again = join(back, "maciel", first.getString("pid"), null);
+            JsonObject again = back.connectAs("maciel", first.getString("pid"), null);
             assertFalse(again.getBoolean("recovered"));
             assertNotEquals(first.getString("id"), again.getString("id"));
         }
@@ -227,7 +215,7 @@ class RecoveryTest {
     void sessionThatExpiresWhileItsSocketIsStillEndingTakesTheRoomsWithIt() throws Exception {
         start(TestServer.options().recoveryWindow(Duration.ofMillis(100)));
         RawClient maciel = server.raw();
-        join(maciel, "maciel", null, null);
+        maciel.connectAs("maciel", null, null);
         Socket socket = socketOf("maciel");
         socket.join("chess");
         // A slow disconnecting listener (a database write, a loaded machine) outlasts the window:
@@ -245,7 +233,7 @@ class RecoveryTest {
     void overflowDuringALongOutageGivesAFreshSessionAndFreesTheLog() throws Exception {
         start(TestServer.options().recoveryLimits(50, 1 << 20));
         RawClient maciel = server.raw();
-        JsonObject first = join(maciel, "maciel", null, null);
+        JsonObject first = maciel.connectAs("maciel", null, null);
         maciel.abort();
         assertNotNull(disconnects.poll(10, TimeUnit.SECONDS));
         for (int i = 0; i < 60; i++) {
@@ -256,7 +244,7 @@ class RecoveryTest {
         assertEquals(0, server.switchboard().options().sessionStore().size());
 
         try (RawClient back = server.raw()) {
-            assertFalse(join(back, "maciel", first.getString("pid"), null).getBoolean("recovered"));
+            assertFalse(back.connectAs("maciel", first.getString("pid"), null).getBoolean("recovered"));
         }
     }
 
@@ -264,15 +252,15 @@ class RecoveryTest {
     void unknownOffsetOrSessionIsNeverASilentGap() throws Exception {
         start(TestServer.options());
         RawClient maciel = server.raw();
-        JsonObject first = join(maciel, "maciel", null, null);
+        JsonObject first = maciel.connectAs("maciel", null, null);
         Socket before = socketOf("maciel");
         before.data().put("cart", "3 items");
         before.join("vip");
         maciel.abort();
         assertNotNull(disconnects.poll(10, TimeUnit.SECONDS));
         try (RawClient stranger = server.raw(); RawClient back = server.raw()) {
-            assertFalse(join(stranger, "eve", "made-up-pid", null).getBoolean("recovered"));
-            JsonObject again = join(back, "maciel", first.getString("pid"), "999999999");
+            assertFalse(stranger.connectAs("eve", "made-up-pid", null).getBoolean("recovered"));
+            JsonObject again = back.connectAs("maciel", first.getString("pid"), "999999999");
             assertFalse(again.getBoolean("recovered"));
             // A fresh session in full: nothing of the old one carries over, not even its id.
             assertNotEquals(first.getString("id"), again.getString("id"));
@@ -291,14 +279,14 @@ class RecoveryTest {
     void recoveredSessionKeepsItsDataAndFollowsAUserChangedByMiddleware() throws Exception {
         start(TestServer.options());
         RawClient maciel = server.raw();
-        JsonObject first = join(maciel, "maciel", null, null);
+        JsonObject first = maciel.connectAs("maciel", null, null);
         socketOf("maciel").data().put("cart", "3 items");
         maciel.abort();
         assertNotNull(disconnects.poll(10, TimeUnit.SECONDS));
 
         // Middleware runs again on recovery and may name another user (a renamed account).
         try (RawClient back = server.raw()) {
-            JsonObject again = join(back, "maciel.k", first.getString("pid"), null);
+            JsonObject again = back.connectAs("maciel.k", first.getString("pid"), null);
             assertTrue(again.getBoolean("recovered"), again.toString());
             assertEquals(first.getString("id"), again.getString("id"));
             Socket recovered = socketOf("maciel.k");
@@ -316,12 +304,12 @@ class RecoveryTest {
     void middlewareChecksARecoveringClientAgain() throws Exception {
         start(TestServer.options());
         RawClient maciel = server.raw();
-        JsonObject first = join(maciel, "maciel", null, null);
+        JsonObject first = maciel.connectAs("maciel", null, null);
         maciel.abort();
         assertNotNull(disconnects.poll(10, TimeUnit.SECONDS));
         refuseEveryone.set(true);
         try (RawClient back = server.raw()) {
-            JsonObject answer = join(back, "maciel", first.getString("pid"), null);
+            JsonObject answer = back.connectAs("maciel", first.getString("pid"), null);
             assertEquals("connect_error", answer.getString("type"));
             assertEquals("credentials expired", answer.getString("message"));
         }
@@ -353,7 +341,7 @@ class RecoveryTest {
      */
     private List<JsonObject> stallDropAndComeBack(Consumer<Switchboard> emits) throws Exception {
         RawClient maciel = server.raw();
-        JsonObject first = join(maciel, "maciel", null, null);
+        JsonObject first = maciel.connectAs("maciel", null, null);
         String confirmed = confirmAnEvent(maciel);
         maciel.stopReading();
         emits.accept(server.switchboard());
@@ -361,7 +349,7 @@ class RecoveryTest {
         assertNotNull(disconnects.poll(10, TimeUnit.SECONDS));
         List<JsonObject> answers = new ArrayList<>();
         try (RawClient back = server.raw()) {
-            JsonObject again = join(back, "maciel", first.getString("pid"), confirmed);
+            JsonObject again = back.connectAs("maciel", first.getString("pid"), confirmed);
             answers.add(again);
             if (again.getBoolean("recovered")) {
                 assertEquals(first.getString("id"), again.getString("id"));
@@ -412,7 +400,7 @@ class RecoveryTest {
     void aVolatileEventCarriesNoOffsetSoAClientThatSawOneLastStillRecovers() throws Exception {
         start(TestServer.options());
         RawClient maciel = server.raw();
-        JsonObject first = join(maciel, "maciel", null, null);
+        JsonObject first = maciel.connectAs("maciel", null, null);
         server.switchboard().toUser("maciel").emit("message", "kept");
         String lastOffset = maciel.next(p -> "message".equals(eventName(p))).getString("offset");
         server.switchboard().toUser("maciel").asVolatile().emit("typing", "bob");
@@ -424,7 +412,7 @@ class RecoveryTest {
         server.switchboard().toUser("maciel").asVolatile().emit("typing", "bob");
 
         try (RawClient back = server.raw()) {
-            JsonObject again = join(back, "maciel", first.getString("pid"), lastOffset);
+            JsonObject again = back.connectAs("maciel", first.getString("pid"), lastOffset);
             assertTrue(again.getBoolean("recovered"), again.toString());
             assertEquals(first.getString("id"), again.getString("id"));
             assertEquals("missed", back.next("event").getJsonArray("args").getString(0));
@@ -457,7 +445,7 @@ class RecoveryTest {
     void aReplayedEventDoesNotAskForTheAckTheServerFailedAtTheDrop() throws Exception {
         start(TestServer.options());
         RawClient maciel = server.raw();
-        JsonObject first = join(maciel, "maciel", null, null);
+        JsonObject first = maciel.connectAs("maciel", null, null);
         CompletableFuture<Arguments> answer = socketOf("maciel").timeout(Duration.ofSeconds(30)).emitWithAck("ask", "ready?");
         JsonObject ask = maciel.next(p -> "ask".equals(eventName(p)));
         assertTrue(ask.containsKey("ack"), ask.toString());
@@ -466,7 +454,7 @@ class RecoveryTest {
         assertInstanceOf(AckFailedException.class, failure.getCause());
 
         try (RawClient back = server.raw()) {
-            assertTrue(join(back, "maciel", first.getString("pid"), null).getBoolean("recovered"));
+            assertTrue(back.connectAs("maciel", first.getString("pid"), null).getBoolean("recovered"));
             JsonObject replayed = back.next("event");
             assertEquals("ask", eventName(replayed));
             assertEquals(ask.getString("offset"), replayed.getString("offset"));
@@ -478,7 +466,7 @@ class RecoveryTest {
     void deliberateDisconnectKeepsNoSession() throws Exception {
         start(TestServer.options());
         try (RawClient maciel = server.raw()) {
-            join(maciel, "maciel", null, null);
+            maciel.connectAs("maciel", null, null);
             maciel.sendJson("{'type':'disconnect'}");
             assertEquals("maciel:client disconnect", disconnects.poll(10, TimeUnit.SECONDS));
             assertTrue(server.switchboard().root().detachedSessions().isEmpty());
@@ -518,11 +506,11 @@ class RecoveryTest {
     void aClientBackBeforeTheHeartbeatNoticedRecoversThoughTheStoreSavesLate() throws Exception {
         start(TestServer.options().sessionStore(new LateStore()));
         RawClient maciel = server.raw();
-        JsonObject first = join(maciel, "maciel", null, null);
+        JsonObject first = maciel.connectAs("maciel", null, null);
         try (RawClient back = server.raw()) {
             // The old connection is still open: taking it over detaches the session, whose record
             // reaches the store only later. The claim waits for it.
-            JsonObject again = join(back, "maciel", first.getString("pid"), null);
+            JsonObject again = back.connectAs("maciel", first.getString("pid"), null);
             assertTrue(again.getBoolean("recovered"), again.toString());
             assertEquals(first.getString("id"), again.getString("id"));
             assertEquals("maciel:transport close", disconnects.poll(10, TimeUnit.SECONDS));
@@ -535,7 +523,7 @@ class RecoveryTest {
         LateStore store = new LateStore();
         start(TestServer.options().sessionStore(store).recoveryWindow(Duration.ofMillis(50)));
         RawClient maciel = server.raw();
-        join(maciel, "maciel", null, null);
+        maciel.connectAs("maciel", null, null);
         maciel.abort();
         assertEquals("maciel", expired.poll(10, TimeUnit.SECONDS));
         Await.until("the session saved, then removed", () -> store.saves.get() > 0 && store.size() == 0);
@@ -548,7 +536,7 @@ class RecoveryTest {
         start(TestServer.options());
         server.switchboard().of("/other");
         RawClient maciel = server.raw();
-        JsonObject first = join(maciel, "maciel", null, null);
+        JsonObject first = maciel.connectAs("maciel", null, null);
         maciel.abort();
         assertNotNull(disconnects.poll(10, TimeUnit.SECONDS));
         try (RawClient elsewhere = server.raw(); RawClient back = server.raw()) {
@@ -557,7 +545,7 @@ class RecoveryTest {
             assertFalse(other.getBoolean("recovered"), other.toString());
             assertNotEquals(first.getString("id"), other.getString("id"));
 
-            JsonObject again = join(back, "maciel", first.getString("pid"), null);
+            JsonObject again = back.connectAs("maciel", first.getString("pid"), null);
             assertTrue(again.getBoolean("recovered"), again.toString());
             assertEquals(first.getString("id"), again.getString("id"));
         }

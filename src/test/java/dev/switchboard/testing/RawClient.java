@@ -85,6 +85,22 @@ public final class RawClient implements AutoCloseable {
         return parse(next());
     }
 
+    /**
+     * Connects to the main namespace as {@code user} (the tests' middleware reads {@code auth.user}),
+     * recovering {@code pid} from {@code offset} when they are given; returns the connect answer.
+     */
+    public JsonObject connectAs(String user, String pid, String offset) {
+        StringBuilder connect = new StringBuilder("{\"type\":\"connect\",\"auth\":{\"user\":\"" + user + "\"}");
+        if (pid != null) {
+            connect.append(",\"pid\":\"").append(pid).append('"');
+        }
+        if (offset != null) {
+            connect.append(",\"offset\":\"").append(offset).append('"');
+        }
+        send(connect.append('}').toString());
+        return next(p -> p.getString("type").startsWith("connect"));
+    }
+
     /** Skips frames until one of this type arrives. */
     public JsonObject next(String type) {
         return next(packet -> type.equals(packet.getString("type", null)));
