@@ -102,7 +102,10 @@ public final class BroadcastOperator {
 
     /**
      * Emits to every target and completes with one answer per recipient; fails with
-     * {@link AckTimeoutException}, which carries the answers that came, when some are late.
+     * {@link AckTimeoutException}, which carries the answers that came, when some are late. A
+     * target that cannot answer now (away with its session waiting, ending, or owing {@code
+     * maxPendingAcks} acks) gets the event like any other but is not a recipient, and one whose
+     * socket ends before it answers is no longer waited for.
      */
     public CompletableFuture<List<Arguments>> emitWithAck(String event, Object... args) {
         Duration timeout = ackTimeout != null ? ackTimeout : namespace.switchboard().options().ackTimeout();
