@@ -42,8 +42,17 @@ public final class RawClient implements AutoCloseable {
     }
 
     public static RawClient connect(URI uri, Map<String, String> headers) {
+        return connect(HTTP, uri, headers);
+    }
+
+    /** Connects over {@code wss://}, trusting what {@code tls} trusts. */
+    public static RawClient connect(URI uri, javax.net.ssl.SSLContext tls) {
+        return connect(HttpClient.newBuilder().sslContext(tls).build(), uri, Map.of());
+    }
+
+    private static RawClient connect(HttpClient http, URI uri, Map<String, String> headers) {
         RawClient client = new RawClient();
-        WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(WAIT);
+        WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(WAIT);
         headers.forEach(builder::header);
         client.webSocket = builder.buildAsync(uri, client.new Listener()).join();
         return client;

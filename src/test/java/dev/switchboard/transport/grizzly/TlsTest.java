@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.client.ClientOptions;
 import dev.switchboard.client.SwitchboardClient;
+import dev.switchboard.protocol.DisconnectReason;
+import dev.switchboard.server.Connection;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.testing.Await;
+import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestCertificates;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
@@ -25,6 +28,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.BeforeAll;
@@ -115,6 +120,54 @@ class TlsTest {
                     throw new AssertionError(e);
                 }
             });
+            assertEquals("over wss", echoOverWss(server));
+        }
+    }
+
+    @Test
+    void aWssClientThatNeverReadsIsCutOffWhileAnotherGetsEveryFrame() throws Exception {
+        long queueBound = 256 * 1024;
+        BlockingQueue<DisconnectReason> reasons = new LinkedBlockingQueue<>();
+        Switchboard switchboard = Switchboard.create(TestServer.options().sendQueueBytes(queueBound).build());
+        switchboard.onConnection(socket -> {
+            socket.join("feed");
+            socket.onDisconnect(reasons::add);
+            socket.on("echo", event -> event.ack(event.arg(0, String.class)));
+        });
+        try (StandaloneServer server = StandaloneServer.start(switchboard, StandaloneOptions.builder()
+                     .tls(TlsIdentity.pem(issued.chain(), issued.key())).build());
+             RawClient reader = RawClient.connect(server.webSocketUri(), ca.trustingContext());
+             RawClient stalled = RawClient.connect(server.webSocketUri(), ca.trustingContext())) {
+            reader.connectNamespace("/", null);
+            stalled.connectNamespace("/", null);
+            stalled.stopReading();
+            Await.until("2 sockets connected", () -> switchboard.root().sockets().size() == 2);
+
+            // 16 MiB in all, far past the bound and what the kernel's buffers absorb; paced by the
+            // reader, so only the client that never reads falls behind.
+            int frames = 1000;
+            String payload = "p".repeat(16 * 1024);
+            int before = reader.framesReceived();
+            long largestQueue = 0;
+            for (int i = 0; i < frames; i++) {
+                while (reader.framesReceived() - before < i - 8) {
+                    Thread.onSpinWait();
+                }
+                switchboard.to("feed").emit("chunk", i, payload);
+                for (Connection connection : switchboard.connections()) {
+                    largestQueue = Math.max(largestQueue, connection.queuedBytes());
+                }
+            }
+            for (int i = 0; i < frames; i++) {
+                assertEquals(i, reader.next("event").getJsonArray("args").getInt(0));
+            }
+            assertEquals(DisconnectReason.SLOW_CONSUMER, reasons.poll(10, TimeUnit.SECONDS));
+            assertTrue(largestQueue <= queueBound, "queued " + largestQueue + " bytes");
+            // What the kernel held is read, then the connection ends: the server let it go.
+            stalled.discardFrames();
+            stalled.resumeReading();
+            stalled.awaitClose();
+            assertEquals(1, switchboard.root().sockets().size());
             assertEquals("over wss", echoOverWss(server));
         }
     }
