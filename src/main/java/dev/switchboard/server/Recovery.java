@@ -191,6 +191,7 @@ final class Recovery {
      */
     private DetachedSession takeIn(SessionRecord record, String offset, Connection claimant) {
         SwitchboardOptions options = namespace.switchboard().options();
+        releaseClaimedElsewhere(record.id());
         DetachedSession session = new DetachedSession(namespace, record, claimant.handshake(), offset,
                 options.clock().instant().plus(options.recoveryWindow()));
         // Registered first, so that events routed to its id from now on are logged into it.
@@ -208,6 +209,22 @@ final class Recovery {
             return null;
         }
         return session;
+    }
+
+    /**
+     * A session this node still keeps under a socket id whose record was just claimed here from
+     * another node: the client recovered elsewhere since (with a new private id) and is back. This
+     * node's old session is stale: its rooms are those it had then, and every event to them since
+     * was delivered elsewhere. It ends silently (the session lives on), and its rooms go before the
+     * session taken in joins the record's: else the stale rooms stay, and the events the reader
+     * routes to them before the resend would be logged and then sent again by it.
+     */
+    private void releaseClaimedElsewhere(String socketId) {
+        DetachedSession stale = detached.get(socketId);
+        if (stale != null && stale.claimForExpiry()) {
+            detached.remove(socketId, stale);
+            releaseRooms(socketId, stale.log());
+        }
     }
 
     private void releaseStale(String pid, Connection claimant) {
