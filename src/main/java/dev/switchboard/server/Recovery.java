@@ -286,12 +286,15 @@ final class Recovery {
     /**
      * Ends a session's wait whose record is still in the store: its window ran out, or it
      * overflowed. The application hears of it only if the store still had the record: a shared
-     * store may have handed it to another node, where the client recovered.
+     * store may have handed it to another node, where the client recovered. A session taken in
+     * here had its record claimed by this node already: this node tells the application (its log
+     * overflowed while the missed events were sent again), since no other node can.
      */
     void expire(DetachedSession session) {
         if (session.claimForExpiry()) {
-            // After the save, or the record would outlive the session.
-            ended(session, session.stored().thenCompose(saved -> store().expire(session.pid())));
+            ended(session, session.takenIn() ? CompletableFuture.completedFuture(true)
+                    // After the save, or the record would outlive the session.
+                    : session.stored().thenCompose(saved -> store().expire(session.pid())));
         }
     }
 
