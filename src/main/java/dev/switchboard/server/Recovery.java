@@ -258,9 +258,12 @@ final class Recovery {
             missed = session.log().after(offset);
             if (missed != null) {
                 session.log().confirm(offset);
-                detached.remove(socket.id(), session);
                 namespace.moveUserRoom(socket.id(), session.userId(), socket.userId());
                 namespace.connect(socket, true, missed.stream().map(this::withoutAckRequest).toList());
+                // Only once the socket is registered: a delivery that looks the id up in between
+                // (sockets first, then sessions) would find neither and drop the frame. Found
+                // here, the session refuses (recovered) and the delivery looks again.
+                detached.remove(socket.id(), session);
             }
         }
         if (missed == null) {
