@@ -38,6 +38,8 @@ public final class DetachedSession implements RemoteSocket {
     private final Instant expiresAt;
     /** Where the socket joined the adapter's log (see {@link SessionRecord#since()}). */
     private final String since;
+    /** Whether it was claimed from a shared store and taken in here: the store no longer has its record. */
+    private final boolean takenIn;
     /** Completed once the store has its record (or failed to take it), whatever thread saved it. */
     private final CompletableFuture<Void> stored = new CompletableFuture<>();
     /** Guarded by the log lock. */
@@ -56,6 +58,7 @@ public final class DetachedSession implements RemoteSocket {
         this.seenMessages = socket.seenMessages();
         this.expiresAt = expiresAt;
         this.since = socket.since();
+        this.takenIn = false;
     }
 
     /**
@@ -76,7 +79,12 @@ public final class DetachedSession implements RemoteSocket {
         this.seenMessages = new SeenMessages();
         this.expiresAt = expiresAt;
         this.since = record.since();
+        this.takenIn = true;
         stored.complete(null);
+    }
+
+    boolean takenIn() {
+        return takenIn;
     }
 
     String since() {

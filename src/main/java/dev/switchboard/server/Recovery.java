@@ -191,6 +191,7 @@ final class Recovery {
      */
     private DetachedSession takeIn(SessionRecord record, String offset, Connection claimant) {
         SwitchboardOptions options = namespace.switchboard().options();
+        releaseClaimedElsewhere(record.id());
         DetachedSession session = new DetachedSession(namespace, record, claimant.handshake(), offset,
                 options.clock().instant().plus(options.recoveryWindow()));
         // Registered first, so that events routed to its id from now on are logged into it.
@@ -208,6 +209,22 @@ final class Recovery {
             return null;
         }
         return session;
+    }
+
+    /**
+     * A session this node still keeps under a socket id whose record was just claimed here from
+     * another node: the client recovered elsewhere since (with a new private id) and is back. This
+     * node's old session is stale: its rooms are those it had then, and every event to them since
+     * was delivered elsewhere. It ends silently (the session lives on), and its rooms go before the
+     * session taken in joins the record's: else the stale rooms stay, and the events the reader
+     * routes to them before the resend would be logged and then sent again by it.
+     */
+    private void releaseClaimedElsewhere(String socketId) {
+        DetachedSession stale = detached.get(socketId);
+        if (stale != null && stale.claimForExpiry()) {
+            detached.remove(socketId, stale);
+            releaseRooms(socketId, stale.log());
+        }
     }
 
     private void releaseStale(String pid, Connection claimant) {
@@ -241,9 +258,12 @@ final class Recovery {
             missed = session.log().after(offset);
             if (missed != null) {
                 session.log().confirm(offset);
-                detached.remove(socket.id(), session);
                 namespace.moveUserRoom(socket.id(), session.userId(), socket.userId());
                 namespace.connect(socket, true, missed.stream().map(this::withoutAckRequest).toList());
+                // Only once the socket is registered: a delivery that looks the id up in between
+                // (sockets first, then sessions) would find neither and drop the frame. Found
+                // here, the session refuses (recovered) and the delivery looks again.
+                detached.remove(socket.id(), session);
             }
         }
         if (missed == null) {
@@ -269,12 +289,15 @@ final class Recovery {
     /**
      * Ends a session's wait whose record is still in the store: its window ran out, or it
      * overflowed. The application hears of it only if the store still had the record: a shared
-     * store may have handed it to another node, where the client recovered.
+     * store may have handed it to another node, where the client recovered. A session taken in
+     * here had its record claimed by this node already: this node tells the application (its log
+     * overflowed while the missed events were sent again), since no other node can.
      */
     void expire(DetachedSession session) {
         if (session.claimForExpiry()) {
-            // After the save, or the record would outlive the session.
-            ended(session, session.stored().thenCompose(saved -> store().expire(session.pid())));
+            ended(session, session.takenIn() ? CompletableFuture.completedFuture(true)
+                    // After the save, or the record would outlive the session.
+                    : session.stored().thenCompose(saved -> store().expire(session.pid())));
         }
     }
 

@@ -567,8 +567,8 @@ final class RedisAdapter implements Adapter {
         Frame frame = namespace.encode(new Packet(PacketType.EVENT, packet.namespace(), packet.event(), packet.args(),
                 ackId, offset, packet.fields(), packet.attachments()));
         int reached = 0;
-        for (RemoteSocket socket : local.fetchSockets(options).join()) {
-            if (namespace.deliverWithAck(socket.id(), frame, collector)) {
+        for (String socketId : members(options)) {
+            if (namespace.deliverWithAck(socketId, frame, collector)) {
                 reached++;
             }
         }
@@ -577,6 +577,19 @@ final class RedisAdapter implements Adapter {
         } else {
             collector.expect(reached);
         }
+    }
+
+    /**
+     * The ids in the entry's rooms, those of sessions waiting for their client included: an ack
+     * request reaches such a session like any other event (logged for its replay, its answer not
+     * awaited), as on one node. {@code fetchSockets} would name connected sockets only.
+     */
+    private Set<String> members(BroadcastOptions options) {
+        Set<String> ids = local.sockets(options.rooms());
+        if (!options.except().isEmpty()) {
+            ids.removeAll(local.sockets(options.except()));
+        }
+        return ids;
     }
 
     /** Whether Redis took the entry before its deadline; if not, its sender was told it failed. */

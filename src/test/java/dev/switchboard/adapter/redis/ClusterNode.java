@@ -2,9 +2,11 @@ package dev.switchboard.adapter.redis;
 
 import dev.switchboard.http.HttpApiSettings;
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.TestServer;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * One node of a test cluster: an in-process server whose adapter is a {@link RedisCluster}, its
@@ -35,10 +37,21 @@ record ClusterNode(RedisCluster cluster, TestServer server) implements AutoClose
         return start(settings, RECOVERY_WINDOW, api);
     }
 
+    /** With server options of its own on top of the cluster's (replay bounds, say). */
+    static ClusterNode start(RedisCluster.Builder settings, Duration recoveryWindow,
+                             UnaryOperator<SwitchboardOptions.Builder> options) {
+        return start(settings, recoveryWindow, HttpApiSettings.off(), options);
+    }
+
     private static ClusterNode start(RedisCluster.Builder settings, Duration recoveryWindow, HttpApiSettings api) {
+        return start(settings, recoveryWindow, api, UnaryOperator.identity());
+    }
+
+    private static ClusterNode start(RedisCluster.Builder settings, Duration recoveryWindow, HttpApiSettings api,
+                                     UnaryOperator<SwitchboardOptions.Builder> options) {
         RedisCluster cluster = settings.connect();
-        TestServer server = TestServer.start(TestServer.options().adapter(cluster.adapters())
-                .sessionStore(cluster.sessionStore()).recoveryWindow(recoveryWindow).build(), ClusterNode::named, api);
+        TestServer server = TestServer.start(options.apply(TestServer.options().adapter(cluster.adapters())
+                .sessionStore(cluster.sessionStore()).recoveryWindow(recoveryWindow)).build(), ClusterNode::named, api);
         return new ClusterNode(cluster, server);
     }
 

@@ -1,0 +1,376 @@
+package dev.switchboard.adapter.redis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.server.Namespace;
+import dev.switchboard.server.Socket;
+import dev.switchboard.testing.Await;
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.RedisServer;
+import jakarta.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Cluster features that are right alone, combined: a client away or recovering while broadcasts
+ * with acks, room changes, stalled reads and a second recovery happen on other nodes. Each test
+ * runs two nodes on a {@code redis-server} of its own; clients speak the raw protocol, so that the
+ * tests see exactly the frames (and offsets) a client gets.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class ClusterCombinationsTest {
+    private static final String FENCE = "fence";
+
+    /** Two nodes on a Redis of their own, logs kept longer than the windows as in production. */
+    private record TwoNodes(RedisServer redis, ClusterNode a, ClusterNode b) implements AutoCloseable {
+        static TwoNodes start(TestInfo test, Duration window) {
+            return start(test, window, UnaryOperator.identity());
+        }
+
+        static TwoNodes start(TestInfo test, Duration window, UnaryOperator<dev.switchboard.server.SwitchboardOptions.Builder> options) {
+            RedisServer redis = RedisServer.start();
+            String prefix = test.getTestMethod().orElseThrow().getName();
+            ClusterNode a = ClusterNode.start(ClusterNode.settings(redis.uri(), prefix).logRetention(Duration.ofSeconds(30)),
+                    window, options);
+            ClusterNode b = ClusterNode.start(ClusterNode.settings(redis.uri(), prefix).logRetention(Duration.ofSeconds(30)),
+                    window, options);
+            return new TwoNodes(redis, a, b);
+        }
+
+        @Override
+        public void close() {
+            b.close();
+            a.close();
+            redis.close();
+        }
+    }
+
+    private static Namespace root(ClusterNode node) {
+        return node.switchboard().root();
+    }
+
+    /** Joins a room through the application's own {@code join} event, and waits for its ack. */
+    private static void join(RawClient client, String room) {
+        client.send("{\"type\":\"event\",\"event\":\"join\",\"args\":[\"" + room + "\"],\"ack\":1}");
+        client.next(packet -> "ack".equals(packet.getString("type")) && packet.getInt("ack") == 1);
+    }
+
+    /** The events before the fence, as {@code "name:firstArg"}. */
+    private static List<String> untilFence(RawClient client) {
+        List<String> events = new ArrayList<>();
+        for (JsonObject event = client.next("event"); !FENCE.equals(event.getString("event")); event = client.next("event")) {
+            events.add(event.getString("event") + ":" + event.getJsonArray("args").get(0));
+        }
+        return events;
+    }
+
+    private static JsonObject nextEvent(RawClient client, String name) {
+        return client.next(packet -> "event".equals(packet.getString("type")) && name.equals(packet.getString("event")));
+    }
+
+    private static void awaitAway(ClusterNode node, String id) {
+        Await.until("the session of " + id + " waits", () -> root(node).detachedSessions().containsKey(id));
+    }
+
+    /**
+     * A broadcast with acks to a room while one member is away on its node, emitted from the other
+     * node: the member gets it in its replay when it comes back to its node, as on one node
+     * (docs/PROTOCOL.md: "the event reaches it like any other (logged, with its offset, replayed
+     * on recovery without the ack request)"), and as it does when it comes back to the other node.
+     */
+    @Test
+    void aBroadcastWithAckFromAnotherNodeIsReplayedToAMemberThatWasAwayOnItsNode(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW);
+             RawClient bob = RawClient.connect(nodes.a().server().webSocketUri())) {
+            JsonObject first = bob.connectAs("bob", null, null);
+            join(bob, "lobby");
+            root(nodes.b()).to("lobby").emit("before", 1);
+            String seen = nextEvent(bob, "before").getString("offset");
+            bob.abort();
+            awaitAway(nodes.a(), first.getString("id"));
+
+            root(nodes.b()).to("lobby").timeout(Duration.ofMillis(500)).emitWithAck("question", 2);
+            root(nodes.b()).to("lobby").emit("after", 3);
+            try (RawClient back = RawClient.connect(nodes.a().server().webSocketUri())) {
+                JsonObject again = back.connectAs("bob", first.getString("pid"), seen);
+                assertTrue(again.getBoolean("recovered"), again.toString());
+                root(nodes.b()).to("lobby").emit(FENCE, 0);
+                assertEquals(List.of("question:2", "after:3"), untilFence(back));
+            }
+        }
+    }
+
+    /**
+     * A client recovers on node B, leaves a room there, drops again and comes back to node A, the
+     * node it first dropped from: it is in the rooms it had on B, not in the one it left. Node A
+     * still held its first session (claimed by B since), with the old rooms.
+     */
+    @Test
+    void aClientBackOnItsFirstNodeIsInTheRoomsItHadOnTheOther(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW)) {
+            ClusterNode a = nodes.a();
+            ClusterNode b = nodes.b();
+            String id;
+            String pid;
+            String seen;
+            try (RawClient alice = RawClient.connect(a.server().webSocketUri())) {
+                JsonObject first = alice.connectAs("alice", null, null);
+                id = first.getString("id");
+                join(alice, "lobby");
+                root(b).to("lobby").emit("before", 1);
+                seen = nextEvent(alice, "before").getString("offset");
+                alice.abort();
+                awaitAway(a, id);
+                pid = first.getString("pid");
+            }
+            try (RawClient onB = RawClient.connect(b.server().webSocketUri())) {
+                JsonObject answer = onB.connectAs("alice", pid, seen);
+                assertTrue(answer.getBoolean("recovered"), answer.toString());
+                Await.value("alice on node B", () -> root(b).sockets().get(id)).leave("lobby");
+                root(b).toUser("alice").emit("on-b", 2);
+                seen = nextEvent(onB, "on-b").getString("offset");
+                onB.abort();
+                awaitAway(b, id);
+                pid = answer.getString("pid");
+            }
+            try (RawClient backOnA = RawClient.connect(a.server().webSocketUri())) {
+                JsonObject answer = backOnA.connectAs("alice", pid, seen);
+                assertTrue(answer.getBoolean("recovered"), answer.toString());
+                root(b).to("lobby").emit("not-for-alice", 3);
+                root(b).toUser("alice").emit("for-alice", 4);
+                root(b).toUser("alice").emit(FENCE, 0);
+                assertEquals(List.of("for-alice:4"), untilFence(backOnA));
+                Socket onA = Await.value("alice on node A", () -> root(a).sockets().get(id));
+                assertEquals(Set.of(id, "user:alice"), onA.rooms());
+            }
+        }
+    }
+
+    /**
+     * The same trip, A to B and back to A, while events to the client flow without pause: each
+     * event it missed comes once, in order, with nothing skipped.
+     */
+    @Test
+    void aClientBackOnItsFirstNodeGetsEachEventOnceWhileEventsFlow(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW)) {
+            ClusterNode a = nodes.a();
+            ClusterNode b = nodes.b();
+            String id;
+            String pid;
+            String seen;
+            try (RawClient alice = RawClient.connect(a.server().webSocketUri())) {
+                JsonObject first = alice.connectAs("alice", null, null);
+                id = first.getString("id");
+                root(b).toUser("alice").emit("before", 0);
+                seen = nextEvent(alice, "before").getString("offset");
+                alice.abort();
+                awaitAway(a, id);
+                pid = first.getString("pid");
+            }
+            try (RawClient onB = RawClient.connect(b.server().webSocketUri())) {
+                JsonObject answer = onB.connectAs("alice", pid, seen);
+                assertTrue(answer.getBoolean("recovered"), answer.toString());
+                root(b).toUser("alice").emit("on-b", 0);
+                seen = nextEvent(onB, "on-b").getString("offset");
+                onB.abort();
+                awaitAway(b, id);
+                pid = answer.getString("pid");
+            }
+            int[] sent = {0};
+            Thread ticker = new Thread(() -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                    root(b).toUser("alice").emit("tick", sent[0]++);
+                    try {
+                        Thread.sleep(2);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            ticker.start();
+            List<String> received;
+            try (RawClient backOnA = RawClient.connect(a.server().webSocketUri())) {
+                Await.until("some ticks missed", () -> sent[0] > 20);
+                JsonObject answer = backOnA.connectAs("alice", pid, seen);
+                Await.until("some ticks after the recovery", () -> sent[0] > 200);
+                ticker.interrupt();
+                ticker.join();
+                assertTrue(answer.getBoolean("recovered"), answer.toString());
+                root(b).toUser("alice").emit(FENCE, 0);
+                received = untilFence(backOnA);
+            }
+            // Said briefly: where the ticks first differ from 0, 1, 2, ... and how many came.
+            int differs = 0;
+            while (differs < received.size() && received.get(differs).equals("tick:" + differs)) {
+                differs++;
+            }
+            assertEquals("all " + sent[0] + " ticks in order", differs == sent[0] && received.size() == sent[0]
+                    ? "all " + sent[0] + " ticks in order"
+                    : received.size() + " ticks, the first out of place at " + differs + ": "
+                    + received.subList(differs, Math.min(received.size(), differs + 5)));
+        }
+    }
+
+    /**
+     * A stalled reader on node A (it stops reading, so the events pile up unconfirmed past the
+     * replay bound) drops and comes back to node B: it cannot get all it missed within the bound,
+     * so it starts afresh, and the application hears once, on one node, that the session ended.
+     */
+    @Test
+    void aStalledReaderThatCannotRecoverOnAnotherNodeIsToldExpiredOnce(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, Duration.ofSeconds(3), options -> options.recoveryLimits(5, 1 << 20))) {
+            ClusterNode a = nodes.a();
+            ClusterNode b = nodes.b();
+            List<String> expired = new CopyOnWriteArrayList<>();
+            root(a).onSessionExpired(session -> expired.add("A:" + session.userId()));
+            root(b).onSessionExpired(session -> expired.add("B:" + session.userId()));
+            JsonObject first;
+            String seen;
+            try (RawClient maciel = RawClient.connect(a.server().webSocketUri());
+                 RawClient witness = RawClient.connect(a.server().webSocketUri())) {
+                first = maciel.connectAs("maciel", null, null);
+                witness.connectAs("witness", null, null);
+                root(b).toUser("maciel").emit("seen", 0);
+                seen = nextEvent(maciel, "seen").getString("offset");
+                maciel.stopReading();
+                for (int i = 1; i <= 10; i++) {
+                    root(b).to("user:maciel", "user:witness").emit("missed", i);
+                }
+                // Node A delivers in the log's order: once the witness has the last, maciel's
+                // connection was sent them all, unconfirmed, past the bound of 5.
+                witness.next(packet -> "event".equals(packet.getString("type"))
+                        && packet.getJsonArray("args").getInt(0) == 10);
+                maciel.abort();
+                awaitAway(a, first.getString("id"));
+            }
+            try (RawClient back = RawClient.connect(b.server().webSocketUri())) {
+                JsonObject answer = back.connectAs("maciel", first.getString("pid"), seen);
+                assertFalse(answer.getBoolean("recovered"), answer.toString());
+            }
+            Await.until("the session's end told", () -> !expired.isEmpty());
+            Await.until("node A let its copy go", () -> root(a).detachedSessions().isEmpty());
+            assertTrue(expired.equals(List.of("A:maciel")) || expired.equals(List.of("B:maciel")), expired.toString());
+        }
+    }
+
+    /**
+     * Guards the promise as it holds: a stalled reader on node A whose last event seen was followed
+     * by a volatile one drops and recovers on node B, and gets every non-volatile event after the
+     * last offset it saw, once, in order, and no volatile one.
+     */
+    @Test
+    void aStalledReaderRecoversOnAnotherNodeWithEveryEventOnceAndNoVolatileOne(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW)) {
+            ClusterNode a = nodes.a();
+            ClusterNode b = nodes.b();
+            JsonObject first;
+            String seen;
+            try (RawClient maciel = RawClient.connect(a.server().webSocketUri())) {
+                first = maciel.connectAs("maciel", null, null);
+                root(b).toUser("maciel").emit("seen", 0);
+                seen = nextEvent(maciel, "seen").getString("offset");
+                root(b).toUser("maciel").asVolatile().emit("volatile", 0);
+                assertFalse(nextEvent(maciel, "volatile").containsKey("offset"));
+                maciel.stopReading();
+                for (int i = 1; i <= 50; i++) {
+                    root(a).toUser("maciel").emit("missed", i);
+                    root(b).toUser("maciel").asVolatile().emit("volatile", i);
+                }
+                maciel.abort();
+                awaitAway(a, first.getString("id"));
+            }
+            root(b).toUser("maciel").emit("missed", 51);
+            try (RawClient back = RawClient.connect(b.server().webSocketUri())) {
+                JsonObject answer = back.connectAs("maciel", first.getString("pid"), seen);
+                assertTrue(answer.getBoolean("recovered"), answer.toString());
+                root(a).toUser("maciel").emit(FENCE, 0);
+                List<String> expected = new ArrayList<>();
+                for (int i = 1; i <= 51; i++) {
+                    expected.add("missed:" + i);
+                }
+                assertEquals(expected, untilFence(back));
+            }
+        }
+    }
+
+    /** Maciel connects to {@code node}, sees one event from {@code sender}, and drops: his pid and that event's offset. */
+    private static String[] away(ClusterNode node, ClusterNode sender) {
+        try (RawClient maciel = RawClient.connect(node.server().webSocketUri())) {
+            JsonObject first = maciel.connectAs("maciel", null, null);
+            root(sender).toUser("maciel").emit("seen", 0);
+            String seen = nextEvent(maciel, "seen").getString("offset");
+            maciel.abort();
+            awaitAway(node, first.getString("id"));
+            return new String[] {first.getString("id"), first.getString("pid"), seen};
+        }
+    }
+
+    private static List<String> expiries(TwoNodes nodes) {
+        List<String> expired = new CopyOnWriteArrayList<>();
+        root(nodes.a()).onSessionExpired(session -> expired.add("A:" + session.userId()));
+        root(nodes.b()).onSessionExpired(session -> expired.add("B:" + session.userId()));
+        return expired;
+    }
+
+    /**
+     * A session waits on node A while Redis restarts empty (its record gone with the rest): the
+     * client cannot recover, and when its window ends the application hears once that it ended.
+     */
+    @Test
+    @Disabled("defect, not fixed: node A's expiry asks Redis whether the record is still there; it is gone"
+            + " with the restart, which the store takes for a claim elsewhere, so nobody is told")
+    void aSessionWaitingWhileRedisRestartedEmptyIsToldExpiredOnce(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, Duration.ofSeconds(3))) {
+            List<String> expired = expiries(nodes);
+            String[] maciel = away(nodes.a(), nodes.b());
+            Await.until("maciel's record saved", () -> nodes.b().switchboard().options().sessionStore().size() == 1);
+            nodes.redis().kill();
+            nodes.redis().restart();
+            Await.until("node A reaches Redis again", () -> nodes.a().cluster().reachable());
+            Await.until("node A let the session go", () -> root(nodes.a()).detachedSessions().isEmpty());
+            Await.until("the session's end told", () -> !expired.isEmpty());
+            assertEquals(List.of("A:maciel"), expired, "session " + maciel[0]);
+        }
+    }
+
+    /**
+     * Redis freezes while a client claims its session on node B: the claim times out and the client
+     * starts afresh. Redis, thawed, runs the claim all the same. The session that waited on node A
+     * then ended without a client, and the application hears so once.
+     */
+    @Test
+    @Disabled("defect, not fixed: Redis runs the timed-out claim when thawed, so the record is gone and node A,"
+            + " taking that for a claim elsewhere, stays silent; node B never had the session to end")
+    void aClaimThatTimedOutOnAFrozenRedisStillEndsTheSessionOnce(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, Duration.ofSeconds(3))) {
+            List<String> expired = expiries(nodes);
+            String[] maciel = away(nodes.a(), nodes.b());
+            Await.until("maciel's record saved", () -> nodes.b().switchboard().options().sessionStore().size() == 1);
+            try (RawClient back = RawClient.connect(nodes.b().server().webSocketUri())) {
+                nodes.redis().signal("STOP");
+                JsonObject answer;
+                try {
+                    answer = back.connectAs("maciel", maciel[1], maciel[2]);
+                } finally {
+                    nodes.redis().signal("CONT");
+                }
+                assertEquals("connect", answer.getString("type"), answer.toString());
+                assertFalse(answer.getBoolean("recovered"), answer.toString());
+            }
+            Await.until("node A let the session go", () -> root(nodes.a()).detachedSessions().isEmpty());
+            Await.until("the session's end told", () -> !expired.isEmpty());
+            assertTrue(expired.equals(List.of("A:maciel")) || expired.equals(List.of("B:maciel")), expired.toString());
+        }
+    }
+}
