@@ -1,0 +1,117 @@
+package dev.switchboard.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.testing.Await;
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.TestServer;
+import jakarta.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Recovery combined with the send queue's bound, the heartbeat, volatile events and acks: each
+ * right alone, checked here together, through real sockets.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class RecoveryCombinationsTest {
+    private static final String PAYLOAD = "r".repeat(16 * 1024);
+
+    private final Map<String, Socket> byUser = new ConcurrentHashMap<>();
+    private final BlockingQueue<String> disconnects = new LinkedBlockingQueue<>();
+    private TestServer server;
+
+    private void start(SwitchboardOptions.Builder options, Consumer<Socket> onConnection) {
+        server = TestServer.start(options.build(), sb -> {
+            sb.use(socket -> socket.userId(socket.handshake().auth(Map.class).get("user").toString()));
+            sb.onConnection(socket -> {
+                byUser.put(socket.userId(), socket);
+                socket.join("room");
+                socket.onDisconnect(reason -> disconnects.add(socket.userId() + ":" + reason.text()));
+                onConnection.accept(socket);
+            });
+        });
+    }
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private Socket socketOf(String user) {
+        return Await.value(user + "'s socket connected", () -> {
+            Socket socket = byUser.get(user);
+            return socket != null && socket.connected() ? socket : null;
+        });
+    }
+
+    private static String eventName(JsonObject packet) {
+        return packet.getString("event", "");
+    }
+
+    /**
+     * The replay of a long outage is larger than the send queue's bound (64 KiB here; the log
+     * keeps 16 MiB). The client reads normally; the application greets it on recovery and the
+     * room goes on talking. It must get the replay and then the live events, not be cut off as
+     * a slow consumer for bytes the server queued to it beyond the bound on its own account.
+     */
+    @Test
+    void aReplayLargerThanTheSendQueueIsFollowedByLiveEventsWithoutCuttingTheReader() throws Exception {
+        start(TestServer.options().sendQueueBytes(64 * 1024).recoveryLimits(1000, 16 << 20), socket -> {
+            if (socket.recovered()) {
+                socket.emit("welcome-back");
+            }
+        });
+        RawClient maciel = server.raw();
+        JsonObject first = maciel.connectAs("maciel", null, null);
+        maciel.abort();
+        assertNotNull(disconnects.poll(10, TimeUnit.SECONDS));
+        int missed = 300;   // 4.8 MB, 75 times the queue's bound
+        for (int i = 0; i < missed; i++) {
+            server.switchboard().to("room").emit("seq", i, PAYLOAD);
+        }
+
+        try (RawClient back = server.raw()) {
+            JsonObject again = back.connectAs("maciel", first.getString("pid"), null);
+            assertTrue(again.getBoolean("recovered"), again.toString());
+            for (int i = 0; i < 5; i++) {
+                server.switchboard().to("room").emit("live", i);
+            }
+            List<String> received = new ArrayList<>();
+            for (String frame = back.poll(RawClient.WAIT); frame != null && received.size() < missed + 6;
+                    frame = back.poll(RawClient.WAIT)) {
+                JsonObject packet = RawClient.parse(frame);
+                String name = eventName(packet);
+                received.add("seq".equals(name) ? "seq " + packet.getJsonArray("args").getInt(0)
+                        : "live".equals(name) ? "live " + packet.getJsonArray("args").getInt(0) : name);
+            }
+            assertEquals(List.of(), List.copyOf(disconnects), "a client that reads was cut off");
+            List<String> replay = new ArrayList<>();
+            for (int i = 0; i < missed; i++) {
+                replay.add("seq " + i);
+            }
+            assertEquals(missed + 6, received.size(), "frames after the connect answer");
+            assertEquals(replay, received.subList(0, missed), "the replay first, whole and in order");
+            // The greeting races the test's emits; the live events keep their order among themselves.
+            List<String> after = new ArrayList<>(received.subList(missed, missed + 6));
+            assertTrue(after.remove("welcome-back"), after.toString());
+            assertEquals(List.of("live 0", "live 1", "live 2", "live 3", "live 4"), after);
+            assertFalse(back.isClosed());
+        }
+    }
+}
