@@ -83,7 +83,11 @@ public final class OutboundQueue {
     private final AtomicLong beyondBoundBytes = new AtomicLong();
     /** Frames queued behind the one in flight. */
     private final AtomicInteger waiting = new AtomicInteger();
-    /** Their bytes: what cutting this peer off would free at once (the frame in flight stays until it completes). */
+    /**
+     * The bytes of those that count against the server-wide budget: what cutting this peer off
+     * would free of it at once (the frame in flight stays until it completes; a replay frees none,
+     * so a client reading a long one is not taken for the largest queue).
+     */
     private final AtomicLong waitingBytes = new AtomicLong();
     private final AtomicBoolean writing = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -173,12 +177,13 @@ public final class OutboundQueue {
             }
         } while (!pendingBytes.compareAndSet(pending, pending + bytes));
         if (!budget.tryReserve(bytes)) {
-            if (waiting.get() > 0) {
+            if (waitingBytes.get() > 0) {
                 pendingBytes.addAndGet(-bytes);
                 return Offer.OVER_BUDGET;
             }
-            // A peer that keeps up (nothing waiting) is never refused for what others hold: the
-            // budget cuts the clients that are behind, and is passed by one frame per peer at most.
+            // A peer that keeps up (nothing budgeted waiting; a replay it reads may be) is never
+            // refused for what others hold: the budget cuts the clients that are behind, and is
+            // passed by one frame per peer at most.
             budget.reserve(bytes);
         }
         Item item = new Item(text, attachments, frame, bytes, true);
@@ -238,7 +243,9 @@ public final class OutboundQueue {
     /** Adds an item behind the others; false, with it dropped, when the queue was closed meanwhile. */
     private boolean append(Item item) {
         waiting.incrementAndGet();
-        waitingBytes.addAndGet(item.bytes);
+        if (item.budgeted) {
+            waitingBytes.addAndGet(item.bytes);
+        }
         frames.add(item);
         if (closed.get()) {
             // Closed between the check in offer and the add: close() may have drained before it.
@@ -293,7 +300,7 @@ public final class OutboundQueue {
         return pendingBytes.get() + beyondBoundBytes.get();
     }
 
-    /** Bytes waiting behind the one in flight: what dropping the queue frees at once. */
+    /** Budgeted bytes waiting behind the one in flight: what dropping the queue frees of the server-wide budget at once. */
     public long waitingBytes() {
         return waitingBytes.get();
     }
@@ -320,7 +327,9 @@ public final class OutboundQueue {
         Item item = frames.poll();
         if (item != null) {
             waiting.decrementAndGet();
-            waitingBytes.addAndGet(-item.bytes);
+            if (item.budgeted) {
+                waitingBytes.addAndGet(-item.bytes);
+            }
         }
         return item;
     }

@@ -121,7 +121,7 @@ public final class Connection {
         return queue.pendingBytes();
     }
 
-    /** Bytes queued behind the frame in flight: what evicting this client frees at once. */
+    /** Budgeted bytes queued behind the frame in flight: what evicting this client frees of the send budget at once (a replay frees none). */
     long waitingBytes() {
         return queue.waitingBytes();
     }

@@ -114,4 +114,52 @@ class RecoveryCombinationsTest {
             assertFalse(back.isClosed());
         }
     }
+
+    /**
+     * Past the server-wide send budget the connections with the most bytes waiting are cut first.
+     * A replay does not count against that budget, so cutting the client that reads one frees
+     * nothing of it: the client that stopped reading must go, not the one recovering.
+     */
+    @Test
+    void pastTheSendBudgetTheStalledReaderIsCutNotTheClientReadingALargeReplay() throws Exception {
+        // The room goes on talking as maciel comes back: the stalled member's queue passes the
+        // budget while the replay is still queued.
+        start(TestServer.options().sendBudgetBytes(1 << 20).recoveryLimits(1000, 32 << 20), socket -> {
+            if (socket.recovered()) {
+                for (int i = 0; i < 64; i++) {
+                    socket.toUser("stalled").emit("flood", PAYLOAD);
+                }
+            }
+        });
+        RawClient stalled = server.raw();
+        stalled.connectAs("stalled", null, null);
+        Connection stalledConnection = socketOf("stalled").connection();
+        stalled.stopReading();
+        RawClient maciel = server.raw();
+        JsonObject first = maciel.connectAs("maciel", null, null);
+        maciel.abort();
+        assertNotNull(disconnects.poll(10, TimeUnit.SECONDS));
+        int missed = 1000;   // 16 MB, logged while maciel is away
+        for (int i = 0; i < missed; i++) {
+            server.switchboard().toUser("maciel").emit("seq", i, PAYLOAD);
+        }
+        // The stalled client's kernel buffers are full and its queue holds a quarter of the budget.
+        while (stalledConnection.queuedBytes() < 256 * 1024) {
+            server.switchboard().toUser("stalled").emit("flood", PAYLOAD);
+        }
+
+        try (RawClient back = server.raw()) {
+            JsonObject again = back.connectAs("maciel", first.getString("pid"), null);
+            assertTrue(again.getBoolean("recovered"), again.toString());
+            assertEquals("stalled:slow consumer", disconnects.poll(10, TimeUnit.SECONDS));
+            int next = 0;
+            for (String frame = back.poll(RawClient.WAIT); frame != null && next < missed; frame = back.poll(RawClient.WAIT)) {
+                assertEquals(next++, RawClient.parse(frame).getJsonArray("args").getInt(0));
+            }
+            assertEquals(missed, next, "the replay, whole");
+            assertEquals(List.of(), List.copyOf(disconnects), "the recovering client was cut off");
+        } finally {
+            stalled.abort();
+        }
+    }
 }
