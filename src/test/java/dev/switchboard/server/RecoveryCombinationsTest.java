@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
+import dev.switchboard.testing.VirtualTime;
 import jakarta.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -160,6 +161,58 @@ class RecoveryCombinationsTest {
             assertEquals(List.of(), List.copyOf(disconnects), "the recovering client was cut off");
         } finally {
             stalled.abort();
+        }
+    }
+
+    /**
+     * A listener of the client's own event runs longer than pingTimeout (a slow database call,
+     * under the handler timeout). The ping goes out meanwhile and the client answers at once, but
+     * its pong waits, unread, behind that listener. The client did nothing wrong: it must not be
+     * dropped for a ping timeout; once the listener returns, its pong is read and it stays.
+     */
+    @Test
+    void aPongWaitingBehindASlowListenerIsNotAPingTimeout() throws Exception {
+        VirtualTime time = new VirtualTime();
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        BlockingQueue<String> running = new LinkedBlockingQueue<>();
+        SwitchboardOptions.Builder options = TestServer.options().clock(time.clock()).scheduler(time)
+                .callbackExecutor(Runnable::run).handlerTimeout(Duration.ofMinutes(2));
+        start(options, socket -> socket.on("slow", event -> {
+            running.add("slow");
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            event.ack("done");
+        }));
+        SwitchboardOptions settings = server.switchboard().options();
+        try (RawClient client = server.raw()) {
+            client.connectAs("maciel", null, null);
+            socketOf("maciel");
+            client.stopAnsweringPings();
+            client.sendJson("{'type':'event','event':'slow','args':[],'ack':1}");
+            assertEquals("slow", running.poll(10, TimeUnit.SECONDS));
+
+            time.advance(settings.pingInterval());
+            // The client answers the ping the server just sent; the server is busy in its listener.
+            client.sendJson("{'type':'pong'}");
+            time.advance(settings.pingTimeout().plusSeconds(1));
+            release.countDown();
+
+            JsonObject answer;
+            try {
+                answer = client.next("ack");
+            } catch (AssertionError e) {
+                throw new AssertionError("no answer; the socket ended with " + disconnects, e);
+            }
+            assertEquals("done", answer.getJsonArray("args").getString(0));
+            // An event after the pong on the same connection is answered once the pong was read.
+            client.sendJson("{'type':'event','event':'probe','args':[],'ack':2}");
+            client.next("ack");
+            time.advance(settings.pingInterval());
+            assertEquals(List.of(), List.copyOf(disconnects), "dropped though its pong had arrived");
+            assertTrue(socketOf("maciel").connected());
         }
     }
 }
