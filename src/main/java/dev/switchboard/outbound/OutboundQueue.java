@@ -54,7 +54,7 @@ public final class OutboundQueue {
      *                    queues (read-only), or null: whole WebSocket frames, attachments included,
      *                    for a {@link FrameWriter}; the text's UTF-8 payload for
      *                    {@link Transport#sendUtf8}
-     * @param budgeted    whether its bytes count against the server-wide budget (not a replay's)
+     * @param budgeted    whether its bytes count toward this queue's bound and the server-wide budget (not a replay's)
      */
     private record Item(String text, List<byte[]> attachments, ByteBuffer frame, int bytes, boolean budgeted) {
     }
@@ -73,11 +73,21 @@ public final class OutboundQueue {
     private final SendBudget budget;
     private final Consumer<Throwable> onSendFailure;
     private final ConcurrentLinkedQueue<Item> frames = new ConcurrentLinkedQueue<>();
-    /** Bytes queued plus the frame in flight. */
+    /** Bytes of bounded frames queued, plus the frame in flight if it is one: what the bound applies to. */
     private final AtomicLong pendingBytes = new AtomicLong();
+    /**
+     * Bytes of frames queued beyond the bound (a replay), plus the frame in flight if it is one.
+     * Kept apart from {@code pendingBytes}: a replay bounded elsewhere must not leave the live
+     * frames behind it, which the client reads in turn, to be refused as an overflow.
+     */
+    private final AtomicLong beyondBoundBytes = new AtomicLong();
     /** Frames queued behind the one in flight. */
     private final AtomicInteger waiting = new AtomicInteger();
-    /** Their bytes: what cutting this peer off would free at once (the frame in flight stays until it completes). */
+    /**
+     * The bytes of those that count against the server-wide budget: what cutting this peer off
+     * would free of it at once (the frame in flight stays until it completes; a replay frees none,
+     * so a client reading a long one is not taken for the largest queue).
+     */
     private final AtomicLong waitingBytes = new AtomicLong();
     private final AtomicBoolean writing = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -167,12 +177,13 @@ public final class OutboundQueue {
             }
         } while (!pendingBytes.compareAndSet(pending, pending + bytes));
         if (!budget.tryReserve(bytes)) {
-            if (waiting.get() > 0) {
+            if (waitingBytes.get() > 0) {
                 pendingBytes.addAndGet(-bytes);
                 return Offer.OVER_BUDGET;
             }
-            // A peer that keeps up (nothing waiting) is never refused for what others hold: the
-            // budget cuts the clients that are behind, and is passed by one frame per peer at most.
+            // A peer that keeps up (nothing budgeted waiting; a replay it reads may be) is never
+            // refused for what others hold: the budget cuts the clients that are behind, and is
+            // passed by one frame per peer at most.
             budget.reserve(bytes);
         }
         Item item = new Item(text, attachments, frame, bytes, true);
@@ -200,10 +211,11 @@ public final class OutboundQueue {
     /**
      * Queues a frame whatever the bound, for frames bounded elsewhere: the Java client's pong (one
      * per ping), or a recovery replay, whose frames the replay log already holds (and bounds), so
-     * queueing them costs references, not a second copy. The bytes
-     * still count in this queue, so live frames behind a long replay wait for it to drain; they do
-     * not count against the server-wide budget, which would otherwise cut off the clients that
-     * are recovering, first and again after each recovery.
+     * queueing them costs references, not a second copy. Live frames queued behind a long replay
+     * wait for it to drain, and only they count toward the bound: a client that reads the replay
+     * is never cut off for it, one that stops reading is cut off once its live frames pass the
+     * bound. Nor do they count against the server-wide budget, which would otherwise cut off the
+     * clients that are recovering, first and again after each recovery.
      */
     public Offer offerBeyondBound(String text, int bytes) {
         return offerBeyondBound(text, List.of(), null, bytes);
@@ -214,7 +226,7 @@ public final class OutboundQueue {
         if (closed.get() || closeRequest.get() != null) {
             return Offer.CLOSED;
         }
-        pendingBytes.addAndGet(bytes);
+        beyondBoundBytes.addAndGet(bytes);
         return enqueue(new Item(text, attachments, frame, bytes, false));
     }
 
@@ -231,7 +243,9 @@ public final class OutboundQueue {
     /** Adds an item behind the others; false, with it dropped, when the queue was closed meanwhile. */
     private boolean append(Item item) {
         waiting.incrementAndGet();
-        waitingBytes.addAndGet(item.bytes);
+        if (item.budgeted) {
+            waitingBytes.addAndGet(item.bytes);
+        }
         frames.add(item);
         if (closed.get()) {
             // Closed between the check in offer and the add: close() may have drained before it.
@@ -281,12 +295,12 @@ public final class OutboundQueue {
         }
     }
 
-    /** Bytes queued or in flight. */
+    /** Bytes queued or in flight, a replay's included. */
     public long pendingBytes() {
-        return pendingBytes.get();
+        return pendingBytes.get() + beyondBoundBytes.get();
     }
 
-    /** Bytes waiting behind the one in flight: what dropping the queue frees at once. */
+    /** Budgeted bytes waiting behind the one in flight: what dropping the queue frees of the server-wide budget at once. */
     public long waitingBytes() {
         return waitingBytes.get();
     }
@@ -313,7 +327,9 @@ public final class OutboundQueue {
         Item item = frames.poll();
         if (item != null) {
             waiting.decrementAndGet();
-            waitingBytes.addAndGet(-item.bytes);
+            if (item.budgeted) {
+                waitingBytes.addAndGet(-item.bytes);
+            }
         }
         return item;
     }
@@ -350,9 +366,11 @@ public final class OutboundQueue {
 
     /** Frees the bytes of a frame sent or dropped, here and, unless a replay's, in the server-wide budget. */
     private void release(Item item) {
-        pendingBytes.addAndGet(-item.bytes);
         if (item.budgeted) {
+            pendingBytes.addAndGet(-item.bytes);
             budget.release(item.bytes);
+        } else {
+            beyondBoundBytes.addAndGet(-item.bytes);
         }
         if (roomWaiter.get() != null) {
             wakeRoomWaiter();

@@ -121,7 +121,7 @@ public final class Connection {
         return queue.pendingBytes();
     }
 
-    /** Bytes queued behind the frame in flight: what evicting this client frees at once. */
+    /** Budgeted bytes queued behind the frame in flight: what evicting this client frees of the send budget at once (a replay frees none). */
     long waitingBytes() {
         return queue.waitingBytes();
     }
@@ -543,6 +543,19 @@ public final class Connection {
      * thread rather than hold up every other connection's heartbeat.
      */
     private void pingTimedOut() {
+        synchronized (this) {
+            if (pongDeadline == null) {
+                // The pong was read just as the deadline fired.
+                return;
+            }
+            if (handling.get() != null && ended.get() == null) {
+                // One of this connection's listeners holds its reading thread: the client's pong
+                // may be waiting behind it, unread. The server is late, not the client, so the
+                // deadline waits another pingTimeout; the handler timeout bounds how often.
+                pongDeadline = switchboard.timer(this::pingTimedOut, switchboard.options().pingTimeout());
+                return;
+            }
+        }
         terminate(DisconnectReason.PING_TIMEOUT, DisconnectReason.PING_TIMEOUT.closeCode(), switchboard::callback);
     }
 

@@ -463,6 +463,48 @@ class SocketIoPollingCombinationsTest {
                 + " (old socket id " + socketId + "); the old socket ended with " + disconnects);
     }
 
+    /**
+     * A GET waits for packets; the client goes away (its HTTP connection reset) and the server
+     * then answers that GET with two events, into a connection nobody reads. The client comes
+     * back over a new session with its pid and the offset of the last event it did get: both
+     * events are replayed, in order, none lost with the dead GET.
+     */
+    @Test
+    void eventsAnsweredToAGetWhoseClientHadGoneAreReplayedOnRecovery() throws Exception {
+        start(TestServer.options().build());
+        String sid = openPolling();
+        URI session = session(sid);
+        assertEquals("ok", post(session, "40").body());
+        String connected = get(session).body();
+        String socketId = connected.substring(connected.indexOf("\"sid\":\"") + 7, connected.indexOf('"', connected.indexOf("\"sid\":\"") + 7));
+        String pid = connected.substring(connected.indexOf("\"pid\":\"") + 7, connected.indexOf('"', connected.indexOf("\"pid\":\"") + 7));
+        server.switchboard().root().emit("seq", 1);
+        String event = get(session).body();
+        String offset = event.substring(event.lastIndexOf(",\"") + 2, event.lastIndexOf('"'));
+
+        try (RawTcp poll = RawTcp.open(server.port())) {
+            poll.write(("GET /socket.io/?EIO=4&transport=polling&sid=" + sid + " HTTP/1.1\r\nHost: 127.0.0.1:"
+                    + server.port() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            // The GET is held (no packet to answer it with) before the client goes.
+            Thread.sleep(300);
+            poll.abort();
+        }
+        server.switchboard().root().emit("seq", 2);
+        server.switchboard().root().emit("seq", 3);
+
+        String sid2 = openPolling();
+        URI session2 = session(sid2);
+        assertEquals("ok", post(session2, "40{\"pid\":\"" + pid + "\",\"offset\":\"" + offset + "\"}").body());
+        StringBuilder received = new StringBuilder(get(session2).body());
+        assertTrue(received.toString().startsWith("40{\"sid\":\"" + socketId + "\""), "recovered: " + received);
+        while (!received.toString().contains("42[\"seq\",3")) {
+            received.append('|').append(get(session2).body());
+        }
+        String all = received.toString();
+        assertTrue(all.indexOf("42[\"seq\",2") > 0 && all.indexOf("42[\"seq\",2") < all.indexOf("42[\"seq\",3"),
+                "seq 2 then seq 3 replayed: " + all);
+    }
+
     private URI polling(String query) {
         return EnginePolling.uri(server.port(), query);
     }

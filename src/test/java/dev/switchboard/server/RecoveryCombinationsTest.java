@@ -1,0 +1,218 @@
+package dev.switchboard.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.testing.Await;
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.TestServer;
+import dev.switchboard.testing.VirtualTime;
+import jakarta.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Recovery combined with the send queue's bound, the heartbeat, volatile events and acks: each
+ * right alone, checked here together, through real sockets.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class RecoveryCombinationsTest {
+    private static final String PAYLOAD = "r".repeat(16 * 1024);
+
+    private final Map<String, Socket> byUser = new ConcurrentHashMap<>();
+    private final BlockingQueue<String> disconnects = new LinkedBlockingQueue<>();
+    private TestServer server;
+
+    private void start(SwitchboardOptions.Builder options, Consumer<Socket> onConnection) {
+        server = TestServer.start(options.build(), sb -> {
+            sb.use(socket -> socket.userId(socket.handshake().auth(Map.class).get("user").toString()));
+            sb.onConnection(socket -> {
+                byUser.put(socket.userId(), socket);
+                socket.join("room");
+                socket.onDisconnect(reason -> disconnects.add(socket.userId() + ":" + reason.text()));
+                onConnection.accept(socket);
+            });
+        });
+    }
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private Socket socketOf(String user) {
+        return Await.value(user + "'s socket connected", () -> {
+            Socket socket = byUser.get(user);
+            return socket != null && socket.connected() ? socket : null;
+        });
+    }
+
+    private static String eventName(JsonObject packet) {
+        return packet.getString("event", "");
+    }
+
+    /**
+     * The replay of a long outage is larger than the send queue's bound (64 KiB here; the log
+     * keeps 16 MiB). The client reads normally; the application greets it on recovery and the
+     * room goes on talking. It must get the replay and then the live events, not be cut off as
+     * a slow consumer for bytes the server queued to it beyond the bound on its own account.
+     */
+    @Test
+    void aReplayLargerThanTheSendQueueIsFollowedByLiveEventsWithoutCuttingTheReader() throws Exception {
+        start(TestServer.options().sendQueueBytes(64 * 1024).recoveryLimits(1000, 16 << 20), socket -> {
+            if (socket.recovered()) {
+                socket.emit("welcome-back");
+            }
+        });
+        RawClient maciel = server.raw();
+        JsonObject first = maciel.connectAs("maciel", null, null);
+        maciel.abort();
+        assertNotNull(disconnects.poll(10, TimeUnit.SECONDS));
+        int missed = 300;   // 4.8 MB, 75 times the queue's bound
+        for (int i = 0; i < missed; i++) {
+            server.switchboard().to("room").emit("seq", i, PAYLOAD);
+        }
+
+        try (RawClient back = server.raw()) {
+            JsonObject again = back.connectAs("maciel", first.getString("pid"), null);
+            assertTrue(again.getBoolean("recovered"), again.toString());
+            for (int i = 0; i < 5; i++) {
+                server.switchboard().to("room").emit("live", i);
+            }
+            List<String> received = new ArrayList<>();
+            for (String frame = back.poll(RawClient.WAIT); frame != null && received.size() < missed + 6;
+                    frame = back.poll(RawClient.WAIT)) {
+                JsonObject packet = RawClient.parse(frame);
+                String name = eventName(packet);
+                received.add("seq".equals(name) ? "seq " + packet.getJsonArray("args").getInt(0)
+                        : "live".equals(name) ? "live " + packet.getJsonArray("args").getInt(0) : name);
+            }
+            assertEquals(List.of(), List.copyOf(disconnects), "a client that reads was cut off");
+            List<String> replay = new ArrayList<>();
+            for (int i = 0; i < missed; i++) {
+                replay.add("seq " + i);
+            }
+            assertEquals(missed + 6, received.size(), "frames after the connect answer");
+            assertEquals(replay, received.subList(0, missed), "the replay first, whole and in order");
+            // The greeting races the test's emits; the live events keep their order among themselves.
+            List<String> after = new ArrayList<>(received.subList(missed, missed + 6));
+            assertTrue(after.remove("welcome-back"), after.toString());
+            assertEquals(List.of("live 0", "live 1", "live 2", "live 3", "live 4"), after);
+            assertFalse(back.isClosed());
+        }
+    }
+
+    /**
+     * Past the server-wide send budget the connections with the most bytes waiting are cut first.
+     * A replay does not count against that budget, so cutting the client that reads one frees
+     * nothing of it: the client that stopped reading must go, not the one recovering.
+     */
+    @Test
+    void pastTheSendBudgetTheStalledReaderIsCutNotTheClientReadingALargeReplay() throws Exception {
+        // The room goes on talking as maciel comes back: the stalled member's queue passes the
+        // budget while the replay is still queued.
+        start(TestServer.options().sendBudgetBytes(1 << 20).recoveryLimits(1000, 32 << 20), socket -> {
+            if (socket.recovered()) {
+                for (int i = 0; i < 64; i++) {
+                    socket.toUser("stalled").emit("flood", PAYLOAD);
+                }
+            }
+        });
+        RawClient stalled = server.raw();
+        stalled.connectAs("stalled", null, null);
+        Connection stalledConnection = socketOf("stalled").connection();
+        stalled.stopReading();
+        RawClient maciel = server.raw();
+        JsonObject first = maciel.connectAs("maciel", null, null);
+        maciel.abort();
+        assertNotNull(disconnects.poll(10, TimeUnit.SECONDS));
+        int missed = 1000;   // 16 MB, logged while maciel is away
+        for (int i = 0; i < missed; i++) {
+            server.switchboard().toUser("maciel").emit("seq", i, PAYLOAD);
+        }
+        // The stalled client's kernel buffers are full and its queue holds a quarter of the budget.
+        while (stalledConnection.queuedBytes() < 256 * 1024) {
+            server.switchboard().toUser("stalled").emit("flood", PAYLOAD);
+        }
+
+        try (RawClient back = server.raw()) {
+            JsonObject again = back.connectAs("maciel", first.getString("pid"), null);
+            assertTrue(again.getBoolean("recovered"), again.toString());
+            assertEquals("stalled:slow consumer", disconnects.poll(10, TimeUnit.SECONDS));
+            int next = 0;
+            for (String frame = back.poll(RawClient.WAIT); frame != null && next < missed; frame = back.poll(RawClient.WAIT)) {
+                assertEquals(next++, RawClient.parse(frame).getJsonArray("args").getInt(0));
+            }
+            assertEquals(missed, next, "the replay, whole");
+            assertEquals(List.of(), List.copyOf(disconnects), "the recovering client was cut off");
+        } finally {
+            stalled.abort();
+        }
+    }
+
+    /**
+     * A listener of the client's own event runs longer than pingTimeout (a slow database call,
+     * under the handler timeout). The ping goes out meanwhile and the client answers at once, but
+     * its pong waits, unread, behind that listener. The client did nothing wrong: it must not be
+     * dropped for a ping timeout; once the listener returns, its pong is read and it stays.
+     */
+    @Test
+    void aPongWaitingBehindASlowListenerIsNotAPingTimeout() throws Exception {
+        VirtualTime time = new VirtualTime();
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        BlockingQueue<String> running = new LinkedBlockingQueue<>();
+        SwitchboardOptions.Builder options = TestServer.options().clock(time.clock()).scheduler(time)
+                .callbackExecutor(Runnable::run).handlerTimeout(Duration.ofMinutes(2));
+        start(options, socket -> socket.on("slow", event -> {
+            running.add("slow");
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            event.ack("done");
+        }));
+        SwitchboardOptions settings = server.switchboard().options();
+        try (RawClient client = server.raw()) {
+            client.connectAs("maciel", null, null);
+            socketOf("maciel");
+            client.stopAnsweringPings();
+            client.sendJson("{'type':'event','event':'slow','args':[],'ack':1}");
+            assertEquals("slow", running.poll(10, TimeUnit.SECONDS));
+
+            time.advance(settings.pingInterval());
+            // The client answers the ping the server just sent; the server is busy in its listener.
+            client.sendJson("{'type':'pong'}");
+            time.advance(settings.pingTimeout().plusSeconds(1));
+            release.countDown();
+
+            JsonObject answer;
+            try {
+                answer = client.next("ack");
+            } catch (AssertionError e) {
+                throw new AssertionError("no answer; the socket ended with " + disconnects, e);
+            }
+            assertEquals("done", answer.getJsonArray("args").getString(0));
+            // An event after the pong on the same connection is answered once the pong was read.
+            client.sendJson("{'type':'event','event':'probe','args':[],'ack':2}");
+            client.next("ack");
+            time.advance(settings.pingInterval());
+            assertEquals(List.of(), List.copyOf(disconnects), "dropped though its pong had arrived");
+            assertTrue(socketOf("maciel").connected());
+        }
+    }
+}
