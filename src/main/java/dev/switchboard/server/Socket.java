@@ -383,6 +383,21 @@ public final class Socket implements RemoteSocket {
         return seenMessages;
     }
 
+    /**
+     * Whether this socket is connected, waiting for its connect answer if that is going out now:
+     * the socket is found among the namespace's sockets from the moment its answer is sent, under
+     * the log lock, which the connect holds until the socket is connected (see
+     * {@link Namespace#connect}). So a socket found there is never "not connected" for a moment.
+     */
+    private boolean connectedOnceAnswered() {
+        if (state.get() == State.CONNECTING) {
+            synchronized (log) {
+                return connected();
+            }
+        }
+        return connected();
+    }
+
     void markConnected(boolean wasRecovered) {
         recovered = wasRecovered;
         synchronized (log) {
@@ -488,7 +503,7 @@ public final class Socket implements RemoteSocket {
 
     CompletableFuture<Arguments> emitWithAck(Duration timeout, String event, Object... args) {
         CompletableFuture<Arguments> reply = new CompletableFuture<>();
-        if (!connected()) {
+        if (!connectedOnceAnswered()) {
             reply.completeExceptionally(new AckFailedException("socket " + id + " is not connected"));
             return reply;
         }
