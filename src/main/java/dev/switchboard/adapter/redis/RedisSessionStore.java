@@ -38,10 +38,14 @@ final class RedisSessionStore implements SessionStore {
     /**
      * KEYS: the record, the claim mark, this node's set of connected records, the set of nodes
      * that have such a set. ARGV: the record, its time to live, its private id, whether it is
-     * connected (renewed by the heartbeat), this node.
+     * connected (renewed by the heartbeat), this node. A claim's mark stops every node but the
+     * claimant's: a Socket.IO client keeps its private id when it recovers, so the node that
+     * claimed the record saves the recovered socket's under the same key, and must, or the client
+     * could not recover a second time.
      */
     private static final String SAVE = """
-            if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+            local mark = redis.call('GET', KEYS[2])
+            if mark and string.sub(mark, 1, #ARGV[5] + 1) ~= ARGV[5] .. ':' then return 0 end
             redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
             if ARGV[4] == '1' then
               redis.call('SADD', KEYS[3], ARGV[3])
@@ -55,7 +59,7 @@ final class RedisSessionStore implements SessionStore {
             """;
     /**
      * KEYS: the record, the claim mark. ARGV: the namespace, how long the mark lasts at least,
-     * the claim's token. The mark lasts as long as the record would have: the old node may notice
+     * the claim's token, which starts with the claimant's node id and a colon. The mark lasts as long as the record would have: the old node may notice
      * the drop only then, and must not write the record back. It holds the token and the record,
      * for {@link #UNCLAIM}, on two lines. The scripts write {@code '\\n'} so that Lua, not the
      * Java text block, reads the escape: a newline inside a Lua string does not compile.
@@ -81,9 +85,16 @@ final class RedisSessionStore implements SessionStore {
             redis.call('DEL', KEYS[2])
             return 1
             """;
-    /** KEYS: the record, this node's set. ARGV: the private id. Answers whether the record was there. */
+    /**
+     * KEYS: the record, this node's set, the claim mark. ARGV: the private id, this node. Answers
+     * whether the record was there and this node's. After another node's claim, a record under the
+     * same private id is that node's (a recovered Socket.IO client keeps its pid): the session
+     * that ends here was claimed, and must not take the recovered one's record with it.
+     */
     private static final String REMOVE = """
             redis.call('SREM', KEYS[2], ARGV[1])
+            local mark = redis.call('GET', KEYS[3])
+            if mark and string.sub(mark, 1, #ARGV[2] + 1) ~= ARGV[2] .. ':' then return 0 end
             return redis.call('DEL', KEYS[1])
             """;
     /**
@@ -203,7 +214,7 @@ final class RedisSessionStore implements SessionStore {
 
     private CompletableFuture<Boolean> removed(String pid) {
         return connection.async().<Long>eval(REMOVE, ScriptOutputType.INTEGER,
-                new String[] {recordKey(pid), ownSet()}, pid)
+                new String[] {recordKey(pid), ownSet(), claimKey(pid)}, pid, cluster.nodeId())
                 .thenApply(count -> count == 1).toCompletableFuture();
     }
 

@@ -1,0 +1,172 @@
+package dev.switchboard.adapter.redis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.server.Namespace;
+import dev.switchboard.testing.Await;
+import dev.switchboard.testing.CuttableProxy;
+import dev.switchboard.testing.NodeClient;
+import dev.switchboard.testing.RedisServer;
+import jakarta.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The official {@code socket.io-client} on a cluster, in combinations: more than one trip between
+ * nodes, long-polling, binary events and acks. Unlike a native client, a socket.io-client keeps
+ * its private id across recoveries, so each node and the shared store see the same pid again.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class SocketIoClusterCombinationsTest {
+    private static final String FENCE = "fence";
+
+    /** Two nodes on a Redis of their own behind a balancer that first sends to node A. */
+    private record Cluster(RedisServer redis, ClusterNode a, ClusterNode b, CuttableProxy balancer, NodeClient client)
+            implements AutoCloseable {
+        static Cluster start(TestInfo test) throws Exception {
+            return start(test, ClusterNode.RECOVERY_WINDOW);
+        }
+
+        static Cluster start(TestInfo test, Duration window) throws Exception {
+            RedisServer redis = RedisServer.start();
+            String prefix = test.getTestMethod().orElseThrow().getName();
+            ClusterNode a = ClusterNode.start(ClusterNode.settings(redis.uri(), prefix).logRetention(Duration.ofSeconds(30)),
+                    window);
+            ClusterNode b = ClusterNode.start(ClusterNode.settings(redis.uri(), prefix).logRetention(Duration.ofSeconds(30)),
+                    window);
+            return new Cluster(redis, a, b, new CuttableProxy(a.server().port()), NodeClient.start());
+        }
+
+        Namespace onA() {
+            return a.switchboard().root();
+        }
+
+        Namespace onB() {
+            return b.switchboard().root();
+        }
+
+        /** Cuts Ana's connection; she comes back through the balancer to {@code node} once her session waits on {@code from}. */
+        void moveAna(ClusterNode from, ClusterNode to, String id) {
+            balancer.refuse(true);
+            balancer.retarget(to.server().port());
+            balancer.cut();
+            Await.until("Ana's session waits", () -> from.switchboard().root().detachedSessions().containsKey(id));
+        }
+
+        @Override
+        public void close() throws Exception {
+            client.close();
+            balancer.close();
+            b.close();
+            a.close();
+            redis.close();
+        }
+    }
+
+    /** Opens Ana's socket.io-client through the balancer, joins the lobby; returns her socket id. */
+    private static String openAna(Cluster cluster, String transports) throws Exception {
+        cluster.client().send("{'op':'open','name':'ana','url':'http://127.0.0.1:" + cluster.balancer().port() + "/',"
+                + "'options':{" + transports + "'auth':{'user':'ana'}}}");
+        String id = cluster.client().next("ana", "connect").getString("id");
+        join(cluster, "lobby", 1);
+        // A socket.io-client asks to recover only once it has an offset: it saw an event.
+        cluster.onB().to("lobby").emit("seen", 0);
+        assertEquals("0", NodeClient.firstArg(cluster.client().nextEvent("ana", "seen")));
+        return id;
+    }
+
+    private static void join(Cluster cluster, String room, int ackId) throws Exception {
+        cluster.client().send("{'op':'emitWithAck','name':'ana','id':" + ackId + ",'event':'join','args':['" + room
+                + "'],'timeout':5000}");
+        assertEquals("[\"" + room + "\"]", cluster.client().next("ana", "ack").getJsonArray("args").toString());
+    }
+
+    /** Ana's events up to the fence, as {@code "name:firstArg"}. */
+    private static List<String> untilFence(NodeClient client) throws Exception {
+        List<String> events = new ArrayList<>();
+        for (JsonObject event = client.next("ana", "event"); !FENCE.equals(event.getString("event"));
+             event = client.next("ana", "event")) {
+            events.add(event.getString("event") + ":" + NodeClient.firstArg(event));
+        }
+        return events;
+    }
+
+    /** Ana back after a cut: asserts she recovered under her id. */
+    private static void recovered(Cluster cluster, String id) throws Exception {
+        cluster.balancer().refuse(false);
+        JsonObject back = cluster.client().next("ana", "connect");
+        assertTrue(back.getBoolean("recovered"), "socket.recovered: " + back);
+        assertEquals(id, back.getString("id"));
+    }
+
+    /**
+     * Ana, on node A, drops and recovers there twice: each time with what she missed. The claim of
+     * her first record must not stop node A from saving the next under the pid she keeps.
+     */
+    @Test
+    void aSocketIoClientRecoversTwiceOnItsNode(TestInfo test) throws Exception {
+        try (Cluster cluster = Cluster.start(test)) {
+            String id = openAna(cluster, "'transports':['websocket'],");
+            cluster.moveAna(cluster.a(), cluster.a(), id);
+            cluster.onB().to("lobby").emit("first-drop", 1);
+            recovered(cluster, id);
+
+            cluster.moveAna(cluster.a(), cluster.a(), id);
+            cluster.onB().to("lobby").emit("second-drop", 2);
+            recovered(cluster, id);
+            cluster.onB().to("lobby").emit(FENCE, 0);
+            assertEquals(List.of("first-drop:1", "second-drop:2"), untilFence(cluster.client()));
+        }
+    }
+
+    /**
+     * Ana recovers on node B, drops again and comes back to node B: she recovers again, with what
+     * she missed. The pid she keeps is the one node B claimed her first record under.
+     */
+    @Test
+    void aSocketIoClientRecoversTwiceOnTheOtherNode(TestInfo test) throws Exception {
+        try (Cluster cluster = Cluster.start(test)) {
+            String id = openAna(cluster, "'transports':['websocket'],");
+            cluster.moveAna(cluster.a(), cluster.b(), id);
+            cluster.onB().to("lobby").emit("first-trip", 1);
+            recovered(cluster, id);
+
+            cluster.moveAna(cluster.b(), cluster.b(), id);
+
+            cluster.onA().to("lobby").emit("second-trip", 2);
+            recovered(cluster, id);
+            cluster.onA().to("lobby").emit(FENCE, 0);
+            assertEquals(List.of("first-trip:1", "second-trip:2"), untilFence(cluster.client()));
+        }
+    }
+
+    /**
+     * Ana recovers on node B. Her first session's window then ends on node A, which still held it
+     * (its record was claimed): the application hears of no expiry, since Ana is connected, and
+     * her record stays for another node to recover her from. Her pid is the same on both nodes.
+     */
+    @Test
+    void theEndOfAClaimedSessionOnItsFirstNodeLeavesTheRecoveredOneAlone(TestInfo test) throws Exception {
+        try (Cluster cluster = Cluster.start(test, Duration.ofSeconds(2))) {
+            List<String> expired = new CopyOnWriteArrayList<>();
+            cluster.onA().onSessionExpired(session -> expired.add("A:" + session.userId()));
+            cluster.onB().onSessionExpired(session -> expired.add("B:" + session.userId()));
+            String id = openAna(cluster, "'transports':['websocket'],");
+            cluster.moveAna(cluster.a(), cluster.b(), id);
+            recovered(cluster, id);
+            Await.until("node A's copy of the session ended", () -> cluster.onA().detachedSessions().isEmpty());
+
+            cluster.onB().toUser("ana").emit(FENCE, 0);
+            assertEquals(List.of(), untilFence(cluster.client()));
+            assertEquals(List.of(), expired);
+            assertEquals(1, cluster.b().switchboard().options().sessionStore().size(), "Ana's record");
+        }
+    }
+}
