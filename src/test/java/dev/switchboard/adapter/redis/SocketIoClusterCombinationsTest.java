@@ -12,6 +12,7 @@ import jakarta.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -144,6 +145,33 @@ class SocketIoClusterCombinationsTest {
             recovered(cluster, id);
             cluster.onA().to("lobby").emit(FENCE, 0);
             assertEquals(List.of("first-trip:1", "second-trip:2"), untilFence(cluster.client()));
+        }
+    }
+
+    /**
+     * Ana drops from node A, recovers on node B, leaves the lobby there, drops again and comes back
+     * to node A: she recovers with the rooms she had on B and gets what she missed, not what went
+     * to the lobby. Node A still holds her first session, under the same pid.
+     */
+    @Test
+    void aSocketIoClientBackOnItsFirstNodeIsInTheRoomsItHadOnTheOther(TestInfo test) throws Exception {
+        try (Cluster cluster = Cluster.start(test)) {
+            String id = openAna(cluster, "'transports':['websocket'],");
+            cluster.moveAna(cluster.a(), cluster.b(), id);
+            recovered(cluster, id);
+            Await.value("Ana on node B", () -> cluster.onB().sockets().get(id)).leave("lobby");
+            cluster.onB().toUser("ana").emit("on-b", 1);
+            assertEquals("1", NodeClient.firstArg(cluster.client().nextEvent("ana", "on-b")));
+
+            cluster.moveAna(cluster.b(), cluster.a(), id);
+            cluster.onB().to("lobby").emit("not-for-ana", 2);
+            cluster.onB().toUser("ana").emit("missed", 3);
+            recovered(cluster, id);
+            cluster.onB().to("lobby").emit("not-for-ana", 4);
+            cluster.onB().toUser("ana").emit(FENCE, 0);
+            assertEquals(List.of("missed:3"), untilFence(cluster.client()));
+            assertEquals(Set.of(id, "user:ana"),
+                    Await.value("Ana's socket on node A", () -> cluster.onA().sockets().get(id)).rooms());
         }
     }
 
