@@ -111,9 +111,13 @@ final class RedisSessionStore implements SessionStore {
 
     /**
      * KEYS: the node set (heartbeats), the set of nodes with connected records. ARGV: the prefix
-     * of a node's set of connected records, this node, the node timeout, the prefix of records.
+     * of a node's set of connected records, this node, the node timeout, the prefix of records,
+     * the prefix of claim marks.
      * Takes the connected records of every node silent past the timeout: answers, to this one
-     * node, their private ids each followed by its record's time to live.
+     * node, their private ids each followed by its record's time to live and the dead node. A
+     * record another node claimed is that node's since (a recovered Socket.IO client keeps its
+     * pid, and its new node saves under it): not an orphan, even though the dead node's set still
+     * names it.
      */
     private static final String ADOPT = """
             local time = redis.call('TIME')
@@ -123,8 +127,12 @@ final class RedisSessionStore implements SessionStore {
               local beat = redis.call('ZSCORE', KEYS[1], node)
               if node ~= ARGV[2] and (not beat or tonumber(beat) < now - tonumber(ARGV[3])) then
                 for _, pid in ipairs(redis.call('SMEMBERS', ARGV[1] .. node)) do
-                  table.insert(orphans, pid)
-                  table.insert(orphans, redis.call('PTTL', ARGV[4] .. pid))
+                  local mark = redis.call('GET', ARGV[5] .. pid)
+                  if not mark or string.sub(mark, 1, #node + 1) == node .. ':' then
+                    table.insert(orphans, pid)
+                    table.insert(orphans, redis.call('PTTL', ARGV[4] .. pid))
+                    table.insert(orphans, node)
+                  end
                 end
                 redis.call('DEL', ARGV[1] .. node)
                 redis.call('SREM', KEYS[2], node)
@@ -132,8 +140,14 @@ final class RedisSessionStore implements SessionStore {
             end
             return orphans
             """;
-    /** KEYS: the record. Takes it if it is still there (nobody claimed it). */
+    /**
+     * KEYS: the record, the claim mark. ARGV: the dead node. Takes the record if it is still the
+     * dead node's: nobody claimed it since {@link #ADOPT}, or the dead node did. The mark of a
+     * later claim outlasts the dead node's record, so it is still there when this runs.
+     */
     private static final String TAKE = """
+            local mark = redis.call('GET', KEYS[2])
+            if mark and string.sub(mark, 1, #ARGV[1] + 1) ~= ARGV[1] .. ':' then return false end
             local record = redis.call('GET', KEYS[1])
             if record then redis.call('DEL', KEYS[1]) end
             return record
@@ -235,18 +249,20 @@ final class RedisSessionStore implements SessionStore {
         }
         List<Object> orphans = connection.sync().eval(ADOPT, ScriptOutputType.MULTI,
                 new String[] {cluster.key("nodes"), cluster.key("session-nodes")}, cluster.key("sessions:"),
-                cluster.nodeId(), Long.toString(cluster.nodeTimeout().toMillis()), cluster.key("session:"));
-        for (int i = 0; i + 1 < orphans.size(); i += 2) {
+                cluster.nodeId(), Long.toString(cluster.nodeTimeout().toMillis()), cluster.key("session:"),
+                cluster.key("claimed:"));
+        for (int i = 0; i + 2 < orphans.size(); i += 3) {
             String pid = (String) orphans.get(i);
+            String node = (String) orphans.get(i + 2);
             // The record lives the window plus the node timeout after the death; its window ends
             // one node timeout before that.
             long delay = Math.max(0, ((Number) orphans.get(i + 1)).longValue() - cluster.nodeTimeout().toMillis());
-            scheduler.schedule(() -> expireOrphan(pid), delay, TimeUnit.MILLISECONDS);
+            scheduler.schedule(() -> expireOrphan(pid, node), delay, TimeUnit.MILLISECONDS);
         }
     }
 
-    private void expireOrphan(String pid) {
-        connection.async().<String>eval(TAKE, ScriptOutputType.VALUE, new String[] {recordKey(pid)})
+    private void expireOrphan(String pid, String node) {
+        connection.async().<String>eval(TAKE, ScriptOutputType.VALUE, new String[] {recordKey(pid), claimKey(pid)}, node)
                 .thenAcceptAsync(text -> {
                     if (text != null) {
                         SessionRecord record = decode(text);

@@ -5,12 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.server.Namespace;
 import dev.switchboard.testing.Await;
+import dev.switchboard.testing.ClientProcess;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.NodeClient;
 import dev.switchboard.testing.RedisServer;
 import jakarta.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.net.URI;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -61,6 +63,17 @@ class SocketIoClusterCombinationsTest {
             Await.until("Ana's session waits", () -> from.switchboard().root().detachedSessions().containsKey(id));
         }
 
+        /**
+         * Cuts Ana's connections and sends her next ones to {@code to}, without waiting for her
+         * first node to notice: over long-polling it notices only when no request came for the
+         * heartbeat's timeout, so it still holds her socket when she recovers elsewhere.
+         */
+        void cutAnaTowards(ClusterNode to) {
+            balancer.refuse(true);
+            balancer.retarget(to.server().port());
+            balancer.cut();
+        }
+
         @Override
         public void close() throws Exception {
             client.close();
@@ -73,20 +86,20 @@ class SocketIoClusterCombinationsTest {
 
     /** Opens Ana's socket.io-client through the balancer, joins the lobby; returns her socket id. */
     private static String openAna(Cluster cluster, String transports) throws Exception {
-        cluster.client().send("{'op':'open','name':'ana','url':'http://127.0.0.1:" + cluster.balancer().port() + "/',"
-                + "'options':{" + transports + "'auth':{'user':'ana'}}}");
-        String id = cluster.client().next("ana", "connect").getString("id");
-        join(cluster, "lobby", 1);
-        // A socket.io-client asks to recover only once it has an offset: it saw an event.
-        cluster.onB().to("lobby").emit("seen", 0);
-        assertEquals("0", NodeClient.firstArg(cluster.client().nextEvent("ana", "seen")));
-        return id;
+        return openAna(cluster.client(), cluster.balancer(), cluster.onB(), transports);
     }
 
-    private static void join(Cluster cluster, String room, int ackId) throws Exception {
-        cluster.client().send("{'op':'emitWithAck','name':'ana','id':" + ackId + ",'event':'join','args':['" + room
-                + "'],'timeout':5000}");
-        assertEquals("[\"" + room + "\"]", cluster.client().next("ana", "ack").getJsonArray("args").toString());
+    private static String openAna(NodeClient client, CuttableProxy balancer, Namespace sender, String transports)
+            throws Exception {
+        client.send("{'op':'open','name':'ana','url':'http://127.0.0.1:" + balancer.port() + "/',"
+                + "'options':{" + transports + "'auth':{'user':'ana'}}}");
+        String id = client.next("ana", "connect").getString("id");
+        client.send("{'op':'emitWithAck','name':'ana','id':1,'event':'join','args':['lobby'],'timeout':5000}");
+        assertEquals("[\"lobby\"]", client.next("ana", "ack").getJsonArray("args").toString());
+        // A socket.io-client asks to recover only once it has an offset: it saw an event.
+        sender.to("lobby").emit("seen", 0);
+        assertEquals("0", NodeClient.firstArg(client.nextEvent("ana", "seen")));
+        return id;
     }
 
     /** Ana's events up to the fence, as {@code "name:firstArg"}. */
@@ -101,8 +114,12 @@ class SocketIoClusterCombinationsTest {
 
     /** Ana back after a cut: asserts she recovered under her id. */
     private static void recovered(Cluster cluster, String id) throws Exception {
-        cluster.balancer().refuse(false);
-        JsonObject back = cluster.client().next("ana", "connect");
+        recovered(cluster.client(), cluster.balancer(), id);
+    }
+
+    private static void recovered(NodeClient client, CuttableProxy balancer, String id) throws Exception {
+        balancer.refuse(false);
+        JsonObject back = client.next("ana", "connect");
         assertTrue(back.getBoolean("recovered"), "socket.recovered: " + back);
         assertEquals(id, back.getString("id"));
     }
@@ -195,6 +212,40 @@ class SocketIoClusterCombinationsTest {
             assertEquals(List.of(), untilFence(cluster.client()));
             assertEquals(List.of(), expired);
             assertEquals(1, cluster.b().switchboard().options().sessionStore().size(), "Ana's record");
+        }
+    }
+
+    /**
+     * Ana's node A is killed and she recovers on node B, under the pid she keeps. Node B then
+     * adopts node A's connected records, hers among them, as orphans: their windows end with Ana
+     * connected on node B all along, so the application hears of no expiry, and her record stays
+     * for another node to recover her from. Watched until well after the orphans' windows ended.
+     */
+    @Test
+    void aSocketIoClientRecoveredFromAKilledNodeIsNotToldExpiredAsItsOrphan(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        Duration window = Duration.ofSeconds(3);
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode b = ClusterNode.start(ClusterNode.settings(redis.uri(), prefix).logRetention(Duration.ofSeconds(30)),
+                     window);
+             ClientProcess a = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", redis.uri(), prefix, "PT30S", "PT3S")) {
+            List<String> expired = new CopyOnWriteArrayList<>();
+            b.switchboard().root().onSessionExpired(session -> expired.add(session.userId()));
+            URI nodeA = URI.create(a.await("node ", Duration.ofSeconds(60)).split(" ")[2]);
+            try (CuttableProxy balancer = new CuttableProxy(nodeA.getPort());
+                 NodeClient client = NodeClient.start()) {
+                String id = openAna(client, balancer, b.switchboard().root(), "'transports':['websocket'],");
+                balancer.refuse(true);
+                balancer.retarget(b.server().port());
+                a.kill();
+                recovered(client, balancer, id);
+
+                long until = System.nanoTime() + window.plus(Duration.ofSeconds(8)).toNanos();
+                Await.until("an expiry, or the orphans' windows long over",
+                        () -> !expired.isEmpty() || System.nanoTime() > until);
+                assertEquals(List.of(), expired);
+                assertEquals(1, b.switchboard().options().sessionStore().size(), "Ana's record");
+            }
         }
     }
 }
