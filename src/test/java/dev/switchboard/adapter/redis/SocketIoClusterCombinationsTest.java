@@ -9,17 +9,22 @@ import dev.switchboard.testing.ClientProcess;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.NodeClient;
 import dev.switchboard.testing.RedisServer;
+import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.net.URI;
+import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The official {@code socket.io-client} on a cluster, in combinations: more than one trip between
@@ -212,6 +217,37 @@ class SocketIoClusterCombinationsTest {
             assertEquals(List.of(), untilFence(cluster.client()));
             assertEquals(List.of(), expired);
             assertEquals(1, cluster.b().switchboard().options().sessionStore().size(), "Ana's record");
+        }
+    }
+
+    /**
+     * Binary events Ana missed while away from node A, sent from either node, come to her on node
+     * B from the cluster's log, intact and as binary, over WebSocket and over long-polling alone;
+     * the events that follow too.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"'transports':['websocket'],", "'transports':['polling'],"})
+    void binaryEventsMissedOnOneNodeComeIntactFromTheOther(String transports, TestInfo test) throws Exception {
+        byte[] bytes = {0, 1, 2, (byte) 0xfe, (byte) 0xff, 'h', 'i'};
+        String base64 = Base64.getEncoder().encodeToString(bytes);
+        try (Cluster cluster = Cluster.start(test)) {
+            String id = openAna(cluster, transports);
+            cluster.cutAnaTowards(cluster.b());
+            cluster.onA().to("lobby").emit("blob", "from A", bytes);
+            cluster.onB().toUser("ana").emit("blob", "from B", Map.of("nested", bytes));
+            recovered(cluster, id);
+            cluster.onA().to("lobby").emit("blob", "after", bytes);
+
+            JsonArray fromA = cluster.client().nextEvent("ana", "blob").getJsonArray("args");
+            assertEquals("from A", fromA.getString(0));
+            assertEquals(base64, fromA.getJsonObject(1).getString("$binary"));
+            assertEquals("Buffer", fromA.getJsonObject(1).getString("$type"));
+            JsonArray fromB = cluster.client().nextEvent("ana", "blob").getJsonArray("args");
+            assertEquals("from B", fromB.getString(0));
+            assertEquals(base64, fromB.getJsonObject(1).getJsonObject("nested").getString("$binary"));
+            JsonArray after = cluster.client().nextEvent("ana", "blob").getJsonArray("args");
+            assertEquals("after", after.getString(0));
+            assertEquals(base64, after.getJsonObject(1).getString("$binary"));
         }
     }
 
