@@ -167,9 +167,7 @@ final class Recovery {
                     return Optional.empty();
                 })
                 .join();
-        DetachedSession session = record.map(claimed -> detached.get(claimed.id()))
-                .filter(candidate -> candidate.pid().equals(pid))
-                .orElse(null);
+        DetachedSession session = record.map(this::savedHere).orElse(null);
         if (session == null && record.isPresent() && store().shared()) {
             // Saved by another node (or by this one before it lost the session): its log is not
             // here, the adapter's shared log sends the missed events again.
@@ -182,6 +180,18 @@ final class Recovery {
             namespace.switchboard().metrics().failedRecoveries.increment();
         }
         return session;
+    }
+
+    /**
+     * The session waiting here that saved {@code claimed}, or null. A session under the same id
+     * and private id may wait here and still be stale: a Socket.IO client keeps its private id when
+     * it recovers, so after recovering on another node (which saved the record since) it presents
+     * the same one here again. Only the session's own record says when its window ends.
+     */
+    private DetachedSession savedHere(SessionRecord claimed) {
+        DetachedSession candidate = detached.get(claimed.id());
+        return candidate != null && candidate.pid().equals(claimed.pid())
+                && candidate.expiresAt().equals(claimed.expiresAt()) ? candidate : null;
     }
 
     /**
@@ -213,7 +223,8 @@ final class Recovery {
 
     /**
      * A session this node still keeps under a socket id whose record was just claimed here from
-     * another node: the client recovered elsewhere since (with a new private id) and is back. This
+     * another node: the client recovered elsewhere since (a native client with a new private id, a Socket.IO
+     * client with the same) and is back. This
      * node's old session is stale: its rooms are those it had then, and every event to them since
      * was delivered elsewhere. It ends silently (the session lives on), and its rooms go before the
      * session taken in joins the record's: else the stale rooms stay, and the events the reader

@@ -38,10 +38,14 @@ final class RedisSessionStore implements SessionStore {
     /**
      * KEYS: the record, the claim mark, this node's set of connected records, the set of nodes
      * that have such a set. ARGV: the record, its time to live, its private id, whether it is
-     * connected (renewed by the heartbeat), this node.
+     * connected (renewed by the heartbeat), this node. A claim's mark stops every node but the
+     * claimant's: a Socket.IO client keeps its private id when it recovers, so the node that
+     * claimed the record saves the recovered socket's under the same key, and must, or the client
+     * could not recover a second time.
      */
     private static final String SAVE = """
-            if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+            local mark = redis.call('GET', KEYS[2])
+            if mark and string.sub(mark, 1, #ARGV[5] + 1) ~= ARGV[5] .. ':' then return 0 end
             redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
             if ARGV[4] == '1' then
               redis.call('SADD', KEYS[3], ARGV[3])
@@ -55,9 +59,10 @@ final class RedisSessionStore implements SessionStore {
             """;
     /**
      * KEYS: the record, the claim mark. ARGV: the namespace, how long the mark lasts at least,
-     * the claim's token. The mark lasts as long as the record would have: the old node may notice
+     * the claim's token, which starts with the claimant's node id and a colon. The mark lasts as long as the record would have: the old node may notice
      * the drop only then, and must not write the record back. It holds the token and the record,
-     * for {@link #UNCLAIM}.
+     * for {@link #UNCLAIM}, on two lines. The scripts write {@code '\\n'} so that Lua, not the
+     * Java text block, reads the escape: a newline inside a Lua string does not compile.
      */
     private static final String CLAIM = """
             local record = redis.call('GET', KEYS[1])
@@ -80,9 +85,16 @@ final class RedisSessionStore implements SessionStore {
             redis.call('DEL', KEYS[2])
             return 1
             """;
-    /** KEYS: the record, this node's set. ARGV: the private id. Answers whether the record was there. */
+    /**
+     * KEYS: the record, this node's set, the claim mark. ARGV: the private id, this node. Answers
+     * whether the record was there and this node's. After another node's claim, a record under the
+     * same private id is that node's (a recovered Socket.IO client keeps its pid): the session
+     * that ends here was claimed, and must not take the recovered one's record with it.
+     */
     private static final String REMOVE = """
             redis.call('SREM', KEYS[2], ARGV[1])
+            local mark = redis.call('GET', KEYS[3])
+            if mark and string.sub(mark, 1, #ARGV[2] + 1) ~= ARGV[2] .. ':' then return 0 end
             return redis.call('DEL', KEYS[1])
             """;
     /**
@@ -99,9 +111,13 @@ final class RedisSessionStore implements SessionStore {
 
     /**
      * KEYS: the node set (heartbeats), the set of nodes with connected records. ARGV: the prefix
-     * of a node's set of connected records, this node, the node timeout, the prefix of records.
+     * of a node's set of connected records, this node, the node timeout, the prefix of records,
+     * the prefix of claim marks.
      * Takes the connected records of every node silent past the timeout: answers, to this one
-     * node, their private ids each followed by its record's time to live.
+     * node, their private ids each followed by its record's time to live and the dead node. A
+     * record another node claimed is that node's since (a recovered Socket.IO client keeps its
+     * pid, and its new node saves under it): not an orphan, even though the dead node's set still
+     * names it.
      */
     private static final String ADOPT = """
             local time = redis.call('TIME')
@@ -111,8 +127,12 @@ final class RedisSessionStore implements SessionStore {
               local beat = redis.call('ZSCORE', KEYS[1], node)
               if node ~= ARGV[2] and (not beat or tonumber(beat) < now - tonumber(ARGV[3])) then
                 for _, pid in ipairs(redis.call('SMEMBERS', ARGV[1] .. node)) do
-                  table.insert(orphans, pid)
-                  table.insert(orphans, redis.call('PTTL', ARGV[4] .. pid))
+                  local mark = redis.call('GET', ARGV[5] .. pid)
+                  if not mark or string.sub(mark, 1, #node + 1) == node .. ':' then
+                    table.insert(orphans, pid)
+                    table.insert(orphans, redis.call('PTTL', ARGV[4] .. pid))
+                    table.insert(orphans, node)
+                  end
                 end
                 redis.call('DEL', ARGV[1] .. node)
                 redis.call('SREM', KEYS[2], node)
@@ -120,8 +140,14 @@ final class RedisSessionStore implements SessionStore {
             end
             return orphans
             """;
-    /** KEYS: the record. Takes it if it is still there (nobody claimed it). */
+    /**
+     * KEYS: the record, the claim mark. ARGV: the dead node. Takes the record if it is still the
+     * dead node's: nobody claimed it since {@link #ADOPT}, or the dead node did. The mark of a
+     * later claim outlasts the dead node's record, so it is still there when this runs.
+     */
     private static final String TAKE = """
+            local mark = redis.call('GET', KEYS[2])
+            if mark and string.sub(mark, 1, #ARGV[1] + 1) ~= ARGV[1] .. ':' then return false end
             local record = redis.call('GET', KEYS[1])
             if record then redis.call('DEL', KEYS[1]) end
             return record
@@ -202,7 +228,7 @@ final class RedisSessionStore implements SessionStore {
 
     private CompletableFuture<Boolean> removed(String pid) {
         return connection.async().<Long>eval(REMOVE, ScriptOutputType.INTEGER,
-                new String[] {recordKey(pid), ownSet()}, pid)
+                new String[] {recordKey(pid), ownSet(), claimKey(pid)}, pid, cluster.nodeId())
                 .thenApply(count -> count == 1).toCompletableFuture();
     }
 
@@ -223,18 +249,20 @@ final class RedisSessionStore implements SessionStore {
         }
         List<Object> orphans = connection.sync().eval(ADOPT, ScriptOutputType.MULTI,
                 new String[] {cluster.key("nodes"), cluster.key("session-nodes")}, cluster.key("sessions:"),
-                cluster.nodeId(), Long.toString(cluster.nodeTimeout().toMillis()), cluster.key("session:"));
-        for (int i = 0; i + 1 < orphans.size(); i += 2) {
+                cluster.nodeId(), Long.toString(cluster.nodeTimeout().toMillis()), cluster.key("session:"),
+                cluster.key("claimed:"));
+        for (int i = 0; i + 2 < orphans.size(); i += 3) {
             String pid = (String) orphans.get(i);
+            String node = (String) orphans.get(i + 2);
             // The record lives the window plus the node timeout after the death; its window ends
             // one node timeout before that.
             long delay = Math.max(0, ((Number) orphans.get(i + 1)).longValue() - cluster.nodeTimeout().toMillis());
-            scheduler.schedule(() -> expireOrphan(pid), delay, TimeUnit.MILLISECONDS);
+            scheduler.schedule(() -> expireOrphan(pid, node), delay, TimeUnit.MILLISECONDS);
         }
     }
 
-    private void expireOrphan(String pid) {
-        connection.async().<String>eval(TAKE, ScriptOutputType.VALUE, new String[] {recordKey(pid)})
+    private void expireOrphan(String pid, String node) {
+        connection.async().<String>eval(TAKE, ScriptOutputType.VALUE, new String[] {recordKey(pid), claimKey(pid)}, node)
                 .thenAcceptAsync(text -> {
                     if (text != null) {
                         SessionRecord record = decode(text);
