@@ -64,7 +64,7 @@ final class RedisSessionStore implements SessionStore {
             if not record or cjson.decode(record).namespace ~= ARGV[1] then return false end
             local ttl = math.max(redis.call('PTTL', KEYS[1]), tonumber(ARGV[2]))
             redis.call('DEL', KEYS[1])
-            redis.call('SET', KEYS[2], ARGV[3] .. '\n' .. record, 'PX', ttl)
+            redis.call('SET', KEYS[2], ARGV[3] .. '\\n' .. record, 'PX', ttl)
             return record
             """;
     /**
@@ -74,7 +74,7 @@ final class RedisSessionStore implements SessionStore {
      */
     private static final String UNCLAIM = """
             local mark = redis.call('GET', KEYS[2])
-            local prefix = ARGV[1] .. '\n'
+            local prefix = ARGV[1] .. '\\n'
             if not mark or string.sub(mark, 1, #prefix) ~= prefix then return 0 end
             redis.call('SET', KEYS[1], string.sub(mark, #prefix + 1), 'PX', math.max(1, redis.call('PTTL', KEYS[2])))
             redis.call('DEL', KEYS[2])
