@@ -1,6 +1,7 @@
 package dev.switchboard.auth;
 
 import dev.switchboard.protocol.DisconnectReason;
+import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.server.ConnectionRejectedException;
 import dev.switchboard.server.Middleware;
 import dev.switchboard.server.Namespace;
@@ -67,7 +68,15 @@ public final class JwtAuth implements Middleware {
 
     /** The claims of the token a socket was admitted with, or last refreshed with. */
     public static TokenClaims claims(Socket socket) {
-        return (TokenClaims) socket.data().get(CLAIMS_KEY);
+        Object claims = socket.data().get(CLAIMS_KEY);
+        if (claims instanceof Map<?, ?> json) {
+            // A session recovered on another node of a cluster: its data came through the shared
+            // session store as JSON. Read back, so that its expiry still holds on this node.
+            TokenClaims read = JsonMapper.fromJson(JsonMapper.toRaw(json), TokenClaims.class);
+            socket.data().put(CLAIMS_KEY, read);
+            return read;
+        }
+        return (TokenClaims) claims;
     }
 
     /** The client's connect payload, {@code {"token": "..."}}; public for JSON-B. */
