@@ -1,6 +1,7 @@
 package dev.switchboard.auth;
 
 import dev.switchboard.protocol.DisconnectReason;
+import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.server.ConnectionRejectedException;
 import dev.switchboard.server.Middleware;
 import dev.switchboard.server.Namespace;
@@ -67,7 +68,15 @@ public final class JwtAuth implements Middleware {
 
     /** The claims of the token a socket was admitted with, or last refreshed with. */
     public static TokenClaims claims(Socket socket) {
-        return (TokenClaims) socket.data().get(CLAIMS_KEY);
+        Object claims = socket.data().get(CLAIMS_KEY);
+        if (claims instanceof Map<?, ?> json) {
+            // A session recovered on another node of a cluster: its data came through the shared
+            // session store as JSON. Read back, so that its expiry still holds on this node.
+            TokenClaims read = JsonMapper.fromJson(JsonMapper.toRaw(json), TokenClaims.class);
+            socket.data().put(CLAIMS_KEY, read);
+            return read;
+        }
+        return (TokenClaims) claims;
     }
 
     /** The client's connect payload, {@code {"token": "..."}}; public for JSON-B. */
@@ -119,6 +128,8 @@ public final class JwtAuth implements Middleware {
         private ScheduledFuture<?> askTimer;
         private ScheduledFuture<?> endTimer;
         private boolean stopped;
+        /** Whether {@link #end} is setting its timer again; guarded by {@code this}. */
+        private boolean rescheduling;
 
         Watch(Socket socket) {
             this.socket = socket;
@@ -137,7 +148,7 @@ public final class JwtAuth implements Middleware {
                 askIn = left.dividedBy(2);
             }
             askTimer = server.later(this::ask, positive(askIn));
-            endTimer = server.later(this::end, positive(left));
+            endTimer = server.later(this::end, wholeMillis(positive(left)));
         }
 
         synchronized void stop() {
@@ -193,11 +204,34 @@ public final class JwtAuth implements Middleware {
 
         private void end() {
             synchronized (this) {
-                if (stopped || clock().instant().isBefore(expiresAt)) {
-                    return; // renewed meanwhile
+                if (stopped) {
+                    return;
+                }
+                Duration left = Duration.between(clock().instant(), expiresAt);
+                if (left.compareTo(Duration.ZERO) > 0) {
+                    // Renewed meanwhile, or early: timers run on the JVM's own time, which the
+                    // clock may not follow to the microsecond (or it was set back). Either way the
+                    // end comes when the token in force expires, never not at all. Not again when
+                    // a scheduler that takes no more tasks ran this at once: the server is closing.
+                    if (!rescheduling) {
+                        rescheduling = true;
+                        try {
+                            endTimer.cancel(false);
+                            endTimer = server.later(this::end, wholeMillis(left));
+                        } finally {
+                            rescheduling = false;
+                        }
+                    }
+                    return;
                 }
             }
             socket.disconnect(DisconnectReason.TOKEN_EXPIRED);
+        }
+
+        /** Rounded up: timers take whole milliseconds, and one rounded down falls due before the expiry. */
+        private static Duration wholeMillis(Duration duration) {
+            Duration millis = Duration.ofMillis(duration.toMillis());
+            return millis.equals(duration) ? millis : millis.plusMillis(1);
         }
 
         private static Duration positive(Duration duration) {

@@ -114,6 +114,11 @@ final class PresenceKeeper {
         mark(socket.rooms(), false);
     }
 
+    /** A connected socket now belongs to another user: its rooms list it under the new one. */
+    void userChanged(Socket socket) {
+        mark(socket.rooms(), false);
+    }
+
     void userInfo(String userId, Map<String, ?> info) {
         if (info == null) {
             userInfo.remove(userId);

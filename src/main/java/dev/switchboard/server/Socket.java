@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -135,6 +136,11 @@ public final class Socket implements RemoteSocket {
         if (state.get() == State.CONNECTED) {
             namespace.moveUserRoom(id, previous, newUserId);
             namespace.recovery().saveConnected(this);
+            // Its tracked rooms list it under its user: they must hear of the change as well.
+            PresenceKeeper keeper = namespace.presenceKeeper();
+            if (keeper != null && !Objects.equals(previous, newUserId)) {
+                keeper.userChanged(this);
+            }
         }
         return this;
     }

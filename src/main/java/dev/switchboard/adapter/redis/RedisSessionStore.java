@@ -61,8 +61,9 @@ final class RedisSessionStore implements SessionStore {
      * KEYS: the record, the claim mark. ARGV: the namespace, how long the mark lasts at least,
      * the claim's token, which starts with the claimant's node id and a colon. The mark lasts as
      * long as the record would have: the old node may notice the drop only then, and must not
-     * write the record back. It holds the token and the record, for {@link #UNCLAIM}, on two lines. The scripts write {@code '\\n'} so that Lua, not the
-     * Java text block, reads the escape: a newline inside a Lua string does not compile.
+     * write the record back. It holds the token and the record, for {@link #UNCLAIM}, on two
+     * lines. The scripts write {@code '\\n'} so that Lua, not the Java text block, reads the
+     * escape: a newline inside a Lua string does not compile.
      */
     private static final String CLAIM = """
             local record = redis.call('GET', KEYS[1])
