@@ -42,6 +42,8 @@ public final class JwtAuth implements Middleware {
 
     private static final System.Logger LOG = System.getLogger(JwtAuth.class.getName());
     private static final String CLAIMS_KEY = "auth.claims";
+    /** Left before the end below which a failed ask is not made again. */
+    private static final Duration MIN_ASK_AGAIN = Duration.ofSeconds(1);
 
     private final TokenVerifier verifier;
     private final Duration refreshAhead;
@@ -172,10 +174,26 @@ public final class JwtAuth implements Middleware {
             if (left.isNegative() || left.isZero()) {
                 return;
             }
-            socket.timeout(left).emitWithAck(REFRESH).thenAccept(reply -> {
+            socket.timeout(left).emitWithAck(REFRESH).whenComplete((reply, failure) -> {
+                if (failure != null) {
+                    askAgain();
+                    return;
+                }
                 String token = reply.isEmpty() ? null : reply.raw(0).isNull() ? null : reply.get(0, String.class);
                 renew(token);
             });
+        }
+
+        /**
+         * The ask failed without an answer (the client owed too many acks, or answered with an
+         * error): asked again at half the time left, so that a client able to refresh is not cut
+         * off for one failed ask. An ask that timed out leaves no time; a socket that ended stops.
+         */
+        private synchronized void askAgain() {
+            Duration left = Duration.between(clock().instant(), expiresAt);
+            if (!stopped && left.compareTo(MIN_ASK_AGAIN) > 0) {
+                askTimer = server.later(this::ask, left.dividedBy(2));
+            }
         }
 
         /** A fresh token for the same user moves the end; anything else leaves it where it is. */

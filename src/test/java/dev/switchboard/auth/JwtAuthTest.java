@@ -17,6 +17,7 @@ import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.PlainJWT;
 import dev.switchboard.client.ClientOptions;
+import dev.switchboard.client.ClientEvent;
 import dev.switchboard.client.ClientSocket;
 import dev.switchboard.client.ConnectError;
 import dev.switchboard.client.SwitchboardClient;
@@ -36,6 +37,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -177,6 +179,33 @@ class JwtAuthTest {
             Await.until("asked again", () -> issued.get() == 3);
             assertTrue(socket.connected());
             assertEquals(null, disconnects.poll());
+        }
+    }
+
+    @Test
+    void anAskForAFreshTokenThatFailsIsMadeAgainBeforeTheEnd() throws Exception {
+        server.close();
+        server = start(TestServer.options().maxPendingAcks(2));
+        try (SwitchboardClient client = client(server.webSocketUri())) {
+            ClientSocket socket = client.socket().tokenProvider(() -> CompletableFuture.completedFuture(tokens.hmac("ana")));
+            List<ClientEvent> unanswered = new CopyOnWriteArrayList<>();
+            socket.on("question", unanswered::add);
+            socket.connect();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            Socket onServer = connected.poll(10, TimeUnit.SECONDS);
+            Instant firstExpiry = JwtAuth.claims(onServer).expiresAt();
+            // The client owes the server all the acks it may: the first ask for a token fails.
+            List<CompletableFuture<?>> questions = List.of(onServer.timeout(Duration.ofHours(2)).emitWithAck("question"),
+                    onServer.timeout(Duration.ofHours(2)).emitWithAck("question"));
+            Await.until("both questions arrived", () -> unanswered.size() == 2);
+            time.advance(LIFETIME.minusSeconds(30));
+            unanswered.forEach(question -> question.ack("answer"));
+            CompletableFuture.allOf(questions.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+
+            time.advance(Duration.ofSeconds(15));
+            Await.until("the token refreshed", () -> JwtAuth.claims(onServer).expiresAt().isAfter(firstExpiry));
+            time.advance(Duration.ofSeconds(16));
+            assertTrue(onServer.connected(), "past the first token's expiry on the second");
         }
     }
 
