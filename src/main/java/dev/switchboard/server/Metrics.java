@@ -137,7 +137,10 @@ public final class Metrics {
         return recoveries.sum();
     }
 
-    /** Returning clients that found their session gone, expired or no longer covering what they missed. */
+    /**
+     * Returning clients that found their session gone, expired or no longer covering what they
+     * missed, or whose recovery middleware refused (the session then ends).
+     */
     public long failedRecoveries() {
         return failedRecoveries.sum();
     }

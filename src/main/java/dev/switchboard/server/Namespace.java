@@ -402,6 +402,7 @@ public final class Namespace {
         if (session == null) {
             adapter.delAll(socket.id());
         } else {
+            switchboard.metrics().failedRecoveries.increment();
             recovery.expireClaimed(session);
         }
     }

@@ -267,6 +267,8 @@ class JwtAuthTest {
             assertEquals("unauthorized", refused.message());
             assertEquals("{\"code\":\"token_expired\"}", refused.data().text());
             Await.until("the session ended", () -> server.switchboard().root().detachedSessions().isEmpty());
+            assertEquals(1, server.switchboard().metrics().recoveries());
+            assertEquals(1, server.switchboard().metrics().failedRecoveries(), "the refused recovery");
         }
     }
 
