@@ -304,6 +304,8 @@ class JwtAuthTest {
             network.refuse(true);
             network.cut();
             assertTrue(disconnects.poll(10, TimeUnit.SECONDS).startsWith("transport "));
+            // Before the token's end comes: else it would end the socket still connected there.
+            Await.until("the server noticed the drop", () -> !server.switchboard().root().detachedSessions().isEmpty());
             time.advance(LIFETIME);
             network.refuse(false);
             Socket back = connected.poll(10, TimeUnit.SECONDS);
