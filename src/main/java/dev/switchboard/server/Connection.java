@@ -77,6 +77,8 @@ public final class Connection {
     /** This connection's place in the server's one ping queue. */
     private PingSchedule.Entry nextPing;
     private ScheduledFuture<?> pongDeadline;
+    /** When the last ping went out, on the server's clock; guarded by {@code this}. */
+    private long pingSentMillis;
     /** Closes the transport should our close not get through in time; called off once the container reports the close. */
     private ScheduledFuture<?> closeDeadline;
     /** Whether the container reported the close, after which no close deadline is needed. */
@@ -532,6 +534,7 @@ public final class Connection {
                 return;
             }
             // Armed before the ping leaves, so a fast pong always finds it.
+            pingSentMillis = switchboard.options().clock().millis();
             pongDeadline = switchboard.timer(this::pingTimedOut, switchboard.options().pingTimeout());
         }
         send(switchboard.pingFrame(), false);
@@ -548,10 +551,14 @@ public final class Connection {
                 // The pong was read just as the deadline fired.
                 return;
             }
-            if (handling.get() != null && ended.get() == null) {
-                // One of this connection's listeners holds its reading thread: the client's pong
-                // may be waiting behind it, unread. The server is late, not the client, so the
-                // deadline waits another pingTimeout; the handler timeout bounds how often.
+            boolean stalled = switchboard.stallWatch().stalledMillis(pingSentMillis, switchboard.options().clock().millis()) > 0;
+            if ((handling.get() != null || stalled) && ended.get() == null) {
+                // One of this connection's listeners holds its reading thread, or the whole
+                // server stood still since the ping (frozen, starved, collecting): the client's
+                // pong may be waiting unread, behind the listener or in the kernel, while this
+                // late timer runs first. The server is late, not the client, so the deadline
+                // waits another pingTimeout; the handler timeout bounds the first, and a stall
+                // counts only just after it ends.
                 pongDeadline = switchboard.timer(this::pingTimedOut, switchboard.options().pingTimeout());
                 return;
             }

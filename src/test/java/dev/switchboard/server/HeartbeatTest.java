@@ -12,6 +12,7 @@ import dev.switchboard.testing.TestServer;
 import dev.switchboard.testing.VirtualTime;
 import jakarta.json.JsonObject;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -102,6 +103,36 @@ class HeartbeatTest {
                 assertEquals(DisconnectReason.PING_TIMEOUT, reasons.poll());
                 assertEquals(4000, second.awaitClose());
             }
+        }
+    }
+
+    /**
+     * The server stands still past pingTimeout with a ping out (stopped, starved, in a long
+     * collection): the pong that arrived meanwhile waits unread, and on resuming the late pong
+     * deadline runs before the reading thread gets to it. The server was late, not the client:
+     * it is not dropped. A client that stays silent is still dropped a pingTimeout later.
+     */
+    @Test
+    void aServerThatStoodStillPastPingTimeoutDoesNotDropTheClientWhosePongWaits() throws Exception {
+        try (RawClient answering = server.raw(); RawClient silent = server.raw()) {
+            for (RawClient client : List.of(answering, silent)) {
+                client.connectNamespace("/", null);
+                assertNotNull(listening.poll(10, TimeUnit.SECONDS));
+                client.stopAnsweringPings();
+            }
+            time.advance(options.pingInterval());
+
+            time.freeze(options.pingTimeout().plusSeconds(5));
+            time.advance(Duration.ZERO);
+            answering.sendJson("{'type':'pong'}");
+            answering.sendJson("{'type':'event','event':'probe','args':[],'ack':1}");
+            answering.next("ack");
+            assertNull(reasons.poll(), "dropped for the server's own stall");
+
+            time.advance(options.pingTimeout());
+            assertEquals(DisconnectReason.PING_TIMEOUT, reasons.poll());
+            assertEquals(4000, silent.awaitClose());
+            assertEquals(1, server.switchboard().connectionCount());
         }
     }
 

@@ -61,6 +61,15 @@ public final class VirtualTime extends AbstractExecutorService implements Schedu
         return nowNanos;
     }
 
+    /**
+     * The process stood still (stopped, starved, collecting) for {@code duration}: time moves on and
+     * nothing runs. The next {@link #advance} runs what fell due meanwhile, late and in order, as a
+     * process that resumes does.
+     */
+    public synchronized void freeze(Duration duration) {
+        nowNanos += duration.toNanos();
+    }
+
     /** Moves time forward, running every task that falls due on the way, in order. */
     public void advance(Duration duration) {
         long target;
