@@ -54,7 +54,8 @@ public final class OutboundQueue {
      *                    queues (read-only), or null: whole WebSocket frames, attachments included,
      *                    for a {@link FrameWriter}; the text's UTF-8 payload for
      *                    {@link Transport#sendUtf8}
-     * @param budgeted    whether its bytes count toward this queue's bound and the server-wide budget (not a replay's)
+     * @param budgeted    whether its bytes count toward this queue's bound and the server-wide
+     *                    budget (not a replay's)
      */
     private record Item(String text, List<byte[]> attachments, ByteBuffer frame, int bytes, boolean budgeted) {
     }
@@ -300,7 +301,10 @@ public final class OutboundQueue {
         return pendingBytes.get() + beyondBoundBytes.get();
     }
 
-    /** Budgeted bytes waiting behind the one in flight: what dropping the queue frees of the server-wide budget at once. */
+    /**
+     * Budgeted bytes waiting behind the one in flight: what dropping the queue frees of the
+     * server-wide budget at once.
+     */
     public long waitingBytes() {
         return waitingBytes.get();
     }

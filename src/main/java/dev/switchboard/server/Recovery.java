@@ -225,10 +225,10 @@ final class Recovery {
      * A session this node still keeps under a socket id whose record was just claimed here from
      * another node: the client recovered elsewhere since (a native client with a new private id,
      * a Socket.IO client with the same) and is back. This node's old session is stale: its rooms
-     * are those it had then, and every event to them since
-     * was delivered elsewhere. It ends silently (the session lives on), and its rooms go before the
-     * session taken in joins the record's: else the stale rooms stay, and the events the reader
-     * routes to them before the resend would be logged and then sent again by it.
+     * are those it had then, and every event to them since was delivered elsewhere. It ends
+     * silently (the session lives on), and its rooms go before the session taken in joins the
+     * record's: else the stale rooms stay, and the events the reader routes to them before the
+     * resend would be logged and then sent again by it.
      */
     private void releaseClaimedElsewhere(String socketId) {
         DetachedSession stale = detached.get(socketId);
