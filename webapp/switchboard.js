@@ -1032,6 +1032,12 @@
     // Sends the head; the manager took a rate token for it.
     sendHead() {
       const item = this._items[0];
+      if (item.tries > this._socket._opts.retries) {
+        // Its tries ran out in drops rather than timeouts (the timer stops at a drop): an event
+        // that makes the connection drop must not be resent after every reconnection forever.
+        this._socket._acks.settle(item.id, makeError('operation has timed out'));
+        return;
+      }
       item.tries++;
       item.inFlight = true;
       item.timer = setTimeout(() => guard(() => this._onTimeout(item)), item.timeout);
