@@ -2,6 +2,7 @@ package dev.switchboard.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.TestServer;
 import java.net.URI;
@@ -44,6 +45,7 @@ class BrowserClientCombinationsTest {
 
     private static Chromium browser;
     private final List<String> notes = new CopyOnWriteArrayList<>();
+    private final List<String> chatIds = new CopyOnWriteArrayList<>();
     private TestServer server;
     private CuttableProxy network;
     private String tab;
@@ -63,8 +65,10 @@ class BrowserClientCombinationsTest {
     @BeforeEach
     void start() throws Exception {
         // "pay" is handled but never answered: the page's retries are all it has.
-        server = TestServer.start(TestServer.options().build(), sb -> sb.onConnection(socket ->
-                socket.on("pay", event -> notes.add("pay " + event.arg(0, int.class)))));
+        server = TestServer.start(TestServer.options().build(), sb -> {
+            sb.onConnection(socket -> socket.on("pay", event -> notes.add("pay " + event.arg(0, int.class))));
+            sb.of("/chat").onConnection(socket -> chatIds.add(socket.id()));
+        });
         network = new CuttableProxy(server.port());
         tab = browser.open(URI.create("http://127.0.0.1:" + network.port() + "/switchboard.js"));
     }
@@ -112,5 +116,29 @@ class BrowserClientCombinationsTest {
         // it after every drop, for as long as the drops came before its timeout.
         assertEquals("failed operation has timed out", awaitSeen("failed "));
         assertEquals(List.of("pay 7"), notes, "handled once");
+    }
+
+    @Test
+    void aSocketLeftAndReopenedWhileItsConnectIsInFlightTakesTheAnswerToTheReopening() {
+        browser.script(tab, CONNECT, Map.of());
+        awaitSeen("connect ");
+        // "/" keeps the WebSocket open while "/chat" connects, leaves and connects again at once,
+        // as a page does that switches its user: the server answers the first connect, ends that
+        // socket at the disconnect, then opens another for the second connect.
+        browser.script(tab, """
+                window.chat = socket.io.socket('/chat');
+                chat.on('connect', () => seen.push('chat ' + chat.id + (chat.recovered ? ' recovered' : '')));
+                chat.connect();
+                chat.disconnect();
+                chat.connect();
+                """);
+        awaitSeen("chat ");
+        String live = Await.value("the second /chat socket at the server", () -> chatIds.size() == 2 ? chatIds.get(1) : null);
+        // Before: the page took the first answer, of the socket it had just left, and dropped
+        // the one for its live socket; its pid was then worth nothing and a drop lost the session.
+        assertEquals("chat " + live, awaitSeen("chat "), "the page holds the id of its live socket");
+
+        network.cut();
+        awaitSeenTimes("chat " + live + " recovered", 1);
     }
 }
