@@ -3,6 +3,7 @@ package dev.switchboard.client;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.TestServer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,6 +12,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -57,6 +59,45 @@ class ClientCombinationsTest {
                         "each refused upgrade is a failed attempt, none a reconnection");
                 assertTrue(!socket.connected());
             }
+        }
+    }
+
+    @Test
+    void aSocketLeftAndReopenedWhileItsConnectIsInFlightConnectsAsTheReopenedSocket() throws Exception {
+        List<String> chatIds = new CopyOnWriteArrayList<>();
+        AtomicInteger checks = new AtomicInteger();
+        try (TestServer server = TestServer.start(sb -> sb.of("/chat")
+                .use(socket -> {
+                    if (checks.incrementAndGet() == 1) {
+                        sleep(300);   // the first connect is still unanswered when the client leaves
+                    }
+                })
+                .onConnection(socket -> chatIds.add(socket.id())));
+             SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(), fastReconnect().build())) {
+            // "/" keeps the WebSocket open while "/chat" connects, leaves and connects again.
+            client.socket().whenConnected().get(10, TimeUnit.SECONDS);
+            BlockingQueue<String> connects = new LinkedBlockingQueue<>();
+            ClientSocket chat = client.socket("/chat");
+            chat.onConnect(() -> connects.add(chat.id()));
+            chat.disconnect();
+            chat.connect();
+
+            // The server answered the first connect, ended that socket at the disconnect, then
+            // opened the one the client has now. Before, the client took the first answer for the
+            // second connect: connected, as far as its listeners could tell, as a socket that was gone.
+            String connectedAs = connects.poll(10, TimeUnit.SECONDS);
+            Await.until("two /chat sockets at the server", () -> chatIds.size() == 2);
+            assertEquals(chatIds.get(1), connectedAs, "the id of the live socket, not of the one left");
+            assertEquals(chatIds.get(1), chat.id());
+            assertEquals(List.of(chatIds.get(1)), List.copyOf(server.switchboard().of("/chat").sockets().keySet()));
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }
