@@ -1032,6 +1032,12 @@
     // Sends the head; the manager took a rate token for it.
     sendHead() {
       const item = this._items[0];
+      if (item.tries > this._socket._opts.retries) {
+        // Its tries ran out in drops rather than timeouts (the timer stops at a drop): an event
+        // that makes the connection drop must not be resent after every reconnection forever.
+        this._socket._acks.settle(item.id, makeError('operation has timed out'));
+        return;
+      }
       item.tries++;
       item.inFlight = true;
       item.timer = setTimeout(() => guard(() => this._onTimeout(item)), item.timeout);
@@ -1161,6 +1167,8 @@
       this._active = false; // wants to be connected: not disconnected by either side
       this._connectToken = null; // a connect is under way or done on the current transport
       this._pending = false; // the connect packet is out, its answer is not in yet
+      this._voidAnswers = 0; // answers still due to connects left before they were answered
+      this._voidGeneration = 0; // the transport those connects went out on
       this._pid = undefined;
       this._offset = undefined;
       this._sendBuffer = []; // { frame, ackId, seq } plain emits not sent yet
@@ -1206,6 +1214,13 @@
       const wasConnected = this.connected;
       if (this.connected || this._pending) {
         this.io._sendFrame(JSON.stringify(this._packet('disconnect')));
+      }
+      if (this._pending) {
+        // The server answers that connect before it reads the disconnect; the answer names a
+        // socket that is gone, and must not be taken for the answer to a connect() made next.
+        const same = this._voidGeneration === this.io._generation;
+        this._voidAnswers = (same ? this._voidAnswers : 0) + 1;
+        this._voidGeneration = this.io._generation;
       }
       this._active = false;
       // The server ends the session on a client disconnect, so the token is worth nothing now.
@@ -1502,8 +1517,18 @@
 
     // -- incoming packets --------------------------------------------------------------------------
 
+    // Whether a connect answer is the one due to a connect left before it was answered; answers
+    // on a newer transport never are.
+    _voidAnswer() {
+      if (this._voidAnswers > 0 && this._voidGeneration === this.io._generation) {
+        this._voidAnswers--;
+        return true;
+      }
+      return false;
+    }
+
     _onConnectPacket(packet) {
-      if (!this._pending) {
+      if (this._voidAnswer() || !this._pending) {
         return; // not asked for, or disconnect() came first (its disconnect packet is on the way)
       }
       this._pending = false;
@@ -1526,7 +1551,7 @@
     }
 
     _onConnectErrorPacket(packet) {
-      if (!this._pending) {
+      if (this._voidAnswer() || !this._pending) {
         return;
       }
       const message = typeof packet.message === 'string' ? packet.message : 'connection refused';

@@ -80,6 +80,7 @@ public final class ClientSocket {
     private boolean active;               // the application wants it connected
     private boolean connected;
     private boolean connectPending;       // a connect was sent on the current WebSocket, no answer yet
+    private int voidAnswers;              // answers still due on this WebSocket to connects left before they were answered
     private String id;
     private String pid;                   // recovery token, kept across transport losses
     private String offset;                // of the last event received, for recovery
@@ -343,6 +344,11 @@ public final class ClientSocket {
             if (connected || connectPending) {
                 client.send(encode(SwitchboardClient.CODEC.disconnect(namespace, null)));
             }
+            if (connectPending) {
+                // The server answers that connect before it reads the disconnect; the answer names
+                // a socket that is gone, and must not be taken for the answer to a connect() made next.
+                voidAnswers++;
+            }
             active = false;
             connectPending = false;
             // A socket left on purpose has no session to recover.
@@ -422,6 +428,7 @@ public final class ClientSocket {
 
     /** The client opens a new WebSocket: an active socket tries again. */
     void retrying() {
+        voidAnswers = 0;   // the answers due on the old WebSocket never come
         if (active) {
             refusal = null;
         }
@@ -662,6 +669,9 @@ public final class ClientSocket {
 
     /** Lock held. */
     private void connectReceived(Packet packet) {
+        if (voidAnswer()) {
+            return;
+        }
         connectPending = false;
         if (!active) {
             // disconnect() was called meanwhile; its disconnect packet follows our connect.
@@ -693,6 +703,9 @@ public final class ClientSocket {
 
     /** Lock held. */
     private void connectErrorReceived(Packet packet) {
+        if (voidAnswer()) {
+            return;
+        }
         connectPending = false;
         if (!active) {
             return;
@@ -705,6 +718,15 @@ public final class ClientSocket {
         ConnectRefusal refusal = SwitchboardClient.CODEC.readConnectError(packet);
         connectFailed(new ConnectError(refusal.message(), refusal.data()), true);
         client.socketDone();
+    }
+
+    /** Whether a connect answer is the one due to a connect left before it was answered. Lock held. */
+    private boolean voidAnswer() {
+        if (voidAnswers == 0) {
+            return false;
+        }
+        voidAnswers--;
+        return true;
     }
 
     /** Lock held. */

@@ -521,11 +521,9 @@ public final class SwitchboardClient implements AutoCloseable {
             maxPayload = 0;
             // Until hello arrives the watchdog waits for it; a server that never says hello is dead.
             armWatchdog(options.connectTimeout().toMillis());
-            if (attempts > 0) {
-                int tries = attempts;
-                reconnectListeners.forEach(listener -> callbacks.add(() -> listener.accept(tries)));
-            }
-            attempts = 0;
+            // The attempts count on until hello: a server at its connection cap accepts the
+            // upgrade and closes it at once with 1013, which must back off and give up like any
+            // failed attempt rather than count as a reconnection.
             // Connect right away rather than after hello, to save a round trip.
             for (ClientSocket socket : sockets.values()) {
                 if (socket.activeLocked()) {
@@ -662,6 +660,11 @@ public final class SwitchboardClient implements AutoCloseable {
             return;
         }
         helloSeen = true;
+        if (attempts > 0) {
+            int tries = attempts;
+            reconnectListeners.forEach(listener -> callbacks.add(() -> listener.accept(tries)));
+        }
+        attempts = 0;
         sessionId = hello.sid();
         pingInterval = Math.max(0, hello.pingIntervalMillis());
         pingTimeout = Math.max(0, hello.pingTimeoutMillis());
@@ -676,7 +679,8 @@ public final class SwitchboardClient implements AutoCloseable {
      * attempt or gives up.
      */
     private void connectionLost(ClientConnection connection, String reason, String detail) {
-        boolean wasOpen = state == State.OPEN;
+        // Open means the server said hello; an upgrade it refused at once failed to reach it.
+        boolean wasOpen = state == State.OPEN && helloSeen;
         current = null;
         sessionId = null;
         stopWatchdog();

@@ -1,0 +1,103 @@
+package dev.switchboard.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.testing.Await;
+import dev.switchboard.testing.TestServer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The Java client's features in combination: reconnection with what the server refuses,
+ * recovery with buffered emits and acks, the socket's own lifecycle with connects in flight.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class ClientCombinationsTest {
+    private static ClientOptions.Builder fastReconnect() {
+        return ClientOptions.builder().reconnectionDelay(Duration.ofMillis(50))
+                .reconnectionDelayMax(Duration.ofMillis(200)).randomizationFactor(0);
+    }
+
+    @Test
+    void aServerThatRefusesEveryUpgradeWith1013IsRetriedWithinTheAttemptsLimitThenGivenUp() throws Exception {
+        // One connection fills the server; every later upgrade is accepted, then closed with 1013.
+        try (TestServer server = TestServer.start(TestServer.options().maxConnections(1, 1).build(), sb -> { });
+             SwitchboardClient holder = SwitchboardClient.connect(server.webSocketUri())) {
+            holder.socket().whenConnected().get(10, TimeUnit.SECONDS);
+            BlockingQueue<String> seen = new LinkedBlockingQueue<>();
+            List<Integer> attempts = new CopyOnWriteArrayList<>();
+            try (SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(),
+                    fastReconnect().reconnectionAttempts(3).autoConnect(false).build())) {
+                client.onReconnectAttempt(attempts::add);
+                client.onReconnect(tries -> seen.add("reconnect"));
+                client.onReconnectFailed(() -> seen.add("reconnect_failed"));
+                ClientSocket socket = client.socket();
+                socket.onConnectError(error -> seen.add("connect_error"));
+                socket.connect();
+
+                // The first connect and three reconnection attempts, each refused: then it gives
+                // up, as the browser client does (before: each refused upgrade counted as a
+                // successful reconnection, reset the attempts, and it retried forever at the base delay).
+                List<String> events = new ArrayList<>();
+                String event;
+                while ((event = seen.poll(5, TimeUnit.SECONDS)) != null && !event.equals("reconnect_failed")
+                        && events.size() < 10) {
+                    events.add(event);
+                }
+                assertEquals("reconnect_failed", event, "attempts so far: " + attempts + ", events: " + events);
+                assertEquals(List.of(1, 2, 3), attempts);
+                assertEquals(List.of("connect_error", "connect_error", "connect_error", "connect_error"), events,
+                        "each refused upgrade is a failed attempt, none a reconnection");
+                assertTrue(!socket.connected());
+            }
+        }
+    }
+
+    @Test
+    void aSocketLeftAndReopenedWhileItsConnectIsInFlightConnectsAsTheReopenedSocket() throws Exception {
+        List<String> chatIds = new CopyOnWriteArrayList<>();
+        AtomicInteger checks = new AtomicInteger();
+        try (TestServer server = TestServer.start(sb -> sb.of("/chat")
+                .use(socket -> {
+                    if (checks.incrementAndGet() == 1) {
+                        sleep(300);   // the first connect is still unanswered when the client leaves
+                    }
+                })
+                .onConnection(socket -> chatIds.add(socket.id())));
+             SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(), fastReconnect().build())) {
+            // "/" keeps the WebSocket open while "/chat" connects, leaves and connects again.
+            client.socket().whenConnected().get(10, TimeUnit.SECONDS);
+            BlockingQueue<String> connects = new LinkedBlockingQueue<>();
+            ClientSocket chat = client.socket("/chat");
+            chat.onConnect(() -> connects.add(chat.id()));
+            chat.disconnect();
+            chat.connect();
+
+            // The server answered the first connect, ended that socket at the disconnect, then
+            // opened the one the client has now. Before, the client took the first answer for the
+            // second connect: connected, as far as its listeners could tell, as a socket that was gone.
+            String connectedAs = connects.poll(10, TimeUnit.SECONDS);
+            Await.until("two /chat sockets at the server", () -> chatIds.size() == 2);
+            assertEquals(chatIds.get(1), connectedAs, "the id of the live socket, not of the one left");
+            assertEquals(chatIds.get(1), chat.id());
+            assertEquals(List.of(chatIds.get(1)), List.copyOf(server.switchboard().of("/chat").sockets().keySet()));
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

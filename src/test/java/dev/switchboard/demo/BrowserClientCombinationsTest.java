@@ -1,0 +1,144 @@
+package dev.switchboard.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.switchboard.testing.Await;
+import dev.switchboard.testing.CuttableProxy;
+import dev.switchboard.testing.TestServer;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@code webapp/switchboard.js} with its features in combination, in a real browser, through a
+ * network the test cuts: retried emits across drops, and the socket's own lifecycle while a
+ * connect is in flight. Each case holds a promise the Java client keeps too.
+ */
+@BrowserTest
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class BrowserClientCombinationsTest {
+    /** Loads switchboard.js and records what a socket sees in {@code window.seen}. */
+    private static final String CONNECT = """
+            const [options] = arguments;
+            await new Promise((loaded) => {
+              const script = document.createElement('script');
+              script.src = '/switchboard.js';
+              script.onload = loaded;
+              document.head.appendChild(script);
+            });
+            window.seen = [];
+            const socket = switchboard.connect(Object.assign({ forceNew: true, reconnectionDelay: 100,
+                reconnectionDelayMax: 200, randomizationFactor: 0 }, options));
+            socket.on('connect', () => seen.push('connect ' + socket.id + (socket.recovered ? ' recovered' : '')));
+            socket.on('disconnect', (reason) => seen.push('disconnect ' + reason));
+            window.socket = socket;
+            """;
+
+    private static Chromium browser;
+    private final List<String> notes = new CopyOnWriteArrayList<>();
+    private final List<String> chatIds = new CopyOnWriteArrayList<>();
+    private TestServer server;
+    private CuttableProxy network;
+    private String tab;
+
+    @BeforeAll
+    static void startBrowser() {
+        browser = Chromium.start();
+    }
+
+    @AfterAll
+    static void stopBrowser() {
+        if (browser != null) {
+            browser.close();
+        }
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        // "pay" is handled but never answered: the page's retries are all it has.
+        server = TestServer.start(TestServer.options().build(), sb -> {
+            sb.onConnection(socket -> socket.on("pay", event -> notes.add("pay " + event.arg(0, int.class))));
+            sb.of("/chat").onConnection(socket -> chatIds.add(socket.id()));
+        });
+        network = new CuttableProxy(server.port());
+        tab = browser.open(URI.create("http://127.0.0.1:" + network.port() + "/switchboard.js"));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        browser.closeTabs();
+        network.close();
+        server.close();
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<String> seen() {
+        return new ArrayList<>((List<String>) browser.script(tab, "return window.seen;"));
+    }
+
+    private String awaitSeen(String prefix) {
+        return browser.waitUntil(tab, "'" + prefix + "' in what the socket saw", this::seen,
+                driver -> seen().stream().filter(line -> line.startsWith(prefix)).reduce((a, b) -> b).orElse(null));
+    }
+
+    private void awaitSeenTimes(String line, long times) {
+        browser.waitUntil(tab, times + " x '" + line + "' in what the socket saw", this::seen,
+                driver -> seen().stream().filter(line::equals).count() >= times);
+    }
+
+    @Test
+    void aRetriedEmitIsSentOnePlusRetriesTimesAlsoWhenDropsInterruptItsTries() {
+        // A long ack timeout: only the sends can run out here, as when the event itself makes the
+        // connection drop (a proxy that cannot pass it, say) before any timeout falls due.
+        browser.script(tab, CONNECT, Map.of("retries", 1, "ackTimeout", 120_000));
+        String id = awaitSeen("connect ").substring("connect ".length());
+        browser.script(tab, """
+                socket.emitWithAck('pay', 7).then((reply) => seen.push('reply ' + reply),
+                    (err) => seen.push('failed ' + err.message));
+                """);
+        browser.waitUntil(tab, "the server handling pay 7", () -> notes, driver -> notes.contains("pay 7"));
+
+        network.cut();   // send 1 was lost with its answer; after this reconnection comes send 2
+        awaitSeenTimes("connect " + id + " recovered", 1);
+        network.cut();   // send 2 lost too: its tries are used up, nothing is sent a third time
+        awaitSeenTimes("connect " + id + " recovered", 2);
+
+        // The Java client fails it here too (AtLeastOnceQueue.sendHead); before, the page resent
+        // it after every drop, for as long as the drops came before its timeout.
+        assertEquals("failed operation has timed out", awaitSeen("failed "));
+        assertEquals(List.of("pay 7"), notes, "handled once");
+    }
+
+    @Test
+    void aSocketLeftAndReopenedWhileItsConnectIsInFlightTakesTheAnswerToTheReopening() {
+        browser.script(tab, CONNECT, Map.of());
+        awaitSeen("connect ");
+        // "/" keeps the WebSocket open while "/chat" connects, leaves and connects again at once,
+        // as a page does that switches its user: the server answers the first connect, ends that
+        // socket at the disconnect, then opens another for the second connect.
+        browser.script(tab, """
+                window.chat = socket.io.socket('/chat');
+                chat.on('connect', () => seen.push('chat ' + chat.id + (chat.recovered ? ' recovered' : '')));
+                chat.connect();
+                chat.disconnect();
+                chat.connect();
+                """);
+        awaitSeen("chat ");
+        String live = Await.value("the second /chat socket at the server", () -> chatIds.size() == 2 ? chatIds.get(1) : null);
+        // Before: the page took the first answer, of the socket it had just left, and dropped
+        // the one for its live socket; its pid was then worth nothing and a drop lost the session.
+        assertEquals("chat " + live, awaitSeen("chat "), "the page holds the id of its live socket");
+
+        network.cut();
+        awaitSeenTimes("chat " + live + " recovered", 1);
+    }
+}
