@@ -4,15 +4,16 @@ import dev.switchboard.protocol.Arguments;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 
 /**
  * The acks one {@link ClientSocket} waits for, by ack id: the future of each
  * {@code emitWithAck} and the timer that fails it. An answer, a timeout or the client's close
- * settles an entry once; an event sent on a connection that then dropped keeps waiting until its
- * timeout (the server does not replay acks, so nothing else would end it). At-least-once emits
- * are not here: {@link AtLeastOnceQueue} waits for their acks itself.
+ * settles an entry once, and so does a drop once its event was sent: the server fails the acks it
+ * owes at a drop and does not replay them, so no answer can come. At-least-once emits are not
+ * here: {@link AtLeastOnceQueue} waits for their acks itself, and resends their events.
  *
  * <p>Guarded by the client's lock: every method is called with it held, and the timers take it.
  * Futures complete on the client's callback queue, never under the lock.
@@ -30,7 +31,7 @@ final class AckTable {
      * fails the future with {@link AckTimeoutException}.
      */
     void await(long ackId, String event, Duration timeout, CompletableFuture<Arguments> future, Runnable onTimeout) {
-        PendingAck ack = new PendingAck(future);
+        PendingAck ack = new PendingAck(event, future);
         pending.put(ackId, ack);
         ack.timer = client.schedule(timeout.toMillis(), () -> client.locked(() -> {
             if (pending.remove(ackId) == ack) {
@@ -56,6 +57,22 @@ final class AckTable {
         return true;
     }
 
+    /**
+     * Fails every entry but those of {@code unsent} with {@link DisconnectedException}: the
+     * connection their events went out on is gone, and with it their answers.
+     */
+    void failSent(Set<Long> unsent) {
+        pending.entrySet().removeIf(entry -> {
+            if (unsent.contains(entry.getKey())) {
+                return false;
+            }
+            PendingAck ack = entry.getValue();
+            SwitchboardClient.cancel(ack.timer);
+            client.callbacks.settle(ack.future, new DisconnectedException(ack.event));
+            return true;
+        });
+    }
+
     /** Fails every entry with {@code error}: the client is closing. */
     void failAll(Throwable error) {
         for (PendingAck ack : pending.values()) {
@@ -67,10 +84,12 @@ final class AckTable {
 
     /** An emitWithAck waiting for its answer. */
     private static final class PendingAck {
+        final String event;
         final CompletableFuture<Arguments> future;
         ScheduledFuture<?> timer;
 
-        PendingAck(CompletableFuture<Arguments> future) {
+        PendingAck(String event, CompletableFuture<Arguments> future) {
+            this.event = event;
             this.future = future;
         }
     }

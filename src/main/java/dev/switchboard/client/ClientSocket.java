@@ -17,6 +17,7 @@ import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -305,7 +306,8 @@ public final class ClientSocket {
      * call, also while the event waits in the buffer), with {@link AckErrorException} when the
      * server answers with an error, and is cancelled when the client closes. An event sent on a
      * connection that then dropped gets no answer (the server does not replay acks), so it fails
-     * at its timeout. With retries on, the timeout counts per send instead, and not while
+     * at the drop with {@link DisconnectedException}; one still buffered is sent after the next
+     * connect. With retries on, it is resent instead: the timeout counts per send, and not while
      * offline (see {@link ClientOptions.Builder#retries(int)}). Fails at once with
      * {@link SendBufferFullException} when {@link ClientOptions#maxBufferedEmits()} emits are
      * waiting already.
@@ -508,9 +510,9 @@ public final class ClientSocket {
         }
         active = false;
         connectPending = false;
-        markDisconnected("io client disconnect");
         CancellationException closed = new CancellationException("the client is closed");
-        acks.failAll(closed);
+        acks.failAll(closed);   // before markDisconnected, which would fail them as dropped
+        markDisconnected("io client disconnect");
         reliableQueue.failAll(closed);
         sendBuffer.clear();
         failWaiters(ConnectError.of("the client is closed"));
@@ -664,6 +666,12 @@ public final class ClientSocket {
         id = null;
         epoch++;
         reliableQueue.pause();
+        // The server fails the acks it owes at a drop and never replays them (docs/PROTOCOL.md,
+        // Recovery): an event already sent will not be answered, so fail it now rather than at
+        // its timeout, as the browser client does. Those still buffered go out after the next connect.
+        Set<Long> unsent = new HashSet<>();
+        sendBuffer.forEach(buffered -> unsent.add(buffered.frame.packet().ackId()));
+        acks.failSent(unsent);
         disconnectListeners.forEach(listener -> client.callbacks.add(() -> listener.accept(reason)));
     }
 

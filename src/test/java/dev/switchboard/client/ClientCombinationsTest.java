@@ -1,15 +1,20 @@
 package dev.switchboard.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.protocol.Arguments;
 import dev.switchboard.testing.Await;
+import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.TestServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -90,6 +95,41 @@ class ClientCombinationsTest {
             assertEquals(chatIds.get(1), connectedAs, "the id of the live socket, not of the one left");
             assertEquals(chatIds.get(1), chat.id());
             assertEquals(List.of(chatIds.get(1)), List.copyOf(server.switchboard().of("/chat").sockets().keySet()));
+        }
+    }
+
+    @Test
+    void anEmitWithAckSentOnAConnectionThatDropsFailsAtTheDropAndOneMadeOfflineIsAnswered() throws Exception {
+        BlockingQueue<String> handled = new LinkedBlockingQueue<>();
+        try (TestServer server = TestServer.start(sb -> sb.onConnection(socket -> {
+                socket.on("pay", event -> handled.add("pay " + event.arg(0, int.class)));   // never answered
+                socket.on("echo", event -> event.ack(event.arg(0, String.class)));
+            }));
+             CuttableProxy network = new CuttableProxy(server.port());
+             // A timeout far beyond the test's waits: only the drop can end the first emit in time.
+             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(),
+                     fastReconnect().ackTimeout(Duration.ofMinutes(5)).build())) {
+            ClientSocket socket = client.socket();
+            BlockingQueue<String> drops = new LinkedBlockingQueue<>();
+            socket.onDisconnect(drops::add);
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            CompletableFuture<Arguments> paid = socket.emitWithAck("pay", 7);
+            assertEquals("pay 7", handled.poll(10, TimeUnit.SECONDS));
+
+            network.refuse(true);   // stays offline until the emit below is buffered
+            network.cut();
+            assertTrue(drops.poll(10, TimeUnit.SECONDS).startsWith("transport "), "the drop");
+            CompletableFuture<Arguments> echoed = socket.emitWithAck("echo", "made offline");
+
+            // The server failed its side of the ack at the drop and never replays it, so the
+            // answer cannot come: fail it now, as the browser client does (before: it waited
+            // for its timeout, 5 minutes here).
+            ExecutionException failed = assertThrows(ExecutionException.class, () -> paid.get(10, TimeUnit.SECONDS));
+            assertTrue(failed.getCause() instanceof DisconnectedException, failed.toString());
+            assertTrue(!echoed.isDone(), "an emit not sent yet is not failed by the drop");
+            network.refuse(false);
+            assertEquals("made offline", echoed.get(10, TimeUnit.SECONDS).get(0, String.class));
+            assertEquals(List.of(), List.copyOf(handled), "pay was not resent");
         }
     }
 
