@@ -66,7 +66,10 @@ class BrowserClientCombinationsTest {
     void start() throws Exception {
         // "pay" is handled but never answered: the page's retries are all it has.
         server = TestServer.start(TestServer.options().build(), sb -> {
-            sb.onConnection(socket -> socket.on("pay", event -> notes.add("pay " + event.arg(0, int.class))));
+            sb.onConnection(socket -> {
+                socket.on("pay", event -> notes.add("pay " + event.arg(0, int.class)));
+                socket.on("echo", event -> event.ack(event.arg(0, String.class)));
+            });
             sb.of("/chat").onConnection(socket -> chatIds.add(socket.id()));
         });
         network = new CuttableProxy(server.port());
@@ -140,5 +143,33 @@ class BrowserClientCombinationsTest {
 
         network.cut();
         awaitSeenTimes("chat " + live + " recovered", 1);
+    }
+
+    @Test
+    void anEmitWithAckSentOnAConnectionThatDropsFailsAtTheDropAndOneMadeOfflineIsAnswered() {
+        // A timeout far beyond the test's waits: only the drop can end the first emit in time.
+        browser.script(tab, CONNECT, Map.of("ackTimeout", 300_000));
+        awaitSeen("connect ");
+        browser.script(tab, """
+                socket.emitWithAck('pay', 7).then((reply) => seen.push('paid ' + reply),
+                    (err) => seen.push('failed ' + err.message));
+                """);
+        browser.waitUntil(tab, "the server handling pay 7", () -> notes, driver -> notes.contains("pay 7"));
+
+        network.refuse(true);   // stays offline until the emit below is buffered
+        network.cut();
+        awaitSeen("disconnect ");
+        browser.script(tab, """
+                socket.emitWithAck('echo', 'made offline').then((reply) => seen.push('echoed ' + reply),
+                    (err) => seen.push('echo failed ' + err.message));
+                """);
+
+        // The server failed its side of the ack at the drop and never replays it, so the answer
+        // cannot come; the Java client fails it at the drop too (DisconnectedException).
+        assertEquals("failed socket has been disconnected", awaitSeen("failed "));
+        network.refuse(false);
+        assertEquals("echoed made offline", awaitSeen("echoed "), "an emit not sent yet is sent after the reconnection");
+        assertEquals(List.of(), seen().stream().filter(line -> line.startsWith("echo failed")).toList());
+        assertEquals(List.of("pay 7"), notes, "pay was not resent");
     }
 }
