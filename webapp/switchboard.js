@@ -40,6 +40,8 @@
  *   again when the server wants a fresh one before expiry), autoConnect true,
  *   forceNew false, reconnection true, reconnectionDelay 1000, reconnectionDelayMax 5000,
  *   randomizationFactor 0.5, reconnectionAttempts Infinity, timeout 20000 (to get "hello"),
+ *   sendQueueBytes 4 MiB (what the WebSocket may hold unwritten, bufferedAmount; past it events
+ *   wait in the sockets' buffers, so a server that stops reading fills them and emits are refused),
  *   maxBufferedEmits 1000 (emits waiting to be sent, offline or paced to the server's rate limit,
  *   or to be acknowledged; past it an emit is refused: socket "error" with code "buffer_full",
  *   and its ack callback or promise gets the Error),
@@ -80,7 +82,11 @@
     randomizationFactor: 0.5,
     reconnectionAttempts: Infinity,
     timeout: 20000,
+    sendQueueBytes: 4 * 1024 * 1024,
   };
+
+  // The WebSocket says nothing when its bufferedAmount goes down, so a full one is looked at again after this.
+  const DRAIN_CHECK_MS = 20;
 
   const SOCKET_DEFAULTS = { ackTimeout: 10000, retries: 0, maxBufferedEmits: 1000 };
 
@@ -474,6 +480,8 @@
         randomizationFactor: nonNegative(opts.randomizationFactor, MANAGER_DEFAULTS.randomizationFactor),
         reconnectionAttempts: nonNegative(opts.reconnectionAttempts, MANAGER_DEFAULTS.reconnectionAttempts),
         timeout: nonNegative(opts.timeout, MANAGER_DEFAULTS.timeout),
+        // Positive: with 0 no event would ever leave.
+        sendQueueBytes: opts.sendQueueBytes > 0 ? opts.sendQueueBytes : MANAGER_DEFAULTS.sendQueueBytes,
         WebSocket: opts.WebSocket,
       };
       this._nsps = new Map();
@@ -853,9 +861,25 @@
       return !this._pace || this._pace.tryTake();
     }
 
+    // Whether the WebSocket holds less than sendQueueBytes unwritten. Past it the server is not
+    // reading: events wait in their sockets' bounded buffers, which fill so that emits are refused
+    // (buffer_full) instead of the page's memory growing, as in the Java client.
+    _writable() {
+      return this._ws.bufferedAmount < this._opts.sendQueueBytes;
+    }
+
+    _sendEventsLater(delay) {
+      if (!this._paceTimer) {
+        this._paceTimer = setTimeout(() => guard(() => {
+          this._paceTimer = null;
+          this._sendEvents();
+        }), delay);
+      }
+    }
+
     // Sends the events the sockets have waiting, oldest first, as fast as the server's rate limit
-    // allows, and comes back when it allows more: a flush of what was emitted offline must not
-    // get the connection closed for flooding.
+    // and the WebSocket's queue allow, and comes back when they allow more: a flush of what was
+    // emitted offline must not get the connection closed for flooding.
     _sendEvents() {
       while (this._open) {
         let oldest;
@@ -870,13 +894,12 @@
         if (!oldest) {
           return;
         }
+        if (!this._writable()) {
+          this._sendEventsLater(DRAIN_CHECK_MS);
+          return;
+        }
         if (!this._takeEventToken()) {
-          if (!this._paceTimer) {
-            this._paceTimer = setTimeout(() => guard(() => {
-              this._paceTimer = null;
-              this._sendEvents();
-            }), this._pace.msUntilNext());
-          }
+          this._sendEventsLater(this._pace.msUntilNext());
           return;
         }
         oldest._sendReadyEvent();
@@ -1336,8 +1359,9 @@
         this._acks.wait(ackId, callback, flags.timeout, () => this._onAckTimeout(ackId));
       }
       if (flags.volatile) {
-        // Dropped rather than kept waiting, offline or when the rate limit allows nothing now.
-        if (this.connected && this.io._takeEventToken()) {
+        // Dropped rather than kept waiting, offline, when the rate limit allows nothing now, or
+        // when the WebSocket's queue is full.
+        if (this.connected && this.io._writable() && this.io._takeEventToken()) {
           this._write(frame, ackId);
         } else {
           this._acks.forgetPlain(ackId);

@@ -1,9 +1,11 @@
 package dev.switchboard.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.CuttableProxy;
+import dev.switchboard.testing.PausableServer;
 import dev.switchboard.testing.TestServer;
 import java.net.URI;
 import java.util.ArrayList;
@@ -11,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -171,5 +174,53 @@ class BrowserClientCombinationsTest {
         assertEquals("echoed made offline", awaitSeen("echoed "), "an emit not sent yet is sent after the reconnection");
         assertEquals(List.of(), seen().stream().filter(line -> line.startsWith("echo failed")).toList());
         assertEquals(List.of("pay 7"), notes, "pay was not resent");
+    }
+
+    @Test
+    void aServerThatStopsReadingFillsTheBoundedQueueAndBufferThenEmitsAreRefusedAndNothingAcceptedIsLost() throws Exception {
+        try (PausableServer frozen = PausableServer.start(1_000_000, 1_000_000)) {
+            tab = browser.open(URI.create(frozen.webSocketUri().toString().replaceFirst("^ws", "http") + ".js"));
+            browser.script(tab, CONNECT, Map.of("sendQueueBytes", 64 * 1024, "maxBufferedEmits", 50));
+            awaitSeen("connect ");
+            frozen.pause();
+            // The kernel's socket buffers take some megabytes first; past them, only the 64 KiB
+            // the WebSocket may hold unwritten and the socket's 50 buffered emits. A page that
+            // hands every event to the WebSocket would take all 48 MiB (the Java client: SendBufferTest).
+            @SuppressWarnings("unchecked")
+            Map<String, Object> result = (Map<String, Object>) browser.script(tab, """
+                    const padding = 'x'.repeat(16 * 1024);
+                    window.replies = [];
+                    let refused = false;
+                    socket.on('error', (error) => { refused = error.code === 'buffer_full'; });
+                    let accepted = 0;
+                    let mostUnwritten = 0;
+                    while (!refused && accepted < 3000) {
+                      const i = accepted;
+                      socket.timeout(120000).emitWithAck('tick', i, padding)
+                        .then((n) => replies.push(n), (err) => (err.code === 'buffer_full' ? seen : replies).push(i + ' failed ' + err.code));
+                      if (!refused) {
+                        accepted++;
+                      }
+                      mostUnwritten = Math.max(mostUnwritten, socket.io._ws.bufferedAmount);
+                      if (accepted % 8 === 0) {
+                        await new Promise((later) => setTimeout(later, 1)); // lets the browser write
+                      }
+                    }
+                    return { accepted, refused, mostUnwritten, connected: socket.connected };
+                    """);
+            int accepted = ((Number) result.get("accepted")).intValue();
+            System.out.println("figure: a frozen server; the page " + result);
+            assertEquals(true, result.get("refused"), "all emits of 16 KiB were taken while the server read nothing: " + result);
+            assertTrue(((Number) result.get("mostUnwritten")).longValue() < 128 * 1024, "unwritten bytes bounded: " + result);
+            assertTrue(seen().contains(accepted + " failed buffer_full"), "the refused emit's promise: " + seen());
+            assertEquals(true, result.get("connected"), "a full queue is not a reason to drop the connection");
+            assertTrue(seen().stream().noneMatch(line -> line.startsWith("disconnect ")), String.valueOf(seen()));
+
+            frozen.resume();
+            List<Object> expected = new ArrayList<>(IntStream.range(0, accepted).boxed().map(Long::valueOf).toList());
+            browser.waitUntil(tab, "every accepted emit answered", () -> browser.script(tab, "return replies.length;"),
+                    driver -> ((Number) browser.script(tab, "return replies.length;")).intValue() >= accepted);
+            assertEquals(expected, browser.script(tab, "return replies;"), "every accepted emit answered, in order");
+        }
     }
 }
