@@ -10,6 +10,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.glassfish.grizzly.Connection;
+import org.glassfish.grizzly.ReadHandler;
+import org.glassfish.grizzly.http.io.NIOReader;
 import org.glassfish.grizzly.http.server.HttpHandler;
 import org.glassfish.grizzly.http.server.Request;
 import org.glassfish.grizzly.http.server.Response;
@@ -32,9 +34,62 @@ final class EngineIoHttpHandler extends HttpHandler {
 
     @Override
     public void service(Request request, Response response) throws IOException {
+        response.suspend();
+        if (!"POST".equals(request.getMethod().getMethodString())) {
+            dispatch(request, response, null);
+            return;
+        }
+        // The body is read as it arrives, not by a blocking read: a POST whose body trickles in or
+        // never comes would hold one of Grizzly's few worker threads, which read every request and
+        // upgrade and run the WebSockets' listeners, until the idle timeout drops its connection.
+        // Taking the reader also keeps Grizzly from reading a form-encoded body for the parameters.
+        int limit = switchboard.options().maxPayloadBytes();
+        NIOReader reader = request.getNIOReader();
+        StringBuilder body = new StringBuilder();
+        reader.notifyAvailable(new ReadHandler() {
+            private final char[] chunk = new char[8192];
+
+            @Override
+            public void onDataAvailable() throws Exception {
+                if (readReady()) {
+                    reader.notifyAvailable(this);
+                }
+            }
+
+            @Override
+            public void onAllDataRead() throws Exception {
+                if (readReady()) {
+                    dispatch(request, response, body.toString());
+                }
+            }
+
+            @Override
+            public void onError(Throwable failure) {
+                // The client went away mid-body, or the idle timeout dropped it: nothing to answer.
+                response.resume();
+            }
+
+            /** Reads what has arrived; false once the body is past the limit, when the request has been dispatched as too large. */
+            private boolean readReady() throws IOException {
+                while (reader.isReady() && body.length() <= limit) {
+                    int read = reader.read(chunk);
+                    if (read < 0) {
+                        break;
+                    }
+                    body.append(chunk, 0, read);
+                }
+                if (body.length() > limit) {
+                    dispatch(request, response, null);
+                    return false;
+                }
+                return true;
+            }
+        });
+    }
+
+    /** Hands a request, whose POST body is read ({@code null} when too large), to Engine.IO. */
+    private void dispatch(Request request, Response response, String body) {
         String method = request.getMethod().getMethodString();
-        // Read before suspending: a suspended request's body is read only asynchronously.
-        String body = "POST".equals(method) ? engine.readBody(request.getReader()) : null;
         Map<String, List<String>> headers = new HashMap<>();
         for (String name : request.getHeaderNames()) {
             List<String> values = new ArrayList<>();
@@ -47,7 +102,6 @@ final class EngineIoHttpHandler extends HttpHandler {
         Forwarding.Client client = Forwarding.resolve(proxied != null ? proxied : request.getRemoteAddr(), request.isSecure(),
                 request.getHeader("Host"), name -> UpgradeGuard.headerValues(request.getRequest(), name),
                 switchboard.options().trustedProxies());
-        response.suspend();
         Connection<?> connection = request.getContext().getConnection();
         engine.handle(new PollRequest(method, engine.handshake(uri, headers, request.getParameterMap(), client.address()),
                 client, body) {

@@ -1,0 +1,81 @@
+package dev.switchboard.transport.grizzly;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.server.Switchboard;
+import dev.switchboard.testing.EnginePolling;
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.RawTcp;
+import dev.switchboard.testing.TestServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The standalone server's edge features together: long-polling beside the pending-connection
+ * bound and its timeouts, through raw sockets from other loopback addresses.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class EdgeCombinationsTest {
+    private static StandaloneServer start(UnaryOperator<StandaloneOptions.Builder> options) {
+        Switchboard switchboard = Switchboard.create(TestServer.options().build());
+        switchboard.onConnection(socket -> socket.on("echo", event -> event.ack("served")));
+        return StandaloneServer.start(switchboard, options.apply(StandaloneOptions.builder()).build());
+    }
+
+    /**
+     * A long-polling POST whose head arrives but whose body never does, as a slow or hostile
+     * client sends it: the connection is the pending bound's to time (idle timeout), and must not
+     * hold one of the server's few worker threads meanwhile, which read every HTTP request and
+     * upgrade and run the WebSockets' listeners.
+     */
+    @Test
+    void postsWhoseBodyNeverComesDoNotHoldUpOtherClients() throws Exception {
+        // Well within one address's share of pending connections (10 per address here), and more
+        // than Grizzly's default workers (two per core) on this machine.
+        int stalledCount = Math.min(10, 4 * Runtime.getRuntime().availableProcessors());
+        try (StandaloneServer server = start(o -> o.idleTimeout(Duration.ofSeconds(3)).maxPending(100, 10))) {
+            List<Socket> stalled = new ArrayList<>();
+            try {
+                for (int i = 0; i < stalledCount; i++) {
+                    Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port(), InetAddress.getByName("127.0.0.5"), 0);
+                    // Half of them form-encoded and larger than maxPayload, whose body Grizzly would read for parameters.
+                    String type = i % 2 == 0 ? "text/plain;charset=UTF-8" : "application/x-www-form-urlencoded";
+                    int length = i % 2 == 0 ? 1000 : 200_000;
+                    socket.getOutputStream().write(("POST /socket.io/?EIO=4&transport=polling&sid=none HTTP/1.1\r\n"
+                            + "Host: 127.0.0.1\r\nContent-Type: " + type + "\r\nContent-Length: " + length + "\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    stalled.add(socket);
+                }
+                // A WebSocket client upgrades and is answered (RawClient waits 5 s for each step).
+                try (RawClient client = RawClient.connect(server.webSocketUri())) {
+                    client.connectNamespace("/", null);
+                    client.sendJson("{'type':'event','event':'echo','args':[],'ack':1}");
+                    assertEquals("served", client.next("ack").getJsonArray("args").getString(0));
+                }
+                // A long-polling client opens its session.
+                HttpResponse<String> open = EnginePolling.getAsync(EnginePolling.uri(server.port(), "EIO=4&transport=polling"))
+                        .get(5, TimeUnit.SECONDS);
+                assertEquals(200, open.statusCode(), open.body());
+                // The stalled POSTs are still dropped by the idle timeout.
+                for (Socket socket : stalled) {
+                    assertTrue(RawTcp.closedByServer(socket, Duration.ofSeconds(10)), "a stalled POST was dropped");
+                }
+            } finally {
+                for (Socket socket : stalled) {
+                    socket.close();
+                }
+            }
+        }
+    }
+}
