@@ -6,6 +6,15 @@ package dev.switchboard.client;
  * the acks it owes at a drop and does not replay them, so no answer can come any more; the
  * handler may or may not have run. Emits that were not sent yet stay buffered and are sent after
  * the next connect; with {@link ClientOptions#retries()} an emit is resent instead.
+ *
+ * <pre>{@code
+ * socket.emitWithAck("save", draft).exceptionally(error -> {
+ *     if (error instanceof DisconnectedException) {
+ *         markUnsure(draft);   // saved or not: look it up once the socket is back
+ *     }
+ *     return null;
+ * });
+ * }</pre>
  */
 public final class DisconnectedException extends RuntimeException {
     private final String event;
