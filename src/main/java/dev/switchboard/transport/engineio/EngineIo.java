@@ -6,8 +6,6 @@ import dev.switchboard.server.Connection;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.outbound.Transport;
-import java.io.IOException;
-import java.io.Reader;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -202,26 +200,6 @@ public final class EngineIo {
         parameters.forEach((name, values) -> query.put(name, List.of(values)));
         return new Handshake(URI.create(uri), headers, query, remoteAddress,
                 Instant.now(switchboard.options().clock()), null);
-    }
-
-    /**
-     * A POST body, read by the container glue before it suspends the request.
-     *
-     * @return the body, or {@code null} when it is longer than the server's {@code maxPayload}
-     */
-    public String readBody(Reader in) throws IOException {
-        int limit = switchboard.options().maxPayloadBytes();
-        StringBuilder body = new StringBuilder();
-        char[] chunk = new char[8192];
-        try (in) {
-            for (int read = in.read(chunk); read >= 0; read = in.read(chunk)) {
-                body.append(chunk, 0, read);
-                if (body.length() > limit) {
-                    return null;
-                }
-            }
-        }
-        return body.toString();
     }
 
     static String error(int code, String message) {
