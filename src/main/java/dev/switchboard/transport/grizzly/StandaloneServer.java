@@ -182,10 +182,12 @@ public final class StandaloneServer implements AutoCloseable {
      * @return completes when the server is closed, with whether every connection had gone by then
      */
     public CompletableFuture<Boolean> drain(Duration spread, Duration deadline) {
-        return switchboard.drain(spread, deadline).thenApply(drained -> {
+        // Closed on a thread of its own: the drain completes on the server's scheduler, whose
+        // shutdown interrupts it, which would cut short every wait of the close.
+        return switchboard.drain(spread, deadline).thenApplyAsync(drained -> {
             close();
             return drained;
-        });
+        }, task -> new Thread(task, "switchboard-drain-close").start());
     }
 
     /** The WebSocket container, for tests of this package. */
