@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The Engine.IO v4 side of a {@link Switchboard}, shared by its HTTP long-polling handler and its
@@ -181,6 +182,30 @@ public final class EngineIo {
      */
     void forgetUnlessPolled(PollingTransport session) {
         switchboard.later(() -> forget(session), heartbeat());
+    }
+
+    /**
+     * Waits until every session closed with {@code code} while no GET waited has handed its client
+     * the close (and what was sent before it) on the client's next GET, or {@code within} has
+     * passed. A server that stops HTTP sooner turns that GET into a connection error, and the last
+     * events are lost.
+     *
+     * @return whether none is left waiting
+     */
+    public boolean awaitFinalPolls(int code, Duration within) {
+        long deadline = System.nanoTime() + within.toNanos();
+        try {
+            while (sessions.values().stream().anyMatch(session -> session.awaitsFinalPoll(code))) {
+                if (System.nanoTime() >= deadline) {
+                    return false;
+                }
+                TimeUnit.MILLISECONDS.sleep(10);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        return true;
     }
 
     /** Within this, a live client answers a ping: {@code pingInterval + pingTimeout}. */
