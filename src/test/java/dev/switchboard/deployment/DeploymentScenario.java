@@ -661,7 +661,7 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
             + "|eclipse\\.jetty\\.[\\w.]*websocket|glassfish\\.tyrus)\\.[\\w.$]+\\.\\w*(?i:send|close|block|acquire)\\w*\\(");
 
     /** A thread dump of the server's JVM, one thread per paragraph, its name first in quotes (as jcmd prints it). */
-    private String serverThreadDump() throws Exception {
+    String serverThreadDump() throws Exception {
         if (process().isPresent()) {
             return process().get().jcmd(List.of("Thread.print"));
         }
@@ -678,10 +678,15 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
 
     /** The container's threads (not Switchboard's own) inside a send or close in {@code dump}: name to stack. */
     static Map<String, String> containerThreadsInSends(String dump) {
+        return containerThreadsIn(dump, SEND_OR_CLOSE_FRAME);
+    }
+
+    /** The container's threads (not Switchboard's own) with a frame matching {@code frame} in {@code dump}: name to stack. */
+    static Map<String, String> containerThreadsIn(String dump, Pattern frame) {
         Map<String, String> threads = new HashMap<>();
         for (String thread : dump.split("\n\\s*\n")) {
             String stack = thread.strip();
-            if (stack.startsWith("\"") && !stack.startsWith("\"switchboard-") && SEND_OR_CLOSE_FRAME.matcher(stack).find()) {
+            if (stack.startsWith("\"") && !stack.startsWith("\"switchboard-") && frame.matcher(stack).find()) {
                 threads.put(stack.substring(1, stack.indexOf('"', 1)), stack);
             }
         }

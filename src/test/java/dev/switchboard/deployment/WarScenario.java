@@ -2,6 +2,7 @@ package dev.switchboard.deployment;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.client.ClientOptions;
@@ -13,14 +14,19 @@ import java.net.http.HttpResponse;
 import dev.switchboard.demo.EchoApp;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.RawTcp;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
@@ -58,6 +64,26 @@ abstract class WarScenario extends DeploymentScenario {
     /** Whether the container ended this connection by {@code deadline} (epoch millis). */
     private static boolean closedBy(Socket socket, long deadline) throws IOException {
         return RawTcp.closedByServer(socket, Duration.ofMillis(deadline - System.currentTimeMillis()));
+    }
+
+    /** What the container sent on this connection before it closed it by {@code deadline} (epoch millis); null when still open. */
+    private static String answeredAndClosedBy(Socket socket, long deadline) throws IOException {
+        ByteArrayOutputStream answer = new ByteArrayOutputStream();
+        try {
+            for (long left = deadline - System.currentTimeMillis(); left > 0; left = deadline - System.currentTimeMillis()) {
+                socket.setSoTimeout((int) left);
+                int b = socket.getInputStream().read();
+                if (b < 0) {
+                    return answer.toString(StandardCharsets.UTF_8);
+                }
+                answer.write(b);
+            }
+        } catch (SocketTimeoutException e) {
+            return null;
+        } catch (SocketException e) {
+            return answer.toString(StandardCharsets.UTF_8);
+        }
+        return null;
     }
 
     /** Sends a whole upgrade request a byte a second until it is sent or the connection fails; returns the bytes sent. */
@@ -105,6 +131,90 @@ abstract class WarScenario extends DeploymentScenario {
             answers += pollThroughProxy("GET", session, "");
         }
         assertTrue(answers.contains("\"address\":\"198.51.100.4\""), answers);
+    }
+
+    /** A frame of the servlet that reads long-polling requests. */
+    private static final Pattern ENGINE_IO_SERVLET_FRAME = Pattern.compile("at dev\\.switchboard\\.transport\\.servlet\\.EngineIoServlet");
+
+    /** The head of a long-polling POST to {@code session} (HTTP/1.0: the answer ends with the connection) declaring {@code length} bytes. */
+    private byte[] postHead(String session, int length) {
+        return ("POST " + site().contextPath() + "/socket.io/?EIO=4&transport=polling" + session + " HTTP/1.0\r\n"
+                + "Host: 127.0.0.1\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: " + length + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Long-polling POSTs that send their head and never their body (or part of it) hold no
+     * container thread: the servlet reads a body as it arrives. While they wait a WebSocket client
+     * and a polling handshake are served, a body sent in two parts is read whole, and the
+     * container's timeout ends the stalled ones (not with a 200) without an error logged. Part of
+     * a body whose client went away reaches no session.
+     */
+    @Test
+    void longPollingPostsWhoseBodyNeverComesHoldNoContainerThread() throws Exception {
+        long mark = logLength();
+        Matcher sid = Pattern.compile("\"sid\":\"([^\"]+)\"").matcher(pollThroughProxy("GET", "", ""));
+        assertTrue(sid.find());
+        String session = "&sid=" + sid.group(1);
+        // Clients that go away mid-body, by a FIN and by a reset: had their part ("1", a close
+        // packet) been handed on, the session would be closed, and the POST below refused.
+        for (boolean reset : List.of(false, true)) {
+            try (Socket gone = new Socket(InetAddress.getLoopbackAddress(), site().port())) {
+                gone.getOutputStream().write(postHead(session, 100));
+                gone.getOutputStream().write('1');
+                Thread.sleep(200);
+                gone.setSoLinger(reset, 0);
+            }
+        }
+        List<Socket> stalled = new ArrayList<>();
+        long start = System.currentTimeMillis();
+        try {
+            for (int i = 0; i < 6; i++) {
+                Socket post = new Socket(InetAddress.getLoopbackAddress(), site().port());
+                stalled.add(post);
+                post.getOutputStream().write(postHead(session, 100));
+                if (i % 2 == 1) {
+                    post.getOutputStream().write("40".getBytes(StandardCharsets.US_ASCII));
+                }
+            }
+            Thread.sleep(500);
+            Map<String, String> first = containerThreadsIn(serverThreadDump(), ENGINE_IO_SERVLET_FRAME);
+            Thread.sleep(500);
+            Map<String, String> held = containerThreadsIn(serverThreadDump(), ENGINE_IO_SERVLET_FRAME);
+            held.keySet().retainAll(first.keySet());
+            assertTrue(held.isEmpty(), "container threads held reading a POST body: " + held.values());
+
+            assertServed();
+            assertTrue(pollThroughProxy("GET", "", "").contains("\"sid\""), "a polling handshake served");
+            try (RawTcp split = RawTcp.open(site().port())) {
+                byte[] body = ("40" + EchoApp.NAMESPACE + ",").getBytes(StandardCharsets.UTF_8);
+                split.write(postHead(session, body.length));
+                split.write(Arrays.copyOfRange(body, 0, 3));
+                Thread.sleep(300);
+                split.write(Arrays.copyOfRange(body, 3, body.length));
+                String answer = new String(split.readToEnd(), StandardCharsets.UTF_8);
+                assertTrue(answer.startsWith("HTTP/1.") && answer.contains(" 200 ") && answer.endsWith("ok"), answer);
+            }
+
+            long deadline = start + connectionTimeout().plus(SLACK).toMillis();
+            List<String> answers = new ArrayList<>();
+            for (Socket post : stalled) {
+                String answer = answeredAndClosedBy(post, deadline);
+                assertNotNull(answer, "a stalled POST still open " + (System.currentTimeMillis() - start) + " ms after it was sent");
+                assertFalse(answer.contains(" 200 "), answer);
+                answers.add(answer.lines().findFirst().orElse("(closed)"));
+            }
+            System.out.printf("%s: %d stalled POSTs ended by %d ms (timeout %d ms): %s%n", getClass().getSimpleName(),
+                    stalled.size(), System.currentTimeMillis() - start, connectionTimeout().toMillis(), answers);
+        } finally {
+            for (Socket post : stalled) {
+                post.close();
+            }
+        }
+        String logged = loggedSince(mark);
+        for (String alarm : List.of("Exception", "SEVERE", "WARN", "ERROR")) {
+            assertFalse(logged.contains(alarm), logged);
+        }
     }
 
     /**

@@ -6,8 +6,6 @@ import dev.switchboard.server.Connection;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.outbound.Transport;
-import java.io.IOException;
-import java.io.Reader;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The Engine.IO v4 side of a {@link Switchboard}, shared by its HTTP long-polling handler and its
@@ -185,6 +184,30 @@ public final class EngineIo {
         switchboard.later(() -> forget(session), heartbeat());
     }
 
+    /**
+     * Waits until every session closed with {@code code} while no GET waited has handed its client
+     * the close (and what was sent before it) on the client's next GET, or {@code within} has
+     * passed. A server that stops HTTP sooner turns that GET into a connection error, and the last
+     * events are lost.
+     *
+     * @return whether none is left waiting
+     */
+    public boolean awaitFinalPolls(int code, Duration within) {
+        long deadline = System.nanoTime() + within.toNanos();
+        try {
+            while (sessions.values().stream().anyMatch(session -> session.awaitsFinalPoll(code))) {
+                if (System.nanoTime() >= deadline) {
+                    return false;
+                }
+                TimeUnit.MILLISECONDS.sleep(10);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        return true;
+    }
+
     /** Within this, a live client answers a ping: {@code pingInterval + pingTimeout}. */
     private Duration heartbeat() {
         SwitchboardOptions options = switchboard.options();
@@ -202,26 +225,6 @@ public final class EngineIo {
         parameters.forEach((name, values) -> query.put(name, List.of(values)));
         return new Handshake(URI.create(uri), headers, query, remoteAddress,
                 Instant.now(switchboard.options().clock()), null);
-    }
-
-    /**
-     * A POST body, read by the container glue before it suspends the request.
-     *
-     * @return the body, or {@code null} when it is longer than the server's {@code maxPayload}
-     */
-    public String readBody(Reader in) throws IOException {
-        int limit = switchboard.options().maxPayloadBytes();
-        StringBuilder body = new StringBuilder();
-        char[] chunk = new char[8192];
-        try (in) {
-            for (int read = in.read(chunk); read >= 0; read = in.read(chunk)) {
-                body.append(chunk, 0, read);
-                if (body.length() > limit) {
-                    return null;
-                }
-            }
-        }
-        return body.toString();
     }
 
     static String error(int code, String message) {

@@ -18,9 +18,8 @@ public abstract class PollRequest {
      * @param method    {@code GET}, {@code POST}, or another method
      * @param handshake the request as a {@link Handshake}: URI, headers, query, client address
      * @param client    the client as {@link Forwarding} resolved it: its scheme and host, for the origin check
-     * @param body      the body of a POST, read whole before the request is handed on (with
-     *                  {@link EngineIo#readBody} on a container, as it arrives on the standalone
-     *                  server), {@code null} when it was longer than {@code maxPayload}
+     * @param body      the body of a POST, read whole as it arrives before the request is handed
+     *                  on, {@code null} when it was longer than {@code maxPayload} (counted in chars)
      */
     protected PollRequest(String method, Handshake handshake, Forwarding.Client client, String body) {
         this.method = method;

@@ -93,6 +93,11 @@ final class PollingTransport implements Transport {
         return true;
     }
 
+    /** Closed over polling with {@code code}, its close not yet taken by a GET (which then forgets the session). */
+    synchronized boolean awaitsFinalPoll(int code) {
+        return closed && webSocket == null && closeCode == code;
+    }
+
     synchronized int closeCode() {
         return closeCode;
     }

@@ -1,6 +1,7 @@
 package dev.switchboard.transport.grizzly;
 
 import dev.switchboard.http.HttpApi;
+import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.engineio.EngineIo;
 import dev.switchboard.transport.jsr356.SocketIoEndpoint;
@@ -182,10 +183,12 @@ public final class StandaloneServer implements AutoCloseable {
      * @return completes when the server is closed, with whether every connection had gone by then
      */
     public CompletableFuture<Boolean> drain(Duration spread, Duration deadline) {
-        return switchboard.drain(spread, deadline).thenApply(drained -> {
+        // Closed on a thread of its own: the drain completes on the server's scheduler, whose
+        // shutdown interrupts it, which would cut short every wait of the close.
+        return switchboard.drain(spread, deadline).thenApplyAsync(drained -> {
             close();
             return drained;
-        });
+        }, task -> new Thread(task, "switchboard-drain-close").start());
     }
 
     /** The WebSocket container, for tests of this package. */
@@ -195,7 +198,8 @@ public final class StandaloneServer implements AutoCloseable {
 
     /**
      * Shuts the server down gracefully (clients get 1001), then stops HTTP once every WebSocket's
-     * TCP connection has ended, within the shutdown grace in all.
+     * TCP connection has ended and every long-polling client a drain closed has fetched its close,
+     * within the shutdown grace in all.
      */
     @Override
     public void close() {
@@ -203,6 +207,11 @@ public final class StandaloneServer implements AutoCloseable {
         long deadline = System.nanoTime() + grace.toNanos();
         switchboard.shutdown(grace);
         webSockets.awaitClosed(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        // A polling client a drain closed between two GETs learns of it, and gets the events sent
+        // before, only on its next GET: HTTP serves on until it came. Not so for the 1001 of the
+        // shutdown itself: that client is not sent to another node, and one gone would hold the close.
+        EngineIo.of(switchboard).awaitFinalPolls(DisconnectReason.SERVER_RESTARTING.closeCode(),
+                Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
         container.stop();
         http.shutdownNow();
         timer.shutdownNow();

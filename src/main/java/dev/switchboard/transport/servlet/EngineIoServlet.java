@@ -5,10 +5,14 @@ import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.engineio.EngineIo;
 import dev.switchboard.transport.engineio.PollRequest;
 import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -31,12 +35,73 @@ final class EngineIoServlet extends HttpServlet {
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        String body = null;
-        if ("POST".equals(request.getMethod())) {
-            // Read before going async: a suspended request's body is read only asynchronously.
-            request.setCharacterEncoding("UTF-8");
-            body = engine.readBody(request.getReader());
+        AsyncContext async = request.startAsync();
+        // The heartbeat answers a waiting GET within pingInterval; the container must not time it out first.
+        async.setTimeout(0);
+        if (!"POST".equals(request.getMethod())) {
+            dispatch(request, async, null);
+            return;
         }
+        // The body is read as it arrives, not by a blocking read: a POST whose body trickles in or
+        // never comes would hold a container thread until the connection timeout ends it. That
+        // timeout, or the client going away, ends such a request in onError.
+        ServletInputStream in = request.getInputStream();
+        in.setReadListener(new ReadListener() {
+            /**
+             * maxPayload counts a body's chars, as the standalone server does; UTF-8 takes at most 3
+             * bytes a char, so a body of more bytes than 3 times the limit is too long unread.
+             */
+            private final long byteLimit = 3L * switchboard.options().maxPayloadBytes();
+            private final ByteArrayOutputStream body = new ByteArrayOutputStream();
+            private final byte[] chunk = new byte[8192];
+            /** Whether the request was handed to Engine.IO, which then answers it; the callbacks run one at a time. */
+            private boolean dispatched;
+
+            @Override
+            public void onDataAvailable() throws IOException {
+                // Reading until isReady() says no asks the container to call again when more arrives.
+                while (!dispatched && in.isReady()) {
+                    int read = in.read(chunk);
+                    if (read < 0) {
+                        return;
+                    }
+                    body.write(chunk, 0, read);
+                    if (body.size() > byteLimit) {
+                        // Too large: answered now, the rest left unread for the container to discard.
+                        handOn(null);
+                    }
+                }
+            }
+
+            @Override
+            public void onAllDataRead() {
+                if (!dispatched) {
+                    String text = body.toString(StandardCharsets.UTF_8);
+                    handOn(text.length() > switchboard.options().maxPayloadBytes() ? null : text);
+                }
+            }
+
+            @Override
+            public void onError(Throwable failure) {
+                // The client went away mid-body, or the container's timeout ended the read; nothing
+                // reached Engine.IO. Completing frees the request; where the connection is still
+                // open (Jetty answers a timed-out read) the answer must not be a 200.
+                if (!dispatched) {
+                    dispatched = true;
+                    ((HttpServletResponse) async.getResponse()).setStatus(HttpServletResponse.SC_BAD_REQUEST);
+                    async.complete();
+                }
+            }
+
+            private void handOn(String text) {
+                dispatched = true;
+                dispatch(request, async, text);
+            }
+        });
+    }
+
+    /** Hands a suspended request, whose POST body is read ({@code null} when too large), to Engine.IO. */
+    private void dispatch(HttpServletRequest request, AsyncContext async, String body) {
         Map<String, List<String>> headers = new HashMap<>();
         for (String name : Collections.list(request.getHeaderNames())) {
             headers.put(name, Collections.list(request.getHeaders(name)));
@@ -45,9 +110,6 @@ final class EngineIoServlet extends HttpServlet {
         // Who the client is, as the upgrade guard resolves it: behind a trusted proxy, not the proxy.
         Forwarding.Client client = Forwarding.resolve(request.getRemoteAddr(), request.isSecure(), request.getHeader("Host"),
                 name -> Collections.list(request.getHeaders(name)), switchboard.options().trustedProxies());
-        AsyncContext async = request.startAsync();
-        // The heartbeat answers a waiting GET within pingInterval; the container must not time it out first.
-        async.setTimeout(0);
         engine.handle(new PollRequest(request.getMethod(), engine.handshake(uri, headers, request.getParameterMap(),
                 client.address()), client, body) {
             @Override

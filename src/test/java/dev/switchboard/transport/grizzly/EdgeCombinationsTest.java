@@ -11,11 +11,13 @@ import dev.switchboard.testing.TestServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
@@ -76,6 +78,32 @@ class EdgeCombinationsTest {
                     socket.close();
                 }
             }
+        }
+    }
+
+    /**
+     * A drain closes a long-polling session while no GET waits: the session keeps what was sent
+     * before and the close for the client's next GET, which must find HTTP still serving though
+     * no connection is left to drain, a client's round trip later.
+     */
+    @Test
+    void aDrainedPollingClientGetsItsLastEventsAndTheCloseOnItsNextGet() throws Exception {
+        Switchboard switchboard = Switchboard.create(TestServer.options().build());
+        try (StandaloneServer server = StandaloneServer.start(switchboard, StandaloneOptions.builder().build())) {
+            int port = server.port();
+            String sid = EnginePolling.open(port, "");
+            URI session = EnginePolling.session(port, sid);
+            assertEquals("ok", EnginePolling.post(session, "40").body());
+            assertTrue(EnginePolling.get(session).body().startsWith("40{"));
+            // No GET waits now: the event is buffered, then the drain closes the session.
+            switchboard.emit("last", 1);
+            CompletableFuture<Boolean> drained = server.drain(Duration.ZERO, Duration.ofSeconds(10));
+            Thread.sleep(300);
+            String events = EnginePolling.get(session).body();
+            // (With the recovery offset the test options turn on.)
+            assertTrue(events.startsWith("42[\"last\",1,"), events);
+            assertEquals("1", EnginePolling.get(session).body(), "the close after the events");
+            assertTrue(drained.get(10, TimeUnit.SECONDS));
         }
     }
 }
