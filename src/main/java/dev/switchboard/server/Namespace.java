@@ -561,6 +561,11 @@ public final class Namespace {
         }
 
         @Override
+        public void membershipChanged(String socketId) {
+            recovery.roomsChangedFor(socketId);
+        }
+
+        @Override
         public void disconnect(String socketId, boolean close) {
             Socket socket = sockets.get(socketId);
             if (socket != null) {

@@ -93,6 +93,32 @@ final class Recovery {
                 "saving a connected session");
     }
 
+    /**
+     * The adapter changed the rooms of a socket or of a session waiting here from outside it (a
+     * {@code socketsJoin} or {@code socketsLeave}, perhaps from another node's HTTP API). A shared
+     * store must hear of it as it does of {@link Socket#join}: the client may recover from that
+     * record on another node, or after this node died, and would else be put back in the rooms it
+     * had before (and be sent what went to them meanwhile).
+     */
+    void roomsChangedFor(String socketId) {
+        if (!store().shared()) {
+            return;
+        }
+        Socket socket = namespace.sockets().get(socketId);
+        if (socket != null && socket.connected()) {
+            saveConnected(socket);
+            return;
+        }
+        DetachedSession session = detached.get(socketId);
+        // Not one taken in from the store for a recovery here: its record is claimed, and must
+        // not come back.
+        if (session != null && !session.takenIn() && session.waiting()) {
+            // After its first save, on the same connection, so that this one comes last.
+            session.stored().thenRun(() -> warnOnFailure(call(() -> store().save(session.record())),
+                    "saving a session"));
+        }
+    }
+
     /** A socket ended and no session is kept for it. */
     void dropPrivateId(Socket socket) {
         byPid.remove(socket.pid(), socket);

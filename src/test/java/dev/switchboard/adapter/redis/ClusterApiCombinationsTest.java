@@ -1,0 +1,201 @@
+package dev.switchboard.adapter.redis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.http.HttpApiSettings;
+import dev.switchboard.server.Namespace;
+import dev.switchboard.testing.ApiClient;
+import dev.switchboard.testing.Await;
+import dev.switchboard.testing.ClientProcess;
+import dev.switchboard.testing.RawClient;
+import dev.switchboard.testing.RedisServer;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The HTTP API combined with the cluster's faults and recovery: a backend posts to node A about a
+ * client whose connection is on node B, away from B, or on a node that dies; the client then
+ * comes back elsewhere. What the backend changed must hold wherever the client recovers, as it
+ * does when the client comes back to the node it left. Real HTTP, real sockets, a real
+ * {@code redis-server} per test.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class ClusterApiCombinationsTest {
+    private static final String KEY = "combination-key";
+    private static final String FENCE = "fence";
+
+    private static HttpApiSettings api() {
+        return HttpApiSettings.off().withKeys(List.of(KEY)).withMetrics(true);
+    }
+
+    private static ClusterNode node(RedisServer redis, TestInfo test, HttpApiSettings api) {
+        return ClusterNode.start(ClusterNode.settings(redis.uri(), test.getTestMethod().orElseThrow().getName())
+                .logRetention(Duration.ofSeconds(30)), api);
+    }
+
+    private static ApiClient apiOf(ClusterNode node) {
+        return new ApiClient(URI.create("http://127.0.0.1:" + node.server().port()));
+    }
+
+    private static Namespace root(ClusterNode node) {
+        return node.switchboard().root();
+    }
+
+    private static void join(RawClient client, String room) {
+        client.send("{\"type\":\"event\",\"event\":\"join\",\"args\":[\"" + room + "\"],\"ack\":1}");
+        client.next(packet -> "ack".equals(packet.getString("type")) && packet.getInt("ack") == 1);
+    }
+
+    private static JsonObject nextEvent(RawClient client, String name) {
+        return client.next(packet -> "event".equals(packet.getString("type")) && name.equals(packet.getString("event")));
+    }
+
+    /** The events before the fence, as {@code "name:firstArg"}. */
+    private static List<String> untilFence(RawClient client) {
+        List<String> events = new ArrayList<>();
+        for (JsonObject event = client.next("event"); !FENCE.equals(event.getString("event")); event = client.next("event")) {
+            events.add(event.getString("event") + ":" + event.getJsonArray("args").get(0));
+        }
+        return events;
+    }
+
+    /**
+     * The rooms of socket {@code id} as the API lists them (any node's sockets). Right after a
+     * node died the query waits for it and answers 503 until the others count it dead.
+     */
+    @SuppressWarnings("unchecked")
+    private static Set<String> roomsListed(ApiClient api, String id) {
+        HttpResponse<String>[] listed = new HttpResponse[1];
+        Await.until("the sockets listed", () -> (listed[0] = api.get("/api/sockets", KEY)).statusCode() == 200);
+        for (JsonObject socket : ApiClient.json(listed[0]).getJsonArray("sockets").getValuesAs(JsonObject.class)) {
+            if (id.equals(socket.getString("id"))) {
+                Set<String> rooms = new TreeSet<>();
+                socket.getJsonArray("rooms").getValuesAs(JsonString.class).forEach(room -> rooms.add(room.getString()));
+                return rooms;
+            }
+        }
+        throw new AssertionError(id + " not listed");
+    }
+
+    private static void post(ApiClient api, String path, String body) {
+        var response = api.post(path, KEY, body);
+        assertEquals(200, response.statusCode(), response.body());
+    }
+
+    /** A client of node B, in the lobby, that saw one event and dropped: its session waits on B. */
+    private record Away(String id, String pid, String offset) {
+        static Away on(ClusterNode b, String user) {
+            try (RawClient client = RawClient.connect(b.server().webSocketUri())) {
+                JsonObject first = client.connectAs(user, null, null);
+                join(client, "lobby");
+                root(b).to(first.getString("id")).emit("before", 0);
+                String seen = nextEvent(client, "before").getString("offset");
+                client.abort();
+                Await.until("the session of " + user + " waits on B",
+                        () -> root(b).detachedSessions().containsKey(first.getString("id")));
+                return new Away(first.getString("id"), first.getString("pid"), seen);
+            }
+        }
+    }
+
+    /**
+     * A backend joins a user to a room through node A while the user's only session is away on
+     * node B; an event goes to that room; the client comes back to node A. It is in the room and
+     * gets the event, as when it comes back to B.
+     */
+    @Test
+    void aRoomJoinedThroughTheApiWhileAwayHoldsWhenTheClientRecoversOnAnotherNode(TestInfo test) {
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = node(redis, test, api());
+             ClusterNode b = node(redis, test, HttpApiSettings.off())) {
+            ApiClient api = apiOf(a);
+            Away bob = Away.on(b, "bob");
+
+            post(api, "/api/sockets/join", "{\"user\":\"bob\",\"join\":[\"news\"]}");
+            api.emit(KEY, "{\"event\":\"headline\",\"args\":[1],\"rooms\":[\"news\"]}");
+            try (RawClient back = RawClient.connect(a.server().webSocketUri())) {
+                JsonObject again = back.connectAs("bob", bob.pid(), bob.offset());
+                assertTrue(again.getBoolean("recovered"), again.toString());
+                api.emit(KEY, "{\"event\":\"headline\",\"args\":[2],\"rooms\":[\"news\"]}");
+                api.emit(KEY, "{\"event\":\"" + FENCE + "\",\"args\":[0]}");
+                assertEquals(List.of("headline:1", "headline:2"), untilFence(back));
+                assertEquals(Set.of(bob.id(), "user:bob", "lobby", "news"), roomsListed(api, bob.id()));
+            }
+        }
+    }
+
+    /**
+     * The same with a leave: a backend takes an away user out of the lobby through node A; the
+     * client comes back to node A and hears nothing more of the lobby.
+     */
+    @Test
+    void aRoomLeftThroughTheApiWhileAwayStaysLeftWhenTheClientRecoversOnAnotherNode(TestInfo test) {
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = node(redis, test, api());
+             ClusterNode b = node(redis, test, HttpApiSettings.off())) {
+            ApiClient api = apiOf(a);
+            Away bob = Away.on(b, "bob");
+
+            post(api, "/api/sockets/leave", "{\"user\":\"bob\",\"leave\":[\"lobby\"]}");
+            api.emit(KEY, "{\"event\":\"chatter\",\"args\":[1],\"rooms\":[\"lobby\"]}");
+            api.emit(KEY, "{\"event\":\"direct\",\"args\":[2],\"user\":\"bob\"}");
+            try (RawClient back = RawClient.connect(a.server().webSocketUri())) {
+                JsonObject again = back.connectAs("bob", bob.pid(), bob.offset());
+                assertTrue(again.getBoolean("recovered"), again.toString());
+                api.emit(KEY, "{\"event\":\"chatter\",\"args\":[3],\"rooms\":[\"lobby\"]}");
+                api.emit(KEY, "{\"event\":\"" + FENCE + "\",\"args\":[0]}");
+                assertEquals(List.of("direct:2"), untilFence(back));
+                assertEquals(Set.of(bob.id(), "user:bob"), roomsListed(api, bob.id()));
+            }
+        }
+    }
+
+    /**
+     * A backend joins a connected client of node B to a room through node A; node B is then
+     * killed and the client recovers on node A: it is still in the room and gets what was sent to
+     * it meanwhile.
+     */
+    @Test
+    void aRoomJoinedThroughTheApiHoldsWhenTheClientsNodeIsKilled(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = node(redis, test, api());
+             ClientProcess b = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", redis.uri(), prefix, "PT30S")) {
+            ApiClient api = apiOf(a);
+            URI nodeB = URI.create(b.await("node ", Duration.ofSeconds(60)).split(" ")[2]);
+            String id;
+            String pid;
+            String seen;
+            try (RawClient bob = RawClient.connect(nodeB)) {
+                JsonObject first = bob.connectAs("bob", null, null);
+                id = first.getString("id");
+                pid = first.getString("pid");
+                post(api, "/api/sockets/join", "{\"user\":\"bob\",\"join\":[\"news\"]}");
+                api.emit(KEY, "{\"event\":\"headline\",\"args\":[1],\"rooms\":[\"news\"]}");
+                seen = nextEvent(bob, "headline").getString("offset");
+                b.kill();
+            }
+            api.emit(KEY, "{\"event\":\"headline\",\"args\":[2],\"rooms\":[\"news\"]}");
+            try (RawClient back = RawClient.connect(a.server().webSocketUri())) {
+                JsonObject again = back.connectAs("bob", pid, seen);
+                assertTrue(again.getBoolean("recovered"), again.toString());
+                api.emit(KEY, "{\"event\":\"headline\",\"args\":[3],\"rooms\":[\"news\"]}");
+                api.emit(KEY, "{\"event\":\"" + FENCE + "\",\"args\":[0]}");
+                assertEquals(List.of("headline:2", "headline:3"), untilFence(back));
+                assertEquals(Set.of(id, "user:bob", "news"), roomsListed(api, id));
+            }
+        }
+    }
+}
