@@ -86,6 +86,13 @@ public interface LocalNamespace {
     default void membershipChanged(String socketId) {
     }
 
+    /**
+     * Another node claimed the record of a session (see {@link Adapter#sessionTakenOver}): if
+     * that session waits here, its client recovered elsewhere.
+     */
+    default void sessionTakenOver(String socketId, String pid, java.time.Instant expiresAt) {
+    }
+
     /** A fresh ack id of this node, for a frame from another node that asks for acks. */
     long nextAckId();
 }

@@ -228,6 +228,9 @@ final class Recovery {
     private DetachedSession takeIn(SessionRecord record, String offset, Connection claimant) {
         SwitchboardOptions options = namespace.switchboard().options();
         releaseClaimedElsewhere(record.id());
+        // The node that held it keeps it waiting, counted and logging into memory, until its
+        // window ends, unless told that its record is claimed.
+        namespace.adapter().sessionTakenOver(record.id(), record.pid(), record.expiresAt());
         DetachedSession session = new DetachedSession(namespace, record, claimant.handshake(), offset,
                 options.clock().instant().plus(options.recoveryWindow()));
         // Registered first, so that events routed to its id from now on are logged into it.
@@ -259,6 +262,20 @@ final class Recovery {
     private void releaseClaimedElsewhere(String socketId) {
         DetachedSession stale = detached.get(socketId);
         if (stale != null && stale.claimForExpiry()) {
+            detached.remove(socketId, stale);
+            releaseRooms(socketId, stale.log());
+        }
+    }
+
+    /**
+     * Another node claimed the record of a session: if it is the one waiting here (the same
+     * private id and window, as {@link #savedHere} checks), its client recovered there. It ends
+     * silently and leaves its rooms, as in {@link #releaseClaimedElsewhere}; another session
+     * under that id (taken in here since) is not that record's and stays.
+     */
+    void takenOverElsewhere(String socketId, String pid, java.time.Instant expiresAt) {
+        DetachedSession stale = detached.get(socketId);
+        if (stale != null && stale.pid().equals(pid) && stale.expiresAt().equals(expiresAt) && stale.claimForExpiry()) {
             detached.remove(socketId, stale);
             releaseRooms(socketId, stale.log());
         }

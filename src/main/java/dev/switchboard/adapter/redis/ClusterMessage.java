@@ -43,6 +43,11 @@ public record ClusterMessage(String kind, String request, String from, String na
     static final String ACK = "ack";
     static final String NODE_UP = "node-up";
     static final String NODE_DOWN = "node-down";
+    /**
+     * A node claimed a session's record, told to every node, unanswered: {@code rooms} holds the
+     * socket id, {@code change} the private id and the end of the window, separated by a space.
+     */
+    static final String TAKEN_OVER = "taken-over";
 
     /** A request to every node about the sockets a target matches. */
     static ClusterMessage request(String kind, String request, String from, String namespace, Set<String> rooms,

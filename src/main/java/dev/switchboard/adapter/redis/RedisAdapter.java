@@ -24,6 +24,7 @@ import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -318,6 +319,21 @@ final class RedisAdapter implements Adapter {
             }
             return answers;
         });
+    }
+
+    @Override
+    public void sessionTakenOver(String socketId, String pid, Instant expiresAt) {
+        cluster.tellAll(new ClusterMessage(ClusterMessage.TAKEN_OVER, null, cluster.nodeId(), namespace.name(),
+                Set.of(socketId), null, false, Set.of(pid + " " + expiresAt), false, null, 0, null, null, 0));
+    }
+
+    /** Another node claimed a session's record: the session, if it waits here, ends silently. */
+    void takenOver(ClusterMessage message) {
+        String socketId = orEmpty(message.rooms()).stream().findFirst().orElse(null);
+        String[] claimed = orEmpty(message.change()).stream().findFirst().orElse("").split(" ");
+        if (socketId != null && claimed.length == 2) {
+            namespace.sessionTakenOver(socketId, claimed[0], Instant.parse(claimed[1]));
+        }
     }
 
     /** This node's answer to another node's request. */

@@ -379,6 +379,15 @@ public final class RedisCluster implements AutoCloseable {
         return pending.result();
     }
 
+    /** Tells every other node, expecting no answer; one that misses it is not waited for. */
+    void tellAll(ClusterMessage message) {
+        connection.async().publish(key("all"), encode(message)).whenComplete((receivers, failure) -> {
+            if (failure != null) {
+                LOG.log(System.Logger.Level.DEBUG, "telling the nodes " + message.kind() + " failed", failure);
+            }
+        });
+    }
+
     /** Sends an answer (or an ack) to the node that asked. */
     void tell(String node, ClusterMessage answer) {
         connection.async().publish(nodeChannel(node), encode(answer)).whenComplete((receivers, failure) -> {
@@ -438,6 +447,12 @@ public final class RedisCluster implements AutoCloseable {
                 ClusterAcks acks = broadcasts.get(message.request());
                 if (acks != null) {
                     acks.collector().accept(Arguments.of(RedisAdapter.decodePacket(message.packet()).args()));
+                }
+            }
+            case ClusterMessage.TAKEN_OVER -> {
+                RedisAdapter adapter = adapters.get(message.namespace());
+                if (adapter != null) {
+                    adapter.takenOver(message);
                 }
             }
             case ClusterMessage.NODE_UP -> changeLiveNodes(message.from(), true);

@@ -8,6 +8,7 @@ import dev.switchboard.server.Namespace;
 import dev.switchboard.testing.ApiClient;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.ClientProcess;
+import dev.switchboard.testing.PrometheusText;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.RedisServer;
 import jakarta.json.JsonObject;
@@ -17,6 +18,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +39,8 @@ class ClusterApiCombinationsTest {
     private static final String FENCE = "fence";
 
     private static HttpApiSettings api() {
-        return HttpApiSettings.off().withKeys(List.of(KEY)).withMetrics(true);
+        // Tests poll the API until what they wait for shows: a rate no poll reaches.
+        return HttpApiSettings.off().withKeys(List.of(KEY)).withMetrics(true).withRateLimit(10_000, 10_000);
     }
 
     private static ClusterNode node(RedisServer redis, TestInfo test, HttpApiSettings api) {
@@ -197,5 +200,40 @@ class ClusterApiCombinationsTest {
                 assertEquals(Set.of(id, "user:bob", "news"), roomsListed(api, id));
             }
         }
+    }
+
+    /**
+     * Node B's {@code /metrics} while a client that dropped from B has recovered on node A: B no
+     * longer counts its session as waiting (the client is connected, and counted, on A), long
+     * before the window would have ended it.
+     */
+    @Test
+    void aSessionRecoveredOnAnotherNodeNoLongerCountsAsWaitingOnItsFirstNode(TestInfo test) {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        Duration window = Duration.ofMinutes(2);
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = ClusterNode.start(ClusterNode.settings(redis.uri(), prefix), window, api());
+             ClusterNode b = ClusterNode.start(ClusterNode.settings(redis.uri(), prefix), window, api())) {
+            ApiClient metricsOfA = apiOf(a);
+            ApiClient metricsOfB = apiOf(b);
+            Away bob = Away.on(b, "bob");
+            assertEquals(1, waiting(metricsOfB));
+            try (RawClient back = RawClient.connect(a.server().webSocketUri())) {
+                assertTrue(back.connectAs("bob", bob.pid(), bob.offset()).getBoolean("recovered"));
+                assertEquals(1, scrape(metricsOfA).value("switchboard_connections", Map.of()));
+                Await.until("node B no longer counts bob's session as waiting", () -> waiting(metricsOfB) == 0);
+                assertEquals(0, waiting(metricsOfA));
+            }
+        }
+    }
+
+    private static PrometheusText scrape(ApiClient api) {
+        HttpResponse<String> response = api.get("/metrics", KEY);
+        assertEquals(200, response.statusCode(), response.body());
+        return PrometheusText.parse(response.body());
+    }
+
+    private static double waiting(ApiClient api) {
+        return scrape(api).value("switchboard_recovery_waiting_sessions", Map.of());
     }
 }
