@@ -379,9 +379,14 @@ final class RedisAdapter implements Adapter {
         return cluster.nodeId();
     }
 
+    /**
+     * Answered off Lettuce's event loop, as are the other queries (on the inbox): the application
+     * goes on from a presence answer (an emit, say), and an emit waits for Redis' reply, which
+     * that loop alone carries. Run there, the emit would fail at the publish timeout.
+     */
     @Override
     public CompletableFuture<RoomLedger> ledger(String room) {
-        return cluster.commands().hgetall(ledgerKey(room)).thenApply(fields -> {
+        return cluster.commands().hgetall(ledgerKey(room)).thenApplyAsync(fields -> {
             Map<String, RoomLedger.UserEntry> users = new HashMap<>();
             fields.forEach((field, value) -> {
                 if (field.startsWith(USER_FIELD)) {
@@ -394,7 +399,8 @@ final class RedisAdapter implements Adapter {
 
     @Override
     public CompletableFuture<Set<String>> ledgerRooms() {
-        return cluster.commands().smembers(ledgerRoomsKey()).thenApply(Set::copyOf).toCompletableFuture();
+        // Off Lettuce's event loop, as ledger(room).
+        return cluster.commands().smembers(ledgerRoomsKey()).thenApplyAsync(Set::copyOf).toCompletableFuture();
     }
 
     @Override

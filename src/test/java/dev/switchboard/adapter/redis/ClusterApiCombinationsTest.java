@@ -236,4 +236,25 @@ class ClusterApiCombinationsTest {
     private static double waiting(ApiClient api) {
         return scrape(api).value("switchboard_recovery_waiting_sessions", Map.of());
     }
+
+    /**
+     * An application answers a presence query with an emit, as the docs' example does
+     * ({@code chat.presence("#general").thenAccept(users -> ...)}), on a cluster: the emit is
+     * sent. The query's answer must not come on the thread that carries Redis' replies, or the
+     * emit waits there for its own reply until the publish timeout.
+     */
+    @Test
+    void anEmitMadeWhenAPresenceQueryAnswersIsSent(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = node(redis, test, HttpApiSettings.off());
+             ClusterNode b = node(redis, test, HttpApiSettings.off());
+             RawClient ana = RawClient.connect(b.server().webSocketUri())) {
+            ana.connectAs("ana", null, null);
+            join(ana, "#lobby");
+            Await.until("node A lists ana in #lobby", () -> root(a).presence("#lobby").join().size() == 1);
+            root(a).presence("#lobby").thenAccept(users -> root(a).to("#lobby").emit("listed", users.size()))
+                    .get(10, TimeUnit.SECONDS);
+            assertEquals(1, nextEvent(ana, "listed").getJsonArray("args").getInt(0));
+        }
+    }
 }
