@@ -3,6 +3,8 @@ package dev.switchboard.adapter.redis;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.demo.ChatApp;
+import dev.switchboard.demo.DemoApp;
 import dev.switchboard.http.HttpApiSettings;
 import dev.switchboard.server.Namespace;
 import dev.switchboard.testing.ApiClient;
@@ -11,6 +13,7 @@ import dev.switchboard.testing.ClientProcess;
 import dev.switchboard.testing.PrometheusText;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.RedisServer;
+import dev.switchboard.testing.TestServer;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
 import java.net.URI;
@@ -235,6 +238,67 @@ class ClusterApiCombinationsTest {
 
     private static double waiting(ApiClient api) {
         return scrape(api).value("switchboard_recovery_waiting_sessions", Map.of());
+    }
+
+    /** Two nodes running the demo's chat on one Redis, as {@code -Ddemo.redis} makes them. */
+    private record ChatNodes(RedisCluster first, RedisCluster second, TestServer one, TestServer two)
+            implements AutoCloseable {
+        static ChatNodes start(RedisServer redis, TestInfo test) {
+            String prefix = test.getTestMethod().orElseThrow().getName();
+            RedisCluster first = ClusterNode.settings(redis.uri(), prefix).connect();
+            RedisCluster second = ClusterNode.settings(redis.uri(), prefix).connect();
+            TestServer one = TestServer.start(TestServer.options().adapter(first.adapters())
+                    .sessionStore(first.sessionStore()).build(), DemoApp::install);
+            TestServer two = TestServer.start(TestServer.options().adapter(second.adapters())
+                    .sessionStore(second.sessionStore()).build(), DemoApp::install);
+            return new ChatNodes(first, second, one, two);
+        }
+
+        @Override
+        public void close() {
+            two.close();
+            one.close();
+            second.close();
+            first.close();
+        }
+    }
+
+    private static JsonObject chatAs(RawClient client, String authJson) {
+        return client.connectNamespace(ChatApp.NAMESPACE, authJson);
+    }
+
+    /**
+     * The demo's chat: val is away from node two (her tab lost its connection) when una, on node
+     * one, writes to her privately. The message is accepted, as it is when both are on one node,
+     * and val gets it when her tab recovers.
+     */
+    @Test
+    void aPrivateMessageToAUserAwayOnAnotherNodeIsAcceptedAndReachesHerOnRecovery(TestInfo test) {
+        try (RedisServer redis = RedisServer.start(); ChatNodes chat = ChatNodes.start(redis, test);
+             RawClient una = chat.one().raw()) {
+            assertEquals("connect", chatAs(una, "{\"name\":\"una\"}").getString("type"));
+            String pid;
+            try (RawClient val = chat.two().raw()) {
+                JsonObject first = chatAs(val, "{\"name\":\"val\"}");
+                pid = first.getString("pid");
+                // Val has been in the room a moment: the whole chat lists her.
+                Await.until("val listed in the chat on node one", () -> chat.one().switchboard().namespaces()
+                        .get(ChatApp.NAMESPACE).presence().join().stream().anyMatch(user -> "val".equals(user.userId())));
+                val.abort();
+                Await.until("val's session waits on node two", () -> !chat.two().switchboard()
+                        .namespaces().get(ChatApp.NAMESPACE).detachedSessions().isEmpty());
+            }
+            una.send("{\"type\":\"event\",\"nsp\":\"/chat\",\"event\":\"private\",\"args\":[\"val\",\"psst\"],\"ack\":7}");
+            JsonObject answer = una.next(packet -> "ack".equals(packet.getString("type")) && packet.getInt("ack", 0) == 7);
+            assertEquals("[{}]", answer.getJsonArray("args").toString(), "accepted for val, who is away");
+            try (RawClient back = chat.two().raw()) {
+                back.send("{\"type\":\"connect\",\"nsp\":\"/chat\",\"auth\":{\"name\":\"val\"},\"pid\":\"" + pid + "\"}");
+                JsonObject again = back.next(packet -> packet.getString("type").startsWith("connect"));
+                assertTrue(again.getBoolean("recovered", false), again.toString());
+                back.next(packet -> "event".equals(packet.getString("type")) && "private".equals(packet.getString("event"))
+                        && packet.getJsonArray("args").toString().contains("psst"));
+            }
+        }
     }
 
     /**
