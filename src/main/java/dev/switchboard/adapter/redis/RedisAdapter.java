@@ -288,28 +288,34 @@ final class RedisAdapter implements Adapter {
         });
     }
 
+    /*
+     * Changes to sockets are made here only once the other nodes answered, and a node that reads
+     * the request after its deadline leaves it alone: a caller told that a change failed (Redis
+     * unreachable, say; the HTTP API's 503) finds it not made, here or, once Redis is back,
+     * elsewhere, and may retry. A node that answered in time has made it, though another stayed
+     * silent.
+     */
+
     @Override
     public CompletableFuture<Void> addSockets(BroadcastOptions options, Set<String> rooms) {
-        local.addSockets(options, rooms);
-        return ask(ClusterMessage.JOIN, options, rooms, false).thenApply(answers -> null);
+        return ask(ClusterMessage.JOIN, options, rooms, false).thenCompose(answers -> local.addSockets(options, rooms));
     }
 
     @Override
     public CompletableFuture<Void> delSockets(BroadcastOptions options, Set<String> rooms) {
-        local.delSockets(options, rooms);
-        return ask(ClusterMessage.LEAVE, options, rooms, false).thenApply(answers -> null);
+        return ask(ClusterMessage.LEAVE, options, rooms, false).thenCompose(answers -> local.delSockets(options, rooms));
     }
 
     @Override
     public CompletableFuture<Void> disconnectSockets(BroadcastOptions options, boolean close) {
-        local.disconnectSockets(options, close);
-        return ask(ClusterMessage.DISCONNECT, options, Set.of(), close).thenApply(answers -> null);
+        return ask(ClusterMessage.DISCONNECT, options, Set.of(), close)
+                .thenCompose(answers -> local.disconnectSockets(options, close));
     }
 
     private CompletableFuture<List<ClusterMessage>> ask(String kind, BroadcastOptions options, Set<String> change,
                                                         boolean close) {
         ClusterMessage request = ClusterMessage.request(kind, cluster.nextRequestId(), cluster.nodeId(),
-                namespace.name(), options.rooms(), options.except(), change, close);
+                namespace.name(), options.rooms(), options.except(), change, close, cluster.requestDeadline());
         return cluster.ask(request, kind + " on " + namespace.name()).thenApply(answers -> {
             for (ClusterMessage answer : answers) {
                 if (answer.error() != null) {
@@ -340,6 +346,12 @@ final class RedisAdapter implements Adapter {
     ClusterMessage answer(ClusterMessage request) {
         BroadcastOptions options = new BroadcastOptions(orEmpty(request.rooms()), orEmpty(request.except()), false);
         String node = cluster.nodeId();
+        boolean change = ClusterMessage.JOIN.equals(request.kind()) || ClusterMessage.LEAVE.equals(request.kind())
+                || ClusterMessage.DISCONNECT.equals(request.kind());
+        if (change && cluster.tooLate(request.deadline())) {
+            // Its sender told its caller the change failed (see addSockets): nobody waits for this answer.
+            return ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), node, 0, null, null, null);
+        }
         return switch (request.kind()) {
             case ClusterMessage.FETCH -> ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), node, 0, null,
                     local.fetchSockets(options).join().stream().map(socket -> SocketSnapshot.of(socket, node)).toList(),

@@ -315,6 +315,19 @@ public final class RedisCluster implements AutoCloseable {
         return settings.clock.millis() + settings.publishTimeout.toMillis();
     }
 
+    /**
+     * The latest moment another node may act on a request sent now: later, its sender has timed
+     * out and told its caller the request failed (on this node's clock; keep the nodes on NTP).
+     */
+    long requestDeadline() {
+        return settings.clock.millis() + settings.queryTimeout.toMillis();
+    }
+
+    /** Whether a request whose deadline is {@code deadline} (0: none) came too late to act on. */
+    boolean tooLate(long deadline) {
+        return deadline > 0 && settings.clock.millis() > deadline;
+    }
+
     /** The shared command connection, for commands that never block. */
     RedisAsyncCommands<String, String> commands() {
         return connection.async();

@@ -302,6 +302,40 @@ class ClusterApiCombinationsTest {
     }
 
     /**
+     * Redis frozen: an emit and a join posted to node A are refused with 503 within the
+     * timeouts, and, once Redis is back, neither has happened: a caller that retries (as 503
+     * and Retry-After invite) does not get the join or the event twice, nor half of it.
+     */
+    @Test
+    void apiCallsRefusedWhileRedisIsFrozenLeaveNothingBehind(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = node(redis, test, api());
+             ClusterNode b = node(redis, test, HttpApiSettings.off());
+             RawClient ana = RawClient.connect(a.server().webSocketUri());
+             RawClient bob = RawClient.connect(b.server().webSocketUri())) {
+            ApiClient api = apiOf(a);
+            ana.connectAs("ana", null, null);
+            bob.connectAs("bob", null, null);
+            Await.until("node A sees both", () -> ApiClient.json(api.get("/api/sockets", KEY)).getJsonArray("sockets").size() == 2);
+
+            redis.signal("STOP");
+            long start = System.nanoTime();
+            HttpResponse<String> join = api.post("/api/sockets/join", KEY, "{\"join\":[\"news\"]}");
+            HttpResponse<String> emit = api.post("/api/emit", KEY, "{\"event\":\"lost\",\"args\":[1]}");
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            redis.signal("CONT");
+            ApiClient.assertRefused(503, null, join);
+            ApiClient.assertRefused(503, null, emit);
+            assertTrue(millis < 6_000, "answered in " + millis + " ms");
+
+            Await.until("the API answers again", () -> api.get("/api/sockets", KEY).statusCode() == 200);
+            api.emit(KEY, "{\"event\":\"headline\",\"args\":[2],\"rooms\":[\"news\"]}");
+            api.emit(KEY, "{\"event\":\"" + FENCE + "\",\"args\":[0]}");
+            assertEquals("ana [], bob []", "ana " + untilFence(ana) + ", bob " + untilFence(bob));
+        }
+    }
+
+    /**
      * An application answers a presence query with an emit, as the docs' example does
      * ({@code chat.presence("#general").thenAccept(users -> ...)}), on a cluster: the emit is
      * sent. The query's answer must not come on the thread that carries Redis' replies, or the
