@@ -90,6 +90,15 @@ public interface Adapter {
         return CompletableFuture.completedFuture(false);
     }
 
+    /**
+     * Tells the other nodes that this one claimed the record of session {@code socketId} (private
+     * id {@code pid}, window ending at {@code expiresAt}) for its returning client: the node that
+     * kept that session waiting ends it silently, as it would never come back there. Nothing to
+     * do without other nodes.
+     */
+    default void sessionTakenOver(String socketId, String pid, java.time.Instant expiresAt) {
+    }
+
     // ---- presence ----
 
     /** The name of this node in {@link RoomLedger.SocketEntry#node()}; unique in a cluster. */

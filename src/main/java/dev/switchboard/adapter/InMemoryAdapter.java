@@ -176,6 +176,7 @@ public final class InMemoryAdapter implements Adapter {
     public CompletableFuture<Void> addSockets(BroadcastOptions options, Set<String> newRooms) {
         for (String id : matching(options)) {
             addAll(id, newRooms);
+            namespace.membershipChanged(id);
         }
         return CompletableFuture.completedFuture(null);
     }
@@ -186,6 +187,7 @@ public final class InMemoryAdapter implements Adapter {
             for (String room : oldRooms) {
                 del(id, room);
             }
+            namespace.membershipChanged(id);
         }
         return CompletableFuture.completedFuture(null);
     }

@@ -78,6 +78,21 @@ public interface LocalNamespace {
     default void roomsChanged(java.util.Set<String> rooms) {
     }
 
+    /**
+     * Tells the namespace that the adapter put one of its sockets, connected or waiting for its
+     * client, in rooms or took it out at a {@code socketsJoin} or {@code socketsLeave} (from this
+     * node or another), not through the socket itself.
+     */
+    default void membershipChanged(String socketId) {
+    }
+
+    /**
+     * Another node claimed the record of a session (see {@link Adapter#sessionTakenOver}): if
+     * that session waits here, its client recovered elsewhere.
+     */
+    default void sessionTakenOver(String socketId, String pid, java.time.Instant expiresAt) {
+    }
+
     /** A fresh ack id of this node, for a frame from another node that asks for acks. */
     long nextAckId();
 }

@@ -211,8 +211,10 @@ public final class ChatApp {
             event.ack(new Reply(problem));
             return;
         }
-        DemoApp.logFailures("private message", inRoom(Namespace.userRoom(to)).thenAccept(sockets -> {
-            if (sockets.isEmpty()) {
+        // Presence knows every user of the chat on every node, away ones included (each socket is
+        // in one tracked room); the sessions waiting for their client are known to their node only.
+        DemoApp.logFailures("private message", chat.presence().thenAccept(users -> {
+            if (users.stream().noneMatch(user -> to.equals(user.userId()))) {
                 event.ack(new Reply("nobody called " + to + " is here"));
                 return;
             }

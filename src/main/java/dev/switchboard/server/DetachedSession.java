@@ -182,6 +182,13 @@ public final class DetachedSession implements RemoteSocket {
         return true;
     }
 
+    /** Whether it still waits for its client (neither recovered nor expired). */
+    boolean waiting() {
+        synchronized (log) {
+            return state == State.WAITING;
+        }
+    }
+
     /** Whether a client that last saw {@code offset} could get everything it missed now. */
     boolean recoverableFrom(String offset) {
         synchronized (log) {

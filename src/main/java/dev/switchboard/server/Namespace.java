@@ -561,6 +561,16 @@ public final class Namespace {
         }
 
         @Override
+        public void sessionTakenOver(String socketId, String pid, java.time.Instant expiresAt) {
+            recovery.takenOverElsewhere(socketId, pid, expiresAt);
+        }
+
+        @Override
+        public void membershipChanged(String socketId) {
+            recovery.roomsChangedFor(socketId);
+        }
+
+        @Override
         public void disconnect(String socketId, boolean close) {
             Socket socket = sockets.get(socketId);
             if (socket != null) {

@@ -93,6 +93,32 @@ final class Recovery {
                 "saving a connected session");
     }
 
+    /**
+     * The adapter changed the rooms of a socket or of a session waiting here from outside it (a
+     * {@code socketsJoin} or {@code socketsLeave}, perhaps from another node's HTTP API). A shared
+     * store must hear of it as it does of {@link Socket#join}: the client may recover from that
+     * record on another node, or after this node died, and would else be put back in the rooms it
+     * had before (and be sent what went to them meanwhile).
+     */
+    void roomsChangedFor(String socketId) {
+        if (!store().shared()) {
+            return;
+        }
+        Socket socket = namespace.sockets().get(socketId);
+        if (socket != null && socket.connected()) {
+            saveConnected(socket);
+            return;
+        }
+        DetachedSession session = detached.get(socketId);
+        // Not one taken in from the store for a recovery here: its record is claimed, and must
+        // not come back.
+        if (session != null && !session.takenIn() && session.waiting()) {
+            // After its first save, on the same connection, so that this one comes last.
+            session.stored().thenRun(() -> warnOnFailure(call(() -> store().save(session.record())),
+                    "saving a session"));
+        }
+    }
+
     /** A socket ended and no session is kept for it. */
     void dropPrivateId(Socket socket) {
         byPid.remove(socket.pid(), socket);
@@ -202,6 +228,9 @@ final class Recovery {
     private DetachedSession takeIn(SessionRecord record, String offset, Connection claimant) {
         SwitchboardOptions options = namespace.switchboard().options();
         releaseClaimedElsewhere(record.id());
+        // The node that held it keeps it waiting, counted and logging into memory, until its
+        // window ends, unless told that its record is claimed.
+        namespace.adapter().sessionTakenOver(record.id(), record.pid(), record.expiresAt());
         DetachedSession session = new DetachedSession(namespace, record, claimant.handshake(), offset,
                 options.clock().instant().plus(options.recoveryWindow()));
         // Registered first, so that events routed to its id from now on are logged into it.
@@ -233,6 +262,20 @@ final class Recovery {
     private void releaseClaimedElsewhere(String socketId) {
         DetachedSession stale = detached.get(socketId);
         if (stale != null && stale.claimForExpiry()) {
+            detached.remove(socketId, stale);
+            releaseRooms(socketId, stale.log());
+        }
+    }
+
+    /**
+     * Another node claimed the record of a session: if it is the one waiting here (the same
+     * private id and window, as {@link #savedHere} checks), its client recovered there. It ends
+     * silently and leaves its rooms, as in {@link #releaseClaimedElsewhere}; another session
+     * under that id (taken in here since) is not that record's and stays.
+     */
+    void takenOverElsewhere(String socketId, String pid, java.time.Instant expiresAt) {
+        DetachedSession stale = detached.get(socketId);
+        if (stale != null && stale.pid().equals(pid) && stale.expiresAt().equals(expiresAt) && stale.claimForExpiry()) {
             detached.remove(socketId, stale);
             releaseRooms(socketId, stale.log());
         }

@@ -25,7 +25,8 @@ import java.util.Set;
  * @param count     how many recipients a node reached
  * @param sockets   the sockets a node found
  * @param error     why a node could not answer
- * @param deadline  for an emit, the time (epoch millis) after which Redis taking it is too late:
+ * @param deadline  for a request, the time (epoch millis, the sender's clock) after which it is
+ *                  too late to act on: its sender gave up; for an emit, the time (epoch millis) after which Redis taking it is too late:
  *                  its sender was told it failed, so nobody delivers it
  */
 public record ClusterMessage(String kind, String request, String from, String namespace, Set<String> rooms,
@@ -43,12 +44,23 @@ public record ClusterMessage(String kind, String request, String from, String na
     static final String ACK = "ack";
     static final String NODE_UP = "node-up";
     static final String NODE_DOWN = "node-down";
+    /**
+     * A node claimed a session's record, told to every node, unanswered: {@code rooms} holds the
+     * socket id, {@code change} the private id and the end of the window, separated by a space.
+     */
+    static final String TAKEN_OVER = "taken-over";
 
     /** A request to every node about the sockets a target matches. */
     static ClusterMessage request(String kind, String request, String from, String namespace, Set<String> rooms,
                                   Set<String> except, Set<String> change, boolean close) {
+        return request(kind, request, from, namespace, rooms, except, change, close, 0);
+    }
+
+    /** The same, to be acted on until {@code deadline} (epoch millis) only. */
+    static ClusterMessage request(String kind, String request, String from, String namespace, Set<String> rooms,
+                                  Set<String> except, Set<String> change, boolean close, long deadline) {
         return new ClusterMessage(kind, request, from, namespace, rooms, except, false, change, close, null, 0, null,
-                null, 0);
+                null, deadline);
     }
 
     /** An answer to a request (or an ack of a broadcast) sent to the node that asked. */

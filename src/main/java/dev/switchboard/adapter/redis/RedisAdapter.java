@@ -24,6 +24,7 @@ import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -287,28 +288,34 @@ final class RedisAdapter implements Adapter {
         });
     }
 
+    /*
+     * Changes to sockets are made here only once the other nodes answered, and a node that reads
+     * the request after its deadline leaves it alone: a caller told that a change failed (Redis
+     * unreachable, say; the HTTP API's 503) finds it not made, here or, once Redis is back,
+     * elsewhere, and may retry. A node that answered in time has made it, though another stayed
+     * silent.
+     */
+
     @Override
     public CompletableFuture<Void> addSockets(BroadcastOptions options, Set<String> rooms) {
-        local.addSockets(options, rooms);
-        return ask(ClusterMessage.JOIN, options, rooms, false).thenApply(answers -> null);
+        return ask(ClusterMessage.JOIN, options, rooms, false).thenCompose(answers -> local.addSockets(options, rooms));
     }
 
     @Override
     public CompletableFuture<Void> delSockets(BroadcastOptions options, Set<String> rooms) {
-        local.delSockets(options, rooms);
-        return ask(ClusterMessage.LEAVE, options, rooms, false).thenApply(answers -> null);
+        return ask(ClusterMessage.LEAVE, options, rooms, false).thenCompose(answers -> local.delSockets(options, rooms));
     }
 
     @Override
     public CompletableFuture<Void> disconnectSockets(BroadcastOptions options, boolean close) {
-        local.disconnectSockets(options, close);
-        return ask(ClusterMessage.DISCONNECT, options, Set.of(), close).thenApply(answers -> null);
+        return ask(ClusterMessage.DISCONNECT, options, Set.of(), close)
+                .thenCompose(answers -> local.disconnectSockets(options, close));
     }
 
     private CompletableFuture<List<ClusterMessage>> ask(String kind, BroadcastOptions options, Set<String> change,
                                                         boolean close) {
         ClusterMessage request = ClusterMessage.request(kind, cluster.nextRequestId(), cluster.nodeId(),
-                namespace.name(), options.rooms(), options.except(), change, close);
+                namespace.name(), options.rooms(), options.except(), change, close, cluster.requestDeadline());
         return cluster.ask(request, kind + " on " + namespace.name()).thenApply(answers -> {
             for (ClusterMessage answer : answers) {
                 if (answer.error() != null) {
@@ -320,10 +327,31 @@ final class RedisAdapter implements Adapter {
         });
     }
 
+    @Override
+    public void sessionTakenOver(String socketId, String pid, Instant expiresAt) {
+        cluster.tellAll(new ClusterMessage(ClusterMessage.TAKEN_OVER, null, cluster.nodeId(), namespace.name(),
+                Set.of(socketId), null, false, Set.of(pid + " " + expiresAt), false, null, 0, null, null, 0));
+    }
+
+    /** Another node claimed a session's record: the session, if it waits here, ends silently. */
+    void takenOver(ClusterMessage message) {
+        String socketId = orEmpty(message.rooms()).stream().findFirst().orElse(null);
+        String[] claimed = orEmpty(message.change()).stream().findFirst().orElse("").split(" ");
+        if (socketId != null && claimed.length == 2) {
+            namespace.sessionTakenOver(socketId, claimed[0], Instant.parse(claimed[1]));
+        }
+    }
+
     /** This node's answer to another node's request. */
     ClusterMessage answer(ClusterMessage request) {
         BroadcastOptions options = new BroadcastOptions(orEmpty(request.rooms()), orEmpty(request.except()), false);
         String node = cluster.nodeId();
+        boolean change = ClusterMessage.JOIN.equals(request.kind()) || ClusterMessage.LEAVE.equals(request.kind())
+                || ClusterMessage.DISCONNECT.equals(request.kind());
+        if (change && cluster.tooLate(request.deadline())) {
+            // Its sender told its caller the change failed (see addSockets): nobody waits for this answer.
+            return ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), node, 0, null, null, null);
+        }
         return switch (request.kind()) {
             case ClusterMessage.FETCH -> ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), node, 0, null,
                     local.fetchSockets(options).join().stream().map(socket -> SocketSnapshot.of(socket, node)).toList(),
@@ -363,9 +391,14 @@ final class RedisAdapter implements Adapter {
         return cluster.nodeId();
     }
 
+    /**
+     * Answered off Lettuce's event loop, as are the other queries (on the inbox): the application
+     * goes on from a presence answer (an emit, say), and an emit waits for Redis' reply, which
+     * that loop alone carries. Run there, the emit would fail at the publish timeout.
+     */
     @Override
     public CompletableFuture<RoomLedger> ledger(String room) {
-        return cluster.commands().hgetall(ledgerKey(room)).thenApply(fields -> {
+        return cluster.commands().hgetall(ledgerKey(room)).thenApplyAsync(fields -> {
             Map<String, RoomLedger.UserEntry> users = new HashMap<>();
             fields.forEach((field, value) -> {
                 if (field.startsWith(USER_FIELD)) {
@@ -378,7 +411,8 @@ final class RedisAdapter implements Adapter {
 
     @Override
     public CompletableFuture<Set<String>> ledgerRooms() {
-        return cluster.commands().smembers(ledgerRoomsKey()).thenApply(Set::copyOf).toCompletableFuture();
+        // Off Lettuce's event loop, as ledger(room).
+        return cluster.commands().smembers(ledgerRoomsKey()).thenApplyAsync(Set::copyOf).toCompletableFuture();
     }
 
     @Override

@@ -315,6 +315,19 @@ public final class RedisCluster implements AutoCloseable {
         return settings.clock.millis() + settings.publishTimeout.toMillis();
     }
 
+    /**
+     * The latest moment another node may act on a request sent now: later, its sender has timed
+     * out and told its caller the request failed (on this node's clock; keep the nodes on NTP).
+     */
+    long requestDeadline() {
+        return settings.clock.millis() + settings.queryTimeout.toMillis();
+    }
+
+    /** Whether a request whose deadline is {@code deadline} (0: none) came too late to act on. */
+    boolean tooLate(long deadline) {
+        return deadline > 0 && settings.clock.millis() > deadline;
+    }
+
     /** The shared command connection, for commands that never block. */
     RedisAsyncCommands<String, String> commands() {
         return connection.async();
@@ -379,6 +392,15 @@ public final class RedisCluster implements AutoCloseable {
         return pending.result();
     }
 
+    /** Tells every other node, expecting no answer; one that misses it is not waited for. */
+    void tellAll(ClusterMessage message) {
+        connection.async().publish(key("all"), encode(message)).whenComplete((receivers, failure) -> {
+            if (failure != null) {
+                LOG.log(System.Logger.Level.DEBUG, "telling the nodes " + message.kind() + " failed", failure);
+            }
+        });
+    }
+
     /** Sends an answer (or an ack) to the node that asked. */
     void tell(String node, ClusterMessage answer) {
         connection.async().publish(nodeChannel(node), encode(answer)).whenComplete((receivers, failure) -> {
@@ -438,6 +460,12 @@ public final class RedisCluster implements AutoCloseable {
                 ClusterAcks acks = broadcasts.get(message.request());
                 if (acks != null) {
                     acks.collector().accept(Arguments.of(RedisAdapter.decodePacket(message.packet()).args()));
+                }
+            }
+            case ClusterMessage.TAKEN_OVER -> {
+                RedisAdapter adapter = adapters.get(message.namespace());
+                if (adapter != null) {
+                    adapter.takenOver(message);
                 }
             }
             case ClusterMessage.NODE_UP -> changeLiveNodes(message.from(), true);

@@ -43,7 +43,7 @@ record ClusterNode(RedisCluster cluster, TestServer server) implements AutoClose
         return start(settings, recoveryWindow, HttpApiSettings.off(), options);
     }
 
-    private static ClusterNode start(RedisCluster.Builder settings, Duration recoveryWindow, HttpApiSettings api) {
+    static ClusterNode start(RedisCluster.Builder settings, Duration recoveryWindow, HttpApiSettings api) {
         return start(settings, recoveryWindow, api, UnaryOperator.identity());
     }
 
