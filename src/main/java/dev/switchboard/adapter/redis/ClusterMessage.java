@@ -26,8 +26,9 @@ import java.util.Set;
  * @param sockets   the sockets a node found
  * @param error     why a node could not answer
  * @param deadline  for a request, the time (epoch millis, the sender's clock) after which it is
- *                  too late to act on: its sender gave up; for an emit, the time (epoch millis) after which Redis taking it is too late:
- *                  its sender was told it failed, so nobody delivers it
+ *                  too late to act on: its sender gave up; for an emit, the time (epoch millis)
+ *                  after which Redis taking it is too late: its sender was told it failed, so
+ *                  nobody delivers it
  */
 public record ClusterMessage(String kind, String request, String from, String namespace, Set<String> rooms,
                              Set<String> except, boolean droppable, Set<String> change, boolean close, String packet,
