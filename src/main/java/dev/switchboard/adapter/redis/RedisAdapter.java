@@ -392,9 +392,10 @@ final class RedisAdapter implements Adapter {
     }
 
     /**
-     * Answered off Lettuce's event loop, as are the other queries (on the inbox): the application
-     * goes on from a presence answer (an emit, say), and an emit waits for Redis' reply, which
-     * that loop alone carries. Run there, the emit would fail at the publish timeout.
+     * Answered off Lettuce's event loop, on the common pool: the application goes on from a
+     * presence answer (an emit, say), and an emit waits for Redis' reply, which that loop alone
+     * carries; run there, the emit would fail at the publish timeout. Not on the cluster's inbox
+     * either, whose one thread runs server-side event listeners that may wait for presence.
      */
     @Override
     public CompletableFuture<RoomLedger> ledger(String room) {
