@@ -215,9 +215,14 @@ final class Recovery {
      * the same one here again. Only the session's own record says when its window ends.
      */
     private DetachedSession savedHere(SessionRecord claimed) {
-        DetachedSession candidate = detached.get(claimed.id());
-        return candidate != null && candidate.pid().equals(claimed.pid())
-                && candidate.expiresAt().equals(claimed.expiresAt()) ? candidate : null;
+        return waitingAs(claimed.id(), claimed.pid(), claimed.expiresAt());
+    }
+
+    /** The session waiting here under this id, if its private id and window are these; else null. */
+    private DetachedSession waitingAs(String socketId, String pid, java.time.Instant expiresAt) {
+        DetachedSession candidate = detached.get(socketId);
+        return candidate != null && candidate.pid().equals(pid) && candidate.expiresAt().equals(expiresAt)
+                ? candidate : null;
     }
 
     /**
@@ -261,9 +266,8 @@ final class Recovery {
      */
     private void releaseClaimedElsewhere(String socketId) {
         DetachedSession stale = detached.get(socketId);
-        if (stale != null && stale.claimForExpiry()) {
-            detached.remove(socketId, stale);
-            releaseRooms(socketId, stale.log());
+        if (stale != null) {
+            endSilently(stale);
         }
     }
 
@@ -274,10 +278,17 @@ final class Recovery {
      * under that id (taken in here since) is not that record's and stays.
      */
     void takenOverElsewhere(String socketId, String pid, java.time.Instant expiresAt) {
-        DetachedSession stale = detached.get(socketId);
-        if (stale != null && stale.pid().equals(pid) && stale.expiresAt().equals(expiresAt) && stale.claimForExpiry()) {
-            detached.remove(socketId, stale);
-            releaseRooms(socketId, stale.log());
+        DetachedSession stale = waitingAs(socketId, pid, expiresAt);
+        if (stale != null) {
+            endSilently(stale);
+        }
+    }
+
+    /** Ends a session whose client recovered on another node: no expiry told, its rooms left. */
+    private void endSilently(DetachedSession stale) {
+        if (stale.claimForExpiry()) {
+            detached.remove(stale.id(), stale);
+            releaseRooms(stale.id(), stale.log());
         }
     }
 
