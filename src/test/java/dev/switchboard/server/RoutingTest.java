@@ -1,10 +1,10 @@
 package dev.switchboard.server;
 
 import dev.switchboard.api.RemoteSocket;
+import dev.switchboard.protocol.DisconnectReason;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.switchboard.testing.Await;
 import dev.switchboard.testing.Inbox;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -145,9 +146,12 @@ class RoutingTest {
     void aSocketThatHasLeftJoinsNothing() throws Exception {
         Socket carolSide = serverSide(carol);
         carolSide.join("r");
+        CompletableFuture<DisconnectReason> ended = new CompletableFuture<>();
+        carolSide.onDisconnect(ended::complete);
         carol.close();
         Namespace root = server.switchboard().root();
-        Await.until("carol's socket ended", () -> !carolSide.connected());
+        // Not connected() turning false: that happens before the socket has left its rooms.
+        ended.get(5, TimeUnit.SECONDS);
         // An application that still holds the socket (a late callback) must not leave a ghost member.
         carolSide.join("late");
         assertTrue(carolSide.rooms().isEmpty(), carolSide.rooms().toString());
