@@ -68,10 +68,11 @@
   // The server keeps the session for these (docs/PROTOCOL.md, Recovery), so a socket told this
   // reason must come back with its pid rather than stay down.
   const RECOVERABLE_REASONS = new Set(['transport close', 'transport error', 'ping timeout',
-    'slow consumer', 'server shutting down', 'server restarting']);
+    'slow consumer', 'server shutting down', 'server restarting', 'cluster unavailable']);
 
   // Close codes that name a reason of the server's closed set on their own: 1000 is shared, 1006
-  // never travels in a close frame, and 1011 is also what a failing container sends.
+  // never travels in a close frame, 1011 is also what a failing container sends, and 1013 also
+  // refuses a connection over a cap.
   const CLOSE_REASONS = new Map([[1001, 'server shutting down'], [1008, 'policy violation'],
     [1012, 'server restarting'], [4000, 'ping timeout'], [4001, 'slow consumer'], [4002, 'token expired']]);
 

@@ -29,6 +29,11 @@ public enum DisconnectReason {
     SERVER_SHUTTING_DOWN("server shutting down", 1001, true),
     /** The server is draining for a restart: the client should reconnect, to another node if there is one. */
     SERVER_RESTARTING("server restarting", 1012, true),
+    /**
+     * The node could not reach its cluster's store while the client recovered a session: the
+     * session is still there, and the client should come back (1013, try again later).
+     */
+    CLUSTER_UNAVAILABLE("cluster unavailable", 1013, true),
     /** The socket's token expired and the client gave no fresh one when asked ({@code refresh}). */
     TOKEN_EXPIRED("token expired", 4002, false);
 

@@ -338,7 +338,16 @@ public final class Connection {
             return;
         }
         ConnectRequest request = codec.readConnect(packet);
-        DetachedSession session = namespace.recovery().claim(request.pid(), request.offset(), this);
+        DetachedSession session;
+        try {
+            session = namespace.recovery().claim(request.pid(), request.offset(), this);
+        } catch (Recovery.ClaimFailed e) {
+            // As a connection refused while the node cannot reach its cluster: the client keeps
+            // its private id and offset and recovers once the store answers again.
+            switchboard.metrics().refusedUnavailable.increment();
+            terminate(DisconnectReason.CLUSTER_UNAVAILABLE);
+            return;
+        }
         Handshake socketHandshake = handshake.withAuth(request.auth());
         Socket socket = createSocketOrRefuse(namespace, socketHandshake, session);
         if (socket == null) {
@@ -615,7 +624,7 @@ public final class Connection {
         // a close frame waits for that send, on the thread that asks it to); the deadline closes
         // over a send that never completes.
         switch (reason) {
-            case SERVER_SHUTTING_DOWN, SERVER_RESTARTING, POLICY_VIOLATION, SERVER_DISCONNECT -> {
+            case SERVER_SHUTTING_DOWN, SERVER_RESTARTING, CLUSTER_UNAVAILABLE, POLICY_VIOLATION, SERVER_DISCONNECT -> {
                 // Flush what the client should still see (errors, goodbyes), but not forever.
                 queue.closeWhenDrained(closeCode, reason.text());
                 closeBy(switchboard.options().shutdownGrace(), closeCode, reason);

@@ -9,7 +9,9 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -179,20 +181,23 @@ final class Recovery {
      * the client starts with a new id rather than inherit part of the old session.
      *
      * <p>On the claimant's reading thread, which waits for the store's claim.
+     *
+     * @throws ClaimFailed when the store did not answer: the record is still there (a claim that
+     *         the store runs late is undone), so the client should come back rather than start afresh
      */
-    DetachedSession claim(String pid, String offset, Connection claimant) {
+    DetachedSession claim(String pid, String offset, Connection claimant) throws ClaimFailed {
         if (pid == null) {
             return null;
         }
         releaseStale(pid, claimant);
-        Optional<SessionRecord> record = namespace.switchboard().options().sessionStore()
-                .claim(namespace.name(), pid)
-                .exceptionally(failure -> {
-                    namespace.switchboard().warnings().warn(LOG, "claiming a session of " + namespace.name() + " failed",
-                            failure);
-                    return Optional.empty();
-                })
-                .join();
+        Optional<SessionRecord> record;
+        try {
+            record = call(() -> store().claim(namespace.name(), pid)).join();
+        } catch (CompletionException | CancellationException failure) {
+            namespace.switchboard().warnings().warn(LOG, "claiming a session of " + namespace.name()
+                    + " failed; its client is told to come back", failure);
+            throw new ClaimFailed();
+        }
         DetachedSession session = record.map(this::savedHere).orElse(null);
         if (session == null && record.isPresent() && store().shared()) {
             // Saved by another node (or by this one before it lost the session): its log is not
@@ -415,5 +420,12 @@ final class Recovery {
                 }
             }
         });
+    }
+
+    /** The session store did not answer a claim; see {@link #claim}. */
+    static final class ClaimFailed extends Exception {
+        ClaimFailed() {
+            super(null, null, false, false);
+        }
     }
 }

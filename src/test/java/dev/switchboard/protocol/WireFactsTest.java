@@ -25,9 +25,10 @@ class WireFactsTest {
     private static final Path BROWSER_CLIENT = Path.of("webapp", "switchboard.js");
     /**
      * Close codes that do not name a reason: 1000 is shared, 1006 never travels in a close frame,
-     * and 1011 is also what a failing container sends of its own accord.
+     * 1011 is also what a failing container sends of its own accord, and 1013 also refuses a
+     * connection over a cap.
      */
-    private static final Set<Integer> UNNAMED_CLOSE_CODES = Set.of(1000, 1006, 1011);
+    private static final Set<Integer> UNNAMED_CLOSE_CODES = Set.of(1000, 1006, 1011, 1013);
     private static final Pattern QUOTED = Pattern.compile("'([^']*)'");
     private static final Pattern CODE_AND_TEXT = Pattern.compile("\\[(\\d+),\\s*'([^']*)'\\]");
 

@@ -99,6 +99,12 @@ public final class RawClient implements AutoCloseable {
      * recovering {@code pid} from {@code offset} when they are given; returns the connect answer.
      */
     public JsonObject connectAs(String user, String pid, String offset) {
+        sendConnect(user, pid, offset);
+        return next(p -> p.getString("type").startsWith("connect"));
+    }
+
+    /** Sends the connect of {@link #connectAs} without waiting for its answer. */
+    public RawClient sendConnect(String user, String pid, String offset) {
         StringBuilder connect = new StringBuilder("{\"type\":\"connect\",\"auth\":{\"user\":\"" + user + "\"}");
         if (pid != null) {
             connect.append(",\"pid\":\"").append(pid).append('"');
@@ -106,8 +112,7 @@ public final class RawClient implements AutoCloseable {
         if (offset != null) {
             connect.append(",\"offset\":\"").append(offset).append('"');
         }
-        send(connect.append('}').toString());
-        return next(p -> p.getString("type").startsWith("connect"));
+        return send(connect.append('}').toString());
     }
 
     /** Skips frames until one of this type arrives. */

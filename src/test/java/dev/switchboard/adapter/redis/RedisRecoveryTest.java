@@ -310,4 +310,39 @@ class RedisRecoveryTest {
             assertNotEquals(maciel.id(), answer.getString("id"));
         }
     }
+
+    @Test
+    void aRecoveryThatRedisDoesNotAnswerIsRefusedForLaterAndSucceedsOnceItDoes(TestInfo test) throws Exception {
+        // Heartbeats far apart: the node keeps counting Redis reachable while it is frozen, so the
+        // client's claim, not the check at the upgrade, is what meets the silence.
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode node = ClusterNode.start(settings(redis.uri(), test).heartbeatInterval(Duration.ofSeconds(60))
+                     .nodeTimeout(Duration.ofSeconds(120)));
+             CuttableProxy link = new CuttableProxy(node.server().port());
+             Inbox alice = Inbox.open(link.webSocketUri(), "/", "alice");
+             Inbox bob = Inbox.open(node.server().webSocketUri(), "/", "bob")) {
+            String id = alice.socket().id();
+            link.refuse(true);
+            link.cut();
+            Await.until("alice's session waits", () -> node.switchboard().root().detachedSessions().containsKey(id));
+            node.switchboard().root().emit("missed", 1);
+            node.switchboard().root().toUser("alice").emit("missed", 2);
+            node.switchboard().root().emit("seen-by-bob", 3);
+            assertEquals(List.of("missed:1", "seen-by-bob:3"), List.of(bob.next(), bob.next()));
+
+            redis.signal("STOP");
+            link.refuse(false);
+            Await.until("alice's recovery refused for later", () -> node.switchboard().metrics().refusedUnavailable() > 0);
+            assertTrue(node.cluster().reachable(), "refused at the claim, not at the upgrade");
+            assertFalse(alice.socket().connected());
+            redis.signal("CONT");
+
+            Await.until("alice back", () -> alice.socket().connected());
+            node.switchboard().root().emit("after", 4);
+            node.switchboard().root().emit(Inbox.FENCE);
+            alice.assertReceived("missed:1", "missed:2", "seen-by-bob:3", "after:4");
+            assertTrue(alice.socket().recovered());
+            assertEquals(id, alice.socket().id());
+        }
+    }
 }
