@@ -381,7 +381,21 @@ final class Recovery {
         expireClaimed(new DetachedSession(namespace, record, none, null, record.expiresAt()));
     }
 
-    /** Ends a session's wait after its record was claimed here: its client came back too late or was refused. */
+    /**
+     * The shared store lost every record (Redis restarted empty). The sessions waiting here can no
+     * longer be claimed, so they end now and the application hears of each, once: no other node
+     * knows them. The connected sockets' records are written again, so that their clients can
+     * still recover elsewhere should this node die.
+     */
+    void storeLost() {
+        detached.values().forEach(this::expireClaimed);
+        namespace.sockets().values().stream().filter(Socket::connected).forEach(this::saveConnected);
+    }
+
+    /**
+     * Ends a session's wait and tells the application: its record was claimed here (its client
+     * came back too late or was refused), or lost with the store.
+     */
     void expireClaimed(DetachedSession session) {
         if (session.claimForExpiry()) {
             ended(session, CompletableFuture.completedFuture(true));

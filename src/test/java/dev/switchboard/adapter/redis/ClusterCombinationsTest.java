@@ -347,4 +347,26 @@ class ClusterCombinationsTest {
             assertTrue(expired.equals(List.of("A:maciel")) || expired.equals(List.of("B:maciel")), expired.toString());
         }
     }
+
+    /**
+     * Redis restarts empty while maciel's session waits on node A: no node can recover it any
+     * more (its record is gone), so it ends there and the application hears so once, and his
+     * presence ends with it.
+     */
+    @Test
+    void aSessionWaitingWhenRedisRestartedEmptyEndsAndIsToldOnce(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW)) {
+            List<String> expired = expiries(nodes);
+            String[] maciel = away(nodes.a(), nodes.b());
+            nodes.redis().kill();
+            nodes.redis().restart();
+            Await.until("the session's end told", () -> !expired.isEmpty());
+            assertTrue(root(nodes.a()).detachedSessions().isEmpty());
+            try (RawClient back = RawClient.connect(nodes.a().server().webSocketUri())) {
+                JsonObject answer = back.connectAs("maciel", maciel[1], maciel[2]);
+                assertFalse(answer.getBoolean("recovered"), answer.toString());
+            }
+            assertEquals(List.of("A:maciel"), expired);
+        }
+    }
 }

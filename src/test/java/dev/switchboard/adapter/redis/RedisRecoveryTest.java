@@ -345,4 +345,38 @@ class RedisRecoveryTest {
             assertEquals(id, alice.socket().id());
         }
     }
+
+    @Test
+    void aClientRecoversOnAnotherNodeWhenItsNodeIsKilledAfterRedisRestartedEmpty(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
+             ClientProcess a = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", redis.uri(), prefix, "PT30S")) {
+            URI nodeA = URI.create(a.await("node ", Duration.ofSeconds(60)).split(" ")[2]);
+            try (CuttableProxy balancer = new CuttableProxy(nodeA.getPort());
+                 Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice")) {
+                String id = alice.socket().id();
+                join(alice, "lobby");
+                redis.kill();
+                redis.restart();
+                // Alice stayed connected to node A throughout; her record is written again.
+                Await.until("alice's record back in Redis", () -> b.switchboard().options().sessionStore().size() == 1);
+                Await.until("node B reaches Redis again", () -> b.cluster().reachable());
+                b.switchboard().root().to("lobby").emit("after-restart", 1);
+                assertEquals("after-restart:1", alice.next());
+
+                balancer.refuse(true);
+                balancer.retarget(b.server().port());
+                a.kill();
+                b.switchboard().root().to("lobby").emit("missed", 2);
+                balancer.refuse(false);
+                Await.until("alice back", () -> alice.socket().connected() && b.switchboard().root().sockets().containsKey(id));
+                b.switchboard().root().emit(Inbox.FENCE);
+
+                alice.assertReceived("missed:2");
+                assertTrue(alice.socket().recovered());
+                assertEquals(Set.of(id, "user:alice", "lobby"), socketOn(b, id).rooms());
+            }
+        }
+    }
 }
