@@ -6,6 +6,7 @@ import dev.switchboard.server.ConnectionRejectedException;
 import dev.switchboard.server.DetachedSession;
 import dev.switchboard.server.Event;
 import dev.switchboard.server.Namespace;
+import dev.switchboard.api.PresentUser;
 import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.server.Socket;
 import dev.switchboard.server.Switchboard;
@@ -273,9 +274,13 @@ public final class ChatApp {
         return socket.to(ROOM_PREFIX + room).except(Namespace.userRoom(socket.userId()));
     }
 
-    /** Each room with its number of users, present or away, in one query of the namespace. */
+    /**
+     * Each room with its number of users, present or away: the namespace's sockets and this node's
+     * waiting sessions, and presence for users away on another node, whose sessions only that node
+     * keeps. Presence alone could miss a newcomer whose arrival it has not written yet.
+     */
     private CompletableFuture<Void> publishRooms() {
-        return inRoom(null).thenAccept(sockets -> {
+        return inRoom(null).thenCombine(chat.rooms().thenCompose(this::presenceIn), (sockets, present) -> {
             Map<String, Set<String>> users = new TreeMap<>();
             users.put(DEFAULT_ROOM, new HashSet<>());
             for (RemoteSocket socket : sockets) {
@@ -286,7 +291,22 @@ public final class ChatApp {
                     }
                 }
             }
-            chat.emit("rooms", users.entrySet().stream().map(e -> new RoomInfo(e.getKey(), e.getValue().size())).toList());
+            present.forEach((room, list) -> list.forEach(user ->
+                    users.computeIfAbsent(room, name -> new HashSet<>()).add(user.userId())));
+            return users;
+        }).thenAccept(users ->
+                chat.emit("rooms", users.entrySet().stream().map(e -> new RoomInfo(e.getKey(), e.getValue().size())).toList()));
+    }
+
+    /** The users presence knows in each chat room among {@code rooms}, by room name. */
+    private CompletableFuture<Map<String, List<PresentUser>>> presenceIn(Set<String> rooms) {
+        Map<String, CompletableFuture<List<PresentUser>>> asked = new TreeMap<>();
+        rooms.stream().filter(room -> room.startsWith(ROOM_PREFIX))
+                .forEach(room -> asked.put(room.substring(ROOM_PREFIX.length()), chat.presence(room)));
+        return CompletableFuture.allOf(asked.values().toArray(CompletableFuture[]::new)).thenApply(all -> {
+            Map<String, List<PresentUser>> present = new TreeMap<>();
+            asked.forEach((room, users) -> present.put(room, users.join()));
+            return present;
         });
     }
 

@@ -302,6 +302,32 @@ class ClusterApiCombinationsTest {
     }
 
     /**
+     * The demo's chat: val is away from node two when wes arrives on node one. The room list wes
+     * gets counts her, as it would on one node, with una: three in "general".
+     */
+    @Test
+    void theChatsRoomCountsIncludeAUserAwayOnAnotherNode(TestInfo test) {
+        try (RedisServer redis = RedisServer.start(); ChatNodes chat = ChatNodes.start(redis, test);
+             RawClient una = chat.one().raw()) {
+            assertEquals("connect", chatAs(una, "{\"name\":\"una\"}").getString("type"));
+            try (RawClient val = chat.two().raw()) {
+                assertEquals("connect", chatAs(val, "{\"name\":\"val\"}").getString("type"));
+                Await.until("val listed in the chat on node one", () -> chat.one().switchboard().namespaces()
+                        .get(ChatApp.NAMESPACE).presence().join().stream().anyMatch(user -> "val".equals(user.userId())));
+                val.abort();
+                Await.until("val's session waits on node two", () -> !chat.two().switchboard()
+                        .namespaces().get(ChatApp.NAMESPACE).detachedSessions().isEmpty());
+            }
+            try (RawClient wes = chat.one().raw()) {
+                assertEquals("connect", chatAs(wes, "{\"name\":\"wes\"}").getString("type"));
+                JsonObject rooms = wes.next(packet -> "event".equals(packet.getString("type"))
+                        && "rooms".equals(packet.getString("event")));
+                assertEquals("[[{\"members\":3,\"name\":\"general\"}]]", rooms.getJsonArray("args").toString());
+            }
+        }
+    }
+
+    /**
      * Redis frozen: an emit and a join posted to node A are refused with 503 within the
      * timeouts, and, once Redis is back, neither has happened: a caller that retries (as 503
      * and Retry-After invite) does not get the join or the event twice, nor half of it.
