@@ -5,7 +5,9 @@ import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.Packet;
 import java.net.URI;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -47,6 +49,8 @@ import java.util.function.Supplier;
  */
 final class Recovery {
     private static final System.Logger LOG = System.getLogger(Recovery.class.getName());
+    /** Records written at once when a shared store lost them all; far below the Redis client's queue. */
+    private static final int SAVES_AT_ONCE = 500;
 
     private final Namespace namespace;
     /**
@@ -86,12 +90,15 @@ final class Recovery {
      * change), so that its client can recover on another node even if this one dies.
      */
     void saveConnected(Socket socket) {
-        SessionStore store = store();
-        if (!store.shared()) {
-            return;
+        if (store().shared()) {
+            saved(socket);
         }
+    }
+
+    /** Saves a connected socket's record; the future completes when the store answered, either way. */
+    private CompletableFuture<?> saved(Socket socket) {
         SwitchboardOptions options = namespace.switchboard().options();
-        warnOnFailure(call(() -> store.saveConnected(socket.record(options.clock().instant().plus(options.recoveryWindow())))),
+        return warnOnFailure(call(() -> store().saveConnected(socket.record(options.clock().instant().plus(options.recoveryWindow())))),
                 "saving a connected session");
     }
 
@@ -133,8 +140,8 @@ final class Recovery {
         return namespace.switchboard().options().sessionStore();
     }
 
-    private void warnOnFailure(CompletableFuture<?> call, String what) {
-        call.exceptionally(failure -> {
+    private CompletableFuture<?> warnOnFailure(CompletableFuture<?> call, String what) {
+        return call.exceptionally(failure -> {
             namespace.switchboard().warnings().warn(LOG, what + " of " + namespace.name() + " failed", failure);
             return null;
         });
@@ -389,7 +396,24 @@ final class Recovery {
      */
     void storeLost() {
         detached.values().forEach(this::expireClaimed);
-        namespace.sockets().values().stream().filter(Socket::connected).forEach(this::saveConnected);
+        saveAgain(List.copyOf(namespace.sockets().values()).iterator());
+    }
+
+    /**
+     * Saves the records of {@code sockets} a batch at a time: all at once, a node's many thousands
+     * would overflow the store's bounded queue of requests, and fail the emits sent meanwhile.
+     */
+    private void saveAgain(Iterator<Socket> sockets) {
+        List<CompletableFuture<?>> batch = new ArrayList<>();
+        while (sockets.hasNext() && batch.size() < SAVES_AT_ONCE) {
+            Socket socket = sockets.next();
+            if (socket.connected()) {
+                batch.add(saved(socket));
+            }
+        }
+        if (!batch.isEmpty()) {
+            CompletableFuture.allOf(batch.toArray(CompletableFuture[]::new)).thenRun(() -> saveAgain(sockets));
+        }
     }
 
     /**
