@@ -107,4 +107,13 @@ public interface Codec {
     default boolean rotatesPrivateId() {
         return true;
     }
+
+    /**
+     * Whether the client sees the offset of this event, so that it can name it when it recovers.
+     * One it cannot see must not be logged for it once sent: a client that had it would present
+     * the offset before it and be sent it again.
+     */
+    default boolean showsOffset(Packet event) {
+        return true;
+    }
 }

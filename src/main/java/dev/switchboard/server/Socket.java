@@ -450,7 +450,12 @@ public final class Socket implements RemoteSocket {
             if (!connected()) {
                 return false;
             }
-            log.append(frame);
+            // A client that cannot see the offset (a Socket.IO client asked for an ack) cannot say
+            // it had the event: logged, it would be replayed to one that had it. Its ack fails at
+            // a drop, as every owed ack does. Logged while away (route), it was never sent.
+            if (codec().showsOffset(frame.packet())) {
+                log.append(frame);
+            }
             connection.send(frame, false);
         }
         notifyOutgoing(frame);

@@ -9,6 +9,7 @@ import dev.switchboard.server.Socket;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.Await;
+import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.EnginePolling;
 import dev.switchboard.testing.NodeClient;
 import dev.switchboard.testing.RawClient;
@@ -43,13 +44,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Long-polling combined with the rest: a server-side close, the send budget, the upgrade probe,
  * binary across the upgrade, a send that fails after the upgrade, slow listeners, recovery after a
- * cut. Each case was found by a review that combined features each tested alone, through raw HTTP
+ * cut. And the Socket.IO wire's recovery after a question the server asked just before a cut. Each case was found by a review that combined features each tested alone, through raw HTTP
  * and WebSocket requests and the real socket.io-client 4.8, and says what the reference server
  * (socket.io 4.8, engine.io 6) does and what a user sees.
  */
 @Timeout(120)
 class SocketIoPollingCombinationsTest {
     private final List<String> disconnects = new CopyOnWriteArrayList<>();
+    private final List<String> answers = new CopyOnWriteArrayList<>();
     private TestServer server;
     private NodeClient node;
 
@@ -75,6 +77,9 @@ class SocketIoPollingCombinationsTest {
                 socket.emit("b", 2);
                 socket.disconnect(true);
             });
+            // The server asks the client a question; the client's answer is kept.
+            socket.on("ask", event -> socket.timeout(Duration.ofSeconds(5)).emitWithAck("question", "2+2")
+                    .thenAccept(answer -> answers.add(answer.get(0, String.class))));
             socket.onDisconnect(reason -> disconnects.add(reason.text()));
         });
         // A stream of binary events from the connect answer on, across the upgrade.
@@ -533,5 +538,44 @@ class SocketIoPollingCombinationsTest {
         probe.send("2probe");
         assertEquals("3probe", probe.next());
         return probe;
+    }
+
+    /**
+     * The server asks socket.io-client a question ({@code emitWithAck}), the client answers, and
+     * the network is cut before any other event. An event asking for an ack carries no offset
+     * (as on the reference server), so the client comes back with the offset of the event before
+     * it: the question must not come again. Before, the log had kept it, and the recovered client
+     * was asked again (as a plain event) though the server had its answer.
+     */
+    @Test
+    void aQuestionAnsweredJustBeforeACutIsNotAskedAgainAfterTheRecovery() throws Exception {
+        start(TestServer.options().build());
+        node = NodeClient.start();
+        try (CuttableProxy proxy = new CuttableProxy(server.port())) {
+            node.send("{'op':'open','name':'q','url':'http://127.0.0.1:" + proxy.port() + "/','ackReply':'four',"
+                    + "'options':{'transports':['websocket']}}");
+            String id = node.next("q", "connect").getString("id");
+            server.switchboard().root().emit("seq", 1);
+            assertEquals("1", NodeClient.firstArg(node.nextEvent("q", "seq")));
+            node.send("{'op':'emit','name':'q','event':'ask','args':[]}");
+            assertEquals("2+2", NodeClient.firstArg(node.nextEvent("q", "question")));
+            Await.until("the server has the client's answer", () -> answers.contains("four"));
+
+            // Over WebSocket (a polling client between two requests would not see a cut); sent
+            // whether or not the server noticed the cut yet: logged either way, and replayed.
+            proxy.cut();
+            server.switchboard().root().emit("seq", 2);
+            JsonObject back = node.next("q", "connect");
+            assertTrue(back.getBoolean("recovered"), "socket.recovered");
+            assertEquals(id, back.getString("id"));
+            server.switchboard().root().emit("seq", 3);
+            List<String> seen = new ArrayList<>();
+            while (!seen.contains("seq 3")) {
+                JsonObject event = node.next(report -> "q".equals(report.getString("name"))
+                        && "event".equals(report.getString("type")));
+                seen.add(event.getString("event") + " " + NodeClient.firstArg(event));
+            }
+            assertEquals(List.of("seq 2", "seq 3"), seen, "after the recovery");
+        }
     }
 }

@@ -99,6 +99,12 @@ public final class SocketIoCodec implements Codec {
         return false;
     }
 
+    /** An event that asks for an ack carries no offset, as on the reference server (see {@link #encodeEvent}). */
+    @Override
+    public boolean showsOffset(Packet event) {
+        return event.ackId() == 0;
+    }
+
     // ---- encoding ----
 
     @Override
