@@ -116,4 +116,13 @@ public interface Codec {
     default boolean showsOffset(Packet event) {
         return true;
     }
+
+    /**
+     * What the client holds for its last offset once it has this event, which carries no offset
+     * (a volatile one), when it takes something for one; null when it keeps the offset it had,
+     * as a native client does.
+     */
+    default String offsetTakenFrom(Packet event) {
+        return null;
+    }
 }

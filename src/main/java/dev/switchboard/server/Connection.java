@@ -537,6 +537,10 @@ public final class Connection {
             pingSentMillis = switchboard.options().clock().millis();
             pongDeadline = switchboard.timer(this::pingTimedOut, switchboard.options().pingTimeout());
         }
+        // Before the ping is queued: the pong then vouches for at least what they count.
+        for (Socket socket : sockets.values()) {
+            socket.pinging();
+        }
         send(switchboard.pingFrame(), false);
     }
 
@@ -567,10 +571,11 @@ public final class Connection {
     }
 
     private void onPong(String offset) {
-        if (offset != null) {
-            for (Socket socket : sockets.values()) {
+        for (Socket socket : sockets.values()) {
+            if (offset != null) {
                 socket.confirm(offset);
             }
+            socket.pingAnswered();
         }
         synchronized (this) {
             if (pongDeadline == null) {

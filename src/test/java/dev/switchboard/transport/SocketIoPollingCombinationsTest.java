@@ -44,8 +44,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Long-polling combined with the rest: a server-side close, the send budget, the upgrade probe,
  * binary across the upgrade, a send that fails after the upgrade, slow listeners, recovery after a
- * cut. And the Socket.IO wire's recovery after a question the server asked just before a cut. Each case was found by a review that combined features each tested alone, through raw HTTP
- * and WebSocket requests and the real socket.io-client 4.8, and says what the reference server
+ * cut. And the Socket.IO wire's recovery after a question the server asked, or a volatile event,
+ * just before a cut. Each case was found by a review that combined features each tested alone,
+ * through raw HTTP and WebSocket requests and the real socket.io-client 4.8, and says what the reference server
  * (socket.io 4.8, engine.io 6) does and what a user sees.
  */
 @Timeout(120)
@@ -576,6 +577,76 @@ class SocketIoPollingCombinationsTest {
                 seen.add(event.getString("event") + " " + NodeClient.firstArg(event));
             }
             assertEquals(List.of("seq 2", "seq 3"), seen, "after the recovery");
+        }
+    }
+
+    /**
+     * A volatile event carries no offset. socket.io-client takes the last element of every event
+     * it is not asked to ack for its offset when it is a string, so a volatile event without
+     * arguments (its name is then last) or with a string last leaves the client holding a value
+     * that names no event of the log. Before, it came back with that value and got
+     * {@code recovered: false}, a new id, and the events it missed were lost.
+     */
+    @Test
+    void aVolatileEventSeenLastBeforeACutDoesNotSpoilTheRecovery() throws Exception {
+        start(TestServer.options().build());
+        node = NodeClient.start();
+        try (CuttableProxy proxy = new CuttableProxy(server.port())) {
+            node.send("{'op':'open','name':'v','url':'http://127.0.0.1:" + proxy.port() + "/',"
+                    + "'options':{'transports':['websocket']}}");
+            String id = node.next("v", "connect").getString("id");
+            server.switchboard().root().emit("seq", 1);
+            assertEquals("1", NodeClient.firstArg(node.nextEvent("v", "seq")));
+            server.switchboard().root().asVolatile().emit("tick");
+            server.switchboard().root().asVolatile().emit("typing", "ana");
+            node.nextEvent("v", "tick");
+            node.nextEvent("v", "typing");
+
+            // Over WebSocket (a polling client between two requests would not see a cut); sent
+            // whether or not the server noticed the cut yet: logged either way, and replayed.
+            proxy.cut();
+            server.switchboard().root().emit("seq", 2);
+            JsonObject back = node.next("v", "connect");
+            assertTrue(back.getBoolean("recovered"), "socket.recovered");
+            assertEquals(id, back.getString("id"));
+            assertEquals("2", NodeClient.firstArg(node.nextEvent("v", "seq")));
+        }
+    }
+
+    /**
+     * The same value ({@code tick}) sent after two events: the client holds it from whichever it
+     * got last, and event 2 with the tick after it may have been lost in flight. Once the client
+     * has answered a ping sent after both, it had them: it recovers from after event 2, and gets
+     * event 3 alone. (Without that answer the server cannot tell, and refuses the recovery.)
+     */
+    @Test
+    void aVolatileValueSentAgainIsPlacedOnceThePingAfterItIsAnswered() throws Exception {
+        start(TestServer.options().pingInterval(Duration.ofMillis(200)).pingTimeout(Duration.ofSeconds(10)).build());
+        node = NodeClient.start();
+        try (CuttableProxy proxy = new CuttableProxy(server.port())) {
+            node.send("{'op':'open','name':'t','url':'http://127.0.0.1:" + proxy.port() + "/','reportPings':true,"
+                    + "'options':{'transports':['websocket']}}");
+            String id = node.next("t", "connect").getString("id");
+            for (int i = 1; i <= 2; i++) {
+                server.switchboard().root().emit("seq", i);
+                assertEquals(String.valueOf(i), NodeClient.firstArg(node.nextEvent("t", "seq")));
+                server.switchboard().root().asVolatile().emit("tick");
+                node.nextEvent("t", "tick");
+            }
+            // The first ping after the second tick was queued behind it; the next is counted after it.
+            node.forgetEarlier("t", "ping");
+            node.next("t", "ping");
+            node.next("t", "ping");
+            // Sent after that pong over the same WebSocket: once answered, the server has read the pong.
+            node.send("{'op':'emitWithAck','name':'t','id':1,'event':'fence','args':[],'timeout':5000}");
+            node.next("t", "ack");
+
+            proxy.cut();
+            server.switchboard().root().emit("seq", 3);
+            JsonObject back = node.next("t", "connect");
+            assertTrue(back.getBoolean("recovered"), "socket.recovered");
+            assertEquals(id, back.getString("id"));
+            assertEquals("3", NodeClient.firstArg(node.nextEvent("t", "seq")));
         }
     }
 }
