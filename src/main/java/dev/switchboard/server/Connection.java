@@ -354,7 +354,7 @@ public final class Connection {
                 return;
             }
             sockets.put(name, socket);
-            namespace.open(socket, null, null);
+            namespace.open(socket, null, request.offset());
         }
         if (ended.get() != null) {
             socket.end(ended.get());

@@ -21,7 +21,11 @@ import java.util.Objects;
  * on. A value is resolved only when its candidates all name one position: else the client could
  * be replayed less or more than it missed, and recovery is refused, as for an unknown offset.
  *
- * <p>Made when the first such event is sent, so a socket that never gets one pays nothing.
+ * <p>A client that starts a fresh session keeps the offset it had of the old one the same way
+ * ({@link #heldFromBefore}).
+ *
+ * <p>Made when the first such event is sent (or such a client connects), so a socket that never
+ * gets one pays nothing.
  * Guarded by the lock of the {@link ReplayLog} that holds it.
  */
 final class OffsetAliases {
@@ -103,12 +107,27 @@ final class OffsetAliases {
     void resumed(String value) {
         boolean held = held(value);
         String position = held ? position(value) : null;
-        values.clear();
-        overflowThrough = 0;
-        answered = ++sent;
+        settle();
         if (held) {
             values.put(value, new ArrayList<>(List.of(new Sent(position, answered))));
         }
+    }
+
+    /**
+     * A client started a fresh session holding {@code value} from one it could not recover.
+     * socket.io-client keeps it until an event changes it: it names nothing of this session,
+     * so it stands before its first event.
+     */
+    void heldFromBefore(String value) {
+        settle();
+        values.put(value, new ArrayList<>(List.of(new Sent(null, answered))));
+    }
+
+    /** Only what the client holds now counts: every earlier send is settled. */
+    private void settle() {
+        values.clear();
+        overflowThrough = 0;
+        answered = ++sent;
     }
 
     /** Whether the client may hold {@code value} from such an event now. */

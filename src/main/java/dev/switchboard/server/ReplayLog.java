@@ -94,6 +94,21 @@ final class ReplayLog {
         }
     }
 
+    /**
+     * A fresh socket whose client came with {@code offset} from a session it could not recover
+     * (socket.io-client keeps it until an event changes it): presented again, it means the client
+     * has nothing of this session yet.
+     */
+    void heldFromBefore(String offset) {
+        if (offset == null) {
+            return;
+        }
+        if (aliases == null) {
+            aliases = new OffsetAliases();
+        }
+        aliases.heldFromBefore(offset);
+    }
+
     /** An empty log whose client has everything up to {@code offset} (null: nothing yet). */
     void startAfter(String offset) {
         if (offset != null) {

@@ -92,4 +92,16 @@ class OffsetAliasesTest {
         log.pingAnswered(log.sentCount());
         assertEquals(List.of(), offsets(log.after("tick")));
     }
+
+    @Test
+    void anOffsetFromASessionThatCouldNotBeRecoveredStandsBeforeTheFreshOnesFirstEvent() {
+        log.heldFromBefore("41");
+        log.appendSent(event("50"));
+        // Still the client's if event 50 was lost in flight: it has nothing of this session.
+        assertEquals(List.of("50"), offsets(log.after("41")));
+        log.pingAnswered(log.sentCount());
+        // It answered a ping sent after event 50: it holds 50 (or later), not 41.
+        assertNull(log.after("41"));
+        assertEquals(List.of(), offsets(log.after("50")));
+    }
 }

@@ -3,6 +3,7 @@ package dev.switchboard.transport;
 import static dev.switchboard.testing.EnginePolling.get;
 import static dev.switchboard.testing.EnginePolling.post;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.server.Socket;
@@ -45,7 +46,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Long-polling combined with the rest: a server-side close, the send budget, the upgrade probe,
  * binary across the upgrade, a send that fails after the upgrade, slow listeners, recovery after a
  * cut. And the Socket.IO wire's recovery after a question the server asked, or a volatile event,
- * just before a cut. Each case was found by a review that combined features each tested alone,
+ * just before a cut, and after a fresh start. Each case was found by a review that combined features each tested alone,
  * through raw HTTP and WebSocket requests and the real socket.io-client 4.8, and says what the reference server
  * (socket.io 4.8, engine.io 6) does and what a user sees.
  */
@@ -647,6 +648,48 @@ class SocketIoPollingCombinationsTest {
             assertTrue(back.getBoolean("recovered"), "socket.recovered");
             assertEquals(id, back.getString("id"));
             assertEquals("3", NodeClient.firstArg(node.nextEvent("t", "seq")));
+        }
+    }
+
+    /**
+     * socket.io-client keeps its last offset when it starts a fresh session ({@code recovered}
+     * false), until an event of the new session changes it. Cut again before any, it presents
+     * that old offset with the new session's pid: it has nothing of the new session, so it is owed
+     * all of it. Before, the offset was unknown to the new session: {@code recovered: false} a
+     * second time, a third id, and the event sent meanwhile lost.
+     */
+    @Test
+    void aClientThatStartedAfreshAndIsCutAgainBeforeAnyEventRecoversTheNewSession() throws Exception {
+        start(TestServer.options().recoveryLimits(3, 1 << 20).build());
+        node = NodeClient.start();
+        try (CuttableProxy proxy = new CuttableProxy(server.port())) {
+            node.send("{'op':'open','name':'f','url':'http://127.0.0.1:" + proxy.port() + "/',"
+                    + "'options':{'transports':['websocket']}}");
+            node.next("f", "connect");
+            server.switchboard().root().emit("seq", 1);
+            assertEquals("1", NodeClient.firstArg(node.nextEvent("f", "seq")));
+            // Away while more than the replay log's bound went out: the session ends.
+            proxy.refuse(true);
+            proxy.cut();
+            Await.until("the client is away", () -> server.switchboard().root().detachedSessions().size() == 1);
+            for (int i = 0; i < 4; i++) {
+                server.switchboard().root().emit("lost", i);
+            }
+            proxy.refuse(false);
+            JsonObject fresh = node.next("f", "connect");
+            assertFalse(fresh.getBoolean("recovered"), "the first session overflowed");
+            String id = fresh.getString("id");
+            Await.until("the fresh socket connected", () -> server.switchboard().root().sockets().containsKey(id));
+
+            proxy.refuse(true);
+            proxy.cut();
+            Await.until("away again", () -> server.switchboard().root().detachedSessions().containsKey(id));
+            server.switchboard().root().emit("seq", 2);
+            proxy.refuse(false);
+            JsonObject back = node.next("f", "connect");
+            assertTrue(back.getBoolean("recovered"), "socket.recovered");
+            assertEquals(id, back.getString("id"));
+            assertEquals("2", NodeClient.firstArg(node.nextEvent("f", "seq")));
         }
     }
 }
