@@ -692,4 +692,35 @@ class SocketIoPollingCombinationsTest {
             assertEquals("2", NodeClient.firstArg(node.nextEvent("f", "seq")));
         }
     }
+
+    /**
+     * The volatile case over long-polling, in raw HTTP: the client presents what socket.io-client
+     * holds after a volatile {@code tick} with no arguments, its name.
+     */
+    @Test
+    void aVolatileEventSeenLastOverPollingDoesNotSpoilTheRecovery() throws Exception {
+        start(TestServer.options().build());
+        String sid = openPolling();
+        URI session = session(sid);
+        assertEquals("ok", post(session, "40").body());
+        String connected = get(session).body();
+        String socketId = connected.substring(connected.indexOf("\"sid\":\"") + 7, connected.indexOf('"', connected.indexOf("\"sid\":\"") + 7));
+        String pid = connected.substring(connected.indexOf("\"pid\":\"") + 7, connected.indexOf('"', connected.indexOf("\"pid\":\"") + 7));
+        server.switchboard().root().emit("seq", 1);
+        assertTrue(get(session).body().startsWith("42[\"seq\",1,"));
+        server.switchboard().root().asVolatile().emit("tick");
+        assertEquals("42[\"tick\"]", get(session).body());
+        assertEquals("ok", post(session, "1").body());
+        Await.until("the old socket ended", () -> disconnects.contains("transport close"));
+        server.switchboard().root().emit("seq", 2);
+
+        String sid2 = openPolling();
+        URI session2 = session(sid2);
+        assertEquals("ok", post(session2, "40{\"pid\":\"" + pid + "\",\"offset\":\"tick\"}").body());
+        StringBuilder received = new StringBuilder(get(session2).body());
+        assertTrue(received.toString().startsWith("40{\"sid\":\"" + socketId + "\""), "recovered: " + received);
+        while (!received.toString().contains("42[\"seq\",2")) {
+            received.append('|').append(get(session2).body());
+        }
+    }
 }
