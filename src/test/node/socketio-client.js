@@ -1,10 +1,10 @@
 // A socket.io-client driven line by line: each line on stdin is a JSON command, each line on
 // stdout a JSON report of what the client saw. Started by dev.switchboard.testing.NodeClient.
-//   {"op":"open","name":"a","url":"http://127.0.0.1:8080/chat","options":{...},"ackReply":"ok"}
+//   {"op":"open","name":"a","url":"http://127.0.0.1:8080/chat","options":{...},"ackReply":"ok","reportPings":true}
 //   {"op":"emit","name":"a","event":"say","args":["hi"]}
 //   {"op":"emitWithAck","name":"a","id":1,"event":"echo","args":[1],"timeout":1000}
 //   {"op":"close","name":"a"}
-// Reports: connect (id, recovered, transport), upgrade (transport), upgradeError (message),
+// Reports: connect (id, recovered, transport), ping (with reportPings: the pong is sent), upgrade (transport), upgradeError (message),
 // connect_error (message, data), disconnect (reason),
 // event (event, args; an ack the server asked for is answered with ackReply and the arguments),
 // ack (id, error, args).
@@ -37,13 +37,17 @@ function fromWire(value) {
 
 const report = (message) => process.stdout.write(JSON.stringify(fromWire(message)) + "\n");
 
-function open({ name, url, options, ackReply }) {
+function open({ name, url, options, ackReply, reportPings }) {
   const socket = io(url, { forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 300, ...options });
   sockets.set(name, socket);
   socket.on("connect", () => report({ name, type: "connect", id: socket.id, recovered: socket.recovered,
     transport: socket.io.engine.transport.name }));
   socket.on("connect_error", (err) => report({ name, type: "connect_error", message: err.message, data: err.data }));
   socket.on("disconnect", (reason) => report({ name, type: "disconnect", reason }));
+  if (reportPings) {
+    // Engine.IO answers a ping with its pong before the manager emits this.
+    socket.io.on("ping", () => report({ name, type: "ping" }));
+  }
   socket.io.on("open", () => {
     socket.io.engine.on("upgrade", (transport) => report({ name, type: "upgrade", transport: transport.name }));
     socket.io.engine.on("upgradeError", (err) => report({ name, type: "upgradeError", message: err.message }));

@@ -107,4 +107,22 @@ public interface Codec {
     default boolean rotatesPrivateId() {
         return true;
     }
+
+    /**
+     * Whether the client sees the offset of this event, so that it can name it when it recovers.
+     * One it cannot see must not be logged for it once sent: a client that had it would present
+     * the offset before it and be sent it again.
+     */
+    default boolean showsOffset(Packet event) {
+        return true;
+    }
+
+    /**
+     * What the client holds for its last offset once it has this event, which carries no offset
+     * (a volatile one), when it takes something for one; null when it keeps the offset it had,
+     * as a native client does.
+     */
+    default String offsetTakenFrom(Packet event) {
+        return null;
+    }
 }

@@ -363,7 +363,7 @@ public final class Connection {
                 return;
             }
             sockets.put(name, socket);
-            namespace.open(socket, null, null);
+            namespace.open(socket, null, request.offset());
         }
         if (ended.get() != null) {
             socket.end(ended.get());
@@ -546,6 +546,10 @@ public final class Connection {
             pingSentMillis = switchboard.options().clock().millis();
             pongDeadline = switchboard.timer(this::pingTimedOut, switchboard.options().pingTimeout());
         }
+        // Before the ping is queued: the pong then vouches for at least what they count.
+        for (Socket socket : sockets.values()) {
+            socket.pinging();
+        }
         send(switchboard.pingFrame(), false);
     }
 
@@ -576,10 +580,11 @@ public final class Connection {
     }
 
     private void onPong(String offset) {
-        if (offset != null) {
-            for (Socket socket : sockets.values()) {
+        for (Socket socket : sockets.values()) {
+            if (offset != null) {
                 socket.confirm(offset);
             }
+            socket.pingAnswered();
         }
         synchronized (this) {
             if (pongDeadline == null) {

@@ -410,7 +410,8 @@ public final class Namespace {
 
     /**
      * Connects an admitted socket: its rooms, the connect answer, the replay of what it missed
-     * when it recovers a session, then the application's listeners.
+     * when it recovers a session, then the application's listeners. {@code offset} is what the
+     * client presented: the last it saw of the session, or of an older one when it starts afresh.
      *
      * @return false, with nothing connected, when the session could no longer be recovered
      */
@@ -425,6 +426,11 @@ public final class Namespace {
                 return false;
             }
         } else {
+            synchronized (socket.log()) {
+                // A client starting afresh may keep the offset it had of the lost session
+                // (socket.io-client does): presented again, it names the start of this one.
+                socket.log().heldFromBefore(offset);
+            }
             // Read before the socket joins: every event after it reaches the socket.
             socket.since(adapter.position());
             adapter.addAll(socket.id(), socket.userId() == null ? Set.of(socket.id())

@@ -335,6 +335,7 @@ final class Recovery {
             missed = session.log().after(offset);
             if (missed != null) {
                 session.log().confirm(offset);
+                session.log().resumedFrom(offset);
                 namespace.moveUserRoom(socket.id(), session.userId(), socket.userId());
                 namespace.connect(socket, true, missed.stream().map(this::withoutAckRequest).toList());
                 // Only once the socket is registered: a delivery that looks the id up in between

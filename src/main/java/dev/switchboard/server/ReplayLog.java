@@ -33,6 +33,8 @@ final class ReplayLog {
      * room's route delivers to without looking the id up. Written under the log's lock, read without.
      */
     private volatile Socket owner;
+    /** Values the client may hold for an offset that are none (see {@link OffsetAliases}); null until one is sent. */
+    private OffsetAliases aliases;
 
     ReplayLog(int maxEvents, long maxBytes) {
         this.maxEvents = maxEvents;
@@ -55,6 +57,56 @@ final class ReplayLog {
             dropped = true;
         }
         return dropped;
+    }
+
+    /** Appends an event frame that goes to the connected client now. */
+    void appendSent(Frame frame) {
+        append(frame);
+        if (aliases != null) {
+            aliases.loggedSent();
+        }
+    }
+
+    /** A frame without an offset went to the connected client, after which it holds {@code value} for one. */
+    void aliasSent(String value) {
+        if (aliases == null) {
+            aliases = new OffsetAliases();
+        }
+        aliases.aliasSent(value, newestOffset());
+    }
+
+    /** What {@link #pingAnswered} takes when the client answers a ping sent now; -1 when nothing is counted. */
+    long sentCount() {
+        return aliases == null ? -1 : aliases.sentCount();
+    }
+
+    /** The client answered a ping sent when {@link #sentCount} was {@code count}. */
+    void pingAnswered(long count) {
+        if (aliases != null && count >= 0) {
+            aliases.answered(count);
+        }
+    }
+
+    /** The client came back holding {@code offset}, which {@link #after} could place, and is replayed what followed. */
+    void resumedFrom(String offset) {
+        if (aliases != null) {
+            aliases.resumed(offset);
+        }
+    }
+
+    /**
+     * A fresh socket whose client came with {@code offset} from a session it could not recover
+     * (socket.io-client keeps it until an event changes it): presented again, it means the client
+     * has nothing of this session yet.
+     */
+    void heldFromBefore(String offset) {
+        if (offset == null) {
+            return;
+        }
+        if (aliases == null) {
+            aliases = new OffsetAliases();
+        }
+        aliases.heldFromBefore(offset);
     }
 
     /** An empty log whose client has everything up to {@code offset} (null: nothing yet). */
@@ -99,6 +151,18 @@ final class ReplayLog {
     }
 
     private Iterator<Frame> positionAfter(String offset) {
+        if (offset != null && aliases != null && aliases.held(offset)) {
+            // Also one of our offsets (an application's string can look like one): which the
+            // client means cannot be told.
+            if (offset.equals(precedingOffset) || contains(offset) || !aliases.resolves(offset)) {
+                return null;
+            }
+            return positionAfterOffset(aliases.position(offset));
+        }
+        return positionAfterOffset(offset);
+    }
+
+    private Iterator<Frame> positionAfterOffset(String offset) {
         if (offset == null) {
             return fromStart ? entries.iterator() : null;
         }

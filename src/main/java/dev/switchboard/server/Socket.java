@@ -73,6 +73,11 @@ public final class Socket implements RemoteSocket {
     private final ListenerList<Consumer<DisconnectReason>> disconnectingListeners = new ListenerList<>();
     private final ListenerList<Consumer<DisconnectReason>> disconnectListeners = new ListenerList<>();
     private final AckTable acks;
+    /**
+     * {@link ReplayLog#sentCount} when this connection's last unanswered ping went out, -1 when
+     * none did since this socket connected; guarded by the log lock.
+     */
+    private long pingSentCount = -1;
     /** Where the socket joined the adapter's log; written before it connects, read after. */
     private volatile String since;
 
@@ -437,6 +442,11 @@ public final class Socket implements RemoteSocket {
         boolean logged = !droppable && frame.packet().offset() != null
                 && namespace.switchboard().options().recoveryEnabled();
         if (!logged) {
+            String alias = frame.packet().offset() == null && namespace.switchboard().options().recoveryEnabled()
+                    ? codec().offsetTakenFrom(frame.packet()) : null;
+            if (alias != null) {
+                return deliverAliased(frame, droppable, alias);
+            }
             if (!connected()) {
                 return false;
             }
@@ -450,11 +460,49 @@ public final class Socket implements RemoteSocket {
             if (!connected()) {
                 return false;
             }
-            log.append(frame);
+            // A client that cannot see the offset (a Socket.IO client asked for an ack) cannot say
+            // it had the event: logged, it would be replayed to one that had it. Its ack fails at
+            // a drop, as every owed ack does. Logged while away (route), it was never sent.
+            if (codec().showsOffset(frame.packet())) {
+                log.appendSent(frame);
+            }
             connection.send(frame, false);
         }
         notifyOutgoing(frame);
         return true;
+    }
+
+    /**
+     * A frame without an offset after which the client holds {@code alias} in place of one: noted
+     * as it is queued, under the log lock, so that it stands where it was queued among the logged
+     * frames. Not noted when it is dropped (the client is behind): the client never has it.
+     */
+    private boolean deliverAliased(Frame frame, boolean droppable, String alias) {
+        synchronized (log) {
+            if (!connected()) {
+                return false;
+            }
+            if (connection.send(frame, droppable)) {
+                log.aliasSent(alias);
+            }
+        }
+        notifyOutgoing(frame);
+        return true;
+    }
+
+    /** A ping goes out to the client now. */
+    void pinging() {
+        synchronized (log) {
+            pingSentCount = log.sentCount();
+        }
+    }
+
+    /** The client answered the last ping: it has every frame queued before it. */
+    void pingAnswered() {
+        synchronized (log) {
+            log.pingAnswered(pingSentCount);
+            pingSentCount = -1;
+        }
     }
 
     /** On the emitting thread, in the middle of a broadcast maybe: one that throws must not stop it. */

@@ -100,6 +100,11 @@ public final class NodeClient implements AutoCloseable {
         throw new AssertionError("the Node client reported nothing matching; unclaimed: " + unclaimed);
     }
 
+    /** Forgets the reports of socket {@code name} with {@code type} read so far and not taken: only later ones count. */
+    public void forgetEarlier(String name, String type) {
+        unclaimed.removeIf(report -> name.equals(report.getString("name")) && type.equals(report.getString("type")));
+    }
+
     /** The next event {@code event} that socket {@code name} received. */
     public JsonObject nextEvent(String name, String event) throws InterruptedException {
         return next(report -> name.equals(report.getString("name")) && "event".equals(report.getString("type"))

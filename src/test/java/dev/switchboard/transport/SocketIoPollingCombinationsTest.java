@@ -3,12 +3,14 @@ package dev.switchboard.transport;
 import static dev.switchboard.testing.EnginePolling.get;
 import static dev.switchboard.testing.EnginePolling.post;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.server.Socket;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.Await;
+import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.EnginePolling;
 import dev.switchboard.testing.NodeClient;
 import dev.switchboard.testing.RawClient;
@@ -43,13 +45,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Long-polling combined with the rest: a server-side close, the send budget, the upgrade probe,
  * binary across the upgrade, a send that fails after the upgrade, slow listeners, recovery after a
- * cut. Each case was found by a review that combined features each tested alone, through raw HTTP
- * and WebSocket requests and the real socket.io-client 4.8, and says what the reference server
+ * cut. And the Socket.IO wire's recovery after a question the server asked, or a volatile event,
+ * just before a cut, and after a fresh start. Each case was found by a review that combined features each tested alone,
+ * through raw HTTP and WebSocket requests and the real socket.io-client 4.8, and says what the reference server
  * (socket.io 4.8, engine.io 6) does and what a user sees.
  */
 @Timeout(120)
 class SocketIoPollingCombinationsTest {
     private final List<String> disconnects = new CopyOnWriteArrayList<>();
+    private final List<String> answers = new CopyOnWriteArrayList<>();
     private TestServer server;
     private NodeClient node;
 
@@ -75,6 +79,9 @@ class SocketIoPollingCombinationsTest {
                 socket.emit("b", 2);
                 socket.disconnect(true);
             });
+            // The server asks the client a question; the client's answer is kept.
+            socket.on("ask", event -> socket.timeout(Duration.ofSeconds(5)).emitWithAck("question", "2+2")
+                    .thenAccept(answer -> answers.add(answer.get(0, String.class))));
             socket.onDisconnect(reason -> disconnects.add(reason.text()));
         });
         // A stream of binary events from the connect answer on, across the upgrade.
@@ -533,5 +540,187 @@ class SocketIoPollingCombinationsTest {
         probe.send("2probe");
         assertEquals("3probe", probe.next());
         return probe;
+    }
+
+    /**
+     * The server asks socket.io-client a question ({@code emitWithAck}), the client answers, and
+     * the network is cut before any other event. An event asking for an ack carries no offset
+     * (as on the reference server), so the client comes back with the offset of the event before
+     * it: the question must not come again. Before, the log had kept it, and the recovered client
+     * was asked again (as a plain event) though the server had its answer.
+     */
+    @Test
+    void aQuestionAnsweredJustBeforeACutIsNotAskedAgainAfterTheRecovery() throws Exception {
+        start(TestServer.options().build());
+        node = NodeClient.start();
+        try (CuttableProxy proxy = new CuttableProxy(server.port())) {
+            node.send("{'op':'open','name':'q','url':'http://127.0.0.1:" + proxy.port() + "/','ackReply':'four',"
+                    + "'options':{'transports':['websocket']}}");
+            String id = node.next("q", "connect").getString("id");
+            server.switchboard().root().emit("seq", 1);
+            assertEquals("1", NodeClient.firstArg(node.nextEvent("q", "seq")));
+            node.send("{'op':'emit','name':'q','event':'ask','args':[]}");
+            assertEquals("2+2", NodeClient.firstArg(node.nextEvent("q", "question")));
+            Await.until("the server has the client's answer", () -> answers.contains("four"));
+
+            // Over WebSocket (a polling client between two requests would not see a cut); sent
+            // whether or not the server noticed the cut yet: logged either way, and replayed.
+            proxy.cut();
+            server.switchboard().root().emit("seq", 2);
+            JsonObject back = node.next("q", "connect");
+            assertTrue(back.getBoolean("recovered"), "socket.recovered");
+            assertEquals(id, back.getString("id"));
+            server.switchboard().root().emit("seq", 3);
+            List<String> seen = new ArrayList<>();
+            while (!seen.contains("seq 3")) {
+                JsonObject event = node.next(report -> "q".equals(report.getString("name"))
+                        && "event".equals(report.getString("type")));
+                seen.add(event.getString("event") + " " + NodeClient.firstArg(event));
+            }
+            assertEquals(List.of("seq 2", "seq 3"), seen, "after the recovery");
+        }
+    }
+
+    /**
+     * A volatile event carries no offset. socket.io-client takes the last element of every event
+     * it is not asked to ack for its offset when it is a string, so a volatile event without
+     * arguments (its name is then last) or with a string last leaves the client holding a value
+     * that names no event of the log. Before, it came back with that value and got
+     * {@code recovered: false}, a new id, and the events it missed were lost.
+     */
+    @Test
+    void aVolatileEventSeenLastBeforeACutDoesNotSpoilTheRecovery() throws Exception {
+        start(TestServer.options().build());
+        node = NodeClient.start();
+        try (CuttableProxy proxy = new CuttableProxy(server.port())) {
+            node.send("{'op':'open','name':'v','url':'http://127.0.0.1:" + proxy.port() + "/',"
+                    + "'options':{'transports':['websocket']}}");
+            String id = node.next("v", "connect").getString("id");
+            server.switchboard().root().emit("seq", 1);
+            assertEquals("1", NodeClient.firstArg(node.nextEvent("v", "seq")));
+            server.switchboard().root().asVolatile().emit("tick");
+            server.switchboard().root().asVolatile().emit("typing", "ana");
+            node.nextEvent("v", "tick");
+            node.nextEvent("v", "typing");
+
+            // Over WebSocket (a polling client between two requests would not see a cut); sent
+            // whether or not the server noticed the cut yet: logged either way, and replayed.
+            proxy.cut();
+            server.switchboard().root().emit("seq", 2);
+            JsonObject back = node.next("v", "connect");
+            assertTrue(back.getBoolean("recovered"), "socket.recovered");
+            assertEquals(id, back.getString("id"));
+            assertEquals("2", NodeClient.firstArg(node.nextEvent("v", "seq")));
+        }
+    }
+
+    /**
+     * The same value ({@code tick}) sent after two events: the client holds it from whichever it
+     * got last, and event 2 with the tick after it may have been lost in flight. Once the client
+     * has answered a ping sent after both, it had them: it recovers from after event 2, and gets
+     * event 3 alone. (Without that answer the server cannot tell, and refuses the recovery.)
+     */
+    @Test
+    void aVolatileValueSentAgainIsPlacedOnceThePingAfterItIsAnswered() throws Exception {
+        start(TestServer.options().pingInterval(Duration.ofMillis(200)).pingTimeout(Duration.ofSeconds(10)).build());
+        node = NodeClient.start();
+        try (CuttableProxy proxy = new CuttableProxy(server.port())) {
+            node.send("{'op':'open','name':'t','url':'http://127.0.0.1:" + proxy.port() + "/','reportPings':true,"
+                    + "'options':{'transports':['websocket']}}");
+            String id = node.next("t", "connect").getString("id");
+            for (int i = 1; i <= 2; i++) {
+                server.switchboard().root().emit("seq", i);
+                assertEquals(String.valueOf(i), NodeClient.firstArg(node.nextEvent("t", "seq")));
+                server.switchboard().root().asVolatile().emit("tick");
+                node.nextEvent("t", "tick");
+            }
+            // The first ping after the second tick was queued behind it; the next is counted after it.
+            node.forgetEarlier("t", "ping");
+            node.next("t", "ping");
+            node.next("t", "ping");
+            // Sent after that pong over the same WebSocket: once answered, the server has read the pong.
+            node.send("{'op':'emitWithAck','name':'t','id':1,'event':'fence','args':[],'timeout':5000}");
+            node.next("t", "ack");
+
+            proxy.cut();
+            server.switchboard().root().emit("seq", 3);
+            JsonObject back = node.next("t", "connect");
+            assertTrue(back.getBoolean("recovered"), "socket.recovered");
+            assertEquals(id, back.getString("id"));
+            assertEquals("3", NodeClient.firstArg(node.nextEvent("t", "seq")));
+        }
+    }
+
+    /**
+     * socket.io-client keeps its last offset when it starts a fresh session ({@code recovered}
+     * false), until an event of the new session changes it. Cut again before any, it presents
+     * that old offset with the new session's pid: it has nothing of the new session, so it is owed
+     * all of it. Before, the offset was unknown to the new session: {@code recovered: false} a
+     * second time, a third id, and the event sent meanwhile lost.
+     */
+    @Test
+    void aClientThatStartedAfreshAndIsCutAgainBeforeAnyEventRecoversTheNewSession() throws Exception {
+        start(TestServer.options().recoveryLimits(3, 1 << 20).build());
+        node = NodeClient.start();
+        try (CuttableProxy proxy = new CuttableProxy(server.port())) {
+            node.send("{'op':'open','name':'f','url':'http://127.0.0.1:" + proxy.port() + "/',"
+                    + "'options':{'transports':['websocket']}}");
+            node.next("f", "connect");
+            server.switchboard().root().emit("seq", 1);
+            assertEquals("1", NodeClient.firstArg(node.nextEvent("f", "seq")));
+            // Away while more than the replay log's bound went out: the session ends.
+            proxy.refuse(true);
+            proxy.cut();
+            Await.until("the client is away", () -> server.switchboard().root().detachedSessions().size() == 1);
+            for (int i = 0; i < 4; i++) {
+                server.switchboard().root().emit("lost", i);
+            }
+            proxy.refuse(false);
+            JsonObject fresh = node.next("f", "connect");
+            assertFalse(fresh.getBoolean("recovered"), "the first session overflowed");
+            String id = fresh.getString("id");
+            Await.until("the fresh socket connected", () -> server.switchboard().root().sockets().containsKey(id));
+
+            proxy.refuse(true);
+            proxy.cut();
+            Await.until("away again", () -> server.switchboard().root().detachedSessions().containsKey(id));
+            server.switchboard().root().emit("seq", 2);
+            proxy.refuse(false);
+            JsonObject back = node.next("f", "connect");
+            assertTrue(back.getBoolean("recovered"), "socket.recovered");
+            assertEquals(id, back.getString("id"));
+            assertEquals("2", NodeClient.firstArg(node.nextEvent("f", "seq")));
+        }
+    }
+
+    /**
+     * The volatile case over long-polling, in raw HTTP: the client presents what socket.io-client
+     * holds after a volatile {@code tick} with no arguments, its name.
+     */
+    @Test
+    void aVolatileEventSeenLastOverPollingDoesNotSpoilTheRecovery() throws Exception {
+        start(TestServer.options().build());
+        String sid = openPolling();
+        URI session = session(sid);
+        assertEquals("ok", post(session, "40").body());
+        String connected = get(session).body();
+        String socketId = connected.substring(connected.indexOf("\"sid\":\"") + 7, connected.indexOf('"', connected.indexOf("\"sid\":\"") + 7));
+        String pid = connected.substring(connected.indexOf("\"pid\":\"") + 7, connected.indexOf('"', connected.indexOf("\"pid\":\"") + 7));
+        server.switchboard().root().emit("seq", 1);
+        assertTrue(get(session).body().startsWith("42[\"seq\",1,"));
+        server.switchboard().root().asVolatile().emit("tick");
+        assertEquals("42[\"tick\"]", get(session).body());
+        assertEquals("ok", post(session, "1").body());
+        Await.until("the old socket ended", () -> disconnects.contains("transport close"));
+        server.switchboard().root().emit("seq", 2);
+
+        String sid2 = openPolling();
+        URI session2 = session(sid2);
+        assertEquals("ok", post(session2, "40{\"pid\":\"" + pid + "\",\"offset\":\"tick\"}").body());
+        StringBuilder received = new StringBuilder(get(session2).body());
+        assertTrue(received.toString().startsWith("40{\"sid\":\"" + socketId + "\""), "recovered: " + received);
+        while (!received.toString().contains("42[\"seq\",2")) {
+            received.append('|').append(get(session2).body());
+        }
     }
 }

@@ -99,6 +99,26 @@ public final class SocketIoCodec implements Codec {
         return false;
     }
 
+    /** An event that asks for an ack carries no offset, as on the reference server (see {@link #encodeEvent}). */
+    @Override
+    public boolean showsOffset(Packet event) {
+        return event.ackId() == 0;
+    }
+
+    /**
+     * socket.io-client takes the last element of an event it is not asked to ack, the name first,
+     * for its offset whenever it is a string (socket.js, {@code emitEvent}): from an event without
+     * an offset, the last argument that is a string, or the name when there are none.
+     */
+    @Override
+    public String offsetTakenFrom(Packet event) {
+        if (!recoveryEnabled || event.ackId() > 0 || event.offset() != null) {
+            return null;
+        }
+        List<RawJson> args = event.args();
+        return args == null || args.isEmpty() ? event.event() : args.get(args.size() - 1).stringValue();
+    }
+
     // ---- encoding ----
 
     @Override
