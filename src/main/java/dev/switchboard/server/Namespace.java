@@ -55,6 +55,7 @@ public final class Namespace {
         this.name = name;
         this.switchboard = switchboard;
         this.adapter = switchboard.options().adapter().create(new Local());
+        adapter.onReset(recovery::storeLost);
     }
 
     /** The room holding every socket of a user. */

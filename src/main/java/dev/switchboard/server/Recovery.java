@@ -96,6 +96,18 @@ final class Recovery {
     }
 
     /**
+     * The shared store lost every record (Redis restarted empty): the connected sockets' are saved
+     * again, or their clients could no longer recover elsewhere once this node dies, for as long
+     * as they stay connected. Not the sessions waiting here: the claim marks went too, and one of
+     * them may have been recovered on another node (docs/SCALING.md). On the adapter's thread.
+     */
+    void storeLost() {
+        if (store().shared()) {
+            namespace.sockets().values().stream().filter(Socket::connected).forEach(this::saveConnected);
+        }
+    }
+
+    /**
      * The adapter changed the rooms of a socket or of a session waiting here from outside it (a
      * {@code socketsJoin} or {@code socketsLeave}, perhaps from another node's HTTP API). A shared
      * store must hear of it as it does of {@link Socket#join}: the client may recover from that

@@ -311,6 +311,66 @@ class RedisRecoveryTest {
         }
     }
 
+    /**
+     * Redis restarted empty under a connected client loses its record with every other key; its
+     * node writes it again, so that the client still recovers elsewhere when that node dies later.
+     */
+    @Test
+    void aClientConnectedWhileRedisRestartedEmptyRecoversOnAnotherNodeAfterItsNodeWasKilled(TestInfo test)
+            throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
+             ClientProcess a = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", redis.uri(), prefix, "PT30S")) {
+            URI nodeA = URI.create(a.await("node ", Duration.ofSeconds(60)).split(" ")[2]);
+            try (CuttableProxy balancer = new CuttableProxy(nodeA.getPort());
+                 Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice")) {
+                String id = alice.socket().id();
+                join(alice, "#lobby");
+                awaitPresenceList(alice);
+
+                redis.kill();
+                redis.restart();
+                // Node A noticed the restart: it tells its sockets in tracked rooms the list again.
+                awaitPresenceList(alice);
+                Await.until("an emit goes through the restarted Redis", () -> {
+                    try {
+                        b.switchboard().root().to("#lobby").emit("since-restart", 1);
+                        return true;
+                    } catch (ClusterException e) {
+                        return false;
+                    }
+                });
+                b.switchboard().root().emit(Inbox.FENCE);
+                assertEquals(List.of("since-restart:1"), withoutPresence(alice.untilFence()));
+
+                balancer.refuse(true);
+                balancer.retarget(b.server().port());
+                a.kill();
+                b.switchboard().root().to("#lobby").emit("missed", 2);
+                balancer.refuse(false);
+                Await.until("alice back", () -> alice.socket().connected() && b.switchboard().root().sockets().containsKey(
+                        alice.socket().id()));
+                b.switchboard().root().to("#lobby").emit("after", 3);
+                b.switchboard().root().emit(Inbox.FENCE);
+
+                assertEquals(List.of("missed:2", "after:3"), withoutPresence(alice.untilFence()));
+                assertTrue(alice.socket().recovered());
+                assertEquals(id, alice.socket().id());
+            }
+        }
+    }
+
+    private static void awaitPresenceList(Inbox inbox) throws InterruptedException {
+        for (String event = inbox.next(); !event.startsWith("presence:list"); event = inbox.next()) {
+            assertTrue(event.startsWith("presence:"), event);
+        }
+    }
+
+    private static List<String> withoutPresence(List<String> events) {
+        return events.stream().filter(event -> !event.startsWith("presence:")).toList();
+    }
+
     @Test
     void aRecoveryThatRedisDoesNotAnswerIsRefusedForLaterAndSucceedsOnceItDoes(TestInfo test) throws Exception {
         // Heartbeats far apart: the node keeps counting Redis reachable while it is frozen, so the
