@@ -85,7 +85,8 @@ public final class RedisCluster implements AutoCloseable {
      * say how steadily: beats that timed out while Redis was frozen still wait in Redis' input, and
      * Redis runs them all when it thaws, one node's queue before another's. Judged by the node set
      * alone, the first node's second stale beat would find its first one recent and the others'
-     * stale, though every node lost Redis alike.
+     * stale, though every node lost Redis alike. For the same reason a beat does not take its node
+     * out of the fenced set: a stale one would, and its answer would go to nobody.
      */
     private static final String HEARTBEAT = """
             local time = redis.call('TIME')
@@ -102,7 +103,7 @@ public final class RedisCluster implements AutoCloseable {
                 redis.call('PEXPIRE', KEYS[2], ARGV[3])
               end
             end
-            local answer = {redis.call('SREM', KEYS[2], ARGV[1]), previous and 1 or 0, now, #dead}
+            local answer = {redis.call('SISMEMBER', KEYS[2], ARGV[1]), previous and 1 or 0, now, #dead}
             for _, node in ipairs(dead) do table.insert(answer, node) end
             for _, node in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do table.insert(answer, node) end
             return answer
@@ -541,6 +542,8 @@ public final class RedisCluster implements AutoCloseable {
                         + " so that its clients go elsewhere");
                 figures.fenced();
                 adapters.values().forEach(RedisAdapter::fence);
+                // Out of the set only once its connections are closed; if this fails, the next beat fences again.
+                connection.sync().srem(key("fenced"), nodeId);
             }
             if (!fenced && ((Number) answer.get(1)).longValue() == 0 && beaten) {
                 // Nobody removed this node's beat (it would be fenced): Redis lost everything.
