@@ -1,6 +1,7 @@
 package dev.switchboard.adapter.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.api.PresentUser;
@@ -180,6 +181,34 @@ class ClusterPresenceTest {
                     assertEquals(List.of("join:Cy", "join:Di"), bo.presenceUntilFence());
                 }
             }
+        }
+    }
+
+    @Test
+    void aLeaveWhileRedisIsFrozenIsToldOnceItThaws(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = ClusterNode.start(settings(redis.uri(), test));
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
+             Inbox pedro = tab(b.server().webSocketUri(), "Pedro")) {
+            Inbox ana = tab(a.server().webSocketUri(), "Ana");
+            Await.until("Pedro sees Ana", () -> pedro.socket().presence(ROOM).member("Ana") != null);
+            fence(a);
+            assertEquals(List.of("list:Pedro", "join:Ana"), pedro.presenceUntilFence());
+
+            redis.signal("STOP");
+            ana.close();
+            Await.until("node A saw Ana go", () -> a.switchboard().root().sockets().isEmpty());
+            // Two emits from node A that fail one after the other: its presence, which went to read
+            // the room as Ana left, before them, met the silence too.
+            for (int i = 0; i < 2; i++) {
+                assertThrows(ClusterException.class, () -> a.switchboard().root().emit("lost"));
+            }
+            redis.signal("CONT");
+
+            Await.until("Pedro hears that Ana left", () -> pedro.socket().presence(ROOM).member("Ana") == null);
+            fence(a);
+            assertEquals(List.of("leave:Ana"), pedro.presenceUntilFence());
+            assertEquals(List.of(new PresentUser("Pedro", Map.of(), false)), presence(b));
         }
     }
 
