@@ -5,10 +5,12 @@ import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.Packet;
 import java.net.URI;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -47,6 +49,8 @@ import java.util.function.Supplier;
  */
 final class Recovery {
     private static final System.Logger LOG = System.getLogger(Recovery.class.getName());
+    /** How long a connected socket whose record the store did not take waits to be saved again. */
+    private static final Duration SAVE_RETRY = Duration.ofSeconds(1);
 
     private final Namespace namespace;
     /**
@@ -58,6 +62,11 @@ final class Recovery {
     /** Waiting sessions by socket id; added and resumed under their log lock, removed by any thread. */
     private final Map<String, DetachedSession> detached = new ConcurrentHashMap<>();
     private final List<Consumer<DetachedSession>> expiryListeners = new CopyOnWriteArrayList<>();
+    /**
+     * Connected sockets whose record waits to be saved again ({@link #saveLater}); any thread. The
+     * sockets, not their ids: a socket that resumes a session under the same id is another one.
+     */
+    private final Set<Socket> unsaved = ConcurrentHashMap.newKeySet();
 
     Recovery(Namespace namespace) {
         this.namespace = namespace;
@@ -91,8 +100,37 @@ final class Recovery {
             return;
         }
         SwitchboardOptions options = namespace.switchboard().options();
-        warnOnFailure(call(() -> store.saveConnected(socket.record(options.clock().instant().plus(options.recoveryWindow())))),
-                "saving a connected session");
+        call(() -> store.saveConnected(socket.record(options.clock().instant().plus(options.recoveryWindow()))))
+                .whenComplete((saved, failure) -> {
+                    if (failure != null) {
+                        namespace.switchboard().warnings().warn(LOG, "saving a connected session of " + namespace.name()
+                                + " failed; saved again once the store answers", failure);
+                        saveLater(socket);
+                    }
+                });
+    }
+
+    /**
+     * A connected socket whose record the store did not take (Redis unreachable for a moment,
+     * too briefly to fence this node): saved again, as it is by then, once the adapter reaches the
+     * cluster, for as long as it is connected. Else the change that failed to save (a room joined,
+     * a new user) would be lost to its client's recovery elsewhere whenever this node dies.
+     */
+    private void saveLater(Socket socket) {
+        if (!unsaved.add(socket)) {
+            return;
+        }
+        namespace.switchboard().later(() -> {
+            unsaved.remove(socket);
+            if (!socket.connected()) {
+                return;
+            }
+            if (namespace.adapter().available()) {
+                saveConnected(socket);
+            } else {
+                saveLater(socket);
+            }
+        }, SAVE_RETRY);
     }
 
     /**

@@ -361,6 +361,60 @@ class RedisRecoveryTest {
         }
     }
 
+    /**
+     * Node A's link to Redis is cut for a moment, shorter than the node timeout, while its client
+     * joins a room: the record's save fails. It must be saved once Redis answers again, or the
+     * client, recovering elsewhere after node A died later, comes back without the room.
+     */
+    @Test
+    void aRoomJoinedWhileTheNodesLinkWasCutHoldsWhenItsNodeIsKilledLater(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        RedisClient redisClient = null;
+        try (RedisServer redis = RedisServer.start();
+             CuttableProxy link = new CuttableProxy(redis.port());
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
+             ClientProcess a = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", "redis://127.0.0.1:" + link.port(),
+                     prefix, "PT30S")) {
+            URI nodeA = URI.create(a.await("node ", Duration.ofSeconds(60)).split(" ")[2]);
+            redisClient = RedisClient.create(redis.uri());
+            StatefulRedisConnection<String, String> redisCli = redisClient.connect();
+            try (CuttableProxy balancer = new CuttableProxy(nodeA.getPort());
+                 Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice")) {
+                String id = alice.socket().id();
+                Await.until("both nodes see each other", () -> b.cluster().liveNodes().size() == 2);
+
+                link.refuse(true);
+                link.cut();
+                join(alice, "news");
+                // Past the publish timeout (1 s), so that the save failed; within the node timeout
+                // (4 s), so that node B still counts node A alive and node A is not fenced.
+                Thread.sleep(2000);
+                link.refuse(false);
+                Await.until("node A saved alice's record with the room she joined", () -> redisCli.sync()
+                        .keys(prefix + ":session:*").stream().map(key -> redisCli.sync().get(key))
+                        .anyMatch(record -> record != null && record.contains(id) && record.contains("\"news\"")));
+                assertEquals(2, b.cluster().liveNodes().size(), "node A was not counted dead");
+
+                balancer.refuse(true);
+                balancer.retarget(b.server().port());
+                a.kill();
+                b.switchboard().root().to("news").emit("missed", 1);
+                balancer.refuse(false);
+                Await.until("alice back", () -> alice.socket().connected() && b.switchboard().root().sockets().containsKey(id));
+                b.switchboard().root().to("news").emit("after", 2);
+                b.switchboard().root().emit(Inbox.FENCE);
+
+                alice.assertReceived("missed:1", "after:2");
+                assertTrue(alice.socket().recovered());
+                assertEquals(Set.of(id, "user:alice", "news"), socketOn(b, id).rooms());
+            }
+        } finally {
+            if (redisClient != null) {
+                redisClient.shutdown();
+            }
+        }
+    }
+
     private static void awaitPresenceList(Inbox inbox) throws InterruptedException {
         for (String event = inbox.next(); !event.startsWith("presence:list"); event = inbox.next()) {
             assertTrue(event.startsWith("presence:"), event);
