@@ -49,8 +49,8 @@ import java.util.function.Supplier;
  */
 final class Recovery {
     private static final System.Logger LOG = System.getLogger(Recovery.class.getName());
-    /** How long a connected socket whose record the store did not take waits to be saved again. */
-    private static final Duration SAVE_RETRY = Duration.ofSeconds(1);
+    /** How long a save or removal that the store did not take waits to be sent again. */
+    private static final Duration STORE_RETRY = Duration.ofSeconds(1);
 
     private final Namespace namespace;
     /**
@@ -117,20 +117,25 @@ final class Recovery {
      * a new user) would be lost to its client's recovery elsewhere whenever this node dies.
      */
     private void saveLater(Socket socket) {
-        if (!unsaved.add(socket)) {
-            return;
+        if (unsaved.add(socket)) {
+            onceAvailable(() -> {
+                unsaved.remove(socket);
+                if (socket.connected()) {
+                    saveConnected(socket);
+                }
+            });
         }
+    }
+
+    /** Runs {@code task} a moment from now, once the adapter reaches the cluster (on a callback thread). */
+    private void onceAvailable(Runnable task) {
         namespace.switchboard().later(() -> {
-            unsaved.remove(socket);
-            if (!socket.connected()) {
-                return;
-            }
             if (namespace.adapter().available()) {
-                saveConnected(socket);
+                task.run();
             } else {
-                saveLater(socket);
+                onceAvailable(task);
             }
-        }, SAVE_RETRY);
+        }, STORE_RETRY);
     }
 
     /**
@@ -175,8 +180,29 @@ final class Recovery {
     void dropPrivateId(Socket socket) {
         byPid.remove(socket.pid(), socket);
         if (store().shared()) {
-            warnOnFailure(call(() -> store().remove(socket.pid())), "removing a connected session");
+            removeRecord(socket.pid());
         }
+    }
+
+    /**
+     * Removes the record of a connected socket that ended for good. One that the store did not
+     * remove (Redis unreachable for a moment) is removed once it answers: else this node's
+     * heartbeat renews it for as long as the node lives, and whoever adopts it when the node dies
+     * tells the application that a session long gone expired. Not while a socket here uses the
+     * private id again.
+     */
+    private void removeRecord(String pid) {
+        call(() -> store().remove(pid)).whenComplete((removed, failure) -> {
+            if (failure != null) {
+                namespace.switchboard().warnings().warn(LOG, "removing a connected session of " + namespace.name()
+                        + " failed; removed once the store answers", failure);
+                onceAvailable(() -> {
+                    if (!byPid.containsKey(pid)) {
+                        removeRecord(pid);
+                    }
+                });
+            }
+        });
     }
 
     private SessionStore store() {

@@ -415,6 +415,36 @@ class RedisRecoveryTest {
         }
     }
 
+    /**
+     * A client leaves for good while its node's link to Redis is cut for a moment, shorter than the
+     * node timeout: the removal of its record fails. It must be removed once Redis answers, or the
+     * node's heartbeat renews it for as long as the node lives (and whoever adopts it when the node
+     * dies tells the application that a session long gone expired).
+     */
+    @Test
+    void theRecordOfAClientThatLeftWhileItsNodesLinkWasCutIsRemovedOnceRedisAnswers(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             CuttableProxy link = new CuttableProxy(redis.port());
+             ClusterNode a = ClusterNode.start(settings("redis://127.0.0.1:" + link.port(), test));
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test))) {
+            Inbox alice = Inbox.open(a.server().webSocketUri(), "/", "alice");
+            Await.until("alice's record saved", () -> b.switchboard().options().sessionStore().size() == 1);
+
+            link.refuse(true);
+            link.cut();
+            alice.close();
+            Await.until("alice left node A", () -> a.switchboard().root().sockets().isEmpty());
+            // Past the publish timeout (1 s), so that the removal failed; within the node timeout
+            // (4 s), so that node A is not fenced.
+            Thread.sleep(2000);
+            link.refuse(false);
+            Await.until("node A reaches Redis again", () -> a.cluster().reachable());
+
+            Await.until("alice's record removed", () -> b.switchboard().options().sessionStore().size() == 0);
+            assertEquals(2, b.cluster().liveNodes().size(), "node A was not counted dead");
+        }
+    }
+
     private static void awaitPresenceList(Inbox inbox) throws InterruptedException {
         for (String event = inbox.next(); !event.startsWith("presence:list"); event = inbox.next()) {
             assertTrue(event.startsWith("presence:"), event);
