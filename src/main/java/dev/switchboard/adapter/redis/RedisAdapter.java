@@ -673,6 +673,13 @@ final class RedisAdapter implements Adapter {
             cluster.tell(origin, ClusterMessage.answer(ClusterMessage.ACK, request, cluster.nodeId(), 0, null, null,
                     encodePacket(namespace.name(), ClusterMessage.ACK, reply.list())));
         }
+
+        /** As on one node, the origin stops waiting for a recipient whose socket ended. */
+        @Override
+        public void lost() {
+            cluster.tell(origin, ClusterMessage.answer(ClusterMessage.ACK_LOST, request, cluster.nodeId(), 0, null, null,
+                    null));
+        }
     }
 
     // ---- packets inside the cluster ----

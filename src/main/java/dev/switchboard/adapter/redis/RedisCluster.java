@@ -475,6 +475,12 @@ public final class RedisCluster implements AutoCloseable {
                     acks.collector().accept(Arguments.of(RedisAdapter.decodePacket(message.packet()).args()));
                 }
             }
+            case ClusterMessage.ACK_LOST -> {
+                ClusterAcks acks = broadcasts.get(message.request());
+                if (acks != null) {
+                    acks.collector().lost();
+                }
+            }
             case ClusterMessage.TAKEN_OVER -> {
                 RedisAdapter adapter = adapters.get(message.namespace());
                 if (adapter != null) {

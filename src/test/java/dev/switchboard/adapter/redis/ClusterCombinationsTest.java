@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.protocol.Arguments;
 import dev.switchboard.server.Namespace;
 import dev.switchboard.server.Socket;
 import dev.switchboard.testing.Await;
@@ -14,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
@@ -88,6 +90,37 @@ class ClusterCombinationsTest {
      * (docs/PROTOCOL.md: "the event reaches it like any other (logged, with its offset, replayed
      * on recovery without the ack request)"), and as it does when it comes back to the other node.
      */
+    /** Answers an event's ack with one argument. */
+    private static void answer(RawClient client, JsonObject event, String reply) {
+        client.send("{\"type\":\"ack\",\"ack\":" + event.getInt("ack") + ",\"args\":[\"" + reply + "\"]}");
+    }
+
+    private static List<String> replies(List<Arguments> answers) {
+        return answers.stream().map(answer -> answer.get(0, String.class)).toList();
+    }
+
+    /** As on one node, a recipient whose socket ends before it answers is no longer waited for. */
+    @Test
+    void aBroadcastWithAckCompletesWhenARecipientOnAnotherNodeLeavesWithoutAnswering(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW);
+             RawClient alice = RawClient.connect(nodes.a().server().webSocketUri());
+             RawClient bob = RawClient.connect(nodes.b().server().webSocketUri())) {
+            alice.connectAs("alice", null, null);
+            bob.connectAs("bob", null, null);
+            join(alice, "room");
+            join(bob, "room");
+            Await.until("node A knows node B", () -> nodes.a().cluster().liveNodes().size() == 2);
+
+            CompletableFuture<List<Arguments>> answers = root(nodes.a()).to("room").timeout(Duration.ofMinutes(1))
+                    .emitWithAck("question", 1);
+            answer(alice, nextEvent(alice, "question"), "yes");
+            nextEvent(bob, "question");
+            bob.leave();
+            // Well within the ack timeout (a minute): Bob is not waited for once his socket ended.
+            assertEquals(List.of("yes"), replies(answers.get(20, TimeUnit.SECONDS)));
+        }
+    }
+
     @Test
     void aBroadcastWithAckFromAnotherNodeIsReplayedToAMemberThatWasAwayOnItsNode(TestInfo test) throws Exception {
         try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW);
