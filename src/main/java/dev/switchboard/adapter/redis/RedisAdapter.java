@@ -256,7 +256,7 @@ final class RedisAdapter implements Adapter {
     @Override
     public void broadcastWithAck(Frame frame, BroadcastOptions options, AckCollector collector) {
         String request = cluster.nextRequestId();
-        cluster.track(request, new ClusterAcks(collector, cluster.liveNodes()));
+        cluster.track(request, new ClusterAcks(collector, cluster.nodeId(), cluster.liveNodes()));
         cluster.append(namespace.name(), entry(frame, options, request));
     }
 

@@ -472,13 +472,13 @@ public final class RedisCluster implements AutoCloseable {
             case ClusterMessage.ACK -> {
                 ClusterAcks acks = broadcasts.get(message.request());
                 if (acks != null) {
-                    acks.collector().accept(Arguments.of(RedisAdapter.decodePacket(message.packet()).args()));
+                    acks.answered(message.from(), Arguments.of(RedisAdapter.decodePacket(message.packet()).args()));
                 }
             }
             case ClusterMessage.ACK_LOST -> {
                 ClusterAcks acks = broadcasts.get(message.request());
                 if (acks != null) {
-                    acks.collector().lost();
+                    acks.lost(message.from());
                 }
             }
             case ClusterMessage.TAKEN_OVER -> {
