@@ -212,11 +212,14 @@ final class PresenceKeeper {
             } catch (RuntimeException e) {
                 // Redis frozen or away, most likely: nothing else would mark the room again, and
                 // the change would never be told. Tried again until Redis answers.
-                namespace.switchboard().warnings().warn(LOG, "presence of a room of " + namespace.name()
+                Switchboard switchboard = namespace.switchboard();
+                switchboard.warnings().warn(LOG, "presence of a room of " + namespace.name()
                         + " not brought up to date; trying again", next.getKey(), e);
                 String room = next.getKey();
                 boolean relist = next.getValue();
-                namespace.switchboard().later(() -> mark(Set.of(room), relist), RETRY);
+                if (!switchboard.closing()) {
+                    switchboard.later(() -> mark(Set.of(room), relist), RETRY);
+                }
             }
         }
     }

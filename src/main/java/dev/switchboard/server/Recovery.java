@@ -127,9 +127,19 @@ final class Recovery {
         }
     }
 
-    /** Runs {@code task} a moment from now, once the adapter reaches the cluster (on a callback thread). */
+    /**
+     * Runs {@code task} a moment from now, once the adapter reaches the cluster (on a callback
+     * thread); never once the server is closing.
+     */
     private void onceAvailable(Runnable task) {
-        namespace.switchboard().later(() -> {
+        Switchboard switchboard = namespace.switchboard();
+        if (switchboard.closing()) {
+            return;
+        }
+        switchboard.later(() -> {
+            if (switchboard.closing()) {
+                return;
+            }
             if (namespace.adapter().available()) {
                 task.run();
             } else {
