@@ -217,6 +217,9 @@ public final class JwtAuth implements Middleware {
                 }
             }
             socket.data().put(CLAIMS_KEY, fresh);
+            // A client that recovers elsewhere without middleware (recoveryRunsMiddleware false)
+            // keeps the claims of its record: they must be the fresh ones should this node die.
+            socket.saveData();
             until(fresh.expiresAt());
         }
 

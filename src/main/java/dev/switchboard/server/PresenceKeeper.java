@@ -48,6 +48,8 @@ final class PresenceKeeper {
     static final String INFO_KEY = "presence.info";
     /** More tries than concurrent writers of one room would ever need, short of a bug. */
     private static final int MAX_TRIES = 100;
+    /** How long a room whose update failed waits before the next try. */
+    private static final Duration RETRY = Duration.ofSeconds(1);
 
     private final Namespace namespace;
     private final Adapter adapter;
@@ -208,7 +210,16 @@ final class PresenceKeeper {
             try {
                 settle(next.getKey(), next.getValue());
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "presence of room " + next.getKey() + " not brought up to date", e);
+                // Redis frozen or away, most likely: nothing else would mark the room again, and
+                // the change would never be told. Tried again until Redis answers.
+                Switchboard switchboard = namespace.switchboard();
+                switchboard.warnings().warn(LOG, "presence of a room of " + namespace.name()
+                        + " not brought up to date; trying again", next.getKey(), e);
+                String room = next.getKey();
+                boolean relist = next.getValue();
+                if (!switchboard.closing()) {
+                    switchboard.later(() -> mark(Set.of(room), relist), RETRY);
+                }
             }
         }
     }

@@ -6,16 +6,19 @@ import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.Packet;
 import java.net.URI;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -51,6 +54,8 @@ final class Recovery {
     private static final System.Logger LOG = System.getLogger(Recovery.class.getName());
     /** Records written at once when a shared store lost them all; far below the Redis client's queue. */
     private static final int SAVES_AT_ONCE = 500;
+    /** How long a save or removal that the store did not take waits to be sent again. */
+    private static final Duration STORE_RETRY = Duration.ofSeconds(1);
 
     private final Namespace namespace;
     /**
@@ -62,6 +67,13 @@ final class Recovery {
     /** Waiting sessions by socket id; added and resumed under their log lock, removed by any thread. */
     private final Map<String, DetachedSession> detached = new ConcurrentHashMap<>();
     private final List<Consumer<DetachedSession>> expiryListeners = new CopyOnWriteArrayList<>();
+    /**
+     * Connected sockets whose record waits to be saved again ({@link #saveLater}); any thread. The
+     * sockets, not their ids: a socket that resumes a session under the same id is another one.
+     */
+    private final Set<Socket> unsaved = ConcurrentHashMap.newKeySet();
+    /** Whether a retry of {@link #unsaved} is scheduled, so that there is one for them all. */
+    private final AtomicBoolean retrying = new AtomicBoolean();
 
     Recovery(Namespace namespace) {
         this.namespace = namespace;
@@ -98,8 +110,56 @@ final class Recovery {
     /** Saves a connected socket's record; the future completes when the store answered, either way. */
     private CompletableFuture<?> saved(Socket socket) {
         SwitchboardOptions options = namespace.switchboard().options();
-        return warnOnFailure(call(() -> store().saveConnected(socket.record(options.clock().instant().plus(options.recoveryWindow())))),
-                "saving a connected session");
+        return call(() -> store().saveConnected(socket.record(options.clock().instant().plus(options.recoveryWindow()))))
+                .handle((saved, failure) -> {
+                    if (failure != null) {
+                        namespace.switchboard().warnings().warn(LOG, "saving a connected session of " + namespace.name()
+                                + " failed; saved again once the store answers", failure);
+                        saveLater(socket);
+                    }
+                    return null;
+                });
+    }
+
+    /**
+     * A connected socket whose record the store did not take (Redis unreachable for a moment,
+     * too briefly to fence this node): saved again, as it is by then, once the adapter reaches the
+     * cluster, for as long as it is connected. Else the change that failed to save (a room joined,
+     * a new user) would be lost to its client's recovery elsewhere whenever this node dies. One
+     * retry at a time takes every such socket, in batches ({@link #saveAgain}).
+     */
+    private void saveLater(Socket socket) {
+        unsaved.add(socket);
+        if (retrying.compareAndSet(false, true)) {
+            onceAvailable(() -> {
+                // Cleared first: a socket that fails after the copy below schedules the next retry.
+                retrying.set(false);
+                List<Socket> again = List.copyOf(unsaved);
+                unsaved.removeAll(again);
+                saveAgain(again.iterator());
+            });
+        }
+    }
+
+    /**
+     * Runs {@code task} a moment from now, once the adapter reaches the cluster (on a callback
+     * thread); never once the server is closing.
+     */
+    private void onceAvailable(Runnable task) {
+        Switchboard switchboard = namespace.switchboard();
+        if (switchboard.closing()) {
+            return;
+        }
+        switchboard.later(() -> {
+            if (switchboard.closing()) {
+                return;
+            }
+            if (namespace.adapter().available()) {
+                task.run();
+            } else {
+                onceAvailable(task);
+            }
+        }, STORE_RETRY);
     }
 
     /**
@@ -132,16 +192,37 @@ final class Recovery {
     void dropPrivateId(Socket socket) {
         byPid.remove(socket.pid(), socket);
         if (store().shared()) {
-            warnOnFailure(call(() -> store().remove(socket.pid())), "removing a connected session");
+            removeRecord(socket.pid());
         }
+    }
+
+    /**
+     * Removes the record of a connected socket that ended for good. One that the store did not
+     * remove (Redis unreachable for a moment) is removed once it answers: else this node's
+     * heartbeat renews it for as long as the node lives, and whoever adopts it when the node dies
+     * tells the application that a session long gone expired. Not while a socket here uses the
+     * private id again.
+     */
+    private void removeRecord(String pid) {
+        call(() -> store().remove(pid)).whenComplete((removed, failure) -> {
+            if (failure != null) {
+                namespace.switchboard().warnings().warn(LOG, "removing a connected session of " + namespace.name()
+                        + " failed; removed once the store answers", failure);
+                onceAvailable(() -> {
+                    if (!byPid.containsKey(pid)) {
+                        removeRecord(pid);
+                    }
+                });
+            }
+        });
     }
 
     private SessionStore store() {
         return namespace.switchboard().options().sessionStore();
     }
 
-    private CompletableFuture<?> warnOnFailure(CompletableFuture<?> call, String what) {
-        return call.exceptionally(failure -> {
+    private void warnOnFailure(CompletableFuture<?> call, String what) {
+        call.exceptionally(failure -> {
             namespace.switchboard().warnings().warn(LOG, what + " of " + namespace.name() + " failed", failure);
             return null;
         });

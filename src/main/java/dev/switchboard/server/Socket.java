@@ -120,10 +120,26 @@ public final class Socket implements RemoteSocket {
         return handshake;
     }
 
-    /** Free-form data the application keeps with the socket (thread-safe map). */
+    /**
+     * Free-form data the application keeps with the socket (thread-safe map). With a shared
+     * session store (a cluster's) it reaches the store with each room or user change and at a
+     * drop; after a change to the map alone, {@link #saveData()} saves it at once.
+     */
     @Override
     public Map<String, Object> data() {
         return data;
+    }
+
+    /**
+     * Saves this connected socket's session record, its {@link #data()} as it is now included, in
+     * a shared session store: a client that recovers on another node after this one died gets
+     * this data back. Nothing to do with the in-memory store, whose records die with the node.
+     */
+    public Socket saveData() {
+        if (connected()) {
+            namespace.recovery().saveConnected(this);
+        }
+        return this;
     }
 
     @Override

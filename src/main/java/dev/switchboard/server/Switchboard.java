@@ -88,6 +88,8 @@ public final class Switchboard implements AutoCloseable {
     private volatile boolean accepting = true;
     /** Set once by {@link #drain}; read by the transports' upgrade checks. */
     private volatile boolean draining;
+    /** Set once by {@link #shutdown}: what would retry against a shared store stops. */
+    private volatile boolean closing;
 
     private Switchboard(SwitchboardOptions options) {
         this.options = options;
@@ -381,6 +383,7 @@ public final class Switchboard implements AutoCloseable {
      * @return whether every connection closed in time
      */
     public boolean shutdown(Duration grace) {
+        closing = true;
         accepting = false;
         for (Connection connection : List.copyOf(connections)) {
             connection.terminate(DisconnectReason.SERVER_SHUTTING_DOWN);
@@ -525,6 +528,14 @@ public final class Switchboard implements AutoCloseable {
         } catch (RejectedExecutionException e) {
             task.run();
         }
+    }
+
+    /**
+     * Whether {@link #shutdown} began. Retries stop then: past it the timers run their tasks at
+     * once, and a store that no longer answers would be asked again without pause.
+     */
+    boolean closing() {
+        return closing;
     }
 
     /** Where warnings that clients can set off go, rate-limited. */

@@ -2,6 +2,7 @@ package dev.switchboard.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -23,6 +24,9 @@ public final class CuttableProxy implements AutoCloseable {
     /** The client-facing ends of the connections. */
     private final Set<Socket> clientEnds = ConcurrentHashMap.newKeySet();
     private volatile boolean refusing;
+    /** Whether bytes wait in the proxy instead of passing; guarded by {@code holdLock}. */
+    private boolean holding;
+    private final Object holdLock = new Object();
 
     public CuttableProxy(int targetPort) throws IOException {
         this.targetPort = targetPort;
@@ -78,6 +82,37 @@ public final class CuttableProxy implements AutoCloseable {
         }
     }
 
+    /**
+     * The connections stop carrying bytes either way, and keep them: a network that stalls and
+     * heals before TCP gives up. {@link #release()} sends them on, in order.
+     */
+    public void hold() {
+        synchronized (holdLock) {
+            holding = true;
+        }
+    }
+
+    /** Sends on what {@link #hold()} kept, and whatever comes next. */
+    public void release() {
+        synchronized (holdLock) {
+            holding = false;
+            holdLock.notifyAll();
+        }
+    }
+
+    private void awaitRelease() throws InterruptedIOException {
+        synchronized (holdLock) {
+            while (holding) {
+                try {
+                    holdLock.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while held");
+                }
+            }
+        }
+    }
+
     /** While refusing, new connections are reset at once: the server looks unreachable. */
     public void refuse(boolean value) {
         refusing = value;
@@ -114,6 +149,7 @@ public final class CuttableProxy implements AutoCloseable {
                 InputStream in = from.getInputStream();
                 OutputStream out = to.getOutputStream();
                 for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                    awaitRelease();
                     if (!silenced.contains(from)) {
                         out.write(buffer, 0, n);
                     }
@@ -148,6 +184,7 @@ public final class CuttableProxy implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        release();
         listener.close();
         cut();
     }

@@ -43,6 +43,8 @@ public record ClusterMessage(String kind, String request, String from, String na
     static final String ANSWER = "answer";
     static final String ACK_COUNT = "ack-count";
     static final String ACK = "ack";
+    /** A recipient of a broadcast with acks whose socket ended before it answered. */
+    static final String ACK_LOST = "ack-lost";
     static final String NODE_UP = "node-up";
     static final String NODE_DOWN = "node-down";
     /**

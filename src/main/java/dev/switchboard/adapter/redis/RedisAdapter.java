@@ -256,7 +256,7 @@ final class RedisAdapter implements Adapter {
     @Override
     public void broadcastWithAck(Frame frame, BroadcastOptions options, AckCollector collector) {
         String request = cluster.nextRequestId();
-        cluster.track(request, new ClusterAcks(collector, cluster.liveNodes()));
+        cluster.track(request, new ClusterAcks(collector, cluster.nodeId(), cluster.liveNodes()));
         cluster.append(namespace.name(), entry(frame, options, request));
     }
 
@@ -672,6 +672,13 @@ final class RedisAdapter implements Adapter {
         public void accept(Arguments reply) {
             cluster.tell(origin, ClusterMessage.answer(ClusterMessage.ACK, request, cluster.nodeId(), 0, null, null,
                     encodePacket(namespace.name(), ClusterMessage.ACK, reply.list())));
+        }
+
+        /** As on one node, the origin stops waiting for a recipient whose socket ended. */
+        @Override
+        public void lost() {
+            cluster.tell(origin, ClusterMessage.answer(ClusterMessage.ACK_LOST, request, cluster.nodeId(), 0, null, null,
+                    null));
         }
     }
 

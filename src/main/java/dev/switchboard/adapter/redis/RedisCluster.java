@@ -76,9 +76,17 @@ public final class RedisCluster implements AutoCloseable {
             """;
     /**
      * KEYS: the node set, the fenced set. ARGV: this node, the node timeout, how long the fenced
-     * set lasts. Answers whether this node was fenced, whether its beat was there (not, after Redis
-     * restarted empty), how many nodes it counted dead, those nodes, then the live nodes. Sent whole each time
-     * (EVAL), so a Redis restarted empty needs no script loaded again.
+     * set lasts, the Redis time of this node's last beat whose answer it got (0: none). Answers
+     * whether this node was fenced, whether its beat was there (not, after Redis restarted empty),
+     * Redis' time, how many nodes it counted dead, those nodes, then the live nodes. Sent whole
+     * each time (EVAL), so a Redis restarted empty needs no script loaded again.
+     *
+     * <p>Only a node that beats steadily counts others dead, and only the beats whose answers it got
+     * say how steadily: beats that timed out while Redis was frozen still wait in Redis' input, and
+     * Redis runs them all when it thaws, one node's queue before another's. Judged by the node set
+     * alone, the first node's second stale beat would find its first one recent and the others'
+     * stale, though every node lost Redis alike. For the same reason a beat does not take its node
+     * out of the fenced set: a stale one would, and its answer would go to nobody.
      */
     private static final String HEARTBEAT = """
             local time = redis.call('TIME')
@@ -87,7 +95,7 @@ public final class RedisCluster implements AutoCloseable {
             local previous = redis.call('ZSCORE', KEYS[1], ARGV[1])
             redis.call('ZADD', KEYS[1], now, ARGV[1])
             local dead = {}
-            if previous and tonumber(previous) >= now - timeout then
+            if previous and tonumber(ARGV[4]) >= now - timeout then
               dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - timeout))
               for _, node in ipairs(dead) do
                 redis.call('ZREM', KEYS[1], node)
@@ -95,7 +103,7 @@ public final class RedisCluster implements AutoCloseable {
                 redis.call('PEXPIRE', KEYS[2], ARGV[3])
               end
             end
-            local answer = {redis.call('SREM', KEYS[2], ARGV[1]), previous and 1 or 0, #dead}
+            local answer = {redis.call('SISMEMBER', KEYS[2], ARGV[1]), previous and 1 or 0, now, #dead}
             for _, node in ipairs(dead) do table.insert(answer, node) end
             for _, node in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do table.insert(answer, node) end
             return answer
@@ -120,6 +128,11 @@ public final class RedisCluster implements AutoCloseable {
     private volatile boolean reachable = true;
     /** When a heartbeat last reached Redis, on the settings' clock; written by the scheduler. */
     private volatile long lastBeatMillis;
+    /**
+     * Redis' time at the last heartbeat whose answer came (0: none yet); written by the
+     * constructor's beat, then the scheduler's.
+     */
+    private volatile long lastAnsweredBeat;
     /** Whether a heartbeat ever reached Redis; written by the constructor's beat, then the scheduler's. */
     private volatile boolean beaten;
     /** What metrics and the dashboard show of the cluster. */
@@ -459,7 +472,13 @@ public final class RedisCluster implements AutoCloseable {
             case ClusterMessage.ACK -> {
                 ClusterAcks acks = broadcasts.get(message.request());
                 if (acks != null) {
-                    acks.collector().accept(Arguments.of(RedisAdapter.decodePacket(message.packet()).args()));
+                    acks.answered(message.from(), Arguments.of(RedisAdapter.decodePacket(message.packet()).args()));
+                }
+            }
+            case ClusterMessage.ACK_LOST -> {
+                ClusterAcks acks = broadcasts.get(message.request());
+                if (acks != null) {
+                    acks.lost(message.from());
                 }
             }
             case ClusterMessage.TAKEN_OVER -> {
@@ -520,7 +539,8 @@ public final class RedisCluster implements AutoCloseable {
         try {
             List<Object> answer = connection.sync().eval(HEARTBEAT, ScriptOutputType.MULTI,
                     new String[] {key("nodes"), key("fenced")}, nodeId, Long.toString(settings.nodeTimeout.toMillis()),
-                    Long.toString(settings.logRetention.toMillis()));
+                    Long.toString(settings.logRetention.toMillis()), Long.toString(lastAnsweredBeat));
+            lastAnsweredBeat = ((Number) answer.get(2)).longValue();
             boolean fenced = ((Number) answer.get(0)).longValue() == 1;
             if (fenced) {
                 LOG.log(System.Logger.Level.WARNING, "node " + nodeId + " was cut from Redis longer than "
@@ -528,6 +548,8 @@ public final class RedisCluster implements AutoCloseable {
                         + " so that its clients go elsewhere");
                 figures.fenced();
                 adapters.values().forEach(RedisAdapter::fence);
+                // Out of the set only once its connections are closed; if this fails, the next beat fences again.
+                connection.sync().srem(key("fenced"), nodeId);
             }
             if (!fenced && ((Number) answer.get(1)).longValue() == 0 && beaten) {
                 // Nobody removed this node's beat (it would be fenced): Redis lost everything.
@@ -535,11 +557,11 @@ public final class RedisCluster implements AutoCloseable {
                 adapters.values().forEach(RedisAdapter::reset);
             }
             sessions.renew(scheduler);
-            int dead = ((Number) answer.get(2)).intValue();
+            int dead = ((Number) answer.get(3)).intValue();
             // Only the node whose beat counted them dead hears of it; one is enough.
-            answer.subList(3, 3 + dead).forEach(node -> adapters.values().forEach(adapter -> adapter.nodeLost((String) node)));
+            answer.subList(4, 4 + dead).forEach(node -> adapters.values().forEach(adapter -> adapter.nodeLost((String) node)));
             Set<String> live = new HashSet<>();
-            answer.subList(3 + dead, answer.size()).forEach(node -> live.add((String) node));
+            answer.subList(4 + dead, answer.size()).forEach(node -> live.add((String) node));
             live.add(nodeId);
             liveNodes(Set.copyOf(live));
             if (!reachable) {

@@ -4,16 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.protocol.Arguments;
 import dev.switchboard.server.Namespace;
 import dev.switchboard.server.Socket;
 import dev.switchboard.testing.Await;
+import dev.switchboard.testing.ClientProcess;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.RedisServer;
 import jakarta.json.JsonObject;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
@@ -88,6 +92,75 @@ class ClusterCombinationsTest {
      * (docs/PROTOCOL.md: "the event reaches it like any other (logged, with its offset, replayed
      * on recovery without the ack request)"), and as it does when it comes back to the other node.
      */
+    /** Answers an event's ack with one argument. */
+    private static void answer(RawClient client, JsonObject event, String reply) {
+        client.send("{\"type\":\"ack\",\"ack\":" + event.getInt("ack") + ",\"args\":[\"" + reply + "\"]}");
+    }
+
+    private static List<String> replies(List<Arguments> answers) {
+        return answers.stream().map(answer -> answer.get(0, String.class)).toList();
+    }
+
+    /** As on one node, a recipient whose socket ends before it answers is no longer waited for. */
+    @Test
+    void aBroadcastWithAckCompletesWhenARecipientOnAnotherNodeLeavesWithoutAnswering(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW);
+             RawClient alice = RawClient.connect(nodes.a().server().webSocketUri());
+             RawClient bob = RawClient.connect(nodes.b().server().webSocketUri())) {
+            alice.connectAs("alice", null, null);
+            bob.connectAs("bob", null, null);
+            join(alice, "room");
+            join(bob, "room");
+            Await.until("node A knows node B", () -> nodes.a().cluster().liveNodes().size() == 2);
+
+            CompletableFuture<List<Arguments>> answers = root(nodes.a()).to("room").timeout(Duration.ofMinutes(1))
+                    .emitWithAck("question", 1);
+            answer(alice, nextEvent(alice, "question"), "yes");
+            nextEvent(bob, "question");
+            bob.leave();
+            // Well within the ack timeout (a minute): Bob is not waited for once his socket ended.
+            assertEquals(List.of("yes"), replies(answers.get(20, TimeUnit.SECONDS)));
+        }
+    }
+
+    /**
+     * The node counted its recipients, then was killed before they answered: they cannot answer
+     * any more, and are no longer waited for once the cluster counts the node dead.
+     */
+    @Test
+    void aBroadcastWithAckCompletesWhenANodeWhoseRecipientsHadNotAnsweredIsKilled(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = ClusterNode.start(ClusterNode.settings(redis.uri(), prefix).logRetention(Duration.ofSeconds(30)));
+             ClientProcess b = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", redis.uri(), prefix, "PT30S");
+             RawClient alice = RawClient.connect(a.server().webSocketUri())) {
+            URI nodeB = URI.create(b.await("node ", Duration.ofSeconds(60)).split(" ")[2]);
+            try (RawClient bob = RawClient.connect(nodeB)) {
+                alice.connectAs("alice", null, null);
+                bob.connectAs("bob", null, null);
+                join(alice, "room");
+                join(bob, "room");
+                Await.until("node A knows node B", () -> a.cluster().liveNodes().size() == 2);
+                // A first round, answered by both, so that node B's new JVM has run this path once.
+                CompletableFuture<List<Arguments>> warmUp = root(a).to("room").emitWithAck("warm-up", 0);
+                answer(alice, nextEvent(alice, "warm-up"), "alice");
+                answer(bob, nextEvent(bob, "warm-up"), "bob");
+                assertEquals(2, warmUp.get(20, TimeUnit.SECONDS).size());
+
+                CompletableFuture<List<Arguments>> answers = root(a).to("room").timeout(Duration.ofMinutes(1))
+                        .emitWithAck("question", 1);
+                answer(alice, nextEvent(alice, "question"), "yes");
+                nextEvent(bob, "question");
+                // Node B's log reader told its count as it sent Bob the question, before a query
+                // sent now reaches node B's inbox: once answered, node A waits for Bob alone.
+                root(a).fetchSockets().get(10, TimeUnit.SECONDS);
+                b.kill();
+                // Well within the ack timeout (a minute); the node timeout is 4 s.
+                assertEquals(List.of("yes"), replies(answers.get(20, TimeUnit.SECONDS)));
+            }
+        }
+    }
+
     @Test
     void aBroadcastWithAckFromAnotherNodeIsReplayedToAMemberThatWasAwayOnItsNode(TestInfo test) throws Exception {
         try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW);

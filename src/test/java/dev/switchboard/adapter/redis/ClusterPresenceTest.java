@@ -1,6 +1,7 @@
 package dev.switchboard.adapter.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.api.PresentUser;
@@ -136,6 +137,78 @@ class ClusterPresenceTest {
                 assertEquals(List.of(new PresentUser("Bo", Map.of(), false), new PresentUser("Pedro", Map.of(), false)),
                         presence(b));
             }
+        }
+    }
+
+    /**
+     * While Redis is frozen, each node's heartbeats wait in Redis' input, the last one still awaited
+     * by its node. Thawed past the node timeout, Redis runs one node's queue first: a beat of its
+     * own just before must not make that node the steady one, count the other dead, and turn that
+     * node's connected users away.
+     */
+    @Test
+    void aRedisFreezeLongerThanTheNodeTimeoutTurnsNobodyAway(TestInfo test) throws Exception {
+        // Beats that wait long for Redis: two of each node's are queued in Redis by the thaw, the
+        // second still awaited (production's defaults, 5 s each, do the same for freezes of 5 to 10 s).
+        Duration publishTimeout = Duration.ofSeconds(3);
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = ClusterNode.start(settings(redis.uri(), test).publishTimeout(publishTimeout));
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test).publishTimeout(publishTimeout));
+             Inbox ana = tab(a.server().webSocketUri(), "Ana");
+             Inbox bo = tab(b.server().webSocketUri(), "Bo")) {
+            Await.until("each sees the other", () -> ana.members(ROOM).equals(List.of("Ana", "Bo"))
+                    && bo.members(ROOM).equals(List.of("Ana", "Bo")));
+            fence(a);
+            ana.presenceUntilFence();
+            bo.presenceUntilFence();
+
+            long stopped = System.nanoTime();
+            redis.signal("STOP");
+            Await.until("both nodes lost Redis", () -> !a.cluster().reachable() && !b.cluster().reachable());
+            // Past the node timeout (4 s), before the second beat of the freeze times out (after 6 s).
+            Thread.sleep(Math.max(0, 5000 - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopped)));
+            redis.signal("CONT");
+            Await.until("both nodes reach Redis again", () -> a.cluster().reachable() && b.cluster().reachable()
+                    && a.cluster().liveNodes().size() == 2 && b.cluster().liveNodes().size() == 2);
+
+            // A change on each node, which would carry whatever that node believes of the other's users.
+            try (Inbox cy = tab(a.server().webSocketUri(), "Cy")) {
+                Await.until("Bo sees Cy", () -> bo.socket().presence(ROOM).member("Cy") != null);
+                try (Inbox di = tab(b.server().webSocketUri(), "Di")) {
+                    Await.until("Ana sees Di", () -> ana.socket().presence(ROOM).member("Di") != null);
+                    fence(a);
+                    assertEquals(List.of("join:Cy", "join:Di"), ana.presenceUntilFence());
+                    assertEquals(List.of("join:Cy", "join:Di"), bo.presenceUntilFence());
+                }
+            }
+        }
+    }
+
+    @Test
+    void aLeaveWhileRedisIsFrozenIsToldOnceItThaws(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = ClusterNode.start(settings(redis.uri(), test));
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
+             Inbox pedro = tab(b.server().webSocketUri(), "Pedro")) {
+            Inbox ana = tab(a.server().webSocketUri(), "Ana");
+            Await.until("Pedro sees Ana", () -> pedro.socket().presence(ROOM).member("Ana") != null);
+            fence(a);
+            assertEquals(List.of("list:Pedro", "join:Ana"), pedro.presenceUntilFence());
+
+            redis.signal("STOP");
+            ana.close();
+            Await.until("node A saw Ana go", () -> a.switchboard().root().sockets().isEmpty());
+            // Two emits from node A that fail one after the other: its presence, which went to read
+            // the room as Ana left, before them, met the silence too.
+            for (int i = 0; i < 2; i++) {
+                assertThrows(ClusterException.class, () -> a.switchboard().root().emit("lost"));
+            }
+            redis.signal("CONT");
+
+            Await.until("Pedro hears that Ana left", () -> pedro.socket().presence(ROOM).member("Ana") == null);
+            fence(a);
+            assertEquals(List.of("leave:Ana"), pedro.presenceUntilFence());
+            assertEquals(List.of(new PresentUser("Pedro", Map.of(), false)), presence(b));
         }
     }
 

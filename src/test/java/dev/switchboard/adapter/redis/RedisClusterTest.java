@@ -317,6 +317,29 @@ class RedisClusterTest {
         }
     }
 
+    /**
+     * The link stalls rather than breaks: node A's heartbeats wait in the network, each timing out
+     * on A, and reach Redis all together when it heals, after node B counted A dead. The first of
+     * them must not use up the news that A was fenced, which only the last one's answer can carry.
+     */
+    @Test
+    void aNodeWhoseLinkStalledWhileTheOthersWentOnClosesItsConnections(TestInfo test) throws Exception {
+        try (CuttableProxy link = new CuttableProxy(redis.port());
+             ClusterNode a = ClusterNode.start(ClusterNode.settings("redis://127.0.0.1:" + link.port(),
+                     test.getTestMethod().orElseThrow().getName()));
+             ClusterNode b = ClusterNode.start(settings(test));
+             RawClient alice = a.server().raw()) {
+            alice.connectNamespace("/", null);
+            Await.until("both nodes see each other", () -> b.cluster().liveNodes().size() == 2);
+            link.hold();
+            Await.until("node B counts node A dead", () -> b.cluster().liveNodes().size() == 1);
+            link.release();
+            alice.awaitClose();
+            Await.until("node A serves again", () -> a.cluster().reachable()
+                    && a.cluster().liveNodes().contains(b.cluster().nodeId()));
+        }
+    }
+
     @Test
     void theLogStaysUnderItsCapAndNoKeysRemainAfterTheNodesLeave(TestInfo test) throws Exception {
         String prefix = test.getTestMethod().orElseThrow().getName();

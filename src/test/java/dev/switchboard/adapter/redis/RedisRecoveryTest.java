@@ -311,6 +311,91 @@ class RedisRecoveryTest {
         }
     }
 
+    /**
+     * Node A's link to Redis is cut for a moment, shorter than the node timeout, while its client
+     * joins a room: the record's save fails. It must be saved once Redis answers again, or the
+     * client, recovering elsewhere after node A died later, comes back without the room.
+     */
+    @Test
+    void aRoomJoinedWhileTheNodesLinkWasCutHoldsWhenItsNodeIsKilledLater(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        RedisClient redisClient = null;
+        try (RedisServer redis = RedisServer.start();
+             CuttableProxy link = new CuttableProxy(redis.port());
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
+             ClientProcess a = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", "redis://127.0.0.1:" + link.port(),
+                     prefix, "PT30S")) {
+            URI nodeA = URI.create(a.await("node ", Duration.ofSeconds(60)).split(" ")[2]);
+            redisClient = RedisClient.create(redis.uri());
+            StatefulRedisConnection<String, String> redisCli = redisClient.connect();
+            try (CuttableProxy balancer = new CuttableProxy(nodeA.getPort());
+                 Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice")) {
+                String id = alice.socket().id();
+                Await.until("both nodes see each other", () -> b.cluster().liveNodes().size() == 2);
+
+                link.refuse(true);
+                link.cut();
+                join(alice, "news");
+                // Past the publish timeout (1 s), so that the save failed; within the node timeout
+                // (4 s), so that node B still counts node A alive and node A is not fenced.
+                Thread.sleep(2000);
+                link.refuse(false);
+                Await.until("node A saved alice's record with the room she joined", () -> redisCli.sync()
+                        .keys(prefix + ":session:*").stream().map(key -> redisCli.sync().get(key))
+                        .anyMatch(record -> record != null && record.contains(id) && record.contains("\"news\"")));
+                assertEquals(2, b.cluster().liveNodes().size(), "node A was not counted dead");
+
+                balancer.refuse(true);
+                balancer.retarget(b.server().port());
+                a.kill();
+                b.switchboard().root().to("news").emit("missed", 1);
+                balancer.refuse(false);
+                Await.until("alice back", () -> alice.socket().connected() && b.switchboard().root().sockets().containsKey(id));
+                b.switchboard().root().to("news").emit("after", 2);
+                b.switchboard().root().emit(Inbox.FENCE);
+
+                alice.assertReceived("missed:1", "after:2");
+                assertTrue(alice.socket().recovered());
+                assertEquals(Set.of(id, "user:alice", "news"), socketOn(b, id).rooms());
+            }
+        } finally {
+            if (redisClient != null) {
+                redisClient.shutdown();
+            }
+        }
+    }
+
+    /**
+     * A client leaves for good while its node's link to Redis is cut for a moment, shorter than the
+     * node timeout: the removal of its record fails. It must be removed once Redis answers, or the
+     * node's heartbeat renews it for as long as the node lives (and whoever adopts it when the node
+     * dies tells the application that a session long gone expired).
+     */
+    @Test
+    void theRecordOfAClientThatLeftWhileItsNodesLinkWasCutIsRemovedOnceRedisAnswers(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             CuttableProxy link = new CuttableProxy(redis.port());
+             ClusterNode a = ClusterNode.start(settings("redis://127.0.0.1:" + link.port(), test));
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test))) {
+            Inbox alice = Inbox.open(a.server().webSocketUri(), "/", "alice");
+            Await.until("alice's record saved", () -> b.switchboard().options().sessionStore().size() == 1);
+
+            link.refuse(true);
+            link.cut();
+            alice.close();
+            Await.until("alice left node A", () -> a.switchboard().root().sockets().isEmpty());
+            // Past the publish timeout (1 s), so that the removal failed; within the node timeout
+            // (4 s), so that node A is not fenced.
+            Thread.sleep(2000);
+            link.refuse(false);
+            Await.until("node A reaches Redis again", () -> a.cluster().reachable());
+
+            Await.until("alice's record removed", () -> b.switchboard().options().sessionStore().size() == 0);
+            assertEquals(2, b.cluster().liveNodes().size(), "node A was not counted dead");
+        }
+    }
+
+
     @Test
     void aRecoveryThatRedisDoesNotAnswerIsRefusedForLaterAndSucceedsOnceItDoes(TestInfo test) throws Exception {
         // Heartbeats far apart: the node keeps counting Redis reachable while it is frozen, so the
@@ -361,8 +446,14 @@ class RedisRecoveryTest {
                 redis.restart();
                 // Alice stayed connected to node A throughout; her record is written again.
                 Await.until("alice's record back in Redis", () -> b.switchboard().options().sessionStore().size() == 1);
-                Await.until("node B reaches Redis again", () -> b.cluster().reachable());
-                b.switchboard().root().to("lobby").emit("after-restart", 1);
+                Await.until("an emit goes through the restarted Redis", () -> {
+                    try {
+                        b.switchboard().root().to("lobby").emit("after-restart", 1);
+                        return true;
+                    } catch (ClusterException e) {
+                        return false;
+                    }
+                });
                 assertEquals("after-restart:1", alice.next());
 
                 balancer.refuse(true);
