@@ -134,6 +134,11 @@ public final class Socket implements RemoteSocket {
      * Saves this connected socket's session record, its {@link #data()} as it is now included, in
      * a shared session store: a client that recovers on another node after this one died gets
      * this data back. Nothing to do with the in-memory store, whose records die with the node.
+     *
+     * <pre>{@code
+     * socket.data().put("cart", cart);
+     * socket.saveData();
+     * }</pre>
      */
     public Socket saveData() {
         if (connected()) {
