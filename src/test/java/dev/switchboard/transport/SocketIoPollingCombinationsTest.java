@@ -448,12 +448,10 @@ class SocketIoPollingCombinationsTest {
     @ValueSource(booleans = {true, false})
     void anEngineCloseOverPollingLeavesTheSessionRecoverable(boolean clientSendsClose) throws Exception {
         start(TestServer.options().build());
-        String sid = openPolling();
-        URI session = session(sid);
-        assertEquals("ok", post(session, "40").body());
-        String connected = get(session).body();
-        String socketId = connected.substring(connected.indexOf("\"sid\":\"") + 7, connected.indexOf('"', connected.indexOf("\"sid\":\"") + 7));
-        String pid = connected.substring(connected.indexOf("\"pid\":\"") + 7, connected.indexOf('"', connected.indexOf("\"pid\":\"") + 7));
+        Polled socket = connectOverPolling();
+        URI session = socket.session();
+        String socketId = socket.id();
+        String pid = socket.pid();
         server.switchboard().root().emit("seq", 1);
         String event = get(session).body();
         String offset = event.substring(event.lastIndexOf(",\"") + 2, event.lastIndexOf('"'));
@@ -479,12 +477,11 @@ class SocketIoPollingCombinationsTest {
     @Test
     void eventsAnsweredToAGetWhoseClientHadGoneAreReplayedOnRecovery() throws Exception {
         start(TestServer.options().build());
-        String sid = openPolling();
-        URI session = session(sid);
-        assertEquals("ok", post(session, "40").body());
-        String connected = get(session).body();
-        String socketId = connected.substring(connected.indexOf("\"sid\":\"") + 7, connected.indexOf('"', connected.indexOf("\"sid\":\"") + 7));
-        String pid = connected.substring(connected.indexOf("\"pid\":\"") + 7, connected.indexOf('"', connected.indexOf("\"pid\":\"") + 7));
+        Polled socket = connectOverPolling();
+        String sid = socket.sid();
+        URI session = socket.session();
+        String socketId = socket.id();
+        String pid = socket.pid();
         server.switchboard().root().emit("seq", 1);
         String event = get(session).body();
         String offset = event.substring(event.lastIndexOf(",\"") + 2, event.lastIndexOf('"'));
@@ -499,15 +496,7 @@ class SocketIoPollingCombinationsTest {
         server.switchboard().root().emit("seq", 2);
         server.switchboard().root().emit("seq", 3);
 
-        String sid2 = openPolling();
-        URI session2 = session(sid2);
-        assertEquals("ok", post(session2, "40{\"pid\":\"" + pid + "\",\"offset\":\"" + offset + "\"}").body());
-        StringBuilder received = new StringBuilder(get(session2).body());
-        assertTrue(received.toString().startsWith("40{\"sid\":\"" + socketId + "\""), "recovered: " + received);
-        while (!received.toString().contains("42[\"seq\",3")) {
-            received.append('|').append(get(session2).body());
-        }
-        String all = received.toString();
+        String all = recoverOverPolling(pid, offset, socketId, "42[\"seq\",3");
         assertTrue(all.indexOf("42[\"seq\",2") > 0 && all.indexOf("42[\"seq\",2") < all.indexOf("42[\"seq\",3"),
                 "seq 2 then seq 3 replayed: " + all);
     }
@@ -554,11 +543,7 @@ class SocketIoPollingCombinationsTest {
         start(TestServer.options().build());
         node = NodeClient.start();
         try (CuttableProxy proxy = new CuttableProxy(server.port())) {
-            node.send("{'op':'open','name':'q','url':'http://127.0.0.1:" + proxy.port() + "/','ackReply':'four',"
-                    + "'options':{'transports':['websocket']}}");
-            String id = node.next("q", "connect").getString("id");
-            server.switchboard().root().emit("seq", 1);
-            assertEquals("1", NodeClient.firstArg(node.nextEvent("q", "seq")));
+            String id = openAndSeeOne(proxy, "q", "'ackReply':'four',");
             node.send("{'op':'emit','name':'q','event':'ask','args':[]}");
             assertEquals("2+2", NodeClient.firstArg(node.nextEvent("q", "question")));
             Await.until("the server has the client's answer", () -> answers.contains("four"));
@@ -567,9 +552,7 @@ class SocketIoPollingCombinationsTest {
             // whether or not the server noticed the cut yet: logged either way, and replayed.
             proxy.cut();
             server.switchboard().root().emit("seq", 2);
-            JsonObject back = node.next("q", "connect");
-            assertTrue(back.getBoolean("recovered"), "socket.recovered");
-            assertEquals(id, back.getString("id"));
+            assertRecovered("q", id);
             server.switchboard().root().emit("seq", 3);
             List<String> seen = new ArrayList<>();
             while (!seen.contains("seq 3")) {
@@ -593,11 +576,7 @@ class SocketIoPollingCombinationsTest {
         start(TestServer.options().build());
         node = NodeClient.start();
         try (CuttableProxy proxy = new CuttableProxy(server.port())) {
-            node.send("{'op':'open','name':'v','url':'http://127.0.0.1:" + proxy.port() + "/',"
-                    + "'options':{'transports':['websocket']}}");
-            String id = node.next("v", "connect").getString("id");
-            server.switchboard().root().emit("seq", 1);
-            assertEquals("1", NodeClient.firstArg(node.nextEvent("v", "seq")));
+            String id = openAndSeeOne(proxy, "v", "");
             server.switchboard().root().asVolatile().emit("tick");
             server.switchboard().root().asVolatile().emit("typing", "ana");
             node.nextEvent("v", "tick");
@@ -605,12 +584,7 @@ class SocketIoPollingCombinationsTest {
 
             // Over WebSocket (a polling client between two requests would not see a cut); sent
             // whether or not the server noticed the cut yet: logged either way, and replayed.
-            proxy.cut();
-            server.switchboard().root().emit("seq", 2);
-            JsonObject back = node.next("v", "connect");
-            assertTrue(back.getBoolean("recovered"), "socket.recovered");
-            assertEquals(id, back.getString("id"));
-            assertEquals("2", NodeClient.firstArg(node.nextEvent("v", "seq")));
+            cutThenRecover(proxy, "v", id, 2);
         }
     }
 
@@ -625,9 +599,7 @@ class SocketIoPollingCombinationsTest {
         start(TestServer.options().pingInterval(Duration.ofMillis(200)).pingTimeout(Duration.ofSeconds(10)).build());
         node = NodeClient.start();
         try (CuttableProxy proxy = new CuttableProxy(server.port())) {
-            node.send("{'op':'open','name':'t','url':'http://127.0.0.1:" + proxy.port() + "/','reportPings':true,"
-                    + "'options':{'transports':['websocket']}}");
-            String id = node.next("t", "connect").getString("id");
+            String id = openOverWebSocket(proxy, "t", "'reportPings':true,").getString("id");
             for (int i = 1; i <= 2; i++) {
                 server.switchboard().root().emit("seq", i);
                 assertEquals(String.valueOf(i), NodeClient.firstArg(node.nextEvent("t", "seq")));
@@ -642,12 +614,7 @@ class SocketIoPollingCombinationsTest {
             node.send("{'op':'emitWithAck','name':'t','id':1,'event':'fence','args':[],'timeout':5000}");
             node.next("t", "ack");
 
-            proxy.cut();
-            server.switchboard().root().emit("seq", 3);
-            JsonObject back = node.next("t", "connect");
-            assertTrue(back.getBoolean("recovered"), "socket.recovered");
-            assertEquals(id, back.getString("id"));
-            assertEquals("3", NodeClient.firstArg(node.nextEvent("t", "seq")));
+            cutThenRecover(proxy, "t", id, 3);
         }
     }
 
@@ -663,9 +630,7 @@ class SocketIoPollingCombinationsTest {
         start(TestServer.options().recoveryLimits(3, 1 << 20).build());
         node = NodeClient.start();
         try (CuttableProxy proxy = new CuttableProxy(server.port())) {
-            node.send("{'op':'open','name':'f','url':'http://127.0.0.1:" + proxy.port() + "/',"
-                    + "'options':{'transports':['websocket']}}");
-            node.next("f", "connect");
+            openOverWebSocket(proxy, "f", "");
             server.switchboard().root().emit("seq", 1);
             assertEquals("1", NodeClient.firstArg(node.nextEvent("f", "seq")));
             // Away while more than the replay log's bound went out: the session ends.
@@ -686,9 +651,7 @@ class SocketIoPollingCombinationsTest {
             Await.until("away again", () -> server.switchboard().root().detachedSessions().containsKey(id));
             server.switchboard().root().emit("seq", 2);
             proxy.refuse(false);
-            JsonObject back = node.next("f", "connect");
-            assertTrue(back.getBoolean("recovered"), "socket.recovered");
-            assertEquals(id, back.getString("id"));
+            assertRecovered("f", id);
             assertEquals("2", NodeClient.firstArg(node.nextEvent("f", "seq")));
         }
     }
@@ -700,12 +663,10 @@ class SocketIoPollingCombinationsTest {
     @Test
     void aVolatileEventSeenLastOverPollingDoesNotSpoilTheRecovery() throws Exception {
         start(TestServer.options().build());
-        String sid = openPolling();
-        URI session = session(sid);
-        assertEquals("ok", post(session, "40").body());
-        String connected = get(session).body();
-        String socketId = connected.substring(connected.indexOf("\"sid\":\"") + 7, connected.indexOf('"', connected.indexOf("\"sid\":\"") + 7));
-        String pid = connected.substring(connected.indexOf("\"pid\":\"") + 7, connected.indexOf('"', connected.indexOf("\"pid\":\"") + 7));
+        Polled socket = connectOverPolling();
+        URI session = socket.session();
+        String socketId = socket.id();
+        String pid = socket.pid();
         server.switchboard().root().emit("seq", 1);
         assertTrue(get(session).body().startsWith("42[\"seq\",1,"));
         server.switchboard().root().asVolatile().emit("tick");
@@ -714,13 +675,69 @@ class SocketIoPollingCombinationsTest {
         Await.until("the old socket ended", () -> disconnects.contains("transport close"));
         server.switchboard().root().emit("seq", 2);
 
-        String sid2 = openPolling();
-        URI session2 = session(sid2);
-        assertEquals("ok", post(session2, "40{\"pid\":\"" + pid + "\",\"offset\":\"tick\"}").body());
-        StringBuilder received = new StringBuilder(get(session2).body());
-        assertTrue(received.toString().startsWith("40{\"sid\":\"" + socketId + "\""), "recovered: " + received);
-        while (!received.toString().contains("42[\"seq\",2")) {
-            received.append('|').append(get(session2).body());
+        recoverOverPolling(pid, "tick", socketId, "42[\"seq\",2");
+    }
+
+    /** A socket connected over a long-polling session of its own. */
+    private record Polled(String sid, URI session, String id, String pid) {
+    }
+
+    private Polled connectOverPolling() throws Exception {
+        String sid = openPolling();
+        URI session = session(sid);
+        assertEquals("ok", post(session, "40").body());
+        String connected = get(session).body();
+        return new Polled(sid, session, quoted(connected, "sid"), quoted(connected, "pid"));
+    }
+
+    /** The string value of {@code "field"} in a packet's text. */
+    private static String quoted(String packet, String field) {
+        int start = packet.indexOf("\"" + field + "\":\"") + field.length() + 4;
+        return packet.substring(start, packet.indexOf('"', start));
+    }
+
+    /**
+     * A new long-polling session presents {@code pid} and {@code offset}: it recovers socket
+     * {@code id}. Returns what its GETs answered until one held {@code until}, joined by {@code |}.
+     */
+    private String recoverOverPolling(String pid, String offset, String id, String until) throws Exception {
+        URI session = session(openPolling());
+        assertEquals("ok", post(session, "40{\"pid\":\"" + pid + "\",\"offset\":\"" + offset + "\"}").body());
+        StringBuilder received = new StringBuilder(get(session).body());
+        assertTrue(received.toString().startsWith("40{\"sid\":\"" + id + "\""), "recovered: " + received);
+        while (!received.toString().contains(until)) {
+            received.append('|').append(get(session).body());
         }
+        return received.toString();
+    }
+
+    /** socket.io-client {@code name} on WebSocket only, through {@code proxy}; {@code extra} adds fields to the open. Its connect report. */
+    private JsonObject openOverWebSocket(CuttableProxy proxy, String name, String extra) throws Exception {
+        node.send("{'op':'open','name':'" + name + "','url':'http://127.0.0.1:" + proxy.port() + "/'," + extra
+                + "'options':{'transports':['websocket']}}");
+        return node.next(name, "connect");
+    }
+
+    /** Opens client {@code name} as {@link #openOverWebSocket} does and sends it {@code seq 1}, which it gets; its socket id. */
+    private String openAndSeeOne(CuttableProxy proxy, String name, String extra) throws Exception {
+        String id = openOverWebSocket(proxy, name, extra).getString("id");
+        server.switchboard().root().emit("seq", 1);
+        assertEquals("1", NodeClient.firstArg(node.nextEvent(name, "seq")));
+        return id;
+    }
+
+    /** Cuts client {@code name}'s connection and sends {@code seq}: it recovers socket {@code id} and gets it. */
+    private void cutThenRecover(CuttableProxy proxy, String name, String id, int seq) throws Exception {
+        proxy.cut();
+        server.switchboard().root().emit("seq", seq);
+        assertRecovered(name, id);
+        assertEquals(String.valueOf(seq), NodeClient.firstArg(node.nextEvent(name, "seq")));
+    }
+
+    /** Client {@code name} connected again, recovering socket {@code id}. */
+    private void assertRecovered(String name, String id) throws Exception {
+        JsonObject back = node.next(name, "connect");
+        assertTrue(back.getBoolean("recovered"), "socket.recovered");
+        assertEquals(id, back.getString("id"));
     }
 }

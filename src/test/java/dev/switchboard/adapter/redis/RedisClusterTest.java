@@ -36,6 +36,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 
@@ -298,32 +300,16 @@ class RedisClusterTest {
         }
     }
 
-    @Test
-    void aNodeCutFromRedisWhileTheOthersWentOnClosesItsConnections(TestInfo test) throws Exception {
-        try (CuttableProxy link = new CuttableProxy(redis.port());
-             ClusterNode a = ClusterNode.start(ClusterNode.settings("redis://127.0.0.1:" + link.port(),
-                     test.getTestMethod().orElseThrow().getName()));
-             ClusterNode b = ClusterNode.start(settings(test));
-             RawClient alice = a.server().raw()) {
-            alice.connectNamespace("/", null);
-            Await.until("both nodes see each other", () -> b.cluster().liveNodes().size() == 2);
-            link.refuse(true);
-            link.cut();
-            Await.until("node B counts node A dead", () -> b.cluster().liveNodes().size() == 1);
-            link.refuse(false);
-            alice.awaitClose();
-            Await.until("node A serves again", () -> a.cluster().reachable()
-                    && a.cluster().liveNodes().contains(b.cluster().nodeId()));
-        }
-    }
-
     /**
-     * The link stalls rather than breaks: node A's heartbeats wait in the network, each timing out
-     * on A, and reach Redis all together when it heals, after node B counted A dead. The first of
-     * them must not use up the news that A was fenced, which only the last one's answer can carry.
+     * Node A's link to Redis breaks, or stalls: then its heartbeats wait in the network, each
+     * timing out on A, and reach Redis all together when it heals, after node B counted A dead.
+     * Either way A closes its connections, so that its clients go elsewhere; with a stalled link
+     * the first of those beats must not use up the news that A was fenced, which only the last
+     * one's answer can carry.
      */
-    @Test
-    void aNodeWhoseLinkStalledWhileTheOthersWentOnClosesItsConnections(TestInfo test) throws Exception {
+    @ParameterizedTest(name = "link stalled rather than cut: {0}")
+    @ValueSource(booleans = {false, true})
+    void aNodeCutFromRedisWhileTheOthersWentOnClosesItsConnections(boolean stalled, TestInfo test) throws Exception {
         try (CuttableProxy link = new CuttableProxy(redis.port());
              ClusterNode a = ClusterNode.start(ClusterNode.settings("redis://127.0.0.1:" + link.port(),
                      test.getTestMethod().orElseThrow().getName()));
@@ -331,9 +317,18 @@ class RedisClusterTest {
              RawClient alice = a.server().raw()) {
             alice.connectNamespace("/", null);
             Await.until("both nodes see each other", () -> b.cluster().liveNodes().size() == 2);
-            link.hold();
+            if (stalled) {
+                link.hold();
+            } else {
+                link.refuse(true);
+                link.cut();
+            }
             Await.until("node B counts node A dead", () -> b.cluster().liveNodes().size() == 1);
-            link.release();
+            if (stalled) {
+                link.release();
+            } else {
+                link.refuse(false);
+            }
             alice.awaitClose();
             Await.until("node A serves again", () -> a.cluster().reachable()
                     && a.cluster().liveNodes().contains(b.cluster().nodeId()));
