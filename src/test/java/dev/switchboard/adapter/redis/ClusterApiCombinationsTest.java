@@ -314,6 +314,9 @@ class ClusterApiCombinationsTest {
                 assertEquals("connect", chatAs(val, "{\"name\":\"val\"}").getString("type"));
                 Await.until("val listed in the chat on node one", () -> chat.one().switchboard().namespaces()
                         .get(ChatApp.NAMESPACE).presence().join().stream().anyMatch(user -> "val".equals(user.userId())));
+                // The room list of val's arrival, sent through Redis: past, so that wes gets his own.
+                una.next(packet -> "event".equals(packet.getString("type")) && "rooms".equals(packet.getString("event"))
+                        && packet.getJsonArray("args").toString().contains("\"members\":2"));
                 val.abort();
                 Await.until("val's session waits on node two", () -> !chat.two().switchboard()
                         .namespaces().get(ChatApp.NAMESPACE).detachedSessions().isEmpty());
