@@ -373,10 +373,13 @@ class FeatureCombinationsTest {
         try {
             for (int round = 0; round < 60 && problems.size() < 5; round++) {
                 List<Long> got = java.util.Collections.synchronizedList(new ArrayList<>());
+                // Not auto-connected: a listener added after socket() may miss the first notes, which
+                // the client then drops as unhandled (the ticker sends them right after the connect answer).
                 try (dev.switchboard.client.SwitchboardClient client = dev.switchboard.client.SwitchboardClient.connect(
-                        server.webSocketUri())) {
+                        server.webSocketUri(), dev.switchboard.client.ClientOptions.builder().autoConnect(false).build())) {
                     dev.switchboard.client.ClientSocket tab = client.socket("/", Map.of("user", "lee"));
                     tab.on("note", Long.class, got::add);
+                    tab.connect();
                     tab.whenConnected().get(10, TimeUnit.SECONDS);
                     String id = tab.id();
                     Await.until("a note", () -> got.size() >= 3);
