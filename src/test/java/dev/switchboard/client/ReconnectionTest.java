@@ -383,12 +383,21 @@ class ReconnectionTest {
     void anEmitWhoseAckWasLostInTheDropIsHandledOnceAndAnsweredAfterReconnecting() throws Exception {
         AtomicInteger handled = new AtomicInteger();
         BlockingQueue<String> handling = new LinkedBlockingQueue<>();
+        java.util.concurrent.CountDownLatch networkBroke = new java.util.concurrent.CountDownLatch(1);
         ScheduledThreadPoolExecutor worker = new ScheduledThreadPoolExecutor(1);
         try (TestServer server = TestServer.start(sb -> sb.onConnection(socket -> socket.on("pay", event -> {
             handled.incrementAndGet();
             handling.add("pay");
-            // The answer leaves after the network broke: it is lost with the old connection.
-            worker.schedule(() -> event.ack("paid " + event.arg(0, int.class)), 200, TimeUnit.MILLISECONDS);
+            // The answer leaves after the network broke (not a fixed time later, which a slow test
+            // thread may not have cut by): it is lost with the old connection.
+            worker.execute(() -> {
+                try {
+                    networkBroke.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                event.ack("paid " + event.arg(0, int.class));
+            });
         })));
              CuttableProxy network = new CuttableProxy(server.port());
              SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(),
@@ -398,6 +407,7 @@ class ReconnectionTest {
             var reply = socket.emitWithAck("pay", 7);
             assertEquals("pay", handling.poll(10, TimeUnit.SECONDS));
             network.cut();
+            networkBroke.countDown();
 
             assertEquals("paid 7", reply.get(10, TimeUnit.SECONDS).get(0, String.class));
             assertTrue(socket.recovered());
