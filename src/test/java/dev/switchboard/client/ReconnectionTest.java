@@ -102,7 +102,9 @@ class ReconnectionTest {
             event.ack("paid " + event.arg(0, int.class));
         })));
              SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(),
-                     ClientOptions.builder().retries(3).ackTimeout(Duration.ofMillis(200)).build())) {
+                     // Resent every 200 ms while the first handling takes 600 ms, and for long enough
+                     // that a slow machine still answers before the client gives up (4 sends were 800 ms).
+                     ClientOptions.builder().retries(25).ackTimeout(Duration.ofMillis(200)).build())) {
             ClientSocket socket = client.socket();
             socket.whenConnected().get(10, TimeUnit.SECONDS);
             socket.emitWithAck("pay", 10).get(10, TimeUnit.SECONDS);
