@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -71,10 +72,17 @@ class ClientCombinationsTest {
     void aSocketLeftAndReopenedWhileItsConnectIsInFlightConnectsAsTheReopenedSocket() throws Exception {
         List<String> chatIds = new CopyOnWriteArrayList<>();
         AtomicInteger checks = new AtomicInteger();
+        // The first connect stays unanswered until the client has left and connected again (a
+        // fixed pause here was not always longer than the test thread took to get there).
+        CountDownLatch leftAndBack = new CountDownLatch(1);
         try (TestServer server = TestServer.start(sb -> sb.of("/chat")
                 .use(socket -> {
                     if (checks.incrementAndGet() == 1) {
-                        sleep(300);   // the first connect is still unanswered when the client leaves
+                        try {
+                            leftAndBack.await(10, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
                     }
                 })
                 .onConnection(socket -> chatIds.add(socket.id())));
@@ -86,6 +94,7 @@ class ClientCombinationsTest {
             chat.onConnect(() -> connects.add(chat.id()));
             chat.disconnect();
             chat.connect();
+            leftAndBack.countDown();
 
             // The server answered the first connect, ended that socket at the disconnect, then
             // opened the one the client has now. Before, the client took the first answer for the
@@ -130,14 +139,6 @@ class ClientCombinationsTest {
             network.refuse(false);
             assertEquals("made offline", echoed.get(10, TimeUnit.SECONDS).get(0, String.class));
             assertEquals(List.of(), List.copyOf(handled), "pay was not resent");
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

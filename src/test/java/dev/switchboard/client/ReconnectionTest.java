@@ -102,7 +102,9 @@ class ReconnectionTest {
             event.ack("paid " + event.arg(0, int.class));
         })));
              SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(),
-                     ClientOptions.builder().retries(3).ackTimeout(Duration.ofMillis(200)).build())) {
+                     // Resent every 200 ms while the first handling takes 600 ms, and for long enough
+                     // that a slow machine still answers before the client gives up (4 sends were 800 ms).
+                     ClientOptions.builder().retries(25).ackTimeout(Duration.ofMillis(200)).build())) {
             ClientSocket socket = client.socket();
             socket.whenConnected().get(10, TimeUnit.SECONDS);
             socket.emitWithAck("pay", 10).get(10, TimeUnit.SECONDS);
@@ -383,12 +385,21 @@ class ReconnectionTest {
     void anEmitWhoseAckWasLostInTheDropIsHandledOnceAndAnsweredAfterReconnecting() throws Exception {
         AtomicInteger handled = new AtomicInteger();
         BlockingQueue<String> handling = new LinkedBlockingQueue<>();
+        java.util.concurrent.CountDownLatch networkBroke = new java.util.concurrent.CountDownLatch(1);
         ScheduledThreadPoolExecutor worker = new ScheduledThreadPoolExecutor(1);
         try (TestServer server = TestServer.start(sb -> sb.onConnection(socket -> socket.on("pay", event -> {
             handled.incrementAndGet();
             handling.add("pay");
-            // The answer leaves after the network broke: it is lost with the old connection.
-            worker.schedule(() -> event.ack("paid " + event.arg(0, int.class)), 200, TimeUnit.MILLISECONDS);
+            // The answer leaves after the network broke (not a fixed time later, which a slow test
+            // thread may not have cut by): it is lost with the old connection.
+            worker.execute(() -> {
+                try {
+                    networkBroke.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                event.ack("paid " + event.arg(0, int.class));
+            });
         })));
              CuttableProxy network = new CuttableProxy(server.port());
              SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(),
@@ -398,6 +409,7 @@ class ReconnectionTest {
             var reply = socket.emitWithAck("pay", 7);
             assertEquals("pay", handling.poll(10, TimeUnit.SECONDS));
             network.cut();
+            networkBroke.countDown();
 
             assertEquals("paid 7", reply.get(10, TimeUnit.SECONDS).get(0, String.class));
             assertTrue(socket.recovered());

@@ -94,8 +94,12 @@ class SendBufferTest {
             assertTrue(socket.connected(), "the session was not closed for flooding");
             assertTrue(lifecycle.isEmpty(), "no further drop: " + lifecycle);
             assertEquals(List.of(), errors, "nothing was refused");
+            // Dispatched on the client's own thread, apart from the notes the server counted: wait for each.
             List<Integer> replayed = new ArrayList<>();
-            missed.drainTo(replayed);
+            for (Integer seq = missed.poll(10, TimeUnit.SECONDS); seq != null; seq = replayed.size() < 50
+                    ? missed.poll(10, TimeUnit.SECONDS) : missed.poll()) {
+                replayed.add(seq);
+            }
             assertEquals(upTo(50), replayed, "and what the server sent meanwhile came too");
         }
     }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.protocol.ReservedEvents;
 import dev.switchboard.testing.ApiClient;
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.PrometheusText;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
@@ -72,9 +73,15 @@ class HttpApiTest {
         TIME.advance(Duration.ofMinutes(1));
     }
 
+    /**
+     * The server is shared: the next test must not start while this one's sockets are still
+     * ending, or it finds them in its rooms, its users and its metrics.
+     */
     @org.junit.jupiter.api.AfterEach
     void closeClients() {
         clients.forEach(RawClient::close);
+        Await.until("this test's connections and sockets gone", () -> server.switchboard().connectionCount() == 0
+                && server.switchboard().of(NSP).sockets().isEmpty());
     }
 
     /** A raw socket on the test namespace, as {@code user} (or none), in {@code rooms}; returns it with its id. */

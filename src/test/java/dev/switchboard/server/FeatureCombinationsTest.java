@@ -43,11 +43,13 @@ class FeatureCombinationsTest {
         server = TestServer.start(options.build(), sb -> {
             sb.use(socket -> socket.userId(socket.handshake().auth(Map.class).get("user").toString()));
             sb.onConnection(socket -> {
-                byUser.put(socket.userId(), socket);
                 socket.join("room");
                 socket.on("inc", event -> event.ack(handled.incrementAndGet()));
                 socket.onDisconnect(reason -> disconnects.add(socket.userId() + ":" + reason.text()));
                 onConnection.accept(socket);
+                // Last: socketOf() then finds the socket in its rooms, its listeners added. The connect
+                // answer goes out before this listener runs, so a test that only saw the answer may be ahead of it.
+                byUser.put(socket.userId(), socket);
             });
         });
     }

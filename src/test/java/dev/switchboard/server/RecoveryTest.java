@@ -53,7 +53,6 @@ class RecoveryTest {
                 socket.userId(socket.handshake().auth(Map.class).get("user").toString());
             });
             sb.onConnection(socket -> {
-                byUser.put(socket.userId(), socket);
                 socket.join("room");
                 if (socket.recovered()) {
                     socket.broadcast().emit("presence", socket.userId() + " reconnected");
@@ -61,6 +60,9 @@ class RecoveryTest {
                     socket.broadcast().emit("presence", socket.userId() + " joined");
                 }
                 socket.onDisconnect(reason -> disconnects.add(socket.userId() + ":" + reason.text()));
+                // Last: socketOf() then finds the socket in its rooms. The connect answer goes out
+                // before this listener runs, so a test that only saw the answer may be ahead of it.
+                byUser.put(socket.userId(), socket);
             });
             sb.root().onSessionExpired(session -> {
                 expired.add(session.userId());

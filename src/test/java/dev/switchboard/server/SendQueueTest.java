@@ -86,7 +86,9 @@ class SendQueueTest {
             RawClient stalled = server.raw();
             stalled.connectNamespace("/", null);
             stalled.stopReading();
-            Await.until("3 sockets connected", () -> server.switchboard().root().sockets().size() >= 3);
+            // Not the sockets being registered: that happens before the connect answer, and the
+            // connection listener joins the room only after it.
+            Await.until("3 sockets in the feed", () -> server.switchboard().to("feed").count().join() == 3);
 
             String payload = "p".repeat(16 * 1024);
             // Paced by the readers, so that only the one that never reads can fall behind: the

@@ -254,16 +254,31 @@ class SocketIoPollingCombinationsTest {
         start(TestServer.options().pingInterval(Duration.ofMillis(300)).pingTimeout(Duration.ofMillis(300)).build());
         String sid = connectedSession();
         URI session = session(sid);
-        try (RawClient probe = probe(sid)) {
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (!probe.isClosed() && System.nanoTime() < deadline) {
-                if (get(session).body().contains("2")) {
-                    post(session, "3");
+        // The client polls and answers pings from now on, as socket.io-client does while it probes:
+        // polling only once the probe was open left the session unanswered meanwhile, and on a slow
+        // machine its own heartbeat (600 ms here) ended it before the probe's could.
+        java.util.concurrent.atomic.AtomicBoolean polling = new java.util.concurrent.atomic.AtomicBoolean(true);
+        AtomicReference<Exception> pollFailure = new AtomicReference<>();
+        Thread poller = new Thread(() -> {
+            try {
+                while (polling.get()) {
+                    if (get(session).body().contains("2")) {
+                        post(session, "3");
+                    }
                 }
+            } catch (Exception e) {
+                pollFailure.set(e);
             }
-            assertTrue(probe.isClosed(), "the probe was closed");
+        }, "polling-client");
+        poller.start();
+        try (RawClient probe = probe(sid)) {
+            Await.until("the probe closed", probe::isClosed);
             assertEquals(1, server.switchboard().connectionCount(), "the polling session lives on");
+        } finally {
+            polling.set(false);
+            poller.join(10_000);
         }
+        assertEquals(null, pollFailure.get(), "the client's polling failed");
     }
 
     private static long millisOfAGet(URI session) {

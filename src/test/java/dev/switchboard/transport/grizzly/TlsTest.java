@@ -141,7 +141,9 @@ class TlsTest {
             reader.connectNamespace("/", null);
             stalled.connectNamespace("/", null);
             stalled.stopReading();
-            Await.until("2 sockets connected", () -> switchboard.root().sockets().size() == 2);
+            // Not the sockets being registered: that happens before the connect answer, and the
+            // connection listener joins the room only after it.
+            Await.until("2 sockets in the feed", () -> switchboard.to("feed").count().join() == 2);
 
             // 16 MiB in all, far past the bound and what the kernel's buffers absorb; paced by the
             // reader, so only the client that never reads falls behind.
