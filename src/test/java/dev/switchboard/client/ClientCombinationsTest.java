@@ -61,8 +61,11 @@ class ClientCombinationsTest {
                 }
                 assertEquals("reconnect_failed", event, "attempts so far: " + attempts + ", events: " + events);
                 assertEquals(List.of(1, 2, 3), attempts);
-                assertEquals(List.of("connect_error", "connect_error", "connect_error", "connect_error"), events,
-                        "each refused upgrade is a failed attempt, none a reconnection");
+                // The first connection is under way before socket.connect() (SwitchboardClient.connect
+                // says so): refused at once, it may fail before the socket is active and tell it nothing.
+                assertTrue(events.equals(List.of("connect_error", "connect_error", "connect_error", "connect_error"))
+                        || events.equals(List.of("connect_error", "connect_error", "connect_error")),
+                        "each refused upgrade is a failed attempt, none a reconnection: " + events);
                 assertTrue(!socket.connected());
             }
         }
