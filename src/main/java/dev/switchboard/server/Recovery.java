@@ -477,7 +477,15 @@ final class Recovery {
      * still recover elsewhere should this node die.
      */
     void storeLost() {
-        detached.values().forEach(this::expireClaimed);
+        for (DetachedSession session : detached.values()) {
+            if (session.claimForExpiry()) {
+                ended(session, CompletableFuture.completedFuture(true));
+                // A save of its record sent before the restart may reach the new store after it
+                // (the client queues commands while it reconnects): a claim would find the session
+                // again, take it in, and tell its end a second time. Removed after that save.
+                warnOnFailure(call(() -> store().remove(session.pid())), "removing a session the store lost");
+            }
+        }
         saveAgain(List.copyOf(namespace.sockets().values()).iterator());
     }
 
@@ -498,10 +506,7 @@ final class Recovery {
         }
     }
 
-    /**
-     * Ends a session's wait and tells the application: its record was claimed here (its client
-     * came back too late or was refused), or lost with the store.
-     */
+    /** Ends a session's wait after its record was claimed here: its client came back too late or was refused. */
     void expireClaimed(DetachedSession session) {
         if (session.claimForExpiry()) {
             ended(session, CompletableFuture.completedFuture(true));
