@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
@@ -86,12 +87,6 @@ class ClusterCombinationsTest {
         Await.until("the session of " + id + " waits", () -> root(node).detachedSessions().containsKey(id));
     }
 
-    /**
-     * A broadcast with acks to a room while one member is away on its node, emitted from the other
-     * node: the member gets it in its replay when it comes back to its node, as on one node
-     * (docs/PROTOCOL.md: "the event reaches it like any other (logged, with its offset, replayed
-     * on recovery without the ack request)"), and as it does when it comes back to the other node.
-     */
     /** Answers an event's ack with one argument. */
     private static void answer(RawClient client, JsonObject event, String reply) {
         client.send("{\"type\":\"ack\",\"ack\":" + event.getInt("ack") + ",\"args\":[\"" + reply + "\"]}");
@@ -161,6 +156,12 @@ class ClusterCombinationsTest {
         }
     }
 
+    /**
+     * A broadcast with acks to a room while one member is away on its node, emitted from the other
+     * node: the member gets it in its replay when it comes back to its node, as on one node
+     * (docs/PROTOCOL.md: "the event reaches it like any other (logged, with its offset, replayed
+     * on recovery without the ack request)"), and as it does when it comes back to the other node.
+     */
     @Test
     void aBroadcastWithAckFromAnotherNodeIsReplayedToAMemberThatWasAwayOnItsNode(TestInfo test) throws Exception {
         try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW);
@@ -193,31 +194,12 @@ class ClusterCombinationsTest {
         try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW)) {
             ClusterNode a = nodes.a();
             ClusterNode b = nodes.b();
-            String id;
-            String pid;
-            String seen;
-            try (RawClient alice = RawClient.connect(a.server().webSocketUri())) {
-                JsonObject first = alice.connectAs("alice", null, null);
-                id = first.getString("id");
-                join(alice, "lobby");
-                root(b).to("lobby").emit("before", 1);
-                seen = nextEvent(alice, "before").getString("offset");
-                alice.abort();
-                awaitAway(a, id);
-                pid = first.getString("pid");
-            }
-            try (RawClient onB = RawClient.connect(b.server().webSocketUri())) {
-                JsonObject answer = onB.connectAs("alice", pid, seen);
-                assertTrue(answer.getBoolean("recovered"), answer.toString());
-                Await.value("alice on node B", () -> root(b).sockets().get(id)).leave("lobby");
-                root(b).toUser("alice").emit("on-b", 2);
-                seen = nextEvent(onB, "on-b").getString("offset");
-                onB.abort();
-                awaitAway(b, id);
-                pid = answer.getString("pid");
-            }
+            Away fromA = dropsFrom(a, b, "alice", null, alice -> join(alice, "lobby"));
+            String id = fromA.id();
+            Away fromB = dropsFrom(b, b, "alice", fromA,
+                    onB -> Await.value("alice on node B", () -> root(b).sockets().get(id)).leave("lobby"));
             try (RawClient backOnA = RawClient.connect(a.server().webSocketUri())) {
-                JsonObject answer = backOnA.connectAs("alice", pid, seen);
+                JsonObject answer = backOnA.connectAs("alice", fromB.pid(), fromB.seen());
                 assertTrue(answer.getBoolean("recovered"), answer.toString());
                 root(b).to("lobby").emit("not-for-alice", 3);
                 root(b).toUser("alice").emit("for-alice", 4);
@@ -238,27 +220,7 @@ class ClusterCombinationsTest {
         try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW)) {
             ClusterNode a = nodes.a();
             ClusterNode b = nodes.b();
-            String id;
-            String pid;
-            String seen;
-            try (RawClient alice = RawClient.connect(a.server().webSocketUri())) {
-                JsonObject first = alice.connectAs("alice", null, null);
-                id = first.getString("id");
-                root(b).toUser("alice").emit("before", 0);
-                seen = nextEvent(alice, "before").getString("offset");
-                alice.abort();
-                awaitAway(a, id);
-                pid = first.getString("pid");
-            }
-            try (RawClient onB = RawClient.connect(b.server().webSocketUri())) {
-                JsonObject answer = onB.connectAs("alice", pid, seen);
-                assertTrue(answer.getBoolean("recovered"), answer.toString());
-                root(b).toUser("alice").emit("on-b", 0);
-                seen = nextEvent(onB, "on-b").getString("offset");
-                onB.abort();
-                awaitAway(b, id);
-                pid = answer.getString("pid");
-            }
+            Away fromB = dropsFrom(b, b, "alice", dropsFrom(a, b, "alice", null, alice -> { }), onB -> { });
             int[] sent = {0};
             Thread ticker = new Thread(() -> {
                 while (!Thread.currentThread().isInterrupted()) {
@@ -274,7 +236,7 @@ class ClusterCombinationsTest {
             List<String> received;
             try (RawClient backOnA = RawClient.connect(a.server().webSocketUri())) {
                 Await.until("some ticks missed", () -> sent[0] > 20);
-                JsonObject answer = backOnA.connectAs("alice", pid, seen);
+                JsonObject answer = backOnA.connectAs("alice", fromB.pid(), fromB.seen());
                 Await.until("some ticks after the recovery", () -> sent[0] > 200);
                 ticker.interrupt();
                 ticker.join();
@@ -376,15 +338,31 @@ class ClusterCombinationsTest {
         }
     }
 
-    /** Maciel connects to {@code node}, sees one event from {@code sender}, and drops: his pid and that event's offset. */
-    private static String[] away(ClusterNode node, ClusterNode sender) {
-        try (RawClient maciel = RawClient.connect(node.server().webSocketUri())) {
-            JsonObject first = maciel.connectAs("maciel", null, null);
-            root(sender).toUser("maciel").emit("seen", 0);
-            String seen = nextEvent(maciel, "seen").getString("offset");
-            maciel.abort();
-            awaitAway(node, first.getString("id"));
-            return new String[] {first.getString("id"), first.getString("pid"), seen};
+    /** What a dropped client holds: its socket id, its private id, and the offset of the last event it saw. */
+    private record Away(String id, String pid, String seen) {
+    }
+
+    /** Maciel connects to {@code node}, sees one event from {@code sender}, and drops. */
+    private static Away away(ClusterNode node, ClusterNode sender) {
+        return dropsFrom(node, sender, "maciel", null, client -> { });
+    }
+
+    /**
+     * {@code user} connects to {@code node}, recovering {@code from} when given, lets {@code there}
+     * act while connected, sees one event to its user from {@code sender}, and drops.
+     */
+    private static Away dropsFrom(ClusterNode node, ClusterNode sender, String user, Away from, Consumer<RawClient> there) {
+        try (RawClient client = RawClient.connect(node.server().webSocketUri())) {
+            JsonObject answer = client.connectAs(user, from == null ? null : from.pid(), from == null ? null : from.seen());
+            if (from != null) {
+                assertTrue(answer.getBoolean("recovered"), answer.toString());
+            }
+            there.accept(client);
+            root(sender).toUser(user).emit("seen", 0);
+            String seen = nextEvent(client, "seen").getString("offset");
+            client.abort();
+            awaitAway(node, answer.getString("id"));
+            return new Away(answer.getString("id"), answer.getString("pid"), seen);
         }
     }
 
@@ -405,12 +383,12 @@ class ClusterCombinationsTest {
     void aClaimThatTimedOutOnAFrozenRedisStillEndsTheSessionOnce(TestInfo test) throws Exception {
         try (TwoNodes nodes = TwoNodes.start(test, Duration.ofSeconds(3))) {
             List<String> expired = expiries(nodes);
-            String[] maciel = away(nodes.a(), nodes.b());
+            Away maciel = away(nodes.a(), nodes.b());
             Await.until("maciel's record saved", () -> nodes.b().switchboard().options().sessionStore().size() == 1);
             try (RawClient back = RawClient.connect(nodes.b().server().webSocketUri())) {
                 nodes.redis().signal("STOP");
                 try {
-                    assertEquals(1013, back.sendConnect("maciel", maciel[1], maciel[2]).awaitClose());
+                    assertEquals(1013, back.sendConnect("maciel", maciel.pid(), maciel.seen()).awaitClose());
                 } finally {
                     nodes.redis().signal("CONT");
                 }
@@ -430,13 +408,13 @@ class ClusterCombinationsTest {
     void aSessionWaitingWhenRedisRestartedEmptyEndsAndIsToldOnce(TestInfo test) throws Exception {
         try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW)) {
             List<String> expired = expiries(nodes);
-            String[] maciel = away(nodes.a(), nodes.b());
+            Away maciel = away(nodes.a(), nodes.b());
             nodes.redis().kill();
             nodes.redis().restart();
             Await.until("the session's end told", () -> !expired.isEmpty());
             assertTrue(root(nodes.a()).detachedSessions().isEmpty());
             try (RawClient back = RawClient.connect(nodes.a().server().webSocketUri())) {
-                JsonObject answer = back.connectAs("maciel", maciel[1], maciel[2]);
+                JsonObject answer = back.connectAs("maciel", maciel.pid(), maciel.seen());
                 assertFalse(answer.getBoolean("recovered"), answer.toString());
             }
             assertEquals(List.of("A:maciel"), expired);
