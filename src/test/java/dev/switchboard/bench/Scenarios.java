@@ -35,6 +35,8 @@ final class Scenarios {
      */
     private static final double JIT_QUIET = 0.05;
     private static final int MAX_WARM_ROUNDS = 8;
+    /** The most rounds of W; see {@link #warmUp}. */
+    private static final int MAX_WARM_UP_ROUNDS = 4;
     /**
      * How often every server under test pings each connection (Switchboard's default, socket.io's
      * {@code pingInterval} in bench/socketio/server.js); see {@link #warmPastFirstPings}.
@@ -216,9 +218,13 @@ final class Scenarios {
     // ---- W: warm-up ----
 
     /**
-     * Traffic of every kind the later scenarios send, for {@link Sizes#warmUpSeconds()}, measured by
-     * nothing: on one pinned core a JVM's JIT compilers would otherwise take CPU from the first
-     * measured phases (and Switchboard, with more code to compile, would pay more of it).
+     * Traffic of every kind the later scenarios send, for {@link Sizes#warmUpSeconds()} at a time
+     * until the JIT is quiet ({@link #JIT_QUIET}, at most {@link #MAX_WARM_UP_ROUNDS} rounds),
+     * measured by nothing: on one pinned core a JVM's JIT compilers would otherwise take CPU from
+     * the first measured phases (and Switchboard, with more code to compile, would pay more of it).
+     * One round made the code run per delivery hot, but not the code run once per publish: a
+     * cluster node's Redis client then reached C2 in S3's one-room phase, at 5 publishes a second,
+     * and took 0.3 to 1.2 s of JIT into a phase of 1.2 to 2.4 s of server CPU (2026-12-06).
      */
     private void warmUp() {
         if (sizes.warmUpSeconds() <= 0) {
@@ -228,17 +234,23 @@ final class Scenarios {
             int rooms = 10;
             List<Client> clients = fleet.connect(200, i -> i % rooms);
             Client publisher = fleet.connect(1, i -> -1).get(0);
-            double jit = server.jitCpuSeconds();
-            Thread echoes = new Thread(() -> OpenLoop.run(2000, sizes.warmUpSeconds(), (i, due) ->
-                    clients.get((int) (i % clients.size())).echo(Payload.of(fleet.nextSeq(), due, sizes.payloadChars()))),
-                    "warm-up-echoes");
-            echoes.start();
-            OpenLoop.run(250, sizes.warmUpSeconds(), (i, due) -> publisher.send("publish",
-                    "\"r" + (i % rooms) + "\"," + Payload.of(fleet.nextSeq(), due, sizes.payloadChars())));
-            join(echoes);
+            for (int round = 1; round <= MAX_WARM_UP_ROUNDS; round++) {
+                double jit = server.jitCpuSeconds();
+                Thread echoes = new Thread(() -> OpenLoop.run(2000, sizes.warmUpSeconds(), (i, due) ->
+                        clients.get((int) (i % clients.size())).echo(Payload.of(fleet.nextSeq(), due, sizes.payloadChars()))),
+                        "warm-up-echoes");
+                echoes.start();
+                OpenLoop.run(250, sizes.warmUpSeconds(), (i, due) -> publisher.send("publish",
+                        "\"r" + (i % rooms) + "\"," + Payload.of(fleet.nextSeq(), due, sizes.payloadChars())));
+                join(echoes);
+                double used = server.jitCpuSeconds() - jit;
+                log.printf("  W %.0f s of echoes and publishes; JIT compilers used %.2f s of CPU meanwhile%n",
+                        sizes.warmUpSeconds(), used);
+                if (used < JIT_QUIET * sizes.warmUpSeconds()) {
+                    break;
+                }
+            }
             fleet.leave(clients, 2);
-            log.printf("  W %.0f s of echoes and publishes; JIT compilers used %.2f s of CPU meanwhile%n",
-                    sizes.warmUpSeconds(), server.jitCpuSeconds() - jit);
         }
     }
 
