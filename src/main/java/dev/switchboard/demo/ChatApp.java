@@ -18,6 +18,9 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -52,6 +55,8 @@ public final class ChatApp {
     public static final String DEFAULT_ROOM = "general";
     /** The longest message, in characters (code points), checked here and in the page. */
     public static final int MAX_MESSAGE_LENGTH = 500;
+    /** How long a name check waits for the nodes: past a cluster's query timeout (5 s by default). */
+    private static final long NAME_CHECK_SECONDS = 10;
 
     private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N} ._-]{0,23}");
     private static final Pattern ROOM = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N}_-]{0,23}");
@@ -138,12 +143,27 @@ public final class ChatApp {
     }
 
     /**
-     * Whether someone else holds {@code name}: a connected socket or a session waiting for its
-     * client, from another browser. Two browsers that claim a free name at the same instant may
-     * both get it; a demo can live with that.
+     * Whether someone else holds {@code name}: a connected socket on any node, or a session
+     * waiting for its client on this one, from another browser. On a cluster this asks every
+     * node for the user's sockets (only the user's: a node answers with those it holds): two
+     * people of one name on two nodes would each get the other's private messages. A session
+     * waiting on another node is not seen, nor are two browsers that claim a free name at the same
+     * instant; a demo can live with that.
+     *
+     * @throws ConnectionRejectedException when the nodes cannot be asked (Redis unreachable, a
+     *         node that does not answer within the cluster's query timeout)
      */
-    private boolean takenByOther(String name, String key, String socketId) {
-        return Stream.concat(chat.sockets().values().stream(), chat.detachedSessions().values().stream())
+    private boolean takenByOther(String name, String key, String socketId) throws ConnectionRejectedException {
+        List<RemoteSocket> connected;
+        try {
+            connected = chat.toUser(name).fetchSockets().get(NAME_CHECK_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new ConnectionRejectedException("names cannot be checked now, try again");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectionRejectedException("names cannot be checked now, try again");
+        }
+        return Stream.concat(connected.stream(), chat.detachedSessions().values().stream())
                 .anyMatch(other -> !other.id().equals(socketId) && name.equals(other.userId())
                         && (key.isEmpty() || !key.equals(other.data().get(KEY))));
     }

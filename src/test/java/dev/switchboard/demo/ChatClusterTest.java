@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The chat as two nodes on one Redis ({@code -Ddemo.redis}): users on different nodes see each
- * other arrive and join the room's presence, and exchange room and private messages.
+ * other arrive and join the room's presence, and exchange room and private messages; a name in
+ * use on one node is taken on the other.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class ChatClusterTest {
@@ -52,9 +53,42 @@ class ChatClusterTest {
         }
     }
 
+    /**
+     * A name belongs to the tabs of one browser on every node: another browser asking for it on
+     * the other node is refused, as on one node, so that it never gets the owner's private messages.
+     */
+    @Test
+    void aNameInUseOnOneNodeIsRefusedToAnotherBrowserOnTheOther() {
+        try (RedisServer redis = RedisServer.start()) {
+            DemoCluster first = DemoCluster.join(redis.uri(), TestServer.options().build());
+            DemoCluster second = DemoCluster.join(redis.uri(), TestServer.options().build());
+            try (TestServer one = TestServer.start(first.options(), DemoApp::install);
+                 TestServer two = TestServer.start(second.options(), DemoApp::install);
+                 RawClient owner = join(one, "una", "browser-1", 1);
+                 RawClient impostor = two.raw()) {
+                JsonObject answer = impostor.connectNamespace(ChatApp.NAMESPACE, auth("una", "browser-2"));
+                assertEquals("connect_error", answer.getString("type"), () -> "admitted: " + answer);
+                assertEquals("name taken", answer.getString("message"));
+                // The owner's second tab, on the other node, is the same user.
+                join(two, "una", "browser-1", 2).close();
+            } finally {
+                first.leave();
+                second.leave();
+            }
+        }
+    }
+
     private static RawClient join(TestServer node, String name, int ackId) {
+        return join(node, name, "browser-" + name, ackId);
+    }
+
+    private static String auth(String name, String key) {
+        return "{\"name\":\"" + name + "\",\"key\":\"" + key + "\"}";
+    }
+
+    private static RawClient join(TestServer node, String name, String key, int ackId) {
         RawClient client = node.raw();
-        JsonObject answer = client.connectNamespace(ChatApp.NAMESPACE, "{\"name\":\"" + name + "\"}");
+        JsonObject answer = client.connectNamespace(ChatApp.NAMESPACE, auth(name, key));
         assertEquals("connect", answer.getString("type"), () -> "refused: " + answer);
         client.send("{\"type\":\"event\",\"nsp\":\"/chat\",\"event\":\"join\",\"args\":[\"general\"],\"ack\":" + ackId + "}");
         ack(client, ackId);
