@@ -9,6 +9,7 @@ import jakarta.json.JsonObject;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -21,12 +22,8 @@ import org.junit.jupiter.api.Timeout;
 class ChatClusterTest {
     @Test
     void usersOnTwoNodesChatAsOnOne() {
-        try (RedisServer redis = RedisServer.start()) {
-            DemoCluster first = DemoCluster.join(redis.uri(), TestServer.options().build());
-            DemoCluster second = DemoCluster.join(redis.uri(), TestServer.options().build());
-            try (TestServer one = TestServer.start(first.options(), DemoApp::install);
-                 TestServer two = TestServer.start(second.options(), DemoApp::install);
-                 RawClient una = join(one, "una", 1); RawClient val = join(two, "val", 2)) {
+        onTwoNodes((one, two) -> {
+            try (RawClient una = join(one, "una", 1); RawClient val = join(two, "val", 2)) {
                 // Una hears val's presence:join, from whichever node, before or after the notice.
                 Set<String> seen = new HashSet<>();
                 una.next(packet -> {
@@ -46,11 +43,8 @@ class ChatClusterTest {
 
                 una.send("{\"type\":\"event\",\"nsp\":\"/chat\",\"event\":\"message\",\"args\":[\"hello\"],\"ack\":4}");
                 event(val, "message", "\"text\":\"hello\"");
-            } finally {
-                first.leave();
-                second.leave();
             }
-        }
+        });
     }
 
     /**
@@ -59,18 +53,25 @@ class ChatClusterTest {
      */
     @Test
     void aNameInUseOnOneNodeIsRefusedToAnotherBrowserOnTheOther() {
-        try (RedisServer redis = RedisServer.start()) {
-            DemoCluster first = DemoCluster.join(redis.uri(), TestServer.options().build());
-            DemoCluster second = DemoCluster.join(redis.uri(), TestServer.options().build());
-            try (TestServer one = TestServer.start(first.options(), DemoApp::install);
-                 TestServer two = TestServer.start(second.options(), DemoApp::install);
-                 RawClient owner = join(one, "una", "browser-1", 1);
-                 RawClient impostor = two.raw()) {
+        onTwoNodes((one, two) -> {
+            try (RawClient owner = join(one, "una", "browser-1", 1); RawClient impostor = two.raw()) {
                 JsonObject answer = impostor.connectNamespace(ChatApp.NAMESPACE, auth("una", "browser-2"));
                 assertEquals("connect_error", answer.getString("type"), () -> "admitted: " + answer);
                 assertEquals("name taken", answer.getString("message"));
                 // The owner's second tab, on the other node, is the same user.
                 join(two, "una", "browser-1", 2).close();
+            }
+        });
+    }
+
+    /** Runs {@code chat} against the demo as two nodes on a Redis of its own. */
+    private static void onTwoNodes(BiConsumer<TestServer, TestServer> chat) {
+        try (RedisServer redis = RedisServer.start()) {
+            DemoCluster first = DemoCluster.join(redis.uri(), TestServer.options().build());
+            DemoCluster second = DemoCluster.join(redis.uri(), TestServer.options().build());
+            try (TestServer one = TestServer.start(first.options(), DemoApp::install);
+                 TestServer two = TestServer.start(second.options(), DemoApp::install)) {
+                chat.accept(one, two);
             } finally {
                 first.leave();
                 second.leave();
