@@ -464,23 +464,19 @@ class SocketIoPollingCombinationsTest {
     void anEngineCloseOverPollingLeavesTheSessionRecoverable(boolean clientSendsClose) throws Exception {
         start(TestServer.options().build());
         Polled socket = connectOverPolling();
-        URI session = socket.session();
-        String socketId = socket.id();
-        String pid = socket.pid();
         server.switchboard().root().emit("seq", 1);
-        String event = get(session).body();
-        String offset = event.substring(event.lastIndexOf(",\"") + 2, event.lastIndexOf('"'));
+        String offset = offsetOf(get(socket.session()).body());
         // Without the close, the old session is still open when the client returns (control case).
         if (clientSendsClose) {
-            assertEquals("ok", post(session, "1").body());
+            assertEquals("ok", post(socket.session(), "1").body());
             Await.until("the old socket ended", () -> disconnects.contains("transport close"));
         }
         String sid2 = openPolling();
         URI session2 = session(sid2);
-        assertEquals("ok", post(session2, "40{\"pid\":\"" + pid + "\",\"offset\":\"" + offset + "\"}").body());
+        assertEquals("ok", post(session2, "40{\"pid\":\"" + socket.pid() + "\",\"offset\":\"" + offset + "\"}").body());
         String answer = get(session2).body();
-        assertTrue(answer.startsWith("40{\"sid\":\"" + socketId + "\""), "reconnect answered " + answer
-                + " (old socket id " + socketId + "); the old socket ended with " + disconnects);
+        assertTrue(answer.startsWith("40{\"sid\":\"" + socket.id() + "\""), "reconnect answered " + answer
+                + " (old socket id " + socket.id() + "); the old socket ended with " + disconnects);
     }
 
     /**
@@ -493,16 +489,11 @@ class SocketIoPollingCombinationsTest {
     void eventsAnsweredToAGetWhoseClientHadGoneAreReplayedOnRecovery() throws Exception {
         start(TestServer.options().build());
         Polled socket = connectOverPolling();
-        String sid = socket.sid();
-        URI session = socket.session();
-        String socketId = socket.id();
-        String pid = socket.pid();
         server.switchboard().root().emit("seq", 1);
-        String event = get(session).body();
-        String offset = event.substring(event.lastIndexOf(",\"") + 2, event.lastIndexOf('"'));
+        String offset = offsetOf(get(socket.session()).body());
 
         try (RawTcp poll = RawTcp.open(server.port())) {
-            poll.write(("GET /socket.io/?EIO=4&transport=polling&sid=" + sid + " HTTP/1.1\r\nHost: 127.0.0.1:"
+            poll.write(("GET /socket.io/?EIO=4&transport=polling&sid=" + socket.sid() + " HTTP/1.1\r\nHost: 127.0.0.1:"
                     + server.port() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             // The GET is held (no packet to answer it with) before the client goes.
             Thread.sleep(300);
@@ -511,7 +502,7 @@ class SocketIoPollingCombinationsTest {
         server.switchboard().root().emit("seq", 2);
         server.switchboard().root().emit("seq", 3);
 
-        String all = recoverOverPolling(pid, offset, socketId, "42[\"seq\",3");
+        String all = recoverOverPolling(socket.pid(), offset, socket.id(), "42[\"seq\",3");
         assertTrue(all.indexOf("42[\"seq\",2") > 0 && all.indexOf("42[\"seq\",2") < all.indexOf("42[\"seq\",3"),
                 "seq 2 then seq 3 replayed: " + all);
     }
@@ -679,18 +670,15 @@ class SocketIoPollingCombinationsTest {
     void aVolatileEventSeenLastOverPollingDoesNotSpoilTheRecovery() throws Exception {
         start(TestServer.options().build());
         Polled socket = connectOverPolling();
-        URI session = socket.session();
-        String socketId = socket.id();
-        String pid = socket.pid();
         server.switchboard().root().emit("seq", 1);
-        assertTrue(get(session).body().startsWith("42[\"seq\",1,"));
+        assertTrue(get(socket.session()).body().startsWith("42[\"seq\",1,"));
         server.switchboard().root().asVolatile().emit("tick");
-        assertEquals("42[\"tick\"]", get(session).body());
-        assertEquals("ok", post(session, "1").body());
+        assertEquals("42[\"tick\"]", get(socket.session()).body());
+        assertEquals("ok", post(socket.session(), "1").body());
         Await.until("the old socket ended", () -> disconnects.contains("transport close"));
         server.switchboard().root().emit("seq", 2);
 
-        recoverOverPolling(pid, "tick", socketId, "42[\"seq\",2");
+        recoverOverPolling(socket.pid(), "tick", socket.id(), "42[\"seq\",2");
     }
 
     /** A socket connected over a long-polling session of its own. */
@@ -703,6 +691,11 @@ class SocketIoPollingCombinationsTest {
         assertEquals("ok", post(session, "40").body());
         String connected = get(session).body();
         return new Polled(sid, session, quoted(connected, "sid"), quoted(connected, "pid"));
+    }
+
+    /** The offset an event packet ends with, its last string argument. */
+    private static String offsetOf(String event) {
+        return event.substring(event.lastIndexOf(",\"") + 2, event.lastIndexOf('"'));
     }
 
     /** The string value of {@code "field"} in a packet's text. */
