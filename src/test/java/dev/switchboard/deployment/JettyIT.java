@@ -1,9 +1,5 @@
 package dev.switchboard.deployment;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import dev.switchboard.client.ClientSocket;
 import dev.switchboard.transport.WebSocketLayerContract;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,10 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.BlockingQueue;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 
 /**
  * The deployment scenario on the built WAR in a Jetty 12 distribution (ee11): a jetty.base of its
@@ -56,35 +50,10 @@ class JettyIT extends WarScenario {
         stopGracefully(jetty, site);
     }
 
-    /**
-     * The direct path is the one in use, and what it sends arrives intact: text in every UTF-8
-     * length (two, three and four bytes a character) and a message far larger than a socket
-     * buffer, broadcast to two members of a room.
-     */
-    @Test
-    void broadcastsGoOutThroughJettysCoreSessionIntact() throws Exception {
-        ClientSocket ann = connect(null);
-        ClientSocket bob = connect(null);
-        ClientSocket sender = connect(null);
-        BlockingQueue<List<String>> annInbox = inbox(ann, "room-message");
-        BlockingQueue<List<String>> bobInbox = inbox(bob, "room-message");
-        ack(ann.emitWithAck("join", "utf8"));
-        ack(bob.emitWithAck("join", "utf8"));
-        // Logged once, at the first upgrade of the web application.
-        assertTrue(loggedSince(0).contains(DIRECT_PATH_IN_USE), jetty.logTail());
-
-        String multiByte = "Zoë paid 5 € for 🍕, ąęł ok";
-        // About 600 KiB in UTF-8, under the 1 MiB limit on the sender's message.
-        String large = "é€🙂x".repeat(60_000);
-        for (String text : List.of(multiByte, large)) {
-            ack(sender.emitWithAck("to-room", "utf8", text));
-            assertEquals(List.of("utf8", text), next(annInbox));
-            assertEquals(List.of("utf8", text), next(bobInbox));
-        }
+    @Override
+    protected String directPathInUse() {
+        return "Jetty core session found";
     }
-
-    /** What the web application logs at its first upgrade when Jetty's core session takes its frames. */
-    private static final String DIRECT_PATH_IN_USE = "Jetty core session found";
 
     @Override
     protected Site site() {

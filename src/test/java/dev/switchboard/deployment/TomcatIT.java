@@ -13,7 +13,10 @@ import org.junit.jupiter.api.BeforeAll;
 /**
  * The deployment scenario on the built WAR in a Tomcat 11 distribution: a CATALINA_BASE of its
  * own under target/it, the WAR dropped into its webapps as {@code myapp.war} beside {@link OwnWar},
- * started with {@code catalina.sh run}.
+ * started with {@code catalina.sh run}. Here frames are framed once per broadcast and written to
+ * Tomcat's socket wrapper ({@code TomcatSocketWrite}); the inherited cases (a client that stops
+ * reading is cut off, a concurrent burst arrives whole and in order, binary attachments, which
+ * still go through Tomcat's send) run on that path.
  */
 class TomcatIT extends WarScenario {
     /** The shipped server.xml's {@code connectionTimeout}, which docs/DEPLOY.md recommends keeping. */
@@ -67,6 +70,11 @@ class TomcatIT extends WarScenario {
     @Override
     protected Optional<ServerProcess> process() {
         return Optional.of(tomcat);
+    }
+
+    @Override
+    protected String directPathInUse() {
+        return "Tomcat socket wrapper found";
     }
 
     @Override

@@ -53,6 +53,12 @@ abstract class WarScenario extends DeploymentScenario {
      */
     protected abstract Duration connectionTimeout();
 
+    /**
+     * What the web application logs at its first upgrade when frames go out past the container's
+     * JSR 356 send: Jetty's core session, Tomcat's socket wrapper.
+     */
+    protected abstract String directPathInUse();
+
     /** A connection from {@code 127.0.0.<host>} that sends the request line and one header of an upgrade, then nothing. */
     private Socket halfOpenUpgrade(int host) throws IOException {
         Socket socket = new Socket(InetAddress.getLoopbackAddress(), site().port(), InetAddress.getByName("127.0.0." + host), 0);
@@ -260,6 +266,33 @@ abstract class WarScenario extends DeploymentScenario {
             for (Socket socket : attack) {
                 socket.close();
             }
+        }
+    }
+
+    /**
+     * The direct path is the one in use, and what it sends arrives intact: text in every UTF-8
+     * length (two, three and four bytes a character) and a message far larger than a socket
+     * buffer, broadcast to two members of a room.
+     */
+    @Test
+    void broadcastsGoOutThroughTheDirectPathIntact() throws Exception {
+        ClientSocket ann = connect(null);
+        ClientSocket bob = connect(null);
+        ClientSocket sender = connect(null);
+        BlockingQueue<List<String>> annInbox = inbox(ann, "room-message");
+        BlockingQueue<List<String>> bobInbox = inbox(bob, "room-message");
+        ack(ann.emitWithAck("join", "utf8"));
+        ack(bob.emitWithAck("join", "utf8"));
+        // Logged once, at the first upgrade of the web application.
+        assertTrue(loggedSince(0).contains(directPathInUse()), loggedSince(0));
+
+        String multiByte = "Zoë paid 5 € for 🍕, ąęł ok";
+        // About 600 KiB in UTF-8, under the 1 MiB limit on the sender's message.
+        String large = "é€🙂x".repeat(60_000);
+        for (String text : List.of(multiByte, large)) {
+            ack(sender.emitWithAck("to-room", "utf8", text));
+            assertEquals(List.of("utf8", text), next(annInbox));
+            assertEquals(List.of("utf8", text), next(bobInbox));
         }
     }
 

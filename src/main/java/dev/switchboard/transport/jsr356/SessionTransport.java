@@ -20,7 +20,9 @@ import java.util.function.Consumer;
 
 /**
  * A {@link Transport} over a JSR 356 session, sending with the async remote, or on Jetty 12 with
- * its core session ({@link JettyCoreSend}), which takes a broadcast's UTF-8 payload as it is.
+ * its core session ({@link JettyCoreSend}), which takes a broadcast's UTF-8 payload as it is, or
+ * framed once per broadcast where the HTTP layer or the container can write frames
+ * ({@link #frameWriter()}: the standalone server, Tomcat).
  *
  * <p>Threads: the endpoint's reading thread writes {@code lastInputNanos}; the thread that closes reads it.
  */
@@ -48,7 +50,7 @@ final class SessionTransport implements Transport {
     private final Session session;
     /** Drops the connection outright; null where neither the HTTP layer nor the container can (Tomcat). */
     private final Runnable abort;
-    /** Writes frames past the container's send path; null where the HTTP layer cannot (servlet containers). */
+    /** Writes frames past the container's send path; null where neither the HTTP layer nor the container can (Jetty). */
     private final FrameWriter frameWriter;
     /** Jetty's direct send; null on other containers. */
     private final JettyCoreSend direct;
@@ -58,13 +60,15 @@ final class SessionTransport implements Transport {
     private volatile long lastInputNanos = System.nanoTime();
 
     /**
-     * @param access what the HTTP layer in front of the container can do, or null
-     * @param direct Jetty's direct send, or null
+     * @param access          what the HTTP layer in front of the container can do, or null
+     * @param direct          Jetty's direct send, or null
+     * @param containerWriter the container's own frame writer (Tomcat's), or null
      */
-    SessionTransport(Session session, SwitchboardConfigurator.ConnectionAccess access, JettyCoreSend direct) {
+    SessionTransport(Session session, SwitchboardConfigurator.ConnectionAccess access, JettyCoreSend direct,
+                     FrameWriter containerWriter) {
         this.session = session;
         this.abort = access != null ? access.abort() : direct != null ? direct::abort : null;
-        this.frameWriter = access == null ? null : access.frameWriter();
+        this.frameWriter = access != null ? access.frameWriter() : containerWriter;
         this.direct = direct;
         this.inbox = access != null && access.inbox() != null ? access.inbox() : Inbox.INLINE;
     }

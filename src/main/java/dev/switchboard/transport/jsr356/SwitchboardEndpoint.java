@@ -9,6 +9,7 @@ import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.Inbox;
 import dev.switchboard.transport.MessageAssembler;
 import dev.switchboard.transport.jetty.JettyCoreSend;
+import dev.switchboard.transport.tomcat.TomcatSocketWrite;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.EndpointConfig;
 import jakarta.websocket.OnClose;
@@ -124,6 +125,7 @@ public class SwitchboardEndpoint {
             session.setMaxIdleTimeout(0);
         }
         JettyCoreSend direct = JettyCoreSend.of(session);
+        TomcatSocketWrite tomcatWrite = direct == null && request.access() == null ? TomcatSocketWrite.of(session) : null;
         // A backstop for the container's resources: the heartbeat ends a connection whose peer
         // stopped reading within pingInterval + pingTimeout; a send stuck longer fails the connection.
         // Not on Jetty, where the timeout costs a timer entry per send and the connection is
@@ -135,7 +137,7 @@ public class SwitchboardEndpoint {
         }
         session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, BLOCKING_SEND_TIMEOUT_MILLIS);
         session.getUserProperties().put(TOMCAT_SESSION_CLOSE_TIMEOUT, SESSION_CLOSE_TIMEOUT_MILLIS);
-        SessionTransport opened = new SessionTransport(session, request.access(), direct);
+        SessionTransport opened = new SessionTransport(session, request.access(), direct, tomcatWrite);
         if (open(session, opened, handshake)) {
             transport = opened;
             inbox = opened.inbox();
