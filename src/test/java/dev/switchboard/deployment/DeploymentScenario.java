@@ -211,8 +211,12 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
 
     /** A connected socket on the echo namespace, as {@code user} (or anonymous). */
     ClientSocket connect(String user) throws Exception {
-        SwitchboardClient client = SwitchboardClient.connect(site().webSocket(),
-                ClientOptions.builder().reconnection(false).build());
+        return connect(site().webSocket(), ClientOptions.builder().reconnection(false).build(), user);
+    }
+
+    /** A client of the echo namespace at {@code endpoint}, closed after the test. */
+    ClientSocket connect(URI endpoint, ClientOptions options, String user) throws Exception {
+        SwitchboardClient client = SwitchboardClient.connect(endpoint, options);
         clients.add(client);
         return client.socket(EchoApp.NAMESPACE, user == null ? null : new EchoApp.Auth(user))
                 .whenConnected().get(WAIT.toSeconds(), TimeUnit.SECONDS);

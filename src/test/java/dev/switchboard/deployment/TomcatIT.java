@@ -1,6 +1,9 @@
 package dev.switchboard.deployment;
 
+import dev.switchboard.client.ClientOptions;
+import dev.switchboard.testing.TestCertificates;
 import dev.switchboard.transport.WebSocketLayerContract;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -9,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * The deployment scenario on the built WAR in a Tomcat 11 distribution: a CATALINA_BASE of its
@@ -21,12 +25,22 @@ import org.junit.jupiter.api.BeforeAll;
 class TomcatIT extends WarScenario {
     /** The shipped server.xml's {@code connectionTimeout}, which docs/DEPLOY.md recommends keeping. */
     private static final Duration CONNECTION_TIMEOUT = Duration.ofSeconds(20);
-    /** One connector on loopback; no shutdown port (the process is stopped with a signal). */
+    /**
+     * Two connectors on loopback, the second with TLS (JSSE, a PKCS#12 keystore); no shutdown port
+     * (the process is stopped with a signal).
+     */
     private static final String SERVER_XML = """
             <?xml version="1.0" encoding="UTF-8"?>
             <Server port="-1" shutdown="SHUTDOWN">
               <Service name="Catalina">
                 <Connector address="127.0.0.1" port="%d" protocol="HTTP/1.1" connectionTimeout="%d"/>
+                <Connector address="127.0.0.1" port="%d" protocol="HTTP/1.1" connectionTimeout="%d"
+                           SSLEnabled="true" scheme="https" secure="true">
+                  <SSLHostConfig>
+                    <Certificate certificateKeystoreFile="%s" certificateKeystorePassword="%s"
+                                 certificateKeystoreType="PKCS12"/>
+                  </SSLHostConfig>
+                </Connector>
                 <Engine name="Catalina" defaultHost="localhost">
                   <Host name="localhost" appBase="webapps" unpackWARs="true" autoDeploy="false"/>
                 </Engine>
@@ -36,6 +50,8 @@ class TomcatIT extends WarScenario {
 
     private static ServerProcess tomcat;
     private static Site site;
+    private static TestCertificates certificates;
+    private static int tlsPort;
 
     @BeforeAll
     static void deploy() throws Exception {
@@ -48,7 +64,11 @@ class TomcatIT extends WarScenario {
             Files.copy(home.resolve("conf").resolve(file), base.resolve("conf").resolve(file));
         }
         site = new Site(ServerProcess.freePort(), "/myapp");
-        Files.writeString(base.resolve("conf/server.xml"), SERVER_XML.formatted(site.port(), CONNECTION_TIMEOUT.toMillis()));
+        certificates = TestCertificates.create();
+        TestCertificates.Issued issued = certificates.issue("tomcat");
+        tlsPort = ServerProcess.freePort();
+        Files.writeString(base.resolve("conf/server.xml"), SERVER_XML.formatted(site.port(), CONNECTION_TIMEOUT.toMillis(),
+                tlsPort, CONNECTION_TIMEOUT.toMillis(), issued.pkcs12(), new String(issued.password())));
         Files.copy(ServerProcess.buildPath("switchboard.war"), base.resolve("webapps/myapp.war"));
         OwnWar.writeInto(base.resolve("webapps"));
         tomcat = ServerProcess.start(List.of("sh", home.resolve("bin/catalina.sh").toString(), "run"), base,
@@ -60,6 +80,17 @@ class TomcatIT extends WarScenario {
     @AfterAll
     static void stop() {
         stopGracefully(tomcat, site);
+    }
+
+    /**
+     * The direct path over TLS: Tomcat's socket wrapper encrypts the frames it is given, and a
+     * message larger than the socket buffer spans many TLS records and several writes.
+     */
+    @Test
+    void broadcastsOverTlsGoThroughTheSocketWrapperIntact() throws Exception {
+        URI wss = URI.create("wss://localhost:" + tlsPort + site.endpointPath());
+        ClientOptions options = ClientOptions.builder().reconnection(false).sslContext(certificates.trustingContext()).build();
+        assertBroadcastsArriveIntact(() -> connect(wss, options, null));
     }
 
     @Override

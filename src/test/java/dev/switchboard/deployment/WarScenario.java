@@ -276,9 +276,20 @@ abstract class WarScenario extends DeploymentScenario {
      */
     @Test
     void broadcastsGoOutThroughTheDirectPathIntact() throws Exception {
-        ClientSocket ann = connect(null);
-        ClientSocket bob = connect(null);
-        ClientSocket sender = connect(null);
+        assertBroadcastsArriveIntact(() -> connect(null));
+    }
+
+    /** A client connected to the deployment some way. */
+    @FunctionalInterface
+    interface Connect {
+        ClientSocket client() throws Exception;
+    }
+
+    /** Two members of a room, each connected by {@code connect}, get a room's broadcasts intact, sent on the direct path. */
+    void assertBroadcastsArriveIntact(Connect connect) throws Exception {
+        ClientSocket ann = connect.client();
+        ClientSocket bob = connect.client();
+        ClientSocket sender = connect.client();
         BlockingQueue<List<String>> annInbox = inbox(ann, "room-message");
         BlockingQueue<List<String>> bobInbox = inbox(bob, "room-message");
         ack(ann.emitWithAck("join", "utf8"));
