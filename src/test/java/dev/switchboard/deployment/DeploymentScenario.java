@@ -475,7 +475,7 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
      * A raw TCP peer on /echo as {@code user}, joined to {@code room}, which it has told "joined";
      * returns once another member saw that in {@code roomMessages}. It reads nothing.
      */
-    private RawTcp rawMemberOf(String room, String user, BlockingQueue<List<String>> roomMessages) throws Exception {
+    RawTcp rawMemberOf(String room, String user, BlockingQueue<List<String>> roomMessages) throws Exception {
         RawTcp peer = RawTcp.upgrade(site().port(), site().endpointPath());
         for (String packet : List.of("{'type':'connect','nsp':'/echo','auth':{'user':'" + user + "'}}",
                 "{'type':'event','nsp':'/echo','event':'join','args':['" + room + "']}",

@@ -1,8 +1,20 @@
 package dev.switchboard.deployment;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.switchboard.client.ClientOptions;
+import dev.switchboard.client.ClientSocket;
+import dev.switchboard.testing.ApiClient;
+import dev.switchboard.testing.PrometheusText;
+import dev.switchboard.testing.RawTcp;
 import dev.switchboard.testing.TestCertificates;
 import dev.switchboard.transport.WebSocketLayerContract;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +22,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -91,6 +105,117 @@ class TomcatIT extends WarScenario {
         URI wss = URI.create("wss://localhost:" + tlsPort + site.endpointPath());
         ClientOptions options = ClientOptions.builder().reconnection(false).sslContext(certificates.trustingContext()).build();
         assertBroadcastsArriveIntact(() -> connect(wss, options, null));
+    }
+
+    /** A client's close frame, code 1000. */
+    private static final byte[] CLOSE_1000 = RawTcp.frame(0x88, new byte[] {0x03, (byte) 0xE8});
+
+    /** The bytes the server holds queued or in flight for all its clients, as /metrics reports them. */
+    private double sendQueueBytes() {
+        ApiClient api = new ApiClient(site.http(""));
+        return PrometheusText.parse(api.get("/metrics", API_KEYS.get(0)).body()).value("switchboard_send_queue_bytes", Map.of());
+    }
+
+    /** Waits up to {@code wait} for the server's send queue bytes to come down to {@code wanted}; returns the last figure. */
+    private double awaitSendQueueBytes(double wanted, Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        double queued = sendQueueBytes();
+        while (queued > wanted && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            queued = sendQueueBytes();
+        }
+        return queued;
+    }
+
+    /**
+     * Clients close while a direct write to them is stuck (they stopped reading with more queued
+     * for them than the kernel buffers). Tomcat cannot answer their close frames past that write
+     * and drops the connections. Every byte queued for them, the write in flight included, goes
+     * back to the server-wide send budget once they are gone: otherwise each such client leaves
+     * its bytes counted for good, and the budget, once full of them, cuts off clients that merely
+     * fall behind. Several clients in turn, as Tomcat's poller now and then fails the write first.
+     */
+    @Test
+    void clientsClosingWhileADirectWriteToThemIsStuckGiveTheirBytesBackToTheSendBudget() throws Exception {
+        ClientSocket reader = connect("reader");
+        reader.on("flood-sync", event -> event.ack());
+        BlockingQueue<List<String>> roomMessages = inbox(reader, "room-message");
+        ack(reader.emitWithAck("join", "budget"));
+        // Nothing in flight for anyone: the figure to come back to.
+        double before = awaitSendQueueBytes(0, Duration.ofSeconds(2));
+        int attempts = 5;
+        StringBuilder stuck = new StringBuilder();
+        for (int attempt = 0; attempt < attempts; attempt++) {
+            try (RawTcp closer = rawMemberOf("budget", "closer-" + attempt, roomMessages)) {
+                // 5 MiB: more than the kernel buffers for a peer that reads nothing, less than the 4 MiB queue and them.
+                assertEquals(320, ack(reader.timeout(Duration.ofSeconds(60)).emitWithAck("flood", "budget", 320, 16 * 1024))
+                        .get(0, Integer.class));
+                stuck.append(' ').append((long) sendQueueBytes());
+                closer.write(CLOSE_1000);
+                long closed = System.nanoTime();
+                while (closer.serverStillHolds() && System.nanoTime() - closed < Duration.ofSeconds(30).toNanos()) {
+                    Thread.sleep(100);
+                }
+                assertFalse(closer.serverStillHolds(), "the server still holds the connection");
+            }
+        }
+        double after = awaitSendQueueBytes(before, Duration.ofSeconds(10));
+        System.out.println("figure: " + deployment() + ": send queue bytes before " + before + ", while stuck" + stuck
+                + ", 10 s after " + attempts + " connections were dropped " + after);
+        assertEquals(before, after, "bytes left counted in the send budget by the dropped connections");
+    }
+
+    /**
+     * RFC 6455, 5.5.1: after sending a Close frame, an endpoint must not send any further data
+     * frames. A client closes while a burst to its room is being written to it and reads on: once
+     * Tomcat's answer to its close frame has come, nothing else does. Tomcat's own send refuses
+     * frames once it has sent its close frame; the direct path writes to the socket underneath.
+     * Several attempts, each counting the data frames after the close frame; an attempt whose
+     * close frame Tomcat never sent (the connection dropped first) says nothing either way.
+     */
+    @Test
+    void noDataFrameFollowsTheAnswerToAClientsCloseFrame() throws Exception {
+        ClientSocket sender = connect("sender");
+        BlockingQueue<List<String>> roomMessages = inbox(sender, "room-message");
+        ack(sender.emitWithAck("join", "closing"));
+        int answered = 0;
+        int dataAfterClose = 0;
+        int attempts = 10;
+        for (int attempt = 0; attempt < attempts; attempt++) {
+            try (RawTcp closer = rawMemberOf("closing", "closer-" + attempt, roomMessages)) {
+                CompletableFuture<?> burst = sender.timeout(Duration.ofSeconds(30)).emitWithAck("burst", "closing", 2000, 1);
+                int burstFrames = 0;
+                boolean closeSeen = false;
+                try {
+                    while (!closeSeen) {
+                        RawTcp.Frame frame = closer.nextFrame(Duration.ofSeconds(10));
+                        if (frame.opcode() == RawTcp.Frame.CLOSE) {
+                            closeSeen = true;
+                        } else if (frame.opcode() == RawTcp.Frame.TEXT && frame.text().contains("\"burst\"")
+                                && ++burstFrames == 100) {
+                            closer.write(CLOSE_1000);
+                        }
+                    }
+                    answered++;
+                    while (true) {
+                        RawTcp.Frame after = closer.nextFrame(Duration.ofSeconds(10));
+                        System.out.println("figure: " + deployment() + ": after the close frame, opcode " + after.opcode()
+                                + ": " + (after.opcode() == RawTcp.Frame.TEXT ? after.text() : ""));
+                        dataAfterClose++;
+                    }
+                } catch (EOFException | SocketException | SocketTimeoutException e) {
+                    // the connection ended (or the server kept it, which the frames after the close say nothing of)
+                }
+                try {
+                    burst.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    // the burst's ack says nothing here
+                }
+            }
+        }
+        System.out.println("figure: " + deployment() + ": a client's close during a burst, " + attempts + " attempts: "
+                + answered + " close frames answered, " + dataAfterClose + " data frames after them");
+        assertEquals(0, dataAfterClose, "data frames after the close frame, over " + answered + " answered closes");
     }
 
     @Override
