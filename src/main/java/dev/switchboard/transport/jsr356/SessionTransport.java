@@ -4,6 +4,7 @@ import dev.switchboard.outbound.FrameWriter;
 import dev.switchboard.outbound.Transport;
 import dev.switchboard.transport.Inbox;
 import dev.switchboard.transport.jetty.JettyCoreSend;
+import dev.switchboard.transport.tomcat.TomcatSocketWrite;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Session;
 import java.io.IOException;
@@ -102,6 +103,16 @@ final class SessionTransport implements Transport {
         }
     }
 
+    /**
+     * After the connection heard of the close: a write to Tomcat's socket wrapper still in flight
+     * fails, since Tomcat drops it when it closes the socket (see {@link TomcatSocketWrite#closed}).
+     */
+    void writesEnded() {
+        if (frameWriter instanceof TomcatSocketWrite tomcat) {
+            tomcat.closed();
+        }
+    }
+
     /** Where the endpoint hands the client's input, and the failures of sends after it. */
     Inbox inbox() {
         return inbox;
@@ -119,7 +130,9 @@ final class SessionTransport implements Transport {
 
     @Override
     public boolean isOpen() {
-        return session.isOpen();
+        // Tomcat's session says open while it answers a client's close frame: past its close frame
+        // our frames must not go (its own send refuses them; its socket wrapper would not).
+        return session.isOpen() && !(frameWriter instanceof TomcatSocketWrite tomcat && tomcat.closing());
     }
 
     @Override

@@ -272,6 +272,10 @@ public class SwitchboardEndpoint {
         if (connection != null) {
             connection.onTransportClosed(reason.getCloseCode().getCode());
         }
+        if (transport != null) {
+            // After the close is reported, so that it, not this failure, says why the client left.
+            transport.writesEnded();
+        }
         ended();
     }
 

@@ -1,6 +1,7 @@
 package dev.switchboard.transport.tomcat;
 
 import dev.switchboard.outbound.FrameWriter;
+import java.io.EOFException;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -8,8 +9,12 @@ import java.lang.invoke.MutableCallSite;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
+import java.net.SocketTimeoutException;
 import java.nio.channels.CompletionHandler;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -22,9 +27,20 @@ import java.util.function.Consumer;
  *
  * <p>The wrapper's write takes the whole array of frames as one operation under the wrapper's write
  * semaphore, the same one Tomcat's own sends take, so Tomcat's pongs and close frame come before or
- * after ours, never inside one. The timeout is the socket's own, as Tomcat's send without a send
+ * after ours, never inside one. Each write also holds, from before it starts until it completes,
+ * the semaphore Tomcat's own sends hold for a message part ({@code messagePartInProgress}), and
+ * starts only if Tomcat has not written its close frame: Tomcat sets that flag under the same
+ * semaphore, so no frame of ours follows its close frame (RFC 6455, 5.5.1), which the write
+ * semaphore alone allowed (a client's close frame is answered while the session still says open).
+ * The timeout is the socket's own, as Tomcat's send without a send
  * timeout (the one Switchboard sets there) uses. The completion comes on the writing thread when
  * the socket takes every byte at once, otherwise on Tomcat's poller once it has.
+ *
+ * <p>A write still pending when Tomcat closes the socket is never completed by Tomcat: its own
+ * send fails its handler when it closes, but the wrapper drops an operation in flight without a
+ * word (it happens when Tomcat's answer to a close frame, or our close, cannot get past a write
+ * to a peer that stopped reading). {@link #closed} fails that write, so that its completion comes
+ * once in any case; a write asked for after it fails at once, without touching the wrapper.
  *
  * <p>None of this is API: the session's remote endpoint and its socket wrapper are private fields,
  * reached by reflection on the session's runtime class (Tomcat's classes are visible to a web
@@ -53,18 +69,54 @@ public final class TomcatSocketWrite implements FrameWriter {
     private static final MutableCallSite WRITE_SITE = new MutableCallSite(WRITE);
     private static final MethodHandle WRITE_FRAMES = WRITE_SITE.dynamicInvoker();
 
-    /** Reports a write to the {@code Consumer} passed as its attachment: one handler for every write. */
-    private static final CompletionHandler<Long, Consumer<Throwable>> REPORT = new CompletionHandler<>() {
+    /** Reports a write to the {@link Write} passed as its attachment: one handler for every write. */
+    private static final CompletionHandler<Long, Write> REPORT = new CompletionHandler<>() {
         @Override
-        public void completed(Long written, Consumer<Throwable> done) {
-            done.accept(null);
+        public void completed(Long written, Write write) {
+            write.finish(null);
         }
 
         @Override
-        public void failed(Throwable error, Consumer<Throwable> done) {
-            done.accept(error);
+        public void failed(Throwable error, Write write) {
+            write.finish(error);
         }
     };
+
+    /**
+     * How long a write waits for Tomcat's own send in progress (a pong, a close frame), which gives
+     * up after its blocking send timeout (Switchboard sets 100 ms); then the write fails.
+     */
+    private static final long MESSAGE_PART_WAIT_MILLIS = 1_000;
+
+    /**
+     * One write: its completion, called once, by Tomcat or by {@link #closed}, whichever comes
+     * first, after the message-part semaphore is given back.
+     */
+    private static final class Write extends AtomicBoolean {
+        private final TomcatSocketWrite owner;
+        private final Consumer<Throwable> done;
+
+        Write(TomcatSocketWrite owner, Consumer<Throwable> done) {
+            this.owner = owner;
+            this.done = done;
+        }
+
+        /** Takes the completion and gives the semaphore back; false when it was taken already. */
+        boolean take() {
+            if (!compareAndSet(false, true)) {
+                return false;
+            }
+            owner.inFlight.compareAndSet(this, null);
+            owner.messagePartInProgress.release();
+            return true;
+        }
+
+        void finish(Throwable error) {
+            if (take()) {
+                done.accept(error);
+            }
+        }
+    }
 
     /**
      * The handles for the last session class seen (none where it is not Tomcat's). Written by
@@ -74,9 +126,21 @@ public final class TomcatSocketWrite implements FrameWriter {
     private static volatile Handles cached;
 
     private final Object socketWrapper;
+    /** The remote endpoint, whose {@code closed} flag says Tomcat has written its close frame. */
+    private final Object remoteEndpoint;
+    /** The remote endpoint's {@code messagePartInProgress}: held by Tomcat's sends and by each of our writes. */
+    private final Semaphore messagePartInProgress;
+    private final MethodHandle endpointClosed;
+    /** The write whose completion has not come yet, or null. */
+    private final AtomicReference<Write> inFlight = new AtomicReference<>();
+    private volatile boolean closed;
 
-    private TomcatSocketWrite(Object socketWrapper) {
+    private TomcatSocketWrite(Object socketWrapper, Object remoteEndpoint, Semaphore messagePartInProgress,
+                              MethodHandle endpointClosed) {
         this.socketWrapper = socketWrapper;
+        this.remoteEndpoint = remoteEndpoint;
+        this.messagePartInProgress = messagePartInProgress;
+        this.endpointClosed = endpointClosed;
     }
 
     /** The direct write for {@code session}, or null where it is not a Tomcat 11 session over asynchronous IO. */
@@ -90,8 +154,13 @@ public final class TomcatSocketWrite implements FrameWriter {
             return null;
         }
         try {
-            Object wrapper = handles.socketWrapper.invoke(session);
-            return wrapper != null && (boolean) handles.hasAsyncIO.invoke(wrapper) ? new TomcatSocketWrite(wrapper) : null;
+            Object endpoint = handles.remoteEndpoint.invoke(session);
+            Object wrapper = endpoint == null ? null : handles.socketWrapper.invoke(endpoint);
+            if (wrapper == null || !(boolean) handles.hasAsyncIO.invoke(wrapper)) {
+                return null;
+            }
+            return new TomcatSocketWrite(wrapper, endpoint, (Semaphore) handles.messagePartInProgress.invoke(endpoint),
+                    handles.endpointClosed);
         } catch (Throwable e) {
             LOG.log(System.Logger.Level.DEBUG, "no socket wrapper", e);
             return null;
@@ -100,8 +169,57 @@ public final class TomcatSocketWrite implements FrameWriter {
 
     @Override
     public void write(ByteBuffer[] frames, Consumer<Throwable> done) {
+        if (closed) {
+            done.accept(new EOFException("the connection is closed"));
+            return;
+        }
         try {
-            WRITE_FRAMES.invokeExact(socketWrapper, (Object) done, REPORT, frames);
+            if (!messagePartInProgress.tryAcquire(MESSAGE_PART_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+                done.accept(new SocketTimeoutException("Tomcat's own send did not end within " + MESSAGE_PART_WAIT_MILLIS + " ms"));
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            done.accept(e);
+            return;
+        }
+        if (tomcatClosed()) {
+            // Tomcat wrote its close frame: nothing may follow it.
+            messagePartInProgress.release();
+            done.accept(new EOFException("the connection is closing"));
+            return;
+        }
+        Write write = new Write(this, done);
+        inFlight.set(write);
+        if (closed) {
+            // Closed meanwhile: closed() may have looked before the set.
+            write.finish(new EOFException("the connection is closed"));
+            return;
+        }
+        try {
+            WRITE_FRAMES.invokeExact(socketWrapper, (Object) write, REPORT, frames);
+        } catch (RuntimeException | Error e) {
+            // The caller reports what is thrown: the completion must not come as well.
+            write.take();
+            throw e;
+        } catch (Throwable e) {
+            write.take();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Whether no frame may go out any more: the connection closed, or Tomcat has written (or is
+     * writing) its close frame, while its session still says open until it has told the endpoint.
+     */
+    public boolean closing() {
+        return closed || tomcatClosed();
+    }
+
+    /** Whether Tomcat has written (or begun to write) its close frame. */
+    private boolean tomcatClosed() {
+        try {
+            return (boolean) endpointClosed.invokeExact(remoteEndpoint);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {
@@ -109,23 +227,49 @@ public final class TomcatSocketWrite implements FrameWriter {
         }
     }
 
+    /**
+     * The container reports the connection closed: a write still in flight fails now, as Tomcat
+     * will not complete it once it has closed the socket, and later ones fail at once.
+     */
+    public void closed() {
+        closed = true;
+        Write write = inFlight.getAndSet(null);
+        if (write != null) {
+            write.finish(new EOFException("the connection closed with a write in flight"));
+        }
+    }
+
     /** Tomcat's members, bound for one session class. */
     private static final class Handles {
         final Class<?> sessionClass;
-        /** {@code (Object session) -> Object socketWrapper}, null where this is not Tomcat 11. */
+        /** {@code (Object session) -> Object remoteEndpoint}, null where this is not Tomcat 11. */
+        final MethodHandle remoteEndpoint;
+        /** {@code (Object remoteEndpoint) -> Object socketWrapper}, the endpoint cast on the way. */
         final MethodHandle socketWrapper;
         /** {@code (Object socketWrapper) -> boolean}. */
         final MethodHandle hasAsyncIO;
+        /** {@code (Object remoteEndpoint) -> Object messagePartInProgress}. */
+        final MethodHandle messagePartInProgress;
+        /** {@code (Object remoteEndpoint) -> boolean closed}. */
+        final MethodHandle endpointClosed;
 
-        private Handles(Class<?> sessionClass, MethodHandle socketWrapper, MethodHandle hasAsyncIO) {
+        private Handles(Class<?> sessionClass, MethodHandle remoteEndpoint, MethodHandle socketWrapper,
+                        MethodHandle hasAsyncIO, MethodHandle messagePartInProgress, MethodHandle endpointClosed) {
             this.sessionClass = sessionClass;
+            this.remoteEndpoint = remoteEndpoint;
             this.socketWrapper = socketWrapper;
             this.hasAsyncIO = hasAsyncIO;
+            this.messagePartInProgress = messagePartInProgress;
+            this.endpointClosed = endpointClosed;
+        }
+
+        private static Handles none(Class<?> sessionClass) {
+            return new Handles(sessionClass, null, null, null, null, null);
         }
 
         static Handles find(Class<?> sessionClass) {
             if (!sessionClass.getName().equals("org.apache.tomcat.websocket.WsSession")) {
-                return new Handles(sessionClass, null, null);
+                return none(sessionClass);
             }
             try {
                 Handles found = bind(sessionClass);
@@ -133,7 +277,7 @@ public final class TomcatSocketWrite implements FrameWriter {
                 return found;
             } catch (ReflectiveOperationException | RuntimeException e) {
                 LOG.log(System.Logger.Level.INFO, "Tomcat socket wrapper not usable, frames go out through sendText: " + e);
-                return new Handles(sessionClass, null, null);
+                return none(sessionClass);
             }
         }
 
@@ -145,6 +289,14 @@ public final class TomcatSocketWrite implements FrameWriter {
             Class<?> serverEndpoint = Class.forName("org.apache.tomcat.websocket.server.WsRemoteEndpointImplServer", false, tomcat);
             Field wrapperField = serverEndpoint.getDeclaredField("socketWrapper");
             wrapperField.setAccessible(true);
+            Class<?> baseEndpoint = Class.forName("org.apache.tomcat.websocket.WsRemoteEndpointImplBase", false, tomcat);
+            Field partField = baseEndpoint.getDeclaredField("messagePartInProgress");
+            Field closedField = baseEndpoint.getDeclaredField("closed");
+            if (partField.getType() != Semaphore.class || closedField.getType() != boolean.class) {
+                throw new NoSuchFieldException("messagePartInProgress or closed of another type");
+            }
+            partField.setAccessible(true);
+            closedField.setAccessible(true);
             Class<?> wrapperType = wrapperField.getType();
             Class<?> blockingMode = Class.forName(wrapperType.getName() + "$BlockingMode", false, tomcat);
             Class<?> completionCheck = Class.forName(wrapperType.getName() + "$CompletionCheck", false, tomcat);
@@ -152,9 +304,11 @@ public final class TomcatSocketWrite implements FrameWriter {
             // (Object session) -> Object socketWrapper, the endpoint cast on the way (a client-side
             // session's endpoint is of another class and fails the cast: no direct write there)
             MethodType objectToObject = MethodType.methodType(Object.class, Object.class);
-            MethodHandle socketWrapper = MethodHandles.filterReturnValue(
-                    lookup.unreflectGetter(remoteEndpoint).asType(objectToObject),
-                    lookup.unreflectGetter(wrapperField).asType(objectToObject));
+            MethodHandle endpoint = lookup.unreflectGetter(remoteEndpoint).asType(objectToObject);
+            MethodHandle socketWrapper = lookup.unreflectGetter(wrapperField).asType(objectToObject);
+            MethodHandle messagePartInProgress = lookup.unreflectGetter(partField).asType(objectToObject);
+            MethodHandle endpointClosed = lookup.unreflectGetter(closedField)
+                    .asType(MethodType.methodType(boolean.class, Object.class));
             MethodHandle hasAsyncIO = lookup.findVirtual(wrapperType, "hasAsyncIO", MethodType.methodType(boolean.class))
                     .asType(MethodType.methodType(boolean.class, Object.class));
 
@@ -169,7 +323,7 @@ public final class TomcatSocketWrite implements FrameWriter {
             bound = MethodHandles.insertArguments(bound, 2, completeWithCompletion);
             WRITE_SITE.setTarget(bound.asType(WRITE));
             MutableCallSite.syncAll(new MutableCallSite[] {WRITE_SITE});
-            return new Handles(sessionClass, socketWrapper, hasAsyncIO);
+            return new Handles(sessionClass, endpoint, socketWrapper, hasAsyncIO, messagePartInProgress, endpointClosed);
         }
 
         private static Object enumConstant(Class<?> type, String name) {
