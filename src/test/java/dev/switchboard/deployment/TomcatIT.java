@@ -215,6 +215,7 @@ class TomcatIT extends WarScenario {
         }
         System.out.println("figure: " + deployment() + ": a client's close during a burst, " + attempts + " attempts: "
                 + answered + " close frames answered, " + dataAfterClose + " data frames after them");
+        assertTrue(answered > 0, "no close frame of the client's was answered in " + attempts + " attempts");
         assertEquals(0, dataAfterClose, "data frames after the close frame, over " + answered + " answered closes");
     }
 

@@ -68,6 +68,9 @@ public final class TomcatSocketWrite implements FrameWriter {
      */
     private static final MutableCallSite WRITE_SITE = new MutableCallSite(WRITE);
     private static final MethodHandle WRITE_FRAMES = WRITE_SITE.dynamicInvoker();
+    /** The remote endpoint's {@code closed} flag, {@code (Object remoteEndpoint) -> boolean}, bound and reached as {@link #WRITE_SITE}. */
+    private static final MutableCallSite CLOSED_SITE = new MutableCallSite(MethodType.methodType(boolean.class, Object.class));
+    private static final MethodHandle ENDPOINT_CLOSED = CLOSED_SITE.dynamicInvoker();
 
     /** Reports a write to the {@link Write} passed as its attachment: one handler for every write. */
     private static final CompletionHandler<Long, Write> REPORT = new CompletionHandler<>() {
@@ -130,17 +133,14 @@ public final class TomcatSocketWrite implements FrameWriter {
     private final Object remoteEndpoint;
     /** The remote endpoint's {@code messagePartInProgress}: held by Tomcat's sends and by each of our writes. */
     private final Semaphore messagePartInProgress;
-    private final MethodHandle endpointClosed;
     /** The write whose completion has not come yet, or null. */
     private final AtomicReference<Write> inFlight = new AtomicReference<>();
     private volatile boolean closed;
 
-    private TomcatSocketWrite(Object socketWrapper, Object remoteEndpoint, Semaphore messagePartInProgress,
-                              MethodHandle endpointClosed) {
+    private TomcatSocketWrite(Object socketWrapper, Object remoteEndpoint, Semaphore messagePartInProgress) {
         this.socketWrapper = socketWrapper;
         this.remoteEndpoint = remoteEndpoint;
         this.messagePartInProgress = messagePartInProgress;
-        this.endpointClosed = endpointClosed;
     }
 
     /** The direct write for {@code session}, or null where it is not a Tomcat 11 session over asynchronous IO. */
@@ -159,8 +159,7 @@ public final class TomcatSocketWrite implements FrameWriter {
             if (wrapper == null || !(boolean) handles.hasAsyncIO.invoke(wrapper)) {
                 return null;
             }
-            return new TomcatSocketWrite(wrapper, endpoint, (Semaphore) handles.messagePartInProgress.invoke(endpoint),
-                    handles.endpointClosed);
+            return new TomcatSocketWrite(wrapper, endpoint, (Semaphore) handles.messagePartInProgress.invoke(endpoint));
         } catch (Throwable e) {
             LOG.log(System.Logger.Level.DEBUG, "no socket wrapper", e);
             return null;
@@ -219,7 +218,7 @@ public final class TomcatSocketWrite implements FrameWriter {
     /** Whether Tomcat has written (or begun to write) its close frame. */
     private boolean tomcatClosed() {
         try {
-            return (boolean) endpointClosed.invokeExact(remoteEndpoint);
+            return (boolean) ENDPOINT_CLOSED.invokeExact(remoteEndpoint);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {
@@ -250,21 +249,18 @@ public final class TomcatSocketWrite implements FrameWriter {
         final MethodHandle hasAsyncIO;
         /** {@code (Object remoteEndpoint) -> Object messagePartInProgress}. */
         final MethodHandle messagePartInProgress;
-        /** {@code (Object remoteEndpoint) -> boolean closed}. */
-        final MethodHandle endpointClosed;
 
         private Handles(Class<?> sessionClass, MethodHandle remoteEndpoint, MethodHandle socketWrapper,
-                        MethodHandle hasAsyncIO, MethodHandle messagePartInProgress, MethodHandle endpointClosed) {
+                        MethodHandle hasAsyncIO, MethodHandle messagePartInProgress) {
             this.sessionClass = sessionClass;
             this.remoteEndpoint = remoteEndpoint;
             this.socketWrapper = socketWrapper;
             this.hasAsyncIO = hasAsyncIO;
             this.messagePartInProgress = messagePartInProgress;
-            this.endpointClosed = endpointClosed;
-        }
+            }
 
         private static Handles none(Class<?> sessionClass) {
-            return new Handles(sessionClass, null, null, null, null, null);
+            return new Handles(sessionClass, null, null, null, null);
         }
 
         static Handles find(Class<?> sessionClass) {
@@ -307,8 +303,6 @@ public final class TomcatSocketWrite implements FrameWriter {
             MethodHandle endpoint = lookup.unreflectGetter(remoteEndpoint).asType(objectToObject);
             MethodHandle socketWrapper = lookup.unreflectGetter(wrapperField).asType(objectToObject);
             MethodHandle messagePartInProgress = lookup.unreflectGetter(partField).asType(objectToObject);
-            MethodHandle endpointClosed = lookup.unreflectGetter(closedField)
-                    .asType(MethodType.methodType(boolean.class, Object.class));
             MethodHandle hasAsyncIO = lookup.findVirtual(wrapperType, "hasAsyncIO", MethodType.methodType(boolean.class))
                     .asType(MethodType.methodType(boolean.class, Object.class));
 
@@ -322,8 +316,9 @@ public final class TomcatSocketWrite implements FrameWriter {
             // (wrapper, attachment, check, handler, frames) -> (wrapper, attachment, handler, frames)
             bound = MethodHandles.insertArguments(bound, 2, completeWithCompletion);
             WRITE_SITE.setTarget(bound.asType(WRITE));
-            MutableCallSite.syncAll(new MutableCallSite[] {WRITE_SITE});
-            return new Handles(sessionClass, endpoint, socketWrapper, hasAsyncIO, messagePartInProgress, endpointClosed);
+            CLOSED_SITE.setTarget(lookup.unreflectGetter(closedField).asType(CLOSED_SITE.type()));
+            MutableCallSite.syncAll(new MutableCallSite[] {WRITE_SITE, CLOSED_SITE});
+            return new Handles(sessionClass, endpoint, socketWrapper, hasAsyncIO, messagePartInProgress);
         }
 
         private static Object enumConstant(Class<?> type, String name) {
