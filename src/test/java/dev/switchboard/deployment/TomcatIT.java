@@ -33,8 +33,8 @@ import org.junit.jupiter.api.Test;
  * own under target/it, the WAR dropped into its webapps as {@code myapp.war} beside {@link OwnWar},
  * started with {@code catalina.sh run}. Here frames are framed once per broadcast and written to
  * Tomcat's socket wrapper ({@code TomcatSocketWrite}); the inherited cases (a client that stops
- * reading is cut off, a concurrent burst arrives whole and in order, binary attachments, which
- * still go through Tomcat's send) run on that path.
+ * reading is cut off, a concurrent burst arrives whole and in order, binary attachments, framed
+ * as binary frames on the same path) run on that path.
  */
 class TomcatIT extends WarScenario {
     /** The shipped server.xml's {@code connectionTimeout}, which docs/DEPLOY.md recommends keeping. */

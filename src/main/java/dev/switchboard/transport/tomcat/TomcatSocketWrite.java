@@ -32,9 +32,11 @@ import java.util.function.Consumer;
  * starts only if Tomcat has not written its close frame: Tomcat sets that flag under the same
  * semaphore, so no frame of ours follows its close frame (RFC 6455, 5.5.1), which the write
  * semaphore alone allowed (a client's close frame is answered while the session still says open).
- * The timeout is the socket's own, as Tomcat's send without a send
- * timeout (the one Switchboard sets there) uses. The completion comes on the writing thread when
- * the socket takes every byte at once, otherwise on Tomcat's poller once it has.
+ * So a write may wait for Tomcat's own send of a pong or a close frame, which gives up after
+ * Tomcat's blocking send timeout (Switchboard sets 100 ms). The write's timeout is the socket's
+ * own, as Tomcat's send without a send timeout (the one Switchboard sets there) uses. The
+ * completion comes on the writing thread when the socket takes every byte at once, otherwise on a
+ * thread of Tomcat's connector once it has.
  *
  * <p>A write still pending when Tomcat closes the socket is never completed by Tomcat: its own
  * send fails its handler when it closes, but the wrapper drops an operation in flight without a
