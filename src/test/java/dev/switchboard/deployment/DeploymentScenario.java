@@ -33,6 +33,7 @@ import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -472,6 +473,61 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
     }
 
     /**
+     * RFC 6455, 5.5.1: after sending a Close frame, an endpoint must not send any further data
+     * frames. A client closes while a burst to its room is being written to it and reads on: once
+     * the server's answer to its close frame has come, nothing else does. The containers' own sends
+     * refuse frames once their close frame is sent; the direct paths (the standalone server's frame
+     * writer, Tomcat's socket wrapper) write underneath them. Several attempts, each counting the
+     * data frames after the close frame; an attempt whose close frame the server never sent (the
+     * connection dropped first) says nothing either way.
+     */
+    @Test
+    void noDataFrameFollowsTheAnswerToAClientsCloseFrame() throws Exception {
+        ClientSocket sender = connect("sender");
+        BlockingQueue<List<String>> roomMessages = inbox(sender, "room-message");
+        ack(sender.emitWithAck("join", "closing"));
+        int answered = 0;
+        int dataAfterClose = 0;
+        int attempts = 10;
+        for (int attempt = 0; attempt < attempts; attempt++) {
+            try (RawTcp closer = rawMemberOf("closing", "closer-" + attempt, roomMessages)) {
+                CompletableFuture<?> burst = sender.timeout(Duration.ofSeconds(30)).emitWithAck("burst", "closing", 2000, 1);
+                int burstFrames = 0;
+                boolean closeSeen = false;
+                try {
+                    while (!closeSeen) {
+                        RawTcp.Frame frame = closer.nextFrame(Duration.ofSeconds(10));
+                        if (frame.opcode() == RawTcp.Frame.CLOSE) {
+                            closeSeen = true;
+                        } else if (frame.opcode() == RawTcp.Frame.TEXT && frame.text().contains("\"burst\"")
+                                && ++burstFrames == 100) {
+                            closer.write(CLOSE_1000);
+                        }
+                    }
+                    answered++;
+                    while (true) {
+                        RawTcp.Frame after = closer.nextFrame(Duration.ofSeconds(10));
+                        System.out.println("figure: " + deployment() + ": after the close frame, opcode " + after.opcode()
+                                + ": " + (after.opcode() == RawTcp.Frame.TEXT ? after.text() : ""));
+                        dataAfterClose++;
+                    }
+                } catch (EOFException | SocketException | SocketTimeoutException e) {
+                    // the connection ended (or the server kept it, which the frames after the close say nothing of)
+                }
+                try {
+                    burst.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    // the burst's ack says nothing here
+                }
+            }
+        }
+        System.out.println("figure: " + deployment() + ": a client's close during a burst, " + attempts + " attempts: "
+                + answered + " close frames answered, " + dataAfterClose + " data frames after them");
+        assertTrue(answered > 0, "no close frame of the client's was answered in " + attempts + " attempts");
+        assertEquals(0, dataAfterClose, "data frames after the close frame, over " + answered + " answered closes");
+    }
+
+    /**
      * A raw TCP peer on /echo as {@code user}, joined to {@code room}, which it has told "joined";
      * returns once another member saw that in {@code roomMessages}. It reads nothing.
      */
@@ -656,7 +712,9 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
 
     // ---- closes under load, dropped connections, churn ----
 
-    private static final byte[] CLOSE_1000 = RawTcp.frame(0x88, new byte[] {0x03, (byte) 0xE8});
+    /** A client's close frame, code 1000. */
+    static final byte[] CLOSE_1000 = RawTcp.frame(0x88, new byte[] {0x03, (byte) 0xE8});
+
     /**
      * A frame of a container's WebSocket code that sends or closes: Tomcat's blocking sends (and
      * its wait for the send in flight), Jetty's and Tyrus's closes and blocking remotes.
