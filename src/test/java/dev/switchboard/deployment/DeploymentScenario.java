@@ -887,6 +887,64 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
         }
     }
 
+    /** The bytes the server holds queued or in flight for all its clients, as /metrics reports them. */
+    private double sendQueueBytes() {
+        return PrometheusText.parse(api().get("/metrics", KEY).body()).value("switchboard_send_queue_bytes", Map.of());
+    }
+
+    /** Waits up to {@code wait} for the server's send queue bytes to come down to {@code wanted}; returns the last figure. */
+    private double awaitSendQueueBytes(double wanted, Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        double queued = sendQueueBytes();
+        while (queued > wanted && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            queued = sendQueueBytes();
+        }
+        return queued;
+    }
+
+    /**
+     * Clients close while a write to them is stuck (they stopped reading with more queued for them
+     * than the kernel buffers). The server cannot answer their close frames past that write and
+     * drops the connections (Tomcat within its blocking send timeout). Every byte queued for them,
+     * the write in flight included, goes back to the server-wide send budget once they are gone:
+     * otherwise each such client leaves its bytes counted for good, and the budget, once full of
+     * them, cuts off clients that merely fall behind. And the connection itself goes: the standalone
+     * server and Jetty would otherwise hold it, its answer to the close frame stuck behind the
+     * write, for as long as the client stays. Several clients in turn, as Tomcat's poller now and
+     * then fails the write first.
+     */
+    @Test
+    void clientsClosingWhileAWriteToThemIsStuckGiveTheirBytesBackToTheSendBudget() throws Exception {
+        ClientSocket reader = connect("reader");
+        reader.on("flood-sync", event -> event.ack());
+        BlockingQueue<List<String>> roomMessages = inbox(reader, "room-message");
+        ack(reader.emitWithAck("join", "budget"));
+        // Nothing in flight for anyone: the figure to come back to.
+        double before = awaitSendQueueBytes(0, Duration.ofSeconds(2));
+        int attempts = 5;
+        StringBuilder stuck = new StringBuilder();
+        for (int attempt = 0; attempt < attempts; attempt++) {
+            try (RawTcp closer = rawMemberOf("budget", "closer-" + attempt, roomMessages)) {
+                // 5 MiB: more than the kernel buffers for a peer that reads nothing, less than the 4 MiB queue and them.
+                assertEquals(320, ack(reader.timeout(Duration.ofSeconds(60)).emitWithAck("flood", "budget", 320, 16 * 1024))
+                        .get(0, Integer.class));
+                stuck.append(' ').append((long) sendQueueBytes());
+                closer.write(CLOSE_1000);
+                long closed = System.nanoTime();
+                while (closer.serverStillHolds() && System.nanoTime() - closed < Duration.ofSeconds(30).toNanos()) {
+                    Thread.sleep(100);
+                }
+                assertFalse(closer.serverStillHolds(), "the server still holds the connection");
+                stuck.append(" (dropped after ").append(Duration.ofNanos(System.nanoTime() - closed).toMillis()).append(" ms)");
+            }
+        }
+        double after = awaitSendQueueBytes(before, Duration.ofSeconds(10));
+        System.out.println("figure: " + deployment() + ": send queue bytes before " + before + ", while stuck" + stuck
+                + ", 10 s after " + attempts + " connections were dropped " + after);
+        assertEquals(before, after, "bytes left counted in the send budget by the dropped connections");
+    }
+
     private static final int CHURN_MEMBERS = 12;
     private static final int CHURN_ROOMS = 3;
     private static final Duration CHURN = Duration.ofSeconds(5);

@@ -1,14 +1,6 @@
 package dev.switchboard.deployment;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.switchboard.client.ClientOptions;
-import dev.switchboard.client.ClientSocket;
-import dev.switchboard.testing.ApiClient;
-import dev.switchboard.testing.PrometheusText;
-import dev.switchboard.testing.RawTcp;
 import dev.switchboard.testing.TestCertificates;
 import dev.switchboard.transport.WebSocketLayerContract;
 import java.net.URI;
@@ -18,7 +10,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.BlockingQueue;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -100,61 +91,6 @@ class TomcatIT extends WarScenario {
         URI wss = URI.create("wss://localhost:" + tlsPort + site.endpointPath());
         ClientOptions options = ClientOptions.builder().reconnection(false).sslContext(certificates.trustingContext()).build();
         assertBroadcastsArriveIntact(() -> connect(wss, options, null));
-    }
-
-    /** The bytes the server holds queued or in flight for all its clients, as /metrics reports them. */
-    private double sendQueueBytes() {
-        ApiClient api = new ApiClient(site.http(""));
-        return PrometheusText.parse(api.get("/metrics", API_KEYS.get(0)).body()).value("switchboard_send_queue_bytes", Map.of());
-    }
-
-    /** Waits up to {@code wait} for the server's send queue bytes to come down to {@code wanted}; returns the last figure. */
-    private double awaitSendQueueBytes(double wanted, Duration wait) throws InterruptedException {
-        long deadline = System.nanoTime() + wait.toNanos();
-        double queued = sendQueueBytes();
-        while (queued > wanted && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-            queued = sendQueueBytes();
-        }
-        return queued;
-    }
-
-    /**
-     * Clients close while a direct write to them is stuck (they stopped reading with more queued
-     * for them than the kernel buffers). Tomcat cannot answer their close frames past that write
-     * and drops the connections. Every byte queued for them, the write in flight included, goes
-     * back to the server-wide send budget once they are gone: otherwise each such client leaves
-     * its bytes counted for good, and the budget, once full of them, cuts off clients that merely
-     * fall behind. Several clients in turn, as Tomcat's poller now and then fails the write first.
-     */
-    @Test
-    void clientsClosingWhileADirectWriteToThemIsStuckGiveTheirBytesBackToTheSendBudget() throws Exception {
-        ClientSocket reader = connect("reader");
-        reader.on("flood-sync", event -> event.ack());
-        BlockingQueue<List<String>> roomMessages = inbox(reader, "room-message");
-        ack(reader.emitWithAck("join", "budget"));
-        // Nothing in flight for anyone: the figure to come back to.
-        double before = awaitSendQueueBytes(0, Duration.ofSeconds(2));
-        int attempts = 5;
-        StringBuilder stuck = new StringBuilder();
-        for (int attempt = 0; attempt < attempts; attempt++) {
-            try (RawTcp closer = rawMemberOf("budget", "closer-" + attempt, roomMessages)) {
-                // 5 MiB: more than the kernel buffers for a peer that reads nothing, less than the 4 MiB queue and them.
-                assertEquals(320, ack(reader.timeout(Duration.ofSeconds(60)).emitWithAck("flood", "budget", 320, 16 * 1024))
-                        .get(0, Integer.class));
-                stuck.append(' ').append((long) sendQueueBytes());
-                closer.write(CLOSE_1000);
-                long closed = System.nanoTime();
-                while (closer.serverStillHolds() && System.nanoTime() - closed < Duration.ofSeconds(30).toNanos()) {
-                    Thread.sleep(100);
-                }
-                assertFalse(closer.serverStillHolds(), "the server still holds the connection");
-            }
-        }
-        double after = awaitSendQueueBytes(before, Duration.ofSeconds(10));
-        System.out.println("figure: " + deployment() + ": send queue bytes before " + before + ", while stuck" + stuck
-                + ", 10 s after " + attempts + " connections were dropped " + after);
-        assertEquals(before, after, "bytes left counted in the send budget by the dropped connections");
     }
 
     @Override

@@ -124,9 +124,44 @@ public final class JettyCoreSend {
         }
     }
 
-    /** The connection closed: nothing is left to abort, and a pending deadline holds none of it. */
-    public void closed() {
+    /**
+     * The session closed. Jetty may still hold the connection: its answer to a client's close frame
+     * waits behind a frame the client never reads. Then this returns true and {@link #abort} still
+     * drops it, for a deadline of the caller's; otherwise nothing is left to abort, and a pending
+     * deadline holds none of it.
+     */
+    public boolean closed() {
+        Object open = abortable;
+        if (open != null && endPointOpen(open)) {
+            return true;
+        }
         abortable = null;
+        return false;
+    }
+
+    /** {@code getConnection().getEndPoint().isOpen()} on one core session class, looked up at its first close. */
+    private record EndPointProbe(Class<?> type, Method connection, Method endPoint, Method isOpen) {
+        static EndPointProbe of(Class<?> type) throws NoSuchMethodException {
+            Method connection = type.getMethod("getConnection");
+            Method endPoint = connection.getReturnType().getMethod("getEndPoint");
+            return new EndPointProbe(type, connection, endPoint, endPoint.getReturnType().getMethod("isOpen"));
+        }
+    }
+
+    private static volatile EndPointProbe endPointProbe;
+
+    /** Whether Jetty's connection under {@code coreSession} is open; true where that cannot be told. */
+    private static boolean endPointOpen(Object coreSession) {
+        try {
+            EndPointProbe probe = endPointProbe;
+            if (probe == null || probe.type() != coreSession.getClass()) {
+                probe = EndPointProbe.of(coreSession.getClass());
+                endPointProbe = probe;
+            }
+            return (boolean) probe.isOpen().invoke(probe.endPoint().invoke(probe.connection().invoke(coreSession)));
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return true;
+        }
     }
 
     /** Jetty's methods, bound for one session class. */

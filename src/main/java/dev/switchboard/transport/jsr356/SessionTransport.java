@@ -96,10 +96,18 @@ final class SessionTransport implements Transport {
         return CLOSER.getPoolSize() == 0;
     }
 
-    /** The container reports the connection closed: nothing is left to abort. */
+    /**
+     * The container reports the connection closed. A client's close frame is answered behind what
+     * is being written to it; a client that stopped reading never takes that answer, and the
+     * standalone server and Jetty would hold its connection, and the bytes in its socket, for as
+     * long as it stays. So unless our own close already set the deadline, the connection is dropped
+     * after {@link #CLOSE_DEADLINE} if it is still there (Tomcat drops it itself, see
+     * SwitchboardEndpoint).
+     */
     void closed() {
-        if (direct != null) {
-            direct.closed();
+        boolean mayBeHeld = direct == null || direct.closed();
+        if (abort != null && mayBeHeld && closed.compareAndSet(false, true)) {
+            Deadlines.TIMER.schedule(abort, CLOSE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
