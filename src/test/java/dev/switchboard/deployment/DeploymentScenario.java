@@ -864,6 +864,18 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
         }
     }
 
+    /** A member of a room that acks the flood's syncs, and the room's messages as it receives them. */
+    record FloodReader(ClientSocket socket, BlockingQueue<List<String>> roomMessages) {
+    }
+
+    private FloodReader floodReader(String room) throws Exception {
+        ClientSocket reader = connect("reader");
+        reader.on("flood-sync", event -> event.ack());
+        BlockingQueue<List<String>> roomMessages = inbox(reader, "room-message");
+        ack(reader.emitWithAck("join", room));
+        return new FloodReader(reader, roomMessages);
+    }
+
     /**
      * Issue 13, item 1: a client closes while a send to it is stuck (it stopped reading, and the
      * server has more queued for it). Answering its close frame must not hold the container's
@@ -872,14 +884,11 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
      */
     @Test
     void aClientClosingWhileASendToItIsStuckHoldsNoContainerThread() throws Exception {
-        ClientSocket reader = connect("reader");
-        reader.on("flood-sync", event -> event.ack());
-        BlockingQueue<List<String>> roomMessages = inbox(reader, "room-message");
-        ack(reader.emitWithAck("join", "stuck"));
-        try (RawTcp closer = rawMemberOf("stuck", "closer", roomMessages)) {
+        FloodReader reader = floodReader("stuck");
+        try (RawTcp closer = rawMemberOf("stuck", "closer", reader.roomMessages())) {
             // 5 MiB: more than the kernel buffers for a peer that reads nothing (about 4 MiB), so
             // that a send to it is stuck, and less than that and the 4 MiB send queue.
-            assertEquals(320, ack(reader.timeout(Duration.ofSeconds(60)).emitWithAck("flood", "stuck", 320, 16 * 1024))
+            assertEquals(320, ack(reader.socket().timeout(Duration.ofSeconds(60)).emitWithAck("flood", "stuck", 320, 16 * 1024))
                     .get(0, Integer.class));
             closer.write(CLOSE_1000);
             Map<String, String> held = containerThreadsHeldInSends();
@@ -916,18 +925,15 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
      */
     @Test
     void clientsClosingWhileAWriteToThemIsStuckGiveTheirBytesBackToTheSendBudget() throws Exception {
-        ClientSocket reader = connect("reader");
-        reader.on("flood-sync", event -> event.ack());
-        BlockingQueue<List<String>> roomMessages = inbox(reader, "room-message");
-        ack(reader.emitWithAck("join", "budget"));
+        FloodReader reader = floodReader("budget");
         // Nothing in flight for anyone: the figure to come back to.
         double before = awaitSendQueueBytes(0, Duration.ofSeconds(2));
         int attempts = 5;
         StringBuilder stuck = new StringBuilder();
         for (int attempt = 0; attempt < attempts; attempt++) {
-            try (RawTcp closer = rawMemberOf("budget", "closer-" + attempt, roomMessages)) {
+            try (RawTcp closer = rawMemberOf("budget", "closer-" + attempt, reader.roomMessages())) {
                 // 5 MiB: more than the kernel buffers for a peer that reads nothing, less than the 4 MiB queue and them.
-                assertEquals(320, ack(reader.timeout(Duration.ofSeconds(60)).emitWithAck("flood", "budget", 320, 16 * 1024))
+                assertEquals(320, ack(reader.socket().timeout(Duration.ofSeconds(60)).emitWithAck("flood", "budget", 320, 16 * 1024))
                         .get(0, Integer.class));
                 stuck.append(' ').append((long) sendQueueBytes());
                 closer.write(CLOSE_1000);
