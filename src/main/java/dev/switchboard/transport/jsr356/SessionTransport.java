@@ -57,6 +57,7 @@ final class SessionTransport implements Transport {
     private final JettyCoreSend direct;
     /** Where the endpoint handles the client's input: {@link Inbox#INLINE} unless the HTTP layer gave one. */
     private final Inbox inbox;
+    /** Set by our close or by the container's report of one, whichever comes first; that one sets the close deadline. */
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile long lastInputNanos = System.nanoTime();
 
