@@ -4,8 +4,12 @@ import jakarta.websocket.DeploymentException;
 import jakarta.websocket.server.ServerEndpointConfig;
 import java.lang.reflect.Constructor;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Delayed;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.glassfish.grizzly.http.server.AddOn;
 import org.glassfish.tyrus.container.grizzly.server.WebSocketAddOn;
 import org.glassfish.tyrus.core.TyrusWebSocketEngine;
@@ -29,9 +33,9 @@ import org.glassfish.tyrus.spi.WebSocketEngine;
  * 2.2 restarts a session's idle timer on every message it reads or sends, and with the timeout
  * off (0) it does so by scheduling a task due at once that does nothing: a thread of its timer
  * pool woken for every message (a context switch each, two with the reader it preempts on a
- * busy core). A timeout that never falls due is scheduled behind the others and wakes no one.
- * The timer here drops a cancelled task at once (Tyrus cancels the previous one on every
- * message, and when a session closes), so it holds one task per open session.
+ * busy core). A timer that never falls due is not queued at all: its cancel and its restart, on
+ * every message, then take no lock and touch no queue. A session given a timeout of its own gets
+ * a real timer, and a cancelled one leaves the queue at once.
  */
 public final class TyrusContainer extends TyrusServerContainer {
     /** An idle timeout that never falls due, in milliseconds: the sessions' default here. */
@@ -39,7 +43,7 @@ public final class TyrusContainer extends TyrusServerContainer {
 
     private final TyrusWebSocketEngine engine;
     /** The sessions' idle timers (Tyrus's only use of it); thread-safe. */
-    private final ScheduledThreadPoolExecutor idleTimers;
+    private final IdleTimers idleTimers = new IdleTimers();
 
     /**
      * @param endpoints          annotated {@code @ServerEndpoint} classes, deployed at the root context
@@ -49,12 +53,6 @@ public final class TyrusContainer extends TyrusServerContainer {
         super(endpoints);
         engine = TyrusWebSocketEngine.builder(this).incomingBufferSize(incomingBufferSize).build();
         setDefaultMaxSessionIdleTimeout(NEVER);
-        idleTimers = new ScheduledThreadPoolExecutor(1, runnable -> {
-            Thread thread = new Thread(runnable, "tyrus-idle-timers");
-            thread.setDaemon(true);
-            return thread;
-        });
-        idleTimers.setRemoveOnCancelPolicy(true);
     }
 
     @Override
@@ -62,7 +60,7 @@ public final class TyrusContainer extends TyrusServerContainer {
         return idleTimers;
     }
 
-    /** The idle timers pending: one per open session. */
+    /** The idle timers pending: none while every session's timeout is {@link #NEVER}. */
     int pendingIdleTimers() {
         return idleTimers.getQueue().size();
     }
@@ -107,5 +105,35 @@ public final class TyrusContainer extends TyrusServerContainer {
     @Override
     public WebSocketEngine getWebSocketEngine() {
         return engine;
+    }
+
+    /** Tyrus's timer pool: one thread, which sleeps while every timeout is {@link #NEVER}. */
+    private static final class IdleTimers extends ScheduledThreadPoolExecutor {
+        IdleTimers() {
+            super(1, runnable -> {
+                Thread thread = new Thread(runnable, "tyrus-idle-timers");
+                thread.setDaemon(true);
+                return thread;
+            });
+            setRemoveOnCancelPolicy(true);
+        }
+
+        @Override
+        public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
+            return unit.toMillis(delay) >= NEVER ? new NeverDue() : super.schedule(command, delay, unit);
+        }
+    }
+
+    /** A timer that never falls due, so never runs: it ends only by being cancelled. */
+    private static final class NeverDue extends CompletableFuture<Object> implements ScheduledFuture<Object> {
+        @Override
+        public long getDelay(TimeUnit unit) {
+            return Long.MAX_VALUE;
+        }
+
+        @Override
+        public int compareTo(Delayed other) {
+            return Long.compare(getDelay(TimeUnit.NANOSECONDS), other.getDelay(TimeUnit.NANOSECONDS));
+        }
     }
 }
