@@ -66,7 +66,7 @@ final class Scenarios {
          * before, made one build's ratio to socket.io 1.25x in one run and 1.67x in the next).
          */
         private static final double[] S2_RATES = {1000, 2000, 4000, 8000, 12000, 16000, 18000, 20000, 22500, 25000,
-                28000, 32000, 36000, 40000, 45000, 50000, 56000, 64000};
+                28000, 32000, 36000, 40000, 45000, 50000, 56000, 64000, 72000, 80000, 90000};
 
         static Sizes full() {
             return new Sizes(5000, 50, 2,

@@ -1,11 +1,14 @@
 package dev.switchboard.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.testing.RawTcp;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -195,6 +198,62 @@ public abstract class WebSocketLayerContract {
             fastest = Math.min(fastest, System.nanoTime() - start);
         }
         return fastest;
+    }
+
+    /**
+     * Whole messages and one in fragments with a ping between them, in one write: each answered
+     * once, in the order sent, its text intact (the standalone server reads whole text frames past
+     * the WebSocket layer and leaves it the rest). A message right behind the client's close frame
+     * is not answered.
+     */
+    @Test
+    void wholeAndFragmentedMessagesAreAnsweredInTheOrderSent() throws IOException {
+        String[] texts = {"one", "two in three parts", "drei, ä€😀", "four"};
+        ByteArrayOutputStream frames = new ByteArrayOutputStream();
+        frames.writeBytes(RawTcp.frame(0x81, "{\"type\":\"connect\",\"nsp\":\"/echo\"}".getBytes(StandardCharsets.UTF_8)));
+        for (int i = 0; i < texts.length; i++) {
+            byte[] event = echo(texts[i], i + 1);
+            if (i == 1) {
+                int third = event.length / 3;
+                frames.writeBytes(RawTcp.frame(0x01, Arrays.copyOfRange(event, 0, third)));
+                frames.writeBytes(RawTcp.frame(0x89, "between".getBytes(StandardCharsets.UTF_8)));
+                frames.writeBytes(RawTcp.frame(0x00, Arrays.copyOfRange(event, third, 2 * third)));
+                frames.writeBytes(RawTcp.frame(0x80, Arrays.copyOfRange(event, 2 * third, event.length)));
+            } else {
+                frames.writeBytes(RawTcp.frame(0x81, event));
+            }
+        }
+        try (RawTcp tcp = RawTcp.upgrade(port(), path())) {
+            tcp.write(frames.toByteArray());
+            for (int i = 0; i < texts.length; i++) {
+                String ack = nextAck(tcp);
+                assertEquals("{\"type\":\"ack\",\"nsp\":\"/echo\",\"args\":[\"" + texts[i] + "\"],\"ack\":" + (i + 1) + "}", ack);
+            }
+            ByteArrayOutputStream closing = new ByteArrayOutputStream();
+            closing.writeBytes(RawTcp.frame(0x88, new byte[] {0x03, (byte) 0xE8}));
+            closing.writeBytes(RawTcp.frame(0x81, echo("after the close", 9)));
+            tcp.write(closing.toByteArray());
+            assertEquals("close 1000", nextAck(tcp), "what follows the close");
+        }
+    }
+
+    private static byte[] echo(String text, int ack) {
+        return ("{\"type\":\"event\",\"nsp\":\"/echo\",\"event\":\"echo\",\"args\":[\"" + text + "\"],\"ack\":" + ack + "}")
+                .getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The next ack's text, or {@code "close <code>"} when the server closes first. */
+    private static String nextAck(RawTcp tcp) throws IOException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            RawTcp.Frame frame = tcp.nextFrame(Duration.ofNanos(deadline - System.nanoTime()));
+            if (frame.opcode() == RawTcp.Frame.CLOSE) {
+                return "close " + frame.closeCode();
+            }
+            if (frame.opcode() == RawTcp.Frame.TEXT && frame.text().contains("\"type\":\"ack\"")) {
+                return frame.text();
+            }
+        }
     }
 
     /** The well-formed path still works after all that. */

@@ -32,9 +32,13 @@ final class ClientFrames {
     private static final int EXTENDED_LENGTH = 2;
     private static final int KEY = 3;
     private static final int PAYLOAD = 4;
+    /** Opcodes from this one up are control frames, which may come between a message's fragments. */
+    private static final int FIRST_CONTROL_OPCODE = 0x8;
 
     /** Which part of a frame the next byte belongs to. */
     private int stage = FIRST;
+    /** Whether the frames so far left a data message unfinished: its next frame continues it. */
+    private boolean inFragments;
     /** Set at the first frame the client did not mask; nothing is passed on after it. */
     private boolean refused;
     /** Extended length bytes still to come. */
@@ -71,6 +75,7 @@ final class ClientFrames {
             switch (stage) {
                 case FIRST -> {
                     read.put(out++, next);
+                    frameStarts(next);
                     stage = LENGTH;
                 }
                 case LENGTH -> {
@@ -109,6 +114,21 @@ final class ClientFrames {
         }
         read.limit(out);
         return read;
+    }
+
+    /**
+     * Whether the next byte starts a frame that starts a message (not one in the middle of a
+     * message in fragments, which Tyrus must see to refuse), in a stream not refused: where
+     * {@link WholeTextFrames} may read.
+     */
+    boolean atMessageStart() {
+        return stage == FIRST && !inFragments && !refused;
+    }
+
+    private void frameStarts(byte first) {
+        if ((first & 0x0f) < FIRST_CONTROL_OPCODE) {
+            inFragments = (first & 0x80) == 0;
+        }
     }
 
     private void headerRead() {

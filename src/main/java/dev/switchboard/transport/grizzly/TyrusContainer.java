@@ -4,7 +4,6 @@ import jakarta.websocket.DeploymentException;
 import jakarta.websocket.server.ServerEndpointConfig;
 import java.lang.reflect.Constructor;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Delayed;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -124,8 +123,14 @@ public final class TyrusContainer extends TyrusServerContainer {
         }
     }
 
-    /** A timer that never falls due, so never runs: it ends only by being cancelled. */
-    private static final class NeverDue extends CompletableFuture<Object> implements ScheduledFuture<Object> {
+    /**
+     * A timer that never falls due, so never runs: it ends only by being cancelled, which Tyrus does
+     * on every message, so cancelling only marks it (a {@code CompletableFuture} would make a
+     * {@code CancellationException}, stack trace and all, each time). Tyrus never waits for it.
+     */
+    private static final class NeverDue implements ScheduledFuture<Object> {
+        private volatile boolean cancelled;
+
         @Override
         public long getDelay(TimeUnit unit) {
             return Long.MAX_VALUE;
@@ -134,6 +139,32 @@ public final class TyrusContainer extends TyrusServerContainer {
         @Override
         public int compareTo(Delayed other) {
             return Long.compare(getDelay(TimeUnit.NANOSECONDS), other.getDelay(TimeUnit.NANOSECONDS));
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            cancelled = true;
+            return true;
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return cancelled;
+        }
+
+        @Override
+        public boolean isDone() {
+            return cancelled;
+        }
+
+        @Override
+        public Object get() {
+            throw new UnsupportedOperationException("an idle timer is not waited for");
+        }
+
+        @Override
+        public Object get(long timeout, TimeUnit unit) {
+            throw new UnsupportedOperationException("an idle timer is not waited for");
         }
     }
 }

@@ -85,13 +85,14 @@ final class UpgradeGuard implements AddOn {
             if (refusal == null) {
                 // Tyrus upgrades on this thread, right after this filter: its handshake learns who
                 // the client is, how to drop this connection should a close never complete, how
-                // to write broadcast frames onto it framed once, and where its input is handled
-                // once its selector thread reads it (SplitReads).
+                // to write broadcast frames onto it framed once, where its input is handled once
+                // its selector thread reads it (SplitReads), and how to take its whole text
+                // messages past Tyrus (UpgradeRelease).
                 if (endpointPaths.contains(request.getRequestURI())) {
                     SwitchboardConfigurator.client(client);
                     SwitchboardConfigurator.connectionAccess(new SwitchboardConfigurator.ConnectionAccess(
                             new Abort(ctx.getConnection()), new GrizzlyFrameWriter(ctx.getConnection()),
-                            WorkerInbox.attach(ctx.getConnection())));
+                            WorkerInbox.attach(ctx.getConnection()), WholeTextFrames.attach(ctx.getConnection())));
                     UPGRADED.set(ctx.getConnection(), Boolean.TRUE);
                     onUpgrade.accept(ctx.getConnection());
                 }

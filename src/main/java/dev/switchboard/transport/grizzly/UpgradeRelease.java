@@ -32,22 +32,29 @@ import org.glassfish.grizzly.http.server.NetworkListener;
  * {@link Frames} right before the codec, which hands a marked connection's bytes to Tyrus's filter
  * as the codec would have, wrapped in content of a stand-in request that Tyrus does not read, and
  * unmasked first ({@link ClientFrames}); a frame the client did not mask ends the connection with
- * 1002 (RFC 6455, 5.1), which Tyrus alone would not.
+ * 1002 (RFC 6455, 5.1), which Tyrus alone would not. A read that starts where a message starts
+ * gives its leading whole text frames to the endpoint past Tyrus ({@link WholeTextFrames}), and
+ * Tyrus the rest.
  *
  * <p>Threads: Grizzly's reading threads, one at a time per connection, as for any filter.
  */
 final class UpgradeRelease implements AddOn {
     /**
      * Set once Tyrus owns the connection and the codec has let go of its upgrade request: the
-     * client's frames from then on, unmasked before Tyrus reads them.
+     * client's frames from then on, unmasked before Tyrus reads them, and its whole text frames
+     * read past Tyrus where the upgrade set that up.
      */
-    private static final Attribute<ClientFrames> WEBSOCKET =
+    private static final Attribute<Upgraded> WEBSOCKET =
             Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute(UpgradeRelease.class.getName() + ".webSocket");
     /** What each frame's content claims to belong to; Tyrus only takes the content from it. Never changed. */
     private static final HttpRequestPacket STAND_IN = HttpRequestPacket.builder()
             .method(Method.GET).uri("/").protocol(Protocol.HTTP_1_1).build();
 
     private final AddOn tyrus;
+
+    /** @param texts null when the upgrade did not set up reading whole text frames ({@link UpgradeGuard}) */
+    private record Upgraded(ClientFrames frames, WholeTextFrames texts) {
+    }
 
     /** @param tyrus Tyrus's own add-on, which puts its filter right before Grizzly's HTTP server filter */
     UpgradeRelease(AddOn tyrus) {
@@ -94,7 +101,7 @@ final class UpgradeRelease implements AddOn {
                     && request.getResponse().getStatus() == 101) {
                 Connection<?> connection = ctx.getConnection();
                 connection.getAttributes().removeAttribute(HttpServerFilter.HTTP_SERVER_REQUEST_ATTR_NAME);
-                WEBSOCKET.set(connection, new ClientFrames());
+                WEBSOCKET.set(connection, new Upgraded(new ClientFrames(), WholeTextFrames.of(connection)));
             }
             return next;
         }
@@ -122,18 +129,23 @@ final class UpgradeRelease implements AddOn {
 
         @Override
         public NextAction handleRead(FilterChainContext ctx) throws IOException {
-            ClientFrames frames = WEBSOCKET.get(ctx.getConnection());
-            if (frames == null) {
+            Upgraded upgraded = WEBSOCKET.get(ctx.getConnection());
+            if (upgraded == null) {
                 return ctx.getInvokeAction();
             }
+            ClientFrames frames = upgraded.frames();
             boolean refusedBefore = frames.refused();
+            boolean atMessageStart = frames.atMessageStart();
             Buffer bytes = frames.unmask(ctx.getMessage());
-            do {
+            if (atMessageStart && upgraded.texts() != null) {
+                upgraded.texts().deliver(bytes);
+            }
+            while (bytes != null && bytes.hasRemaining()) {
                 Buffer rest = bytes.remaining() > SLICE ? bytes.split(bytes.position() + SLICE) : null;
                 ctx.setMessage(HttpContent.builder(STAND_IN).content(bytes).build());
                 tyrus.handleRead(ctx);
                 bytes = rest;
-            } while (bytes != null);
+            }
             if (frames.refused() && !refusedBefore) {
                 closeWithProtocolError(ctx.getConnection());
             }

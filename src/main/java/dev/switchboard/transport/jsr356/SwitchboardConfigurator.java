@@ -2,6 +2,7 @@ package dev.switchboard.transport.jsr356;
 
 import dev.switchboard.outbound.FrameWriter;
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.DirectText;
 import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.Inbox;
 import jakarta.websocket.Extension;
@@ -62,8 +63,9 @@ public class SwitchboardConfigurator extends ServerEndpointConfig.Configurator {
      * @param abort       drops the connection at once, without a close handshake
      * @param frameWriter writes frames already framed, {@code null} if it cannot (see {@link FrameWriter})
      * @param inbox       where the endpoint handles the client's input, {@code null} for the thread the container calls it on
+     * @param directText  whole text messages read past the container, {@code null} if it reads none
      */
-    public record ConnectionAccess(Runnable abort, FrameWriter frameWriter, Inbox inbox) {
+    public record ConnectionAccess(Runnable abort, FrameWriter frameWriter, Inbox inbox, DirectText directText) {
     }
 
     /**

@@ -141,6 +141,14 @@ public class SwitchboardEndpoint {
         if (open(session, opened, handshake)) {
             transport = opened;
             inbox = opened.inbox();
+            if (request.access() != null && request.access().directText() != null) {
+                // As the container would: nothing once it has closed the session (a protocol error).
+                request.access().directText().deliverTo(message -> {
+                    if (session.isOpen()) {
+                        onText(message, true, session);
+                    }
+                });
+            }
         }
     }
 
