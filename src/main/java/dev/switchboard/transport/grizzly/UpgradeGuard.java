@@ -92,7 +92,8 @@ final class UpgradeGuard implements AddOn {
                     SwitchboardConfigurator.client(client);
                     SwitchboardConfigurator.connectionAccess(new SwitchboardConfigurator.ConnectionAccess(
                             new Abort(ctx.getConnection()), new GrizzlyFrameWriter(ctx.getConnection()),
-                            WorkerInbox.attach(ctx.getConnection()), WholeTextFrames.attach(ctx.getConnection())));
+                            WorkerInbox.attach(ctx.getConnection()),
+                            WholeTextFrames.attach(ctx.getConnection(), switchboard.options().maxPayloadBytes())));
                     UPGRADED.set(ctx.getConnection(), Boolean.TRUE);
                     onUpgrade.accept(ctx.getConnection());
                 }

@@ -21,12 +21,13 @@ import org.glassfish.grizzly.attributes.Attribute;
  * frame, a lock, and a map of the session's handlers copied per message (docs/BENCHMARKS.md).
  *
  * <p>Only what Tyrus would deliver as one whole message is taken: a final text frame without
- * extension bits, in the two-byte or 16-bit length form, whose payload is UTF-8. Anything else,
+ * extension bits, in the two-byte or 16-bit length form, no longer than the largest message,
+ * whose payload is UTF-8. Anything else,
  * invalid UTF-8 included, goes to Tyrus, which refuses it as before. The bytes are already
  * unmasked ({@link ClientFrames}).
  *
  * <pre>{@code
- * WholeTextFrames.attach(connection);                        // at the upgrade, before the endpoint opens
+ * WholeTextFrames.attach(connection, maxPayloadBytes);       // at the upgrade, before the endpoint opens
  * directText.deliverTo(message -> onText(message, true, session));   // the endpoint, once it serves
  * frames.deliver(unmaskedRead);                              // each read, on the selector thread
  * }</pre>
@@ -42,13 +43,23 @@ final class WholeTextFrames implements DirectText {
     private static final int LENGTH_16 = 126;
     private static final int LENGTH_64 = 127;
 
+    /**
+     * The longest payload taken here. A longer one goes to Tyrus, as before: so a message over the
+     * limit is refused the same way whatever the reads cut (past Tyrus's buffer, Tyrus closes
+     * with 1011; within it, the endpoint with 1009).
+     */
+    private final int maxPayload;
     private volatile Consumer<String> sink;
     /** Made at the first message that is not ASCII. */
     private CharsetDecoder utf8;
 
+    WholeTextFrames(int maxPayload) {
+        this.maxPayload = maxPayload;
+    }
+
     /** Gives {@code connection} a reader for the endpoint that opens on it next. */
-    static WholeTextFrames attach(Connection<?> connection) {
-        WholeTextFrames frames = new WholeTextFrames();
+    static WholeTextFrames attach(Connection<?> connection, int maxPayload) {
+        WholeTextFrames frames = new WholeTextFrames(maxPayload);
         ATTACHED.set(connection, frames);
         return frames;
     }
@@ -89,7 +100,7 @@ final class WholeTextFrames implements DirectText {
                 length = (bytes[base + at + 2] & 0xff) << 8 | (bytes[base + at + 3] & 0xff);
                 header = 4;
             }
-            if (end - at - header < length) {
+            if (length > maxPayload || end - at - header < length) {
                 return;
             }
             String text = decode(bytes, base + at + header, length);

@@ -5,6 +5,7 @@ import dev.switchboard.api.Handshake;
 import dev.switchboard.protocol.Codec;
 import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.transport.DirectText;
 import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.Inbox;
 import dev.switchboard.transport.MessageAssembler;
@@ -47,7 +48,10 @@ import java.util.Map;
  * <p>Threads: the container calls these methods for one connection one at a time, and each hands
  * its work to the connection's {@link Inbox}, which runs it in the order it came (at once on
  * servlet containers; on a worker of the standalone server). {@code transport} and {@code inbox}
- * are set by {@link #onOpen} and read by the calling thread; everything else is the inbox's.
+ * are set by {@link #onOpen} and read by the calling thread; everything else is the inbox's. Whole
+ * text messages read past the container ({@link DirectText}) come on the reading thread, which may
+ * run beside the container's own report of a close (a deadline's abort): a message queued behind
+ * the close is then ignored, since the connection has ended.
  */
 @ServerEndpoint(value = SwitchboardEndpoint.PATH, configurator = SwitchboardConfigurator.class)
 public class SwitchboardEndpoint {

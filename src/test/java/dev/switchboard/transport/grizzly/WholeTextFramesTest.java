@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.testing.RawTcp;
+import dev.switchboard.testing.TestServer;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -56,7 +58,7 @@ class WholeTextFramesTest {
         byte[] stream = joined(frames);
         List<String> expected = new Layer().read(unmaskedCopy(stream)).events;
         ClientFrames clientFrames = new ClientFrames();
-        WholeTextFrames texts = new WholeTextFrames();
+        WholeTextFrames texts = new WholeTextFrames(65_535);
         Layer layer = new Layer();
         int[] direct = {0};
         texts.deliverTo(message -> {
@@ -89,8 +91,54 @@ class WholeTextFramesTest {
         byte[] event = "{\"type\":\"event\",\"event\":\"e\"}".getBytes(StandardCharsets.UTF_8);
         ClientFrames frames = new ClientFrames();
         Buffer read = frames.unmask(Buffers.wrap(MemoryManager.DEFAULT_MEMORY_MANAGER, RawTcp.frame(0x81, event)));
-        new WholeTextFrames().deliver(read);
+        new WholeTextFrames(65_535).deliver(read);
         assertEquals(2 + event.length, read.remaining(), "left for the layer");
+    }
+
+    @Test
+    void aTextLongerThanTheLargestMessageIsLeftToTheLayer() {
+        WholeTextFrames texts = new WholeTextFrames(100);
+        List<String> delivered = new ArrayList<>();
+        texts.deliverTo(delivered::add);
+        String fits = "f".repeat(100);
+        ByteArrayOutputStream stream = new ByteArrayOutputStream();
+        stream.writeBytes(masked(0x81, fits.getBytes(StandardCharsets.UTF_8)));
+        stream.writeBytes(masked(0x81, "o".repeat(101).getBytes(StandardCharsets.UTF_8)));
+        Buffer read = new ClientFrames().unmask(Buffers.wrap(MemoryManager.DEFAULT_MEMORY_MANAGER, stream.toByteArray()));
+        texts.deliver(read);
+        assertEquals(List.of(fits), delivered);
+        assertEquals(2 + 101, read.remaining(), "left for the layer");
+    }
+
+    /**
+     * A text over the largest message, in one read or cut across two: refused with the same close
+     * code either way (the layer's buffer holds the limit and a little more; past it the layer
+     * refuses, within it the endpoint).
+     */
+    @Test
+    void anOversizedTextIsRefusedTheSameWayWhateverTheReads() throws Exception {
+        try (TestServer server = TestServer.start(TestServer.options().maxPayloadBytes(1000).build(), switchboard -> { })) {
+            for (int length : new int[] {1001, 30_000}) {
+                byte[] frame = RawTcp.frame(0x81, ("{\"type\":\"event\",\"event\":\"e\",\"args\":[\"" + "z".repeat(length) + "\"]}")
+                        .getBytes(StandardCharsets.UTF_8));
+                int wholeRead;
+                try (RawTcp tcp = RawTcp.upgrade(server.port(), "/switchboard")) {
+                    tcp.nextFrame(Duration.ofSeconds(10));   // the hello: the upgrade is done
+                    tcp.write(frame);
+                    wholeRead = tcp.readCloseCode();
+                }
+                int cut;
+                try (RawTcp tcp = RawTcp.upgrade(server.port(), "/switchboard")) {
+                    tcp.nextFrame(Duration.ofSeconds(10));
+                    tcp.write(Arrays.copyOfRange(frame, 0, 100));
+                    Thread.sleep(200);
+                    tcp.write(Arrays.copyOfRange(frame, 100, frame.length));
+                    cut = tcp.readCloseCode();
+                }
+                assertEquals(cut, wholeRead, "a text of " + length + " bytes, in one read and cut in two");
+                System.out.println("figure: a text of " + length + " bytes over a limit of 1000 -> close " + wholeRead);
+            }
+        }
     }
 
     /**
