@@ -47,18 +47,28 @@ public final class Frame {
             this.bytes = bytes;
         }
 
+        /** As {@link #serverFrame}: on the heap for the first recipient, off it from the second on. */
         ByteBuffer utf8() {
             ByteBuffer cached = utf8;
             if (cached == null) {
                 cached = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)).asReadOnlyBuffer();
-                utf8 = cached;
+            } else if (!cached.isDirect()) {
+                cached = offHeap(cached);
+            } else {
+                return cached;
             }
+            utf8 = cached;
             return cached;
         }
     }
 
-    /** @param direct whether {@code frame} is off the heap: made so for the second recipient on */
-    private record ServerFrame(Codec codec, ByteBuffer frame, boolean direct) {
+    /** A read-only copy of {@code bytes} in a direct buffer, which a socket write takes without copying it. */
+    private static ByteBuffer offHeap(ByteBuffer bytes) {
+        return ByteBuffer.allocateDirect(bytes.remaining()).put(bytes.duplicate()).flip().asReadOnlyBuffer();
+    }
+
+    /** @param frame on the heap for the first recipient, off it from the second on */
+    private record ServerFrame(Codec codec, ByteBuffer frame) {
     }
 
     private Frame(Packet packet, Codec codec, String text) {
@@ -124,13 +134,12 @@ public final class Frame {
     public ByteBuffer serverFrame(Codec codec) {
         ServerFrame cached = framed;
         if (cached == null || cached.codec() != codec) {
-            cached = new ServerFrame(codec, WebSocketFraming.serverFrames(text(codec), attachments()), false);
-        } else if (!cached.direct()) {
+            cached = new ServerFrame(codec, WebSocketFraming.serverFrames(text(codec), attachments()));
+        } else if (!cached.frame().isDirect()) {
             // Asked again: a broadcast, written to many sockets. A socket write copies a heap buffer
             // into a native one first, each time; a direct buffer is written as it is. Not for the
             // first recipient: allocating one costs more than a copy or two.
-            ByteBuffer direct = ByteBuffer.allocateDirect(cached.frame().remaining()).put(cached.frame().duplicate());
-            cached = new ServerFrame(codec, direct.flip().asReadOnlyBuffer(), true);
+            cached = new ServerFrame(codec, offHeap(cached.frame()));
         } else {
             return cached.frame();
         }

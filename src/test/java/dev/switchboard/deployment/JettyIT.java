@@ -15,7 +15,7 @@ import org.junit.jupiter.api.BeforeAll;
  * The deployment scenario on the built WAR in a Jetty 12 distribution (ee11): a jetty.base of its
  * own under target/it with the http, ee11-deploy and ee11-websocket-jakarta modules, the WAR
  * dropped into its webapps as {@code myapp.war} beside {@link OwnWar}, started with
- * {@code java -jar start.jar}. Here frames go out through Jetty's core session as UTF-8 encoded
+ * {@code java -jar start.jar}. Here frames go out through Jetty's WebSocket connection as UTF-8 encoded
  * once per broadcast ({@code JettyCoreSend}); the inherited cases (a client that stops reading is
  * cut off, a concurrent burst arrives whole and in order) run on that path.
  */

@@ -55,7 +55,7 @@ abstract class WarScenario extends DeploymentScenario {
 
     /**
      * What the web application logs at its first upgrade when frames go out past the container's
-     * JSR 356 send: Jetty's core session, Tomcat's socket wrapper.
+     * JSR 356 send: Jetty's WebSocket connection, Tomcat's socket wrapper.
      */
     protected abstract String directPathInUse();
 

@@ -9,16 +9,27 @@ import java.nio.ByteBuffer;
 import java.util.function.Consumer;
 
 /**
- * Sends a text frame whose payload is already in UTF-8 straight to Jetty 12's WebSocket core, for
- * one connection: what {@code sendText} does after encoding the string, without encoding it again
- * for every recipient of a broadcast. The JSR 356 API has no way to hand over bytes as text.
+ * Sends a text frame whose payload is already in UTF-8 straight to Jetty 12's WebSocket
+ * connection, for one connection: what {@code sendText} does after encoding the string, without
+ * encoding it again for every recipient of a broadcast. The JSR 356 API has no way to hand over
+ * bytes as text.
  *
  * <p>A web application does not see Jetty's classes (its class loader hides them), and the WAR must
  * deploy on any container, so Jetty's API is reached by reflection on the session's runtime class:
- * {@code JakartaWebSocketSession.getCoreSession()}, then {@code CoreSession.sendFrame(OutgoingEntry)}
- * with a {@code Frame(OpCode.TEXT, payload)}. It is looked up once per session class; on any other
- * container, or a Jetty whose API differs (before 12.1), {@link #of} says none and the caller sends
- * text as before.
+ * {@code JakartaWebSocketSession.getCoreSession()}, its {@code getConnection()}, then
+ * {@code WebSocketConnection.enqueueFrame(OutgoingEntry)} with a {@code Frame(OpCode.TEXT, payload)}.
+ * It is looked up once per session class; on any other container, or a Jetty whose API differs
+ * (before 12.1), {@link #of} says none and the caller sends text as before.
+ *
+ * <p>The frame goes to the connection's frame flusher, the last queue before the socket, and not
+ * through the core session's {@code sendFrame}, which first checks the frame, takes the session
+ * state's lock, and passes it through a queue of its own (for fragmenting and extensions), each
+ * again when the write completes: per recipient of a broadcast, that was Jetty's larger half of
+ * the send. What those layers would add does not apply: the frames are whole, valid text frames,
+ * no extension is negotiated ({@code SwitchboardConfigurator} turns permessage-deflate down), and
+ * the caller keeps one send in flight, so a message of its own never interleaves with another.
+ * Jetty's own frames (pongs, the close) still take the session's path and meet these in the
+ * flusher: a frame enqueued after the close fails there, as one sent through the session would.
  *
  * <p>Frames go without a write timeout: Jetty would otherwise put a timer entry for each frame
  * into its scheduler (and wake the scheduler's thread) whenever the connection's queue was empty,
@@ -30,13 +41,13 @@ import java.util.function.Consumer;
  * if (direct != null) direct.send(frame.utf8(codec), error -> ...); // completes once written
  * }</pre>
  *
- * <p>Thread-safe as Jetty's core session is; the caller keeps one send in flight (the completion
+ * <p>Thread-safe as Jetty's frame flusher is; the caller keeps one send in flight (the completion
  * of one send is kept in a field until Jetty reports it).
  */
 public final class JettyCoreSend {
     private static final System.Logger LOG = System.getLogger(JettyCoreSend.class.getName());
     private static final byte TEXT = 1;
-    /** {@code (Object coreSession, ByteBuffer payload, Object callback) -> void}. */
+    /** {@code (Object connection, ByteBuffer payload, Object callback) -> void}. */
     private static final MethodType SEND = MethodType.methodType(void.class, Object.class, ByteBuffer.class, Object.class);
 
     /**
@@ -56,7 +67,8 @@ public final class JettyCoreSend {
     private static volatile Handles cached;
 
     private final Handles handles;
-    private final Object coreSession;
+    /** Jetty's {@code WebSocketConnection}, which frames and writes. */
+    private final Object connection;
     /** One Jetty callback for all sends of this connection, reporting to {@link #pending}. */
     private final Object callback;
     /** The completion of the send in flight; set by the sender before each send, taken by Jetty's report. */
@@ -66,7 +78,7 @@ public final class JettyCoreSend {
 
     private JettyCoreSend(Handles handles, Object coreSession) throws Throwable {
         this.handles = handles;
-        this.coreSession = coreSession;
+        this.connection = (Object) handles.connection.invokeExact(coreSession);
         this.abortable = coreSession;
         this.callback = (Object) handles.newCallback.invokeExact((Runnable) () -> complete(null), (Consumer<Throwable>) this::complete);
     }
@@ -96,7 +108,7 @@ public final class JettyCoreSend {
     public void send(ByteBuffer payload, Consumer<Throwable> done) {
         pending = done;
         try {
-            SEND_FRAME.invokeExact(coreSession, payload.duplicate(), callback);
+            SEND_FRAME.invokeExact(connection, payload.duplicate(), callback);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {
@@ -132,34 +144,19 @@ public final class JettyCoreSend {
      */
     public boolean closed() {
         Object open = abortable;
-        if (open != null && endPointOpen(open)) {
+        if (open != null && endPointOpen()) {
             return true;
         }
         abortable = null;
         return false;
     }
 
-    /** {@code getConnection().getEndPoint().isOpen()} on one core session class, looked up at its first close. */
-    private record EndPointProbe(Class<?> type, Method connection, Method endPoint, Method isOpen) {
-        static EndPointProbe of(Class<?> type) throws NoSuchMethodException {
-            Method connection = type.getMethod("getConnection");
-            Method endPoint = connection.getReturnType().getMethod("getEndPoint");
-            return new EndPointProbe(type, connection, endPoint, endPoint.getReturnType().getMethod("isOpen"));
-        }
-    }
-
-    private static volatile EndPointProbe endPointProbe;
-
-    /** Whether Jetty's connection under {@code coreSession} is open; true where that cannot be told. */
-    private static boolean endPointOpen(Object coreSession) {
+    /** Whether Jetty's connection still holds its socket; true where that cannot be told. */
+    private boolean endPointOpen() {
         try {
-            EndPointProbe probe = endPointProbe;
-            if (probe == null || probe.type() != coreSession.getClass()) {
-                probe = EndPointProbe.of(coreSession.getClass());
-                endPointProbe = probe;
-            }
-            return (boolean) probe.isOpen().invoke(probe.endPoint().invoke(probe.connection().invoke(coreSession)));
-        } catch (ReflectiveOperationException | RuntimeException e) {
+            return (boolean) handles.endPointOpen.invokeExact(connection);
+        } catch (Throwable e) {
+            LOG.log(System.Logger.Level.DEBUG, "end point state unknown", e);
             return true;
         }
     }
@@ -171,19 +168,31 @@ public final class JettyCoreSend {
         final MethodHandle coreSession;
         /** {@code (Runnable succeeded, Consumer failed) -> Object callback}. */
         final MethodHandle newCallback;
+        /** {@code (Object coreSession) -> Object connection}. */
+        final MethodHandle connection;
         /** {@code (Object coreSession) -> void}. */
         final MethodHandle abort;
+        /** {@code (Object connection) -> boolean}: {@code getEndPoint().isOpen()}. */
+        final MethodHandle endPointOpen;
 
-        private Handles(Class<?> sessionClass, MethodHandle coreSession, MethodHandle newCallback, MethodHandle abort) {
+        private Handles(Class<?> sessionClass, MethodHandle coreSession, MethodHandle newCallback,
+                        MethodHandle connection, MethodHandle abort, MethodHandle endPointOpen) {
             this.sessionClass = sessionClass;
             this.coreSession = coreSession;
             this.newCallback = newCallback;
+            this.connection = connection;
             this.abort = abort;
+            this.endPointOpen = endPointOpen;
+        }
+
+        /** For a session class that is not Jetty 12.1's. */
+        private static Handles none(Class<?> sessionClass) {
+            return new Handles(sessionClass, null, null, null, null, null);
         }
 
         static Handles find(Class<?> sessionClass) {
             if (!sessionClass.getName().startsWith("org.eclipse.jetty.")) {
-                return new Handles(sessionClass, null, null, null);
+                return none(sessionClass);
             }
             try {
                 Handles found = bind(sessionClass);
@@ -191,7 +200,7 @@ public final class JettyCoreSend {
                 return found;
             } catch (ReflectiveOperationException | RuntimeException e) {
                 LOG.log(System.Logger.Level.INFO, "Jetty core session not usable, text frames go out through sendText: " + e);
-                return new Handles(sessionClass, null, null, null);
+                return none(sessionClass);
             }
         }
 
@@ -204,6 +213,10 @@ public final class JettyCoreSend {
             Class<?> callback = Class.forName("org.eclipse.jetty.util.Callback", false, jetty);
             Class<?> entry = Class.forName("org.eclipse.jetty.websocket.core.OutgoingEntry", false, jetty);
             Class<?> builder = Class.forName("org.eclipse.jetty.websocket.core.OutgoingEntry$Builder", false, jetty);
+            Class<?> webSocketCoreSession = Class.forName("org.eclipse.jetty.websocket.core.WebSocketCoreSession", false, jetty);
+            Method getConnection = webSocketCoreSession.getMethod("getConnection");
+            Class<?> connectionType = getConnection.getReturnType();
+            Method getEndPoint = connectionType.getMethod("getEndPoint");
 
             MethodHandle coreSession = lookup.unreflect(getCoreSession).asType(MethodType.methodType(Object.class, Object.class));
             MethodHandle newCallback = lookup.findStatic(callback, "from",
@@ -211,23 +224,28 @@ public final class JettyCoreSend {
                     MethodType.methodType(Object.class, Runnable.class, Consumer.class));
             MethodHandle abort = lookup.findVirtual(coreSessionType, "abort", MethodType.methodType(void.class))
                     .asType(MethodType.methodType(void.class, Object.class));
+            // A core session of another class fails in of(), and that session sends through sendText.
+            MethodHandle connection = lookup.unreflect(getConnection).asType(MethodType.methodType(Object.class, Object.class));
+            MethodHandle endPointOpen = MethodHandles.filterReturnValue(lookup.unreflect(getEndPoint),
+                            lookup.findVirtual(getEndPoint.getReturnType(), "isOpen", MethodType.methodType(boolean.class)))
+                    .asType(MethodType.methodType(boolean.class, Object.class));
 
             // (byte, ByteBuffer) -> Frame
             MethodHandle newFrame = lookup.findConstructor(frame, MethodType.methodType(void.class, byte.class, ByteBuffer.class));
             // (Frame, Callback) -> Builder, (Builder) -> OutgoingEntry
             MethodHandle newBuilder = lookup.findConstructor(builder, MethodType.methodType(void.class, frame, callback));
             MethodHandle build = lookup.findVirtual(builder, "build", MethodType.methodType(entry));
-            // (CoreSession, OutgoingEntry) -> void
-            MethodHandle sendFrame = lookup.findVirtual(coreSessionType, "sendFrame", MethodType.methodType(void.class, entry));
+            // (WebSocketConnection, OutgoingEntry) -> void
+            MethodHandle enqueueFrame = lookup.findVirtual(connectionType, "enqueueFrame", MethodType.methodType(void.class, entry));
 
             // (Frame, Callback) -> OutgoingEntry
             MethodHandle entryOf = MethodHandles.filterReturnValue(newBuilder, build);
             // (ByteBuffer, Callback) -> OutgoingEntry
             entryOf = MethodHandles.collectArguments(entryOf, 0, MethodHandles.insertArguments(newFrame, 0, TEXT));
-            // (CoreSession, ByteBuffer, Callback) -> void
-            SEND_SITE.setTarget(MethodHandles.collectArguments(sendFrame, 1, entryOf).asType(SEND));
+            // (WebSocketConnection, ByteBuffer, Callback) -> void
+            SEND_SITE.setTarget(MethodHandles.collectArguments(enqueueFrame, 1, entryOf).asType(SEND));
             MutableCallSite.syncAll(new MutableCallSite[] {SEND_SITE});
-            return new Handles(sessionClass, coreSession, newCallback, abort);
+            return new Handles(sessionClass, coreSession, newCallback, connection, abort, endPointOpen);
         }
     }
 }

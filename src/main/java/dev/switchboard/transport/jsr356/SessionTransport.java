@@ -21,7 +21,7 @@ import java.util.function.Consumer;
 
 /**
  * A {@link Transport} over a JSR 356 session, sending with the async remote, or on Jetty 12 with
- * its core session ({@link JettyCoreSend}), which takes a broadcast's UTF-8 payload as it is, or
+ * its WebSocket connection ({@link JettyCoreSend}), which takes a broadcast's UTF-8 payload as it is, or
  * framed once per broadcast where the HTTP layer or the container can write frames
  * ({@link #frameWriter()}: the standalone server, Tomcat).
  *
