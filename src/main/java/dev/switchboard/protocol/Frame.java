@@ -117,9 +117,10 @@ public final class Frame {
     }
 
     /**
-     * The frame as {@code codec} encodes it, in UTF-8: one read-only buffer, made on the first
-     * request and shared by every recipient after it. Read it through {@link ByteBuffer#duplicate()},
-     * so that one reader's position does not move another's.
+     * The frame as {@code codec} encodes it, in UTF-8, read-only: made on the heap for the first
+     * request, then once in a direct buffer shared by every recipient after it (a broadcast's),
+     * as {@link #serverFrame} is. Read it through {@link ByteBuffer#duplicate()}, so that one
+     * reader's position does not move another's.
      */
     public ByteBuffer utf8(Codec codec) {
         return encoding(codec).utf8();

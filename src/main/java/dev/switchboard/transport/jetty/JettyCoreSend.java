@@ -6,6 +6,7 @@ import java.lang.invoke.MethodType;
 import java.lang.invoke.MutableCallSite;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -65,6 +66,8 @@ public final class JettyCoreSend {
      * and not on Jetty's classes, so that a redeployed application leaves nothing of it behind.
      */
     private static volatile Handles cached;
+    /** Whether a session that could not use the direct send was reported at INFO. */
+    private static final AtomicBoolean FALLBACK_REPORTED = new AtomicBoolean();
 
     private final Handles handles;
     /** Jetty's {@code WebSocketConnection}, which frames and writes. */
@@ -73,7 +76,7 @@ public final class JettyCoreSend {
     private final Object callback;
     /** The completion of the send in flight; set by the sender before each send, taken by Jetty's report. */
     private volatile Consumer<Throwable> pending;
-    /** The core session until the connection closed, for {@link #abort}: a deadline holds it no longer. */
+    /** The core session until the connection closed, for {@link #abort}; null after, so that a deadline still pending aborts nothing. */
     private volatile Object abortable;
 
     private JettyCoreSend(Handles handles, Object coreSession) throws Throwable {
@@ -96,7 +99,9 @@ public final class JettyCoreSend {
         try {
             return new JettyCoreSend(handles, handles.coreSession.invoke(session));
         } catch (Throwable e) {
-            LOG.log(System.Logger.Level.DEBUG, "no core session", e);
+            // Said once at INFO, beside the line that says the path was found: an operator checks that one.
+            LOG.log(FALLBACK_REPORTED.compareAndSet(false, true) ? System.Logger.Level.INFO : System.Logger.Level.DEBUG,
+                    "Jetty connection not reachable for a session, its text frames go out through sendText: " + e);
             return null;
         }
     }

@@ -11,8 +11,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -75,26 +74,46 @@ final class SessionTransport implements Transport {
         this.inbox = access != null && access.inbox() != null ? access.inbox() : Inbox.INLINE;
     }
 
-    /** One timer thread for the close deadlines, made only where some connection can be aborted. */
+    /**
+     * One timer thread for the close deadlines, made only where some connection can be aborted.
+     * Like the closers it ends a second after its last deadline ran: a web application stopping
+     * waits for it ({@link #awaitClosers}), and a thread left running would hold the
+     * application's class loader after it was undeployed.
+     */
     private static final class Deadlines {
-        static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "switchboard-close-deadline");
-            thread.setDaemon(true);
-            return thread;
-        });
+        static final ScheduledThreadPoolExecutor TIMER = endingWhenIdle();
+
+        private static ScheduledThreadPoolExecutor endingWhenIdle() {
+            ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, runnable -> {
+                Thread thread = new Thread(runnable, "switchboard-close-deadline");
+                thread.setDaemon(true);
+                return thread;
+            });
+            // The thread waits while a deadline is queued, due or not, and ends once none is.
+            timer.setKeepAliveTime(1, TimeUnit.SECONDS);
+            timer.allowCoreThreadTimeOut(true);
+            return timer;
+        }
     }
 
-    /** Waits up to {@code timeout} for every close to finish and its thread to end; true if none is left. */
+    /**
+     * Waits up to {@code timeout} for every close to finish, every close deadline to have run and
+     * their threads to end; true if none is left.
+     */
     static boolean awaitClosers(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
-            while (CLOSER.getPoolSize() > 0 && System.nanoTime() < deadline) {
+            while (threadsLeft() && System.nanoTime() < deadline) {
                 TimeUnit.MILLISECONDS.sleep(20);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        return CLOSER.getPoolSize() == 0;
+        return !threadsLeft();
+    }
+
+    private static boolean threadsLeft() {
+        return CLOSER.getPoolSize() > 0 || Deadlines.TIMER.getPoolSize() > 0;
     }
 
     /**

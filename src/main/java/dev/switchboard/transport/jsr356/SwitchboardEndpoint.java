@@ -91,9 +91,10 @@ public class SwitchboardEndpoint {
     }
 
     /**
-     * Waits for connections still being closed in the background, and for the threads that close
-     * them to end. For a web application stopping, after {@link Switchboard#close()}: servlet
-     * containers report threads that outlive the application as leaks.
+     * Waits for connections still being closed in the background, for their close deadlines to
+     * run, and for the threads of both to end. For a web application stopping, after
+     * {@link Switchboard#close()}: servlet containers report threads that outlive the application
+     * as leaks, and such a thread would keep the application's classes loaded.
      *
      * @return whether all ended within {@code timeout}
      */
