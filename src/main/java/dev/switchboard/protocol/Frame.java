@@ -47,24 +47,29 @@ public final class Frame {
             this.bytes = bytes;
         }
 
-        /** As {@link #serverFrame}: on the heap for the first recipient, off it from the second on. */
         ByteBuffer utf8() {
             ByteBuffer cached = utf8;
-            if (cached == null) {
-                cached = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)).asReadOnlyBuffer();
-            } else if (!cached.isDirect()) {
-                cached = offHeap(cached);
-            } else {
-                return cached;
+            ByteBuffer shared = cached == null
+                    ? ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)).asReadOnlyBuffer() : forBroadcast(cached);
+            if (shared != cached) {
+                utf8 = shared;
             }
-            utf8 = cached;
-            return cached;
+            return shared;
         }
     }
 
-    /** A read-only copy of {@code bytes} in a direct buffer, which a socket write takes without copying it. */
-    private static ByteBuffer offHeap(ByteBuffer bytes) {
-        return ByteBuffer.allocateDirect(bytes.remaining()).put(bytes.duplicate()).flip().asReadOnlyBuffer();
+    /**
+     * A frame's wire bytes asked for again, which made them on the heap the first time: a
+     * broadcast's, written to many sockets, so copied once into a direct buffer, which a socket
+     * write takes as it is (it copies a heap buffer into a native one first, each time); already
+     * direct, the same. Not off the heap for the first recipient: allocating a direct buffer costs
+     * more than a copy or two.
+     */
+    private static ByteBuffer forBroadcast(ByteBuffer made) {
+        if (made.isDirect()) {
+            return made;
+        }
+        return ByteBuffer.allocateDirect(made.remaining()).put(made.duplicate()).flip().asReadOnlyBuffer();
     }
 
     /** @param frame on the heap for the first recipient, off it from the second on */
@@ -134,18 +139,12 @@ public final class Frame {
      */
     public ByteBuffer serverFrame(Codec codec) {
         ServerFrame cached = framed;
-        if (cached == null || cached.codec() != codec) {
-            cached = new ServerFrame(codec, WebSocketFraming.serverFrames(text(codec), attachments()));
-        } else if (!cached.frame().isDirect()) {
-            // Asked again: a broadcast, written to many sockets. A socket write copies a heap buffer
-            // into a native one first, each time; a direct buffer is written as it is. Not for the
-            // first recipient: allocating one costs more than a copy or two.
-            cached = new ServerFrame(codec, offHeap(cached.frame()));
-        } else {
-            return cached.frame();
+        ByteBuffer last = cached != null && cached.codec() == codec ? cached.frame() : null;
+        ByteBuffer shared = last == null ? WebSocketFraming.serverFrames(text(codec), attachments()) : forBroadcast(last);
+        if (shared != last) {
+            framed = new ServerFrame(codec, shared);
         }
-        framed = cached;
-        return cached.frame();
+        return shared;
     }
 
     private Encoding encoding(Codec codec) {

@@ -75,8 +75,8 @@ final class SessionTransport implements Transport {
     }
 
     /**
-     * One timer thread for the close deadlines, made only where some connection can be aborted.
-     * Like the closers it ends a second after its last deadline ran: a web application stopping
+     * One timer thread for the close deadlines, started only where some connection can be
+     * aborted (not on Tomcat). Like the closers it ends a second after its last deadline ran: a web application stopping
      * waits for it ({@link #awaitClosers}), and a thread left running would hold the
      * application's class loader after it was undeployed.
      */
