@@ -32,6 +32,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
+import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
@@ -979,7 +980,7 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
     @Test
     void churnKeepsTheCountTrueHoldsNoContainerThreadAndLeavesNoMemoryBehind() throws Exception {
         awaitConnections(System.currentTimeMillis(), n -> n == 1);
-        Set<Integer> before = RawTcp.peersOf(site().port());
+        Set<InetSocketAddress> before = RawTcp.peersOf(site().port());
         long heapBefore = serverHeapAfterGc();
         List<RawClient> members = new ArrayList<>();
         for (int i = 0; i < CHURN_MEMBERS; i++) {
@@ -1048,9 +1049,9 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
     }
 
     /** The server's established connections that were not there in {@code before}. */
-    private Set<Integer> newPeers(Set<Integer> before) {
+    private Set<InetSocketAddress> newPeers(Set<InetSocketAddress> before) {
         try {
-            Set<Integer> peers = RawTcp.peersOf(site().port());
+            Set<InetSocketAddress> peers = RawTcp.peersOf(site().port());
             peers.removeAll(before);
             return peers;
         } catch (IOException e) {

@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.StringReader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -255,7 +257,7 @@ public final class RawTcp implements AutoCloseable {
      * socket, so the answer costs the client no read. Linux only.
      */
     public boolean serverStillHolds() throws IOException {
-        return peersOf(socket.getPort()).contains(socket.getLocalPort());
+        return peersOf(socket.getPort()).contains(peerOf(socket));
     }
 
     /**
@@ -283,14 +285,15 @@ public final class RawTcp implements AutoCloseable {
     }
 
     /**
-     * The ports of the peers a server on {@code serverPort} holds established connections with,
-     * from the kernel's table of TCP connections: the connections it really has, whatever it
-     * counts. Loopback only; Linux only.
+     * The peers (address and port) a server on {@code serverPort} holds established connections
+     * with, from the kernel's table of TCP connections: the connections it really has, whatever it
+     * counts. Keyed by address too, since clients bound to different loopback addresses may share
+     * a port. Loopback only; Linux only.
      */
-    public static Set<Integer> peersOf(int serverPort) throws IOException {
+    public static Set<InetSocketAddress> peersOf(int serverPort) throws IOException {
         // Columns: sl local_address rem_address st ...; addresses are hex IP:PORT, state 01 is ESTABLISHED.
         String local = String.format(":%04X", serverPort);
-        Set<Integer> peers = new HashSet<>();
+        Set<InetSocketAddress> peers = new HashSet<>();
         for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
             Path path = Path.of(table);
             if (!Files.exists(path)) {
@@ -299,11 +302,30 @@ public final class RawTcp implements AutoCloseable {
             for (String line : Files.readAllLines(path)) {
                 String[] columns = line.trim().split("\\s+");
                 if (columns.length > 3 && columns[1].endsWith(local) && columns[3].equals("01")) {
-                    peers.add(Integer.parseInt(columns[2].substring(columns[2].lastIndexOf(':') + 1), 16));
+                    peers.add(kernelAddress(columns[2]));
                 }
             }
         }
         return peers;
+    }
+
+    /** The server's peer that this client socket is, as {@link #peersOf} lists it. */
+    public static InetSocketAddress peerOf(Socket socket) {
+        return new InetSocketAddress(socket.getLocalAddress(), socket.getLocalPort());
+    }
+
+    /** An address of {@code /proc/net/tcp}: the IP in hex, each 32-bit word in host (little-endian) order, then the port. */
+    private static InetSocketAddress kernelAddress(String column) throws IOException {
+        int colon = column.indexOf(':');
+        String hex = column.substring(0, colon);
+        byte[] ip = new byte[hex.length() / 2];
+        for (int i = 0; i < ip.length; i++) {
+            int word = i / 4 * 4;
+            int reversed = word + 3 - i % 4;
+            ip[i] = (byte) Integer.parseInt(hex.substring(reversed * 2, reversed * 2 + 2), 16);
+        }
+        // An IPv4-mapped IPv6 address comes back as the IPv4 address, as the client socket names itself.
+        return new InetSocketAddress(InetAddress.getByAddress(ip), Integer.parseInt(column.substring(colon + 1), 16));
     }
 
     /** Ends what it sends (a TCP FIN, no close frame) and can still read, as a peer whose network went away politely. */

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -59,8 +60,8 @@ class SlowClientTest {
     /** How many of these connections the server no longer holds, from the kernel's table. */
     private static long dropped(List<Socket> sockets, StandaloneServer server) {
         try {
-            Set<Integer> held = RawTcp.peersOf(server.port());
-            return sockets.stream().filter(socket -> !held.contains(socket.getLocalPort())).count();
+            Set<InetSocketAddress> held = RawTcp.peersOf(server.port());
+            return sockets.stream().filter(socket -> !held.contains(RawTcp.peerOf(socket))).count();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -104,12 +105,12 @@ class SlowClientTest {
                 int pendingAtPeak = server.pendingConnections();
                 long fdsAtPeak = openFileDescriptors();
                 assertServed(server);
-                Set<Integer> attackPorts = new java.util.HashSet<>();
-                attack.forEach(socket -> attackPorts.add(socket.getLocalPort()));
+                Set<InetSocketAddress> attackPeers = new java.util.HashSet<>();
+                attack.forEach(socket -> attackPeers.add(RawTcp.peerOf(socket)));
                 Await.until("every half-open upgrade dropped", () -> {
                     try {
-                        Set<Integer> held = RawTcp.peersOf(server.port());
-                        held.retainAll(attackPorts);
+                        Set<InetSocketAddress> held = RawTcp.peersOf(server.port());
+                        held.retainAll(attackPeers);
                         return held.isEmpty();
                     } catch (IOException e) {
                         throw new AssertionError(e);
