@@ -58,13 +58,6 @@ final class RedisAdapter implements Adapter {
     private static final Codec CODEC = new JsonWireCodec();
     /** Where a cluster packet carries its attachments. */
     private static final String BINARY_FIELD = "binary";
-    /**
-     * How long a read waits for new entries; well under the command timeout, which it must not hit.
-     * Short, because work queued for the reader (a recovered socket's replay) waits for the read
-     * to end, and so does the claimant's I/O thread: a node taking in a killed node's clients
-     * while no events flow would otherwise take them in a few per second.
-     */
-    private static final Duration BLOCK = Duration.ofMillis(50);
     private static final int BATCH = 512;
     private static final long RETRY_MILLIS = 200;
 
@@ -98,6 +91,11 @@ final class RedisAdapter implements Adapter {
             if #answer > 1 then redis.call('PEXPIRE', KEYS[4], ARGV[3]) end
             return answer
             """;
+    /** KEYS: a reader's wake-up stream. ARGV: its retention. Adds the one entry it keeps. */
+    private static final String WAKE = """
+            redis.call('XADD', KEYS[1], 'MAXLEN', '1', '*', 'w', '1')
+            redis.call('PEXPIRE', KEYS[1], ARGV[1])
+            """;
     /** The ledger's field of a user; {@code #v} holds the version. */
     private static final String USER_FIELD = "u:";
 
@@ -105,6 +103,14 @@ final class RedisAdapter implements Adapter {
     private final LocalNamespace namespace;
     private final InMemoryAdapter local;
     private final StatefulRedisConnection<String, String> reading;
+    /**
+     * How long a read waits for new entries: half the command timeout, which it must not hit.
+     * Work queued for the reader (a recovered socket's replay) does not wait for it to end: the
+     * queueing node wakes the read through {@code wakeKey}, a stream of this reader alone that
+     * every read watches beside the log. So an idle namespace costs Redis one read per wait.
+     */
+    private final Duration block;
+    private final String wakeKey;
     private final Thread reader;
     private volatile boolean running = true;
     /** The id of the last entry delivered, where the next read starts; written by the reader thread only. */
@@ -128,6 +134,8 @@ final class RedisAdapter implements Adapter {
         this.namespace = namespace;
         this.local = new InMemoryAdapter(namespace);
         this.reading = cluster.readerConnection();
+        this.block = cluster.publishTimeout().dividedBy(2);
+        this.wakeKey = cluster.key("wake:" + cluster.nodeId() + ":" + namespace.name());
         // Read from the newest entry now, not from "$" at the first read: an emit between the two
         // would be missed.
         this.lastId = newestId();
@@ -191,9 +199,19 @@ final class RedisAdapter implements Adapter {
                 done.completeExceptionally(e);
             }
         });
+        wakeReader();
         // A reader blocks at most the publish timeout on Redis; a stopped one never comes.
-        return done.completeOnTimeout(false, 2 * cluster.publishTimeout().toMillis() + BLOCK.toMillis(),
+        return done.completeOnTimeout(false, 2 * cluster.publishTimeout().toMillis() + block.toMillis(),
                 TimeUnit.MILLISECONDS);
+    }
+
+    /** Ends the reader's wait for entries, so that it runs its tasks now; a wake that fails leaves them to the read's end. */
+    private void wakeReader() {
+        cluster.commands().<Object>eval(WAKE, ScriptOutputType.STATUS, new String[] {wakeKey},
+                Long.toString(cluster.logRetention().toMillis())).exceptionally(failure -> {
+                    LOG.log(System.Logger.Level.DEBUG, "waking the reader of " + namespace.name() + " failed", failure);
+                    return null;
+                });
     }
 
     private boolean resendNow(String socketId, Set<String> rooms, String offset) {
@@ -508,8 +526,9 @@ final class RedisAdapter implements Adapter {
 
     private void read() {
         String stream = cluster.streamKey(namespace.name());
-        Duration block = cluster.publishTimeout().dividedBy(2).compareTo(BLOCK) < 0 ? cluster.publishTimeout().dividedBy(2) : BLOCK;
         CompletableFuture<Read> pending = null;
+        // From the start of the wake-up stream: a wake before the first read is not missed.
+        String wakeId = StreamIds.NONE;
         while (running) {
             try {
                 for (Runnable task = readerTasks.poll(); task != null; task = readerTasks.poll()) {
@@ -520,10 +539,11 @@ final class RedisAdapter implements Adapter {
                     continue;
                 }
                 if (pending == null) {
-                    pending = readFrom(stream, lastId, block);
+                    pending = readFrom(stream, lastId, wakeId);
                 }
                 Read read = pending.get(reading.getTimeout().toNanos(), TimeUnit.NANOSECONDS);
                 pending = read.next();
+                wakeId = read.wakeId();
                 if (failing) {
                     failing = false;
                     LOG.log(System.Logger.Level.INFO, "reading the log of " + namespace.name() + " again");
@@ -552,24 +572,43 @@ final class RedisAdapter implements Adapter {
         }
     }
 
-    /** Entries read from the log, and the read of those after them when there were any. */
-    private record Read(List<StreamMessage<String, String>> entries, CompletableFuture<Read> next) {
+    /**
+     * Entries read from the log, the newest wake-up seen, and the read of the entries after them
+     * when there were any and no wake-up.
+     */
+    private record Read(List<StreamMessage<String, String>> entries, String wakeId, CompletableFuture<Read> next) {
     }
 
     /**
-     * Reads the entries after {@code id}, waiting up to {@code block} for one. A read that brings
-     * entries asks for the next ones at once, from Lettuce's event loop: the request goes out in
-     * the same wake-up of that thread as the answer came in, and is under way while the reader
-     * delivers. (Asked for by the reader, it would wake the event loop once more per entry.) Not
-     * while the reader is still delivering an earlier read: then the reader asks itself, so that
-     * no more than two reads' entries wait for it. Through the asynchronous API: the synchronous
-     * one calls each command through a reflective proxy, which cost a tenth of the reader's time.
+     * Reads the entries after {@code id}, waiting up to {@code block} for one or for a wake-up
+     * after {@code wakeId}. A read that brings entries asks for the next ones at once, from
+     * Lettuce's event loop: the request goes out in the same wake-up of that thread as the answer
+     * came in, and is under way while the reader delivers. (Asked for by the reader, it would wake
+     * the event loop once more per entry.) Not while the reader is still delivering an earlier
+     * read: then the reader asks itself, so that no more than two reads' entries wait for it. Nor
+     * when the reader was woken: its tasks' commands would queue behind that read on the one
+     * connection. Through the asynchronous API: the synchronous one calls each command through a
+     * reflective proxy, which cost a tenth of the reader's time.
      */
-    private CompletableFuture<Read> readFrom(String stream, String id, Duration block) {
-        return reading.async().xread(XReadArgs.Builder.block(block).count(BATCH), XReadArgs.StreamOffset.from(stream, id))
-                .thenApply(entries -> new Read(entries, entries.isEmpty() || delivering || !running ? null
-                        : readFrom(stream, entries.get(entries.size() - 1).getId(), block)))
+    private CompletableFuture<Read> readFrom(String stream, String id, String wakeId) {
+        return reading.async().xread(XReadArgs.Builder.block(block).count(BATCH),
+                        XReadArgs.StreamOffset.from(stream, id), XReadArgs.StreamOffset.from(wakeKey, wakeId))
+                .thenApply(entries -> received(stream, wakeId, entries))
                 .toCompletableFuture();
+    }
+
+    private Read received(String stream, String wakeId, List<StreamMessage<String, String>> entries) {
+        List<StreamMessage<String, String>> logged = new ArrayList<>(entries.size());
+        String woken = wakeId;
+        for (StreamMessage<String, String> entry : entries) {
+            if (wakeKey.equals(entry.getStream())) {
+                woken = entry.getId();
+            } else {
+                logged.add(entry);
+            }
+        }
+        boolean readOn = !logged.isEmpty() && woken.equals(wakeId) && !delivering && running;
+        return new Read(logged, woken, readOn ? readFrom(stream, logged.get(logged.size() - 1).getId(), woken) : null);
     }
 
     /**

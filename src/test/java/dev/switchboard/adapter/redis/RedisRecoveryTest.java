@@ -291,6 +291,64 @@ class RedisRecoveryTest {
         }
     }
 
+    /**
+     * On a quiet namespace each node's log reader waits long for the next entry: half the publish
+     * timeout, 30 s here. A client recovering on node B is taken in at once all the same, with what
+     * it missed: B wakes its reader for the replay rather than leave the claim waiting for the
+     * read to end (the client's read of the answer gives up after 10 s).
+     */
+    @Test
+    void aRecoveryOnAQuietNamespaceDoesNotWaitForTheReadersLongRead(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = ClusterNode.start(settings(redis.uri(), test).publishTimeout(Duration.ofSeconds(60)));
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test).publishTimeout(Duration.ofSeconds(60)))) {
+            Away maciel = away(a, a);
+            Await.until("maciel's session waits on node A", () -> a.switchboard().root().detachedSessions().containsKey(maciel.id()));
+            a.switchboard().root().toUser("maciel").emit("missed", 2);
+            try (RawClient client = RawClient.connect(b.server().webSocketUri())) {
+                JsonObject answer = connect(client, maciel.pid(), maciel.offset());
+                assertTrue(answer.getBoolean("recovered"), answer.toString());
+                assertEquals(maciel.id(), answer.getString("id"));
+                assertEquals("[2]", client.next("event").getJsonArray("args").toString());
+            }
+        }
+    }
+
+    /**
+     * An idle namespace costs Redis little: each node's reader asks for the log once per read's
+     * wait (half the publish timeout, 500 ms here), not many times a second.
+     */
+    @Test
+    void anIdleNamespaceReadsItsLogOncePerWait(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = ClusterNode.start(settings(redis.uri(), test));
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test))) {
+            int readers = a.switchboard().namespaces().size() + b.switchboard().namespaces().size();
+            RedisClient client = RedisClient.create(redis.uri());
+            try (StatefulRedisConnection<String, String> redisCli = client.connect()) {
+                long before = xreadCalls(redisCli);
+                long start = System.nanoTime();
+                Thread.sleep(3_000);
+                double seconds = (System.nanoTime() - start) / 1e9;
+                double perReaderPerSecond = (xreadCalls(redisCli) - before) / seconds / readers;
+                // One read per 500 ms wait, two when a wait ends early; a read every 50 ms before the change.
+                assertTrue(perReaderPerSecond <= 4, perReaderPerSecond + " reads of the log a second per reader");
+            } finally {
+                client.shutdown();
+            }
+        }
+    }
+
+    private static long xreadCalls(StatefulRedisConnection<String, String> redisCli) {
+        String stats = redisCli.sync().info("commandstats");
+        int at = stats.indexOf("cmdstat_xread:calls=");
+        if (at < 0) {
+            return 0;
+        }
+        int from = at + "cmdstat_xread:calls=".length();
+        return Long.parseLong(stats.substring(from, stats.indexOf(',', from)));
+    }
+
     @Test
     void aClientWhoseOffsetWasTrimmedOffTheLogStartsAfresh(TestInfo test) throws Exception {
         try (RedisServer redis = RedisServer.start();
