@@ -40,7 +40,8 @@ import java.util.function.Predicate;
  *
  * <p>Threads: the hooks only mark rooms; one worker thread at a time brings them up to date, and
  * waits there for the adapter (Redis, on a cluster). {@code dirty}, {@code working} and
- * {@code lostNodes} are guarded by {@code this}; {@code userInfo} is concurrent.
+ * {@code lostNodes} are guarded by {@code this}; {@code userInfo} is concurrent; {@code expiredElsewhere}
+ * is touched by the worker only.
  */
 final class PresenceKeeper {
     private static final System.Logger LOG = System.getLogger(PresenceKeeper.class.getName());
@@ -61,6 +62,12 @@ final class PresenceKeeper {
      * knows; those that ended otherwise (recovered elsewhere) are forgotten once the worker is idle.
      */
     private final Map<String, Set<String>> waitingIn = new ConcurrentHashMap<>();
+    /**
+     * Sessions of other nodes whose expiry was told here, each until when its entries could still
+     * wait in the ledger: this node claimed such a session and could not recover it, and the node
+     * that held it let it go without a word, so nobody else removes them. The worker's.
+     */
+    private final Map<String, Long> expiredElsewhere = new HashMap<>();
     /** Rooms to bring up to date, each with whether this node's sockets there all get the list again. */
     private final Map<String, Boolean> dirty = new LinkedHashMap<>();
     /** Whether the worker is on its way through {@code dirty}. */
@@ -99,8 +106,13 @@ final class PresenceKeeper {
             if (rooms != null) {
                 mark(rooms, false);
             } else {
-                // Another node's (it died), or forgotten: look everywhere.
-                worker.execute(() -> mark(adapter.ledgerRooms().join(), false));
+                // Another node's (it died, or a recovery claimed it here and failed), or forgotten: look everywhere.
+                long until = namespace.switchboard().options().clock().millis()
+                        + namespace.switchboard().options().recoveryWindow().toMillis();
+                worker.execute(() -> {
+                    expiredElsewhere.put(session.id(), until);
+                    mark(adapter.ledgerRooms().join(), false);
+                });
             }
         });
         adapter.onNodeLost(this::nodeLost);
@@ -202,6 +214,8 @@ final class PresenceKeeper {
                 if (!rooms.hasNext()) {
                     working = false;
                     waitingIn.keySet().retainAll(namespace.detachedSessions().keySet());
+                    long now = namespace.switchboard().options().clock().millis();
+                    expiredElsewhere.values().removeIf(until -> until <= now);
                     return;
                 }
                 next = rooms.next();
@@ -250,7 +264,7 @@ final class PresenceKeeper {
         Set<String> known = new HashSet<>();
         before.users().forEach((userId, entry) -> entry.sockets().forEach((id, socket) -> {
             known.add(id);
-            if (keeps(socket, me, now)) {
+            if (keeps(socket, me, now) && !expiredElsewhere.containsKey(id)) {
                 sockets.computeIfAbsent(userId, key -> new TreeMap<>()).put(id, lost(socket, now));
                 ownerOf.put(id, userId);
             }

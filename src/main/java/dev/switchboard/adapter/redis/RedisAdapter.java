@@ -219,6 +219,10 @@ final class RedisAdapter implements Adapter {
         if (!StreamIds.valid(offset) || !stillLogged(stream, offset)) {
             return false;
         }
+        // In its rooms before the replay, not after: a session that overflows while replayed
+        // ends there and leaves the rooms it holds, which would otherwise be joined after it ended.
+        // (The reader is this thread: no entry of the log reaches the rooms meanwhile.)
+        local.addAll(socketId, rooms);
         String newest = offset;
         while (true) {
             List<StreamMessage<String, String>> entries = reading.sync().xrange(stream,
@@ -238,7 +242,6 @@ final class RedisAdapter implements Adapter {
             }
         }
         resentUpTo.put(socketId, newest);
-        local.addAll(socketId, rooms);
         return true;
     }
 

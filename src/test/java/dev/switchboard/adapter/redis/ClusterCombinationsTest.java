@@ -295,6 +295,9 @@ class ClusterCombinationsTest {
             Await.until("the session's end told", () -> !expired.isEmpty());
             Await.until("node A let its copy go", () -> root(a).detachedSessions().isEmpty());
             assertTrue(expired.equals(List.of("A:maciel")) || expired.equals(List.of("B:maciel")), expired.toString());
+            // Its rooms ended with it, on both nodes: node B had joined them while replaying.
+            String oldId = first.getString("id");
+            Await.until("no room of the old session left", () -> !root(b).rooms().join().contains(oldId));
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.switchboard.adapter.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,11 +11,14 @@ import dev.switchboard.testing.Await;
 import dev.switchboard.testing.ClientProcess;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.Inbox;
+import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.RedisServer;
+import jakarta.json.JsonObject;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
@@ -105,6 +109,50 @@ class ClusterPresenceTest {
             Await.until("Pedro sees Ana", () -> pedroSees.member("Ana") != null);
             toA.refuse(true);
             toA.cut();
+            Await.until("Ana gone", () -> pedroSees.member("Ana") == null);
+            fence(b);
+            assertEquals(List.of("list:Pedro", "join:Ana", "away:Ana", "leave:Ana"), pedro.presenceUntilFence());
+            assertEquals(List.of(new PresentUser("Pedro", Map.of(), false)), presence(a));
+        }
+    }
+
+    /**
+     * Ana drops from node A and comes back to node B with an offset B cannot replay from (the
+     * offset of an ack request to her socket alone, which is node A's own): she starts afresh,
+     * node B tells the application her session ended, and node A lets its copy go without a word.
+     * The room hears her leave then, once, not "away" for good: the waiting entry was node A's,
+     * which no longer writes it.
+     */
+    @Test
+    void aSessionWhoseRecoveryIsRefusedOnAnotherNodeLeavesThePresence(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = ClusterNode.start(settings(redis.uri(), test));
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
+             Inbox pedro = tab(b.server().webSocketUri(), "Pedro")) {
+            List<String> expiredOnB = new CopyOnWriteArrayList<>();
+            b.switchboard().root().onSessionExpired(session -> expiredOnB.add(session.id()));
+            RoomPresence pedroSees = pedro.socket().presence(ROOM);
+            String id;
+            String pid;
+            String offset;
+            try (RawClient ana = RawClient.connect(a.server().webSocketUri())) {
+                JsonObject connected = ana.connectAs("Ana", null, null);
+                id = connected.getString("id");
+                pid = connected.getString("pid");
+                ana.send("{\"type\":\"event\",\"event\":\"join\",\"args\":[\"" + ROOM + "\"],\"ack\":1}");
+                ana.next(packet -> "ack".equals(packet.getString("type")) && packet.getInt("ack") == 1);
+                Await.until("Pedro sees Ana", () -> pedroSees.member("Ana") != null);
+                a.switchboard().root().sockets().get(id).timeout(Duration.ofMinutes(1)).emitWithAck("question");
+                offset = ana.next(packet -> "question".equals(packet.getString("event", null))).getString("offset");
+                ana.abort();
+            }
+            Await.until("Ana away", () -> pedroSees.member("Ana") != null && pedroSees.member("Ana").away());
+            try (RawClient back = RawClient.connect(b.server().webSocketUri())) {
+                JsonObject answer = back.connectAs("Ana", pid, offset);
+                assertFalse(answer.getBoolean("recovered"), answer.toString());
+                back.send("{\"type\":\"disconnect\"}");
+            }
+            Await.until("node B told the application that Ana's session ended", () -> expiredOnB.contains(id));
             Await.until("Ana gone", () -> pedroSees.member("Ana") == null);
             fence(b);
             assertEquals(List.of("list:Pedro", "join:Ana", "away:Ana", "leave:Ana"), pedro.presenceUntilFence());
