@@ -79,14 +79,17 @@ public interface Adapter {
     /**
      * Takes in a socket that recovers a session held by another node: puts it in {@code rooms}
      * and delivers to it again, in order and before anything newer, every event of the shared
-     * log after {@code offset} that those rooms received. Completes with false, delivering
-     * nothing, when the log cannot tell exactly (no shared log, the offset is unknown or trimmed).
+     * log after {@code offset} that those rooms received, and none from before the session began
+     * ({@code since}, its {@link #position} when it joined, or null): a client that started afresh
+     * may present an offset of its session before, and missed only what came after the new one's
+     * start. Completes with false, delivering nothing, when the log cannot tell exactly (no shared
+     * log, the offset is unknown or trimmed).
      *
      * <pre>{@code
-     * adapter.resend(socketId, record.rooms(), "1796473541406-0").join();
+     * adapter.resend(socketId, record.rooms(), "1796473541406-0", record.since()).join();
      * }</pre>
      */
-    default CompletableFuture<Boolean> resend(String socketId, Set<String> rooms, String offset) {
+    default CompletableFuture<Boolean> resend(String socketId, Set<String> rooms, String offset, String since) {
         return CompletableFuture.completedFuture(false);
     }
 

@@ -64,8 +64,8 @@ final class PresenceKeeper {
     private final Map<String, Set<String>> waitingIn = new ConcurrentHashMap<>();
     /**
      * Sessions of other nodes whose expiry was told here, each until when its entries could still
-     * wait in the ledger: this node claimed such a session and could not recover it, and the node
-     * that held it let it go without a word, so nobody else removes them. The worker's.
+     * wait in the ledger. When such a node lives on (this node claimed the session and could not
+     * recover it, and that node let it go without a word) nobody else removes them. The worker's.
      */
     private final Map<String, Long> expiredElsewhere = new HashMap<>();
     /** Rooms to bring up to date, each with whether this node's sockets there all get the list again. */
@@ -264,7 +264,7 @@ final class PresenceKeeper {
         Set<String> known = new HashSet<>();
         before.users().forEach((userId, entry) -> entry.sockets().forEach((id, socket) -> {
             known.add(id);
-            if (keeps(socket, me, now) && !expiredElsewhere.containsKey(id)) {
+            if (keeps(socket, me, now) && !letGoByItsNode(id, socket)) {
                 sockets.computeIfAbsent(userId, key -> new TreeMap<>()).put(id, lost(socket, now));
                 ownerOf.put(id, userId);
             }
@@ -313,6 +313,20 @@ final class PresenceKeeper {
      */
     private static boolean keeps(RoomLedger.SocketEntry socket, String me, long now) {
         return !me.equals(socket.node()) && !(socket.waiting() && socket.waitingUntil() <= now);
+    }
+
+    /**
+     * Whether an entry is of a session whose end was told here while the node that wrote it lives
+     * on: that node let the session go without a word. (A dead node's entries wait out their
+     * window, as {@link #lost} has them.)
+     */
+    private boolean letGoByItsNode(String id, RoomLedger.SocketEntry socket) {
+        if (!expiredElsewhere.containsKey(id)) {
+            return false;
+        }
+        synchronized (this) {
+            return !lostNodes.contains(socket.node());
+        }
     }
 
     /** A dead node's connected socket waits for its client from now on, for one recovery window. */

@@ -181,7 +181,7 @@ final class RedisAdapter implements Adapter {
      * between the resent entries or before them.
      */
     @Override
-    public CompletableFuture<Boolean> resend(String socketId, Set<String> rooms, String offset) {
+    public CompletableFuture<Boolean> resend(String socketId, Set<String> rooms, String offset, String since) {
         CompletableFuture<Boolean> done = new CompletableFuture<>();
         readerTasks.add(() -> {
             // Too late (the reader was stuck on Redis, or stopped): the claimant gave up.
@@ -189,7 +189,7 @@ final class RedisAdapter implements Adapter {
                 return;
             }
             try {
-                if (resendNow(socketId, rooms, offset) && !done.complete(true)) {
+                if (resendNow(socketId, rooms, offset, since) && !done.complete(true)) {
                     // The claimant gave up meanwhile: the socket is not coming.
                     local.delAll(socketId);
                     resentUpTo.remove(socketId);
@@ -214,16 +214,20 @@ final class RedisAdapter implements Adapter {
                 });
     }
 
-    private boolean resendNow(String socketId, Set<String> rooms, String offset) {
+    private boolean resendNow(String socketId, Set<String> rooms, String offset, String since) {
         String stream = cluster.streamKey(namespace.name());
-        if (!StreamIds.valid(offset) || !stillLogged(stream, offset)) {
+        if (!StreamIds.valid(offset)) {
+            return false;
+        }
+        String from = StreamIds.valid(since) && StreamIds.compare(since, offset) > 0 ? since : offset;
+        if (!stillLogged(stream, from)) {
             return false;
         }
         // In its rooms before the replay, not after: a session that overflows while replayed
         // ends there and leaves the rooms it holds, which would otherwise be joined after it ended.
         // (The reader is this thread: no entry of the log reaches the rooms meanwhile.)
         local.addAll(socketId, rooms);
-        String newest = offset;
+        String newest = from;
         while (true) {
             List<StreamMessage<String, String>> entries = reading.sync().xrange(stream,
                     Range.from(Range.Boundary.excluding(newest), Range.Boundary.unbounded()), Limit.create(0, BATCH));

@@ -292,6 +292,43 @@ class RedisRecoveryTest {
     }
 
     /**
+     * A client that started afresh keeps presenting the offset it had of its session before, as
+     * socket.io-client does. Cut again before any event of the new session and back on another
+     * node, it recovers the new session with nothing from between the two: what went to its user
+     * then was not the new session's, as on the node that held it (found by a review).
+     */
+    @Test
+    void aFreshSessionCutBeforeAnyEventRecoversOnAnotherNodeWithNothingFromBefore(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW)) {
+            ClusterNode a = nodes.a();
+            ClusterNode b = nodes.b();
+            String held;
+            try (RawClient first = RawClient.connect(b.server().webSocketUri())) {
+                JsonObject answer = first.connectAs("maciel", null, null);
+                b.switchboard().root().to(answer.getString("id")).emit("before", 0);
+                held = first.next("event").getString("offset");
+                first.leave();
+            }
+            b.switchboard().root().toUser("maciel").emit("between", 1);
+            b.switchboard().root().toUser("maciel").emit("between", 2);
+            JsonObject fresh;
+            try (RawClient client = RawClient.connect(b.server().webSocketUri())) {
+                fresh = client.connectAs("maciel", null, held);
+                client.abort();
+            }
+            String id = fresh.getString("id");
+            Await.until("the new session waits on node B", () -> b.switchboard().root().detachedSessions().containsKey(id));
+            try (RawClient client = RawClient.connect(a.server().webSocketUri())) {
+                JsonObject again = client.connectAs("maciel", fresh.getString("pid"), held);
+                assertTrue(again.getBoolean("recovered"), again.toString());
+                assertEquals(id, again.getString("id"));
+                a.switchboard().root().to(id).emit("after", 3);
+                assertEquals("after", client.next("event").getString("event"), "nothing from between the sessions first");
+            }
+        }
+    }
+
+    /**
      * On a quiet namespace each node's log reader waits long for the next entry: half the publish
      * timeout, 30 s here. A client recovering on node B is taken in at once all the same, with what
      * it missed: B wakes its reader for the replay rather than leave the claim waiting for the
