@@ -77,19 +77,30 @@ public interface Adapter {
     }
 
     /**
+     * Where in the shared log a socket's rooms changed lately, for its session's record: a node
+     * that takes the session in replays each entry to the rooms of its moment. Null for an
+     * adapter without a shared log.
+     */
+    default RoomHistory roomHistory(String socketId) {
+        return null;
+    }
+
+    /**
      * Takes in a socket that recovers a session held by another node: puts it in {@code rooms}
      * and delivers to it again, in order and before anything newer, every event of the shared
-     * log after {@code offset} that those rooms received, and none from before the session began
-     * ({@code since}, its {@link #position} when it joined, or null): a client that started afresh
-     * may present an offset of its session before, and missed only what came after the new one's
-     * start. Completes with false, delivering nothing, when the log cannot tell exactly (no shared
-     * log, the offset is unknown or trimmed).
+     * log after {@code offset} that reached it, by the rooms it had at that event ({@code history},
+     * null when unknown: by {@code rooms}), and none from before the session began ({@code since},
+     * its {@link #position} when it joined, or null): a client that started afresh may present an
+     * offset of its session before, and missed only what came after the new one's start. Completes
+     * with false, delivering nothing, when the log cannot tell exactly (no shared log, the offset
+     * is unknown or trimmed, the history does not reach back to it).
      *
      * <pre>{@code
-     * adapter.resend(socketId, record.rooms(), "1796473541406-0", record.since()).join();
+     * adapter.resend(socketId, record.rooms(), record.roomHistory(), "1796473541406-0", record.since()).join();
      * }</pre>
      */
-    default CompletableFuture<Boolean> resend(String socketId, Set<String> rooms, String offset, String since) {
+    default CompletableFuture<Boolean> resend(String socketId, Set<String> rooms, RoomHistory history, String offset,
+                                              String since) {
         return CompletableFuture.completedFuture(false);
     }
 

@@ -33,6 +33,7 @@ public final class InMemoryAdapter implements Adapter {
     private static final int SMALL_ROOM = 8;
 
     private final LocalNamespace namespace;
+    private final ChangeWatch watch;
     /** room to its members, by socket id */
     private final Map<String, Map<String, Recipient>> rooms = new ConcurrentHashMap<>();
     /** socket id to rooms */
@@ -43,16 +44,33 @@ public final class InMemoryAdapter implements Adapter {
     private long ledgerVersion;
 
     public InMemoryAdapter(LocalNamespace namespace) {
+        this(namespace, (socketId, change) -> change.run());
+    }
+
+    /** An adapter whose changes to a socket's rooms (joins and leaves, not its end) run through {@code watch}. */
+    public InMemoryAdapter(LocalNamespace namespace, ChangeWatch watch) {
         this.namespace = namespace;
+        this.watch = watch;
+    }
+
+    /**
+     * Runs each change of one socket's rooms, which it must run once: a clustered adapter keeping
+     * where in its log a socket's rooms changed ({@link RoomHistory}) looks before and after it.
+     */
+    @FunctionalInterface
+    public interface ChangeWatch {
+        void around(String socketId, Runnable change);
     }
 
     @Override
     public void addAll(String socketId, Set<String> newRooms) {
-        socketRooms.compute(socketId, (id, current) -> with(current, newRooms));
-        Recipient recipient = namespace.recipient(socketId);
-        for (String room : newRooms) {
-            rooms.compute(room, (name, members) -> withMember(members, recipient));
-        }
+        watch.around(socketId, () -> {
+            socketRooms.compute(socketId, (id, current) -> with(current, newRooms));
+            Recipient recipient = namespace.recipient(socketId);
+            for (String room : newRooms) {
+                rooms.compute(room, (name, members) -> withMember(members, recipient));
+            }
+        });
     }
 
     private static Set<String> with(Set<String> current, Set<String> added) {
@@ -97,8 +115,10 @@ public final class InMemoryAdapter implements Adapter {
 
     @Override
     public void del(String socketId, String room) {
-        socketRooms.computeIfPresent(socketId, (id, set) -> without(set, room));
-        removeMember(room, socketId);
+        watch.around(socketId, () -> {
+            socketRooms.computeIfPresent(socketId, (id, set) -> without(set, room));
+            removeMember(room, socketId);
+        });
     }
 
     @Override

@@ -149,7 +149,11 @@ public final class DetachedSession implements RemoteSocket {
         synchronized (log) {
             newestOffset = log.newestOffset();
         }
-        return new SessionRecord(namespace.name(), id, pid, userId, rooms(), data, newestOffset, expiresAt, since);
+        // The rooms before their history: a change between the two is then in the history, which
+        // replays it, rather than in the rooms alone, as if it held for every entry.
+        Set<String> rooms = rooms();
+        return new SessionRecord(namespace.name(), id, pid, userId, rooms, data, newestOffset, expiresAt, since,
+                namespace.adapter().roomHistory(id));
     }
 
     /** The window's timer, set once it is scheduled; one that comes after the wait ended is called off. */

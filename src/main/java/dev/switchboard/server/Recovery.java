@@ -334,7 +334,8 @@ final class Recovery {
         // Registered first, so that events routed to its id from now on are logged into it.
         detached.put(record.id(), session);
         String from = offset != null ? offset : record.since();
-        boolean exact = from != null && call(() -> namespace.adapter().resend(record.id(), record.rooms(), from, record.since()))
+        boolean exact = from != null && call(() -> namespace.adapter().resend(record.id(), record.rooms(),
+                record.roomHistory(), from, record.since()))
                 .exceptionally(failure -> {
                     namespace.switchboard().warnings().warn(LOG, "resending to a session of " + namespace.name()
                             + " failed", failure);

@@ -1,5 +1,6 @@
 package dev.switchboard.server;
 
+import dev.switchboard.adapter.RoomHistory;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
@@ -28,9 +29,12 @@ import java.util.Set;
  * @param expiresAt    when the recovery window ends; a store may forget the record then
  * @param since        where the socket joined the adapter's log (see {@code Adapter#position}), or
  *                     null: a client that saw no event missed every event after it
+ * @param roomHistory  where in the adapter's log its rooms changed lately, read after {@code rooms}
+ *                     (see {@code Adapter#roomHistory}), or null
  */
 public record SessionRecord(String namespace, String id, String pid, String userId, Set<String> rooms,
-                            Map<String, Object> data, String newestOffset, Instant expiresAt, String since) {
+                            Map<String, Object> data, String newestOffset, Instant expiresAt, String since,
+                            RoomHistory roomHistory) {
     public SessionRecord {
         Objects.requireNonNull(namespace, "namespace");
         Objects.requireNonNull(id, "id");

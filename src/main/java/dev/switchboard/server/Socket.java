@@ -404,7 +404,11 @@ public final class Socket implements RemoteSocket {
         synchronized (log) {
             newestOffset = log.newestOffset();
         }
-        return new SessionRecord(namespace.name(), id, pid, userId, rooms(), data, newestOffset, expiresAt, since);
+        // The rooms before their history: a change between the two is then in the history, which
+        // replays it, rather than in the rooms alone, as if it held for every entry.
+        Set<String> rooms = rooms();
+        return new SessionRecord(namespace.name(), id, pid, userId, rooms, data, newestOffset, expiresAt, since,
+                namespace.adapter().roomHistory(id));
     }
 
     ReplayLog log() {

@@ -6,6 +6,7 @@ import dev.switchboard.adapter.BroadcastOptions;
 import dev.switchboard.adapter.ClusterStatus;
 import dev.switchboard.adapter.InMemoryAdapter;
 import dev.switchboard.adapter.LocalNamespace;
+import dev.switchboard.adapter.RoomHistory;
 import dev.switchboard.adapter.RoomLedger;
 import dev.switchboard.api.RemoteSocket;
 import dev.switchboard.protocol.Arguments;
@@ -49,8 +50,9 @@ import java.util.function.Consumer;
  * delivered when read back, by every node to its own sockets, so all members of a room see one
  * order and one offset per event. Queries ask the other nodes and add this node's own answer.
  *
- * <p>Threads: the reader thread owns {@code lastId} and the reading connection; everything else
- * is the in-memory adapter's (thread-safe) or the cluster's.
+ * <p>Threads: the reader thread owns {@code lastId}, {@code lastDelivered} and the reading
+ * connection; {@code histories} is guarded by itself; everything else is the in-memory adapter's
+ * (thread-safe) or the cluster's.
  */
 final class RedisAdapter implements Adapter {
     private static final System.Logger LOG = System.getLogger(RedisAdapter.class.getName());
@@ -113,8 +115,19 @@ final class RedisAdapter implements Adapter {
     private final String wakeKey;
     private final Thread reader;
     private volatile boolean running = true;
-    /** The id of the last entry delivered, where the next read starts; written by the reader thread only. */
+    /**
+     * The id of the last entry whose delivery began, where the next read starts; written by the
+     * reader thread only.
+     */
     private volatile String lastId;
+    /** The id of the last entry whose delivery ended; written by the reader thread only. */
+    private volatile String lastDelivered;
+    /**
+     * Where in the log the rooms of this node's sockets (and of sessions waiting here) changed, by
+     * socket id, for their records ({@link #roomHistory}). Guarded by itself, which also orders
+     * the changes of membership that it records: no other lock is taken under it.
+     */
+    private final Map<String, RoomHistory> histories = new HashMap<>();
     /** Work that must happen between the deliveries of two reads (taking in a recovered socket); run by the reader thread. */
     private final Queue<Runnable> readerTasks = new ConcurrentLinkedQueue<>();
     /**
@@ -132,13 +145,14 @@ final class RedisAdapter implements Adapter {
     RedisAdapter(RedisCluster cluster, LocalNamespace namespace) {
         this.cluster = cluster;
         this.namespace = namespace;
-        this.local = new InMemoryAdapter(namespace);
+        this.local = new InMemoryAdapter(namespace, this::recordChange);
         this.reading = cluster.readerConnection();
         this.block = cluster.publishTimeout().dividedBy(2);
         this.wakeKey = cluster.key("wake:" + cluster.nodeId() + ":" + namespace.name());
         // Read from the newest entry now, not from "$" at the first read: an emit between the two
         // would be missed.
         this.lastId = newestId();
+        this.lastDelivered = lastId;
         this.reader = new Thread(this::read, "switchboard-redis-log " + namespace.name());
         reader.setDaemon(true);
         reader.start();
@@ -158,7 +172,43 @@ final class RedisAdapter implements Adapter {
 
     @Override
     public void delAll(String socketId) {
-        local.delAll(socketId);
+        synchronized (histories) {
+            local.delAll(socketId);
+            histories.remove(socketId);
+        }
+    }
+
+    /**
+     * Makes a change to a socket's rooms and notes where in the log it took effect. The reader
+     * does not wait for it: an entry it is delivering meanwhile may have gone out either way,
+     * which the change's two positions say.
+     */
+    private void recordChange(String socketId, Runnable change) {
+        synchronized (histories) {
+            String from = lastDelivered;
+            Set<String> before = local.socketRooms(socketId);
+            change.run();
+            Set<String> after = local.socketRooms(socketId);
+            if (before.equals(after)) {
+                return;
+            }
+            RoomHistory.RoomChange made = new RoomHistory.RoomChange(from, lastId, difference(after, before),
+                    difference(before, after));
+            histories.put(socketId, histories.getOrDefault(socketId, RoomHistory.NONE).with(made, StreamIds::compare));
+        }
+    }
+
+    private static Set<String> difference(Set<String> rooms, Set<String> minus) {
+        Set<String> left = new HashSet<>(rooms);
+        left.removeAll(minus);
+        return left;
+    }
+
+    @Override
+    public RoomHistory roomHistory(String socketId) {
+        synchronized (histories) {
+            return histories.getOrDefault(socketId, RoomHistory.NONE);
+        }
     }
 
     @Override
@@ -181,7 +231,8 @@ final class RedisAdapter implements Adapter {
      * between the resent entries or before them.
      */
     @Override
-    public CompletableFuture<Boolean> resend(String socketId, Set<String> rooms, String offset, String since) {
+    public CompletableFuture<Boolean> resend(String socketId, Set<String> rooms, RoomHistory history, String offset,
+                                             String since) {
         CompletableFuture<Boolean> done = new CompletableFuture<>();
         readerTasks.add(() -> {
             // Too late (the reader was stuck on Redis, or stopped): the claimant gave up.
@@ -189,9 +240,10 @@ final class RedisAdapter implements Adapter {
                 return;
             }
             try {
-                if (resendNow(socketId, rooms, offset, since) && !done.complete(true)) {
+                if (resendNow(socketId, rooms, Objects.requireNonNullElse(history, RoomHistory.NONE), offset, since)
+                        && !done.complete(true)) {
                     // The claimant gave up meanwhile: the socket is not coming.
-                    local.delAll(socketId);
+                    delAll(socketId);
                     resentUpTo.remove(socketId);
                 }
                 done.complete(false);
@@ -214,19 +266,24 @@ final class RedisAdapter implements Adapter {
                 });
     }
 
-    private boolean resendNow(String socketId, Set<String> rooms, String offset, String since) {
+    private boolean resendNow(String socketId, Set<String> rooms, RoomHistory history, String offset, String since) {
         String stream = cluster.streamKey(namespace.name());
         if (!StreamIds.valid(offset)) {
             return false;
         }
         String from = StreamIds.valid(since) && StreamIds.compare(since, offset) > 0 ? since : offset;
-        if (!stillLogged(stream, from)) {
+        RoomHistory.Replay replay = history.replay(rooms, from, StreamIds::compare);
+        if (replay == null || !stillLogged(stream, from)) {
             return false;
         }
         // In its rooms before the replay, not after: a session that overflows while replayed
         // ends there and leaves the rooms it holds, which would otherwise be joined after it ended.
-        // (The reader is this thread: no entry of the log reaches the rooms meanwhile.)
-        local.addAll(socketId, rooms);
+        // (The reader is this thread: no entry of the log reaches the rooms meanwhile.) Its
+        // history goes on from the record's, which a later replay elsewhere may need.
+        synchronized (histories) {
+            local.addAll(socketId, rooms);
+            histories.put(socketId, history);
+        }
         String newest = from;
         while (true) {
             List<StreamMessage<String, String>> entries = reading.sync().xrange(stream,
@@ -234,7 +291,17 @@ final class RedisAdapter implements Adapter {
             for (StreamMessage<String, String> entry : entries) {
                 newest = entry.getId();
                 ClusterMessage message = RedisCluster.decode(entry.getBody().get("m"));
-                if (!message.droppable() && inTime(newest, message) && reaches(message, rooms)) {
+                if (message.droppable() || !inTime(newest, message)) {
+                    continue;
+                }
+                Boolean reached = replay.reaches(newest, orEmpty(message.rooms()), orEmpty(message.except()));
+                if (reached == null) {
+                    // Its rooms changed while this entry went out there: whether it reached the
+                    // socket is unknown, so the replay cannot be exact.
+                    delAll(socketId);
+                    return false;
+                }
+                if (reached) {
                     // Any ack it asked for was failed on the node that held the connection.
                     Packet packet = decodePacket(message.packet());
                     namespace.deliver(socketId, namespace.encode(new Packet(PacketType.EVENT, packet.namespace(),
@@ -258,12 +325,6 @@ final class RedisAdapter implements Adapter {
             return reading.sync().xlen(stream) < cluster.logCap();
         }
         return !reading.sync().xrange(stream, Range.create(offset, offset)).isEmpty();
-    }
-
-    private static boolean reaches(ClusterMessage entry, Set<String> rooms) {
-        Set<String> to = orEmpty(entry.rooms());
-        return (to.isEmpty() || to.stream().anyMatch(rooms::contains))
-                && orEmpty(entry.except()).stream().noneMatch(rooms::contains);
     }
 
     // ---- through the log ----
@@ -543,6 +604,7 @@ final class RedisAdapter implements Adapter {
                 }
                 if (lastId == null) {
                     lastId = newestId();
+                    lastDelivered = lastId;
                     continue;
                 }
                 if (pending == null) {
@@ -558,7 +620,11 @@ final class RedisAdapter implements Adapter {
                 delivering = true;
                 for (StreamMessage<String, String> entry : read.entries()) {
                     lastId = entry.getId();
-                    deliver(entry.getId(), RedisCluster.decode(entry.getBody().get("m")));
+                    try {
+                        deliver(entry.getId(), RedisCluster.decode(entry.getBody().get("m")));
+                    } finally {
+                        lastDelivered = lastId;
+                    }
                 }
                 delivering = false;
             } catch (RuntimeException | ExecutionException | TimeoutException e) {

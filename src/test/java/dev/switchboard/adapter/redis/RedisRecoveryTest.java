@@ -329,6 +329,94 @@ class RedisRecoveryTest {
     }
 
     /**
+     * A session waiting on node A is moved between rooms from node B, as the HTTP API would move
+     * it. Back on node B, its client gets what went to each room while it was in it: not what
+     * went to a room before it was put there, and what went to a room it left later.
+     */
+    @Test
+    void aRecoveryOnAnotherNodeReplaysEachEventByTheRoomsOfItsMoment(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW);
+             RawClient olga = RawClient.connect(nodes.a().server().webSocketUri())) {
+            ClusterNode a = nodes.a();
+            ClusterNode b = nodes.b();
+            String olgaId = olga.connectAs("olga", null, null).getString("id");
+            b.switchboard().root().to(olgaId).socketsJoin("news", "quiz").get(10, TimeUnit.SECONDS);
+            Away maciel = away(a, a);
+            Await.until("maciel's session waits on node A", () -> a.switchboard().root().detachedSessions().containsKey(maciel.id()));
+
+            b.switchboard().root().to(maciel.id()).socketsJoin("news").get(10, TimeUnit.SECONDS);
+            sentThroughNodeA(b, "news", 1, olga);
+            sentThroughNodeA(b, "quiz", 2, olga);
+            b.switchboard().root().to(maciel.id()).socketsLeave("news").get(10, TimeUnit.SECONDS);
+            b.switchboard().root().to(maciel.id()).socketsJoin("quiz").get(10, TimeUnit.SECONDS);
+            sentThroughNodeA(b, "news", 3, olga);
+            sentThroughNodeA(b, "quiz", 4, olga);
+
+            try (RawClient client = RawClient.connect(b.server().webSocketUri())) {
+                JsonObject answer = connect(client, maciel.pid(), maciel.offset());
+                assertTrue(answer.getBoolean("recovered"), answer.toString());
+                assertEquals(maciel.id(), answer.getString("id"));
+                assertEquals("news [1]", eventOf(client.next("event")), "in news, not yet in quiz");
+                assertEquals("quiz [4]", eventOf(client.next("event")), "in quiz, out of news");
+                b.switchboard().root().to(maciel.id()).emit("after", 5);
+                assertEquals("after [5]", eventOf(client.next("event")));
+            }
+        }
+    }
+
+    /**
+     * The client's socket on node A joins a room and takes on a user after events went to both,
+     * and the client drops before it saw any of them (they were on the wire). Back on node B, it
+     * gets what went to the room and the user after the changes, not what went before.
+     */
+    @Test
+    void aRecoveryOnAnotherNodeLeavesOutWhatWentToARoomOrUserBeforeTheSocketTookThemOn(TestInfo test)
+            throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW);
+             RawClient olga = RawClient.connect(nodes.a().server().webSocketUri());
+             RawClient maciel = RawClient.connect(nodes.a().server().webSocketUri())) {
+            ClusterNode a = nodes.a();
+            ClusterNode b = nodes.b();
+            String olgaId = olga.connectAs("olga", null, null).getString("id");
+            JsonObject first = connect(maciel, null, null);
+            b.switchboard().root().toUser("maciel").emit("seen", 0);
+            String offset = maciel.next("event").getString("offset");
+
+            b.switchboard().root().toUser("mara").emit("mara", 1);
+            b.switchboard().root().to("news").emit("news", 2);
+            sentThroughNodeA(b, olgaId, 3, olga);
+            Socket socket = socketOn(a, first.getString("id"));
+            socket.userId("mara");
+            socket.join("news");
+            b.switchboard().root().toUser("mara").emit("mara", 4);
+            b.switchboard().root().to("news").emit("news", 5);
+            sentThroughNodeA(b, olgaId, 6, olga);
+            maciel.abort();
+            Await.until("maciel's session waits on node A", () -> a.switchboard().root().detachedSessions()
+                    .containsKey(first.getString("id")));
+
+            try (RawClient client = RawClient.connect(b.server().webSocketUri())) {
+                JsonObject answer = connect(client, first.getString("pid"), offset);
+                assertTrue(answer.getBoolean("recovered"), answer.toString());
+                assertEquals("mara [4]", eventOf(client.next("event")));
+                assertEquals("news [5]", eventOf(client.next("event")));
+                b.switchboard().root().to(first.getString("id")).emit("after", 7);
+                assertEquals("after [7]", eventOf(client.next("event")));
+            }
+        }
+    }
+
+    /** Emits to a room and waits until node A delivered it (to Olga, who is in every room there). */
+    private static void sentThroughNodeA(ClusterNode sender, String room, int n, RawClient olga) {
+        sender.switchboard().root().to(room).emit(room, n);
+        assertEquals(room + " [" + n + "]", eventOf(olga.next("event")));
+    }
+
+    private static String eventOf(JsonObject event) {
+        return event.getString("event") + " " + event.getJsonArray("args");
+    }
+
+    /**
      * On a quiet namespace each node's log reader waits long for the next entry: half the publish
      * timeout, 30 s here. A client recovering on node B is taken in at once all the same, with what
      * it missed: B wakes its reader for the replay rather than leave the claim waiting for the
