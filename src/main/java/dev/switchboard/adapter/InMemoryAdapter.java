@@ -64,13 +64,15 @@ public final class InMemoryAdapter implements Adapter {
 
     @Override
     public void addAll(String socketId, Set<String> newRooms) {
-        watch.around(socketId, () -> {
-            socketRooms.compute(socketId, (id, current) -> with(current, newRooms));
-            Recipient recipient = namespace.recipient(socketId);
-            for (String room : newRooms) {
-                rooms.compute(room, (name, members) -> withMember(members, recipient));
-            }
-        });
+        watch.around(socketId, () -> join(socketId, newRooms));
+    }
+
+    private void join(String socketId, Set<String> newRooms) {
+        socketRooms.compute(socketId, (id, current) -> with(current, newRooms));
+        Recipient recipient = namespace.recipient(socketId);
+        for (String room : newRooms) {
+            rooms.compute(room, (name, members) -> withMember(members, recipient));
+        }
     }
 
     private static Set<String> with(Set<String> current, Set<String> added) {
@@ -195,7 +197,12 @@ public final class InMemoryAdapter implements Adapter {
     @Override
     public CompletableFuture<Void> addSockets(BroadcastOptions options, Set<String> newRooms) {
         for (String id : matching(options)) {
-            addAll(id, newRooms);
+            watch.around(id, () -> {
+                // One that left every room since the snapshot (it ended) joins none: they would outlive it.
+                if (socketRooms.containsKey(id)) {
+                    join(id, newRooms);
+                }
+            });
             namespace.membershipChanged(id);
         }
         return CompletableFuture.completedFuture(null);

@@ -62,7 +62,13 @@ public record RoomHistory(String after, List<RoomChange> changes) {
         String complete = after;
         while (next.size() > MAX_CHANGES) {
             String dropped = next.remove(0).to();
-            complete = complete == null || dropped == null || order.compare(dropped, complete) > 0 ? dropped : complete;
+            if (dropped == null) {
+                // Made before the adapter knew where its log stood, so before every later change:
+                // exact from where the next known one took effect (while an unknown one is still
+                // listed, no replay is exact anyway).
+                dropped = next.stream().map(RoomChange::to).filter(Objects::nonNull).findFirst().orElse(complete);
+            }
+            complete = complete == null || (dropped != null && order.compare(dropped, complete) > 0) ? dropped : complete;
         }
         return new RoomHistory(complete, next);
     }

@@ -75,6 +75,17 @@ class RoomHistoryTest {
     }
 
     @Test
+    void aChangeAtAnUnknownPositionThatGoesPastTheCapStillBoundsTheReplay() {
+        RoomHistory history = new RoomHistory("5", List.of(new RoomChange(null, null, Set.of("news"), Set.of())));
+        for (int i = 1; i <= RoomHistory.MAX_CHANGES; i++) {
+            history = history.with(at(Integer.toString(10 + i), Set.of("room" + i), Set.of()), ORDER);
+        }
+        assertEquals("11", history.after(), "the first change known to come after it");
+        assertNull(history.replay(Set.of("me", "news"), "1", ORDER));
+        assertNotNull(history.replay(Set.of("me", "news"), "11", ORDER));
+    }
+
+    @Test
     void aChangeWhereTheLogsPositionWasUnknownRefusesTheReplay() {
         RoomHistory history = new RoomHistory(null, List.of(new RoomChange(null, null, Set.of("me"), Set.of())));
         assertNull(history.replay(Set.of("me"), "1", ORDER));

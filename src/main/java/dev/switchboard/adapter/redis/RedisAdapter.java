@@ -37,6 +37,7 @@ import java.util.Objects;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -132,9 +133,14 @@ final class RedisAdapter implements Adapter {
     private final Queue<Runnable> readerTasks = new ConcurrentLinkedQueue<>();
     /**
      * Sockets taken in from another node, by id, with the newest entry already sent to them: the
-     * reader skips them up to it. The reader thread's.
+     * reader skips them up to it. Written by the reader thread; a change of their rooms is placed
+     * no earlier ({@link #recordChange}).
      */
-    private final Map<String, String> resentUpTo = new HashMap<>();
+    private final Map<String, String> resentUpTo = new ConcurrentHashMap<>();
+    /** The socket whose missed entries the reader is sending again, or null; guarded by {@code histories}. */
+    private String replaying;
+    /** Changes of that socket's rooms made meanwhile, placed at the replay's end; guarded by {@code histories}. */
+    private final List<RoomHistory.RoomChange> changedWhileReplayed = new ArrayList<>();
     private final List<Consumer<String>> nodeLostListeners = new CopyOnWriteArrayList<>();
     private final List<Runnable> resetListeners = new CopyOnWriteArrayList<>();
     /** Whether the reader is delivering a read's entries; written by the reader thread, read by Lettuce's event loop. */
@@ -181,21 +187,33 @@ final class RedisAdapter implements Adapter {
     /**
      * Makes a change to a socket's rooms and notes where in the log it took effect. The reader
      * does not wait for it: an entry it is delivering meanwhile may have gone out either way,
-     * which the change's two positions say.
+     * which the change's two positions say. A socket taken in from another node was sent the
+     * log up to some entry by its replay, with the rooms of each entry's moment, and the reader
+     * skips it up to there: its change takes effect after that entry, however far behind the
+     * reader is.
      */
     private void recordChange(String socketId, Runnable change) {
         synchronized (histories) {
-            String from = lastDelivered;
+            String resent = resentUpTo.get(socketId);
+            String from = later(lastDelivered, resent);
             Set<String> before = local.socketRooms(socketId);
             change.run();
             Set<String> after = local.socketRooms(socketId);
             if (before.equals(after)) {
                 return;
             }
-            RoomHistory.RoomChange made = new RoomHistory.RoomChange(from, lastId, difference(after, before),
-                    difference(before, after));
+            RoomHistory.RoomChange made = new RoomHistory.RoomChange(from, later(lastId, resent),
+                    difference(after, before), difference(before, after));
+            if (socketId.equals(replaying)) {
+                changedWhileReplayed.add(made);
+                return;
+            }
             histories.put(socketId, histories.getOrDefault(socketId, RoomHistory.NONE).with(made, StreamIds::compare));
         }
+    }
+
+    private static String later(String position, String floor) {
+        return floor == null || (position != null && StreamIds.compare(position, floor) > 0) ? position : floor;
     }
 
     private static Set<String> difference(Set<String> rooms, Set<String> minus) {
@@ -234,7 +252,7 @@ final class RedisAdapter implements Adapter {
     public CompletableFuture<Boolean> resend(String socketId, Set<String> rooms, RoomHistory history, String offset,
                                              String since) {
         CompletableFuture<Boolean> done = new CompletableFuture<>();
-        readerTasks.add(() -> {
+        onReader(() -> {
             // Too late (the reader was stuck on Redis, or stopped): the claimant gave up.
             if (done.isDone()) {
                 return;
@@ -248,13 +266,20 @@ final class RedisAdapter implements Adapter {
                 }
                 done.complete(false);
             } catch (RuntimeException e) {
+                delAll(socketId);
+                resentUpTo.remove(socketId);
                 done.completeExceptionally(e);
             }
         });
-        wakeReader();
         // A reader blocks at most the publish timeout on Redis; a stopped one never comes.
         return done.completeOnTimeout(false, 2 * cluster.publishTimeout().toMillis() + block.toMillis(),
                 TimeUnit.MILLISECONDS);
+    }
+
+    /** Runs {@code task} on the reader thread, between the deliveries of two reads, as soon as it can. */
+    void onReader(Runnable task) {
+        readerTasks.add(task);
+        wakeReader();
     }
 
     /** Ends the reader's wait for entries, so that it runs its tasks now; a wake that fails leaves them to the read's end. */
@@ -283,7 +308,22 @@ final class RedisAdapter implements Adapter {
         synchronized (histories) {
             local.addAll(socketId, rooms);
             histories.put(socketId, history);
+            replaying = socketId;
         }
+        String newest = null;
+        try {
+            newest = replay(stream, socketId, from, replay);
+            return newest != null;
+        } finally {
+            replayed(socketId, newest);
+        }
+    }
+
+    /**
+     * Sends a taken-in socket the log's entries after {@code from} that reached it; answers the
+     * newest entry read, or null (having sent some, perhaps) when that cannot be exact.
+     */
+    private String replay(String stream, String socketId, String from, RoomHistory.Replay replay) {
         String newest = from;
         while (true) {
             List<StreamMessage<String, String>> entries = reading.sync().xrange(stream,
@@ -298,8 +338,7 @@ final class RedisAdapter implements Adapter {
                 if (reached == null) {
                     // Its rooms changed while this entry went out there: whether it reached the
                     // socket is unknown, so the replay cannot be exact.
-                    delAll(socketId);
-                    return false;
+                    return null;
                 }
                 if (reached) {
                     // Any ack it asked for was failed on the node that held the connection.
@@ -309,11 +348,37 @@ final class RedisAdapter implements Adapter {
                 }
             }
             if (entries.size() < BATCH) {
-                break;
+                return newest;
             }
         }
-        resentUpTo.put(socketId, newest);
-        return true;
+    }
+
+    /**
+     * Ends a replay: the socket's rooms changed meanwhile took effect after its last entry, and
+     * the reader skips it up to there. A replay that failed takes the socket out of its rooms;
+     * one that ended with the socket (its session overflowed) leaves no history behind.
+     */
+    private void replayed(String socketId, String newest) {
+        synchronized (histories) {
+            replaying = null;
+            List<RoomHistory.RoomChange> changed = List.copyOf(changedWhileReplayed);
+            changedWhileReplayed.clear();
+            if (newest == null) {
+                delAll(socketId);
+                return;
+            }
+            resentUpTo.put(socketId, newest);
+            RoomHistory history = histories.get(socketId);
+            if (history == null || local.socketRooms(socketId).isEmpty()) {
+                histories.remove(socketId);
+                return;
+            }
+            for (RoomHistory.RoomChange change : changed) {
+                history = history.with(new RoomHistory.RoomChange(newest, newest, change.joined(), change.left()),
+                        StreamIds::compare);
+            }
+            histories.put(socketId, history);
+        }
     }
 
     /**

@@ -212,6 +212,11 @@ public final class RedisCluster implements AutoCloseable {
         return adapter;
     }
 
+    /** The adapter of a namespace of this node, or null. */
+    RedisAdapter adapter(String namespace) {
+        return adapters.get(namespace);
+    }
+
     /**
      * The session store to give {@code SwitchboardOptions.builder().sessionStore(...)}: the
      * cluster's session records in Redis, so that a client recovers on any node, even after its

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
@@ -403,6 +404,78 @@ class RedisRecoveryTest {
                 b.switchboard().root().to(first.getString("id")).emit("after", 7);
                 assertEquals("after [7]", eventOf(client.next("event")));
             }
+        }
+    }
+
+    /**
+     * Node B's log reader lags (a slow read, a pause) while a client recovers there: the replay
+     * sends the client what the reader has not delivered yet, and a room the socket joins on B
+     * meanwhile holds from after the replay. The client drops again and recovers on node A: it
+     * gets nothing that went to that room before it joined.
+     */
+    @Test
+    void aRoomJoinedWhileTheReaderOfTheNodeThatTookTheSessionInLagsHoldsFromAfterItsReplay(TestInfo test)
+            throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW);
+             RawClient olga = RawClient.connect(nodes.a().server().webSocketUri())) {
+            ClusterNode a = nodes.a();
+            ClusterNode b = nodes.b();
+            String olgaId = olga.connectAs("olga", null, null).getString("id");
+            a.switchboard().root().to(olgaId).socketsJoin("x").get(10, TimeUnit.SECONDS);
+            Away maciel = away(a, a);
+            Await.until("maciel's session waits on node A", () -> a.switchboard().root().detachedSessions().containsKey(maciel.id()));
+
+            RedisAdapter readerOfB = b.cluster().adapter("/");
+            CountDownLatch lagging = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            readerOfB.onReader(new Runnable() {
+                @Override
+                public void run() {
+                    // Holds B's reader off the log until maciel's replay ran, then a while longer.
+                    if (readerOfB.socketRooms(maciel.id()).isEmpty()) {
+                        sleep(5);
+                        readerOfB.onReader(this);
+                        return;
+                    }
+                    lagging.countDown();
+                    await(release);
+                }
+            });
+            sentThroughNodeA(a, "x", 1, olga);
+            try (RawClient client = RawClient.connect(b.server().webSocketUri())) {
+                JsonObject answer = connect(client, maciel.pid(), maciel.offset());
+                assertTrue(answer.getBoolean("recovered"), answer.toString());
+                assertTrue(lagging.await(10, TimeUnit.SECONDS));
+                socketOn(b, maciel.id()).join("x");
+                release.countDown();
+                client.abort();
+                Await.until("maciel's session waits on node B", () -> b.switchboard().root().detachedSessions()
+                        .containsKey(maciel.id()));
+                try (RawClient again = RawClient.connect(a.server().webSocketUri())) {
+                    JsonObject back = connect(again, answer.getString("pid"), maciel.offset());
+                    assertTrue(back.getBoolean("recovered"), back.toString());
+                    a.switchboard().root().to(maciel.id()).emit("after", 2);
+                    assertEquals("after [2]", eventOf(again.next("event")), "x [1] went out before maciel joined x");
+                }
+            } finally {
+                release.countDown();
+            }
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
