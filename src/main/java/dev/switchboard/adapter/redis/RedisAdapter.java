@@ -137,6 +137,11 @@ final class RedisAdapter implements Adapter {
      * no earlier ({@link #recordChange}).
      */
     private final Map<String, String> resentUpTo = new ConcurrentHashMap<>();
+    /**
+     * Sockets being taken in from another node, by id, with the rooms of their record, until the
+     * reader put them in those rooms here: a change of rooms asked meanwhile is made after that.
+     */
+    private final Map<String, Set<String>> arriving = new ConcurrentHashMap<>();
     /** The socket whose missed entries the reader is sending again, or null; guarded by {@code histories}. */
     private String replaying;
     /** Changes of that socket's rooms made meanwhile, placed at the replay's end; guarded by {@code histories}. */
@@ -252,9 +257,11 @@ final class RedisAdapter implements Adapter {
     public CompletableFuture<Boolean> resend(String socketId, Set<String> rooms, RoomHistory history, String offset,
                                              String since) {
         CompletableFuture<Boolean> done = new CompletableFuture<>();
+        arriving.put(socketId, rooms);
         onReader(() -> {
             // Too late (the reader was stuck on Redis, or stopped): the claimant gave up.
             if (done.isDone()) {
+                arriving.remove(socketId, rooms);
                 return;
             }
             try {
@@ -269,6 +276,8 @@ final class RedisAdapter implements Adapter {
                 delAll(socketId);
                 resentUpTo.remove(socketId);
                 done.completeExceptionally(e);
+            } finally {
+                arriving.remove(socketId, rooms);
             }
         });
         // A reader blocks at most the publish timeout on Redis; a stopped one never comes.
@@ -449,12 +458,43 @@ final class RedisAdapter implements Adapter {
 
     @Override
     public CompletableFuture<Void> addSockets(BroadcastOptions options, Set<String> rooms) {
-        return ask(ClusterMessage.JOIN, options, rooms, false).thenCompose(answers -> local.addSockets(options, rooms));
+        return ask(ClusterMessage.JOIN, options, rooms, false).thenCompose(answers -> changeRooms(options, rooms, true));
     }
 
     @Override
     public CompletableFuture<Void> delSockets(BroadcastOptions options, Set<String> rooms) {
-        return ask(ClusterMessage.LEAVE, options, rooms, false).thenCompose(answers -> local.delSockets(options, rooms));
+        return ask(ClusterMessage.LEAVE, options, rooms, false).thenCompose(answers -> changeRooms(options, rooms, false));
+    }
+
+    /**
+     * Puts this node's matching sockets in rooms or takes them out, those it is taking in from
+     * another node included: a session whose record this node claimed is in none of its rooms
+     * until the reader replays what it missed, and its old node let it go at the claim, so the
+     * change is made after the replay. Those first, then the others: one that arrives in
+     * between is changed twice, harmlessly, rather than missed.
+     */
+    private CompletableFuture<Void> changeRooms(BroadcastOptions options, Set<String> change, boolean join) {
+        arriving.forEach((socketId, rooms) -> {
+            if (matches(rooms, options)) {
+                onReader(() -> {
+                    if (local.socketRooms(socketId).isEmpty()) {
+                        return;
+                    }
+                    if (join) {
+                        addAll(socketId, change);
+                    } else {
+                        change.forEach(room -> del(socketId, room));
+                    }
+                    namespace.membershipChanged(socketId);
+                });
+            }
+        });
+        return join ? local.addSockets(options, change) : local.delSockets(options, change);
+    }
+
+    private static boolean matches(Set<String> rooms, BroadcastOptions options) {
+        return (options.rooms().isEmpty() || options.rooms().stream().anyMatch(rooms::contains))
+                && options.except().stream().noneMatch(rooms::contains);
     }
 
     @Override
@@ -509,8 +549,8 @@ final class RedisAdapter implements Adapter {
                     null);
             case ClusterMessage.ROOMS -> ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), node, 0,
                     local.rooms().join(), null, null);
-            case ClusterMessage.JOIN -> roomsChanged(request, local.addSockets(options, request.change()));
-            case ClusterMessage.LEAVE -> roomsChanged(request, local.delSockets(options, request.change()));
+            case ClusterMessage.JOIN -> roomsChanged(request, changeRooms(options, orEmpty(request.change()), true));
+            case ClusterMessage.LEAVE -> roomsChanged(request, changeRooms(options, orEmpty(request.change()), false));
             case ClusterMessage.DISCONNECT -> done(request, local.disconnectSockets(options, request.close()));
             case ClusterMessage.SERVER_EVENT -> serverEvent(request);
             default -> throw new IllegalArgumentException("unknown request '" + request.kind() + "'");

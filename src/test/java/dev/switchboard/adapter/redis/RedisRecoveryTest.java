@@ -463,6 +463,42 @@ class RedisRecoveryTest {
         }
     }
 
+    /**
+     * A backend puts a user's session in a room in the instant its client recovers on node B:
+     * B has claimed the session, so node A let its copy go, but B's reader (lagging here) has not
+     * yet replayed the missed events and put the socket in its rooms. The room holds once the
+     * client is back.
+     */
+    @Test
+    void aRoomJoinedWhileAnotherNodeTakesTheSessionInHolds(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW);
+             RawClient client = RawClient.connect(nodes.b().server().webSocketUri())) {
+            ClusterNode a = nodes.a();
+            ClusterNode b = nodes.b();
+            Away maciel = away(a, a);
+            Await.until("maciel's session waits on node A", () -> a.switchboard().root().detachedSessions().containsKey(maciel.id()));
+            CountDownLatch release = new CountDownLatch(1);
+            try {
+                b.cluster().adapter("/").onReader(() -> await(release));
+                CompletableFuture<JsonObject> answered = CompletableFuture.supplyAsync(
+                        () -> connect(client, maciel.pid(), maciel.offset()));
+                Await.until("node B took the session in", () -> b.switchboard().root().detachedSessions()
+                        .containsKey(maciel.id()));
+                // The claimant asks B's reader to replay just after it took the session in.
+                sleep(200);
+                a.switchboard().root().to(maciel.id()).socketsJoin("news").get(10, TimeUnit.SECONDS);
+                release.countDown();
+                JsonObject answer = answered.get(20, TimeUnit.SECONDS);
+                assertTrue(answer.getBoolean("recovered"), answer.toString());
+            } finally {
+                release.countDown();
+            }
+            Await.until("maciel in news on node B", () -> socketOn(b, maciel.id()).rooms().contains("news"));
+            a.switchboard().root().to("news").emit("news", 1);
+            assertEquals("news [1]", eventOf(client.next("event")));
+        }
+    }
+
     private static void sleep(long millis) {
         try {
             Thread.sleep(millis);
