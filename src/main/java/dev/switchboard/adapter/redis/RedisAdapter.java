@@ -44,6 +44,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * One namespace's rooms and fan-out across the cluster. The membership of this node's sockets is
@@ -137,15 +138,8 @@ final class RedisAdapter implements Adapter {
      * no earlier ({@link #recordChange}).
      */
     private final Map<String, String> resentUpTo = new ConcurrentHashMap<>();
-    /**
-     * Sockets being taken in from another node, by id, with the rooms of their record, until the
-     * reader put them in those rooms here: a change of rooms asked meanwhile is made after that.
-     */
-    private final Map<String, Set<String>> arriving = new ConcurrentHashMap<>();
-    /** The socket whose missed entries the reader is sending again, or null; guarded by {@code histories}. */
-    private String replaying;
-    /** Changes of that socket's rooms made meanwhile, placed at the replay's end; guarded by {@code histories}. */
-    private final List<RoomHistory.RoomChange> changedWhileReplayed = new ArrayList<>();
+    /** Sockets being taken in from another node, by id ({@link Arrival}); guarded by {@code histories}. */
+    private final Map<String, Arrival> arriving = new HashMap<>();
     private final List<Consumer<String>> nodeLostListeners = new CopyOnWriteArrayList<>();
     private final List<Runnable> resetListeners = new CopyOnWriteArrayList<>();
     /** Whether the reader is delivering a read's entries; written by the reader thread, read by Lettuce's event loop. */
@@ -186,6 +180,11 @@ final class RedisAdapter implements Adapter {
         synchronized (histories) {
             local.delAll(socketId);
             histories.remove(socketId);
+            Arrival arrival = arriving.get(socketId);
+            if (arrival != null) {
+                // Its session ended while replayed (it overflowed): it must not join its rooms after.
+                arrival.ended = true;
+            }
         }
     }
 
@@ -209,10 +208,6 @@ final class RedisAdapter implements Adapter {
             }
             RoomHistory.RoomChange made = new RoomHistory.RoomChange(from, later(lastId, resent),
                     difference(after, before), difference(before, after));
-            if (socketId.equals(replaying)) {
-                changedWhileReplayed.add(made);
-                return;
-            }
             histories.put(socketId, histories.getOrDefault(socketId, RoomHistory.NONE).with(made, StreamIds::compare));
         }
     }
@@ -257,28 +252,25 @@ final class RedisAdapter implements Adapter {
     public CompletableFuture<Boolean> resend(String socketId, Set<String> rooms, RoomHistory history, String offset,
                                              String since) {
         CompletableFuture<Boolean> done = new CompletableFuture<>();
-        arriving.put(socketId, rooms);
+        RoomHistory known = Objects.requireNonNullElse(history, RoomHistory.NONE);
+        synchronized (histories) {
+            arriving.put(socketId, new Arrival(rooms));
+        }
         onReader(() -> {
-            // Too late (the reader was stuck on Redis, or stopped): the claimant gave up.
-            if (done.isDone()) {
-                arriving.remove(socketId, rooms);
-                return;
-            }
+            String newest = null;
             try {
-                if (resendNow(socketId, rooms, Objects.requireNonNullElse(history, RoomHistory.NONE), offset, since)
-                        && !done.complete(true)) {
-                    // The claimant gave up meanwhile: the socket is not coming.
-                    delAll(socketId);
-                    resentUpTo.remove(socketId);
-                }
-                done.complete(false);
+                // Not when too late (the reader was stuck on Redis, or stopped): the claimant gave up.
+                newest = done.isDone() ? null : resendNow(socketId, rooms, known, offset, since);
             } catch (RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+            arrived(socketId, rooms, known, newest);
+            if (newest != null && !done.complete(true)) {
+                // The claimant gave up meanwhile: the socket is not coming.
                 delAll(socketId);
                 resentUpTo.remove(socketId);
-                done.completeExceptionally(e);
-            } finally {
-                arriving.remove(socketId, rooms);
             }
+            done.complete(false);
         });
         // A reader blocks at most the publish timeout on Redis; a stopped one never comes.
         return done.completeOnTimeout(false, 2 * cluster.publishTimeout().toMillis() + block.toMillis(),
@@ -300,32 +292,18 @@ final class RedisAdapter implements Adapter {
                 });
     }
 
-    private boolean resendNow(String socketId, Set<String> rooms, RoomHistory history, String offset, String since) {
+    /** Sends a taken-in socket what it missed; answers the replay's last entry, or null when it cannot be exact. */
+    private String resendNow(String socketId, Set<String> rooms, RoomHistory history, String offset, String since) {
         String stream = cluster.streamKey(namespace.name());
         if (!StreamIds.valid(offset)) {
-            return false;
+            return null;
         }
         String from = StreamIds.valid(since) && StreamIds.compare(since, offset) > 0 ? since : offset;
         RoomHistory.Replay replay = history.replay(rooms, from, StreamIds::compare);
         if (replay == null || !stillLogged(stream, from)) {
-            return false;
+            return null;
         }
-        // In its rooms before the replay, not after: a session that overflows while replayed
-        // ends there and leaves the rooms it holds, which would otherwise be joined after it ended.
-        // (The reader is this thread: no entry of the log reaches the rooms meanwhile.) Its
-        // history goes on from the record's, which a later replay elsewhere may need.
-        synchronized (histories) {
-            local.addAll(socketId, rooms);
-            histories.put(socketId, history);
-            replaying = socketId;
-        }
-        String newest = null;
-        try {
-            newest = replay(stream, socketId, from, replay);
-            return newest != null;
-        } finally {
-            replayed(socketId, newest);
-        }
+        return replay(stream, socketId, from, replay);
     }
 
     /**
@@ -363,30 +341,65 @@ final class RedisAdapter implements Adapter {
     }
 
     /**
-     * Ends a replay: the socket's rooms changed meanwhile took effect after its last entry, and
-     * the reader skips it up to there. A replay that failed takes the socket out of its rooms;
-     * one that ended with the socket (its session overflowed) leaves no history behind.
+     * Ends a socket's take-in: after a replay that was exact ({@code newest}, its last entry), the
+     * socket joins its record's rooms, its history goes on from the record's (a later replay
+     * elsewhere may need it), and the changes of rooms asked meanwhile are made, placed after the
+     * replay, before their callers hear they were. Not after the replay, nor before it: its
+     * session may have ended while replayed (it overflowed), which must leave no room behind.
      */
-    private void replayed(String socketId, String newest) {
+    private void arrived(String socketId, Set<String> rooms, RoomHistory history, String newest) {
+        Arrival arrival;
         synchronized (histories) {
-            replaying = null;
-            List<RoomHistory.RoomChange> changed = List.copyOf(changedWhileReplayed);
-            changedWhileReplayed.clear();
-            if (newest == null) {
-                delAll(socketId);
+            arrival = arriving.remove(socketId);
+            if (newest != null && arrival != null && !arrival.ended) {
+                resentUpTo.put(socketId, newest);
+                local.addAll(socketId, rooms);
+                histories.put(socketId, history);
+                arrival.changes.forEach(change -> change.makeOn(socketId));
+            }
+        }
+        if (arrival != null) {
+            arrival.changes.forEach(change -> change.done.complete(null));
+        }
+    }
+
+    /**
+     * A socket being taken in from another node, until the reader replayed what it missed and put
+     * it in its record's rooms: changes of rooms asked meanwhile (its old node let it go at the
+     * claim, and it is in no room here) wait for that. Guarded by {@code histories}.
+     */
+    private static final class Arrival {
+        private final Set<String> rooms;
+        private final List<PendingChange> changes = new ArrayList<>();
+        private boolean ended;
+
+        Arrival(Set<String> rooms) {
+            this.rooms = rooms;
+        }
+    }
+
+    /** A change of rooms for a socket being taken in; a request's change is dropped past its deadline. */
+    private final class PendingChange {
+        private final Set<String> rooms;
+        private final boolean join;
+        private final long deadline;
+        private final CompletableFuture<Void> done = new CompletableFuture<>();
+
+        PendingChange(Set<String> rooms, boolean join, long deadline) {
+            this.rooms = rooms;
+            this.join = join;
+            this.deadline = deadline;
+        }
+
+        void makeOn(String socketId) {
+            if (deadline > 0 && cluster.tooLate(deadline)) {
                 return;
             }
-            resentUpTo.put(socketId, newest);
-            RoomHistory history = histories.get(socketId);
-            if (history == null || local.socketRooms(socketId).isEmpty()) {
-                histories.remove(socketId);
-                return;
+            if (join) {
+                local.addAll(socketId, rooms);
+            } else {
+                rooms.forEach(room -> local.del(socketId, room));
             }
-            for (RoomHistory.RoomChange change : changed) {
-                history = history.with(new RoomHistory.RoomChange(newest, newest, change.joined(), change.left()),
-                        StreamIds::compare);
-            }
-            histories.put(socketId, history);
         }
     }
 
@@ -458,38 +471,36 @@ final class RedisAdapter implements Adapter {
 
     @Override
     public CompletableFuture<Void> addSockets(BroadcastOptions options, Set<String> rooms) {
-        return ask(ClusterMessage.JOIN, options, rooms, false).thenCompose(answers -> changeRooms(options, rooms, true));
+        return ask(ClusterMessage.JOIN, options, rooms, false).thenCompose(answers -> changeRooms(options, rooms, true, 0));
     }
 
     @Override
     public CompletableFuture<Void> delSockets(BroadcastOptions options, Set<String> rooms) {
-        return ask(ClusterMessage.LEAVE, options, rooms, false).thenCompose(answers -> changeRooms(options, rooms, false));
+        return ask(ClusterMessage.LEAVE, options, rooms, false).thenCompose(answers -> changeRooms(options, rooms, false, 0));
     }
 
     /**
      * Puts this node's matching sockets in rooms or takes them out, those it is taking in from
-     * another node included: a session whose record this node claimed is in none of its rooms
-     * until the reader replays what it missed, and its old node let it go at the claim, so the
-     * change is made after the replay. Those first, then the others: one that arrives in
-     * between is changed twice, harmlessly, rather than missed.
+     * another node included, whose change waits for their replay ({@link Arrival}); completes
+     * once all are made, so that an emit after it sees them. Those first, then the others: one
+     * whose take-in ends in between is changed twice, to the same rooms, rather than missed.
+     *
+     * @param deadline a request's deadline, past which a waiting change is not made; 0: none
      */
-    private CompletableFuture<Void> changeRooms(BroadcastOptions options, Set<String> change, boolean join) {
-        arriving.forEach((socketId, rooms) -> {
-            if (matches(rooms, options)) {
-                onReader(() -> {
-                    if (local.socketRooms(socketId).isEmpty()) {
-                        return;
-                    }
-                    if (join) {
-                        addAll(socketId, change);
-                    } else {
-                        change.forEach(room -> del(socketId, room));
-                    }
-                    namespace.membershipChanged(socketId);
-                });
-            }
-        });
-        return join ? local.addSockets(options, change) : local.delSockets(options, change);
+    private CompletableFuture<Void> changeRooms(BroadcastOptions options, Set<String> change, boolean join,
+                                                long deadline) {
+        List<CompletableFuture<Void>> made = new ArrayList<>();
+        synchronized (histories) {
+            arriving.values().forEach(arrival -> {
+                if (matches(arrival.rooms, options)) {
+                    PendingChange pending = new PendingChange(change, join, deadline);
+                    arrival.changes.add(pending);
+                    made.add(pending.done);
+                }
+            });
+        }
+        made.add(join ? local.addSockets(options, change) : local.delSockets(options, change));
+        return CompletableFuture.allOf(made.toArray(CompletableFuture[]::new));
     }
 
     private static boolean matches(Set<String> rooms, BroadcastOptions options) {
@@ -533,39 +544,42 @@ final class RedisAdapter implements Adapter {
         }
     }
 
-    /** This node's answer to another node's request. */
-    ClusterMessage answer(ClusterMessage request) {
+    /**
+     * This node's answer to another node's request; a change of rooms is answered once made, which
+     * for a socket being taken in is after its replay.
+     */
+    CompletableFuture<ClusterMessage> answer(ClusterMessage request) {
         BroadcastOptions options = new BroadcastOptions(orEmpty(request.rooms()), orEmpty(request.except()), false);
         String node = cluster.nodeId();
+        ClusterMessage done = ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), node, 0, null, null, null);
         boolean change = ClusterMessage.JOIN.equals(request.kind()) || ClusterMessage.LEAVE.equals(request.kind())
                 || ClusterMessage.DISCONNECT.equals(request.kind());
         if (change && cluster.tooLate(request.deadline())) {
             // Its sender told its caller the change failed (see addSockets): nobody waits for this answer.
-            return ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), node, 0, null, null, null);
+            return CompletableFuture.completedFuture(done);
         }
         return switch (request.kind()) {
-            case ClusterMessage.FETCH -> ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), node, 0, null,
+            case ClusterMessage.FETCH -> CompletableFuture.completedFuture(ClusterMessage.answer(ClusterMessage.ANSWER,
+                    request.request(), node, 0, null,
                     local.fetchSockets(options).join().stream().map(socket -> SocketSnapshot.of(socket, node)).toList(),
-                    null);
-            case ClusterMessage.ROOMS -> ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), node, 0,
-                    local.rooms().join(), null, null);
-            case ClusterMessage.JOIN -> roomsChanged(request, changeRooms(options, orEmpty(request.change()), true));
-            case ClusterMessage.LEAVE -> roomsChanged(request, changeRooms(options, orEmpty(request.change()), false));
-            case ClusterMessage.DISCONNECT -> done(request, local.disconnectSockets(options, request.close()));
-            case ClusterMessage.SERVER_EVENT -> serverEvent(request);
+                    null));
+            case ClusterMessage.ROOMS -> CompletableFuture.completedFuture(ClusterMessage.answer(ClusterMessage.ANSWER,
+                    request.request(), node, 0, local.rooms().join(), null, null));
+            case ClusterMessage.JOIN, ClusterMessage.LEAVE -> {
+                CompletableFuture<Void> made = changeRooms(options, orEmpty(request.change()),
+                        ClusterMessage.JOIN.equals(request.kind()), request.deadline());
+                Function<Void, ClusterMessage> told = ignored -> {
+                    namespace.roomsChanged(orEmpty(request.change()));
+                    return done;
+                };
+                // The rooms listeners are the application's: on the inbox, as for any request,
+                // not on the reader that made a waiting change.
+                yield made.isDone() ? made.thenApply(told) : made.thenApplyAsync(told, cluster::onInbox);
+            }
+            case ClusterMessage.DISCONNECT -> local.disconnectSockets(options, request.close()).thenApply(made -> done);
+            case ClusterMessage.SERVER_EVENT -> CompletableFuture.completedFuture(serverEvent(request));
             default -> throw new IllegalArgumentException("unknown request '" + request.kind() + "'");
         };
-    }
-
-    private ClusterMessage done(ClusterMessage request, CompletableFuture<Void> change) {
-        change.join();
-        return ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), cluster.nodeId(), 0, null, null, null);
-    }
-
-    private ClusterMessage roomsChanged(ClusterMessage request, CompletableFuture<Void> change) {
-        ClusterMessage answer = done(request, change);
-        namespace.roomsChanged(orEmpty(request.change()));
-        return answer;
     }
 
     private ClusterMessage serverEvent(ClusterMessage request) {

@@ -519,17 +519,29 @@ public final class RedisCluster implements AutoCloseable {
 
     private void answer(ClusterMessage request) {
         RedisAdapter adapter = adapters.get(request.namespace());
-        ClusterMessage answer;
+        CompletableFuture<ClusterMessage> answer;
         try {
             answer = adapter == null
-                    ? ClusterMessage.answer(ClusterMessage.ANSWER, request.request(), nodeId, 0, Set.of(), List.of(), null)
+                    ? CompletableFuture.completedFuture(ClusterMessage.answer(ClusterMessage.ANSWER, request.request(),
+                            nodeId, 0, Set.of(), List.of(), null))
                     : adapter.answer(request);
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "answering " + request.kind() + " on " + request.namespace() + " failed", e);
-            answer = new ClusterMessage(ClusterMessage.ANSWER, request.request(), nodeId, null, null, null, false, null,
-                    false, null, 0, null, String.valueOf(e.getMessage()), 0);
+            answer = CompletableFuture.failedFuture(e);
         }
-        tell(request.from(), answer);
+        answer.whenComplete((made, failure) -> tell(request.from(), failure == null ? made : failed(request, failure)));
+    }
+
+    /** Runs {@code task} on the inbox thread, where the other nodes' requests are handled. */
+    void onInbox(Runnable task) {
+        inbox.execute(task);
+    }
+
+    private ClusterMessage failed(ClusterMessage request, Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        LOG.log(System.Logger.Level.WARNING, "answering " + request.kind() + " on " + request.namespace() + " failed", cause);
+        return new ClusterMessage(ClusterMessage.ANSWER, request.request(), nodeId, null, null, null, false, null,
+                false, null, 0, null, String.valueOf(cause.getMessage()), 0);
     }
 
     /**

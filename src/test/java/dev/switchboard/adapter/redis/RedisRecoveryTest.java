@@ -465,38 +465,93 @@ class RedisRecoveryTest {
 
     /**
      * A backend puts a user's session in a room in the instant its client recovers on node B:
-     * B has claimed the session, so node A let its copy go, but B's reader (lagging here) has not
-     * yet replayed the missed events and put the socket in its rooms. The room holds once the
-     * client is back.
+     * B has claimed the session, so node A let its copy go, but B's reader (held here) has not yet
+     * replayed the missed events and put the socket in its rooms. The join completes once it is
+     * made there, and an event sent as soon as it completed reaches the client.
      */
     @Test
-    void aRoomJoinedWhileAnotherNodeTakesTheSessionInHolds(TestInfo test) throws Exception {
+    void aRoomJoinedWhileAnotherNodeTakesTheSessionInHoldsOnceTheJoinCompletes(TestInfo test) throws Exception {
         try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW);
              RawClient client = RawClient.connect(nodes.b().server().webSocketUri())) {
             ClusterNode a = nodes.a();
-            ClusterNode b = nodes.b();
-            Away maciel = away(a, a);
-            Await.until("maciel's session waits on node A", () -> a.switchboard().root().detachedSessions().containsKey(maciel.id()));
             CountDownLatch release = new CountDownLatch(1);
             try {
-                b.cluster().adapter("/").onReader(() -> await(release));
-                CompletableFuture<JsonObject> answered = CompletableFuture.supplyAsync(
-                        () -> connect(client, maciel.pid(), maciel.offset()));
-                Await.until("node B took the session in", () -> b.switchboard().root().detachedSessions()
-                        .containsKey(maciel.id()));
-                // The claimant asks B's reader to replay just after it took the session in.
-                sleep(200);
-                a.switchboard().root().to(maciel.id()).socketsJoin("news").get(10, TimeUnit.SECONDS);
-                release.countDown();
-                JsonObject answer = answered.get(20, TimeUnit.SECONDS);
-                assertTrue(answer.getBoolean("recovered"), answer.toString());
+                TakeIn maciel = takeInHeld(nodes, client, release);
+                CompletableFuture<Void> joined = a.switchboard().root().to(maciel.id()).socketsJoin("news")
+                        .thenRun(() -> a.switchboard().root().to("news").emit("news", 1));
+                // Time for a join that completed before it was made to show it.
+                sleep(300);
+                maciel.recoveredOnce(release);
+                joined.get(10, TimeUnit.SECONDS);
             } finally {
                 release.countDown();
             }
-            Await.until("maciel in news on node B", () -> socketOn(b, maciel.id()).rooms().contains("news"));
-            a.switchboard().root().to("news").emit("news", 1);
-            assertEquals("news [1]", eventOf(client.next("event")));
+            assertEquals("news [1]", eventOf(client.next("event")), "sent to news once the join completed");
         }
+    }
+
+    /**
+     * As above, and B's reader has more to do after maciel's replay (here a task standing for
+     * another session's). The client is back, and a later {@code socketsLeave} of that room wins:
+     * the join is made with the take-in, not left to run after whatever the reader does next.
+     */
+    @Test
+    void aRoomJoinedWhileAnotherNodeTakesTheSessionInDoesNotUndoALaterLeave(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW);
+             RawClient client = RawClient.connect(nodes.b().server().webSocketUri())) {
+            ClusterNode a = nodes.a();
+            RedisAdapter readerOfB = nodes.b().cluster().adapter("/");
+            CountDownLatch release = new CountDownLatch(1);
+            CountDownLatch otherReplay = new CountDownLatch(1);
+            String id;
+            try {
+                TakeIn maciel = takeInHeld(nodes, client, release);
+                id = maciel.id();
+                readerOfB.onReader(() -> await(otherReplay));
+                CompletableFuture<Void> joined = a.switchboard().root().to(id).socketsJoin("news");
+                sleep(300);
+                maciel.recoveredOnce(release);
+                joined.get(10, TimeUnit.SECONDS);
+                a.switchboard().root().to(id).socketsLeave("news").get(10, TimeUnit.SECONDS);
+            } finally {
+                release.countDown();
+                otherReplay.countDown();
+            }
+            // Once the reader did what was queued behind the other work too.
+            CountDownLatch drained = new CountDownLatch(1);
+            readerOfB.onReader(drained::countDown);
+            assertTrue(drained.await(10, TimeUnit.SECONDS));
+            assertEquals(Set.of(id, "user:maciel"), socketOn(nodes.b(), id).rooms(), "the leave came last");
+        }
+    }
+
+    /** Maciel's session, being taken in on node B, and its client's connect answer to come. */
+    private record TakeIn(String id, CompletableFuture<JsonObject> answered) {
+        /** Lets B's reader go on and checks that the client recovered. */
+        void recoveredOnce(CountDownLatch release) throws Exception {
+            release.countDown();
+            JsonObject answer = answered.get(20, TimeUnit.SECONDS);
+            assertTrue(answer.getBoolean("recovered"), answer.toString());
+        }
+    }
+
+    /**
+     * Maciel drops from node A, and his client comes back to node B, whose reader a task holds
+     * until {@code release}: once B took the session in and asked its reader for the replay.
+     */
+    private static TakeIn takeInHeld(TwoNodes nodes, RawClient client, CountDownLatch release) {
+        ClusterNode a = nodes.a();
+        ClusterNode b = nodes.b();
+        Away maciel = away(a, a);
+        Await.until("maciel's session waits on node A", () -> a.switchboard().root().detachedSessions().containsKey(maciel.id()));
+        b.cluster().adapter("/").onReader(() -> await(release));
+        CompletableFuture<JsonObject> answered = CompletableFuture.supplyAsync(
+                () -> connect(client, maciel.pid(), maciel.offset()));
+        Await.until("node B took the session in", () -> b.switchboard().root().detachedSessions()
+                .containsKey(maciel.id()));
+        // The claimant asks B's reader to replay just after it took the session in.
+        sleep(200);
+        return new TakeIn(maciel.id(), answered);
     }
 
     private static void sleep(long millis) {
