@@ -253,8 +253,9 @@ final class RedisAdapter implements Adapter {
                                              String since) {
         CompletableFuture<Boolean> done = new CompletableFuture<>();
         RoomHistory known = Objects.requireNonNullElse(history, RoomHistory.NONE);
+        Arrival arrival = new Arrival(rooms);
         synchronized (histories) {
-            arriving.put(socketId, new Arrival(rooms));
+            arriving.put(socketId, arrival);
         }
         onReader(() -> {
             String newest = null;
@@ -264,7 +265,7 @@ final class RedisAdapter implements Adapter {
             } catch (RuntimeException e) {
                 done.completeExceptionally(e);
             }
-            arrived(socketId, rooms, known, newest);
+            arrived(socketId, arrival, known, newest);
             if (newest != null && !done.complete(true)) {
                 // The claimant gave up meanwhile: the socket is not coming.
                 delAll(socketId);
@@ -347,20 +348,18 @@ final class RedisAdapter implements Adapter {
      * replay, before their callers hear they were. Not after the replay, nor before it: its
      * session may have ended while replayed (it overflowed), which must leave no room behind.
      */
-    private void arrived(String socketId, Set<String> rooms, RoomHistory history, String newest) {
-        Arrival arrival;
+    private void arrived(String socketId, Arrival arrival, RoomHistory history, String newest) {
         synchronized (histories) {
-            arrival = arriving.remove(socketId);
-            if (newest != null && arrival != null && !arrival.ended) {
+            // Not another take-in's of the same id, after a claimant that gave up on this one.
+            arriving.remove(socketId, arrival);
+            if (newest != null && !arrival.ended) {
                 resentUpTo.put(socketId, newest);
-                local.addAll(socketId, rooms);
+                local.addAll(socketId, arrival.rooms);
                 histories.put(socketId, history);
                 arrival.changes.forEach(change -> change.makeOn(socketId));
             }
         }
-        if (arrival != null) {
-            arrival.changes.forEach(change -> change.done.complete(null));
-        }
+        arrival.changes.forEach(change -> change.done.complete(null));
     }
 
     /**
