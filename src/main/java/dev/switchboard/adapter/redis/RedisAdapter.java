@@ -53,8 +53,8 @@ import java.util.function.Function;
  * order and one offset per event. Queries ask the other nodes and add this node's own answer.
  *
  * <p>Threads: the reader thread owns {@code lastId}, {@code lastDelivered} and the reading
- * connection; {@code histories} is guarded by itself; everything else is the in-memory adapter's
- * (thread-safe) or the cluster's.
+ * connection, and writes {@code resentUpTo}; {@code histories} guards itself and
+ * {@code arriving}; everything else is the in-memory adapter's (thread-safe) or the cluster's.
  */
 final class RedisAdapter implements Adapter {
     private static final System.Logger LOG = System.getLogger(RedisAdapter.class.getName());
