@@ -345,8 +345,9 @@ final class RedisAdapter implements Adapter {
      * Ends a socket's take-in: after a replay that was exact ({@code newest}, its last entry), the
      * socket joins its record's rooms, its history goes on from the record's (a later replay
      * elsewhere may need it), and the changes of rooms asked meanwhile are made, placed after the
-     * replay, before their callers hear they were. Not after the replay, nor before it: its
-     * session may have ended while replayed (it overflowed), which must leave no room behind.
+     * replay, before their callers hear they were. The rooms are joined after the replay, not
+     * before it, and not at all when the session ended meanwhile (it overflowed while replayed):
+     * an ended session leaves no room behind.
      */
     private void arrived(String socketId, Arrival arrival, RoomHistory history, String newest) {
         synchronized (histories) {
