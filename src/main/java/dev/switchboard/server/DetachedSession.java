@@ -145,15 +145,7 @@ public final class DetachedSession implements RemoteSocket {
 
     /** What the store keeps of this session: everything but the live log. */
     SessionRecord record() {
-        String newestOffset;
-        synchronized (log) {
-            newestOffset = log.newestOffset();
-        }
-        // The rooms before their history: a change between the two is then in the history, which
-        // replays it, rather than in the rooms alone, as if it held for every entry.
-        Set<String> rooms = rooms();
-        return new SessionRecord(namespace.name(), id, pid, userId, rooms, data, newestOffset, expiresAt, since,
-                namespace.adapter().roomHistory(id));
+        return namespace.record(id, pid, userId, data, log, expiresAt, since);
     }
 
     /** The window's timer, set once it is scheduled; one that comes after the wait ended is called off. */

@@ -444,6 +444,23 @@ public final class Namespace {
         return true;
     }
 
+    /**
+     * What a shared store keeps of a socket or session under {@code id}: everything but its live
+     * {@code log}, whose newest offset it names.
+     */
+    SessionRecord record(String id, String pid, String userId, Map<String, Object> data, ReplayLog log,
+                         java.time.Instant expiresAt, String since) {
+        String newestOffset;
+        synchronized (log) {
+            newestOffset = log.newestOffset();
+        }
+        // The rooms before their history: a change between the two is then in the history, which
+        // replays it, rather than in the rooms alone, as if it held for every entry.
+        Set<String> rooms = adapter.socketRooms(id);
+        return new SessionRecord(name, id, pid, userId, rooms, data, newestOffset, expiresAt, since,
+                adapter.roomHistory(id));
+    }
+
     /** Middleware run again on recovery may have named another user (credentials change). */
     void moveUserRoom(String socketId, String before, String after) {
         if (Objects.equals(before, after)) {

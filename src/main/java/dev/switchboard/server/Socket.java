@@ -400,15 +400,7 @@ public final class Socket implements RemoteSocket {
 
     /** What a shared store keeps of this socket while it is connected. */
     SessionRecord record(Instant expiresAt) {
-        String newestOffset;
-        synchronized (log) {
-            newestOffset = log.newestOffset();
-        }
-        // The rooms before their history: a change between the two is then in the history, which
-        // replays it, rather than in the rooms alone, as if it held for every entry.
-        Set<String> rooms = rooms();
-        return new SessionRecord(namespace.name(), id, pid, userId, rooms, data, newestOffset, expiresAt, since,
-                namespace.adapter().roomHistory(id));
+        return namespace.record(id, pid, userId, data, log, expiresAt, since);
     }
 
     ReplayLog log() {

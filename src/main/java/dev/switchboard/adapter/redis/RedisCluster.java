@@ -29,6 +29,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -537,7 +538,7 @@ public final class RedisCluster implements AutoCloseable {
     }
 
     private ClusterMessage failed(ClusterMessage request, Throwable failure) {
-        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
         LOG.log(System.Logger.Level.WARNING, "answering " + request.kind() + " on " + request.namespace() + " failed", cause);
         return new ClusterMessage(ClusterMessage.ANSWER, request.request(), nodeId, null, null, null, false, null,
