@@ -421,8 +421,10 @@ public final class Connection {
         int bytes = frame.bytes(codec);
         ByteBuffer wire = wireBytes(frame);
         Offer offer = queue.offer(text, frame.attachments(), wire, bytes, droppable);
-        if (offer == Offer.OVER_BUDGET && droppable) {
-            // A volatile frame may be lost anyway: not worth cutting anyone off for.
+        if ((offer == Offer.OVER_BUDGET || offer == Offer.OVERFLOW) && droppable) {
+            // A volatile frame may be lost anyway: not worth cutting anyone off for, neither for
+            // the server-wide budget nor for this client's own bound (a frame in flight with
+            // nothing behind it leaves no room for it: the client is behind, as when frames wait).
             offer = Offer.DROPPED;
         }
         while (offer == Offer.OVER_BUDGET && switchboard.relieveSendBudget(this, bytes)) {

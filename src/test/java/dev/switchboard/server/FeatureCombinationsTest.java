@@ -85,6 +85,56 @@ class FeatureCombinationsTest {
     }
 
     /**
+     * A client is behind: the kernel's buffers toward it are full and a frame is in flight, with
+     * nothing queued behind it. A volatile event then does not fit in its send queue beside the
+     * frame in flight. A volatile event is dropped for a client that is behind (docs/PROTOCOL.md,
+     * and a full server-wide budget drops it too); it must not cut the client off as a slow
+     * consumer, which it did: the client lost its connection for an event it may miss anyway.
+     */
+    @Test
+    void aVolatileEventThatDoesNotFitBesideTheFrameInFlightIsDroppedNotACut() throws Exception {
+        int bound = 256 * 1024;
+        start(TestServer.options().sendQueueBytes(bound));
+        RawClient una = server.raw();
+        una.connectAs("una", null, null);
+        Connection connection = socketOf("una").connection();
+        una.stopReading();
+        String chunk = "c".repeat(16 * 1024);
+        int chunks = 0;
+        // A frame the socket takes whole is written before emit returns; the first one that
+        // stays counted is in flight, the kernel's buffers full, with nothing behind it.
+        while (connection.queuedBytes() == 0 && chunks < 10_000) {
+            server.switchboard().toUser("una").emit("chunk", chunks++, chunk);
+        }
+        assertTrue(connection.queuedBytes() > 0, "a frame stays in flight");
+        assertEquals(0, connection.waitingBytes(), "nothing waits behind the frame in flight");
+        long droppedBefore = server.switchboard().metrics().droppedVolatile();
+
+        // Fits the queue on its own, not beside the frame in flight.
+        server.switchboard().toUser("una").asVolatile().emit("tick", "t".repeat(bound - 1024));
+
+        assertEquals(0, server.switchboard().metrics().slowConsumers(), "cut off as a slow consumer for a volatile event");
+        assertEquals(droppedBefore + 1, server.switchboard().metrics().droppedVolatile(), "the volatile event was dropped");
+        una.resumeReading();
+        List<Integer> received = new ArrayList<>();
+        while (received.size() < chunks) {
+            JsonObject packet = una.next("event");
+            assertEquals("chunk", eventName(packet), "only the chunks, no tick");
+            received.add(packet.getJsonArray("args").getInt(0));
+        }
+        List<Integer> expected = new ArrayList<>();
+        for (int i = 0; i < chunks; i++) {
+            expected.add(i);
+        }
+        assertEquals(expected, received);
+        una.sendJson("{'type':'event','event':'inc','args':[],'ack':1}");
+        una.next("ack");
+        assertEquals(List.of(), List.copyOf(disconnects), "cut off for a volatile event");
+        assertTrue(socketOf("una").connected());
+        una.close();
+    }
+
+    /**
      * A broadcast with acks to a room while one member is away (dropped, its session waiting):
      * the event has an offset and every other member gets it, so the away member gets it in its
      * replay (without the ack request) when it recovers. It was missing from the replay of a
