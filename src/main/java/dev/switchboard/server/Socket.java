@@ -370,8 +370,7 @@ public final class Socket implements RemoteSocket {
      */
     public void disconnect(DisconnectReason reason) {
         if (connected()) {
-            sendDirect(codec().disconnect(namespace.name(), reason));
-            end(reason);
+            end(reason, codec().disconnect(namespace.name(), reason));
         }
     }
 
@@ -649,12 +648,25 @@ public final class Socket implements RemoteSocket {
      * Runs the disconnecting listeners while the rooms are intact, then leaves every room.
      */
     void end(DisconnectReason reason) {
+        end(reason, null);
+    }
+
+    /**
+     * @param goodbye the {@code disconnect} packet telling the client, or null: queued under the
+     *                log lock as the socket stops being connected, so that no event delivered to
+     *                the socket comes after it (a delivery that held the lock before is queued
+     *                first; one after finds the socket ending)
+     */
+    private void end(DisconnectReason reason, Packet goodbye) {
         boolean keepSession = reason.recoverable() && namespace.switchboard().options().recoveryEnabled();
         DetachedSession session = null;
         synchronized (log) {
             if (!state.compareAndSet(State.CONNECTED, State.DISCONNECTING)) {
                 state.compareAndSet(State.CONNECTING, State.DISCONNECTED);
                 return;
+            }
+            if (goodbye != null) {
+                sendDirect(goodbye);
             }
             log.release(this);
             if (keepSession) {

@@ -135,6 +135,60 @@ class FeatureCombinationsTest {
     }
 
     /**
+     * The application disconnects a socket from its namespace (the connection stays open) while
+     * events stream to its user from another thread. The client is told {@code disconnect}; no
+     * event of that socket may follow it: the client has closed the socket and drops it, or, as
+     * socket.io-client does, holds it for the next connect, where it reads as the new socket's.
+     * Each round the client then connects the namespace again, whose answer closes what is checked.
+     */
+    @Test
+    void noEventFollowsTheDisconnectPacketOfASocketTheServerDisconnects() throws Exception {
+        start(TestServer.options());
+        RawClient ivy = server.raw();
+        List<String> problems = new ArrayList<>();
+        try {
+            for (int round = 0; round < 40 && problems.isEmpty(); round++) {
+                ivy.connectAs("ivy", null, null);
+                Socket socket = socketOf("ivy");
+                java.util.concurrent.atomic.AtomicBoolean ticking = new java.util.concurrent.atomic.AtomicBoolean(true);
+                Thread ticker = new Thread(() -> {
+                    long n = 0;
+                    while (ticking.get()) {
+                        server.switchboard().toUser("ivy").emit("seq", n++);
+                    }
+                });
+                ticker.setDaemon(true);
+                ticker.start();
+                try {
+                    ivy.next(p -> "seq".equals(eventName(p)));
+                    socket.disconnect();
+                } finally {
+                    ticking.set(false);
+                    ticker.join();
+                }
+                ivy.sendConnect("ivy", null, null);
+                List<String> afterDisconnect = new ArrayList<>();
+                boolean told = false;
+                for (JsonObject packet = ivy.nextPacket(); !"connect".equals(packet.getString("type"));
+                        packet = ivy.nextPacket()) {
+                    if ("disconnect".equals(packet.getString("type"))) {
+                        told = true;
+                    } else if (told && "event".equals(packet.getString("type"))) {
+                        afterDisconnect.add(eventName(packet) + " " + packet.getJsonArray("args").get(0));
+                    }
+                }
+                assertTrue(told, "round " + round + ": the client was told disconnect");
+                if (!afterDisconnect.isEmpty()) {
+                    problems.add("round " + round + ": after the disconnect packet " + afterDisconnect);
+                }
+            }
+        } finally {
+            ivy.close();
+        }
+        assertEquals(List.of(), problems);
+    }
+
+    /**
      * A broadcast with acks to a room while one member is away (dropped, its session waiting):
      * the event has an offset and every other member gets it, so the away member gets it in its
      * replay (without the ack request) when it recovers. It was missing from the replay of a
