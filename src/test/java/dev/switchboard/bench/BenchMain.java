@@ -2,6 +2,7 @@ package dev.switchboard.bench;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
@@ -12,6 +13,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.zip.GZIPInputStream;
 
 /**
  * The benchmark harness: starts each target server in its own process, runs the scenarios
@@ -198,10 +200,32 @@ public final class BenchMain {
         } catch (IOException e) {
             // not Linux: leave the question marks
         }
-        return String.format("Machine: %d cores (%s), %s; %s %s; JDK %s (%s, %s); Node %s; generator on %d core(s)",
+        return String.format("Machine: %d cores (%s), %s; %s %s; JDK %s (%s, %s); Node %s; generator on %d core(s);"
+                        + " CPU time accounting %s",
                 cores, model, memory, System.getProperty("os.name"), System.getProperty("os.version"),
                 System.getProperty("java.version"), System.getProperty("java.vm.name"), System.getProperty("java.vendor"),
-                command("node", "--version"), Runtime.getRuntime().availableProcessors());
+                command("node", "--version"), Runtime.getRuntime().availableProcessors(), cpuAccounting());
+    }
+
+    /**
+     * How the kernel splits CPU time into user and system. Sampled at each tick, it scales a
+     * process's exact run time by the samples' ratio and never lets either part go down, so over a
+     * phase of a second or two one part can show 0 while the other takes it all: the sum is exact,
+     * the split only a rough guide.
+     */
+    private static String cpuAccounting() {
+        try (var config = new GZIPInputStream(Files.newInputStream(Path.of("/proc/config.gz")))) {
+            String text = new String(config.readAllBytes(), StandardCharsets.US_ASCII);
+            if (text.contains("\nCONFIG_VIRT_CPU_ACCOUNTING_GEN=y")) {
+                return "exact (user and system apart)";
+            }
+            if (text.contains("\nCONFIG_TICK_CPU_ACCOUNTING=y")) {
+                return "sampled per tick (user and system apart are rough over one phase; their sum is exact)";
+            }
+        } catch (IOException e) {
+            // no kernel configuration to read
+        }
+        return "unknown";
     }
 
     /** The system's load average: other work on the machine shows here. */

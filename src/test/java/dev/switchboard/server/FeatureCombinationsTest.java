@@ -17,6 +17,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
@@ -150,7 +151,7 @@ class FeatureCombinationsTest {
             for (int round = 0; round < 40 && problems.isEmpty(); round++) {
                 ivy.connectAs("ivy", null, null);
                 Socket socket = socketOf("ivy");
-                java.util.concurrent.atomic.AtomicBoolean ticking = new java.util.concurrent.atomic.AtomicBoolean(true);
+                AtomicBoolean ticking = new AtomicBoolean(true);
                 Thread ticker = new Thread(() -> {
                     long n = 0;
                     while (ticking.get()) {
@@ -351,7 +352,7 @@ class FeatureCombinationsTest {
         RawClient ivy = server.raw();
         JsonObject session = ivy.connectAs("ivy", null, null);
         socketOf("ivy");
-        java.util.concurrent.atomic.AtomicBoolean ticking = new java.util.concurrent.atomic.AtomicBoolean(true);
+        AtomicBoolean ticking = new AtomicBoolean(true);
         Thread ticker = new Thread(() -> {
             long n = 0;
             while (ticking.get()) {
@@ -421,7 +422,7 @@ class FeatureCombinationsTest {
     @Test
     void noLoggedEventReachesANewSocketBeforeItsConnectAnswer() throws Exception {
         start(TestServer.options());
-        java.util.concurrent.atomic.AtomicBoolean ticking = new java.util.concurrent.atomic.AtomicBoolean(true);
+        AtomicBoolean ticking = new AtomicBoolean(true);
         Thread ticker = new Thread(() -> {
             long n = 0;
             while (ticking.get()) {
@@ -465,7 +466,7 @@ class FeatureCombinationsTest {
     @Test
     void theJavaClientGetsEveryNoteTheServerDeliveredToItsNewTab() throws Exception {
         start(TestServer.options());
-        java.util.concurrent.atomic.AtomicBoolean ticking = new java.util.concurrent.atomic.AtomicBoolean(true);
+        AtomicBoolean ticking = new AtomicBoolean(true);
         Thread ticker = new Thread(() -> {
             long n = 0;
             while (ticking.get()) {
