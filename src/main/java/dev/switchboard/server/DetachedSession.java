@@ -40,6 +40,11 @@ public final class DetachedSession implements RemoteSocket {
     private final String since;
     /** Whether it was claimed from a shared store and taken in here: the store no longer has its record. */
     private final boolean takenIn;
+    /**
+     * Whether this node claimed its record from the store for the returning client: set on the
+     * thread that completes the claim, before the store's next answer is read.
+     */
+    private volatile boolean claimedHere;
     /** Completed once the store has its record (or failed to take it), whatever thread saved it. */
     private final CompletableFuture<Void> stored = new CompletableFuture<>();
     /** Guarded by the log lock. */
@@ -85,6 +90,15 @@ public final class DetachedSession implements RemoteSocket {
 
     boolean takenIn() {
         return takenIn;
+    }
+
+    /** This node claimed its record: the store no longer has it, so its end is this node's to tell. */
+    void claimedHere() {
+        claimedHere = true;
+    }
+
+    boolean wasClaimedHere() {
+        return claimedHere;
     }
 
     String since() {

@@ -280,7 +280,7 @@ final class Recovery {
         releaseStale(pid, claimant);
         Optional<SessionRecord> record;
         try {
-            record = call(() -> store().claim(namespace.name(), pid)).join();
+            record = call(() -> store().claim(namespace.name(), pid)).thenApply(this::markedClaimed).join();
         } catch (CompletionException | CancellationException failure) {
             namespace.switchboard().warnings().warn(LOG, "claiming a session of " + namespace.name()
                     + " failed; its client is told to come back", failure);
@@ -299,6 +299,17 @@ final class Recovery {
             namespace.switchboard().metrics().failedRecoveries.increment();
         }
         return session;
+    }
+
+    /**
+     * Marks the session waiting here whose record the store just handed over, on the thread that
+     * completes the claim: a store answers in order, so an expiry racing the claim, whose removal
+     * of the record the store answers after it, finds the mark and tells the end (the store no
+     * longer has the record to say so).
+     */
+    private Optional<SessionRecord> markedClaimed(Optional<SessionRecord> record) {
+        record.map(this::savedHere).ifPresent(DetachedSession::claimedHere);
+        return record;
     }
 
     /**
@@ -449,15 +460,16 @@ final class Recovery {
     /**
      * Ends a session's wait whose record is still in the store: its window ran out, or it
      * overflowed. The application hears of it only if the store still had the record: a shared
-     * store may have handed it to another node, where the client recovered. A session taken in
-     * here had its record claimed by this node already: this node tells the application (its log
-     * overflowed while the missed events were sent again), since no other node can.
+     * store may have handed it to another node, where the client recovered. A session whose
+     * record this node claimed already (taken in here, or kept here for a client that is being
+     * checked again) is this node's to tell: its log overflowed meanwhile, and no other node can.
      */
     void expire(DetachedSession session) {
         if (session.claimForExpiry()) {
             ended(session, session.takenIn() ? CompletableFuture.completedFuture(true)
                     // After the save, or the record would outlive the session.
-                    : session.stored().thenCompose(saved -> store().expire(session.pid())));
+                    : session.stored().thenCompose(saved -> store().expire(session.pid()))
+                            .thenApply(removed -> removed || session.wasClaimedHere()));
         }
     }
 

@@ -267,6 +267,46 @@ class RedisRecoveryTest {
         }
     }
 
+    /**
+     * Maciel comes back to the node that keeps his session, which claims its record from Redis and
+     * checks him again with middleware; meanwhile his replay log overflows, so his session ends
+     * and he starts afresh. The record was this node's claim: Redis no longer has it, and the
+     * application must still hear of the end, once (found by a review: it was never told).
+     */
+    @Test
+    void aSessionThatOverflowsWhileItsClientIsCheckedAgainIsToldExpiredOnce(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = ClusterNode.start(settings(redis.uri(), test), ClusterNode.RECOVERY_WINDOW,
+                     options -> options.recoveryLimits(3, 1 << 20))) {
+            List<String> expired = new CopyOnWriteArrayList<>();
+            a.switchboard().root().onSessionExpired(session -> expired.add(session.userId()));
+            Away away = away(a, a);
+            Await.until("maciel's session waits", () -> a.switchboard().root().detachedSessions().containsKey(away.id()));
+            CountDownLatch checking = new CountDownLatch(1);
+            CountDownLatch checked = new CountDownLatch(1);
+            a.switchboard().use(socket -> {
+                checking.countDown();
+                try {
+                    checked.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+
+            CompletableFuture<JsonObject> back = CompletableFuture.supplyAsync(() -> back(a, away));
+            assertTrue(checking.await(30, TimeUnit.SECONDS), "maciel is checked again");
+            for (int n = 0; n < 5; n++) {
+                a.switchboard().root().toUser("maciel").emit("missed", n);
+            }
+            Await.until("his log overflowed", () -> !a.switchboard().root().detachedSessions().containsKey(away.id()));
+            checked.countDown();
+
+            assertFalse(back.get(30, TimeUnit.SECONDS).getBoolean("recovered"));
+            Await.until("the end was told", () -> !expired.isEmpty());
+            assertEquals(List.of("maciel"), expired);
+        }
+    }
+
     @Test
     void theSessionsOfAKilledNodeExpireOnceOnOneNode(TestInfo test) throws Exception {
         String prefix = test.getTestMethod().orElseThrow().getName();
