@@ -549,15 +549,28 @@ public final class Socket implements RemoteSocket {
         }
     }
 
+    /**
+     * Sends a broadcast's frame whose answer {@code collector} waits for.
+     *
+     * @return whether {@code collector} counts this socket: it will answer, or its end already told
+     *         the collector it will not; false when the frame did not go (route it elsewhere)
+     */
     boolean deliverWithAck(Frame frame, AckCollector collector) {
         if (!connected() || acks.full()) {
             return false;
         }
+        // Awaited before it goes: the answer may come back before deliver returns.
         acks.await(frame.packet().ackId(), collector::accept, collector::lost);
-        if (!deliver(frame, false)) {
-            acks.forget(frame.packet().ackId());
+        if (deliver(frame, false)) {
+            return true;
+        }
+        if (acks.forget(frame.packet().ackId())) {
             return false;
         }
+        // The socket ended between the two and its end told the collector this answer is lost:
+        // counted as a recipient too, or the collector would stop waiting one answer early. The
+        // event still goes where the id leads now (the session kept for the client's return).
+        namespace.route(id, frame, false);
         return true;
     }
 
