@@ -6,7 +6,8 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * How the HTTP API and {@code /metrics} are served. With no key both are off.
+ * How the HTTP API and {@code /metrics} are served. With no key both are off. Each
+ * {@code with…} method returns a copy with that setting changed.
  *
  * <pre>{@code
  * HttpApiSettings settings = HttpApiSettings.off().withKeys(List.of(System.getenv("SWITCHBOARD_API_KEY")))

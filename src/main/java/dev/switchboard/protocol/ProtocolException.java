@@ -8,10 +8,13 @@ package dev.switchboard.protocol;
  * }</pre>
  */
 public final class ProtocolException extends Exception {
-    /** Codes of the {@code error} packet, see docs/PROTOCOL.md. */
+    /** Not JSON, not an object, an unknown type or a field of the wrong type (codes: see docs/PROTOCOL.md). */
     public static final String BAD_PACKET = "bad_packet";
+    /** A missing, empty, too long or reserved event name. */
     public static final String BAD_EVENT = "bad_event";
+    /** A packet for a namespace this connection has not opened. */
     public static final String NO_NAMESPACE = "no_namespace";
+    /** More events than the connection's rate limit allows: the event is dropped. */
     public static final String RATE_LIMITED = "rate_limited";
     /**
      * Binary frames that do not match what the text announced (too many attachments, one
@@ -23,6 +26,7 @@ public final class ProtocolException extends Exception {
 
     private final String code;
 
+    /** A refusal with one of the codes above and a message for the client. */
     public ProtocolException(String code, String message) {
         super(message, null, false, false);
         this.code = code;

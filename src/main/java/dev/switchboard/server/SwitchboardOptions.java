@@ -117,7 +117,10 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         return new Builder(this);
     }
 
-    /** Builds {@link SwitchboardOptions}; every setter returns the builder. */
+    /**
+     * Builds {@link SwitchboardOptions}; every setter returns the builder. A setter named after an
+     * option sets that option: its meaning and default are listed on {@link SwitchboardOptions}.
+     */
     public static final class Builder {
         private Duration pingInterval = Duration.ofSeconds(25);
         private Duration pingTimeout = Duration.ofSeconds(20);

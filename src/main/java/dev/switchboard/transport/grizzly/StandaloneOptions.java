@@ -81,7 +81,10 @@ public record StandaloneOptions(String host, int port, Path webRoot, Duration he
         return builder;
     }
 
-    /** Builds {@link StandaloneOptions}; every setter checks nothing until {@link #build()}. */
+    /**
+     * Builds {@link StandaloneOptions}; every setter checks nothing until {@link #build()}. A setter
+     * named after an option sets that option, as listed on {@link StandaloneOptions}.
+     */
     public static final class Builder {
         private String host = "127.0.0.1";
         private int port;
