@@ -23,7 +23,7 @@ import java.util.function.Consumer;
  * first waits for the send in flight, and Tomcat waits on the thread that asks it to.
  *
  * <p>Where the transport has a {@link FrameWriter}, frames offered with their wire bytes
- * ({@link #offer(String, ByteBuffer, int, boolean)}) go to it instead of {@link Transport#send},
+ * ({@link #offer(String, List, ByteBuffer, int, boolean)}) go to it instead of {@link Transport#send},
  * those queued one behind the other in one write; the rest still go through {@code send}.
  *
  * <pre>{@code
