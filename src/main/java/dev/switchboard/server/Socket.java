@@ -463,11 +463,15 @@ public final class Socket implements RemoteSocket {
             if (alias != null) {
                 return deliverAliased(frame, droppable, alias);
             }
-            if (!connected()) {
-                return false;
+            // Under the log lock too, where the socket's end queues its disconnect packet: no
+            // event may follow that packet (a Socket.IO client would hand it to its next connect).
+            synchronized (log) {
+                if (!connected()) {
+                    return false;
+                }
+                connection.send(frame, droppable);
             }
             notifyOutgoing(frame);
-            connection.send(frame, droppable);
             return true;
         }
         // Checked under the log lock that detach and resume hold (the protocol is on Recovery), so
