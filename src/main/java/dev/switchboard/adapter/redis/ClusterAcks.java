@@ -25,6 +25,12 @@ final class ClusterAcks {
     private final Set<String> waiting;
     /** Per other node that counted and is not yet found dead: its recipients whose answer (or end) has not come. */
     private final Map<String, Integer> owed = new HashMap<>();
+    /**
+     * Nodes found dead: those that had not counted count none, and the recipients still owed by
+     * those that had are lost. What such a node says later (it was cut from Redis or frozen, not
+     * dead, and closes its sockets once it finds itself fenced) is not counted again.
+     */
+    private final Set<String> gone = new HashSet<>();
     private int total;
     private boolean counted;
 
@@ -41,7 +47,7 @@ final class ClusterAcks {
     }
 
     synchronized void counted(String node, int recipients) {
-        if (counted) {
+        if (counted || gone.contains(node)) {
             return;
         }
         waiting.remove(node);
@@ -55,18 +61,29 @@ final class ClusterAcks {
 
     /** A recipient on {@code node} answered. */
     synchronized void answered(String node, Arguments reply) {
+        if (gone.contains(node)) {
+            return;
+        }
         owed.merge(node, -1, Integer::sum);
         collector.accept(reply);
     }
 
     /** A recipient on {@code node} will not answer: its socket ended first. */
     synchronized void lost(String node) {
+        if (gone.contains(node)) {
+            return;
+        }
         owed.merge(node, -1, Integer::sum);
         collector.lost();
     }
 
     synchronized void liveNodes(Set<String> live) {
         if (!counted) {
+            waiting.forEach(node -> {
+                if (!live.contains(node)) {
+                    gone.add(node);
+                }
+            });
             waiting.retainAll(live);
             tellIfCounted();
         }
@@ -74,6 +91,7 @@ final class ClusterAcks {
             if (live.contains(node.getKey())) {
                 return false;
             }
+            gone.add(node.getKey());
             for (int silent = 0; silent < node.getValue(); silent++) {
                 collector.lost();
             }

@@ -9,6 +9,7 @@ import dev.switchboard.server.Namespace;
 import dev.switchboard.server.Socket;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.ClientProcess;
+import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.RedisServer;
 import jakarta.json.JsonObject;
@@ -153,6 +154,54 @@ class ClusterCombinationsTest {
                 // Well within the ack timeout (a minute); the node timeout is 4 s.
                 assertEquals(List.of("yes"), replies(answers.get(20, TimeUnit.SECONDS)));
             }
+        }
+    }
+
+    /**
+     * Node B counted its recipient of a broadcast with acks from node A, then its link to Redis
+     * was cut: node A counts B dead and Bob's answer lost. When the link returns, B finds itself
+     * fenced and closes its connections, Bob's among them, and tells A that Bob's ack is lost.
+     * A wrote that answer off once already: the broadcast still waits for Alice, on A, who has
+     * not answered yet, and completes with her answer.
+     */
+    @Test
+    void aNodeCountedDeadThatComesBackFencedDoesNotEndABroadcastWithAckEarly(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        try (RedisServer redis = RedisServer.start();
+             CuttableProxy link = new CuttableProxy(redis.port());
+             ClusterNode a = ClusterNode.start(ClusterNode.settings(redis.uri(), prefix).logRetention(Duration.ofSeconds(30)));
+             ClusterNode b = ClusterNode.start(ClusterNode.settings("redis://127.0.0.1:" + link.port(), prefix)
+                     .logRetention(Duration.ofSeconds(30)));
+             RawClient alice = RawClient.connect(a.server().webSocketUri());
+             RawClient bob = RawClient.connect(b.server().webSocketUri())) {
+            alice.connectAs("alice", null, null);
+            bob.connectAs("bob", null, null);
+            join(alice, "room");
+            join(bob, "room");
+            String nodeB = b.cluster().nodeId();
+            Await.until("node A knows node B", () -> a.cluster().liveNodes().contains(nodeB));
+
+            CompletableFuture<List<Arguments>> answers = root(a).to("room").timeout(Duration.ofMinutes(1))
+                    .emitWithAck("question", 1);
+            JsonObject question = nextEvent(alice, "question");
+            nextEvent(bob, "question");
+            // Node B told its count as it sent Bob the question, before it answers a query sent now.
+            root(a).fetchSockets().get(10, TimeUnit.SECONDS);
+
+            link.refuse(true);
+            link.cut();
+            Await.until("node A counts node B dead", () -> !a.cluster().liveNodes().contains(nodeB));
+            link.refuse(false);
+            bob.awaitClose();
+            Await.until("node B let Bob go", () -> root(b).sockets().isEmpty());
+            Await.until("node A counts node B again", () -> a.cluster().liveNodes().contains(nodeB));
+            // Node B told A that Bob's ack is lost before it answers a query sent now.
+            root(a).fetchSockets().get(10, TimeUnit.SECONDS);
+            assertFalse(answers.isDone(), () -> "the broadcast ended before Alice answered, with "
+                    + answers.handle((done, failed) -> done != null ? replies(done) : failed).join());
+
+            answer(alice, question, "yes");
+            assertEquals(List.of("yes"), replies(answers.get(20, TimeUnit.SECONDS)));
         }
     }
 
