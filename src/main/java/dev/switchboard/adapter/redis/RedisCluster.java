@@ -194,7 +194,10 @@ public final class RedisCluster implements AutoCloseable {
             throw e;
         }
         long period = settings.heartbeatInterval.toMillis();
-        scheduler.scheduleAtFixedRate(this::heartbeat, period, period, TimeUnit.MILLISECONDS);
+        // With a fixed delay, not a fixed rate: while Redis is frozen each beat waits the publish
+        // timeout, and beats due at a fixed rate would pile up ahead of the requests' timeouts on
+        // this one thread, which then came only once Redis thawed.
+        scheduler.scheduleWithFixedDelay(this::heartbeat, period, period, TimeUnit.MILLISECONDS);
     }
 
     /** Settings for a node of the cluster on the Redis at {@code uri}, e.g. {@code redis://127.0.0.1:6379}. */

@@ -29,6 +29,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -297,6 +301,57 @@ class RedisClusterTest {
             });
             b.switchboard().root().emit(Inbox.FENCE);
             assertEquals("again:2", bob.untilFence().get(0));
+        }
+    }
+
+    /**
+     * Redis freezes after a request went out, while node B answers it (its answer then waits in
+     * the frozen Redis): node A fails the request at its query timeout, naming B, while Redis is
+     * still frozen (docs/SCALING.md, Faults: "queries fail after the query timeout"), not once
+     * Redis thaws, however long that takes.
+     */
+    @Test
+    void aQueryPendingWhenRedisFreezesFailsAtItsTimeoutWhileRedisIsStillFrozen(TestInfo test) throws Exception {
+        // A query timeout of 4 s, a publish timeout of 1 s (how long a beat waits for the frozen
+        // Redis): the docs admit a timeout up to one publish timeout late, 5 s in all.
+        try (RedisServer own = RedisServer.start();
+             ClusterNode a = ClusterNode.start(ClusterNode.settings(own.uri(), "pending")
+                     .heartbeatInterval(Duration.ofMillis(100)).queryTimeout(Duration.ofSeconds(4)));
+             ClusterNode b = ClusterNode.start(ClusterNode.settings(own.uri(), "pending")
+                     .heartbeatInterval(Duration.ofMillis(100)).queryTimeout(Duration.ofSeconds(4)))) {
+            Await.until("both nodes see each other", () -> a.cluster().liveNodes().size() == 2);
+            CountDownLatch asked = new CountDownLatch(1);
+            CountDownLatch frozen = new CountDownLatch(1);
+            b.cluster().onServerEvent("/", "slow", args -> {
+                asked.countDown();
+                try {
+                    frozen.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return "late";
+            });
+            CompletableFuture<List<Arguments>> answers = a.cluster().serverSideEmit("/", "slow");
+            assertTrue(asked.await(10, TimeUnit.SECONDS), "node B got the request");
+            own.signal("STOP");
+            try {
+                frozen.countDown();
+                // Four times what the docs admit; Redis stays frozen until this wait ends.
+                ExecutionException failed;
+                try {
+                    answers.get(20, TimeUnit.SECONDS);
+                    throw new AssertionError("answered while Redis was frozen");
+                } catch (ExecutionException e) {
+                    failed = e;
+                } catch (TimeoutException e) {
+                    throw new AssertionError("neither answered nor failed within 20 s of Redis freezing,"
+                            + " with a query timeout of 4 s and a publish timeout of 1 s", e);
+                }
+                ClusterException cause = assertInstanceOf(ClusterException.class, failed.getCause());
+                assertEquals(Set.of(b.cluster().nodeId()), cause.silentNodes(), cause.getMessage());
+            } finally {
+                own.signal("CONT");
+            }
         }
     }
 
