@@ -22,6 +22,8 @@ final class PendingRequest {
     private final List<ClusterMessage> answers = new ArrayList<>();
     private final CompletableFuture<List<ClusterMessage>> result = new CompletableFuture<>();
     private ScheduledFuture<?> timer;
+    /** Why the request's publish failed, if it did: named when it times out. */
+    private Throwable publishFailure;
 
     PendingRequest(String description, Set<String> nodes, Duration timeout) {
         this.description = description;
@@ -57,10 +59,19 @@ final class PendingRequest {
                 failure));
     }
 
+    /**
+     * Sending the request failed on this node's side; it may still reach the others (a command
+     * that timed out on a frozen Redis runs when it thaws), so it is not failed before its timeout.
+     */
+    synchronized void publishFailed(Throwable failure) {
+        publishFailure = failure;
+    }
+
     synchronized void expire() {
         if (!result.isDone()) {
+            String publish = publishFailure == null ? "" : " (sending it failed: " + publishFailure.getMessage() + ")";
             result.completeExceptionally(new ClusterException(description + ": no answer from node(s) " + waiting
-                    + " within " + timeout.toMillis() + " ms", waiting, null));
+                    + " within " + timeout.toMillis() + " ms" + publish, waiting, publishFailure));
         }
     }
 

@@ -404,10 +404,13 @@ public final class RedisCluster implements AutoCloseable {
                 figures.queryTimedOut();
             }
         });
+        // A publish that failed (timed out while Redis was frozen, say) may still reach Redis and
+        // the other nodes, which act on it until its deadline: the request fails at its timeout,
+        // not before, so that a caller told it failed finds it not made, then or later.
         connection.async().publish(key("all"), encode(request))
                 .whenComplete((receivers, failure) -> {
                     if (failure != null) {
-                        pending.fail(failure);
+                        pending.publishFailed(failure);
                     }
                 });
         pending.timer(scheduler.schedule(pending::expire, settings.queryTimeout.toMillis(), TimeUnit.MILLISECONDS));

@@ -368,6 +368,44 @@ class ClusterApiCombinationsTest {
     }
 
     /**
+     * As above, with a query timeout longer than the publish timeout (both are settings): the
+     * join's request waits in the frozen Redis when its command times out on node A. Redis thaws
+     * once the 503 is out, well before the request's deadline: node B must not make a join its
+     * caller was told failed (docs/SCALING.md: "a call that failed ... has changed nothing, there
+     * or later").
+     */
+    @Test
+    void aJoinRefusedWhileRedisIsFrozenIsNotMadeWhenRedisThawsBeforeTheQueryTimeout(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = ClusterNode.start(ClusterNode.settings(redis.uri(), prefix)
+                     .queryTimeout(Duration.ofSeconds(10)).logRetention(Duration.ofSeconds(30)), api());
+             ClusterNode b = ClusterNode.start(ClusterNode.settings(redis.uri(), prefix)
+                     .queryTimeout(Duration.ofSeconds(10)).logRetention(Duration.ofSeconds(30)), HttpApiSettings.off());
+             RawClient ana = RawClient.connect(a.server().webSocketUri());
+             RawClient bob = RawClient.connect(b.server().webSocketUri())) {
+            ApiClient api = apiOf(a);
+            ana.connectAs("ana", null, null);
+            bob.connectAs("bob", null, null);
+            Await.until("node A sees both", () -> ApiClient.json(api.get("/api/sockets", KEY)).getJsonArray("sockets").size() == 2);
+
+            HttpResponse<String> join;
+            redis.signal("STOP");
+            try {
+                join = api.post("/api/sockets/join", KEY, "{\"join\":[\"news\"]}");
+            } finally {
+                redis.signal("CONT");
+            }
+            ApiClient.assertRefused(503, null, join);
+
+            Await.until("the API answers again", () -> api.get("/api/sockets", KEY).statusCode() == 200);
+            api.emit(KEY, "{\"event\":\"headline\",\"args\":[2],\"rooms\":[\"news\"]}");
+            api.emit(KEY, "{\"event\":\"" + FENCE + "\",\"args\":[0]}");
+            assertEquals("ana [], bob []", "ana " + untilFence(ana) + ", bob " + untilFence(bob));
+        }
+    }
+
+    /**
      * An application answers a presence query with an emit, as the docs' example does
      * ({@code chat.presence("#general").thenAccept(users -> ...)}), on a cluster: the emit is
      * sent. The query's answer must not come on the thread that carries Redis' replies, or the
