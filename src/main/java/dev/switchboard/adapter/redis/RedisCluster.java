@@ -143,6 +143,13 @@ public final class RedisCluster implements AutoCloseable {
      * arrival since; written under {@code this} by the scheduler and the inbox.
      */
     private volatile Set<String> liveNodes;
+    /**
+     * The nodes that were alive when this node found Redis restarted empty and have not beaten on
+     * it since, with when (on the settings' clock) they stop counting as alive: missing from the
+     * new Redis' node set, they are not dead, and are asked until they beat or the node timeout
+     * passes. Written by the scheduler, and by the inbox when one leaves.
+     */
+    private final Map<String, Long> unconfirmed = new ConcurrentHashMap<>();
 
     private RedisCluster(Builder settings) {
         this.settings = settings;
@@ -501,6 +508,7 @@ public final class RedisCluster implements AutoCloseable {
             }
             case ClusterMessage.NODE_UP -> changeLiveNodes(message.from(), true);
             case ClusterMessage.NODE_DOWN -> {
+                unconfirmed.remove(message.from());
                 changeLiveNodes(message.from(), false);
                 adapters.values().forEach(adapter -> adapter.nodeLost(message.from()));
             }
@@ -578,6 +586,12 @@ public final class RedisCluster implements AutoCloseable {
             if (!fenced && ((Number) answer.get(1)).longValue() == 0 && beaten) {
                 // Nobody removed this node's beat (it would be fenced): Redis lost everything.
                 LOG.log(System.Logger.Level.WARNING, "node " + nodeId + " finds Redis empty: it restarted");
+                long until = settings.clock.millis() + settings.nodeTimeout.toMillis();
+                liveNodes.forEach(node -> {
+                    if (!node.equals(nodeId)) {
+                        unconfirmed.put(node, until);
+                    }
+                });
                 adapters.values().forEach(RedisAdapter::reset);
             }
             sessions.renew(scheduler);
@@ -587,6 +601,9 @@ public final class RedisCluster implements AutoCloseable {
             Set<String> live = new HashSet<>();
             answer.subList(4 + dead, answer.size()).forEach(node -> live.add((String) node));
             live.add(nodeId);
+            long now = settings.clock.millis();
+            unconfirmed.entrySet().removeIf(node -> live.contains(node.getKey()) || node.getValue() < now);
+            live.addAll(unconfirmed.keySet());
             liveNodes(Set.copyOf(live));
             if (!reachable) {
                 LOG.log(System.Logger.Level.INFO, "node " + nodeId + " reaches Redis again");
