@@ -333,6 +333,13 @@ class ClusterApiCombinationsTest {
         }
     }
 
+    /** Ana and Bob connect, each to a node; returns once node A's API lists both. */
+    private static void connectBoth(ApiClient api, RawClient ana, RawClient bob) {
+        ana.connectAs("ana", null, null);
+        bob.connectAs("bob", null, null);
+        Await.until("node A sees both", () -> ApiClient.json(api.get("/api/sockets", KEY)).getJsonArray("sockets").size() == 2);
+    }
+
     /**
      * Redis frozen: an emit and a join posted to node A are refused with 503 within the
      * timeouts, and, once Redis is back, neither has happened: a caller that retries (as 503
@@ -346,9 +353,7 @@ class ClusterApiCombinationsTest {
              RawClient ana = RawClient.connect(a.server().webSocketUri());
              RawClient bob = RawClient.connect(b.server().webSocketUri())) {
             ApiClient api = apiOf(a);
-            ana.connectAs("ana", null, null);
-            bob.connectAs("bob", null, null);
-            Await.until("node A sees both", () -> ApiClient.json(api.get("/api/sockets", KEY)).getJsonArray("sockets").size() == 2);
+            connectBoth(api, ana, bob);
 
             redis.signal("STOP");
             long start = System.nanoTime();
@@ -385,9 +390,7 @@ class ClusterApiCombinationsTest {
              RawClient ana = RawClient.connect(a.server().webSocketUri());
              RawClient bob = RawClient.connect(b.server().webSocketUri())) {
             ApiClient api = apiOf(a);
-            ana.connectAs("ana", null, null);
-            bob.connectAs("bob", null, null);
-            Await.until("node A sees both", () -> ApiClient.json(api.get("/api/sockets", KEY)).getJsonArray("sockets").size() == 2);
+            connectBoth(api, ana, bob);
 
             HttpResponse<String> join;
             redis.signal("STOP");
