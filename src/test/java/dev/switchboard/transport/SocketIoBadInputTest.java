@@ -19,6 +19,7 @@ import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -262,6 +263,33 @@ class SocketIoBadInputTest {
         assertTrue(packets[0].startsWith("40{\"sid\":"), payload);
         assertEquals("431[\"a\"]", packets.length > 1 ? packets[1]
                 : get(polling("EIO=4&transport=polling&sid=" + sid)).body());
+    }
+
+    /**
+     * A polling POST is UTF-8 whatever its Content-Type says (the reference server reads every
+     * body as UTF-8; socket.io-client names the charset, other clients send {@code text/plain}
+     * alone or nothing): text outside ASCII arrives as sent, over WebSocket and polling alike.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"text/plain;charset=UTF-8", "text/plain", ""})
+    void aPollingPostIsReadAsUtf8WhateverItsContentType(String contentType) throws Exception {
+        String sid = openPolling();
+        URI session = polling("EIO=4&transport=polling&sid=" + sid);
+        assertEquals("ok", post(session, "40").body());
+        assertTrue(get(session).body().startsWith("40{\"sid\":"));
+        String text = "caf\u00e9 \u2713 \ud83d\ude00";
+        HttpRequest.Builder request = HttpRequest.newBuilder(session)
+                .POST(HttpRequest.BodyPublishers.ofString("421[\"echo\",\"" + text + "\"]", StandardCharsets.UTF_8));
+        if (!contentType.isEmpty()) {
+            request.header("Content-Type", contentType);
+        }
+        assertEquals("ok", HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString()).body());
+        String answer = get(session).body();
+        while ("2".equals(answer)) {
+            post(session, "3");
+            answer = get(session).body();
+        }
+        assertEquals("431[\"" + text + "\"]", answer, "the echo of a POST sent with Content-Type '" + contentType + "'");
     }
 
     @RepeatedTest(5)

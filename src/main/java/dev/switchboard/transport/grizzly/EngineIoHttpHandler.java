@@ -44,6 +44,9 @@ final class EngineIoHttpHandler extends HttpHandler {
         // upgrade and run the WebSockets' listeners, until the idle timeout drops its connection.
         // Taking the reader also keeps Grizzly from reading a form-encoded body for the parameters.
         int limit = switchboard.options().maxPayloadBytes();
+        // UTF-8 whatever the Content-Type says, as the reference server and the servlet read it:
+        // Grizzly would take a body without a charset (text/plain alone, or no type) for ISO-8859-1.
+        request.setCharacterEncoding("UTF-8");
         NIOReader reader = request.getNIOReader();
         StringBuilder body = new StringBuilder();
         reader.notifyAvailable(new ReadHandler() {
