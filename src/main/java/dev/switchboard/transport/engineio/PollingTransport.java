@@ -62,6 +62,16 @@ final class PollingTransport implements Transport {
     /** Sends for the WebSocket behind the ones still draining from the buffer, in order. */
     private final Queue<Pending> backlog = new ArrayDeque<>();
     private boolean draining;
+    /**
+     * A close asked while the backlog drains, carried out once it has: the connection's queue
+     * closes once its own sends completed, and those buffered before the upgrade completed when
+     * they were buffered, so the close would otherwise overtake them. A second close (the
+     * connection's deadline, for a drain that never ends) closes at once.
+     */
+    private CloseAfterDrain closeAfterDrain;
+
+    private record CloseAfterDrain(int code, String reason) {
+    }
 
     /** A frame for the WebSocket: {@code text}, or {@code binary} when that is null, or neither for a completion only. */
     private record Pending(String text, ByteBuffer binary, Consumer<Throwable> done) {
@@ -321,13 +331,22 @@ final class PollingTransport implements Transport {
         while (true) {
             Pending next;
             Transport target;
+            CloseAfterDrain close;
             synchronized (this) {
                 next = backlog.poll();
+                target = webSocket;
+                close = null;
                 if (next == null) {
                     draining = false;
-                    return;
+                    close = closeAfterDrain;
+                    closeAfterDrain = null;
                 }
-                target = webSocket;
+            }
+            if (next == null) {
+                if (close != null) {
+                    target.close(close.code(), close.reason());
+                }
+                return;
             }
             if (failure != null) {
                 if (next.done() != null) {
@@ -421,22 +440,39 @@ final class PollingTransport implements Transport {
         String payload;
         Consumer<Throwable> held;
         Transport unfinishedProbe;
+        boolean deferred;
         synchronized (this) {
             target = webSocket;
             if (closed) {
-                return;
+                if (closeAfterDrain == null) {
+                    return;
+                }
+                // Asked again while the backlog still drains (the connection's deadline, for a
+                // client that does not take it): the close goes now.
+                closeAfterDrain = null;
+                deferred = false;
+                unfinishedProbe = null;
+                answer = null;
+                payload = null;
+                held = null;
+            } else {
+                closed = true;
+                unfinishedProbe = probe;
+                probe = null;
+                closeCode = code;
+                answer = waiting;
+                waiting = null;
+                // A GET waits only while nothing is buffered.
+                payload = target == null && answer != null ? CLOSE : null;
+                // The send that filled the buffer: the connection it was sent for is ending, and its
+                // bytes leave the server's send budget only through this completion.
+                held = takeHeldDone();
+                // What was buffered before the upgrade is still draining: the close goes behind it.
+                deferred = target != null && draining;
+                if (deferred) {
+                    closeAfterDrain = new CloseAfterDrain(code, reason);
+                }
             }
-            closed = true;
-            unfinishedProbe = probe;
-            probe = null;
-            closeCode = code;
-            answer = waiting;
-            waiting = null;
-            // A GET waits only while nothing is buffered.
-            payload = target == null && answer != null ? CLOSE : null;
-            // The send that filled the buffer: the connection it was sent for is ending, and its
-            // bytes leave the server's send budget only through this completion.
-            held = takeHeldDone();
         }
         if (target != null || answer != null) {
             engine.forget(this);
@@ -450,7 +486,9 @@ final class PollingTransport implements Transport {
             unfinishedProbe.close(code, reason);
         }
         if (target != null) {
-            target.close(code, reason);
+            if (!deferred) {
+                target.close(code, reason);
+            }
             return;
         }
         if (answer != null) {
