@@ -654,7 +654,7 @@ public final class Connection {
 
     private void endSockets(DisconnectReason reason) {
         for (Socket socket : sockets.values()) {
-            socket.end(reason);
+            socket.endWithConnection(reason);
         }
         sockets.clear();
     }

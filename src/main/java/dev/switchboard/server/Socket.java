@@ -669,6 +669,16 @@ public final class Socket implements RemoteSocket {
     }
 
     /**
+     * Ends this socket as its connection closes for {@code reason}. A kick
+     * ({@code disconnect(true)}) tells the client first, as a namespace disconnect, as socket.io's
+     * server does: a close alone reads to a client as a lost connection, which socket.io-client
+     * and ours retry, so the kicked client came straight back with a new socket.
+     */
+    void endWithConnection(DisconnectReason reason) {
+        end(reason, reason == DisconnectReason.SERVER_DISCONNECT ? codec().disconnect(namespace.name(), reason) : null);
+    }
+
+    /**
      * @param goodbye the {@code disconnect} packet telling the client, or null: queued under the
      *                log lock as the socket stops being connected, so that no event delivered to
      *                the socket comes after it (a delivery that held the lock before is queued

@@ -212,6 +212,32 @@ class ReconnectionTest {
         }
     }
 
+    /**
+     * The server kicks the client, closing its connection ({@code socket.disconnect(true)}): the
+     * client is told "server disconnect", as for a namespace disconnect, and stays away, as
+     * socket.io-client does after its server's {@code disconnect(true)}. The close alone read as a
+     * lost connection ("transport close"), and the client came straight back with a new socket.
+     */
+    @Test
+    void aClientKickedWithItsConnectionIsToldAndDoesNotComeBack() throws Exception {
+        try (TestServer server = TestServer.start(sb -> sb.root().onConnection(socket ->
+                socket.on("kick me", event -> socket.disconnect(true))));
+             SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(), fastReconnect())) {
+            AtomicInteger attempts = new AtomicInteger();
+            client.onReconnectAttempt(attempt -> attempts.incrementAndGet());
+            ClientSocket socket = client.socket();
+            BlockingQueue<String> reasons = new LinkedBlockingQueue<>();
+            socket.onDisconnect(reasons::add);
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+
+            socket.emit("kick me");
+            assertEquals("server disconnect", reasons.poll(10, TimeUnit.SECONDS));
+            awaitNoConnections(server);
+            assertEquals(0, attempts.get(), "nothing to reconnect for");
+            assertEquals(0, server.switchboard().root().sockets().size());
+        }
+    }
+
     @Test
     void aRefusedOnlySocketClosesTheConnectionAndNoDropBringsItBack() throws Exception {
         try (TestServer server = TestServer.start(sb -> sb.use(socket -> {

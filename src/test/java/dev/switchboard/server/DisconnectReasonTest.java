@@ -103,6 +103,8 @@ class DisconnectReasonTest {
         try (RawClient client = connected()) {
             client.sendJson("{'type':'event','event':'close-me','args':[]}");
             assertEquals(DisconnectReason.SERVER_DISCONNECT, nextReason());
+            // Told before the close, so that it does not take the close for a lost connection and come back.
+            assertEquals("server disconnect", client.next("disconnect").getString("reason"));
             assertEquals(1000, client.awaitClose());
         }
     }
