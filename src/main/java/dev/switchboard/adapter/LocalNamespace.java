@@ -66,6 +66,13 @@ public interface LocalNamespace {
     void disconnect(String socketId, boolean close);
 
     /**
+     * Closes the connections of every local socket without telling their clients why: they take
+     * it for a lost connection and come back, to another node, and recover there. For a node the
+     * cluster counted dead, whose sessions it gave to others (none is kept here).
+     */
+    void abandonAll();
+
+    /**
      * Encodes a packet with this server's codec: a clustered adapter builds, from what another
      * node sent, the frame its local sockets get (with the cluster's offset).
      */

@@ -618,15 +618,29 @@ public final class Connection {
     }
 
     /**
+     * Closes the connection to be rid of its client ({@code disconnect(true)}): each socket's
+     * client is told {@code server disconnect} first, as socket.io's server does. A close alone
+     * reads to a client as a lost connection, which socket.io-client and ours retry at once.
+     */
+    void kick() {
+        terminate(DisconnectReason.SERVER_DISCONNECT, DisconnectReason.SERVER_DISCONNECT.closeCode(), Runnable::run, true);
+    }
+
+    /**
      * @param socketEnds where the sockets end and their disconnect listeners run: this thread, or
      *                   a callback thread when this is the timer thread
      */
     private void terminate(DisconnectReason reason, int closeCode, Executor socketEnds) {
+        terminate(reason, closeCode, socketEnds, false);
+    }
+
+    /** @param tellClients whether each socket's client is told why before the close (a kick) */
+    private void terminate(DisconnectReason reason, int closeCode, Executor socketEnds, boolean tellClients) {
         if (!ended.compareAndSet(null, reason)) {
             return;
         }
         stopHeartbeat();
-        socketEnds.execute(() -> endSockets(reason));
+        socketEnds.execute(() -> endSockets(reason, tellClients));
         // The queue's writer closes the transport once no send is in flight (a container sending
         // a close frame waits for that send, on the thread that asks it to); the deadline closes
         // over a send that never completes.
@@ -652,9 +666,12 @@ public final class Connection {
         }
     }
 
-    private void endSockets(DisconnectReason reason) {
+    private void endSockets(DisconnectReason reason, boolean tellClients) {
         for (Socket socket : sockets.values()) {
-            socket.endWithConnection(reason);
+            if (tellClients) {
+                socket.disconnect(reason);
+            }
+            socket.end(reason);
         }
         sockets.clear();
     }

@@ -7,6 +7,7 @@ import dev.switchboard.adapter.Adapter;
 import dev.switchboard.adapter.BroadcastOptions;
 import dev.switchboard.adapter.LocalNamespace;
 import dev.switchboard.protocol.ConnectAnswer;
+import dev.switchboard.protocol.DisconnectReason;
 import dev.switchboard.protocol.Frame;
 import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.Packet;
@@ -599,6 +600,13 @@ public final class Namespace {
             Socket socket = sockets.get(socketId);
             if (socket != null) {
                 socket.disconnect(close);
+            }
+        }
+
+        @Override
+        public void abandonAll() {
+            for (Socket socket : List.copyOf(sockets.values())) {
+                socket.connection().terminate(DisconnectReason.SERVER_DISCONNECT);
             }
         }
     }

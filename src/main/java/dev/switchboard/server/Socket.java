@@ -352,10 +352,14 @@ public final class Socket implements RemoteSocket {
         disconnect(false);
     }
 
-    /** Disconnects this socket; with {@code close}, closes the client's whole connection. */
+    /**
+     * Disconnects this socket; with {@code close}, closes the client's whole connection, after
+     * telling the client of each of its sockets {@code server disconnect}: it does not reconnect
+     * by itself, as after socket.io's {@code disconnect(true)}.
+     */
     public void disconnect(boolean close) {
         if (close) {
-            connection.terminate(DisconnectReason.SERVER_DISCONNECT);
+            connection.kick();
         } else {
             disconnect(DisconnectReason.SERVER_DISCONNECT);
         }
@@ -666,16 +670,6 @@ public final class Socket implements RemoteSocket {
      */
     void end(DisconnectReason reason) {
         end(reason, null);
-    }
-
-    /**
-     * Ends this socket as its connection closes for {@code reason}. A kick
-     * ({@code disconnect(true)}) tells the client first, as a namespace disconnect, as socket.io's
-     * server does: a close alone reads to a client as a lost connection, which socket.io-client
-     * and ours retry, so the kicked client came straight back with a new socket.
-     */
-    void endWithConnection(DisconnectReason reason) {
-        end(reason, reason == DisconnectReason.SERVER_DISCONNECT ? codec().disconnect(namespace.name(), reason) : null);
     }
 
     /**

@@ -50,6 +50,10 @@ class InMemoryAdapterTest {
         }
 
         @Override
+        public void abandonAll() {
+        }
+
+        @Override
         public Frame encode(Packet packet) {
             throw new UnsupportedOperationException("not needed in one process");
         }

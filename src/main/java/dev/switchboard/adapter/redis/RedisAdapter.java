@@ -689,7 +689,7 @@ final class RedisAdapter implements Adapter {
 
     /** Lost Redis too long: the others count this node dead, so its clients must go elsewhere. */
     void fence() {
-        local.disconnectSockets(BroadcastOptions.everyone(), true);
+        namespace.abandonAll();
     }
 
     @Override
