@@ -37,11 +37,14 @@ import java.util.function.Consumer;
 final class RedisSessionStore implements SessionStore {
     /**
      * KEYS: the record, the claim mark, this node's set of connected records, the set of nodes
-     * that have such a set. ARGV: the record, its time to live, its private id, whether it is
-     * connected (renewed by the heartbeat), this node. A claim's mark stops every node but the
-     * claimant's: a Socket.IO client keeps its private id when it recovers, so the node that
-     * claimed the record saves the recovered socket's under the same key, and must, or the client
-     * could not recover a second time.
+     * that have such records, this node's waiting records. ARGV: the record, its time to live, its
+     * private id, whether it is connected (renewed by the heartbeat), this node. A claim's mark
+     * stops every node but the claimant's: a Socket.IO client keeps its private id when it
+     * recovers, so the node that claimed the record saves the recovered socket's under the same
+     * key, and must, or the client could not recover a second time. A waiting record is noted
+     * with its window's end, so that whoever adopts it after this node died (or left) adopts that
+     * record only, not a later one under the same private id; the keys that name it live at
+     * least as long as it does.
      */
     private static final String SAVE = """
             local mark = redis.call('GET', KEYS[2])
@@ -50,10 +53,16 @@ final class RedisSessionStore implements SessionStore {
             if ARGV[4] == '1' then
               redis.call('SADD', KEYS[3], ARGV[3])
               redis.call('PEXPIRE', KEYS[3], ARGV[2])
+              redis.call('HDEL', KEYS[5], ARGV[3])
               redis.call('SADD', KEYS[4], ARGV[5])
               redis.call('PEXPIRE', KEYS[4], ARGV[2])
             else
               redis.call('SREM', KEYS[3], ARGV[3])
+              redis.call('HSET', KEYS[5], ARGV[3], tostring(cjson.decode(ARGV[1]).expiresAt))
+              redis.call('SADD', KEYS[4], ARGV[5])
+              for _, key in ipairs({KEYS[4], KEYS[5]}) do
+                if redis.call('PTTL', key) < tonumber(ARGV[2]) then redis.call('PEXPIRE', key, ARGV[2]) end
+              end
             end
             return 1
             """;
@@ -87,13 +96,15 @@ final class RedisSessionStore implements SessionStore {
             return 1
             """;
     /**
-     * KEYS: the record, this node's set, the claim mark. ARGV: the private id, this node. Answers
-     * whether the record was there and this node's. After another node's claim, a record under the
-     * same private id is that node's (a recovered Socket.IO client keeps its pid): the session
-     * that ends here was claimed, and must not take the recovered one's record with it.
+     * KEYS: the record, this node's set, the claim mark, this node's waiting records. ARGV: the
+     * private id, this node. Answers whether the record was there and this node's. After another
+     * node's claim, a record under the same private id is that node's (a recovered Socket.IO
+     * client keeps its pid): the session that ends here was claimed, and must not take the
+     * recovered one's record with it.
      */
     private static final String REMOVE = """
             redis.call('SREM', KEYS[2], ARGV[1])
+            redis.call('HDEL', KEYS[4], ARGV[1])
             local mark = redis.call('GET', KEYS[3])
             if mark and string.sub(mark, 1, #ARGV[2] + 1) ~= ARGV[2] .. ':' then return 0 end
             return redis.call('DEL', KEYS[1])
@@ -114,11 +125,13 @@ final class RedisSessionStore implements SessionStore {
      * KEYS: the node set (heartbeats), the set of nodes with connected records. ARGV: the prefix
      * of a node's set of connected records, this node, the node timeout, the prefix of records,
      * the prefix of claim marks.
-     * Takes the connected records of every node silent past the timeout: answers, to this one
-     * node, their private ids each followed by its record's time to live and the dead node. A
-     * record another node claimed is that node's since (a recovered Socket.IO client keeps its
-     * pid, and its new node saves under it): not an orphan, even though the dead node's set still
-     * names it.
+     * the prefix of a node's waiting records.
+     * Takes the records of every node silent past the timeout (or gone: one that left cleanly),
+     * those of its connected sockets and those of its sessions waiting for their client: answers,
+     * to this one node, their private ids each followed by its record's time to live and the dead
+     * node. A record another node claimed is that node's since (a recovered Socket.IO client keeps
+     * its pid, and its new node saves under it): not an orphan, even though the dead node's set
+     * still names it; nor is a waiting one whose window is not the one the node wrote.
      */
     private static final String ADOPT = """
             local time = redis.call('TIME')
@@ -135,7 +148,20 @@ final class RedisSessionStore implements SessionStore {
                     table.insert(orphans, node)
                   end
                 end
+                local waiting = redis.call('HGETALL', ARGV[6] .. node)
+                for i = 1, #waiting, 2 do
+                  local pid = waiting[i]
+                  local mark = redis.call('GET', ARGV[5] .. pid)
+                  local record = redis.call('GET', ARGV[4] .. pid)
+                  if record and (not mark or string.sub(mark, 1, #node + 1) == node .. ':')
+                      and tostring(cjson.decode(record).expiresAt) == waiting[i + 1] then
+                    table.insert(orphans, pid)
+                    table.insert(orphans, redis.call('PTTL', ARGV[4] .. pid))
+                    table.insert(orphans, node)
+                  end
+                end
                 redis.call('DEL', ARGV[1] .. node)
+                redis.call('DEL', ARGV[6] .. node)
                 redis.call('SREM', KEYS[2], node)
               end
             end
@@ -193,7 +219,8 @@ final class RedisSessionStore implements SessionStore {
 
     private CompletableFuture<Void> save(SessionRecord record, long ttl, boolean connected) {
         return connection.async().<Long>eval(SAVE, ScriptOutputType.INTEGER,
-                new String[] {recordKey(record.pid()), claimKey(record.pid()), ownSet(), cluster.key("session-nodes")},
+                new String[] {recordKey(record.pid()), claimKey(record.pid()), ownSet(), cluster.key("session-nodes"),
+                        ownWaiting()},
                 JsonMapper.toRaw(record).text(), Long.toString(ttl), record.pid(), connected ? "1" : "0", cluster.nodeId())
                 .thenApply(saved -> (Void) null).toCompletableFuture();
     }
@@ -229,7 +256,7 @@ final class RedisSessionStore implements SessionStore {
 
     private CompletableFuture<Boolean> removed(String pid) {
         return connection.async().<Long>eval(REMOVE, ScriptOutputType.INTEGER,
-                new String[] {recordKey(pid), ownSet(), claimKey(pid)}, pid, cluster.nodeId())
+                new String[] {recordKey(pid), ownSet(), claimKey(pid), ownWaiting()}, pid, cluster.nodeId())
                 .thenApply(count -> count == 1).toCompletableFuture();
     }
 
@@ -251,7 +278,7 @@ final class RedisSessionStore implements SessionStore {
         List<Object> orphans = connection.sync().eval(ADOPT, ScriptOutputType.MULTI,
                 new String[] {cluster.key("nodes"), cluster.key("session-nodes")}, cluster.key("sessions:"),
                 cluster.nodeId(), Long.toString(cluster.nodeTimeout().toMillis()), cluster.key("session:"),
-                cluster.key("claimed:"));
+                cluster.key("claimed:"), cluster.key("waiting:"));
         for (int i = 0; i + 2 < orphans.size(); i += 3) {
             String pid = (String) orphans.get(i);
             String node = (String) orphans.get(i + 2);
@@ -274,6 +301,11 @@ final class RedisSessionStore implements SessionStore {
 
     private String ownSet() {
         return cluster.key("sessions:" + cluster.nodeId());
+    }
+
+    /** This node's sessions waiting for their client: private id to the end of the record's window. */
+    private String ownWaiting() {
+        return cluster.key("waiting:" + cluster.nodeId());
     }
 
     /** Counts every record in Redis, of every node: a scan (not {@code KEYS}, which blocks Redis). */

@@ -268,6 +268,55 @@ class RedisRecoveryTest {
     }
 
     /**
+     * Node A is drained for a restart: Maciel, told 1012, never comes back (his laptop closed).
+     * His session waits on node A, which then closes, as a rolling restart does. Nobody recovers
+     * it, so when its window ends the cluster must tell its end once, on the node left (found by a
+     * review of drain and recovery: never told; node A's timer went with it, and a dead node's
+     * records were adopted only if connected).
+     */
+    @Test
+    void aSessionLeftWaitingOnADrainedNodeThatClosedIsToldExpiredOnceOnAnother(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        RedisClient redisClient = null;
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test), Duration.ofSeconds(5))) {
+            redisClient = RedisClient.create(redis.uri());
+            StatefulRedisConnection<String, String> redisCli = redisClient.connect();
+            List<String> expired = new CopyOnWriteArrayList<>();
+            b.switchboard().root().onSessionExpired(session -> expired.add("B:" + session.userId()));
+            ClusterNode a = ClusterNode.start(settings(redis.uri(), test), Duration.ofSeconds(5));
+            try {
+                a.switchboard().root().onSessionExpired(session -> expired.add("A:" + session.userId()));
+                String id;
+                String pid;
+                try (RawClient maciel = RawClient.connect(a.server().webSocketUri())) {
+                    JsonObject answer = connect(maciel, null, null);
+                    id = answer.getString("id");
+                    pid = answer.getString("pid");
+                    assertTrue(a.switchboard().drain(Duration.ZERO, Duration.ofSeconds(10)).get(20, TimeUnit.SECONDS));
+                    assertEquals(1012, maciel.awaitClose());
+                }
+                Await.until("maciel's session waits on node A", () -> a.switchboard().root().detachedSessions().containsKey(id));
+                String nodeA = a.cluster().nodeId();
+                Await.until("its record saved as waiting", () -> redisCli.sync().exists(prefix + ":session:" + pid) == 1
+                        && !redisCli.sync().sismember(prefix + ":sessions:" + nodeA, pid));
+            } finally {
+                a.close();
+            }
+            assertEquals(List.of(), expired, "node A closed before the window ended");
+            assertEquals(1, b.switchboard().options().sessionStore().size(), "the record waits in Redis");
+
+            Await.until("maciel's session told expired", () -> !expired.isEmpty());
+            Await.until("its record is gone", () -> b.switchboard().options().sessionStore().size() == 0);
+            assertEquals(List.of("B:maciel"), expired);
+        } finally {
+            if (redisClient != null) {
+                redisClient.shutdown();
+            }
+        }
+    }
+
+    /**
      * Maciel comes back to the node that keeps his session, which claims its record from Redis and
      * checks him again with middleware; meanwhile his replay log overflows, so his session ends
      * and he starts afresh. The record was this node's claim: Redis no longer has it, and the
