@@ -110,14 +110,28 @@ final class RedisSessionStore implements SessionStore {
             return redis.call('DEL', KEYS[1])
             """;
     /**
-     * KEYS: this node's set. ARGV: the records' key prefix, their time to live. Renews the records
-     * of this node's connected sockets; forgets those gone.
+     * KEYS: this node's set, the set of nodes that have records, this node's waiting records.
+     * ARGV: the records' key prefix, their time to live, this node, the prefix of claim marks.
+     * Renews the records of this node's connected sockets; forgets those gone, and the waiting
+     * ones gone or claimed elsewhere (the session ended here without a word to the store). Keeps
+     * this node among those whose records a live node adopts when it dies, however long nobody
+     * saved a record: else a quiet spell longer than the records' life leaves them nobody's.
      */
     static final String RENEW = """
             for _, pid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
               if redis.call('PEXPIRE', ARGV[1] .. pid, ARGV[2]) == 0 then redis.call('SREM', KEYS[1], pid) end
             end
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            for _, pid in ipairs(redis.call('HKEYS', KEYS[3])) do
+              local mark = redis.call('GET', ARGV[4] .. pid)
+              if redis.call('EXISTS', ARGV[1] .. pid) == 0 or (mark and string.sub(mark, 1, #ARGV[3] + 1) ~= ARGV[3] .. ':') then
+                redis.call('HDEL', KEYS[3], pid)
+              end
+            end
+            if redis.call('SCARD', KEYS[1]) > 0 or redis.call('HLEN', KEYS[3]) > 0 then
+              redis.call('SADD', KEYS[2], ARGV[3])
+              if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+            end
             return 0
             """;
 
@@ -272,8 +286,9 @@ final class RedisSessionStore implements SessionStore {
      */
     void renew(ScheduledExecutorService scheduler) {
         if (connectedMillis > 0) {
-            connection.sync().eval(RENEW, ScriptOutputType.INTEGER, new String[] {ownSet()},
-                    cluster.key("session:"), Long.toString(connectedMillis));
+            connection.sync().eval(RENEW, ScriptOutputType.INTEGER,
+                    new String[] {ownSet(), cluster.key("session-nodes"), ownWaiting()},
+                    cluster.key("session:"), Long.toString(connectedMillis), cluster.nodeId(), cluster.key("claimed:"));
         }
         List<Object> orphans = connection.sync().eval(ADOPT, ScriptOutputType.MULTI,
                 new String[] {cluster.key("nodes"), cluster.key("session-nodes")}, cluster.key("sessions:"),

@@ -309,6 +309,7 @@ class RedisRecoveryTest {
             Await.until("maciel's session told expired", () -> !expired.isEmpty());
             Await.until("its record is gone", () -> b.switchboard().options().sessionStore().size() == 0);
             assertEquals(List.of("B:maciel"), expired);
+            assertEquals(List.of(), redisCli.sync().keys(prefix + ":waiting:*"), "nothing of node A's sessions left");
         } finally {
             if (redisClient != null) {
                 redisClient.shutdown();
@@ -377,6 +378,77 @@ class RedisRecoveryTest {
                 Await.until("maciel's session expired", () -> !expired.isEmpty());
                 Await.until("its record is gone", () -> b.switchboard().options().sessionStore().size() == 0);
                 assertTrue(expired.equals(List.of("B:maciel")) || expired.equals(List.of("C:maciel")), expired.toString());
+            }
+        }
+    }
+
+    /**
+     * Node A notes the sessions waiting there for whoever adopts them should it die; one whose
+     * client recovered on node B is not A's any more, and A's note of it goes (no key grows with
+     * every recovery elsewhere).
+     */
+    @Test
+    void aSessionRecoveredElsewhereLeavesNoNoteOnItsOldNode(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        RedisClient redisClient = null;
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW)) {
+            redisClient = RedisClient.create(nodes.redis().uri());
+            StatefulRedisConnection<String, String> redisCli = redisClient.connect();
+            ClusterNode a = nodes.a();
+            ClusterNode b = nodes.b();
+            String waiting = prefix + ":waiting:" + a.cluster().nodeId();
+            Away maciel = away(a, b);
+            Await.until("node A notes maciel's session", () -> redisCli.sync().hexists(waiting, maciel.pid()));
+            assertTrue(back(b, maciel).getBoolean("recovered"));
+            Await.until("node A forgets it", () -> !redisCli.sync().hexists(waiting, maciel.pid()));
+        } finally {
+            if (redisClient != null) {
+                redisClient.shutdown();
+            }
+        }
+    }
+
+    /**
+     * The cluster is quiet for longer than the window plus the node timeout: nobody connects,
+     * nobody joins or leaves a room, so nothing saves a record. Maciel stays connected to node A,
+     * whose heartbeat keeps his record alive. Then node A is killed: his session must still be
+     * told expired once, on a live node (found by a review of the expiry on a dead node: never;
+     * the set naming the nodes whose records a live node adopts had expired meanwhile, renewed by
+     * saves alone, so node A's records were nobody's).
+     */
+    @Test
+    void theSessionsOfANodeKilledAfterAQuietSpellExpireOnceOnAnother(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        RedisClient redisClient = null;
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test), Duration.ofSeconds(3));
+             ClientProcess a = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", redis.uri(), prefix, "PT30S", "PT3S")) {
+            redisClient = RedisClient.create(redis.uri());
+            StatefulRedisConnection<String, String> redisCli = redisClient.connect();
+            List<String> expired = new CopyOnWriteArrayList<>();
+            b.switchboard().root().onSessionExpired(session -> expired.add("B:" + session.userId()));
+            String[] started = a.await("node ", Duration.ofSeconds(60)).split(" ");
+            String nodeAId = started[1];
+            URI nodeA = URI.create(started[2]);
+            try (RawClient maciel = RawClient.connect(nodeA)) {
+                String pid = connect(maciel, null, null).getString("pid");
+                Await.until("maciel's record saved", () -> b.switchboard().options().sessionStore().size() == 1);
+                // Longer than the last save set the keys to live (the window, 3 s, plus the node
+                // timeout, 4 s) without a save anywhere: the quiet spell is the case itself.
+                long lastSaveSet = redisCli.sync().pttl(prefix + ":session-nodes");
+                assertTrue(lastSaveSet > 0, "the save set a time to live: " + lastSaveSet);
+                long quietUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(lastSaveSet + 500);
+                Await.until("a quiet spell longer than that", () -> System.nanoTime() > quietUntil);
+                assertEquals(1, redisCli.sync().exists(prefix + ":sessions:" + nodeAId), "node A's heartbeat kept its set");
+                assertEquals(1, redisCli.sync().exists(prefix + ":session:" + pid), "node A's heartbeat kept maciel's record");
+                a.kill();
+                Await.until("maciel's session expired", () -> !expired.isEmpty());
+                Await.until("its record is gone", () -> b.switchboard().options().sessionStore().size() == 0);
+                assertEquals(List.of("B:maciel"), expired);
+            }
+        } finally {
+            if (redisClient != null) {
+                redisClient.shutdown();
             }
         }
     }
