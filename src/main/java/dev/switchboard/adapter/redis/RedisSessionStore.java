@@ -138,8 +138,7 @@ final class RedisSessionStore implements SessionStore {
     /**
      * KEYS: the node set (heartbeats), the set of nodes with connected records. ARGV: the prefix
      * of a node's set of connected records, this node, the node timeout, the prefix of records,
-     * the prefix of claim marks.
-     * the prefix of a node's waiting records.
+     * the prefix of claim marks, the prefix of a node's waiting records.
      * Takes the records of every node silent past the timeout (or gone: one that left cleanly),
      * those of its connected sockets and those of its sessions waiting for their client: answers,
      * to this one node, their private ids each followed by its record's time to live and the dead
