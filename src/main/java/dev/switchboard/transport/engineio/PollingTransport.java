@@ -435,6 +435,11 @@ final class PollingTransport implements Transport {
      */
     @Override
     public void close(int code, String reason) {
+        Transport waitedFor = deferredClose();
+        if (waitedFor != null) {
+            waitedFor.close(code, reason);
+            return;
+        }
         Transport target;
         PollRequest answer;
         String payload;
@@ -442,36 +447,25 @@ final class PollingTransport implements Transport {
         Transport unfinishedProbe;
         boolean deferred;
         synchronized (this) {
-            target = webSocket;
             if (closed) {
-                if (closeAfterDrain == null) {
-                    return;
-                }
-                // Asked again while the backlog still drains (the connection's deadline, for a
-                // client that does not take it): the close goes now.
-                closeAfterDrain = null;
-                deferred = false;
-                unfinishedProbe = null;
-                answer = null;
-                payload = null;
-                held = null;
-            } else {
-                closed = true;
-                unfinishedProbe = probe;
-                probe = null;
-                closeCode = code;
-                answer = waiting;
-                waiting = null;
-                // A GET waits only while nothing is buffered.
-                payload = target == null && answer != null ? CLOSE : null;
-                // The send that filled the buffer: the connection it was sent for is ending, and its
-                // bytes leave the server's send budget only through this completion.
-                held = takeHeldDone();
-                // What was buffered before the upgrade is still draining: the close goes behind it.
-                deferred = target != null && draining;
-                if (deferred) {
-                    closeAfterDrain = new CloseAfterDrain(code, reason);
-                }
+                return;
+            }
+            closed = true;
+            target = webSocket;
+            unfinishedProbe = probe;
+            probe = null;
+            closeCode = code;
+            answer = waiting;
+            waiting = null;
+            // A GET waits only while nothing is buffered.
+            payload = target == null && answer != null ? CLOSE : null;
+            // The send that filled the buffer: the connection it was sent for is ending, and its
+            // bytes leave the server's send budget only through this completion.
+            held = takeHeldDone();
+            // What was buffered before the upgrade is still draining: the close goes behind it.
+            deferred = target != null && draining;
+            if (deferred) {
+                closeAfterDrain = new CloseAfterDrain(code, reason);
             }
         }
         if (target != null || answer != null) {
@@ -499,6 +493,19 @@ final class PollingTransport implements Transport {
         if (ended != null) {
             ended.onTransportClosed(code);
         }
+    }
+
+    /**
+     * The WebSocket whose close waits for the backlog to drain, when a close is asked again (the
+     * connection's deadline, for a client that does not take the backlog): it closes now. Null
+     * when no close waits.
+     */
+    private synchronized Transport deferredClose() {
+        if (!closed || closeAfterDrain == null) {
+            return null;
+        }
+        closeAfterDrain = null;
+        return webSocket;
     }
 
     /** After the upgrade, behind the WebSocket's input; before it, at once, as POSTs are handled on the thread that read them. */
