@@ -1,5 +1,8 @@
 package dev.switchboard.testing;
 
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -51,6 +54,24 @@ public final class RedisServer implements AutoCloseable {
     /** The process id, e.g. to read its CPU time from /proc (the benchmark counts it as a server's). */
     public long pid() {
         return process.pid();
+    }
+
+    /** A plain connection to this Redis, for a test that reads its keys; closing it lets its client go. */
+    public Direct connect() {
+        RedisClient client = RedisClient.create(uri());
+        return new Direct(client, client.connect());
+    }
+
+    /** A test's own connection to a Redis. */
+    public record Direct(RedisClient client, StatefulRedisConnection<String, String> connection) implements AutoCloseable {
+        public RedisCommands<String, String> sync() {
+            return connection.sync();
+        }
+
+        @Override
+        public void close() {
+            client.shutdown();
+        }
     }
 
     /** Starts the process (again, empty) on the same port and waits until it accepts connections. */

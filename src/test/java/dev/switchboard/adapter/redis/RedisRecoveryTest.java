@@ -277,11 +277,9 @@ class RedisRecoveryTest {
     @Test
     void aSessionLeftWaitingOnADrainedNodeThatClosedIsToldExpiredOnceOnAnother(TestInfo test) throws Exception {
         String prefix = test.getTestMethod().orElseThrow().getName();
-        RedisClient redisClient = null;
         try (RedisServer redis = RedisServer.start();
-             ClusterNode b = ClusterNode.start(settings(redis.uri(), test), Duration.ofSeconds(5))) {
-            redisClient = RedisClient.create(redis.uri());
-            StatefulRedisConnection<String, String> redisCli = redisClient.connect();
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test), Duration.ofSeconds(5));
+             RedisServer.Direct redisCli = redis.connect()) {
             List<String> expired = new CopyOnWriteArrayList<>();
             b.switchboard().root().onSessionExpired(session -> expired.add("B:" + session.userId()));
             ClusterNode a = ClusterNode.start(settings(redis.uri(), test), Duration.ofSeconds(5));
@@ -310,10 +308,6 @@ class RedisRecoveryTest {
             Await.until("its record is gone", () -> b.switchboard().options().sessionStore().size() == 0);
             assertEquals(List.of("B:maciel"), expired);
             assertEquals(List.of(), redisCli.sync().keys(prefix + ":waiting:*"), "nothing of node A's sessions left");
-        } finally {
-            if (redisClient != null) {
-                redisClient.shutdown();
-            }
         }
     }
 
@@ -390,10 +384,8 @@ class RedisRecoveryTest {
     @Test
     void aSessionRecoveredElsewhereLeavesNoNoteOnItsOldNode(TestInfo test) throws Exception {
         String prefix = test.getTestMethod().orElseThrow().getName();
-        RedisClient redisClient = null;
-        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW)) {
-            redisClient = RedisClient.create(nodes.redis().uri());
-            StatefulRedisConnection<String, String> redisCli = redisClient.connect();
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW);
+             RedisServer.Direct redisCli = nodes.redis().connect()) {
             ClusterNode a = nodes.a();
             ClusterNode b = nodes.b();
             String waiting = prefix + ":waiting:" + a.cluster().nodeId();
@@ -401,10 +393,6 @@ class RedisRecoveryTest {
             Await.until("node A notes maciel's session", () -> redisCli.sync().hexists(waiting, maciel.pid()));
             assertTrue(back(b, maciel).getBoolean("recovered"));
             Await.until("node A forgets it", () -> !redisCli.sync().hexists(waiting, maciel.pid()));
-        } finally {
-            if (redisClient != null) {
-                redisClient.shutdown();
-            }
         }
     }
 
@@ -419,12 +407,10 @@ class RedisRecoveryTest {
     @Test
     void theSessionsOfANodeKilledAfterAQuietSpellExpireOnceOnAnother(TestInfo test) throws Exception {
         String prefix = test.getTestMethod().orElseThrow().getName();
-        RedisClient redisClient = null;
         try (RedisServer redis = RedisServer.start();
              ClusterNode b = ClusterNode.start(settings(redis.uri(), test), Duration.ofSeconds(3));
-             ClientProcess a = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", redis.uri(), prefix, "PT30S", "PT3S")) {
-            redisClient = RedisClient.create(redis.uri());
-            StatefulRedisConnection<String, String> redisCli = redisClient.connect();
+             ClientProcess a = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", redis.uri(), prefix, "PT30S", "PT3S");
+             RedisServer.Direct redisCli = redis.connect()) {
             List<String> expired = new CopyOnWriteArrayList<>();
             b.switchboard().root().onSessionExpired(session -> expired.add("B:" + session.userId()));
             String[] started = a.await("node ", Duration.ofSeconds(60)).split(" ");
@@ -445,10 +431,6 @@ class RedisRecoveryTest {
                 Await.until("maciel's session expired", () -> !expired.isEmpty());
                 Await.until("its record is gone", () -> b.switchboard().options().sessionStore().size() == 0);
                 assertEquals(List.of("B:maciel"), expired);
-            }
-        } finally {
-            if (redisClient != null) {
-                redisClient.shutdown();
             }
         }
     }
@@ -843,15 +825,13 @@ class RedisRecoveryTest {
     @Test
     void aRoomJoinedWhileTheNodesLinkWasCutHoldsWhenItsNodeIsKilledLater(TestInfo test) throws Exception {
         String prefix = test.getTestMethod().orElseThrow().getName();
-        RedisClient redisClient = null;
         try (RedisServer redis = RedisServer.start();
              CuttableProxy link = new CuttableProxy(redis.port());
              ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
              ClientProcess a = ClientProcess.startMain(ClusterNode.class, "-Xmx128m", "redis://127.0.0.1:" + link.port(),
-                     prefix, "PT30S")) {
+                     prefix, "PT30S");
+             RedisServer.Direct redisCli = redis.connect()) {
             URI nodeA = URI.create(a.await("node ", Duration.ofSeconds(60)).split(" ")[2]);
-            redisClient = RedisClient.create(redis.uri());
-            StatefulRedisConnection<String, String> redisCli = redisClient.connect();
             try (CuttableProxy balancer = new CuttableProxy(nodeA.getPort());
                  Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice")) {
                 String id = alice.socket().id();
@@ -881,10 +861,6 @@ class RedisRecoveryTest {
                 alice.assertReceived("missed:1", "after:2");
                 assertTrue(alice.socket().recovered());
                 assertEquals(Set.of(id, "user:alice", "news"), socketOn(b, id).rooms());
-            }
-        } finally {
-            if (redisClient != null) {
-                redisClient.shutdown();
             }
         }
     }
