@@ -3,6 +3,7 @@ package dev.switchboard.adapter.redis;
 import dev.switchboard.http.HttpApiSettings;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.server.SwitchboardOptions;
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.TestServer;
 import java.time.Duration;
 import java.util.Map;
@@ -71,6 +72,21 @@ record ClusterNode(RedisCluster cluster, TestServer server) implements AutoClose
             socket.join(room);
             event.ack(room);
         }));
+    }
+
+    /**
+     * Makes {@code emit} once Redis takes it again (after a restart or a freeze): an emit Redis
+     * refused was not made, so trying again sends it once.
+     */
+    static void emitOnceRedisTakesIt(Runnable emit) {
+        Await.until("an emit goes through Redis", () -> {
+            try {
+                emit.run();
+                return true;
+            } catch (ClusterException e) {
+                return false;
+            }
+        });
     }
 
     Switchboard switchboard() {

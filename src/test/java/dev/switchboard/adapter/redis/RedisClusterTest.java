@@ -294,14 +294,7 @@ class RedisClusterTest {
 
             own.kill();
             own.restart();
-            Await.until("an emit goes through the restarted Redis", () -> {
-                try {
-                    a.switchboard().root().emit("again", 2);
-                    return true;
-                } catch (ClusterException e) {
-                    return false;
-                }
-            });
+            ClusterNode.emitOnceRedisTakesIt(() -> a.switchboard().root().emit("again", 2));
             b.switchboard().root().emit(Inbox.FENCE);
             assertEquals("again:2", bob.untilFence().get(0));
         }
@@ -343,14 +336,7 @@ class RedisClusterTest {
 
             a.switchboard().root().socketsJoin("news").get(20, TimeUnit.SECONDS);
             Await.until("node A counts node B", () -> a.cluster().liveNodes().contains(nodeB));
-            Await.until("an emit goes through the restarted Redis", () -> {
-                try {
-                    a.switchboard().root().to("news").emit("headline", 1);
-                    return true;
-                } catch (ClusterException e) {
-                    return false;
-                }
-            });
+            ClusterNode.emitOnceRedisTakesIt(() -> a.switchboard().root().to("news").emit("headline", 1));
             a.switchboard().root().emit(Inbox.FENCE);
             assertEquals(List.of("headline:1"), bob.untilFence());
         } finally {

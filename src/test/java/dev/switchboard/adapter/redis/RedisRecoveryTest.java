@@ -148,14 +148,7 @@ class RedisRecoveryTest {
                     redis.restart();
                     Await.until("alice's record back in Redis", () -> b.switchboard().options().sessionStore().size() == 1);
                 }
-                Await.until("an emit goes through Redis", () -> {
-                    try {
-                        b.switchboard().root().to("lobby").emit("before", 0);
-                        return true;
-                    } catch (ClusterException e) {
-                        return false;
-                    }
-                });
+                ClusterNode.emitOnceRedisTakesIt(() -> b.switchboard().root().to("lobby").emit("before", 0));
                 assertEquals("before:0", alice.next());
 
                 balancer.refuse(true);
