@@ -1,6 +1,7 @@
 package dev.switchboard.outbound;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -86,6 +87,15 @@ public interface Transport {
      */
     default void afterInputRead(Runnable report) {
         report.run();
+    }
+
+    /**
+     * The transports the client may move this connection to, announced in the server's first
+     * packet: none by default. A client offered one opens it as a probe, so only a transport
+     * that can hand its connection over offers any (Socket.IO's long-polling offers {@code websocket}).
+     */
+    default List<String> upgrades() {
+        return List.of();
     }
 
     /** How the frames travel, for the figures: {@code websocket}, or {@code polling} for HTTP long-polling. */

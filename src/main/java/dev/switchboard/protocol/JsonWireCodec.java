@@ -117,7 +117,7 @@ public class JsonWireCodec implements Codec {
         return new Hello(longField(hello, "v", -1), hello.stringField("sid"),
                 longField(hello, "pingInterval", 25_000), longField(hello, "pingTimeout", 20_000),
                 longField(hello, "maxPayload", 0), numberField(hello, "eventsPerSecond", Double::parseDouble, 0.0),
-                longField(hello, "eventBurst", 0));
+                longField(hello, "eventBurst", 0), List.of());
     }
 
     @Override

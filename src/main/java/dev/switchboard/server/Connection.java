@@ -137,7 +137,7 @@ public final class Connection {
         SwitchboardOptions options = switchboard.options();
         // The rate limit is announced so that clients pace their sends, a flush after an outage included, within it.
         Hello hello = new Hello(codec.version(), id, options.pingInterval().toMillis(), options.pingTimeout().toMillis(),
-                options.maxPayloadBytes(), options.eventsPerSecond(), options.eventBurst());
+                options.maxPayloadBytes(), options.eventsPerSecond(), options.eventBurst(), transport.upgrades());
         send(Frame.encode(codec, codec.hello(hello)), false);
         schedulePing();
     }

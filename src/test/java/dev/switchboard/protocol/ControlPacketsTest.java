@@ -3,6 +3,7 @@ package dev.switchboard.protocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,7 +16,7 @@ class ControlPacketsTest {
 
     @Test
     void hello() throws ProtocolException {
-        Hello hello = new Hello(1, "Yc1", 25_000, 20_000, 1_048_576, 100.0, 200);
+        Hello hello = new Hello(1, "Yc1", 25_000, 20_000, 1_048_576, 100.0, 200, List.of());
         String frame = codec.encode(codec.hello(hello));
         assertEquals(json("{'type':'hello','v':1,'sid':'Yc1','pingInterval':25000,'pingTimeout':20000,"
                 + "'maxPayload':1048576,'eventsPerSecond':100.0,'eventBurst':200}"), frame);
@@ -25,7 +26,7 @@ class ControlPacketsTest {
     @Test
     void aHelloMissingItsFieldsReadsAsTheDefaults() throws ProtocolException {
         Hello hello = codec.readHello(codec.decode(json("{'type':'hello','v':'one','pingTimeout':1.5}")));
-        assertEquals(new Hello(-1, null, 25_000, 20_000, 0, 0.0, 0), hello);
+        assertEquals(new Hello(-1, null, 25_000, 20_000, 0, 0.0, 0, List.of()), hello);
     }
 
     @Test

@@ -10,7 +10,6 @@ import dev.switchboard.protocol.socketio.SocketIoCodec;
 import java.nio.ByteBuffer;
 import java.nio.ReadOnlyBufferException;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,7 +18,7 @@ import org.junit.jupiter.api.Test;
  */
 class FrameTest {
     private final Codec json = new JsonWireCodec();
-    private final Codec socketIo = new SocketIoCodec(false, List.of());
+    private final Codec socketIo = new SocketIoCodec(false);
     private final Frame frame = Frame.encode(json,
             Packet.event("/", "msg", JsonMapper.toRawList("Zoë 5 € 🍕"), 0));
 

@@ -39,19 +39,19 @@ class PayloadTest {
     @Test
     void bothWireFormatsAnnounceTheAttachments() throws ProtocolException {
         Packet event = Packet.event("/files", "up", Payload.of(new byte[] {1}), 3);
-        assertEquals("451-/files,2[\"up\"," + PLACEHOLDER_0 + "]", new SocketIoCodec(false, List.of()).encode(event));
+        assertEquals("451-/files,2[\"up\"," + PLACEHOLDER_0 + "]", new SocketIoCodec(false).encode(event));
         String text = new JsonWireCodec().encode(event);
         assertEquals("{\"type\":\"event\",\"nsp\":\"/files\",\"event\":\"up\",\"args\":[" + PLACEHOLDER_0
                 + "],\"ack\":3,\"attachments\":1}", text);
         assertEquals(1, new JsonWireCodec().decode(text).expectedAttachments());
         assertEquals("461-/files,2[" + PLACEHOLDER_0 + "]",
-                new SocketIoCodec(false, List.of()).encode(Packet.ack("/files", 3, Payload.of(new byte[] {1}))));
+                new SocketIoCodec(false).encode(Packet.ack("/files", 3, Payload.of(new byte[] {1}))));
     }
 
     @Test
     void theAssemblerJoinsAPacketToItsAttachments() throws ProtocolException {
         AttachmentAssembler assembler = new AttachmentAssembler(10, 1000);
-        Packet text = new SocketIoCodec(false, List.of()).decode("451-[\"up\"," + PLACEHOLDER_0 + "]");
+        Packet text = new SocketIoCodec(false).decode("451-[\"up\"," + PLACEHOLDER_0 + "]");
         assertNull(assembler.onText(text, 30));
         Packet whole = assembler.onBinary(new byte[] {7});
         assertArrayEquals(new byte[] {7}, Arguments.from(whole).get(0, byte[].class));
@@ -60,7 +60,7 @@ class PayloadTest {
 
     @Test
     void theAssemblerRefusesWhatBreaksTheSequence() throws ProtocolException {
-        SocketIoCodec codec = new SocketIoCodec(false, List.of());
+        SocketIoCodec codec = new SocketIoCodec(false);
         AttachmentAssembler assembler = new AttachmentAssembler(2, 100);
         assertEquals(ProtocolException.BAD_ATTACHMENTS,
                 assertThrows(ProtocolException.class, () -> assembler.onBinary(new byte[1])).code());

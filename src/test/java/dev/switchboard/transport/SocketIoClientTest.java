@@ -13,11 +13,14 @@ import dev.switchboard.server.Namespace;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.CuttableProxy;
+import dev.switchboard.testing.EnginePolling;
 import dev.switchboard.testing.NodeClient;
+import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -368,6 +371,22 @@ class SocketIoClientTest {
                 assertEquals(BASE64, base64Of(args.getJsonObject(1)));
             }
         }
+    }
+
+    /**
+     * As the reference server: the open packet offers the WebSocket to a long-polling client only.
+     * socket.io-client probes every upgrade offered, so a client on {@code transports: ["websocket"]}
+     * offered one opened a second WebSocket per connection, which the server then refused.
+     */
+    @Test
+    void theOpenPacketOffersAnUpgradeToLongPollingClientsOnly() throws Exception {
+        try (RawClient client = RawClient.connect(URI.create("ws://127.0.0.1:" + server.port()
+                + "/socket.io/?EIO=4&transport=websocket"))) {
+            String open = client.next();
+            assertTrue(open.startsWith("0{") && open.contains("\"upgrades\":[]"), open);
+        }
+        // EnginePolling.open asserts the offer of the WebSocket.
+        EnginePolling.open(server.port(), "");
     }
 
     @Test

@@ -13,9 +13,11 @@ import dev.switchboard.protocol.Packet;
 import dev.switchboard.protocol.PacketType;
 import dev.switchboard.protocol.ProtocolException;
 import dev.switchboard.protocol.RawJson;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Socket.IO protocol v5 inside Engine.IO protocol v4 text packets, the wire format of the official
@@ -24,7 +26,7 @@ import java.util.Map;
  * whose body is one Socket.IO packet such as {@code 42/chat,7["message","hi"]}.
  *
  * <pre>{@code
- * Codec codec = new SocketIoCodec(true, List.of());
+ * Codec codec = new SocketIoCodec(true);
  * Packet event = codec.decode("42/chat,7[\"message\",\"hi\"]");   // EVENT on /chat, ack id 7
  * String text = codec.encode(Packet.ack("/chat", 7, JsonMapper.toRawList("stored")));   // 43/chat,7["stored"]
  * }</pre>
@@ -66,17 +68,14 @@ public final class SocketIoCodec implements Codec {
     private static final JsonWireCodec NATIVE = new JsonWireCodec();
 
     private final boolean recoveryEnabled;
-    private final List<String> upgrades;
 
     /**
      * @param recoveryEnabled whether the server recovers sessions: connect answers then carry a
      *                        {@code pid} and events their offset as the last argument, as the
      *                        reference server does with connection state recovery on
-     * @param upgrades        the transports a client may upgrade to, announced in the open packet
      */
-    public SocketIoCodec(boolean recoveryEnabled, List<String> upgrades) {
+    public SocketIoCodec(boolean recoveryEnabled) {
         this.recoveryEnabled = recoveryEnabled;
-        this.upgrades = List.copyOf(upgrades);
     }
 
     /** Whether {@code text} is Engine.IO's close packet, which ends the whole connection. */
@@ -342,7 +341,7 @@ public final class SocketIoCodec implements Codec {
     public Packet hello(Hello hello) {
         Map<String, RawJson> fields = new LinkedHashMap<>();
         fields.put("sid", JsonMapper.toRaw(hello.sid()));
-        fields.put("upgrades", JsonMapper.toRaw(upgrades));
+        fields.put("upgrades", JsonMapper.toRaw(hello.upgrades()));
         fields.put("pingInterval", JsonMapper.toRaw(hello.pingIntervalMillis()));
         fields.put("pingTimeout", JsonMapper.toRaw(hello.pingTimeoutMillis()));
         fields.put("maxPayload", JsonMapper.toRaw(hello.maxPayload()));
@@ -357,7 +356,18 @@ public final class SocketIoCodec implements Codec {
     @Override
     public Hello readHello(Packet hello) {
         return new Hello(ENGINE_IO_VERSION, hello.stringField("sid"), longField(hello, "pingInterval", 25_000),
-                longField(hello, "pingTimeout", 20_000), longField(hello, "maxPayload", 0), 0, 0);
+                longField(hello, "pingTimeout", 20_000), longField(hello, "maxPayload", 0), 0, 0, upgrades(hello));
+    }
+
+    /** The open packet's upgrades; none where the field is missing or not a list of names. */
+    private static List<String> upgrades(Packet hello) {
+        RawJson raw = hello.field("upgrades");
+        try {
+            String[] names = raw == null ? new String[0] : JsonMapper.fromJson(raw, String[].class);
+            return names == null ? List.of() : Arrays.stream(names).filter(Objects::nonNull).toList();
+        } catch (IllegalArgumentException e) {
+            return List.of();
+        }
     }
 
     private static long longField(Packet packet, String name, long fallback) {

@@ -41,8 +41,7 @@ public final class EngineIo {
 
     private EngineIo(Switchboard switchboard) {
         this.switchboard = switchboard;
-        // The open packet offers the WebSocket to polling clients; over a WebSocket clients ignore it.
-        this.codec = new SocketIoCodec(switchboard.options().recoveryEnabled(), List.of("websocket"));
+        this.codec = new SocketIoCodec(switchboard.options().recoveryEnabled());
     }
 
     /** The Engine.IO side of {@code switchboard}, made on first use. */

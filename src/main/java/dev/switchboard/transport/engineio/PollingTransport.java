@@ -126,6 +126,11 @@ final class PollingTransport implements Transport {
     }
 
     @Override
+    public List<String> upgrades() {
+        return List.of("websocket");
+    }
+
+    @Override
     public void send(String text, Consumer<Throwable> done) {
         send(new Pending(text, null, done));
     }
