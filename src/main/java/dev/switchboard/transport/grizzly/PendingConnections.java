@@ -1,7 +1,6 @@
 package dev.switchboard.transport.grizzly;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,7 +31,8 @@ import org.glassfish.grizzly.http.server.NetworkListener;
  * nothing to an attacker: a connection must finish its TLS handshake and request head within the
  * header timeout however slowly it trickles bytes; a plain HTTP connection (static files) is
  * dropped after the idle timeout between requests; there are at most so many such connections
- * from one peer address (more are dropped on accept) and in total (past it the oldest one still
+ * from one client address (more are dropped on accept, or once a PROXY header names the client
+ * behind a balancer) and in total (past it the oldest one still
  * sending its head goes, so a flood of half-open requests cannot lock out a client that upgrades
  * at once). Once {@link #upgraded} tells it so, a connection is the heartbeat's to time; so is
  * one while a long-polling GET of an open session waits on it ({@link #settled} until {@link #rejoin}).
@@ -45,7 +45,7 @@ import org.glassfish.grizzly.http.server.NetworkListener;
  */
 final class PendingConnections implements AddOn {
     private final StandaloneOptions options;
-    private final Predicate<InetAddress> exempt;
+    private final Predicate<String> exempt;
     private final LongSupplier nanoClock;
     /** Marks a connection counted here, so that the filters skip WebSockets without taking the lock. */
     private final Attribute<Pending> state =
@@ -55,7 +55,8 @@ final class PendingConnections implements AddOn {
 
     /** What one connection that has not upgraded is doing, and by when it must have done it. */
     private static final class Pending {
-        final String address;
+        /** The client's address: the peer's, or the one its balancer's PROXY header named. */
+        String address;
         final long acceptedAt;
         /** Whether it is reading a request head (timed hard) rather than being answered (timed by progress). */
         boolean readingHead = true;
@@ -69,11 +70,11 @@ final class PendingConnections implements AddOn {
     }
 
     /**
-     * @param exempt    peers not held to the per-address cap (trusted proxies: all their clients share their address)
+     * @param exempt    addresses not held to the per-address cap (trusted proxies: all their clients share their address)
      * @param scheduler runs the sweep that drops connections past their deadline
      * @param nanoClock the time, as {@link System#nanoTime()}
      */
-    PendingConnections(StandaloneOptions options, Predicate<InetAddress> exempt,
+    PendingConnections(StandaloneOptions options, Predicate<String> exempt,
                        ScheduledExecutorService scheduler, LongSupplier nanoClock) {
         this.options = options;
         this.exempt = exempt;
@@ -116,10 +117,34 @@ final class PendingConnections implements AddOn {
         if (pending.containsKey(connection) || !connection.isOpen()) {
             return;
         }
-        InetAddress peer = peerAddress(connection);
-        String address = peer == null ? "" : peer.getHostAddress();
         long now = nanoClock.getAsLong();
-        track(connection, new Pending(address, now, now + options.idleTimeout().toNanos()));
+        track(connection, new Pending(clientAddress(connection), now, now + options.idleTimeout().toNanos()));
+    }
+
+    /**
+     * A trusted balancer's PROXY header named the client behind it: the connection counts against
+     * that client's share from now on, as if it had come from the client itself.
+     *
+     * @return false when the client already holds its share: the caller drops the connection
+     */
+    synchronized boolean named(Connection<?> connection, String client) {
+        Pending tracked = pending.get(connection);
+        if (tracked == null) {
+            // Evicted or swept meanwhile: it is being dropped anyway.
+            return true;
+        }
+        if (overShare(client)) {
+            forget(connection);
+            return false;
+        }
+        uncount(tracked.address);
+        tracked.address = client;
+        perAddress.merge(client, 1, Integer::sum);
+        return true;
+    }
+
+    private boolean overShare(String address) {
+        return !exempt.test(address) && perAddress.getOrDefault(address, 0) >= options.maxPendingPerAddress();
     }
 
     private void track(Connection<?> connection, Pending tracked) {
@@ -129,12 +154,9 @@ final class PendingConnections implements AddOn {
     }
 
     private synchronized boolean admit(Connection<?> connection) {
-        InetAddress peer = peerAddress(connection);
-        String address = peer == null ? "" : peer.getHostAddress();
-        if (peer == null || !exempt.test(peer)) {
-            if (perAddress.getOrDefault(address, 0) >= options.maxPendingPerAddress()) {
-                return false;
-            }
+        String address = clientAddress(connection);
+        if (overShare(address)) {
+            return false;
         }
         if (pending.size() >= options.maxPending()) {
             Connection<?> oldest = oldestReadingHead();
@@ -169,8 +191,12 @@ final class PendingConnections implements AddOn {
         Pending gone = pending.remove(connection);
         if (gone != null) {
             state.remove(connection);
-            perAddress.computeIfPresent(gone.address, (key, count) -> count > 1 ? count - 1 : null);
+            uncount(gone.address);
         }
+    }
+
+    private void uncount(String address) {
+        perAddress.computeIfPresent(address, (key, count) -> count > 1 ? count - 1 : null);
     }
 
     /** A request head arrived: it is being answered, and must keep making progress. */
@@ -199,8 +225,13 @@ final class PendingConnections implements AddOn {
         expired.forEach(Connection::terminateSilently);
     }
 
-    private static InetAddress peerAddress(Connection<?> connection) {
-        return connection.getPeerAddress() instanceof InetSocketAddress address ? address.getAddress() : null;
+    /** The client's address as far as it is known: the one a PROXY header named, else the peer's ("" if none). */
+    private static String clientAddress(Connection<?> connection) {
+        String proxied = ProxyProtocol.clientAddress(connection);
+        if (proxied != null) {
+            return proxied;
+        }
+        return connection.getPeerAddress() instanceof InetSocketAddress address ? address.getAddress().getHostAddress() : "";
     }
 
     private final class AcceptFilter extends BaseFilter {

@@ -25,6 +25,8 @@ import org.glassfish.grizzly.http.server.NetworkListener;
  * header naming the client, which becomes the connection's client address; a trusted proxy's
  * connection without one is dropped. Anyone else's connection is taken at its own address, and
  * a PROXY header from it is just bytes the HTTP parser refuses: nobody else can name a client.
+ * The client a header names is told to {@link PendingConnections#named}, which holds it to its
+ * own share of half-open connections.
  * It sits in front of TLS, as the header comes before the handshake.
  */
 final class ProxyProtocol implements AddOn {
@@ -41,9 +43,11 @@ final class ProxyProtocol implements AddOn {
     private static final int V2_MAX = 16 + 1024;
 
     private final TrustedProxies proxies;
+    private final PendingConnections pending;
 
-    ProxyProtocol(TrustedProxies proxies) {
+    ProxyProtocol(TrustedProxies proxies, PendingConnections pending) {
         this.proxies = proxies;
+        this.pending = pending;
     }
 
     /** The client a PROXY header named on this connection, or {@code null} if none did. */
@@ -84,6 +88,10 @@ final class ProxyProtocol implements AddOn {
             DONE.set(connection, Boolean.TRUE);
             if (header.client() != null) {
                 CLIENT.set(connection, header.client());
+                if (!pending.named(connection, header.client())) {
+                    connection.terminateSilently();
+                    return ctx.getStopAction();
+                }
             }
             buffer.position(buffer.position() + header.length());
             return buffer.hasRemaining() ? ctx.getInvokeAction() : ctx.getStopAction();

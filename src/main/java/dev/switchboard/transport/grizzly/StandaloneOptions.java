@@ -29,7 +29,8 @@ import java.util.Objects;
  * @param maxPending            connections not yet upgraded to WebSocket, in total (1 000): past it the
  *                              oldest one still sending its request head is dropped for the newcomer
  * @param maxPendingPerAddress  such connections from one peer address (256); more are dropped at once.
- *                              Trusted proxies ({@code SwitchboardOptions.trustedProxies}) are exempt
+ *                              Trusted proxies ({@code SwitchboardOptions.trustedProxies}) are exempt; a
+ *                              client a PROXY header names is held to its own share
  * @param proxyProtocol         whether trusted proxies ({@code SwitchboardOptions.trustedProxies}) speak the PROXY
  *                              protocol (version 1 or 2) on every connection, as TCP load balancers do (false)
  * @param tls                   the certificate to serve {@code https://} and {@code wss://} with, TLS 1.2

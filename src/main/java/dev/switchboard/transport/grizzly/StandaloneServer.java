@@ -102,7 +102,7 @@ public final class StandaloneServer implements AutoCloseable {
         });
         PendingConnections pending = new PendingConnections(options, switchboard.options().trustedProxies()::trusts, timer, System::nanoTime);
         if (options.proxyProtocol()) {
-            listener.registerAddOn(new ProxyProtocol(switchboard.options().trustedProxies()));
+            listener.registerAddOn(new ProxyProtocol(switchboard.options().trustedProxies(), pending));
         }
         OpenWebSockets webSockets = new OpenWebSockets();
         listener.registerAddOn(new UpgradeGuard(switchboard, connection -> {

@@ -4,15 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawTcp;
 import dev.switchboard.testing.TestServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -25,9 +30,18 @@ class ProxyProtocolTest {
     private static final String BALANCER = "127.0.0.2";
 
     private static StandaloneServer start() {
+        return start(options -> options);
+    }
+
+    private static StandaloneServer start(UnaryOperator<StandaloneOptions.Builder> options) {
         Switchboard switchboard = Switchboard.create(TestServer.options().trustedProxies(List.of(BALANCER)).build());
         switchboard.onConnection(socket -> socket.emit("you", socket.handshake().remoteAddress()));
-        return StandaloneServer.start(switchboard, StandaloneOptions.builder().webRoot(Path.of("webapp")).proxyProtocol(true).build());
+        return StandaloneServer.start(switchboard,
+                options.apply(StandaloneOptions.builder().webRoot(Path.of("webapp")).proxyProtocol(true)).build());
+    }
+
+    private static byte[] v1(String client) {
+        return ("PROXY TCP4 " + client + " 10.0.0.1 51000 8080\r\n").getBytes(StandardCharsets.US_ASCII);
     }
 
     private static byte[] v2(byte[] source, byte[] destination) {
@@ -48,7 +62,7 @@ class ProxyProtocolTest {
     void theBalancersHeaderNamesTheClientInEitherVersion() throws IOException {
         try (StandaloneServer server = start()) {
             try (RawTcp tcp = RawTcp.open(server.port(), BALANCER)) {
-                tcp.write("PROXY TCP4 198.51.100.7 10.0.0.1 51000 8080\r\n".getBytes(StandardCharsets.US_ASCII));
+                tcp.write(v1("198.51.100.7"));
                 assertEquals("198.51.100.7", tcp.firstArgumentOf("you", server.port(), ""));
             }
             try (RawTcp tcp = RawTcp.open(server.port(), BALANCER)) {
@@ -76,6 +90,37 @@ class ProxyProtocolTest {
             try (RawTcp headerless = RawTcp.open(server.port(), BALANCER)) {
                 headerless.write("GET /switchboard.js HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 assertEquals(0, headerless.readToEnd().length, "dropped without an answer");
+            }
+        }
+    }
+
+    /**
+     * A TCP balancer passes half-open connections through (unlike nginx, which holds them itself):
+     * the share of pending connections per address is the named client's, not the balancer's,
+     * whose exemption is for the many clients behind it.
+     */
+    @Test
+    void aClientBehindTheBalancerHoldsNoMoreThanItsShareOfHalfOpenConnections() throws IOException {
+        try (StandaloneServer server = start(o -> o.headerTimeout(Duration.ofSeconds(60)).maxPending(1_000, 10))) {
+            List<Socket> attack = new ArrayList<>();
+            try {
+                for (int i = 0; i < 15; i++) {
+                    Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port(), InetAddress.getByName(BALANCER), 0);
+                    socket.getOutputStream().write(v1("198.51.100.7"));
+                    socket.getOutputStream().write(SlowClientTest.HALF_UPGRADE);
+                    attack.add(socket);
+                }
+                Await.until("the attacker's connections past its share dropped", () -> SlowClientTest.dropped(attack, server) == 5);
+                assertEquals(10, server.pendingConnections());
+                // Another client behind the same balancer is served meanwhile.
+                try (RawTcp tcp = RawTcp.open(server.port(), BALANCER)) {
+                    tcp.write(v1("198.51.100.8"));
+                    assertEquals("198.51.100.8", tcp.firstArgumentOf("you", server.port(), ""));
+                }
+            } finally {
+                for (Socket socket : attack) {
+                    socket.close();
+                }
             }
         }
     }

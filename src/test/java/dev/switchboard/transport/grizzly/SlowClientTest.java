@@ -41,7 +41,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class SlowClientTest {
-    private static final byte[] HALF_UPGRADE =
+    static final byte[] HALF_UPGRADE =
             "GET /switchboard HTTP/1.1\r\nHost: 127.0.0.1\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private static StandaloneServer start(UnaryOperator<StandaloneOptions.Builder> options) {
@@ -58,7 +58,7 @@ class SlowClientTest {
     }
 
     /** How many of these connections the server no longer holds, from the kernel's table. */
-    private static long dropped(List<Socket> sockets, StandaloneServer server) {
+    static long dropped(List<Socket> sockets, StandaloneServer server) {
         try {
             Set<InetSocketAddress> held = RawTcp.peersOf(server.port());
             return sockets.stream().filter(socket -> !held.contains(RawTcp.peerOf(socket))).count();
