@@ -11,7 +11,10 @@ import org.glassfish.grizzly.Buffer;
  * about 14 µs against 10.5 (docs/BENCHMARKS.md). What Tyrus then sees is the same frame, unmasked: same
  * opcode, flags, length and payload. A frame that came unmasked, which Tyrus would take, ends the
  * stream instead: RFC 6455 (5.1) has the server close the connection, as Jetty and Tomcat do
- * with 1002; what came before it passes, nothing from it on ({@link #refused()}).
+ * with 1002; what came before it passes, nothing from it on ({@link #refused()}). So for a data
+ * frame that declares more than the largest message ({@link #tooBig()}): Tyrus would buffer up to
+ * its incoming buffer of it and fail the connection past that with 1011, or wait for bytes that
+ * never come, rather than refuse it as too big.
  *
  * <p>A stream filter: frames, and each part of one (header, length, key, payload), may be split
  * anywhere between reads, so the state of the frame being read carries over from one read to the
@@ -39,8 +42,14 @@ final class ClientFrames {
     private int stage = FIRST;
     /** Whether the frames so far left a data message unfinished: its next frame continues it. */
     private boolean inFragments;
+    /** The longest payload a data frame may declare. */
+    private final long maxPayload;
     /** Set at the first frame the client did not mask; nothing is passed on after it. */
     private boolean refused;
+    /** Set at the first data frame longer than {@code maxPayload}; nothing is passed on after it. */
+    private boolean tooBig;
+    /** Whether the frame being read carries data (text, binary or a continuation) rather than control. */
+    private boolean dataFrame;
     /** Extended length bytes still to come. */
     private int lengthBytesLeft;
     /** The payload's length while the header is read, then the payload bytes still to come. */
@@ -51,13 +60,25 @@ final class ClientFrames {
     /** Where in the key the next payload byte is. */
     private int keyIndex;
 
+    /** With no bound on a frame's length: the WebSocket layer's own bounds apply. */
+    ClientFrames() {
+        this(Long.MAX_VALUE);
+    }
+
+    /** @param maxPayload the longest payload a data frame may declare */
+    ClientFrames(long maxPayload) {
+        this.maxPayload = maxPayload;
+    }
+
     /** Rewrites {@code read} from its position on; returns it with its limit moved in past what was dropped. */
     Buffer unmask(Buffer read) {
-        if (refused) {
+        if (refused || tooBig) {
             return read.limit(read.position());
         }
         int in = read.position();
         int out = in;
+        // Where the frame being read starts in what is passed on: a frame too long is cut off there.
+        int frameStart = in;
         int end = read.limit();
         while (in < end) {
             if (stage == PAYLOAD) {
@@ -74,6 +95,7 @@ final class ClientFrames {
             byte next = read.get(in++);
             switch (stage) {
                 case FIRST -> {
+                    frameStart = out;
                     read.put(out++, next);
                     frameStarts(next);
                     stage = LENGTH;
@@ -111,6 +133,9 @@ final class ClientFrames {
                 }
                 default -> throw new IllegalStateException("stage " + stage);
             }
+            if (tooBig) {
+                return read.limit(frameStart);
+            }
         }
         read.limit(out);
         return read;
@@ -122,11 +147,12 @@ final class ClientFrames {
      * {@link WholeTextFrames} may read.
      */
     boolean atMessageStart() {
-        return stage == FIRST && !inFragments && !refused;
+        return stage == FIRST && !inFragments && !refused && !tooBig;
     }
 
     private void frameStarts(byte first) {
-        if ((first & 0x0f) < FIRST_CONTROL_OPCODE) {
+        dataFrame = (first & 0x0f) < FIRST_CONTROL_OPCODE;
+        if (dataFrame) {
             inFragments = (first & 0x80) == 0;
         }
     }
@@ -134,11 +160,17 @@ final class ClientFrames {
     private void headerRead() {
         keyBytes = 0;
         stage = KEY;
+        tooBig = dataFrame && payloadLeft > maxPayload;
     }
 
     /** Whether the client sent a frame without a mask: the connection must be closed with 1002. */
     boolean refused() {
         return refused;
+    }
+
+    /** Whether the client sent a data frame longer than the largest message: the connection must be closed with 1009. */
+    boolean tooBig() {
+        return tooBig;
     }
 
     private void payloadFollows() {

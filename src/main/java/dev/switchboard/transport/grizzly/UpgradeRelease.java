@@ -101,7 +101,9 @@ final class UpgradeRelease implements AddOn {
                     && request.getResponse().getStatus() == 101) {
                 Connection<?> connection = ctx.getConnection();
                 connection.getAttributes().removeAttribute(HttpServerFilter.HTTP_SERVER_REQUEST_ATTR_NAME);
-                WEBSOCKET.set(connection, new Upgraded(new ClientFrames(), WholeTextFrames.of(connection)));
+                WholeTextFrames texts = WholeTextFrames.of(connection);
+                ClientFrames frames = texts == null ? new ClientFrames() : new ClientFrames(texts.maxPayload());
+                WEBSOCKET.set(connection, new Upgraded(frames, texts));
             }
             return next;
         }
@@ -135,6 +137,7 @@ final class UpgradeRelease implements AddOn {
             }
             ClientFrames frames = upgraded.frames();
             boolean refusedBefore = frames.refused();
+            boolean tooBigBefore = frames.tooBig();
             boolean atMessageStart = frames.atMessageStart();
             Buffer bytes = frames.unmask(ctx.getMessage());
             if (atMessageStart && upgraded.texts() != null) {
@@ -148,6 +151,10 @@ final class UpgradeRelease implements AddOn {
             }
             if (frames.refused() && !refusedBefore) {
                 closeWithProtocolError(ctx.getConnection());
+            }
+            if (frames.tooBig() && !tooBigBefore && !upgraded.texts().refuseTooBig()) {
+                // No endpoint to close it with 1009: nothing more of it can be read.
+                ctx.getConnection().closeSilently();
             }
             // Tyrus passes on what it no longer owns (a connection it closed): the codec must not
             // take frames for HTTP, so nothing goes further.

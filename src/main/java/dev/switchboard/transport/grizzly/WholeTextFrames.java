@@ -28,8 +28,9 @@ import org.glassfish.grizzly.attributes.Attribute;
  *
  * <pre>{@code
  * WholeTextFrames.attach(connection, maxPayloadBytes);       // at the upgrade, before the endpoint opens
- * directText.deliverTo(message -> onText(message, true, session));   // the endpoint, once it serves
+ * directText.deliverTo(message -> onText(message, true, session), tooBig);   // the endpoint, once it serves
  * frames.deliver(unmaskedRead);                              // each read, on the selector thread
+ * frames.refuseTooBig();                                     // a frame past maxPayload, on the same thread
  * }</pre>
  *
  * <p>Threads: the endpoint sets the sink once, on the thread that upgrades; the reads run on the
@@ -50,6 +51,7 @@ final class WholeTextFrames implements DirectText {
      */
     private final int maxPayload;
     private volatile Consumer<String> sink;
+    private volatile Runnable tooBig;
     /** Made at the first message that is not ASCII. */
     private CharsetDecoder utf8;
 
@@ -70,8 +72,29 @@ final class WholeTextFrames implements DirectText {
     }
 
     @Override
-    public void deliverTo(Consumer<String> sink) {
+    public void deliverTo(Consumer<String> sink, Runnable tooBig) {
+        this.tooBig = tooBig;
         this.sink = sink;
+    }
+
+    /** The longest payload a data frame may declare ({@link ClientFrames} refuses longer ones). */
+    int maxPayload() {
+        return maxPayload;
+    }
+
+    /**
+     * The client sent a data frame longer than the largest message, which goes no further: tells
+     * the endpoint, which closes with 1009.
+     *
+     * @return false when no endpoint asked to be told
+     */
+    boolean refuseTooBig() {
+        Runnable to = tooBig;
+        if (to == null) {
+            return false;
+        }
+        to.run();
+        return true;
     }
 
     /**

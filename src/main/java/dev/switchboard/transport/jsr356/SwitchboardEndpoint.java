@@ -152,7 +152,7 @@ public class SwitchboardEndpoint {
                     if (session.isOpen()) {
                         onText(message, true, session);
                     }
-                });
+                }, () -> inbox.submit(0, () -> tooBig(session)));
             }
         }
     }

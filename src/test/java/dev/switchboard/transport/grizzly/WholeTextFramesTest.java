@@ -3,6 +3,7 @@ package dev.switchboard.transport.grizzly;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawTcp;
 import dev.switchboard.testing.TestServer;
 import java.io.ByteArrayOutputStream;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.glassfish.grizzly.Buffer;
 import org.glassfish.grizzly.memory.Buffers;
 import org.glassfish.grizzly.memory.MemoryManager;
@@ -26,6 +28,11 @@ import org.junit.jupiter.api.Test;
  * nothing pending. Tyrus is stood in for by a reference reader of the unmasked stream.
  */
 class WholeTextFramesTest {
+    /** These streams have no limit on a frame's length ({@link ClientFrames} unbounded). */
+    private static final Runnable NO_FRAME_TOO_BIG = () -> {
+        throw new AssertionError("a frame reported too big");
+    };
+
     @Test
     void messagesComeOutAsTheLayerAloneWouldDeliverThemWhereverTheReadsCut() {
         List<byte[]> frames = clientFrames();
@@ -67,7 +74,7 @@ class WholeTextFramesTest {
                 layer.events.add("text " + message);
                 direct[0]++;
             }
-        });
+        }, NO_FRAME_TOO_BIG);
         int at = 0;
         for (int frame = 0; at < stream.length; frame++) {
             int size = random == null ? frames.get(frame).length
@@ -99,7 +106,7 @@ class WholeTextFramesTest {
     void aTextLongerThanTheLargestMessageIsLeftToTheLayer() {
         WholeTextFrames texts = new WholeTextFrames(100);
         List<String> delivered = new ArrayList<>();
-        texts.deliverTo(delivered::add);
+        texts.deliverTo(delivered::add, NO_FRAME_TOO_BIG);
         String fits = "f".repeat(100);
         ByteArrayOutputStream stream = new ByteArrayOutputStream();
         stream.writeBytes(masked(0x81, fits.getBytes(StandardCharsets.UTF_8)));
@@ -111,32 +118,37 @@ class WholeTextFramesTest {
     }
 
     /**
-     * A text over the largest message, in one read or cut across two: refused with the same close
-     * code either way (the layer's buffer holds the limit and a little more; past it the layer
-     * refuses, within it the endpoint).
+     * A text over the largest message, just over it or far past what the WebSocket layer buffers
+     * for a frame, in one read or cut across two: refused as a message over the limit whatever
+     * its length and the reads (1009, counted, the socket ends with a policy violation).
      */
     @Test
     void anOversizedTextIsRefusedTheSameWayWhateverTheReads() throws Exception {
-        try (TestServer server = TestServer.start(TestServer.options().maxPayloadBytes(1000).build(), switchboard -> { })) {
+        List<String> reasons = new CopyOnWriteArrayList<>();
+        try (TestServer server = TestServer.start(TestServer.options().maxPayloadBytes(1000).build(),
+                switchboard -> switchboard.onConnection(socket -> socket.onDisconnect(reason -> reasons.add(String.valueOf(reason)))))) {
+            byte[] connect = RawTcp.frame(0x81, "{\"type\":\"connect\"}".getBytes(StandardCharsets.UTF_8));
             for (int length : new int[] {1001, 30_000}) {
                 byte[] frame = RawTcp.frame(0x81, ("{\"type\":\"event\",\"event\":\"e\",\"args\":[\"" + "z".repeat(length) + "\"]}")
                         .getBytes(StandardCharsets.UTF_8));
-                int wholeRead;
-                try (RawTcp tcp = RawTcp.upgrade(server.port(), "/switchboard")) {
-                    tcp.nextFrame(Duration.ofSeconds(10));   // the hello: the upgrade is done
-                    tcp.write(frame);
-                    wholeRead = tcp.readCloseCode();
+                // Whole, cut inside the header (before its 16-bit length), and cut inside the payload.
+                for (int cut : new int[] {frame.length, 2, 100}) {
+                    long oversized = server.switchboard().metrics().oversizedMessages();
+                    int ended = reasons.size();
+                    try (RawTcp tcp = RawTcp.upgrade(server.port(), "/switchboard")) {
+                        tcp.nextFrame(Duration.ofSeconds(10));   // the hello: the upgrade is done
+                        tcp.write(connect);
+                        tcp.nextFrame(Duration.ofSeconds(10));   // the connect's answer: a socket to end
+                        tcp.write(Arrays.copyOfRange(frame, 0, cut));
+                        Thread.sleep(200);
+                        tcp.write(Arrays.copyOfRange(frame, cut, frame.length));
+                        String what = "a text of " + length + " bytes written in " + (cut == frame.length ? "one read" : "two reads");
+                        assertEquals(1009, tcp.readCloseCode(), what);
+                        Await.until("the socket ended after " + what, () -> reasons.size() > ended);
+                        assertEquals("policy violation", reasons.get(ended), what);
+                        assertEquals(oversized + 1, server.switchboard().metrics().oversizedMessages(), what + ", counted");
+                    }
                 }
-                int cut;
-                try (RawTcp tcp = RawTcp.upgrade(server.port(), "/switchboard")) {
-                    tcp.nextFrame(Duration.ofSeconds(10));
-                    tcp.write(Arrays.copyOfRange(frame, 0, 100));
-                    Thread.sleep(200);
-                    tcp.write(Arrays.copyOfRange(frame, 100, frame.length));
-                    cut = tcp.readCloseCode();
-                }
-                assertEquals(cut, wholeRead, "a text of " + length + " bytes, in one read and cut in two");
-                System.out.println("figure: a text of " + length + " bytes over a limit of 1000 -> close " + wholeRead);
             }
         }
     }
