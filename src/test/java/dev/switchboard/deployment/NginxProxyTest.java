@@ -7,10 +7,12 @@ import dev.switchboard.client.ClientSocket;
 import dev.switchboard.client.SwitchboardClient;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.testing.Await;
+import dev.switchboard.testing.EnginePolling;
 import dev.switchboard.testing.Nginx;
 import dev.switchboard.testing.RawTcp;
 import dev.switchboard.testing.TestServer;
 import java.net.URI;
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -18,9 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Two standalone nodes behind a real nginx, configured as docs/DEPLOY.md shows, plain round
- * robin: more clients than the per-address cap come through the one proxy, and the application
- * sees each client's own address.
+ * Two standalone nodes behind a real nginx, configured as docs/DEPLOY.md shows, round robin:
+ * more clients than the per-address cap come through the one proxy, and the application sees
+ * each client's own address; a long-polling Socket.IO client reaches its session's node.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class NginxProxyTest {
@@ -68,6 +70,30 @@ class NginxProxyTest {
                     client.close();
                 }
             }
+        }
+    }
+
+    /**
+     * A Socket.IO client on long-polling through the same nginx: each request of its session is
+     * a request of its own, which nginx must send to the node that holds the session (the other
+     * answers "Session ID unknown"), while WebSockets stay spread over both nodes.
+     */
+    @Test
+    void aLongPollingClientsRequestsAllReachTheNodeThatHoldsItsSession() throws Exception {
+        try (TestServer first = node(); TestServer second = node();
+             Nginx nginx = Nginx.start(List.of(first.port(), second.port()))) {
+            String sid = EnginePolling.open(nginx.port(), "");
+            URI session = EnginePolling.session(nginx.port(), sid);
+            HttpResponse<String> connect = EnginePolling.post(session, "40");
+            assertEquals(200, connect.statusCode(), connect.body());
+            String answers = EnginePolling.get(session).body();
+            assertTrue(answers.startsWith("40{\"sid\":"), answers);
+            assertEquals("ok", EnginePolling.post(session, "421[\"echo\",\"polled through nginx\"]").body());
+            for (int polls = 0; polls < 3 && !answers.contains("431[\"polled through nginx\"]"); polls++) {
+                answers += EnginePolling.get(session).body();
+            }
+            assertTrue(answers.contains("431[\"polled through nginx\"]"), answers);
+            assertEquals(1, first.switchboard().connectionCount() + second.switchboard().connectionCount());
         }
     }
 }

@@ -39,7 +39,7 @@ public final class Nginx implements AutoCloseable {
         Assumptions.assumeTrue(Files.isExecutable(BINARY), hint);
     }
 
-    /** Starts nginx with the configuration of docs/DEPLOY.md, round robin over {@code nodePorts}. */
+    /** Starts nginx with the configuration of docs/DEPLOY.md, its upstreams made of {@code nodePorts}. */
     public static Nginx start(List<Integer> nodePorts) throws IOException {
         assumeInstalled();
         int port = freePort();
@@ -78,7 +78,7 @@ public final class Nginx implements AutoCloseable {
     }
 
     /**
-     * The first {@code nginx} block of docs/DEPLOY.md, listening on {@code port} with the
+     * The first {@code nginx} block of docs/DEPLOY.md, listening on {@code port} with each
      * upstream's {@code server} lines replaced by the nodes.
      */
     static String documented(int port, List<Integer> nodePorts) throws IOException {
@@ -91,7 +91,7 @@ public final class Nginx implements AutoCloseable {
             servers.append("        server 127.0.0.1:").append(node).append(";\n");
         }
         String config = block.group(1).replaceAll("(?m)^\\s*server \\S+:\\d+;.*\n", "")
-                .replaceFirst("upstream switchboard \\{\n", Matcher.quoteReplacement("upstream switchboard {\n" + servers));
+                .replaceAll("(upstream \\S+ \\{\n)", "$1" + Matcher.quoteReplacement(servers.toString()));
         return config.replaceFirst("listen \\S+;", "listen 127.0.0.1:" + port + ";");
     }
 
