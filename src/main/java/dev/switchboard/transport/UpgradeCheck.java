@@ -2,6 +2,7 @@ package dev.switchboard.transport;
 
 import dev.switchboard.server.OriginPolicy;
 import dev.switchboard.server.Switchboard;
+import java.util.Base64;
 import java.util.Locale;
 import java.util.function.UnaryOperator;
 
@@ -19,6 +20,8 @@ import java.util.function.UnaryOperator;
 public final class UpgradeCheck {
     /** The WebSocket protocol version served (RFC 6455). */
     public static final String VERSION = "13";
+    private static final int KEY_BYTES = 16;
+    private static final int KEY_LENGTH = 24;
 
     /**
      * An answer instead of the upgrade.
@@ -36,7 +39,8 @@ public final class UpgradeCheck {
 
     /**
      * Checks, in this order: not a WebSocket upgrade at all (426, naming {@code websocket}), an
-     * upgrade without {@code Connection: Upgrade} or without a key (400), another version (426,
+     * upgrade without {@code Connection: Upgrade} or without a key that is 16 bytes in base64, as
+     * RFC 6455 (4.2.1) has it (400), another version (426,
      * naming 13), an {@code Origin} that is neither allowed nor the one the client sent the
      * request to (403), a server draining for a restart (503).
      *
@@ -49,7 +53,7 @@ public final class UpgradeCheck {
         if (!"websocket".equalsIgnoreCase(header.apply("Upgrade"))) {
             return new Refusal(426, "Upgrade Required", "Upgrade", "websocket");
         }
-        if (!hasToken(header.apply("Connection"), "upgrade") || header.apply("Sec-WebSocket-Key") == null) {
+        if (!hasToken(header.apply("Connection"), "upgrade") || !isKey(header.apply("Sec-WebSocket-Key"))) {
             return new Refusal(400, "Bad Request", null, null);
         }
         if (!VERSION.equals(header.apply("Sec-WebSocket-Version"))) {
@@ -63,6 +67,18 @@ public final class UpgradeCheck {
             return new Refusal(503, "Service Unavailable", "Retry-After", "1");
         }
         return null;
+    }
+
+    /** Whether {@code key} is 16 bytes in base64, which is 24 characters with its padding. */
+    private static boolean isKey(String key) {
+        if (key == null || key.trim().length() != KEY_LENGTH) {
+            return false;
+        }
+        try {
+            return Base64.getDecoder().decode(key.trim()).length == KEY_BYTES;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** Whether a comma-separated header such as {@code Connection: keep-alive, Upgrade} holds the token. */

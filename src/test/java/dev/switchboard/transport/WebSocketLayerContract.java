@@ -150,6 +150,9 @@ public abstract class WebSocketLayerContract {
     @Test
     void handshakeWithoutKeyOrWithAnotherVersionIsRefused() throws IOException {
         assertEquals("400", statusOf(UPGRADE + version("13")));
+        // RFC 6455 (4.2.1): the key is 16 bytes in base64.
+        assertEquals("400", observed("an empty key", statusOf(UPGRADE + "Sec-WebSocket-Key: \r\n" + version("13"))));
+        assertEquals("400", observed("an 8-byte key", statusOf(UPGRADE + "Sec-WebSocket-Key: c2hvcnRrZXk=\r\n" + version("13"))));
         assertEquals("426", statusOf(UPGRADE + KEY + version("8")));
     }
 
