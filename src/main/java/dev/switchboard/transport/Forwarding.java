@@ -97,11 +97,16 @@ public final class Forwarding {
     /**
      * The hops of {@code X-Forwarded-For}; {@code X-Forwarded-Proto} and {@code -Host} go with
      * them when they list as many values, else their last value (the nearest proxy's) goes with the client.
+     * Without {@code X-Forwarded-For} they make one hop with no address, as {@code Forwarded:
+     * proto=https} does: a proxy that ends TLS may say how the client came in and not who it is.
      */
     private static List<Hop> xForwarded(Function<String, List<String>> headers) {
         List<String> addresses = values(headers.apply("X-Forwarded-For"));
         List<String> protos = values(headers.apply("X-Forwarded-Proto"));
         List<String> hosts = values(headers.apply("X-Forwarded-Host"));
+        if (addresses.isEmpty() && !(protos.isEmpty() && hosts.isEmpty())) {
+            return List.of(new Hop(null, matching(protos, 0, 1), matching(hosts, 0, 1)));
+        }
         List<Hop> hops = new ArrayList<>();
         for (int i = 0; i < addresses.size(); i++) {
             hops.add(new Hop(node(addresses.get(i)), matching(protos, i, addresses.size()), matching(hosts, i, addresses.size())));

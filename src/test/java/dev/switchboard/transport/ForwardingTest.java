@@ -43,6 +43,15 @@ class ForwardingTest {
         assertEquals(new Forwarding.Client("2001:db8:cafe::17", true, "app.example.com"), client);
     }
 
+    /** A proxy that ends TLS may say only how the client came in: it then stands for the client. */
+    @Test
+    void aTrustedProxysSchemeAndHostCountWithoutAnAddress() {
+        assertEquals(new Forwarding.Client("10.0.0.2", true, "app.example.com"), resolve("10.0.0.2",
+                Map.of("X-Forwarded-Proto", List.of("https"), "X-Forwarded-Host", List.of("app.example.com"))));
+        assertEquals(new Forwarding.Client("10.0.0.2", true, "node-1:8080"),
+                resolve("10.0.0.2", Map.of("Forwarded", List.of("proto=https"))), "as with Forwarded");
+    }
+
     @Test
     void aTrustedPeerWithoutHeadersIsTheClient() {
         assertEquals(new Forwarding.Client("fd00::5", false, "node-1:8080"), resolve("fd00::5", Map.of()));
