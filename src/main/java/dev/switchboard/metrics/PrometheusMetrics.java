@@ -101,7 +101,7 @@ public final class PrometheusMetrics implements AutoCloseable {
                 Metrics::unknownAcks);
         counter("switchboard.oversized.messages", "messages", "Messages refused for size (close 1009)",
                 Metrics::oversizedMessages);
-        counter("switchboard.rejected.origin.upgrades", "upgrades", "WebSocket upgrades refused for their Origin",
+        counter("switchboard.rejected.origin.upgrades", "upgrades", "WebSocket upgrades (and Socket.IO long-polling requests) refused for their Origin",
                 Metrics::rejectedOrigins);
         counter("switchboard.refused.connections", "connections", "Connections refused by a connection cap",
                 Metrics::refusedConnections);

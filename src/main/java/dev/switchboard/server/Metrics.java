@@ -112,7 +112,7 @@ public final class Metrics {
         return oversizedMessages.sum();
     }
 
-    /** Upgrades refused for their Origin. */
+    /** WebSocket upgrades and Socket.IO long-polling requests refused for their Origin. */
     public long rejectedOrigins() {
         return rejectedOrigins.sum();
     }
@@ -163,7 +163,7 @@ public final class Metrics {
         return listenerFailures.sum();
     }
 
-    /** Counts an upgrade refused for its Origin (called by transports). */
+    /** Counts an upgrade or a long-polling request refused for its Origin (called by transports). */
     public void countRejectedOrigin() {
         rejectedOrigins.increment();
     }
