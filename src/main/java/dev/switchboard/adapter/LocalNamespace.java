@@ -62,7 +62,7 @@ public interface LocalNamespace {
     /** A local socket, or {@code null}. */
     RemoteSocket socket(String socketId);
 
-    /** Disconnects a local socket; {@code close} closes its whole connection. */
+    /** Disconnects a local socket, or ends the session waiting here under its id; {@code close} closes a socket's whole connection. */
     void disconnect(String socketId, boolean close);
 
     /**

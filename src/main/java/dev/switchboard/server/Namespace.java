@@ -600,6 +600,12 @@ public final class Namespace {
             Socket socket = sockets.get(socketId);
             if (socket != null) {
                 socket.disconnect(close);
+                return;
+            }
+            // Away, its session waiting: it ends now, or its client would come back to it.
+            DetachedSession session = recovery.waiting(socketId);
+            if (session != null) {
+                recovery.expire(session);
             }
         }
 
