@@ -3,6 +3,7 @@ package dev.switchboard.transport.grizzly;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.http.HttpApiSettings;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.testing.EnginePolling;
 import dev.switchboard.testing.RawClient;
@@ -19,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -43,40 +45,56 @@ class EdgeCombinationsTest {
      */
     @Test
     void postsWhoseBodyNeverComesDoNotHoldUpOtherClients() throws Exception {
-        // Well within one address's share of pending connections (10 per address here), and more
-        // than Grizzly's default workers (two per core) on this machine.
-        int stalledCount = Math.min(10, 4 * Runtime.getRuntime().availableProcessors());
         try (StandaloneServer server = start(o -> o.idleTimeout(Duration.ofSeconds(3)).maxPending(100, 10))) {
-            List<Socket> stalled = new ArrayList<>();
-            try {
-                for (int i = 0; i < stalledCount; i++) {
-                    Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port(), InetAddress.getByName("127.0.0.5"), 0);
-                    // Half of them form-encoded and larger than maxPayload, whose body Grizzly would read for parameters.
-                    String type = i % 2 == 0 ? "text/plain;charset=UTF-8" : "application/x-www-form-urlencoded";
-                    int length = i % 2 == 0 ? 1000 : 200_000;
-                    socket.getOutputStream().write(("POST /socket.io/?EIO=4&transport=polling&sid=none HTTP/1.1\r\n"
-                            + "Host: 127.0.0.1\r\nContent-Type: " + type + "\r\nContent-Length: " + length + "\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
-                    stalled.add(socket);
-                }
-                // A WebSocket client upgrades and is answered (RawClient waits 5 s for each step).
-                try (RawClient client = RawClient.connect(server.webSocketUri())) {
-                    client.connectNamespace("/", null);
-                    client.sendJson("{'type':'event','event':'echo','args':[],'ack':1}");
-                    assertEquals("served", client.next("ack").getJsonArray("args").getString(0));
-                }
-                // A long-polling client opens its session.
-                HttpResponse<String> open = EnginePolling.getAsync(EnginePolling.uri(server.port(), "EIO=4&transport=polling"))
-                        .get(5, TimeUnit.SECONDS);
-                assertEquals(200, open.statusCode(), open.body());
-                // The stalled POSTs are still dropped by the idle timeout.
-                for (Socket socket : stalled) {
-                    assertTrue(RawTcp.closedByServer(socket, Duration.ofSeconds(10)), "a stalled POST was dropped");
-                }
-            } finally {
-                for (Socket socket : stalled) {
-                    socket.close();
-                }
+            // Half of them form-encoded and larger than maxPayload, whose body Grizzly would read for parameters.
+            assertOthersServedWhileBodiesStall(server, i -> "POST /socket.io/?EIO=4&transport=polling&sid=none HTTP/1.1\r\n"
+                    + "Content-Type: " + (i % 2 == 0 ? "text/plain;charset=UTF-8\r\nContent-Length: 1000"
+                    : "application/x-www-form-urlencoded\r\nContent-Length: 200000") + "\r\n");
+        }
+    }
+
+    /** The same for the HTTP API: a backend that vanishes mid-request holds no worker thread either. */
+    @Test
+    void apiRequestsWhoseBodyNeverComesDoNotHoldUpOtherClients() throws Exception {
+        HttpApiSettings api = HttpApiSettings.off().withKeys(List.of("key"));
+        try (StandaloneServer server = start(o -> o.idleTimeout(Duration.ofSeconds(3)).maxPending(100, 10).api(api))) {
+            assertOthersServedWhileBodiesStall(server, i -> "POST /api/emit HTTP/1.1\r\nAuthorization: apikey key\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 1000\r\n");
+        }
+    }
+
+    /**
+     * Sends the heads of requests whose bodies never come, from one address (well within its share
+     * of pending connections, 10 here, and more than Grizzly's workers, two per core), then checks
+     * that a WebSocket client and a long-polling client are served and that the stalled requests are
+     * dropped by the idle timeout.
+     */
+    private static void assertOthersServedWhileBodiesStall(StandaloneServer server, IntFunction<String> head) throws Exception {
+        int stalledCount = Math.min(10, 4 * Runtime.getRuntime().availableProcessors());
+        List<Socket> stalled = new ArrayList<>();
+        try {
+            for (int i = 0; i < stalledCount; i++) {
+                Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port(), InetAddress.getByName("127.0.0.5"), 0);
+                socket.getOutputStream().write((head.apply(i) + "Host: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                stalled.add(socket);
+            }
+            // A WebSocket client upgrades and is answered (RawClient waits 5 s for each step).
+            try (RawClient client = RawClient.connect(server.webSocketUri())) {
+                client.connectNamespace("/", null);
+                client.sendJson("{'type':'event','event':'echo','args':[],'ack':1}");
+                assertEquals("served", client.next("ack").getJsonArray("args").getString(0));
+            }
+            // A long-polling client opens its session.
+            HttpResponse<String> open = EnginePolling.getAsync(EnginePolling.uri(server.port(), "EIO=4&transport=polling"))
+                    .get(5, TimeUnit.SECONDS);
+            assertEquals(200, open.statusCode(), open.body());
+            // The stalled requests are still dropped by the idle timeout.
+            for (Socket socket : stalled) {
+                assertTrue(RawTcp.closedByServer(socket, Duration.ofSeconds(10)), "a stalled request was dropped");
+            }
+        } finally {
+            for (Socket socket : stalled) {
+                socket.close();
             }
         }
     }
