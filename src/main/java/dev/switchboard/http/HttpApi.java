@@ -6,12 +6,14 @@ import dev.switchboard.metrics.PrometheusMetrics;
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.protocol.JsonMapper;
 import dev.switchboard.protocol.JsonWireCodec;
+import dev.switchboard.protocol.ProtocolException;
 import dev.switchboard.protocol.RawJson;
 import dev.switchboard.protocol.ReservedEvents;
 import dev.switchboard.server.AckTimeoutException;
 import dev.switchboard.server.BroadcastOperator;
 import dev.switchboard.server.Namespace;
 import dev.switchboard.server.Switchboard;
+import jakarta.json.JsonArray;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URLDecoder;
@@ -183,7 +185,13 @@ public final class HttpApi implements AutoCloseable {
         if (ReservedEvents.contains(event)) {
             throw ApiError.badField("event", "is a reserved event name");
         }
-        Object[] args = body.array("args").toArray();
+        JsonArray argsJson = body.array("args");
+        try {
+            JsonWireCodec.checkArgs(argsJson.toString());
+        } catch (ProtocolException e) {
+            throw ApiError.badField("args", e.getMessage() + ": no client could read the event");
+        }
+        Object[] args = argsJson.toArray();
         JsonFields ack = body.object("ack", ACK);
         BroadcastOperator target = target(body);
         if (ack == null) {

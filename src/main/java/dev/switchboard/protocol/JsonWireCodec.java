@@ -329,6 +329,19 @@ public class JsonWireCodec implements Codec {
         return id;
     }
 
+    /**
+     * Checks that a JSON array of arguments is one a receiving client reads: at most {@link
+     * #MAX_ARGS} of them, nested no deeper than an event's arguments may be. Else a client drops
+     * the whole frame.
+     *
+     * @throws ProtocolException naming what a client would refuse
+     */
+    public static void checkArgs(String argsJson) throws ProtocolException {
+        JsonScanner in = new JsonScanner(argsJson);
+        readArgs(in);
+        in.expectEnd();
+    }
+
     private static List<RawJson> readArgs(JsonScanner in) throws ProtocolException {
         if (in.peek() != '[') {
             throw ProtocolException.badPacket("'args' must be an array");

@@ -2,7 +2,9 @@ package dev.switchboard.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static dev.switchboard.testing.ApiClient.assertRefused;
 
+import dev.switchboard.client.SwitchboardClient;
 import dev.switchboard.testing.ApiClient;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawClient;
@@ -12,6 +14,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -65,5 +68,35 @@ class ApiCombinationsTest {
             JsonObject again = back.connectAs("mallory", first.getString("pid"), null);
             assertFalse(again.getBoolean("recovered"), "disconnected by the backend, yet recovered: " + again);
         }
+    }
+
+    /**
+     * The Java client drops a frame it cannot read (more arguments than the protocol allows, or
+     * nested deeper): an emit of such arguments would be answered ok and reach nobody.
+     */
+    @Test
+    void argumentsNoClientCouldReadAreRefusedAndTheLimitsThemselvesArrive() throws Exception {
+        List<Integer> argCounts = new CopyOnWriteArrayList<>();
+        try (SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri())) {
+            client.socket().on("news", event -> argCounts.add(event.args().size()));
+            Await.until("connected", () -> client.socket().connected());
+
+            assertRefused(400, "args", api.post("/api/emit", KEY, "{\"event\":\"news\",\"args\":" + numbers(257) + "}"));
+            assertRefused(400, "args", api.post("/api/emit", KEY, "{\"event\":\"news\",\"args\":[" + nested(31) + "]}"));
+            api.emit(KEY, "{\"event\":\"news\",\"args\":" + numbers(256) + "}");
+            api.emit(KEY, "{\"event\":\"news\",\"args\":[" + nested(30) + "]}");
+
+            Await.until("both emits received", () -> argCounts.size() == 2);
+            assertEquals(List.of(256, 1), argCounts);
+        }
+    }
+
+    private static String numbers(int count) {
+        return java.util.stream.IntStream.range(0, count).boxed().toList().toString();
+    }
+
+    /** One argument of {@code depth} arrays, one inside the other. */
+    private static String nested(int depth) {
+        return "[".repeat(depth) + "]".repeat(depth);
     }
 }
