@@ -6,6 +6,7 @@ import dev.switchboard.http.HttpApi;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import org.glassfish.grizzly.Connection;
 import org.glassfish.grizzly.ReadHandler;
 import org.glassfish.grizzly.http.io.NIOInputStream;
 import org.glassfish.grizzly.http.server.HttpHandler;
@@ -15,9 +16,11 @@ import org.glassfish.grizzly.http.server.Response;
 /** Hands the requests under the API's path and {@code /metrics} to {@link HttpApi} on Grizzly. */
 final class HttpApiHandler extends HttpHandler {
     private final HttpApi api;
+    private final PendingConnections pending;
 
-    HttpApiHandler(HttpApi api) {
+    HttpApiHandler(HttpApi api, PendingConnections pending) {
         this.api = api;
+        this.pending = pending;
     }
 
     @Override
@@ -75,10 +78,17 @@ final class HttpApiHandler extends HttpHandler {
     private void answer(Request request, Response response, byte[] body) {
         ApiRequest apiRequest = new ApiRequest(request.getMethod().getMethodString(), request.getRequestURI(),
                 request.getQueryString(), request.getHeader("Authorization"), new ByteArrayInputStream(body));
+        // Read whole, the request is the API's to answer, within the longest ack wait it allows: an
+        // emit waiting for acks is not idle, and the idle timeout must not cut it.
+        Connection<?> connection = request.getContext().getConnection();
+        pending.settled(connection);
         api.handle(apiRequest).whenComplete((answer, failure) -> {
             try {
                 write(answer, response);
             } finally {
+                // Idle until its next request, timed again; before the answer goes out, so that
+                // this cannot undo the settling of the next request.
+                pending.rejoin(connection);
                 response.resume();
             }
         });

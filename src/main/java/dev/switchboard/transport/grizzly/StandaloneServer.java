@@ -121,7 +121,7 @@ public final class StandaloneServer implements AutoCloseable {
         HttpApi api = options.api().enabled() ? HttpApi.create(switchboard, options.api()) : null;
         if (api != null) {
             String[] paths = options.api().metrics() ? new String[] {options.api().path(), "/metrics"} : new String[] {options.api().path()};
-            http.getServerConfiguration().addHttpHandler(new HttpApiHandler(api), paths);
+            http.getServerConfiguration().addHttpHandler(new HttpApiHandler(api, pending), paths);
         }
         // The endpoint deployed here serves this server, even with others in the same JVM.
         SwitchboardRegistry.deployOnThisThread(switchboard);

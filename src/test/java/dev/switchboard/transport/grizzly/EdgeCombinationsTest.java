@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.http.HttpApiSettings;
 import dev.switchboard.server.Switchboard;
+import dev.switchboard.testing.ApiClient;
 import dev.switchboard.testing.EnginePolling;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.RawTcp;
@@ -60,6 +61,24 @@ class EdgeCombinationsTest {
         try (StandaloneServer server = start(o -> o.idleTimeout(Duration.ofSeconds(3)).maxPending(100, 10).api(api))) {
             assertOthersServedWhileBodiesStall(server, i -> "POST /api/emit HTTP/1.1\r\nAuthorization: apikey key\r\n"
                     + "Content-Type: application/json\r\nContent-Length: 1000\r\n");
+        }
+    }
+
+    /**
+     * An emit with acks waits for its answers up to its own timeout, which may be longer than the
+     * idle timeout: the request is being answered, not idle, as a long-polling POST whose
+     * listener runs long is not.
+     */
+    @Test
+    void anApiEmitWaitingForAcksLongerThanTheIdleTimeoutIsAnswered() throws Exception {
+        HttpApiSettings api = HttpApiSettings.off().withKeys(List.of("key"));
+        try (StandaloneServer server = start(o -> o.idleTimeout(Duration.ofSeconds(1)).api(api));
+             RawClient silent = RawClient.connect(server.webSocketUri())) {
+            silent.connectNamespace("/", null);
+            HttpResponse<String> answer = new ApiClient(URI.create("http://127.0.0.1:" + server.port()))
+                    .post("/api/emit", "key", "{\"event\":\"poll\",\"ack\":{\"timeoutMs\":2500}}");
+            assertEquals(200, answer.statusCode(), answer.body());
+            assertEquals("{\"answers\":[],\"complete\":false}", answer.body());
         }
     }
 
