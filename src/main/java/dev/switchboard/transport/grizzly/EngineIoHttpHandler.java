@@ -5,13 +5,12 @@ import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.engineio.EngineIo;
 import dev.switchboard.transport.engineio.PollRequest;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.glassfish.grizzly.Connection;
-import org.glassfish.grizzly.ReadHandler;
-import org.glassfish.grizzly.http.io.NIOReader;
 import org.glassfish.grizzly.http.server.HttpHandler;
 import org.glassfish.grizzly.http.server.Request;
 import org.glassfish.grizzly.http.server.Response;
@@ -39,55 +38,11 @@ final class EngineIoHttpHandler extends HttpHandler {
             dispatch(request, response, null);
             return;
         }
-        // The body is read as it arrives, not by a blocking read: a POST whose body trickles in or
-        // never comes would hold one of Grizzly's few worker threads, which read every request and
-        // upgrade and run the WebSockets' listeners, until the idle timeout drops its connection.
-        // Taking the reader also keeps Grizzly from reading a form-encoded body for the parameters.
-        int limit = switchboard.options().maxPayloadBytes();
         // UTF-8 whatever the Content-Type says, as the reference server and the servlet read it:
         // Grizzly would take a body without a charset (text/plain alone, or no type) for ISO-8859-1.
-        request.setCharacterEncoding("UTF-8");
-        NIOReader reader = request.getNIOReader();
-        StringBuilder body = new StringBuilder();
-        reader.notifyAvailable(new ReadHandler() {
-            private final char[] chunk = new char[8192];
-
-            @Override
-            public void onDataAvailable() throws Exception {
-                if (readReady()) {
-                    reader.notifyAvailable(this);
-                }
-            }
-
-            @Override
-            public void onAllDataRead() throws Exception {
-                if (readReady()) {
-                    dispatch(request, response, body.toString());
-                }
-            }
-
-            @Override
-            public void onError(Throwable failure) {
-                // The client went away mid-body, or the idle timeout dropped it: nothing to answer.
-                response.resume();
-            }
-
-            /** Reads what has arrived; false once the body is past the limit, when the request has been dispatched as too large. */
-            private boolean readReady() throws IOException {
-                while (reader.isReady() && body.length() <= limit) {
-                    int read = reader.read(chunk);
-                    if (read < 0) {
-                        break;
-                    }
-                    body.append(chunk, 0, read);
-                }
-                if (body.length() > limit) {
-                    dispatch(request, response, null);
-                    return false;
-                }
-                return true;
-            }
-        });
+        int limit = switchboard.options().maxPayloadBytes();
+        RequestBody.read(request, response, limit,
+                body -> dispatch(request, response, body.length > limit ? null : new String(body, StandardCharsets.UTF_8)));
     }
 
     /** Hands a request, whose POST body is read ({@code null} when too large), to Engine.IO. */
