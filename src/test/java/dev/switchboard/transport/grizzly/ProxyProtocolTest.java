@@ -118,9 +118,7 @@ class ProxyProtocolTest {
                     assertEquals("198.51.100.8", tcp.firstArgumentOf("you", server.port(), ""));
                 }
             } finally {
-                for (Socket socket : attack) {
-                    socket.close();
-                }
+                SlowClientTest.closeAll(attack);
             }
         }
     }

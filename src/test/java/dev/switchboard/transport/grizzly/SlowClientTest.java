@@ -75,7 +75,7 @@ class SlowClientTest {
         }
     }
 
-    private static void closeAll(List<Socket> sockets) throws IOException {
+    static void closeAll(List<Socket> sockets) throws IOException {
         for (Socket socket : sockets) {
             socket.close();
         }
