@@ -1,6 +1,7 @@
 package dev.switchboard.adapter.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.demo.ChatApp;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
@@ -164,6 +166,31 @@ class ClusterApiCombinationsTest {
                 api.emit(KEY, "{\"event\":\"" + FENCE + "\",\"args\":[0]}");
                 assertEquals(List.of("direct:2"), untilFence(back));
                 assertEquals(Set.of(bob.id(), "user:bob"), roomsListed(api, bob.id()));
+            }
+        }
+    }
+
+    /**
+     * A backend disconnects, through node A, a user away from node B: the session waiting on B
+     * ends there (B's application is told), and the client that comes back to A starts afresh.
+     */
+    @Test
+    void aUserDisconnectedThroughTheApiWhileAwayFromAnotherNodeDoesNotRecover(TestInfo test) {
+        // A window no wait in this test outlasts: the session can only end by the disconnect.
+        Duration window = Duration.ofMinutes(5);
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        try (RedisServer redis = RedisServer.start();
+             ClusterNode a = ClusterNode.start(ClusterNode.settings(redis.uri(), prefix), window, api());
+             ClusterNode b = ClusterNode.start(ClusterNode.settings(redis.uri(), prefix), window)) {
+            List<String> expiredOnB = new CopyOnWriteArrayList<>();
+            root(b).onSessionExpired(session -> expiredOnB.add(session.id()));
+            Away bob = Away.on(b, "bob");
+
+            post(apiOf(a), "/api/sockets/disconnect", "{\"user\":\"bob\",\"close\":true}");
+            Await.until("node B told its application that bob's session ended", () -> expiredOnB.contains(bob.id()));
+            try (RawClient back = RawClient.connect(a.server().webSocketUri())) {
+                JsonObject again = back.connectAs("bob", bob.pid(), bob.offset());
+                assertFalse(again.getBoolean("recovered"), again.toString());
             }
         }
     }
