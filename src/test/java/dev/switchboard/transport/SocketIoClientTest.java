@@ -361,8 +361,11 @@ class SocketIoClientTest {
             native_.whenConnected().get(10, TimeUnit.SECONDS);
             openFiles("a", server.port(), "'websocket'");
             openFiles("b", server.port(), "'polling'");
+            // The connect answers go out before the connection listeners join the room.
+            Namespace files = server.switchboard().of("/files");
+            Await.until("3 sockets in the room", () -> files.to("room").count().join() == 3);
 
-            server.switchboard().of("/files").to("room").emit("blob", "from the server", BYTES);
+            files.to("room").emit("blob", "from the server", BYTES);
 
             assertArrayEquals(BYTES, heard.poll(10, TimeUnit.SECONDS));
             for (String name : List.of("a", "b")) {
