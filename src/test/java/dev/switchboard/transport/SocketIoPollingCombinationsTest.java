@@ -254,12 +254,14 @@ class SocketIoPollingCombinationsTest {
      */
     @Test
     void aProbeThatNeverUpgradesIsClosedAfterAHeartbeat() throws Exception {
-        start(TestServer.options().pingInterval(Duration.ofMillis(300)).pingTimeout(Duration.ofMillis(300)).build());
+        // A ping after 2 s, answered within 1 s: a loaded machine took longer than 300 ms to connect
+        // (the ping came before the connect answer) or to answer a ping (the session ended).
+        start(TestServer.options().pingInterval(Duration.ofSeconds(2)).pingTimeout(Duration.ofSeconds(1)).build());
         String sid = connectedSession();
         URI session = session(sid);
         // The client polls and answers pings from now on, as socket.io-client does while it probes:
         // polling only once the probe was open left the session unanswered meanwhile, and on a slow
-        // machine its own heartbeat (600 ms here) ended it before the probe's could.
+        // machine its own heartbeat ended it before the probe's could.
         java.util.concurrent.atomic.AtomicBoolean polling = new java.util.concurrent.atomic.AtomicBoolean(true);
         AtomicReference<Exception> pollFailure = new AtomicReference<>();
         Thread poller = new Thread(() -> {
