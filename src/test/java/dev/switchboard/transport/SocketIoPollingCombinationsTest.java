@@ -180,7 +180,9 @@ class SocketIoPollingCombinationsTest {
      */
     @Test
     void pollingSendBudgetIsReleasedWhenASessionWithAFullBufferEnds() throws Exception {
-        start(TestServer.options().pingInterval(Duration.ofMillis(500)).pingTimeout(Duration.ofMillis(500))
+        // The first ping comes after the connect: a loaded machine took more than 500 ms to connect,
+        // and the ping came first (or the session had ended).
+        start(TestServer.options().pingInterval(Duration.ofSeconds(2)).pingTimeout(Duration.ofMillis(500))
                 .maxPayloadBytes(65_536).build());
         String big = "x".repeat(40_000);
         for (int i = 0; i < 3; i++) {
