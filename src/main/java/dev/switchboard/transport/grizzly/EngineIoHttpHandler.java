@@ -56,9 +56,7 @@ final class EngineIoHttpHandler extends HttpHandler {
         }
         String uri = request.getRequestURI() + (request.getQueryString() == null ? "" : "?" + request.getQueryString());
         // Who the client is, as the WebSocket upgrade guard resolves it: behind a trusted proxy or balancer, not the proxy.
-        String proxied = ProxyProtocol.clientAddress(request.getContext().getConnection());
-        Forwarding.Client client = Forwarding.resolve(proxied != null ? proxied : request.getRemoteAddr(), request.isSecure(),
-                request.getHeader("Host"), name -> UpgradeGuard.headerValues(request.getRequest(), name),
+        Forwarding.Client client = ProxyProtocol.client(request.getContext().getConnection(), request.getRequest(),
                 switchboard.options().trustedProxies());
         Connection<?> connection = request.getContext().getConnection();
         engine.handle(new PollRequest(method, engine.handshake(uri, headers, request.getParameterMap(), client.address()),

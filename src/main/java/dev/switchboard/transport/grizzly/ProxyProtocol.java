@@ -1,6 +1,7 @@
 package dev.switchboard.transport.grizzly;
 
 import dev.switchboard.server.TrustedProxies;
+import dev.switchboard.transport.Forwarding;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -16,6 +17,7 @@ import org.glassfish.grizzly.filterchain.FilterChainBuilder;
 import org.glassfish.grizzly.filterchain.FilterChainContext;
 import org.glassfish.grizzly.filterchain.NextAction;
 import org.glassfish.grizzly.filterchain.TransportFilter;
+import org.glassfish.grizzly.http.HttpRequestPacket;
 import org.glassfish.grizzly.http.server.AddOn;
 import org.glassfish.grizzly.http.server.NetworkListener;
 
@@ -26,13 +28,19 @@ import org.glassfish.grizzly.http.server.NetworkListener;
  * connection without one is dropped. Anyone else's connection is taken at its own address, and
  * a PROXY header from it is just bytes the HTTP parser refuses: nobody else can name a client.
  * The client a header names is told to {@link PendingConnections#named}, which holds it to its
- * own share of half-open connections.
+ * own share of half-open connections. A version 2 header may also say that the client came over
+ * TLS, which the balancer ended (its SSL field, as HAProxy's {@code send-proxy-v2-ssl} sends it):
+ * the request then counts as secure, for the Origin check, as behind a proxy that says
+ * {@code X-Forwarded-Proto: https}.
  * It sits in front of TLS, as the header comes before the handshake.
  */
 final class ProxyProtocol implements AddOn {
     /** The client address a PROXY header named, for {@link #clientAddress}. */
     private static final Attribute<String> CLIENT =
             Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute(ProxyProtocol.class.getName() + ".client");
+    /** Set when the header said the client came over TLS, for {@link #client}. */
+    private static final Attribute<Boolean> TLS =
+            Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute(ProxyProtocol.class.getName() + ".tls");
     /** Set once a connection's header is read, or when it needs none. */
     private static final Attribute<Boolean> DONE =
             Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute(ProxyProtocol.class.getName() + ".done");
@@ -41,6 +49,9 @@ final class ProxyProtocol implements AddOn {
     /** A version 1 header is at most 107 bytes; version 2 headers we take up to this size, TLVs included. */
     private static final int V1_MAX = 107;
     private static final int V2_MAX = 16 + 1024;
+    /** PP2_TYPE_SSL: the client's connection to the balancer, whose first byte holds PP2_CLIENT_SSL. */
+    private static final int TLV_SSL = 0x20;
+    private static final int CLIENT_SSL = 0x01;
 
     private final TrustedProxies proxies;
     private final PendingConnections pending;
@@ -53,6 +64,18 @@ final class ProxyProtocol implements AddOn {
     /** The client a PROXY header named on this connection, or {@code null} if none did. */
     static String clientAddress(Connection<?> connection) {
         return CLIENT.get(connection);
+    }
+
+    /**
+     * Who sent {@code request} on {@code connection}: the client its balancer's PROXY header
+     * named (over TLS if the header says so), or else the peer; then, behind a trusted proxy, the
+     * one the forwarding headers name.
+     */
+    static Forwarding.Client client(Connection<?> connection, HttpRequestPacket request, TrustedProxies proxies) {
+        String proxied = clientAddress(connection);
+        return Forwarding.resolve(proxied != null ? proxied : request.getRemoteAddress(),
+                request.isSecure() || TLS.isSet(connection), request.getHeader("Host"),
+                name -> UpgradeGuard.headerValues(request, name), proxies);
     }
 
     @Override
@@ -86,6 +109,9 @@ final class ProxyProtocol implements AddOn {
                 return ctx.getStopAction();
             }
             DONE.set(connection, Boolean.TRUE);
+            if (header.tls()) {
+                TLS.set(connection, Boolean.TRUE);
+            }
             if (header.client() != null) {
                 CLIENT.set(connection, header.client());
                 if (!pending.named(connection, header.client())) {
@@ -99,11 +125,16 @@ final class ProxyProtocol implements AddOn {
     }
 
     /**
-     * A header read: its length in bytes and the client it names ({@code null} for a header that
-     * names none: a health check's {@code LOCAL}, {@code UNKNOWN}).
+     * A header read: its length in bytes, the client it names ({@code null} for a header that
+     * names none: a health check's {@code LOCAL}, {@code UNKNOWN}), and whether that client came
+     * over TLS.
      */
-    record Header(int length, String client) {
-        static final Header INCOMPLETE = new Header(-1, null);
+    record Header(int length, String client, boolean tls) {
+        static final Header INCOMPLETE = new Header(-1, null, false);
+
+        Header(int length, String client) {
+            this(length, client, false);
+        }
     }
 
     /** The header at the start of {@code bytes}, {@link Header#INCOMPLETE}, or {@code null} when there is none or it is bad. */
@@ -161,10 +192,24 @@ final class ProxyProtocol implements AddOn {
         }
         try {
             String client = InetAddress.getByAddress(Arrays.copyOfRange(bytes, 16, 16 + addressBytes)).getHostAddress();
-            return new Header(16 + length, client);
+            return new Header(16 + length, client, overTls(bytes, 16 + 2 * addressBytes + 4, 16 + length));
         } catch (UnknownHostException e) {
             return null;
         }
+    }
+
+    /** Whether the fields from {@code start} to {@code end} hold an SSL field saying the client used TLS. */
+    private static boolean overTls(byte[] bytes, int start, int end) {
+        int at = start;
+        while (at + 3 <= end) {
+            int type = bytes[at] & 0xff;
+            int length = ((bytes[at + 1] & 0xff) << 8) | (bytes[at + 2] & 0xff);
+            if (type == TLV_SSL && length >= 1 && at + 3 + length <= end) {
+                return (bytes[at + 3] & CLIENT_SSL) != 0;
+            }
+            at += 3 + length;
+        }
+        return false;
     }
 
     /** Whether {@code bytes}, shorter than {@code prefix}, are how it starts: a header still coming. */

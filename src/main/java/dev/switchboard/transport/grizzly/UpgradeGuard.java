@@ -78,9 +78,7 @@ final class UpgradeGuard implements AddOn {
                             && !SwitchboardEndpoint.PATH.equals(request.getRequestURI()))) {
                 return ctx.getInvokeAction();
             }
-            String proxied = ProxyProtocol.clientAddress(ctx.getConnection());
-            Forwarding.Client client = Forwarding.resolve(proxied != null ? proxied : request.getRemoteAddress(), request.isSecure(),
-                    request.getHeader("Host"), name -> headerValues(request, name), switchboard.options().trustedProxies());
+            Forwarding.Client client = ProxyProtocol.client(ctx.getConnection(), request, switchboard.options().trustedProxies());
             UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, client, switchboard);
             if (refusal == null) {
                 // Tyrus upgrades on this thread, right after this filter: its handshake learns who

@@ -44,17 +44,19 @@ class ProxyProtocolTest {
         return ("PROXY TCP4 " + client + " 10.0.0.1 51000 8080\r\n").getBytes(StandardCharsets.US_ASCII);
     }
 
-    private static byte[] v2(byte[] source, byte[] destination) {
+    /** A version 2 header with the addresses and then {@code tlvs}, the type-length-value fields. */
+    private static byte[] v2(byte[] source, byte[] destination, byte... tlvs) {
         ByteArrayOutputStream header = new ByteArrayOutputStream();
         header.writeBytes(new byte[] {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A});
         header.write(0x21); // version 2, PROXY
         header.write(source.length == 4 ? 0x11 : 0x21); // TCP over IPv4 or IPv6
-        int length = 2 * source.length + 4;
+        int length = 2 * source.length + 4 + tlvs.length;
         header.write(length >> 8);
         header.write(length);
         header.writeBytes(source);
         header.writeBytes(destination);
         header.writeBytes(new byte[] {0x30, 0x39, 0x1F, (byte) 0x90}); // ports 12345, 8080
+        header.writeBytes(tlvs);
         return header.toByteArray();
     }
 
@@ -71,6 +73,36 @@ class ProxyProtocolTest {
                 tcp.write(java.util.Arrays.copyOf(header, 7));
                 tcp.write(java.util.Arrays.copyOfRange(header, 7, header.length));
                 assertEquals("2001:db8:0:0:0:0:0:7", tcp.firstArgumentOf("you", server.port(), ""));
+            }
+        }
+    }
+
+    /**
+     * A balancer that ends TLS says so in its version 2 header (the SSL field, as HAProxy's
+     * {@code send-proxy-v2-ssl} sends it): the browser's {@code https://} Origin is then the
+     * server's own, as behind a proxy that says {@code X-Forwarded-Proto: https}.
+     */
+    @Test
+    void aBalancerThatEndsTlsSaysSoAndTheClientsHttpsOriginIsItsOwn() throws IOException {
+        // Another field first, which is skipped: an ALPN of "h1".
+        byte[] alpn = {0x01, 0x00, 0x02, 'h', '1'};
+        // PP2_TYPE_SSL: client flags (PP2_CLIENT_SSL), then the 4-byte verify result (0: verified).
+        byte[] ssl = {0x20, 0x00, 0x05, 0x01, 0x00, 0x00, 0x00, 0x00};
+        try (StandaloneServer server = start()) {
+            String origin = "Origin: https://127.0.0.1:" + server.port() + "\r\n";
+            byte[] client = InetAddress.getByName("198.51.100.7").getAddress();
+            byte[] node = InetAddress.getByName("10.0.0.1").getAddress();
+            try (RawTcp tcp = RawTcp.open(server.port(), BALANCER)) {
+                ByteArrayOutputStream tlvs = new ByteArrayOutputStream();
+                tlvs.writeBytes(alpn);
+                tlvs.writeBytes(ssl);
+                tcp.write(v2(client, node, tlvs.toByteArray()));
+                assertEquals("198.51.100.7", tcp.firstArgumentOf("you", server.port(), origin));
+            }
+            try (RawTcp tcp = RawTcp.open(server.port(), BALANCER)) {
+                tcp.write(v2(client, node, alpn));
+                String answer = tcp.firstArgumentOf("you", server.port(), origin);
+                assertTrue(answer.startsWith("HTTP/1.1 403"), "without the field the client came in over plain HTTP: " + answer);
             }
         }
     }
