@@ -32,7 +32,7 @@ final class RequestBody {
      * past it at most, enough to answer "too large"). A client that goes away first is answered
      * nothing: the response is resumed.
      */
-    static void read(Request request, Response response, int limit, Consumer<byte[]> read) {
+    static void read(Request request, Response response, long limit, Consumer<byte[]> read) {
         NIOInputStream input = request.getNIOInputStream();
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         input.notifyAvailable(new ReadHandler() {
