@@ -519,6 +519,9 @@ public final class SwitchboardClient implements AutoCloseable {
             helloSeen = false;
             sessionId = null;
             maxPayload = 0;
+            // Until an event arrives on this connection: the offset of another server process
+            // (one restarted, another node) can name an event of this one that the pong would confirm unseen.
+            lastOffset = null;
             // Until hello arrives the watchdog waits for it; a server that never says hello is dead.
             armWatchdog(options.connectTimeout().toMillis());
             // The attempts count on until hello: a server at its connection cap accepts the

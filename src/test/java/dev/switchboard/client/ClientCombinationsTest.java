@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.protocol.Arguments;
+import dev.switchboard.server.Socket;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.TestServer;
+import dev.switchboard.testing.VirtualTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -142,6 +144,76 @@ class ClientCombinationsTest {
             network.refuse(false);
             assertEquals("made offline", echoed.get(10, TimeUnit.SECONDS).get(0, String.class));
             assertEquals(List.of(), List.copyOf(handled), "pay was not resent");
+        }
+    }
+
+    /**
+     * The server restarts; the client comes back to a fresh session (offsets count from 1 again).
+     * It answers the new server's first ping before any event of the new session reached it, and
+     * its connection then drops with events of that session in flight. Its pong must not name
+     * an offset of the old process: the new one would take it for one of its own and drop, as
+     * confirmed, events the client never got, and the recovery that follows could not replay them.
+     */
+    @Test
+    void aPongAfterARestartDoesNotConfirmTheNewSessionsEventsWithAnOffsetOfTheOldServer() throws Exception {
+        VirtualTime time = new VirtualTime();
+        CountDownLatch release = new CountDownLatch(1);
+        BlockingQueue<String> serverSide = new LinkedBlockingQueue<>();
+        BlockingQueue<Socket> sockets = new LinkedBlockingQueue<>();
+        TestServer old = TestServer.start(sb -> sb.onConnection(sockets::add));
+        try (TestServer restarted = TestServer.start(TestServer.options().clock(time.clock()).scheduler(time)
+                        .callbackExecutor(Runnable::run).handlerTimeout(Duration.ofMinutes(2)).build(),
+                     sb -> sb.onConnection(socket -> {
+                         socket.on("block", event -> {
+                             serverSide.add("blocked");
+                             release.await();
+                         });
+                         socket.on("fence", event -> serverSide.add("fence"));
+                         sockets.add(socket);
+                     }));
+             CuttableProxy network = new CuttableProxy(old.port());
+             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(), fastReconnect().build())) {
+            ClientSocket socket = client.socket();
+            BlockingQueue<String> seen = new LinkedBlockingQueue<>();
+            socket.onConnect(() -> seen.add(socket.recovered() ? "recovered" : "connected"));
+            socket.on("n", event -> {
+                seen.add("n " + event.arg(0, int.class));
+                if (event.arg(0, int.class) == 0) {
+                    socket.emit("fence");
+                }
+            });
+            assertEquals("connected", seen.poll(10, TimeUnit.SECONDS));
+            Socket first = sockets.poll(10, TimeUnit.SECONDS);
+            for (int i = -3; i < 0; i++) {   // offsets 1, 2, 3 of the old process
+                first.emit("n", i);
+                assertEquals("n " + i, seen.poll(10, TimeUnit.SECONDS));
+            }
+
+            network.retarget(restarted.port());
+            old.close();
+            assertEquals("connected", seen.poll(10, TimeUnit.SECONDS));
+            Socket fresh = sockets.poll(10, TimeUnit.SECONDS);
+            socket.emit("block");
+            assertEquals("blocked", serverSide.poll(10, TimeUnit.SECONDS));
+            // The ping, then event 0 (offset 1): the client has answered the ping, its pong
+            // waiting unread behind the listener, when it gets the event and sends the fence.
+            time.advance(restarted.switchboard().options().pingInterval());
+            fresh.emit("n", 0);
+            assertEquals("n 0", seen.poll(10, TimeUnit.SECONDS));
+            network.holdToClients();
+            for (int i = 1; i <= 3; i++) {   // offsets 2, 3, 4: logged, never delivered
+                fresh.emit("n", i);
+            }
+            release.countDown();
+            assertEquals("fence", serverSide.poll(10, TimeUnit.SECONDS), "the pong was read");
+            network.cut();
+            network.release();
+
+            assertEquals("recovered", seen.poll(10, TimeUnit.SECONDS));
+            assertEquals(List.of("n 1", "n 2", "n 3"),
+                    List.of(seen.poll(10, TimeUnit.SECONDS), seen.poll(10, TimeUnit.SECONDS), seen.poll(10, TimeUnit.SECONDS)));
+        } finally {
+            old.close();
         }
     }
 }

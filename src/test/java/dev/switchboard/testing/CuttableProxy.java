@@ -26,6 +26,8 @@ public final class CuttableProxy implements AutoCloseable {
     private volatile boolean refusing;
     /** Whether bytes wait in the proxy instead of passing; guarded by {@code holdLock}. */
     private boolean holding;
+    /** Whether only what servers send waits (a link that stalls one way); guarded by {@code holdLock}. */
+    private boolean holdingToClients;
     private final Object holdLock = new Object();
 
     public CuttableProxy(int targetPort) throws IOException {
@@ -92,17 +94,25 @@ public final class CuttableProxy implements AutoCloseable {
         }
     }
 
-    /** Sends on what {@link #hold()} kept, and whatever comes next. */
+    /** Like {@link #hold()}, for the bytes servers send alone: what clients send still passes. */
+    public void holdToClients() {
+        synchronized (holdLock) {
+            holdingToClients = true;
+        }
+    }
+
+    /** Sends on what {@link #hold()} or {@link #holdToClients()} kept, and whatever comes next. */
     public void release() {
         synchronized (holdLock) {
             holding = false;
+            holdingToClients = false;
             holdLock.notifyAll();
         }
     }
 
-    private void awaitRelease() throws InterruptedIOException {
+    private void awaitRelease(boolean toClient) throws InterruptedIOException {
         synchronized (holdLock) {
-            while (holding) {
+            while (holding || (toClient && holdingToClients)) {
                 try {
                     holdLock.wait();
                 } catch (InterruptedException e) {
@@ -148,8 +158,9 @@ public final class CuttableProxy implements AutoCloseable {
             try {
                 InputStream in = from.getInputStream();
                 OutputStream out = to.getOutputStream();
+                boolean toClient = clientEnds.contains(to);
                 for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-                    awaitRelease();
+                    awaitRelease(toClient);
                     if (!silenced.contains(from)) {
                         out.write(buffer, 0, n);
                     }
