@@ -700,6 +700,7 @@ public final class ClientSocket {
         refusal = null;
         if (!wasConnected) {
             epoch++;
+            client.socketConnected();
             connectListeners.forEach(listener -> client.callbacks.add(listener));
             for (CompletableFuture<ClientSocket> waiter : connectWaiters) {
                 client.callbacks.add(() -> waiter.complete(this));

@@ -115,7 +115,7 @@ public final class SwitchboardClient implements AutoCloseable {
     private ScheduledFuture<?> paceTimer; // sends the waiting events when the pace allows
     private long emitSequence;            // orders the events waiting on all sockets
     private String lastOffset;            // of the last event received on any socket, for pong
-    private int attempts;                 // reconnection attempts since the last open WebSocket
+    private int attempts;                 // reconnection attempts since a socket last connected
     private ScheduledFuture<?> reconnectTimer;
     private ScheduledFuture<?> watchdog;
     private long watchdogGeneration;      // a watchdog that fires late for an older arming is ignored
@@ -430,6 +430,15 @@ public final class SwitchboardClient implements AutoCloseable {
         }
     }
 
+    /** A socket connected: the reconnection, if this was one, succeeded. Lock held. */
+    void socketConnected() {
+        if (attempts > 0) {
+            int tries = attempts;
+            reconnectListeners.forEach(listener -> callbacks.add(() -> listener.accept(tries)));
+        }
+        attempts = 0;
+    }
+
     /** Remembers the offset of an event just received, for pong. Lock held. */
     void offsetReceived(String offset) {
         lastOffset = offset;
@@ -524,9 +533,10 @@ public final class SwitchboardClient implements AutoCloseable {
             lastOffset = null;
             // Until hello arrives the watchdog waits for it; a server that never says hello is dead.
             armWatchdog(options.connectTimeout().toMillis());
-            // The attempts count on until hello: a server at its connection cap accepts the
-            // upgrade and closes it at once with 1013, which must back off and give up like any
-            // failed attempt rather than count as a reconnection.
+            // The attempts count on until a socket connects (socketConnected): a server at its
+            // connection cap accepts the upgrade and closes it at once with 1013, and a cluster
+            // node that cannot claim a session says hello first; each must back off and give up
+            // like any failed attempt rather than count as a reconnection.
             // Connect right away rather than after hello, to save a round trip.
             for (ClientSocket socket : sockets.values()) {
                 if (socket.activeLocked()) {
@@ -663,11 +673,6 @@ public final class SwitchboardClient implements AutoCloseable {
             return;
         }
         helloSeen = true;
-        if (attempts > 0) {
-            int tries = attempts;
-            reconnectListeners.forEach(listener -> callbacks.add(() -> listener.accept(tries)));
-        }
-        attempts = 0;
         sessionId = hello.sid();
         pingInterval = Math.max(0, hello.pingIntervalMillis());
         pingTimeout = Math.max(0, hello.pingTimeoutMillis());

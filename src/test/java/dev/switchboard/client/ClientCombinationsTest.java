@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.protocol.Arguments;
+import dev.switchboard.server.InMemorySessionStore;
+import dev.switchboard.server.SessionRecord;
+import dev.switchboard.server.SessionStore;
 import dev.switchboard.server.Socket;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.CuttableProxy;
@@ -13,6 +16,7 @@ import dev.switchboard.testing.VirtualTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -20,6 +24,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -144,6 +149,71 @@ class ClientCombinationsTest {
             network.refuse(false);
             assertEquals("made offline", echoed.get(10, TimeUnit.SECONDS).get(0, String.class));
             assertEquals(List.of(), List.copyOf(handled), "pay was not resent");
+        }
+    }
+
+    /**
+     * The server says hello, then cannot claim the returning client's session (its store does not
+     * answer: a cluster node cut from Redis) and closes with 1013, the session still kept. That is
+     * a failed attempt like a 1013 before hello: the client backs off and gives up within its
+     * attempts, and once the store answers again, connect() recovers the session.
+     */
+    @Test
+    void aRecoveryRefusedWith1013AfterHelloIsAFailedAttemptNotAReconnection() throws Exception {
+        AtomicBoolean storeDown = new AtomicBoolean();
+        SessionStore store = new SessionStore() {
+            private final InMemorySessionStore kept = new InMemorySessionStore();
+
+            @Override
+            public CompletableFuture<Void> save(SessionRecord record) {
+                return kept.save(record);
+            }
+
+            @Override
+            public CompletableFuture<Optional<SessionRecord>> claim(String namespace, String pid) {
+                return storeDown.get() ? CompletableFuture.failedFuture(new IllegalStateException("store unreachable"))
+                        : kept.claim(namespace, pid);
+            }
+
+            @Override
+            public CompletableFuture<Void> remove(String pid) {
+                return kept.remove(pid);
+            }
+
+            @Override
+            public int size() {
+                return kept.size();
+            }
+        };
+        try (TestServer server = TestServer.start(TestServer.options().sessionStore(store).build(), sb -> { });
+             CuttableProxy network = new CuttableProxy(server.port());
+             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(),
+                     fastReconnect().reconnectionAttempts(3).build())) {
+            BlockingQueue<String> seen = new LinkedBlockingQueue<>();
+            client.onReconnectAttempt(attempt -> seen.add("attempt " + attempt));
+            client.onReconnect(tries -> seen.add("reconnect"));
+            client.onReconnectFailed(() -> seen.add("reconnect_failed"));
+            ClientSocket socket = client.socket();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            String id = socket.id();
+
+            storeDown.set(true);
+            network.cut();
+            List<String> events = new ArrayList<>();
+            String event;
+            while ((event = seen.poll(5, TimeUnit.SECONDS)) != null && !event.equals("reconnect_failed")
+                    && events.size() < 10) {
+                events.add(event);
+            }
+            // Before: hello counted as a reconnection and reset the attempts, so the client came
+            // back at the base delay forever ("attempt 1", "reconnect", "attempt 1", ...).
+            assertEquals(List.of("attempt 1", "attempt 2", "attempt 3"), events);
+            assertEquals("reconnect_failed", event);
+
+            storeDown.set(false);
+            socket.connect().whenConnected().get(10, TimeUnit.SECONDS);
+            assertTrue(socket.recovered(), "the session was kept");
+            assertEquals(id, socket.id());
         }
     }
 
