@@ -695,13 +695,8 @@
       this._lastOffset = undefined;
       this._resetHeartbeat();
 
-      const attempts = this._attempts;
-      this._attempts = 0;
       const ws = this._ws;
       this._emitLocal('open');
-      if (attempts > 0) {
-        this._broadcast('reconnect', attempts);
-      }
       if (this._ws !== ws || !this._open) {
         return; // a listener closed it
       }
@@ -816,6 +811,17 @@
         }
       } else if (!this._ws && !this._reconnectTimer) {
         this.open();
+      }
+    }
+
+    // A socket connected: the reconnection, if this was one, succeeded. Not at hello: a cluster
+    // node that cannot claim the session says hello, then refuses with 1013, and that must back
+    // off and give up like any failed attempt.
+    _socketConnected() {
+      const attempts = this._attempts;
+      this._attempts = 0;
+      if (attempts > 0) {
+        this._broadcast('reconnect', attempts);
       }
     }
 
@@ -1570,6 +1576,7 @@
         this._queue.failSentToLostSession();
       }
       this.io._sendEvents();
+      this.io._socketConnected();
       if (this.connected) {
         this._emitLocal('connect');
       }
