@@ -22,14 +22,20 @@ final class ClientTokens {
     ClientTokens(ClientSocket socket, Supplier<CompletableFuture<String>> provider) {
         this.socket = socket;
         this.provider = provider;
-        socket.on("refresh", event -> fetch().whenComplete((token, failure) -> {
-            if (failure == null) {
-                event.ack(token);
-            } else {
-                LOG.log(Level.WARNING, "the token provider failed at refresh on " + socket.namespace(), failure);
-                event.ack();
+        socket.on("refresh", event -> {
+            if (!event.hasAck()) {
+                // Replayed at recovery: the server failed that ask at the drop and waits for no answer.
+                return;
             }
-        }));
+            fetch().whenComplete((token, failure) -> {
+                if (failure == null) {
+                    event.ack(token);
+                } else {
+                    LOG.log(Level.WARNING, "the token provider failed at refresh on " + socket.namespace(), failure);
+                    event.ack();
+                }
+            });
+        });
     }
 
     /** Fetches a token, then sends connect attempt {@code attempt} with it unless that attempt is over. */

@@ -274,6 +274,41 @@ class JwtAuthTest {
         }
     }
 
+    /**
+     * The server asks for a fresh token while the ask cannot reach the client (the network holds
+     * it, then drops). The client recovers, and the ask is replayed without its ack: nothing to
+     * answer. The Java client must not fetch a token for it (a call to the login service whose
+     * token goes nowhere), as the browser client does not.
+     */
+    @Test
+    void aRefreshReplayedAtRecoveryFetchesNoToken() throws Exception {
+        AtomicInteger issued = new AtomicInteger();
+        try (CuttableProxy network = new CuttableProxy(server.port());
+             SwitchboardClient client = client(network.webSocketUri())) {
+            ClientSocket socket = client.socket().tokenProvider(() -> {
+                issued.incrementAndGet();
+                return CompletableFuture.completedFuture(
+                        tokens.hmac("ana", b -> b.expirationTime(Date.from(time.clock().instant().plusSeconds(60)))));
+            });
+            List<String> events = new CopyOnWriteArrayList<>();
+            socket.onAny((event, args) -> events.add(event));
+            socket.connect();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            connected.poll(10, TimeUnit.SECONDS);
+
+            network.hold();
+            time.advance(Duration.ofSeconds(31));   // the ask, 30 s before the expiry, is logged and held
+            network.cut();
+            network.release();
+            Socket back = connected.poll(10, TimeUnit.SECONDS);
+            assertTrue(back.recovered());
+            back.emit("after");   // after the replay
+            Await.until("the event after the replay", () -> events.contains("after"));
+            assertEquals(List.of("refresh", "after"), events, "the ask was replayed");
+            assertEquals(2, issued.get(), "a token for each connect, none for the replayed ask");
+        }
+    }
+
     @Test
     void aProviderThatFailsIsAConnectErrorAndTheSocketWaitsForConnect() throws Exception {
         try (SwitchboardClient client = client(server.webSocketUri())) {
