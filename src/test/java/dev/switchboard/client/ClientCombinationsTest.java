@@ -5,18 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.protocol.Arguments;
-import dev.switchboard.server.InMemorySessionStore;
-import dev.switchboard.server.SessionRecord;
-import dev.switchboard.server.SessionStore;
 import dev.switchboard.server.Socket;
 import dev.switchboard.testing.Await;
+import dev.switchboard.testing.ClaimFailingStore;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.TestServer;
 import dev.switchboard.testing.VirtualTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -24,7 +21,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -160,31 +156,7 @@ class ClientCombinationsTest {
      */
     @Test
     void aRecoveryRefusedWith1013AfterHelloIsAFailedAttemptNotAReconnection() throws Exception {
-        AtomicBoolean storeDown = new AtomicBoolean();
-        SessionStore store = new SessionStore() {
-            private final InMemorySessionStore kept = new InMemorySessionStore();
-
-            @Override
-            public CompletableFuture<Void> save(SessionRecord record) {
-                return kept.save(record);
-            }
-
-            @Override
-            public CompletableFuture<Optional<SessionRecord>> claim(String namespace, String pid) {
-                return storeDown.get() ? CompletableFuture.failedFuture(new IllegalStateException("store unreachable"))
-                        : kept.claim(namespace, pid);
-            }
-
-            @Override
-            public CompletableFuture<Void> remove(String pid) {
-                return kept.remove(pid);
-            }
-
-            @Override
-            public int size() {
-                return kept.size();
-            }
-        };
+        ClaimFailingStore store = new ClaimFailingStore();
         try (TestServer server = TestServer.start(TestServer.options().sessionStore(store).build(), sb -> { });
              CuttableProxy network = new CuttableProxy(server.port());
              SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(),
@@ -197,7 +169,7 @@ class ClientCombinationsTest {
             socket.whenConnected().get(10, TimeUnit.SECONDS);
             String id = socket.id();
 
-            storeDown.set(true);
+            store.down(true);
             network.cut();
             List<String> events = new ArrayList<>();
             String event;
@@ -210,7 +182,7 @@ class ClientCombinationsTest {
             assertEquals(List.of("attempt 1", "attempt 2", "attempt 3"), events);
             assertEquals("reconnect_failed", event);
 
-            storeDown.set(false);
+            store.down(false);
             socket.connect().whenConnected().get(10, TimeUnit.SECONDS);
             assertTrue(socket.recovered(), "the session was kept");
             assertEquals(id, socket.id());

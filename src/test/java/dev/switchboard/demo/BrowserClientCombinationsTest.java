@@ -3,10 +3,8 @@ package dev.switchboard.demo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.switchboard.server.InMemorySessionStore;
-import dev.switchboard.server.SessionRecord;
-import dev.switchboard.server.SessionStore;
 import dev.switchboard.testing.Await;
+import dev.switchboard.testing.ClaimFailingStore;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.PausableServer;
 import dev.switchboard.testing.TestServer;
@@ -14,11 +12,8 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -186,30 +181,7 @@ class BrowserClientCombinationsTest {
     void aRecoveryRefusedWith1013AfterHelloIsAFailedAttemptNotAReconnection() {
         // The store cannot be reached (a cluster node cut from Redis): the server says hello,
         // then closes with 1013 at the claim of the returning page's session, which it keeps.
-        AtomicBoolean storeDown = new AtomicBoolean();
-        InMemorySessionStore kept = new InMemorySessionStore();
-        SessionStore store = new SessionStore() {
-            @Override
-            public CompletableFuture<Void> save(SessionRecord record) {
-                return kept.save(record);
-            }
-
-            @Override
-            public CompletableFuture<Optional<SessionRecord>> claim(String namespace, String pid) {
-                return storeDown.get() ? CompletableFuture.failedFuture(new IllegalStateException("store unreachable"))
-                        : kept.claim(namespace, pid);
-            }
-
-            @Override
-            public CompletableFuture<Void> remove(String pid) {
-                return kept.remove(pid);
-            }
-
-            @Override
-            public int size() {
-                return kept.size();
-            }
-        };
+        ClaimFailingStore store = new ClaimFailingStore();
         try (TestServer node = TestServer.start(TestServer.options().sessionStore(store).build(), sb -> { })) {
             network.retarget(node.port());
             browser.script(tab, CONNECT, Map.of("reconnectionAttempts", 3));
@@ -219,7 +191,7 @@ class BrowserClientCombinationsTest {
                     socket.on('reconnect', () => seen.push('reconnect'));
                     socket.io.on('reconnect_failed', () => seen.push('reconnect_failed'));
                     """);
-            storeDown.set(true);
+            store.down(true);
             network.cut();
             List<String> attempts = browser.waitUntil(tab, "the page giving up, or four attempts", this::seen, driver -> {
                 List<String> lines = seen().stream().filter(line -> line.startsWith("attempt ")
@@ -230,7 +202,7 @@ class BrowserClientCombinationsTest {
             // at the base delay forever ("attempt 1", "reconnect", "attempt 1", ...); the Java client too.
             assertEquals(List.of("attempt 1", "attempt 2", "attempt 3", "reconnect_failed"), attempts);
 
-            storeDown.set(false);
+            store.down(false);
             browser.script(tab, "socket.connect();");
             awaitSeen("connect " + id + " recovered");
         }
