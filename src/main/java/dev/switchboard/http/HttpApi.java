@@ -123,6 +123,23 @@ public final class HttpApi implements AutoCloseable {
      * limit, 400 naming the field at fault for any other bad input.
      */
     public CompletableFuture<ApiResponse> handle(ApiRequest request) {
+        ApiResponse refused = refusal(request);
+        return refused != null ? CompletableFuture.completedFuture(refused) : answer(request);
+    }
+
+    /**
+     * What a request is answered before its body is read: 401 without a valid key, 429 past its
+     * key's rate (an admitted request counts against it), 404 for an unknown endpoint, 405 for a
+     * method the endpoint does not take; {@code null} when it is admitted, for {@link #answer}.
+     * For glue that reads a body before handing the request over, so that it buffers no body the
+     * sender may not send.
+     *
+     * <pre>{@code
+     * ApiResponse refused = api.refusal(new ApiRequest(method, path, query, authorization, InputStream.nullInputStream()));
+     * if (refused == null) { readBody(body -> api.answer(new ApiRequest(method, path, query, authorization, body))); }
+     * }</pre>
+     */
+    public ApiResponse refusal(ApiRequest request) {
         try {
             int key = keys.match(request.authorization());
             if (key < 0) {
@@ -135,23 +152,36 @@ public final class HttpApi implements AutoCloseable {
             if (methods == null) {
                 throw new ApiError(404, null, "no endpoint " + request.path());
             }
-            Endpoint endpoint = methods.get(request.method());
-            if (endpoint == null) {
-                return CompletableFuture.completedFuture(new ApiError(405, null, request.method() + " is not allowed here")
-                        .response().withHeader("Allow", String.join(", ", new TreeSet<>(methods.keySet()))));
+            if (!methods.containsKey(request.method())) {
+                return new ApiError(405, null, request.method() + " is not allowed here").response()
+                        .withHeader("Allow", String.join(", ", new TreeSet<>(methods.keySet())));
             }
-            return endpoint.answer(request).exceptionally(this::internalError);
+            return null;
         } catch (ApiError error) {
-            ApiResponse response = error.response();
-            if (response.status() == 401) {
-                response = response.withHeader("WWW-Authenticate", "apikey");
-            } else if (response.status() == 429) {
-                response = response.withHeader("Retry-After", "1");
-            }
-            return CompletableFuture.completedFuture(response);
+            return refused(error);
+        }
+    }
+
+    /** Answers a request that {@link #refusal} admitted. */
+    public CompletableFuture<ApiResponse> answer(ApiRequest request) {
+        try {
+            return routes.get(request.path()).get(request.method()).answer(request).exceptionally(this::internalError);
+        } catch (ApiError error) {
+            return CompletableFuture.completedFuture(refused(error));
         } catch (IOException | RuntimeException e) {
             return CompletableFuture.completedFuture(internalError(e));
         }
+    }
+
+    private static ApiResponse refused(ApiError error) {
+        ApiResponse response = error.response();
+        if (response.status() == 401) {
+            return response.withHeader("WWW-Authenticate", "apikey");
+        }
+        if (response.status() == 429) {
+            return response.withHeader("Retry-After", "1");
+        }
+        return response;
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.switchboard.http.ApiResponse;
 import dev.switchboard.http.HttpApi;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import org.glassfish.grizzly.Connection;
 import org.glassfish.grizzly.http.server.HttpHandler;
 import org.glassfish.grizzly.http.server.Request;
@@ -22,20 +23,29 @@ final class HttpApiHandler extends HttpHandler {
 
     @Override
     public void service(Request request, Response response) {
+        // Refused before its body is read: a body nobody may send is never buffered.
+        ApiResponse refused = api.refusal(apiRequest(request, InputStream.nullInputStream()));
+        if (refused != null) {
+            write(refused, response);
+            return;
+        }
         // An emit with acks answers later, from another thread.
         response.suspend();
         // One byte past the limit is enough for the API to answer 413.
         RequestBody.read(request, response, api.settings().maxBodyBytes(), body -> answer(request, response, body));
     }
 
+    private static ApiRequest apiRequest(Request request, InputStream body) {
+        return new ApiRequest(request.getMethod().getMethodString(), request.getRequestURI(),
+                request.getQueryString(), request.getHeader("Authorization"), body);
+    }
+
     private void answer(Request request, Response response, byte[] body) {
-        ApiRequest apiRequest = new ApiRequest(request.getMethod().getMethodString(), request.getRequestURI(),
-                request.getQueryString(), request.getHeader("Authorization"), new ByteArrayInputStream(body));
         // Read whole, the request is the API's to answer, within the longest ack wait it allows: an
         // emit waiting for acks is not idle, and the idle timeout must not cut it.
         Connection<?> connection = request.getContext().getConnection();
         pending.settled(connection);
-        api.handle(apiRequest).whenComplete((answer, failure) -> {
+        api.answer(apiRequest(request, new ByteArrayInputStream(body))).whenComplete((answer, failure) -> {
             try {
                 write(answer, response);
             } finally {

@@ -65,6 +65,22 @@ class EdgeCombinationsTest {
     }
 
     /**
+     * A request without a valid key is refused before its body is read: the server holds none of a
+     * body nobody may send, however slowly it comes.
+     */
+    @Test
+    void anApiRequestWithoutAValidKeyIsRefusedBeforeItsBody() throws Exception {
+        HttpApiSettings api = HttpApiSettings.off().withKeys(List.of("key"));
+        try (StandaloneServer server = start(o -> o.api(api));
+             RawTcp tcp = RawTcp.open(server.port())) {
+            tcp.write(("POST /api/emit HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: apikey wrong\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 1048576\r\n\r\n{\"event\":").getBytes(StandardCharsets.US_ASCII));
+            String head = tcp.readHead();
+            assertTrue(head.startsWith("HTTP/1.1 401"), head);
+        }
+    }
+
+    /**
      * An emit with acks waits for its answers up to its own timeout, which may be longer than the
      * idle timeout: the request is being answered, not idle, as a long-polling POST whose
      * listener runs long is not.
