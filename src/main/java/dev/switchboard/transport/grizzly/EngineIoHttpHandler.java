@@ -38,14 +38,11 @@ final class EngineIoHttpHandler extends HttpHandler {
             dispatch(request, response, null);
             return;
         }
-        // maxPayload counts a body's chars, as the reference server and the servlet do; UTF-8 takes
-        // at most 3 bytes a char, so a body of more bytes than 3 times the limit is too long.
+        // maxPayload counts a body's bytes, as the reference server's maxHttpBufferSize does. The
+        // text is UTF-8 whatever the Content-Type says, as the reference server reads it.
         int limit = switchboard.options().maxPayloadBytes();
-        RequestBody.read(request, response, 3L * limit, body -> {
-            // UTF-8 whatever the Content-Type says, as the reference server and the servlet read it.
-            String text = new String(body, StandardCharsets.UTF_8);
-            dispatch(request, response, text.length() > limit ? null : text);
-        });
+        RequestBody.read(request, response, limit,
+                body -> dispatch(request, response, body.length > limit ? null : new String(body, StandardCharsets.UTF_8)));
     }
 
     /** Hands a request, whose POST body is read ({@code null} when too large), to Engine.IO. */

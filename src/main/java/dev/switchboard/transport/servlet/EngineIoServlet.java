@@ -47,11 +47,8 @@ final class EngineIoServlet extends HttpServlet {
         // timeout, or the client going away, ends such a request in onError.
         ServletInputStream in = request.getInputStream();
         in.setReadListener(new ReadListener() {
-            /**
-             * maxPayload counts a body's chars, as the standalone server does; UTF-8 takes at most 3
-             * bytes a char, so a body of more bytes than 3 times the limit is too long unread.
-             */
-            private final long byteLimit = 3L * switchboard.options().maxPayloadBytes();
+            /** maxPayload counts a body's bytes, as the reference server's maxHttpBufferSize does. */
+            private final long byteLimit = switchboard.options().maxPayloadBytes();
             private final ByteArrayOutputStream body = new ByteArrayOutputStream();
             private final byte[] chunk = new byte[8192];
             /** Whether the request was handed to Engine.IO, which then answers it; the callbacks run one at a time. */
@@ -76,8 +73,7 @@ final class EngineIoServlet extends HttpServlet {
             @Override
             public void onAllDataRead() {
                 if (!dispatched) {
-                    String text = body.toString(StandardCharsets.UTF_8);
-                    handOn(text.length() > switchboard.options().maxPayloadBytes() ? null : text);
+                    handOn(body.toString(StandardCharsets.UTF_8));
                 }
             }
 
