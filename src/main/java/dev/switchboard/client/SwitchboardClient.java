@@ -241,7 +241,12 @@ public final class SwitchboardClient implements AutoCloseable {
         return this;
     }
 
-    /** Calls {@code listener} with the number of attempts it took when a reconnection succeeds. */
+    /**
+     * Calls {@code listener} with the number of attempts it took when a reconnection succeeds:
+     * when the server answers a socket's connect, not when the WebSocket opens (a server that
+     * opens it, then refuses the session with 1013, has not taken the client back). A reconnection
+     * whose every socket is refused ({@code connect_error}) never succeeds.
+     */
     public SwitchboardClient onReconnect(IntConsumer listener) {
         reconnectListeners.add(Objects.requireNonNull(listener, "listener"));
         return this;
