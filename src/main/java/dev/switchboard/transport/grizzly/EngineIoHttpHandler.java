@@ -55,10 +55,9 @@ final class EngineIoHttpHandler extends HttpHandler {
             headers.put(name, values);
         }
         String uri = request.getRequestURI() + (request.getQueryString() == null ? "" : "?" + request.getQueryString());
-        // Who the client is, as the WebSocket upgrade guard resolves it: behind a trusted proxy or balancer, not the proxy.
-        Forwarding.Client client = ProxyProtocol.client(request.getContext().getConnection(), request.getRequest(),
-                switchboard.options().trustedProxies());
         Connection<?> connection = request.getContext().getConnection();
+        // Who the client is, as the WebSocket upgrade guard resolves it: behind a trusted proxy or balancer, not the proxy.
+        Forwarding.Client client = ProxyProtocol.client(connection, request.getRequest(), switchboard.options().trustedProxies());
         engine.handle(new PollRequest(method, engine.handshake(uri, headers, request.getParameterMap(), client.address()),
                 client, body) {
             /** Whether the connection left the pending bound for this request; written before it is handled. */

@@ -7,7 +7,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.glassfish.grizzly.Buffer;
 import org.glassfish.grizzly.Connection;
 import org.glassfish.grizzly.Grizzly;
@@ -75,7 +77,13 @@ final class ProxyProtocol implements AddOn {
         String proxied = clientAddress(connection);
         return Forwarding.resolve(proxied != null ? proxied : request.getRemoteAddress(),
                 request.isSecure() || TLS.isSet(connection), request.getHeader("Host"),
-                name -> UpgradeGuard.headerValues(request, name), proxies);
+                name -> headerValues(request, name), proxies);
+    }
+
+    private static List<String> headerValues(HttpRequestPacket request, String name) {
+        List<String> values = new ArrayList<>();
+        request.getHeaders().values(name).forEach(values::add);
+        return values;
     }
 
     @Override

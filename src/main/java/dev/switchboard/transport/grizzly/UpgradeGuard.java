@@ -6,8 +6,6 @@ import dev.switchboard.transport.UpgradeCheck;
 import dev.switchboard.transport.jsr356.SwitchboardConfigurator;
 import dev.switchboard.transport.jsr356.SwitchboardEndpoint;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Consumer;
 import java.util.Set;
 import org.glassfish.grizzly.Connection;
@@ -52,13 +50,6 @@ final class UpgradeGuard implements AddOn {
     @Override
     public void setup(NetworkListener listener, FilterChainBuilder builder) {
         builder.add(builder.indexOfType(HttpServerFilter.class), new Filter());
-    }
-
-    /** All values of a request header, for {@link Forwarding}. */
-    static List<String> headerValues(HttpRequestPacket request, String name) {
-        List<String> values = new ArrayList<>();
-        request.getHeaders().values(name).forEach(values::add);
-        return values;
     }
 
     private final class Filter extends BaseFilter {
