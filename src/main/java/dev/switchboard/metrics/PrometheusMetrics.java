@@ -103,7 +103,7 @@ public final class PrometheusMetrics implements AutoCloseable {
                 Metrics::oversizedMessages);
         counter("switchboard.rejected.origin.upgrades", "upgrades", "WebSocket upgrades (and Socket.IO long-polling requests) refused for their Origin",
                 Metrics::rejectedOrigins);
-        counter("switchboard.refused.connections", "connections", "Connections refused by a connection cap",
+        counter("switchboard.refused.connections", "connections", "Connections refused by a connection cap, or dropped at the cap of those not upgraded yet",
                 Metrics::refusedConnections);
         counter("switchboard.listener.failures", "failures", "Application callbacks (listeners, middleware) that threw",
                 Metrics::listenerFailures);

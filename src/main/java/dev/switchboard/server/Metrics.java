@@ -117,7 +117,11 @@ public final class Metrics {
         return rejectedOrigins.sum();
     }
 
-    /** Connections refused by a connection cap. */
+    /**
+     * Connections refused by a connection cap: {@code maxConnections} and its share per address,
+     * and on the standalone server the caps of connections not upgraded yet (one dropped to make
+     * room counts too).
+     */
     public long refusedConnections() {
         return refusedConnections.sum();
     }
@@ -166,6 +170,11 @@ public final class Metrics {
     /** Counts an upgrade or a long-polling request refused for its Origin (called by transports). */
     public void countRejectedOrigin() {
         rejectedOrigins.increment();
+    }
+
+    /** Counts a connection dropped at a cap of the transport's own (called by transports). */
+    public void countRefusedConnection() {
+        refusedConnections.increment();
     }
 
     /** Open connections on this node. */

@@ -267,6 +267,8 @@ class HttpApiTest {
                 "switchboard_slow_consumer_connections_total", "switchboard_rate_limited_events_total",
                 "switchboard_listener_failures_total", "switchboard_handler_timeouts_total", "switchboard_ack_timeouts_total",
                 "switchboard_recoveries_total", "switchboard_recovery_waiting_sessions",
+                "switchboard_refused_connections_total", "switchboard_rejected_origin_upgrades_total",
+                "switchboard_oversized_messages_total", "switchboard_unhandled_events_total", "switchboard_unknown_acks_total",
                 "jvm_memory_used_bytes", "jvm_threads_live_threads", "jvm_gc_max_data_size_bytes")) {
             assertTrue(first.hasFamily(family), family + " missing from\n" + before.body());
             assertFalse(first.help(family).isBlank(), family + " has no help");

@@ -46,6 +46,7 @@ import org.glassfish.grizzly.http.server.NetworkListener;
 final class PendingConnections implements AddOn {
     private final StandaloneOptions options;
     private final Predicate<String> exempt;
+    private final Runnable refused;
     private final LongSupplier nanoClock;
     /** Marks a connection counted here, so that the filters skip WebSockets without taking the lock. */
     private final Attribute<Pending> state =
@@ -71,13 +72,15 @@ final class PendingConnections implements AddOn {
 
     /**
      * @param exempt    addresses not held to the per-address cap (trusted proxies: all their clients share their address)
+     * @param refused   counts a connection dropped at a cap (the metrics' refused connections)
      * @param scheduler runs the sweep that drops connections past their deadline
      * @param nanoClock the time, as {@link System#nanoTime()}
      */
-    PendingConnections(StandaloneOptions options, Predicate<String> exempt,
+    PendingConnections(StandaloneOptions options, Predicate<String> exempt, Runnable refused,
                        ScheduledExecutorService scheduler, LongSupplier nanoClock) {
         this.options = options;
         this.exempt = exempt;
+        this.refused = refused;
         this.nanoClock = nanoClock;
         long period = Math.max(20, Math.min(1_000, Math.min(options.headerTimeout().toMillis(), options.idleTimeout().toMillis()) / 4));
         scheduler.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
@@ -135,6 +138,7 @@ final class PendingConnections implements AddOn {
         }
         if (overShare(client)) {
             forget(connection);
+            refused.run();
             return false;
         }
         uncount(tracked.address);
@@ -156,10 +160,12 @@ final class PendingConnections implements AddOn {
     private synchronized boolean admit(Connection<?> connection) {
         String address = clientAddress(connection);
         if (overShare(address)) {
+            refused.run();
             return false;
         }
         if (pending.size() >= options.maxPending()) {
             Connection<?> oldest = oldestReadingHead();
+            refused.run();
             if (oldest == null) {
                 return false;
             }

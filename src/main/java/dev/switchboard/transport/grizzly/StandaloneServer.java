@@ -100,7 +100,8 @@ public final class StandaloneServer implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        PendingConnections pending = new PendingConnections(options, switchboard.options().trustedProxies()::trusts, timer, System::nanoTime);
+        PendingConnections pending = new PendingConnections(options, switchboard.options().trustedProxies()::trusts,
+                switchboard.metrics()::countRefusedConnection, timer, System::nanoTime);
         if (options.proxyProtocol()) {
             listener.registerAddOn(new ProxyProtocol(switchboard.options().trustedProxies(), pending));
         }
@@ -144,6 +145,11 @@ public final class StandaloneServer implements AutoCloseable {
             SwitchboardRegistry.deployOnThisThread(null);
         }
         return new StandaloneServer(switchboard, http, container, listener, pending, webSockets, timer, api);
+    }
+
+    /** The server it serves; its {@link Switchboard#metrics()} count what this transport refused too. */
+    public Switchboard switchboard() {
+        return switchboard;
     }
 
     /** Connections open that have not upgraded to WebSocket (requests for files, half-sent upgrades). */

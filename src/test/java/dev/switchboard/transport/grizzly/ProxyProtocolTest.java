@@ -144,6 +144,7 @@ class ProxyProtocolTest {
                 }
                 Await.until("the attacker's connections past its share dropped", () -> SlowClientTest.dropped(attack, server) == 5);
                 assertEquals(10, server.pendingConnections());
+                assertEquals(5, server.switchboard().metrics().refusedConnections());
                 // Another client behind the same balancer is served meanwhile.
                 try (RawTcp tcp = RawTcp.open(server.port(), BALANCER)) {
                     tcp.write(v1("198.51.100.8"));

@@ -170,6 +170,7 @@ class SlowClientTest {
                 // Accepts run on several threads: which five go is not fixed, how many is.
                 Await.until("the connections past the cap dropped", () -> dropped(attack, server) == 5);
                 assertEquals(10, server.pendingConnections());
+                assertEquals(5, server.switchboard().metrics().refusedConnections());
                 assertServed(server);
             } finally {
                 closeAll(attack);
@@ -190,6 +191,7 @@ class SlowClientTest {
                 // The table is full, yet the client that upgrades at once is served: one more of the attack made room.
                 assertServed(server);
                 assertEquals(6, dropped(attack, server));
+                assertEquals(6, server.switchboard().metrics().refusedConnections());
             } finally {
                 closeAll(attack);
             }
