@@ -249,8 +249,11 @@ public final class ClientSocket {
      * Calls {@code listener} with the reason when a connected socket disconnects:
      * {@code "io client disconnect"} ({@link #disconnect()} or {@link SwitchboardClient#close()}),
      * {@code "io server disconnect"} or the reason the server gave (such as
-     * {@code "server disconnect"}), {@code "transport close"}, {@code "transport error"} or
-     * {@code "ping timeout"}. After the last two groups the socket reconnects by itself.
+     * {@code "server disconnect"}), {@code "transport close"}, {@code "transport error"},
+     * {@code "ping timeout"}, or the reason the server's close code names ({@code "server shutting
+     * down"}, {@code "server restarting"}, {@code "slow consumer"}, {@code "policy violation"},
+     * {@code "token expired"}). After a lost connection the socket reconnects by itself, as the
+     * client's options say.
      */
     public ClientSocket onDisconnect(Consumer<String> listener) {
         disconnectListeners.add(Objects.requireNonNull(listener, "listener"));

@@ -16,10 +16,12 @@ import java.lang.System.Logger.Level;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -69,6 +71,14 @@ public final class SwitchboardClient implements AutoCloseable {
      * reason text says why.
      */
     private static final int UNSUPPORTED_VERSION_CLOSE_CODE = 1000;
+    /**
+     * The reasons whose close code names them on its own, as the browser client reads them: 1000
+     * is shared, 1006 never travels in a close frame, 1011 is also what a failing container sends,
+     * and 1013 also refuses a connection over a cap.
+     */
+    private static final Set<DisconnectReason> NAMED_BY_CLOSE_CODE = EnumSet.of(DisconnectReason.SERVER_SHUTTING_DOWN,
+            DisconnectReason.POLICY_VIOLATION, DisconnectReason.SERVER_RESTARTING, DisconnectReason.PING_TIMEOUT,
+            DisconnectReason.SLOW_CONSUMER, DisconnectReason.TOKEN_EXPIRED);
 
     /** Where the WebSocket stands. */
     private enum State {
@@ -590,10 +600,8 @@ public final class SwitchboardClient implements AutoCloseable {
         locked(() -> {
             if (connection == current) {
                 LOG.log(Level.DEBUG, "the server closed the connection: {0} {1}", code, reason);
-                // 4000: the server did not get our pong in time; 1012: it is draining for a restart.
-                DisconnectReason lost = code == DisconnectReason.PING_TIMEOUT.closeCode() ? DisconnectReason.PING_TIMEOUT
-                        : code == DisconnectReason.SERVER_RESTARTING.closeCode() ? DisconnectReason.SERVER_RESTARTING
-                        : DisconnectReason.TRANSPORT_CLOSE;
+                DisconnectReason lost = NAMED_BY_CLOSE_CODE.stream().filter(named -> named.closeCode() == code)
+                        .findFirst().orElse(DisconnectReason.TRANSPORT_CLOSE);
                 connectionLost(connection, lost.text(), "connection closed: " + code);
             }
         });

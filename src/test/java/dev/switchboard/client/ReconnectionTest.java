@@ -132,6 +132,21 @@ class ReconnectionTest {
         }
     }
 
+    /** As the browser client does: a close code that names a reason of the server's set on its own is read as that reason. */
+    @Test
+    void aServerShuttingDownIsToldApartFromALostConnection() throws Exception {
+        try (TestServer server = TestServer.start(sb -> { });
+             SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(),
+                     ClientOptions.builder().reconnection(false).build())) {
+            BlockingQueue<String> reasons = new LinkedBlockingQueue<>();
+            ClientSocket socket = client.socket();
+            socket.onDisconnect(reasons::add);
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            server.switchboard().shutdown(Duration.ofSeconds(5));
+            assertEquals("server shutting down", reasons.poll(10, TimeUnit.SECONDS));
+        }
+    }
+
     @Test
     void retryWhileTheHandlerIsStillWorkingGetsTheHandlersAnswer() throws Exception {
         AtomicInteger handled = new AtomicInteger();
