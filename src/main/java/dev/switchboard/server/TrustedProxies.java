@@ -82,7 +82,11 @@ public final class TrustedProxies {
 
     /** The bytes of an IP literal, or {@code null} for anything else (never a DNS lookup). */
     static byte[] literal(String address) {
-        String bare = address.startsWith("[") && address.endsWith("]") ? address.substring(1, address.length() - 1) : address;
+        String bracketed = address.startsWith("[") && address.endsWith("]") ? address.substring(1, address.length() - 1) : address;
+        // Containers report a link-local peer with its zone (fe80::1%eth0): it names the
+        // interface, not the address, and a range matches the address alone.
+        int zone = bracketed.indexOf('%');
+        String bare = zone > 0 && zone < bracketed.length() - 1 && bracketed.indexOf(':') >= 0 ? bracketed.substring(0, zone) : bracketed;
         if (bare.isEmpty() || !bare.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == '.' || c == ':')
                 || (bare.indexOf(':') < 0 && !bare.chars().allMatch(c -> Character.isDigit(c) || c == '.'))) {
             return null;

@@ -52,6 +52,17 @@ class ForwardingTest {
                 resolve("10.0.0.2", Map.of("Forwarded", List.of("proto=https"))), "as with Forwarded");
     }
 
+    /** As Tomcat, Jetty and Grizzly report a proxy that reaches the server over a link-local IPv6 address. */
+    @Test
+    void aTrustedProxyOnALinkLocalAddressIsKnownWhateverItsZone() {
+        TrustedProxies linkLocal = TrustedProxies.of(List.of("fe80::/10"));
+        for (String peer : List.of("fe80:0:0:0:0:0:0:1%eth0", "fe80::1%2")) {
+            assertEquals("198.51.100.4", Forwarding.resolve(peer, false, "node-1:8080",
+                    name -> name.equals("X-Forwarded-For") ? List.of("198.51.100.4") : List.of(), linkLocal).address(), peer);
+        }
+        assertFalse(linkLocal.trusts("fe80::1%"), "a zone with nothing in it is no address");
+    }
+
     @Test
     void aTrustedPeerWithoutHeadersIsTheClient() {
         assertEquals(new Forwarding.Client("fd00::5", false, "node-1:8080"), resolve("fd00::5", Map.of()));
