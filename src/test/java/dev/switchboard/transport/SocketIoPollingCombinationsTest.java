@@ -4,6 +4,7 @@ import static dev.switchboard.testing.EnginePolling.get;
 import static dev.switchboard.testing.EnginePolling.post;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.server.Socket;
@@ -36,6 +37,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -686,6 +688,89 @@ class SocketIoPollingCombinationsTest {
         server.switchboard().root().emit("seq", 2);
 
         recoverOverPolling(socket.pid(), "tick", socket.id(), "42[\"seq\",2");
+    }
+
+    /**
+     * A Socket.IO client over WebSocket stops reading, and the server cuts it off as a slow
+     * consumer; it reads what reached it, then comes back with the offset of the last event it
+     * read: it recovers, and gets the rest once each, in order.
+     */
+    @Test
+    void aStalledSocketIoReaderCutOffAsASlowConsumerRecoversWhatItDidNotRead() throws Exception {
+        start(TestServer.options().sendQueueBytes(64 * 1024).recoveryLimits(1000, 16 << 20).build());
+        URI webSocket = URI.create("ws://127.0.0.1:" + server.port() + "/socket.io/?EIO=4&transport=websocket");
+        RawClient slow = RawClient.connect(webSocket);
+        assertTrue(slow.next().startsWith("0{"));
+        slow.send("40");
+        String connected = slow.next();
+        String id = quoted(connected, "sid");
+        String pid = quoted(connected, "pid");
+        slow.stopReading();
+        String payload = "s".repeat(16 * 1024);
+        int total = 600;
+        for (int i = 0; i < total; i++) {
+            server.switchboard().to(id).emit("seq", i, payload);
+        }
+        Await.until("cut off as a slow consumer", () -> disconnects.contains("slow consumer"));
+
+        slow.resumeReading();
+        List<Integer> received = new ArrayList<>();
+        String lastOffset = null;
+        for (String frame = slow.poll(Duration.ofSeconds(2)); frame != null; frame = slow.poll(Duration.ofMillis(500))) {
+            if (frame.startsWith("42[\"seq\",")) {
+                received.add(Integer.parseInt(frame.substring(9, frame.indexOf(',', 9))));
+                lastOffset = offsetOf(frame);
+            }
+        }
+        assertTrue(received.size() < total, "the stalled client had not read everything");
+        assertNotNull(lastOffset, "the client read some events before it stalled");
+
+        try (RawClient back = RawClient.connect(webSocket)) {
+            assertTrue(back.next().startsWith("0{"));
+            back.send("40{\"pid\":\"" + pid + "\",\"offset\":\"" + lastOffset + "\"}");
+            String again = back.next();
+            assertEquals(id, quoted(again, "sid"), "recovered: " + again);
+            while (received.size() < total) {
+                String frame = back.next();
+                assertTrue(frame.startsWith("42[\"seq\","), frame);
+                received.add(Integer.parseInt(frame.substring(9, frame.indexOf(',', 9))));
+            }
+            server.switchboard().to(id).emit("end");
+            assertEquals("42[\"end\"", back.next().substring(0, 8), "nothing replayed twice");
+        }
+        for (int i = 0; i < total; i++) {
+            assertEquals(i, received.get(i));
+        }
+        slow.abort();
+    }
+
+    /**
+     * The same over long-polling: a client that stops polling while events pile up for it is cut
+     * off as a slow consumer, and a new session from the offset of the last event it read gets
+     * every one it missed, once each, in order.
+     */
+    @Test
+    void aPollingClientThatStopsPollingIsCutOffAndRecoversWhatItMissed() throws Exception {
+        start(TestServer.options().sendQueueBytes(64 * 1024).recoveryLimits(1000, 16 << 20).build());
+        Polled socket = connectOverPolling();
+        server.switchboard().to(socket.id()).emit("seq", -1);
+        String seen = get(socket.session()).body();
+        assertTrue(seen.startsWith("42[\"seq\",-1,"), seen);
+        String payload = "s".repeat(16 * 1024);
+        int total = 100;
+        for (int i = 0; i < total; i++) {
+            server.switchboard().to(socket.id()).emit("seq", i, payload);
+        }
+        Await.until("cut off as a slow consumer", () -> disconnects.contains("slow consumer"));
+
+        String replayed = recoverOverPolling(socket.pid(), offsetOf(seen), socket.id(), "42[\"seq\"," + (total - 1) + ",");
+        List<Integer> received = new ArrayList<>();
+        for (String packet : replayed.split("[|\u001e]")) {
+            if (packet.startsWith("42[\"seq\",")) {
+                received.add(Integer.parseInt(packet.substring(9, packet.indexOf(',', 9))));
+            }
+        }
+        assertEquals(IntStream.range(0, total).boxed().toList(), received);
     }
 
     /** A socket connected over a long-polling session of its own. */
