@@ -22,6 +22,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -71,6 +72,58 @@ class ClientCombinationsTest {
                         "each refused upgrade is a failed attempt, none a reconnection: " + events);
                 assertTrue(!socket.connected());
             }
+        }
+    }
+
+    /**
+     * A listener that stalls holds back the client's reading: the server's send queue for it
+     * fills and the server cuts it off as a slow consumer. Once the listener goes on, the client
+     * reads what had reached it, sees why it was cut off, comes back and recovers the rest: every
+     * event once, in order.
+     */
+    @Test
+    void aClientWhoseListenerStallsIsCutOffAsASlowConsumerAndRecoversEveryEventInOrder() throws Exception {
+        CountDownLatch goOn = new CountDownLatch(1);
+        BlockingQueue<String> serverSide = new LinkedBlockingQueue<>();
+        try (TestServer server = TestServer.start(TestServer.options().sendQueueBytes(64 * 1024)
+                        .recoveryLimits(1000, 16 << 20).build(),
+                sb -> sb.onConnection(socket -> {
+                    serverSide.add(socket.recovered() ? "recovered" : "connected");
+                    socket.onDisconnect(reason -> serverSide.add("disconnect:" + reason.text()));
+                }));
+             SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(), fastReconnect().build())) {
+            List<Integer> received = new CopyOnWriteArrayList<>();
+            BlockingQueue<String> drops = new LinkedBlockingQueue<>();
+            ClientSocket socket = client.socket();
+            socket.onDisconnect(drops::add);
+            socket.on("seq", event -> {
+                received.add(event.arg(0, int.class));
+                try {
+                    goOn.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            assertEquals("connected", serverSide.poll(10, TimeUnit.SECONDS));
+            String id = socket.id();
+
+            String payload = "s".repeat(16 * 1024);
+            int total = 400;
+            for (int i = 0; i < total; i++) {
+                server.switchboard().to(id).emit("seq", i, payload);
+            }
+            assertEquals("disconnect:slow consumer", serverSide.poll(10, TimeUnit.SECONDS));
+            goOn.countDown();
+
+            assertEquals("slow consumer", drops.poll(10, TimeUnit.SECONDS));
+            assertEquals("recovered", serverSide.poll(10, TimeUnit.SECONDS));
+            Await.until("every event", () -> received.size() >= total);
+            server.switchboard().to(id).emit("seq", total);
+            Await.until("the next one", () -> received.size() > total);
+            assertEquals(IntStream.rangeClosed(0, total).boxed().toList(), received, "each once, in order");
+            assertEquals(id, socket.id());
+            assertTrue(socket.recovered());
         }
     }
 
