@@ -122,14 +122,21 @@ class ReconnectionTest {
              SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(),
                      ClientOptions.builder().reconnection(false).build())) {
             BlockingQueue<String> reasons = new LinkedBlockingQueue<>();
-            ClientSocket socket = client.socket();
-            socket.onDisconnect(reasons::add);
-            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            ClientSocket socket = connectedTellingWhyItEnds(client, reasons);
             Thread.sleep(1500);
             assertTrue(socket.connected(), "pings keep a healthy connection open past the watchdog's 1.2 s");
             timers.shutdownNow();
             assertEquals("ping timeout", reasons.poll(10, TimeUnit.SECONDS));
         }
+    }
+
+    /** The client's main socket once connected; the reasons it disconnects for go to {@code reasons}. */
+    private static ClientSocket connectedTellingWhyItEnds(SwitchboardClient client, BlockingQueue<String> reasons)
+            throws Exception {
+        ClientSocket socket = client.socket();
+        socket.onDisconnect(reasons::add);
+        socket.whenConnected().get(10, TimeUnit.SECONDS);
+        return socket;
     }
 
     /** As the browser client does: a close code that names a reason of the server's set on its own is read as that reason. */
@@ -139,9 +146,7 @@ class ReconnectionTest {
              SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(),
                      ClientOptions.builder().reconnection(false).build())) {
             BlockingQueue<String> reasons = new LinkedBlockingQueue<>();
-            ClientSocket socket = client.socket();
-            socket.onDisconnect(reasons::add);
-            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            connectedTellingWhyItEnds(client, reasons);
             server.switchboard().shutdown(Duration.ofSeconds(5));
             assertEquals("server shutting down", reasons.poll(10, TimeUnit.SECONDS));
         }
