@@ -67,6 +67,7 @@ public record RoomLedger(long version, Map<String, UserEntry> users) {
             info = info == null ? Map.of() : Map.copyOf(info);
         }
 
+        /** Whether the socket dropped and its session waits for the client to come back. */
         public boolean waiting() {
             return waitingUntil > 0;
         }

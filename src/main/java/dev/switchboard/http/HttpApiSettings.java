@@ -83,26 +83,32 @@ public record HttpApiSettings(List<String> keys, String path, boolean metrics, i
         return !keys.isEmpty();
     }
 
+    /** These settings with other keys: any of them is accepted, so one can be rotated out. */
     public HttpApiSettings withKeys(List<String> newKeys) {
         return new HttpApiSettings(newKeys, path, metrics, maxBodyBytes, requestsPerSecond, burst, maxAckWaitMillis, clock);
     }
 
+    /** These settings with the API under another path. */
     public HttpApiSettings withPath(String newPath) {
         return new HttpApiSettings(keys, newPath, metrics, maxBodyBytes, requestsPerSecond, burst, maxAckWaitMillis, clock);
     }
 
+    /** These settings with {@code /metrics} served or not. */
     public HttpApiSettings withMetrics(boolean serveMetrics) {
         return new HttpApiSettings(keys, path, serveMetrics, maxBodyBytes, requestsPerSecond, burst, maxAckWaitMillis, clock);
     }
 
+    /** These settings with another bound on a request's body. */
     public HttpApiSettings withMaxBodyBytes(int bytes) {
         return new HttpApiSettings(keys, path, metrics, bytes, requestsPerSecond, burst, maxAckWaitMillis, clock);
     }
 
+    /** These settings with another rate of requests per key: so many a second, bursts of so many. */
     public HttpApiSettings withRateLimit(int perSecond, int burstSize) {
         return new HttpApiSettings(keys, path, metrics, maxBodyBytes, perSecond, burstSize, maxAckWaitMillis, clock);
     }
 
+    /** These settings with another time source for the rate limit; a test injects its own. */
     public HttpApiSettings withClock(Clock newClock) {
         return new HttpApiSettings(keys, path, metrics, maxBodyBytes, requestsPerSecond, burst, maxAckWaitMillis, newClock);
     }

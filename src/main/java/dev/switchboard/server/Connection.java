@@ -108,12 +108,12 @@ public final class Connection {
         return handshake;
     }
 
-    /** The wire format this client speaks. */
     /** The wire format and how its frames travel, e.g. {@code "socket.io polling"}: what the figures count by. */
     public String wire() {
         return codec.wireFormat() + " " + transport.name();
     }
 
+    /** The wire format this client speaks. */
     public Codec codec() {
         return codec;
     }

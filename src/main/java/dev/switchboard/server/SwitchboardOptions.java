@@ -187,21 +187,25 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             socketIoPath = o.socketIoPath;
         }
 
+        /** How often the server pings each connection (25 s). */
         public Builder pingInterval(Duration value) {
             pingInterval = value;
             return this;
         }
 
+        /** How long the server waits for a pong before it ends the connection with 4000 (20 s). */
         public Builder pingTimeout(Duration value) {
             pingTimeout = value;
             return this;
         }
 
+        /** The largest incoming message; a larger one closes the connection with 1009 (1 MiB). */
         public Builder maxPayloadBytes(int value) {
             maxPayloadBytes = value;
             return this;
         }
 
+        /** The send queue of one connection; a client behind by more is evicted as a slow consumer, 4001 (4 MiB). */
         public Builder sendQueueBytes(long value) {
             sendQueueBytes = value;
             return this;
@@ -219,6 +223,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             return this;
         }
 
+        /** Browser origins allowed besides the server's own; {@code "*"} allows any. */
         public Builder allowedOrigins(List<String> value) {
             allowedOrigins = value;
             return this;
@@ -238,6 +243,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             return this;
         }
 
+        /** Namespaces one connection may open (16). */
         public Builder maxNamespaces(int value) {
             maxNamespaces = value;
             return this;
@@ -259,16 +265,19 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             return this;
         }
 
+        /** Bad frames tolerated before the connection is closed with 1008 (10). */
         public Builder maxProtocolErrors(int value) {
             maxProtocolErrors = value;
             return this;
         }
 
+        /** Server-to-client acks one socket may have outstanding (1000). */
         public Builder maxPendingAcks(int value) {
             maxPendingAcks = value;
             return this;
         }
 
+        /** The timeout of {@code emitWithAck} unless {@code timeout()} sets one (10 s). */
         public Builder ackTimeout(Duration value) {
             ackTimeout = value;
             return this;
@@ -285,6 +294,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             return this;
         }
 
+        /** How long a shutdown waits for send queues to flush (5 s). */
         public Builder shutdownGrace(Duration value) {
             shutdownGrace = value;
             return this;
@@ -303,26 +313,31 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             return this;
         }
 
+        /** Whether middleware checks a recovering client again (true). */
         public Builder recoveryRunsMiddleware(boolean value) {
             recoveryRunsMiddleware = value;
             return this;
         }
 
+        /** Keeps the records of sessions waiting for their client (in memory by default; Redis on a cluster). */
         public Builder sessionStore(SessionStore value) {
             sessionStore = value;
             return this;
         }
 
+        /** The native wire format's codec. */
         public Builder codec(Codec value) {
             codec = value;
             return this;
         }
 
+        /** Makes each namespace's adapter, which alone knows rooms (in memory by default; Redis on a cluster). */
         public Builder adapter(AdapterFactory value) {
             adapter = value;
             return this;
         }
 
+        /** The time source of heartbeats, recovery windows and timeouts; a test injects its own. */
         public Builder clock(Clock value) {
             clock = value;
             return this;

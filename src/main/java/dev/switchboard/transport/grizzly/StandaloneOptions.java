@@ -101,26 +101,31 @@ public record StandaloneOptions(String host, int port, Path webRoot, Duration he
         private Builder() {
         }
 
+        /** The address to bind ({@code "0.0.0.0"} for every interface). */
         public Builder host(String host) {
             this.host = host;
             return this;
         }
 
+        /** The port; 0 for any free one. */
         public Builder port(int port) {
             this.port = port;
             return this;
         }
 
+        /** A folder of static files served at {@code /}; {@code null} for none. */
         public Builder webRoot(Path webRoot) {
             this.webRoot = webRoot;
             return this;
         }
 
+        /** How long a new connection has to finish its TLS handshake and first request head (5 s). */
         public Builder headerTimeout(Duration headerTimeout) {
             this.headerTimeout = headerTimeout;
             return this;
         }
 
+        /** How long a plain HTTP connection may sit idle between requests (30 s). */
         public Builder idleTimeout(Duration idleTimeout) {
             this.idleTimeout = idleTimeout;
             return this;
@@ -145,6 +150,7 @@ public record StandaloneOptions(String host, int port, Path webRoot, Duration he
             return this;
         }
 
+        /** The HTTP API's keys and path, and whether {@code /metrics} answers (off by default). */
         public Builder api(HttpApiSettings api) {
             this.api = api;
             return this;
