@@ -41,6 +41,13 @@ public final class DetachedSession implements RemoteSocket {
     /** Whether it was claimed from a shared store and taken in here: the store no longer has its record. */
     private final boolean takenIn;
     /**
+     * A private id its client may hold instead of {@link #pid}: the one it recovered with, when its
+     * connection dropped before it was seen to read the answer naming the new one; or null.
+     */
+    private final String formerPid;
+    /** The private id its returning client presented; set by the claim, before the socket that resumes it is made. */
+    private volatile String presentedPid;
+    /**
      * Whether this node claimed its record from the store for the returning client: set on the
      * thread that completes the claim, before the store's next answer is read.
      */
@@ -64,6 +71,7 @@ public final class DetachedSession implements RemoteSocket {
         this.expiresAt = expiresAt;
         this.since = socket.since();
         this.takenIn = false;
+        this.formerPid = socket.formerPid();
     }
 
     /**
@@ -85,6 +93,7 @@ public final class DetachedSession implements RemoteSocket {
         this.expiresAt = expiresAt;
         this.since = record.since();
         this.takenIn = true;
+        this.formerPid = null;
         stored.complete(null);
     }
 
@@ -133,6 +142,18 @@ public final class DetachedSession implements RemoteSocket {
     @Override
     public Map<String, Object> data() {
         return data;
+    }
+
+    String formerPid() {
+        return formerPid;
+    }
+
+    String presentedPid() {
+        return presentedPid;
+    }
+
+    void presentedPid(String pid) {
+        presentedPid = pid;
     }
 
     /** The namespace it belongs to. */

@@ -66,6 +66,15 @@ final class Recovery {
     private final Map<String, Socket> byPid = new ConcurrentHashMap<>();
     /** Waiting sessions by socket id; added and resumed under their log lock, removed by any thread. */
     private final Map<String, DetachedSession> detached = new ConcurrentHashMap<>();
+    /**
+     * Waiting sessions by the private id their client recovered with before, when that client may
+     * not have read the connect answer that named a new one (see {@link DetachedSession#formerPid}):
+     * its connection dropped before a pong showed it had. A client back with the id it still holds
+     * then recovers as with the new one. Only while the session waits here: such an id never ends
+     * a live connection ({@link #releaseStale}); presented while the socket is connected, it gets
+     * a fresh one.
+     */
+    private final Map<String, DetachedSession> byFormerPid = new ConcurrentHashMap<>();
     private final List<Consumer<DetachedSession>> expiryListeners = new CopyOnWriteArrayList<>();
     /**
      * Connected sockets whose record waits to be saved again ({@link #saveLater}); any thread. The
@@ -245,6 +254,9 @@ final class Recovery {
         SwitchboardOptions options = namespace.switchboard().options();
         DetachedSession session = new DetachedSession(socket, options.clock().instant().plus(options.recoveryWindow()));
         detached.put(socket.id(), session);
+        if (session.formerPid() != null) {
+            byFormerPid.put(session.formerPid(), session);
+        }
         return session;
     }
 
@@ -278,9 +290,11 @@ final class Recovery {
             return null;
         }
         releaseStale(pid, claimant);
+        DetachedSession formerly = byFormerPid.get(pid);
+        String claimed = formerly != null ? formerly.pid() : pid;
         Optional<SessionRecord> record;
         try {
-            record = call(() -> store().claim(namespace.name(), pid)).thenApply(this::markedClaimed).join();
+            record = call(() -> store().claim(namespace.name(), claimed)).thenApply(this::markedClaimed).join();
         } catch (CompletionException | CancellationException failure) {
             namespace.switchboard().warnings().warn(LOG, "claiming a session of " + namespace.name()
                     + " failed; its client is told to come back", failure);
@@ -297,6 +311,8 @@ final class Recovery {
         }
         if (session == null) {
             namespace.switchboard().metrics().failedRecoveries.increment();
+        } else {
+            session.presentedPid(pid);
         }
         return session;
     }
@@ -392,7 +408,7 @@ final class Recovery {
     /** Ends a session whose client recovered on another node: no expiry told, its rooms left. */
     private void endSilently(DetachedSession stale) {
         if (stale.claimForExpiry()) {
-            detached.remove(stale.id(), stale);
+            forget(stale);
             releaseRooms(stale.id(), stale.log());
         }
     }
@@ -434,7 +450,7 @@ final class Recovery {
                 // Only once the socket is registered: a delivery that looks the id up in between
                 // (sockets first, then sessions) would find neither and drop the frame. Found
                 // here, the session refuses (recovered) and the delivery looks again.
-                detached.remove(socket.id(), session);
+                forget(session);
             }
         }
         if (missed == null) {
@@ -543,9 +559,17 @@ final class Recovery {
         }
     }
 
+    /** A session stops waiting here: recovered, ended, or gone to another node. */
+    private void forget(DetachedSession session) {
+        detached.remove(session.id(), session);
+        if (session.formerPid() != null) {
+            byFormerPid.remove(session.formerPid(), session);
+        }
+    }
+
     /** Frees a session that will not be recovered and, once it is known to be ours, tells the application. */
     private void ended(DetachedSession session, CompletableFuture<Boolean> ours) {
-        detached.remove(session.id(), session);
+        forget(session);
         releaseRooms(session.id(), session.log());
         ours.exceptionally(failure -> {
             namespace.switchboard().warnings().warn(LOG, "removing a session of " + namespace.name() + " failed", failure);

@@ -78,6 +78,14 @@ public final class Socket implements RemoteSocket {
      * none did since this socket connected; guarded by the log lock.
      */
     private long pingSentCount = -1;
+    /** Whether the last ping went out after this socket's connect answer; guarded by the log lock. */
+    private boolean pingAfterAnswer;
+    /**
+     * The private id the client recovered with, which it still holds if the connect answer naming
+     * the new one never reached it; null once a pong shows it read the answer, or when it is the
+     * same. Guarded by the log lock.
+     */
+    private String formerPid;
     /** Where the socket joined the adapter's log; written before it connects, read after. */
     private volatile String since;
 
@@ -100,6 +108,7 @@ public final class Socket implements RemoteSocket {
             this.seenMessages = session.seenMessages();
             this.userId = session.userId();
             this.since = session.since();
+            this.formerPid = pid.equals(session.presentedPid()) ? null : session.presentedPid();
         }
         this.acks = new AckTable(namespace.switchboard(), namespace.name(), id);
     }
@@ -397,6 +406,11 @@ public final class Socket implements RemoteSocket {
         return since;
     }
 
+    /** See {@link #formerPid}; caller holds the log lock. */
+    String formerPid() {
+        return formerPid;
+    }
+
     void since(String offset) {
         since = offset;
     }
@@ -518,6 +532,7 @@ public final class Socket implements RemoteSocket {
     void pinging() {
         synchronized (log) {
             pingSentCount = log.sentCount();
+            pingAfterAnswer = connected();
         }
     }
 
@@ -526,6 +541,10 @@ public final class Socket implements RemoteSocket {
         synchronized (log) {
             log.pingAnswered(pingSentCount);
             pingSentCount = -1;
+            if (pingAfterAnswer) {
+                // It read the connect answer: the private id it holds is the new one.
+                formerPid = null;
+            }
         }
     }
 

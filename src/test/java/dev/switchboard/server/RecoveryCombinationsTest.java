@@ -217,4 +217,71 @@ class RecoveryCombinationsTest {
             assertTrue(socketOf("maciel").connected());
         }
     }
+
+    /**
+     * A client comes back with its pid and offset, and the server recovers its session, but the
+     * connection drops again before the connect answer (and the new pid in it) reaches the client:
+     * a flaky network does that. The client still holds the pid it presented; coming back with it,
+     * it must recover the session, with what it missed meanwhile.
+     */
+    @Test
+    void aRecoveryWhoseConnectAnswerWasLostCanBeMadeAgainWithThePidTheClientHolds() throws Exception {
+        start(TestServer.options(), socket -> { });
+        RawClient maciel = server.raw();
+        JsonObject first = maciel.connectAs("maciel", null, null);
+        socketOf("maciel");
+        server.switchboard().toUser("maciel").emit("seq", 1);
+        String offset = maciel.next(p -> "seq".equals(eventName(p))).getString("offset");
+        maciel.abort();
+        assertEquals("maciel:transport close", disconnects.poll(10, TimeUnit.SECONDS));
+        server.switchboard().toUser("maciel").emit("seq", 2);
+
+        RawClient lost = server.raw();
+        lost.sendConnect("maciel", first.getString("pid"), offset);
+        assertTrue(socketOf("maciel").recovered(), "recovered on the server");
+        // Gone before the client read the answer.
+        lost.abort();
+        assertEquals("maciel:transport close", disconnects.poll(10, TimeUnit.SECONDS));
+        server.switchboard().toUser("maciel").emit("seq", 3);
+
+        try (RawClient back = server.raw()) {
+            JsonObject again = back.connectAs("maciel", first.getString("pid"), offset);
+            assertTrue(again.getBoolean("recovered"), again.toString());
+            assertEquals(first.getString("id"), again.getString("id"));
+            assertEquals(2, back.next("event").getJsonArray("args").getInt(0));
+            assertEquals(3, back.next("event").getJsonArray("args").getInt(0));
+        }
+    }
+
+    /**
+     * The pid a client recovered with opens its session again only while the client may not have
+     * read the answer with the new one: once it answered a ping sent after that answer, it holds
+     * the new pid, and the old one (a copy left in a log, say) opens nothing.
+     */
+    @Test
+    void thePidAClientRecoveredWithNoLongerOpensTheSessionOnceAPongShowsItReadTheNewOne() throws Exception {
+        start(TestServer.options().pingInterval(Duration.ofMillis(200)), socket -> { });
+        RawClient maciel = server.raw();
+        JsonObject first = maciel.connectAs("maciel", null, null);
+        socketOf("maciel");
+        maciel.abort();
+        assertEquals("maciel:transport close", disconnects.poll(10, TimeUnit.SECONDS));
+
+        RawClient back = server.raw();
+        JsonObject again = back.connectAs("maciel", first.getString("pid"), null);
+        assertTrue(again.getBoolean("recovered"), again.toString());
+        Socket recovered = socketOf("maciel");
+        // The client answers pings by itself.
+        Await.until("a pong after the answer", () -> {
+            synchronized (recovered.log()) {
+                return recovered.formerPid() == null;
+            }
+        });
+        back.abort();
+        assertEquals("maciel:transport close", disconnects.poll(10, TimeUnit.SECONDS));
+
+        try (RawClient old = server.raw()) {
+            assertFalse(old.connectAs("maciel", first.getString("pid"), null).getBoolean("recovered"));
+        }
+    }
 }
