@@ -489,6 +489,41 @@ class SocketIoPollingCombinationsTest {
     }
 
     /**
+     * The same close packet over WebSocket, which engine.io-client never sends there but another
+     * client may: it too ends the connection as a transport close that recovery covers, as
+     * PROTOCOL.md says of {@code 1} (the reference server ignores it over WebSocket, and then a
+     * close of the WebSocket is a transport close). Before, it was the client leaving: a new
+     * socket, the missed event lost.
+     */
+    @Test
+    void anEngineCloseOverWebSocketLeavesTheSessionRecoverable() throws Exception {
+        start(TestServer.options().build());
+        URI webSocket = URI.create("ws://127.0.0.1:" + server.port() + "/socket.io/?EIO=4&transport=websocket");
+        String id;
+        String pid;
+        String offset;
+        try (RawClient first = RawClient.connect(webSocket)) {
+            assertTrue(first.next().startsWith("0{"));
+            first.send("40");
+            String connected = first.next();
+            id = quoted(connected, "sid");
+            pid = quoted(connected, "pid");
+            server.switchboard().to(id).emit("seq", 1);
+            offset = offsetOf(first.next());
+            first.send("1");
+            Await.until("the old socket ended", () -> !disconnects.isEmpty());
+        }
+        assertEquals(List.of("transport close"), disconnects);
+        server.switchboard().to(id).emit("seq", 2);
+        try (RawClient back = RawClient.connect(webSocket)) {
+            assertTrue(back.next().startsWith("0{"));
+            back.send("40{\"pid\":\"" + pid + "\",\"offset\":\"" + offset + "\"}");
+            assertEquals(id, quoted(back.next(), "sid"), "recovered");
+            assertTrue(back.next().startsWith("42[\"seq\",2,"), "the event missed meanwhile");
+        }
+    }
+
+    /**
      * A GET waits for packets; the client goes away (its HTTP connection reset) and the server
      * then answers that GET with two events, into a connection nobody reads. The client comes
      * back over a new session with its pid and the offset of the last event it did get: both

@@ -128,8 +128,9 @@ public class SocketIoEndpoint extends SwitchboardEndpoint {
     }
 
     /**
-     * Engine.IO's own packets: noop is nothing, close ends the connection as the client leaving
-     * (1000), and while upgrading only the probe and the upgrade are expected.
+     * Engine.IO's own packets: noop is nothing, close ends the connection as a transport close
+     * (as over long-polling; a client that leaves says so with a DISCONNECT packet first), and
+     * while upgrading only the probe and the upgrade are expected.
      */
     @Override
     boolean handledByTransport(Session session, String message) {
@@ -141,7 +142,7 @@ public class SocketIoEndpoint extends SwitchboardEndpoint {
             return true;
         }
         if (SocketIoCodec.isEngineClose(message)) {
-            refuse(session, new CloseReason(CloseReason.CloseCodes.NORMAL_CLOSURE, "client close"));
+            transportClosedByClient(session);
             return true;
         }
         return false;

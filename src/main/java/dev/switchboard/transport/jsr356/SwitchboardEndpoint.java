@@ -191,6 +191,18 @@ public class SwitchboardEndpoint {
         connection = carried;
     }
 
+    /**
+     * The client closed the transport within its own protocol (Engine.IO's close packet), which
+     * is not leaving: a transport close that recovery covers, as a dropped WebSocket is, whatever
+     * code the container reports once the WebSocket closes.
+     */
+    void transportClosedByClient(Session session) {
+        if (connection != null) {
+            connection.onTransportClosed(CloseReason.CloseCodes.NO_STATUS_CODE.getCode());
+        }
+        refuse(session, new CloseReason(CloseReason.CloseCodes.NORMAL_CLOSURE, "transport close"));
+    }
+
     /** The wire format of this endpoint: the server's own by default. */
     Codec codec() {
         return switchboard.options().codec();
