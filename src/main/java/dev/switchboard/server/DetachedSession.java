@@ -180,7 +180,7 @@ public final class DetachedSession implements RemoteSocket {
 
     /** What the store keeps of this session: everything but the live log. */
     SessionRecord record() {
-        return namespace.record(id, pid, userId, data, log, expiresAt, since);
+        return namespace.record(id, pid, userId, data, log, expiresAt, since, true);
     }
 
     /** The window's timer, set once it is scheduled; one that comes after the wait ended is called off. */

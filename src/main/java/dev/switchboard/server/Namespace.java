@@ -447,19 +447,23 @@ public final class Namespace {
 
     /**
      * What a shared store keeps of a socket or session under {@code id}: everything but its live
-     * {@code log}, whose newest offset it names.
+     * {@code log}, whose newest offset it names. A session that waits for its client ({@code
+     * dropped}) also names what its client may hold in place of an offset: nothing is sent to it
+     * any more, so what each such value stands for is settled. A connected socket's would not be.
      */
     SessionRecord record(String id, String pid, String userId, Map<String, Object> data, ReplayLog log,
-                         java.time.Instant expiresAt, String since) {
+                         java.time.Instant expiresAt, String since, boolean dropped) {
         String newestOffset;
+        Map<String, String> offsetAliases;
         synchronized (log) {
             newestOffset = log.newestOffset();
+            offsetAliases = dropped ? log.aliasPositions(since) : Map.of();
         }
         // The rooms before their history: a change between the two is then in the history, which
         // replays it, rather than in the rooms alone, as if it held for every entry.
         Set<String> rooms = adapter.socketRooms(id);
         return new SessionRecord(name, id, pid, userId, rooms, data, newestOffset, expiresAt, since,
-                adapter.roomHistory(id));
+                adapter.roomHistory(id), offsetAliases);
     }
 
     /** Middleware run again on recovery may have named another user (credentials change). */

@@ -148,6 +148,11 @@ final class OffsetAliases {
         return candidates.stream().allMatch(at -> Objects.equals(at.position, first));
     }
 
+    /** The values that each name one position now ({@link #resolves}). */
+    List<String> resolvable() {
+        return values.keySet().stream().filter(this::resolves).toList();
+    }
+
     /** The position {@code value} names; call only when {@link #resolves} said so. */
     String position(String value) {
         return candidates(value).get(0).position;

@@ -360,7 +360,10 @@ final class Recovery {
                 options.clock().instant().plus(options.recoveryWindow()));
         // Registered first, so that events routed to its id from now on are logged into it.
         detached.put(record.id(), session);
-        String from = offset != null ? offset : record.since();
+        // A value its client holds in place of an offset (after a volatile event) stands where the
+        // record says: the node that held the session knew what it sent.
+        String placed = record.placed(offset);
+        String from = placed != null ? placed : record.since();
         boolean exact = from != null && call(() -> namespace.adapter().resend(record.id(), record.rooms(),
                 record.roomHistory(), from, record.since()))
                 .exceptionally(failure -> {

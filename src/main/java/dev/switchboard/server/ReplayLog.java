@@ -2,8 +2,10 @@ package dev.switchboard.server;
 
 import dev.switchboard.protocol.Frame;
 import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The event frames a socket may still need, in the order they were queued to it: those its
@@ -176,6 +178,24 @@ final class ReplayLog {
             }
         }
         return null;
+    }
+
+    /**
+     * What the client may hold in place of an offset and the offset each stands after ({@code start}
+     * when before every event of this log), for the values {@link #after} would place: a node
+     * that recovers the session from its record, without this log, places them the same way.
+     */
+    Map<String, String> aliasPositions(String start) {
+        Map<String, String> positions = new HashMap<>();
+        if (aliases != null) {
+            for (String value : aliases.resolvable()) {
+                String position = aliases.position(value);
+                if (!value.equals(precedingOffset) && !contains(value) && (position != null || start != null)) {
+                    positions.put(value, position != null ? position : start);
+                }
+            }
+        }
+        return positions;
     }
 
     /** The offset of the newest event logged or confirmed, or null when there was none. */

@@ -31,10 +31,13 @@ import java.util.Set;
  *                     null: a client that saw no event missed every event after it
  * @param roomHistory  where in the adapter's log its rooms changed lately, read after {@code rooms}
  *                     (see {@code Adapter#roomHistory}), or null
+ * @param offsetAliases what its client may hold in place of an offset (a Socket.IO client's last
+ *                     string argument of an event without one, a volatile event), each with the
+ *                     offset it stands after; kept once the session waits for its client, else empty
  */
 public record SessionRecord(String namespace, String id, String pid, String userId, Set<String> rooms,
                             Map<String, Object> data, String newestOffset, Instant expiresAt, String since,
-                            RoomHistory roomHistory) {
+                            RoomHistory roomHistory, Map<String, String> offsetAliases) {
     public SessionRecord {
         Objects.requireNonNull(namespace, "namespace");
         Objects.requireNonNull(id, "id");
@@ -42,5 +45,15 @@ public record SessionRecord(String namespace, String id, String pid, String user
         rooms = Set.copyOf(rooms);
         data = Map.copyOf(data);
         Objects.requireNonNull(expiresAt, "expiresAt");
+        // Null in a record written before this field existed.
+        offsetAliases = offsetAliases == null ? Map.of() : Map.copyOf(offsetAliases);
+    }
+
+    /**
+     * Where a client that presents {@code offset} stands: the offset a value held in place of one
+     * stands after, else {@code offset} itself.
+     */
+    public String placed(String offset) {
+        return offset == null ? null : offsetAliases.getOrDefault(offset, offset);
     }
 }

@@ -417,7 +417,7 @@ public final class Socket implements RemoteSocket {
 
     /** What a shared store keeps of this socket while it is connected. */
     SessionRecord record(Instant expiresAt) {
-        return namespace.record(id, pid, userId, data, log, expiresAt, since);
+        return namespace.record(id, pid, userId, data, log, expiresAt, since, false);
     }
 
     ReplayLog log() {

@@ -221,6 +221,27 @@ class SocketIoClusterCombinationsTest {
     }
 
     /**
+     * The last event Ana saw on node A was a volatile one from node B whose last argument is a
+     * string: socket.io-client holds that string for its offset. She drops from node A, which
+     * lives on, and comes back to node B: she recovers, with what she missed, as she would on
+     * node A.
+     */
+    @Test
+    void aSocketIoClientWhoseLastEventWasVolatileRecoversOnTheOtherNode(TestInfo test) throws Exception {
+        try (Cluster cluster = Cluster.start(test)) {
+            String id = openAna(cluster, "'transports':['websocket'],");
+            cluster.onB().to("lobby").asVolatile().emit("typing", "bo");
+            assertEquals("bo", NodeClient.firstArg(cluster.client().nextEvent("ana", "typing")));
+
+            cluster.moveAna(cluster.a(), cluster.b(), id);
+            cluster.onA().to("lobby").emit("missed", 1);
+            recovered(cluster, id);
+            cluster.onA().to("lobby").emit(FENCE, 0);
+            assertEquals(List.of("missed:1"), untilFence(cluster.client()));
+        }
+    }
+
+    /**
      * Binary events Ana missed while away from node A, sent from either node, come to her on node
      * B from the cluster's log, intact and as binary, over WebSocket and over long-polling alone;
      * the events that follow too.
