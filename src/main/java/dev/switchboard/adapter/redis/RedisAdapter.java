@@ -511,7 +511,26 @@ final class RedisAdapter implements Adapter {
     @Override
     public CompletableFuture<Void> disconnectSockets(BroadcastOptions options, boolean close) {
         return ask(ClusterMessage.DISCONNECT, options, Set.of(), close)
-                .thenCompose(answers -> local.disconnectSockets(options, close));
+                .thenCompose(answers -> disconnectHere(options, close));
+    }
+
+    /**
+     * Ends this node's matching sockets, and the sessions it is taking in from another node: their
+     * old node let them go at the claim, and they are in no room here until their replay ran, so
+     * only their record's rooms can match them. Ended now, as any waiting session, their clients
+     * start afresh.
+     */
+    private CompletableFuture<Void> disconnectHere(BroadcastOptions options, boolean close) {
+        List<String> arrivals = new ArrayList<>();
+        synchronized (histories) {
+            arriving.forEach((socketId, arrival) -> {
+                if (matches(arrival.rooms, options)) {
+                    arrivals.add(socketId);
+                }
+            });
+        }
+        arrivals.forEach(socketId -> namespace.disconnect(socketId, close));
+        return local.disconnectSockets(options, close);
     }
 
     private CompletableFuture<List<ClusterMessage>> ask(String kind, BroadcastOptions options, Set<String> change,
@@ -576,7 +595,7 @@ final class RedisAdapter implements Adapter {
                 // not on the reader that made a waiting change.
                 yield made.isDone() ? made.thenApply(told) : made.thenApplyAsync(told, cluster::onInbox);
             }
-            case ClusterMessage.DISCONNECT -> local.disconnectSockets(options, request.close()).thenApply(made -> done);
+            case ClusterMessage.DISCONNECT -> disconnectHere(options, request.close()).thenApply(made -> done);
             case ClusterMessage.SERVER_EVENT -> CompletableFuture.completedFuture(serverEvent(request));
             default -> throw new IllegalArgumentException("unknown request '" + request.kind() + "'");
         };

@@ -661,6 +661,35 @@ class RedisRecoveryTest {
         }
     }
 
+    /**
+     * A backend disconnects a user in the instant its client recovers on node B: B has claimed the
+     * session (node A let its copy go), but its reader (held here) has not yet replayed the missed
+     * events nor put the socket in its rooms. The session ends as a waiting one does: the client
+     * starts afresh, and the application is told once.
+     */
+    @Test
+    void aUserDisconnectedWhileAnotherNodeTakesItsSessionInDoesNotRecover(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW);
+             RawClient client = RawClient.connect(nodes.b().server().webSocketUri())) {
+            List<String> expired = new CopyOnWriteArrayList<>();
+            nodes.a().switchboard().root().onSessionExpired(session -> expired.add("A:" + session.userId()));
+            nodes.b().switchboard().root().onSessionExpired(session -> expired.add("B:" + session.userId()));
+            CountDownLatch release = new CountDownLatch(1);
+            JsonObject answer;
+            try {
+                TakeIn maciel = takeInHeld(nodes, client, release);
+                nodes.a().switchboard().root().toUser("maciel").disconnectSockets(true).get(10, TimeUnit.SECONDS);
+                release.countDown();
+                answer = maciel.answered().get(20, TimeUnit.SECONDS);
+            } finally {
+                release.countDown();
+            }
+            assertFalse(answer.getBoolean("recovered"), "disconnected before it was back: " + answer);
+            Await.until("the end told", () -> !expired.isEmpty());
+            assertEquals(List.of("B:maciel"), expired);
+        }
+    }
+
     /** Maciel's session, being taken in on node B, and its client's connect answer to come. */
     private record TakeIn(String id, CompletableFuture<JsonObject> answered) {
         /** Lets B's reader go on and checks that the client recovered. */
