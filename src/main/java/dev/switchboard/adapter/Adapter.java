@@ -91,16 +91,19 @@ public interface Adapter {
      * log after {@code offset} that reached it, by the rooms it had at that event ({@code history},
      * null when unknown: by {@code rooms}), and none from before the session began ({@code since},
      * its {@link #position} when it joined, or null): a client that started afresh may present an
-     * offset of its session before, and missed only what came after the new one's start. Completes
-     * with false, delivering nothing, when the log cannot tell exactly (no shared log, the offset
+     * offset of its session before, and missed only what came after the new one's start. Events
+     * that asked for an ack up to {@code unnamedThrough} (null: none) reached the connected client
+     * without an offset it could name, so it had them though its offset is older: not again.
+     * Completes with false, delivering nothing, when the log cannot tell exactly (no shared log, the offset
      * is unknown or trimmed, the history does not reach back to it).
      *
      * <pre>{@code
-     * adapter.resend(socketId, record.rooms(), record.roomHistory(), "1796473541406-0", record.since()).join();
+     * adapter.resend(socketId, record.rooms(), record.roomHistory(), "1796473541406-0", record.since(),
+     *         record.unnamedThrough()).join();
      * }</pre>
      */
     default CompletableFuture<Boolean> resend(String socketId, Set<String> rooms, RoomHistory history, String offset,
-                                              String since) {
+                                              String since, String unnamedThrough) {
         return CompletableFuture.completedFuture(false);
     }
 

@@ -88,7 +88,7 @@ public final class DetachedSession implements RemoteSocket {
         this.handshake = handshake;
         this.data = new ConcurrentHashMap<>(record.data());
         this.log = new ReplayLog(options.recoveryMaxEvents(), options.recoveryMaxBytes());
-        this.log.startAfter(offset);
+        this.log.startAfter(offset, record.unnamedThrough());
         this.seenMessages = new SeenMessages();
         this.expiresAt = expiresAt;
         this.since = record.since();

@@ -455,15 +455,17 @@ public final class Namespace {
                          java.time.Instant expiresAt, String since, boolean dropped) {
         String newestOffset;
         Map<String, String> offsetAliases;
+        String unnamedThrough;
         synchronized (log) {
             newestOffset = log.newestOffset();
             offsetAliases = dropped ? log.aliasPositions(since) : Map.of();
+            unnamedThrough = log.unnamedThrough();
         }
         // The rooms before their history: a change between the two is then in the history, which
         // replays it, rather than in the rooms alone, as if it held for every entry.
         Set<String> rooms = adapter.socketRooms(id);
         return new SessionRecord(name, id, pid, userId, rooms, data, newestOffset, expiresAt, since,
-                adapter.roomHistory(id), offsetAliases);
+                adapter.roomHistory(id), offsetAliases, unnamedThrough);
     }
 
     /** Middleware run again on recovery may have named another user (credentials change). */

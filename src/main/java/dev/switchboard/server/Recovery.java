@@ -365,7 +365,7 @@ final class Recovery {
         String placed = record.placed(offset);
         String from = placed != null ? placed : record.since();
         boolean exact = from != null && call(() -> namespace.adapter().resend(record.id(), record.rooms(),
-                record.roomHistory(), from, record.since()))
+                record.roomHistory(), from, record.since(), record.unnamedThrough()))
                 .exceptionally(failure -> {
                     namespace.switchboard().warnings().warn(LOG, "resending to a session of " + namespace.name()
                             + " failed", failure);

@@ -37,6 +37,11 @@ final class ReplayLog {
     private volatile Socket owner;
     /** Values the client may hold for an offset that are none (see {@link OffsetAliases}); null until one is sent. */
     private OffsetAliases aliases;
+    /**
+     * The offset of the newest event that went to the connected client without an offset it could
+     * see (over Socket.IO, one that asks for an ack), which is therefore not logged; null when none.
+     */
+    private String unnamedThrough;
 
     ReplayLog(int maxEvents, long maxBytes) {
         this.maxEvents = maxEvents;
@@ -67,6 +72,19 @@ final class ReplayLog {
         if (aliases != null) {
             aliases.loggedSent();
         }
+    }
+
+    /**
+     * An event went to the connected client under {@code offset}, which it cannot see: not logged,
+     * as it cannot say it had it. A node that recovers the session from the shared log must know
+     * that it had everything of that kind up to here, though the offset it holds is older.
+     */
+    void unnamedSent(String offset) {
+        unnamedThrough = offset;
+    }
+
+    String unnamedThrough() {
+        return unnamedThrough;
     }
 
     /** A frame without an offset went to the connected client, after which it holds {@code value} for one. */
@@ -111,11 +129,15 @@ final class ReplayLog {
         aliases.heldFromBefore(offset);
     }
 
-    /** An empty log whose client has everything up to {@code offset} (null: nothing yet). */
-    void startAfter(String offset) {
+    /**
+     * An empty log whose client has everything up to {@code offset} (null: nothing yet), and every
+     * event it could not name up to {@code unnamed} (see {@link #unnamedSent}).
+     */
+    void startAfter(String offset, String unnamed) {
         if (offset != null) {
             precede(offset);
         }
+        unnamedThrough = unnamed;
     }
 
     /** The client has everything up to and including {@code offset}, if that offset is ours. */

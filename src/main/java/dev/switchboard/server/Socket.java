@@ -503,6 +503,8 @@ public final class Socket implements RemoteSocket {
             // a drop, as every owed ack does. Logged while away (route), it was never sent.
             if (codec().showsOffset(frame.packet())) {
                 log.appendSent(frame);
+            } else {
+                log.unnamedSent(frame.packet().offset());
             }
             connection.send(frame, false);
         }

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class InMemorySessionStoreTest {
     private static SessionRecord record(String namespace, String pid, Map<String, Object> data) {
         return new SessionRecord(namespace, "id-" + pid, pid, "maciel", Set.of("id-" + pid, "lobby"), data, "42",
-                Instant.EPOCH, null, null, Map.of());
+                Instant.EPOCH, null, null, Map.of(), null);
     }
 
     @Test

@@ -250,7 +250,7 @@ final class RedisAdapter implements Adapter {
      */
     @Override
     public CompletableFuture<Boolean> resend(String socketId, Set<String> rooms, RoomHistory history, String offset,
-                                             String since) {
+                                             String since, String unnamedThrough) {
         CompletableFuture<Boolean> done = new CompletableFuture<>();
         RoomHistory known = Objects.requireNonNullElse(history, RoomHistory.NONE);
         Arrival arrival = new Arrival(rooms);
@@ -261,7 +261,7 @@ final class RedisAdapter implements Adapter {
             String newest = null;
             try {
                 // Not when too late (the reader was stuck on Redis, or stopped): the claimant gave up.
-                newest = done.isDone() ? null : resendNow(socketId, rooms, known, offset, since);
+                newest = done.isDone() ? null : resendNow(socketId, rooms, known, offset, since, unnamedThrough);
             } catch (RuntimeException e) {
                 done.completeExceptionally(e);
             }
@@ -294,7 +294,8 @@ final class RedisAdapter implements Adapter {
     }
 
     /** Sends a taken-in socket what it missed; answers the replay's last entry, or null when it cannot be exact. */
-    private String resendNow(String socketId, Set<String> rooms, RoomHistory history, String offset, String since) {
+    private String resendNow(String socketId, Set<String> rooms, RoomHistory history, String offset, String since,
+                             String unnamedThrough) {
         String stream = cluster.streamKey(namespace.name());
         if (!StreamIds.valid(offset)) {
             return null;
@@ -304,14 +305,16 @@ final class RedisAdapter implements Adapter {
         if (replay == null || !stillLogged(stream, from)) {
             return null;
         }
-        return replay(stream, socketId, from, replay);
+        return replay(stream, socketId, from, replay, unnamedThrough);
     }
 
     /**
-     * Sends a taken-in socket the log's entries after {@code from} that reached it; answers the
-     * newest entry read, or null (having sent some, perhaps) when that cannot be exact.
+     * Sends a taken-in socket the log's entries after {@code from} that reached it, but those with
+     * an ack request its client had up to {@code unnamedThrough}; answers the newest entry read, or
+     * null (having sent some, perhaps) when that cannot be exact.
      */
-    private String replay(String stream, String socketId, String from, RoomHistory.Replay replay) {
+    private String replay(String stream, String socketId, String from, RoomHistory.Replay replay,
+                          String unnamedThrough) {
         String newest = from;
         while (true) {
             List<StreamMessage<String, String>> entries = reading.sync().xrange(stream,
@@ -327,6 +330,16 @@ final class RedisAdapter implements Adapter {
                     // Its rooms changed while this entry went out there: whether it reached the
                     // socket is unknown, so the replay cannot be exact.
                     return null;
+                }
+                if (reached && message.request() != null && unnamedThrough != null) {
+                    if (!StreamIds.valid(unnamedThrough)) {
+                        // The newest event the client could not name was its old node's own (an
+                        // ack request to it alone): whether it had this one cannot be told.
+                        return null;
+                    }
+                    // Sent to the connected client, which could not name it (a Socket.IO client
+                    // asked for an ack): it had it, though its offset is older.
+                    reached = StreamIds.compare(newest, unnamedThrough) > 0;
                 }
                 if (reached) {
                     // Any ack it asked for was failed on the node that held the connection.

@@ -242,6 +242,30 @@ class SocketIoClusterCombinationsTest {
     }
 
     /**
+     * Node B asks the lobby a question with acks while Ana is connected to node A; she answers.
+     * socket.io-client sees no offset on an event that asks for an ack, so she still holds the
+     * offset before it when she drops from node A and comes back to node B: she recovers with
+     * what she missed, a question asked while she was away among it, and is not asked the first
+     * question again, as on node A.
+     */
+    @Test
+    void aBroadcastWithAckASocketIoClientAnsweredIsNotReplayedOnTheOtherNode(TestInfo test) throws Exception {
+        try (Cluster cluster = Cluster.start(test)) {
+            String id = openAna(cluster, "'transports':['websocket'],");
+            var answers = cluster.onB().to("lobby").timeout(Duration.ofSeconds(10)).emitWithAck("question", 1);
+            assertEquals("1", NodeClient.firstArg(cluster.client().nextEvent("ana", "question")));
+            assertEquals(1, answers.get(20, TimeUnit.SECONDS).size(), "Ana's answer");
+
+            cluster.moveAna(cluster.a(), cluster.b(), id);
+            cluster.onB().to("lobby").timeout(Duration.ofSeconds(1)).emitWithAck("asked-away", 2);
+            cluster.onA().to("lobby").emit("missed", 3);
+            recovered(cluster, id);
+            cluster.onA().to("lobby").emit(FENCE, 0);
+            assertEquals(List.of("asked-away:2", "missed:3"), untilFence(cluster.client()));
+        }
+    }
+
+    /**
      * Binary events Ana missed while away from node A, sent from either node, come to her on node
      * B from the cluster's log, intact and as binary, over WebSocket and over long-polling alone;
      * the events that follow too.
