@@ -38,11 +38,11 @@ class ChatClusterTest {
                 });
 
                 val.send("{\"type\":\"event\",\"nsp\":\"/chat\",\"event\":\"private\",\"args\":[\"una\",\"psst\"],\"ack\":3}");
-                assertEquals("[{}]", ack(val, 3));
-                event(una, "private", "\"psst\"");
+                assertEquals("[{}]", ChatMember.ack(val, 3));
+                ChatMember.event(una, "private", "\"psst\"");
 
                 una.send("{\"type\":\"event\",\"nsp\":\"/chat\",\"event\":\"message\",\"args\":[\"hello\"],\"ack\":4}");
-                event(val, "message", "\"text\":\"hello\"");
+                ChatMember.event(val, "message", "\"text\":\"hello\"");
             }
         });
     }
@@ -55,7 +55,7 @@ class ChatClusterTest {
     void aNameInUseOnOneNodeIsRefusedToAnotherBrowserOnTheOther() {
         onTwoNodes((one, two) -> {
             try (RawClient owner = join(one, "una", "browser-1", 1); RawClient impostor = two.raw()) {
-                JsonObject answer = impostor.connectNamespace(ChatApp.NAMESPACE, auth("una", "browser-2"));
+                JsonObject answer = impostor.connectNamespace(ChatApp.NAMESPACE, ChatMember.auth("una", "browser-2"));
                 assertEquals("connect_error", answer.getString("type"), () -> "admitted: " + answer);
                 assertEquals("name taken", answer.getString("message"));
                 // The owner's second tab, on the other node, is the same user.
@@ -83,27 +83,7 @@ class ChatClusterTest {
         return join(node, name, "browser-" + name, ackId);
     }
 
-    private static String auth(String name, String key) {
-        return "{\"name\":\"" + name + "\",\"key\":\"" + key + "\"}";
-    }
-
     private static RawClient join(TestServer node, String name, String key, int ackId) {
-        RawClient client = node.raw();
-        JsonObject answer = client.connectNamespace(ChatApp.NAMESPACE, auth(name, key));
-        assertEquals("connect", answer.getString("type"), () -> "refused: " + answer);
-        client.send("{\"type\":\"event\",\"nsp\":\"/chat\",\"event\":\"join\",\"args\":[\"general\"],\"ack\":" + ackId + "}");
-        ack(client, ackId);
-        return client;
-    }
-
-    private static String ack(RawClient client, int id) {
-        return client.next(packet -> "ack".equals(packet.getString("type")) && packet.getInt("ack", 0) == id)
-                .getJsonArray("args").toString();
-    }
-
-    /** Waits for an event whose arguments contain {@code fragment} (JSON text). */
-    private static void event(RawClient client, String name, String fragment) {
-        client.next(packet -> "event".equals(packet.getString("type")) && name.equals(packet.getString("event"))
-                && packet.getJsonArray("args").toString().contains(fragment));
+        return ChatMember.join(node.raw(), name, key, ackId);
     }
 }

@@ -3,6 +3,7 @@ package dev.switchboard.deployment;
 import dev.switchboard.client.ClientOptions;
 import dev.switchboard.testing.TestCertificates;
 import dev.switchboard.transport.WebSocketLayerContract;
+import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,25 +56,40 @@ class TomcatIT extends WarScenario {
 
     @BeforeAll
     static void deploy() throws Exception {
+        site = new Site(ServerProcess.freePort(), "/myapp");
+        certificates = TestCertificates.create();
+        TestCertificates.Issued issued = certificates.issue("tomcat");
+        tlsPort = ServerProcess.freePort();
+        Path base = freshBase("tomcat", SERVER_XML.formatted(site.port(), CONNECTION_TIMEOUT.toMillis(),
+                tlsPort, CONNECTION_TIMEOUT.toMillis(), issued.pkcs12(), new String(issued.password())));
+        OwnWar.writeInto(base.resolve("webapps"));
+        tomcat = run(base, testFlags(), site);
+    }
+
+    /**
+     * A CATALINA_BASE of its own under target/it: the distribution's configuration but for
+     * {@code serverXml}, and the built WAR as {@code myapp.war}.
+     */
+    static Path freshBase(String name, String serverXml) throws IOException {
         Path home = ServerProcess.buildPath("tomcat.home");
-        Path base = ServerProcess.freshDirectory("tomcat");
-        for (String dir : List.of("conf", "logs", "temp", "webapps", "work")) {
+        Path base = ServerProcess.freshDirectory(name);
+        for (String dir : List.of("conf", "lib", "logs", "temp", "webapps", "work")) {
             Files.createDirectories(base.resolve(dir));
         }
         for (String file : List.of("web.xml", "context.xml", "catalina.properties", "logging.properties")) {
             Files.copy(home.resolve("conf").resolve(file), base.resolve("conf").resolve(file));
         }
-        site = new Site(ServerProcess.freePort(), "/myapp");
-        certificates = TestCertificates.create();
-        TestCertificates.Issued issued = certificates.issue("tomcat");
-        tlsPort = ServerProcess.freePort();
-        Files.writeString(base.resolve("conf/server.xml"), SERVER_XML.formatted(site.port(), CONNECTION_TIMEOUT.toMillis(),
-                tlsPort, CONNECTION_TIMEOUT.toMillis(), issued.pkcs12(), new String(issued.password())));
+        Files.writeString(base.resolve("conf/server.xml"), serverXml);
         Files.copy(ServerProcess.buildPath("switchboard.war"), base.resolve("webapps/myapp.war"));
-        OwnWar.writeInto(base.resolve("webapps"));
-        tomcat = ServerProcess.start(List.of("sh", home.resolve("bin/catalina.sh").toString(), "run"), base,
+        return base;
+    }
+
+    /** Runs Tomcat on {@code base} with {@code flags} for its JVM, once {@code site} answers. */
+    static ServerProcess run(Path base, List<String> flags, Site site) throws IOException, InterruptedException {
+        Path home = ServerProcess.buildPath("tomcat.home");
+        return ServerProcess.start(List.of("sh", home.resolve("bin/catalina.sh").toString(), "run"), base,
                 Map.of("CATALINA_HOME", home.toString(), "CATALINA_BASE", base.toString(),
-                        "JAVA_HOME", System.getProperty("java.home"), "CATALINA_OPTS", String.join(" ", testFlags())),
+                        "JAVA_HOME", System.getProperty("java.home"), "CATALINA_OPTS", String.join(" ", flags)),
                 base.resolve("logs/console.log"), site.http("/"));
     }
 
