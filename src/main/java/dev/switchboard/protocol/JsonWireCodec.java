@@ -26,6 +26,12 @@ public class JsonWireCodec implements Codec {
     public static final int MAX_EVENT_NAME_LENGTH = 128;
     /** The most arguments one event or ack may carry. */
     public static final int MAX_ARGS = 256;
+    /**
+     * The longest {@code msgId} accepted: a socket remembers its client's last ids (and the
+     * server's clients make ids of a few dozen characters), so their length must not be the
+     * client's to choose up to a message's size.
+     */
+    public static final int MAX_MESSAGE_ID_LENGTH = 128;
 
     /** Nesting levels of the frame above a field's value (the packet) and an argument (the packet, args). */
     private static final int FIELD_LEVEL = 1;
@@ -269,6 +275,7 @@ public class JsonWireCodec implements Codec {
                     case "args" -> args = readArgs(in);
                     case "ack" -> ackId = readAckId(in);
                     case "offset" -> offset = readStringField(in, "offset");
+                    case "msgId" -> fields.put(key, readMessageId(in));
                     default -> fields.put(key, in.readValue(FIELD_LEVEL));
                 }
             } while (in.consume(','));
@@ -315,6 +322,15 @@ public class JsonWireCodec implements Codec {
                     "event names are 1 to " + MAX_EVENT_NAME_LENGTH + " characters");
         }
         return name;
+    }
+
+    private static RawJson readMessageId(JsonScanner in) throws ProtocolException {
+        RawJson id = in.readValue(FIELD_LEVEL);
+        String text = id.stringValue();
+        if (text != null && text.length() > MAX_MESSAGE_ID_LENGTH) {
+            throw ProtocolException.badPacket("'msgId' is at most " + MAX_MESSAGE_ID_LENGTH + " characters");
+        }
+        return id;
     }
 
     private static long readAckId(JsonScanner in) throws ProtocolException {

@@ -181,6 +181,39 @@ class BadInputTest {
         }
     }
 
+    /**
+     * A socket remembers the last 1000 {@code msgId}s its client sent (docs/PROTOCOL.md), each
+     * chosen by the client: ids as long as a message would let one socket hold a gigabyte of
+     * them, and every namespace of a connection as much again. Ids are 1 to 128 characters.
+     */
+    @Test
+    void longMessageIdsAreRefusedAndNotRemembered() {
+        int sends = 9;  // each refused: one short of the protocol errors that end a connection
+        try (RawClient client = connected()) {
+            long heapBefore = Heap.retained();
+            List<JsonObject> answers = new ArrayList<>();
+            for (int i = 1; i <= sends; i++) {
+                client.send("{\"type\":\"event\",\"event\":\"echo\",\"args\":[],\"ack\":" + i
+                        + ",\"msgId\":\"" + i + "m".repeat(1_000_000) + "\"}");
+                answers.add(client.next(p -> "ack".equals(p.getString("type")) || "error".equals(p.getString("type"))));
+            }
+            long kept = Heap.retained() - heapBefore;
+            System.out.println("figure: " + sends + " events with msgIds of 1 000 000 characters: heap " + Heap.change(kept)
+                    + " from the level before them (client and server share this JVM)");
+            assertTrue(kept < 4L << 20, kept + " bytes retained for " + sends + " msgIds of a million characters");
+            for (JsonObject answer : answers) {
+                assertEquals("error", answer.getString("type"), "answer to an over-long msgId: " + answer);
+                assertEquals("bad_packet", answer.getString("code"));
+                assertTrue(answer.getString("message").contains("msgId"), answer.getString("message"));
+            }
+            client.send("{\"type\":\"event\",\"event\":\"echo\",\"args\":[\"at the limit\"],\"ack\":99,\"msgId\":\""
+                    + "m".repeat(128) + "\"}");
+            JsonObject ack = client.next("ack");
+            assertEquals(99, ack.getInt("ack"));
+            assertEquals("at the limit", ack.getJsonArray("args").getString(0));
+        }
+    }
+
     @Test
     void reservedEventNamesNeverReachLifecycleHandlers() throws InterruptedException {
         try (RawClient bystander = connected()) {
