@@ -2,6 +2,7 @@ package dev.switchboard.server;
 
 import dev.switchboard.protocol.Arguments;
 import dev.switchboard.protocol.Payload;
+import dev.switchboard.protocol.RawJson;
 import dev.switchboard.protocol.ReceivedEvent;
 import java.util.List;
 
@@ -31,7 +32,14 @@ public final class Event extends ReceivedEvent {
 
     @Override
     protected void sendAck(Payload values) {
-        answer((to, ackId) -> to.sendAck(ackId, values));
+        long size = 0;
+        for (RawJson value : values.args()) {
+            size += value.text().length();
+        }
+        for (byte[] attachment : values.attachments()) {
+            size += attachment.length;
+        }
+        answer((to, ackId) -> to.sendAck(ackId, values), size);
     }
 
     /**
@@ -41,14 +49,14 @@ public final class Event extends ReceivedEvent {
      */
     public void fail(String message) {
         if (claimAnswer()) {
-            answer((to, ackId) -> to.sendAckError(ackId, message));
+            answer((to, ackId) -> to.sendAckError(ackId, message), message.length());
         }
     }
 
     /** Sends the one answer, and keeps it for a client that retries the message. */
-    private void answer(SeenMessages.Answer answer) {
+    private void answer(SeenMessages.Answer answer, long size) {
         if (msgId != null) {
-            socket.seenMessages().answered(msgId, answer);
+            socket.seenMessages().answered(msgId, answer, size);
         }
         answer.sendTo(socket, ackId());
     }

@@ -214,6 +214,36 @@ class BadInputTest {
         }
     }
 
+    /**
+     * A socket keeps the answer to each of its client's last 1000 {@code msgId}s for the retries
+     * (docs/PROTOCOL.md). A listener that answers with what it was sent (an echo, a stored
+     * record) made it keep 1000 answers of a message's size each, up to a gigabyte per socket,
+     * a thousand times the replay log's bound: the answers kept are bounded in size too.
+     */
+    @Test
+    void answersKeptForRetriedMessagesAreBoundedInSize() {
+        int sends = 40;  // within the burst of 200
+        String big = "x".repeat(500_000);
+        try (RawClient client = connected()) {
+            long heapBefore = Heap.retained();
+            for (int i = 1; i <= sends; i++) {
+                client.send("{\"type\":\"event\",\"event\":\"echo\",\"args\":[\"" + big + "\"],\"ack\":" + i
+                        + ",\"msgId\":\"big-" + i + "\"}");
+                assertEquals(i, client.next("ack").getInt("ack"));
+            }
+            long kept = Heap.retained() - heapBefore;
+            System.out.println("figure: " + sends + " echoed events of 500 000 characters, each with a msgId: heap "
+                    + Heap.change(kept) + " from the level before them (client and server share this JVM)");
+            assertTrue(kept < 8L << 20, kept + " bytes retained for the answers to " + sends + " messages of 500 000 characters");
+            // The newest answers are still kept: a retry is answered again, not handled again.
+            client.send("{\"type\":\"event\",\"event\":\"echo\",\"args\":[\"again\"],\"ack\":99,\"msgId\":\"big-"
+                    + sends + "\"}");
+            JsonObject ack = client.next("ack");
+            assertEquals(99, ack.getInt("ack"));
+            assertEquals(big, ack.getJsonArray("args").getString(0), "the answer the message got, not a new one");
+        }
+    }
+
     @Test
     void reservedEventNamesNeverReachLifecycleHandlers() throws InterruptedException {
         try (RawClient bystander = connected()) {
