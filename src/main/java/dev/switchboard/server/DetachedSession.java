@@ -64,7 +64,9 @@ public final class DetachedSession implements RemoteSocket {
         this.id = socket.id();
         this.pid = socket.pid();
         this.userId = socket.userId();
-        this.handshake = socket.handshake();
+        // Without the connect's auth: up to a message's size, the client's to choose, and kept for
+        // the whole window by a client that drops as often as it likes; its return brings its auth again.
+        this.handshake = socket.handshake().withAuth(null);
         this.data = socket.data();
         this.log = socket.log();
         this.seenMessages = socket.seenMessages();
@@ -129,6 +131,7 @@ public final class DetachedSession implements RemoteSocket {
         return userId;
     }
 
+    /** The handshake of the connection it dropped from, without the connect's auth payload (JSON {@code null}). */
     @Override
     public Handshake handshake() {
         return handshake;

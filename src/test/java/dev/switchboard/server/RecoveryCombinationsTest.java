@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.testing.Await;
+import dev.switchboard.testing.Heap;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import dev.switchboard.testing.VirtualTime;
@@ -19,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -65,6 +67,42 @@ class RecoveryCombinationsTest {
 
     private static String eventName(JsonObject packet) {
         return packet.getString("event", "");
+    }
+
+    /**
+     * A client that drops leaves a session per namespace waiting for the recovery window (2
+     * minutes by default), however many times it comes and drops again. The auth payload of each
+     * connect, the client's to choose up to a message's size, stayed in its session: a client
+     * opening the 16 namespaces a connection may hold with a large auth, dropping, and doing it
+     * again, made the server keep a megabyte per session while it held no connection. A
+     * returning client brings its auth again (socket.io's sessions keep none either).
+     */
+    @Test
+    void aWaitingSessionKeepsNoneOfTheAuthItsClientSent() {
+        int namespaces = 16;
+        int rounds = 4;
+        server = TestServer.start(TestServer.options().build(), sb -> {
+            for (int i = 0; i < namespaces; i++) {
+                sb.of("/n" + i);
+            }
+        });
+        Switchboard sb = server.switchboard();
+        String auth = "{\"pad\":\"" + "a".repeat(500_000) + "\"}";
+        long heapBefore = Heap.retained();
+        for (int round = 0; round < rounds; round++) {
+            RawClient client = server.raw();
+            for (int i = 0; i < namespaces; i++) {
+                assertEquals("connect", client.connectNamespace("/n" + i, auth).getString("type"));
+            }
+            client.abort();
+        }
+        Await.until("every session waiting and no connection left", () -> sb.connectionCount() == 0
+                && IntStream.range(0, namespaces).map(i -> sb.of("/n" + i).detachedSessions().size()).sum()
+                == namespaces * rounds);
+        long kept = Heap.retained() - heapBefore;
+        System.out.println("figure: " + namespaces * rounds + " sessions waiting, each connected with an auth of 500 000"
+                + " characters, no connection: heap " + Heap.change(kept) + " from the level before (client and server share this JVM)");
+        assertTrue(kept < 8L << 20, kept + " bytes retained by " + namespaces * rounds + " waiting sessions and no connection");
     }
 
     /**
