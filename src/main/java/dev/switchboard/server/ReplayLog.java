@@ -16,6 +16,9 @@ import java.util.Map;
  * <p>Guarded by the owning socket's lock ({@code synchronized (log)}), which also orders queueing.
  */
 final class ReplayLog {
+    /** The longest offset a fresh socket keeps from its client's lost session ({@link #heldFromBefore}). */
+    static final int MAX_HELD_OFFSET_LENGTH = 256;
+
     private final int maxEvents;
     private final long maxBytes;
     /** Small at first: an idle socket's log stays empty, and there is one per socket. */
@@ -117,10 +120,12 @@ final class ReplayLog {
     /**
      * A fresh socket whose client came with {@code offset} from a session it could not recover
      * (socket.io-client keeps it until an event changes it): presented again, it means the client
-     * has nothing of this session yet.
+     * has nothing of this session yet. Only one that could be such a value: an offset of ours, or
+     * what socket.io-client takes from an event for one, is far shorter than the client's choice
+     * of up to a message, which its session would keep for the whole recovery window.
      */
     void heldFromBefore(String offset) {
-        if (offset == null) {
+        if (offset == null || offset.length() > MAX_HELD_OFFSET_LENGTH) {
             return;
         }
         if (aliases == null) {
