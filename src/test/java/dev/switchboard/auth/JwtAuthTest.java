@@ -294,10 +294,13 @@ class JwtAuthTest {
             socket.onAny((event, args) -> events.add(event));
             socket.connect();
             socket.whenConnected().get(10, TimeUnit.SECONDS);
-            connected.poll(10, TimeUnit.SECONDS);
+            List<String> sent = new CopyOnWriteArrayList<>();
+            connected.poll(10, TimeUnit.SECONDS).onAnyOutgoing((event, args) -> sent.add(event));
 
             network.hold();
             time.advance(Duration.ofSeconds(31));   // the ask, 30 s before the expiry, is logged and held
+            // Asked on a callback thread: not cut before it went out, or there is no ask to replay.
+            Await.until("the ask went out", () -> sent.contains("refresh"));
             network.cut();
             network.release();
             Socket back = connected.poll(10, TimeUnit.SECONDS);
