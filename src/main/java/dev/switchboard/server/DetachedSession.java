@@ -47,6 +47,8 @@ public final class DetachedSession implements RemoteSocket {
     private final String formerPid;
     /** The private id its returning client presented; set by the claim, before the socket that resumes it is made. */
     private volatile String presentedPid;
+    /** Whether it is within the caps on waiting sessions; set when it is made, read as it is kept, on that thread. */
+    private boolean withinCaps = true;
     /**
      * Whether this node claimed its record from the store for the returning client: set on the
      * thread that completes the claim, before the store's next answer is read.
@@ -162,6 +164,14 @@ public final class DetachedSession implements RemoteSocket {
     /** The namespace it belongs to. */
     public Namespace namespace() {
         return namespace;
+    }
+
+    boolean withinCaps() {
+        return withinCaps;
+    }
+
+    void withinCaps(boolean within) {
+        withinCaps = within;
     }
 
     /** When the window ends. */

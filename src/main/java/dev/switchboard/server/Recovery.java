@@ -253,17 +253,30 @@ final class Recovery {
     DetachedSession detach(Socket socket) {
         SwitchboardOptions options = namespace.switchboard().options();
         DetachedSession session = new DetachedSession(socket, options.clock().instant().plus(options.recoveryWindow()));
-        detached.put(socket.id(), session);
+        session.withinCaps(register(session));
         if (session.formerPid() != null) {
             byFormerPid.put(session.formerPid(), session);
         }
         return session;
     }
 
-    /** Starts the window of a session just detached and saves its record; outside the log lock. */
+    /** Lists a session as waiting here, counted against the caps on them; answers whether it is within them. */
+    private boolean register(DetachedSession session) {
+        if (detached.put(session.id(), session) != null) {
+            // It takes the place, and the count, of one under the same id, which forget() then skips.
+            return true;
+        }
+        return namespace.switchboard().sessionWaits(session.handshake().remoteAddress());
+    }
+
+    /**
+     * Starts the window of a session just detached and saves its record; outside the log lock. A
+     * session past the caps on waiting sessions ends at once, as if its window were over.
+     */
     void keep(DetachedSession session, Socket socket) {
         Switchboard switchboard = namespace.switchboard();
-        session.expiry(switchboard.later(() -> expire(session), switchboard.options().recoveryWindow()));
+        Duration window = session.withinCaps() ? switchboard.options().recoveryWindow() : Duration.ZERO;
+        session.expiry(switchboard.later(() -> expire(session), window));
         call(() -> store().save(session.record())).whenComplete((saved, failure) -> {
             if (failure != null) {
                 switchboard.warnings().warn(LOG, "saving a session of " + namespace.name() + " failed", failure);
@@ -358,8 +371,9 @@ final class Recovery {
         namespace.adapter().sessionTakenOver(record.id(), record.pid(), record.expiresAt());
         DetachedSession session = new DetachedSession(namespace, record, claimant.handshake(), offset,
                 options.clock().instant().plus(options.recoveryWindow()));
-        // Registered first, so that events routed to its id from now on are logged into it.
-        detached.put(record.id(), session);
+        // Registered first, so that events routed to its id from now on are logged into it. Its
+        // client is back: it is taken in whatever the caps on waiting sessions.
+        register(session);
         // A value its client holds in place of an offset (after a volatile event) stands where the
         // record says: the node that held the session knew what it sent.
         String placed = record.placed(offset);
@@ -564,7 +578,9 @@ final class Recovery {
 
     /** A session stops waiting here: recovered, ended, or gone to another node. */
     private void forget(DetachedSession session) {
-        detached.remove(session.id(), session);
+        if (detached.remove(session.id(), session)) {
+            namespace.switchboard().sessionStoppedWaiting(session.handshake().remoteAddress());
+        }
         if (session.formerPid() != null) {
             byFormerPid.remove(session.formerPid(), session);
         }

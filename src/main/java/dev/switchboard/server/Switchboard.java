@@ -11,6 +11,7 @@ import dev.switchboard.protocol.Packet;
 import dev.switchboard.protocol.PacketType;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -75,6 +76,13 @@ public final class Switchboard implements AutoCloseable {
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     /** Open connections per client address, for the per-address cap; entries vanish at zero. */
     private final Map<String, Integer> perAddress = new ConcurrentHashMap<>();
+    /**
+     * Sessions waiting on this node for their clients, all namespaces, by client address, for
+     * {@code maxWaitingSessions}; entries vanish at zero. Guarded by itself, with {@link #waiting}.
+     */
+    private final Map<String, Integer> waitingPerAddress = new HashMap<>();
+    /** Sessions waiting on this node in all; guarded by {@link #waitingPerAddress}. */
+    private int waiting;
     private final AtomicLong ackIds = new AtomicLong();
     private final AtomicLong offsets = new AtomicLong();
     private final Frame pingFrame;
@@ -428,6 +436,34 @@ public final class Switchboard implements AutoCloseable {
 
     Namespace existingNamespace(String name) {
         return namespaces.get(name);
+    }
+
+    /**
+     * Counts a session that starts waiting here for its client from {@code address}; answers
+     * whether it is within {@code maxWaitingSessions}. One past a cap is counted too, until it
+     * ends, which it should at once. Never blocks: called under a socket's log lock.
+     */
+    boolean sessionWaits(String address) {
+        String key = address == null ? "" : address;
+        boolean within;
+        synchronized (waitingPerAddress) {
+            int fromAddress = waitingPerAddress.getOrDefault(key, 0);
+            within = waiting < options.maxWaitingSessions() && fromAddress < options.maxWaitingSessionsPerAddress();
+            waitingPerAddress.put(key, fromAddress + 1);
+            waiting++;
+        }
+        if (!within) {
+            warnings.warn(LOG, "a dropped session ended at once: maxWaitingSessions reached", "from " + address, null);
+        }
+        return within;
+    }
+
+    /** A session counted by {@link #sessionWaits} no longer waits: resumed, ended, or gone to another node. */
+    void sessionStoppedWaiting(String address) {
+        synchronized (waitingPerAddress) {
+            waitingPerAddress.computeIfPresent(address == null ? "" : address, (key, count) -> count > 1 ? count - 1 : null);
+            waiting--;
+        }
     }
 
     void removeConnection(Connection connection) {

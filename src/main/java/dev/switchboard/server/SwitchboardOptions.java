@@ -33,6 +33,12 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param eventBurst             the burst of events allowed above that rate (200)
  * @param maxConnections         open connections the server accepts; more are refused with 1013 (50 000)
  * @param maxConnectionsPerAddress open connections from one client address; more are refused with 1013 (10 000)
+ * @param maxWaitingSessions     sessions waiting for their dropped clients on this node, all namespaces together
+ *                               (50 000); a session that drops past it ends at once (its client starts afresh,
+ *                               the application hears {@code onSessionExpired}), as if its window were over
+ * @param maxWaitingSessionsPerAddress such sessions of one client address (10 000): a client that connects and drops
+ *                               again and again, which costs it nothing, cannot make the server keep its sessions
+ *                               without bound, nor crowd out others' (see {@link Builder#maxWaitingSessions})
  * @param maxNamespaces          namespaces one connection may open (16)
  * @param maxAttachments         binary attachments one incoming event or ack may carry (10); more close the
  *                               connection with 1008, and a packet's attachments count toward {@code maxPayloadBytes}
@@ -64,7 +70,8 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, int maxPayloadBytes, long sendQueueBytes, long sendBudgetBytes,
                                  List<String> allowedOrigins, double eventsPerSecond, int eventBurst,
-                                 int maxConnections, int maxConnectionsPerAddress, int maxNamespaces, int maxAttachments,
+                                 int maxConnections, int maxConnectionsPerAddress, int maxWaitingSessions,
+                                 int maxWaitingSessionsPerAddress, int maxNamespaces, int maxAttachments,
                                  int maxProtocolErrors, int maxPendingAcks, Duration ackTimeout, Duration handlerTimeout,
                                  Duration shutdownGrace, Duration recoveryWindow, int recoveryMaxEvents, long recoveryMaxBytes,
                                  boolean recoveryRunsMiddleware, SessionStore sessionStore, Codec codec, AdapterFactory adapter, Clock clock, ScheduledExecutorService scheduler,
@@ -91,7 +98,8 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             throw new IllegalArgumentException("socketIoPath must differ from the native endpoint's /switchboard");
         }
         if (maxPayloadBytes < 1 || sendQueueBytes < 1 || sendBudgetBytes < 1 || eventsPerSecond <= 0 || eventBurst < 1 || maxNamespaces < 1
-                || maxConnections < 1 || maxConnectionsPerAddress < 1 || maxAttachments < 0
+                || maxConnections < 1 || maxConnectionsPerAddress < 1 || maxWaitingSessions < 1
+                || maxWaitingSessionsPerAddress < 1 || maxAttachments < 0
                 || maxProtocolErrors < 1 || maxPendingAcks < 1 || recoveryMaxEvents < 1 || recoveryMaxBytes < 1) {
             throw new IllegalArgumentException("limits must be positive");
         }
@@ -132,6 +140,8 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         private int eventBurst = 200;
         private int maxConnections = 50_000;
         private int maxConnectionsPerAddress = 10_000;
+        private int maxWaitingSessions = 50_000;
+        private int maxWaitingSessionsPerAddress = 10_000;
         private TrustedProxies trustedProxies = TrustedProxies.NONE;
         private int maxNamespaces = 16;
         private int maxAttachments = 10;
@@ -166,6 +176,8 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             eventBurst = o.eventBurst;
             maxConnections = o.maxConnections;
             maxConnectionsPerAddress = o.maxConnectionsPerAddress;
+            maxWaitingSessions = o.maxWaitingSessions;
+            maxWaitingSessionsPerAddress = o.maxWaitingSessionsPerAddress;
             trustedProxies = o.trustedProxies;
             maxNamespaces = o.maxNamespaces;
             maxAttachments = o.maxAttachments;
@@ -256,6 +268,19 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
          */
         public Builder socketIoPath(String value) {
             socketIoPath = value;
+            return this;
+        }
+
+        /**
+         * Caps on the sessions that wait on this node for their dropped clients, in all and of one
+         * client address. Dropping a connection costs a client nothing, and each socket's session
+         * waits for the recovery window: without them, a client that connects its namespaces and
+         * drops, again and again, would make the server keep ever more sessions while it holds no
+         * connection. A session that drops past a cap ends at once, as if its window were over.
+         */
+        public Builder maxWaitingSessions(int total, int perAddress) {
+            maxWaitingSessions = total;
+            maxWaitingSessionsPerAddress = perAddress;
             return this;
         }
 
@@ -373,7 +398,8 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
 
         public SwitchboardOptions build() {
             return new SwitchboardOptions(pingInterval, pingTimeout, maxPayloadBytes, sendQueueBytes, sendBudgetBytes, allowedOrigins,
-                    eventsPerSecond, eventBurst, maxConnections, maxConnectionsPerAddress, maxNamespaces, maxAttachments, maxProtocolErrors, maxPendingAcks, ackTimeout,
+                    eventsPerSecond, eventBurst, maxConnections, maxConnectionsPerAddress, maxWaitingSessions,
+                    maxWaitingSessionsPerAddress, maxNamespaces, maxAttachments, maxProtocolErrors, maxPendingAcks, ackTimeout,
                     handlerTimeout, shutdownGrace, recoveryWindow, recoveryMaxEvents, recoveryMaxBytes, recoveryRunsMiddleware,
                     sessionStore, codec, adapter, clock, scheduler, callbackExecutor, socketIoPath, trustedProxies);
         }

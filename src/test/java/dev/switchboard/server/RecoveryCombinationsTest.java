@@ -13,8 +13,10 @@ import dev.switchboard.testing.VirtualTime;
 import jakarta.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -337,5 +339,50 @@ class RecoveryCombinationsTest {
         try (RawClient old = server.raw()) {
             assertFalse(old.connectAs("maciel", first.getString("pid"), null).getBoolean("recovered"));
         }
+    }
+
+    /**
+     * Dropping a connection costs a client nothing, and each drop leaves a session waiting for the
+     * window, so the sessions that wait are capped, in all and per client address: one that drops
+     * past a cap ends at once (its client starts afresh, the application hears that it expired),
+     * while the others wait and recover. Addresses as a trusted proxy names them.
+     */
+    @Test
+    void aSessionThatDropsPastTheCapsOnWaitingSessionsEndsAtOnceWhileTheOthersRecover() throws Exception {
+        start(TestServer.options().trustedProxies(List.of("127.0.0.1")).maxWaitingSessions(4, 2), socket -> { });
+        Set<String> expired = ConcurrentHashMap.newKeySet();
+        server.switchboard().root().onSessionExpired(session -> expired.add(session.id()));
+        Map<String, JsonObject> first = new HashMap<>();
+        // a1, a2 and a3 from one address, b1 from another, c1 and c2 from a third, in that order.
+        for (String user : List.of("a1", "a2", "a3", "b1", "c1", "c2")) {
+            RawClient client = behindTheProxy(user);
+            first.put(user, client.connectAs(user, null, null));
+            socketOf(user);
+            client.abort();
+            assertEquals(user + ":transport close", disconnects.poll(10, TimeUnit.SECONDS));
+        }
+        Set<String> pastTheCaps = Set.of(first.get("a3").getString("id"), first.get("c2").getString("id"));
+        Await.until("the sessions past the caps ended", () -> expired.size() == 2);
+        assertEquals(pastTheCaps, expired, "a3, its address's third, and c2, the fifth in all");
+        assertEquals(4, server.switchboard().root().detachedSessions().size());
+
+        try (RawClient back = behindTheProxy("a1")) {
+            assertTrue(back.connectAs("a1", first.get("a1").getString("pid"), null).getBoolean("recovered"));
+        }
+        RawClient a3 = behindTheProxy("a3");
+        JsonObject fresh = a3.connectAs("a3", first.get("a3").getString("pid"), null);
+        assertFalse(fresh.getBoolean("recovered"), fresh.toString());
+        // a1's session and a3's left the count as they stopped waiting: a3's next drop waits.
+        socketOf("a3");
+        a3.abort();
+        Await.until("a3 dropped", () -> disconnects.contains("a3:transport close"));
+        try (RawClient back = behindTheProxy("a3")) {
+            assertTrue(back.connectAs("a3", fresh.getString("pid"), null).getBoolean("recovered"));
+        }
+    }
+
+    /** A client whose address, as the trusted proxy in front names it, is user {@code a…}, {@code b…} or {@code c…}'s own. */
+    private RawClient behindTheProxy(String user) {
+        return RawClient.connect(server.webSocketUri(), Map.of("X-Forwarded-For", "198.51.100." + (user.charAt(0) - 'a' + 1)));
     }
 }
