@@ -225,6 +225,15 @@ public final class Connection {
     }
 
     /**
+     * The client closed its transport within its own protocol (Engine.IO's close packet), which
+     * is not leaving: a transport close, which recovery covers. The connection then closes as
+     * any that ends, its queue first, with the close deadline behind it.
+     */
+    public void onClientTransportClose() {
+        endOutsideSends(() -> terminate(DisconnectReason.TRANSPORT_CLOSE));
+    }
+
+    /**
      * The container reports the connection closed, with the close code it saw: 1000 is the client
      * leaving, 1001/1005/1006 a connection that went away, anything else a failure.
      */

@@ -80,7 +80,8 @@ public final class DetachedSession implements RemoteSocket {
 
     /**
      * A session another node held, claimed from a shared store: its log starts empty after
-     * {@code offset} (what the client saw) and is filled from the adapter's log. The answers to
+     * {@code offset} (what the client holds, placed as the record says) and is filled from the
+     * adapter's log. The answers to
      * the client's messages it remembered stay on that node.
      */
     DetachedSession(Namespace namespace, SessionRecord record, Handshake handshake, String offset, Instant expiresAt) {
@@ -92,7 +93,7 @@ public final class DetachedSession implements RemoteSocket {
         this.handshake = handshake;
         this.data = new ConcurrentHashMap<>(record.data());
         this.log = new ReplayLog(options.recoveryMaxEvents(), options.recoveryMaxBytes());
-        this.log.startAfter(offset, record.unnamedThrough());
+        this.log.startAfter(record.placed(offset), offset, record.unnamedThrough());
         this.seenMessages = new SeenMessages();
         this.expiresAt = expiresAt;
         this.since = record.since();

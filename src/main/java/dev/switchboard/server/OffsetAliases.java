@@ -119,8 +119,13 @@ final class OffsetAliases {
      * so it stands before its first event.
      */
     void heldFromBefore(String value) {
+        heldAt(value, null);
+    }
+
+    /** The client holds {@code value}, standing after {@code position}, and nothing sent before counts. */
+    void heldAt(String value, String position) {
         settle();
-        values.put(value, new ArrayList<>(List.of(new Sent(null, answered))));
+        values.put(value, new ArrayList<>(List.of(new Sent(position, answered))));
     }
 
     /** Only what the client holds now counts: every earlier send is settled. */

@@ -305,6 +305,10 @@ final class Recovery {
         releaseStale(pid, claimant);
         DetachedSession formerly = byFormerPid.get(pid);
         String claimed = formerly != null ? formerly.pid() : pid;
+        if (formerly != null) {
+            // Claimed under its current pid, so after its record is saved, as releaseStale waits.
+            formerly.stored().join();
+        }
         Optional<SessionRecord> record;
         try {
             record = call(() -> store().claim(namespace.name(), claimed)).thenApply(this::markedClaimed).join();

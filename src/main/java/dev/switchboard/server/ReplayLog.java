@@ -78,9 +78,10 @@ final class ReplayLog {
     }
 
     /**
-     * An event went to the connected client under {@code offset}, which it cannot see: not logged,
-     * as it cannot say it had it. A node that recovers the session from the shared log must know
-     * that it had everything of that kind up to here, though the offset it holds is older.
+     * An event of the namespace's shared log went to the connected client under {@code offset},
+     * which it cannot see: not logged, as it cannot say it had it. A node that recovers the
+     * session from the shared log must know that it had everything of that kind up to here,
+     * though the offset it holds is older.
      */
     void unnamedSent(String offset) {
         unnamedThrough = offset;
@@ -136,11 +137,19 @@ final class ReplayLog {
 
     /**
      * An empty log whose client has everything up to {@code offset} (null: nothing yet), and every
-     * event it could not name up to {@code unnamed} (see {@link #unnamedSent}).
+     * event it could not name up to {@code unnamed} (see {@link #unnamedSent}). The client holds
+     * {@code held} for its last offset: {@code offset} itself, or a value that stands after it
+     * (see {@link OffsetAliases}), which it may present again.
      */
-    void startAfter(String offset, String unnamed) {
+    void startAfter(String offset, String held, String unnamed) {
         if (offset != null) {
             precede(offset);
+        }
+        if (held != null && !held.equals(offset)) {
+            if (aliases == null) {
+                aliases = new OffsetAliases();
+            }
+            aliases.heldAt(held, offset);
         }
         unnamedThrough = unnamed;
     }
@@ -217,7 +226,9 @@ final class ReplayLog {
         if (aliases != null) {
             for (String value : aliases.resolvable()) {
                 String position = aliases.position(value);
-                if (!value.equals(precedingOffset) && !contains(value) && (position != null || start != null)) {
+                // Within the bound of heldFromBefore: the record lives in the shared store.
+                if (value.length() <= MAX_HELD_OFFSET_LENGTH && !value.equals(precedingOffset) && !contains(value)
+                        && (position != null || start != null)) {
                     positions.put(value, position != null ? position : start);
                 }
             }

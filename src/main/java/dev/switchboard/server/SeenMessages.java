@@ -107,8 +107,9 @@ final class SeenMessages {
                 return;
             }
             entry.answer = answer;
+            // A retry handled again after its id was forgotten answers a second time: counted once.
+            answerSize += size - entry.size;
             entry.size = size;
-            answerSize += size;
             forgetOldAnswers(entry);
             waiting = entry.waiting;
             entry.waiting = null;

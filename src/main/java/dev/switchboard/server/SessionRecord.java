@@ -34,7 +34,7 @@ import java.util.Set;
  * @param offsetAliases what its client may hold in place of an offset (a Socket.IO client's last
  *                     string argument of an event without one, a volatile event), each with the
  *                     offset it stands after; kept once the session waits for its client, else empty
- * @param unnamedThrough the offset of the newest event that asked for an ack and went to the
+ * @param unnamedThrough the offset of the newest broadcast that asked for an ack and went to the
  *                     connected client without an offset it could name (over Socket.IO), or null:
  *                     the client had every such event up to it, though the offset it holds is older
  */

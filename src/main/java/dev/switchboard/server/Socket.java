@@ -473,6 +473,14 @@ public final class Socket implements RemoteSocket {
      * @return false when the socket is not connected (the namespace then routes to its session)
      */
     boolean deliver(Frame frame, boolean droppable) {
+        return deliver(frame, droppable, true);
+    }
+
+    /**
+     * @param shared whether the frame came through the adapter, and so has its place in the
+     *               namespace's log that another node replays from; one to this socket alone does not
+     */
+    private boolean deliver(Frame frame, boolean droppable, boolean shared) {
         boolean logged = !droppable && frame.packet().offset() != null
                 && namespace.switchboard().options().recoveryEnabled();
         if (!logged) {
@@ -503,7 +511,7 @@ public final class Socket implements RemoteSocket {
             // a drop, as every owed ack does. Logged while away (route), it was never sent.
             if (codec().showsOffset(frame.packet())) {
                 log.appendSent(frame);
-            } else {
+            } else if (shared) {
                 log.unnamedSent(frame.packet().offset());
             }
             connection.send(frame, false);
@@ -630,7 +638,7 @@ public final class Socket implements RemoteSocket {
                     "no ack for '" + event + "' from socket " + id + " within " + timeout.toMillis() + " ms", List.of());
         });
         Frame frame = namespace.encodeEvent(event, args, ackId);
-        if (!deliver(frame, false) && acks.forget(ackId)) {
+        if (!deliver(frame, false, false) && acks.forget(ackId)) {
             reply.completeExceptionally(new AckFailedException("socket " + id + " could not be sent '" + event + "'"));
         }
         return reply;

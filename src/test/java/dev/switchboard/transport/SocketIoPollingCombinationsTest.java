@@ -511,6 +511,7 @@ class SocketIoPollingCombinationsTest {
             server.switchboard().to(id).emit("seq", 1);
             offset = offsetOf(first.next());
             first.send("1");
+            assertEquals(1000, first.awaitClose(), "the server closes the WebSocket");
             Await.until("the old socket ended", () -> !disconnects.isEmpty());
         }
         assertEquals(List.of("transport close"), disconnects);

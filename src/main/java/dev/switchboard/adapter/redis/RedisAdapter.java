@@ -332,11 +332,6 @@ final class RedisAdapter implements Adapter {
                     return null;
                 }
                 if (reached && message.request() != null && unnamedThrough != null) {
-                    if (!StreamIds.valid(unnamedThrough)) {
-                        // The newest event the client could not name was its old node's own (an
-                        // ack request to it alone): whether it had this one cannot be told.
-                        return null;
-                    }
                     // Sent to the connected client, which could not name it (a Socket.IO client
                     // asked for an ack): it had it, though its offset is older.
                     reached = StreamIds.compare(newest, unnamedThrough) > 0;

@@ -198,9 +198,10 @@ public class SwitchboardEndpoint {
      */
     void transportClosedByClient(Session session) {
         if (connection != null) {
-            connection.onTransportClosed(CloseReason.CloseCodes.NO_STATUS_CODE.getCode());
+            connection.onClientTransportClose();
+        } else {
+            refuse(session, new CloseReason(CloseReason.CloseCodes.NORMAL_CLOSURE, "transport close"));
         }
-        refuse(session, new CloseReason(CloseReason.CloseCodes.NORMAL_CLOSURE, "transport close"));
     }
 
     /** The wire format of this endpoint: the server's own by default. */

@@ -242,6 +242,28 @@ class SocketIoClusterCombinationsTest {
     }
 
     /**
+     * The same, then on: Ana, back on node B with nothing missed, still holds the volatile
+     * event's string, and drops again, back to node A. Node B took her in knowing where that
+     * value stands, and its record at the drop says so: she recovers on node A too.
+     */
+    @Test
+    void aSocketIoClientHoldingAVolatileValueRecoversAcrossTwoNodeSwitches(TestInfo test) throws Exception {
+        try (Cluster cluster = Cluster.start(test)) {
+            String id = openAna(cluster, "'transports':['websocket'],");
+            cluster.onB().to("lobby").asVolatile().emit("typing", "bo");
+            assertEquals("bo", NodeClient.firstArg(cluster.client().nextEvent("ana", "typing")));
+
+            cluster.moveAna(cluster.a(), cluster.b(), id);
+            recovered(cluster, id);
+            cluster.moveAna(cluster.b(), cluster.a(), id);
+            cluster.onB().to("lobby").emit("missed", 1);
+            recovered(cluster, id);
+            cluster.onA().to("lobby").emit(FENCE, 0);
+            assertEquals(List.of("missed:1"), untilFence(cluster.client()));
+        }
+    }
+
+    /**
      * Node B asks the lobby a question with acks while Ana is connected to node A; she answers.
      * socket.io-client sees no offset on an event that asks for an ack, so she still holds the
      * offset before it when she drops from node A and comes back to node B: she recovers with
@@ -255,6 +277,30 @@ class SocketIoClusterCombinationsTest {
             var answers = cluster.onB().to("lobby").timeout(Duration.ofSeconds(10)).emitWithAck("question", 1);
             assertEquals("1", NodeClient.firstArg(cluster.client().nextEvent("ana", "question")));
             assertEquals(1, answers.get(20, TimeUnit.SECONDS).size(), "Ana's answer");
+
+            cluster.moveAna(cluster.a(), cluster.b(), id);
+            cluster.onB().to("lobby").timeout(Duration.ofSeconds(1)).emitWithAck("asked-away", 2);
+            cluster.onA().to("lobby").emit("missed", 3);
+            recovered(cluster, id);
+            cluster.onA().to("lobby").emit(FENCE, 0);
+            assertEquals(List.of("asked-away:2", "missed:3"), untilFence(cluster.client()));
+        }
+    }
+
+    /**
+     * Node A asks Ana alone a question with acks (it stays on node A: not in the cluster's log),
+     * and she answers; she drops and comes back to node B while a question goes to the lobby:
+     * she recovers with it. Before, node A's record named its own question as the newest she was
+     * asked, which node B cannot place, and she started afresh.
+     */
+    @Test
+    void aQuestionToASocketIoClientAloneDoesNotSpoilItsRecoveryOnTheOtherNode(TestInfo test) throws Exception {
+        try (Cluster cluster = Cluster.start(test)) {
+            String id = openAna(cluster, "'transports':['websocket'],");
+            var answer = cluster.a().switchboard().root().sockets().get(id).timeout(Duration.ofSeconds(10))
+                    .emitWithAck("alone", 1);
+            assertEquals("1", NodeClient.firstArg(cluster.client().nextEvent("ana", "alone")));
+            answer.get(20, TimeUnit.SECONDS);
 
             cluster.moveAna(cluster.a(), cluster.b(), id);
             cluster.onB().to("lobby").timeout(Duration.ofSeconds(1)).emitWithAck("asked-away", 2);
