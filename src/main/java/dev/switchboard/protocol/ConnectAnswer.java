@@ -4,7 +4,7 @@ package dev.switchboard.protocol;
  * The server's {@code connect}: the socket is open.
  *
  * <pre>{@code
- * Packet packet = codec.connected("/chat", new ConnectAnswer(socket.id(), socket.pid(), false));
+ * Packet packet = codec.connected("/chat", new ConnectAnswer("EMwpbBapdFyw_Lu-BtSz", "I9_dOKAYODvGrtprdA_1", false));
  * }</pre>
  *
  * @param id        the socket's public id

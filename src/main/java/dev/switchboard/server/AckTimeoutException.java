@@ -9,7 +9,8 @@ import java.util.Set;
  *
  * <pre>{@code
  * namespace.timeout(Duration.ofSeconds(2)).emitWithAck("vote").exceptionally(error -> {
- *     if (error.getCause() instanceof AckTimeoutException late) use(late.partialReplies());
+ *     Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+ *     if (cause instanceof AckTimeoutException late) use(late.partialReplies());
  *     return List.of();
  * });
  * }</pre>

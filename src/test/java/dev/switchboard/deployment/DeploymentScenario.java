@@ -615,7 +615,7 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
         }
     }
 
-    // ---- a peer that never answers our close; the connection cap (docs/RELIABILITY.md, cases 10 and 11) ----
+    // ---- a peer that never answers our close; the connection cap (docs/RELIABILITY.md, cases 233 and 11) ----
 
     /** One figure of the server's dashboard: when it was measured (the server's clock, this machine's) and the open connections. */
     private record Count(long time, int connections) {

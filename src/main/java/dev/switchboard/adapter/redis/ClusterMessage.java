@@ -9,10 +9,11 @@ import java.util.Set;
  * layout is described in docs/SCALING.md. Public only because JSON-B maps public types.
  *
  * <pre>{@code
- * ClusterMessage fetch = ClusterMessage.request(Kind.FETCH, requestId, nodeId, "/chat", target);
+ * ClusterMessage fetch = ClusterMessage.request(ClusterMessage.FETCH, requestId, nodeId, "/chat",
+ *         Set.of("lobby"), Set.of(), Set.of(), false);
  * }</pre>
  *
- * @param kind      what it is, one of the {@code KIND_*} names
+ * @param kind      what it is: {@code "emit"}, {@code "fetch"} and the other kinds named below
  * @param request   the request an answer belongs to, or the broadcast an ack belongs to
  * @param from      the node that sent it
  * @param namespace the namespace's name
