@@ -160,7 +160,10 @@ public final class Namespace {
     /**
      * Sets a user's public info, for all its sockets, a small JSON object that wins over theirs
      * ({@link Socket#presenceInfo}); {@code null} goes back to the sockets' own. The rooms the user
-     * is in hear {@code presence:update}; so do those it enters later through this node.
+     * is in hear {@code presence:update}; so do those it enters later through this node. It is
+     * kept, on this node, until set to {@code null}, whether or not the user is connected: set it
+     * for users the application knows, and clear it when they leave for good
+     * ({@link #onSessionExpired}), or guests named by clients would pile up.
      *
      * <pre>{@code
      * chat.presenceInfo("maciel", Map.of("status", "busy"));
