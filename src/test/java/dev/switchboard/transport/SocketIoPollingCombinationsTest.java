@@ -140,6 +140,28 @@ class SocketIoPollingCombinationsTest {
                 && next.body().endsWith("\u001e41"), "the GET after the server emitted a, b and closed: " + seen);
     }
 
+    /**
+     * A closed session waits a heartbeat for its client's last GET, out of the connection count;
+     * closing is cheap to provoke, so those kept are bounded by {@code maxConnections}: past it, a
+     * closed session is forgotten at once, and its next GET is told it is unknown.
+     */
+    @Test
+    void closedSessionsKeptForTheirLastGetAreBoundedByTheConnectionCap() throws Exception {
+        start(TestServer.options().maxConnections(3, 3).build());
+        List<URI> kicked = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            URI session = session(connectedSession());
+            assertEquals("ok", post(session, "42[\"kick\"]").body());
+            kicked.add(session);
+            Await.until("the session closed", () -> disconnects.size() == kicked.size());
+        }
+        for (URI session : kicked.subList(0, 3)) {
+            assertTrue(get(session).body().endsWith("\u001e41"), "what was sent before the close");
+        }
+        HttpResponse<String> forgotten = get(kicked.get(3));
+        assertEquals(400, forgotten.statusCode(), forgotten.body());
+    }
+
     /** The same over WebSocket, for contrast: both events arrive, then the close. */
     @Test
     void webSocketServerCloseDeliversEventsEmittedBeforeIt() {

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -38,6 +39,11 @@ public final class EngineIo {
     private final Switchboard switchboard;
     private final SocketIoCodec codec;
     private final Map<String, PollingTransport> sessions = new ConcurrentHashMap<>();
+    /**
+     * Closed sessions kept for their client's last GET ({@link #forgetUnlessPolled}); out of the
+     * connection count, so bounded here instead. Any thread.
+     */
+    private final Set<PollingTransport> lingering = ConcurrentHashMap.newKeySet();
 
     private EngineIo(Switchboard switchboard) {
         this.switchboard = switchboard;
@@ -169,6 +175,7 @@ public final class EngineIo {
     }
 
     void forget(PollingTransport session) {
+        lingering.remove(session);
         Connection connection = session.connection();
         if (connection != null) {
             sessions.remove(connection.id(), session);
@@ -178,8 +185,16 @@ public final class EngineIo {
     /**
      * Forgets a closed session once a live client would have polled again (a heartbeat's time),
      * unless its last GET, which takes what the server sent before closing, forgets it first.
+     * Closing is cheap to provoke (a bad packet does it) and a closed session no longer counts
+     * against {@code maxConnections}: past that many kept, one is forgotten at once, and its
+     * client's next GET learns the session is gone (400) rather than how it ended.
      */
     void forgetUnlessPolled(PollingTransport session) {
+        if (lingering.size() >= switchboard.options().maxConnections()) {
+            forget(session);
+            return;
+        }
+        lingering.add(session);
         switchboard.later(() -> forget(session), heartbeat());
     }
 
