@@ -229,15 +229,9 @@ class SocketIoClusterCombinationsTest {
     @Test
     void aSocketIoClientWhoseLastEventWasVolatileRecoversOnTheOtherNode(TestInfo test) throws Exception {
         try (Cluster cluster = Cluster.start(test)) {
-            String id = openAna(cluster, "'transports':['websocket'],");
-            cluster.onB().to("lobby").asVolatile().emit("typing", "bo");
-            assertEquals("bo", NodeClient.firstArg(cluster.client().nextEvent("ana", "typing")));
-
+            String id = anaHoldingAVolatileValue(cluster);
             cluster.moveAna(cluster.a(), cluster.b(), id);
-            cluster.onA().to("lobby").emit("missed", 1);
-            recovered(cluster, id);
-            cluster.onA().to("lobby").emit(FENCE, 0);
-            assertEquals(List.of("missed:1"), untilFence(cluster.client()));
+            recoversWithTheEventSheMissed(cluster, cluster.onA(), id);
         }
     }
 
@@ -249,18 +243,28 @@ class SocketIoClusterCombinationsTest {
     @Test
     void aSocketIoClientHoldingAVolatileValueRecoversAcrossTwoNodeSwitches(TestInfo test) throws Exception {
         try (Cluster cluster = Cluster.start(test)) {
-            String id = openAna(cluster, "'transports':['websocket'],");
-            cluster.onB().to("lobby").asVolatile().emit("typing", "bo");
-            assertEquals("bo", NodeClient.firstArg(cluster.client().nextEvent("ana", "typing")));
-
+            String id = anaHoldingAVolatileValue(cluster);
             cluster.moveAna(cluster.a(), cluster.b(), id);
             recovered(cluster, id);
             cluster.moveAna(cluster.b(), cluster.a(), id);
-            cluster.onB().to("lobby").emit("missed", 1);
-            recovered(cluster, id);
-            cluster.onA().to("lobby").emit(FENCE, 0);
-            assertEquals(List.of("missed:1"), untilFence(cluster.client()));
+            recoversWithTheEventSheMissed(cluster, cluster.onB(), id);
         }
+    }
+
+    /** Opens Ana over WebSocket and sends her a volatile event from node B, whose string she then holds for her offset; her id. */
+    private static String anaHoldingAVolatileValue(Cluster cluster) throws Exception {
+        String id = openAna(cluster, "'transports':['websocket'],");
+        cluster.onB().to("lobby").asVolatile().emit("typing", "bo");
+        assertEquals("bo", NodeClient.firstArg(cluster.client().nextEvent("ana", "typing")));
+        return id;
+    }
+
+    /** {@code sender} sends the lobby an event while Ana is away; she recovers socket {@code id} with it, and only it. */
+    private static void recoversWithTheEventSheMissed(Cluster cluster, Namespace sender, String id) throws Exception {
+        sender.to("lobby").emit("missed", 1);
+        recovered(cluster, id);
+        cluster.onA().to("lobby").emit(FENCE, 0);
+        assertEquals(List.of("missed:1"), untilFence(cluster.client()));
     }
 
     /**
@@ -278,12 +282,7 @@ class SocketIoClusterCombinationsTest {
             assertEquals("1", NodeClient.firstArg(cluster.client().nextEvent("ana", "question")));
             assertEquals(1, answers.get(20, TimeUnit.SECONDS).size(), "Ana's answer");
 
-            cluster.moveAna(cluster.a(), cluster.b(), id);
-            cluster.onB().to("lobby").timeout(Duration.ofSeconds(1)).emitWithAck("asked-away", 2);
-            cluster.onA().to("lobby").emit("missed", 3);
-            recovered(cluster, id);
-            cluster.onA().to("lobby").emit(FENCE, 0);
-            assertEquals(List.of("asked-away:2", "missed:3"), untilFence(cluster.client()));
+            recoversWhatTheLobbyWasAskedAndSentWhileSheMoved(cluster, id);
         }
     }
 
@@ -302,13 +301,21 @@ class SocketIoClusterCombinationsTest {
             assertEquals("1", NodeClient.firstArg(cluster.client().nextEvent("ana", "alone")));
             answer.get(20, TimeUnit.SECONDS);
 
-            cluster.moveAna(cluster.a(), cluster.b(), id);
-            cluster.onB().to("lobby").timeout(Duration.ofSeconds(1)).emitWithAck("asked-away", 2);
-            cluster.onA().to("lobby").emit("missed", 3);
-            recovered(cluster, id);
-            cluster.onA().to("lobby").emit(FENCE, 0);
-            assertEquals(List.of("asked-away:2", "missed:3"), untilFence(cluster.client()));
+            recoversWhatTheLobbyWasAskedAndSentWhileSheMoved(cluster, id);
         }
+    }
+
+    /**
+     * Ana, who answered a question on node A, moves to node B while the lobby is asked another and
+     * sent an event: she recovers with those two, and only them.
+     */
+    private static void recoversWhatTheLobbyWasAskedAndSentWhileSheMoved(Cluster cluster, String id) throws Exception {
+        cluster.moveAna(cluster.a(), cluster.b(), id);
+        cluster.onB().to("lobby").timeout(Duration.ofSeconds(1)).emitWithAck("asked-away", 2);
+        cluster.onA().to("lobby").emit("missed", 3);
+        recovered(cluster, id);
+        cluster.onA().to("lobby").emit(FENCE, 0);
+        assertEquals(List.of("asked-away:2", "missed:3"), untilFence(cluster.client()));
     }
 
     /**
