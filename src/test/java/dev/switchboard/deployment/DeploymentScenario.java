@@ -337,6 +337,28 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
     }
 
     /**
+     * A long-polling request whose query is no URI as RFC 3986 has it (an escape that is none, a
+     * lone {@code %}, a character it does not allow) is answered 400 as any bad request, on every
+     * deployment (Tomcat refuses some of these itself), without a stack trace of ours in the log.
+     */
+    @Test
+    void aPollingRequestWhoseQueryIsNoUriIsAnswered400() throws Exception {
+        long mark = logLength();
+        for (String query : List.of("&x=a%ZZ", "&x=%", "&x=a|b", "&x=a^b")) {
+            String answer;
+            try (RawTcp client = RawTcp.open(site().port())) {
+                answer = client.exchange("GET", site().contextPath() + "/socket.io/?EIO=4&transport=polling" + query, "", "");
+            } catch (SocketTimeoutException e) {
+                answer = "(no answer within 10 s)";
+            }
+            assertTrue(answer.startsWith("HTTP/1.") && answer.lines().findFirst().orElseThrow().contains(" 400"),
+                    query + ": " + (answer.isEmpty() ? "(closed without an answer)" : answer.lines().findFirst().orElseThrow()));
+        }
+        String logged = loggedSince(mark);
+        assertFalse(logged.contains("dev.switchboard."), logged);
+    }
+
+    /**
      * Binary arguments through the deployed server: the native Java client and socket.io-client,
      * by long-polling and by WebSocket, each get their bytes echoed back as binary.
      */

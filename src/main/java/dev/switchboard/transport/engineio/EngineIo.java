@@ -7,6 +7,7 @@ import dev.switchboard.server.Switchboard;
 import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.outbound.Transport;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -83,6 +84,10 @@ public final class EngineIo {
     /** One HTTP request to the Socket.IO path. */
     public void handle(PollRequest request) {
         Handshake handshake = request.handshake();
+        if (handshake == null) {
+            request.answer(400, JSON, error(3, "Bad request"));
+            return;
+        }
         String refusal = refusal(handshake);
         if (refusal != null || !"polling".equals(handshake.query("transport"))) {
             request.answer(400, JSON, refusal != null ? error(refusal.startsWith("Unsupported") ? 5 : 0, refusal)
@@ -232,13 +237,23 @@ public final class EngineIo {
      * A polling request as a {@link Handshake}, from what every container offers.
      *
      * @param parameters the query parameters as the servlet and Grizzly APIs give them
+     * @return {@code null} when {@code uri} is no URI as RFC 3986 has it (an escape that is none,
+     *         such as {@code %ZZ}, or a character it does not allow, such as {@code |}), which
+     *         {@link #handle} answers as a bad request. The containers pass such a query on, and
+     *         an error thrown out of a request gone async left it unanswered on Jetty for good,
+     *         dropped on Tomcat and 500 on Grizzly, each with a stack trace in the log.
      */
     public Handshake handshake(String uri, Map<String, List<String>> headers, Map<String, String[]> parameters,
                                String remoteAddress) {
+        URI parsed;
+        try {
+            parsed = new URI(uri);
+        } catch (URISyntaxException e) {
+            return null;
+        }
         Map<String, List<String>> query = new HashMap<>();
         parameters.forEach((name, values) -> query.put(name, List.of(values)));
-        return new Handshake(URI.create(uri), headers, query, remoteAddress,
-                Instant.now(switchboard.options().clock()), null);
+        return new Handshake(parsed, headers, query, remoteAddress, Instant.now(switchboard.options().clock()), null);
     }
 
     static String error(int code, String message) {

@@ -16,7 +16,8 @@ public abstract class PollRequest {
 
     /**
      * @param method    {@code GET}, {@code POST}, or another method
-     * @param handshake the request as a {@link Handshake}: URI, headers, query, client address
+     * @param handshake the request as a {@link Handshake}: URI, headers, query, client address;
+     *                  {@code null} when its URI does not parse ({@link EngineIo#handshake})
      * @param client    the client as {@link Forwarding} resolved it: its scheme and host, for the origin check
      * @param body      the body of a POST, read whole as it arrives before the request is handed
      *                  on, {@code null} when it was longer than {@code maxPayload} (counted in chars)

@@ -1,5 +1,6 @@
 package dev.switchboard.transport.servlet;
 
+import dev.switchboard.api.Handshake;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.engineio.EngineIo;
@@ -106,8 +107,17 @@ final class EngineIoServlet extends HttpServlet {
         // Who the client is, as the upgrade guard resolves it: behind a trusted proxy, not the proxy.
         Forwarding.Client client = Forwarding.resolve(request.getRemoteAddr(), request.isSecure(), request.getHeader("Host"),
                 name -> Collections.list(request.getHeaders(name)), switchboard.options().trustedProxies());
-        engine.handle(new PollRequest(request.getMethod(), engine.handshake(uri, headers, request.getParameterMap(),
-                client.address()), client, body) {
+        Map<String, String[]> parameters;
+        try {
+            parameters = request.getParameterMap();
+        } catch (RuntimeException e) {
+            // Tomcat and Jetty throw for a query they cannot decode (an escape that is none, such
+            // as %ZZ), which the servlet API does not foresee; thrown out of a request gone async,
+            // it left the request unanswered. Engine.IO answers it as a bad request.
+            parameters = null;
+        }
+        Handshake handshake = parameters == null ? null : engine.handshake(uri, headers, parameters, client.address());
+        engine.handle(new PollRequest(request.getMethod(), handshake, client, body) {
             @Override
             protected void answer(int status, String contentType, String text) {
                 HttpServletResponse answer = (HttpServletResponse) async.getResponse();
