@@ -65,6 +65,14 @@ public enum DisconnectReason {
         return recoverable;
     }
 
+    /**
+     * Whether a client can bring this about by what it does (dropping, stalling, failing): not a
+     * drain, a shutdown or a node cut from its cluster, which end every connection at once.
+     */
+    public boolean clientMayCause() {
+        return this != SERVER_SHUTTING_DOWN && this != SERVER_RESTARTING && this != CLUSTER_UNAVAILABLE;
+    }
+
     /** The reason with this wire text, or {@code null} for a text outside the closed set. */
     public static DisconnectReason fromText(String text) {
         for (DisconnectReason reason : values()) {

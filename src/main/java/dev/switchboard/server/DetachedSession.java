@@ -49,6 +49,8 @@ public final class DetachedSession implements RemoteSocket {
     private volatile String presentedPid;
     /** Whether it is within the caps on waiting sessions; set when it is made, read as it is kept, on that thread. */
     private boolean withinCaps = true;
+    /** The client address it counts for against those caps; set as it is listed, before anyone can see it. */
+    private String countedFor;
     /**
      * Whether this node claimed its record from the store for the returning client: set on the
      * thread that completes the claim, before the store's next answer is read.
@@ -165,6 +167,14 @@ public final class DetachedSession implements RemoteSocket {
     /** The namespace it belongs to. */
     public Namespace namespace() {
         return namespace;
+    }
+
+    String countedFor() {
+        return countedFor;
+    }
+
+    void countedFor(String address) {
+        countedFor = address;
     }
 
     boolean withinCaps() {

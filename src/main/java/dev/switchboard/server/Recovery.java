@@ -250,10 +250,13 @@ final class Recovery {
      * Makes the session that replaces a socket whose connection dropped. Caller holds the socket's
      * log lock and then calls {@link #keep} once it has released it.
      */
-    DetachedSession detach(Socket socket) {
+    DetachedSession detach(Socket socket, DisconnectReason reason) {
         SwitchboardOptions options = namespace.switchboard().options();
         DetachedSession session = new DetachedSession(socket, options.clock().instant().plus(options.recoveryWindow()));
-        session.withinCaps(register(session));
+        // Counted either way; held to the caps only when its client could have caused the drop: a
+        // drain or a shutdown drops every client at once, none of which chose to.
+        boolean within = register(session);
+        session.withinCaps(within || !reason.clientMayCause());
         if (session.formerPid() != null) {
             byFormerPid.put(session.formerPid(), session);
         }
@@ -262,11 +265,16 @@ final class Recovery {
 
     /** Lists a session as waiting here, counted against the caps on them; answers whether it is within them. */
     private boolean register(DetachedSession session) {
-        if (detached.put(session.id(), session) != null) {
-            // It takes the place, and the count, of one under the same id, which forget() then skips.
-            return true;
-        }
-        return namespace.switchboard().sessionWaits(session.handshake().remoteAddress());
+        String address = session.handshake().remoteAddress();
+        boolean[] replaced = {false};
+        detached.compute(session.id(), (id, old) -> {
+            // One under the same id is no longer listed, so forget() skips it: this one takes its
+            // count, under the address it was counted for.
+            replaced[0] = old != null;
+            session.countedFor(old != null ? old.countedFor() : address);
+            return session;
+        });
+        return replaced[0] || namespace.switchboard().sessionWaits(address);
     }
 
     /**
@@ -275,6 +283,10 @@ final class Recovery {
      */
     void keep(DetachedSession session, Socket socket) {
         Switchboard switchboard = namespace.switchboard();
+        if (!session.withinCaps()) {
+            switchboard.warnings().warn(LOG, "a dropped session ended at once: maxWaitingSessions reached",
+                    "from " + session.countedFor(), null);
+        }
         Duration window = session.withinCaps() ? switchboard.options().recoveryWindow() : Duration.ZERO;
         session.expiry(switchboard.later(() -> expire(session), window));
         call(() -> store().save(session.record())).whenComplete((saved, failure) -> {
@@ -583,7 +595,7 @@ final class Recovery {
     /** A session stops waiting here: recovered, ended, or gone to another node. */
     private void forget(DetachedSession session) {
         if (detached.remove(session.id(), session)) {
-            namespace.switchboard().sessionStoppedWaiting(session.handshake().remoteAddress());
+            namespace.switchboard().sessionStoppedWaiting(session.countedFor());
         }
         if (session.formerPid() != null) {
             byFormerPid.remove(session.formerPid(), session);

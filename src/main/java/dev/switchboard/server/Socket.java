@@ -721,7 +721,7 @@ public final class Socket implements RemoteSocket {
             log.release(this);
             if (keepSession) {
                 // Under the log's lock, so no delivery falls between this socket and its session.
-                session = namespace.recovery().detach(this);
+                session = namespace.recovery().detach(this, reason);
             }
         }
         if (session != null) {

@@ -441,21 +441,17 @@ public final class Switchboard implements AutoCloseable {
     /**
      * Counts a session that starts waiting here for its client from {@code address}; answers
      * whether it is within {@code maxWaitingSessions}. One past a cap is counted too, until it
-     * ends, which it should at once. Never blocks: called under a socket's log lock.
+     * ends. Never blocks: called under a socket's log lock.
      */
     boolean sessionWaits(String address) {
         String key = address == null ? "" : address;
-        boolean within;
         synchronized (waitingPerAddress) {
             int fromAddress = waitingPerAddress.getOrDefault(key, 0);
-            within = waiting < options.maxWaitingSessions() && fromAddress < options.maxWaitingSessionsPerAddress();
+            boolean within = waiting < options.maxWaitingSessions() && fromAddress < options.maxWaitingSessionsPerAddress();
             waitingPerAddress.put(key, fromAddress + 1);
             waiting++;
+            return within;
         }
-        if (!within) {
-            warnings.warn(LOG, "a dropped session ended at once: maxWaitingSessions reached", "from " + address, null);
-        }
-        return within;
     }
 
     /** A session counted by {@link #sessionWaits} no longer waits: resumed, ended, or gone to another node. */

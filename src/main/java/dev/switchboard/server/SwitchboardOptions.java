@@ -34,11 +34,13 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param maxConnections         open connections the server accepts; more are refused with 1013 (50 000)
  * @param maxConnectionsPerAddress open connections from one client address; more are refused with 1013 (10 000)
  * @param maxWaitingSessions     sessions waiting for their dropped clients on this node, all namespaces together
- *                               (50 000); a session that drops past it ends at once (its client starts afresh,
- *                               the application hears {@code onSessionExpired}), as if its window were over
- * @param maxWaitingSessionsPerAddress such sessions of one client address (10 000): a client that connects and drops
+ *                               (100 000: a full server's clients on two namespaces each, dropped at once); a
+ *                               session whose client dropped past it ends at once (its client starts afresh, the
+ *                               application hears {@code onSessionExpired}), as if its window were over. Drops
+ *                               of the server's making (a drain, a shutdown) are not held to it
+ * @param maxWaitingSessionsPerAddress such sessions of one client address (20 000): a client that connects and drops
  *                               again and again, which costs it nothing, cannot make the server keep its sessions
- *                               without bound, nor crowd out others' (see {@link Builder#maxWaitingSessions})
+ *                               without bound (see {@link Builder#maxWaitingSessions})
  * @param maxNamespaces          namespaces one connection may open (16)
  * @param maxAttachments         binary attachments one incoming event or ack may carry (10); more close the
  *                               connection with 1008, and a packet's attachments count toward {@code maxPayloadBytes}
@@ -140,8 +142,8 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         private int eventBurst = 200;
         private int maxConnections = 50_000;
         private int maxConnectionsPerAddress = 10_000;
-        private int maxWaitingSessions = 50_000;
-        private int maxWaitingSessionsPerAddress = 10_000;
+        private int maxWaitingSessions = 100_000;
+        private int maxWaitingSessionsPerAddress = 20_000;
         private TrustedProxies trustedProxies = TrustedProxies.NONE;
         private int maxNamespaces = 16;
         private int maxAttachments = 10;
@@ -276,7 +278,10 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
          * client address. Dropping a connection costs a client nothing, and each socket's session
          * waits for the recovery window: without them, a client that connects its namespaces and
          * drops, again and again, would make the server keep ever more sessions while it holds no
-         * connection. A session that drops past a cap ends at once, as if its window were over.
+         * connection. A session whose client dropped past a cap ends at once, as if its window were
+         * over; drops of the server's making (a drain, a shutdown) are not held to them. Sessions
+         * count per namespace: the defaults, twice the connection caps, let a full server's clients
+         * on two namespaces each drop at once and all come back.
          */
         public Builder maxWaitingSessions(int total, int perAddress) {
             maxWaitingSessions = total;

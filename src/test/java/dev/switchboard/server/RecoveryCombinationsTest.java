@@ -381,6 +381,34 @@ class RecoveryCombinationsTest {
         }
     }
 
+    /**
+     * A drain drops every client at once, none of which chose to: their sessions all wait, past
+     * the caps on waiting sessions, which hold only drops a client could cause. On virtual time,
+     * so that a session ended at once would have ended by the check.
+     */
+    @Test
+    void aDrainPastTheCapsOnWaitingSessionsKeepsEverySession() throws Exception {
+        VirtualTime time = new VirtualTime();
+        start(TestServer.options().clock(time.clock()).scheduler(time).callbackExecutor(Runnable::run)
+                .maxWaitingSessions(2, 2), socket -> { });
+        Set<String> expired = ConcurrentHashMap.newKeySet();
+        server.switchboard().root().onSessionExpired(session -> expired.add(session.id()));
+        List<RawClient> clients = new ArrayList<>();
+        for (String user : List.of("u1", "u2", "u3")) {
+            RawClient client = server.raw();
+            client.connectAs(user, null, null);
+            socketOf(user);
+            clients.add(client);
+        }
+        server.switchboard().drain(Duration.ZERO, Duration.ofSeconds(10));
+        time.advance(Duration.ZERO);
+        Await.until("all three dropped", () -> disconnects.size() == 3);
+        time.advance(Duration.ofSeconds(1));
+        assertEquals(Set.of(), expired);
+        assertEquals(3, server.switchboard().root().detachedSessions().size());
+        clients.forEach(RawClient::abort);
+    }
+
     /** A client whose address, as the trusted proxy in front names it, is user {@code a…}, {@code b…} or {@code c…}'s own. */
     private RawClient behindTheProxy(String user) {
         return RawClient.connect(server.webSocketUri(), Map.of("X-Forwarded-For", "198.51.100." + (user.charAt(0) - 'a' + 1)));
