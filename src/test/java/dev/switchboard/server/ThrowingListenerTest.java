@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.protocol.DisconnectReason;
+import dev.switchboard.testing.Await;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.TestServer;
 import jakarta.json.JsonObject;
@@ -155,9 +156,11 @@ class ThrowingListenerTest {
 
     @Test
     void onAnyOutgoingThatThrowsOnOneRecipientDoesNotStopTheBroadcast() {
-        AtomicInteger connected = new AtomicInteger();
+        AtomicInteger setUp = new AtomicInteger();
         try (RawClient thrower = start(hooks -> hooks.onConnection(socket -> {
-            if (connected.incrementAndGet() == 1) {
+            // The client that asks for it (not the first to connect: connection listeners run
+            // after the connect answer, on each connection's thread, in no order between them).
+            if (socket.handshake().auth(Object.class) != null) {
                 socket.onAnyOutgoing((event, args) -> {
                     throw boom();
                 });
@@ -166,12 +169,14 @@ class ThrowingListenerTest {
                 hooks.emit("news", "hello");
                 event.ack("sent");
             });
+            setUp.incrementAndGet();
         }));
              RawClient second = server.raw();
              RawClient third = server.raw()) {
-            for (RawClient client : List.of(thrower, second, third)) {
-                client.connectNamespace(NSP, null);
-            }
+            thrower.connectNamespace(NSP, "{\"throws\":true}");
+            second.connectNamespace(NSP, null);
+            third.connectNamespace(NSP, null);
+            Await.until("every socket set up", () -> setUp.get() == 3);
             send(second, "shout", 1);
             for (RawClient client : List.of(thrower, second, third)) {
                 JsonObject news = client.next(packet -> "news".equals(packet.getString("event", null)));
