@@ -5,6 +5,7 @@ import dev.switchboard.protocol.Payload;
 import dev.switchboard.protocol.RawJson;
 import dev.switchboard.protocol.ReceivedEvent;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
  * One event received from a client: its name, its arguments (mapped to Java types on demand),
@@ -32,6 +33,11 @@ public final class Event extends ReceivedEvent {
 
     @Override
     protected void sendAck(Payload values) {
+        answer((to, ackId) -> to.sendAck(ackId, values), () -> sizeOf(values));
+    }
+
+    /** What keeping an answer costs: the characters of its JSON and the bytes of its binaries. */
+    private static long sizeOf(Payload values) {
         long size = 0;
         for (RawJson value : values.args()) {
             size += value.text().length();
@@ -39,7 +45,7 @@ public final class Event extends ReceivedEvent {
         for (byte[] attachment : values.attachments()) {
             size += attachment.length;
         }
-        answer((to, ackId) -> to.sendAck(ackId, values), size);
+        return size;
     }
 
     /**
@@ -49,14 +55,17 @@ public final class Event extends ReceivedEvent {
      */
     public void fail(String message) {
         if (claimAnswer()) {
-            answer((to, ackId) -> to.sendAckError(ackId, message), message.length());
+            answer((to, ackId) -> to.sendAckError(ackId, message), message::length);
         }
     }
 
-    /** Sends the one answer, and keeps it for a client that retries the message. */
-    private void answer(SeenMessages.Answer answer, long size) {
+    /**
+     * Sends the one answer, and keeps it for a client that retries the message; {@code size} is
+     * counted only then, not for every ack.
+     */
+    private void answer(SeenMessages.Answer answer, LongSupplier size) {
         if (msgId != null) {
-            socket.seenMessages().answered(msgId, answer, size);
+            socket.seenMessages().answered(msgId, answer, size.getAsLong());
         }
         answer.sendTo(socket, ackId());
     }
