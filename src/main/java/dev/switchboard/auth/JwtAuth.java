@@ -24,7 +24,8 @@ import java.util.concurrent.ScheduledFuture;
  * {@code data: {"code": ...}}, one of {@link TokenRejectedException}'s codes and nothing more. At
  * recovery (middleware runs again, the default) the token must be valid and name the session's
  * user, or the session ends; with {@code recoveryRunsMiddleware(false)} the session keeps its
- * token, and one that expired while the client was away ends the recovered socket at once.
+ * token, and one that expired while the client was away refuses the recovery ({@code token_expired})
+ * and ends the session, before the client is sent any of it.
  *
  * <pre>{@code
  * JwtAuth.install(chat, TokenVerifier.builder().hmacSecret(secret).audience("chat").build());
@@ -101,6 +102,15 @@ public final class JwtAuth implements Middleware {
         }
         socket.userId(claims.userId());
         socket.data().put(CLAIMS_KEY, claims);
+    }
+
+    /** The session's own token, which a client recovering without middleware does not present again. */
+    @Override
+    public void checkRecovery(Socket socket) throws ConnectionRejectedException {
+        if (!clock().instant().isBefore(claims(socket).expiresAt())) {
+            LOG.log(System.Logger.Level.DEBUG, "socket {0} recovers a session whose token expired", socket.id());
+            throw new ConnectionRejectedException("unauthorized", Map.of("code", TokenRejectedException.EXPIRED));
+        }
     }
 
     private static String tokenOf(Socket socket) {

@@ -20,4 +20,14 @@ package dev.switchboard.server;
 public interface Middleware {
     /** Accepts by returning, rejects by throwing. */
     void check(Socket socket) throws ConnectionRejectedException;
+
+    /**
+     * Checks a recovering socket in place of {@link #check} when middleware does not run at
+     * recovery ({@code recoveryRunsMiddleware(false)}): the socket carries its session's user and
+     * data, which may have lapsed while the client was away (an expired token). Runs before the
+     * client is sent anything of the session; accepts by returning, as by default, rejects by
+     * throwing, which ends the session.
+     */
+    default void checkRecovery(Socket socket) throws ConnectionRejectedException {
+    }
 }

@@ -373,11 +373,9 @@ public final class Namespace {
      */
     Socket createSocket(Connection connection, Handshake handshake, DetachedSession session) throws Refusal {
         Socket socket = new Socket(this, connection, handshake, session);
-        if (session != null && !switchboard.options().recoveryRunsMiddleware()) {
-            return socket;
-        }
+        boolean full = session == null || switchboard.options().recoveryRunsMiddleware();
         for (Middleware middleware : middlewares) {
-            Refusal refusal = check(middleware, socket);
+            Refusal refusal = check(middleware, socket, full);
             if (refusal != null) {
                 refused(socket, session);
                 throw refusal;
@@ -386,12 +384,19 @@ public final class Namespace {
         return socket;
     }
 
-    /** Null when the middleware lets the socket through; its refusal, or "server error" when it failed. */
-    private Refusal check(Middleware middleware, Socket socket) {
+    /**
+     * Null when the middleware lets the socket through ({@link Middleware#check}, or only
+     * {@link Middleware#checkRecovery} unless {@code full}); its refusal, or "server error" when it failed.
+     */
+    private Refusal check(Middleware middleware, Socket socket, boolean full) {
         Refusal[] rejected = {null};
         boolean ran = switchboard.hooks().run(() -> "middleware of " + name + " failed", socket.id(), null, () -> {
             try {
-                middleware.check(socket);
+                if (full) {
+                    middleware.check(socket);
+                } else {
+                    middleware.checkRecovery(socket);
+                }
             } catch (ConnectionRejectedException e) {
                 rejected[0] = new Refusal(e.getMessage(), e.data());
             }
