@@ -110,8 +110,8 @@ public interface Adapter {
     /**
      * Tells the other nodes that this one claimed the record of session {@code socketId} (private
      * id {@code pid}, window ending at {@code expiresAt}) for its returning client: the node that
-     * kept that session waiting ends it silently, as it would never come back there. Nothing to
-     * do without other nodes.
+     * kept that session waiting ends it silently, as it would never come back there, and one that
+     * still holds its socket connected ends that connection. Nothing to do without other nodes.
      */
     default void sessionTakenOver(String socketId, String pid, java.time.Instant expiresAt) {
     }

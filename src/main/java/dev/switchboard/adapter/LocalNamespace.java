@@ -95,7 +95,7 @@ public interface LocalNamespace {
 
     /**
      * Another node claimed the record of a session (see {@link Adapter#sessionTakenOver}): if
-     * that session waits here, its client recovered elsewhere.
+     * that session waits here, or its socket is still connected here, its client recovered elsewhere.
      */
     default void sessionTakenOver(String socketId, String pid, java.time.Instant expiresAt) {
     }

@@ -429,12 +429,27 @@ final class Recovery {
      * Another node claimed the record of a session: if it is the one waiting here (the same
      * private id and window, as {@link #savedHere} checks), its client recovered there. It ends
      * silently and leaves its rooms, as in {@link #releaseClaimedElsewhere}; another session
-     * under that id (taken in here since) is not that record's and stays.
+     * under that id (taken in here since) is not that record's and stays. If the socket is still
+     * connected here, its client came back there before this node noticed the connection die:
+     * the connection ends, as {@link #releaseStale} ends it for a claim on this node, and the
+     * session it leaves ends silently too. On a callback thread: its disconnect listeners run.
      */
     void takenOverElsewhere(String socketId, String pid, java.time.Instant expiresAt) {
         DetachedSession stale = waitingAs(socketId, pid, expiresAt);
         if (stale != null) {
             endSilently(stale);
+            return;
+        }
+        Socket live = byPid.get(pid);
+        if (live != null && live.id().equals(socketId)) {
+            namespace.switchboard().later(() -> {
+                live.connection().terminate(DisconnectReason.TRANSPORT_CLOSE);
+                live.end(live.connection().endReason());
+                DetachedSession left = detached.get(socketId);
+                if (left != null && left.log() == live.log()) {
+                    endSilently(left);
+                }
+            }, Duration.ZERO);
         }
     }
 

@@ -220,6 +220,38 @@ class RedisRecoveryTest {
         }
     }
 
+
+    /**
+     * A client comes back to node B before node A has noticed that its connection died (a phone
+     * that switched networks, balanced to the other node). As on one node, the session is the new
+     * connection's alone: the old one ends, and nothing more reaches it under that id.
+     */
+    @Test
+    void aClientBackOnAnotherNodeBeforeItsOldConnectionWasSeenToDieEndsThatConnection(TestInfo test) throws Exception {
+        try (TwoNodes nodes = TwoNodes.start(test, ClusterNode.RECOVERY_WINDOW);
+             RawClient old = RawClient.connect(nodes.a().server().webSocketUri());
+             RawClient back = RawClient.connect(nodes.b().server().webSocketUri())) {
+            List<String> expired = new CopyOnWriteArrayList<>();
+            nodes.a().switchboard().root().onSessionExpired(session -> expired.add("A:" + session.id()));
+            nodes.b().switchboard().root().onSessionExpired(session -> expired.add("B:" + session.id()));
+            JsonObject first = connect(old, null, null);
+            String id = first.getString("id");
+            Await.until("maciel's record saved", () -> nodes.b().switchboard().options().sessionStore().size() == 1);
+            nodes.a().switchboard().root().toUser("maciel").emit("seen", 1);
+            String offset = old.next("event").getString("offset");
+
+            JsonObject answer = connect(back, first.getString("pid"), offset);
+            assertEquals(id, answer.getString("id"));
+            assertTrue(answer.getBoolean("recovered"));
+            old.awaitClose();
+            Await.until("node A let the socket go", () -> !nodes.a().switchboard().root().sockets().containsKey(id)
+                    && !nodes.a().switchboard().root().detachedSessions().containsKey(id));
+            nodes.a().switchboard().root().toUser("maciel").emit("after", 2);
+            assertEquals("after", back.next("event").getString("event"));
+            assertEquals(List.of(), expired, "the session lives on, on node B");
+        }
+    }
+
     private static JsonObject connect(RawClient client, String pid, String offset) {
         StringBuilder connect = new StringBuilder("{\"type\":\"connect\",\"auth\":{\"user\":\"maciel\"}");
         if (pid != null) {
