@@ -668,8 +668,12 @@ final class RedisAdapter implements Adapter {
                 }).toCompletableFuture();
     }
 
+    /**
+     * Both names may hold a colon: with the namespace's length first, "/org:admin" and "#lobby"
+     * make another key than "/org" and "admin:#lobby", whose presence is another room's.
+     */
     private String ledgerKey(String room) {
-        return cluster.key("presence:" + namespace.name() + ":" + room);
+        return cluster.key("presence:" + namespace.name().length() + ":" + namespace.name() + ":" + room);
     }
 
     private String ledgerRoomsKey() {

@@ -13,6 +13,8 @@ import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.Inbox;
 import dev.switchboard.testing.RawClient;
 import dev.switchboard.testing.RedisServer;
+import dev.switchboard.testing.TestServer;
+import dev.switchboard.server.Namespace;
 import jakarta.json.JsonObject;
 import java.net.URI;
 import java.time.Duration;
@@ -289,6 +291,42 @@ class ClusterPresenceTest {
             Await.until("Ana gone", () -> pedro.socket().presence(ROOM).member("Ana") == null);
             fence(b);
             assertEquals(List.of("leave:Ana"), pedro.presenceUntilFence());
+        }
+    }
+
+    /**
+     * Two namespaces whose names and room names join to the same text ("/org:admin" and "#lobby",
+     * "/org" and "admin:#lobby") are still two rooms: a member of one does not see who is in the other.
+     */
+    @Test
+    void aRoomOfAnotherNamespaceWhoseNameJoinsToTheSameTextSharesNoPresence(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start()) {
+            RedisCluster cluster = settings(redis.uri(), test).connect();
+            try (TestServer server = TestServer.start(TestServer.options().adapter(cluster.adapters())
+                    .sessionStore(cluster.sessionStore()).build(), sb -> {
+                        for (String[] namespaceAndRoom : new String[][] {{"/org:admin", "#lobby"}, {"/org", "admin:#lobby"}}) {
+                            Namespace namespace = sb.of(namespaceAndRoom[0]).trackPresence(room -> room.contains("#"));
+                            namespace.use(socket -> socket.userId(socket.handshake().auth(Map.class).get("user").toString()));
+                            namespace.onConnection(socket -> socket.join(namespaceAndRoom[1]));
+                        }
+                    });
+                 RawClient ana = server.raw();
+                 RawClient pedro = server.raw()) {
+                ana.next("hello");
+                ana.connectNamespace("/org:admin", "{\"user\":\"Ana\"}");
+                assertEquals("Ana", ana.next(packet -> "presence:list".equals(packet.getString("event", null)))
+                        .getJsonArray("args").getJsonObject(0).getJsonArray("users").getJsonObject(0).getString("userId"));
+                pedro.next("hello");
+                pedro.connectNamespace("/org", "{\"user\":\"Pedro\"}");
+                JsonObject list = pedro.next(packet -> "presence:list".equals(packet.getString("event", null)));
+                assertEquals(List.of("Pedro"), list.getJsonArray("args").getJsonObject(0).getJsonArray("users")
+                        .getValuesAs(JsonObject.class).stream().map(user -> user.getString("userId")).toList(),
+                        "the list of /org's room: " + list);
+                assertEquals(List.of("Ana"), server.switchboard().of("/org:admin").presence("#lobby").get(10, TimeUnit.SECONDS)
+                        .stream().map(PresentUser::userId).toList());
+            } finally {
+                cluster.close();
+            }
         }
     }
 }
