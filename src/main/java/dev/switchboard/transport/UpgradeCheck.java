@@ -2,6 +2,8 @@ package dev.switchboard.transport;
 
 import dev.switchboard.server.OriginPolicy;
 import dev.switchboard.server.Switchboard;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.function.UnaryOperator;
@@ -13,7 +15,7 @@ import java.util.function.UnaryOperator;
  *
  * <pre>{@code
  * Forwarding.Client client = Forwarding.resolve(peer, secure, host, headers, server.options().trustedProxies());
- * UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, client, server);
+ * UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, request.getQueryString(), client, server);
  * if (refusal != null) answer(refusal.status(), refusal.header(), refusal.value());
  * }</pre>
  */
@@ -40,20 +42,22 @@ public final class UpgradeCheck {
     /**
      * Checks, in this order: not a WebSocket upgrade at all (426, naming {@code websocket}), an
      * upgrade without {@code Connection: Upgrade} or without a key that is 16 bytes in base64, as
-     * RFC 6455 (4.2.1) has it (400), another version (426,
-     * naming 13), an {@code Origin} that is neither allowed nor the one the client sent the
-     * request to (403), a server draining for a restart (503).
+     * RFC 6455 (4.2.1) has it, or whose query is no URI query as RFC 3986 has it (400), another
+     * version (426, naming 13), an {@code Origin} that is neither allowed nor the one the client
+     * sent the request to (403), a server draining for a restart (503).
      *
      * @param header the request's header of that name, {@code null} when absent
+     * @param query  the request's query as it came, undecoded, {@code null} when it has none
      * @param client the scheme and host the client used, which make the server's own origin
      * @return {@code null} when the container may upgrade the request
      */
-    public static Refusal check(UnaryOperator<String> header, Forwarding.Client client, Switchboard server) {
+    public static Refusal check(UnaryOperator<String> header, String query, Forwarding.Client client, Switchboard server) {
         OriginPolicy origins = server.originPolicy();
         if (!"websocket".equalsIgnoreCase(header.apply("Upgrade"))) {
             return new Refusal(426, "Upgrade Required", "Upgrade", "websocket");
         }
-        if (!hasToken(header.apply("Connection"), "upgrade") || !isKey(header.apply("Sec-WebSocket-Key"))) {
+        if (!hasToken(header.apply("Connection"), "upgrade") || !isKey(header.apply("Sec-WebSocket-Key"))
+                || !isUriQuery(query)) {
             return new Refusal(400, "Bad Request", null, null);
         }
         if (!VERSION.equals(header.apply("Sec-WebSocket-Version"))) {
@@ -67,6 +71,24 @@ public final class UpgradeCheck {
             return new Refusal(503, "Service Unavailable", "Retry-After", "1");
         }
         return null;
+    }
+
+    /**
+     * Whether {@code query} may stand in a URI. Tomcat and Jetty build the handshake's URI from the
+     * request and throw out of the upgrade for one that is none (an escape that is none, such as
+     * {@code %ZZ}, or a lone {@code %}): an answer of 500 with a stack trace in the log. Long-polling
+     * answers the same query 400 ({@code EngineIo#handshake}).
+     */
+    private static boolean isUriQuery(String query) {
+        if (query == null) {
+            return true;
+        }
+        try {
+            new URI("?" + query);
+            return true;
+        } catch (URISyntaxException e) {
+            return false;
+        }
     }
 
     /** Whether {@code key} is 16 bytes in base64, which is 24 characters with its padding. */

@@ -355,7 +355,36 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
                     query + ": " + (answer.isEmpty() ? "(closed without an answer)" : answer.lines().findFirst().orElseThrow()));
         }
         String logged = loggedSince(mark);
-        assertFalse(logged.contains("dev.switchboard."), logged);
+        assertFalse(logged.contains("at dev.switchboard."), logged);
+    }
+
+    /**
+     * A WebSocket upgrade whose query is no URI as RFC 3986 has it (an escape that is none, a lone
+     * {@code %}) is refused with 400 as a bad request, on both endpoints and every deployment,
+     * without a stack trace in the log; the same upgrade with a query that is one is accepted.
+     */
+    @Test
+    void aWebSocketUpgradeWhoseQueryIsNoUriIsAnswered400() throws Exception {
+        long mark = logLength();
+        String socketIo = site().contextPath() + "/socket.io/?EIO=4&transport=websocket";
+        List<String> answers = new ArrayList<>();
+        for (String target : List.of(site().endpointPath() + "?x=a%ZZ", site().endpointPath() + "?x=%",
+                socketIo + "&x=a%ZZ", socketIo + "&x=%")) {
+            String head;
+            try (RawTcp tcp = RawTcp.open(site().port())) {
+                head = tcp.requestUpgrade(site().port(), target, "");
+            } catch (SocketTimeoutException e) {
+                head = "(no answer within 10 s)";
+            }
+            answers.add(target + ": " + (head.isEmpty() ? "(closed without an answer)" : head.lines().findFirst().orElseThrow()));
+        }
+        assertTrue(answers.stream().allMatch(answer -> answer.contains(": HTTP/1.1 400")), answers.toString());
+        try (RawTcp tcp = RawTcp.open(site().port())) {
+            String head = tcp.requestUpgrade(site().port(), site().endpointPath() + "?x=a%25ZZ", "");
+            assertTrue(head.startsWith("HTTP/1.1 101"), head);
+        }
+        String logged = loggedSince(mark);
+        assertFalse(logged.contains("at dev.switchboard."), logged);
     }
 
     /**
