@@ -154,7 +154,7 @@ public final class ClientOptions {
         return headers;
     }
 
-    /** How long opening the WebSocket (TCP, TLS, upgrade) may take. */
+    /** How long opening the WebSocket (TCP, TLS, upgrade) may take, and a token provider's answer. */
     public Duration connectTimeout() {
         return connectTimeout;
     }
@@ -322,7 +322,10 @@ public final class ClientOptions {
             return this;
         }
 
-        /** How long opening the WebSocket may take (default 20 s). */
+        /**
+         * How long opening the WebSocket may take (default 20 s); also how long a socket waits for
+         * its token provider ({@link ClientSocket#tokenProvider}).
+         */
         public Builder connectTimeout(Duration timeout) {
             this.connectTimeout = positive(timeout, "connectTimeout");
             return this;

@@ -159,6 +159,11 @@ public final class ClientSocket {
      * request for a fresh token before the current one expires is answered with another. Set it
      * before the socket connects (with {@code autoConnect(false)}).
      *
+     * <p>A provider that fails, or whose future has not settled within
+     * {@link ClientOptions#connectTimeout()}, is a connect error at connect (the socket then waits
+     * for {@link #connect()}; a token handed over later is not used), and at a refresh an answer
+     * without a token.
+     *
      * <pre>{@code
      * chat.tokenProvider(() -> login.freshToken());   // a CompletableFuture<String>
      * chat.connect();

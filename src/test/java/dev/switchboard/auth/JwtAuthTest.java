@@ -1,6 +1,9 @@
 package dev.switchboard.auth;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.nimbusds.jose.JOSEException;
@@ -20,6 +23,7 @@ import dev.switchboard.client.ClientOptions;
 import dev.switchboard.client.ClientEvent;
 import dev.switchboard.client.ClientSocket;
 import dev.switchboard.client.ConnectError;
+import dev.switchboard.client.ConnectErrorException;
 import dev.switchboard.client.SwitchboardClient;
 import dev.switchboard.server.Namespace;
 import dev.switchboard.server.Socket;
@@ -41,6 +45,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -326,6 +331,38 @@ class JwtAuthTest {
             socket.connect();
             socket.whenConnected().get(10, TimeUnit.SECONDS);
             assertEquals("ana", connected.poll(10, TimeUnit.SECONDS).userId());
+        }
+    }
+
+    /**
+     * A provider whose future never settles (a login service that never answers) holds the
+     * connect for no longer than the connect timeout: a connect error, as for a provider that
+     * fails, and a token it hands over late goes nowhere.
+     */
+    @Test
+    void aProviderThatNeverAnswersIsAConnectErrorAfterTheConnectTimeout() throws Exception {
+        try (SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(),
+                ClientOptions.builder().autoConnect(false).connectTimeout(Duration.ofSeconds(1)).build())) {
+            AtomicInteger calls = new AtomicInteger();
+            CompletableFuture<String> never = new CompletableFuture<>();
+            ClientSocket socket = client.socket().tokenProvider(() -> calls.incrementAndGet() == 1
+                    ? never : CompletableFuture.completedFuture(tokens.hmac("ana")));
+            BlockingQueue<ConnectError> errors = new LinkedBlockingQueue<>();
+            socket.onConnectError(errors::add);
+            socket.connect();
+            CompletableFuture<ClientSocket> waiting = socket.whenConnected();
+            ConnectError error = errors.poll(10, TimeUnit.SECONDS);
+            assertNotNull(error, "no connect error within 10 s");
+            assertTrue(error.message().contains("token provider did not answer within 1000 ms"), error.message());
+            ExecutionException failed = assertThrows(ExecutionException.class, () -> waiting.get(10, TimeUnit.SECONDS));
+            assertTrue(failed.getCause() instanceof ConnectErrorException, failed.toString());
+            assertFalse(never.isDone(), "the provider's own future is left to it");
+
+            never.complete(tokens.hmac("bob"));
+            socket.connect();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            assertEquals("ana", connected.poll(10, TimeUnit.SECONDS).userId());
+            assertEquals(null, connected.poll(), "the late token connected nobody");
         }
     }
 
