@@ -632,12 +632,15 @@ public final class Socket implements RemoteSocket {
             return reply;
         }
         long ackId = namespace.switchboard().nextAckId();
+        // Encoded before it is awaited: arguments with no JSON throw here, and an ack awaited for
+        // an event that never went would hold one of the socket's maxPendingAcks places, and then
+        // count a timeout, until its timeout ran.
+        Frame frame = namespace.encodeEvent(event, args, ackId);
         acks.await(ackId, timeout, reply::complete, reply::completeExceptionally, () -> {
             namespace.switchboard().metrics().ackTimeouts.increment();
             return new AckTimeoutException(
                     "no ack for '" + event + "' from socket " + id + " within " + timeout.toMillis() + " ms", List.of());
         });
-        Frame frame = namespace.encodeEvent(event, args, ackId);
         if (!deliver(frame, false, false) && acks.forget(ackId)) {
             reply.completeExceptionally(new AckFailedException("socket " + id + " could not be sent '" + event + "'"));
         }
@@ -774,6 +777,9 @@ public final class Socket implements RemoteSocket {
          * Emits and completes with the client's answer; fails with {@link AckTimeoutException}
          * after the timeout (on a callback thread, where the stages chained on it then run), or
          * {@link AckFailedException} when the socket disconnects first.
+         *
+         * @throws IllegalArgumentException if an argument cannot be mapped to JSON; nothing is
+         *                                  sent and no answer awaited
          */
         public CompletableFuture<Arguments> emitWithAck(String event, Object... args) {
             return socket.emitWithAck(timeout, event, args);

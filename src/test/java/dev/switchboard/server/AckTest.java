@@ -85,6 +85,39 @@ class AckTest {
         }
     }
 
+    /**
+     * An emit with ack whose arguments cannot be sent (no JSON for them) fails at the call, and
+     * leaves nothing waiting: the socket may still be asked as many questions as before, and no
+     * timeout is counted later for the question that never went.
+     */
+    @Test
+    void anEmitWithAckThatCannotBeSentLeavesNoAckOwed() throws Exception {
+        try (TestServer small = TestServer.start(TestServer.options().maxPendingAcks(2).build(), sb -> { });
+             Inbox client = Inbox.open(small.webSocketUri(), "/", null)) {
+            client.socket().on("question", event -> event.ack("answer"));
+            client.socket().on("unanswered", event -> { });
+            Socket socket = small.switchboard().root().sockets().get(client.socket().id());
+            Unmappable noJson = new Unmappable();
+            for (int i = 0; i < 2; i++) {
+                assertThrows(IllegalArgumentException.class,
+                        () -> socket.timeout(Duration.ofMillis(300)).emitWithAck("question", noJson));
+            }
+            assertEquals("answer", socket.emitWithAck("question").get(10, TimeUnit.SECONDS).get(0, String.class),
+                    "the two that never went hold no place among the acks owed");
+            // A question of the same timeout set after them times out after the two would have.
+            assertInstanceOf(AckTimeoutException.class,
+                    failureOf(socket.timeout(Duration.ofMillis(300)).emitWithAck("unanswered")));
+            assertEquals(1, small.switchboard().metrics().ackTimeouts(), "only the question that went timed out");
+        }
+    }
+
+    /** A value JSON-B cannot map: its one property cannot be read. */
+    public static final class Unmappable {
+        public String getName() {
+            throw new IllegalStateException("not loaded");
+        }
+    }
+
     @Test
     void pendingAckFailsWhenTheSocketDisconnects() throws Exception {
         Inbox client = Inbox.open(server.webSocketUri(), "/", null);
