@@ -223,6 +223,76 @@ abstract class WarScenario extends DeploymentScenario {
         }
     }
 
+    /** A frame of the HTTP API as the servlet runs it. */
+    private static final Pattern HTTP_API_FRAME = Pattern.compile("at dev\\.switchboard\\.(transport\\.servlet\\.HttpApiServlet|http\\.)");
+
+    /** The head of an HTTP API emit with a valid key (HTTP/1.0: the answer ends with the connection) declaring {@code length} bytes. */
+    private byte[] apiEmitHead(int length) {
+        return ("POST " + site().contextPath() + "/api/emit HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: apikey "
+                + API_KEYS.get(1) + "\r\nContent-Type: application/json\r\nContent-Length: " + length + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * HTTP API requests that send their head and never their body (or part of it) hold no
+     * container thread, as long-polling POSTs do not: the servlet reads a body as it arrives.
+     * While they wait a WebSocket client is served, a body sent in two parts is read whole, and
+     * the container's timeout ends the stalled ones (not with a 200) without an error logged.
+     */
+    @Test
+    void apiRequestsWhoseBodyNeverComesHoldNoContainerThread() throws Exception {
+        long mark = logLength();
+        byte[] emit = ("{\"namespace\":\"" + EchoApp.NAMESPACE + "\",\"event\":\"news\",\"rooms\":[\"nobody\"]}")
+                .getBytes(StandardCharsets.UTF_8);
+        List<Socket> stalled = new ArrayList<>();
+        long start = System.currentTimeMillis();
+        try {
+            for (int i = 0; i < 6; i++) {
+                Socket post = new Socket(InetAddress.getLoopbackAddress(), site().port());
+                stalled.add(post);
+                post.getOutputStream().write(apiEmitHead(emit.length));
+                if (i % 2 == 1) {
+                    post.getOutputStream().write(emit, 0, 10);
+                }
+            }
+            Thread.sleep(500);
+            Map<String, String> first = containerThreadsIn(serverThreadDump(), HTTP_API_FRAME);
+            Thread.sleep(500);
+            Map<String, String> held = containerThreadsIn(serverThreadDump(), HTTP_API_FRAME);
+            held.keySet().retainAll(first.keySet());
+            assertTrue(held.isEmpty(), "container threads held reading an API request's body: " + held.values());
+
+            assertServed();
+            try (RawTcp split = RawTcp.open(site().port())) {
+                split.write(apiEmitHead(emit.length));
+                split.write(Arrays.copyOfRange(emit, 0, 10));
+                Thread.sleep(300);
+                split.write(Arrays.copyOfRange(emit, 10, emit.length));
+                String answer = new String(split.readToEnd(), StandardCharsets.UTF_8);
+                assertTrue(answer.startsWith("HTTP/1.") && answer.contains(" 200"), answer);
+            }
+
+            long deadline = start + connectionTimeout().plus(SLACK).toMillis();
+            List<String> answers = new ArrayList<>();
+            for (Socket post : stalled) {
+                String answer = answeredAndClosedBy(post, deadline);
+                assertNotNull(answer, "a stalled API request still open " + (System.currentTimeMillis() - start) + " ms after it was sent");
+                assertFalse(answer.contains(" 200"), answer);
+                answers.add(answer.lines().findFirst().orElse("(closed)"));
+            }
+            System.out.printf("%s: %d stalled API requests ended by %d ms (timeout %d ms): %s%n", getClass().getSimpleName(),
+                    stalled.size(), System.currentTimeMillis() - start, connectionTimeout().toMillis(), answers);
+        } finally {
+            for (Socket post : stalled) {
+                post.close();
+            }
+        }
+        String logged = loggedSince(mark);
+        for (String alarm : List.of("Exception", "SEVERE", "WARN", "ERROR")) {
+            assertFalse(logged.contains(alarm), logged);
+        }
+    }
+
     /**
      * Half-open upgrades are the container's to close: its connection timeout ends them all while
      * a client upgrades and is served. A request trickled a byte a second is not closed by it (each

@@ -6,12 +6,9 @@ import dev.switchboard.transport.Forwarding;
 import dev.switchboard.transport.engineio.EngineIo;
 import dev.switchboard.transport.engineio.PollRequest;
 import jakarta.servlet.AsyncContext;
-import jakarta.servlet.ReadListener;
-import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
@@ -43,58 +40,10 @@ final class EngineIoServlet extends HttpServlet {
             dispatch(request, async, null);
             return;
         }
-        // The body is read as it arrives, not by a blocking read: a POST whose body trickles in or
-        // never comes would hold a container thread until the connection timeout ends it. That
-        // timeout, or the client going away, ends such a request in onError.
-        ServletInputStream in = request.getInputStream();
-        in.setReadListener(new ReadListener() {
-            /** maxPayload counts a body's bytes, as the reference server's maxHttpBufferSize does. */
-            private final long byteLimit = switchboard.options().maxPayloadBytes();
-            private final ByteArrayOutputStream body = new ByteArrayOutputStream();
-            private final byte[] chunk = new byte[8192];
-            /** Whether the request was handed to Engine.IO, which then answers it; the callbacks run one at a time. */
-            private boolean dispatched;
-
-            @Override
-            public void onDataAvailable() throws IOException {
-                // Reading until isReady() says no asks the container to call again when more arrives.
-                while (!dispatched && in.isReady()) {
-                    int read = in.read(chunk);
-                    if (read < 0) {
-                        return;
-                    }
-                    body.write(chunk, 0, read);
-                    if (body.size() > byteLimit) {
-                        // Too large: answered now, the rest left unread for the container to discard.
-                        handOn(null);
-                    }
-                }
-            }
-
-            @Override
-            public void onAllDataRead() {
-                if (!dispatched) {
-                    handOn(body.toString(StandardCharsets.UTF_8));
-                }
-            }
-
-            @Override
-            public void onError(Throwable failure) {
-                // The client went away mid-body, or the container's timeout ended the read; nothing
-                // reached Engine.IO. Completing frees the request; where the connection is still
-                // open (Jetty answers a timed-out read) the answer must not be a 200.
-                if (!dispatched) {
-                    dispatched = true;
-                    ((HttpServletResponse) async.getResponse()).setStatus(HttpServletResponse.SC_BAD_REQUEST);
-                    async.complete();
-                }
-            }
-
-            private void handOn(String text) {
-                dispatched = true;
-                dispatch(request, async, text);
-            }
-        });
+        // maxPayload counts a body's bytes, as the reference server's maxHttpBufferSize does.
+        long byteLimit = switchboard.options().maxPayloadBytes();
+        RequestBody.read(request.getInputStream(), async, byteLimit,
+                body -> dispatch(request, async, body.length > byteLimit ? null : new String(body, StandardCharsets.UTF_8)));
     }
 
     /** Hands a suspended request, whose POST body is read ({@code null} when too large), to Engine.IO. */

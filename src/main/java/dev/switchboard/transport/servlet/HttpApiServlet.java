@@ -9,11 +9,14 @@ import jakarta.servlet.ServletRegistration;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 
 /**
  * Hands the requests under the API's path and {@code /metrics} (where served) to {@link HttpApi}
  * in a servlet container; {@link SwitchboardServletListener} registers it when a key is configured.
+ * A request's body is read only once the API admitted it, and as it arrives ({@link RequestBody}).
  */
 final class HttpApiServlet extends HttpServlet {
     private final transient HttpApi api;
@@ -38,13 +41,27 @@ final class HttpApiServlet extends HttpServlet {
     /** Every method comes here, so that the API answers 405 itself. */
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        String method = request.getMethod();
         String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
-        ApiRequest apiRequest = new ApiRequest(request.getMethod(), path, request.getQueryString(),
-                request.getHeader("Authorization"), request.getInputStream());
+        String query = request.getQueryString();
+        String authorization = request.getHeader("Authorization");
+        // Refused before its body is read: a body nobody may send is never read.
+        ApiResponse refused = api.refusal(new ApiRequest(method, path, query, authorization, InputStream.nullInputStream()));
+        if (refused != null) {
+            write(refused, response);
+            return;
+        }
         // An emit with acks answers later, from another thread; the API bounds how long.
         AsyncContext async = request.startAsync();
         async.setTimeout(api.settings().maxAckWaitMillis() + 10_000);
-        api.handle(apiRequest).whenComplete((answer, failure) -> {
+        // Read as it arrives, as long-polling bodies are. One byte past the limit is enough for
+        // the API to answer 413.
+        RequestBody.read(request.getInputStream(), async, api.settings().maxBodyBytes(),
+                body -> answer(async, new ApiRequest(method, path, query, authorization, new ByteArrayInputStream(body))));
+    }
+
+    private void answer(AsyncContext async, ApiRequest request) {
+        api.answer(request).whenComplete((answer, failure) -> {
             try {
                 write(answer, (HttpServletResponse) async.getResponse());
             } finally {
