@@ -66,9 +66,9 @@ public interface LocalNamespace {
     void disconnect(String socketId, boolean close);
 
     /**
-     * Closes the connections of every local socket without telling their clients why: they take
-     * it for a lost connection and come back, to another node, and recover there. For a node the
-     * cluster counted dead, whose sessions it gave to others (none is kept here).
+     * Closes the connections of every local socket as a drain does (1012, no {@code disconnect}
+     * packet): their sessions wait, and the clients come back, to another node, and recover
+     * there. For a node the cluster counted dead, whose clients missed what the others sent.
      */
     void abandonAll();
 

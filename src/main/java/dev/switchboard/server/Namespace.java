@@ -626,7 +626,8 @@ public final class Namespace {
         @Override
         public void abandonAll() {
             for (Socket socket : List.copyOf(sockets.values())) {
-                socket.connection().terminate(DisconnectReason.SERVER_DISCONNECT);
+                // Recoverable: the clients missed what the others sent while this node could not read the log.
+                socket.connection().terminate(DisconnectReason.SERVER_RESTARTING);
             }
         }
     }

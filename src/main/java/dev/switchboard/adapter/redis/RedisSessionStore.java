@@ -181,11 +181,15 @@ final class RedisSessionStore implements SessionStore {
             return orphans
             """;
     /**
-     * KEYS: the record, the claim mark. ARGV: the dead node. Takes the record if it is still the
-     * dead node's: nobody claimed it since {@link #ADOPT}, or the dead node did. The mark of a
-     * later claim outlasts the dead node's record, so it is still there when this runs.
+     * KEYS: the record, the claim mark, the node set. ARGV: the dead node. Takes the record if it
+     * is still the dead node's: nobody claimed it since {@link #ADOPT}, or the dead node did. The
+     * mark of a later claim outlasts the dead node's record, so it is still there when this runs.
+     * Not if the node beats again (it was cut from Redis, not dead, and fenced itself): it keeps
+     * its sessions waiting and ends them when their window ends, counted from its fence, and what
+     * it claimed since under the same private id is a live socket's.
      */
     private static final String TAKE = """
+            if redis.call('ZSCORE', KEYS[3], ARGV[1]) then return false end
             local mark = redis.call('GET', KEYS[2])
             if mark and string.sub(mark, 1, #ARGV[1] + 1) ~= ARGV[1] .. ':' then return false end
             local record = redis.call('GET', KEYS[1])
@@ -304,7 +308,8 @@ final class RedisSessionStore implements SessionStore {
     }
 
     private void expireOrphan(String pid, String node) {
-        connection.async().<String>eval(TAKE, ScriptOutputType.VALUE, new String[] {recordKey(pid), claimKey(pid)}, node)
+        connection.async().<String>eval(TAKE, ScriptOutputType.VALUE,
+                        new String[] {recordKey(pid), claimKey(pid), cluster.key("nodes")}, node)
                 .thenAcceptAsync(text -> {
                     if (text != null) {
                         SessionRecord record = decode(text);

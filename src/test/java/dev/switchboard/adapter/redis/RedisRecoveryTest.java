@@ -130,6 +130,84 @@ class RedisRecoveryTest {
         }
     }
 
+    /**
+     * Node A is cut from Redis past the node timeout while alice is connected to it: node B counts
+     * A dead and goes on, and alice misses what B sends her room meanwhile. Once its link returns,
+     * A finds itself fenced and closes its connections, so that its clients go to the nodes that
+     * went on: alice comes back to node B and recovers there, with what she missed.
+     */
+    @Test
+    void theClientsOfAFencedNodeRecoverOnAnotherWithWhatTheyMissed(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             CuttableProxy link = new CuttableProxy(redis.port());
+             ClusterNode a = ClusterNode.start(settings("redis://127.0.0.1:" + link.port(), test));
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test));
+             CuttableProxy balancer = new CuttableProxy(a.server().port());
+             Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice")) {
+            String id = alice.socket().id();
+            join(alice, "lobby");
+            Await.until("both nodes see each other", () -> b.cluster().liveNodes().size() == 2);
+            b.switchboard().root().to("lobby").emit("before", 0);
+            assertEquals("before:0", alice.next());
+
+            link.refuse(true);
+            link.cut();
+            Await.until("node B counts node A dead", () -> b.cluster().liveNodes().size() == 1);
+            b.switchboard().root().to("lobby").emit("missed", 1);
+            balancer.retarget(b.server().port());
+            link.refuse(false);
+            Await.until("alice back, on node B", () -> alice.socket().connected()
+                    && b.switchboard().root().sockets().size() == 1);
+            assertTrue(alice.socket().recovered(), "recovered");
+            assertEquals(id, alice.socket().id());
+            b.switchboard().root().emit(Inbox.FENCE);
+            alice.assertReceived("missed:1");
+            assertEquals(Set.of(id, "user:alice", "lobby"), socketOn(b, id).rooms());
+        }
+    }
+
+    /**
+     * The same, but alice comes back to node A, which lives again, late in her window: it counts
+     * from the fence, as from any drop on a live node. The node that counted A dead, and adopted
+     * its records then, leaves them to A once A beats again.
+     */
+    @Test
+    void aClientOfAFencedNodeRecoversThereLateInItsWindow(TestInfo test) throws Exception {
+        Duration window = Duration.ofSeconds(10);
+        try (RedisServer redis = RedisServer.start();
+             CuttableProxy link = new CuttableProxy(redis.port());
+             ClusterNode a = ClusterNode.start(settings("redis://127.0.0.1:" + link.port(), test), window);
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test), window);
+             CuttableProxy balancer = new CuttableProxy(a.server().port());
+             Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice")) {
+            List<String> expired = new CopyOnWriteArrayList<>();
+            a.switchboard().root().onSessionExpired(session -> expired.add("A:" + session.id()));
+            b.switchboard().root().onSessionExpired(session -> expired.add("B:" + session.id()));
+            String id = alice.socket().id();
+            join(alice, "lobby");
+            Await.until("both nodes see each other", () -> b.cluster().liveNodes().size() == 2);
+
+            long cut = System.nanoTime();
+            link.refuse(true);
+            link.cut();
+            Await.until("node B counts node A dead", () -> b.cluster().liveNodes().size() == 1);
+            balancer.refuse(true);
+            link.refuse(false);
+            Await.until("node A fenced", () -> a.cluster().status().fencings() == 1);
+            Await.until("alice's session waits on node A", () -> a.switchboard().root().detachedSessions().containsKey(id));
+            // Past the window counted from A's last heartbeat before the cut, within the one from the fence.
+            Thread.sleep(Math.max(0, window.plusMillis(2500).toMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cut)));
+            a.switchboard().root().to("lobby").emit("missed", 1);
+            balancer.refuse(false);
+            Await.until("alice back", () -> alice.socket().connected() && a.switchboard().root().sockets().size() == 1);
+            assertTrue(alice.socket().recovered(), "recovered");
+            assertEquals(id, alice.socket().id());
+            a.switchboard().root().emit(Inbox.FENCE);
+            alice.assertReceived("missed:1");
+            assertEquals(List.of(), expired);
+        }
+    }
+
     /** Also after Redis restarted empty under alice, connected: her node wrote her record again. */
     @ParameterizedTest(name = "Redis restarted empty before: {0}")
     @ValueSource(booleans = {false, true})
