@@ -150,6 +150,14 @@ public interface Adapter {
     }
 
     /**
+     * Whether the cluster counts {@code node} alive now. A node counted dead may come back (it was
+     * cut from its cluster, not dead): its sockets are its own again. A single node has no other.
+     */
+    default boolean alive(String node) {
+        return true;
+    }
+
+    /**
      * Runs {@code listener} when the shared state was lost (Redis restarted empty), so that each
      * node writes its own sockets' presence again. A single node never loses it.
      */

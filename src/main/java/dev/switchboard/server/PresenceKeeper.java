@@ -329,12 +329,19 @@ final class PresenceKeeper {
         }
     }
 
-    /** A dead node's connected socket waits for its client from now on, for one recovery window. */
+    /**
+     * A dead node's connected socket waits for its client from now on, for one recovery window.
+     * Not once that node beats again: it was cut off, fenced itself, and what it writes since
+     * (its clients back there) is true.
+     */
     private RoomLedger.SocketEntry lost(RoomLedger.SocketEntry socket, long now) {
         synchronized (this) {
             if (socket.waiting() || !lostNodes.contains(socket.node())) {
                 return socket;
             }
+        }
+        if (adapter.alive(socket.node())) {
+            return socket;
         }
         Duration window = namespace.switchboard().options().recoveryWindow();
         return new RoomLedger.SocketEntry(socket.node(), now + Math.max(1, window.toMillis()), socket.info());

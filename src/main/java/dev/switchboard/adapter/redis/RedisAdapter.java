@@ -698,6 +698,11 @@ final class RedisAdapter implements Adapter {
         resetListeners.add(listener);
     }
 
+    @Override
+    public boolean alive(String node) {
+        return cluster.liveNodes().contains(node);
+    }
+
     /** The cluster counts {@code node} dead. */
     void nodeLost(String node) {
         nodeLostListeners.forEach(listener -> listener.accept(node));

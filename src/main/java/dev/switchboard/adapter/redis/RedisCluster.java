@@ -596,8 +596,6 @@ public final class RedisCluster implements AutoCloseable {
             }
             sessions.renew(scheduler);
             int dead = ((Number) answer.get(3)).intValue();
-            // Only the node whose beat counted them dead hears of it; one is enough.
-            answer.subList(4, 4 + dead).forEach(node -> adapters.values().forEach(adapter -> adapter.nodeLost((String) node)));
             Set<String> live = new HashSet<>();
             answer.subList(4 + dead, answer.size()).forEach(node -> live.add((String) node));
             live.add(nodeId);
@@ -605,6 +603,9 @@ public final class RedisCluster implements AutoCloseable {
             unconfirmed.entrySet().removeIf(node -> live.contains(node.getKey()) || node.getValue() < now);
             live.addAll(unconfirmed.keySet());
             liveNodes(Set.copyOf(live));
+            // Only the node whose beat counted them dead hears of it; one is enough. After the
+            // live nodes no longer name them, which the listeners ask.
+            answer.subList(4, 4 + dead).forEach(node -> adapters.values().forEach(adapter -> adapter.nodeLost((String) node)));
             if (!reachable) {
                 LOG.log(System.Logger.Level.INFO, "node " + nodeId + " reaches Redis again");
             }

@@ -329,4 +329,52 @@ class ClusterPresenceTest {
             }
         }
     }
+
+    /**
+     * Node A is cut from Redis past the node timeout: node B counts it dead, and Ana, on A, turns
+     * away. Once A's link returns, A finds itself fenced and closes its connections; Ana comes back
+     * to A, which lives again, and recovers there. Node B, which still counts the window of A's
+     * death, must not take A's connected users for the dead node's: Ana stays back, through later
+     * changes made on B and past that window.
+     */
+    @Test
+    void aUserBackOnAFencedNodeThatLivesAgainStaysThere(TestInfo test) throws Exception {
+        Duration window = Duration.ofSeconds(10);
+        try (RedisServer redis = RedisServer.start();
+             CuttableProxy link = new CuttableProxy(redis.port());
+             ClusterNode a = ClusterNode.start(settings("redis://127.0.0.1:" + link.port(), test), window);
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test), window);
+             Inbox pedro = tab(b.server().webSocketUri(), "Pedro");
+             Inbox ana = tab(a.server().webSocketUri(), "Ana")) {
+            RoomPresence pedroSees = pedro.socket().presence(ROOM);
+            Await.until("Pedro sees Ana", () -> pedroSees.member("Ana") != null);
+            Await.until("both nodes see each other", () -> b.cluster().liveNodes().size() == 2);
+            String anaId = ana.socket().id();
+
+            link.refuse(true);
+            link.cut();
+            Await.until("node B counts node A dead", () -> b.cluster().liveNodes().size() == 1);
+            Await.until("Ana away", () -> pedroSees.member("Ana").away());
+            link.refuse(false);
+            Await.until("node A fenced", () -> a.cluster().status().fencings() == 1);
+            Await.until("Ana back on node A", () -> a.switchboard().root().sockets().containsKey(anaId)
+                    && ana.socket().connected());
+            Await.until("Ana back", () -> pedroSees.member("Ana") != null && !pedroSees.member("Ana").away());
+
+            try (Inbox cy = tab(b.server().webSocketUri(), "Cy")) {
+                Await.until("Pedro sees Cy", () -> pedroSees.member("Cy") != null);
+            }
+            // Past the window of A's death on B, which then brings the rooms up to date once more.
+            Thread.sleep(window.plusSeconds(2).toMillis());
+            try (Inbox di = tab(b.server().webSocketUri(), "Di")) {
+                Await.until("Pedro sees Di", () -> pedroSees.member("Di") != null);
+            }
+            Await.until("Pedro sees Di go", () -> pedroSees.member("Di") == null);
+            fence(b);
+            assertEquals(List.of("list:Pedro", "join:Ana", "away:Ana", "back:Ana", "join:Cy", "leave:Cy", "join:Di",
+                    "leave:Di"), pedro.presenceUntilFence());
+            List<PresentUser> both = List.of(new PresentUser("Ana", Map.of(), false), new PresentUser("Pedro", Map.of(), false));
+            assertEquals(both, presence(b));
+        }
+    }
 }
