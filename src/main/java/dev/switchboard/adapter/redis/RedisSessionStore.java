@@ -35,6 +35,7 @@ import java.util.function.Consumer;
  * <p>Threads: any; every call is one script on the cluster's command connection.
  */
 final class RedisSessionStore implements SessionStore {
+    private static final System.Logger LOG = System.getLogger(RedisSessionStore.class.getName());
     /**
      * KEYS: the record, the claim mark, this node's set of connected records, the set of nodes
      * that have such records, this node's waiting records. ARGV: the record, its time to live, its
@@ -255,10 +256,34 @@ final class RedisSessionStore implements SessionStore {
                         keys, namespace, Long.toString(cluster.nodeTimeout().toMillis()), token)
                 .whenComplete((text, failure) -> {
                     if (failure != null) {
-                        connection.async().eval(UNCLAIM, ScriptOutputType.INTEGER, keys, token);
+                        unclaim(keys, token);
                     }
                 })
-                .thenApply(text -> Optional.ofNullable(text).map(RedisSessionStore::decode)).toCompletableFuture();
+                .thenApply(text -> readable(text, keys, token)).toCompletableFuture();
+    }
+
+    /**
+     * The claimed record, or none when this node cannot read it (another version of the code wrote
+     * it, in a rolling upgrade): the claim is undone, so that the node that wrote the record ends
+     * the session and tells its application when the window ends, and the client starts afresh
+     * rather than recover part of its session.
+     */
+    private Optional<SessionRecord> readable(String text, String[] keys, String token) {
+        if (text == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(decode(text));
+        } catch (IllegalArgumentException e) {
+            LOG.log(System.Logger.Level.WARNING, "a session record this node cannot read is left to the node that"
+                    + " wrote it; its client starts afresh", e);
+            unclaim(keys, token);
+            return Optional.empty();
+        }
+    }
+
+    private void unclaim(String[] keys, String token) {
+        connection.async().eval(UNCLAIM, ScriptOutputType.INTEGER, keys, token);
     }
 
     @Override
