@@ -39,7 +39,9 @@
  *   returning a token or a promise of one: sent as auth { token } at every connect, and asked for
  *   again when the server wants a fresh one before expiry), autoConnect true,
  *   forceNew false, reconnection true, reconnectionDelay 1000, reconnectionDelayMax 5000,
- *   randomizationFactor 0.5, reconnectionAttempts Infinity, timeout 20000 (to get "hello"),
+ *   randomizationFactor 0.5, reconnectionAttempts Infinity, timeout 20000 (to get "hello", and
+ *   then the answer of an auth function or token provider: past it, connect_error "token provider
+ *   did not answer within 20000 ms" ("auth did not answer ..."), and the socket waits for connect()),
  *   sendQueueBytes 4 MiB (what the WebSocket may hold unwritten, bufferedAmount; past it events
  *   wait in the sockets' buffers, so a server that stops reading fills them and emits are refused),
  *   maxBufferedEmits 1000 (emits waiting to be sent, offline or paced to the server's rate limit,
@@ -1465,7 +1467,17 @@
       };
       if (typeof this.auth === 'function') {
         let called = false;
+        // A provider that never answers (a login service that hangs) would hold the connect for
+        // good on a WebSocket that stays up: bounded by the timeout that bounds the hello.
+        const what = typeof this._tokenProvider === 'function' ? 'token provider' : 'auth';
+        const limit = this.io._opts.timeout;
+        const timer = limit > 0 ? setTimeout(() => guard(() => {
+          if (this._connectToken === token) {
+            this._failConnect(makeError(what + ' did not answer within ' + limit + ' ms'));
+          }
+        }), Math.min(limit, MAX_DELAY)) : null;
         const once = (value) => {
+          clearTimeout(timer);
           if (!called) {
             called = true;
             send(value);
@@ -1844,7 +1856,8 @@
    * @param {number} [options.reconnectionDelayMax=5000]
    * @param {number} [options.randomizationFactor=0.5]
    * @param {number} [options.reconnectionAttempts=Infinity]
-   * @param {number} [options.timeout=20000] ms to wait for the server's hello
+   * @param {number} [options.timeout=20000] ms to wait for the server's hello, and for an auth
+   *   function or token provider to answer (else connect_error; the socket waits for connect())
    * @param {number} [options.ackTimeout=10000] for emitWithAck() and each try of retries
    * @param {number} [options.retries=0] resends of an unacknowledged emit (at-least-once)
    * @param {number} [options.maxBufferedEmits=1000] emits a socket keeps waiting; more are refused

@@ -135,6 +135,32 @@ class BrowserTokenTest {
                 "asked at connect, refresh and reconnection");
     }
 
+    /**
+     * A provider whose promise never settles (a login service that never answers) holds the
+     * connect for no longer than the connect timeout, as in the Java client: a connect error, and
+     * a token it hands over late goes nowhere.
+     */
+    @Test
+    void aProviderThatNeverAnswersIsAConnectErrorAfterTheTimeout() throws Exception {
+        browser.script(tab, """
+                (0, eval)(await (await fetch('/switchboard.js')).text());
+                window.seen = [];
+                window.asked = 0;
+                const socket = switchboard.connect({ forceNew: true, timeout: 1000, token: () => ++asked === 1
+                    ? new Promise((resolve) => { window.late = resolve; }) : arguments[0] });
+                socket.on('connect', () => seen.push('connect'));
+                socket.on('connect_error', (err) => seen.push('connect_error ' + err.message));
+                window.socket = socket;
+                """, tokens.hmac("ana"));
+        assertEquals("connect_error token provider did not answer within 1000 ms", awaitSeen("connect_error"));
+
+        browser.script(tab, "late(arguments[0]); socket.connect();", tokens.hmac("bob"));
+        awaitSeen("connect");
+        assertEquals("ana", connected.poll(10, TimeUnit.SECONDS).userId());
+        assertEquals(2, ((Number) browser.script(tab, "return asked;")).intValue(), "asked again at connect()");
+        assertEquals(null, connected.poll(), "the late token connected nobody");
+    }
+
     private static String tokenId(Socket socket) {
         String token = socket.handshake().auth().as(JwtAuth.Credentials.class).token();
         try {
