@@ -62,8 +62,16 @@ public final class Forwarding {
         }
         Hop hop = hops.get(client);
         return new Client(hop.address() != null ? hop.address() : peer,
-                hop.proto() != null ? "https".equalsIgnoreCase(hop.proto()) : secure,
+                hop.proto() != null ? secure(hop.proto()) : secure,
                 hop.host() != null ? hop.host() : host);
+    }
+
+    /**
+     * Whether a forwarded scheme is a TLS one. Some proxies name a WebSocket upgrade's scheme as
+     * the WebSocket's ({@code wss}, Traefik's {@code X-Forwarded-Proto}), not as the page's.
+     */
+    private static boolean secure(String proto) {
+        return "https".equalsIgnoreCase(proto) || "wss".equalsIgnoreCase(proto);
     }
 
     /** The elements of {@code Forwarded}, each proxy's account of the hop before it, left to right. */

@@ -76,6 +76,24 @@ class TrustedProxyTest {
         }
     }
 
+    /**
+     * A proxy that ends TLS and names the scheme of a WebSocket upgrade as the WebSocket's own
+     * ({@code X-Forwarded-Proto: wss}, as Traefik sends it; {@code proto=wss} in {@code Forwarded}):
+     * the browser's page came over {@code https}, so its {@code https} Origin is the server's own.
+     */
+    @Test
+    void aProxyThatNamesTheSchemeWssMakesTheHttpsOriginTheServersOwn() throws IOException {
+        try (TestServer server = start(TestServer.options())) {
+            assertEquals("198.51.100.4", seenAs(server, PROXY, "Origin: https://app.example.com\r\nX-Forwarded-Proto: wss\r\n"
+                    + "X-Forwarded-Host: app.example.com\r\nX-Forwarded-For: 198.51.100.4\r\n"));
+            assertEquals("198.51.100.4", seenAs(server, PROXY, "Origin: https://app.example.com\r\n"
+                    + "Forwarded: for=198.51.100.4;proto=wss;host=app.example.com\r\n"));
+            // And a plain ws one stays plain: an https page is then foreign.
+            assertTrue(seenAs(server, PROXY, "Origin: https://app.example.com\r\nX-Forwarded-Proto: ws\r\n"
+                    + "X-Forwarded-Host: app.example.com\r\n").startsWith("HTTP/1.1 403"));
+        }
+    }
+
     private static final Pattern SID = Pattern.compile("\"sid\":\"([^\"]+)\"");
     private static final Pattern WHOAMI_ACK = Pattern.compile("431\\[\"([^\"]+)\"\\]");
 
