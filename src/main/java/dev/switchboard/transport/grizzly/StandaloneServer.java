@@ -83,6 +83,7 @@ public final class StandaloneServer implements AutoCloseable {
             tls.setEnabledProtocols(TlsIdentity.PROTOCOLS);
             listener.setSecure(true);
             listener.setSSLEngineConfig(tls);
+            listener.registerAddOn(new NoRenegotiation());
         }
         http.addListener(listener);
         // Tyrus buffers a whole frame before our assembler sees it: room for one maximal message,

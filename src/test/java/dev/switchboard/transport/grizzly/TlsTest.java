@@ -200,6 +200,30 @@ class TlsTest {
         }
     }
 
+    /**
+     * A client that renegotiates TLS 1.2 over and over on an upgraded WebSocket makes the server
+     * do a full handshake each time, a signature with its key, with no deadline and no cap (the
+     * header timeout is over, the heartbeat only asks for pongs). OpenSSL's client asks for one
+     * at each line {@code R}, 50 of them here: the connection is dropped at the first, as nginx does.
+     */
+    @Test
+    void aClientThatRenegotiatesTls12IsDroppedAtItsFirstRenegotiation() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/openssl")), "openssl is not installed");
+        try (StandaloneServer server = start(TlsIdentity.pem(issued.chain(), issued.key()))) {
+            String upgrade = "GET /switchboard HTTP/1.1\\r\\nHost: localhost\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n";
+            Process client = new ProcessBuilder("bash", "-c", "(sleep 0.3; printf '" + upgrade + "'; sleep 1; "
+                    + "for i in $(seq 50); do echo R; sleep 0.02; done; sleep 1) | openssl s_client -tls1_2 -connect 127.0.0.1:"
+                    + server.port() + " -CAfile " + ca.caPem()).redirectErrorStream(true).start();
+            String output = new String(client.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertTrue(client.waitFor(30, TimeUnit.SECONDS));
+            assertTrue(output.contains("HTTP/1.1 101") && output.contains("RENEGOTIATING"), output);
+            // Each handshake verifies the server's certificate and the CA's.
+            assertEquals(2, output.split("verify return:1", -1).length - 1, "handshakes: the first alone");
+            assertEquals("over wss", echoOverWss(server));
+        }
+    }
+
     private static String readToEnd(Socket socket) throws IOException {
         try {
             return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
