@@ -147,7 +147,9 @@ public final class DashboardFeed {
         }
         Map<String, Integer> byAddress = new HashMap<>();
         for (Connection connection : server.connections()) {
-            byAddress.merge(Objects.requireNonNullElse(connection.handshake().remoteAddress(), "unknown"), 1, Integer::sum);
+            // As the per-address caps count them: an IPv6 client by its network, not by each address it takes.
+            byAddress.merge(server.options().addressKey(Objects.requireNonNullElse(connection.handshake().remoteAddress(), "unknown")),
+                    1, Integer::sum);
         }
         Stats figures = new Stats(now, metrics.connections(), metrics.connectionsByWire(), topAddresses(byAddress),
                 sockets.values().stream().mapToInt(Integer::intValue).sum(), sockets, List.of(),

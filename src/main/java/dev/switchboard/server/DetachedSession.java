@@ -49,7 +49,7 @@ public final class DetachedSession implements RemoteSocket {
     private volatile String presentedPid;
     /** Whether it is within the caps on waiting sessions; set when it is made, read as it is kept, on that thread. */
     private boolean withinCaps = true;
-    /** The client address it counts for against those caps; set as it is listed, before anyone can see it. */
+    /** The client address key it counts for against those caps; set as it is listed, before anyone can see it. */
     private String countedFor;
     /**
      * Whether this node claimed its record from the store for the returning client: set on the

@@ -265,7 +265,7 @@ final class Recovery {
 
     /** Lists a session as waiting here, counted against the caps on them; answers whether it is within them. */
     private boolean register(DetachedSession session) {
-        String address = session.handshake().remoteAddress();
+        String address = namespace.switchboard().options().addressKey(session.handshake().remoteAddress());
         boolean[] replaced = {false};
         detached.compute(session.id(), (id, old) -> {
             // One under the same id is no longer listed, so forget() skips it: this one takes its

@@ -74,10 +74,14 @@ public final class Switchboard implements AutoCloseable {
     private final Object budgetRelief = new Object();
     private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
-    /** Open connections per client address, for the per-address cap; entries vanish at zero. */
+    /**
+     * Open connections per client address (as {@link SwitchboardOptions#addressKey} counts it),
+     * for the per-address cap; entries vanish at zero.
+     */
     private final Map<String, Integer> perAddress = new ConcurrentHashMap<>();
     /**
-     * Sessions waiting on this node for their clients, all namespaces, by client address, for
+     * Sessions waiting on this node for their clients, all namespaces, by client address (as
+     * {@link SwitchboardOptions#addressKey} counts it), for
      * {@code maxWaitingSessions}; entries vanish at zero. Guarded by itself, with {@link #waiting}.
      */
     private final Map<String, Integer> waitingPerAddress = new HashMap<>();
@@ -296,7 +300,7 @@ public final class Switchboard implements AutoCloseable {
             metrics.refusedUnavailable.increment();
             return null;
         }
-        if (!claimConnectionSlot(handshake.remoteAddress())) {
+        if (!claimConnectionSlot(options.addressKey(handshake.remoteAddress()))) {
             return null;
         }
         Connection connection = new Connection(this, transport, handshake, codec);
@@ -320,7 +324,7 @@ public final class Switchboard implements AutoCloseable {
             return false;
         }
         boolean[] admitted = {true};
-        perAddress.compute(address == null ? "" : address, (key, count) -> {
+        perAddress.compute(address, (key, count) -> {
             int open = count == null ? 0 : count;
             if (open >= options.maxConnectionsPerAddress()) {
                 admitted[0] = false;
@@ -439,16 +443,16 @@ public final class Switchboard implements AutoCloseable {
     }
 
     /**
-     * Counts a session that starts waiting here for its client from {@code address}; answers
+     * Counts a session that starts waiting here for its client from {@code address}, an
+     * {@linkplain SwitchboardOptions#addressKey address key}; answers
      * whether it is within {@code maxWaitingSessions}. One past a cap is counted too, until it
      * ends. Never blocks: called under a socket's log lock.
      */
     boolean sessionWaits(String address) {
-        String key = address == null ? "" : address;
         synchronized (waitingPerAddress) {
-            int fromAddress = waitingPerAddress.getOrDefault(key, 0);
+            int fromAddress = waitingPerAddress.getOrDefault(address, 0);
             boolean within = waiting < options.maxWaitingSessions() && fromAddress < options.maxWaitingSessionsPerAddress();
-            waitingPerAddress.put(key, fromAddress + 1);
+            waitingPerAddress.put(address, fromAddress + 1);
             waiting++;
             return within;
         }
@@ -457,15 +461,15 @@ public final class Switchboard implements AutoCloseable {
     /** A session counted by {@link #sessionWaits} no longer waits: resumed, ended, or gone to another node. */
     void sessionStoppedWaiting(String address) {
         synchronized (waitingPerAddress) {
-            waitingPerAddress.computeIfPresent(address == null ? "" : address, (key, count) -> count > 1 ? count - 1 : null);
+            waitingPerAddress.computeIfPresent(address, (key, count) -> count > 1 ? count - 1 : null);
             waiting--;
         }
     }
 
     void removeConnection(Connection connection) {
         if (connections.remove(connection)) {
-            String address = connection.handshake().remoteAddress();
-            perAddress.computeIfPresent(address == null ? "" : address, (key, count) -> count > 1 ? count - 1 : null);
+            perAddress.computeIfPresent(options.addressKey(connection.handshake().remoteAddress()),
+                    (key, count) -> count > 1 ? count - 1 : null);
         }
     }
 

@@ -41,6 +41,9 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param maxWaitingSessionsPerAddress such sessions of one client address (20 000): a client that connects and drops
  *                               again and again, which costs it nothing, cannot make the server keep its sessions
  *                               without bound (see {@link Builder#maxWaitingSessions})
+ * @param ipv6PrefixLength       the network an IPv6 client is counted by, for the caps above per client address (64):
+ *                               it usually holds a whole /64, a new address of it for each connection; IPv4
+ *                               addresses, IPv4-mapped ones too, count one by one (see {@link #addressKey})
  * @param maxNamespaces          namespaces one connection may open (16)
  * @param maxAttachments         binary attachments one incoming event or ack may carry (10); more close the
  *                               connection with 1008, and a packet's attachments count toward {@code maxPayloadBytes}
@@ -73,7 +76,7 @@ import java.util.concurrent.ScheduledExecutorService;
 public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, int maxPayloadBytes, long sendQueueBytes, long sendBudgetBytes,
                                  List<String> allowedOrigins, double eventsPerSecond, int eventBurst,
                                  int maxConnections, int maxConnectionsPerAddress, int maxWaitingSessions,
-                                 int maxWaitingSessionsPerAddress, int maxNamespaces, int maxAttachments,
+                                 int maxWaitingSessionsPerAddress, int ipv6PrefixLength, int maxNamespaces, int maxAttachments,
                                  int maxProtocolErrors, int maxPendingAcks, Duration ackTimeout, Duration handlerTimeout,
                                  Duration shutdownGrace, Duration recoveryWindow, int recoveryMaxEvents, long recoveryMaxBytes,
                                  boolean recoveryRunsMiddleware, SessionStore sessionStore, Codec codec, AdapterFactory adapter, Clock clock, ScheduledExecutorService scheduler,
@@ -105,6 +108,24 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
                 || maxProtocolErrors < 1 || maxPendingAcks < 1 || recoveryMaxEvents < 1 || recoveryMaxBytes < 1) {
             throw new IllegalArgumentException("limits must be positive");
         }
+        if (ipv6PrefixLength < 0 || ipv6PrefixLength > 128) {
+            throw new IllegalArgumentException("ipv6PrefixLength is 0 to 128, not " + ipv6PrefixLength);
+        }
+    }
+
+    /**
+     * What the caps per client address count a client at {@code address} by, and what the
+     * warnings of a refusal and the demo's dashboard name: an IPv6 address's network of
+     * {@code ipv6PrefixLength} bits, an IPv4 address (also written IPv4-mapped) as itself,
+     * anything else as written, {@code ""} for {@code null}.
+     *
+     * <pre>{@code
+     * options.addressKey("2001:db8:1:2::7");       // "2001:db8:1:2::/64"
+     * options.addressKey("::ffff:198.51.100.7");   // "198.51.100.7"
+     * }</pre>
+     */
+    public String addressKey(String address) {
+        return AddressKey.of(address, ipv6PrefixLength);
     }
 
     /** Whether dropped clients can come back to their session. */
@@ -144,6 +165,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         private int maxConnectionsPerAddress = 10_000;
         private int maxWaitingSessions = 100_000;
         private int maxWaitingSessionsPerAddress = 20_000;
+        private int ipv6PrefixLength = 64;
         private TrustedProxies trustedProxies = TrustedProxies.NONE;
         private int maxNamespaces = 16;
         private int maxAttachments = 10;
@@ -180,6 +202,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
             maxConnectionsPerAddress = o.maxConnectionsPerAddress;
             maxWaitingSessions = o.maxWaitingSessions;
             maxWaitingSessionsPerAddress = o.maxWaitingSessionsPerAddress;
+            ipv6PrefixLength = o.ipv6PrefixLength;
             trustedProxies = o.trustedProxies;
             maxNamespaces = o.maxNamespaces;
             maxAttachments = o.maxAttachments;
@@ -286,6 +309,21 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         public Builder maxWaitingSessions(int total, int perAddress) {
             maxWaitingSessions = total;
             maxWaitingSessionsPerAddress = perAddress;
+            return this;
+        }
+
+        /**
+         * The network an IPv6 client is counted by, for every cap per client address (64). A client
+         * on IPv6 usually holds a whole /64 and may take a new address of it for each connection,
+         * so counting each address would hold it to nothing; a provider that gives its customers
+         * a /56 or a /48 calls for that prefix, 128 counts each address. IPv4 addresses count one by one.
+         *
+         * <pre>{@code
+         * SwitchboardOptions.builder().maxConnections(50_000, 100).ipv6PrefixLength(56)
+         * }</pre>
+         */
+        public Builder ipv6PrefixLength(int value) {
+            ipv6PrefixLength = value;
             return this;
         }
 
@@ -404,7 +442,7 @@ public record SwitchboardOptions(Duration pingInterval, Duration pingTimeout, in
         public SwitchboardOptions build() {
             return new SwitchboardOptions(pingInterval, pingTimeout, maxPayloadBytes, sendQueueBytes, sendBudgetBytes, allowedOrigins,
                     eventsPerSecond, eventBurst, maxConnections, maxConnectionsPerAddress, maxWaitingSessions,
-                    maxWaitingSessionsPerAddress, maxNamespaces, maxAttachments, maxProtocolErrors, maxPendingAcks, ackTimeout,
+                    maxWaitingSessionsPerAddress, ipv6PrefixLength, maxNamespaces, maxAttachments, maxProtocolErrors, maxPendingAcks, ackTimeout,
                     handlerTimeout, shutdownGrace, recoveryWindow, recoveryMaxEvents, recoveryMaxBytes, recoveryRunsMiddleware,
                     sessionStore, codec, adapter, clock, scheduler, callbackExecutor, socketIoPath, trustedProxies);
         }

@@ -15,6 +15,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -99,6 +100,27 @@ class DemoFeedsTest {
                             stats.getJsonArray("topAddresses"));
                 }
             }
+        }
+    }
+
+    /** An IPv6 client is listed by the /64 the per-address caps count it by, not by each of its addresses. */
+    @Test
+    void theTopAddressesShowIpv6ClientsByTheirSlash64() throws Exception {
+        try (TestServer server = TestServer.start(TestServer.options().trustedProxies(List.of("127.0.0.2")).build(), DemoApp::install);
+             RawClient viewer = server.raw();
+             RawTcp first = RawTcp.open(server.port(), "127.0.0.2");
+             RawTcp second = RawTcp.open(server.port(), "127.0.0.2")) {
+            assertTrue(first.requestUpgrade(server.port(), "/switchboard", "X-Forwarded-For: 2001:db8:1:2::1\r\n").startsWith("HTTP/1.1 101"));
+            assertTrue(second.requestUpgrade(server.port(), "/switchboard", "X-Forwarded-For: 2001:db8:1:2::2\r\n").startsWith("HTTP/1.1 101"));
+            viewer.connectNamespace(DashboardFeed.NAMESPACE, null);
+            JsonObject stats = event(viewer, "stats").getJsonArray("args").getJsonObject(0);
+            while (stats.getInt("connections") < 3) {
+                stats = event(viewer, "stats").getJsonArray("args").getJsonObject(0);
+            }
+            assertEquals(Json.createArrayBuilder()
+                    .add(Json.createObjectBuilder().add("address", "2001:db8:1:2::/64").add("connections", 2))
+                    .add(Json.createObjectBuilder().add("address", "127.0.0.1").add("connections", 1)).build(),
+                    stats.getJsonArray("topAddresses"));
         }
     }
 

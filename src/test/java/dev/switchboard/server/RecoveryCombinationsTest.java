@@ -382,6 +382,30 @@ class RecoveryCombinationsTest {
     }
 
     /**
+     * An IPv6 client may take a new address of its /64 for each connection: its waiting sessions
+     * count by the /64, so its second drop past a cap of one ends at once, whatever address it
+     * came from; a client of another /64 waits.
+     */
+    @Test
+    void anIpv6ClientsWaitingSessionsCountByItsSlash64() throws Exception {
+        start(TestServer.options().trustedProxies(List.of("127.0.0.1")).maxWaitingSessions(100, 1), socket -> { });
+        Set<String> expired = ConcurrentHashMap.newKeySet();
+        server.switchboard().root().onSessionExpired(session -> expired.add(session.id()));
+        Map<String, String> ids = new HashMap<>();
+        Map<String, String> addresses = Map.of("a1", "2001:db8:1:2::1", "a2", "2001:db8:1:2::2", "b1", "2001:db8:1:3::1");
+        for (String user : List.of("a1", "a2", "b1")) {
+            RawClient client = RawClient.connect(server.webSocketUri(), Map.of("X-Forwarded-For", addresses.get(user)));
+            ids.put(user, client.connectAs(user, null, null).getString("id"));
+            socketOf(user);
+            client.abort();
+            assertEquals(user + ":transport close", disconnects.poll(10, TimeUnit.SECONDS));
+        }
+        Await.until("the session past the cap ended", () -> expired.size() == 1);
+        assertEquals(Set.of(ids.get("a2")), expired, "a2, the second of its /64");
+        assertEquals(2, server.switchboard().root().detachedSessions().size());
+    }
+
+    /**
      * A drain drops every client at once, none of which chose to: their sessions all wait, past
      * the caps on waiting sessions, which hold only drops a client could cause. On virtual time,
      * so that a session ended at once would have ended by the check.

@@ -11,6 +11,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 import org.glassfish.grizzly.Connection;
 import org.glassfish.grizzly.GenericCloseListener;
 import org.glassfish.grizzly.Grizzly;
@@ -31,8 +32,8 @@ import org.glassfish.grizzly.http.server.NetworkListener;
  * nothing to an attacker: a connection must finish its TLS handshake and request head within the
  * header timeout however slowly it trickles bytes; a plain HTTP connection (static files) is
  * dropped after the idle timeout between requests; there are at most so many such connections
- * from one client address (more are dropped on accept, or once a PROXY header names the client
- * behind a balancer) and in total (past it the oldest one still
+ * from one client address, an IPv6 one counted by its network (more are dropped on accept, or
+ * once a PROXY header names the client behind a balancer) and in total (past it the oldest one still
  * sending its head goes, so a flood of half-open requests cannot lock out a client that upgrades
  * at once). Once {@link #upgraded} tells it so, a connection is the heartbeat's to time; so is
  * one while a long-polling GET of an open session waits on it ({@link #settled} until {@link #rejoin}).
@@ -46,6 +47,7 @@ import org.glassfish.grizzly.http.server.NetworkListener;
 final class PendingConnections implements AddOn {
     private final StandaloneOptions options;
     private final Predicate<String> exempt;
+    private final UnaryOperator<String> addressKey;
     private final Runnable refused;
     private final LongSupplier nanoClock;
     /** Marks a connection counted here, so that the filters skip WebSockets without taking the lock. */
@@ -56,15 +58,15 @@ final class PendingConnections implements AddOn {
 
     /** What one connection that has not upgraded is doing, and by when it must have done it. */
     private static final class Pending {
-        /** The client's address: the peer's, or the one its balancer's PROXY header named. */
-        String address;
+        /** What it counts against: the key of the peer's address, or of the one its balancer's PROXY header named. */
+        String countedAs;
         final long acceptedAt;
         /** Whether it is reading a request head (timed hard) rather than being answered (timed by progress). */
         boolean readingHead = true;
         long deadline;
 
-        Pending(String address, long acceptedAt, long deadline) {
-            this.address = address;
+        Pending(String countedAs, long acceptedAt, long deadline) {
+            this.countedAs = countedAs;
             this.acceptedAt = acceptedAt;
             this.deadline = deadline;
         }
@@ -72,14 +74,16 @@ final class PendingConnections implements AddOn {
 
     /**
      * @param exempt    addresses not held to the per-address cap (trusted proxies: all their clients share their address)
+     * @param addressKey what a client's address counts by ({@link dev.switchboard.server.SwitchboardOptions#addressKey})
      * @param refused   counts a connection dropped at a cap (the metrics' refused connections)
      * @param scheduler runs the sweep that drops connections past their deadline
      * @param nanoClock the time, as {@link System#nanoTime()}
      */
-    PendingConnections(StandaloneOptions options, Predicate<String> exempt, Runnable refused,
+    PendingConnections(StandaloneOptions options, Predicate<String> exempt, UnaryOperator<String> addressKey, Runnable refused,
                        ScheduledExecutorService scheduler, LongSupplier nanoClock) {
         this.options = options;
         this.exempt = exempt;
+        this.addressKey = addressKey;
         this.refused = refused;
         this.nanoClock = nanoClock;
         long period = Math.max(20, Math.min(1_000, Math.min(options.headerTimeout().toMillis(), options.idleTimeout().toMillis()) / 4));
@@ -121,7 +125,7 @@ final class PendingConnections implements AddOn {
             return;
         }
         long now = nanoClock.getAsLong();
-        track(connection, new Pending(clientAddress(connection), now, now + options.idleTimeout().toNanos()));
+        track(connection, new Pending(key(clientAddress(connection)), now, now + options.idleTimeout().toNanos()));
     }
 
     /**
@@ -141,20 +145,29 @@ final class PendingConnections implements AddOn {
             refused.run();
             return false;
         }
-        uncount(tracked.address);
-        tracked.address = client;
-        perAddress.merge(client, 1, Integer::sum);
+        uncount(tracked.countedAs);
+        tracked.countedAs = key(client);
+        perAddress.merge(tracked.countedAs, 1, Integer::sum);
         return true;
     }
 
     private boolean overShare(String address) {
-        return !exempt.test(address) && perAddress.getOrDefault(address, 0) >= options.maxPendingPerAddress();
+        return !exempt.test(address) && perAddress.getOrDefault(key(address), 0) >= options.maxPendingPerAddress();
+    }
+
+    /**
+     * What a connection from {@code address} counts against: a client's address key, so that an
+     * IPv6 client's share is its network's; a trusted proxy's own address, so that its
+     * connections, exempt from the share, do not use up the share of clients in its network.
+     */
+    private String key(String address) {
+        return exempt.test(address) ? address : addressKey.apply(address);
     }
 
     private void track(Connection<?> connection, Pending tracked) {
         pending.put(connection, tracked);
         state.set(connection, tracked);
-        perAddress.merge(tracked.address, 1, Integer::sum);
+        perAddress.merge(tracked.countedAs, 1, Integer::sum);
     }
 
     private synchronized boolean admit(Connection<?> connection) {
@@ -173,7 +186,7 @@ final class PendingConnections implements AddOn {
             oldest.terminateSilently();
         }
         long now = nanoClock.getAsLong();
-        track(connection, new Pending(address, now, now + options.headerTimeout().toNanos()));
+        track(connection, new Pending(key(address), now, now + options.headerTimeout().toNanos()));
         return true;
     }
 
@@ -197,7 +210,7 @@ final class PendingConnections implements AddOn {
         Pending gone = pending.remove(connection);
         if (gone != null) {
             state.remove(connection);
-            uncount(gone.address);
+            uncount(gone.countedAs);
         }
     }
 

@@ -102,7 +102,7 @@ public final class StandaloneServer implements AutoCloseable {
             return thread;
         });
         PendingConnections pending = new PendingConnections(options, switchboard.options().trustedProxies()::trusts,
-                switchboard.metrics()::countRefusedConnection, timer, System::nanoTime);
+                switchboard.options()::addressKey, switchboard.metrics()::countRefusedConnection, timer, System::nanoTime);
         if (options.proxyProtocol()) {
             listener.registerAddOn(new ProxyProtocol(switchboard.options().trustedProxies(), pending));
         }

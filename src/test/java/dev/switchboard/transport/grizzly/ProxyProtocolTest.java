@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -41,7 +42,8 @@ class ProxyProtocolTest {
     }
 
     private static byte[] v1(String client) {
-        return ("PROXY TCP4 " + client + " 10.0.0.1 51000 8080\r\n").getBytes(StandardCharsets.US_ASCII);
+        String family = client.contains(":") ? "TCP6 " + client + " 2001:db8::1" : "TCP4 " + client + " 10.0.0.1";
+        return ("PROXY " + family + " 51000 8080\r\n").getBytes(StandardCharsets.US_ASCII);
     }
 
     /** A version 2 header with the addresses and then {@code tlvs}, the type-length-value fields. */
@@ -133,12 +135,23 @@ class ProxyProtocolTest {
      */
     @Test
     void aClientBehindTheBalancerHoldsNoMoreThanItsShareOfHalfOpenConnections() throws IOException {
+        holdsItsShareOfHalfOpenConnections(i -> "198.51.100.7", "198.51.100.8");
+    }
+
+    /** An IPv6 client may name another address of its /64 on each connection: the share is the /64's. */
+    @Test
+    void anIpv6ClientBehindTheBalancerHoldsNoMoreThanItsSlash64sShareOfHalfOpenConnections() throws IOException {
+        holdsItsShareOfHalfOpenConnections(i -> "2001:db8:1:2::" + (i + 1), "2001:db8:1:3::1");
+    }
+
+    /** Fifteen half-open connections of one client, the {@code i}th from {@code attacker.apply(i)}; then a neighbour's. */
+    private static void holdsItsShareOfHalfOpenConnections(IntFunction<String> attacker, String neighbour) throws IOException {
         try (StandaloneServer server = start(o -> o.headerTimeout(Duration.ofSeconds(60)).maxPending(1_000, 10))) {
             List<Socket> attack = new ArrayList<>();
             try {
                 for (int i = 0; i < 15; i++) {
                     Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port(), InetAddress.getByName(BALANCER), 0);
-                    socket.getOutputStream().write(v1("198.51.100.7"));
+                    socket.getOutputStream().write(v1(attacker.apply(i)));
                     socket.getOutputStream().write(SlowClientTest.HALF_UPGRADE);
                     attack.add(socket);
                 }
@@ -147,8 +160,8 @@ class ProxyProtocolTest {
                 assertEquals(5, server.switchboard().metrics().refusedConnections());
                 // Another client behind the same balancer is served meanwhile.
                 try (RawTcp tcp = RawTcp.open(server.port(), BALANCER)) {
-                    tcp.write(v1("198.51.100.8"));
-                    assertEquals("198.51.100.8", tcp.firstArgumentOf("you", server.port(), ""));
+                    tcp.write(v1(neighbour));
+                    assertEquals(neighbour, tcp.firstArgumentOf("you", server.port(), ""));
                 }
             } finally {
                 SlowClientTest.closeAll(attack);

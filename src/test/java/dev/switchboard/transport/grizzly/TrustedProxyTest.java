@@ -7,6 +7,7 @@ import dev.switchboard.server.SwitchboardOptions;
 import dev.switchboard.testing.RawTcp;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -62,6 +63,52 @@ class TrustedProxyTest {
             assertEquals("198.51.100.2", addressSeen(second, server, "X-Forwarded-For: 198.51.100.2\r\n"));
             assertEquals("close 1013", addressSeen(again, server, "X-Forwarded-For: 198.51.100.1\r\n"));
         }
+    }
+
+    /**
+     * An IPv6 client holds a whole /64 and may take a new address for each connection: the cap
+     * counts the /64, not each address. An IPv4-mapped address is its IPv4 address.
+     */
+    @Test
+    void thePerAddressCapCountsAnIpv6ClientByItsSlash64() throws IOException {
+        List<RawTcp> open = new ArrayList<>();
+        try (TestServer server = start(TestServer.options().maxConnections(100, 2))) {
+            assertEquals("2001:db8:1:2::1", connectAs(server, open, "2001:db8:1:2::1"));
+            assertEquals("2001:db8:1:2::2", connectAs(server, open, "2001:db8:1:2::2"));
+            assertEquals("close 1013", connectAs(server, open, "2001:db8:1:2::3"));
+            assertEquals("2001:db8:1:3::1", connectAs(server, open, "2001:db8:1:3::1"));
+
+            assertEquals("198.51.100.1", connectAs(server, open, "198.51.100.1"));
+            assertEquals("::ffff:198.51.100.1", connectAs(server, open, "::ffff:198.51.100.1"));
+            assertEquals("close 1013", connectAs(server, open, "198.51.100.1"));
+            assertEquals("close 1013", connectAs(server, open, "::ffff:198.51.100.1"));
+        } finally {
+            for (RawTcp tcp : open) {
+                tcp.close();
+            }
+        }
+    }
+
+    /** {@code ipv6PrefixLength} sets the network an IPv6 client is counted by: here a /56. */
+    @Test
+    void thePrefixLengthOfIpv6ClientsIsAnOption() throws IOException {
+        List<RawTcp> open = new ArrayList<>();
+        try (TestServer server = start(TestServer.options().maxConnections(100, 1).ipv6PrefixLength(56))) {
+            assertEquals("2001:db8:1:2::1", connectAs(server, open, "2001:db8:1:2::1"));
+            assertEquals("close 1013", connectAs(server, open, "2001:db8:1:ff::1"));
+            assertEquals("2001:db8:1:100::1", connectAs(server, open, "2001:db8:1:100::1"));
+        } finally {
+            for (RawTcp tcp : open) {
+                tcp.close();
+            }
+        }
+    }
+
+    /** Connects through the proxy on behalf of {@code client}, keeping the connection open in {@code open}. */
+    private static String connectAs(TestServer server, List<RawTcp> open, String client) throws IOException {
+        RawTcp tcp = RawTcp.open(server.port(), PROXY);
+        open.add(tcp);
+        return addressSeen(tcp, server, "X-Forwarded-For: " + client + "\r\n");
     }
 
     @Test
