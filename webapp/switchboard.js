@@ -41,7 +41,9 @@
  *   forceNew false, reconnection true, reconnectionDelay 1000, reconnectionDelayMax 5000,
  *   randomizationFactor 0.5, reconnectionAttempts Infinity, timeout 20000 (to get "hello", and
  *   then the answer of an auth function or token provider: past it, connect_error "token provider
- *   did not answer within 20000 ms" ("auth did not answer ..."), and the socket waits for connect()),
+ *   did not answer within 20000 ms" ("auth did not answer ..."); the socket then waits for
+ *   connect(), or at a reconnection asks again after the reconnection backoff and keeps its session;
+ *   a refresh waits for the provider until the token expires),
  *   sendQueueBytes 4 MiB (what the WebSocket may hold unwritten, bufferedAmount; past it events
  *   wait in the sockets' buffers, so a server that stops reading fills them and emits are refused),
  *   maxBufferedEmits 1000 (emits waiting to be sent, offline or paced to the server's rate limit,
@@ -1198,6 +1200,7 @@
       };
       this._active = false; // wants to be connected: not disconnected by either side
       this._connectToken = null; // a connect is under way or done on the current transport
+      this._reconnecting = false; // connected since the application last made it active
       this._pending = false; // the connect packet is out, its answer is not in yet
       this._voidAnswers = 0; // answers still due to connects left before they were answered
       this._voidGeneration = 0; // the transport those connects went out on
@@ -1226,6 +1229,9 @@
      */
     connect() {
       if (!this.connected) {
+        if (!this._active) {
+          this._reconnecting = false;
+        }
         this._active = true;
         this.io._socketWantsOpen(this);
       }
@@ -1456,43 +1462,58 @@
     // -- connection lifecycle ------------------------------------------------------------------------
 
     _sendConnect() {
-      const token = {};
-      this._connectToken = token;
+      const attempt = { sent: false };
+      this._connectToken = attempt;
       const generation = this.io._generation;
       const send = (auth) => {
-        if (this._connectToken !== token || this.io._generation !== generation || !this.io._open) {
-          return; // the transport or the socket moved on while auth was computed
+        if (attempt.sent || this._connectToken !== attempt || this.io._generation !== generation || !this.io._open) {
+          return; // sent already, or the transport or the socket moved on while auth was computed
         }
+        attempt.sent = true;
         this._writeConnect(auth);
       };
       if (typeof this.auth === 'function') {
-        let called = false;
-        // A provider that never answers (a login service that hangs) would hold the connect for
-        // good on a WebSocket that stays up: bounded by the timeout that bounds the hello.
-        const what = typeof this._tokenProvider === 'function' ? 'token provider' : 'auth';
-        const limit = this.io._opts.timeout;
-        const timer = limit > 0 ? setTimeout(() => guard(() => {
-          if (this._connectToken === token) {
-            this._failConnect(makeError(what + ' did not answer within ' + limit + ' ms'));
-          }
-        }), Math.min(limit, MAX_DELAY)) : null;
-        const once = (value) => {
-          clearTimeout(timer);
-          if (!called) {
-            called = true;
-            send(value);
-          }
-        };
-        try {
-          const result = this.auth(once);
-          if (result && typeof result.then === 'function') { // a token provider's promise
-            result.then(once, (err) => this._connectToken === token && this._failConnect(err));
-          }
-        } catch (err) {
-          this._failConnect(err);
-        }
+        this._askAuth(attempt, send, 0);
       } else {
         send(this.auth);
+      }
+    }
+
+    // Asks the auth function (or token provider) for a connect attempt, of which `timedOut` asks
+    // went unanswered within the timeout; an answer that comes late is still sent while the attempt
+    // waits for one. A provider that never answers (a login service that hangs) would hold the
+    // connect for good on a WebSocket that stays up: bounded by the timeout that bounds the hello.
+    // At a reconnection the timeout is retried after the reconnection backoff, so that a slow login
+    // service does not cost the socket its session; at a connect the application asked for, it is
+    // a connect error and the socket waits for connect().
+    _askAuth(attempt, send, timedOut) {
+      const waiting = () => this._connectToken === attempt && !attempt.sent;
+      const what = typeof this._tokenProvider === 'function' ? 'token provider' : 'auth';
+      const opts = this.io._opts;
+      const timer = opts.timeout > 0 ? setTimeout(() => guard(() => {
+        if (!waiting()) {
+          return;
+        }
+        const err = makeError(what + ' did not answer within ' + opts.timeout + ' ms');
+        if (!this._reconnecting || !opts.reconnection || timedOut >= opts.reconnectionAttempts) {
+          this._failConnect(err);
+          return;
+        }
+        this._emitLocal('connect_error', err);
+        setTimeout(() => guard(() => waiting() && this._askAuth(attempt, send, timedOut + 1)),
+          backoffDelay(timedOut, opts));
+      }), Math.min(opts.timeout, MAX_DELAY)) : null;
+      const answer = (value) => {
+        clearTimeout(timer);
+        send(value);
+      };
+      try {
+        const result = this.auth(answer);
+        if (result && typeof result.then === 'function') { // a token provider's promise
+          result.then(answer, (err) => waiting() && this._failConnect(err));
+        }
+      } catch (err) {
+        this._failConnect(err);
       }
     }
 
@@ -1576,6 +1597,7 @@
       }
       this._pending = false;
       this.connected = true;
+      this._reconnecting = true;
       this.id = typeof packet.id === 'string' ? packet.id : undefined;
       this.recovered = packet.recovered === true;
       if (typeof packet.pid === 'string') {
@@ -1857,7 +1879,8 @@
    * @param {number} [options.randomizationFactor=0.5]
    * @param {number} [options.reconnectionAttempts=Infinity]
    * @param {number} [options.timeout=20000] ms to wait for the server's hello, and for an auth
-   *   function or token provider to answer (else connect_error; the socket waits for connect())
+   *   function or token provider to answer (else connect_error; the socket waits for connect(), or
+   *   at a reconnection asks again after the reconnection backoff)
    * @param {number} [options.ackTimeout=10000] for emitWithAck() and each try of retries
    * @param {number} [options.retries=0] resends of an unacknowledged emit (at-least-once)
    * @param {number} [options.maxBufferedEmits=1000] emits a socket keeps waiting; more are refused

@@ -95,6 +95,7 @@ public final class ClientSocket {
     private final PresenceTracker presence;
     private volatile ClientTokens tokens;
     private long connectAttempts;         // tells a token fetched for an older connect attempt from the current one
+    private boolean reconnecting;         // connected since the application last made it active: a connect now is a reconnection
 
     ClientSocket(SwitchboardClient client, String namespace, RawJson auth, boolean active) {
         this.client = client;
@@ -159,10 +160,15 @@ public final class ClientSocket {
      * request for a fresh token before the current one expires is answered with another. Set it
      * before the socket connects (with {@code autoConnect(false)}).
      *
-     * <p>A provider that fails, or whose future has not settled within
-     * {@link ClientOptions#connectTimeout()}, is a connect error at connect (the socket then waits
-     * for {@link #connect()}; a token handed over later is not used), and at a refresh an answer
-     * without a token.
+     * <p>A provider that fails is a connect error, and the socket then waits for {@link #connect()};
+     * so is one whose future has not settled within {@link ClientOptions#connectTimeout()} at a
+     * connect the application asked for (a token handed over later is not used). At a
+     * reconnection, once the socket had connected, such a timeout is a connect error the socket
+     * retries: it asks the provider again after the reconnection backoff, up to
+     * {@link ClientOptions#reconnectionAttempts()} times, and sends whichever token comes first,
+     * so that a slow login service does not cost it its session; {@link #whenConnected()} waits
+     * meanwhile. A refresh waits for the provider's answer for as long as the server does, until
+     * the token expires; a provider that fails is answered with no token.
      *
      * <pre>{@code
      * chat.tokenProvider(() -> login.freshToken());   // a CompletableFuture<String>
@@ -385,6 +391,9 @@ public final class ClientSocket {
             if (connected || (active && connectPending)) {
                 return;
             }
+            if (!active) {
+                reconnecting = false;
+            }
             active = true;
             refusal = null;
             client.socketWantsConnection(this);
@@ -398,7 +407,8 @@ public final class ClientSocket {
      * the client gives up (reconnection off or exhausted, unsupported protocol version) or is
      * closed; also at once when that already happened and nothing (such as {@link #connect()})
      * has made the socket try again since. Failures to reach the server while the client keeps
-     * trying do not fail it.
+     * trying do not fail it, nor does a token provider too slow at a reconnection
+     * ({@link #tokenProvider}).
      *
      * <pre>{@code
      * socket.whenConnected().get(5, TimeUnit.SECONDS);
@@ -470,6 +480,11 @@ public final class ClientSocket {
         client.socketDone();
     }
 
+    /** Whether the socket connects again by itself, after it lost a connection it had. Lock held. */
+    boolean reconnecting() {
+        return reconnecting;
+    }
+
     /** Whether connect attempt {@code attempt} is the current one and still unsent. Lock held. */
     boolean stillConnecting(long attempt) {
         return attempt == connectAttempts && active && !connected && !connectPending;
@@ -490,6 +505,8 @@ public final class ClientSocket {
     /** The WebSocket is gone; the socket reconnects with the next one if it is still active. */
     void transportLost(String reason) {
         connectPending = false;
+        // A token still on its way was for a connect on the lost WebSocket; the next one asks anew.
+        connectAttempts++;
         markDisconnected(reason);
     }
 
@@ -705,6 +722,7 @@ public final class ClientSocket {
             reliableQueue.failSentToTheLostSession();
         }
         connected = true;
+        reconnecting = true;
         refusal = null;
         if (!wasConnected) {
             epoch++;

@@ -6,15 +6,16 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
  * A socket's token provider at work: every connect (the first, and each after a reconnection)
  * sends {@code auth: {token}} with a token fetched for it, and the server's {@code refresh}
  * request (docs/PROTOCOL.md, "Token refresh") is answered with a fresh one. A provider that fails
- * at connect, or hands over no token within the connect timeout, is a connect error: the socket
- * then waits for {@link ClientSocket#connect()}.
+ * at connect, or hands over no token within the connect timeout at the connect the application
+ * asked for, is a connect error: the socket then waits for {@link ClientSocket#connect()}. At a
+ * reconnection a provider that has not answered within the connect timeout is asked again after
+ * the reconnection backoff, so that a slow login service does not cost the socket its session.
  * Made by {@link ClientSocket#tokenProvider}.
  */
 final class ClientTokens {
@@ -31,6 +32,7 @@ final class ClientTokens {
                 // Replayed at recovery: the server failed that ask at the drop and waits for no answer.
                 return;
             }
+            // Not bounded here: the server waits for the answer until the token expires.
             fetch().whenComplete((token, failure) -> {
                 if (failure == null) {
                     event.ack(token);
@@ -44,44 +46,59 @@ final class ClientTokens {
 
     /** Fetches a token, then sends connect attempt {@code attempt} with it unless that attempt is over. */
     void connect(long attempt) {
+        ask(attempt, 0);
+    }
+
+    /**
+     * Asks the provider for connect attempt {@code attempt}, of which {@code timedOut} asks went
+     * unanswered within the connect timeout. A token that comes late is still sent while the
+     * attempt waits for one. Lock held.
+     */
+    private void ask(long attempt, int timedOut) {
+        long millis = socket.client().options().connectTimeout().toMillis();
+        ScheduledFuture<?> timer = socket.client().schedule(millis,
+                () -> socket.client().locked(() -> noAnswer(attempt, timedOut, millis)));
         fetch().whenComplete((token, failure) -> socket.client().locked(() -> {
+            SwitchboardClient.cancel(timer);
             if (!socket.stillConnecting(attempt)) {
                 return;
             }
             if (failure == null) {
                 socket.writeConnect(JsonMapper.toRaw(Map.of("token", token)));
             } else {
-                socket.connectAborted(ConnectError.of(failure instanceof TimeoutException
-                        ? "token provider " + failure.getMessage() : "token provider failed: " + failure));
+                socket.connectAborted(ConnectError.of("token provider failed: " + failure));
             }
         }));
     }
 
     /**
-     * A token from the provider, or a {@link TimeoutException} once the connect timeout has passed
-     * without one: a provider that never settles would otherwise hold the connect, with the
-     * application's {@code whenConnected()}, for good. The provider's own future is left to it,
-     * since it may be shared.
+     * The provider did not answer within the connect timeout: a provider that never settles would
+     * otherwise hold the connect, with the application's {@code whenConnected()}, for good. The
+     * provider's own future is left to it, since it may be shared. Lock held.
      */
+    private void noAnswer(long attempt, int timedOut, long millis) {
+        if (!socket.stillConnecting(attempt)) {
+            return;
+        }
+        ConnectError error = ConnectError.of("token provider did not answer within " + millis + " ms");
+        ClientOptions options = socket.client().options();
+        if (!socket.reconnecting() || !options.reconnection() || timedOut >= options.reconnectionAttempts()) {
+            socket.connectAborted(error);
+            return;
+        }
+        socket.connectFailed(error, false);
+        socket.client().schedule(socket.client().backoff(timedOut), () -> socket.client().locked(() -> {
+            if (socket.stillConnecting(attempt)) {
+                ask(attempt, timedOut + 1);
+            }
+        }));
+    }
+
     private CompletableFuture<String> fetch() {
-        CompletableFuture<String> token;
         try {
-            token = Objects.requireNonNull(provider.get(), "the token provider returned null");
+            return Objects.requireNonNull(provider.get(), "the token provider returned null");
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        long millis = socket.client().options().connectTimeout().toMillis();
-        CompletableFuture<String> bounded = new CompletableFuture<>();
-        ScheduledFuture<?> timer = socket.client().schedule(millis, () -> bounded.completeExceptionally(
-                new TimeoutException("did not answer within " + millis + " ms")));
-        token.whenComplete((value, failure) -> {
-            SwitchboardClient.cancel(timer);
-            if (failure == null) {
-                bounded.complete(value);
-            } else {
-                bounded.completeExceptionally(failure);
-            }
-        });
-        return bounded;
     }
 }

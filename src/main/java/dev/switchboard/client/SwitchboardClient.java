@@ -745,7 +745,7 @@ public final class SwitchboardClient implements AutoCloseable {
     }
 
     /** min(base * 2^attempt, max), then varied by up to randomizationFactor either way. */
-    private long backoff(int attempt) {
+    long backoff(int attempt) {
         double base = options.reconnectionDelay().toMillis();
         double delay = Math.min(base * Math.pow(2, Math.min(attempt, 62)), options.reconnectionDelayMax().toMillis());
         double factor = options.randomizationFactor();

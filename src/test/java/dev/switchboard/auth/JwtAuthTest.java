@@ -367,6 +367,66 @@ class JwtAuthTest {
     }
 
     /**
+     * At a reconnection (a phone waking up) the login service answers too late once: the socket
+     * must not give up its session for it. The timeout is a connect error the socket retries
+     * after the reconnection backoff, as a server it cannot reach.
+     */
+    @Test
+    void aProviderTooSlowAtAReconnectionIsAskedAgainAndTheSessionRecovers() throws Exception {
+        try (CuttableProxy network = new CuttableProxy(server.port());
+             SwitchboardClient client = SwitchboardClient.connect(network.webSocketUri(), ClientOptions.builder()
+                     .autoConnect(false).connectTimeout(Duration.ofSeconds(1))
+                     .reconnectionDelay(Duration.ofMillis(50)).reconnectionDelayMax(Duration.ofMillis(200)).build())) {
+            AtomicInteger calls = new AtomicInteger();
+            CompletableFuture<String> never = new CompletableFuture<>();
+            ClientSocket socket = client.socket().tokenProvider(() -> calls.incrementAndGet() == 2
+                    ? never : CompletableFuture.completedFuture(tokens.hmac("ana")));
+            BlockingQueue<ConnectError> errors = new LinkedBlockingQueue<>();
+            socket.onConnectError(errors::add);
+            socket.connect();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            String id = connected.poll(10, TimeUnit.SECONDS).id();
+
+            network.cut();
+            ConnectError error = errors.poll(10, TimeUnit.SECONDS);
+            assertNotNull(error, "no connect error within 10 s");
+            assertEquals("token provider did not answer within 1000 ms", error.message());
+            Socket back = connected.poll(10, TimeUnit.SECONDS);
+            assertNotNull(back, "the socket gave up after the provider's timeout");
+            assertEquals(id, back.id());
+            assertTrue(back.recovered(), "the session was lost");
+            Await.until("the client recovered", () -> socket.connected() && socket.recovered());
+            assertEquals(3, calls.get(), "asked at connect, at the reconnection, and once more after its timeout");
+        }
+    }
+
+    /**
+     * The server asks for a fresh token 30 s before the expiry and waits until the expiry: a
+     * provider that takes longer than the client's connect timeout to answer is still in time.
+     */
+    @Test
+    void aRefreshWaitsForAProviderSlowerThanTheConnectTimeout() throws Exception {
+        try (SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(),
+                ClientOptions.builder().autoConnect(false).connectTimeout(Duration.ofSeconds(1)).build())) {
+            AtomicInteger calls = new AtomicInteger();
+            ClientSocket socket = client.socket().tokenProvider(() -> {
+                String token = tokens.hmac("ana");
+                return calls.incrementAndGet() == 1 ? CompletableFuture.completedFuture(token)
+                        : CompletableFuture.supplyAsync(() -> token, CompletableFuture.delayedExecutor(2, TimeUnit.SECONDS));
+            });
+            socket.connect();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            Socket onServer = connected.poll(10, TimeUnit.SECONDS);
+            Instant firstExpiry = JwtAuth.claims(onServer).expiresAt();
+
+            time.advance(LIFETIME.minusSeconds(30));
+            Await.until("the token refreshed", () -> JwtAuth.claims(onServer).expiresAt().isAfter(firstExpiry));
+            time.advance(Duration.ofSeconds(31));
+            assertTrue(onServer.connected(), "past the first token's expiry on the second");
+        }
+    }
+
+    /**
      * Without middleware at recovery the session keeps the token it was admitted with. One that
      * expired while its client was away must not bring the client what was sent to the user
      * since: a connected socket would have been cut off at the expiry and been sent none of it.

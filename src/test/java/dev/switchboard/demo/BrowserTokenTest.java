@@ -161,6 +161,33 @@ class BrowserTokenTest {
         assertEquals(null, connected.poll(), "the late token connected nobody");
     }
 
+    /**
+     * As in the Java client: at a reconnection (a phone waking up) a provider that answers too
+     * late once must not cost the page its session. The timeout is a connect error the socket
+     * retries after the reconnection backoff.
+     */
+    @Test
+    void aProviderTooSlowAtAReconnectionIsAskedAgainAndTheSessionRecovers() throws Exception {
+        browser.script(tab, """
+                (0, eval)(await (await fetch('/switchboard.js')).text());
+                window.seen = [];
+                window.asked = 0;
+                const socket = switchboard.connect({ forceNew: true, timeout: 1000, reconnectionDelay: 100,
+                    reconnectionDelayMax: 200, token: () => ++asked === 2 ? new Promise(() => {}) : arguments[0] });
+                socket.on('connect', () => seen.push('connect ' + socket.id + (socket.recovered ? ' recovered' : '')));
+                socket.on('connect_error', (err) => seen.push('connect_error ' + err.message));
+                window.socket = socket;
+                """, tokens.hmac("ana"));
+        Socket ana = connected.poll(10, TimeUnit.SECONDS);
+        awaitSeen("connect " + ana.id());
+
+        network.cut();
+        assertEquals("connect_error token provider did not answer within 1000 ms", awaitSeen("connect_error token"));
+        awaitSeen("connect " + ana.id() + " recovered");
+        assertEquals(3, ((Number) browser.script(tab, "return asked;")).intValue(),
+                "asked at connect, at the reconnection, and once more after its timeout");
+    }
+
     private static String tokenId(Socket socket) {
         String token = socket.handshake().auth().as(JwtAuth.Credentials.class).token();
         try {
