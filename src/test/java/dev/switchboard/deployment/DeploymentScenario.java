@@ -95,6 +95,8 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
     static final List<String> API_KEYS = List.of("deploy-key-one", "deploy-key-two", "deploy-key-flood");
     private static final String KEY = API_KEYS.get(0);
     private static final Duration WAIT = Duration.ofSeconds(10);
+    /** A log line's level, as java.util.logging and Tomcat ({@code SEVERE}) and Jetty ({@code ERROR}) write it. */
+    private static final Pattern ERROR_LEVEL = Pattern.compile("\\b(SEVERE|ERROR)\\b");
     /**
      * HTTP/1.1 as browsers speak it to a plain-http server: the JDK's default offers an h2c
      * upgrade, which makes Grizzly leave out Content-Type.
@@ -173,6 +175,17 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
         }
         byte[] all = Files.readAllBytes(log().get());
         return new String(all, (int) mark, all.length - (int) mark, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Fails if the deployment logged a line at level SEVERE or ERROR, or a stack frame of ours,
+     * since {@code mark}. Lines at other levels pass: Tomcat's INFO line for a request it refuses
+     * itself, and the application's INFO line at its first upgrade, which names our package.
+     */
+    void assertNoErrorLoggedSince(long mark) throws IOException {
+        String logged = loggedSince(mark);
+        assertFalse(logged.contains("at dev.switchboard."), logged);
+        assertFalse(ERROR_LEVEL.matcher(logged).find(), logged);
     }
 
     /** Fails if the deployment logged a warning, an error or an exception since {@code mark}. */
@@ -354,8 +367,7 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
             assertTrue(answer.startsWith("HTTP/1.") && answer.lines().findFirst().orElseThrow().contains(" 400"),
                     query + ": " + (answer.isEmpty() ? "(closed without an answer)" : answer.lines().findFirst().orElseThrow()));
         }
-        String logged = loggedSince(mark);
-        assertFalse(logged.contains("at dev.switchboard."), logged);
+        assertNoErrorLoggedSince(mark);
     }
 
     /**
@@ -383,8 +395,35 @@ abstract class DeploymentScenario extends WebSocketLayerContract {
             String head = tcp.requestUpgrade(site().port(), site().endpointPath() + "?x=a%25ZZ", "");
             assertTrue(head.startsWith("HTTP/1.1 101"), head);
         }
-        String logged = loggedSince(mark);
-        assertFalse(logged.contains("at dev.switchboard."), logged);
+        assertNoErrorLoggedSince(mark);
+    }
+
+    /**
+     * A WebSocket upgrade whose query holds characters browsers send unescaped ({@code [ ] | ^ { }}
+     * and the backtick: {@code new WebSocket("ws://host/switchboard?ids[]=1")}), on either
+     * endpoint: upgraded where the container can upgrade it, else a 400, from the container or
+     * from us; never a 500, nor an error or a stack trace of ours in the log.
+     */
+    @Test
+    void aWebSocketUpgradeWhoseQueryHoldsWhatBrowsersLeaveUnescapedIsUpgradedWhereTheContainerCan() throws Exception {
+        long mark = logLength();
+        String socketIo = site().contextPath() + "/socket.io/?EIO=4&transport=websocket&";
+        List<String> answers = new ArrayList<>();
+        List<String> expected = new ArrayList<>();
+        for (String endpoint : List.of(site().endpointPath() + "?", socketIo)) {
+            for (String query : List.of("ids[]=1", "x={a}|b^c`d")) {
+                try (RawTcp tcp = RawTcp.open(site().port())) {
+                    String head = tcp.requestUpgrade(site().port(), endpoint + query, "");
+                    answers.add(query + ": " + (head.isEmpty() ? "(closed without an answer)" : head.lines().findFirst().orElseThrow()));
+                }
+            }
+            expected.add("ids[]=1: HTTP/1.1 " + answers().unescapedQuery().get(0) + " ");
+            expected.add("x={a}|b^c`d: HTTP/1.1 " + answers().unescapedQuery().get(1) + " ");
+        }
+        for (int i = 0; i < answers.size(); i++) {
+            assertTrue(answers.get(i).startsWith(expected.get(i)), "expected " + expected + ", got " + answers);
+        }
+        assertNoErrorLoggedSince(mark);
     }
 
     /**

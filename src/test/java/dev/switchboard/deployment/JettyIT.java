@@ -73,6 +73,6 @@ class JettyIT extends WarScenario {
     /** Jetty refuses a frame over its limit at once and answers header blocks over 8 KiB with 431. */
     @Override
     protected WebSocketLayerContract.Answers webSocketLayerAnswers() {
-        return new WebSocketLayerContract.Answers("close 1009", "close 1002", "431");
+        return new WebSocketLayerContract.Answers("close 1009", "close 1002", "431", List.of("101", "400"));
     }
 }

@@ -132,6 +132,6 @@ class TomcatIT extends WarScenario {
     /** Tomcat streams a frame to us in 8 KiB parts: it waits for the declared bytes until the heartbeat ends the connection. */
     @Override
     protected WebSocketLayerContract.Answers webSocketLayerAnswers() {
-        return new WebSocketLayerContract.Answers(WebSocketLayerContract.CLOSED_BY_HEARTBEAT, "close 1002", "400");
+        return new WebSocketLayerContract.Answers(WebSocketLayerContract.CLOSED_BY_HEARTBEAT, "close 1002", "400", List.of("400", "400"));
     }
 }

@@ -1,6 +1,7 @@
 package dev.switchboard.deployment;
 
 import dev.switchboard.transport.WebSocketLayerContract;
+import java.util.List;
 
 /** The deployment scenario where Tyrus is the WebSocket layer: the standalone server, in this JVM or as the jar. */
 abstract class TyrusScenario extends DeploymentScenario {
@@ -11,6 +12,6 @@ abstract class TyrusScenario extends DeploymentScenario {
      */
     @Override
     protected WebSocketLayerContract.Answers webSocketLayerAnswers() {
-        return new WebSocketLayerContract.Answers("close 1009", "close 1002", "400");
+        return new WebSocketLayerContract.Answers("close 1009", "close 1002", "400", List.of("101", "101"));
     }
 }

@@ -7,6 +7,7 @@ import dev.switchboard.testing.RawTcp;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
@@ -50,8 +51,12 @@ public abstract class WebSocketLayerContract {
      *                           carries ({@code "connect"})
      * @param oversizedHandshake the HTTP status for 5000 headers, a 100 KB header line or 20 000
      *                           subprotocols
+     * @param unescapedQuery     the HTTP statuses for an upgrade whose query holds what browsers
+     *                           leave unescaped: {@code [ ]}, then {@code { } | ^} and the backtick;
+     *                           101 where the container can upgrade it, else 400
      */
-    public record Answers(String hugeDeclaredLength, String unmaskedFrame, String oversizedHandshake) {
+    public record Answers(String hugeDeclaredLength, String unmaskedFrame, String oversizedHandshake,
+            List<String> unescapedQuery) {
     }
 
     /** What this deployment's container answers. */

@@ -17,8 +17,9 @@ import java.util.Collections;
 /**
  * Checks requests to the WebSocket endpoint before the container upgrades them, as the standalone
  * server's guard does ({@link UpgradeCheck}): a plain request gets 426 (the containers would answer
- * 404), an upgrade without {@code Connection: Upgrade} or a key, or whose query is no URI, 400
- * (Tomcat and Jetty would answer 500), another version 426 naming
+ * 404), an upgrade without {@code Connection: Upgrade} or a key, or whose query is no URI (a bad
+ * escape, or {@code { } | ^} and the backtick, which browsers leave unescaped), 400 (Tomcat and
+ * Jetty would answer 500), another version 426 naming
  * version 13 (Jetty would answer 404), a foreign Origin 403 (JSR 356's {@code checkOrigin} is not
  * shown the Host the request went to). It also hands the handshake the client's address, which
  * Tomcat does not give WebSocket endpoints: behind a trusted proxy, the one the proxy names
@@ -45,7 +46,7 @@ final class UpgradeGuard implements Filter {
                 && !isLongPolling(http)) {
             client = Forwarding.resolve(http.getRemoteAddr(), http.isSecure(), http.getHeader("Host"),
                     name -> Collections.list(http.getHeaders(name)), server.options().trustedProxies());
-            UpgradeCheck.Refusal refusal = UpgradeCheck.check(http::getHeader, http.getQueryString(), client, server);
+            UpgradeCheck.Refusal refusal = UpgradeCheck.check(http::getHeader, http.getQueryString(), true, client, server);
             if (refusal != null) {
                 if (refusal.status() == HttpServletResponse.SC_FORBIDDEN) {
                     server.metrics().countRejectedOrigin();
