@@ -19,6 +19,12 @@ import java.io.InputStream;
  * A request's body is read only once the API admitted it, and as it arrives ({@link RequestBody}).
  */
 final class HttpApiServlet extends HttpServlet {
+    /**
+     * The time a body may take to arrive. A stalled one is ended sooner by the container's read
+     * timeout (Tomcat's 20 s, Jetty's 30 s by default); a trickling one holds no thread meanwhile.
+     */
+    private static final long BODY_MILLIS = 60_000;
+
     private final transient HttpApi api;
 
     private HttpApiServlet(HttpApi api) {
@@ -51,9 +57,10 @@ final class HttpApiServlet extends HttpServlet {
             write(refused, response);
             return;
         }
-        // An emit with acks answers later, from another thread; the API bounds how long.
+        // An emit with acks answers later, from another thread; the API bounds how long. The
+        // container's timeout also runs while the body arrives, so it leaves the body its own time.
         AsyncContext async = request.startAsync();
-        async.setTimeout(api.settings().maxAckWaitMillis() + 10_000);
+        async.setTimeout(BODY_MILLIS + api.settings().maxAckWaitMillis() + 10_000);
         // Read as it arrives, as long-polling bodies are. One byte past the limit is enough for
         // the API to answer 413.
         RequestBody.read(request.getInputStream(), async, api.settings().maxBodyBytes(),

@@ -67,8 +67,12 @@ final class RequestBody {
                 // a timed-out read) the answer must not be a 200.
                 if (!handedOn) {
                     handedOn = true;
-                    ((HttpServletResponse) async.getResponse()).setStatus(HttpServletResponse.SC_BAD_REQUEST);
-                    async.complete();
+                    try {
+                        ((HttpServletResponse) async.getResponse()).setStatus(HttpServletResponse.SC_BAD_REQUEST);
+                        async.complete();
+                    } catch (IllegalStateException e) {
+                        // The container's own timeout ended the request first.
+                    }
                 }
             }
 
