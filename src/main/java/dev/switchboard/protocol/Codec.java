@@ -125,4 +125,14 @@ public interface Codec {
     default String offsetTakenFrom(Packet event) {
         return null;
     }
+
+    /**
+     * Whether a client closing its connection normally (1000) leaves, its sockets ending as
+     * {@code client disconnect} with no session kept; false where clients say they leave with a
+     * {@code disconnect} packet per socket and close a transport without one when they mean to
+     * come back (Socket.IO).
+     */
+    default boolean normalCloseLeaves() {
+        return true;
+    }
 }

@@ -235,11 +235,12 @@ public final class Connection {
 
     /**
      * The container reports the connection closed, with the close code it saw: 1000 is the client
-     * leaving, 1001/1005/1006 a connection that went away, anything else a failure.
+     * leaving where its wire format has it so ({@link Codec#normalCloseLeaves}), 1001/1005/1006
+     * a connection that went away, anything else a failure.
      */
     public void onTransportClosed(int code) {
         DisconnectReason reason = switch (code) {
-            case 1000 -> DisconnectReason.CLIENT_DISCONNECT;
+            case 1000 -> codec.normalCloseLeaves() ? DisconnectReason.CLIENT_DISCONNECT : DisconnectReason.TRANSPORT_CLOSE;
             case 1001, 1005, 1006 -> DisconnectReason.TRANSPORT_CLOSE;
             default -> DisconnectReason.TRANSPORT_ERROR;
         };

@@ -397,4 +397,31 @@ class SocketIoClientFeaturesTest {
         assertEquals("b1", NodeClient.firstArg(node.nextEvent("b", "seq")));
         assertTrue(server.switchboard().of("/a").detachedSessions().isEmpty(), "the refused session ended");
     }
+
+    /**
+     * engine.io-client closes its WebSocket without a close code ({@code io.engine.close()}, and
+     * whenever its Manager closes), which containers report as 1000 or 1005; the reference server
+     * counts any close of a transport as {@code transport close}, and the client comes back with
+     * its pid. A client that leaves says so with DISCONNECT: {@code socket.disconnect()}.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"'websocket'", "'polling'", "'polling','websocket'"})
+    void anEngineCloseIsRecoveredFromAndADisconnectLeaves(String transports) throws Exception {
+        String id = open("a", "/a", "'transports':[" + transports + "]").getString("id");
+        if (transports.contains(",")) {
+            node.next("a", "upgrade");
+        }
+        server.switchboard().of("/a").emit("seq", "1");
+        assertEquals("1", NodeClient.firstArg(node.nextEvent("a", "seq")));
+        node.send("{'op':'closeEngine','name':'a'}");
+        server.switchboard().of("/a").emit("seq", "2");
+        assertRecovered("a", id);
+        assertEquals("2", NodeClient.firstArg(node.nextEvent("a", "seq")));
+        assertEquals(List.of("/a transport close"), disconnects);
+
+        node.send("{'op':'close','name':'a'}");
+        Await.until("left", () -> disconnects.size() == 2);
+        assertEquals("/a client disconnect", disconnects.get(1));
+        assertTrue(server.switchboard().of("/a").detachedSessions().isEmpty(), "nothing kept for a client that left");
+    }
 }

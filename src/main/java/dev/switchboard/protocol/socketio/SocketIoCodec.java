@@ -118,6 +118,17 @@ public final class SocketIoCodec implements Codec {
         return args == null || args.isEmpty() ? event.event() : args.get(args.size() - 1).stringValue();
     }
 
+    /**
+     * engine.io-client closes its WebSocket without a close code whenever it closes a transport
+     * ({@code io.engine.close()}, a Manager that closes), which containers report as 1000 or
+     * 1005; the reference server counts any close as a transport close. A client that leaves
+     * sends DISCONNECT first.
+     */
+    @Override
+    public boolean normalCloseLeaves() {
+        return false;
+    }
+
     // ---- encoding ----
 
     @Override
