@@ -404,7 +404,12 @@ public final class Connection {
         String namespace = packet == null ? Packet.ROOT_NAMESPACE : packet.namespace();
         ErrorReport report = new ErrorReport(error.code(), error.getMessage(), packet == null ? 0 : packet.ackId());
         Packet answer = codec.error(namespace, report);
-        if (answer == null && !ProtocolException.RATE_LIMITED.equals(error.code())) {
+        // A packet for a namespace with no socket here may have left the client before it heard
+        // that the server disconnected that socket: no reason to close the others' connection.
+        // Counted below, so a client that keeps sending them is still closed.
+        boolean mayBeInnocent = ProtocolException.RATE_LIMITED.equals(error.code())
+                || ProtocolException.NO_NAMESPACE.equals(error.code());
+        if (answer == null && !mayBeInnocent) {
             // This wire format cannot tell the client what was wrong: its servers close instead.
             terminate(DisconnectReason.POLICY_VIOLATION);
             return;

@@ -118,6 +118,24 @@ class SocketIoBadInputTest {
         }
     }
 
+    /**
+     * A client may send on a namespace just before it hears that the server disconnected it:
+     * such packets are dropped, and only as many as close the native protocol's connection
+     * (its protocol errors) close this one.
+     */
+    @Test
+    void packetsForANamespaceNotConnectedAreDroppedUntilTheyAreTooMany() {
+        try (RawClient client = connected()) {
+            for (int i = 1; i < server.switchboard().options().maxProtocolErrors(); i++) {
+                client.send(i % 2 == 0 ? "42/nowhere,[\"echo\",1]" : "43/nowhere,0[]");
+            }
+            client.send("421[\"echo\",\"still here\"]");
+            assertEquals("431[\"still here\"]", next(client));
+            client.send("41/nowhere,");
+            assertEquals(1008, client.awaitClose());
+        }
+    }
+
     @Test
     void anEventRoundTripsWithItsAckId() {
         try (RawClient client = connected()) {

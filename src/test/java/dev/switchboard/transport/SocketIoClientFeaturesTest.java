@@ -424,4 +424,32 @@ class SocketIoClientFeaturesTest {
         assertEquals("/a client disconnect", disconnects.get(1));
         assertTrue(server.switchboard().of("/a").detachedSessions().isEmpty(), "nothing kept for a client that left");
     }
+
+    /**
+     * The server disconnects one namespace while its client, not told yet, still emits on it: the
+     * client cannot know. The other namespace is not lost for it (the reference server closes the
+     * connection as a transport close, which the other socket recovers from).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"'websocket'", "'polling'"})
+    void anEventOnANamespaceTheServerJustDisconnectedDoesNotCostTheOther(String transport) throws Exception {
+        String a = open("a", "/a", "'transports':[" + transport + "]").getString("id");
+        String b = openSecondOnTheSameConnection();
+        proxy.holdToClients();
+        server.switchboard().of("/a").sockets().get(a).disconnect();
+        node.send("{'op':'emitWithAck','name':'a','id':1,'event':'work','args':['on-a'],'timeout':5000}");
+        Await.until("the server read the event", () -> server.switchboard().metrics().protocolErrors() == 1);
+        proxy.release();
+
+        assertEquals("io server disconnect", node.next("a", "disconnect").getString("reason"));
+        assertEquals("socket has been disconnected", node.next("a", "ack").getString("error"));
+        node.send("{'op':'emitWithAck','name':'b','id':2,'event':'work','args':['on-b'],'timeout':5000}");
+        JsonObject ack = node.next("b", "ack");
+        assertEquals("[\"done\",\"on-b\",1]", args(ack), () -> ack + ", the server saw " + disconnects);
+        server.switchboard().of("/b").emit("seq", "b1");
+        assertEquals("b1", NodeClient.firstArg(node.nextEvent("b", "seq")));
+        assertEquals(List.of("/a server disconnect"), disconnects);
+        assertEquals(Set.of(b), server.switchboard().of("/b").sockets().keySet());
+        assertFalse(runs.containsKey("on-a"));
+    }
 }
