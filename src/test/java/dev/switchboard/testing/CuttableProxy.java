@@ -132,13 +132,15 @@ public final class CuttableProxy implements AutoCloseable {
         while (!listener.isClosed()) {
             try {
                 Socket client = listener.accept();
+                open.add(client);
+                clientEnds.add(client);
+                // Checked once a cut would find it: a connection accepted just as refuse() and
+                // cut() run is reset by one or the other.
                 if (refusing) {
                     reset(client);
                     continue;
                 }
                 Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPort);
-                open.add(client);
-                clientEnds.add(client);
                 open.add(server);
                 pump(client, server);
                 pump(server, client);
