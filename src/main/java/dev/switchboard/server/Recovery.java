@@ -7,6 +7,7 @@ import dev.switchboard.protocol.Packet;
 import java.net.URI;
 import java.util.ArrayList;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
@@ -119,12 +120,16 @@ final class Recovery {
     /** Saves a connected socket's record; the future completes when the store answered, either way. */
     private CompletableFuture<?> saved(Socket socket) {
         SwitchboardOptions options = namespace.switchboard().options();
-        return call(() -> store().saveConnected(socket.record(options.clock().instant().plus(options.recoveryWindow()))))
+        Instant expiresAt = options.clock().instant().plus(options.recoveryWindow());
+        socket.recordSaving(expiresAt);
+        return call(() -> store().saveConnected(socket.record(expiresAt)))
                 .handle((saved, failure) -> {
                     if (failure != null) {
                         namespace.switchboard().warnings().warn(LOG, "saving a connected session of " + namespace.name()
                                 + " failed; saved again once the store answers", failure);
                         saveLater(socket);
+                    } else {
+                        socket.recordSaved(expiresAt);
                     }
                     return null;
                 });
@@ -368,7 +373,7 @@ final class Recovery {
     }
 
     /** The session waiting here under this id, if its private id and window are these; else null. */
-    private DetachedSession waitingAs(String socketId, String pid, java.time.Instant expiresAt) {
+    private DetachedSession waitingAs(String socketId, String pid, Instant expiresAt) {
         DetachedSession candidate = detached.get(socketId);
         return candidate != null && candidate.pid().equals(pid) && candidate.expiresAt().equals(expiresAt)
                 ? candidate : null;
@@ -429,20 +434,26 @@ final class Recovery {
      * Another node claimed the record of a session: if it is the one waiting here (the same
      * private id and window, as {@link #savedHere} checks), its client recovered there. It ends
      * silently and leaves its rooms, as in {@link #releaseClaimedElsewhere}; another session
-     * under that id (taken in here since) is not that record's and stays. If the socket is still
-     * connected here, its client came back there before this node noticed the connection die:
-     * the connection ends, as {@link #releaseStale} ends it for a claim on this node, and the
-     * session it leaves ends silently too. On a callback thread: its disconnect listeners run.
+     * under that id (taken in here since) is not that record's and stays. If the record is one
+     * the socket still connected here saved, its client came back there before this node noticed
+     * the connection die: the connection ends, as {@link #releaseStale} ends it for a claim on
+     * this node, and the session it leaves ends silently too. A socket that came back here since,
+     * under the same ids (a socket.io-client keeps its pid), saved no such record, and stays. On
+     * a callback thread: its disconnect listeners run.
      */
-    void takenOverElsewhere(String socketId, String pid, java.time.Instant expiresAt) {
+    void takenOverElsewhere(String socketId, String pid, Instant expiresAt) {
         DetachedSession stale = waitingAs(socketId, pid, expiresAt);
         if (stale != null) {
             endSilently(stale);
             return;
         }
         Socket live = byPid.get(pid);
-        if (live != null && live.id().equals(socketId)) {
+        if (live != null && live.mayHaveSaved(expiresAt)) {
             namespace.switchboard().later(() -> {
+                // Its private id may be another socket's by now, whose session shares its log.
+                if (byPid.get(pid) != live) {
+                    return;
+                }
                 live.connection().terminate(DisconnectReason.TRANSPORT_CLOSE);
                 live.end(live.connection().endReason());
                 DetachedSession left = detached.get(socketId);

@@ -12,6 +12,7 @@ import dev.switchboard.protocol.Packet;
 import dev.switchboard.protocol.RawJson;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -88,6 +89,15 @@ public final class Socket implements RemoteSocket {
     private String formerPid;
     /** Where the socket joined the adapter's log; written before it connects, read after. */
     private volatile String since;
+    /**
+     * The ends of the windows of this socket's records that a shared store may hold, oldest first:
+     * a node that claims one names it when it tells the others, while a record of a socket this
+     * one replaced under the same ids (a socket.io-client keeps its pid) is never among them.
+     * Those before a save the store answered go: that save replaced them, or a claim's mark
+     * stopped it, and then the claim's word may come after and miss this socket, which stays
+     * until the heartbeat catches its connection. Guarded by itself; any thread saves.
+     */
+    private final List<Instant> stored = new ArrayList<>();
 
     /** A new socket; with {@code session}, one that takes over a dropped session's id, user, data and log. */
     Socket(Namespace namespace, Connection connection, Handshake handshake, DetachedSession session) {
@@ -418,6 +428,27 @@ public final class Socket implements RemoteSocket {
     /** What a shared store keeps of this socket while it is connected. */
     SessionRecord record(Instant expiresAt) {
         return namespace.record(id, pid, userId, data, log, expiresAt, since, false);
+    }
+
+    /** The record that ends at {@code expiresAt} is about to be saved: the store may hold it from now on. */
+    void recordSaving(Instant expiresAt) {
+        synchronized (stored) {
+            stored.add(expiresAt);
+        }
+    }
+
+    /** The store answered the save of the record that ends at {@code expiresAt}: it replaced those before. */
+    void recordSaved(Instant expiresAt) {
+        synchronized (stored) {
+            stored.subList(0, Math.max(0, stored.indexOf(expiresAt))).clear();
+        }
+    }
+
+    /** Whether the record of a session that ends at {@code expiresAt} may be one of this socket's. */
+    boolean mayHaveSaved(Instant expiresAt) {
+        synchronized (stored) {
+            return stored.contains(expiresAt);
+        }
     }
 
     ReplayLog log() {

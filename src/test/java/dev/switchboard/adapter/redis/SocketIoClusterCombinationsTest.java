@@ -9,11 +9,14 @@ import dev.switchboard.testing.ClientProcess;
 import dev.switchboard.testing.CuttableProxy;
 import dev.switchboard.testing.NodeClient;
 import dev.switchboard.testing.RedisServer;
+import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.io.StringReader;
 import java.net.URI;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -217,6 +220,41 @@ class SocketIoClusterCombinationsTest {
             assertEquals(List.of(), untilFence(cluster.client()));
             assertEquals(List.of(), expired);
             assertEquals(1, cluster.b().switchboard().options().sessionStore().size(), "Ana's record");
+        }
+    }
+
+    /**
+     * Ana's connection to node A dies unseen and she recovers on node B, which tells the nodes
+     * that it took the record node A saved for her. Node A hears it late: she came back to it in
+     * between, and her new socket has her socket id and, from socket.io-client, her pid. The word
+     * is about her old connection's record, not her new socket's: she stays connected. Node B's
+     * word is sent again by hand, as late as that.
+     */
+    @Test
+    void aLateWordThatHerOldRecordWasTakenOverLeavesTheSocketSheCameBackWithAlone(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        try (Cluster cluster = Cluster.start(test);
+             RedisServer.Direct redis = cluster.redis().connect()) {
+            String id = openAna(cluster, "'transports':['websocket'],");
+            String key = Await.value("Ana's record in the lobby", () -> redis.sync().keys(prefix + ":session:*").stream()
+                    .filter(found -> redis.sync().get(found).contains("lobby")).findFirst().orElse(null));
+            String pid = key.substring((prefix + ":session:").length());
+            Instant savedOnA = Instant.parse(Json.createReader(new StringReader(redis.sync().get(key))).readObject()
+                    .getString("expiresAt"));
+            cluster.moveAna(cluster.a(), cluster.b(), id);
+            recovered(cluster, id);
+            cluster.moveAna(cluster.b(), cluster.a(), id);
+            recovered(cluster, id);
+            cluster.client().forgetEarlier("ana", "disconnect");
+
+            cluster.b().cluster().adapter("/").sessionTakenOver(id, pid, savedOnA);
+            // Answered by node A after it read the word, which came first on the same channel.
+            cluster.onB().fetchSockets().get(20, TimeUnit.SECONDS);
+            cluster.onB().to("lobby").emit(FENCE, 0);
+            JsonObject next = cluster.client().next(report -> "ana".equals(report.getString("name"))
+                    && ("disconnect".equals(report.getString("type")) || "event".equals(report.getString("type"))));
+            assertEquals(FENCE, next.getString("event", next.toString()), "Ana's next report");
+            assertTrue(cluster.onA().sockets().get(id).connected(), "Ana's socket on node A");
         }
     }
 
