@@ -73,6 +73,14 @@ public interface LocalNamespace {
     void abandonAll();
 
     /**
+     * Events meant for this node's sockets were lost before the adapter could deliver them (the
+     * cluster's log was trimmed while this node could not read it): no client recovers here from
+     * an offset it saw before, since its replay would lack them; it starts afresh instead.
+     */
+    default void eventsLost() {
+    }
+
+    /**
      * Encodes a packet with this server's codec: a clustered adapter builds, from what another
      * node sent, the frame its local sockets get (with the cluster's offset).
      */

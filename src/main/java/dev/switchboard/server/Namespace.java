@@ -605,6 +605,11 @@ public final class Namespace {
         }
 
         @Override
+        public void eventsLost() {
+            recovery.eventsLost();
+        }
+
+        @Override
         public void membershipChanged(String socketId) {
             recovery.roomsChangedFor(socketId);
         }

@@ -464,6 +464,26 @@ final class Recovery {
         }
     }
 
+    /**
+     * The adapter lost events meant for this node's sockets ({@link dev.switchboard.adapter.LocalNamespace#eventsLost}):
+     * the logs of the sockets and of the sessions waiting here lack them. The sockets first: one
+     * that ends meanwhile waits as a session before it stops being a socket.
+     */
+    void eventsLost() {
+        for (Socket socket : namespace.sockets().values()) {
+            lose(socket.log());
+        }
+        for (DetachedSession session : detached.values()) {
+            lose(session.log());
+        }
+    }
+
+    private static void lose(ReplayLog log) {
+        synchronized (log) {
+            log.lose();
+        }
+    }
+
     /** Ends a session whose client recovered on another node: no expiry told, its rooms left. */
     private void endSilently(DetachedSession stale) {
         if (stale.claimForExpiry()) {

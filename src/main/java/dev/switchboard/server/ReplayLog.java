@@ -169,6 +169,18 @@ final class ReplayLog {
         precede(offset);
     }
 
+    /**
+     * Events meant for this log's client never reached it (the cluster's log lost them before this
+     * node read them): a recovery from any offset logged so far would skip them, so it is refused,
+     * as for what falls out of the bounds. What comes after is logged as before.
+     */
+    void lose() {
+        entries.clear();
+        bytes = 0;
+        precedingOffset = null;
+        fromStart = false;
+    }
+
     private void precede(String offset) {
         precedingOffset = offset;
         fromStart = false;

@@ -763,6 +763,9 @@ final class RedisAdapter implements Adapter {
                     continue;
                 }
                 if (pending == null) {
+                    if (failing) {
+                        resumeAfterFailure(stream);
+                    }
                     pending = readFrom(stream, lastId, wakeId);
                 }
                 Read read = pending.get(reading.getTimeout().toNanos(), TimeUnit.NANOSECONDS);
@@ -797,6 +800,19 @@ final class RedisAdapter implements Adapter {
                 Thread.currentThread().interrupt();
                 running = false;
             }
+        }
+    }
+
+    /**
+     * Before the first read after a failure: a read after the last entry delivered skips without
+     * a word the entries trimmed since (the others kept writing the log, past its cap, while this
+     * node could not read it), so the namespace hears of them, if that entry is gone.
+     */
+    private void resumeAfterFailure(String stream) {
+        if (!stillLogged(stream, lastId)) {
+            LOG.log(System.Logger.Level.WARNING, "entries of the log of " + namespace.name() + " were trimmed before"
+                    + " this node could read them; its clients that come back from before start afresh");
+            namespace.eventsLost();
         }
     }
 

@@ -209,6 +209,50 @@ class RedisRecoveryTest {
     }
 
     /**
+     * The same, but while node A is cut the others write more than the log keeps: what alice
+     * missed is trimmed before A could read it, so A's memory lacks it too. Back on A, she starts
+     * afresh rather than recover without it.
+     */
+    @Test
+    void aClientOfAFencedNodeWhoseMissedEventsWereTrimmedStartsAfreshThere(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             CuttableProxy link = new CuttableProxy(redis.port());
+             ClusterNode a = ClusterNode.start(settings("redis://127.0.0.1:" + link.port(), test).logCap(10));
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test).logCap(10));
+             CuttableProxy balancer = new CuttableProxy(a.server().port());
+             Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice");
+             RedisServer.Direct redisCli = redis.connect()) {
+            String id = alice.socket().id();
+            join(alice, "lobby");
+            Await.until("both nodes see each other", () -> b.cluster().liveNodes().size() == 2);
+            b.switchboard().root().to("lobby").emit("before", 0);
+            assertEquals("before:0", alice.next());
+
+            link.refuse(true);
+            link.cut();
+            Await.until("node B counts node A dead", () -> b.cluster().liveNodes().size() == 1);
+            balancer.refuse(true);
+            b.switchboard().root().to("lobby").emit("missed", 1);
+            for (int i = 0; i < 300; i++) {
+                b.switchboard().root().to("elsewhere").emit("filler", i);
+            }
+            assertTrue(redisCli.sync().xrange(b.cluster().streamKey("/"), Range.create("-", "+")).stream()
+                    .noneMatch(entry -> entry.getBody().get("m").contains("missed")), "Redis trimmed missed:1");
+            link.refuse(false);
+            Await.until("node A fenced", () -> a.cluster().status().fencings() == 1);
+            try (Inbox bob = Inbox.open(a.server().webSocketUri(), "/", "bob")) {
+                // Read after the trim, so node A reads its log again.
+                b.switchboard().root().toUser("bob").emit("read", 2);
+                assertEquals("read:2", bob.next());
+            }
+            balancer.refuse(false);
+            Await.until("alice back", () -> alice.socket().connected() && a.switchboard().root().sockets().size() == 1);
+            assertFalse(alice.socket().recovered(), "recovered without missed:1");
+            assertNotEquals(id, alice.socket().id());
+        }
+    }
+
+    /**
      * In a rolling upgrade, a node of the new version may find a record written by one of the old
      * in a format it cannot read. Its client starts afresh at once (never a partial replay), and
      * the record stays for the node that wrote it, which tells the application once when the
