@@ -142,8 +142,8 @@ final class RedisSessionStore implements SessionStore {
      * the prefix of claim marks, the prefix of a node's waiting records.
      * Takes the records of every node silent past the timeout (or gone: one that left cleanly),
      * those of its connected sockets and those of its sessions waiting for their client: answers,
-     * to this one node, their private ids each followed by its record's time to live and the dead
-     * node. A record another node claimed is that node's since (a recovered Socket.IO client keeps
+     * to this one node, their private ids each followed by its record's time to live, the dead
+     * node and the record's end of window, which {@link #TAKE} checks. A record another node claimed is that node's since (a recovered Socket.IO client keeps
      * its pid, and its new node saves under it): not an orphan, even though the dead node's set
      * still names it; nor is a waiting one whose window is not the one the node wrote.
      */
@@ -156,10 +156,12 @@ final class RedisSessionStore implements SessionStore {
               if node ~= ARGV[2] and (not beat or tonumber(beat) < now - tonumber(ARGV[3])) then
                 for _, pid in ipairs(redis.call('SMEMBERS', ARGV[1] .. node)) do
                   local mark = redis.call('GET', ARGV[5] .. pid)
-                  if not mark or string.sub(mark, 1, #node + 1) == node .. ':' then
+                  local record = redis.call('GET', ARGV[4] .. pid)
+                  if record and (not mark or string.sub(mark, 1, #node + 1) == node .. ':') then
                     table.insert(orphans, pid)
                     table.insert(orphans, redis.call('PTTL', ARGV[4] .. pid))
                     table.insert(orphans, node)
+                    table.insert(orphans, tostring(cjson.decode(record).expiresAt))
                   end
                 end
                 local waiting = redis.call('HGETALL', ARGV[6] .. node)
@@ -172,6 +174,7 @@ final class RedisSessionStore implements SessionStore {
                     table.insert(orphans, pid)
                     table.insert(orphans, redis.call('PTTL', ARGV[4] .. pid))
                     table.insert(orphans, node)
+                    table.insert(orphans, waiting[i + 1])
                   end
                 end
                 redis.call('DEL', ARGV[1] .. node)
@@ -182,19 +185,23 @@ final class RedisSessionStore implements SessionStore {
             return orphans
             """;
     /**
-     * KEYS: the record, the claim mark, the node set. ARGV: the dead node. Takes the record if it
-     * is still the dead node's: nobody claimed it since {@link #ADOPT}, or the dead node did. The
-     * mark of a later claim outlasts the dead node's record, so it is still there when this runs.
-     * Not if the node beats again (it was cut from Redis, not dead, and fenced itself): it keeps
-     * its sessions waiting and ends them when their window ends, counted from its fence, and what
-     * it claimed since under the same private id is a live socket's.
+     * KEYS: the record, the claim mark, the node set. ARGV: the dead node, the adopted record's
+     * end of window. Takes the record if it is still the dead node's: nobody claimed it since
+     * {@link #ADOPT}, or the dead node did. The mark of a later claim outlasts the dead node's
+     * record, so it is still there when this runs. Not if the node beats again (it was cut from
+     * Redis, not dead, and fenced itself): it keeps its sessions waiting and ends them when their
+     * window ends, counted from its fence, and what it claimed since under the same private id is
+     * a live socket's. Nor if the record is another than the one adopted: the node lived again and
+     * saved it since, with a later window, and whoever adopts it when that node dies again (or
+     * leaves) takes it when that window ends.
      */
     private static final String TAKE = """
             if redis.call('ZSCORE', KEYS[3], ARGV[1]) then return false end
             local mark = redis.call('GET', KEYS[2])
             if mark and string.sub(mark, 1, #ARGV[1] + 1) ~= ARGV[1] .. ':' then return false end
             local record = redis.call('GET', KEYS[1])
-            if record then redis.call('DEL', KEYS[1]) end
+            if not record or tostring(cjson.decode(record).expiresAt) ~= ARGV[2] then return false end
+            redis.call('DEL', KEYS[1])
             return record
             """;
 
@@ -322,19 +329,20 @@ final class RedisSessionStore implements SessionStore {
                 new String[] {cluster.key("nodes"), cluster.key("session-nodes")}, cluster.key("sessions:"),
                 cluster.nodeId(), Long.toString(cluster.nodeTimeout().toMillis()), cluster.key("session:"),
                 cluster.key("claimed:"), cluster.key("waiting:"));
-        for (int i = 0; i + 2 < orphans.size(); i += 3) {
+        for (int i = 0; i + 3 < orphans.size(); i += 4) {
             String pid = (String) orphans.get(i);
             String node = (String) orphans.get(i + 2);
+            String expiresAt = (String) orphans.get(i + 3);
             // The record lives the window plus the node timeout after the death; its window ends
             // one node timeout before that.
             long delay = Math.max(0, ((Number) orphans.get(i + 1)).longValue() - cluster.nodeTimeout().toMillis());
-            scheduler.schedule(() -> expireOrphan(pid, node), delay, TimeUnit.MILLISECONDS);
+            scheduler.schedule(() -> expireOrphan(pid, node, expiresAt), delay, TimeUnit.MILLISECONDS);
         }
     }
 
-    private void expireOrphan(String pid, String node) {
+    private void expireOrphan(String pid, String node, String expiresAt) {
         connection.async().<String>eval(TAKE, ScriptOutputType.VALUE,
-                        new String[] {recordKey(pid), claimKey(pid), cluster.key("nodes")}, node)
+                        new String[] {recordKey(pid), claimKey(pid), cluster.key("nodes")}, node, expiresAt)
                 .thenAcceptAsync(text -> {
                     if (text != null) {
                         SessionRecord record = decode(text);

@@ -209,6 +209,53 @@ class RedisRecoveryTest {
     }
 
     /**
+     * Node A is cut from Redis past the node timeout: node B counts it dead and adopts maciel's
+     * record, to tell its end when the window counted from that death ends. A's link returns, A
+     * fences itself and saves his record again, its window counted from the fence; then A leaves
+     * (a restart). At the end of the first window his session is not over: he recovers on B,
+     * and nobody hears of an expiry.
+     */
+    @Test
+    void aSessionOfAFencedNodeThatLeftLastsItsWindowFromTheFence(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        Duration window = Duration.ofSeconds(10);
+        Duration nodeTimeout = Duration.ofSeconds(8);
+        try (RedisServer redis = RedisServer.start();
+             CuttableProxy link = new CuttableProxy(redis.port());
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test).nodeTimeout(nodeTimeout), window);
+             RedisServer.Direct redisCli = redis.connect()) {
+            List<String> expired = new CopyOnWriteArrayList<>();
+            b.switchboard().root().onSessionExpired(session -> expired.add("B:" + session.userId()));
+            long cut;
+            Away maciel;
+            try (ClusterNode a = ClusterNode.start(settings("redis://127.0.0.1:" + link.port(), test)
+                    .nodeTimeout(nodeTimeout), window);
+                 RawClient client = RawClient.connect(a.server().webSocketUri())) {
+                a.switchboard().root().onSessionExpired(session -> expired.add("A:" + session.userId()));
+                JsonObject first = connect(client, null, null);
+                Await.until("both nodes see each other", () -> b.cluster().liveNodes().size() == 2);
+                b.switchboard().root().toUser("maciel").emit("seen", 1);
+                maciel = new Away(first.getString("id"), first.getString("pid"), client.next("event").getString("offset"));
+
+                cut = System.nanoTime();
+                link.refuse(true);
+                link.cut();
+                Await.until("node B counts node A dead", () -> b.cluster().liveNodes().size() == 1);
+                link.refuse(false);
+                assertEquals(1012, client.awaitClose());
+                Await.until("his record saved again as waiting", () -> redisCli.sync()
+                        .hexists(prefix + ":waiting:" + a.cluster().nodeId(), maciel.pid()));
+            }
+            // Past the window counted from A's death, well within the one from the fence.
+            Thread.sleep(Math.max(0, window.plusSeconds(3).toMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cut)));
+            JsonObject answer = back(b, maciel);
+            assertTrue(answer.getBoolean("recovered"), answer.toString());
+            assertEquals(maciel.id(), answer.getString("id"));
+            assertEquals(List.of(), expired);
+        }
+    }
+
+    /**
      * The same, but while node A is cut the others write more than the log keeps: what alice
      * missed is trimmed before A could read it, so A's memory lacks it too. Back on A, she starts
      * afresh rather than recover without it.
