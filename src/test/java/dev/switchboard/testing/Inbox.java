@@ -38,7 +38,12 @@ public final class Inbox implements AutoCloseable {
 
     /** Connects to {@code namespace} with {@code {"user": user}} as auth and waits for the connect. */
     public static Inbox open(URI uri, String namespace, String user) {
-        SwitchboardClient client = SwitchboardClient.connect(uri, ClientOptions.builder().autoConnect(false).build());
+        return open(uri, namespace, user, ClientOptions.builder().autoConnect(false).build());
+    }
+
+    /** The same with {@code options}, which must not connect by themselves ({@code autoConnect(false)}). */
+    public static Inbox open(URI uri, String namespace, String user, ClientOptions options) {
+        SwitchboardClient client = SwitchboardClient.connect(uri, options);
         ClientSocket socket = client.socket(namespace, user == null ? null : Map.of("user", user));
         Inbox inbox = new Inbox(client, socket);
         socket.onAny(inbox::record);

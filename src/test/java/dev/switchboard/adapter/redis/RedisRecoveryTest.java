@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.switchboard.client.ClientOptions;
 import dev.switchboard.server.Socket;
 import dev.switchboard.testing.Await;
 import dev.switchboard.testing.ClientProcess;
@@ -179,7 +180,10 @@ class RedisRecoveryTest {
              ClusterNode a = ClusterNode.start(settings("redis://127.0.0.1:" + link.port(), test), window);
              ClusterNode b = ClusterNode.start(settings(redis.uri(), test), window);
              CuttableProxy balancer = new CuttableProxy(a.server().port());
-             Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice")) {
+             // Back within a fifth of a second of the balancer letting her through: the two windows
+             // she must come back between end a few seconds apart, less than the default backoff's 5.
+             Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice", ClientOptions.builder().autoConnect(false)
+                     .reconnectionDelay(Duration.ofMillis(100)).reconnectionDelayMax(Duration.ofMillis(200)).build())) {
             List<String> expired = new CopyOnWriteArrayList<>();
             a.switchboard().root().onSessionExpired(session -> expired.add("A:" + session.id()));
             b.switchboard().root().onSessionExpired(session -> expired.add("B:" + session.id()));
