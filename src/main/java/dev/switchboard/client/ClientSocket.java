@@ -93,7 +93,7 @@ public final class ClientSocket {
     private final List<CompletableFuture<ClientSocket>> connectWaiters = new ArrayList<>();
     private ConnectError refusal;         // why it stopped trying (refused, gave up); null while it tries
     private final PresenceTracker presence;
-    private volatile ClientTokens tokens;
+    private volatile ClientTokens tokens;  // set under client.lock, read on any thread
     private long connectAttempts;         // tells a token fetched for an older connect attempt from the current one
     private boolean reconnecting;         // connected since the application last made it active: a connect now is a reconnection
 
@@ -158,7 +158,8 @@ public final class ClientSocket {
      * Authenticates with tokens from {@code provider}: each connect, the first and every one after
      * a reconnection, sends {@code auth: {"token": ...}} with a token it fetched, and the server's
      * request for a fresh token before the current one expires is answered with another. Set it
-     * before the socket connects (with {@code autoConnect(false)}).
+     * before the socket connects (with {@code autoConnect(false)}). Set again, it replaces the
+     * provider before: the next connect and refresh ask the new one alone.
      *
      * <p>A provider that fails is a connect error, and the socket then waits for {@link #connect()};
      * so is one whose future has not settled within {@link ClientOptions#connectTimeout()} at a
@@ -176,7 +177,18 @@ public final class ClientSocket {
      * }</pre>
      */
     public ClientSocket tokenProvider(Supplier<CompletableFuture<String>> provider) {
-        tokens = new ClientTokens(this, Objects.requireNonNull(provider, "provider"));
+        ClientTokens next = new ClientTokens(this, Objects.requireNonNull(provider, "provider"));
+        boolean first;
+        synchronized (client.lock) {
+            first = tokens == null;
+            tokens = next;
+        }
+        if (first) {
+            // One listener whatever the number of providers set: a listener per provider would
+            // have every provider set so far answer, the first one first, and the server takes
+            // the first answer.
+            on(ClientTokens.REFRESH, event -> tokens.refresh(event));
+        }
         return this;
     }
 

@@ -20,6 +20,8 @@ import java.util.function.Supplier;
  */
 final class ClientTokens {
     private static final System.Logger LOG = System.getLogger(ClientTokens.class.getName());
+    /** The reserved event by which the server asks for a fresh token. */
+    static final String REFRESH = "refresh";
 
     private final ClientSocket socket;
     private final Supplier<CompletableFuture<String>> provider;
@@ -27,20 +29,22 @@ final class ClientTokens {
     ClientTokens(ClientSocket socket, Supplier<CompletableFuture<String>> provider) {
         this.socket = socket;
         this.provider = provider;
-        socket.on("refresh", event -> {
-            if (!event.hasAck()) {
-                // Replayed at recovery: the server failed that ask at the drop and waits for no answer.
-                return;
+    }
+
+    /** Answers the server's {@code refresh} request with a token from this provider. */
+    void refresh(ClientEvent event) {
+        if (!event.hasAck()) {
+            // Replayed at recovery: the server failed that ask at the drop and waits for no answer.
+            return;
+        }
+        // Not bounded here: the server waits for the answer until the token expires.
+        fetch().whenComplete((token, failure) -> {
+            if (failure == null) {
+                event.ack(token);
+            } else {
+                LOG.log(Level.WARNING, "the token provider failed at refresh on " + socket.namespace(), failure);
+                event.ack();
             }
-            // Not bounded here: the server waits for the answer until the token expires.
-            fetch().whenComplete((token, failure) -> {
-                if (failure == null) {
-                    event.ack(token);
-                } else {
-                    LOG.log(Level.WARNING, "the token provider failed at refresh on " + socket.namespace(), failure);
-                    event.ack();
-                }
-            });
         });
     }
 

@@ -187,6 +187,42 @@ class JwtAuthTest {
         }
     }
 
+    /**
+     * An application that sets the provider again (a login that replaces a provider set at
+     * start-up) is asked by the new one alone: for connects and for refreshes.
+     */
+    @Test
+    void aProviderSetAgainIsTheOneAskedForFreshTokens() throws Exception {
+        String startUpToken = tokens.hmac("ana");
+        List<String> asked = new CopyOnWriteArrayList<>();
+        try (SwitchboardClient client = client(server.webSocketUri())) {
+            ClientSocket socket = client.socket()
+                    .tokenProvider(() -> {
+                        asked.add("start-up");
+                        return CompletableFuture.completedFuture(startUpToken);
+                    })
+                    .tokenProvider(() -> {
+                        asked.add("login");
+                        return CompletableFuture.completedFuture(tokens.hmac("ana"));
+                    });
+            BlockingQueue<String> disconnects = new LinkedBlockingQueue<>();
+            socket.onDisconnect(disconnects::add);
+            socket.connect();
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            Socket onServer = connected.poll(10, TimeUnit.SECONDS);
+            Instant firstExpiry = JwtAuth.claims(onServer).expiresAt();
+
+            time.advance(LIFETIME.minusSeconds(30));
+            // Before, the first provider still answered every refresh, first: the server took its
+            // token, which expires no later, and ended the socket with "token expired" at the first expiry.
+            Await.until("the token refreshed", () -> JwtAuth.claims(onServer).expiresAt().isAfter(firstExpiry));
+            time.advance(Duration.ofSeconds(31));
+            assertEquals(null, disconnects.poll(1, TimeUnit.SECONDS));
+            assertTrue(onServer.connected(), "past the first token's expiry on the login's fresh one");
+            assertEquals(List.of("login", "login"), asked);
+        }
+    }
+
     @Test
     void anAskForAFreshTokenThatFailsIsMadeAgainBeforeTheEnd() throws Exception {
         server.close();
