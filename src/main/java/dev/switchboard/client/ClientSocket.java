@@ -547,6 +547,9 @@ public final class ClientSocket {
         }
         active = false;
         connectPending = false;
+        if (tokens != null) {
+            tokens.stop();
+        }
         CancellationException closed = new CancellationException("the client is closed");
         acks.failAll(closed);   // before markDisconnected, which would fail them as dropped
         markDisconnected("io client disconnect");

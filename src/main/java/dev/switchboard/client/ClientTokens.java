@@ -25,6 +25,8 @@ final class ClientTokens {
 
     private final ClientSocket socket;
     private final Supplier<CompletableFuture<String>> provider;
+    /** The connect timeout of the ask under way, or the backoff before the next; guarded by the client's lock. */
+    private ScheduledFuture<?> timer;
 
     ClientTokens(ClientSocket socket, Supplier<CompletableFuture<String>> provider) {
         this.socket = socket;
@@ -60,10 +62,13 @@ final class ClientTokens {
      */
     private void ask(long attempt, int timedOut) {
         long millis = socket.client().options().connectTimeout().toMillis();
-        ScheduledFuture<?> timer = socket.client().schedule(millis,
+        // One before is for an attempt that is over, or the backoff that led here: stop() needs only this one.
+        SwitchboardClient.cancel(timer);
+        ScheduledFuture<?> timeout = socket.client().schedule(millis,
                 () -> socket.client().locked(() -> noAnswer(attempt, timedOut, millis)));
+        timer = timeout;
         fetch().whenComplete((token, failure) -> socket.client().locked(() -> {
-            SwitchboardClient.cancel(timer);
+            SwitchboardClient.cancel(timeout);
             if (!socket.stillConnecting(attempt)) {
                 return;
             }
@@ -91,11 +96,20 @@ final class ClientTokens {
             return;
         }
         socket.connectFailed(error, false);
-        socket.client().schedule(socket.client().backoff(timedOut), () -> socket.client().locked(() -> {
+        timer = socket.client().schedule(socket.client().backoff(timedOut), () -> socket.client().locked(() -> {
             if (socket.stillConnecting(attempt)) {
                 ask(attempt, timedOut + 1);
             }
         }));
+    }
+
+    /**
+     * The client is closing: a timer left waiting for the provider would keep the client's
+     * timer thread alive for up to the connect timeout. Lock held.
+     */
+    void stop() {
+        SwitchboardClient.cancel(timer);
+        timer = null;
     }
 
     private CompletableFuture<String> fetch() {

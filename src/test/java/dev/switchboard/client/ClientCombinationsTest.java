@@ -14,6 +14,7 @@ import dev.switchboard.testing.VirtualTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -22,6 +23,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -310,5 +312,41 @@ class ClientCombinationsTest {
         } finally {
             old.close();
         }
+    }
+
+    /**
+     * A client closed while its socket waits for the token provider (a login service that has not
+     * answered yet) leaves no thread of its own behind: the application's JVM and its tests end.
+     */
+    @Test
+    void aClientClosedWhileItsTokenProviderHasNotAnsweredLeavesNoThreadBehind() throws Exception {
+        Set<Thread> before = clientThreads();
+        try (TestServer server = TestServer.start(sb -> { })) {
+            // A connect timeout far beyond the test's wait: only the close can end its timer in time.
+            SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(),
+                    fastReconnect().connectTimeout(Duration.ofMinutes(5)).autoConnect(false).build());
+            CompletableFuture<String> token = new CompletableFuture<>();
+            ClientSocket socket = client.socket().tokenProvider(() -> token);
+            socket.connect();
+            Await.until("the client's timer thread", () -> !newThreads(before).isEmpty());
+            client.close();
+
+            // Before: the thread lived on for the connect timeout, waiting to time the provider out.
+            Await.until("no thread of the closed client left", () -> newThreads(before).isEmpty());
+            token.complete("late");
+            assertTrue(!socket.connected());
+        }
+    }
+
+    private static Set<Thread> clientThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(thread -> thread.isAlive() && thread.getName().startsWith("switchboard-client-"))
+                .collect(Collectors.toSet());
+    }
+
+    private static Set<Thread> newThreads(Set<Thread> before) {
+        Set<Thread> now = clientThreads();
+        now.removeAll(before);
+        return now;
     }
 }
