@@ -146,6 +146,8 @@ final class RedisAdapter implements Adapter {
     private volatile boolean delivering;
     /** Whether the last read failed; the reader thread's. */
     private boolean failing;
+    /** When the reads began to fail, by the cluster's clock; the reader thread's. */
+    private long failingSinceMillis;
 
     RedisAdapter(RedisCluster cluster, LocalNamespace namespace) {
         this.cluster = cluster;
@@ -793,6 +795,9 @@ final class RedisAdapter implements Adapter {
                     // Once per outage: while Redis is away every read fails.
                     LOG.log(failing ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
                             "reading the log of " + namespace.name() + " failed", e);
+                    if (!failing) {
+                        failingSinceMillis = cluster.millis();
+                    }
                     failing = true;
                     pause();
                 }
@@ -806,10 +811,14 @@ final class RedisAdapter implements Adapter {
     /**
      * Before the first read after a failure: a read after the last entry delivered skips without
      * a word the entries trimmed since (the others kept writing the log, past its cap, while this
-     * node could not read it), so the namespace hears of them, if that entry is gone.
+     * node could not read it), so the namespace hears of them, if that entry is gone. Gone from a
+     * log under its cap, it went with the whole log's expiry, a retention after the last write:
+     * within a shorter outage the log was quiet and read to its end, and nothing is lost.
      */
     private void resumeAfterFailure(String stream) {
-        if (!stillLogged(stream, lastId)) {
+        boolean trimmed = reading.sync().xlen(stream) >= cluster.logCap();
+        boolean mayHaveExpiredUnread = cluster.millis() - failingSinceMillis >= cluster.logRetention().toMillis();
+        if ((trimmed || mayHaveExpiredUnread) && !stillLogged(stream, lastId)) {
             LOG.log(System.Logger.Level.WARNING, "entries of the log of " + namespace.name() + " were trimmed before"
                     + " this node could read them; its clients that come back from before start afresh");
             namespace.eventsLost();

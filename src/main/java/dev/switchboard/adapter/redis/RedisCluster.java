@@ -339,6 +339,11 @@ public final class RedisCluster implements AutoCloseable {
         return settings.logCap;
     }
 
+    /** Now, by the cluster's clock. */
+    long millis() {
+        return settings.clock.millis();
+    }
+
     /** The latest moment Redis may take an emit made now: later, its sender has been told it failed. */
     long emitDeadline() {
         return settings.clock.millis() + settings.publishTimeout.toMillis();

@@ -304,6 +304,52 @@ class RedisRecoveryTest {
     }
 
     /**
+     * A namespace's log expires when nobody wrote to it for its retention, as after a quiet
+     * spell. A node whose read of it then fails once (a Redis failover, a dropped link) finds its
+     * last entry gone, but it missed nothing: the log can only expire a retention after its last
+     * write. Its clients still recover.
+     */
+    @Test
+    void aLogThatExpiredWhileQuietCostsNoRecoveryAfterAReadFails(TestInfo test) throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             CuttableProxy link = new CuttableProxy(redis.port());
+             ClusterNode a = ClusterNode.start(settings("redis://127.0.0.1:" + link.port(), test));
+             CuttableProxy balancer = new CuttableProxy(a.server().port());
+             Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice");
+             Inbox bob = Inbox.open(a.server().webSocketUri(), "/", "bob");
+             RedisServer.Direct redisCli = redis.connect()) {
+            String id = alice.socket().id();
+            join(alice, "lobby");
+            join(bob, "elsewhere");
+            a.switchboard().root().to("lobby").emit("before", 0);
+            assertEquals("before:0", alice.next());
+            // As the log's expiry would, a retention after its last write.
+            assertEquals(1, redisCli.sync().del(a.cluster().streamKey("/")));
+            link.cut();
+            // Read through the log once more, so the reader is past its failure; alice, who is
+            // not in that room, still holds the offset of what she got before it.
+            // An emit made before Lettuce is back fails, and is not in the log: made again.
+            Await.until("an emit taken while the link comes back", () -> {
+                try {
+                    a.switchboard().root().to("elsewhere").emit("after", 1);
+                    return true;
+                } catch (ClusterException e) {
+                    return false;
+                }
+            });
+            assertEquals("after:1", bob.next());
+
+            balancer.refuse(true);
+            balancer.cut();
+            Await.until("alice's session waits", () -> a.switchboard().root().detachedSessions().containsKey(id));
+            balancer.refuse(false);
+            Await.until("alice back", () -> alice.socket().connected() && a.switchboard().root().sockets().size() == 2);
+            assertTrue(alice.socket().recovered(), "recovered");
+            assertEquals(id, alice.socket().id());
+        }
+    }
+
+    /**
      * In a rolling upgrade, a node of the new version may find a record written by one of the old
      * in a format it cannot read. Its client starts afresh at once (never a partial replay), and
      * the record stays for the node that wrote it, which tells the application once when the
