@@ -18,6 +18,7 @@ import dev.switchboard.protocol.Packet;
 import dev.switchboard.protocol.PacketType;
 import dev.switchboard.protocol.ProtocolException;
 import dev.switchboard.protocol.RawJson;
+import dev.switchboard.server.SessionRecord;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
@@ -571,6 +572,11 @@ final class RedisAdapter implements Adapter {
         if (socketId != null && claimed.length == 2) {
             namespace.sessionTakenOver(socketId, claimed[0], Instant.parse(claimed[1]));
         }
+    }
+
+    /** The store refused the record of a session waiting here: the session, if it still waits, ends silently. */
+    void endedElsewhere(SessionRecord record) {
+        namespace.sessionTakenOver(record.id(), record.pid(), record.expiresAt());
     }
 
     /**

@@ -38,18 +38,22 @@ final class RedisSessionStore implements SessionStore {
     private static final System.Logger LOG = System.getLogger(RedisSessionStore.class.getName());
     /**
      * KEYS: the record, the claim mark, this node's set of connected records, the set of nodes
-     * that have such records, this node's waiting records. ARGV: the record, its time to live, its
-     * private id, whether it is connected (renewed by the heartbeat), this node. A claim's mark
-     * stops every node but the claimant's: a Socket.IO client keeps its private id when it
-     * recovers, so the node that claimed the record saves the recovered socket's under the same
-     * key, and must, or the client could not recover a second time. A waiting record is noted
-     * with its window's end, so that whoever adopts it after this node died (or left) adopts that
-     * record only, not a later one under the same private id; the keys that name it live at
-     * least as long as it does.
+     * that have such records, this node's waiting records, the fenced set. ARGV: the record, its
+     * time to live, its private id, whether it is connected (renewed by the heartbeat), this node.
+     * Answers whether it saved. A claim's mark stops every node but the claimant's: a Socket.IO
+     * client keeps its private id when it recovers, so the node that claimed the record saves the
+     * recovered socket's under the same key, and must, or the client could not recover a second
+     * time. A node counted dead, until it has fenced itself, only writes over records still
+     * there: one it lacks was ended by the node that adopted it (taken at the end of its window,
+     * counted from this node's last beat, and its expiry told), and must not come back. A waiting
+     * record is noted with its window's end, so that whoever adopts it after this node died (or
+     * left) adopts that record only, not a later one under the same private id; the keys that
+     * name it live at least as long as it does.
      */
     private static final String SAVE = """
             local mark = redis.call('GET', KEYS[2])
             if mark and string.sub(mark, 1, #ARGV[5] + 1) ~= ARGV[5] .. ':' then return 0 end
+            if redis.call('SISMEMBER', KEYS[6], ARGV[5]) == 1 and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
             redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
             if ARGV[4] == '1' then
               redis.call('SADD', KEYS[3], ARGV[3])
@@ -208,7 +212,7 @@ final class RedisSessionStore implements SessionStore {
     private final RedisCluster cluster;
     private final StatefulRedisConnection<String, String> connection;
     private final Clock clock;
-    /** Where the orphan listeners run: the cluster's inbox, never Lettuce's event loop. */
+    /** Where the orphan listeners and the ends of refused records run: the cluster's inbox, never Lettuce's event loop. */
     private final Executor listenerThread;
     /** How long a connected record outlives its node's last heartbeat: the window plus the node timeout. */
     private volatile long connectedMillis;
@@ -242,12 +246,30 @@ final class RedisSessionStore implements SessionStore {
         return save(record, untilExpiry(record) + cluster.nodeTimeout().toMillis(), false);
     }
 
+    /**
+     * A waiting session whose record is refused is no longer this node's: another node claimed it,
+     * or ended it while this one was counted dead. It ends here without a word, as when another
+     * node says it claimed it; its client, back, starts afresh. A connected socket's refused record
+     * is left to the socket's drop (a fenced node closes it at once).
+     */
     private CompletableFuture<Void> save(SessionRecord record, long ttl, boolean connected) {
         return connection.async().<Long>eval(SAVE, ScriptOutputType.INTEGER,
                 new String[] {recordKey(record.pid()), claimKey(record.pid()), ownSet(), cluster.key("session-nodes"),
-                        ownWaiting()},
+                        ownWaiting(), cluster.key("fenced")},
                 JsonMapper.toRaw(record).text(), Long.toString(ttl), record.pid(), connected ? "1" : "0", cluster.nodeId())
-                .thenApply(saved -> (Void) null).toCompletableFuture();
+                .thenApply(saved -> {
+                    if (saved == 0 && !connected) {
+                        listenerThread.execute(() -> endedElsewhere(record));
+                    }
+                    return (Void) null;
+                }).toCompletableFuture();
+    }
+
+    private void endedElsewhere(SessionRecord record) {
+        RedisAdapter adapter = cluster.adapter(record.namespace());
+        if (adapter != null) {
+            adapter.endedElsewhere(record);
+        }
     }
 
     /**

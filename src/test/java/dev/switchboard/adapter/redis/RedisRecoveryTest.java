@@ -213,6 +213,46 @@ class RedisRecoveryTest {
     }
 
     /**
+     * The same, but node A stays cut past alice's window: node B, which counted A dead, ends her
+     * session and tells its application. Once A's link returns and it fences itself, her session
+     * is over there too: back on A, she starts afresh, and the expiry was told once.
+     */
+    @Test
+    void aClientOfAFencedNodeCutPastHerWindowStartsAfreshThere(TestInfo test) throws Exception {
+        Duration window = Duration.ofSeconds(10);
+        try (RedisServer redis = RedisServer.start();
+             CuttableProxy link = new CuttableProxy(redis.port());
+             ClusterNode a = ClusterNode.start(settings("redis://127.0.0.1:" + link.port(), test), window);
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test), window);
+             CuttableProxy balancer = new CuttableProxy(a.server().port());
+             Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice", ClientOptions.builder().autoConnect(false)
+                     .reconnectionDelay(Duration.ofMillis(100)).reconnectionDelayMax(Duration.ofMillis(200)).build())) {
+            List<String> expired = new CopyOnWriteArrayList<>();
+            a.switchboard().root().onSessionExpired(session -> expired.add("A:" + session.id()));
+            b.switchboard().root().onSessionExpired(session -> expired.add("B:" + session.id()));
+            String id = alice.socket().id();
+            join(alice, "lobby");
+            Await.until("both nodes see each other", () -> b.cluster().liveNodes().size() == 2);
+
+            link.refuse(true);
+            link.cut();
+            Await.until("node B counts node A dead", () -> b.cluster().liveNodes().size() == 1);
+            Await.until("node B tells her session expired", () -> !expired.isEmpty());
+            balancer.refuse(true);
+            link.refuse(false);
+            Await.until("node A fenced", () -> a.cluster().status().fencings() == 1);
+            Await.until("node A closed her connection", () -> a.switchboard().root().sockets().isEmpty());
+            balancer.refuse(false);
+            Await.until("alice back", () -> alice.socket().connected() && a.switchboard().root().sockets().size() == 1);
+            assertFalse(alice.socket().recovered(), "recovered");
+            assertNotEquals(id, alice.socket().id());
+            Await.until("her old session no longer waits on node A",
+                    () -> !a.switchboard().root().detachedSessions().containsKey(id));
+            assertEquals(List.of("B:" + id), expired);
+        }
+    }
+
+    /**
      * Node A is cut from Redis past the node timeout: node B counts it dead and adopts maciel's
      * record, to tell its end when the window counted from that death ends. A's link returns, A
      * fences itself and saves his record again, its window counted from the fence; then A leaves
