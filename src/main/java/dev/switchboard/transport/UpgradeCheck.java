@@ -15,7 +15,7 @@ import java.util.function.UnaryOperator;
  *
  * <pre>{@code
  * Forwarding.Client client = Forwarding.resolve(peer, secure, host, headers, server.options().trustedProxies());
- * UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, request.getQueryString(), false, client, server);
+ * UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, request.getQueryString(), client, server);
  * if (refusal != null) answer(refusal.status(), refusal.header(), refusal.value());
  * }</pre>
  */
@@ -42,26 +42,24 @@ public final class UpgradeCheck {
     /**
      * Checks, in this order: not a WebSocket upgrade at all (426, naming {@code websocket}), an
      * upgrade without {@code Connection: Upgrade} or without a key that is 16 bytes in base64, as
-     * RFC 6455 (4.2.1) has it, or whose query holds an escape that is none, or, for a container
-     * that builds the handshake's URI with {@link URI}, holds what that refuses (400), another
+     * RFC 6455 (4.2.1) has it, or whose query holds an escape that is none or what {@link URI}
+     * refuses (400), another
      * version (426, naming 13), an {@code Origin} that is neither allowed nor the one the client
      * sent the request to (403), a server draining for a restart (503).
      *
      * @param header   the request's header of that name, {@code null} when absent
      * @param query    the request's query as it came, undecoded, {@code null} when it has none
-     * @param uriQuery whether the container upgrades only a query {@link URI} takes (Tomcat and
-     *                 Jetty, not Tyrus on Grizzly)
      * @param client   the scheme and host the client used, which make the server's own origin
      * @return {@code null} when the container may upgrade the request
      */
-    public static Refusal check(UnaryOperator<String> header, String query, boolean uriQuery, Forwarding.Client client,
+    public static Refusal check(UnaryOperator<String> header, String query, Forwarding.Client client,
             Switchboard server) {
         OriginPolicy origins = server.originPolicy();
         if (!"websocket".equalsIgnoreCase(header.apply("Upgrade"))) {
             return new Refusal(426, "Upgrade Required", "Upgrade", "websocket");
         }
         if (!hasToken(header.apply("Connection"), "upgrade") || !isKey(header.apply("Sec-WebSocket-Key"))
-                || !isEscapedQuery(query) || (uriQuery && !isUriQuery(query))) {
+                || !isEscapedQuery(query) || !isUriQuery(query)) {
             return new Refusal(400, "Bad Request", null, null);
         }
         if (!VERSION.equals(header.apply("Sec-WebSocket-Version"))) {
@@ -83,8 +81,8 @@ public final class UpgradeCheck {
      * not ({@code %ZZ}, a lone {@code %}): an answer of 500 with a stack trace in the log.
      * Long-polling answers the same query 400 ({@code EngineIo#handshake}). Characters RFC 3986
      * does not allow in a query but that browsers send as they are ({@code [ ] | ^ { }}, the
-     * backtick: the WHATWG URL parser leaves them unescaped) are refused only where the container
-     * cannot upgrade them ({@link #isUriQuery}).
+     * backtick: the WHATWG URL parser leaves them unescaped) are refused only where no container
+     * can upgrade them ({@link #isUriQuery}): brackets pass.
      */
     private static boolean isEscapedQuery(String query) {
         if (query == null) {
@@ -101,9 +99,9 @@ public final class UpgradeCheck {
 
     /**
      * Whether {@link URI} takes {@code query}: it refuses {@code { } | ^}, the backtick and a few
-     * more that browsers leave unescaped. Tomcat and Jetty build the handshake's URI with it and
-     * cannot upgrade such a request: thrown out of the upgrade, it would be a 500 with a stack
-     * trace in the log.
+     * more that browsers leave unescaped. Tomcat, Jetty and Tyrus build the handshake's URI with
+     * it and cannot upgrade such a request: thrown out of the upgrade, it would be a 500 with a
+     * stack trace in the log (Tyrus: after its 101, a connection that never opens).
      */
     private static boolean isUriQuery(String query) {
         if (query == null) {

@@ -12,6 +12,6 @@ abstract class TyrusScenario extends DeploymentScenario {
      */
     @Override
     protected WebSocketLayerContract.Answers webSocketLayerAnswers() {
-        return new WebSocketLayerContract.Answers("close 1009", "close 1002", "400", List.of("101", "101"));
+        return new WebSocketLayerContract.Answers("close 1009", "close 1002", "400", List.of("101", "400"));
     }
 }

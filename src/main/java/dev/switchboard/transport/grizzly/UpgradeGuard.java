@@ -70,7 +70,7 @@ final class UpgradeGuard implements AddOn {
                 return ctx.getInvokeAction();
             }
             Forwarding.Client client = ProxyProtocol.client(ctx.getConnection(), request, switchboard.options().trustedProxies());
-            UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, request.getQueryString(), false, client, switchboard);
+            UpgradeCheck.Refusal refusal = UpgradeCheck.check(request::getHeader, request.getQueryString(), client, switchboard);
             if (refusal == null) {
                 // Tyrus upgrades on this thread, right after this filter: its handshake learns who
                 // the client is, how to drop this connection should a close never complete, how

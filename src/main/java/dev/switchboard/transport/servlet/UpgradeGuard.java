@@ -46,7 +46,7 @@ final class UpgradeGuard implements Filter {
                 && !isLongPolling(http)) {
             client = Forwarding.resolve(http.getRemoteAddr(), http.isSecure(), http.getHeader("Host"),
                     name -> Collections.list(http.getHeaders(name)), server.options().trustedProxies());
-            UpgradeCheck.Refusal refusal = UpgradeCheck.check(http::getHeader, http.getQueryString(), true, client, server);
+            UpgradeCheck.Refusal refusal = UpgradeCheck.check(http::getHeader, http.getQueryString(), client, server);
             if (refusal != null) {
                 if (refusal.status() == HttpServletResponse.SC_FORBIDDEN) {
                     server.metrics().countRejectedOrigin();
