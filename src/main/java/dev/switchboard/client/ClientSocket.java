@@ -180,8 +180,15 @@ public final class ClientSocket {
         ClientTokens next = new ClientTokens(this, Objects.requireNonNull(provider, "provider"));
         boolean first;
         synchronized (client.lock) {
-            first = tokens == null;
+            ClientTokens replaced = tokens;
+            first = replaced == null;
             tokens = next;
+            // A connect waiting for the replaced provider (or for the backoff before asking it
+            // again) asks the new one now, as a new attempt, so the replaced one's token goes nowhere.
+            if (replaced != null && replaced.stop() && stillConnecting(connectAttempts)) {
+                connectAttempts++;
+                next.connect(connectAttempts);
+            }
         }
         if (first) {
             // One listener whatever the number of providers set: a listener per provider would

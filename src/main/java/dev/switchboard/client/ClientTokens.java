@@ -104,12 +104,17 @@ final class ClientTokens {
     }
 
     /**
-     * The client is closing: a timer left waiting for the provider would keep the client's
-     * timer thread alive for up to the connect timeout. Lock held.
+     * The client is closing, or the provider was replaced: a timer left waiting for the provider
+     * would keep the client's timer thread alive for up to the connect timeout, and ask it again.
+     * Lock held.
+     *
+     * @return whether a connect was waiting for this provider, or to ask it again
      */
-    void stop() {
+    boolean stop() {
+        boolean waiting = timer != null && !timer.isDone();
         SwitchboardClient.cancel(timer);
         timer = null;
+        return waiting;
     }
 
     private CompletableFuture<String> fetch() {

@@ -399,7 +399,33 @@ class JwtAuthTest {
             socket.whenConnected().get(10, TimeUnit.SECONDS);
             assertEquals("ana", connected.poll(10, TimeUnit.SECONDS).userId());
             // A connect with the late token would reach the server within a round trip.
-        assertEquals(null, connected.poll(2, TimeUnit.SECONDS), "the late token connected nobody");
+            assertEquals(null, connected.poll(2, TimeUnit.SECONDS), "the late token connected nobody");
+        }
+    }
+
+    /**
+     * The application sets a provider while the connect waits for the one before (a start-up
+     * provider that hangs, replaced by the login's): the connect takes the new provider's token
+     * at once, and the replaced one's, handed over late, connects nobody.
+     */
+    @Test
+    void aProviderSetWhileTheConnectWaitsForTheOneBeforeIsTheOneTheConnectTakes() throws Exception {
+        try (SwitchboardClient client = SwitchboardClient.connect(server.webSocketUri(),
+                ClientOptions.builder().autoConnect(false).connectTimeout(Duration.ofMinutes(5)).build())) {
+            AtomicInteger asked = new AtomicInteger();
+            CompletableFuture<String> startUp = new CompletableFuture<>();
+            ClientSocket socket = client.socket().tokenProvider(() -> {
+                asked.incrementAndGet();
+                return startUp;
+            });
+            socket.connect();
+            Await.until("the start-up provider asked", () -> asked.get() == 1);
+            socket.tokenProvider(() -> CompletableFuture.completedFuture(tokens.hmac("ana")));
+            socket.whenConnected().get(10, TimeUnit.SECONDS);
+            assertEquals("ana", connected.poll(10, TimeUnit.SECONDS).userId());
+            startUp.complete(tokens.hmac("bob"));
+            assertEquals(null, connected.poll(2, TimeUnit.SECONDS), "the replaced provider's late token connected nobody");
+            assertEquals(1, asked.get(), "the replaced provider asked again");
         }
     }
 
