@@ -76,11 +76,18 @@ public final class RedisCluster implements AutoCloseable {
             return id
             """;
     /**
-     * KEYS: the node set, the fenced set. ARGV: this node, the node timeout, how long the fenced
-     * set lasts, the Redis time of this node's last beat whose answer it got (0: none). Answers
-     * whether this node was fenced, whether its beat was there (not, after Redis restarted empty),
-     * Redis' time, how many nodes it counted dead, those nodes, then the live nodes. Sent whole
-     * each time (EVAL), so a Redis restarted empty needs no script loaded again.
+     * KEYS: the node set, the fenced set, the cluster's epoch. ARGV: this node, the node timeout,
+     * how long the fenced set lasts, the Redis time of this node's last beat whose answer it got
+     * (0: none), the epoch that beat found (empty: none). Answers whether this node was fenced,
+     * whether its beat was there (not, after Redis restarted empty), Redis' time, the epoch, how
+     * many nodes it counted dead, those nodes, then the live nodes. Sent whole each time (EVAL),
+     * so a Redis restarted empty needs no script loaded again.
+     *
+     * <p>The fenced set expires, and a node may be cut for longer. Its beat gone from a Redis
+     * that still holds the epoch it knew was removed by a node that counted it dead, however
+     * long ago (the epoch goes only with a restart, or the logs once every node left), so the
+     * beat marks its own node fenced again. One key for the whole cluster, without expiry while
+     * any node beats, so that no cut outlasts it.
      *
      * <p>Only a node that beats steadily counts others dead, and only the beats whose answers it got
      * say how steadily: beats that timed out while Redis was frozen still wait in Redis' input, and
@@ -95,6 +102,17 @@ public final class RedisCluster implements AutoCloseable {
             local timeout = tonumber(ARGV[2])
             local previous = redis.call('ZSCORE', KEYS[1], ARGV[1])
             redis.call('ZADD', KEYS[1], now, ARGV[1])
+            local epoch = redis.call('GET', KEYS[3])
+            if not epoch then
+              epoch = tostring(now)
+              redis.call('SET', KEYS[3], epoch)
+            else
+              redis.call('PERSIST', KEYS[3])
+            end
+            if not previous and epoch == ARGV[5] then
+              redis.call('SADD', KEYS[2], ARGV[1])
+              redis.call('PEXPIRE', KEYS[2], ARGV[3])
+            end
             local dead = {}
             if previous and tonumber(ARGV[4]) >= now - timeout then
               dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - timeout))
@@ -104,10 +122,22 @@ public final class RedisCluster implements AutoCloseable {
                 redis.call('PEXPIRE', KEYS[2], ARGV[3])
               end
             end
-            local answer = {redis.call('SISMEMBER', KEYS[2], ARGV[1]), previous and 1 or 0, now, #dead}
+            local answer = {redis.call('SISMEMBER', KEYS[2], ARGV[1]), previous and 1 or 0, now, epoch, #dead}
             for _, node in ipairs(dead) do table.insert(answer, node) end
             for _, node in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do table.insert(answer, node) end
             return answer
+            """;
+
+    /**
+     * KEYS: the node set, the cluster's epoch. ARGV: this node, the log retention. The last node
+     * to leave lets the epoch expire with the logs, so that a cluster whose nodes all left leaves
+     * no key behind, while a node restarted at once, or one cut meanwhile, still finds it.
+     */
+    private static final String LEAVE = """
+            redis.call('ZREM', KEYS[1], ARGV[1])
+            if redis.call('EXISTS', KEYS[1]) == 0 then
+              redis.call('PEXPIRE', KEYS[2], ARGV[2])
+            end
             """;
 
     private final Builder settings;
@@ -134,6 +164,11 @@ public final class RedisCluster implements AutoCloseable {
      * constructor's beat, then the scheduler's.
      */
     private volatile long lastAnsweredBeat;
+    /**
+     * The cluster's epoch at the last heartbeat whose answer came (empty: none yet); written by
+     * the constructor's beat, then the scheduler's.
+     */
+    private volatile String epoch = "";
     /** Whether a heartbeat ever reached Redis; written by the constructor's beat, then the scheduler's. */
     private volatile boolean beaten;
     /** What metrics and the dashboard show of the cluster. */
@@ -293,7 +328,8 @@ public final class RedisCluster implements AutoCloseable {
         broadcasts.clear();
         adapters.values().forEach(RedisAdapter::close);
         try {
-            connection.sync().zrem(key("nodes"), nodeId);
+            connection.sync().eval(LEAVE, ScriptOutputType.STATUS, new String[] {key("nodes"), key("epoch")}, nodeId,
+                    Long.toString(settings.logRetention.toMillis()));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "leaving the node set failed", e);
         }
@@ -567,17 +603,19 @@ public final class RedisCluster implements AutoCloseable {
     /**
      * Registers this node as alive and reads which others are, on Redis' clock. A node that beats
      * steadily counts the silent ones dead and names them in the fenced set; a node back from
-     * such an absence finds itself there and fences itself: it closes its connections, so that
-     * its clients go to the nodes that took over. When Redis was away for every node, nobody beat
-     * steadily, nobody was counted dead, and nothing is closed; a Redis restarted empty has no
-     * fenced set either.
+     * such an absence finds itself there (named again by its own beat if the mark expired) and
+     * fences itself: it closes its connections, so that its clients go to the nodes that took
+     * over. When Redis was away for every node, nobody beat steadily, nobody was counted dead, and
+     * nothing is closed; a Redis restarted empty has no fenced set either, and a new epoch.
      */
     private void heartbeat() {
         try {
             List<Object> answer = connection.sync().eval(HEARTBEAT, ScriptOutputType.MULTI,
-                    new String[] {key("nodes"), key("fenced")}, nodeId, Long.toString(settings.nodeTimeout.toMillis()),
-                    Long.toString(settings.logRetention.toMillis()), Long.toString(lastAnsweredBeat));
+                    new String[] {key("nodes"), key("fenced"), key("epoch")}, nodeId,
+                    Long.toString(settings.nodeTimeout.toMillis()), Long.toString(settings.logRetention.toMillis()),
+                    Long.toString(lastAnsweredBeat), epoch);
             lastAnsweredBeat = ((Number) answer.get(2)).longValue();
+            epoch = (String) answer.get(3);
             boolean fenced = ((Number) answer.get(0)).longValue() == 1;
             if (fenced) {
                 LOG.log(System.Logger.Level.WARNING, "node " + nodeId + " was cut from Redis longer than "
@@ -589,7 +627,7 @@ public final class RedisCluster implements AutoCloseable {
                 connection.sync().srem(key("fenced"), nodeId);
             }
             if (!fenced && ((Number) answer.get(1)).longValue() == 0 && beaten) {
-                // Nobody removed this node's beat (it would be fenced): Redis lost everything.
+                // Nobody removed this node's beat (it would be fenced): the epoch is new, Redis lost everything.
                 LOG.log(System.Logger.Level.WARNING, "node " + nodeId + " finds Redis empty: it restarted");
                 long until = settings.clock.millis() + settings.nodeTimeout.toMillis();
                 liveNodes.forEach(node -> {
@@ -600,9 +638,9 @@ public final class RedisCluster implements AutoCloseable {
                 adapters.values().forEach(RedisAdapter::reset);
             }
             sessions.renew(scheduler);
-            int dead = ((Number) answer.get(3)).intValue();
+            int dead = ((Number) answer.get(4)).intValue();
             Set<String> live = new HashSet<>();
-            answer.subList(4 + dead, answer.size()).forEach(node -> live.add((String) node));
+            answer.subList(5 + dead, answer.size()).forEach(node -> live.add((String) node));
             live.add(nodeId);
             long now = settings.clock.millis();
             unconfirmed.entrySet().removeIf(node -> live.contains(node.getKey()) || node.getValue() < now);
@@ -610,7 +648,7 @@ public final class RedisCluster implements AutoCloseable {
             liveNodes(Set.copyOf(live));
             // Only the node whose beat counted them dead hears of it; one is enough. After the
             // live nodes no longer name them, which the listeners ask.
-            answer.subList(4, 4 + dead).forEach(node -> adapters.values().forEach(adapter -> adapter.nodeLost((String) node)));
+            answer.subList(5, 5 + dead).forEach(node -> adapters.values().forEach(adapter -> adapter.nodeLost((String) node)));
             if (!reachable) {
                 LOG.log(System.Logger.Level.INFO, "node " + nodeId + " reaches Redis again");
             }

@@ -344,6 +344,53 @@ class RedisRecoveryTest {
     }
 
     /**
+     * Node A is cut from Redis while node B goes on, and stays cut longer than the fenced set and
+     * the log live (the shared settings' retention, 2 s): B's mark naming A dead is gone when A's
+     * link returns, and so is what B sent alice's room. A must still fence itself: alice, still
+     * connected to it, would otherwise have silently missed that event. Her connection is closed,
+     * and she comes back with it or afresh, never with the gap.
+     */
+    @Test
+    void aClientOfANodeCutLongerThanItsFencedMarkLivesIsNotLeftWithAGap(TestInfo test) throws Exception {
+        String prefix = test.getTestMethod().orElseThrow().getName();
+        try (RedisServer redis = RedisServer.start();
+             CuttableProxy link = new CuttableProxy(redis.port());
+             ClusterNode a = ClusterNode.start(ClusterNode.settings("redis://127.0.0.1:" + link.port(), prefix));
+             ClusterNode b = ClusterNode.start(ClusterNode.settings(redis.uri(), prefix));
+             CuttableProxy balancer = new CuttableProxy(a.server().port());
+             Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice", ClientOptions.builder().autoConnect(false)
+                     .reconnectionDelay(Duration.ofMillis(100)).reconnectionDelayMax(Duration.ofMillis(200)).build());
+             RedisServer.Direct redisCli = redis.connect()) {
+            List<String> drops = new CopyOnWriteArrayList<>();
+            alice.socket().onDisconnect(drops::add);
+            join(alice, "lobby");
+            Await.until("both nodes see each other", () -> b.cluster().liveNodes().size() == 2);
+            b.switchboard().root().to("lobby").emit("before", 0);
+            assertEquals("before:0", alice.next());
+
+            link.refuse(true);
+            link.cut();
+            Await.until("node B counts node A dead", () -> b.cluster().liveNodes().size() == 1);
+            b.switchboard().root().to("lobby").emit("missed", 1);
+            Await.until("the mark naming node A dead and the log expired", () -> !redisCli.sync()
+                    .sismember(b.cluster().key("fenced"), a.cluster().nodeId())
+                    && redisCli.sync().exists(b.cluster().streamKey("/")) == 0);
+            balancer.refuse(true);
+            link.refuse(false);
+            Await.until("alice dropped", () -> !drops.isEmpty());
+            try (Inbox bob = Inbox.open(a.server().webSocketUri(), "/", "bob")) {
+                // Node A reads its log again before she is back, as in the test above.
+                b.switchboard().root().toUser("bob").emit("read", 2);
+                assertEquals("read:2", bob.next());
+            }
+            balancer.refuse(false);
+            Await.until("alice back", () -> alice.socket().connected());
+            b.switchboard().root().emit(Inbox.FENCE);
+            assertEquals(alice.socket().recovered() ? List.of("missed:1") : List.of(), alice.untilFence());
+        }
+    }
+
+    /**
      * A namespace's log expires when nobody wrote to it for its retention, as after a quiet
      * spell. A node whose read of it then fails once (a Redis failover, a dropped link) finds its
      * last entry gone, but it missed nothing: the log can only expire a retention after its last
