@@ -45,6 +45,12 @@ class RedisRecoveryTest {
         return ClusterNode.settings(uri, test.getTestMethod().orElseThrow().getName()).logRetention(Duration.ofSeconds(30));
     }
 
+    /** Whether Redis holds the record of socket {@code id} with {@code room} among its rooms. */
+    private static boolean savedWith(RedisServer.Direct redisCli, String prefix, String id, String room) {
+        return redisCli.sync().keys(prefix + ":session:*").stream().map(key -> redisCli.sync().get(key))
+                .anyMatch(record -> record != null && record.contains(id) && record.contains("\"" + room + "\""));
+    }
+
     /** Puts the client in a room through its own socket, as an application would. */
     private static void join(Inbox inbox, String room) throws Exception {
         assertEquals(room, inbox.socket().emitWithAck("join", room).get(10, TimeUnit.SECONDS).get(0, String.class));
@@ -226,13 +232,16 @@ class RedisRecoveryTest {
              ClusterNode b = ClusterNode.start(settings(redis.uri(), test), window);
              CuttableProxy balancer = new CuttableProxy(a.server().port());
              Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice", ClientOptions.builder().autoConnect(false)
-                     .reconnectionDelay(Duration.ofMillis(100)).reconnectionDelayMax(Duration.ofMillis(200)).build())) {
+                     .reconnectionDelay(Duration.ofMillis(100)).reconnectionDelayMax(Duration.ofMillis(200)).build());
+             RedisServer.Direct redisCli = redis.connect()) {
             List<String> expired = new CopyOnWriteArrayList<>();
             a.switchboard().root().onSessionExpired(session -> expired.add("A:" + session.id()));
             b.switchboard().root().onSessionExpired(session -> expired.add("B:" + session.id()));
             String id = alice.socket().id();
             join(alice, "lobby");
             Await.until("both nodes see each other", () -> b.cluster().liveNodes().size() == 2);
+            // Node B ends only a session whose record it finds: the cut must not beat the save.
+            Await.until("her record saved", () -> savedWith(redisCli, test.getTestMethod().orElseThrow().getName(), id, "lobby"));
 
             link.refuse(true);
             link.cut();
@@ -1240,9 +1249,7 @@ class RedisRecoveryTest {
                 // (4 s), so that node B still counts node A alive and node A is not fenced.
                 Thread.sleep(2000);
                 link.refuse(false);
-                Await.until("node A saved alice's record with the room she joined", () -> redisCli.sync()
-                        .keys(prefix + ":session:*").stream().map(key -> redisCli.sync().get(key))
-                        .anyMatch(record -> record != null && record.contains(id) && record.contains("\"news\"")));
+                Await.until("node A saved alice's record with the room she joined", () -> savedWith(redisCli, prefix, id, "news"));
                 assertEquals(2, b.cluster().liveNodes().size(), "node A was not counted dead");
 
                 balancer.refuse(true);
