@@ -25,6 +25,7 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -305,7 +306,7 @@ final class RedisAdapter implements Adapter {
         }
         String from = StreamIds.valid(since) && StreamIds.compare(since, offset) > 0 ? since : offset;
         RoomHistory.Replay replay = history.replay(rooms, from, StreamIds::compare);
-        if (replay == null || !stillLogged(stream, from)) {
+        if (replay == null || !stillLogged(reading.sync(), stream, from)) {
             return null;
         }
         return replay(stream, socketId, from, replay, unnamedThrough);
@@ -418,11 +419,11 @@ final class RedisAdapter implements Adapter {
      * Whether the log still holds everything after {@code offset}: the entry itself is there, or
      * (an empty log when the socket joined) nothing was ever trimmed.
      */
-    private boolean stillLogged(String stream, String offset) {
+    private boolean stillLogged(RedisCommands<String, String> redis, String stream, String offset) {
         if (StreamIds.NONE.equals(offset)) {
-            return reading.sync().xlen(stream) < cluster.logCap();
+            return redis.xlen(stream) < cluster.logCap();
         }
-        return !reading.sync().xrange(stream, Range.create(offset, offset)).isEmpty();
+        return !redis.xrange(stream, Range.create(offset, offset)).isEmpty();
     }
 
     // ---- through the log ----
@@ -731,8 +732,14 @@ final class RedisAdapter implements Adapter {
         return cluster.status();
     }
 
-    /** Lost Redis too long: the others count this node dead, so its clients must go elsewhere. */
-    void fence() {
+    /**
+     * Lost Redis for {@code outageMillis}, too long: the others count this node dead, so its
+     * clients must go elsewhere. First the check the reader makes before it reads again: a client
+     * back before then would recover here from a memory lacking what was trimmed meanwhile. The
+     * reader cannot move {@code lastId} under it unless it reads again, having made the check.
+     */
+    void fence(RedisCommands<String, String> redis, long outageMillis) {
+        checkForLostEntries(redis, outageMillis);
         namespace.abandonAll();
     }
 
@@ -772,7 +779,7 @@ final class RedisAdapter implements Adapter {
                 }
                 if (pending == null) {
                     if (failing) {
-                        resumeAfterFailure(stream);
+                        checkForLostEntries(reading.sync(), cluster.millis() - failingSinceMillis);
                     }
                     pending = readFrom(stream, lastId, wakeId);
                 }
@@ -815,16 +822,19 @@ final class RedisAdapter implements Adapter {
     }
 
     /**
-     * Before the first read after a failure: a read after the last entry delivered skips without
-     * a word the entries trimmed since (the others kept writing the log, past its cap, while this
-     * node could not read it), so the namespace hears of them, if that entry is gone. Gone from a
-     * log under its cap, it went with the whole log's expiry, a retention after the last write:
-     * within a shorter outage the log was quiet and read to its end, and nothing is lost.
+     * After an outage of {@code outageMillis}, before the first read: a read after the last entry
+     * delivered skips without a word the entries trimmed since (the others kept writing the log,
+     * past its cap, while this node could not read it), so the namespace hears of them, if that
+     * entry is gone. Gone from a log under its cap, it went with the whole log's expiry, a
+     * retention after the last write: within a shorter outage the log was quiet and read to its
+     * end, and nothing is lost.
      */
-    private void resumeAfterFailure(String stream) {
-        boolean trimmed = reading.sync().xlen(stream) >= cluster.logCap();
-        boolean mayHaveExpiredUnread = cluster.millis() - failingSinceMillis >= cluster.logRetention().toMillis();
-        if ((trimmed || mayHaveExpiredUnread) && !stillLogged(stream, lastId)) {
+    private void checkForLostEntries(RedisCommands<String, String> redis, long outageMillis) {
+        String stream = cluster.streamKey(namespace.name());
+        String from = lastId;
+        boolean trimmed = redis.xlen(stream) >= cluster.logCap();
+        boolean mayHaveExpiredUnread = outageMillis >= cluster.logRetention().toMillis();
+        if (from != null && (trimmed || mayHaveExpiredUnread) && !stillLogged(redis, stream, from)) {
             LOG.log(System.Logger.Level.WARNING, "entries of the log of " + namespace.name() + " were trimmed before"
                     + " this node could read them; its clients that come back from before start afresh");
             namespace.eventsLost();

@@ -622,7 +622,8 @@ public final class RedisCluster implements AutoCloseable {
                         + settings.nodeTimeout.toMillis() + " ms while other nodes went on: closing its connections"
                         + " so that its clients go elsewhere");
                 figures.fenced();
-                adapters.values().forEach(RedisAdapter::fence);
+                long outage = settings.clock.millis() - lastBeatMillis;
+                adapters.values().forEach(adapter -> adapter.fence(connection.sync(), outage));
                 // Out of the set only once its connections are closed; if this fails, the next beat fences again.
                 connection.sync().srem(key("fenced"), nodeId);
             }

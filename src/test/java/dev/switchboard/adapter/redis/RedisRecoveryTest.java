@@ -353,6 +353,49 @@ class RedisRecoveryTest {
     }
 
     /**
+     * The same, but alice comes back at once, before node A's reader, held here, reads its log
+     * again and could find the trim: she still starts afresh rather than recover without it.
+     */
+    @Test
+    void aClientBackAtOnceToAFencedNodeWhoseMissedEventsWereTrimmedStartsAfreshThere(TestInfo test)
+            throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             CuttableProxy link = new CuttableProxy(redis.port());
+             ClusterNode a = ClusterNode.start(settings("redis://127.0.0.1:" + link.port(), test).logCap(10));
+             ClusterNode b = ClusterNode.start(settings(redis.uri(), test).logCap(10));
+             CuttableProxy balancer = new CuttableProxy(a.server().port());
+             Inbox alice = Inbox.open(balancer.webSocketUri(), "/", "alice", ClientOptions.builder().autoConnect(false)
+                     .reconnectionDelay(Duration.ofMillis(50)).reconnectionDelayMax(Duration.ofMillis(100)).build());
+             RedisServer.Direct redisCli = redis.connect()) {
+            List<String> drops = new CopyOnWriteArrayList<>();
+            alice.socket().onDisconnect(drops::add);
+            String id = alice.socket().id();
+            join(alice, "lobby");
+            Await.until("both nodes see each other", () -> b.cluster().liveNodes().size() == 2);
+            b.switchboard().root().to("lobby").emit("before", 0);
+            assertEquals("before:0", alice.next());
+
+            link.refuse(true);
+            link.cut();
+            Await.until("node B counts node A dead", () -> b.cluster().liveNodes().size() == 1);
+            CountDownLatch aliceBack = new CountDownLatch(1);
+            a.cluster().adapter("/").onReader(() -> await(aliceBack));
+            b.switchboard().root().to("lobby").emit("missed", 1);
+            for (int i = 0; i < 300; i++) {
+                b.switchboard().root().to("elsewhere").emit("filler", i);
+            }
+            assertTrue(redisCli.sync().xrange(b.cluster().streamKey("/"), Range.create("-", "+")).stream()
+                    .noneMatch(entry -> entry.getBody().get("m").contains("missed")), "Redis trimmed missed:1");
+            link.refuse(false);
+            Await.until("alice dropped", () -> !drops.isEmpty());
+            Await.until("alice back", () -> alice.socket().connected() && a.switchboard().root().sockets().size() == 1);
+            aliceBack.countDown();
+            assertFalse(alice.socket().recovered(), "recovered without missed:1");
+            assertNotEquals(id, alice.socket().id());
+        }
+    }
+
+    /**
      * Node A is cut from Redis while node B goes on, and stays cut longer than the fenced set and
      * the log live (the shared settings' retention, 2 s): B's mark naming A dead is gone when A's
      * link returns, and so is what B sent alice's room. A must still fence itself: alice, still
