@@ -236,8 +236,9 @@ abstract class WarScenario extends DeploymentScenario {
     /**
      * HTTP API requests that send their head and never their body (or part of it) hold no
      * container thread, as long-polling POSTs do not: the servlet reads a body as it arrives.
-     * While they wait a WebSocket client is served, a body sent in two parts is read whole, and
-     * the container's timeout ends the stalled ones (not with a 200) without an error logged.
+     * While they wait a WebSocket client is served and a body sent in two parts is read whole,
+     * without an error logged. How the container's read timeout then ends a stalled body, through
+     * the same reader, {@link #longPollingPostsWhoseBodyNeverComesHoldNoContainerThread} waits for.
      */
     @Test
     void apiRequestsWhoseBodyNeverComesHoldNoContainerThread() throws Exception {
@@ -245,7 +246,6 @@ abstract class WarScenario extends DeploymentScenario {
         byte[] emit = ("{\"namespace\":\"" + EchoApp.NAMESPACE + "\",\"event\":\"news\",\"rooms\":[\"nobody\"]}")
                 .getBytes(StandardCharsets.UTF_8);
         List<Socket> stalled = new ArrayList<>();
-        long start = System.currentTimeMillis();
         try {
             for (int i = 0; i < 6; i++) {
                 Socket post = new Socket(InetAddress.getLoopbackAddress(), site().port());
@@ -271,17 +271,6 @@ abstract class WarScenario extends DeploymentScenario {
                 String answer = new String(split.readToEnd(), StandardCharsets.UTF_8);
                 assertTrue(answer.startsWith("HTTP/1.") && answer.contains(" 200"), answer);
             }
-
-            long deadline = start + connectionTimeout().plus(SLACK).toMillis();
-            List<String> answers = new ArrayList<>();
-            for (Socket post : stalled) {
-                String answer = answeredAndClosedBy(post, deadline);
-                assertNotNull(answer, "a stalled API request still open " + (System.currentTimeMillis() - start) + " ms after it was sent");
-                assertFalse(answer.contains(" 200"), answer);
-                answers.add(answer.lines().findFirst().orElse("(closed)"));
-            }
-            System.out.printf("%s: %d stalled API requests ended by %d ms (timeout %d ms): %s%n", getClass().getSimpleName(),
-                    stalled.size(), System.currentTimeMillis() - start, connectionTimeout().toMillis(), answers);
         } finally {
             for (Socket post : stalled) {
                 post.close();

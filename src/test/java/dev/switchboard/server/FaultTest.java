@@ -49,8 +49,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class FaultTest {
     /**
-     * Heap waves 2 to 5 may add to the level after wave 1, far above the few MiB it moves by; a
-     * leak of 4 KiB per connection exceeds it (an idle connection takes about 18 KiB).
+     * Heap waves 2 and 3 may add to the level after wave 1, far above the few MiB it moves by; a
+     * leak of 8 KiB per connection exceeds it (an idle connection takes about 18 KiB).
      */
     private static final long WAVE_HEAP_BOUND = 16L << 20;
     private final BlockingQueue<DisconnectReason> reasons = new LinkedBlockingQueue<>();
@@ -147,7 +147,7 @@ class FaultTest {
 
     @Test
     void connectionWavesLeaveNoSessionsRoomsOrAcksBehind() throws Exception {
-        int waves = 5;
+        int waves = 3;
         int perWave = 1000;
         ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1);
         timers.setRemoveOnCancelPolicy(true);
